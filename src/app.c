@@ -1,0 +1,83 @@
+/* The running core: configuration, loop, HTTP client, model and prober, wired once. */
+#include "config.h"
+
+#include "app.h"
+#include "exitcode.h"
+#include "status.h"
+#include "xmalloc.h"
+
+#include <stdlib.h>
+
+struct conf *app_load_conf(const char *cli_path, FILE *err)
+{
+	struct conf_lookup lookup;
+	struct schema_errors errs = { 0 };
+	struct conf *conf;
+
+	conf_find(cli_path, &lookup);
+	if (!lookup.found) {
+		fprintf(err, "gantry: no configuration found; looked for:\n");
+		for (size_t i = 0; i < lookup.tried_len; i++)
+			fprintf(err, "  %s\n", lookup.tried[i]);
+		fprintf(err, "Create one (see gantry.yml(5) and examples/), or name it with --config FILE.\n");
+		conf_lookup_free(&lookup);
+		return NULL;
+	}
+	conf = conf_load(lookup.found, &errs);
+	if (!conf) {
+		schema_errors_print(&errs, err);
+		fprintf(err, "gantry: %s has errors; nothing was started (see gantry.yml(5))\n",
+		    lookup.found);
+	}
+	schema_errors_free(&errs);
+	conf_lookup_free(&lookup);
+	return conf;
+}
+
+struct app *app_new(struct conf *conf, prober_change_fn changed, void *arg)
+{
+	struct app *app = xcalloc(1, sizeof *app);
+
+	app->conf = conf;
+	app->loop = loop_new();
+	app->http = http_client_new(app->loop);
+	app->model = model_new(conf, loop_clock_ms());
+	app->prober = prober_new(app->loop, app->http, app->model, changed, arg);
+	return app;
+}
+
+void app_free(struct app *app)
+{
+	if (!app)
+		return;
+	prober_free(app->prober);
+	http_client_free(app->http);
+	model_free(app->model);
+	loop_free(app->loop);
+	conf_free(app->conf);
+	free(app);
+}
+
+int app_status(struct conf *conf, bool json)
+{
+	struct app *app = app_new(conf, NULL, NULL);
+	int64_t longest = 0, deadline;
+	int code;
+
+	for (size_t i = 0; i < conf->envs_len; i++)
+		if (conf->envs[i].timeout_ms > longest)
+			longest = conf->envs[i].timeout_ms;
+	/* every request has its own deadline; this one only guards against a bug */
+	deadline = loop_clock_ms() + longest + 5000;
+	prober_start(app->prober);
+	while (!model_all_checked(app->model) && loop_clock_ms() < deadline)
+		loop_run_once(app->loop, 1000);
+	if (json)
+		status_print_json(stdout, app->model);
+	else
+		status_print_text(stdout, app->model);
+	fflush(stdout);
+	code = status_exit_code(app->model);
+	app_free(app);
+	return code == 0 ? EXIT_OK : EXIT_NOT_READY;
+}

@@ -1,0 +1,31 @@
+/* The running core: configuration, loop, HTTP client, model and prober, wired once. */
+#ifndef GANTRY_APP_H
+#define GANTRY_APP_H
+
+#include <stdio.h>
+
+#include "conf.h"
+#include "http.h"
+#include "loop.h"
+#include "model.h"
+#include "prober.h"
+
+struct app {
+	struct conf *conf;              /* owned */
+	struct loop *loop;
+	struct http_client *http;
+	struct model *model;
+	struct prober *prober;
+};
+
+/* Finds and reads the configuration; prints every error to `err` and returns NULL. */
+struct conf *app_load_conf(const char *cli_path, FILE *err);
+
+/* Wires the core around a configuration (taking ownership); nothing starts yet. */
+struct app *app_new(struct conf *conf, prober_change_fn changed, void *arg);
+void app_free(struct app *app);
+
+/* gantry status: one round of every environment, printed; returns the exit status. */
+int app_status(struct conf *conf, bool json);
+
+#endif

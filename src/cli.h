@@ -1,0 +1,34 @@
+/* The command line: options and subcommands, parsed without side effects. */
+#ifndef GANTRY_CLI_H
+#define GANTRY_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum cli_command {
+	CLI_DASHBOARD,                  /* no subcommand: the full-screen dashboard */
+	CLI_STATUS,                     /* gantry status [--json] */
+	CLI_HELP,
+	CLI_VERSION,
+	CLI_LIST_KEYS,                  /* --list-keys[=man] */
+	CLI_LIST_CONFIG_KEYS,           /* --list-config-keys */
+};
+
+struct cli_options {
+	enum cli_command command;
+	const char *config_path;        /* --config */
+	const char *theme;              /* --theme */
+	bool read_only;                 /* --read-only */
+	bool ascii;                     /* --ascii */
+	bool json;                      /* status --json */
+	bool keys_man;                  /* --list-keys=man */
+};
+
+/* Parses argv; 0 on success, else an exit status with `err` saying what is wrong. */
+int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t errsz);
+
+/* The --help text. */
+void cli_usage(FILE *out);
+
+#endif

@@ -1,0 +1,602 @@
+/* gantry.yml: finding it, reading it, and saying exactly where it is wrong. */
+#include "config.h"
+
+#include "conf.h"
+#include "sanitize.h"
+#include "xmalloc.h"
+#include "yamltree.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define CONF_MAX_FILE_BYTES (1024 * 1024)
+#define CONF_MAX_SECRET_BYTES (64 * 1024)
+#define CONF_MAX_ENVS 1000
+
+#define DEFAULT_HEALTH_PATH "/api/health"
+#define DEFAULT_READY_PATH "/api/ready"
+#define DEFAULT_VERSION_PATH "/api/version"
+#define DEFAULT_VERSION_POINTER "/version"
+#define DEFAULT_INTERVAL_MS 5000
+#define DEFAULT_TIMEOUT_MS 3000
+
+/* What the top-level table reads into: the result and the parts read in a second pass. */
+struct conf_reader {
+	struct conf conf;
+	struct conf_env defaults;       /* copied into every environment first */
+	const struct ynode *envs_node;  /* read after `defaults`, wherever that stands */
+};
+
+/* Reads a file into memory, refusing what is too large to be a configuration. */
+static char *read_small_file(const char *path, size_t max, size_t *len, char *why, size_t whysz)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	if (!f) {
+		snprintf(why, whysz, "%s", strerror(errno));
+		return NULL;
+	}
+	buf = xmalloc(max + 1);
+	n = fread(buf, 1, max + 1, f);
+	if (ferror(f)) {
+		snprintf(why, whysz, "%s", strerror(errno));
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	if (n > max) {
+		snprintf(why, whysz, "larger than %zu bytes", max);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* A secret: inline text, {env: NAME} or {file: PATH}; resolved now so nothing half-starts. */
+static bool parse_secret(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	struct conf_secret *secret = target;
+	const struct ynode *env, *file;
+
+	if (node->type == YNODE_SCALAR) {
+		if (!sanitize_is_clean(node->value) || strlen(node->value) != node->value_len) {
+			schema_error(ctx, node, "control characters are not allowed in a header value");
+			return false;
+		}
+		secret->value = xstrdup(node->value);
+		secret->source = xstrdup("inline");
+		return true;
+	}
+	if (node->type != YNODE_MAP) {
+		schema_error(ctx, node, "expected text, {env: NAME} or {file: PATH}, got %s",
+		    ytree_type_name(node));
+		return false;
+	}
+	env = ytree_get(node, "env");
+	file = ytree_get(node, "file");
+	if (node->len != 2 || (!env && !file)) {
+		schema_error(ctx, node, "expected exactly one of {env: NAME} or {file: PATH}");
+		return false;
+	}
+	if (env) {
+		const char *name = schema_scalar(ctx, env, "an environment variable name");
+		const char *value;
+
+		if (!name)
+			return false;
+		value = getenv(name);
+		if (!value) {
+			schema_error(ctx, env, "environment variable %.60s is not set; export it or use {file: PATH}",
+			    name);
+			return false;
+		}
+		if (strchr(value, '\r') || strchr(value, '\n') || !sanitize_is_clean(value)) {
+			schema_error(ctx, env, "environment variable %.60s holds control characters", name);
+			return false;
+		}
+		secret->value = xstrdup(value);
+		secret->source = xasprintf("env %s", name);
+	} else {
+		const char *path = schema_scalar(ctx, file, "a file path");
+		char *full, *buf, why[128];
+		size_t len;
+
+		if (!path)
+			return false;
+		full = path[0] == '/' || !ctx->base_dir ? xstrdup(path) :
+		    xasprintf("%s/%s", ctx->base_dir, path);
+		buf = read_small_file(full, CONF_MAX_SECRET_BYTES, &len, why, sizeof why);
+		if (!buf) {
+			schema_error(ctx, file, "cannot read %.200s: %s", full, why);
+			free(full);
+			return false;
+		}
+		while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+			buf[--len] = '\0';
+		if (strlen(buf) != len || strchr(buf, '\n') || !sanitize_is_clean(buf)) {
+			schema_error(ctx, file, "%.200s holds control characters or more than one line", full);
+			free(full);
+			free(buf);
+			return false;
+		}
+		secret->value = buf;
+		secret->source = xasprintf("file %s", full);
+		free(full);
+	}
+	return true;
+}
+
+/* True for characters allowed in an HTTP header name (RFC 9110 token). */
+static bool header_name_char(int c)
+{
+	return isalnum(c) || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* headers: a mapping of header names to secrets, sent with every request. */
+static bool parse_headers(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	struct conf_env *env = target;
+	bool ok = true;
+
+	if (node->type != YNODE_MAP) {
+		schema_error(ctx, node, "expected a mapping of header names to values, got %s",
+		    ytree_type_name(node));
+		return false;
+	}
+	for (size_t i = 0; i < env->headers_len; i++) {
+		free(env->headers[i].name);
+		free(env->headers[i].value.value);
+		free(env->headers[i].value.source);
+	}
+	env->headers_len = 0;
+	free(env->headers);
+	env->headers = xcalloc(node->len / 2 + 1, sizeof *env->headers);
+	for (size_t i = 0; i + 1 < node->len; i += 2) {
+		const struct ynode *key = node->items[i];
+		struct conf_header *h = &env->headers[env->headers_len];
+		size_t mark;
+		const char *name = schema_scalar(ctx, key, "a header name");
+
+		if (!name) {
+			ok = false;
+			continue;
+		}
+		for (const char *p = name; *p || p == name; p++) {
+			if (!*p || !header_name_char((unsigned char)*p)) {
+				schema_error(ctx, key, "\"%.60s\" is not a valid HTTP header name", name);
+				ok = false;
+				name = NULL;
+				break;
+			}
+		}
+		if (!name)
+			continue;
+		mark = schema_path_push(ctx, ".%s", name);
+		if (parse_secret(ctx, node->items[i + 1], &h->value, field)) {
+			h->name = xstrdup(name);
+			env->headers_len++;
+		} else {
+			ok = false;
+		}
+		schema_path_pop(ctx, mark);
+	}
+	return ok;
+}
+
+/* pointer: a JSON pointer (RFC 6901), "" for the whole body. */
+static bool parse_json_pointer(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	char **dst = target;
+	const char *s = schema_scalar(ctx, node, "a JSON pointer");
+
+	if (!s)
+		return false;
+	if (s[0] != '\0' && s[0] != '/') {
+		schema_error(ctx, node, "expected a JSON pointer such as /version or /build/tag, got \"%.60s\"", s);
+		return false;
+	}
+	free(*dst);
+	*dst = xstrdup(s);
+	return true;
+}
+
+static const struct schema_field version_fields[] = {
+	{ "path", schema_url_path, offsetof(struct conf_env, version_path), NULL, false,
+	  "path that reports the running version (default " DEFAULT_VERSION_PATH ")" },
+	{ "pointer", parse_json_pointer, offsetof(struct conf_env, version_pointer), NULL, false,
+	  "JSON pointer to the version in that body (default " DEFAULT_VERSION_POINTER ")" },
+	{ 0 }
+};
+
+/* version: a path, or {path, pointer}. */
+static bool parse_version(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	struct conf_env *env = target;
+
+	if (node->type == YNODE_SCALAR)
+		return schema_url_path(ctx, node, &env->version_path, field);
+	return schema_read_map(ctx, node, version_fields, env);
+}
+
+/* name: short, lower case, usable on a command line. */
+static bool parse_env_name(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	char **dst = target;
+	const char *s = schema_scalar(ctx, node, "a name");
+	size_t len;
+
+	if (!s)
+		return false;
+	len = strlen(s);
+	if (len == 0 || len > 32) {
+		schema_error(ctx, node, "expected a name of 1 to 32 characters");
+		return false;
+	}
+	for (const char *p = s; *p; p++) {
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' || *p == '_')) {
+			schema_error(ctx, node, "expected lower-case letters, digits, '-' or '_', got \"%.40s\"", s);
+			return false;
+		}
+	}
+	free(*dst);
+	*dst = xstrdup(s);
+	return true;
+}
+
+/* url: http:// or https://, stored without a trailing slash. */
+static bool parse_base_url(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	char **dst = target;
+	const char *s = schema_scalar(ctx, node, "a URL");
+	size_t len;
+
+	if (!s)
+		return false;
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) {
+		schema_error(ctx, node, "expected a URL starting with http:// or https://, got \"%.60s\"", s);
+		return false;
+	}
+	for (const char *p = s; *p; p++) {
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '?' || *p == '#') {
+			schema_error(ctx, node, "a base URL cannot hold spaces, control characters, '?' or '#'");
+			return false;
+		}
+	}
+	len = strlen(s);
+	while (len > 0 && s[len - 1] == '/')
+		len--;
+	free(*dst);
+	*dst = xstrndup(s, len);
+	return true;
+}
+
+/* The keys shared by `defaults` and each environment. */
+#define PROBE_FIELDS \
+	{ "health", schema_url_path, offsetof(struct conf_env, health_path), NULL, false, \
+	  "liveness path: the process is up (default " DEFAULT_HEALTH_PATH ")" }, \
+	{ "ready", schema_url_path, offsetof(struct conf_env, ready_path), NULL, false, \
+	  "readiness path: database reachable, migrations applied (default " DEFAULT_READY_PATH ")" }, \
+	{ "version", parse_version, 0, version_fields, false, \
+	  "where the running version comes from: a path, or {path, pointer}" }, \
+	{ "interval", schema_duration, offsetof(struct conf_env, interval_ms), NULL, false, \
+	  "time between checks (default 5s)" }, \
+	{ "timeout", schema_duration, offsetof(struct conf_env, timeout_ms), NULL, false, \
+	  "time allowed for one request (default 3s)" }, \
+	{ "headers", parse_headers, 0, NULL, false, \
+	  "HTTP headers sent with every check; values may be {env: NAME} or {file: PATH}" }
+
+static const struct schema_field defaults_fields[] = {
+	PROBE_FIELDS,
+	{ 0 }
+};
+
+static const struct schema_field env_fields[] = {
+	{ "name", parse_env_name, offsetof(struct conf_env, name), NULL, true,
+	  "the environment's name: lower case, digits, '-' and '_'" },
+	{ "url", parse_base_url, offsetof(struct conf_env, url), NULL, true,
+	  "base URL of the app, such as https://staging.example.com" },
+	PROBE_FIELDS,
+	{ 0 }
+};
+
+/* defaults: read into the reader's template environment. */
+static bool parse_defaults(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	return schema_read_map(ctx, node, defaults_fields, target);
+}
+
+/* environments: kept for a second pass, once `defaults` is known. */
+static bool parse_environments(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	struct conf_reader *reader = target;
+
+	if (node->type != YNODE_SEQ) {
+		schema_error(ctx, node, "expected a list of environments in promotion order, got %s",
+		    ytree_type_name(node));
+		return false;
+	}
+	if (node->len == 0) {
+		schema_error(ctx, node, "expected at least one environment");
+		return false;
+	}
+	if (node->len > CONF_MAX_ENVS) {
+		schema_error(ctx, node, "at most %d environments are supported", CONF_MAX_ENVS);
+		return false;
+	}
+	reader->envs_node = node;
+	return true;
+}
+
+/* project: a name shown in the title bar. */
+static bool parse_project(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	if (!schema_string(ctx, node, target, field))
+		return false;
+	if (strlen(*(char **)target) > 64) {
+		schema_error(ctx, node, "expected a project name of at most 64 characters");
+		return false;
+	}
+	return true;
+}
+
+static const struct schema_field top_fields[] = {
+	{ "project", parse_project, offsetof(struct conf_reader, conf.project), NULL, true,
+	  "the project's name, shown in the title bar" },
+	{ "theme", schema_string, offsetof(struct conf_reader, conf.theme), NULL, false,
+	  "colour theme: a name under the themes directory or a path (default: default)" },
+	{ "read_only", schema_bool, offsetof(struct conf_reader, conf.read_only), NULL, false,
+	  "true: a wallboard that no key or flag can make write (default false)" },
+	{ "defaults", parse_defaults, offsetof(struct conf_reader, defaults), defaults_fields, false,
+	  "values every environment starts from" },
+	{ "environments", parse_environments, 0, env_fields, true,
+	  "the environments, in promotion order" },
+	{ 0 }
+};
+
+void conf_print_keys(FILE *out)
+{
+	schema_print_keys(out, "", top_fields);
+}
+
+/* Copies a string that may be NULL. */
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* Starts an environment from the defaults (deep copy). */
+static void env_copy_defaults(struct conf_env *env, const struct conf_env *d)
+{
+	memset(env, 0, sizeof *env);
+	env->health_path = dup_or_null(d->health_path);
+	env->ready_path = dup_or_null(d->ready_path);
+	env->version_path = dup_or_null(d->version_path);
+	env->version_pointer = dup_or_null(d->version_pointer);
+	env->interval_ms = d->interval_ms;
+	env->timeout_ms = d->timeout_ms;
+	env->headers = xcalloc(d->headers_len + 1, sizeof *env->headers);
+	for (size_t i = 0; i < d->headers_len; i++) {
+		env->headers[i].name = xstrdup(d->headers[i].name);
+		env->headers[i].value.value = xstrdup(d->headers[i].value.value);
+		env->headers[i].value.source = xstrdup(d->headers[i].value.source);
+	}
+	env->headers_len = d->headers_len;
+}
+
+/* Frees what an environment owns. */
+static void env_clear(struct conf_env *env)
+{
+	free(env->name);
+	free(env->url);
+	free(env->health_path);
+	free(env->ready_path);
+	free(env->version_path);
+	free(env->version_pointer);
+	for (size_t i = 0; i < env->headers_len; i++) {
+		free(env->headers[i].name);
+		free(env->headers[i].value.value);
+		free(env->headers[i].value.source);
+	}
+	free(env->headers);
+	memset(env, 0, sizeof *env);
+}
+
+/* Second pass: each environment from the defaults, then its own keys; names unique. */
+static bool read_environments(struct schema_ctx *ctx, struct conf_reader *reader)
+{
+	const struct ynode *list = reader->envs_node;
+	struct conf *conf = &reader->conf;
+	bool ok = true;
+
+	conf->envs = xcalloc(list->len, sizeof *conf->envs);
+	for (size_t i = 0; i < list->len; i++) {
+		struct conf_env *env = &conf->envs[conf->envs_len++];
+		size_t mark = schema_path_push(ctx, "environments[%zu]", i);
+
+		env_copy_defaults(env, &reader->defaults);
+		env->line = list->items[i]->line;
+		if (!schema_read_map(ctx, list->items[i], env_fields, env)) {
+			ok = false;
+		} else if (env->timeout_ms > env->interval_ms * 10) {
+			schema_error(ctx, list->items[i], "timeout (%lldms) is more than ten intervals (%lldms)",
+			    (long long)env->timeout_ms, (long long)env->interval_ms);
+			ok = false;
+		} else {
+			for (size_t j = 0; j < i; j++) {
+				if (conf->envs[j].name && strcmp(conf->envs[j].name, env->name) == 0) {
+					const struct ynode *name = ytree_get(list->items[i], "name");
+
+					schema_path_push(ctx, ".name");
+					schema_error(ctx, name, "environment \"%s\" is already defined at line %d",
+					    env->name, conf->envs[j].line);
+					ok = false;
+				}
+			}
+		}
+		schema_path_pop(ctx, mark);
+	}
+	return ok;
+}
+
+struct conf *conf_parse(const char *name, const char *buf, size_t len, struct schema_errors *errs)
+{
+	struct conf_reader reader;
+	struct schema_ctx ctx;
+	struct ytree_error yerr;
+	struct ynode *root;
+	char *dir = NULL, *slash;
+	bool ok;
+
+	memset(&reader, 0, sizeof reader);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.file = name;
+	ctx.errs = errs;
+	root = ytree_parse(buf, len, &yerr);
+	if (!root) {
+		schema_error_at(&ctx, yerr.line, yerr.col, "%s", yerr.message);
+		return NULL;
+	}
+	dir = xstrdup(name);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	ctx.base_dir = dir;
+
+	reader.defaults.health_path = xstrdup(DEFAULT_HEALTH_PATH);
+	reader.defaults.ready_path = xstrdup(DEFAULT_READY_PATH);
+	reader.defaults.version_path = xstrdup(DEFAULT_VERSION_PATH);
+	reader.defaults.version_pointer = xstrdup(DEFAULT_VERSION_POINTER);
+	reader.defaults.interval_ms = DEFAULT_INTERVAL_MS;
+	reader.defaults.timeout_ms = DEFAULT_TIMEOUT_MS;
+
+	if (root->type != YNODE_MAP) {
+		schema_error(&ctx, root, "expected a mapping with project and environments, got %s",
+		    ytree_type_name(root));
+		ok = false;
+	} else {
+		ok = schema_read_map(&ctx, root, top_fields, &reader);
+		if (ok && reader.envs_node)
+			ok = read_environments(&ctx, &reader);
+	}
+	env_clear(&reader.defaults);
+	ytree_free(root);
+	free(dir);
+	if (!ok) {
+		struct conf *partial = xmalloc(sizeof *partial);
+
+		*partial = reader.conf;
+		conf_free(partial);
+		return NULL;
+	}
+	{
+		struct conf *conf = xmalloc(sizeof *conf);
+
+		*conf = reader.conf;
+		conf->path = xstrdup(name);
+		return conf;
+	}
+}
+
+struct conf *conf_load(const char *path, struct schema_errors *errs)
+{
+	char why[128];
+	size_t len;
+	char *buf = read_small_file(path, CONF_MAX_FILE_BYTES, &len, why, sizeof why);
+	struct conf *conf;
+
+	if (!buf) {
+		schema_errors_add_message(errs, xasprintf("%s: cannot read the configuration: %s", path, why));
+		return NULL;
+	}
+	conf = conf_parse(path, buf, len, errs);
+	free(buf);
+	return conf;
+}
+
+void conf_free(struct conf *conf)
+{
+	if (!conf)
+		return;
+	for (size_t i = 0; i < conf->envs_len; i++)
+		env_clear(&conf->envs[i]);
+	free(conf->envs);
+	free(conf->path);
+	free(conf->project);
+	free(conf->theme);
+	free(conf);
+}
+
+const struct conf_env *conf_env_by_name(const struct conf *conf, const char *name)
+{
+	for (size_t i = 0; i < conf->envs_len; i++)
+		if (strcmp(conf->envs[i].name, name) == 0)
+			return &conf->envs[i];
+	return NULL;
+}
+
+/* Adds a candidate path to the lookup list. */
+static void lookup_try(struct conf_lookup *lookup, char *path)
+{
+	struct stat st;
+
+	if (lookup->found || lookup->tried_len >= sizeof lookup->tried / sizeof lookup->tried[0]) {
+		free(path);
+		return;
+	}
+	lookup->tried[lookup->tried_len++] = path;
+	if (stat(path, &st) == 0)
+		lookup->found = xstrdup(path);
+}
+
+void conf_find(const char *cli_path, struct conf_lookup *lookup)
+{
+	const char *env = getenv("GANTRY_CONFIG");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+
+	memset(lookup, 0, sizeof *lookup);
+	if (cli_path) {
+		/* an explicit file is used as given, so a missing one is reported as such */
+		lookup->tried[lookup->tried_len++] = xstrdup(cli_path);
+		lookup->found = xstrdup(cli_path);
+		return;
+	}
+	if (env && *env) {
+		lookup->tried[lookup->tried_len++] = xstrdup(env);
+		lookup->found = xstrdup(env);
+		return;
+	}
+	lookup_try(lookup, xstrdup("gantry.yml"));
+	if (xdg && *xdg)
+		lookup_try(lookup, xasprintf("%s/gantry/config.yml", xdg));
+	else if (home && *home)
+		lookup_try(lookup, xasprintf("%s/.config/gantry/config.yml", home));
+}
+
+void conf_lookup_free(struct conf_lookup *lookup)
+{
+	for (size_t i = 0; i < lookup->tried_len; i++)
+		free(lookup->tried[i]);
+	free(lookup->found);
+	memset(lookup, 0, sizeof *lookup);
+}

@@ -1,0 +1,70 @@
+/* gantry.yml: finding it, reading it, and saying exactly where it is wrong. */
+#ifndef GANTRY_CONF_H
+#define GANTRY_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "schema.h"
+
+/* A value that may be written inline, or taken from an environment variable or a file.
+ * `value` is the resolved secret: never print or log it. */
+struct conf_secret {
+	char *value;
+	char *source;                   /* "env STAGING_TOKEN", "file /run/token", "inline" */
+};
+
+struct conf_header {
+	char *name;
+	struct conf_secret value;
+};
+
+struct conf_env {
+	char *name;
+	char *url;                      /* base URL without a trailing slash */
+	char *health_path;              /* liveness, default /api/health */
+	char *ready_path;               /* readiness, default /api/ready */
+	char *version_path;             /* default /api/version */
+	char *version_pointer;          /* JSON pointer into the version body, default /version */
+	int64_t interval_ms;            /* time between checks */
+	int64_t timeout_ms;             /* per request */
+	struct conf_header *headers;    /* sent with every request */
+	size_t headers_len;
+	int line;                       /* where the environment starts in the file */
+};
+
+struct conf {
+	char *path;                     /* the file read, as named */
+	char *project;
+	char *theme;                    /* NULL: default */
+	bool read_only;
+	struct conf_env *envs;          /* in promotion order */
+	size_t envs_len;
+};
+
+/* Where the configuration was looked for and found. */
+struct conf_lookup {
+	char *found;                    /* NULL when nothing was found */
+	char *tried[4];                 /* the places looked at, in order */
+	size_t tried_len;
+};
+
+/* Looks for the file: cli_path, $GANTRY_CONFIG, ./gantry.yml, $XDG_CONFIG_HOME/gantry/config.yml. */
+void conf_find(const char *cli_path, struct conf_lookup *lookup);
+void conf_lookup_free(struct conf_lookup *lookup);
+
+/* Reads and checks a file; NULL with errs filled on any error (nothing half-read). */
+struct conf *conf_load(const char *path, struct schema_errors *errs);
+/* The same, from a buffer; `name` is used in messages. */
+struct conf *conf_parse(const char *name, const char *buf, size_t len, struct schema_errors *errs);
+void conf_free(struct conf *conf);
+
+/* Prints every configuration key path with its meaning, one per line (for docs and tests). */
+void conf_print_keys(FILE *out);
+
+/* The environment with this name, or NULL. */
+const struct conf_env *conf_env_by_name(const struct conf *conf, const char *name);
+
+#endif

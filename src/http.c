@@ -1,0 +1,376 @@
+/* HTTP GETs through libcurl's multi interface, driven by the event loop.
+ *
+ * curl tells us which sockets to watch (socket callback) and when to call it
+ * back (timer callback); the loop does the waiting. Bodies are capped while
+ * they arrive, and the whole request, connect included, has one deadline. */
+#include "config.h"
+
+#include "http.h"
+#include "sanitize.h"
+#include "xmalloc.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct http_client {
+	struct loop *loop;
+	CURLM *multi;
+	uint64_t timer;                 /* loop timer asked for by curl, 0 if none */
+	struct http_request *requests;  /* in flight, doubly linked */
+	size_t in_flight;
+};
+
+struct http_request {
+	struct http_client *client;
+	CURL *easy;
+	struct curl_slist *headers;
+	http_done_fn done;
+	void *arg;
+	char *body;
+	size_t body_len, body_cap, max_body;
+	bool too_large;
+	int64_t timeout_ms;
+	char content_type[96];
+	char location[160];
+	char errbuf[CURL_ERROR_SIZE];
+	struct http_request *prev, *next;
+};
+
+static void http_check_done(struct http_client *client);
+
+const char *http_error_name(enum http_error error)
+{
+	switch (error) {
+	case HTTP_OK:
+		return "ok";
+	case HTTP_ERR_TIMEOUT:
+		return "timeout";
+	case HTTP_ERR_REFUSED:
+		return "refused";
+	case HTTP_ERR_RESOLVE:
+		return "unresolved";
+	case HTTP_ERR_TOO_LARGE:
+		return "too large";
+	case HTTP_ERR_TLS:
+		return "tls error";
+	case HTTP_ERR_PROTOCOL:
+		return "bad reply";
+	case HTTP_ERR_OTHER:
+		return "error";
+	}
+	return "error";
+}
+
+/* The loop saw activity on a socket curl asked us to watch. */
+static void http_socket_ready(struct loop *loop, int fd, int revents, void *arg)
+{
+	struct http_client *client = arg;
+	int running, flags = 0;
+
+	if (revents & (POLLIN | POLLHUP))
+		flags |= CURL_CSELECT_IN;
+	if (revents & POLLOUT)
+		flags |= CURL_CSELECT_OUT;
+	if (revents & (POLLERR | POLLNVAL))
+		flags |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(client->multi, fd, flags, &running);
+	http_check_done(client);
+}
+
+/* curl's socket callback: start, change or stop watching a socket. */
+static int http_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	struct http_client *client = userp;
+
+	switch (what) {
+	case CURL_POLL_IN:
+		loop_watch(client->loop, fd, POLLIN, http_socket_ready, client);
+		break;
+	case CURL_POLL_OUT:
+		loop_watch(client->loop, fd, POLLOUT, http_socket_ready, client);
+		break;
+	case CURL_POLL_INOUT:
+		loop_watch(client->loop, fd, POLLIN | POLLOUT, http_socket_ready, client);
+		break;
+	case CURL_POLL_REMOVE:
+		loop_unwatch(client->loop, fd);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* curl's deadline arrived. */
+static void http_timer_fired(struct loop *loop, void *arg)
+{
+	struct http_client *client = arg;
+	int running;
+
+	client->timer = 0;
+	curl_multi_socket_action(client->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	http_check_done(client);
+}
+
+/* curl's timer callback: one pending deadline at a time. */
+static int http_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct http_client *client = userp;
+
+	loop_timer_cancel(client->loop, client->timer);
+	client->timer = 0;
+	if (timeout_ms >= 0)
+		client->timer = loop_timer_add(client->loop, timeout_ms, http_timer_fired, client);
+	return 0;
+}
+
+/* Collects body bytes up to the cap. */
+static size_t http_write_cb(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_request *req = userp;
+	size_t n = size * nmemb;
+
+	if (req->body_len + n > req->max_body) {
+		req->too_large = true;
+		return 0;
+	}
+	if (req->body_len + n + 1 > req->body_cap) {
+		req->body_cap = req->body_len + n + 1 < 4096 ? 4096 : (req->body_len + n + 1) * 2;
+		if (req->body_cap > req->max_body + 1)
+			req->body_cap = req->max_body + 1;
+		req->body = xrealloc(req->body, req->body_cap);
+	}
+	memcpy(req->body + req->body_len, data, n);
+	req->body_len += n;
+	req->body[req->body_len] = '\0';
+	return n;
+}
+
+/* Keeps the headers gantry shows: Content-Type and Location. */
+static size_t http_header_cb(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_request *req = userp;
+	size_t n = size * nmemb, skip;
+	char *dst = NULL;
+	size_t dstsz = 0;
+
+	if (n > 14 && strncasecmp(data, "Content-Type:", 13) == 0) {
+		dst = req->content_type;
+		dstsz = sizeof req->content_type;
+		skip = 13;
+	} else if (n > 10 && strncasecmp(data, "Location:", 9) == 0) {
+		dst = req->location;
+		dstsz = sizeof req->location;
+		skip = 9;
+	} else if (n > 5 && strncmp(data, "HTTP/", 5) == 0) {
+		/* a new response (after 100 Continue): forget the last one's headers */
+		req->content_type[0] = req->location[0] = '\0';
+	}
+	if (dst) {
+		while (skip < n && (data[skip] == ' ' || data[skip] == '\t'))
+			skip++;
+		while (n > skip && (data[n - 1] == '\r' || data[n - 1] == '\n' || data[n - 1] == ' '))
+			n--;
+		sanitize_text(data + skip, n - skip, dst, dstsz, 0);
+	}
+	return size * nmemb;
+}
+
+/* Takes a request out of the client's list and frees it. */
+static void http_request_free(struct http_request *req)
+{
+	struct http_client *client = req->client;
+
+	curl_multi_remove_handle(client->multi, req->easy);
+	curl_easy_cleanup(req->easy);
+	curl_slist_free_all(req->headers);
+	if (req->prev)
+		req->prev->next = req->next;
+	else
+		client->requests = req->next;
+	if (req->next)
+		req->next->prev = req->prev;
+	client->in_flight--;
+	free(req->body);
+	free(req);
+}
+
+/* Turns curl's result into a response the caller can show. */
+static void http_fill_response(struct http_request *req, CURLcode code, struct http_response *resp)
+{
+	curl_off_t total_us = 0;
+	char detail[CURL_ERROR_SIZE];
+
+	memset(resp, 0, sizeof *resp);
+	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_easy_getinfo(req->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+	resp->elapsed_ms = (int64_t)(total_us / 1000);
+	resp->body = req->body ? req->body : "";
+	resp->body_len = req->body_len;
+	memcpy(resp->content_type, req->content_type, sizeof resp->content_type);
+	memcpy(resp->location, req->location, sizeof resp->location);
+	sanitize_text(req->errbuf, strlen(req->errbuf), detail, sizeof detail, 0);
+	if (!detail[0])
+		snprintf(detail, sizeof detail, "%s", curl_easy_strerror(code));
+
+	switch (code) {
+	case CURLE_OK:
+		resp->error = HTTP_OK;
+		return;
+	case CURLE_OPERATION_TIMEDOUT:
+		resp->error = HTTP_ERR_TIMEOUT;
+		snprintf(resp->message, sizeof resp->message, "no complete answer within %lld.%llds",
+		    (long long)(req->timeout_ms / 1000), (long long)(req->timeout_ms % 1000 / 100));
+		return;
+	case CURLE_COULDNT_CONNECT:
+		resp->error = HTTP_ERR_REFUSED;
+		snprintf(resp->message, sizeof resp->message, "connection refused or unreachable");
+		return;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		resp->error = HTTP_ERR_RESOLVE;
+		snprintf(resp->message, sizeof resp->message, "%s", detail);
+		return;
+	case CURLE_WRITE_ERROR:
+		if (req->too_large) {
+			resp->error = HTTP_ERR_TOO_LARGE;
+			snprintf(resp->message, sizeof resp->message, "body larger than %zu bytes",
+			    req->max_body);
+			return;
+		}
+		break;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+		resp->error = HTTP_ERR_TLS;
+		snprintf(resp->message, sizeof resp->message, "TLS: %s", detail);
+		return;
+	case CURLE_GOT_NOTHING:
+		resp->error = HTTP_ERR_PROTOCOL;
+		snprintf(resp->message, sizeof resp->message, "the server closed the connection without answering");
+		return;
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_RECV_ERROR:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+		resp->error = HTTP_ERR_PROTOCOL;
+		snprintf(resp->message, sizeof resp->message, "bad HTTP reply: %s", detail);
+		return;
+	default:
+		break;
+	}
+	resp->error = HTTP_ERR_OTHER;
+	snprintf(resp->message, sizeof resp->message, "%s", detail);
+}
+
+/* Delivers every finished request to its callback. */
+static void http_check_done(struct http_client *client)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(client->multi, &left))) {
+		struct http_request *req = NULL;
+		struct http_response resp;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&req);
+		if (!req)
+			continue;
+		http_fill_response(req, msg->data.result, &resp);
+		req->done(&resp, req->arg);
+		http_request_free(req);
+	}
+}
+
+struct http_client *http_client_new(struct loop *loop)
+{
+	struct http_client *client = xcalloc(1, sizeof *client);
+
+	client->loop = loop;
+	client->multi = curl_multi_init();
+	if (!client->multi)
+		die("cannot initialise libcurl");
+	curl_multi_setopt(client->multi, CURLMOPT_SOCKETFUNCTION, http_socket_cb);
+	curl_multi_setopt(client->multi, CURLMOPT_SOCKETDATA, client);
+	curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, http_timer_cb);
+	curl_multi_setopt(client->multi, CURLMOPT_TIMERDATA, client);
+	curl_multi_setopt(client->multi, CURLMOPT_MAXCONNECTS, 1024L);
+	return client;
+}
+
+void http_client_free(struct http_client *client)
+{
+	if (!client)
+		return;
+	while (client->requests)
+		http_request_free(client->requests);
+	loop_timer_cancel(client->loop, client->timer);
+	curl_multi_cleanup(client->multi);
+	free(client);
+}
+
+struct http_request *http_get(struct http_client *client, const struct http_get_opts *opts,
+    http_done_fn done, void *arg)
+{
+	struct http_request *req = xcalloc(1, sizeof *req);
+	CURL *e = curl_easy_init();
+
+	if (!e)
+		die("cannot initialise a libcurl handle");
+	req->client = client;
+	req->easy = e;
+	req->done = done;
+	req->arg = arg;
+	req->max_body = opts->max_body;
+	req->timeout_ms = opts->timeout_ms;
+	for (const char *const *h = opts->headers; h && *h; h++) {
+		struct curl_slist *next = curl_slist_append(req->headers, *h);
+
+		if (!next)
+			die("out of memory building headers");
+		req->headers = next;
+	}
+	curl_easy_setopt(e, CURLOPT_URL, opts->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)req);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)opts->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)opts->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(e, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write_cb);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_header_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->errbuf);
+	req->next = client->requests;
+	if (client->requests)
+		client->requests->prev = req;
+	client->requests = req;
+	client->in_flight++;
+	if (curl_multi_add_handle(client->multi, e) != CURLM_OK)
+		die("libcurl refused a request");
+	return req;
+}
+
+void http_cancel(struct http_request *request)
+{
+	if (request)
+		http_request_free(request);
+}
+
+size_t http_in_flight(const struct http_client *client)
+{
+	return client->in_flight;
+}

@@ -1,0 +1,220 @@
+/* What gantry knows about each environment, and how fresh that knowledge is. */
+#include "config.h"
+
+#include "model.h"
+#include "payload.h"
+#include "xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct model *model_new(const struct conf *conf, int64_t now)
+{
+	struct model *model = xcalloc(1, sizeof *model);
+
+	model->conf = conf;
+	model->envs_len = conf->envs_len;
+	model->envs = xcalloc(conf->envs_len, sizeof *model->envs);
+	model->started_at = now;
+	for (size_t i = 0; i < conf->envs_len; i++) {
+		model->envs[i].conf = &conf->envs[i];
+		model->envs[i].health_since = now;
+	}
+	return model;
+}
+
+void model_free(struct model *model)
+{
+	if (!model)
+		return;
+	free(model->envs);
+	free(model);
+}
+
+/* True for a Content-Type of text/html (an error page or a catch-all route). */
+static bool content_type_is_html(const char *content_type)
+{
+	return strncasecmp(content_type, "text/html", 9) == 0;
+}
+
+void model_classify(enum probe_kind kind, const struct http_response *resp,
+    const struct conf_env *env, struct probe_result *out, char *tag, size_t tagsz)
+{
+	char summary[160];
+
+	memset(out, 0, sizeof *out);
+	out->http_status = resp->status;
+	out->latency_ms = resp->elapsed_ms;
+	switch (resp->error) {
+	case HTTP_OK:
+		break;
+	case HTTP_ERR_TIMEOUT:
+		out->state = PROBE_TIMEOUT;
+		snprintf(out->detail, sizeof out->detail, "%s", resp->message);
+		return;
+	case HTTP_ERR_REFUSED:
+	case HTTP_ERR_RESOLVE:
+		out->state = PROBE_DOWN;
+		snprintf(out->detail, sizeof out->detail, "%s", resp->message);
+		return;
+	default:
+		out->state = PROBE_BAD;
+		snprintf(out->detail, sizeof out->detail, "%s", resp->message);
+		return;
+	}
+	if (resp->status >= 300 && resp->status < 400) {
+		out->state = PROBE_BAD;
+		snprintf(out->detail, sizeof out->detail,
+		    "HTTP %ld redirect to %s; point the path at the endpoint itself",
+		    resp->status, resp->location[0] ? resp->location : "(no Location)");
+		return;
+	}
+	if (resp->status < 200 || resp->status >= 300) {
+		out->state = PROBE_FAIL;
+		payload_summary(resp->body, resp->body_len, summary, sizeof summary);
+		if (summary[0])
+			snprintf(out->detail, sizeof out->detail, "HTTP %ld: %s", resp->status, summary);
+		else
+			snprintf(out->detail, sizeof out->detail, "HTTP %ld", resp->status);
+		return;
+	}
+	if (kind == PROBE_VERSION) {
+		char err[160];
+
+		if (!payload_version(resp->body, resp->body_len, env->version_pointer, tag, tagsz,
+		    err, sizeof err)) {
+			out->state = PROBE_BAD;
+			snprintf(out->detail, sizeof out->detail, "version: %s", err);
+			return;
+		}
+		out->state = PROBE_OK;
+		return;
+	}
+	if (content_type_is_html(resp->content_type)) {
+		out->state = PROBE_BAD;
+		snprintf(out->detail, sizeof out->detail,
+		    "HTTP %ld with an HTML page, not a health answer; is the path right?", resp->status);
+		return;
+	}
+	out->state = PROBE_OK;
+}
+
+void model_round_done(struct env_status *env, int64_t now, time_t wall)
+{
+	const struct probe_result *live = &env->probes[PROBE_LIVE];
+	const struct probe_result *ready = &env->probes[PROBE_READY];
+	enum env_health health;
+
+	if (live->state != PROBE_OK)
+		health = HEALTH_DOWN;
+	else if (ready->state != PROBE_OK)
+		health = HEALTH_NOT_READY;
+	else
+		health = HEALTH_READY;
+	if (health != env->health) {
+		env->health = health;
+		env->health_since = now;
+	}
+	env->checked_at = now;
+	env->checked_wall = wall;
+	env->round_started = 0;
+	env->rounds++;
+}
+
+int64_t model_age(const struct model *model, const struct env_status *env, int64_t now)
+{
+	return now - (env->checked_at ? env->checked_at : model->started_at);
+}
+
+bool model_is_stale(const struct model *model, const struct env_status *env, int64_t now)
+{
+	return model_age(model, env, now) > 3 * env->conf->interval_ms;
+}
+
+time_t model_refreshed_wall(const struct model *model)
+{
+	time_t oldest = 0;
+
+	for (size_t i = 0; i < model->envs_len; i++) {
+		if (!model->envs[i].checked_wall)
+			return 0;
+		if (!oldest || model->envs[i].checked_wall < oldest)
+			oldest = model->envs[i].checked_wall;
+	}
+	return oldest;
+}
+
+bool model_all_checked(const struct model *model)
+{
+	for (size_t i = 0; i < model->envs_len; i++)
+		if (model->envs[i].rounds == 0)
+			return false;
+	return true;
+}
+
+const char *model_health_name(enum env_health health)
+{
+	switch (health) {
+	case HEALTH_UNKNOWN:
+		return "unknown";
+	case HEALTH_READY:
+		return "ready";
+	case HEALTH_NOT_READY:
+		return "not ready";
+	case HEALTH_DOWN:
+		return "down";
+	}
+	return "unknown";
+}
+
+const char *model_probe_state_name(enum probe_state state)
+{
+	switch (state) {
+	case PROBE_PENDING:
+		return "pending";
+	case PROBE_OK:
+		return "ok";
+	case PROBE_FAIL:
+		return "fail";
+	case PROBE_TIMEOUT:
+		return "timeout";
+	case PROBE_DOWN:
+		return "refused";
+	case PROBE_BAD:
+		return "bad";
+	}
+	return "pending";
+}
+
+void model_probe_word(const struct probe_result *result, enum probe_kind kind,
+    char *out, size_t outsz)
+{
+	const char *word = "...";
+
+	switch (result->state) {
+	case PROBE_PENDING:
+		break;
+	case PROBE_OK:
+		word = kind == PROBE_READY ? "ready" : "up";
+		break;
+	case PROBE_FAIL:
+		if (kind == PROBE_READY && result->http_status == 503) {
+			word = "not ready";
+			break;
+		}
+		snprintf(out, outsz, "HTTP %ld", result->http_status);
+		return;
+	case PROBE_TIMEOUT:
+		word = "timeout";
+		break;
+	case PROBE_DOWN:
+		word = "refused";
+		break;
+	case PROBE_BAD:
+		word = "bad reply";
+		break;
+	}
+	snprintf(out, outsz, "%s", word);
+}

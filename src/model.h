@@ -1,0 +1,92 @@
+/* What gantry knows about each environment, and how fresh that knowledge is. */
+#ifndef GANTRY_MODEL_H
+#define GANTRY_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "conf.h"
+#include "http.h"
+#include "payload.h"
+
+enum probe_kind {
+	PROBE_LIVE,                     /* /api/health: the process is up */
+	PROBE_READY,                    /* /api/ready: database reachable, migrations applied */
+	PROBE_VERSION,                  /* /api/version: what it runs */
+	PROBE_KINDS
+};
+
+enum probe_state {
+	PROBE_PENDING = 0,              /* never answered yet */
+	PROBE_OK,                       /* 2xx (and, for the version, a version read) */
+	PROBE_FAIL,                     /* an HTTP answer that says no: 4xx, 5xx */
+	PROBE_TIMEOUT,                  /* no complete answer in time */
+	PROBE_DOWN,                     /* connection refused, name not resolved */
+	PROBE_BAD,                      /* an answer that is not what a health endpoint says */
+};
+
+struct probe_result {
+	enum probe_state state;
+	long http_status;               /* 0 when no HTTP answer arrived */
+	int64_t latency_ms;
+	char detail[200];               /* sanitized: what went wrong, or the body's summary */
+};
+
+enum env_health {
+	HEALTH_UNKNOWN = 0,             /* not checked yet */
+	HEALTH_READY,                   /* live and ready */
+	HEALTH_NOT_READY,               /* live, not ready */
+	HEALTH_DOWN,                    /* not live */
+};
+
+struct env_status {
+	const struct conf_env *conf;
+	struct probe_result probes[PROBE_KINDS];
+	char tag[PAYLOAD_TAG_MAX];      /* last version read; "" if never */
+	int64_t tag_at;                 /* monotonic ms when it was read */
+	enum env_health health;
+	int64_t health_since;           /* monotonic ms when health last changed */
+	int64_t checked_at;             /* monotonic ms when the last round ended; 0 never */
+	time_t checked_wall;            /* the same, wall clock */
+	int64_t round_started;          /* monotonic ms; 0 when no round is in flight */
+	uint64_t rounds;                /* completed rounds */
+};
+
+struct model {
+	const struct conf *conf;
+	struct env_status *envs;        /* parallel to conf->envs */
+	size_t envs_len;
+	int64_t started_at;             /* monotonic ms */
+};
+
+struct model *model_new(const struct conf *conf, int64_t now);
+void model_free(struct model *model);
+
+/* Classifies one answer into a result; for PROBE_VERSION fills `tag` on success. */
+void model_classify(enum probe_kind kind, const struct http_response *resp,
+    const struct conf_env *env, struct probe_result *out, char *tag, size_t tagsz);
+
+/* Ends a round: derives health from the probes and moves the clocks. */
+void model_round_done(struct env_status *env, int64_t now, time_t wall);
+
+/* True when the last completed round is older than three intervals. */
+bool model_is_stale(const struct model *model, const struct env_status *env, int64_t now);
+
+/* How old the data is: time since the last completed round (or since start). */
+int64_t model_age(const struct model *model, const struct env_status *env, int64_t now);
+
+/* The oldest completed round across environments (wall clock), 0 if any has none. */
+time_t model_refreshed_wall(const struct model *model);
+
+/* True when every environment has completed at least one round. */
+bool model_all_checked(const struct model *model);
+
+/* Words for states, as the dashboard and `gantry status` print them. */
+const char *model_health_name(enum env_health health);
+void model_probe_word(const struct probe_result *result, enum probe_kind kind,
+    char *out, size_t outsz);
+const char *model_probe_state_name(enum probe_state state);
+
+#endif

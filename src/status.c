@@ -1,0 +1,105 @@
+/* `gantry status`: the dashboard's facts printed once, as text or as JSON. */
+#include "config.h"
+
+#include "status.h"
+#include "duration.h"
+#include "xmalloc.h"
+
+#include <jansson.h>
+#include <string.h>
+#include <time.h>
+
+/* Column width for environment names: the longest, at least the header's. */
+static int name_width(const struct model *model)
+{
+	int w = (int)strlen("ENVIRONMENT");
+
+	for (size_t i = 0; i < model->envs_len; i++)
+		if ((int)strlen(model->envs[i].conf->name) > w)
+			w = (int)strlen(model->envs[i].conf->name);
+	return w;
+}
+
+/* The first problem worth a line: the readiness detail, else liveness, else version. */
+static const char *status_detail(const struct env_status *st)
+{
+	if (st->probes[PROBE_LIVE].state != PROBE_OK)
+		return st->probes[PROBE_LIVE].detail;
+	if (st->probes[PROBE_READY].state != PROBE_OK)
+		return st->probes[PROBE_READY].detail;
+	if (st->probes[PROBE_VERSION].state != PROBE_OK)
+		return st->probes[PROBE_VERSION].detail;
+	return "";
+}
+
+void status_print_text(FILE *out, const struct model *model)
+{
+	int nw = name_width(model);
+
+	fprintf(out, "%-*s  %-20s  %-10s  %-10s  %8s  %s\n", nw, "ENVIRONMENT", "TAG", "LIVE",
+	    "READY", "LATENCY", "DETAIL");
+	for (size_t i = 0; i < model->envs_len; i++) {
+		const struct env_status *st = &model->envs[i];
+		char live[24], ready[24], latency[16];
+
+		model_probe_word(&st->probes[PROBE_LIVE], PROBE_LIVE, live, sizeof live);
+		model_probe_word(&st->probes[PROBE_READY], PROBE_READY, ready, sizeof ready);
+		duration_format_latency(st->probes[PROBE_READY].http_status ?
+		    st->probes[PROBE_READY].latency_ms : -1, latency, sizeof latency);
+		fprintf(out, "%-*s  %-20s  %-10s  %-10s  %8s  %s\n", nw, st->conf->name,
+		    st->tag[0] ? st->tag : "-", live, ready, latency, status_detail(st));
+	}
+}
+
+/* One probe as a JSON object. */
+static json_t *probe_json(const struct probe_result *r)
+{
+	return json_pack("{s:s, s:o, s:o, s:o}",
+	    "state", model_probe_state_name(r->state),
+	    "http_status", r->http_status ? json_integer(r->http_status) : json_null(),
+	    "latency_ms", r->http_status ? json_integer(r->latency_ms) : json_null(),
+	    "detail", r->detail[0] ? json_string(r->detail) : json_null());
+}
+
+void status_print_json(FILE *out, const struct model *model)
+{
+	json_t *root, *envs;
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	envs = json_array();
+	for (size_t i = 0; i < model->envs_len; i++) {
+		const struct env_status *st = &model->envs[i];
+
+		json_array_append_new(envs, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
+		    "name", st->conf->name,
+		    "url", st->conf->url,
+		    "health", model_health_name(st->health),
+		    "tag", st->tag[0] ? json_string(st->tag) : json_null(),
+		    "live", probe_json(&st->probes[PROBE_LIVE]),
+		    "ready", probe_json(&st->probes[PROBE_READY]),
+		    "version", probe_json(&st->probes[PROBE_VERSION])));
+	}
+	root = json_pack("{s:i, s:s, s:s, s:b, s:o}",
+	    "format", STATUS_JSON_FORMAT,
+	    "project", model->conf->project,
+	    "generated_at", stamp,
+	    "ok", status_exit_code(model) == 0,
+	    "environments", envs);
+	if (!root)
+		die("cannot build the status JSON");
+	json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', out);
+	json_decref(root);
+}
+
+int status_exit_code(const struct model *model)
+{
+	for (size_t i = 0; i < model->envs_len; i++)
+		if (model->envs[i].health != HEALTH_READY)
+			return 1;
+	return 0;
+}
