@@ -157,6 +157,12 @@ void prober_free(struct prober *p)
 	free(p);
 }
 
+void prober_set_listener(struct prober *p, prober_change_fn changed, void *arg)
+{
+	p->changed = changed;
+	p->arg = arg;
+}
+
 void prober_start(struct prober *p)
 {
 	for (size_t i = 0; i < p->model->envs_len; i++)

@@ -21,6 +21,9 @@ struct prober *prober_new(struct loop *loop, struct http_client *http, struct mo
 /* Cancels what is in flight and frees; the model stays. */
 void prober_free(struct prober *prober);
 
+/* Replaces the change listener (the UI attaches itself after the core is wired). */
+void prober_set_listener(struct prober *prober, prober_change_fn changed, void *arg);
+
 /* Starts the first round of every environment now. */
 void prober_start(struct prober *prober);
 /* Starts a round of one environment now, unless one is already in flight. */

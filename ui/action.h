@@ -1,0 +1,53 @@
+/* What a user can ask for: one table of actions, their keys, their help, whether they write. */
+#ifndef GANTRY_ACTION_H
+#define GANTRY_ACTION_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* X(id, name, keys, help, writes). Keys are space-separated: a character, C-x for
+ * Ctrl, or one of Up Down Left Right Home End PgUp PgDn Enter Esc Tab F1..F12. */
+#define ACTION_TABLE(X) \
+	X(MOVE_UP,     "move-up",       "Up k",        "select the previous environment", false) \
+	X(MOVE_DOWN,   "move-down",     "Down j",      "select the next environment", false) \
+	X(MOVE_FIRST,  "move-first",    "Home g",      "select the first environment", false) \
+	X(MOVE_LAST,   "move-last",     "End G",       "select the last environment", false) \
+	X(DETAIL,      "toggle-detail", "Enter d",     "show or hide the detail pane of the selected environment", false) \
+	X(REFRESH,     "refresh",       "r",           "check every environment now", false) \
+	X(REDRAW,      "redraw",        "C-l",         "redraw the whole screen", false) \
+	X(HELP,        "help",          "? F1",        "show or hide this help", false) \
+	X(CLOSE,       "close",         "Esc",         "close the help", false) \
+	X(QUIT,        "quit",          "q C-c",       "quit gantry", false) \
+	X(PROMOTE,     "promote",       "p",           "promote the previous environment's tag to the selected one", true) \
+	X(ROLLBACK,    "rollback",      "b",           "roll the selected environment back to an earlier healthy tag", true)
+
+enum action {
+	ACTION_NONE = 0,
+#define ACTION_ENUM(id, name, keys, help, writes) ACTION_##id,
+	ACTION_TABLE(ACTION_ENUM)
+#undef ACTION_ENUM
+	ACTION_COUNT
+};
+
+struct action_info {
+	enum action id;
+	const char *name;
+	const char *keys;               /* as written in the table */
+	const char *help;
+	bool writes;                    /* refused in read-only mode, by action_allowed() */
+};
+
+/* All actions in table order, for help screens and the man page. */
+const struct action_info *action_list(size_t *count);
+const struct action_info *action_get(enum action id);
+
+/* The action bound to a curses key code, or ACTION_NONE. */
+enum action action_for_key(int key);
+
+/* The one gate for writing: false for a write action in read-only mode. */
+bool action_allowed(enum action id, bool read_only);
+
+/* Prints the key list: plain text, or man page source (troff) for gantry(1). */
+void action_print_keys(FILE *out, bool troff);
+
+#endif

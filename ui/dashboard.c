@@ -1,0 +1,304 @@
+/* The dashboard: a row per environment in promotion order, and a detail pane. */
+#include "config.h"
+
+#include "draw.h"
+#include "duration.h"
+#include "envfmt.h"
+#include "ui.h"
+#include "view.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define DETAIL_ROWS 7
+
+/* One cell of a row; draws at (y, x) in `width` columns. */
+typedef void (*cell_fn)(struct ui *ui, const struct env_status *env, int64_t now, int y, int x,
+    int width);
+
+struct column {
+	const char *title;
+	int width;                      /* 0: computed (name, tag) */
+	int min_screen;                 /* shown only when the screen is at least this wide */
+	cell_fn draw;
+};
+
+/* A status cell: a coloured dot and a word; stale data gets the stale role. */
+static void draw_probe_cell(struct ui *ui, const struct env_status *env, int64_t now, int y,
+    int x, int width, enum probe_kind kind)
+{
+	const struct probe_result *r = &env->probes[kind];
+	enum theme_role role = envfmt_probe_role(r, kind);
+	char word[24];
+
+	if (model_is_stale(ui->app->model, env, now))
+		role = THEME_ROLE_stale;
+	model_probe_word(r, kind, word, sizeof word);
+	draw_text(ui, y, x, 2, draw_glyph(ui, GLYPH_DOT), role, true);
+	draw_text(ui, y, x + 2, width - 2, word, role, false);
+}
+
+/* True for the selected environment's row. */
+static bool is_selected(const struct ui *ui, const struct env_status *env)
+{
+	return env == &ui->app->model->envs[ui->selected];
+}
+
+static void cell_name(struct ui *ui, const struct env_status *env, int64_t now, int y, int x, int w)
+{
+	draw_text(ui, y, x, w, env->conf->name,
+	    is_selected(ui, env) ? THEME_ROLE_selected : THEME_ROLE_text, true);
+}
+
+static void cell_tag(struct ui *ui, const struct env_status *env, int64_t now, int y, int x, int w)
+{
+	bool current = env->probes[PROBE_VERSION].state == PROBE_OK;
+
+	enum theme_role role = current ? THEME_ROLE_text : THEME_ROLE_muted;
+
+	draw_text(ui, y, x, w, env->tag[0] ? env->tag : "-",
+	    is_selected(ui, env) ? THEME_ROLE_selected : role, true);
+}
+
+static void cell_live(struct ui *ui, const struct env_status *env, int64_t now, int y, int x, int w)
+{
+	draw_probe_cell(ui, env, now, y, x, w, PROBE_LIVE);
+}
+
+static void cell_ready(struct ui *ui, const struct env_status *env, int64_t now, int y, int x, int w)
+{
+	draw_probe_cell(ui, env, now, y, x, w, PROBE_READY);
+}
+
+static void cell_latency(struct ui *ui, const struct env_status *env, int64_t now, int y, int x,
+    int w)
+{
+	char text[16];
+	const struct probe_result *r = &env->probes[PROBE_READY];
+
+	duration_format_latency(r->http_status ? r->latency_ms : -1, text, sizeof text);
+	draw_text(ui, y, x + w - 1 - draw_width(text), draw_width(text), text, THEME_ROLE_muted, false);
+}
+
+static void cell_since(struct ui *ui, const struct env_status *env, int64_t now, int y, int x, int w)
+{
+	char text[16];
+
+	envfmt_since(env, now, text, sizeof text);
+	draw_text(ui, y, x, w, text, THEME_ROLE_muted, false);
+}
+
+static void cell_checked(struct ui *ui, const struct env_status *env, int64_t now, int y, int x,
+    int w)
+{
+	char text[32], age[16];
+
+	if (model_is_stale(ui->app->model, env, now)) {
+		duration_format(model_age(ui->app->model, env, now), age, sizeof age);
+		snprintf(text, sizeof text, "STALE %s", age);
+		draw_text(ui, y, x, w, text, THEME_ROLE_stale, false);
+		return;
+	}
+	envfmt_checked(ui->app->model, env, now, text, sizeof text);
+	draw_text(ui, y, x, w, text, THEME_ROLE_muted, false);
+}
+
+/* Columns in order; the narrower the screen, the fewer are shown. */
+static const struct column columns[] = {
+	{ "ENVIRONMENT", 0, 0, cell_name },
+	{ "TAG", 0, 0, cell_tag },
+	{ "LIVE", 11, 56, cell_live },
+	{ "READY", 12, 0, cell_ready },
+	{ "LATENCY", 8, 72, cell_latency },
+	{ "SINCE", 8, 90, cell_since },
+	{ "CHECKED", 11, 80, cell_checked },
+};
+
+#define COLUMN_COUNT (sizeof columns / sizeof columns[0])
+
+/* Widths for this screen: 0 for hidden columns; name and tag fit their content. */
+static void layout_columns(struct ui *ui, int widths[COLUMN_COUNT])
+{
+	const struct model *m = ui->app->model;
+	int name_w = 11, tag_w = 12, fixed = 0, room;
+
+	for (size_t i = 0; i < m->envs_len; i++) {
+		int nw = draw_width(m->envs[i].conf->name), tw = draw_width(m->envs[i].tag);
+
+		if (nw > name_w)
+			name_w = nw;
+		if (tw > tag_w)
+			tag_w = tw;
+	}
+	for (size_t c = 0; c < COLUMN_COUNT; c++) {
+		widths[c] = ui->cols >= columns[c].min_screen ? columns[c].width : -1;
+		if (widths[c] > 0)
+			fixed += widths[c] + 1;
+	}
+	/* what is left goes to the name and the tag, the tag first */
+	room = ui->cols - 3 - fixed - 2;
+	if (name_w + 2 > room / 2 && name_w > 20)
+		name_w = 20;
+	if (name_w > room - 8)
+		name_w = room - 8 > 6 ? room - 8 : 6;
+	tag_w = tag_w + 1 < room - name_w - 1 ? tag_w + 1 : room - name_w - 1;
+	widths[0] = name_w + 1;
+	widths[1] = tag_w > 4 ? tag_w : 4;
+}
+
+/* Draws the table of environments; returns the rows used. */
+static int draw_table(struct ui *ui, int top, int height, int64_t now)
+{
+	const struct model *m = ui->app->model;
+	int widths[COLUMN_COUNT], x = 3, rows = height - 1;
+	size_t first = 0;
+
+	layout_columns(ui, widths);
+	for (size_t c = 0; c < COLUMN_COUNT; c++) {
+		if (widths[c] < 0)
+			continue;
+		draw_text(ui, top, x, widths[c], columns[c].title, THEME_ROLE_header, false);
+		x += widths[c] + 1;
+	}
+	if (rows < 1)
+		return 1;
+	/* keep the selection in view */
+	if (ui->selected >= (size_t)rows)
+		first = ui->selected - (size_t)rows + 1;
+	for (size_t i = first; i < m->envs_len && (int)(i - first) < rows; i++) {
+		const struct env_status *env = &m->envs[i];
+		int y = top + 1 + (int)(i - first);
+		bool selected = i == ui->selected;
+
+		x = 3;
+		if (selected)
+			draw_text(ui, y, 0, 3, draw_glyph(ui, GLYPH_SELECT), THEME_ROLE_selected, true);
+		for (size_t c = 0; c < COLUMN_COUNT; c++) {
+			if (widths[c] < 0)
+				continue;
+			columns[c].draw(ui, env, now, y, x, widths[c]);
+			x += widths[c] + 1;
+		}
+	}
+	return 1 + (int)(m->envs_len - first < (size_t)rows ? m->envs_len - first : (size_t)rows);
+}
+
+/* One line of the detail pane for a probe. */
+static void draw_detail_probe(struct ui *ui, int y, const char *label, const struct env_status *env,
+    enum probe_kind kind, const char *path)
+{
+	const struct probe_result *r = &env->probes[kind];
+	char status[24], latency[16], word[24];
+	int x = 2;
+
+	model_probe_word(r, kind, word, sizeof word);
+	x += draw_text(ui, y, x, 9, label, THEME_ROLE_header, true);
+	x += draw_text(ui, y, x, 2, draw_glyph(ui, GLYPH_DOT), envfmt_probe_role(r, kind), true);
+	x += draw_text(ui, y, x, 11, word, envfmt_probe_role(r, kind), true);
+	if (r->http_status)
+		snprintf(status, sizeof status, "HTTP %ld", r->http_status);
+	else
+		snprintf(status, sizeof status, "-");
+	x += draw_text(ui, y, x, 10, status, THEME_ROLE_muted, true);
+	duration_format_latency(r->http_status ? r->latency_ms : -1, latency, sizeof latency);
+	x += draw_text(ui, y, x, 8, latency, THEME_ROLE_muted, true);
+	if (r->state == PROBE_OK || r->state == PROBE_PENDING)
+		draw_text(ui, y, x, ui->cols - x - 1, path, THEME_ROLE_muted, false);
+	else
+		draw_text(ui, y, x, ui->cols - x - 1, r->detail, THEME_ROLE_error, false);
+}
+
+/* The pane under the table: everything known about the selected environment. */
+static void draw_detail(struct ui *ui, int top, int64_t now)
+{
+	const struct env_status *env = &ui->app->model->envs[ui->selected];
+	const struct conf_env *c = env->conf;
+	char line[512], every[16], timeout[16], since[16], checked[32], tag_age[16];
+	int x;
+
+	draw_hline(ui, top, 0, ui->cols, THEME_ROLE_border);
+	x = 2 + draw_text(ui, top, 2, ui->cols - 4, c->name, THEME_ROLE_header, false);
+	draw_text(ui, top, 1, 1, " ", THEME_ROLE_border, false);
+	draw_text(ui, top, x, 1, " ", THEME_ROLE_border, false);
+	duration_format(c->interval_ms, every, sizeof every);
+	duration_format_latency(c->timeout_ms, timeout, sizeof timeout);
+	snprintf(line, sizeof line, "%s   every %s, timeout %s", c->url, every, timeout);
+	draw_text(ui, top + 1, 2, 9, "url", THEME_ROLE_header, true);
+	draw_text(ui, top + 1, 11, ui->cols - 12, line, THEME_ROLE_text, false);
+	draw_detail_probe(ui, top + 2, "live", env, PROBE_LIVE, c->health_path);
+	draw_detail_probe(ui, top + 3, "ready", env, PROBE_READY, c->ready_path);
+	draw_detail_probe(ui, top + 4, "version", env, PROBE_VERSION, c->version_path);
+	envfmt_since(env, now, since, sizeof since);
+	envfmt_checked(ui->app->model, env, now, checked, sizeof checked);
+	if (env->tag[0]) {
+		duration_format(now - env->tag_at, tag_age, sizeof tag_age);
+		snprintf(line, sizeof line, "%s for %s %s tag %s, read %s%s %s checked %s",
+		    model_health_name(env->health), since, draw_glyph(ui, GLYPH_SEP), env->tag, tag_age,
+		    tag_age[0] == 'n' ? "" : " ago", draw_glyph(ui, GLYPH_SEP), checked);
+	} else {
+		snprintf(line, sizeof line, "%s for %s %s no version read yet %s checked %s",
+		    model_health_name(env->health), since, draw_glyph(ui, GLYPH_SEP),
+		    draw_glyph(ui, GLYPH_SEP), checked);
+	}
+	draw_text(ui, top + 5, 2, 9, "state", THEME_ROLE_header, true);
+	draw_text(ui, top + 5, 11, ui->cols - 12, line, envfmt_health_role(env->health), false);
+	if (model_is_stale(ui->app->model, env, now))
+		draw_text(ui, top + 6, 11, ui->cols - 12,
+		    " STALE: no answer for more than three intervals ", THEME_ROLE_stale, false);
+}
+
+static void dashboard_draw(struct ui *ui, int top, int height)
+{
+	int64_t now = loop_clock_ms();
+	int table_rows = height;
+
+	if (ui->show_detail && height >= DETAIL_ROWS + 3)
+		table_rows = height - DETAIL_ROWS;
+	draw_table(ui, top, table_rows, now);
+	if (table_rows < height)
+		draw_detail(ui, top + table_rows, now);
+}
+
+static int dashboard_action(struct ui *ui, enum action action)
+{
+	size_t n = ui->app->model->envs_len;
+
+	switch (action) {
+	case ACTION_MOVE_UP:
+		if (ui->selected > 0)
+			ui->selected--;
+		return VIEW_REDRAW;
+	case ACTION_MOVE_DOWN:
+		if (ui->selected + 1 < n)
+			ui->selected++;
+		return VIEW_REDRAW;
+	case ACTION_MOVE_FIRST:
+		ui->selected = 0;
+		return VIEW_REDRAW;
+	case ACTION_MOVE_LAST:
+		ui->selected = n - 1;
+		return VIEW_REDRAW;
+	case ACTION_DETAIL:
+		ui->show_detail = !ui->show_detail;
+		return VIEW_REDRAW;
+	case ACTION_REFRESH:
+		for (size_t i = 0; i < n; i++)
+			prober_refresh(ui->app->prober, i);
+		ui_message(ui, false, "checking %zu environment%s now", n, n == 1 ? "" : "s");
+		return VIEW_REDRAW;
+	case ACTION_PROMOTE:
+	case ACTION_ROLLBACK:
+		ui_message(ui, true, "%s: not in this version of gantry yet: it needs hosts and a registry in gantry.yml",
+		    action == ACTION_PROMOTE ? "promote" : "rollback");
+		return VIEW_REDRAW;
+	default:
+		return VIEW_UNHANDLED;
+	}
+}
+
+const struct view_ops dashboard_view_ops = {
+	.name = "dashboard",
+	.draw = dashboard_draw,
+	.action = dashboard_action,
+	.overlay = false,
+};

@@ -1,0 +1,103 @@
+/* Drawing helpers: glyphs with an ASCII fallback, and text clipped to a width in columns. */
+#include "config.h"
+
+#include "draw.h"
+#include "palette.h"
+
+#include <curses.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+const char *draw_glyph(const struct ui *ui, enum glyph glyph)
+{
+	static const char *const utf8[GLYPH_COUNT] = { "●", "▶", "─", "·", "…", "█" };
+	static const char *const ascii[GLYPH_COUNT] = { "*", ">", "-", "|", "~", "#" };
+
+	return ui->ascii ? ascii[glyph] : utf8[glyph];
+}
+
+/* Decodes one character; returns its bytes and columns (at least 1 byte). */
+static size_t next_char(const char *s, int *cols)
+{
+	mbstate_t st;
+	wchar_t wc;
+	size_t n;
+	int w;
+
+	memset(&st, 0, sizeof st);
+	n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
+	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+		*cols = 1;
+		return 1;
+	}
+	w = wcwidth(wc);
+	*cols = w < 0 ? 1 : w;
+	return n;
+}
+
+int draw_width(const char *s)
+{
+	int total = 0, cols;
+
+	while (*s) {
+		s += next_char(s, &cols);
+		total += cols;
+	}
+	return total;
+}
+
+int draw_text(const struct ui *ui, int y, int x, int width, const char *s,
+    enum theme_role role, bool pad)
+{
+	attr_t attr = palette_attr(role);
+	int used = 0, cols;
+	int full = draw_width(s);
+
+	if (width <= 0)
+		return 0;
+	attrset(attr);
+	move(y, x);
+	while (*s) {
+		size_t n = next_char(s, &cols);
+		bool ascii_only = ui->ascii && (unsigned char)*s >= 0x80;
+
+		if (ascii_only)
+			cols = 1;
+		if (full > width && used + cols > width - 1) {
+			addstr(draw_glyph(ui, GLYPH_ELLIPSIS));
+			used++;
+			break;
+		}
+		if (used + cols > width)
+			break;
+		if (ascii_only)
+			addch('?');
+		else
+			addnstr(s, (int)n);
+		used += cols;
+		s += n;
+	}
+	while (pad && used < width) {
+		addch(' ');
+		used++;
+	}
+	attrset(A_NORMAL);
+	return used;
+}
+
+void draw_fill(int y, int x, int width, enum theme_role role)
+{
+	attrset(palette_attr(role));
+	mvhline(y, x, ' ', width);
+	attrset(A_NORMAL);
+}
+
+void draw_hline(const struct ui *ui, int y, int x, int width, enum theme_role role)
+{
+	attrset(palette_attr(role));
+	move(y, x);
+	for (int i = 0; i < width; i++)
+		addstr(draw_glyph(ui, GLYPH_HLINE));
+	attrset(A_NORMAL);
+}

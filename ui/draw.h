@@ -1,0 +1,34 @@
+/* Drawing helpers: glyphs with an ASCII fallback, and text clipped to a width in columns. */
+#ifndef GANTRY_DRAW_H
+#define GANTRY_DRAW_H
+
+#include "theme.h"
+#include "ui.h"
+
+enum glyph {
+	GLYPH_DOT,                      /* status dot */
+	GLYPH_SELECT,                   /* selected-row marker */
+	GLYPH_HLINE,                    /* rule */
+	GLYPH_SEP,                      /* separator between facts */
+	GLYPH_ELLIPSIS,                 /* text cut short */
+	GLYPH_BLOCK,                    /* a solid cell, for wallboard bars */
+	GLYPH_COUNT
+};
+
+const char *draw_glyph(const struct ui *ui, enum glyph glyph);
+
+/* Display columns of a UTF-8 string. */
+int draw_width(const char *s);
+
+/* Draws s at (y, x) in at most `width` columns (cut with an ellipsis), then pads with
+ * spaces up to `width` if pad is set. Returns the columns written, padding included. */
+int draw_text(const struct ui *ui, int y, int x, int width, const char *s,
+    enum theme_role role, bool pad);
+
+/* Fills `width` cells with spaces in a role's attributes. */
+void draw_fill(int y, int x, int width, enum theme_role role);
+
+/* Draws a rule across the screen. */
+void draw_hline(const struct ui *ui, int y, int x, int width, enum theme_role role);
+
+#endif

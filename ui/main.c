@@ -1,13 +1,70 @@
 /* gantry's entry point: the command line, then a subcommand or the dashboard. */
 #include "config.h"
 
+#include "action.h"
 #include "app.h"
 #include "cli.h"
 #include "exitcode.h"
+#include "theme.h"
+#include "ui.h"
 
 #include <curl/curl.h>
+#include <langinfo.h>
 #include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+/* One fd per connection: allow as many as the hard limit permits, up to 8192. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 8192 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < 8192 ? rl.rlim_max : 8192;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Loads the theme named by the command line, else by the configuration. */
+static bool load_theme(const struct cli_options *opts, const struct conf *conf, struct theme *theme)
+{
+	struct schema_errors errs = { 0 };
+	const char *name = opts->theme ? opts->theme : conf->theme;
+	bool ok = theme_load(name, theme, &errs);
+
+	if (!ok) {
+		schema_errors_print(&errs, stderr);
+		fprintf(stderr, "gantry: the theme has errors; nothing was started (see gantry(1), THEMES)\n");
+	}
+	schema_errors_free(&errs);
+	return ok;
+}
+
+/* The dashboard: configuration and theme checked before the terminal is touched. */
+static int run_dashboard(const struct cli_options *opts)
+{
+	struct conf *conf = app_load_conf(opts->config_path, stderr);
+	struct ui_options ui_opts = { .read_only = opts->read_only, .ascii = opts->ascii };
+	struct theme theme;
+	struct app *app;
+	int code;
+
+	if (!conf)
+		return EXIT_CONFIG;
+	if (!load_theme(opts, conf, &theme)) {
+		conf_free(conf);
+		return EXIT_CONFIG;
+	}
+	if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+		ui_opts.ascii = true;
+	app = app_new(conf, NULL, NULL);
+	code = ui_run(app, &theme, &ui_opts);
+	app_free(app);
+	theme_clear(&theme);
+	return code;
+}
 
 int main(int argc, char **argv)
 {
@@ -22,11 +79,30 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gantry: %s\n", err);
 		return code;
 	}
+	switch (opts.command) {
+	case CLI_HELP:
+		cli_usage(stdout);
+		return EXIT_OK;
+	case CLI_VERSION:
+		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		return EXIT_OK;
+	case CLI_LIST_KEYS:
+		action_print_keys(stdout, opts.keys_man);
+		return EXIT_OK;
+	case CLI_LIST_CONFIG_KEYS:
+		conf_print_keys(stdout);
+		return EXIT_OK;
+	default:
+		break;
+	}
+	raise_fd_limit();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	conf = app_load_conf(opts.config_path, stderr);
-	if (!conf)
-		return EXIT_CONFIG;
-	code = app_status(conf, opts.json);
+	if (opts.command == CLI_STATUS) {
+		conf = app_load_conf(opts.config_path, stderr);
+		code = conf ? app_status(conf, opts.json) : EXIT_CONFIG;
+	} else {
+		code = run_dashboard(&opts);
+	}
 	curl_global_cleanup();
 	return code;
 }

@@ -1,0 +1,295 @@
+/* The terminal side of gantry: curses set up and torn down, views stacked, one draw per frame.
+ *
+ * Everything waits in the core's loop: keys arrive through a stdin watcher, resizes
+ * and termination signals through loop_signal, probe results through the prober's
+ * callback. Handlers only mark the screen dirty; the screen is drawn once per turn. */
+#include "config.h"
+
+#include "ui.h"
+#include "draw.h"
+#include "exitcode.h"
+#include "palette.h"
+#include "sanitize.h"
+#include "xmalloc.h"
+
+#include <curses.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#define UI_TICK_MS 1000
+#define UI_MESSAGE_MS 5000
+
+static bool curses_active;
+
+/* Puts the terminal back as it was; safe to call twice, and from die(). */
+static void ui_restore_terminal(void)
+{
+	if (curses_active) {
+		curses_active = false;
+		endwin();
+	}
+}
+
+void ui_message(struct ui *ui, bool error, const char *fmt, ...)
+{
+	char raw[sizeof ui->message];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	sanitize_text(raw, strlen(raw), ui->message, sizeof ui->message, 0);
+	ui->message_is_error = error;
+	ui->message_until = loop_clock_ms() + UI_MESSAGE_MS;
+	ui->dirty = true;
+}
+
+void ui_push_view(struct ui *ui, const struct view_ops *view)
+{
+	if (ui->nviews < UI_MAX_VIEWS)
+		ui->views[ui->nviews++] = view;
+	ui->dirty = true;
+}
+
+/* The title bar: project, badge, clock. */
+static void ui_draw_title(struct ui *ui)
+{
+	char right[64], clock[16];
+	time_t now = time(NULL);
+	struct tm tm;
+	int rw, x;
+
+	localtime_r(&now, &tm);
+	strftime(clock, sizeof clock, "%H:%M:%S", &tm);
+	draw_fill(0, 0, ui->cols, THEME_ROLE_title);
+	x = 1 + draw_text(ui, 0, 1, ui->cols / 2, "gantry", THEME_ROLE_title, false);
+	x += draw_text(ui, 0, x, 3, " ", THEME_ROLE_title, false);
+	x += draw_text(ui, 0, x, 2, draw_glyph(ui, GLYPH_SEP), THEME_ROLE_title, false);
+	x += draw_text(ui, 0, x, 3, " ", THEME_ROLE_title, false);
+	x += draw_text(ui, 0, x, ui->cols / 2 - x, ui->app->conf->project, THEME_ROLE_title, false);
+	snprintf(right, sizeof right, "%zu env%s  %s ", ui->app->model->envs_len,
+	    ui->app->model->envs_len == 1 ? "" : "s", clock);
+	rw = draw_width(right);
+	if (ui->read_only) {
+		int bx = ui->cols - rw - 12;
+
+		if (bx < x + 1)
+			bx = x + 1;
+		draw_text(ui, 0, bx, 11, " READ-ONLY ", THEME_ROLE_badge, false);
+	}
+	if (ui->cols - rw > x + 12)
+		draw_text(ui, 0, ui->cols - rw, rw, right, THEME_ROLE_title, false);
+}
+
+/* The footer: a message, or the keys that matter most. */
+static void ui_draw_footer(struct ui *ui)
+{
+	int y = ui->rows - 1;
+	const char *hints = ui->read_only ? " ? help  q quit   read-only: no changes can be made" :
+	    " ? help  \xe2\x86\x91\xe2\x86\x93 select  Enter detail  r refresh  q quit";
+
+	if (ui->ascii)
+		hints = ui->read_only ? " ? help  q quit   read-only: no changes can be made" :
+		    " ? help  j/k select  Enter detail  r refresh  q quit";
+	draw_fill(y, 0, ui->cols, THEME_ROLE_footer);
+	if (ui->message[0] && loop_clock_ms() < ui->message_until)
+		draw_text(ui, y, 1, ui->cols - 2, ui->message,
+		    ui->message_is_error ? THEME_ROLE_error : THEME_ROLE_footer, false);
+	else
+		draw_text(ui, y, 0, ui->cols, hints, THEME_ROLE_footer, false);
+}
+
+/* Draws the whole screen once. */
+static void ui_draw(struct ui *ui)
+{
+	int first = 0;
+
+	erase();
+	if (ui->cols < UI_MIN_COLS || ui->rows < UI_MIN_ROWS) {
+		char msg[64];
+
+		snprintf(msg, sizeof msg, "terminal too small: %dx%d, need %dx%d", ui->cols, ui->rows,
+		    UI_MIN_COLS, UI_MIN_ROWS);
+		draw_text(ui, ui->rows / 2, 0, ui->cols, msg, THEME_ROLE_error, false);
+		refresh();
+		return;
+	}
+	ui_draw_title(ui);
+	/* the topmost full view and every overlay above it */
+	for (int i = ui->nviews - 1; i >= 0; i--) {
+		if (!ui->views[i]->overlay) {
+			first = i;
+			break;
+		}
+	}
+	for (int i = first; i < ui->nviews; i++)
+		ui->views[i]->draw(ui, 1, ui->rows - 2);
+	ui_draw_footer(ui);
+	refresh();
+}
+
+/* Runs one action: the read-only gate first, then the views from the top down. */
+static void ui_dispatch(struct ui *ui, enum action action)
+{
+	const struct action_info *info = action_get(action);
+
+	if (!action_allowed(action, ui->read_only)) {
+		ui_message(ui, true, "read-only: %s is disabled; this gantry cannot change anything",
+		    info->name);
+		return;
+	}
+	for (int i = ui->nviews - 1; i >= 0; i--) {
+		int r = ui->views[i]->action(ui, action);
+
+		if (r & VIEW_REDRAW)
+			ui->dirty = true;
+		if (r & VIEW_CLOSE) {
+			ui->nviews = i;
+			ui->dirty = true;
+		}
+		if (r & VIEW_QUIT)
+			ui->quit = true;
+		if (r != VIEW_UNHANDLED)
+			return;
+	}
+	switch (action) {
+	case ACTION_QUIT:
+		ui->quit = true;
+		break;
+	case ACTION_HELP:
+		ui_push_view(ui, &help_view_ops);
+		break;
+	case ACTION_REDRAW:
+		clearok(curscr, TRUE);
+		ui->dirty = true;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Keys are ready on stdin: read every one without waiting. */
+static void ui_keys_ready(struct loop *loop, int fd, int revents, void *arg)
+{
+	struct ui *ui = arg;
+	int ch;
+
+	if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
+		/* the terminal went away: nobody is left to look */
+		ui->quit = true;
+		return;
+	}
+	while ((ch = getch()) != ERR) {
+		enum action action;
+
+		if (ch == KEY_RESIZE) {
+			getmaxyx(stdscr, ui->rows, ui->cols);
+			ui->dirty = true;
+			continue;
+		}
+		action = action_for_key(ch);
+		if (action != ACTION_NONE)
+			ui_dispatch(ui, action);
+		if (ui->quit)
+			return;
+	}
+}
+
+/* SIGWINCH: take the new size and draw everything again. */
+static void ui_resized(struct loop *loop, int signo, void *arg)
+{
+	struct ui *ui = arg;
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	getmaxyx(stdscr, ui->rows, ui->cols);
+	clearok(curscr, TRUE);
+	ui->dirty = true;
+}
+
+/* SIGINT, SIGTERM, SIGHUP: leave through the normal path so the terminal is restored. */
+static void ui_terminate(struct loop *loop, int signo, void *arg)
+{
+	struct ui *ui = arg;
+
+	ui->quit = true;
+}
+
+/* Once a second: ages move, staleness appears, messages expire. */
+static void ui_tick(struct loop *loop, void *arg)
+{
+	struct ui *ui = arg;
+
+	ui->dirty = true;
+	loop_timer_add(loop, UI_TICK_MS, ui_tick, ui);
+}
+
+/* The prober finished a round: the screen changes. */
+static void ui_model_changed(size_t env_index, void *arg)
+{
+	struct ui *ui = arg;
+
+	ui->dirty = true;
+}
+
+int ui_run(struct app *app, struct theme *theme, const struct ui_options *opts)
+{
+	struct ui *ui = xcalloc(1, sizeof *ui);
+	const char *no_color = getenv("NO_COLOR");
+
+	ui->app = app;
+	ui->theme = *theme;
+	ui->read_only = opts->read_only || app->conf->read_only;
+	ui->ascii = opts->ascii;
+	ui->dirty = true;
+	ui->show_detail = true;
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "gantry: the dashboard needs a terminal; for scripts use: gantry status\n");
+		free(ui);
+		return EXIT_USAGE;
+	}
+	die_set_hook(ui_restore_terminal);
+	atexit(ui_restore_terminal);
+	set_escdelay(25);
+	if (!initscr())
+		die("cannot initialise the terminal (is TERM set?)");
+	curses_active = true;
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	curs_set(0);
+	ui->color = palette_init(&ui->theme, !(no_color && *no_color));
+	getmaxyx(stdscr, ui->rows, ui->cols);
+
+	ui_push_view(ui, ui->read_only ? &wallboard_view_ops : &dashboard_view_ops);
+	prober_set_listener(app->prober, ui_model_changed, ui);
+	loop_watch(app->loop, STDIN_FILENO, POLLIN, ui_keys_ready, ui);
+	loop_signal(app->loop, SIGWINCH, ui_resized, ui);
+	loop_signal(app->loop, SIGINT, ui_terminate, ui);
+	loop_signal(app->loop, SIGTERM, ui_terminate, ui);
+	loop_signal(app->loop, SIGHUP, ui_terminate, ui);
+	loop_timer_add(app->loop, UI_TICK_MS, ui_tick, ui);
+	prober_start(app->prober);
+
+	while (!ui->quit) {
+		if (ui->dirty) {
+			ui->dirty = false;
+			ui_draw(ui);
+		}
+		loop_run_once(app->loop, -1);
+	}
+	ui_restore_terminal();
+	die_set_hook(NULL);
+	free(ui);
+	return EXIT_OK;
+}

@@ -1,0 +1,34 @@
+/* A view: one screen of gantry, drawn from the model and driven by actions. */
+#ifndef GANTRY_VIEW_H
+#define GANTRY_VIEW_H
+
+#include <stdbool.h>
+
+#include "action.h"
+
+struct ui;
+
+/* What a handler asks of the loop; flags, combined with |. */
+enum view_result {
+	VIEW_UNHANDLED = 0,             /* not for this view: offer it to the one below */
+	VIEW_HANDLED = 1 << 0,
+	VIEW_REDRAW = 1 << 1,
+	VIEW_CLOSE = 1 << 2,            /* pop this view */
+	VIEW_QUIT = 1 << 3,
+};
+
+struct view_ops {
+	const char *name;
+	/* Draws into rows [top, top + height) of the screen. */
+	void (*draw)(struct ui *ui, int top, int height);
+	/* Handles an action (already checked against read-only mode). */
+	int (*action)(struct ui *ui, enum action action);
+	/* True for views drawn over the one below (the help). */
+	bool overlay;
+};
+
+extern const struct view_ops dashboard_view_ops;
+extern const struct view_ops wallboard_view_ops;
+extern const struct view_ops help_view_ops;
+
+#endif

@@ -1,0 +1,64 @@
+/* How an environment's state reads on screen: words, roles and ages, shared by the views. */
+#include "config.h"
+
+#include "envfmt.h"
+#include "duration.h"
+
+#include <stdio.h>
+
+enum theme_role envfmt_probe_role(const struct probe_result *result, enum probe_kind kind)
+{
+	switch (result->state) {
+	case PROBE_PENDING:
+		return THEME_ROLE_unknown;
+	case PROBE_OK:
+		return THEME_ROLE_healthy;
+	case PROBE_FAIL:
+		return kind == PROBE_READY ? THEME_ROLE_degraded : THEME_ROLE_unhealthy;
+	default:
+		return THEME_ROLE_unhealthy;
+	}
+}
+
+enum theme_role envfmt_health_role(enum env_health health)
+{
+	switch (health) {
+	case HEALTH_READY:
+		return THEME_ROLE_healthy;
+	case HEALTH_NOT_READY:
+		return THEME_ROLE_degraded;
+	case HEALTH_DOWN:
+		return THEME_ROLE_unhealthy;
+	default:
+		return THEME_ROLE_unknown;
+	}
+}
+
+const char *envfmt_problem(const struct env_status *env)
+{
+	for (int k = 0; k < PROBE_KINDS; k++)
+		if (env->probes[k].state != PROBE_OK && env->probes[k].state != PROBE_PENDING)
+			return env->probes[k].detail;
+	return "";
+}
+
+void envfmt_since(const struct env_status *env, int64_t now, char *out, size_t outsz)
+{
+	if (env->rounds == 0)
+		snprintf(out, outsz, "-");
+	else
+		duration_format(now - env->health_since, out, outsz);
+}
+
+void envfmt_checked(const struct model *model, const struct env_status *env, int64_t now,
+    char *out, size_t outsz)
+{
+	char age[16];
+
+	if (env->rounds == 0) {
+		snprintf(out, outsz, "never");
+		return;
+	}
+	duration_format(model_age(model, env, now), age, sizeof age);
+	snprintf(out, outsz, "%s%s", age, age[0] == 'n' ? "" : " ago");
+}

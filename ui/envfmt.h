@@ -1,0 +1,23 @@
+/* How an environment's state reads on screen: words, roles and ages, shared by the views. */
+#ifndef GANTRY_ENVFMT_H
+#define GANTRY_ENVFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "theme.h"
+
+/* The role that colours a probe's result. */
+enum theme_role envfmt_probe_role(const struct probe_result *result, enum probe_kind kind);
+/* The role that colours an environment's overall health. */
+enum theme_role envfmt_health_role(enum env_health health);
+/* The most useful problem to show for an environment, "" when all is well. */
+const char *envfmt_problem(const struct env_status *env);
+/* "4m10s" since the health last changed. */
+void envfmt_since(const struct env_status *env, int64_t now, char *out, size_t outsz);
+/* "2s ago", or "never" before the first answer. */
+void envfmt_checked(const struct model *model, const struct env_status *env, int64_t now,
+    char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,134 @@
+/* The wallboard: the read-only view for an ops screen, big blocks readable across a room. */
+#include "config.h"
+
+#include "draw.h"
+#include "duration.h"
+#include "envfmt.h"
+#include "palette.h"
+#include "ui.h"
+#include "view.h"
+
+#include <ctype.h>
+#include <curses.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* A full-width bar in a role's colours, reversed so the colour fills the line. */
+static void draw_bar(struct ui *ui, int y, enum theme_role role, const char *left, const char *right)
+{
+	attr_t attr = palette_attr(role) | A_REVERSE | A_BOLD;
+	int rw = draw_width(right);
+
+	attrset(attr);
+	mvhline(y, 0, ' ', ui->cols);
+	attrset(A_NORMAL);
+	/* draw_text sets its own attributes: write the bar's text directly */
+	attrset(attr);
+	mvaddnstr(y, 2, left, ui->cols - rw - 6 > 0 ? ui->cols - rw - 6 : 0);
+	if (ui->cols - rw - 2 > 2)
+		mvaddstr(y, ui->cols - rw - 2, right);
+	attrset(A_NORMAL);
+}
+
+/* The line above the blocks: when the data is from, and whether any is stale. */
+static void draw_refreshed(struct ui *ui, int y, int64_t now)
+{
+	const struct model *m = ui->app->model;
+	time_t refreshed = model_refreshed_wall(m);
+	size_t stale = 0;
+	char line[160], clock[16], age[16];
+	struct tm tm;
+
+	for (size_t i = 0; i < m->envs_len; i++)
+		if (model_is_stale(m, &m->envs[i], now))
+			stale++;
+	if (!refreshed) {
+		snprintf(line, sizeof line, "waiting for the first answers");
+	} else {
+		localtime_r(&refreshed, &tm);
+		strftime(clock, sizeof clock, "%H:%M:%S", &tm);
+		duration_format((int64_t)(time(NULL) - refreshed) * 1000, age, sizeof age);
+		snprintf(line, sizeof line, "last refresh %s (%s%s)", clock, age,
+		    age[0] == 'n' ? "" : " ago");
+	}
+	draw_text(ui, y, 2, ui->cols - 4, line, THEME_ROLE_muted, false);
+	if (stale) {
+		char badge[64];
+
+		snprintf(badge, sizeof badge, " STALE DATA: %zu of %zu ", stale, m->envs_len);
+		draw_text(ui, y, ui->cols - draw_width(badge) - 2, draw_width(badge), badge,
+		    THEME_ROLE_stale, false);
+	}
+}
+
+static void wallboard_draw(struct ui *ui, int top, int height)
+{
+	const struct model *m = ui->app->model;
+	int64_t now = loop_clock_ms();
+	int per = 3, y;
+
+	draw_refreshed(ui, top, now);
+	top += 2;
+	height -= 2;
+	if ((int)m->envs_len * per > height)
+		per = 2;
+	if ((int)m->envs_len * per > height)
+		per = 1;
+	y = top;
+	for (size_t i = 0; i < m->envs_len && y < top + height; i++, y += per) {
+		const struct env_status *env = &m->envs[i];
+		bool stale = model_is_stale(m, env, now);
+		enum theme_role role = stale ? THEME_ROLE_stale : envfmt_health_role(env->health);
+		char name[40], state[48], since[16], checked[32], line[320];
+		size_t k;
+
+		for (k = 0; env->conf->name[k] && k + 1 < sizeof name; k++)
+			name[k] = (char)toupper((unsigned char)env->conf->name[k]);
+		name[k] = '\0';
+		envfmt_since(env, now, since, sizeof since);
+		if (stale) {
+			char age[16];
+
+			duration_format(model_age(m, env, now), age, sizeof age);
+			snprintf(state, sizeof state, "STALE %s", age);
+		} else if (env->health == HEALTH_UNKNOWN) {
+			snprintf(state, sizeof state, "CHECKING");
+		} else {
+			snprintf(state, sizeof state, "%s for %s", env->health == HEALTH_READY ? "READY" :
+			    env->health == HEALTH_NOT_READY ? "NOT READY" : "DOWN", since);
+		}
+		if (per == 1) {
+			/* one line each: name, tag and state on the bar */
+			snprintf(line, sizeof line, "%-16s %s", name, env->tag[0] ? env->tag : "-");
+			draw_bar(ui, y, role, line, state);
+			continue;
+		}
+		draw_bar(ui, y, role, name, state);
+		envfmt_checked(m, env, now, checked, sizeof checked);
+		snprintf(line, sizeof line, "checked %s", checked);
+		draw_text(ui, y + 1, 2, 24, env->tag[0] ? env->tag : "no version yet",
+		    THEME_ROLE_text, true);
+		draw_text(ui, y + 1, 27, 16, line, THEME_ROLE_muted, true);
+		draw_text(ui, y + 1, 44, ui->cols - 45, envfmt_problem(env), THEME_ROLE_error, false);
+	}
+}
+
+static int wallboard_action(struct ui *ui, enum action action)
+{
+	switch (action) {
+	case ACTION_REFRESH:
+		for (size_t i = 0; i < ui->app->model->envs_len; i++)
+			prober_refresh(ui->app->prober, i);
+		return VIEW_REDRAW;
+	default:
+		return VIEW_UNHANDLED;
+	}
+}
+
+const struct view_ops wallboard_view_ops = {
+	.name = "wallboard",
+	.draw = wallboard_draw,
+	.action = wallboard_action,
+	.overlay = false,
+};
