@@ -150,6 +150,10 @@ bool schema_read_map(struct schema_ctx *ctx, const struct ynode *map,
 			continue;
 		}
 		sanitize_text(key->value, key->value_len, shown, sizeof shown, 0);
+		for (f = fields; f->key; f++)
+			if (strcmp(f->key, key->value) == 0)
+				break;
+		mark = schema_path_push(ctx, ctx->path_len ? ".%s" : "%s", shown);
 		for (size_t j = 0; j < i; j += 2) {
 			if (map->items[j]->type == YNODE_SCALAR &&
 			    strcmp(map->items[j]->value, key->value) == 0) {
@@ -159,10 +163,6 @@ bool schema_read_map(struct schema_ctx *ctx, const struct ynode *map,
 				break;
 			}
 		}
-		for (f = fields; f->key; f++)
-			if (strcmp(f->key, key->value) == 0)
-				break;
-		mark = schema_path_push(ctx, ctx->path_len ? ".%s" : "%s", shown);
 		if (!f->key) {
 			const char *hint = schema_suggest(key->value, fields);
 

@@ -120,7 +120,7 @@ static const struct column columns[] = {
 static void layout_columns(struct ui *ui, int widths[COLUMN_COUNT])
 {
 	const struct model *m = ui->app->model;
-	int name_w = 11, tag_w = 12, fixed = 0, room;
+	int name_w = 3, tag_w = 12, fixed = 0, room;
 
 	for (size_t i = 0; i < m->envs_len; i++) {
 		int nw = draw_width(m->envs[i].conf->name), tw = draw_width(m->envs[i].tag);
@@ -136,11 +136,13 @@ static void layout_columns(struct ui *ui, int widths[COLUMN_COUNT])
 			fixed += widths[c] + 1;
 	}
 	/* what is left goes to the name and the tag, the tag first */
-	room = ui->cols - 3 - fixed - 2;
+	room = ui->cols - 3 - fixed;
 	if (name_w + 2 > room / 2 && name_w > 20)
 		name_w = 20;
 	if (name_w > room - 8)
 		name_w = room - 8 > 6 ? room - 8 : 6;
+	if (name_w < 11 && room - name_w - 1 > tag_w + 12)
+		name_w = 11;            /* room for the whole ENVIRONMENT heading */
 	tag_w = tag_w + 1 < room - name_w - 1 ? tag_w + 1 : room - name_w - 1;
 	widths[0] = name_w + 1;
 	widths[1] = tag_w > 4 ? tag_w : 4;

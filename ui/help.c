@@ -29,8 +29,7 @@ static void help_draw(struct ui *ui, int top, int height)
 		bool refused = a->writes && ui->read_only;
 		char help[160];
 
-		snprintf(help, sizeof help, "%s%s", a->help, refused ? " (disabled: read-only)" :
-		    a->writes ? " (changes things)" : "");
+		snprintf(help, sizeof help, "%s%s", refused ? "disabled in read-only: " : "", a->help);
 		draw_text(ui, y, left + 2, 12, a->keys, THEME_ROLE_key, true);
 		draw_text(ui, y, left + 15, width - 17, help,
 		    refused ? THEME_ROLE_muted : THEME_ROLE_text, false);

@@ -114,7 +114,7 @@ static void ui_draw(struct ui *ui)
 	if (ui->cols < UI_MIN_COLS || ui->rows < UI_MIN_ROWS) {
 		char msg[64];
 
-		snprintf(msg, sizeof msg, "terminal too small: %dx%d, need %dx%d", ui->cols, ui->rows,
+		snprintf(msg, sizeof msg, "too small: %dx%d, need %dx%d", ui->cols, ui->rows,
 		    UI_MIN_COLS, UI_MIN_ROWS);
 		draw_text(ui, ui->rows / 2, 0, ui->cols, msg, THEME_ROLE_error, false);
 		refresh();

@@ -1,0 +1,56 @@
+#!/bin/bash
+# The dashboard as a user drives it in a real terminal: keys in, screen out.
+. "$srcdir/tests/lib/tap.sh"
+. "$srcdir/tests/lib/sandbox.sh"
+. "$srcdir/tests/lib/tui.sh"
+
+work=$(mktemp -d)
+trap 'tui_stop; sandbox_stop; rm -rf "$work"' EXIT
+SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=400ms sandbox_start "$work" || { echo "Bail out! sandbox"; exit 1; }
+
+plan 17
+tui_start 100 30 "$GANTRY --config $work/gantry.yml"
+check "both environments appear with their tags" tui_wait 'staging +sha-4e1d2c9 +● up +● ready.*production +sha-8b03f7a|production +sha-8b03f7a' 10
+tui_wait 'production +sha-8b03f7a +● up +● ready' 5 >/dev/null
+like "$(tui_screen)" 'gantry · sandbox-shop' "the title names the project"
+like "$(tui_screen)" 'ENVIRONMENT +TAG +LIVE +READY +LATENCY +SINCE +CHECKED' "every column fits at 100 columns"
+
+sandbox_set production 'ready=0'
+check "production turning not ready shows by itself" tui_wait 'production +sha-8b03f7a +● up +● not ready' 5
+sandbox_set production 'ready=1'
+check "and back to ready" tui_wait 'production +sha-8b03f7a +● up +● ready' 5
+
+tui_keys j
+check "j selects production: the detail pane follows" tui_wait '─ production ─' 3
+sandbox_set production 'ready=0'
+check "the detail pane shows the reason" tui_wait 'ready +● not ready +HTTP 503 .*HTTP 503: migrations pending' 5
+sandbox_set production 'ready=1'
+
+sandbox_set production 'mode=hang'
+tui_keys '?'
+check "keys answer at once while an endpoint hangs: help opens" tui_wait 'Keys \(Esc or \? closes\)' 2
+like "$(tui_screen)" 'p +promote the previous environment.s tag' "the help lists the actions from the table"
+tui_keys Escape
+check "Esc closes the help" tui_gone 'Keys \(Esc' 3
+check "the hung endpoint turns into timeout" tui_wait 'production .*timeout' 5
+sandbox_set production 'mode=ok'
+
+tui_resize 40 10
+check "at 40x10 the table still shows the environments" tui_wait 'staging +sha-4e1d2c9' 3
+tui_resize 30 8
+check "below 40x10 a clear message" tui_wait 'too small: 30x8, need 40x10' 3
+tui_resize 100 30
+check "back to 100x30: full table again" tui_wait 'ENVIRONMENT +TAG +LIVE +READY +LATENCY' 3
+unlike "$(tui_screen)" 'too small' "nothing left over from the small screen"
+
+tui_keys q
+status=$(tui_wait_exit 15)
+is "$status" 0 "q quits with status 0"
+tui_stop
+
+tui_start 100 30 "$GANTRY --config $work/gantry.yml"
+tui_wait 'staging +sha-' 5 >/dev/null
+tui_tmux send-keys -t t C-c
+status=$(tui_wait_exit 15)
+is "$status" 0 "Ctrl-C leaves through the normal exit path"
+done_testing

@@ -1,0 +1,42 @@
+#!/bin/bash
+# The read-only wallboard: nothing writes, the badge is always there, stale data shouts.
+. "$srcdir/tests/lib/tap.sh"
+. "$srcdir/tests/lib/sandbox.sh"
+. "$srcdir/tests/lib/tui.sh"
+
+work=$(mktemp -d)
+trap 'tui_stop; sandbox_stop; rm -rf "$work"' EXIT
+SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=5s sandbox_start "$work" || { echo "Bail out! sandbox"; exit 1; }
+
+plan 12
+tui_start 120 30 "$GANTRY --read-only --config $work/gantry.yml"
+check "the wallboard shows both environments ready" tui_wait 'PRODUCTION +READY for' 10
+like "$(tui_screen)" 'READ-ONLY' "the READ-ONLY badge is visible"
+like "$(tui_screen)" 'last refresh [0-9]{2}:[0-9]{2}:[0-9]{2}' "the time of the last refresh is shown"
+like "$(tui_screen)" 'sha-4e1d2c9' "tags are shown"
+
+tui_keys p
+check "p (promote) is refused in read-only mode" tui_wait 'read-only: promote is disabled' 3
+tui_keys b
+check "b (rollback) is refused in read-only mode" tui_wait 'read-only: rollback is disabled' 3
+tui_keys '?'
+check "the help marks write actions as disabled" tui_wait 'p +disabled in read-only: promote' 3
+tui_keys Escape
+
+# a hang longer than three intervals: the data goes stale, and says so
+sandbox_set production 'mode=hang'
+check "stale data is impossible to miss" tui_wait 'PRODUCTION +STALE' 8
+like "$(tui_screen)" 'STALE DATA: 1 of 2' "the header counts the stale environments"
+sandbox_set production 'mode=ok'
+tui_stop
+
+# read_only in the file: the same, and no flag turns it off
+sed -i 's/^project: /read_only: true\nproject: /' "$work/gantry.yml"
+tui_start 100 30 "$GANTRY --config $work/gantry.yml"
+check "read_only: true in gantry.yml opens the wallboard" tui_wait 'READ-ONLY' 5
+tui_keys p
+check "and refuses promote too" tui_wait 'read-only: promote is disabled' 3
+tui_keys q
+status=$(tui_wait_exit 15)
+is "$status" 0 "q still quits a wallboard"
+done_testing

@@ -1,0 +1,213 @@
+/* gantry.yml: good files read right, bad files say exactly where and what. */
+#include "config.h"
+
+#include "conf.h"
+#include "runner.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct schema_errors errs;
+
+/* Parses text as "gantry.yml"; returns the conf or NULL. */
+static struct conf *parse(const char *text)
+{
+	schema_errors_free(&errs);
+	return conf_parse("gantry.yml", text, strlen(text), &errs);
+}
+
+/* The first error message, "" if none. */
+static const char *first_error(void)
+{
+	return errs.len ? errs.messages[0] : "";
+}
+
+#define ASSERT_ERROR(text, want) do { \
+	struct conf *c_ = parse(text); \
+	ck_assert_ptr_null(c_); \
+	ck_assert_str_eq(first_error(), want); \
+} while (0)
+
+START_TEST(minimal_file_gets_defaults)
+{
+	struct conf *c = parse("project: shop\nenvironments:\n  - name: staging\n    url: http://s.example/\n");
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->project, "shop");
+	ck_assert_uint_eq(c->envs_len, 1);
+	ck_assert_str_eq(c->envs[0].url, "http://s.example");
+	ck_assert_str_eq(c->envs[0].health_path, "/api/health");
+	ck_assert_str_eq(c->envs[0].ready_path, "/api/ready");
+	ck_assert_str_eq(c->envs[0].version_path, "/api/version");
+	ck_assert_str_eq(c->envs[0].version_pointer, "/version");
+	ck_assert_int_eq(c->envs[0].interval_ms, 5000);
+	ck_assert_int_eq(c->envs[0].timeout_ms, 3000);
+	ck_assert(!c->read_only);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(defaults_apply_then_environments_override_in_order)
+{
+	struct conf *c = parse(
+	    "environments:\n"
+	    "  - name: staging\n    url: https://staging.example\n"
+	    "  - name: production\n    url: https://example\n    interval: 1m30s\n"
+	    "    version: {path: /status, pointer: /build/tag}\n"
+	    "defaults:\n  interval: 10s\n  timeout: 2s\n  ready: /ready\n"
+	    "project: shop\nread_only: yes\ntheme: light\n");
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->envs_len, 2);
+	ck_assert_str_eq(c->envs[0].name, "staging");
+	ck_assert_str_eq(c->envs[1].name, "production");
+	ck_assert_int_eq(c->envs[0].interval_ms, 10000);
+	ck_assert_int_eq(c->envs[1].interval_ms, 90000);
+	ck_assert_int_eq(c->envs[1].timeout_ms, 2000);
+	ck_assert_str_eq(c->envs[0].ready_path, "/ready");
+	ck_assert_str_eq(c->envs[1].version_path, "/status");
+	ck_assert_str_eq(c->envs[1].version_pointer, "/build/tag");
+	ck_assert_str_eq(c->envs[0].version_pointer, "/version");
+	ck_assert(c->read_only);
+	ck_assert_str_eq(c->theme, "light");
+	ck_assert_ptr_eq(conf_env_by_name(c, "production"), &c->envs[1]);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(secret_from_environment_is_resolved)
+{
+	struct conf *c;
+
+	setenv("GANTRY_UNIT_TOKEN", "Bearer abc", 1);
+	c = parse("project: p\nenvironments:\n  - name: a\n    url: http://a\n"
+	    "    headers:\n      Authorization: {env: GANTRY_UNIT_TOKEN}\n      X-Plain: hello\n");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->envs[0].headers_len, 2);
+	ck_assert_str_eq(c->envs[0].headers[0].value.value, "Bearer abc");
+	ck_assert_str_eq(c->envs[0].headers[0].value.source, "env GANTRY_UNIT_TOKEN");
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(unknown_key_suggests_the_right_one)
+{
+	ASSERT_ERROR("project: p\nenvironments:\n  - name: a\n    url: http://a\n    redy: /r\n",
+	    "gantry.yml:5:5: environments[0].redy: unknown key; did you mean \"ready\"?");
+	ASSERT_ERROR("projet: p\n", "gantry.yml:1:1: projet: unknown key; did you mean \"project\"?");
+}
+END_TEST
+
+START_TEST(bad_path_says_what_was_expected)
+{
+	ASSERT_ERROR("project: p\nenvironments:\n  - name: a\n    url: http://a\n"
+	    "  - name: b\n    url: http://b\n    ready: api/ready\n",
+	    "gantry.yml:7:12: environments[1].ready: expected a path starting with \"/\", got \"api/ready\"");
+}
+END_TEST
+
+START_TEST(bad_duration_and_bool)
+{
+	ASSERT_ERROR("project: p\ndefaults:\n  interval: soon\nenvironments:\n  - name: a\n    url: http://a\n",
+	    "gantry.yml:3:13: defaults.interval: expected a duration such as 500ms, 5s or 2m, got \"soon\"");
+	ASSERT_ERROR("project: p\nread_only: maybe\nenvironments:\n  - name: a\n    url: http://a\n",
+	    "gantry.yml:2:12: read_only: expected true or false, got \"maybe\"");
+}
+END_TEST
+
+START_TEST(missing_required_keys)
+{
+	ASSERT_ERROR("project: p\nenvironments:\n  - name: a\n",
+	    "gantry.yml:3:5: environments[0]: missing required key \"url\" (base URL of the app, such as https://staging.example.com)");
+	ASSERT_ERROR("environments:\n  - name: a\n    url: http://a\n",
+	    "gantry.yml:1:1: missing required key \"project\" (the project's name, shown in the title bar)");
+}
+END_TEST
+
+START_TEST(duplicates_are_errors)
+{
+	ASSERT_ERROR("project: p\nenvironments:\n  - name: a\n    url: http://a\n  - name: a\n    url: http://b\n",
+	    "gantry.yml:5:11: environments[1].name: environment \"a\" is already defined at line 3");
+	ASSERT_ERROR("project: p\nproject: q\nenvironments:\n  - name: a\n    url: http://a\n",
+	    "gantry.yml:2:1: project: key \"project\" appears twice (first at line 1)");
+}
+END_TEST
+
+START_TEST(wrong_types_and_shapes)
+{
+	ASSERT_ERROR("project: p\nenvironments: staging\n",
+	    "gantry.yml:2:15: environments: expected a list of environments in promotion order, got a string");
+	ASSERT_ERROR("project: p\nenvironments: []\n",
+	    "gantry.yml:2:15: environments: expected at least one environment");
+	ASSERT_ERROR("- a\n- b\n", "gantry.yml:1:1: expected a mapping with project and environments, got a list");
+	ASSERT_ERROR("project: [1, 2]\nenvironments:\n  - name: a\n    url: http://a\n",
+	    "gantry.yml:1:10: project: expected a string, got a list");
+	ASSERT_ERROR("project: p\nenvironments:\n  - name: Staging\n    url: http://a\n",
+	    "gantry.yml:3:11: environments[0].name: expected lower-case letters, digits, '-' or '_', got \"Staging\"");
+}
+END_TEST
+
+START_TEST(yaml_syntax_errors_have_positions)
+{
+	ASSERT_ERROR("project: p\nenvironments:\n  - name: a\n   url: http://a\n",
+	    "gantry.yml:4:4: did not find expected '-' indicator while parsing a block collection");
+	ASSERT_ERROR("project: &x p\nother: *x\n",
+	    "gantry.yml:2:8: YAML aliases (*name) are not supported; write the value out");
+	ASSERT_ERROR("", "gantry.yml:1:1: the file is empty");
+}
+END_TEST
+
+START_TEST(control_characters_are_refused)
+{
+	ASSERT_ERROR("project: \"p\\e[31m\"\nenvironments:\n  - name: a\n    url: http://a\n",
+	    "gantry.yml:1:10: project: control characters are not allowed here");
+}
+END_TEST
+
+START_TEST(headers_and_secrets_are_checked)
+{
+	unsetenv("GANTRY_UNIT_MISSING");
+	ASSERT_ERROR("project: p\nenvironments:\n  - name: a\n    url: http://a\n    headers:\n      X-T: {env: GANTRY_UNIT_MISSING}\n",
+	    "gantry.yml:6:18: environments[0].headers.X-T: environment variable GANTRY_UNIT_MISSING is not set; export it or use {file: PATH}");
+	ASSERT_ERROR("project: p\nenvironments:\n  - name: a\n    url: http://a\n    headers:\n      \"Bad Name\": x\n",
+	    "gantry.yml:6:7: environments[0].headers: \"Bad Name\" is not a valid HTTP header name");
+	ASSERT_ERROR("project: p\nenvironments:\n  - name: a\n    url: http://a\n    headers:\n      X-T: {file: /nonexistent/token}\n",
+	    "gantry.yml:6:19: environments[0].headers.X-T: cannot read /nonexistent/token: No such file or directory");
+}
+END_TEST
+
+START_TEST(several_errors_are_all_reported)
+{
+	struct conf *c = parse("project: p\nenvironments:\n  - name: a\n    url: http://a\n    helth: x\n    timeout: never\n");
+
+	ck_assert_ptr_null(c);
+	ck_assert_uint_eq(errs.len, 2);
+}
+END_TEST
+
+static Suite *conf_suite(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("conf");
+
+	tcase_add_test(tc, minimal_file_gets_defaults);
+	tcase_add_test(tc, defaults_apply_then_environments_override_in_order);
+	tcase_add_test(tc, secret_from_environment_is_resolved);
+	tcase_add_test(tc, unknown_key_suggests_the_right_one);
+	tcase_add_test(tc, bad_path_says_what_was_expected);
+	tcase_add_test(tc, bad_duration_and_bool);
+	tcase_add_test(tc, missing_required_keys);
+	tcase_add_test(tc, duplicates_are_errors);
+	tcase_add_test(tc, wrong_types_and_shapes);
+	tcase_add_test(tc, yaml_syntax_errors_have_positions);
+	tcase_add_test(tc, control_characters_are_refused);
+	tcase_add_test(tc, headers_and_secrets_are_checked);
+	tcase_add_test(tc, several_errors_are_all_reported);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return run_suite(conf_suite());
+}

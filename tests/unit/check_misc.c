@@ -1,0 +1,152 @@
+/* Small pure pieces: durations, colours and themes, the model's staleness, the command line. */
+#include "config.h"
+
+#include "cli.h"
+#include "duration.h"
+#include "exitcode.h"
+#include "model.h"
+#include "theme.h"
+#include "runner.h"
+
+#include <string.h>
+
+START_TEST(durations_parse)
+{
+	int64_t ms;
+
+	ck_assert(duration_parse("500ms", &ms) && ms == 500);
+	ck_assert(duration_parse("5s", &ms) && ms == 5000);
+	ck_assert(duration_parse("1m30s", &ms) && ms == 90000);
+	ck_assert(duration_parse("2h", &ms) && ms == 7200000);
+	ck_assert(duration_parse("7", &ms) && ms == 7000);
+	ck_assert(!duration_parse("", &ms));
+	ck_assert(!duration_parse("5 s", &ms));
+	ck_assert(!duration_parse("1m30", &ms));
+	ck_assert(!duration_parse("-1s", &ms));
+	ck_assert(!duration_parse("99999999999999s", &ms));
+}
+END_TEST
+
+START_TEST(durations_format)
+{
+	char b[16];
+
+	duration_format(400, b, sizeof b);
+	ck_assert_str_eq(b, "now");
+	duration_format(12000, b, sizeof b);
+	ck_assert_str_eq(b, "12s");
+	duration_format(250000, b, sizeof b);
+	ck_assert_str_eq(b, "4m10s");
+	duration_format(3 * 3600000 + 120000, b, sizeof b);
+	ck_assert_str_eq(b, "3h02m");
+	duration_format_latency(87, b, sizeof b);
+	ck_assert_str_eq(b, "87ms");
+	duration_format_latency(1250, b, sizeof b);
+	ck_assert_str_eq(b, "1.2s");
+}
+END_TEST
+
+START_TEST(colours_parse_and_fit_8_colour_terminals)
+{
+	short c;
+
+	ck_assert(theme_parse_color("red", &c) && c == 1);
+	ck_assert(theme_parse_color("bright-blue", &c) && c == 12);
+	ck_assert(theme_parse_color("default", &c) && c == THEME_COLOR_DEFAULT);
+	ck_assert(theme_parse_color("208", &c) && c == 208);
+	ck_assert(theme_parse_color("#ff0000", &c) && c == 196);
+	ck_assert(!theme_parse_color("256", &c));
+	ck_assert(!theme_parse_color("reddish", &c));
+	ck_assert_int_eq(theme_color_to_8(196), 1);  /* red */
+	ck_assert_int_eq(theme_color_to_8(46), 2);   /* green */
+	ck_assert_int_eq(theme_color_to_8(12), 4);   /* bright blue to blue */
+	ck_assert_int_eq(theme_color_to_8(255), 7);  /* light grey to white */
+}
+END_TEST
+
+START_TEST(theme_file_overrides_roles)
+{
+	const char *text = "name: t\nroles:\n  healthy: {fg: bright-green, attrs: [bold, underline]}\n";
+	struct schema_errors errs = { 0 };
+	struct theme t;
+
+	ck_assert(theme_parse("t.yml", text, strlen(text), &t, &errs));
+	ck_assert_str_eq(t.name, "t");
+	ck_assert_int_eq(t.styles[THEME_ROLE_healthy].fg, 10);
+	ck_assert_uint_eq(t.styles[THEME_ROLE_healthy].attrs, THEME_BOLD | THEME_UNDERLINE);
+	ck_assert_int_eq(t.styles[THEME_ROLE_unhealthy].fg, 1);   /* from the default */
+	theme_clear(&t);
+	schema_errors_free(&errs);
+}
+END_TEST
+
+START_TEST(theme_errors_are_positioned)
+{
+	const char *text = "roles:\n  helthy: {fg: red}\n  stale: {fg: mauve}\n";
+	struct schema_errors errs = { 0 };
+	struct theme t;
+
+	ck_assert(!theme_parse("t.yml", text, strlen(text), &t, &errs));
+	ck_assert_uint_eq(errs.len, 2);
+	ck_assert_str_eq(errs.messages[0], "t.yml:2:3: roles.helthy: unknown key; did you mean \"healthy\"?");
+	ck_assert_str_eq(errs.messages[1],
+	    "t.yml:3:15: roles.stale.fg: unknown colour \"mauve\"; expected a name (red, bright-blue, default), 0-255 or #rrggbb");
+	theme_clear(&t);
+	schema_errors_free(&errs);
+}
+END_TEST
+
+START_TEST(staleness_is_three_intervals)
+{
+	struct conf_env env = { .name = "a", .interval_ms = 1000 };
+	struct conf conf = { .envs = &env, .envs_len = 1 };
+	struct model *m = model_new(&conf, 10000);
+
+	ck_assert(!model_is_stale(m, &m->envs[0], 12000));
+	ck_assert(model_is_stale(m, &m->envs[0], 13001));
+	m->envs[0].probes[PROBE_LIVE].state = PROBE_OK;
+	m->envs[0].probes[PROBE_READY].state = PROBE_FAIL;
+	model_round_done(&m->envs[0], 13000, 0);
+	ck_assert_int_eq(m->envs[0].health, HEALTH_NOT_READY);
+	ck_assert_int_eq(m->envs[0].health_since, 13000);
+	ck_assert(!model_is_stale(m, &m->envs[0], 15000));
+	ck_assert(model_is_stale(m, &m->envs[0], 16001));
+	model_free(m);
+}
+END_TEST
+
+START_TEST(command_line)
+{
+	struct cli_options o;
+	char err[256];
+	char *a1[] = { "gantry", "-r", "--config", "x.yml", "status", "--json", NULL };
+	char *a2[] = { "gantry", "status", "--yes", NULL };
+	char *a3[] = { "gantry", "--frobnicate", NULL };
+	char *a4[] = { "gantry", "deploy", NULL };
+
+	ck_assert_int_eq(cli_parse(6, a1, &o, err, sizeof err), 0);
+	ck_assert(o.read_only && o.json && o.command == CLI_STATUS);
+	ck_assert_str_eq(o.config_path, "x.yml");
+	ck_assert_int_eq(cli_parse(3, a2, &o, err, sizeof err), EXIT_USAGE);
+	ck_assert_int_eq(cli_parse(2, a3, &o, err, sizeof err), EXIT_USAGE);
+	ck_assert_str_eq(err, "unknown option --frobnicate; see gantry --help");
+	ck_assert_int_eq(cli_parse(2, a4, &o, err, sizeof err), EXIT_USAGE);
+	ck_assert_str_eq(err, "unknown command \"deploy\"; commands: status");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("misc");
+	TCase *tc = tcase_create("misc");
+
+	tcase_add_test(tc, durations_parse);
+	tcase_add_test(tc, durations_format);
+	tcase_add_test(tc, colours_parse_and_fit_8_colour_terminals);
+	tcase_add_test(tc, theme_file_overrides_roles);
+	tcase_add_test(tc, theme_errors_are_positioned);
+	tcase_add_test(tc, staleness_is_three_intervals);
+	tcase_add_test(tc, command_line);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
