@@ -44,13 +44,13 @@ check "back to 100x30: full table again" tui_wait 'ENVIRONMENT +TAG +LIVE +READY
 unlike "$(tui_screen)" 'too small' "nothing left over from the small screen"
 
 tui_keys q
-status=$(tui_wait_exit 15)
+status=$(tui_wait_exit 15 2>&1)
 is "$status" 0 "q quits with status 0"
 tui_stop
 
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"
 tui_wait 'staging +sha-' 5 >/dev/null
 tui_tmux send-keys -t t C-c
-status=$(tui_wait_exit 15)
+status=$(tui_wait_exit 15 2>&1)
 is "$status" 0 "Ctrl-C leaves through the normal exit path"
 done_testing

@@ -19,6 +19,6 @@ unlike "$title" 'owned' "an OSC title sequence in a body does not retitle the te
 like "$(tui_screen)" '─ production ─' "the screen was not cleared or moved by CSI sequences"
 unlike "$(tui_tmux capture-pane -p -e -t t)" $'\x1b\\[5m' "no blink sequence from the body is on screen"
 tui_keys q
-status=$(tui_wait_exit 15)
+status=$(tui_wait_exit 15 2>&1)
 is "$status" 0 "gantry exits normally after showing hostile input"
 done_testing

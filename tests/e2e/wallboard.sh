@@ -37,6 +37,6 @@ check "read_only: true in gantry.yml opens the wallboard" tui_wait 'READ-ONLY' 5
 tui_keys p
 check "and refuses promote too" tui_wait 'read-only: promote is disabled' 3
 tui_keys q
-status=$(tui_wait_exit 15)
+status=$(tui_wait_exit 15 2>&1)
 is "$status" 0 "q still quits a wallboard"
 done_testing

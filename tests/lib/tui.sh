@@ -18,7 +18,7 @@ tui_start() {
 	shift 2
 	tui_tmux new-session -d -s t -x "$cols" -y "$rows" -e LANG=C.UTF-8 -e TERM=xterm-256color \
 		-e "GANTRY_THEMES_DIR=${GANTRY_THEMES_DIR:-}" -e "ASAN_OPTIONS=${ASAN_OPTIONS:-}" \
-		-e "UBSAN_OPTIONS=${UBSAN_OPTIONS:-}" "$*"
+		-e "UBSAN_OPTIONS=${UBSAN_OPTIONS:-}" "$*; echo \"[exited with status \$?]\""
 	tui_tmux set-option -t t remain-on-exit on >/dev/null
 }
 
@@ -48,19 +48,18 @@ tui_gone() {
 
 tui_keys() { tui_tmux send-keys -t t "$@"; }
 
-# tui_dead: true once the program in the pane has exited
-tui_dead() { [ "$(tui_tmux display-message -p -t t '#{pane_dead}')" = 1 ]; }
-
-# tui_wait_exit [SECONDS]: wait for the program to exit; prints its exit status
+# tui_wait_exit [SECONDS]: wait for the program to exit; prints its exit status.
+# The pane's shell prints the status after the program, so this reads the screen too.
 tui_wait_exit() {
-	local limit=${1:-10} i
+	local limit=${1:-10} i st
 	for i in $(seq 1 $((limit * 20))); do
-		# tmux can mark the pane dead a moment before it has the exit status
-		local st
-		st=$(tui_tmux display-message -p -t t '#{pane_dead}:#{pane_dead_status}#{?pane_dead_signal,signal #{pane_dead_signal},}')
-		case $st in
-		1:?*) echo "${st#1:}"; return 0 ;;
-		esac
+		# the shell's line, or tmux's own when the pane died before the shell could print
+		st=$(tui_screen | sed -n -e 's/^\[exited with status \([0-9]*\)\]$/\1/p' \
+			-e 's/^Pane is dead (status \([0-9]*\),.*/\1/p' | head -n 1)
+		if [ -n "$st" ]; then
+			echo "$st"
+			return 0
+		fi
 		sleep 0.05
 	done
 	diag "still running after ${limit}s; the screen was:" "$(tui_screen)" >&2
@@ -69,4 +68,4 @@ tui_wait_exit() {
 
 tui_resize() { tui_tmux resize-window -t t -x "$1" -y "$2"; }
 
-tui_stop() { tui_tmux kill-server 2>/dev/null || true; }
+tui_stop() { [ -n "${TUI_KEEP:-}" ] && return 0; tui_tmux kill-server 2>/dev/null || true; }
