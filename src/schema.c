@@ -24,6 +24,9 @@ void schema_errors_add_message(struct schema_errors *errs, char *msg)
 	errs->messages[errs->len++] = msg;
 }
 
+static void schema_verror(struct schema_ctx *ctx, int line, int col, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
 /* Formats "file:line:col: path: message". */
 static void schema_verror(struct schema_ctx *ctx, int line, int col, const char *fmt, va_list ap)
 {

@@ -1,0 +1,64 @@
+#!/bin/bash
+# The whole test suite, from a fresh clone: installs what is missing, builds with
+# warnings as errors, runs `make check`, runs it again under ASan+UBSan (clang),
+# runs `make distcheck`, and ends with one line: N passed, N failed, N skipped.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+jobs=$(nproc 2>/dev/null || echo 2)
+
+bash tests/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; echo "0 passed, 1 failed"; exit 1; }
+
+extra_pass=0
+extra_fail=0
+# step NAME COMMAND...: a build step that counts as one test in the summary
+step() {
+	local name=$1
+	shift
+	echo "=== $name"
+	if "$@"; then
+		echo "PASS: $name"
+		extra_pass=$((extra_pass + 1))
+	else
+		echo "FAIL: $name"
+		extra_fail=$((extra_fail + 1))
+	fi
+}
+
+# 1. gcc, warnings as errors
+mkdir -p build && cd build || exit 1
+step "configure --enable-werror (gcc)" ../configure --enable-werror -q
+step "build (gcc)" make -j"$jobs" -s
+make -j"$jobs" check >check.out 2>&1
+grep -E '^(FAIL|ERROR|XPASS):' check.out
+tail -n 9 check.out
+cd "$top" || exit 1
+
+# 2. clang with AddressSanitizer and UndefinedBehaviorSanitizer
+mkdir -p build-asan && cd build-asan || exit 1
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+step "configure (clang, ASan+UBSan)" ../configure --enable-werror -q CC=clang \
+	CFLAGS="-O1 -g $san" LDFLAGS="$san"
+step "build (clang, ASan+UBSan)" make -j"$jobs" -s
+ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23" UBSAN_OPTIONS="print_stacktrace=1" \
+	FUZZ_ITERATIONS=5000 make -j"$jobs" check >check.out 2>&1
+grep -E '^(FAIL|ERROR|XPASS):' check.out | sed 's/^/asan: /'
+tail -n 9 check.out
+cd "$top" || exit 1
+
+# 3. the release tarball builds, tests and installs on its own
+cd build || exit 1
+step "make distcheck" make -s distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror >distcheck.out 2>&1 \
+	|| tail -n 40 distcheck.out
+cd "$top" || exit 1
+
+# the summary: every test case of both runs, plus the build steps
+counts=$(find build/tests build-asan/tests \( -path '*/gantry-*' -prune \) -o -name '*.trs' -print 2>/dev/null |
+	xargs grep -h '^:test-result:' 2>/dev/null |
+	awk '{ n[$2]++ } END { print n["PASS"] + n["XFAIL"] + 0, n["FAIL"] + n["XPASS"] + n["ERROR"] + 0, n["SKIP"] + 0 }')
+read -r passed failed skipped <<<"$counts"
+passed=$((passed + extra_pass))
+failed=$((failed + extra_fail))
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
