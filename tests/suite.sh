@@ -26,11 +26,21 @@ step() {
 	fi
 }
 
+# ran_check NAME: a make check that could not even build its tests is a failure
+ran_check() {
+	if [ ! -f test-suite.log ]; then
+		echo "FAIL: make check ($1) did not run its tests:"
+		tail -n 20 check.out
+		extra_fail=$((extra_fail + 1))
+	fi
+}
+
 # 1. gcc, warnings as errors
 mkdir -p build && cd build || exit 1
 step "configure --enable-werror (gcc)" ../configure --enable-werror -q
 step "build (gcc)" make -j"$jobs" -s
 make -j"$jobs" check >check.out 2>&1
+ran_check gcc
 grep -E '^(FAIL|ERROR|XPASS):' check.out
 tail -n 9 check.out
 cd "$top" || exit 1
@@ -43,12 +53,15 @@ step "configure (clang, ASan+UBSan)" ../configure --enable-werror -q CC=clang \
 step "build (clang, ASan+UBSan)" make -j"$jobs" -s
 ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23" UBSAN_OPTIONS="print_stacktrace=1" \
 	FUZZ_ITERATIONS=5000 make -j"$jobs" check >check.out 2>&1
+ran_check asan
+ran_check gcc
 grep -E '^(FAIL|ERROR|XPASS):' check.out | sed 's/^/asan: /'
 tail -n 9 check.out
 cd "$top" || exit 1
 
 # 3. the release tarball builds, tests and installs on its own
 cd build || exit 1
+echo "=== make distcheck"
 step "make distcheck" make -s distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror >distcheck.out 2>&1 \
 	|| tail -n 40 distcheck.out
 cd "$top" || exit 1
