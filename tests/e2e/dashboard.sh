@@ -8,7 +8,7 @@ work=$(mktemp -d)
 trap 'tui_stop; sandbox_stop; rm -rf "$work"' EXIT
 SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=400ms sandbox_start "$work" || { echo "Bail out! sandbox"; exit 1; }
 
-plan 17
+plan 19
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"
 check "both environments appear with their tags" tui_wait 'staging +sha-4e1d2c9 +● up +● ready.*production +sha-8b03f7a|production +sha-8b03f7a' 10
 tui_wait 'production +sha-8b03f7a +● up +● ready' 5 >/dev/null
@@ -48,9 +48,13 @@ status=$(tui_wait_exit 15 2>&1)
 is "$status" 0 "q quits with status 0"
 tui_stop
 
-tui_start 100 30 "$GANTRY --config $work/gantry.yml"
-tui_wait 'staging +sha-' 5 >/dev/null
+tui_start 100 30 "NO_COLOR=1 LANG=C $GANTRY --theme light --config $work/gantry.yml"
+check "a non-UTF-8 locale draws with ASCII glyphs" tui_wait '^> +staging +sha-4e1d2c9 +\* up' 5
 tui_tmux send-keys -t t C-c
 status=$(tui_wait_exit 15 2>&1)
 is "$status" 0 "Ctrl-C leaves through the normal exit path"
+tui_stop
+
+out=$("$GANTRY" --theme no-such-theme --config "$work/gantry.yml" 2>&1 </dev/null); rc=$?
+like "$rc: $out" '^3: gantry: no theme named "no-such-theme" in .*built in: default' "an unknown theme: exit 3 before the terminal is touched"
 done_testing

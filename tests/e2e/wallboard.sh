@@ -9,7 +9,7 @@ trap 'tui_stop; sandbox_stop; rm -rf "$work"' EXIT
 SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=5s sandbox_start "$work" || { echo "Bail out! sandbox"; exit 1; }
 
 plan 12
-tui_start 120 30 "$GANTRY --read-only --config $work/gantry.yml"
+tui_start 120 30 "$GANTRY --read-only --theme high-contrast --config $work/gantry.yml"
 check "the wallboard shows both environments ready" tui_wait 'PRODUCTION +READY for' 10
 like "$(tui_screen)" 'READ-ONLY' "the READ-ONLY badge is visible"
 like "$(tui_screen)" 'last refresh [0-9]{2}:[0-9]{2}:[0-9]{2}' "the time of the last refresh is shown"
