@@ -165,12 +165,11 @@ void prober_set_listener(struct prober *p, prober_change_fn changed, void *arg)
 
 void prober_start(struct prober *p)
 {
-	for (size_t i = 0; i < p->model->envs_len; i++)
-		prober_round_start(&p->envs[i]);
+	prober_refresh_all(p);
 }
 
-void prober_refresh(struct prober *p, size_t env_index)
+void prober_refresh_all(struct prober *p)
 {
-	if (env_index < p->model->envs_len)
-		prober_round_start(&p->envs[env_index]);
+	for (size_t i = 0; i < p->model->envs_len; i++)
+		prober_round_start(&p->envs[i]);
 }

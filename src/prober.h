@@ -26,7 +26,8 @@ void prober_set_listener(struct prober *prober, prober_change_fn changed, void *
 
 /* Starts the first round of every environment now. */
 void prober_start(struct prober *prober);
-/* Starts a round of one environment now, unless one is already in flight. */
-void prober_refresh(struct prober *prober, size_t env_index);
+
+/* Starts a round of every environment now (those not already in flight). */
+void prober_refresh_all(struct prober *prober);
 
 #endif

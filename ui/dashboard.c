@@ -284,8 +284,7 @@ static int dashboard_action(struct ui *ui, enum action action)
 		ui->show_detail = !ui->show_detail;
 		return VIEW_REDRAW;
 	case ACTION_REFRESH:
-		for (size_t i = 0; i < n; i++)
-			prober_refresh(ui->app->prober, i);
+		prober_refresh_all(ui->app->prober);
 		ui_message(ui, false, "checking %zu environment%s now", n, n == 1 ? "" : "s");
 		return VIEW_REDRAW;
 	case ACTION_PROMOTE:

@@ -118,8 +118,7 @@ static int wallboard_action(struct ui *ui, enum action action)
 {
 	switch (action) {
 	case ACTION_REFRESH:
-		for (size_t i = 0; i < ui->app->model->envs_len; i++)
-			prober_refresh(ui->app->prober, i);
+		prober_refresh_all(ui->app->prober);
 		return VIEW_REDRAW;
 	default:
 		return VIEW_UNHANDLED;

@@ -4,9 +4,7 @@
 . "$srcdir/tests/lib/sandbox.sh"
 . "$srcdir/tests/lib/tui.sh"
 
-work=$(mktemp -d)
-trap 'tui_stop; sandbox_stop; rm -rf "$work"' EXIT
-SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=400ms sandbox_start "$work" || { echo "Bail out! sandbox"; exit 1; }
+SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=400ms tui_sandbox_setup
 
 plan 19
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"

@@ -4,9 +4,7 @@
 . "$srcdir/tests/lib/sandbox.sh"
 . "$srcdir/tests/lib/tui.sh"
 
-work=$(mktemp -d)
-trap 'tui_stop; sandbox_stop; rm -rf "$work"' EXIT
-SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=5s sandbox_start "$work" || { echo "Bail out! sandbox"; exit 1; }
+SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=5s tui_sandbox_setup
 
 plan 12
 tui_start 120 30 "$GANTRY --read-only --theme high-contrast --config $work/gantry.yml"

@@ -69,3 +69,11 @@ tui_wait_exit() {
 tui_resize() { tui_tmux resize-window -t t -x "$1" -y "$2"; }
 
 tui_stop() { [ -n "${TUI_KEEP:-}" ] && return 0; tui_tmux kill-server 2>/dev/null || true; }
+
+# tui_sandbox_setup: the common start of an end-to-end test: a work directory, the
+# sandbox's two apps, and a trap that stops the terminal and the apps on exit.
+tui_sandbox_setup() {
+	work=$(mktemp -d)
+	trap 'tui_stop; sandbox_stop; rm -rf "$work"' EXIT
+	sandbox_start "$work" || { echo "Bail out! the sandbox did not start"; exit 1; }
+}
