@@ -50,7 +50,12 @@ int draw_width(const char *s)
 int draw_text(const struct ui *ui, int y, int x, int width, const char *s,
     enum theme_role role, bool pad)
 {
-	attr_t attr = palette_attr(role);
+	return draw_text_attr(ui, y, x, width, s, palette_attr(role), pad);
+}
+
+int draw_text_attr(const struct ui *ui, int y, int x, int width, const char *s,
+    attr_t attr, bool pad)
+{
 	int used = 0, cols;
 	int full = draw_width(s);
 

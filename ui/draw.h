@@ -2,6 +2,8 @@
 #ifndef GANTRY_DRAW_H
 #define GANTRY_DRAW_H
 
+#include <curses.h>
+
 #include "theme.h"
 #include "ui.h"
 
@@ -24,6 +26,10 @@ int draw_width(const char *s);
  * spaces up to `width` if pad is set. Returns the columns written, padding included. */
 int draw_text(const struct ui *ui, int y, int x, int width, const char *s,
     enum theme_role role, bool pad);
+
+/* The same with explicit curses attributes (a role's, plus more). */
+int draw_text_attr(const struct ui *ui, int y, int x, int width, const char *s,
+    attr_t attr, bool pad);
 
 /* Fills `width` cells with spaces in a role's attributes. */
 void draw_fill(int y, int x, int width, enum theme_role role);

@@ -23,12 +23,9 @@ static void draw_bar(struct ui *ui, int y, enum theme_role role, const char *lef
 	attrset(attr);
 	mvhline(y, 0, ' ', ui->cols);
 	attrset(A_NORMAL);
-	/* draw_text sets its own attributes: write the bar's text directly */
-	attrset(attr);
-	mvaddnstr(y, 2, left, ui->cols - rw - 6 > 0 ? ui->cols - rw - 6 : 0);
+	draw_text_attr(ui, y, 2, ui->cols - rw - 6, left, attr, false);
 	if (ui->cols - rw - 2 > 2)
-		mvaddstr(y, ui->cols - rw - 2, right);
-	attrset(A_NORMAL);
+		draw_text_attr(ui, y, ui->cols - rw - 2, rw, right, attr, false);
 }
 
 /* The line above the blocks: when the data is from, and whether any is stale. */
