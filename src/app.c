@@ -34,7 +34,7 @@ struct conf *app_load_conf(const char *cli_path, FILE *err)
 	return conf;
 }
 
-struct app *app_new(struct conf *conf, prober_change_fn changed, void *arg)
+struct app *app_new(struct conf *conf)
 {
 	struct app *app = xcalloc(1, sizeof *app);
 
@@ -42,7 +42,7 @@ struct app *app_new(struct conf *conf, prober_change_fn changed, void *arg)
 	app->loop = loop_new();
 	app->http = http_client_new(app->loop);
 	app->model = model_new(conf, loop_clock_ms());
-	app->prober = prober_new(app->loop, app->http, app->model, changed, arg);
+	app->prober = prober_new(app->loop, app->http, app->model, NULL, NULL);
 	return app;
 }
 
@@ -60,7 +60,7 @@ void app_free(struct app *app)
 
 int app_status(struct conf *conf, bool json)
 {
-	struct app *app = app_new(conf, NULL, NULL);
+	struct app *app = app_new(conf);
 	int64_t longest = 0, deadline;
 	int code;
 

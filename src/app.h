@@ -21,8 +21,9 @@ struct app {
 /* Finds and reads the configuration; prints every error to `err` and returns NULL. */
 struct conf *app_load_conf(const char *cli_path, FILE *err);
 
-/* Wires the core around a configuration (taking ownership); nothing starts yet. */
-struct app *app_new(struct conf *conf, prober_change_fn changed, void *arg);
+/* Wires the core around a configuration (taking ownership); nothing starts yet.
+ * A UI attaches itself with prober_set_listener(). */
+struct app *app_new(struct conf *conf);
 void app_free(struct app *app);
 
 /* gantry status: one round of every environment, printed; returns the exit status. */

@@ -20,7 +20,6 @@ struct http_client {
 	CURLM *multi;
 	uint64_t timer;                 /* loop timer asked for by curl, 0 if none */
 	struct http_request *requests;  /* in flight, doubly linked */
-	size_t in_flight;
 };
 
 struct http_request {
@@ -40,29 +39,6 @@ struct http_request {
 };
 
 static void http_check_done(struct http_client *client);
-
-const char *http_error_name(enum http_error error)
-{
-	switch (error) {
-	case HTTP_OK:
-		return "ok";
-	case HTTP_ERR_TIMEOUT:
-		return "timeout";
-	case HTTP_ERR_REFUSED:
-		return "refused";
-	case HTTP_ERR_RESOLVE:
-		return "unresolved";
-	case HTTP_ERR_TOO_LARGE:
-		return "too large";
-	case HTTP_ERR_TLS:
-		return "tls error";
-	case HTTP_ERR_PROTOCOL:
-		return "bad reply";
-	case HTTP_ERR_OTHER:
-		return "error";
-	}
-	return "error";
-}
 
 /* The loop saw activity on a socket curl asked us to watch. */
 static void http_socket_ready(struct loop *loop, int fd, int revents, void *arg)
@@ -193,7 +169,6 @@ static void http_request_free(struct http_request *req)
 		client->requests = req->next;
 	if (req->next)
 		req->next->prev = req->prev;
-	client->in_flight--;
 	free(req->body);
 	free(req);
 }
@@ -358,7 +333,6 @@ struct http_request *http_get(struct http_client *client, const struct http_get_
 	if (client->requests)
 		client->requests->prev = req;
 	client->requests = req;
-	client->in_flight++;
 	if (curl_multi_add_handle(client->multi, e) != CURLM_OK)
 		die("libcurl refused a request");
 	return req;
@@ -368,9 +342,4 @@ void http_cancel(struct http_request *request)
 {
 	if (request)
 		http_request_free(request);
-}
-
-size_t http_in_flight(const struct http_client *client)
-{
-	return client->in_flight;
 }

@@ -53,10 +53,4 @@ struct http_request *http_get(struct http_client *client, const struct http_get_
 /* Abandons a request: its callback will not run. */
 void http_cancel(struct http_request *request);
 
-/* Requests in flight, for tests and the status line. */
-size_t http_in_flight(const struct http_client *client);
-
-/* A short name for an error: "timeout", "refused", ... */
-const char *http_error_name(enum http_error error);
-
 #endif

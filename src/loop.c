@@ -184,11 +184,6 @@ void loop_signal(struct loop *loop, int signo, loop_signal_fn fn, void *arg)
 	sigaction(signo, &sa, NULL);
 }
 
-int64_t loop_now(struct loop *loop)
-{
-	return loop->now;
-}
-
 /* Runs every due timer, oldest deadline first; timers added meanwhile wait a turn. */
 static void loop_run_timers(struct loop *loop)
 {

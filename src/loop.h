@@ -26,8 +26,6 @@ void loop_timer_cancel(struct loop *loop, uint64_t id);
 /* Delivers signo through the loop instead of an async handler. */
 void loop_signal(struct loop *loop, int signo, loop_signal_fn fn, void *arg);
 
-/* Milliseconds on a monotonic clock, as of the start of this iteration. */
-int64_t loop_now(struct loop *loop);
 /* Reads the monotonic clock now, in milliseconds. */
 int64_t loop_clock_ms(void);
 

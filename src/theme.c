@@ -22,11 +22,6 @@ static const char *const color_names[] = {
 	"black", "red", "green", "yellow", "blue", "magenta", "cyan", "white",
 };
 
-const char *theme_role_name(enum theme_role role)
-{
-	return role < THEME_ROLES ? role_names[role] : "?";
-}
-
 bool theme_parse_color(const char *text, short *color)
 {
 	const char *name = text;

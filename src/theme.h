@@ -69,8 +69,6 @@ bool theme_parse_color(const char *text, short *color);
 /* The nearest of the 8 basic colours to a 256-colour index. */
 short theme_color_to_8(short color);
 
-const char *theme_role_name(enum theme_role role);
-
 /* Where themes are looked for, in order; NULL-terminated, static strings or getenv(). */
 void theme_search_dirs(const char *dirs[4]);
 

@@ -59,7 +59,7 @@ static int run_dashboard(const struct cli_options *opts)
 	}
 	if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
 		ui_opts.ascii = true;
-	app = app_new(conf, NULL, NULL);
+	app = app_new(conf);
 	code = ui_run(app, &theme, &ui_opts);
 	app_free(app);
 	theme_clear(&theme);
