@@ -35,6 +35,16 @@ ran_check() {
 	fi
 }
 
+# show_failures: the diagnostics of every test script that failed, so a CI log says why
+show_failures() {
+	local trs log
+	for trs in $(grep -lE '^:test-result: (FAIL|ERROR|XPASS)' $(find tests -name '*.trs' 2>/dev/null) 2>/dev/null); do
+		log=${trs%.trs}.log
+		echo "--- $log (its not-ok lines and diagnostics)"
+		grep -E '^(not ok|#)' "$log" | head -n 80
+	done
+}
+
 # 1. gcc, warnings as errors
 mkdir -p build && cd build || exit 1
 step "configure --enable-werror (gcc)" ../configure --enable-werror -q
@@ -42,6 +52,7 @@ step "build (gcc)" make -j"$jobs" -s
 make -j"$jobs" check >check.out 2>&1
 ran_check gcc
 grep -E '^(FAIL|ERROR|XPASS):' check.out
+show_failures
 tail -n 9 check.out
 cd "$top" || exit 1
 
@@ -56,6 +67,7 @@ ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23" UBSAN_OPTIONS="print_
 ran_check asan
 ran_check gcc
 grep -E '^(FAIL|ERROR|XPASS):' check.out | sed 's/^/asan: /'
+show_failures
 tail -n 9 check.out
 cd "$top" || exit 1
 

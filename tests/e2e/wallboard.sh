@@ -31,7 +31,7 @@ tui_stop
 # read_only in the file: the same, and no flag turns it off
 sed -i 's/^project: /read_only: true\nproject: /' "$work/gantry.yml"
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"
-check "read_only: true in gantry.yml opens the wallboard" tui_wait 'READ-ONLY' 5
+check "read_only: true in gantry.yml opens the wallboard" tui_wait 'READ-ONLY' 15
 tui_keys p
 check "and refuses promote too" tui_wait 'read-only: promote is disabled' 3
 tui_keys q

@@ -9,13 +9,18 @@
 #   tui_stop
 # Waiting is on screen state, polled every 50 ms, never on a fixed sleep.
 
-TUI_SOCKET="gantry-test-$$"
+# Each tui_start gets a tmux server of its own: a server still shutting down after
+# tui_stop must never swallow the next test's session.
+TUI_RUN=0
+TUI_SOCKET="gantry-test-$$-0"
 
 tui_tmux() { tmux -L "$TUI_SOCKET" -f /dev/null "$@"; }
 
 tui_start() {
 	local cols=$1 rows=$2
 	shift 2
+	TUI_RUN=$((TUI_RUN + 1))
+	TUI_SOCKET="gantry-test-$$-$TUI_RUN"
 	tui_tmux new-session -d -s t -x "$cols" -y "$rows" -e LANG=C.UTF-8 -e TERM=xterm-256color \
 		-e "GANTRY_THEMES_DIR=${GANTRY_THEMES_DIR:-}" -e "ASAN_OPTIONS=${ASAN_OPTIONS:-}" \
 		-e "UBSAN_OPTIONS=${UBSAN_OPTIONS:-}" "$*; echo \"[exited with status \$?]\""
