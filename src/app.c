@@ -43,6 +43,12 @@ struct app *app_new(struct conf *conf)
 	app->http = http_client_new(app->loop);
 	app->model = model_new(conf, loop_clock_ms());
 	app->prober = prober_new(app->loop, app->http, app->model, NULL, NULL);
+	app->remote = remote_new(app->loop);
+	for (size_t i = 0; i < conf->envs_len; i++)
+		for (size_t j = 0; j < conf->envs[i].hosts_len; j++)
+			app->model->envs[i].hosts[j].remote =
+			    remote_host_add(app->remote, &conf->envs[i], &conf->envs[i].hosts[j]);
+	app->deploywatch = deploywatch_new(app->loop, app->model, NULL, NULL);
 	return app;
 }
 
@@ -51,6 +57,8 @@ void app_free(struct app *app)
 	if (!app)
 		return;
 	prober_free(app->prober);
+	deploywatch_free(app->deploywatch);
+	remote_free(app->remote);
 	http_client_free(app->http);
 	model_free(app->model);
 	loop_free(app->loop);

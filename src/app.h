@@ -5,10 +5,12 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "deploywatch.h"
 #include "http.h"
 #include "loop.h"
 #include "model.h"
 #include "prober.h"
+#include "remote.h"
 
 struct app {
 	struct conf *conf;              /* owned */
@@ -16,6 +18,8 @@ struct app {
 	struct http_client *http;
 	struct model *model;
 	struct prober *prober;
+	struct remote *remote;          /* SSH sessions, one per host (model->envs[i].hosts[j].remote) */
+	struct deploywatch *deploywatch;
 };
 
 /* Finds and reads the configuration; prints every error to `err` and returns NULL. */
@@ -25,6 +29,9 @@ struct conf *app_load_conf(const char *cli_path, FILE *err);
  * A UI attaches itself with prober_set_listener(). */
 struct app *app_new(struct conf *conf);
 void app_free(struct app *app);
+
+/* gantry logs: prints the log of an environment's hosts; returns the exit status. */
+int app_logs(struct conf *conf, const char *env, int source, bool follow, const char *host);
 
 /* gantry status: one round of every environment, printed; returns the exit status. */
 int app_status(struct conf *conf, bool json);

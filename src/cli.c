@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "cli.h"
+#include "conf.h"
 #include "exitcode.h"
 
 #include <getopt.h>
@@ -11,6 +12,8 @@ void cli_usage(FILE *out)
 {
 	fputs("Usage: gantry [OPTION]...            open the dashboard\n"
 	    "       gantry [OPTION]... status [--json]   print every environment's state once\n"
+	    "       gantry [OPTION]... logs ENV [app|migrator] [-f] [--host HOST]\n"
+	    "                                     print an environment's log (-f: follow it)\n"
 	    "\n"
 	    "Options:\n"
 	    "  -c, --config FILE       read FILE instead of looking up gantry.yml\n"
@@ -24,6 +27,50 @@ void cli_usage(FILE *out)
 	    "\n"
 	    "The configuration is the first of: --config, $GANTRY_CONFIG, ./gantry.yml,\n"
 	    "$XDG_CONFIG_HOME/gantry/config.yml. See gantry(1) and gantry.yml(5).\n", out);
+}
+
+/* logs ENV [app|migrator] [-f|--follow] [--host HOST], options anywhere after logs */
+static int parse_logs(int argc, char **argv, struct cli_options *opts, char *err, size_t errsz)
+{
+	static const char usage[] = "usage: gantry logs ENV [app|migrator] [-f] [--host HOST]";
+	int words = 0;
+
+	opts->command = CLI_LOGS;
+	opts->log_source = LOG_APP;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "-f") == 0 || strcmp(a, "--follow") == 0) {
+			opts->follow = true;
+		} else if (strcmp(a, "--host") == 0 || strncmp(a, "--host=", 7) == 0) {
+			if (a[6] == '=') {
+				opts->host = a + 7;
+			} else if (i + 1 < argc) {
+				opts->host = argv[++i];
+			} else {
+				snprintf(err, errsz, "logs: --host needs a host, as written in gantry.yml");
+				return EXIT_USAGE;
+			}
+		} else if (a[0] == '-') {
+			snprintf(err, errsz, "logs: unknown option %.40s; %s", a, usage);
+			return EXIT_USAGE;
+		} else if (words == 0) {
+			opts->env = a;
+			words++;
+		} else if (words == 1 && (strcmp(a, "app") == 0 || strcmp(a, "migrator") == 0)) {
+			opts->log_source = strcmp(a, "app") == 0 ? LOG_APP : LOG_MIGRATOR;
+			words++;
+		} else {
+			snprintf(err, errsz, "logs: unexpected argument \"%.40s\" (the log is app or migrator); %s",
+			    a, usage);
+			return EXIT_USAGE;
+		}
+	}
+	if (!opts->env) {
+		snprintf(err, errsz, "logs: which environment? %s", usage);
+		return EXIT_USAGE;
+	}
+	return 0;
 }
 
 int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t errsz)
@@ -92,8 +139,10 @@ int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t
 	}
 	if (optind >= argc)
 		return 0;
+	if (strcmp(argv[optind], "logs") == 0)
+		return parse_logs(argc - optind, argv + optind, opts, err, errsz);
 	if (strcmp(argv[optind], "status") != 0) {
-		snprintf(err, errsz, "unknown command \"%s\"; commands: status", argv[optind]);
+		snprintf(err, errsz, "unknown command \"%s\"; commands: status, logs", argv[optind]);
 		return EXIT_USAGE;
 	}
 	opts->command = CLI_STATUS;

@@ -9,6 +9,7 @@
 enum cli_command {
 	CLI_DASHBOARD,                  /* no subcommand: the full-screen dashboard */
 	CLI_STATUS,                     /* gantry status [--json] */
+	CLI_LOGS,                       /* gantry logs ENV [app|migrator] [-f] [--host H] */
 	CLI_HELP,
 	CLI_VERSION,
 	CLI_LIST_KEYS,                  /* --list-keys[=man] */
@@ -23,6 +24,10 @@ struct cli_options {
 	bool ascii;                     /* --ascii */
 	bool json;                      /* status --json */
 	bool keys_man;                  /* --list-keys=man */
+	const char *env;                /* logs: the environment */
+	int log_source;                 /* logs: enum log_source */
+	bool follow;                    /* logs -f */
+	const char *host;               /* logs --host */
 };
 
 /* Parses argv; 0 on success, else an exit status with `err` saying what is wrong. */

@@ -3,6 +3,7 @@
 
 #include "conf.h"
 #include "sanitize.h"
+#include "template.h"
 #include "xmalloc.h"
 #include "yamltree.h"
 
@@ -23,6 +24,13 @@
 #define DEFAULT_VERSION_POINTER "/version"
 #define DEFAULT_INTERVAL_MS 5000
 #define DEFAULT_TIMEOUT_MS 3000
+#define DEFAULT_COMPOSE "docker compose"
+#define DEFAULT_LOG_APP "{compose} logs {follow} --tail={tail} app"
+#define DEFAULT_LOG_MIGRATOR "{compose} logs {follow} --tail={tail} migrator"
+#define DEFAULT_LOG_TAIL 200
+#define DEFAULT_SCROLLBACK 10000
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define CONF_MAX_HOSTS 64
 
 /* What the top-level table reads into: the result and the parts read in a second pass. */
 struct conf_reader {
@@ -285,6 +293,260 @@ static bool parse_base_url(struct schema_ctx *ctx, const struct ynode *node, voi
 	return true;
 }
 
+const char *const conf_log_vars[] = { "compose", "follow", "tail", "env", "host", "deploy_dir", NULL };
+
+const char *conf_log_source_name(enum log_source source)
+{
+	return source == LOG_APP ? "app" : "migrator";
+}
+
+const char *conf_host_deploy_dir(const struct conf_env *env, const struct conf_host *host)
+{
+	return host->deploy_dir ? host->deploy_dir : env->deploy_dir;
+}
+
+/* A log command template: one line, known variables only. */
+static bool parse_log_template(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	char why[200];
+
+	if (!schema_string(ctx, node, target, field))
+		return false;
+	if (!template_check(*(char **)target, conf_log_vars, why, sizeof why)) {
+		schema_error(ctx, node, "%s", why);
+		return false;
+	}
+	return true;
+}
+
+/* A count within the bounds a field allows (written in its doc as "N to M"). */
+static bool parse_count(struct schema_ctx *ctx, const struct ynode *node, int64_t *dst,
+    int64_t min, int64_t max)
+{
+	const char *s = schema_scalar(ctx, node, "a number");
+	char *end;
+	long long v;
+
+	if (!s)
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || *end || errno || v < min || v > max) {
+		schema_error(ctx, node, "expected a whole number from %lld to %lld, got \"%.40s\"",
+		    (long long)min, (long long)max, s);
+		return false;
+	}
+	*dst = v;
+	return true;
+}
+
+static bool parse_tail(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	return parse_count(ctx, node, target, 0, 100000);
+}
+
+static bool parse_scrollback(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	return parse_count(ctx, node, target, 100, 1000000);
+}
+
+/* A directory on the host: absolute, no control characters. */
+static bool parse_remote_dir(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	char **dst = target;
+
+	if (!schema_string(ctx, node, target, field))
+		return false;
+	if ((*dst)[0] != '/') {
+		schema_error(ctx, node, "expected an absolute path on the host, such as /srv/shop");
+		return false;
+	}
+	return true;
+}
+
+/* A local file, relative to the configuration's directory; "~/" is $HOME. */
+static bool parse_local_file(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	char **dst = target, *s;
+	const char *home = getenv("HOME");
+
+	if (!schema_string(ctx, node, target, field))
+		return false;
+	s = *dst;
+	if (s[0] == '~' && s[1] == '/') {
+		*dst = xasprintf("%s/%s", home ? home : "", s + 2);
+		free(s);
+	} else if (s[0] != '/' && ctx->base_dir) {
+		*dst = xasprintf("%s/%s", ctx->base_dir, s);
+		free(s);
+	}
+	return true;
+}
+
+/* True for the characters of a host name, an alias or an IPv4 address. */
+static bool host_name_char(int c)
+{
+	return isalnum(c) || c == '.' || c == '-' || c == '_';
+}
+
+/* [user@]host[:port], [user@][v6addr]:port, or an alias; filled into host. */
+static bool parse_address(struct schema_ctx *ctx, const struct ynode *node, struct conf_host *host)
+{
+	const char *s = schema_scalar(ctx, node, "a host such as deploy@prod-1.example.com:22"), *at, *h;
+	const char *end, *colon;
+
+	if (!s)
+		return false;
+	if (!*s || s[0] == '-' || !sanitize_is_clean(s) || strlen(s) > 255) {
+		schema_error(ctx, node, "expected a host such as deploy@prod-1.example.com:22, got \"%.60s\"", s);
+		return false;
+	}
+	at = strchr(s, '@');
+	h = at ? at + 1 : s;
+	if (at) {
+		if (at == s) {
+			schema_error(ctx, node, "the user before '@' is empty");
+			return false;
+		}
+		for (const char *p = s; p < at; p++) {
+			if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_')) {
+				schema_error(ctx, node, "\"%.*s\" is not a valid user name", (int)(at - s), s);
+				return false;
+			}
+		}
+	}
+	if (*h == '[') {
+		end = strchr(h, ']');
+		if (!end || end == h + 1 || strspn(h + 1, "0123456789abcdefABCDEF:.") != (size_t)(end - h - 1)) {
+			schema_error(ctx, node, "expected an IPv6 address in brackets, such as [::1]:22");
+			return false;
+		}
+		host->host = xstrndup(h + 1, (size_t)(end - h - 1));
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] && !colon) {
+			schema_error(ctx, node, "expected ':PORT' after the IPv6 address");
+			return false;
+		}
+	} else {
+		colon = strchr(h, ':');
+		end = colon ? colon : h + strlen(h);
+		if (end == h) {
+			schema_error(ctx, node, "the host name is empty");
+			return false;
+		}
+		for (const char *p = h; p < end; p++) {
+			if (!host_name_char((unsigned char)*p)) {
+				schema_error(ctx, node, "\"%.*s\" is not a valid host name or alias", (int)(end - h), h);
+				return false;
+			}
+		}
+		host->host = xstrndup(h, (size_t)(end - h));
+	}
+	if (colon) {
+		char *pend;
+		long port = strtol(colon + 1, &pend, 10);
+
+		if (pend == colon + 1 || *pend || port < 1 || port > 65535) {
+			schema_error(ctx, node, "expected a port from 1 to 65535 after ':', got \"%.20s\"", colon + 1);
+			free(host->host);
+			host->host = NULL;
+			return false;
+		}
+		host->port = (int)port;
+	}
+	host->user = at ? xstrndup(s, (size_t)(at - s)) : NULL;
+	host->address = xstrdup(s);
+	return true;
+}
+
+/* address, inside a host mapping */
+static bool parse_host_address(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	return parse_address(ctx, node, target);
+}
+
+static const struct schema_field host_fields[] = {
+	{ "address", parse_host_address, 0, NULL, true,
+	  "[user@]host[:port], or a Host alias from ~/.ssh/config" },
+	{ "deploy_dir", parse_remote_dir, offsetof(struct conf_host, deploy_dir), NULL, false,
+	  "this host's deploy directory, when it differs from the environment's" },
+	{ 0 }
+};
+
+static void host_clear(struct conf_host *host)
+{
+	free(host->address);
+	free(host->user);
+	free(host->host);
+	free(host->deploy_dir);
+	memset(host, 0, sizeof *host);
+}
+
+/* hosts: a list of addresses, or of {address, deploy_dir}. */
+static bool parse_hosts(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	struct conf_env *env = target;
+	bool ok = true;
+
+	if (node->type != YNODE_SEQ || node->len == 0) {
+		schema_error(ctx, node, "expected a list of hosts, such as [deploy@prod-1.example.com]");
+		return false;
+	}
+	if (node->len > CONF_MAX_HOSTS) {
+		schema_error(ctx, node, "at most %d hosts per environment are supported", CONF_MAX_HOSTS);
+		return false;
+	}
+	env->hosts = xcalloc(node->len, sizeof *env->hosts);
+	for (size_t i = 0; i < node->len; i++) {
+		const struct ynode *item = node->items[i];
+		struct conf_host host = { 0 };
+		size_t mark = schema_path_push(ctx, "[%zu]", i);
+		bool good = item->type == YNODE_MAP ? schema_read_map(ctx, item, host_fields, &host) :
+		    parse_address(ctx, item, &host);
+
+		for (size_t j = 0; good && j < env->hosts_len; j++) {
+			if (strcmp(env->hosts[j].host, host.host) == 0 && env->hosts[j].port == host.port &&
+			    (host.user && env->hosts[j].user ? strcmp(host.user, env->hosts[j].user) == 0 :
+			    host.user == env->hosts[j].user)) {
+				schema_error(ctx, item, "host %s is listed twice", host.address);
+				good = false;
+			}
+		}
+		if (good)
+			env->hosts[env->hosts_len++] = host;
+		else
+			host_clear(&host);
+		ok = ok && good;
+		schema_path_pop(ctx, mark);
+	}
+	return ok;
+}
+
+static const struct schema_field logs_fields[] = {
+	{ "app", parse_log_template, offsetof(struct conf_env, logs[LOG_APP]), NULL, false,
+	  "command that prints the app's log (default \"" DEFAULT_LOG_APP "\")" },
+	{ "migrator", parse_log_template, offsetof(struct conf_env, logs[LOG_MIGRATOR]), NULL, false,
+	  "command that prints the migrator's log (default \"" DEFAULT_LOG_MIGRATOR "\")" },
+	{ "tail", parse_tail, offsetof(struct conf_env, log_tail), NULL, false,
+	  "lines of history asked for when a log opens, 0 to 100000 (default 200)" },
+	{ "scrollback", parse_scrollback, offsetof(struct conf_env, scrollback), NULL, false,
+	  "lines a log pane keeps, 100 to 1000000 (default 10000); older lines are dropped" },
+	{ 0 }
+};
+
+static bool parse_logs(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	return schema_read_map(ctx, node, logs_fields, target);
+}
+
 /* The keys shared by `defaults` and each environment. */
 #define PROBE_FIELDS \
 	{ "health", schema_url_path, offsetof(struct conf_env, health_path), NULL, false, \
@@ -298,7 +560,19 @@ static bool parse_base_url(struct schema_ctx *ctx, const struct ynode *node, voi
 	{ "timeout", schema_duration, offsetof(struct conf_env, timeout_ms), NULL, false, \
 	  "time allowed for one request (default 3s)" }, \
 	{ "headers", parse_headers, 0, NULL, false, \
-	  "HTTP headers sent with every check; values may be {env: NAME} or {file: PATH}" }
+	  "HTTP headers sent with every check; values may be {env: NAME} or {file: PATH}" }, \
+	{ "deploy_dir", parse_remote_dir, offsetof(struct conf_env, deploy_dir), NULL, false, \
+	  "directory on the hosts holding deploy.env and the compose file (required with hosts)" }, \
+	{ "compose", schema_string, offsetof(struct conf_env, compose), NULL, false, \
+	  "the compose command on the hosts (default \"" DEFAULT_COMPOSE "\"; or docker-compose, podman-compose)" }, \
+	{ "logs", parse_logs, 0, logs_fields, false, \
+	  "where the app and migrator logs come from" }, \
+	{ "known_hosts", parse_local_file, offsetof(struct conf_env, known_hosts), NULL, false, \
+	  "a known_hosts file checked besides ~/.ssh/known_hosts" }, \
+	{ "trust_new_host_keys", schema_bool, offsetof(struct conf_env, trust_new_host_keys), NULL, false, \
+	  "true: accept and record the key of a host never seen before (default false); a changed key is always refused" }, \
+	{ "connect_timeout", schema_duration, offsetof(struct conf_env, connect_timeout_ms), NULL, false, \
+	  "time allowed to connect to a host and log in (default 10s)" }
 
 static const struct schema_field defaults_fields[] = {
 	PROBE_FIELDS,
@@ -311,6 +585,8 @@ static const struct schema_field env_fields[] = {
 	{ "url", parse_base_url, offsetof(struct conf_env, url), NULL, true,
 	  "base URL of the app, such as https://staging.example.com" },
 	PROBE_FIELDS,
+	{ "hosts", parse_hosts, 0, host_fields, false,
+	  "SSH hosts: [user@]host[:port] or an ~/.ssh/config alias, or {address, deploy_dir}" },
 	{ 0 }
 };
 
@@ -399,6 +675,15 @@ static void env_copy_defaults(struct conf_env *env, const struct conf_env *d)
 		env->headers[i].value.source = xstrdup(d->headers[i].value.source);
 	}
 	env->headers_len = d->headers_len;
+	env->deploy_dir = dup_or_null(d->deploy_dir);
+	env->compose = dup_or_null(d->compose);
+	for (int i = 0; i < LOG_SOURCES; i++)
+		env->logs[i] = dup_or_null(d->logs[i]);
+	env->log_tail = d->log_tail;
+	env->scrollback = d->scrollback;
+	env->known_hosts = dup_or_null(d->known_hosts);
+	env->trust_new_host_keys = d->trust_new_host_keys;
+	env->connect_timeout_ms = d->connect_timeout_ms;
 }
 
 /* Frees what an environment owns. */
@@ -416,7 +701,24 @@ static void env_clear(struct conf_env *env)
 		free(env->headers[i].value.source);
 	}
 	free(env->headers);
+	for (size_t i = 0; i < env->hosts_len; i++)
+		host_clear(&env->hosts[i]);
+	free(env->hosts);
+	free(env->deploy_dir);
+	free(env->compose);
+	for (int i = 0; i < LOG_SOURCES; i++)
+		free(env->logs[i]);
+	free(env->known_hosts);
 	memset(env, 0, sizeof *env);
+}
+
+/* True when every host names its own deploy directory. */
+static bool hosts_have_dirs(const struct conf_env *env)
+{
+	for (size_t i = 0; i < env->hosts_len; i++)
+		if (!env->hosts[i].deploy_dir)
+			return false;
+	return true;
 }
 
 /* Second pass: each environment from the defaults, then its own keys; names unique. */
@@ -434,6 +736,10 @@ static bool read_environments(struct schema_ctx *ctx, struct conf_reader *reader
 		env_copy_defaults(env, &reader->defaults);
 		env->line = list->items[i]->line;
 		if (!schema_read_map(ctx, list->items[i], env_fields, env)) {
+			ok = false;
+		} else if (env->hosts_len > 0 && !env->deploy_dir && !hosts_have_dirs(env)) {
+			schema_error(ctx, list->items[i], "deploy_dir is required with hosts: the directory on "
+			    "the host that holds deploy.env (set it here or under defaults)");
 			ok = false;
 		} else if (env->timeout_ms > env->interval_ms * 10) {
 			schema_error(ctx, list->items[i], "timeout (%lldms) is more than ten intervals (%lldms)",
@@ -488,6 +794,12 @@ struct conf *conf_parse(const char *name, const char *buf, size_t len, struct sc
 	reader.defaults.version_pointer = xstrdup(DEFAULT_VERSION_POINTER);
 	reader.defaults.interval_ms = DEFAULT_INTERVAL_MS;
 	reader.defaults.timeout_ms = DEFAULT_TIMEOUT_MS;
+	reader.defaults.compose = xstrdup(DEFAULT_COMPOSE);
+	reader.defaults.logs[LOG_APP] = xstrdup(DEFAULT_LOG_APP);
+	reader.defaults.logs[LOG_MIGRATOR] = xstrdup(DEFAULT_LOG_MIGRATOR);
+	reader.defaults.log_tail = DEFAULT_LOG_TAIL;
+	reader.defaults.scrollback = DEFAULT_SCROLLBACK;
+	reader.defaults.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 
 	if (root->type != YNODE_MAP) {
 		schema_error(&ctx, root, "expected a mapping with project and environments, got %s",

@@ -21,6 +21,18 @@ struct conf_header {
 	struct conf_secret value;
 };
 
+/* One SSH host of an environment. */
+struct conf_host {
+	char *address;                  /* as written: [user@]host[:port], or an ~/.ssh/config alias */
+	char *user;                     /* NULL: from ~/.ssh/config, else the login name */
+	char *host;                     /* name, address or alias */
+	int port;                       /* 0: from ~/.ssh/config, else 22 */
+	char *deploy_dir;               /* this host's own, else NULL (the environment's) */
+};
+
+/* The log sources an environment offers, in this order. */
+enum log_source { LOG_APP, LOG_MIGRATOR, LOG_SOURCES };
+
 struct conf_env {
 	char *name;
 	char *url;                      /* base URL without a trailing slash */
@@ -32,6 +44,17 @@ struct conf_env {
 	int64_t timeout_ms;             /* per request */
 	struct conf_header *headers;    /* sent with every request */
 	size_t headers_len;
+	/* SSH (all optional: an environment without hosts is watched over HTTP only) */
+	struct conf_host *hosts;
+	size_t hosts_len;
+	char *deploy_dir;               /* where deploy.env lives and log commands run */
+	char *compose;                  /* the compose command, default "docker compose" */
+	char *logs[LOG_SOURCES];        /* command templates, see conf_log_vars */
+	int64_t log_tail;               /* lines asked for when a log opens (default 200) */
+	int64_t scrollback;             /* lines a log pane keeps (default 10000) */
+	char *known_hosts;              /* a known_hosts file checked besides ~/.ssh/known_hosts */
+	bool trust_new_host_keys;       /* explicit trust on first use (default false) */
+	int64_t connect_timeout_ms;     /* TCP connect plus SSH handshake (default 10s) */
 	int line;                       /* where the environment starts in the file */
 };
 
@@ -63,6 +86,13 @@ void conf_free(struct conf *conf);
 
 /* Prints every configuration key path with its meaning, one per line (for docs and tests). */
 void conf_print_keys(FILE *out);
+
+/* The variables a log command template may use, NULL-terminated. */
+extern const char *const conf_log_vars[];
+/* "app", "migrator" */
+const char *conf_log_source_name(enum log_source source);
+/* The deploy directory of a host (its own or its environment's). */
+const char *conf_host_deploy_dir(const struct conf_env *env, const struct conf_host *host);
 
 /* The environment with this name, or NULL. */
 const struct conf_env *conf_env_by_name(const struct conf *conf, const char *name);

@@ -21,6 +21,8 @@ struct model *model_new(const struct conf *conf, int64_t now)
 	for (size_t i = 0; i < conf->envs_len; i++) {
 		model->envs[i].conf = &conf->envs[i];
 		model->envs[i].health_since = now;
+		model->envs[i].hosts_len = conf->envs[i].hosts_len;
+		model->envs[i].hosts = xcalloc(conf->envs[i].hosts_len + 1, sizeof *model->envs[i].hosts);
 	}
 	return model;
 }
@@ -29,6 +31,8 @@ void model_free(struct model *model)
 {
 	if (!model)
 		return;
+	for (size_t i = 0; i < model->envs_len; i++)
+		free(model->envs[i].hosts);
 	free(model->envs);
 	free(model);
 }
@@ -217,4 +221,47 @@ void model_probe_word(const struct probe_result *result, enum probe_kind kind,
 		break;
 	}
 	snprintf(out, outsz, "%s", word);
+}
+
+enum drift model_drift(const struct env_status *env, char *deployed, size_t deployedsz,
+    char *why, size_t whysz)
+{
+	const char *first = NULL, *first_host = NULL;
+	enum drift drift = DRIFT_NONE;
+
+	deployed[0] = '\0';
+	why[0] = '\0';
+	for (size_t i = 0; i < env->hosts_len; i++) {
+		const struct host_status *h = &env->hosts[i];
+		const char *addr = env->conf->hosts[i].address;
+
+		if (!h->app_tag[0])
+			continue;
+		if (!first) {
+			first = h->app_tag;
+			first_host = addr;
+		} else if (strcmp(first, h->app_tag) != 0) {
+			snprintf(why, whysz, "hosts disagree: %s has %s, %s has %s", first_host, first, addr,
+			    h->app_tag);
+			return DRIFT_HOSTS;
+		}
+	}
+	if (!first)
+		return DRIFT_NONE;
+	snprintf(deployed, deployedsz, "%s", first);
+	if (env->tag[0] && strcmp(env->tag, first) != 0) {
+		snprintf(why, whysz, "deploy.env names %s but the app reports %s", first, env->tag);
+		return DRIFT_RUNNING;
+	}
+	for (size_t i = 0; i < env->hosts_len; i++) {
+		const struct host_status *h = &env->hosts[i];
+
+		if (h->migrator_tag[0] && h->app_tag[0] && strcmp(h->migrator_tag, h->app_tag) != 0) {
+			snprintf(why, whysz, "%s: MIGRATOR_IMAGE is %s, APP_IMAGE is %s",
+			    env->conf->hosts[i].address, h->migrator_tag, h->app_tag);
+			drift = DRIFT_MIGRATOR;
+			break;
+		}
+	}
+	return drift;
 }

@@ -41,8 +41,28 @@ enum env_health {
 	HEALTH_DOWN,                    /* not live */
 };
 
+/* What one SSH host of an environment has deployed (from its deploy.env). */
+struct host_status {
+	struct remote_host *remote;     /* its session, owned by the app's remote */
+	char app_tag[PAYLOAD_TAG_MAX];  /* the tag of APP_IMAGE; "" when not known */
+	char migrator_tag[PAYLOAD_TAG_MAX];
+	char deploy_error[200];         /* why deploy.env could not be read; "" when it was */
+	int64_t deploy_at;              /* monotonic ms of the last good read; 0 never */
+	bool reading;                   /* a read is in flight */
+};
+
+/* Disagreements between what is deployed and what runs, worst last. */
+enum drift {
+	DRIFT_NONE,                     /* all agree, or nothing to compare */
+	DRIFT_MIGRATOR,                 /* MIGRATOR_IMAGE's tag is not APP_IMAGE's */
+	DRIFT_RUNNING,                  /* deploy.env names another tag than the app reports */
+	DRIFT_HOSTS,                    /* the hosts of the environment disagree */
+};
+
 struct env_status {
 	const struct conf_env *conf;
+	struct host_status *hosts;      /* parallel to conf->hosts */
+	size_t hosts_len;
 	struct probe_result probes[PROBE_KINDS];
 	char tag[PAYLOAD_TAG_MAX];      /* last version read; "" if never */
 	int64_t tag_at;                 /* monotonic ms when it was read */
@@ -82,6 +102,11 @@ time_t model_refreshed_wall(const struct model *model);
 
 /* True when every environment has completed at least one round. */
 bool model_all_checked(const struct model *model);
+
+/* The deployed tag the hosts agree on ("" when unknown or they disagree), and the
+ * drift, with a sentence saying what disagrees. */
+enum drift model_drift(const struct env_status *env, char *deployed, size_t deployedsz,
+    char *why, size_t whysz);
 
 /* Words for states, as the dashboard and `gantry status` print them. */
 const char *model_health_name(enum env_health health);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define DETAIL_ROWS 7
+#define DETAIL_MAX_HOSTS 4
 
 /* One cell of a row; draws at (y, x) in `width` columns. */
 typedef void (*cell_fn)(struct ui *ui, const struct env_status *env, int64_t now, int y, int x,
@@ -21,6 +22,7 @@ struct column {
 	int width;                      /* 0: computed (name, tag) */
 	int min_screen;                 /* shown only when the screen is at least this wide */
 	cell_fn draw;
+	bool ssh;                       /* shown only when some environment has hosts */
 };
 
 /* A status cell: a coloured dot and a word; stale data gets the stale role. */
@@ -103,16 +105,99 @@ static void cell_checked(struct ui *ui, const struct env_status *env, int64_t no
 	draw_text(ui, y, x, w, text, THEME_ROLE_muted, false);
 }
 
+/* What deploy.env says on the hosts, flagged when it is not what runs. */
+static void cell_deployed(struct ui *ui, const struct env_status *env, int64_t now, int y, int x,
+    int w)
+{
+	char tag[PAYLOAD_TAG_MAX], why[300], text[PAYLOAD_TAG_MAX + 4];
+	enum drift drift = model_drift(env, tag, sizeof tag, why, sizeof why);
+	enum theme_role role = THEME_ROLE_text;
+
+	if (env->hosts_len == 0) {
+		draw_text(ui, y, x, w, "", THEME_ROLE_muted, false);
+		return;
+	}
+	if (drift == DRIFT_HOSTS) {
+		snprintf(text, sizeof text, "%s hosts differ", draw_glyph(ui, GLYPH_WARN));
+		role = THEME_ROLE_unhealthy;
+	} else if (drift == DRIFT_RUNNING) {
+		snprintf(text, sizeof text, "%s %s", draw_glyph(ui, GLYPH_WARN), tag);
+		role = THEME_ROLE_degraded;
+	} else {
+		snprintf(text, sizeof text, "%s", tag[0] ? tag : "-");
+		role = tag[0] ? THEME_ROLE_text : THEME_ROLE_muted;
+	}
+	draw_text(ui, y, x, w, text, role, false);
+}
+
+/* How many hosts are up, or the worst thing about them. */
+static void cell_hosts(struct ui *ui, const struct env_status *env, int64_t now, int y, int x, int w)
+{
+	size_t up = 0;
+	enum remote_state worst = REMOTE_UP;
+	char text[32];
+	enum theme_role role = THEME_ROLE_healthy;
+
+	if (env->hosts_len == 0) {
+		draw_text(ui, y, x, w, "", THEME_ROLE_muted, false);
+		return;
+	}
+	for (size_t i = 0; i < env->hosts_len; i++) {
+		enum remote_state st = remote_host_state(env->hosts[i].remote);
+
+		if (st == REMOTE_UP)
+			up++;
+		else if (st > REMOTE_UP || worst == REMOTE_UP)
+			worst = st;
+	}
+	switch (worst) {
+	case REMOTE_KEY_UNKNOWN:
+	case REMOTE_KEY_CHANGED:
+		snprintf(text, sizeof text, "%s host key", draw_glyph(ui, GLYPH_WARN));
+		role = THEME_ROLE_unhealthy;
+		break;
+	case REMOTE_AUTH_FAILED:
+		snprintf(text, sizeof text, "%s login", draw_glyph(ui, GLYPH_WARN));
+		role = THEME_ROLE_unhealthy;
+		break;
+	case REMOTE_UNREACHABLE:
+		snprintf(text, sizeof text, "%zu/%zu up", up, env->hosts_len);
+		role = THEME_ROLE_unhealthy;
+		break;
+	case REMOTE_IDLE:
+	case REMOTE_CONNECTING:
+		snprintf(text, sizeof text, up ? "%zu/%zu up" : "connecting", up, env->hosts_len);
+		role = THEME_ROLE_unknown;
+		break;
+	default:
+		snprintf(text, sizeof text, "%zu/%zu up", up, env->hosts_len);
+		break;
+	}
+	draw_text(ui, y, x, 2, draw_glyph(ui, GLYPH_DOT), role, true);
+	draw_text(ui, y, x + 2, w - 2, text, role, false);
+}
+
 /* Columns in order; the narrower the screen, the fewer are shown. */
 static const struct column columns[] = {
-	{ "ENVIRONMENT", 0, 0, cell_name },
-	{ "TAG", 0, 0, cell_tag },
-	{ "LIVE", 11, 56, cell_live },
-	{ "READY", 12, 0, cell_ready },
-	{ "LATENCY", 8, 72, cell_latency },
-	{ "SINCE", 8, 90, cell_since },
-	{ "CHECKED", 11, 80, cell_checked },
+	{ "ENVIRONMENT", 0, 0, cell_name, false },
+	{ "TAG", 0, 0, cell_tag, false },
+	{ "LIVE", 11, 56, cell_live, false },
+	{ "READY", 12, 0, cell_ready, false },
+	{ "LATENCY", 8, 72, cell_latency, false },
+	{ "SINCE", 8, 90, cell_since, false },
+	{ "CHECKED", 11, 80, cell_checked, false },
+	{ "DEPLOYED", 16, 98, cell_deployed, true },
+	{ "HOSTS", 13, 112, cell_hosts, true },
 };
+
+/* True when some environment has SSH hosts (and the SSH columns mean something). */
+static bool any_hosts(const struct model *m)
+{
+	for (size_t i = 0; i < m->envs_len; i++)
+		if (m->envs[i].hosts_len)
+			return true;
+	return false;
+}
 
 #define COLUMN_COUNT (sizeof columns / sizeof columns[0])
 
@@ -121,6 +206,7 @@ static void layout_columns(struct ui *ui, int widths[COLUMN_COUNT])
 {
 	const struct model *m = ui->app->model;
 	int name_w = 3, tag_w = 12, fixed = 0, room;
+	bool ssh = any_hosts(m);
 
 	for (size_t i = 0; i < m->envs_len; i++) {
 		int nw = draw_width(m->envs[i].conf->name), tw = draw_width(m->envs[i].tag);
@@ -131,7 +217,7 @@ static void layout_columns(struct ui *ui, int widths[COLUMN_COUNT])
 			tag_w = tw;
 	}
 	for (size_t c = 0; c < COLUMN_COUNT; c++) {
-		widths[c] = ui->cols >= columns[c].min_screen ? columns[c].width : -1;
+		widths[c] = ui->cols >= columns[c].min_screen && (ssh || !columns[c].ssh) ? columns[c].width : -1;
 		if (widths[c] > 0)
 			fixed += widths[c] + 1;
 	}
@@ -210,6 +296,64 @@ static void draw_detail_probe(struct ui *ui, int y, const char *label, const str
 		draw_text(ui, y, x, ui->cols - x - 1, r->detail, THEME_ROLE_error, false);
 }
 
+/* The rows the hosts take in the detail pane: one each (up to a few), and the drift. */
+static int detail_host_rows(const struct env_status *env)
+{
+	if (env->hosts_len == 0)
+		return 0;
+	return (int)(env->hosts_len < DETAIL_MAX_HOSTS ? env->hosts_len : DETAIL_MAX_HOSTS) + 1;
+}
+
+/* One line per host: its connection and what its deploy.env names; then the drift. */
+static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
+{
+	const struct env_status *env = &ui->app->model->envs[ui->selected];
+	char line[700], tag[PAYLOAD_TAG_MAX], why[300], state[48];
+	size_t shown = env->hosts_len < DETAIL_MAX_HOSTS ? env->hosts_len : DETAIL_MAX_HOSTS;
+	enum drift drift;
+
+	for (size_t i = 0; i < shown; i++) {
+		const struct host_status *h = &env->hosts[i];
+		enum remote_state st = remote_host_state(h->remote);
+		int64_t retry = remote_host_retry_in(h->remote, now);
+		enum theme_role role = st == REMOTE_UP ? THEME_ROLE_healthy :
+		    st == REMOTE_CONNECTING || st == REMOTE_IDLE ? THEME_ROLE_unknown : THEME_ROLE_unhealthy;
+		int x = 2, y = top + (int)i;
+
+		if (retry >= 0 && st != REMOTE_UP && st != REMOTE_CONNECTING)
+			snprintf(state, sizeof state, "%s, retry in %llds", remote_state_name(st),
+			    (long long)((retry + 999) / 1000));
+		else
+			snprintf(state, sizeof state, "%s", remote_state_name(st));
+		x += draw_text(ui, y, x, 9, i == 0 ? "hosts" : "", THEME_ROLE_header, true);
+		x += draw_text(ui, y, x, 2, draw_glyph(ui, GLYPH_DOT), role, true);
+		x += draw_text(ui, y, x, 28, env->conf->hosts[i].address, THEME_ROLE_text, true);
+		x += draw_text(ui, y, x, 24, state, role, true);
+		if (st != REMOTE_UP && remote_host_message(h->remote)[0])
+			draw_text(ui, y, x, ui->cols - x - 1, remote_host_message(h->remote), THEME_ROLE_error, false);
+		else if (h->deploy_error[0])
+			draw_text(ui, y, x, ui->cols - x - 1, h->deploy_error, THEME_ROLE_error, false);
+		else if (h->app_tag[0]) {
+			snprintf(line, sizeof line, "deploy.env: app %s, migrator %s", h->app_tag,
+			    h->migrator_tag[0] ? h->migrator_tag : "-");
+			draw_text(ui, y, x, ui->cols - x - 1, line, THEME_ROLE_muted, false);
+		} else {
+			draw_text(ui, y, x, ui->cols - x - 1, "reading deploy.env", THEME_ROLE_muted, false);
+		}
+	}
+	drift = model_drift(env, tag, sizeof tag, why, sizeof why);
+	if (env->hosts_len > shown)
+		snprintf(line, sizeof line, "(%zu more hosts) %s", env->hosts_len - shown, why);
+	else
+		snprintf(line, sizeof line, "%s", why);
+	if (drift != DRIFT_NONE)
+		draw_text(ui, top + (int)shown, 11, ui->cols - 12, line,
+		    drift == DRIFT_MIGRATOR ? THEME_ROLE_degraded : THEME_ROLE_unhealthy, false);
+	else if (tag[0])
+		draw_text(ui, top + (int)shown, 11, ui->cols - 12, "deploy.env and the running app agree",
+		    THEME_ROLE_muted, false);
+}
+
 /* The pane under the table: everything known about the selected environment. */
 static void draw_detail(struct ui *ui, int top, int64_t now)
 {
@@ -247,15 +391,17 @@ static void draw_detail(struct ui *ui, int top, int64_t now)
 	if (model_is_stale(ui->app->model, env, now))
 		draw_text(ui, top + 6, 11, ui->cols - 12,
 		    " STALE: no answer for more than three intervals ", THEME_ROLE_stale, false);
+	draw_detail_hosts(ui, top + DETAIL_ROWS, now);
 }
 
 static void dashboard_draw(struct ui *ui, int top, int height)
 {
 	int64_t now = loop_clock_ms();
 	int table_rows = height;
+	int detail = DETAIL_ROWS + detail_host_rows(&ui->app->model->envs[ui->selected]);
 
-	if (ui->show_detail && height >= DETAIL_ROWS + 3)
-		table_rows = height - DETAIL_ROWS;
+	if (ui->show_detail && height >= detail + 3)
+		table_rows = height - detail;
 	draw_table(ui, top, table_rows, now);
 	if (table_rows < height)
 		draw_detail(ui, top + table_rows, now);
@@ -285,6 +431,7 @@ static int dashboard_action(struct ui *ui, enum action action)
 		return VIEW_REDRAW;
 	case ACTION_REFRESH:
 		prober_refresh_all(ui->app->prober);
+		deploywatch_refresh(ui->app->deploywatch);
 		ui_message(ui, false, "checking %zu environment%s now", n, n == 1 ? "" : "s");
 		return VIEW_REDRAW;
 	case ACTION_PROMOTE:

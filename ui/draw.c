@@ -11,8 +11,8 @@
 
 const char *draw_glyph(const struct ui *ui, enum glyph glyph)
 {
-	static const char *const utf8[GLYPH_COUNT] = { "●", "▶", "─", "·", "…", "█" };
-	static const char *const ascii[GLYPH_COUNT] = { "*", ">", "-", "|", "~", "#" };
+	static const char *const utf8[GLYPH_COUNT] = { "●", "▶", "─", "·", "…", "█", "!" };
+	static const char *const ascii[GLYPH_COUNT] = { "*", ">", "-", "|", "~", "#", "!" };
 
 	return ui->ascii ? ascii[glyph] : utf8[glyph];
 }

@@ -14,6 +14,7 @@ enum glyph {
 	GLYPH_SEP,                      /* separator between facts */
 	GLYPH_ELLIPSIS,                 /* text cut short */
 	GLYPH_BLOCK,                    /* a solid cell, for wallboard bars */
+	GLYPH_WARN,                     /* something disagrees */
 	GLYPH_COUNT
 };
 

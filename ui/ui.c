@@ -231,6 +231,17 @@ static void ui_tick(struct loop *loop, void *arg)
 	loop_timer_add(loop, UI_TICK_MS, ui_tick, ui);
 }
 
+/* A host's connection or deploy.env changed. */
+static void ui_hosts_changed(void *arg)
+{
+	((struct ui *)arg)->dirty = true;
+}
+
+static void ui_remote_changed(void *arg, struct remote_host *host)
+{
+	((struct ui *)arg)->dirty = true;
+}
+
 /* The prober finished a round: the screen changes. */
 static void ui_model_changed(size_t env_index, void *arg)
 {
@@ -279,7 +290,10 @@ int ui_run(struct app *app, struct theme *theme, const struct ui_options *opts)
 	loop_signal(app->loop, SIGTERM, ui_terminate, ui);
 	loop_signal(app->loop, SIGHUP, ui_terminate, ui);
 	loop_timer_add(app->loop, UI_TICK_MS, ui_tick, ui);
+	deploywatch_set_listener(app->deploywatch, ui_hosts_changed, ui);
+	remote_set_listener(app->remote, ui_remote_changed, ui);
 	prober_start(app->prober);
+	deploywatch_start(app->deploywatch);
 
 	while (!ui->quit) {
 		if (ui->dirty) {

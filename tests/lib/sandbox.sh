@@ -67,3 +67,66 @@ sandbox_stop() {
 	for pid in $SANDBOX_PIDS; do wait "$pid" 2>/dev/null; done
 	SANDBOX_PIDS=
 }
+
+# sandbox_hosts: SSH hosts for the sandbox (needs sshd.sh): staging on one host,
+# production on two, each with a deploy.env naming what its app runs and app and
+# migrator logs that the tests append to. Rewrites the sandbox's gantry.yml to use them.
+sandbox_hosts() {
+	local dir=$SANDBOX_DIR h
+	sshd_setup "$dir/ssh" || return 1
+	for h in staging-1 prod-1 prod-2; do
+		sshd_host "$h" || return 1
+		sshd_trust "$h"
+		: >"$SSHD_DIR/$h/deploy/app.log"
+		: >"$SSHD_DIR/$h/deploy/migrator.log"
+	done
+	sandbox_deploy_env staging-1 sha-4e1d2c9
+	sandbox_deploy_env prod-1 sha-8b03f7a
+	sandbox_deploy_env prod-2 sha-8b03f7a
+	sandbox_ssh_config "$dir/gantry.yml"
+}
+
+# sandbox_deploy_env HOST TAG: what the host has deployed
+sandbox_deploy_env() {
+	cat >"$SSHD_DIR/$1/deploy/deploy.env" <<EOF2
+# written by the deploy
+APP_IMAGE=127.0.0.1:5000/shop/app:$2
+MIGRATOR_IMAGE="127.0.0.1:5000/shop/migrator:$2"
+APP_PORT=8080
+EOF2
+}
+
+# sandbox_log HOST app|migrator LINE...: append lines to a host's log
+sandbox_log() {
+	local host=$1 log=$2
+	shift 2
+	printf '%s\n' "$@" >>"$SSHD_DIR/$host/deploy/$log.log"
+}
+
+sandbox_ssh_config() {
+	local file=$1 interval=${SANDBOX_INTERVAL:-1s} timeout=${SANDBOX_TIMEOUT:-800ms}
+	cat >"$file" <<YAML
+# gantry.yml for the local sandbox: real HTTP apps and real OpenSSH hosts on loopback
+project: sandbox-shop
+defaults:
+  interval: $interval
+  timeout: $timeout
+  connect_timeout: 5s
+  logs:
+    app: tail -n {tail} {follow} app.log
+    migrator: tail -n {tail} {follow} migrator.log
+environments:
+  - name: staging
+    url: http://127.0.0.1:$(sandbox_port staging)
+    hosts:
+      - address: root@127.0.0.1:$(sshd_port staging-1)
+        deploy_dir: $SSHD_DIR/staging-1/deploy
+  - name: production
+    url: http://127.0.0.1:$(sandbox_port production)
+    hosts:
+      - address: root@127.0.0.1:$(sshd_port prod-1)
+        deploy_dir: $SSHD_DIR/prod-1/deploy
+      - address: root@127.0.0.1:$(sshd_port prod-2)
+        deploy_dir: $SSHD_DIR/prod-2/deploy
+YAML
+}

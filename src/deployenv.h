@@ -1,0 +1,24 @@
+/* deploy.env, as a host holds it: which app and migrator images are deployed. */
+#ifndef GANTRY_DEPLOYENV_H
+#define GANTRY_DEPLOYENV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define DEPLOYENV_MAX_BYTES (64 * 1024)
+#define DEPLOYENV_IMAGE_MAX 512
+
+struct deploy_env {
+	char app_image[DEPLOYENV_IMAGE_MAX];       /* sanitized; "" when absent */
+	char migrator_image[DEPLOYENV_IMAGE_MAX];
+};
+
+/* Reads KEY=VALUE lines ("export", quotes and comments allowed); false with `why`
+ * when the text is not a deploy.env or names no APP_IMAGE. Untrusted input. */
+bool deployenv_parse(const char *buf, size_t len, struct deploy_env *out, char *why, size_t whysz);
+
+/* The tag of an image reference: "reg:5000/app:sha-1a2b3c4" -> "sha-1a2b3c4";
+ * a digest reference gives "@sha256:" and 12 hex digits; no tag gives "latest". */
+void deployenv_image_tag(const char *image, char *tag, size_t tagsz);
+
+#endif

@@ -1,0 +1,207 @@
+/* Reads deploy.env on every host of every environment, on the environment's interval. */
+#include "config.h"
+
+#include "deployenv.h"
+#include "deploywatch.h"
+#include "remote.h"
+#include "xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIN_INTERVAL_MS 2000
+
+/* One host's read in flight. */
+struct reader {
+	struct deploywatch *dw;
+	struct host_status *host;
+	struct remote_cmd *cmd;
+	char buf[DEPLOYENV_MAX_BYTES + 1];
+	size_t len;
+	bool too_big;
+};
+
+struct deploywatch {
+	struct loop *loop;
+	struct model *model;
+	deploywatch_fn changed;
+	void *arg;
+	struct reader **readers;        /* flat: one slot per host, NULL when idle */
+	size_t readers_len;
+	struct env_timer *timers;       /* per environment */
+};
+
+struct env_timer {
+	struct deploywatch *dw;
+	size_t env;
+	uint64_t id;
+};
+
+static void read_output(void *arg, const char *data, size_t len, bool is_stderr)
+{
+	struct reader *r = arg;
+
+	if (is_stderr)
+		return;
+	if (r->len + len > DEPLOYENV_MAX_BYTES) {
+		r->too_big = true;
+		len = DEPLOYENV_MAX_BYTES - r->len;
+	}
+	memcpy(r->buf + r->len, data, len);
+	r->len += len;
+}
+
+/* The slot of a host in the flat reader table. */
+static struct reader **slot_of(struct deploywatch *dw, const struct host_status *host)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < dw->model->envs_len; i++)
+		for (size_t j = 0; j < dw->model->envs[i].hosts_len; j++, k++)
+			if (&dw->model->envs[i].hosts[j] == host)
+				return &dw->readers[k];
+	return NULL;
+}
+
+static void read_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct reader *r = arg;
+	struct host_status *h = r->host;
+	struct deploy_env de;
+	char why[200];
+
+	h->reading = false;
+	if (how == REMOTE_EXITED && status == 0 && !r->too_big &&
+	    deployenv_parse(r->buf, r->len, &de, why, sizeof why)) {
+		deployenv_image_tag(de.app_image, h->app_tag, sizeof h->app_tag);
+		if (de.migrator_image[0])
+			deployenv_image_tag(de.migrator_image, h->migrator_tag, sizeof h->migrator_tag);
+		else
+			h->migrator_tag[0] = '\0';
+		h->deploy_error[0] = '\0';
+		h->deploy_at = loop_clock_ms();
+	} else {
+		if (r->too_big)
+			snprintf(h->deploy_error, sizeof h->deploy_error, "deploy.env is larger than %d bytes",
+			    DEPLOYENV_MAX_BYTES);
+		else if (how == REMOTE_EXITED && status != 0)
+			snprintf(h->deploy_error, sizeof h->deploy_error,
+			    "cannot read deploy.env in %s (cat exited %d)",
+			    conf_host_deploy_dir(remote_host_env(h->remote), remote_host_conf(h->remote)), status);
+		else if (how == REMOTE_EXITED)
+			snprintf(h->deploy_error, sizeof h->deploy_error, "%s", why);
+		else
+			snprintf(h->deploy_error, sizeof h->deploy_error, "%s", message);
+		/* what was read before may no longer hold */
+		h->app_tag[0] = '\0';
+		h->migrator_tag[0] = '\0';
+	}
+	*slot_of(r->dw, h) = NULL;
+	if (r->dw->changed)
+		r->dw->changed(r->dw->arg);
+	free(r);
+}
+
+static const struct remote_cmd_ops read_ops = {
+	.output = read_output,
+	.done = read_done,
+};
+
+static void read_host(struct deploywatch *dw, struct host_status *h)
+{
+	struct reader **slot = slot_of(dw, h), *r;
+
+	if (*slot)
+		return;
+	r = xcalloc(1, sizeof *r);
+	r->dw = dw;
+	r->host = h;
+	h->reading = true;
+	*slot = r;
+	r->cmd = remote_run(h->remote, "cat deploy.env", &read_ops, r);
+}
+
+static void env_fire(struct loop *loop, void *arg);
+
+/* Reads an environment's hosts and schedules the next reads. */
+static void read_env(struct deploywatch *dw, size_t i)
+{
+	struct env_status *env = &dw->model->envs[i];
+	int64_t every = env->conf->interval_ms > MIN_INTERVAL_MS ? env->conf->interval_ms : MIN_INTERVAL_MS;
+
+	for (size_t j = 0; j < env->hosts_len; j++)
+		read_host(dw, &env->hosts[j]);
+	loop_timer_cancel(dw->loop, dw->timers[i].id);
+	dw->timers[i].id = env->hosts_len ? loop_timer_add(dw->loop, every, env_fire, &dw->timers[i]) : 0;
+}
+
+static void env_fire(struct loop *loop, void *arg)
+{
+	struct env_timer *t = arg;
+
+	t->id = 0;
+	read_env(t->dw, t->env);
+}
+
+struct deploywatch *deploywatch_new(struct loop *loop, struct model *model, deploywatch_fn changed,
+    void *arg)
+{
+	struct deploywatch *dw = xcalloc(1, sizeof *dw);
+
+	dw->loop = loop;
+	dw->model = model;
+	dw->changed = changed;
+	dw->arg = arg;
+	for (size_t i = 0; i < model->envs_len; i++)
+		dw->readers_len += model->envs[i].hosts_len;
+	dw->readers = xcalloc(dw->readers_len + 1, sizeof *dw->readers);
+	dw->timers = xcalloc(model->envs_len + 1, sizeof *dw->timers);
+	for (size_t i = 0; i < model->envs_len; i++) {
+		dw->timers[i].dw = dw;
+		dw->timers[i].env = i;
+	}
+	return dw;
+}
+
+void deploywatch_set_listener(struct deploywatch *dw, deploywatch_fn changed, void *arg)
+{
+	dw->changed = changed;
+	dw->arg = arg;
+}
+
+void deploywatch_start(struct deploywatch *dw)
+{
+	for (size_t i = 0; i < dw->model->envs_len; i++)
+		read_env(dw, i);
+}
+
+void deploywatch_refresh(struct deploywatch *dw)
+{
+	for (size_t i = 0; i < dw->model->envs_len; i++) {
+		for (size_t j = 0; j < dw->model->envs[i].hosts_len; j++) {
+			struct host_status *h = &dw->model->envs[i].hosts[j];
+
+			if (remote_host_state(h->remote) != REMOTE_UP && remote_host_state(h->remote) != REMOTE_CONNECTING)
+				remote_host_retry_now(h->remote);
+		}
+		read_env(dw, i);
+	}
+}
+
+void deploywatch_free(struct deploywatch *dw)
+{
+	if (!dw)
+		return;
+	for (size_t k = 0; k < dw->readers_len; k++) {
+		if (dw->readers[k]) {
+			remote_cmd_stop(dw->readers[k]->cmd);
+			free(dw->readers[k]);
+		}
+	}
+	for (size_t i = 0; i < dw->model->envs_len; i++)
+		loop_timer_cancel(dw->loop, dw->timers[i].id);
+	free(dw->timers);
+	free(dw->readers);
+	free(dw);
+}

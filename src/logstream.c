@@ -1,0 +1,368 @@
+/* A live log of one environment: the same command on each of its hosts, lines merged. */
+#include "config.h"
+
+#include "logstream.h"
+#include "sanitize.h"
+#include "template.h"
+#include "xmalloc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RETRY_FIRST_MS 1000
+#define RETRY_MAX_MS 30000
+#define LOG_BYTES_PER_LINE 512          /* scrollback bytes allowed per line, on average */
+
+static void host_start(struct logstream *ls, struct logstream_host *lh);
+
+static void changed(struct logstream *ls)
+{
+	if (ls->changed)
+		ls->changed(ls->changed_arg);
+}
+
+/* Pushes a marker line: gantry's own words, not the host's. */
+__attribute__((format(printf, 3, 4)))
+static void mark(struct logstream *ls, struct logstream_host *lh, const char *fmt, ...)
+{
+	char raw[600], stamp[16];
+	time_t now = time(NULL);
+	struct tm tm;
+	va_list ap;
+	char *text;
+
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	text = xasprintf("-- %s %s --", stamp, raw);
+	logbuf_push(ls->buf, (unsigned)(lh - ls->hosts), LOG_MARK, text, strlen(text));
+}
+
+/* Sanitizes and stores one complete line (without its newline). */
+static void push_line(struct logstream *ls, struct logstream_host *lh, const char *data, size_t len,
+    bool is_stderr)
+{
+	char *text;
+	size_t n;
+
+	if (len > 0 && data[len - 1] == '\r')
+		len--;
+	text = sanitize_dup(data, len, LOG_LINE_MAX * 2, 0);
+	n = strlen(text);
+	if (lh->cut) {
+		char *longer = xasprintf("%s [... %zu more bytes cut]", text, lh->cut);
+
+		free(text);
+		text = longer;
+		n = strlen(text);
+		lh->cut = 0;
+	}
+	logbuf_push(ls->buf, (unsigned)(lh - ls->hosts), is_stderr ? LOG_ERR : LOG_OUT, text, n);
+	ls->lines++;
+}
+
+/* Adds bytes to the host's unfinished line, keeping at most LOG_LINE_MAX of it. */
+static void partial_add(struct logstream_host *lh, const char *data, size_t len)
+{
+	size_t room = LOG_LINE_MAX - lh->partial_len;
+
+	if (!lh->partial)
+		lh->partial = xmalloc(LOG_LINE_MAX);
+	if (len > room) {
+		lh->cut += len - room;
+		len = room;
+	}
+	memcpy(lh->partial + lh->partial_len, data, len);
+	lh->partial_len += len;
+}
+
+/* Leaves the unfinished line, if any, as a line of its own (at the end of a command). */
+static void flush_partial(struct logstream_host *lh)
+{
+	if (lh->partial_len || lh->cut)
+		push_line(lh->ls, lh, lh->partial, lh->partial_len, false);
+	lh->partial_len = 0;
+	lh->cut = 0;
+}
+
+void logstream_feed(struct logstream *ls, size_t host, const char *data, size_t len, bool is_stderr)
+{
+	struct logstream_host *lh = &ls->hosts[host];
+	const char *end = data + len, *nl;
+
+	lh->bytes += len;
+	while (data < end) {
+		nl = memchr(data, '\n', (size_t)(end - data));
+		if (!nl) {
+			partial_add(lh, data, (size_t)(end - data));
+			break;
+		}
+		if (lh->partial_len || lh->cut) {
+			partial_add(lh, data, (size_t)(nl - data));
+			push_line(lh->ls, lh, lh->partial, lh->partial_len, is_stderr);
+			lh->partial_len = 0;
+		} else {
+			push_line(lh->ls, lh, data, (size_t)(nl - data), is_stderr);
+		}
+		data = nl + 1;
+	}
+	changed(lh->ls);
+}
+
+static void on_output(void *arg, const char *data, size_t len, bool is_stderr)
+{
+	struct logstream_host *lh = arg;
+
+	logstream_feed(lh->ls, (size_t)(lh - lh->ls->hosts), data, len, is_stderr);
+}
+
+static void on_started(void *arg)
+{
+	struct logstream_host *lh = arg;
+	struct logstream *ls = lh->ls;
+
+	if (lh->lost_at) {
+		mark(ls, lh, "%s: resumed after %llds; lines written in between are not shown",
+		    remote_host_conf(lh->host)->address,
+		    (long long)((loop_clock_ms() - lh->lost_at + 500) / 1000));
+		lh->lost_at = 0;
+	}
+	lh->state = LS_LIVE;
+	lh->attempts = 0;
+	lh->message[0] = '\0';
+	changed(ls);
+}
+
+static void retry_fire(struct loop *loop, void *arg)
+{
+	struct logstream_host *lh = arg;
+
+	lh->retry_timer = 0;
+	host_start(lh->ls, lh);
+	changed(lh->ls);
+}
+
+static void on_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct logstream_host *lh = arg;
+	struct logstream *ls = lh->ls;
+	const char *addr = remote_host_conf(lh->host)->address;
+	int64_t wait, now = loop_clock_ms(), host_wait;
+
+	lh->cmd = NULL;
+	flush_partial(lh);
+	if (how == REMOTE_EXITED || how == REMOTE_SIGNALLED) {
+		lh->state = LS_ENDED;
+		lh->exit_status = how == REMOTE_EXITED ? status : -1;
+		if (how == REMOTE_EXITED)
+			snprintf(lh->message, sizeof lh->message, "exit %d", status);
+		else
+			snprintf(lh->message, sizeof lh->message, "killed by %s", message);
+		if (ls->follow)
+			mark(ls, lh, "%s: the command ended (%s); press r to start it again", addr, lh->message);
+		changed(ls);
+		return;
+	}
+	sanitize_text(message, strlen(message), lh->message, sizeof lh->message, 0);
+	if (!ls->follow) {
+		lh->state = LS_ENDED;
+		lh->exit_status = -1;
+		changed(ls);
+		return;
+	}
+	if (!lh->lost_at) {
+		lh->lost_at = now;
+		if (how == REMOTE_LOST || lh->resumed_once || ls->lines > 0)
+			mark(ls, lh, "%s: connection lost; reconnecting", addr);
+	}
+	lh->resumed_once = true;
+	wait = RETRY_FIRST_MS << (lh->attempts < 5 ? lh->attempts : 5);
+	if (wait > RETRY_MAX_MS)
+		wait = RETRY_MAX_MS;
+	host_wait = remote_host_retry_in(lh->host, now);
+	if (host_wait > wait)
+		wait = host_wait;
+	lh->attempts++;
+	lh->state = LS_RECONNECTING;
+	lh->retry_at = now + wait;
+	lh->retry_timer = loop_timer_add(ls->loop, wait, retry_fire, lh);
+	changed(ls);
+}
+
+static const struct remote_cmd_ops log_cmd_ops = {
+	.started = on_started,
+	.output = on_output,
+	.done = on_done,
+};
+
+char *logstream_command(const struct logstream *ls, size_t i)
+{
+	const struct logstream_host *lh = &ls->hosts[i];
+	const struct conf_host *ch = remote_host_conf(lh->host);
+	char tail[24], *dir = template_shell_quote(conf_host_deploy_dir(ls->env, ch)), *out;
+	struct template_var vars[] = {
+		{ "compose", ls->env->compose },
+		{ "follow", ls->follow ? "-f" : "" },
+		{ "tail", tail },
+		{ "env", ls->env->name },
+		{ "host", ch->address },
+		{ "deploy_dir", dir },
+	};
+
+	/* after a loss, only what is new: the lines before are already on screen */
+	snprintf(tail, sizeof tail, "%lld", lh->resumed_once ? 0LL : (long long)ls->env->log_tail);
+	out = template_expand(ls->env->logs[ls->source], vars, sizeof vars / sizeof vars[0]);
+	free(dir);
+	return out;
+}
+
+static void host_start(struct logstream *ls, struct logstream_host *lh)
+{
+	char *cmd = logstream_command(ls, (size_t)(lh - ls->hosts));
+
+	if (lh->state != LS_RECONNECTING)
+		lh->state = LS_CONNECTING;
+	lh->cmd = remote_run(lh->host, cmd, &log_cmd_ops, lh);
+	free(cmd);
+}
+
+struct logstream *logstream_new(struct loop *loop, const struct conf_env *env,
+    struct remote_host **hosts, size_t nhosts, enum log_source source, bool follow)
+{
+	struct logstream *ls = xcalloc(1, sizeof *ls);
+
+	ls->loop = loop;
+	ls->env = env;
+	ls->source = source;
+	ls->follow = follow;
+	ls->buf = logbuf_new((size_t)env->scrollback, (size_t)env->scrollback * LOG_BYTES_PER_LINE);
+	ls->hosts = xcalloc(nhosts, sizeof *ls->hosts);
+	ls->hosts_len = nhosts;
+	for (size_t i = 0; i < nhosts; i++) {
+		ls->hosts[i].ls = ls;
+		if (!hosts)
+			continue;
+		ls->hosts[i].host = hosts[i];
+		host_start(ls, &ls->hosts[i]);
+	}
+	return ls;
+}
+
+void logstream_set_listener(struct logstream *ls, logstream_changed_fn fn, void *arg)
+{
+	ls->changed = fn;
+	ls->changed_arg = arg;
+}
+
+void logstream_restart(struct logstream *ls)
+{
+	for (size_t i = 0; i < ls->hosts_len; i++) {
+		struct logstream_host *lh = &ls->hosts[i];
+
+		if (lh->cmd && lh->state != LS_RECONNECTING)
+			continue;
+		if (lh->cmd) {
+			remote_cmd_stop(lh->cmd);
+			lh->cmd = NULL;
+		}
+		loop_timer_cancel(ls->loop, lh->retry_timer);
+		lh->retry_timer = 0;
+		lh->attempts = 0;
+		remote_host_retry_now(lh->host);
+		if (lh->state == LS_ENDED)
+			mark(ls, lh, "%s: started again", remote_host_conf(lh->host)->address);
+		lh->resumed_once = ls->lines > 0;
+		lh->state = LS_CONNECTING;
+		host_start(ls, lh);
+	}
+	changed(ls);
+}
+
+enum logstream_state logstream_state(const struct logstream *ls)
+{
+	enum logstream_state worst = LS_LIVE;
+	bool all_ended = ls->hosts_len > 0;
+
+	for (size_t i = 0; i < ls->hosts_len; i++) {
+		enum logstream_state s = ls->hosts[i].state;
+
+		if (s != LS_ENDED && s != LS_STOPPED)
+			all_ended = false;
+		if (s == LS_RECONNECTING)
+			worst = LS_RECONNECTING;
+		else if (s == LS_CONNECTING && worst != LS_RECONNECTING)
+			worst = LS_CONNECTING;
+	}
+	return all_ended ? LS_ENDED : worst;
+}
+
+bool logstream_done(const struct logstream *ls)
+{
+	return logstream_state(ls) == LS_ENDED;
+}
+
+int logstream_exit_status(const struct logstream *ls)
+{
+	for (size_t i = 0; i < ls->hosts_len; i++)
+		if (ls->hosts[i].state == LS_ENDED && ls->hosts[i].exit_status != 0)
+			return ls->hosts[i].exit_status;
+	return 0;
+}
+
+void logstream_describe(const struct logstream *ls, int64_t now, char *out, size_t outsz)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < ls->hosts_len && used < outsz; i++) {
+		const struct logstream_host *lh = &ls->hosts[i];
+		const char *addr = remote_host_conf(lh->host)->address;
+		const char *sep = i ? "; " : "";
+		int n = 0;
+
+		switch (lh->state) {
+		case LS_CONNECTING:
+			n = snprintf(out + used, outsz - used, "%s%s connecting", sep, addr);
+			break;
+		case LS_LIVE:
+			n = snprintf(out + used, outsz - used, "%s%s live", sep, addr);
+			break;
+		case LS_RECONNECTING:
+			n = snprintf(out + used, outsz - used, "%sreconnecting in %llds: %s", sep,
+			    (long long)((lh->retry_at > now ? lh->retry_at - now + 999 : 0) / 1000), lh->message);
+			break;
+		case LS_ENDED:
+			n = snprintf(out + used, outsz - used, "%s%s ended (%s)", sep, addr,
+			    lh->message[0] ? lh->message : "?");
+			break;
+		case LS_STOPPED:
+			n = snprintf(out + used, outsz - used, "%s%s stopped", sep, addr);
+			break;
+		}
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+void logstream_free(struct logstream *ls)
+{
+	if (!ls)
+		return;
+	for (size_t i = 0; i < ls->hosts_len; i++) {
+		struct logstream_host *lh = &ls->hosts[i];
+
+		if (lh->cmd)
+			remote_cmd_stop(lh->cmd);
+		loop_timer_cancel(ls->loop, lh->retry_timer);
+		free(lh->partial);
+	}
+	free(ls->hosts);
+	logbuf_free(ls->buf);
+	free(ls);
+}

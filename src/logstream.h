@@ -1,0 +1,85 @@
+/* A live log of one environment: the same command on each of its hosts, lines merged. */
+#ifndef GANTRY_LOGSTREAM_H
+#define GANTRY_LOGSTREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "logbuf.h"
+#include "loop.h"
+#include "remote.h"
+
+#define LOG_LINE_MAX 8192               /* bytes of one line kept; the rest is counted */
+
+enum logstream_state {
+	LS_CONNECTING,                  /* waiting for the host or the command to start */
+	LS_LIVE,                        /* the command runs; lines arrive */
+	LS_RECONNECTING,                /* lost, or not reachable: trying again */
+	LS_ENDED,                       /* the command exited (status in exit_status) */
+	LS_STOPPED,                     /* stopped by gantry */
+};
+
+struct logstream_host {
+	struct logstream *ls;
+	struct remote_host *host;
+	struct remote_cmd *cmd;
+	enum logstream_state state;
+	int exit_status;                /* LS_ENDED: the command's status, -1 for a signal */
+	char message[300];              /* why it is reconnecting or ended, sanitized */
+	char *partial;                  /* a line still without its newline */
+	size_t partial_len;
+	size_t cut;                     /* bytes of the current line beyond LOG_LINE_MAX */
+	int attempts;                   /* reconnects since the last start */
+	int64_t lost_at;                /* monotonic ms; 0 when not lost */
+	int64_t retry_at;
+	uint64_t retry_timer;
+	bool resumed_once;              /* started again after a loss: tail 0 */
+	uint64_t bytes;                 /* received, for the bench and the status line */
+};
+
+typedef void (*logstream_changed_fn)(void *arg);
+
+struct logstream {
+	struct loop *loop;
+	const struct conf_env *env;
+	enum log_source source;
+	bool follow;
+	struct logbuf *buf;
+	struct logstream_host *hosts;
+	size_t hosts_len;
+	logstream_changed_fn changed;
+	void *changed_arg;
+	uint64_t lines;                 /* lines received since the start */
+};
+
+/* Starts `source` on the given hosts of env; lines land in a buffer of
+ * env->scrollback lines. With follow, lost commands restart with backoff.
+ * With hosts NULL nothing starts: lines come from logstream_feed (tests, fuzzing). */
+struct logstream *logstream_new(struct loop *loop, const struct conf_env *env,
+    struct remote_host **hosts, size_t nhosts, enum log_source source, bool follow);
+void logstream_free(struct logstream *ls);
+
+/* Splits bytes from a host's command into sanitized lines in the buffer. */
+void logstream_feed(struct logstream *ls, size_t host, const char *data, size_t len, bool is_stderr);
+
+/* Called after lines arrived or a state changed (for a redraw). */
+void logstream_set_listener(struct logstream *ls, logstream_changed_fn fn, void *arg);
+
+/* Starts again every host whose command ended or failed. */
+void logstream_restart(struct logstream *ls);
+
+/* The stream's state as a whole: the worst of its hosts. */
+enum logstream_state logstream_state(const struct logstream *ls);
+/* One line for the user: "live", "reconnecting in 4s: ...", "ended (exit 0)". */
+void logstream_describe(const struct logstream *ls, int64_t now, char *out, size_t outsz);
+/* True when every host's command has ended or been stopped. */
+bool logstream_done(const struct logstream *ls);
+/* The first non-zero exit status, or 0. */
+int logstream_exit_status(const struct logstream *ls);
+
+/* The command sent for one host (expanded template), for tests and the status line. */
+char *logstream_command(const struct logstream *ls, size_t host);
+
+#endif

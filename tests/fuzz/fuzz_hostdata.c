@@ -1,0 +1,53 @@
+/* Fuzz target: what hosts send: deploy.env files, and log output split into lines. */
+#include "config.h"
+
+#include "conf.h"
+#include "deployenv.h"
+#include "logstream.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Fails loudly if sanitized text still holds a control byte. */
+static void assert_clean(const char *s, size_t len)
+{
+	if (strlen(s) != len)
+		abort();
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct conf_env env;
+	struct deploy_env de;
+	struct logstream *ls;
+	char why[200], tag[80];
+	size_t half = size / 2;
+
+	if (deployenv_parse((const char *)data, size, &de, why, sizeof why)) {
+		assert_clean(de.app_image, strlen(de.app_image));
+		deployenv_image_tag(de.app_image, tag, sizeof tag);
+		assert_clean(tag, strlen(tag));
+	}
+	env.scrollback = 100;
+	ls = logstream_new(NULL, &env, NULL, 2, LOG_APP, false);
+	/* the same bytes from two hosts, cut at different places */
+	logstream_feed(ls, 0, (const char *)data, half, false);
+	logstream_feed(ls, 1, (const char *)data, size, true);
+	logstream_feed(ls, 0, (const char *)data + half, size - half, false);
+	for (size_t i = 0; i < ls->buf->len; i++) {
+		const struct log_line *l = logbuf_get(ls->buf, i);
+
+		assert_clean(l->text, l->len);
+		if (l->len > LOG_LINE_MAX * 2 + 64)
+			abort();
+	}
+	logstream_free(ls);
+	return 0;
+}

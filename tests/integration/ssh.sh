@@ -1,0 +1,107 @@
+#!/bin/bash
+# gantry logs against real OpenSSH servers on loopback: streaming, several hosts,
+# refused host keys, a refused login, hostile lines, and sshd killed mid-stream.
+. "$srcdir/tests/lib/tap.sh"
+. "$srcdir/tests/lib/sandbox.sh"
+. "$srcdir/tests/lib/sshd.sh"
+
+work=$(mktemp -d)
+trap 'kill $follow_pid 2>/dev/null; sshd_stop_all; sandbox_stop; rm -rf "$work"' EXIT
+sandbox_start "$work" || { echo "Bail out! the sandbox did not start"; exit 1; }
+sandbox_hosts || { echo "Bail out! sshd did not start"; exit 1; }
+cfg=$work/gantry.yml
+p1="root@127.0.0.1:$(sshd_port prod-1)"
+
+# wait_for FILE REGEX SECONDS: poll a file until REGEX shows
+wait_for() {
+	local i
+	for i in $(seq 1 $(($3 * 20))); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	diag "timed out waiting for /$2/ in $1:" "$(cat "$1" 2>/dev/null)"
+	return 1
+}
+
+plan 19
+
+sandbox_log staging-1 app "GET /api/ready 200" "GET /api/health 200"
+out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
+is "$?" 0 "logs of a one-host environment exits 0"
+is "$out" "GET /api/ready 200
+GET /api/health 200" "and prints the host's lines as they are"
+
+sandbox_log prod-1 app "one from prod-1"
+sandbox_log prod-2 app "one from prod-2"
+out=$("$GANTRY" --config "$cfg" logs production 2>&1 | sort)
+like "$out" "^root@127\.0\.0\.1:[0-9]+ \| one from prod-1" "several hosts: each line says whose it is"
+like "$out" "one from prod-2" "and both hosts are read"
+out=$("$GANTRY" --config "$cfg" logs production --host "$p1" 2>&1)
+is "$out" "one from prod-1" "--host picks one host, without a prefix"
+
+# hostile bytes: colours, a title change, cursor moves, NULs, invalid UTF-8, a long line
+printf '\033[31mred\033[0m \033]0;pwned\007title \033[2J\033[Hclear \000nul \377bad\n' \
+	>>"$SSHD_DIR/staging-1/deploy/migrator.log"
+head -c 1048576 /dev/zero | tr '\0' 'x' >>"$SSHD_DIR/staging-1/deploy/migrator.log"
+echo >>"$SSHD_DIR/staging-1/deploy/migrator.log"
+out=$("$GANTRY" --config "$cfg" logs staging migrator 2>&1)
+first=$(printf '%s\n' "$out" | head -n 1)
+is "$first" "red title clear nul �bad" "escape sequences and control bytes never come through"
+if printf '%s' "$out" | LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')"; then
+	not_ok "no control byte in the output"
+else
+	ok "no control byte in the output"
+fi
+like "$(printf '%s\n' "$out" | tail -n 1)" '^x{8192} \[\.\.\. 1040384 more bytes cut\]$' \
+	"a line of a megabyte is cut at 8 KiB and says so"
+
+# a log command that fails: its status is reported, gantry exits 4
+sed -i 's|migrator: tail -n {tail} {follow} migrator.log|migrator: tail -n {tail} {follow} no-such.log|' "$cfg"
+out=$("$GANTRY" --config "$cfg" logs staging migrator 2>&1)
+is "$?" 4 "a failing log command exits 4"
+like "$out" "the log command exited with status 1" "and says so"
+
+# host keys: unknown, then changed
+cp "$HOME/.ssh/known_hosts" "$work/known_hosts.all"
+grep -v "$(sshd_port staging-1)" "$work/known_hosts.all" >"$HOME/.ssh/known_hosts"
+out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
+is "$?" 4 "an unknown host key: no connection, exit 4"
+like "$out" "offers host key ssh-ed25519 SHA256:[A-Za-z0-9+/]{43}, which is in no known_hosts file; not connecting. If that is the host's key, add it: ssh-keyscan -p $(sshd_port staging-1) 127.0.0.1 >> ~/.ssh/known_hosts" \
+	"the message shows the fingerprint and how to add the key"
+cp "$work/known_hosts.all" "$HOME/.ssh/known_hosts"
+sshd_new_key staging-1
+out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
+like "$out" "now offers host key ssh-ed25519 SHA256:.*not the one in known_hosts: someone may be intercepting the connection; not connecting.*ssh-keygen -R '\[127.0.0.1\]:$(sshd_port staging-1)'" \
+	"a changed host key is refused, with how to replace it"
+# trust on first use, only when asked for
+grep -v "$(sshd_port staging-1)" "$work/known_hosts.all" >"$HOME/.ssh/known_hosts"
+sed -i 's/^  connect_timeout: 5s/  connect_timeout: 5s\n  trust_new_host_keys: true/' "$cfg"
+out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
+is "$?" 0 "trust_new_host_keys: true accepts a new host"
+like "$(cat "$HOME/.ssh/known_hosts")" "^\[127.0.0.1\]:$(sshd_port staging-1) ssh-ed25519 " "and records its key"
+sed -i '/trust_new_host_keys/d' "$cfg"
+
+# a login that is refused
+: >"$SSHD_DIR/prod-2/authorized_keys"
+out=$("$GANTRY" --config "$cfg" logs production --host "root@127.0.0.1:$(sshd_port prod-2)" 2>&1)
+like "$out" "refused every key offered for user root .*authorized_keys" "a refused login says which user and what to check"
+cp "$HOME/.ssh/id_ed25519.pub" "$SSHD_DIR/prod-2/authorized_keys"
+
+# following through sshd's death: the gap is marked and the stream resumes
+"$GANTRY" --config "$cfg" logs production -f --host "$p1" >"$work/follow.out" 2>"$work/follow.err" &
+follow_pid=$!
+wait_for "$work/follow.out" "one from prod-1" 10
+sandbox_log prod-1 app "before the drop"
+wait_for "$work/follow.out" "before the drop" 10
+sshd_kill prod-1
+check "the drop is noticed" wait_for "$work/follow.err" "connection lost; reconnecting" 10
+sandbox_log prod-1 app "during the gap"
+sshd_restart prod-1
+check "the stream resumes after sshd is back, and says so" \
+	wait_for "$work/follow.err" "resumed after [0-9]+s; lines written in between are not shown" 20
+sandbox_log prod-1 app "after the gap"
+wait_for "$work/follow.out" "after the gap" 10
+kill -INT $follow_pid
+wait $follow_pid
+is "$?" 130 "C-c ends gantry logs -f"
+done_testing
