@@ -78,7 +78,7 @@ START_TEST(bad_hosts_say_where)
 		{ "    logs: {scrollback: 5}\n",
 		  "g.yml:5:24: environments[0].logs.scrollback: expected a whole number from 100 to 1000000, got \"5\"" },
 		{ "    trust_new_host_key: true\n",
-		  "g.yml:5:5: environments[0]: unknown key \"trust_new_host_key\"; did you mean \"trust_new_host_keys\"?" },
+		  "g.yml:5:5: environments[0].trust_new_host_key: unknown key; did you mean \"trust_new_host_keys\"?" },
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
