@@ -13,11 +13,22 @@
 	X(MOVE_FIRST,  "move-first",    "Home g",      "select the first environment", false) \
 	X(MOVE_LAST,   "move-last",     "End G",       "select the last environment", false) \
 	X(DETAIL,      "toggle-detail", "Enter d",     "show or hide the detail pane of the selected environment", false) \
-	X(REFRESH,     "refresh",       "r",           "check every environment now", false) \
+	X(REFRESH,     "refresh",       "r",           "check every environment now (in a log pane: start an ended log again)", false) \
 	X(REDRAW,      "redraw",        "C-l",         "redraw the whole screen", false) \
 	X(HELP,        "help",          "? F1",        "show or hide this help", false) \
-	X(CLOSE,       "close",         "Esc",         "close the help", false) \
-	X(QUIT,        "quit",          "q C-c",       "quit gantry", false) \
+	X(CLOSE,       "close",         "Esc",         "close the help or the log pane", false) \
+	X(QUIT,        "quit",          "q C-c",       "quit gantry (in a log pane: close it)", false) \
+	X(LOG_APP,     "log-app",       "l",           "open the live app log of the selected environment", false) \
+	X(LOG_MIGRATOR, "log-migrator", "m",           "open the live migrator log of the selected environment", false) \
+	X(FOLLOW,      "follow",        "f",           "log: pause or resume following new lines", false) \
+	X(SEARCH,      "search",        "/",           "log: search for a text (case-insensitive)", false) \
+	X(SEARCH_NEXT, "search-older",  "n",           "log: the next older match", false) \
+	X(SEARCH_PREV, "search-newer",  "N",           "log: the next newer match", false) \
+	X(FILTER,      "filter",        "&",           "log: show only the lines holding a text (empty: all)", false) \
+	X(WRAP,        "wrap",          "w",           "log: wrap long lines on or off", false) \
+	X(SAVE,        "save",          "s",           "log: save the scrollback to a file in the current directory", false) \
+	X(PAGE_UP,     "page-up",       "PgUp C-b",    "log: one screen back", false) \
+	X(PAGE_DOWN,   "page-down",     "PgDn C-f",    "log: one screen on", false) \
 	X(PROMOTE,     "promote",       "p",           "promote the previous environment's tag to the selected one", true) \
 	X(ROLLBACK,    "rollback",      "b",           "roll the selected environment back to an earlier healthy tag", true)
 

@@ -434,6 +434,10 @@ static int dashboard_action(struct ui *ui, enum action action)
 		deploywatch_refresh(ui->app->deploywatch);
 		ui_message(ui, false, "checking %zu environment%s now", n, n == 1 ? "" : "s");
 		return VIEW_REDRAW;
+	case ACTION_LOG_APP:
+	case ACTION_LOG_MIGRATOR:
+		logview_open(ui, action == ACTION_LOG_APP ? LOG_APP : LOG_MIGRATOR);
+		return VIEW_REDRAW;
 	case ACTION_PROMOTE:
 	case ACTION_ROLLBACK:
 		ui_message(ui, true, "%s: not in this version of gantry yet: it needs hosts and a registry in gantry.yml",

@@ -91,6 +91,47 @@ int draw_text_attr(const struct ui *ui, int y, int x, int width, const char *s,
 	return used;
 }
 
+size_t draw_fit(const struct ui *ui, const char *s, size_t len, int width, int *cols)
+{
+	size_t used = 0;
+	int total = 0, c;
+
+	while (used < len) {
+		size_t n = next_char(s + used, &c);
+
+		if (ui->ascii && (unsigned char)s[used] >= 0x80)
+			c = 1;
+		if (used + n > len || total + c > width)
+			break;
+		used += n;
+		total += c;
+	}
+	*cols = total;
+	return used;
+}
+
+int draw_bytes(const struct ui *ui, int y, int x, const char *s, size_t len, attr_t attr)
+{
+	int cols = 0, c;
+
+	attrset(attr);
+	move(y, x);
+	for (size_t i = 0; i < len;) {
+		size_t n = next_char(s + i, &c);
+
+		if (ui->ascii && (unsigned char)s[i] >= 0x80) {
+			addch('?');
+			c = 1;
+		} else {
+			addnstr(s + i, (int)n);
+		}
+		cols += c;
+		i += n;
+	}
+	attrset(A_NORMAL);
+	return cols;
+}
+
 void draw_fill(int y, int x, int width, enum theme_role role)
 {
 	attrset(palette_attr(role));

@@ -32,6 +32,12 @@ int draw_text(const struct ui *ui, int y, int x, int width, const char *s,
 int draw_text_attr(const struct ui *ui, int y, int x, int width, const char *s,
     attr_t attr, bool pad);
 
+/* How many bytes of s (len bytes) fit in `width` columns; *cols gets their width. */
+size_t draw_fit(const struct ui *ui, const char *s, size_t len, int width, int *cols);
+
+/* Draws len bytes of s at (y, x), as they are (draw_fit them first); returns the columns. */
+int draw_bytes(const struct ui *ui, int y, int x, const char *s, size_t len, attr_t attr);
+
 /* Fills `width` cells with spaces in a role's attributes. */
 void draw_fill(int y, int x, int width, enum theme_role role);
 

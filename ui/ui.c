@@ -134,6 +134,17 @@ static void ui_draw(struct ui *ui)
 	refresh();
 }
 
+/* Pops views down to `depth`, letting each free what it holds. */
+static void ui_pop_to(struct ui *ui, int depth)
+{
+	while (ui->nviews > depth) {
+		const struct view_ops *v = ui->views[--ui->nviews];
+
+		if (v->leave)
+			v->leave(ui);
+	}
+}
+
 /* Runs one action: the read-only gate first, then the views from the top down. */
 static void ui_dispatch(struct ui *ui, enum action action)
 {
@@ -150,7 +161,7 @@ static void ui_dispatch(struct ui *ui, enum action action)
 		if (r & VIEW_REDRAW)
 			ui->dirty = true;
 		if (r & VIEW_CLOSE) {
-			ui->nviews = i;
+			ui_pop_to(ui, i);
 			ui->dirty = true;
 		}
 		if (r & VIEW_QUIT)
@@ -190,6 +201,11 @@ static void ui_keys_ready(struct loop *loop, int fd, int revents, void *arg)
 
 		if (ch == KEY_RESIZE) {
 			getmaxyx(stdscr, ui->rows, ui->cols);
+			ui->dirty = true;
+			continue;
+		}
+		if (ui->nviews > 0 && ui->views[ui->nviews - 1]->key &&
+		    ui->views[ui->nviews - 1]->key(ui, ch)) {
 			ui->dirty = true;
 			continue;
 		}
@@ -302,6 +318,7 @@ int ui_run(struct app *app, struct theme *theme, const struct ui_options *opts)
 		}
 		loop_run_once(app->loop, -1);
 	}
+	ui_pop_to(ui, 0);
 	ui_restore_terminal();
 	die_set_hook(NULL);
 	free(ui);

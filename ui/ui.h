@@ -30,6 +30,7 @@ struct ui {
 	bool dirty;                     /* draw at the end of this loop turn */
 	bool quit;
 	int rows, cols;
+	struct logview *log;            /* the open log pane's state, owned by ui/logview.c */
 };
 
 struct ui_options {

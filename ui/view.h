@@ -25,10 +25,18 @@ struct view_ops {
 	int (*action)(struct ui *ui, enum action action);
 	/* True for views drawn over the one below (the help). */
 	bool overlay;
+	/* Optional: sees raw keys first (a prompt being typed); true when it took the key. */
+	bool (*key)(struct ui *ui, int ch);
+	/* Optional: the view is being popped; frees what it holds. */
+	void (*leave)(struct ui *ui);
 };
 
 extern const struct view_ops dashboard_view_ops;
 extern const struct view_ops wallboard_view_ops;
 extern const struct view_ops help_view_ops;
+extern const struct view_ops logview_view_ops;
+
+/* Opens the log pane of the selected environment (ui/logview.c). */
+void logview_open(struct ui *ui, int source);
 
 #endif

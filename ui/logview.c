@@ -1,0 +1,455 @@
+/* The log pane: an environment's live app or migrator log, followed, searched, filtered. */
+#include "config.h"
+
+#include "draw.h"
+#include "logstream.h"
+#include "palette.h"
+#include "ui.h"
+#include "view.h"
+#include "xmalloc.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define INPUT_MAX 120
+
+struct logview {
+	struct logstream *ls;
+	size_t env;
+	int source;
+	uint64_t anchor;                /* seq of the bottom line shown; 0: following the end */
+	bool wrap;
+	char search[INPUT_MAX + 1];
+	char filter[INPUT_MAX + 1];
+	int prompt;                     /* '/' or '&' while a text is typed, else 0 */
+	char input[INPUT_MAX + 1];
+	size_t input_len;
+	int rows;                       /* text rows at the last draw, for paging */
+};
+
+static void stream_changed(void *arg)
+{
+	((struct ui *)arg)->dirty = true;
+}
+
+void logview_open(struct ui *ui, int source)
+{
+	struct env_status *env = &ui->app->model->envs[ui->selected];
+	struct remote_host **hosts;
+	struct logview *lv;
+
+	if (env->hosts_len == 0) {
+		ui_message(ui, true, "%s has no hosts: add hosts and deploy_dir to it in gantry.yml (see gantry.yml(5))",
+		    env->conf->name);
+		return;
+	}
+	lv = xcalloc(1, sizeof *lv);
+	hosts = xcalloc(env->hosts_len, sizeof *hosts);
+	for (size_t i = 0; i < env->hosts_len; i++)
+		hosts[i] = env->hosts[i].remote;
+	lv->env = ui->selected;
+	lv->source = source;
+	lv->ls = logstream_new(ui->app->loop, env->conf, hosts, env->hosts_len, (enum log_source)source, true);
+	free(hosts);
+	logstream_set_listener(lv->ls, stream_changed, ui);
+	ui->log = lv;
+	ui_push_view(ui, &logview_view_ops);
+}
+
+/* True when a line is shown under the filter (gantry's own marks always are). */
+static bool shown(const struct logview *lv, const struct log_line *l)
+{
+	return l->kind == LOG_MARK || !lv->filter[0] || strcasestr(l->text, lv->filter) != NULL;
+}
+
+static bool matches(const struct logview *lv, const struct log_line *l)
+{
+	return lv->search[0] && l->kind != LOG_MARK && strcasestr(l->text, lv->search) != NULL;
+}
+
+/* The index of the bottom line to show. */
+static size_t bottom_index(const struct logview *lv)
+{
+	const struct logbuf *b = lv->ls->buf;
+
+	return lv->anchor == 0 ? b->len - 1 : logbuf_index_of(b, lv->anchor);
+}
+
+/* The host prefix of a line ("prod-1 | "), or "" with one host. */
+static const char *prefix_of(const struct logview *lv, const struct log_line *l)
+{
+	if (lv->ls->hosts_len < 2)
+		return NULL;
+	return remote_host_conf(lv->ls->hosts[l->host].host)->address;
+}
+
+/* Draws bytes [from, to) of a line at (y, x), search matches highlighted. */
+static int draw_highlighted(struct ui *ui, const struct logview *lv, int y, int x, const char *text,
+    size_t from, size_t to, attr_t attr)
+{
+	size_t slen = strlen(lv->search), p = from;
+	int cols = 0;
+
+	while (p < to) {
+		const char *m = lv->search[0] ? strcasestr(text + (p >= slen ? p - slen + 1 : 0), lv->search) : NULL;
+		size_t ms, me;
+
+		while (m && (size_t)(m - text) + slen <= p)
+			m = strcasestr(m + 1, lv->search);
+		if (!m || (size_t)(m - text) >= to) {
+			cols += draw_bytes(ui, y, x + cols, text + p, to - p, attr);
+			break;
+		}
+		ms = (size_t)(m - text) > p ? (size_t)(m - text) : p;
+		me = (size_t)(m - text) + slen < to ? (size_t)(m - text) + slen : to;
+		if (ms > p)
+			cols += draw_bytes(ui, y, x + cols, text + p, ms - p, attr);
+		cols += draw_bytes(ui, y, x + cols, text + ms, me - ms, palette_attr(THEME_ROLE_selected));
+		p = me;
+	}
+	return cols;
+}
+
+/* Rows a line takes at this width. */
+static int line_rows(struct ui *ui, const struct logview *lv, const struct log_line *l, int width)
+{
+	int w;
+
+	if (!lv->wrap || width <= 0)
+		return 1;
+	w = draw_width(l->text);
+	return w <= width ? 1 : (w + width - 1) / width;
+}
+
+/* Draws a line from row y on; rows above min_y (a wrapped line cut by the top) are skipped. */
+static void draw_line(struct ui *ui, const struct logview *lv, const struct log_line *l, int y,
+    int rows, int prefix_w, int min_y)
+{
+	const char *who = prefix_of(lv, l);
+	attr_t attr = palette_attr(l->kind == LOG_MARK ? THEME_ROLE_degraded :
+	    l->kind == LOG_ERR ? THEME_ROLE_text : THEME_ROLE_text);
+	int width = ui->cols - prefix_w;
+	size_t p = 0;
+
+	for (int r = 0; r < rows; r++) {
+		int cols;
+		size_t n;
+
+		n = draw_fit(ui, l->text + p, l->len - p, lv->wrap ? width : width - 1, &cols);
+		if (n == 0)
+			break;
+		if (y + r < min_y) {
+			p += n;
+			continue;
+		}
+		if (who && (r == 0 || y == min_y)) {
+			draw_text(ui, y + r, 0, prefix_w - 2, who, THEME_ROLE_muted, true);
+			draw_text(ui, y + r, prefix_w - 2, 2, "| ", THEME_ROLE_border, false);
+		}
+		draw_highlighted(ui, lv, y + r, prefix_w, l->text, p, p + n, attr);
+		p += n;
+		if (!lv->wrap && p < l->len)
+			draw_text(ui, y + r, ui->cols - 1, 1, draw_glyph(ui, GLYPH_ELLIPSIS), THEME_ROLE_muted, false);
+		if (p >= l->len)
+			break;
+	}
+}
+
+static void logview_draw(struct ui *ui, int top, int height)
+{
+	struct logview *lv = ui->log;
+	const struct logbuf *b = lv->ls->buf;
+	const struct env_status *env = &ui->app->model->envs[lv->env];
+	int text_rows = height - 2, y, prefix_w = 0, used = 0;
+	char head[700], state[500];
+	size_t idx, first;
+
+	/* the header: what this is and how the stream is doing */
+	logstream_describe(lv->ls, loop_clock_ms(), state, sizeof state);
+	snprintf(head, sizeof head, " %s %s log %s %s ", env->conf->name,
+	    conf_log_source_name((enum log_source)lv->source), draw_glyph(ui, GLYPH_SEP), state);
+	draw_fill(top, 0, ui->cols, THEME_ROLE_header);
+	draw_text(ui, top, 0, ui->cols, head,
+	    logstream_state(lv->ls) == LS_LIVE ? THEME_ROLE_header : THEME_ROLE_degraded, false);
+	lv->rows = text_rows;
+	if (lv->ls->hosts_len > 1) {
+		for (size_t i = 0; i < lv->ls->hosts_len; i++) {
+			int w = draw_width(remote_host_conf(lv->ls->hosts[i].host)->address);
+
+			if (w + 3 > prefix_w)
+				prefix_w = w + 3;
+		}
+		if (prefix_w > ui->cols / 3)
+			prefix_w = ui->cols / 3;
+	}
+	/* the lines: from the bottom one up, as many as fit */
+	if (b->len > 0 && text_rows > 0) {
+		size_t i = bottom_index(lv) + 1;
+
+		first = i;
+		while (i > 0 && used < text_rows) {
+			const struct log_line *l = logbuf_get(b, --i);
+
+			if (!shown(lv, l))
+				continue;
+			used += line_rows(ui, lv, l, ui->cols - prefix_w);
+			first = i;
+		}
+		/* the bottom line ends on the last text row; a cut line starts above the pane */
+		y = top + 1 + (text_rows - used);
+		for (idx = first; idx <= bottom_index(lv) && idx < b->len; idx++) {
+			const struct log_line *l = logbuf_get(b, idx);
+			int rows;
+
+			if (!shown(lv, l))
+				continue;
+			rows = line_rows(ui, lv, l, ui->cols - prefix_w);
+			if (y + rows > top + 1)
+				draw_line(ui, lv, l, y, rows, prefix_w, top + 1);
+			y += rows;
+		}
+	} else if (text_rows > 0) {
+		draw_text(ui, top + 1, 2, ui->cols - 4, "no lines yet", THEME_ROLE_muted, false);
+	}
+	/* the status line, or the prompt being typed */
+	y = top + height - 1;
+	draw_fill(y, 0, ui->cols, THEME_ROLE_border);
+	if (lv->prompt) {
+		snprintf(head, sizeof head, "%s%s_", lv->prompt == '/' ? "search: " : "filter: ", lv->input);
+		draw_text(ui, y, 1, ui->cols - 2, head, THEME_ROLE_text, true);
+		return;
+	}
+	{
+		int n = snprintf(head, sizeof head, " %s %s %zu lines", lv->anchor ? "PAUSED (f follows)" : "FOLLOWING",
+		    draw_glyph(ui, GLYPH_SEP), b->len);
+
+		if (b->dropped && n > 0)
+			n += snprintf(head + n, sizeof head - (size_t)n, ", %llu older dropped (scrollback %lld)",
+			    (unsigned long long)b->dropped, (long long)env->conf->scrollback);
+		if (lv->filter[0] && n > 0)
+			n += snprintf(head + n, sizeof head - (size_t)n, " %s filter: %s", draw_glyph(ui, GLYPH_SEP),
+			    lv->filter);
+		if (lv->search[0] && n > 0)
+			n += snprintf(head + n, sizeof head - (size_t)n, " %s search: %s", draw_glyph(ui, GLYPH_SEP),
+			    lv->search);
+		if (n > 0)
+			snprintf(head + n, sizeof head - (size_t)n, " %s wrap %s", draw_glyph(ui, GLYPH_SEP),
+			    lv->wrap ? "on" : "off");
+		draw_text(ui, y, 0, ui->cols, head, lv->anchor ? THEME_ROLE_degraded : THEME_ROLE_border, false);
+	}
+}
+
+/* From index `from`, `n` shown lines on in direction dir (-1 up, +1 down); the index reached. */
+static size_t step(const struct logview *lv, size_t from, int n, int dir)
+{
+	const struct logbuf *b = lv->ls->buf;
+	size_t i = from;
+
+	while (n > 0) {
+		if (dir < 0 ? i == 0 : i + 1 >= b->len)
+			break;
+		i = dir < 0 ? i - 1 : i + 1;
+		if (shown(lv, logbuf_get(b, i)))
+			n--;
+	}
+	return i;
+}
+
+/* Moves the bottom of the pane to index i (the end resumes following). */
+static void move_to(struct logview *lv, size_t i)
+{
+	const struct logbuf *b = lv->ls->buf;
+
+	lv->anchor = i + 1 >= b->len ? (lv->anchor ? logbuf_get(b, b->len - 1)->seq : 0) : logbuf_get(b, i)->seq;
+}
+
+/* The next match from index `from` in direction dir, not counting `from` itself. */
+static bool find(struct ui *ui, struct logview *lv, size_t from, int dir, bool include_from)
+{
+	const struct logbuf *b = lv->ls->buf;
+	size_t i = from;
+
+	if (b->len == 0)
+		return false;
+	if (include_from && matches(lv, logbuf_get(b, i)) && shown(lv, logbuf_get(b, i))) {
+		lv->anchor = logbuf_get(b, i)->seq;
+		return true;
+	}
+	for (;;) {
+		if (dir < 0 ? i == 0 : i + 1 >= b->len)
+			break;
+		i = dir < 0 ? i - 1 : i + 1;
+		if (matches(lv, logbuf_get(b, i)) && shown(lv, logbuf_get(b, i))) {
+			lv->anchor = logbuf_get(b, i)->seq;
+			return true;
+		}
+	}
+	ui_message(ui, true, "\"%s\": no %s match", lv->search, dir < 0 ? "older" : "newer");
+	return false;
+}
+
+/* Writes the scrollback to a file of its own in the current directory. */
+static void save(struct ui *ui, struct logview *lv)
+{
+	const struct logbuf *b = lv->ls->buf;
+	char path[256], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	FILE *f;
+
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+	snprintf(path, sizeof path, "gantry-%s-%s-%s.log", ui->app->model->envs[lv->env].conf->name,
+	    conf_log_source_name((enum log_source)lv->source), stamp);
+	f = fopen(path, "wx");
+	if (!f) {
+		ui_message(ui, true, "cannot save to %s: %s", path, strerror(errno));
+		return;
+	}
+	for (size_t i = 0; i < b->len; i++) {
+		const struct log_line *l = logbuf_get(b, i);
+		const char *who = prefix_of(lv, l);
+
+		if (who)
+			fprintf(f, "%s | ", who);
+		fprintf(f, "%s\n", l->text);
+	}
+	if (fclose(f) != 0) {
+		ui_message(ui, true, "cannot save to %s: %s", path, strerror(errno));
+		return;
+	}
+	ui_message(ui, false, "saved %zu lines to %s", b->len, path);
+}
+
+static int logview_action(struct ui *ui, enum action action)
+{
+	struct logview *lv = ui->log;
+	const struct logbuf *b = lv->ls->buf;
+	size_t bottom = b->len ? bottom_index(lv) : 0;
+
+	switch (action) {
+	case ACTION_CLOSE:
+	case ACTION_QUIT:
+		return VIEW_CLOSE;
+	case ACTION_HELP:
+		return VIEW_UNHANDLED;
+	case ACTION_REFRESH:
+		logstream_restart(lv->ls);
+		return VIEW_REDRAW;
+	case ACTION_FOLLOW:
+		lv->anchor = lv->anchor || b->len == 0 ? 0 : logbuf_get(b, b->len - 1)->seq;
+		return VIEW_REDRAW;
+	case ACTION_WRAP:
+		lv->wrap = !lv->wrap;
+		return VIEW_REDRAW;
+	case ACTION_SEARCH:
+	case ACTION_FILTER:
+		lv->prompt = action == ACTION_SEARCH ? '/' : '&';
+		snprintf(lv->input, sizeof lv->input, "%s", action == ACTION_SEARCH ? lv->search : lv->filter);
+		lv->input_len = strlen(lv->input);
+		return VIEW_REDRAW;
+	case ACTION_SEARCH_NEXT:
+	case ACTION_SEARCH_PREV:
+		if (!lv->search[0]) {
+			ui_message(ui, false, "no search yet: / starts one");
+			return VIEW_REDRAW;
+		}
+		find(ui, lv, bottom, action == ACTION_SEARCH_NEXT ? -1 : 1, false);
+		return VIEW_REDRAW;
+	case ACTION_SAVE:
+		save(ui, lv);
+		return VIEW_REDRAW;
+	default:
+		break;
+	}
+	if (b->len == 0)
+		return VIEW_HANDLED;
+	switch (action) {
+	case ACTION_MOVE_UP:
+		move_to(lv, step(lv, bottom, 1, -1));
+		if (lv->anchor == 0)
+			lv->anchor = logbuf_get(b, bottom)->seq;
+		return VIEW_REDRAW;
+	case ACTION_MOVE_DOWN:
+		move_to(lv, step(lv, bottom, 1, 1));
+		return VIEW_REDRAW;
+	case ACTION_PAGE_UP:
+		move_to(lv, step(lv, bottom, lv->rows > 1 ? lv->rows - 1 : 1, -1));
+		if (lv->anchor == 0)
+			lv->anchor = logbuf_get(b, bottom)->seq;
+		return VIEW_REDRAW;
+	case ACTION_PAGE_DOWN:
+		move_to(lv, step(lv, bottom, lv->rows > 1 ? lv->rows - 1 : 1, 1));
+		return VIEW_REDRAW;
+	case ACTION_MOVE_FIRST:
+		/* the oldest line at the top */
+		lv->anchor = logbuf_get(b, step(lv, 0, lv->rows - 1, 1))->seq;
+		return VIEW_REDRAW;
+	case ACTION_MOVE_LAST:
+		lv->anchor = 0;
+		return VIEW_REDRAW;
+	default:
+		/* the pane is modal: nothing reaches the dashboard below */
+		return VIEW_HANDLED;
+	}
+}
+
+/* Typing a search or a filter: printable keys, Backspace, Enter, Esc. */
+static bool logview_key(struct ui *ui, int ch)
+{
+	struct logview *lv = ui->log;
+
+	if (!lv->prompt)
+		return false;
+	if (ch == 27) {
+		lv->prompt = 0;
+	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+		if (lv->input_len > 0) {
+			/* back over one whole UTF-8 character */
+			do
+				lv->input_len--;
+			while (lv->input_len > 0 && ((unsigned char)lv->input[lv->input_len] & 0xc0) == 0x80);
+			lv->input[lv->input_len] = '\0';
+		}
+	} else if (ch == '\r' || ch == '\n' || ch == KEY_ENTER) {
+		int which = lv->prompt;
+
+		lv->prompt = 0;
+		if (which == '/') {
+			snprintf(lv->search, sizeof lv->search, "%s", lv->input);
+			if (lv->search[0] && lv->ls->buf->len)
+				find(ui, lv, bottom_index(lv), -1, true);
+		} else {
+			snprintf(lv->filter, sizeof lv->filter, "%s", lv->input);
+		}
+	} else if (ch >= 0x20 && ch < 0x100 && ch != 0x7f && lv->input_len < INPUT_MAX) {
+		lv->input[lv->input_len++] = (char)ch;
+		lv->input[lv->input_len] = '\0';
+	}
+	return true;
+}
+
+static void logview_leave(struct ui *ui)
+{
+	struct logview *lv = ui->log;
+
+	if (!lv)
+		return;
+	/* the remote commands get SIGTERM and their channels close */
+	logstream_free(lv->ls);
+	free(lv);
+	ui->log = NULL;
+}
+
+const struct view_ops logview_view_ops = {
+	.name = "log",
+	.draw = logview_draw,
+	.action = logview_action,
+	.overlay = false,
+	.key = logview_key,
+	.leave = logview_leave,
+};
