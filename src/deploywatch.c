@@ -15,6 +15,7 @@
 /* One host's read in flight. */
 struct reader {
 	struct deploywatch *dw;
+	struct reader **slot;           /* its place in dw->readers, emptied when done */
 	struct host_status *host;
 	struct remote_cmd *cmd;
 	char buf[DEPLOYENV_MAX_BYTES + 1];
@@ -35,6 +36,7 @@ struct deploywatch {
 struct env_timer {
 	struct deploywatch *dw;
 	size_t env;
+	size_t first_reader;            /* the slot of the environment's first host in readers */
 	uint64_t id;
 };
 
@@ -52,18 +54,6 @@ static void read_output(void *arg, const char *data, size_t len, bool is_stderr)
 	r->len += len;
 }
 
-/* The slot of a host in the flat reader table. */
-static struct reader **slot_of(struct deploywatch *dw, const struct host_status *host)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < dw->model->envs_len; i++)
-		for (size_t j = 0; j < dw->model->envs[i].hosts_len; j++, k++)
-			if (&dw->model->envs[i].hosts[j] == host)
-				return &dw->readers[k];
-	return NULL;
-}
-
 static void read_done(void *arg, enum remote_end how, int status, const char *message)
 {
 	struct reader *r = arg;
@@ -71,7 +61,6 @@ static void read_done(void *arg, enum remote_end how, int status, const char *me
 	struct deploy_env de;
 	char why[200];
 
-	h->reading = false;
 	if (how == REMOTE_EXITED && status == 0 && !r->too_big &&
 	    deployenv_parse(r->buf, r->len, &de, why, sizeof why)) {
 		deployenv_image_tag(de.app_image, h->app_tag, sizeof h->app_tag);
@@ -97,7 +86,7 @@ static void read_done(void *arg, enum remote_end how, int status, const char *me
 		h->app_tag[0] = '\0';
 		h->migrator_tag[0] = '\0';
 	}
-	*slot_of(r->dw, h) = NULL;
+	*r->slot = NULL;
 	if (r->dw->changed)
 		r->dw->changed(r->dw->arg);
 	free(r);
@@ -108,16 +97,16 @@ static const struct remote_cmd_ops read_ops = {
 	.done = read_done,
 };
 
-static void read_host(struct deploywatch *dw, struct host_status *h)
+static void read_host(struct deploywatch *dw, struct host_status *h, struct reader **slot)
 {
-	struct reader **slot = slot_of(dw, h), *r;
+	struct reader *r;
 
 	if (*slot)
 		return;
 	r = xcalloc(1, sizeof *r);
 	r->dw = dw;
+	r->slot = slot;
 	r->host = h;
-	h->reading = true;
 	*slot = r;
 	r->cmd = remote_run(h->remote, "cat deploy.env", &read_ops, r);
 }
@@ -131,7 +120,7 @@ static void read_env(struct deploywatch *dw, size_t i)
 	int64_t every = env->conf->interval_ms > MIN_INTERVAL_MS ? env->conf->interval_ms : MIN_INTERVAL_MS;
 
 	for (size_t j = 0; j < env->hosts_len; j++)
-		read_host(dw, &env->hosts[j]);
+		read_host(dw, &env->hosts[j], &dw->readers[dw->timers[i].first_reader + j]);
 	loop_timer_cancel(dw->loop, dw->timers[i].id);
 	dw->timers[i].id = env->hosts_len ? loop_timer_add(dw->loop, every, env_fire, &dw->timers[i]) : 0;
 }
@@ -153,14 +142,14 @@ struct deploywatch *deploywatch_new(struct loop *loop, struct model *model, depl
 	dw->model = model;
 	dw->changed = changed;
 	dw->arg = arg;
-	for (size_t i = 0; i < model->envs_len; i++)
-		dw->readers_len += model->envs[i].hosts_len;
-	dw->readers = xcalloc(dw->readers_len + 1, sizeof *dw->readers);
 	dw->timers = xcalloc(model->envs_len + 1, sizeof *dw->timers);
 	for (size_t i = 0; i < model->envs_len; i++) {
 		dw->timers[i].dw = dw;
 		dw->timers[i].env = i;
+		dw->timers[i].first_reader = dw->readers_len;
+		dw->readers_len += model->envs[i].hosts_len;
 	}
+	dw->readers = xcalloc(dw->readers_len + 1, sizeof *dw->readers);
 	return dw;
 }
 

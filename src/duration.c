@@ -87,3 +87,10 @@ void duration_format_latency(int64_t ms, char *out, size_t outsz)
 	else
 		snprintf(out, outsz, "%llds", (long long)(ms / 1000));
 }
+
+int64_t duration_backoff(int attempt, int64_t first, int64_t max)
+{
+	int64_t wait = first << (attempt < 16 ? (attempt > 0 ? attempt : 0) : 16);
+
+	return wait < max ? wait : max;
+}

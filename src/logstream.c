@@ -1,6 +1,7 @@
 /* A live log of one environment: the same command on each of its hosts, lines merged. */
 #include "config.h"
 
+#include "duration.h"
 #include "logstream.h"
 #include "sanitize.h"
 #include "template.h"
@@ -181,9 +182,7 @@ static void on_done(void *arg, enum remote_end how, int status, const char *mess
 			mark(ls, lh, "%s: connection lost; reconnecting", addr);
 	}
 	lh->resumed_once = true;
-	wait = RETRY_FIRST_MS << (lh->attempts < 5 ? lh->attempts : 5);
-	if (wait > RETRY_MAX_MS)
-		wait = RETRY_MAX_MS;
+	wait = duration_backoff(lh->attempts, RETRY_FIRST_MS, RETRY_MAX_MS);
 	host_wait = remote_host_retry_in(lh->host, now);
 	if (host_wait > wait)
 		wait = host_wait;

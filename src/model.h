@@ -48,7 +48,6 @@ struct host_status {
 	char migrator_tag[PAYLOAD_TAG_MAX];
 	char deploy_error[200];         /* why deploy.env could not be read; "" when it was */
 	int64_t deploy_at;              /* monotonic ms of the last good read; 0 never */
-	bool reading;                   /* a read is in flight */
 };
 
 /* Disagreements between what is deployed and what runs, worst last. */

@@ -1,6 +1,7 @@
 /* SSH to environment hosts: one non-blocking libssh session per host, on the loop. */
 #include "config.h"
 
+#include "duration.h"
 #include "remote.h"
 #include "sanitize.h"
 #include "template.h"
@@ -233,7 +234,8 @@ static void cmd_free(struct remote_cmd *c)
 	free(c);
 }
 
-/* Ends every command of the host with `how` (running ones) or REMOTE_FAILED (queued). */
+/* Ends every command of a torn-down host (their channels went with the session):
+ * running ones with `how`, queued ones with REMOTE_FAILED. */
 static void host_end_cmds(struct remote_host *h, enum remote_end running_how)
 {
 	struct remote_cmd *list = h->cmds, *next;
@@ -241,7 +243,6 @@ static void host_end_cmds(struct remote_host *h, enum remote_end running_how)
 	h->cmds = NULL;               /* done callbacks may queue new commands */
 	for (struct remote_cmd *c = list; c; c = next) {
 		next = c->next;
-		c->channel = NULL;
 		if (!c->stopped && c->ops->done)
 			c->ops->done(c->arg, c->phase == CMD_RUNNING ? running_how : REMOTE_FAILED, -1,
 			    h->message);
@@ -286,13 +287,8 @@ static void host_fail(struct remote_host *h, enum remote_state state, const char
 	sanitize_text(raw, strlen(raw), h->message, sizeof h->message, 0);
 	host_teardown(h);
 	h->state = state;
-	if (state == REMOTE_UNREACHABLE) {
-		wait = BACKOFF_FIRST_MS << (h->failures < 5 ? h->failures : 5);
-		if (wait > BACKOFF_MAX_MS)
-			wait = BACKOFF_MAX_MS;
-	} else {
-		wait = BACKOFF_REFUSED_MS;
-	}
+	wait = state == REMOTE_UNREACHABLE ?
+	    duration_backoff(h->failures, BACKOFF_FIRST_MS, BACKOFF_MAX_MS) : BACKOFF_REFUSED_MS;
 	h->failures++;
 	h->next_attempt = loop_clock_ms() + wait;
 	host_end_cmds(h, REMOTE_LOST);
@@ -549,7 +545,6 @@ static bool session_options(struct remote_host *h)
 		ssh_options_parse_config(h->session, "/etc/ssh/ssh_config");
 	/* our own choices stand: nothing more is read at connect time */
 	ssh_options_set(h->session, SSH_OPTIONS_PROCESS_CONFIG, &no);
-	/* options the config may have changed: keep our known_hosts and ~/.ssh */
 	return true;
 }
 
@@ -904,20 +899,13 @@ void remote_free(struct remote *remote)
 	if (!remote)
 		return;
 	for (h = remote->hosts; h; h = next) {
-		struct remote_cmd *c, *cn;
-
 		next = h->next;
 		loop_timer_cancel(remote->loop, h->retry_timer);
 		loop_timer_cancel(remote->loop, h->reap_timer);
-		for (c = h->cmds; c; c = c->next) {
+		/* every command stopped: the remote ones get SIGTERM, all are freed */
+		for (struct remote_cmd *c = h->cmds; c; c = c->next)
 			c->stopped = true;
-		}
 		host_reap(h);
-		for (c = h->cmds; c; c = cn) {
-			cn = c->next;
-			cmd_free(c);
-		}
-		h->cmds = NULL;
 		host_teardown(h);
 		free(h);
 	}

@@ -4,7 +4,7 @@
 set -u
 packages="build-essential autoconf automake libtool pkg-config libncurses-dev
 libcurl4-openssl-dev libjansson-dev libssh-dev libyaml-dev check openssh-server
-openssh-client tmux curl clang libclang-rt-14-dev python3"
+openssh-client procps tmux curl clang libclang-rt-14-dev python3"
 
 missing=
 for p in $packages; do

@@ -5,10 +5,7 @@
 . "$srcdir/tests/lib/sshd.sh"
 . "$srcdir/tests/lib/tui.sh"
 
-work=$(mktemp -d)
-trap 'tui_stop; sshd_stop_all; sandbox_stop; rm -rf "$work"' EXIT
-sandbox_start "$work" || { echo "Bail out! the sandbox did not start"; exit 1; }
-sandbox_hosts || { echo "Bail out! sshd did not start"; exit 1; }
+tui_sandbox_setup hosts
 
 plan 7
 tui_start 130 34 "$GANTRY --config $work/gantry.yml"

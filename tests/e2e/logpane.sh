@@ -5,10 +5,7 @@
 . "$srcdir/tests/lib/sshd.sh"
 . "$srcdir/tests/lib/tui.sh"
 
-work=$(mktemp -d)
-trap 'tui_stop; sshd_stop_all; sandbox_stop; rm -rf "$work"' EXIT
-sandbox_start "$work" || { echo "Bail out! the sandbox did not start"; exit 1; }
-sandbox_hosts || { echo "Bail out! sshd did not start"; exit 1; }
+tui_sandbox_setup hosts
 for i in $(seq 1 40); do sandbox_log prod-1 app "request $i served in ${i}ms"; done
 sandbox_log prod-1 migrator "applying 0042_add_index" "migrations done"
 

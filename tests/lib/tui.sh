@@ -75,10 +75,14 @@ tui_resize() { tui_tmux resize-window -t t -x "$1" -y "$2"; }
 
 tui_stop() { [ -n "${TUI_KEEP:-}" ] && return 0; tui_tmux kill-server 2>/dev/null || true; }
 
-# tui_sandbox_setup: the common start of an end-to-end test: a work directory, the
-# sandbox's two apps, and a trap that stops the terminal and the apps on exit.
+# tui_sandbox_setup [hosts]: the common start of an end-to-end test: a work directory,
+# the sandbox's two apps (and with "hosts" its sshd hosts, sshd.sh sourced), and a
+# trap that stops the terminal, the hosts and the apps on exit.
 tui_sandbox_setup() {
 	work=$(mktemp -d)
-	trap 'tui_stop; sandbox_stop; rm -rf "$work"' EXIT
+	trap 'tui_stop; [ -z "${SSHD_DIR:-}" ] || sshd_stop_all; sandbox_stop; rm -rf "$work"' EXIT
 	sandbox_start "$work" || { echo "Bail out! the sandbox did not start"; exit 1; }
+	if [ "${1:-}" = hosts ]; then
+		sandbox_hosts || { echo "Bail out! sshd did not start"; exit 1; }
+	fi
 }
