@@ -21,7 +21,7 @@
 	X(LOG_APP,     "log-app",       "l",           "open the live app log of the selected environment", false) \
 	X(LOG_MIGRATOR, "log-migrator", "m",           "open the live migrator log of the selected environment", false) \
 	X(FOLLOW,      "follow",        "f",           "log: pause or resume following new lines", false) \
-	X(SEARCH,      "search",        "/",           "log: search for a text (case-insensitive)", false) \
+	X(SEARCH,      "search",        "/",           "log: search for a text, case-insensitive (Enter alone repeats the last one)", false) \
 	X(SEARCH_NEXT, "search-older",  "n",           "log: the next older match", false) \
 	X(SEARCH_PREV, "search-newer",  "N",           "log: the next newer match", false) \
 	X(FILTER,      "filter",        "&",           "log: show only the lines holding a text (empty: all)", false) \

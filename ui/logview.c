@@ -130,8 +130,7 @@ static void draw_line(struct ui *ui, const struct logview *lv, const struct log_
     int rows, int prefix_w, int min_y)
 {
 	const char *who = prefix_of(lv, l);
-	attr_t attr = palette_attr(l->kind == LOG_MARK ? THEME_ROLE_degraded :
-	    l->kind == LOG_ERR ? THEME_ROLE_text : THEME_ROLE_text);
+	attr_t attr = palette_attr(l->kind == LOG_MARK ? THEME_ROLE_degraded : THEME_ROLE_text);
 	int width = ui->cols - prefix_w;
 	size_t p = 0;
 
@@ -188,7 +187,7 @@ static void logview_draw(struct ui *ui, int top, int height)
 	}
 	/* the lines: from the bottom one up, as many as fit */
 	if (b->len > 0 && text_rows > 0) {
-		size_t i = bottom_index(lv) + 1;
+		size_t bottom = bottom_index(lv), i = bottom + 1;
 
 		first = i;
 		while (i > 0 && used < text_rows) {
@@ -201,7 +200,7 @@ static void logview_draw(struct ui *ui, int top, int height)
 		}
 		/* the bottom line ends on the last text row; a cut line starts above the pane */
 		y = top + 1 + (text_rows - used);
-		for (idx = first; idx <= bottom_index(lv) && idx < b->len; idx++) {
+		for (idx = first; idx <= bottom; idx++) {
 			const struct log_line *l = logbuf_get(b, idx);
 			int rows;
 
@@ -348,9 +347,10 @@ static int logview_action(struct ui *ui, enum action action)
 		return VIEW_REDRAW;
 	case ACTION_SEARCH:
 	case ACTION_FILTER:
+		/* typed afresh; Enter on nothing repeats the search, or clears the filter */
 		lv->prompt = action == ACTION_SEARCH ? '/' : '&';
-		snprintf(lv->input, sizeof lv->input, "%s", action == ACTION_SEARCH ? lv->search : lv->filter);
-		lv->input_len = strlen(lv->input);
+		lv->input[0] = '\0';
+		lv->input_len = 0;
 		return VIEW_REDRAW;
 	case ACTION_SEARCH_NEXT:
 	case ACTION_SEARCH_PREV:
@@ -420,7 +420,8 @@ static bool logview_key(struct ui *ui, int ch)
 
 		lv->prompt = 0;
 		if (which == '/') {
-			snprintf(lv->search, sizeof lv->search, "%s", lv->input);
+			if (lv->input_len)
+				snprintf(lv->search, sizeof lv->search, "%s", lv->input);
 			if (lv->search[0] && lv->ls->buf->len)
 				find(ui, lv, bottom_index(lv), -1, true);
 		} else {
