@@ -57,14 +57,17 @@ Flip them yourself from another terminal, for example:
   curl '127.0.0.1:$(sandbox_port production)/_sandbox/set?mode=hang'   # hangs: timeout
   curl '127.0.0.1:$(sandbox_port production)/_sandbox/set?mode=ok&ready=1'
 Modes: ok slow error garbage hang trickle redirect html huge close.
-The read-only wallboard of the same sandbox: build/gantry -r -c build/sandbox/gantry.yml
+The read-only wallboard of the same sandbox, from another terminal (HOME names the
+sandbox's ~/.ssh, which knows the hosts' keys):
+  HOME=$HOME build/gantry -r -c build/sandbox/gantry.yml
 
-SSH hosts (real sshd, own keys, HOME=$HOME): staging-1 on port $(sshd_port staging-1),
-prod-1 on $(sshd_port prod-1), prod-2 on $(sshd_port prod-2). In gantry: select an
-environment, l opens its app log, m its migrator log (/ search, & filter, f pause, w wrap).
-Kill and restart a host's sshd from another terminal (same shell variables) to watch a
-log pane lose its host and resume:  kill \$(cat $SSHD_DIR/prod-1/pid)
-then start it again with:  /usr/sbin/sshd -D -e -f $SSHD_DIR/prod-1/sshd_config &
+SSH hosts (real sshd, each with its own host key): staging-1 on port $(sshd_port staging-1),
+prod-1 on $(sshd_port prod-1), prod-2 on $(sshd_port prod-2). In gantry: select an environment,
+l opens its app log, m its migrator log (/ search, & filter, f pause, w wrap, Esc closes).
+To watch a log pane lose a host and resume, from another terminal (the listener and
+the sessions it serves):
+  pkill -9 -P \$(cat $SSHD_DIR/prod-1/pid); kill \$(cat $SSHD_DIR/prod-1/pid)
+  /usr/sbin/sshd -D -e -f $SSHD_DIR/prod-1/sshd_config &
 TXT
 [ -t 0 ] && [ -t 1 ] || { echo "(no terminal: not opening the dashboard)"; exit 0; }
 sleep 2
