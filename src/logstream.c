@@ -48,13 +48,16 @@ static void mark(struct logstream *ls, struct logstream_host *lh, const char *fm
 static void push_line(struct logstream *ls, struct logstream_host *lh, const char *data, size_t len,
     bool is_stderr)
 {
+	char clean[LOG_LINE_MAX * 2 + 1];
 	char *text;
 	size_t n;
 
 	if (len > 0 && data[len - 1] == '\r')
 		len--;
-	text = sanitize_dup(data, len, LOG_LINE_MAX * 2, 0);
-	n = strlen(text);
+	/* sanitized on the stack, then kept in a block of its own size */
+	n = sanitize_text(data, len, clean, sizeof clean, 0);
+	text = xmalloc(n + 1);
+	memcpy(text, clean, n + 1);
 	if (lh->cut) {
 		char *longer = xasprintf("%s [... %zu more bytes cut]", text, lh->cut);
 

@@ -110,6 +110,20 @@ size_t sanitize_text(const char *input, size_t len, char *out, size_t outsz, uns
 		size_t emit_len;
 		char ascii;
 
+		if (in[i] >= 0x20 && in[i] < 0x7F) {   /* a run of printable ASCII, as is */
+			size_t run = 1;
+
+			while (i + run < len && in[i + run] >= 0x20 && in[i + run] < 0x7F)
+				run++;
+			if (o + run + 1 > outsz)
+				run = outsz - 1 - o;
+			memcpy(out + o, in + i, run);
+			o += run;
+			i += run;
+			if (o + 1 == outsz)
+				break;
+			continue;
+		}
 		if (in[i] == 0x1B) {
 			i = skip_escape(in, len, i, false);
 			continue;

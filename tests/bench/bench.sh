@@ -1,7 +1,8 @@
 #!/bin/bash
-# make bench: one refresh cycle over 200 environments whose endpoints each answer
-# after 100 ms, against a sequential curl loop and the single-request latency,
-# all measured here, now. Prints ratios; never part of make check.
+# make bench: (1) one refresh cycle over 200 environments whose endpoints each answer
+# after 100 ms, against a sequential curl loop and the single-request latency; (2) a
+# million log lines over SSH into the log buffer, against the OpenSSH client. All
+# measured here, now, on loopback. Prints ratios; never part of make check.
 set -u
 : "${GANTRY:?}" "${APPSERVER:?}"
 envs=${BENCH_ENVS:-200}
@@ -69,3 +70,93 @@ awk -v g="$best" -v s="$single" -v l="$loop_full" 'BEGIN {
 	printf "  cycle / single request               %7.2fx  (target <= 1.5x)\n", g / s
 	printf "  sequential loop / cycle              %7.1fx  faster\n", l / g
 }'
+
+# ---- logs: one million lines over SSH into the log buffer ---------------------
+# The same stream read by the OpenSSH client into /dev/null, and by gantry's log
+# pane code (tests/bench/logbench: remote + logstream + buffer, no display) while
+# a "key" arrives every 5 ms and the loop answers it. Best of 3 for each.
+: "${LOGBENCH:?}" "${srcdir:?}"
+lines=${BENCH_LOG_LINES:-1000000}
+# shellcheck source=../lib/sshd.sh
+. "$srcdir/tests/lib/sshd.sh"
+trap 'kill $server; sshd_stop_all; rm -rf "$work"' EXIT
+sshd_setup "$work/ssh" >/dev/null || exit 1
+sshd_host bench-1 || exit 1
+sshd_trust bench-1
+deploy=$SSHD_DIR/bench-1/deploy
+# compose-style lines: a coloured service prefix, a timestamp, a request (~100 bytes)
+awk -v n="$lines" 'BEGIN {
+	for (i = 1; i <= n; i++)
+		printf "\033[36mapp-1  |\033[0m 2026-11-22T10:%02d:%02d.%03dZ INFO GET /api/orders/%d 200 %dms req=%08x\n",
+		    (i / 60000) % 60, (i / 1000) % 60, i % 1000, i, i % 97, i * 2654435761 % 4294967296
+}' >"$deploy/app.log"
+log_bytes=$(stat -c %s "$deploy/app.log")
+
+logconf() { # SCROLLBACK COMMAND
+	cat >"$work/logs.yml" <<YAML
+project: bench
+environments:
+  - name: bench
+    url: http://127.0.0.1:$port
+    hosts: [root@127.0.0.1:$(sshd_port bench-1)]
+    deploy_dir: $deploy
+    logs: {app: "$2", scrollback: $1}
+YAML
+}
+
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
+best_of3() { # prints the best wall time of "$@" in seconds
+	local b=999999 s e t
+	for i in 1 2 3; do
+		s=$(date +%s%N); "$@" >/dev/null 2>&1; e=$(date +%s%N)
+		t=$(secs "$s" "$e")
+		b=$(awk -v a="$t" -v b="$b" 'BEGIN { print (a < b) ? a : b }')
+	done
+	echo "$b"
+}
+logbench_best() { # SCROLLBACK: the best run's figures (by seconds)
+	local out b=
+	for i in 1 2 3; do
+		out=$("$LOGBENCH" "$work/logs.yml" bench) || { echo "logbench failed: $out" >&2; exit 1; }
+		if [ -z "$b" ] || awk -v a="${out#seconds=}" -v b="${b#seconds=}" \
+			'BEGIN { split(a, x, " "); split(b, y, " "); exit !(x[1] < y[1]) }'; then
+			b=$out
+		fi
+	done
+	echo "$b"
+}
+field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
+
+for workload in "cat app.log" "seq 1 $lines"; do
+	logconf 10000 "$workload"
+	ossh=$(best_of3 sshd_ssh bench-1 "cd $deploy && $workload")
+	res=$(logbench_best)
+	glogs=$(best_of3 "$GANTRY" --config "$work/logs.yml" logs bench app)
+	if [ "$workload" = "cat app.log" ]; then
+		what="$lines compose-style lines, $(awk -v b="$log_bytes" 'BEGIN { printf "%.0f MB", b / 1e6 }')"
+	else
+		what="$lines short lines (seq)"
+	fi
+	echo
+	echo "gantry bench: logs over SSH, $what (\"$workload\"), scrollback 10000"
+	printf '  OpenSSH client, ssh HOST CMD >/dev/null       %7.3f s\n' "$ossh"
+	printf '  gantry log buffer (logbench), no display      %7.3f s  (%s lines, %s kept, exit %s)\n' \
+		"$(field seconds "$res")" "$(field lines "$res")" "$(field kept "$res")" "$(field exit "$res")"
+	printf '  gantry logs bench app >/dev/null              %7.3f s\n' "$glogs"
+	awk -v o="$ossh" -v g="$(field seconds "$res")" -v c="$glogs" -v b="$(field bytes "$res")" 'BEGIN {
+		printf "  throughput, log buffer / OpenSSH              %7.2fx  (target >= 1.0x; %.0f MB/s)\n", o / g, b / g / 1e6
+		printf "  throughput, gantry logs / OpenSSH             %7.2fx\n", o / c
+	}'
+	printf '  keys answered meanwhile: %s, p50 %s ms, p99 %s ms, max %s ms\n' \
+		"$(field keys "$res")" "$(field key_p50_ms "$res")" "$(field key_p99_ms "$res")" "$(field key_max_ms "$res")"
+	printf '  peak RSS                                      %7d KB\n' "$(field rss_kb "$res")"
+done
+
+# memory follows the scrollback, not the length of the stream
+echo
+echo "gantry bench: peak RSS by scrollback ($lines compose-style lines)"
+for sb in 1000 10000 100000; do
+	logconf "$sb" "cat app.log"
+	res=$("$LOGBENCH" "$work/logs.yml" bench)
+	printf '  scrollback %6d   peak RSS %7d KB   (%s lines kept)\n' "$sb" "$(field rss_kb "$res")" "$(field kept "$res")"
+done

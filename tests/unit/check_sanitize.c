@@ -87,6 +87,12 @@ START_TEST(output_is_bounded_at_a_character_boundary)
 	ck_assert_str_eq(small, "ab✓");
 	sanitize_text("abcdef", 6, small, 1, 0);
 	ck_assert_str_eq(small, "");
+	/* a run of plain ASCII stops exactly at the end of the buffer */
+	ck_assert_uint_eq(sanitize_text("abcdefgh", 8, small, sizeof small, 0), 5);
+	ck_assert_str_eq(small, "abcde");
+	ck_assert_uint_eq(sanitize_text("abcde\x1b[1mZ", 10, small, sizeof small, 0), 5);
+	ck_assert_str_eq(small, "abcde");
+	ck_assert_str_eq(CLEAN("plain \x1b[36mrun\x1b[0m\ttab"), "plain run tab");
 }
 END_TEST
 
