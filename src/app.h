@@ -33,6 +33,9 @@ void app_free(struct app *app);
 /* gantry logs: prints the log of an environment's hosts; returns the exit status. */
 int app_logs(struct conf *conf, const char *env, int source, bool follow, const char *host);
 
+/* gantry tags: the registry's deployable tags; returns the exit status. */
+int app_tags(struct conf *conf, bool json, long limit);
+
 /* gantry status: one round of every environment, printed; returns the exit status. */
 int app_status(struct conf *conf, bool json);
 

@@ -6,6 +6,7 @@
 #include "exitcode.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 void cli_usage(FILE *out)
@@ -14,6 +15,8 @@ void cli_usage(FILE *out)
 	    "       gantry [OPTION]... status [--json]   print every environment's state once\n"
 	    "       gantry [OPTION]... logs ENV [app|migrator] [-f] [--host HOST]\n"
 	    "                                     print an environment's log (-f: follow it)\n"
+	    "       gantry [OPTION]... tags [--json] [--limit N]\n"
+	    "                                     list the registry's deployable tags, newest first\n"
 	    "\n"
 	    "Options:\n"
 	    "  -c, --config FILE       read FILE instead of looking up gantry.yml\n"
@@ -27,6 +30,32 @@ void cli_usage(FILE *out)
 	    "\n"
 	    "The configuration is the first of: --config, $GANTRY_CONFIG, ./gantry.yml,\n"
 	    "$XDG_CONFIG_HOME/gantry/config.yml. See gantry(1) and gantry.yml(5).\n", out);
+}
+
+/* tags [--json] [--limit N] */
+static int parse_tags(int argc, char **argv, struct cli_options *opts, char *err, size_t errsz)
+{
+	static const char usage[] = "usage: gantry tags [--json] [--limit N]";
+
+	opts->command = CLI_TAGS;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			opts->json = true;
+		} else if (strcmp(argv[i], "--limit") == 0 || strncmp(argv[i], "--limit=", 8) == 0) {
+			const char *v = argv[i][7] == '=' ? argv[i] + 8 : (i + 1 < argc ? argv[++i] : NULL);
+			char *end;
+
+			opts->limit = v ? strtol(v, &end, 10) : 0;
+			if (!v || !*v || *end || opts->limit <= 0 || opts->limit > 100000) {
+				snprintf(err, errsz, "tags: --limit needs a number from 1 to 100000; %s", usage);
+				return EXIT_USAGE;
+			}
+		} else {
+			snprintf(err, errsz, "tags: unexpected argument \"%.40s\"; %s", argv[i], usage);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
 }
 
 /* logs ENV [app|migrator] [-f|--follow] [--host HOST], options anywhere after logs */
@@ -141,8 +170,10 @@ int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t
 		return 0;
 	if (strcmp(argv[optind], "logs") == 0)
 		return parse_logs(argc - optind, argv + optind, opts, err, errsz);
+	if (strcmp(argv[optind], "tags") == 0)
+		return parse_tags(argc - optind, argv + optind, opts, err, errsz);
 	if (strcmp(argv[optind], "status") != 0) {
-		snprintf(err, errsz, "unknown command \"%s\"; commands: status, logs", argv[optind]);
+		snprintf(err, errsz, "unknown command \"%s\"; commands: status, logs, tags", argv[optind]);
 		return EXIT_USAGE;
 	}
 	opts->command = CLI_STATUS;

@@ -10,6 +10,7 @@ enum cli_command {
 	CLI_DASHBOARD,                  /* no subcommand: the full-screen dashboard */
 	CLI_STATUS,                     /* gantry status [--json] */
 	CLI_LOGS,                       /* gantry logs ENV [app|migrator] [-f] [--host H] */
+	CLI_TAGS,                       /* gantry tags [--json] [--limit N] */
 	CLI_HELP,
 	CLI_VERSION,
 	CLI_LIST_KEYS,                  /* --list-keys[=man] */
@@ -22,7 +23,8 @@ struct cli_options {
 	const char *theme;              /* --theme */
 	bool read_only;                 /* --read-only */
 	bool ascii;                     /* --ascii */
-	bool json;                      /* status --json */
+	bool json;                      /* status, tags --json */
+	long limit;                     /* tags --limit (0: all) */
 	bool keys_man;                  /* --list-keys=man */
 	const char *env;                /* logs: the environment */
 	int log_source;                 /* logs: enum log_source */

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <regex.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@
 #define DEFAULT_SCROLLBACK 10000
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define CONF_MAX_HOSTS 64
+#define DEFAULT_TAG_PATTERN "^sha-[0-9a-f]{7,40}$"
+#define DEFAULT_REGISTRY_TIMEOUT_MS 10000
 
 /* What the top-level table reads into: the result and the parts read in a second pass. */
 struct conf_reader {
@@ -78,7 +81,7 @@ static bool parse_secret(struct schema_ctx *ctx, const struct ynode *node, void 
 
 	if (node->type == YNODE_SCALAR) {
 		if (!sanitize_is_clean(node->value) || strlen(node->value) != node->value_len) {
-			schema_error(ctx, node, "control characters are not allowed in a header value");
+			schema_error(ctx, node, "control characters are not allowed in a secret");
 			return false;
 		}
 		secret->value = xstrdup(node->value);
@@ -633,6 +636,132 @@ static bool parse_project(struct schema_ctx *ctx, const struct ynode *node, void
 	return true;
 }
 
+/* A repository name as the distribution spec allows: path components of [a-z0-9._-]. */
+static bool parse_repository(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	const char *s = schema_scalar(ctx, node, "a repository such as shop/app");
+	bool sep = true;
+
+	if (!s)
+		return false;
+	for (const char *p = s; *p; p++) {
+		bool is_sep = strchr("/._-", *p) != NULL;
+
+		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || is_sep) || (is_sep && sep)) {
+			schema_error(ctx, node, "expected a repository such as shop/app (lower case, digits, "
+			    "'/', '.', '_', '-'), got \"%.60s\"", s);
+			return false;
+		}
+		sep = is_sep;
+	}
+	if (sep || strlen(s) > 200) {
+		schema_error(ctx, node, "expected a repository such as shop/app, got \"%.60s\"", s);
+		return false;
+	}
+	return schema_string(ctx, node, target, field);
+}
+
+/* A tag pattern: compiled now, so a bad one is reported with the file's position. */
+static bool parse_tag_pattern(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	regex_t re;
+	int rc;
+
+	if (!schema_string(ctx, node, target, field))
+		return false;
+	rc = regcomp(&re, *(char **)target, REG_EXTENDED | REG_NOSUB);
+	if (rc != 0) {
+		char why[120];
+
+		regerror(rc, &re, why, sizeof why);
+		schema_error(ctx, node, "not a valid extended regular expression: %s", why);
+		return false;
+	}
+	regfree(&re);
+	return true;
+}
+
+/* host[:port] as image references name a registry. */
+static bool parse_registry_host(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	const char *s = schema_scalar(ctx, node, "a registry host such as ghcr.io or 10.0.0.5:5000");
+
+	if (!s)
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (!(isalnum((unsigned char)*p) || strchr(".-:[]", *p))) {
+			schema_error(ctx, node, "expected a registry host such as ghcr.io or 10.0.0.5:5000, "
+			    "got \"%.60s\"", s);
+			return false;
+		}
+	}
+	return schema_string(ctx, node, target, field);
+}
+
+static const struct schema_field registry_fields[] = {
+	{ "url", parse_base_url, offsetof(struct conf_registry, url), NULL, true,
+	  "the registry's API address, such as https://ghcr.io or http://127.0.0.1:5000" },
+	{ "host", parse_registry_host, offsetof(struct conf_registry, host), NULL, false,
+	  "how the hosts name the registry in image references (default: the url's host[:port])" },
+	{ "app", parse_repository, offsetof(struct conf_registry, app), NULL, true,
+	  "repository of the app image, such as shop/app" },
+	{ "migrator", parse_repository, offsetof(struct conf_registry, migrator), NULL, false,
+	  "repository of the migrator image (default: the app's, for a role variable)" },
+	{ "tags", parse_tag_pattern, offsetof(struct conf_registry, tag_pattern), NULL, false,
+	  "extended regular expression of the tags that may be deployed (default " DEFAULT_TAG_PATTERN ")" },
+	{ "username", schema_string, offsetof(struct conf_registry, username), NULL, false,
+	  "user for basic auth and for the token service" },
+	{ "password", parse_secret, offsetof(struct conf_registry, password), NULL, false,
+	  "password or token: {env: NAME} or {file: PATH} (inline text works but is discouraged)" },
+	{ "timeout", schema_duration, offsetof(struct conf_registry, timeout_ms), NULL, false,
+	  "time allowed for one registry request (default 10s)" },
+	{ 0 }
+};
+
+static void registry_free(struct conf_registry *r)
+{
+	if (!r)
+		return;
+	free(r->url);
+	free(r->host);
+	free(r->app);
+	free(r->migrator);
+	free(r->tag_pattern);
+	free(r->username);
+	free(r->password.value);
+	free(r->password.source);
+	free(r);
+}
+
+static bool parse_registry(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	struct conf_registry *r = xcalloc(1, sizeof *r);
+
+	*(struct conf_registry **)target = r;
+	r->line = node->line;
+	r->timeout_ms = DEFAULT_REGISTRY_TIMEOUT_MS;
+	if (!schema_read_map(ctx, node, registry_fields, r))
+		return false;
+	if (r->password.value && !r->username) {
+		schema_error(ctx, node, "password needs a username beside it");
+		return false;
+	}
+	if (!r->host) {
+		const char *h = strstr(r->url, "://") + 3;
+
+		r->host = xstrndup(h, strcspn(h, "/"));
+	}
+	if (!r->migrator)
+		r->migrator = xstrdup(r->app);
+	if (!r->tag_pattern)
+		r->tag_pattern = xstrdup(DEFAULT_TAG_PATTERN);
+	return true;
+}
+
 static const struct schema_field top_fields[] = {
 	{ "project", parse_project, offsetof(struct conf_reader, conf.project), NULL, true,
 	  "the project's name, shown in the title bar" },
@@ -640,6 +769,8 @@ static const struct schema_field top_fields[] = {
 	  "colour theme: a name under the themes directory or a path (default: default)" },
 	{ "read_only", schema_bool, offsetof(struct conf_reader, conf.read_only), NULL, false,
 	  "true: a wallboard that no key or flag can make write (default false)" },
+	{ "registry", parse_registry, offsetof(struct conf_reader, conf.registry), registry_fields, false,
+	  "the OCI registry the app and migrator images come from" },
 	{ "defaults", parse_defaults, offsetof(struct conf_reader, defaults), defaults_fields, false,
 	  "values every environment starts from" },
 	{ "environments", parse_environments, 0, env_fields, true,
@@ -852,6 +983,7 @@ void conf_free(struct conf *conf)
 	for (size_t i = 0; i < conf->envs_len; i++)
 		env_clear(&conf->envs[i]);
 	free(conf->envs);
+	registry_free(conf->registry);
 	free(conf->path);
 	free(conf->project);
 	free(conf->theme);

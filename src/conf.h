@@ -58,11 +58,25 @@ struct conf_env {
 	int line;                       /* where the environment starts in the file */
 };
 
+/* The OCI registry the images come from. */
+struct conf_registry {
+	char *url;                      /* API base, http(s)://host[:port], no trailing slash */
+	char *host;                     /* how hosts name the images: host[:port] (default: the url's) */
+	char *app;                      /* repository of the app image, such as shop/app */
+	char *migrator;                 /* repository of the migrator image (default: app's) */
+	char *tag_pattern;              /* POSIX extended regex; tags that may be deployed */
+	char *username;                 /* basic credentials, also sent to a token service */
+	struct conf_secret password;    /* value NULL when none */
+	int64_t timeout_ms;             /* per request (default 10s) */
+	int line;
+};
+
 struct conf {
 	char *path;                     /* the file read, as named */
 	char *project;
 	char *theme;                    /* NULL: default */
 	bool read_only;
+	struct conf_registry *registry; /* NULL when not configured */
 	struct conf_env *envs;          /* in promotion order */
 	size_t envs_len;
 };

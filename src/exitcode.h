@@ -8,6 +8,7 @@
 	X(EXIT_USAGE,     2,  "bad command line") \
 	X(EXIT_CONFIG,    3,  "the configuration or the theme is missing or wrong") \
 	X(EXIT_REMOTE,    4,  "logs: a host could not be reached, or the log command failed") \
+	X(EXIT_REGISTRY,  5,  "the registry could not be reached, refused the credentials, or lacks the tag") \
 	X(EXIT_INTERNAL,  70, "internal error (a bug): the message says where")
 
 enum exit_code {

@@ -1,4 +1,4 @@
-/* HTTP GETs through libcurl's multi interface, driven by the event loop.
+/* HTTP GETs and HEADs through libcurl's multi interface, driven by the event loop.
  *
  * curl tells us which sockets to watch (socket callback) and when to call it
  * back (timer callback); the loop does the waiting. Bodies are capped while
@@ -10,6 +10,7 @@
 #include "xmalloc.h"
 
 #include <curl/curl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@ struct http_request {
 	int64_t timeout_ms;
 	char content_type[96];
 	char location[160];
+	char www_authenticate[512];
+	char content_digest[100];
+	char link[512];
 	char errbuf[CURL_ERROR_SIZE];
 	struct http_request *prev, *next;
 };
@@ -125,25 +129,40 @@ static size_t http_write_cb(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
-/* Keeps the headers gantry shows: Content-Type and Location. */
+/* Keeps the headers gantry uses: Content-Type, Location and the registry's. */
 static size_t http_header_cb(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct http_request *req = userp;
-	size_t n = size * nmemb, skip;
+	const struct {
+		const char *name;
+		size_t offset, size;
+	} kept[] = {
+		{ "Content-Type:", offsetof(struct http_request, content_type), sizeof req->content_type },
+		{ "Location:", offsetof(struct http_request, location), sizeof req->location },
+		{ "WWW-Authenticate:", offsetof(struct http_request, www_authenticate),
+		  sizeof req->www_authenticate },
+		{ "Docker-Content-Digest:", offsetof(struct http_request, content_digest),
+		  sizeof req->content_digest },
+		{ "Link:", offsetof(struct http_request, link), sizeof req->link },
+	};
+	size_t n = size * nmemb, skip = 0;
 	char *dst = NULL;
 	size_t dstsz = 0;
 
-	if (n > 14 && strncasecmp(data, "Content-Type:", 13) == 0) {
-		dst = req->content_type;
-		dstsz = sizeof req->content_type;
-		skip = 13;
-	} else if (n > 10 && strncasecmp(data, "Location:", 9) == 0) {
-		dst = req->location;
-		dstsz = sizeof req->location;
-		skip = 9;
-	} else if (n > 5 && strncmp(data, "HTTP/", 5) == 0) {
+	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+		size_t len = strlen(kept[i].name);
+
+		if (n > len && strncasecmp(data, kept[i].name, len) == 0) {
+			dst = (char *)req + kept[i].offset;
+			dstsz = kept[i].size;
+			skip = len;
+			break;
+		}
+	}
+	if (!dst && n > 5 && strncmp(data, "HTTP/", 5) == 0) {
 		/* a new response (after 100 Continue): forget the last one's headers */
-		req->content_type[0] = req->location[0] = '\0';
+		for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+			((char *)req + kept[i].offset)[0] = '\0';
 	}
 	if (dst) {
 		while (skip < n && (data[skip] == ' ' || data[skip] == '\t'))
@@ -187,6 +206,9 @@ static void http_fill_response(struct http_request *req, CURLcode code, struct h
 	resp->body_len = req->body_len;
 	memcpy(resp->content_type, req->content_type, sizeof resp->content_type);
 	memcpy(resp->location, req->location, sizeof resp->location);
+	memcpy(resp->www_authenticate, req->www_authenticate, sizeof resp->www_authenticate);
+	memcpy(resp->content_digest, req->content_digest, sizeof resp->content_digest);
+	memcpy(resp->link, req->link, sizeof resp->link);
 	sanitize_text(req->errbuf, strlen(req->errbuf), detail, sizeof detail, 0);
 	if (!detail[0])
 		snprintf(detail, sizeof detail, "%s", curl_easy_strerror(code));
@@ -312,11 +334,20 @@ struct http_request *http_get(struct http_client *client, const struct http_get_
 		req->headers = next;
 	}
 	curl_easy_setopt(e, CURLOPT_URL, opts->url);
+	if (opts->head)
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	if (opts->username) {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(e, CURLOPT_USERNAME, opts->username);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, opts->password ? opts->password : "");
+	}
 	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)req);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)opts->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)opts->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, opts->follow ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 3L);
+	curl_easy_setopt(e, CURLOPT_UNRESTRICTED_AUTH, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 #else

@@ -1,4 +1,4 @@
-/* HTTP GETs through libcurl's multi interface, driven by the event loop. */
+/* HTTP GETs and HEADs through libcurl's multi interface, driven by the event loop. */
 #ifndef GANTRY_HTTP_H
 #define GANTRY_HTTP_H
 
@@ -26,6 +26,10 @@ struct http_response {
 	size_t body_len;
 	char content_type[96];          /* sanitized */
 	char location[160];             /* sanitized Location header of a redirect */
+	/* registry headers, sanitized; "" when absent */
+	char www_authenticate[512];     /* the auth challenge of a 401 */
+	char content_digest[100];       /* Docker-Content-Digest */
+	char link[512];                 /* Link: the next page of a list */
 	int64_t elapsed_ms;
 	char message[200];              /* sanitized description when error != HTTP_OK */
 };
@@ -35,6 +39,10 @@ struct http_get_opts {
 	int64_t timeout_ms;             /* whole request, connect included */
 	size_t max_body;                /* larger bodies end as HTTP_ERR_TOO_LARGE */
 	const char *const *headers;     /* "Name: value" lines, NULL-terminated, may be NULL */
+	bool head;                      /* HEAD instead of GET */
+	bool follow;                    /* follow up to 3 redirects (credentials stay behind) */
+	const char *username;           /* basic auth when set (never logged) */
+	const char *password;
 };
 
 struct http_client;

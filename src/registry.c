@@ -1,0 +1,712 @@
+/* An OCI distribution registry client over the event loop's HTTP client.
+ *
+ * Every operation is a small state machine: the request; on a 401 the challenge
+ * is read and either a Bearer token is fetched from its realm (then cached per
+ * repository until it expires) or basic credentials are sent; then the request
+ * once more. Everything the registry sends is untrusted: bodies are capped,
+ * JSON is checked field by field, tags and digests must have their syntax, and
+ * a manifest must hash to the digest it is served under. */
+#include "config.h"
+
+#include "registry.h"
+#include "http.h"
+#include "sanitize.h"
+#include "sha256.h"
+#include "xmalloc.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MANIFEST_MAX_BYTES (4 * 1024 * 1024)
+#define CONFIG_MAX_BYTES (4 * 1024 * 1024)
+#define TAGS_PAGE_MAX_BYTES (8 * 1024 * 1024)
+#define TOKEN_MAX_BYTES (64 * 1024)
+#define TAGS_MAX 100000
+#define TAGS_PAGES_MAX 200
+#define TOKENS_MAX 16
+
+static const char accept_manifests[] = "Accept: "
+    "application/vnd.oci.image.index.v1+json, "
+    "application/vnd.oci.image.manifest.v1+json, "
+    "application/vnd.docker.distribution.manifest.list.v2+json, "
+    "application/vnd.docker.distribution.manifest.v2+json";
+
+struct token {
+	char *repo;
+	char *value;                    /* secret: never printed */
+	int64_t expires_at;             /* monotonic ms */
+};
+
+struct registry {
+	struct loop *loop;
+	const struct conf_registry *conf;
+	struct http_client *http;
+	regex_t pattern;
+	bool basic;                     /* the registry asked for basic auth */
+	struct token tokens[TOKENS_MAX];
+	size_t tokens_len;
+	struct registry_op *ops;        /* in flight */
+};
+
+enum op_kind { OP_RESOLVE, OP_TAGS };
+enum op_phase { PHASE_MAIN, PHASE_TOKEN, PHASE_CONFIG };
+
+struct registry_op {
+	struct registry *reg;
+	enum op_kind kind;
+	enum op_phase phase;
+	char *repo, *tag;
+	bool want_created;
+	char *path;                     /* of the main request, from the API base */
+	char config_digest[REGISTRY_DIGEST_MAX];
+	bool auth_tried;
+	int pages;
+	size_t tags_cap;
+	struct http_request *req;
+	uint64_t timer;                 /* a refusal delivered from the loop */
+	struct registry_result result;
+	registry_done_fn done;
+	void *arg;
+	struct registry_op *prev, *next;
+};
+
+static void op_send(struct registry_op *op);
+
+/* ---- small parsers ------------------------------------------------------- */
+
+static bool valid_tag(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 128 || !(isalnum((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '.' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+static bool valid_digest(const char *s)
+{
+	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != 71)
+		return false;
+	for (const char *p = s + 7; *p; p++)
+		if (!isdigit((unsigned char)*p) && !(*p >= 'a' && *p <= 'f'))
+			return false;
+	return true;
+}
+
+bool registry_parse_challenge(const char *h, struct registry_challenge *out)
+{
+	size_t n = 0;
+
+	memset(out, 0, sizeof *out);
+	while (*h == ' ')
+		h++;
+	while (isalpha((unsigned char)h[n]))
+		n++;
+	if (n == 0 || n >= sizeof out->scheme)
+		return false;
+	memcpy(out->scheme, h, n);
+	h += n;
+	/* key=value or key="value", separated by commas */
+	while (*h) {
+		char key[32], *dst = NULL;
+		size_t k = 0, dstsz = 0, v = 0;
+
+		while (*h == ' ' || *h == ',')
+			h++;
+		if (!*h)
+			break;
+		while (isalnum((unsigned char)*h) || *h == '_' || *h == '-') {
+			if (k + 1 >= sizeof key)
+				return false;
+			key[k++] = *h++;
+		}
+		key[k] = '\0';
+		if (k == 0 || *h != '=')
+			return false;
+		h++;
+		if (strcasecmp(key, "realm") == 0)
+			dst = out->realm, dstsz = sizeof out->realm;
+		else if (strcasecmp(key, "service") == 0)
+			dst = out->service, dstsz = sizeof out->service;
+		else if (strcasecmp(key, "scope") == 0)
+			dst = out->scope, dstsz = sizeof out->scope;
+		if (*h == '"') {
+			h++;
+			while (*h && *h != '"') {
+				if (*h == '\\' && h[1])
+					h++;
+				if (dst && v + 1 < dstsz)
+					dst[v++] = *h;
+				else if (dst)
+					return false;   /* longer than any real one: refuse, not cut */
+				h++;
+			}
+			if (*h != '"')
+				return false;
+			h++;
+		} else {
+			while (*h && *h != ',' && *h != ' ') {
+				if (dst && v + 1 < dstsz)
+					dst[v++] = *h;
+				else if (dst)
+					return false;
+				h++;
+			}
+		}
+		if (dst)
+			dst[v] = '\0';
+	}
+	return true;
+}
+
+bool registry_parse_link(const char *h, char *out, size_t outsz)
+{
+	const char *lt = strchr(h, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+	size_t n;
+
+	if (!lt || !gt || !strstr(gt, "rel=\"next\""))
+		return false;
+	n = (size_t)(gt - lt - 1);
+	if (n == 0 || n >= outsz || lt[1] != '/')      /* a path on the same registry only */
+		return false;
+	memcpy(out, lt + 1, n);
+	out[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)out[i] <= 0x20 || out[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* Appends s percent-encoded (RFC 3986 unreserved kept). */
+static void url_escape(char *dst, size_t dstsz, const char *s)
+{
+	size_t o = strlen(dst);
+
+	for (; *s && o + 4 < dstsz; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (isalnum(c) || strchr("-._~", c))
+			dst[o++] = (char)c;
+		else
+			o += (size_t)snprintf(dst + o, dstsz - o, "%%%02X", c);
+	}
+	dst[o] = '\0';
+}
+
+/* RFC 3339 (as image configs write it) to Unix seconds; 0 when unreadable. */
+static int64_t parse_time(const char *s)
+{
+	struct tm tm = { 0 };
+	int y, mo, d, h, mi, sec;
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
+		return 0;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	return (int64_t)timegm(&tm);    /* offsets other than Z are rare in configs; taken as UTC */
+}
+
+/* ---- operations ---------------------------------------------------------- */
+
+static struct registry_op *op_new(struct registry *reg, enum op_kind kind, const char *repo,
+    registry_done_fn done, void *arg)
+{
+	struct registry_op *op = xcalloc(1, sizeof *op);
+
+	op->reg = reg;
+	op->kind = kind;
+	op->repo = xstrdup(repo);
+	op->done = done;
+	op->arg = arg;
+	op->next = reg->ops;
+	if (reg->ops)
+		reg->ops->prev = op;
+	reg->ops = op;
+	return op;
+}
+
+static void op_free(struct registry_op *op)
+{
+	struct registry *reg = op->reg;
+
+	http_cancel(op->req);
+	loop_timer_cancel(reg->loop, op->timer);
+	if (op->prev)
+		op->prev->next = op->next;
+	else
+		reg->ops = op->next;
+	if (op->next)
+		op->next->prev = op->prev;
+	for (size_t i = 0; i < op->result.tags_len; i++)
+		free(op->result.tags[i]);
+	free(op->result.tags);
+	free(op->repo);
+	free(op->tag);
+	free(op->path);
+	free(op);
+}
+
+/* Ends an operation: the callback, then the op is gone. */
+static void op_finish(struct registry_op *op)
+{
+	op->done(&op->result, op->arg);
+	op_free(op);
+}
+
+static void op_fail(struct registry_op *op, enum registry_error error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void op_fail(struct registry_op *op, enum registry_error error, const char *fmt, ...)
+{
+	char raw[sizeof op->result.message];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	op->result.error = error;
+	sanitize_text(raw, strlen(raw), op->result.message, sizeof op->result.message, 0);
+	op_finish(op);
+}
+
+static const char *what(const struct registry_op *op)
+{
+	static char buf[300];
+
+	if (op->tag)
+		snprintf(buf, sizeof buf, "%s:%s", op->repo, op->tag);
+	else
+		snprintf(buf, sizeof buf, "%s", op->repo);
+	return buf;
+}
+
+static const struct token *token_for(struct registry *reg, const char *repo)
+{
+	int64_t now = loop_clock_ms();
+
+	for (size_t i = 0; i < reg->tokens_len; i++)
+		if (strcmp(reg->tokens[i].repo, repo) == 0 && reg->tokens[i].expires_at > now)
+			return &reg->tokens[i];
+	return NULL;
+}
+
+static void token_store(struct registry *reg, const char *repo, const char *value, int64_t ttl_s)
+{
+	struct token *t = NULL;
+
+	for (size_t i = 0; i < reg->tokens_len && !t; i++)
+		if (strcmp(reg->tokens[i].repo, repo) == 0)
+			t = &reg->tokens[i];
+	if (!t && reg->tokens_len < TOKENS_MAX)
+		t = &reg->tokens[reg->tokens_len++];
+	if (!t)
+		t = &reg->tokens[0];    /* full: the oldest slot goes */
+	free(t->repo);
+	free(t->value);
+	t->repo = xstrdup(repo);
+	t->value = xstrdup(value);
+	/* a little early, so a token never expires in flight */
+	t->expires_at = loop_clock_ms() + (ttl_s > 30 ? ttl_s - 10 : ttl_s) * 1000;
+}
+
+static void op_http_done(const struct http_response *resp, void *arg);
+
+/* Starts an HTTP request for the op; url is absolute. */
+static void op_get(struct registry_op *op, const char *url, const char *accept, size_t max_body,
+    bool auth)
+{
+	struct registry *reg = op->reg;
+	const struct token *tok = auth ? token_for(reg, op->repo) : NULL;
+	char *bearer = tok ? xasprintf("Authorization: Bearer %s", tok->value) : NULL;
+	const char *headers[3] = { 0 };
+	size_t h = 0;
+	struct http_get_opts opts = {
+		.url = url,
+		.timeout_ms = reg->conf->timeout_ms,
+		.max_body = max_body,
+		.headers = headers,
+		.follow = op->phase == PHASE_CONFIG,    /* blobs may live behind a redirect */
+	};
+
+	if (accept)
+		headers[h++] = accept;
+	if (bearer)
+		headers[h++] = bearer;
+	if (auth && !bearer && reg->basic && reg->conf->username) {
+		opts.username = reg->conf->username;
+		opts.password = reg->conf->password.value;
+	}
+	op->req = http_get(reg->http, &opts, op_http_done, op);
+	if (bearer) {
+		memset(bearer, 0, strlen(bearer));
+		free(bearer);
+	}
+}
+
+static void op_send(struct registry_op *op)
+{
+	char *url;
+
+	if (op->phase == PHASE_CONFIG)
+		url = xasprintf("%s/v2/%s/blobs/%s", op->reg->conf->url, op->repo, op->config_digest);
+	else
+		url = xasprintf("%s%s", op->reg->conf->url, op->path);
+	op_get(op, url, op->kind == OP_RESOLVE && op->phase == PHASE_MAIN ? accept_manifests : NULL,
+	    op->phase == PHASE_CONFIG ? CONFIG_MAX_BYTES :
+	    op->kind == OP_TAGS ? TAGS_PAGE_MAX_BYTES : MANIFEST_MAX_BYTES, true);
+	free(url);
+}
+
+/* What to tell the user when credentials are missing or refused. */
+static void fail_auth(struct registry_op *op, long status)
+{
+	const struct conf_registry *c = op->reg->conf;
+
+	if (!c->username)
+		op_fail(op, REGISTRY_AUTH, "the registry %s wants credentials for %s (HTTP %ld); set "
+		    "registry.username and registry.password ({env: NAME} or {file: PATH})",
+		    c->url, what(op), status);
+	else if (status == 403)
+		op_fail(op, REGISTRY_AUTH, "the registry %s denies %s access to %s (HTTP 403); check the "
+		    "account's permissions", c->url, c->username, what(op));
+	else
+		op_fail(op, REGISTRY_AUTH, "the registry %s refused the credentials of %s for %s "
+		    "(HTTP %ld); check the password from %s", c->url, c->username, what(op), status,
+		    c->password.source ? c->password.source : "registry.password (none set)");
+}
+
+/* A Bearer challenge: ask its realm for a token, then send the request again. */
+static void fetch_token(struct registry_op *op, const struct registry_challenge *ch)
+{
+	const struct conf_registry *c = op->reg->conf;
+	char url[1200];
+
+	if (strncmp(ch->realm, "https://", 8) != 0 &&
+	    !(strncmp(ch->realm, "http://", 7) == 0 && strncmp(c->url, "http://", 7) == 0)) {
+		op_fail(op, REGISTRY_AUTH, "the registry %s sent its token service as \"%s\", which is "
+		    "not an https:// address; gantry sends no credentials there", c->url, ch->realm);
+		return;
+	}
+	snprintf(url, sizeof url, "%s%s", ch->realm, strchr(ch->realm, '?') ? "&" : "?");
+	if (ch->service[0]) {
+		strncat(url, "service=", sizeof url - strlen(url) - 1);
+		url_escape(url, sizeof url, ch->service);
+		strncat(url, "&", sizeof url - strlen(url) - 1);
+	}
+	strncat(url, "scope=", sizeof url - strlen(url) - 1);
+	if (ch->scope[0]) {
+		url_escape(url, sizeof url, ch->scope);
+	} else {
+		char scope[300];
+
+		snprintf(scope, sizeof scope, "repository:%s:pull", op->repo);
+		url_escape(url, sizeof url, scope);
+	}
+	op->phase = PHASE_TOKEN;
+	op->reg->basic = true;          /* token services take the basic credentials */
+	op_get(op, url, NULL, TOKEN_MAX_BYTES, true);
+	op->reg->basic = false;
+}
+
+static void got_token(struct registry_op *op, const struct http_response *resp)
+{
+	json_error_t jerr;
+	json_t *root, *tok, *ttl;
+	const char *value = NULL;
+
+	if (resp->status == 401 || resp->status == 403) {
+		fail_auth(op, resp->status);
+		return;
+	}
+	if (resp->status != 200) {
+		op_fail(op, REGISTRY_BAD_REPLY, "the registry's token service answered HTTP %ld for %s",
+		    resp->status, what(op));
+		return;
+	}
+	root = json_loadb(resp->body, resp->body_len, 0, &jerr);
+	tok = root ? json_object_get(root, "token") : NULL;
+	if (!json_is_string(tok) && root)
+		tok = json_object_get(root, "access_token");
+	if (json_is_string(tok))
+		value = json_string_value(tok);
+	if (!value || !*value || strlen(value) > 16384 || strpbrk(value, "\r\n")) {
+		json_decref(root);
+		op_fail(op, REGISTRY_BAD_REPLY, "the registry's token service sent no usable token for %s",
+		    what(op));
+		return;
+	}
+	ttl = json_object_get(root, "expires_in");
+	token_store(op->reg, op->repo, value,
+	    json_is_integer(ttl) && json_integer_value(ttl) > 0 && json_integer_value(ttl) < 86400 ?
+	    json_integer_value(ttl) : 60);
+	json_decref(root);
+	op->phase = PHASE_MAIN;
+	op_send(op);
+}
+
+/* A manifest or index arrived for a tag: check it and take its digest. */
+static void got_manifest(struct registry_op *op, const struct http_response *resp)
+{
+	char sum[72];
+	json_error_t jerr;
+	json_t *root, *version, *config, *cdigest, *mt;
+	size_t semi;
+
+	sha256_digest(resp->body, resp->body_len, sum);
+	if (resp->content_digest[0] && strcmp(resp->content_digest, sum) != 0) {
+		op_fail(op, REGISTRY_BAD_REPLY, "the registry serves %s as %s, but the manifest it sent "
+		    "hashes to %s; refusing to use it", what(op), resp->content_digest, sum);
+		return;
+	}
+	root = json_loadb(resp->body, resp->body_len, 0, &jerr);
+	version = root ? json_object_get(root, "schemaVersion") : NULL;
+	if (!json_is_object(root) || !json_is_integer(version) || json_integer_value(version) != 2) {
+		json_decref(root);
+		op_fail(op, REGISTRY_BAD_REPLY, "the registry sent something other than an image manifest "
+		    "for %s", what(op));
+		return;
+	}
+	snprintf(op->result.digest, sizeof op->result.digest, "%s", sum);
+	semi = strcspn(resp->content_type, ";");
+	mt = json_object_get(root, "mediaType");
+	if (semi > 0 && semi < sizeof op->result.media_type)
+		snprintf(op->result.media_type, sizeof op->result.media_type, "%.*s", (int)semi,
+		    resp->content_type);
+	else if (json_is_string(mt))
+		sanitize_text(json_string_value(mt), strlen(json_string_value(mt)), op->result.media_type,
+		    sizeof op->result.media_type, 0);
+	config = json_object_get(root, "config");
+	cdigest = json_is_object(config) ? json_object_get(config, "digest") : NULL;
+	if (op->want_created && json_is_string(cdigest) && valid_digest(json_string_value(cdigest))) {
+		snprintf(op->config_digest, sizeof op->config_digest, "%s", json_string_value(cdigest));
+		json_decref(root);
+		op->phase = PHASE_CONFIG;
+		op_send(op);
+		return;
+	}
+	json_decref(root);
+	op_finish(op);
+}
+
+/* The image config: only its creation time is wanted. */
+static void got_config(struct registry_op *op, const struct http_response *resp)
+{
+	char sum[72];
+	json_error_t jerr;
+	json_t *root, *created;
+
+	sha256_digest(resp->body, resp->body_len, sum);
+	if (resp->status == 200 && strcmp(sum, op->config_digest) == 0) {
+		root = json_loadb(resp->body, resp->body_len, 0, &jerr);
+		created = root ? json_object_get(root, "created") : NULL;
+		if (json_is_string(created))
+			op->result.created = parse_time(json_string_value(created));
+		json_decref(root);
+	}
+	op_finish(op);                  /* the digest is known; the time is a nicety */
+}
+
+/* A page of tags: keep those that match, then the next page if there is one. */
+static void got_tags(struct registry_op *op, const struct http_response *resp)
+{
+	struct registry_result *r = &op->result;
+	json_error_t jerr;
+	json_t *root = json_loadb(resp->body, resp->body_len, 0, &jerr), *tags, *t;
+	char next[600];
+	size_t i;
+
+	tags = json_is_object(root) ? json_object_get(root, "tags") : NULL;
+	if (!json_is_object(root) || !(json_is_array(tags) || json_is_null(tags) || !tags)) {
+		json_decref(root);
+		op_fail(op, REGISTRY_BAD_REPLY, "the registry sent an unreadable tag list for %s", what(op));
+		return;
+	}
+	json_array_foreach(tags, i, t) {
+		const char *s = json_string_value(t);
+
+		if (!s || !valid_tag(s) || r->tags_seen >= TAGS_MAX)
+			continue;
+		r->tags_seen++;
+		if (!registry_tag_allowed(op->reg, s))
+			continue;
+		if (r->tags_len == op->tags_cap) {
+			op->tags_cap = op->tags_cap ? op->tags_cap * 2 : 64;
+			r->tags = xrealloc(r->tags, op->tags_cap * sizeof *r->tags);
+		}
+		r->tags[r->tags_len++] = xstrdup(s);
+	}
+	json_decref(root);
+	if (++op->pages < TAGS_PAGES_MAX && r->tags_seen < TAGS_MAX &&
+	    registry_parse_link(resp->link, next, sizeof next)) {
+		free(op->path);
+		op->path = xstrdup(next);
+		op_send(op);
+		return;
+	}
+	op_finish(op);
+}
+
+static void op_http_done(const struct http_response *resp, void *arg)
+{
+	struct registry_op *op = arg;
+	const struct conf_registry *c = op->reg->conf;
+	struct registry_challenge ch;
+
+	op->req = NULL;
+	if (resp->error != HTTP_OK) {
+		op_fail(op, REGISTRY_UNREACHABLE, "cannot reach the registry%s at %s: %s; check "
+		    "registry.url and that the registry runs", op->phase == PHASE_TOKEN ?
+		    "'s token service" : "", c->url, resp->message);
+		return;
+	}
+	if (op->phase == PHASE_TOKEN) {
+		got_token(op, resp);
+		return;
+	}
+	if (resp->status == 401) {
+		if (op->auth_tried || !registry_parse_challenge(resp->www_authenticate, &ch)) {
+			fail_auth(op, resp->status);
+			return;
+		}
+		op->auth_tried = true;
+		if (strcasecmp(ch.scheme, "Bearer") == 0 && ch.realm[0]) {
+			fetch_token(op, &ch);
+		} else if (strcasecmp(ch.scheme, "Basic") == 0 && c->username) {
+			op->reg->basic = true;
+			op_send(op);
+		} else {
+			fail_auth(op, resp->status);
+		}
+		return;
+	}
+	if (resp->status == 403) {
+		fail_auth(op, resp->status);
+		return;
+	}
+	if (op->phase == PHASE_CONFIG) {
+		got_config(op, resp);
+		return;
+	}
+	if (resp->status == 404) {
+		if (op->kind == OP_RESOLVE)
+			op_fail(op, REGISTRY_NOT_FOUND, "%s is not in the registry %s (no such tag, or no "
+			    "such repository)", what(op), c->url);
+		else
+			op_fail(op, REGISTRY_NOT_FOUND, "the registry %s has no repository %s; check "
+			    "registry.app and registry.migrator", c->url, op->repo);
+		return;
+	}
+	if (resp->status == 429 || resp->status >= 500) {
+		op_fail(op, REGISTRY_UNREACHABLE, "the registry %s is not answering properly (HTTP %ld) for "
+		    "%s; try again shortly", c->url, resp->status, what(op));
+		return;
+	}
+	if (resp->status != 200) {
+		op_fail(op, REGISTRY_BAD_REPLY, "the registry %s answered HTTP %ld for %s", c->url,
+		    resp->status, what(op));
+		return;
+	}
+	if (op->kind == OP_RESOLVE)
+		got_manifest(op, resp);
+	else
+		got_tags(op, resp);
+}
+
+/* ---- the client ---------------------------------------------------------- */
+
+struct registry *registry_new(struct loop *loop, const struct conf_registry *conf)
+{
+	struct registry *reg = xcalloc(1, sizeof *reg);
+
+	reg->loop = loop;
+	reg->conf = conf;
+	reg->http = http_client_new(loop);
+	if (regcomp(&reg->pattern, conf->tag_pattern, REG_EXTENDED | REG_NOSUB) != 0)
+		die("registry tag pattern does not compile (it did when the configuration was read)");
+	return reg;
+}
+
+void registry_free(struct registry *reg)
+{
+	if (!reg)
+		return;
+	while (reg->ops)
+		op_free(reg->ops);
+	for (size_t i = 0; i < reg->tokens_len; i++) {
+		free(reg->tokens[i].repo);
+		memset(reg->tokens[i].value, 0, strlen(reg->tokens[i].value));
+		free(reg->tokens[i].value);
+	}
+	http_client_free(reg->http);
+	regfree(&reg->pattern);
+	free(reg);
+}
+
+static void refuse_tag(struct loop *loop, void *arg)
+{
+	struct registry_op *op = arg;
+
+	op->timer = 0;
+	op_fail(op, REGISTRY_NOT_FOUND, "\"%s\" is not a valid tag (letters, digits, '_', '.', '-'; "
+	    "at most 128)", op->tag);
+}
+
+struct registry_op *registry_resolve(struct registry *reg, const char *repo, const char *tag,
+    bool created, registry_done_fn done, void *arg)
+{
+	struct registry_op *op = op_new(reg, OP_RESOLVE, repo, done, arg);
+
+	op->tag = xstrdup(tag);
+	op->want_created = created;
+	op->path = xasprintf("/v2/%s/manifests/%s", repo, tag);
+	if (!valid_tag(tag)) {
+		/* refused now, reported from the loop like every other answer */
+		op->timer = loop_timer_add(reg->loop, 0, refuse_tag, op);
+		return op;
+	}
+	op_send(op);
+	return op;
+}
+
+struct registry_op *registry_tags(struct registry *reg, const char *repo,
+    registry_done_fn done, void *arg)
+{
+	struct registry_op *op = op_new(reg, OP_TAGS, repo, done, arg);
+
+	op->path = xasprintf("/v2/%s/tags/list?n=1000", repo);
+	op_send(op);
+	return op;
+}
+
+void registry_cancel(struct registry_op *op)
+{
+	if (op)
+		op_free(op);
+}
+
+bool registry_tag_allowed(const struct registry *reg, const char *tag)
+{
+	return valid_tag(tag) && regexec(&reg->pattern, tag, 0, NULL, 0) == 0;
+}
+
+char *registry_reference(const struct conf_registry *conf, const char *repo, const char *tag,
+    const char *digest)
+{
+	if (digest && *digest)
+		return xasprintf("%s/%s@%s", conf->host, repo, digest);
+	return xasprintf("%s/%s:%s", conf->host, repo, tag);
+}

@@ -1,0 +1,79 @@
+/* An OCI distribution registry client: tags, digests and image creation times,
+ * with Bearer token and basic auth, driven by the event loop. */
+#ifndef GANTRY_REGISTRY_H
+#define GANTRY_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "loop.h"
+
+#define REGISTRY_DIGEST_MAX 72          /* "sha256:" + 64 hex + NUL, with room */
+
+enum registry_error {
+	REGISTRY_OK = 0,
+	REGISTRY_NOT_FOUND,             /* no such tag or repository */
+	REGISTRY_AUTH,                  /* credentials missing, refused, or access denied */
+	REGISTRY_UNREACHABLE,           /* no answer: refused, timed out, TLS, DNS */
+	REGISTRY_BAD_REPLY,             /* an answer gantry cannot use (status, JSON, digest) */
+};
+
+struct registry_result {
+	enum registry_error error;
+	char message[400];              /* sanitized; says what to do; never holds a secret */
+	/* registry_resolve */
+	char digest[REGISTRY_DIGEST_MAX];
+	char media_type[100];
+	int64_t created;                /* Unix seconds from the image config; 0 when unknown */
+	/* registry_tags: matching the tag pattern, in the registry's order */
+	char **tags;
+	size_t tags_len;
+	size_t tags_seen;               /* before the pattern */
+};
+
+typedef void (*registry_done_fn)(const struct registry_result *result, void *arg);
+
+struct registry;
+struct registry_op;
+
+struct registry *registry_new(struct loop *loop, const struct conf_registry *conf);
+/* Cancels what is in flight, without callbacks. */
+void registry_free(struct registry *reg);
+
+/* The digest a tag stands for (the manifest or index the registry serves for it),
+ * checked against the bytes received. With `created`, also the image's creation time
+ * (one more request, for single-platform manifests). */
+struct registry_op *registry_resolve(struct registry *reg, const char *repo, const char *tag,
+    bool created, registry_done_fn done, void *arg);
+
+/* Every tag of a repository that matches the configured pattern (all pages). */
+struct registry_op *registry_tags(struct registry *reg, const char *repo,
+    registry_done_fn done, void *arg);
+
+/* Abandons an operation: its callback will not run. */
+void registry_cancel(struct registry_op *op);
+
+/* True when `tag` matches the configured tag pattern. */
+bool registry_tag_allowed(const struct registry *reg, const char *tag);
+
+/* "host/repo@sha256:..." or "host/repo:tag", newly allocated. */
+char *registry_reference(const struct conf_registry *conf, const char *repo, const char *tag,
+    const char *digest);
+
+/* Parses a WWW-Authenticate challenge: scheme ("Bearer", "Basic") and the realm,
+ * service and scope parameters (empty when absent). False when unparseable.
+ * (Exposed for tests and fuzzing.) */
+struct registry_challenge {
+	char scheme[16];
+	char realm[400];
+	char service[200];
+	char scope[300];
+};
+bool registry_parse_challenge(const char *header, struct registry_challenge *out);
+
+/* Reads the next page's path from a Link header (`<...>; rel="next"`); false when none. */
+bool registry_parse_link(const char *header, char *out, size_t outsz);
+
+#endif
