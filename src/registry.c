@@ -458,47 +458,60 @@ static void got_token(struct registry_op *op, const struct http_response *resp)
 	op_send(op);
 }
 
-/* A manifest or index arrived for a tag: check it and take its digest. */
-static void got_manifest(struct registry_op *op, const struct http_response *resp)
+enum registry_error registry_read_manifest(const char *body, size_t len, const char *content_type,
+    const char *header_digest, struct registry_result *out, char config_digest[REGISTRY_DIGEST_MAX])
 {
 	char sum[72];
 	json_error_t jerr;
 	json_t *root, *version, *config, *cdigest, *mt;
-	size_t semi;
+	size_t semi = strcspn(content_type, ";");
 
-	sha256_digest(resp->body, resp->body_len, sum);
-	if (resp->content_digest[0] && strcmp(resp->content_digest, sum) != 0) {
-		op_fail(op, REGISTRY_BAD_REPLY, "the registry serves %s as %s, but the manifest it sent "
-		    "hashes to %s; refusing to use it", what(op), resp->content_digest, sum);
-		return;
+	config_digest[0] = '\0';
+	sha256_digest(body, len, sum);
+	if (header_digest[0] && strcmp(header_digest, sum) != 0) {
+		snprintf(out->message, sizeof out->message, "the registry names it %.80s, but the manifest "
+		    "it sent hashes to %s; refusing to use it", header_digest, sum);
+		return out->error = REGISTRY_BAD_REPLY;
 	}
-	root = json_loadb(resp->body, resp->body_len, 0, &jerr);
+	root = json_loadb(body, len, 0, &jerr);
 	version = root ? json_object_get(root, "schemaVersion") : NULL;
 	if (!json_is_object(root) || !json_is_integer(version) || json_integer_value(version) != 2) {
 		json_decref(root);
-		op_fail(op, REGISTRY_BAD_REPLY, "the registry sent something other than an image manifest "
-		    "for %s", what(op));
-		return;
+		snprintf(out->message, sizeof out->message, "the registry sent something other than an "
+		    "image manifest (schema version 2)");
+		return out->error = REGISTRY_BAD_REPLY;
 	}
-	snprintf(op->result.digest, sizeof op->result.digest, "%s", sum);
-	semi = strcspn(resp->content_type, ";");
+	snprintf(out->digest, sizeof out->digest, "%s", sum);
 	mt = json_object_get(root, "mediaType");
-	if (semi > 0 && semi < sizeof op->result.media_type)
-		snprintf(op->result.media_type, sizeof op->result.media_type, "%.*s", (int)semi,
-		    resp->content_type);
+	if (semi > 0 && semi < sizeof out->media_type)
+		snprintf(out->media_type, sizeof out->media_type, "%.*s", (int)semi, content_type);
 	else if (json_is_string(mt))
-		sanitize_text(json_string_value(mt), strlen(json_string_value(mt)), op->result.media_type,
-		    sizeof op->result.media_type, 0);
+		sanitize_text(json_string_value(mt), strlen(json_string_value(mt)), out->media_type,
+		    sizeof out->media_type, SANITIZE_ASCII);
 	config = json_object_get(root, "config");
 	cdigest = json_is_object(config) ? json_object_get(config, "digest") : NULL;
-	if (op->want_created && json_is_string(cdigest) && valid_digest(json_string_value(cdigest))) {
-		snprintf(op->config_digest, sizeof op->config_digest, "%s", json_string_value(cdigest));
-		json_decref(root);
+	if (json_is_string(cdigest) && valid_digest(json_string_value(cdigest)))
+		snprintf(config_digest, REGISTRY_DIGEST_MAX, "%s", json_string_value(cdigest));
+	json_decref(root);
+	return out->error = REGISTRY_OK;
+}
+
+/* A manifest or index arrived for a tag: check it and take its digest. */
+static void got_manifest(struct registry_op *op, const struct http_response *resp)
+{
+	if (registry_read_manifest(resp->body, resp->body_len, resp->content_type,
+	    resp->content_digest, &op->result, op->config_digest) != REGISTRY_OK) {
+		char why[sizeof op->result.message];
+
+		snprintf(why, sizeof why, "%s", op->result.message);
+		op_fail(op, op->result.error, "%s: %s", what(op), why);
+		return;
+	}
+	if (op->want_created && op->config_digest[0]) {
 		op->phase = PHASE_CONFIG;
 		op_send(op);
 		return;
 	}
-	json_decref(root);
 	op_finish(op);
 }
 
@@ -520,20 +533,17 @@ static void got_config(struct registry_op *op, const struct http_response *resp)
 	op_finish(op);                  /* the digest is known; the time is a nicety */
 }
 
-/* A page of tags: keep those that match, then the next page if there is one. */
-static void got_tags(struct registry_op *op, const struct http_response *resp)
+bool registry_read_tags(const struct registry *reg, const char *body, size_t len,
+    struct registry_result *r, size_t *cap)
 {
-	struct registry_result *r = &op->result;
 	json_error_t jerr;
-	json_t *root = json_loadb(resp->body, resp->body_len, 0, &jerr), *tags, *t;
-	char next[600];
+	json_t *root = json_loadb(body, len, 0, &jerr), *tags, *t;
 	size_t i;
 
 	tags = json_is_object(root) ? json_object_get(root, "tags") : NULL;
 	if (!json_is_object(root) || !(json_is_array(tags) || json_is_null(tags) || !tags)) {
 		json_decref(root);
-		op_fail(op, REGISTRY_BAD_REPLY, "the registry sent an unreadable tag list for %s", what(op));
-		return;
+		return false;
 	}
 	json_array_foreach(tags, i, t) {
 		const char *s = json_string_value(t);
@@ -541,16 +551,28 @@ static void got_tags(struct registry_op *op, const struct http_response *resp)
 		if (!s || !valid_tag(s) || r->tags_seen >= TAGS_MAX)
 			continue;
 		r->tags_seen++;
-		if (!registry_tag_allowed(op->reg, s))
+		if (!registry_tag_allowed(reg, s))
 			continue;
-		if (r->tags_len == op->tags_cap) {
-			op->tags_cap = op->tags_cap ? op->tags_cap * 2 : 64;
-			r->tags = xrealloc(r->tags, op->tags_cap * sizeof *r->tags);
+		if (r->tags_len == *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			r->tags = xrealloc(r->tags, *cap * sizeof *r->tags);
 		}
 		r->tags[r->tags_len++] = xstrdup(s);
 	}
 	json_decref(root);
-	if (++op->pages < TAGS_PAGES_MAX && r->tags_seen < TAGS_MAX &&
+	return true;
+}
+
+/* A page of tags: keep those that match, then the next page if there is one. */
+static void got_tags(struct registry_op *op, const struct http_response *resp)
+{
+	char next[600];
+
+	if (!registry_read_tags(op->reg, resp->body, resp->body_len, &op->result, &op->tags_cap)) {
+		op_fail(op, REGISTRY_BAD_REPLY, "the registry sent an unreadable tag list for %s", what(op));
+		return;
+	}
+	if (++op->pages < TAGS_PAGES_MAX && op->result.tags_seen < TAGS_MAX &&
 	    registry_parse_link(resp->link, next, sizeof next)) {
 		free(op->path);
 		op->path = xstrdup(next);

@@ -73,6 +73,17 @@ struct registry_challenge {
 };
 bool registry_parse_challenge(const char *header, struct registry_challenge *out);
 
+/* Checks a manifest body (its sha256 against the registry's digest header, when sent;
+ * schema version 2) and fills out's digest and media type, and config_digest ("" for
+ * an index). On failure, out->message says why. (Exposed for tests and fuzzing.) */
+enum registry_error registry_read_manifest(const char *body, size_t len, const char *content_type,
+    const char *header_digest, struct registry_result *out, char config_digest[REGISTRY_DIGEST_MAX]);
+
+/* Adds the valid tags of a tag-list page that match the pattern to r (tags, tags_len,
+ * tags_seen; *cap is the allocated room). False when the page is not a tag list. */
+bool registry_read_tags(const struct registry *reg, const char *body, size_t len,
+    struct registry_result *r, size_t *cap);
+
 /* Reads the next page's path from a Link header (`<...>; rel="next"`); false when none. */
 bool registry_parse_link(const char *header, char *out, size_t outsz);
 

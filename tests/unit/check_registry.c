@@ -1,0 +1,172 @@
+/* The registry's pure parts: its configuration, SHA-256, auth challenges, Link headers,
+ * image references and the tags command line. */
+#include "config.h"
+
+#include "cli.h"
+#include "conf.h"
+#include "exitcode.h"
+#include "registry.h"
+#include "sha256.h"
+#include "runner.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct conf *parse(const char *text, char *first, size_t firstsz)
+{
+	struct schema_errors errs = { 0 };
+	struct conf *conf = conf_parse("g.yml", text, strlen(text), &errs);
+
+	first[0] = '\0';
+	if (errs.len)
+		snprintf(first, firstsz, "%s", errs.messages[0]);
+	schema_errors_free(&errs);
+	return conf;
+}
+
+#define ENVS "environments:\n  - {name: staging, url: 'http://x'}\n"
+
+START_TEST(registry_config_defaults)
+{
+	char err[300];
+	struct conf *c = parse("project: p\nregistry: {url: 'https://ghcr.io/', app: acme/shop-app}\n" ENVS,
+	    err, sizeof err);
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->registry->url, "https://ghcr.io");
+	ck_assert_str_eq(c->registry->host, "ghcr.io");
+	ck_assert_str_eq(c->registry->migrator, "acme/shop-app");
+	ck_assert_str_eq(c->registry->tag_pattern, "^sha-[0-9a-f]{7,40}$");
+	ck_assert_int_eq(c->registry->timeout_ms, 10000);
+	ck_assert_ptr_null(c->registry->password.value);
+	conf_free(c);
+
+	setenv("GANTRY_TEST_REGPW", "hunter2", 1);
+	c = parse("project: p\nregistry:\n  url: http://127.0.0.1:5000\n  app: shop/app\n"
+	    "  migrator: shop/migrator\n  username: bot\n  password: {env: GANTRY_TEST_REGPW}\n"
+	    "  host: registry.internal:5000\n  tags: '^v[0-9]+$'\n" ENVS, err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->registry->password.value, "hunter2");
+	ck_assert_str_eq(c->registry->password.source, "env GANTRY_TEST_REGPW");
+	ck_assert_str_eq(c->registry->host, "registry.internal:5000");
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(bad_registry_config_says_where)
+{
+	char err[300];
+
+	ck_assert_ptr_null(parse("project: p\nregistry: {url: 'http://r', app: Shop/App}\n" ENVS, err, sizeof err));
+	ck_assert_str_eq(err, "g.yml:2:34: registry.app: expected a repository such as shop/app (lower case, "
+	    "digits, '/', '.', '_', '-'), got \"Shop/App\"");
+	ck_assert_ptr_null(parse("project: p\nregistry: {url: 'http://r', app: a, tags: 'sha-(['}\n" ENVS,
+	    err, sizeof err));
+	ck_assert_msg(strstr(err, "g.yml:2:43: registry.tags: not a valid extended regular expression") == err, "%s", err);
+	ck_assert_ptr_null(parse("project: p\nregistry: {url: 'http://r', app: a, password: x}\n" ENVS,
+	    err, sizeof err));
+	ck_assert_str_eq(err, "g.yml:2:11: registry: password needs a username beside it");
+	ck_assert_ptr_null(parse("project: p\nregistry: {app: a}\n" ENVS, err, sizeof err));
+	ck_assert_msg(strstr(err, "url") != NULL, "%s", err);
+	ck_assert_ptr_null(parse("project: p\nregistry: {url: 'ftp://r', app: a}\n" ENVS, err, sizeof err));
+	ck_assert_msg(strstr(err, "g.yml:2:17: registry.url") == err, "%s", err);
+}
+END_TEST
+
+START_TEST(sha256_known_answers)
+{
+	char d[72];
+	static char big[1000000];
+
+	sha256_digest("", 0, d);
+	ck_assert_str_eq(d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	sha256_digest("abc", 3, d);
+	ck_assert_str_eq(d, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	sha256_digest("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, d);
+	ck_assert_str_eq(d, "sha256:248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	memset(big, 'a', sizeof big);
+	sha256_digest(big, sizeof big, d);
+	ck_assert_str_eq(d, "sha256:cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+END_TEST
+
+START_TEST(challenges_are_parsed)
+{
+	struct registry_challenge ch;
+
+	ck_assert(registry_parse_challenge("Bearer realm=\"https://ghcr.io/token\",service=\"ghcr.io\","
+	    "scope=\"repository:acme/app:pull\"", &ch));
+	ck_assert_str_eq(ch.scheme, "Bearer");
+	ck_assert_str_eq(ch.realm, "https://ghcr.io/token");
+	ck_assert_str_eq(ch.service, "ghcr.io");
+	ck_assert_str_eq(ch.scope, "repository:acme/app:pull");
+	ck_assert(registry_parse_challenge("Basic realm=\"Registry Realm\"", &ch));
+	ck_assert_str_eq(ch.scheme, "Basic");
+	ck_assert_str_eq(ch.realm, "Registry Realm");
+	ck_assert(registry_parse_challenge("Bearer realm=https://a/t, service=a, error=\"x\"", &ch));
+	ck_assert_str_eq(ch.realm, "https://a/t");
+	ck_assert_str_eq(ch.service, "a");
+	ck_assert(!registry_parse_challenge("", &ch));
+	ck_assert(!registry_parse_challenge("Bearer realm=\"never closed", &ch));
+	ck_assert(!registry_parse_challenge("Bearer =x", &ch));
+}
+END_TEST
+
+START_TEST(links_name_the_next_page)
+{
+	char next[100];
+
+	ck_assert(registry_parse_link("</v2/shop/app/tags/list?last=sha-1&n=1000>; rel=\"next\"", next, sizeof next));
+	ck_assert_str_eq(next, "/v2/shop/app/tags/list?last=sha-1&n=1000");
+	ck_assert(!registry_parse_link("", next, sizeof next));
+	ck_assert(!registry_parse_link("<https://elsewhere/v2/x>; rel=\"next\"", next, sizeof next));
+	ck_assert(!registry_parse_link("</v2/x>; rel=\"prev\"", next, sizeof next));
+}
+END_TEST
+
+START_TEST(references_pin_the_digest)
+{
+	struct conf_registry r = { .host = "127.0.0.1:5000" };
+	char *a = registry_reference(&r, "shop/app", "sha-1234567", "sha256:ab");
+	char *b = registry_reference(&r, "shop/app", "sha-1234567", NULL);
+
+	ck_assert_str_eq(a, "127.0.0.1:5000/shop/app@sha256:ab");
+	ck_assert_str_eq(b, "127.0.0.1:5000/shop/app:sha-1234567");
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(tags_command_line)
+{
+	struct cli_options o = { 0 };
+	char err[200];
+	char *a1[] = { "gantry", "tags", "--json", "--limit", "5", NULL };
+	char *a2[] = { "gantry", "tags", "--limit=0", NULL };
+	char *a3[] = { "gantry", "tags", "extra", NULL };
+
+	ck_assert_int_eq(cli_parse(5, a1, &o, err, sizeof err), 0);
+	ck_assert(o.command == CLI_TAGS && o.json && o.limit == 5);
+	memset(&o, 0, sizeof o);
+	ck_assert_int_eq(cli_parse(3, a2, &o, err, sizeof err), EXIT_USAGE);
+	ck_assert_str_eq(err, "tags: --limit needs a number from 1 to 100000; usage: gantry tags [--json] [--limit N]");
+	memset(&o, 0, sizeof o);
+	ck_assert_int_eq(cli_parse(3, a3, &o, err, sizeof err), EXIT_USAGE);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("registry");
+	TCase *tc = tcase_create("registry");
+
+	tcase_add_test(tc, registry_config_defaults);
+	tcase_add_test(tc, bad_registry_config_says_where);
+	tcase_add_test(tc, sha256_known_answers);
+	tcase_add_test(tc, challenges_are_parsed);
+	tcase_add_test(tc, links_name_the_next_page);
+	tcase_add_test(tc, references_pin_the_digest);
+	tcase_add_test(tc, tags_command_line);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
