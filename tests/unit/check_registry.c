@@ -124,6 +124,29 @@ START_TEST(links_name_the_next_page)
 }
 END_TEST
 
+START_TEST(manifests_must_hash_to_their_digest)
+{
+	static const char m[] = "{\"schemaVersion\":2,\"config\":{\"digest\":"
+	    "\"sha256:631ab2ce18be8b0cb7f67efaf6e870abaa371b37630f23e0baf5948aeec6988e\"}}";
+	struct registry_result r = { 0 };
+	char cfg[REGISTRY_DIGEST_MAX], sum[72];
+
+	sha256_digest(m, strlen(m), sum);
+	ck_assert_int_eq(registry_read_manifest(m, strlen(m), "application/vnd.oci.image.manifest.v1+json; x=y",
+	    sum, &r, cfg), REGISTRY_OK);
+	ck_assert_str_eq(r.digest, sum);
+	ck_assert_str_eq(r.media_type, "application/vnd.oci.image.manifest.v1+json");
+	ck_assert_str_eq(cfg, "sha256:631ab2ce18be8b0cb7f67efaf6e870abaa371b37630f23e0baf5948aeec6988e");
+	/* a registry (or something in between) naming other bytes than it sent */
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(registry_read_manifest(m, strlen(m), "", "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+	    &r, cfg), REGISTRY_BAD_REPLY);
+	ck_assert_msg(strstr(r.message, "hashes to sha256:") != NULL, "%s", r.message);
+	ck_assert_int_eq(registry_read_manifest("{\"schemaVersion\":1}", 18, "", "", &r, cfg), REGISTRY_BAD_REPLY);
+	ck_assert_int_eq(registry_read_manifest("<html>", 6, "", "", &r, cfg), REGISTRY_BAD_REPLY);
+}
+END_TEST
+
 START_TEST(references_pin_the_digest)
 {
 	struct conf_registry r = { .host = "127.0.0.1:5000" };
@@ -165,6 +188,7 @@ int main(void)
 	tcase_add_test(tc, sha256_known_answers);
 	tcase_add_test(tc, challenges_are_parsed);
 	tcase_add_test(tc, links_name_the_next_page);
+	tcase_add_test(tc, manifests_must_hash_to_their_digest);
 	tcase_add_test(tc, references_pin_the_digest);
 	tcase_add_test(tc, tags_command_line);
 	suite_add_tcase(s, tc);
