@@ -1,0 +1,49 @@
+/* run.sh: the script gantry writes to a host for one run (a promote, a rollback, a
+ * deploy): the run's facts and steps, then the runner (src/runner.sh), which locks,
+ * records and runs the steps detached from the SSH session. */
+#ifndef GANTRY_RUNSCRIPT_H
+#define GANTRY_RUNSCRIPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct run_step {
+	const char *name;               /* shown and recorded */
+	const char *command;            /* expanded already; run with sh -c in the deploy dir */
+	int64_t timeout_ms;
+	bool switch_point;              /* from this step on, cancelling is refused */
+};
+
+struct run_spec {
+	const char *id;                 /* [A-Za-z0-9._-], unique per run */
+	const char *action;             /* promote, rollback, deploy */
+	const char *env;
+	const char *source_env;         /* promote: where the tag comes from; else NULL */
+	const char *tag;
+	const char *app_digest, *migrator_digest;
+	const char *operator;
+	const char *lock_message;       /* "promote sha-... from staging" */
+	int64_t started;                /* Unix seconds */
+	const struct run_step *steps;
+	size_t steps_len;
+	/* run when a step from the switch on fails (an automatic rollback); may be empty */
+	const char *rollback_tag;
+	const struct run_step *rollback;
+	size_t rollback_len;
+};
+
+/* The whole run.sh for a run, newly allocated. */
+char *runscript_build(const struct run_spec *spec);
+
+/* One command that writes run.sh under .gantry/runs/ID in the current directory and
+ * starts it; it prints STARTED, LOCKED or FROZEN (see src/runner.sh). */
+char *runscript_start_command(const struct run_spec *spec);
+
+/* The start record of the history, one JSON line, newly allocated. */
+char *runscript_start_record(const struct run_spec *spec);
+
+/* True for an id gantry may use in a path on the host. */
+bool runscript_valid_id(const char *id);
+
+#endif

@@ -1,0 +1,343 @@
+/* run.sh, the host-side runner, run for real by /bin/sh in a scratch deploy directory:
+ * lock, freeze, history records, steps, failure, timeout, automatic rollback, cancel,
+ * detaching, and names and commands full of quotes. */
+#include "config.h"
+
+#include "runscript.h"
+#include "xmalloc.h"
+#include "runner.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[64];
+static char *kept[256];                 /* freed after each test (LeakSanitizer runs too) */
+static size_t kept_len;
+
+static char *keep(char *p)
+{
+	ck_assert_uint_lt(kept_len, 256);
+	return kept[kept_len++] = p;
+}
+
+/* Runs a shell command built like printf; its exit status. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	va_list ap;
+	char *cmd;
+	int rc;
+
+	va_start(ap, fmt);
+	if (vasprintf(&cmd, fmt, ap) < 0)
+		cmd = NULL;
+	va_end(ap);
+	ck_assert_ptr_nonnull(cmd);
+	rc = system(cmd);
+	free(cmd);
+	return rc;
+}
+
+static void setup(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/gantry-runner-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	while (kept_len)
+		free(kept[--kept_len]);
+}
+
+/* Reads a file under dir ("" when missing); the caller frees. */
+static char *readfile(const char *rel)
+{
+	char *path = xasprintf("%s/%s", dir, rel), *buf = xcalloc(1, 65536);
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		size_t n = fread(buf, 1, 65535, f);
+
+		buf[n] = '\0';
+		fclose(f);
+	}
+	free(path);
+	return buf;
+}
+
+/* Reads a file under dir ("" when missing); freed after the test. */
+static char *slurp(const char *rel)
+{
+	return keep(readfile(rel));
+}
+
+/* Waits (at most 20 s) until a file under dir holds needle (any content: ""). */
+static bool wait_for(const char *rel, const char *needle)
+{
+	for (int i = 0; i < 2000; i++) {
+		char *text = readfile(rel);
+		bool found = *text && strstr(text, needle);
+
+		free(text);
+		if (found)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+static bool exists(const char *rel)
+{
+	char *path = xasprintf("%s/%s", dir, rel);
+	struct stat st;
+	bool yes = stat(path, &st) == 0;
+
+	free(path);
+	return yes;
+}
+
+/* Runs the start command in dir; returns its exit status, output in *out. */
+static int start(const struct run_spec *spec, char **out)
+{
+	char *cmd = runscript_start_command(spec);
+	char *full = xasprintf("cd '%s' && { %s\n} >start.out 2>&1", dir, cmd);
+	int rc = system(full);
+
+	*out = slurp("start.out");
+	free(cmd);
+	free(full);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* Waits (at most 20 s) for the run's end event; returns the events. */
+static char *wait_end(const char *id)
+{
+	char *rel = xasprintf(".gantry/runs/%s/events", id);
+	bool ended = wait_for(rel, " run end ");
+	char *ev = slurp(rel);
+
+	free(rel);
+	ck_assert_msg(ended, "run %s did not end: %s", id, ev);
+	return ev;
+}
+
+static const struct run_step three[] = {
+	{ "write deploy.env", "echo APP_IMAGE=x > deploy.env.new && mv deploy.env.new deploy.env", 5000, false },
+	{ "it's \"quoted\" $(not run)", "printf '%s\\n' 'single '\\''quotes'\\'' survive'", 5000, false },
+	{ "start app", "echo started", 5000, true },
+};
+
+static struct run_spec spec(const char *id, const struct run_step *steps, size_t n)
+{
+	struct run_spec s = {
+		.id = id, .action = "promote", .env = "production", .source_env = "staging",
+		.tag = "sha-4e1d2c9", .app_digest = "sha256:aa", .migrator_digest = "sha256:bb",
+		.operator = "alice@laptop", .lock_message = "promote sha-4e1d2c9 from staging",
+		.started = 1790000000, .steps = steps, .steps_len = n,
+	};
+	return s;
+}
+
+START_TEST(a_run_succeeds_and_is_recorded)
+{
+	struct run_spec s = spec("r1", three, 3);
+	char *out, *ev, *hist, *output;
+
+	ck_assert_int_eq(start(&s, &out), 0);
+	ck_assert_str_eq(out, "STARTED r1\n");
+	ev = wait_end("r1");
+	ck_assert_msg(strstr(ev, "step 1 start") && strstr(ev, "step 3 end 0 ") && strstr(ev, "run end succeeded"), "%s", ev);
+	hist = slurp(".gantry/history.jsonl");
+	ck_assert_msg(strstr(hist, "{\"id\":\"r1\",\"event\":\"start\",\"started\":1790000000,") == hist, "%s", hist);
+	ck_assert_msg(strstr(hist, "\"operator\":\"alice@laptop\""), "%s", hist);
+	ck_assert_msg(strstr(hist, "\"source\":\"staging\""), "%s", hist);
+	ck_assert_msg(strstr(hist, "\"event\":\"end\"") && strstr(hist, "\"result\":\"succeeded\""), "%s", hist);
+	/* the step name with quotes and $( ) is recorded as written, not run */
+	ck_assert_msg(strstr(hist, "\"name\":\"it's \\\"quoted\\\" $(not run)\",\"exit\":0"), "%s", hist);
+	output = slurp(".gantry/runs/r1/output");
+	ck_assert_msg(strstr(output, "single 'quotes' survive\n") && strstr(output, "started\n"), "%s", output);
+	ck_assert(!exists(".gantry/lock"));
+	ck_assert_str_eq(slurp("deploy.env"), "APP_IMAGE=x\n");
+	ck_assert_str_eq(slurp(".gantry/current"), "r1\n");
+}
+END_TEST
+
+START_TEST(a_held_lock_refuses_with_its_owner)
+{
+	struct run_spec s = spec("r2", three, 3);
+	char *out;
+
+	ck_assert_int_eq(sh("mkdir -p '%s/.gantry/lock' && printf 'owner=bob@ops\\nsince=1\\n' "
+	    ">'%s/.gantry/lock/owner'", dir, dir), 0);
+	ck_assert_int_eq(start(&s, &out), 75);
+	ck_assert_str_eq(out, "LOCKED\nowner=bob@ops\nsince=1\n");
+	ck_assert(!exists(".gantry/history.jsonl"));
+	ck_assert_str_eq(slurp(".gantry/lock/owner"), "owner=bob@ops\nsince=1\n");
+}
+END_TEST
+
+START_TEST(a_freeze_blocks_promotion_not_rollback)
+{
+	struct run_spec s = spec("r3", three, 1);
+	char *out;
+
+	ck_assert_int_eq(sh("mkdir -p '%s/.gantry' && printf 'by=carol\\nreason=incident 42\\n' "
+	    ">'%s/.gantry/freeze'", dir, dir), 0);
+	ck_assert_int_eq(start(&s, &out), 76);
+	ck_assert_str_eq(out, "FROZEN\nby=carol\nreason=incident 42\n");
+	ck_assert(!exists(".gantry/lock"));
+	s.action = "rollback";
+	ck_assert_int_eq(start(&s, &out), 0);
+	wait_end("r3");
+}
+END_TEST
+
+START_TEST(a_failed_step_stops_the_run)
+{
+	static const struct run_step steps[] = {
+		{ "pull", "true", 5000, false },
+		{ "migrate", "echo 'migration 0042 failed' >&2; exit 3", 5000, false },
+		{ "start app", "touch app-started", 5000, true },
+	};
+	struct run_spec s = spec("r4", steps, 3);
+	char *out, *ev, *hist;
+
+	ck_assert_int_eq(start(&s, &out), 0);
+	ev = wait_end("r4");
+	ck_assert_msg(strstr(ev, "step 2 end 3 ") && !strstr(ev, "step 3 start") && strstr(ev, "run end failed"), "%s", ev);
+	ck_assert(!exists("app-started"));
+	hist = slurp(".gantry/history.jsonl");
+	ck_assert_msg(strstr(hist, "\"result\":\"failed\",\"failed_step\":2"), "%s", hist);
+	ck_assert_msg(strstr(slurp(".gantry/runs/r4/output"), "migration 0042 failed"), "stderr is kept");
+	ck_assert(!exists(".gantry/lock"));
+}
+END_TEST
+
+START_TEST(a_failure_after_the_switch_rolls_back)
+{
+	static const struct run_step steps[] = {
+		{ "start app", "echo new > running", 5000, true },
+		{ "wait for ready", "exit 1", 5000, false },
+	};
+	static const struct run_step back[] = {
+		{ "start app", "echo old > running", 5000, true },
+		{ "wait for ready", "true", 5000, false },
+	};
+	struct run_spec s = spec("r5", steps, 2);
+	char *out, *ev, *hist;
+
+	s.rollback = back;
+	s.rollback_len = 2;
+	s.rollback_tag = "sha-8b03f7a";
+	ck_assert_int_eq(start(&s, &out), 0);
+	ev = wait_end("r5");
+	ck_assert_msg(strstr(ev, "rollback start") && strstr(ev, "rollback 2 end 0") && strstr(ev, "run end rolled_back"), "%s", ev);
+	ck_assert_str_eq(slurp("running"), "old\n");
+	hist = slurp(".gantry/history.jsonl");
+	ck_assert_msg(strstr(hist, "\"rollback_tag\":\"sha-8b03f7a\""), "%s", hist);
+	ck_assert_msg(strstr(hist, "\"result\":\"rolled_back\",\"failed_step\":2"), "%s", hist);
+	ck_assert_msg(strstr(hist, "{\"phase\":\"rollback\",\"name\":\"start app\",\"exit\":0"), "%s", hist);
+	ck_assert_msg(strstr(slurp(".gantry/runs/r5/output"), "rolling back to sha-8b03f7a"), "said in the output");
+}
+END_TEST
+
+START_TEST(a_step_times_out)
+{
+	static const struct run_step steps[] = { { "pull", "sleep 30", 1000, false } };
+	struct run_spec s = spec("r6", steps, 1);
+	char *out, *ev;
+	time_t t0 = time(NULL);
+
+	ck_assert_int_eq(start(&s, &out), 0);
+	ev = wait_end("r6");
+	ck_assert_msg(strstr(ev, "step 1 end 124 ") && strstr(ev, "run end failed"), "%s", ev);
+	ck_assert_int_le(time(NULL) - t0, 5);
+	ck_assert_msg(strstr(slurp(".gantry/runs/r6/output"), "timed out after 1s"), "the timeout is said");
+}
+END_TEST
+
+/* the runner's pid, from the lock */
+static pid_t runner_pid(void)
+{
+	ck_assert(wait_for(".gantry/lock/pid", ""));
+	return (pid_t)atoi(slurp(".gantry/lock/pid"));
+}
+
+START_TEST(cancel_before_the_switch_only)
+{
+	static const struct run_step steps[] = {
+		{ "pull", "sleep 30", 60000, false },
+		{ "start app", "touch app-started", 5000, true },
+	};
+	static const struct run_step late[] = {
+		{ "start app", "sleep 1; touch app-started", 60000, true },
+	};
+	struct run_spec s = spec("r7", steps, 2);
+	char *out, *ev;
+	time_t t0 = time(NULL);
+	pid_t pid;
+
+	ck_assert_int_eq(start(&s, &out), 0);
+	ck_assert_int_le(time(NULL) - t0, 2);           /* start returned; the step runs on */
+	pid = runner_pid();
+	ck_assert(wait_for(".gantry/runs/r7/events", "step 1 start"));
+	ck_assert_int_eq(sh("touch '%s/.gantry/runs/r7/cancel'", dir), 0);
+	kill(pid, SIGUSR1);
+	ev = wait_end("r7");
+	ck_assert_msg(strstr(ev, "cancel accepted") && strstr(ev, "run end cancelled"), "%s", ev);
+	ck_assert(!exists("app-started"));
+	ck_assert_int_le(time(NULL) - t0, 10);
+	ck_assert_msg(strstr(slurp(".gantry/history.jsonl"), "\"result\":\"cancelled\""), "recorded");
+
+	/* once the app is being switched, a cancel is refused and the run goes on */
+	s = spec("r8", late, 1);
+	ck_assert_int_eq(start(&s, &out), 0);
+	pid = runner_pid();
+	ck_assert(wait_for(".gantry/runs/r8/events", "step 1 start"));
+	ck_assert_int_eq(sh("touch '%s/.gantry/runs/r8/cancel'", dir), 0);
+	kill(pid, SIGUSR1);
+	ev = wait_end("r8");
+	ck_assert_msg(strstr(ev, "cancel refused") && strstr(ev, "run end succeeded"), "%s", ev);
+	ck_assert(exists("app-started"));
+}
+END_TEST
+
+START_TEST(ids_are_checked)
+{
+	ck_assert(runscript_valid_id("20261122T071500-ab12"));
+	ck_assert(!runscript_valid_id("../x"));
+	ck_assert(!runscript_valid_id(""));
+	ck_assert(!runscript_valid_id("a b"));
+	ck_assert(!runscript_valid_id(".hidden"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("runner");
+	TCase *tc = tcase_create("runner");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, a_run_succeeds_and_is_recorded);
+	tcase_add_test(tc, a_held_lock_refuses_with_its_owner);
+	tcase_add_test(tc, a_freeze_blocks_promotion_not_rollback);
+	tcase_add_test(tc, a_failed_step_stops_the_run);
+	tcase_add_test(tc, a_failure_after_the_switch_rolls_back);
+	tcase_add_test(tc, a_step_times_out);
+	tcase_add_test(tc, cancel_before_the_switch_only);
+	tcase_add_test(tc, ids_are_checked);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
