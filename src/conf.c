@@ -721,7 +721,7 @@ static const struct schema_field registry_fields[] = {
 	{ 0 }
 };
 
-static void registry_free(struct conf_registry *r)
+static void conf_registry_free(struct conf_registry *r)
 {
 	if (!r)
 		return;
@@ -983,7 +983,7 @@ void conf_free(struct conf *conf)
 	for (size_t i = 0; i < conf->envs_len; i++)
 		env_clear(&conf->envs[i]);
 	free(conf->envs);
-	registry_free(conf->registry);
+	conf_registry_free(conf->registry);
 	free(conf->path);
 	free(conf->project);
 	free(conf->theme);

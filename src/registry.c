@@ -325,12 +325,17 @@ static void token_store(struct registry *reg, const char *repo, const char *valu
 
 static void op_http_done(const struct http_response *resp, void *arg);
 
+enum op_auth {
+	AUTH_REGISTRY,                  /* a cached token, else basic when the registry asked */
+	AUTH_TOKEN_SERVICE,             /* basic credentials only (when configured) */
+};
+
 /* Starts an HTTP request for the op; url is absolute. */
 static void op_get(struct registry_op *op, const char *url, const char *accept, size_t max_body,
-    bool auth)
+    enum op_auth auth)
 {
 	struct registry *reg = op->reg;
-	const struct token *tok = auth ? token_for(reg, op->repo) : NULL;
+	const struct token *tok = auth == AUTH_REGISTRY ? token_for(reg, op->repo) : NULL;
 	char *bearer = tok ? xasprintf("Authorization: Bearer %s", tok->value) : NULL;
 	const char *headers[3] = { 0 };
 	size_t h = 0;
@@ -346,7 +351,7 @@ static void op_get(struct registry_op *op, const char *url, const char *accept, 
 		headers[h++] = accept;
 	if (bearer)
 		headers[h++] = bearer;
-	if (auth && !bearer && reg->basic && reg->conf->username) {
+	if (!bearer && (reg->basic || auth == AUTH_TOKEN_SERVICE) && reg->conf->username) {
 		opts.username = reg->conf->username;
 		opts.password = reg->conf->password.value;
 	}
@@ -367,7 +372,7 @@ static void op_send(struct registry_op *op)
 		url = xasprintf("%s%s", op->reg->conf->url, op->path);
 	op_get(op, url, op->kind == OP_RESOLVE && op->phase == PHASE_MAIN ? accept_manifests : NULL,
 	    op->phase == PHASE_CONFIG ? CONFIG_MAX_BYTES :
-	    op->kind == OP_TAGS ? TAGS_PAGE_MAX_BYTES : MANIFEST_MAX_BYTES, true);
+	    op->kind == OP_TAGS ? TAGS_PAGE_MAX_BYTES : MANIFEST_MAX_BYTES, AUTH_REGISTRY);
 	free(url);
 }
 
@@ -417,9 +422,7 @@ static void fetch_token(struct registry_op *op, const struct registry_challenge 
 		url_escape(url, sizeof url, scope);
 	}
 	op->phase = PHASE_TOKEN;
-	op->reg->basic = true;          /* token services take the basic credentials */
-	op_get(op, url, NULL, TOKEN_MAX_BYTES, true);
-	op->reg->basic = false;
+	op_get(op, url, NULL, TOKEN_MAX_BYTES, AUTH_TOKEN_SERVICE);
 }
 
 static void got_token(struct registry_op *op, const struct http_response *resp)
