@@ -131,7 +131,7 @@ START_TEST(command_line)
 	ck_assert_int_eq(cli_parse(2, a3, &o, err, sizeof err), EXIT_USAGE);
 	ck_assert_str_eq(err, "unknown option --frobnicate; see gantry --help");
 	ck_assert_int_eq(cli_parse(2, a4, &o, err, sizeof err), EXIT_USAGE);
-	ck_assert_str_eq(err, "unknown command \"deploy\"; commands: status, logs");
+	ck_assert_str_eq(err, "unknown command \"deploy\"; commands: status, logs, tags");
 }
 END_TEST
 
