@@ -314,7 +314,7 @@ static void token_store(struct registry *reg, const char *repo, const char *valu
 	if (!t && reg->tokens_len < TOKENS_MAX)
 		t = &reg->tokens[reg->tokens_len++];
 	if (!t)
-		t = &reg->tokens[0];    /* full: the oldest slot goes */
+		t = &reg->tokens[0];    /* full (16 repositories): slot 0 is reused */
 	free(t->repo);
 	free(t->value);
 	t->repo = xstrdup(repo);

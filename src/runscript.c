@@ -63,12 +63,13 @@ static char *json_quote(const char *s)
 	return out;
 }
 
-static void put_steps(struct buf *b, const char *prefix, const struct run_step *steps, size_t n)
+/* COUNT=n, then PREFIX_name_i, _json_i, _cmd_i, _timeout_i (s), _switch_i for each step */
+static void put_steps(struct buf *b, const char *count, const char *prefix,
+    const struct run_step *steps, size_t n)
 {
 	char name[64];
 
-	snprintf(name, sizeof name, "GANTRY_%s", strcmp(prefix, "step") == 0 ? "STEPS" : "ROLLBACK_STEPS");
-	put_num(b, name, (long long)n);
+	put_num(b, count, (long long)n);
 	for (size_t i = 0; i < n; i++) {
 		char *json = json_quote(steps[i].name);
 
@@ -137,8 +138,8 @@ char *runscript_build(const struct run_spec *spec)
 	put_var(&b, "GANTRY_LOCK_MESSAGE", spec->lock_message);
 	put_var(&b, "GANTRY_START_JSON", record);
 	put_var(&b, "GANTRY_ROLLBACK_TAG", spec->rollback_tag);
-	put_steps(&b, "step", spec->steps, spec->steps_len);
-	put_steps(&b, "rollback", spec->rollback, spec->rollback_len);
+	put_steps(&b, "GANTRY_STEPS", "step", spec->steps, spec->steps_len);
+	put_steps(&b, "GANTRY_ROLLBACK_STEPS", "rollback", spec->rollback, spec->rollback_len);
 	put(&b, runner_sh);
 	free(record);
 	return b.s;

@@ -15,62 +15,61 @@
 #define INSPECT_AT_ONCE 8               /* requests in flight while reading tags */
 #define INSPECT_MAX 1000                /* tags looked at beyond the list itself */
 
+struct tagscmd;
+
 struct tag_row {
+	struct tagscmd *tc;
 	char *tag;
 	size_t order;                   /* the registry's order, for ties */
 	struct registry_result app, migrator;
-	int pending;
+	int pending;                    /* answers still to come: app, migrator */
 };
 
 struct tagscmd {
 	struct registry *reg;
 	const struct conf_registry *conf;
-	struct registry_result list;
 	bool list_done;
+	size_t tags_seen;               /* in the repository, before the pattern */
+	size_t tags_matching;
 	struct tag_row *rows;
 	size_t rows_len, next, inflight;
 	char failure[400];              /* a failure of the list itself */
-	enum registry_error failure_code;
 };
 
-static void copy_result(struct registry_result *dst, const struct registry_result *src)
+/* One of a row's two answers arrived (the result is copied without its tag list). */
+static void row_answered(struct tag_row *row, struct registry_result *dst, const struct registry_result *r)
 {
-	*dst = *src;
+	*dst = *r;
 	dst->tags = NULL;
 	dst->tags_len = 0;
+	if (--row->pending == 0)
+		row->tc->inflight--;
 }
-
-static void start_more(struct tagscmd *tc);
 
 static void got_app(const struct registry_result *r, void *arg)
 {
 	struct tag_row *row = arg;
 
-	copy_result(&row->app, r);
-	row->pending--;
+	row_answered(row, &row->app, r);
 }
 
 static void got_migrator(const struct registry_result *r, void *arg)
 {
 	struct tag_row *row = arg;
 
-	copy_result(&row->migrator, r);
-	row->pending--;
+	row_answered(row, &row->migrator, r);
 }
 
 /* Keeps INSPECT_AT_ONCE tags being resolved. */
 static void start_more(struct tagscmd *tc)
 {
-	tc->inflight = 0;
-	for (size_t i = 0; i < tc->next; i++)
-		tc->inflight += tc->rows[i].pending > 0;
 	while (tc->inflight < INSPECT_AT_ONCE && tc->next < tc->rows_len) {
 		struct tag_row *row = &tc->rows[tc->next++];
 
 		row->pending = 2;
+		tc->inflight++;
 		registry_resolve(tc->reg, tc->conf->app, row->tag, true, got_app, row);
 		registry_resolve(tc->reg, tc->conf->migrator, row->tag, false, got_migrator, row);
-		tc->inflight++;
 	}
 }
 
@@ -80,15 +79,15 @@ static void got_list(const struct registry_result *r, void *arg)
 
 	tc->list_done = true;
 	if (r->error != REGISTRY_OK) {
-		tc->failure_code = r->error;
 		snprintf(tc->failure, sizeof tc->failure, "%s", r->message);
 		return;
 	}
-	tc->list.tags_seen = r->tags_seen;
+	tc->tags_seen = r->tags_seen;
+	tc->tags_matching = r->tags_len;
 	tc->rows_len = r->tags_len < INSPECT_MAX ? r->tags_len : INSPECT_MAX;
-	tc->list.tags_len = r->tags_len;
 	tc->rows = xcalloc(tc->rows_len + 1, sizeof *tc->rows);
 	for (size_t i = 0; i < tc->rows_len; i++) {
+		tc->rows[i].tc = tc;
 		tc->rows[i].tag = xstrdup(r->tags[i]);
 		tc->rows[i].order = i;
 	}
@@ -139,7 +138,7 @@ static void print_text(const struct tagscmd *tc, size_t limit, bool same_repo)
 	}
 	if (tc->rows_len == 0)
 		printf("(no tag matches %s; %zu tags in %s)\n", tc->conf->tag_pattern,
-		    tc->list.tags_seen, tc->conf->app);
+		    tc->tags_seen, tc->conf->app);
 }
 
 static json_t *digest_json(const struct registry_result *r)
@@ -191,15 +190,8 @@ int app_tags(struct conf *conf, bool json, long limit)
 		fprintf(stderr, "gantry: %s\n", tc.failure);
 		code = EXIT_REGISTRY;
 	} else {
-		for (;;) {
-			bool busy;
-
-			start_more(&tc);
-			busy = tc.inflight > 0;
-			if (!busy)
-				break;
+		for (start_more(&tc); tc.inflight > 0; start_more(&tc))
 			loop_run_once(loop, 1000);
-		}
 		qsort(tc.rows, tc.rows_len, sizeof *tc.rows, by_created);
 		if (json)
 			print_json(&tc, limit > 0 ? (size_t)limit : tc.rows_len);
@@ -215,9 +207,9 @@ int app_tags(struct conf *conf, bool json, long limit)
 				break;
 			}
 		}
-		if (tc.list.tags_len > tc.rows_len)
+		if (tc.tags_matching > tc.rows_len)
 			fprintf(stderr, "gantry: only the first %zu of %zu matching tags were looked at\n",
-			    tc.rows_len, tc.list.tags_len);
+			    tc.rows_len, tc.tags_matching);
 	}
 	for (size_t i = 0; i < tc.rows_len; i++)
 		free(tc.rows[i].tag);

@@ -309,16 +309,12 @@ containers_service_start() {
 
 # containers_setup DIR [--htpasswd USER PASS]: the registry, the configs and the podman service
 containers_setup() {
-	[ -n "$1" ] || { echo "usage: containers_setup DIR [--htpasswd USER PASS]" >&2; return 2; }
-	mkdir -p "$1" || return 1
-	CONTAINERS_DIR=$(cd -P "$1" && pwd)
-	shift
-	containers_auth_mode "$@" || return 1
+	[ -n "${1:-}" ] || { echo "usage: containers_setup DIR [--htpasswd USER PASS]" >&2; return 2; }
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "containers: needs root (rootful podman)" >&2
 		return 1
 	fi
-	containers_registry_start || return 1
+	containers_registry "$@" || return 1
 	containers_write_conf
 	containers_write_auth
 	containers_service_start
