@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "cli.h"
 #include "conf.h"
 #include "deploywatch.h"
 #include "http.h"
@@ -36,6 +37,10 @@ int app_logs(struct conf *conf, const char *env, int source, bool follow, const 
 /* gantry tags: the registry's deployable tags; returns the exit status. */
 int app_tags(struct conf *conf, bool json, long limit);
 
+struct cli_options;
+/* promote, rollback, deploy, attach, history, freeze, unfreeze, unlock; returns the exit
+ * status (takes the configuration). */
+int app_action(struct conf *conf, const struct cli_options *opts);
 /* gantry status: one round of every environment, printed; returns the exit status. */
 int app_status(struct conf *conf, bool json);
 

@@ -17,6 +17,19 @@ void cli_usage(FILE *out)
 	    "                                     print an environment's log (-f: follow it)\n"
 	    "       gantry [OPTION]... tags [--json] [--limit N]\n"
 	    "                                     list the registry's deployable tags, newest first\n"
+	    "       gantry [OPTION]... promote [SRC] DST [--tag TAG] [--yes] [--dry-run]\n"
+	    "                                     deploy SRC's tag (default: the environment before DST)\n"
+	    "       gantry [OPTION]... rollback ENV [--to TAG] [--yes] [--dry-run]\n"
+	    "                                     go back to the last healthy tag, or to TAG\n"
+	    "       gantry [OPTION]... deploy ENV TAG [--yes] [--dry-run]\n"
+	    "                                     deploy a tag from the registry\n"
+	    "       gantry [OPTION]... attach ENV    follow ENV's current run, or show how it ended\n"
+	    "       gantry [OPTION]... history ENV [--json] [--limit N]\n"
+	    "                                     ENV's runs, newest first\n"
+	    "       gantry [OPTION]... freeze ENV -m REASON | unfreeze ENV\n"
+	    "                                     stop or allow promotions (rollbacks stay allowed)\n"
+	    "       gantry [OPTION]... unlock ENV -m REASON\n"
+	    "                                     break a lock left by a run that is gone\n"
 	    "\n"
 	    "Options:\n"
 	    "  -c, --config FILE       read FILE instead of looking up gantry.yml\n"
@@ -102,6 +115,126 @@ static int parse_logs(int argc, char **argv, struct cli_options *opts, char *err
 	return 0;
 }
 
+/* The commands that act on an environment: their words and options. */
+struct action_cmd {
+	const char *name;
+	enum cli_command command;
+	int min_words, max_words;       /* positional words */
+	const char *tag_option;         /* "--tag", "--to", or NULL */
+	bool confirm;                   /* --yes and --dry-run */
+	bool message;                   /* -m REASON (required) */
+	bool listing;                   /* --json and --limit */
+	const char *usage;
+};
+
+static const struct action_cmd action_cmds[] = {
+	{ "promote", CLI_PROMOTE, 1, 2, "--tag", true, false, false,
+	  "usage: gantry promote [SRC] DST [--tag TAG] [--yes] [--dry-run]" },
+	{ "rollback", CLI_ROLLBACK, 1, 1, "--to", true, false, false,
+	  "usage: gantry rollback ENV [--to TAG] [--yes] [--dry-run]" },
+	{ "deploy", CLI_DEPLOY, 2, 2, NULL, true, false, false,
+	  "usage: gantry deploy ENV TAG [--yes] [--dry-run]" },
+	{ "attach", CLI_ATTACH, 1, 1, NULL, false, false, false, "usage: gantry attach ENV" },
+	{ "history", CLI_HISTORY, 1, 1, NULL, false, false, true,
+	  "usage: gantry history ENV [--json] [--limit N]" },
+	{ "freeze", CLI_FREEZE, 1, 1, NULL, false, true, false, "usage: gantry freeze ENV -m REASON" },
+	{ "unfreeze", CLI_UNFREEZE, 1, 1, NULL, false, false, false, "usage: gantry unfreeze ENV" },
+	{ "unlock", CLI_UNLOCK, 1, 1, NULL, false, true, false, "usage: gantry unlock ENV -m REASON" },
+};
+
+/* The value of --opt VALUE or --opt=VALUE at argv[*i]; NULL when argv[*i] is not it. */
+static const char *option_value(int argc, char **argv, int *i, const char *opt, bool *missing)
+{
+	size_t n = strlen(opt);
+
+	*missing = false;
+	if (strncmp(argv[*i], opt, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = true;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+static int parse_action(const struct action_cmd *ac, int argc, char **argv, struct cli_options *opts,
+    char *err, size_t errsz)
+{
+	const char *words[2] = { NULL, NULL };
+	int nwords = 0;
+
+	opts->command = ac->command;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		bool missing = false;
+
+		if (ac->confirm && (strcmp(a, "--yes") == 0 || strcmp(a, "-y") == 0)) {
+			opts->yes = true;
+		} else if (ac->confirm && (strcmp(a, "--dry-run") == 0 || strcmp(a, "-n") == 0)) {
+			opts->dry_run = true;
+		} else if (ac->listing && strcmp(a, "--json") == 0) {
+			opts->json = true;
+		} else if (ac->listing && ((v = option_value(argc, argv, &i, "--limit", &missing)) || missing)) {
+			char *end;
+
+			opts->limit = v ? strtol(v, &end, 10) : 0;
+			if (!v || !*v || *end || opts->limit <= 0 || opts->limit > 100000) {
+				snprintf(err, errsz, "%s: --limit needs a number from 1 to 100000; %s", ac->name,
+				    ac->usage);
+				return EXIT_USAGE;
+			}
+		} else if (ac->tag_option && ((v = option_value(argc, argv, &i, ac->tag_option, &missing)) ||
+		    missing)) {
+			if (!v || !*v) {
+				snprintf(err, errsz, "%s: %s needs a tag; %s", ac->name, ac->tag_option, ac->usage);
+				return EXIT_USAGE;
+			}
+			opts->tag = v;
+		} else if (ac->message && (strcmp(a, "-m") == 0 ||
+		    (v = option_value(argc, argv, &i, "--message", &missing)) || missing)) {
+			if (strcmp(a, "-m") == 0)
+				v = i + 1 < argc ? argv[++i] : NULL;
+			if (!v || !*v) {
+				snprintf(err, errsz, "%s: -m needs a reason, recorded in the history; %s",
+				    ac->name, ac->usage);
+				return EXIT_USAGE;
+			}
+			opts->message = v;
+		} else if (a[0] == '-' && a[1]) {
+			snprintf(err, errsz, "%s: unknown option %.40s; %s", ac->name, a, ac->usage);
+			return EXIT_USAGE;
+		} else if (nwords < ac->max_words) {
+			words[nwords++] = a;
+		} else {
+			snprintf(err, errsz, "%s: unexpected argument \"%.40s\"; %s", ac->name, a, ac->usage);
+			return EXIT_USAGE;
+		}
+	}
+	if (nwords < ac->min_words) {
+		snprintf(err, errsz, "%s: %s; %s", ac->name, nwords == 0 ? "which environment?" :
+		    "which tag?", ac->usage);
+		return EXIT_USAGE;
+	}
+	if (ac->message && !opts->message) {
+		snprintf(err, errsz, "%s: say why with -m REASON (it goes into the history); %s",
+		    ac->name, ac->usage);
+		return EXIT_USAGE;
+	}
+	if (ac->command == CLI_PROMOTE && nwords == 2) {
+		opts->source = words[0];
+		opts->env = words[1];
+	} else {
+		opts->env = words[0];
+		if (ac->command == CLI_DEPLOY)
+			opts->tag = words[1];
+	}
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t errsz)
 {
 	enum { OPT_ASCII = 256, OPT_LIST_KEYS, OPT_LIST_CONFIG_KEYS, OPT_JSON };
@@ -172,8 +305,12 @@ int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t
 		return parse_logs(argc - optind, argv + optind, opts, err, errsz);
 	if (strcmp(argv[optind], "tags") == 0)
 		return parse_tags(argc - optind, argv + optind, opts, err, errsz);
+	for (size_t i = 0; i < sizeof action_cmds / sizeof *action_cmds; i++)
+		if (strcmp(argv[optind], action_cmds[i].name) == 0)
+			return parse_action(&action_cmds[i], argc - optind, argv + optind, opts, err, errsz);
 	if (strcmp(argv[optind], "status") != 0) {
-		snprintf(err, errsz, "unknown command \"%s\"; commands: status, logs, tags", argv[optind]);
+		snprintf(err, errsz, "unknown command \"%s\"; commands: status, logs, tags, promote, "
+		    "rollback, deploy, attach, history, freeze, unfreeze, unlock", argv[optind]);
 		return EXIT_USAGE;
 	}
 	opts->command = CLI_STATUS;

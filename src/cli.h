@@ -11,6 +11,14 @@ enum cli_command {
 	CLI_STATUS,                     /* gantry status [--json] */
 	CLI_LOGS,                       /* gantry logs ENV [app|migrator] [-f] [--host H] */
 	CLI_TAGS,                       /* gantry tags [--json] [--limit N] */
+	CLI_PROMOTE,                    /* gantry promote [SRC] DST [--tag TAG] [--yes] [--dry-run] */
+	CLI_ROLLBACK,                   /* gantry rollback ENV [--to TAG] [--yes] [--dry-run] */
+	CLI_DEPLOY,                     /* gantry deploy ENV TAG [--yes] [--dry-run] */
+	CLI_ATTACH,                     /* gantry attach ENV */
+	CLI_HISTORY,                    /* gantry history ENV [--json] [--limit N] */
+	CLI_FREEZE,                     /* gantry freeze ENV -m REASON */
+	CLI_UNFREEZE,                   /* gantry unfreeze ENV */
+	CLI_UNLOCK,                     /* gantry unlock ENV -m REASON */
 	CLI_HELP,
 	CLI_VERSION,
 	CLI_LIST_KEYS,                  /* --list-keys[=man] */
@@ -30,6 +38,11 @@ struct cli_options {
 	int log_source;                 /* logs: enum log_source */
 	bool follow;                    /* logs -f */
 	const char *host;               /* logs --host */
+	const char *source;             /* promote: the source environment (NULL: the one before) */
+	const char *tag;                /* promote --tag, rollback --to, deploy TAG */
+	bool yes;                       /* --yes: confirmed (a protected environment needs it) */
+	bool dry_run;                   /* --dry-run: print the plan, run nothing */
+	const char *message;            /* freeze, unlock -m */
 };
 
 /* Parses argv; 0 on success, else an exit status with `err` saying what is wrong. */

@@ -34,6 +34,13 @@
 #define CONF_MAX_HOSTS 64
 #define DEFAULT_TAG_PATTERN "^sha-[0-9a-f]{7,40}$"
 #define DEFAULT_REGISTRY_TIMEOUT_MS 10000
+#define DEFAULT_STEP_TIMEOUT_MS (10 * 60 * 1000)
+#define DEFAULT_READY_TIMEOUT_MS (2 * 60 * 1000)
+#define DEFAULT_READY_INTERVAL_MS 2000
+#define DEFAULT_SERVICES "app"
+#define DEFAULT_MIGRATOR_SERVICE "migrator"
+#define CONF_MAX_STEPS 50
+#define CONF_MAX_SMOKE 20
 
 /* What the top-level table reads into: the result and the parts read in a second pass. */
 struct conf_reader {
@@ -296,7 +303,28 @@ static bool parse_base_url(struct schema_ctx *ctx, const struct ynode *node, voi
 	return true;
 }
 
+/* A base URL that goes into shell commands on the host as it is written. */
+static bool parse_plain_url(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	if (!parse_base_url(ctx, node, target, field))
+		return false;
+	for (const char *p = *(char **)target; *p; p++) {
+		if (strchr("'\"`$\\;&|<>(){}*!", *p)) {
+			schema_error(ctx, node, "'%c' is not allowed in a URL that goes into a shell command", *p);
+			return false;
+		}
+	}
+	return true;
+}
+
 const char *const conf_log_vars[] = { "compose", "follow", "tail", "env", "host", "deploy_dir", NULL };
+
+const char *const conf_step_vars[] = {
+	"tag", "app_image", "migrator_image", "app_digest", "migrator_digest", "env", "action",
+	"deploy_dir", "compose", "port", "services", "migrator", "infra", "url", "ready_url",
+	"gantry", NULL
+};
 
 const char *conf_log_source_name(enum log_source source)
 {
@@ -550,6 +578,232 @@ static bool parse_logs(struct schema_ctx *ctx, const struct ynode *node, void *t
 	return schema_read_map(ctx, node, logs_fields, target);
 }
 
+/* A step's command: a template over conf_step_vars. */
+static bool parse_step_template(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	char why[200];
+
+	if (!schema_string(ctx, node, target, field))
+		return false;
+	if (!template_check(*(char **)target, conf_step_vars, why, sizeof why)) {
+		schema_error(ctx, node, "%s", why);
+		return false;
+	}
+	return true;
+}
+
+static const struct schema_field step_fields[] = {
+	{ "name", schema_string, offsetof(struct conf_step, name), NULL, false,
+	  "what the step does, shown and recorded (default: its command)" },
+	{ "run", parse_step_template, offsetof(struct conf_step, run), NULL, true,
+	  "the command, run by sh in the deploy directory; {tag}, {app_image} ... are filled in" },
+	{ "timeout", schema_duration, offsetof(struct conf_step, timeout_ms), NULL, false,
+	  "time the step may take before it is stopped and fails (default 10m)" },
+	{ "switch", schema_bool, offsetof(struct conf_step, switch_point), NULL, false,
+	  "true on the step that replaces the running app: a cancel is refused from it on" },
+	{ "once", schema_bool, offsetof(struct conf_step, once), NULL, false,
+	  "true: only on the first host of the environment (migrations, a scheduler)" },
+	{ "migration", schema_bool, offsetof(struct conf_step, migration), NULL, false,
+	  "true: the step migrates the database; a rollback skips it, and crossing it is warned of" },
+	{ 0 }
+};
+
+static void steps_free(struct conf_step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(steps[i].name);
+		free(steps[i].run);
+	}
+	free(steps);
+}
+
+static void smoke_free(struct conf_smoke *smoke, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(smoke[i].path);
+	free(smoke);
+}
+
+/* deploy.steps: a list of {name, run, timeout, switch, once, migration}. */
+static bool parse_steps(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	struct conf_env *env = target;
+	bool ok = true;
+
+	if (node->type != YNODE_SEQ || node->len == 0) {
+		schema_error(ctx, node, "expected a list of steps, such as [{name: deploy, run: ./deploy.sh {tag}}]");
+		return false;
+	}
+	if (node->len > CONF_MAX_STEPS) {
+		schema_error(ctx, node, "at most %d steps are supported", CONF_MAX_STEPS);
+		return false;
+	}
+	steps_free(env->deploy.steps, env->deploy.steps_len);
+	env->deploy.steps = xcalloc(node->len, sizeof *env->deploy.steps);
+	env->deploy.steps_len = 0;
+	for (size_t i = 0; i < node->len; i++) {
+		struct conf_step step = { .timeout_ms = DEFAULT_STEP_TIMEOUT_MS };
+		size_t mark = schema_path_push(ctx, "[%zu]", i);
+
+		if (node->items[i]->type != YNODE_MAP) {
+			schema_error(ctx, node->items[i], "expected a step: {name, run}, got %s",
+			    ytree_type_name(node->items[i]));
+			ok = false;
+		} else if (schema_read_map(ctx, node->items[i], step_fields, &step)) {
+			if (!step.name)
+				step.name = xstrndup(step.run, 60);
+			env->deploy.steps[env->deploy.steps_len++] = step;
+		} else {
+			free(step.name);
+			free(step.run);
+			ok = false;
+		}
+		schema_path_pop(ctx, mark);
+	}
+	return ok;
+}
+
+static bool parse_status(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	int64_t v;
+
+	if (!parse_count(ctx, node, &v, 100, 599))
+		return false;
+	*(long *)target = (long)v;
+	return true;
+}
+
+static const struct schema_field smoke_fields[] = {
+	{ "path", schema_url_path, offsetof(struct conf_smoke, path), NULL, true,
+	  "path requested from the app, such as /api/version" },
+	{ "status", parse_status, offsetof(struct conf_smoke, status), NULL, false,
+	  "the HTTP status it must answer (default 200)" },
+	{ 0 }
+};
+
+/* deploy.smoke: a list of paths, or of {path, status}. */
+static bool parse_smoke(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	struct conf_env *env = target;
+	bool ok = true;
+
+	if (node->type != YNODE_SEQ) {
+		schema_error(ctx, node, "expected a list of checks, such as [/api/version, {path: /login, status: 302}]");
+		return false;
+	}
+	if (node->len > CONF_MAX_SMOKE) {
+		schema_error(ctx, node, "at most %d smoke checks are supported", CONF_MAX_SMOKE);
+		return false;
+	}
+	smoke_free(env->deploy.smoke, env->deploy.smoke_len);
+	env->deploy.smoke = xcalloc(node->len + 1, sizeof *env->deploy.smoke);
+	env->deploy.smoke_len = 0;
+	for (size_t i = 0; i < node->len; i++) {
+		struct conf_smoke check = { .status = 200 };
+		size_t mark = schema_path_push(ctx, "[%zu]", i);
+		bool good = node->items[i]->type == YNODE_MAP ?
+		    schema_read_map(ctx, node->items[i], smoke_fields, &check) :
+		    schema_url_path(ctx, node->items[i], &check.path, NULL);
+
+		if (good)
+			env->deploy.smoke[env->deploy.smoke_len++] = check;
+		else
+			free(check.path);
+		ok = ok && good;
+		schema_path_pop(ctx, mark);
+	}
+	return ok;
+}
+
+/* Compose service names separated by spaces; "" only where `empty_ok`. */
+static bool parse_service_words(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    bool empty_ok)
+{
+	const char *s;
+
+	if (!schema_string(ctx, node, target, NULL))
+		return false;
+	s = *(char **)target;
+	for (const char *p = s; *p; p++) {
+		if (!isalnum((unsigned char)*p) && !strchr("._- ", *p)) {
+			schema_error(ctx, node, "expected compose service names separated by spaces, "
+			    "such as \"app worker\"; '%c' is not allowed", *p);
+			return false;
+		}
+	}
+	if (!empty_ok && strspn(s, " ") == strlen(s)) {
+		schema_error(ctx, node, "expected at least one compose service name");
+		return false;
+	}
+	return true;
+}
+
+static bool parse_services(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	return parse_service_words(ctx, node, target, false);
+}
+
+static bool parse_services_or_none(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	if (ytree_is_null(node)) {
+		free(*(char **)target);
+		*(char **)target = xstrdup("");
+		return true;
+	}
+	return parse_service_words(ctx, node, target, true);
+}
+
+static bool parse_port(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	int64_t v;
+	char buf[16];
+
+	if (!parse_count(ctx, node, &v, 1, 65535))
+		return false;
+	snprintf(buf, sizeof buf, "%lld", (long long)v);
+	free(*(char **)target);
+	*(char **)target = xstrdup(buf);
+	return true;
+}
+
+#define DEPLOY_FIELD(m) offsetof(struct conf_env, deploy.m)
+static const struct schema_field deploy_fields[] = {
+	{ "steps", parse_steps, 0, step_fields, false,
+	  "the plan, replacing the default compose plan: a list of {name, run, timeout, switch, once, migration}" },
+	{ "services", parse_services, DEPLOY_FIELD(services), NULL, false,
+	  "compose services that run the app image and move with it (default \"" DEFAULT_SERVICES "\")" },
+	{ "migrator", parse_services_or_none, DEPLOY_FIELD(migrator), NULL, false,
+	  "compose service that runs the migrations, or null for none (default \"" DEFAULT_MIGRATOR_SERVICE "\")" },
+	{ "infra", parse_services_or_none, DEPLOY_FIELD(infra), NULL, false,
+	  "compose services started before migrating, such as \"postgres redis\" (default none)" },
+	{ "port", parse_port, DEPLOY_FIELD(port), NULL, false,
+	  "host port of the app, written to deploy.env as APP_PORT (default: deploy.env's is kept)" },
+	{ "url", parse_plain_url, DEPLOY_FIELD(url), NULL, false,
+	  "base URL the host reaches its own app at, for ready and smoke checks (default: the environment's url)" },
+	{ "ready_timeout", schema_duration, DEPLOY_FIELD(ready_timeout_ms), NULL, false,
+	  "time the new app has to pass the ready check (default 2m)" },
+	{ "ready_interval", schema_duration, DEPLOY_FIELD(ready_interval_ms), NULL, false,
+	  "time between ready checks while waiting (default 2s)" },
+	{ "smoke", parse_smoke, 0, smoke_fields, false,
+	  "HTTP checks after ready: a list of paths, or of {path, status}" },
+	{ "auto_rollback", schema_bool, DEPLOY_FIELD(auto_rollback), NULL, false,
+	  "true: when the new app fails ready or a smoke check, go back to the previous tag by itself" },
+	{ 0 }
+};
+
+static bool parse_deploy(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	return schema_read_map(ctx, node, deploy_fields, target);
+}
+
 /* The keys shared by `defaults` and each environment. */
 #define PROBE_FIELDS \
 	{ "health", schema_url_path, offsetof(struct conf_env, health_path), NULL, false, \
@@ -575,7 +829,13 @@ static bool parse_logs(struct schema_ctx *ctx, const struct ynode *node, void *t
 	{ "trust_new_host_keys", schema_bool, offsetof(struct conf_env, trust_new_host_keys), NULL, false, \
 	  "true: accept and record the key of a host never seen before (default false); a changed key is always refused" }, \
 	{ "connect_timeout", schema_duration, offsetof(struct conf_env, connect_timeout_ms), NULL, false, \
-	  "time allowed to connect to a host and log in (default 10s)" }
+	  "time allowed to connect to a host and log in (default 10s)" }, \
+	{ "protected", schema_bool, offsetof(struct conf_env, deploy.protected_env), NULL, false, \
+	  "true: a promotion or rollback must be confirmed by typing the environment's name (--yes on the command line)" }, \
+	{ "soak", schema_duration, offsetof(struct conf_env, deploy.soak_ms), NULL, false, \
+	  "how long the source must have run the tag, and be ready, before it is promoted here (default 0)" }, \
+	{ "deploy", parse_deploy, 0, deploy_fields, false, \
+	  "how a tag is deployed on the hosts (default: the compose plan)" }
 
 static const struct schema_field defaults_fields[] = {
 	PROBE_FIELDS,
@@ -815,6 +1075,25 @@ static void env_copy_defaults(struct conf_env *env, const struct conf_env *d)
 	env->known_hosts = dup_or_null(d->known_hosts);
 	env->trust_new_host_keys = d->trust_new_host_keys;
 	env->connect_timeout_ms = d->connect_timeout_ms;
+	env->deploy = d->deploy;
+	if (d->deploy.steps) {
+		env->deploy.steps = xcalloc(d->deploy.steps_len, sizeof *env->deploy.steps);
+		for (size_t i = 0; i < d->deploy.steps_len; i++) {
+			env->deploy.steps[i] = d->deploy.steps[i];
+			env->deploy.steps[i].name = xstrdup(d->deploy.steps[i].name);
+			env->deploy.steps[i].run = xstrdup(d->deploy.steps[i].run);
+		}
+	}
+	env->deploy.smoke = xcalloc(d->deploy.smoke_len + 1, sizeof *env->deploy.smoke);
+	for (size_t i = 0; i < d->deploy.smoke_len; i++) {
+		env->deploy.smoke[i].path = xstrdup(d->deploy.smoke[i].path);
+		env->deploy.smoke[i].status = d->deploy.smoke[i].status;
+	}
+	env->deploy.services = dup_or_null(d->deploy.services);
+	env->deploy.migrator = dup_or_null(d->deploy.migrator);
+	env->deploy.infra = dup_or_null(d->deploy.infra);
+	env->deploy.port = dup_or_null(d->deploy.port);
+	env->deploy.url = dup_or_null(d->deploy.url);
 }
 
 /* Frees what an environment owns. */
@@ -840,6 +1119,13 @@ static void env_clear(struct conf_env *env)
 	for (int i = 0; i < LOG_SOURCES; i++)
 		free(env->logs[i]);
 	free(env->known_hosts);
+	steps_free(env->deploy.steps, env->deploy.steps_len);
+	smoke_free(env->deploy.smoke, env->deploy.smoke_len);
+	free(env->deploy.services);
+	free(env->deploy.migrator);
+	free(env->deploy.infra);
+	free(env->deploy.port);
+	free(env->deploy.url);
 	memset(env, 0, sizeof *env);
 }
 
@@ -931,6 +1217,11 @@ struct conf *conf_parse(const char *name, const char *buf, size_t len, struct sc
 	reader.defaults.log_tail = DEFAULT_LOG_TAIL;
 	reader.defaults.scrollback = DEFAULT_SCROLLBACK;
 	reader.defaults.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+	reader.defaults.deploy.services = xstrdup(DEFAULT_SERVICES);
+	reader.defaults.deploy.migrator = xstrdup(DEFAULT_MIGRATOR_SERVICE);
+	reader.defaults.deploy.infra = xstrdup("");
+	reader.defaults.deploy.ready_timeout_ms = DEFAULT_READY_TIMEOUT_MS;
+	reader.defaults.deploy.ready_interval_ms = DEFAULT_READY_INTERVAL_MS;
 
 	if (root->type != YNODE_MAP) {
 		schema_error(&ctx, root, "expected a mapping with project and environments, got %s",

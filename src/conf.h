@@ -30,6 +30,40 @@ struct conf_host {
 	char *deploy_dir;               /* this host's own, else NULL (the environment's) */
 };
 
+/* One step of a deploy plan: a command template run in the deploy directory on a host. */
+struct conf_step {
+	char *name;                     /* shown and recorded */
+	char *run;                      /* template over conf_step_vars */
+	int64_t timeout_ms;             /* default 10m */
+	bool switch_point;              /* the step that switches traffic: no cancel from here on */
+	bool once;                      /* run on the first host only (migrations, a scheduler) */
+	bool migration;                 /* runs migrations: skipped by a rollback, recorded */
+};
+
+/* An HTTP check after ready: GET url+path must answer `status`. */
+struct conf_smoke {
+	char *path;
+	long status;
+};
+
+/* How an environment is deployed (all optional; the default is a compose plan). */
+struct conf_deploy {
+	struct conf_step *steps;        /* NULL: the default compose plan (see plan.c) */
+	size_t steps_len;
+	char *services;                 /* compose services that move with the image (default "app") */
+	char *migrator;                 /* the migrator's compose service (default "migrator"; "" none) */
+	char *infra;                    /* services started before migrating, such as "postgres redis" */
+	char *port;                     /* host port written as APP_PORT in deploy.env; NULL: kept */
+	char *url;                      /* base URL the host reaches its app at (default: env url) */
+	int64_t ready_timeout_ms;       /* default 2m */
+	int64_t ready_interval_ms;      /* default 2s */
+	struct conf_smoke *smoke;
+	size_t smoke_len;
+	bool auto_rollback;             /* roll back by itself when ready or smoke fails */
+	bool protected_env;             /* typed confirmation (the environment's name) */
+	int64_t soak_ms;                /* how long the source must have been ready (default 0) */
+};
+
 /* The log sources an environment offers, in this order. */
 enum log_source { LOG_APP, LOG_MIGRATOR, LOG_SOURCES };
 
@@ -55,6 +89,7 @@ struct conf_env {
 	char *known_hosts;              /* a known_hosts file checked besides ~/.ssh/known_hosts */
 	bool trust_new_host_keys;       /* explicit trust on first use (default false) */
 	int64_t connect_timeout_ms;     /* TCP connect plus SSH handshake (default 10s) */
+	struct conf_deploy deploy;
 	int line;                       /* where the environment starts in the file */
 };
 
@@ -103,6 +138,8 @@ void conf_print_keys(FILE *out);
 
 /* The variables a log command template may use, NULL-terminated. */
 extern const char *const conf_log_vars[];
+/* The variables a deploy step template may use, NULL-terminated. */
+extern const char *const conf_step_vars[];
 /* "app", "migrator" */
 const char *conf_log_source_name(enum log_source source);
 /* The deploy directory of a host (its own or its environment's). */

@@ -102,8 +102,18 @@ bool deployenv_parse(const char *buf, size_t len, struct deploy_env *out, char *
 
 void deployenv_image_tag(const char *image, char *tag, size_t tagsz)
 {
-	const char *at = strchr(image, '@'), *slash = strrchr(image, '/'), *colon;
+	const char *at = strchr(image, '@'), *slash, *colon;
+	size_t name_len = at ? (size_t)(at - image) : strlen(image);
 
+	/* name:tag@digest: the tag */
+	for (slash = image + name_len; slash > image && slash[-1] != '/'; slash--)
+		;
+	colon = memchr(slash, ':', name_len - (size_t)(slash - image));
+	if (at && colon && colon + 1 < at) {
+		snprintf(tag, tagsz, "%.*s", (int)(at - colon - 1), colon + 1);
+		return;
+	}
+	slash = strrchr(image, '/');
 	if (at) {
 		const char *digest = at + 1, *hex = strchr(digest, ':');
 
@@ -112,4 +122,11 @@ void deployenv_image_tag(const char *image, char *tag, size_t tagsz)
 	}
 	colon = strrchr(slash ? slash : image, ':');
 	snprintf(tag, tagsz, "%s", colon && colon[1] ? colon + 1 : "latest");
+}
+
+void deployenv_image_digest(const char *image, char *digest, size_t digestsz)
+{
+	const char *at = strchr(image, '@');
+
+	snprintf(digest, digestsz, "%s", at ? at + 1 : "");
 }

@@ -18,7 +18,10 @@ struct deploy_env {
 bool deployenv_parse(const char *buf, size_t len, struct deploy_env *out, char *why, size_t whysz);
 
 /* The tag of an image reference: "reg:5000/app:sha-1a2b3c4" -> "sha-1a2b3c4";
- * a digest reference gives "@sha256:" and 12 hex digits; no tag gives "latest". */
+ * "name:tag@sha256:..." gives the tag; a bare digest reference gives "@sha256:" and
+ * 12 hex digits; no tag gives "latest". */
 void deployenv_image_tag(const char *image, char *tag, size_t tagsz);
+/* The digest of "name:tag@sha256:..." ("" when the reference has none). */
+void deployenv_image_digest(const char *image, char *digest, size_t digestsz);
 
 #endif

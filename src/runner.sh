@@ -6,6 +6,13 @@
 #   sh .gantry/runs/ID/run.sh start    lock, record the start, detach; prints one of
 #                                      STARTED ID | LOCKED <owner lines> | FROZEN <lines>
 #   sh .gantry/runs/ID/run.sh run      (detached) the steps, then the end record
+#   sh .gantry/runs/ID/run.sh follow   events on stderr, output on stdout, until the end
+# and the helpers a step may call (as {gantry} in a step template):
+#   write-env KEY=VALUE...             deploy.env with these keys set, the others kept,
+#                                      written to a temp file and renamed; the old one
+#                                      kept as deploy.env.prev
+#   wait-ready URL TIMEOUT INTERVAL    GET URL until it answers 2xx, or fail after TIMEOUT s
+#   http-check URL STATUS              GET URL must answer STATUS
 #
 # Files under the deploy directory:
 #   .gantry/lock/         held while a run runs (mkdir is the atomic test-and-set);
@@ -17,7 +24,8 @@
 # Events, one per line: "<epoch ms> <word> ...":
 #   run start | step N start | step N end STATUS MS | cancel accepted|refused |
 #   rollback start | run end RESULT
-# POSIX sh plus date, mkdir, mv, sync, setsid and timeout (coreutils or busybox).
+# POSIX sh plus date, mkdir, mv, sync, setsid and timeout (coreutils or busybox), and
+# curl or wget for the HTTP helpers.
 
 set -u
 G=.gantry
@@ -120,8 +128,11 @@ run_steps() {
 		done
 		ms=$(($(now_ms) - t0))
 		event "$prefix $i end $rc $ms"
+		printf '==> exit %s after %s ms\n' "$rc" "$ms"
 		[ -n "$steps_json" ] && steps_json="$steps_json,"
 		steps_json="$steps_json{\"phase\":\"$prefix\",\"name\":$json,\"exit\":$rc,\"ms\":$ms}"
+		eval "mig=\${${prefix}_migration_$i:-0}"
+		[ "$rc" = 0 ] && [ "$mig" = 1 ] && [ "$prefix" = step ] && migrated=true
 		[ "$cancelled" = 1 ] && return 0
 		if [ "$rc" -ne 0 ]; then
 			[ "$rc" = 124 ] && printf '==> timed out after %ss\n' "$tmo"
@@ -133,11 +144,80 @@ run_steps() {
 	done
 }
 
+# http_status URL: prints the status of a GET (000 when nothing answered)
+http_status() {
+	if command -v curl >/dev/null 2>&1; then
+		curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$1"
+	else
+		code=$(wget -q -S -O /dev/null -T 10 "$1" 2>&1 | sed -n 's/^ *HTTP\/[0-9.]* \([0-9][0-9][0-9]\).*/\1/p' | tail -n 1)
+		echo "${code:-000}"
+	fi
+}
+
+cmd_write_env() {
+	tmp=deploy.env.gantry-tmp
+	: >"$tmp" || exit 1
+	if [ -f deploy.env ]; then
+		while IFS= read -r line || [ -n "$line" ]; do
+			key=${line%%=*}
+			key=${key#export }
+			keep=1
+			for kv in "$@"; do
+				[ "$key" = "${kv%%=*}" ] && keep=0
+			done
+			[ "$keep" = 1 ] && printf '%s\n' "$line" >>"$tmp"
+		done <deploy.env
+	fi
+	for kv in "$@"; do
+		printf '%s\n' "$kv" >>"$tmp"
+	done
+	sync "$tmp" 2>/dev/null || sync
+	[ -f deploy.env ] && cp -p deploy.env deploy.env.prev
+	mv -f "$tmp" deploy.env || exit 1
+	for kv in "$@"; do
+		printf '%s\n' "$kv"
+	done
+}
+
+cmd_wait_ready() {
+	url=$1
+	limit=$2
+	every=$3
+	t0=$(date +%s)
+	last=
+	while :; do
+		code=$(http_status "$url")
+		case $code in
+		2??) echo "ready: $url answered $code after $(($(date +%s) - t0))s"; return 0 ;;
+		esac
+		if [ "$code" != "$last" ]; then
+			echo "not ready yet: $url answered $code"
+			last=$code
+		fi
+		if [ $(($(date +%s) - t0)) -ge "$limit" ]; then
+			echo "not ready after ${limit}s: $url last answered $code"
+			return 1
+		fi
+		sleep "$every"
+	done
+}
+
+cmd_http_check() {
+	code=$(http_status "$1")
+	if [ "$code" = "$2" ]; then
+		echo "ok: $1 answered $code"
+		return 0
+	fi
+	echo "failed: $1 answered $code, expected $2"
+	return 1
+}
+
 cmd_run() {
 	trap 'printf "==> cancel asked\n"' USR1
 	trap '' HUP
 	switched=0
 	cancelled=0
+	migrated=false
 	steps_json=
 	event run start
 	run_steps step "$GANTRY_STEPS"
@@ -155,13 +235,40 @@ cmd_run() {
 	else
 		result=failed
 	fi
-	history_append "{\"id\":\"$GANTRY_RUN\",\"event\":\"end\",\"ended\":$(date +%s),\"result\":\"$result\",\"failed_step\":$failed_step,\"steps\":[$steps_json]}"
+	history_append "{\"id\":\"$GANTRY_RUN\",\"event\":\"end\",\"ended\":$(date +%s),\"result\":\"$result\",\"failed_step\":$failed_step,\"migrated\":$migrated,\"steps\":[$steps_json]}"
 	lock_release
 	event run end "$result"
+	printf '==> run %s ended: %s\n' "$GANTRY_RUN" "$result"
+}
+
+# follow: the events on stderr and the output on stdout, from the start, until the run
+# has ended (or a signal)
+cmd_follow() {
+	if [ ! -f "$R/events" ]; then
+		echo "no run $GANTRY_RUN in $(pwd)/$G/runs" >&2
+		exit 1
+	fi
+	tail -n +1 -f "$R/events" >&2 &
+	e=$!
+	tail -n +1 -f "$R/output" &
+	o=$!
+	trap 'kill $e $o 2>/dev/null; exit 0' TERM HUP INT
+	while kill -0 "$e" 2>/dev/null; do
+		if grep -q ' run end ' "$R/events"; then
+			sleep 1
+			kill "$e" "$o" 2>/dev/null
+			exit 0
+		fi
+		sleep 1
+	done
 }
 
 case "${1:-}" in
 start) cmd_start ;;
 run) cmd_run ;;
-*) echo "usage: sh run.sh start|run" >&2; exit 2 ;;
+follow) cmd_follow ;;
+write-env) shift; cmd_write_env "$@" ;;
+wait-ready) cmd_wait_ready "$2" "$3" "$4" ;;
+http-check) cmd_http_check "$2" "$3" ;;
+*) echo "usage: sh run.sh start|run|follow|write-env|wait-ready|http-check" >&2; exit 2 ;;
 esac

@@ -83,6 +83,8 @@ static void put_steps(struct buf *b, const char *count, const char *prefix,
 		put_num(b, name, (long long)((steps[i].timeout_ms + 999) / 1000));
 		snprintf(name, sizeof name, "%s_switch_%zu", prefix, i + 1);
 		put_num(b, name, steps[i].switch_point ? 1 : 0);
+		snprintf(name, sizeof name, "%s_migration_%zu", prefix, i + 1);
+		put_num(b, name, steps[i].migration ? 1 : 0);
 		free(json);
 	}
 }
@@ -115,8 +117,14 @@ char *runscript_start_record(const struct run_spec *spec)
 	    "steps", names);
 	if (spec->source_env)
 		json_object_set_new(rec, "source", json_string(spec->source_env));
-	if (spec->rollback_len)
+	if (spec->rollback_len) {
+		json_t *back = json_array();
+
+		for (size_t i = 0; i < spec->rollback_len; i++)
+			json_array_append_new(back, json_string(spec->rollback[i].name));
 		json_object_set_new(rec, "rollback_tag", json_string(spec->rollback_tag));
+		json_object_set_new(rec, "rollback_steps", back);
+	}
 	out = json_dumps(rec, JSON_COMPACT);
 	json_decref(rec);
 	return out;

@@ -13,6 +13,7 @@ struct run_step {
 	const char *command;            /* expanded already; run with sh -c in the deploy dir */
 	int64_t timeout_ms;
 	bool switch_point;              /* from this step on, cancelling is refused */
+	bool migration;                 /* recorded as "migrated" when it succeeds */
 };
 
 struct run_spec {

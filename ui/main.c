@@ -106,6 +106,9 @@ int main(int argc, char **argv)
 	} else if (opts.command == CLI_TAGS) {
 		conf = app_load_conf(opts.config_path, stderr);
 		code = conf ? app_tags(conf, opts.json, opts.limit) : EXIT_CONFIG;
+	} else if (opts.command != CLI_DASHBOARD) {
+		conf = app_load_conf(opts.config_path, stderr);
+		code = conf ? app_action(conf, &opts) : EXIT_CONFIG;
 	} else {
 		code = run_dashboard(&opts);
 	}

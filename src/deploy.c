@@ -1,0 +1,1128 @@
+/* Promotions, rollbacks and deploys: gather what the hosts, the registry and the source
+ * say, refuse with a reason or show the plan, then start the run on each host in turn
+ * and follow its events and output until it ends. */
+#include "config.h"
+
+#include "deploy.h"
+#include "deployenv.h"
+#include "plan.h"
+#include "runscript.h"
+#include "sanitize.h"
+#include "xmalloc.h"
+
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LINE_MAX_BYTES 8192
+#define OUTPUT_LINES 5000
+#define REFOLLOW_MS 1000
+
+struct outbuf {
+	char *s;
+	size_t len, cap;
+};
+
+/* Splits a byte stream into lines, at most LINE_MAX_BYTES each. */
+struct splitter {
+	char buf[LINE_MAX_BYTES];
+	size_t len;
+};
+
+struct deploy {
+	struct deploy_ctx ctx;
+	struct deploy_info info;
+	deploy_changed_fn changed;
+	void *arg;
+	const struct conf_env *target, *source;
+	bool attach_only;
+	char tag_wanted[136];
+
+	/* checking */
+	int pending;
+	struct remote_cmd *target_cmd, *source_cmd;
+	struct outbuf target_out, source_out;
+	struct host_state target_state, source_state;
+	bool target_read, source_read;
+	char target_err[300], source_err[300];
+	struct http_request *ready_req;
+	bool source_ready_checked;
+	char source_ready_err[300];
+	struct registry_op *app_op, *mig_op;
+	bool resolved;
+	char registry_err[400];
+	bool registry_refusal;
+	char back_tag[136], back_app[80], back_mig[80];
+	char **headers;
+
+	/* confirming and running */
+	bool recheck;
+	struct remote_cmd *start_cmd, *follow_cmd, *cancel_cmd;
+	struct outbuf start_out;
+	struct plan plan;
+	bool have_plan;
+	struct splitter out_split, ev_split;
+	bool saw_end_event, saw_end_marker;
+	uint64_t out_total;             /* output lines of this host's run kept so far */
+	uint64_t out_replay;            /* lines of the current follow (a re-follow replays) */
+	uint64_t refollow_timer;
+	int64_t run_started;            /* Unix seconds, for the history */
+	size_t rollback_base;           /* index of the first rollback step in info.steps */
+};
+
+static void follow_start(struct deploy *d);
+static void host_start(struct deploy *d);
+
+const char *deploy_kind_name(enum deploy_kind kind)
+{
+	return kind == DEPLOY_PROMOTE ? "promote" : kind == DEPLOY_ROLLBACK ? "rollback" : "deploy";
+}
+
+void deploy_operator(char *out, size_t outsz)
+{
+	const char *op = getenv("GANTRY_OPERATOR");
+	char host[256] = "localhost";
+	const struct passwd *pw = getpwuid(getuid());
+	const char *user = getenv("USER");
+
+	if (op && *op) {
+		sanitize_text(op, strlen(op), out, outsz, 0);
+		return;
+	}
+	gethostname(host, sizeof host - 1);
+	if (pw && pw->pw_name)
+		user = pw->pw_name;
+	snprintf(out, outsz, "%s@%s", user && *user ? user : "unknown", host);
+	sanitize_text(out, strlen(out), out, outsz, 0);
+}
+
+const struct deploy_info *deploy_info(const struct deploy *d)
+{
+	return &d->info;
+}
+
+static void notify(struct deploy *d)
+{
+	if (d->changed)
+		d->changed(d->arg, d);
+}
+
+static void set_status(struct deploy *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_status(struct deploy *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->info.status, sizeof d->info.status, fmt, ap);
+	va_end(ap);
+}
+
+/* Adds a reason to the refusal (one per line). */
+static void refuse(struct deploy *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void refuse(struct deploy *d, const char *fmt, ...)
+{
+	size_t n = strlen(d->info.refusal);
+	va_list ap;
+
+	if (n > 0 && n + 2 < sizeof d->info.refusal)
+		d->info.refusal[n++] = '\n';
+	va_start(ap, fmt);
+	vsnprintf(d->info.refusal + n, sizeof d->info.refusal - n, fmt, ap);
+	va_end(ap);
+	d->info.phase = DEPLOY_REFUSED;
+}
+
+static void warn(struct deploy *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct deploy *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->info.warnings_len >= sizeof d->info.warnings / sizeof *d->info.warnings)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->info.warnings[d->info.warnings_len++], sizeof d->info.warnings[0], fmt, ap);
+	va_end(ap);
+}
+
+static void out_add(struct outbuf *b, const char *data, size_t len)
+{
+	if (b->len + len > HOSTSTATE_MAX_BYTES)
+		len = HOSTSTATE_MAX_BYTES - b->len;
+	if (b->len + len + 1 > b->cap) {
+		b->cap = (b->len + len + 1) * 2;
+		b->s = xrealloc(b->s, b->cap);
+	}
+	memcpy(b->s + b->len, data, len);
+	b->len += len;
+	b->s[b->len] = '\0';
+}
+
+static void out_clear(struct outbuf *b)
+{
+	free(b->s);
+	memset(b, 0, sizeof *b);
+}
+
+static void copy_str(char *dst, size_t dstsz, const char *src)
+{
+	snprintf(dst, dstsz, "%s", src ? src : "");
+}
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* "4m 10s", "2h 5m" */
+static void fmt_age(char *out, size_t outsz, int64_t s)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 120)
+		snprintf(out, outsz, "%llds", (long long)s);
+	else if (s < 7200)
+		snprintf(out, outsz, "%lldm %llds", (long long)(s / 60), (long long)(s % 60));
+	else
+		snprintf(out, outsz, "%lldh %lldm", (long long)(s / 3600), (long long)(s / 60 % 60));
+}
+
+/* ---- gathering: host states, the source's readiness, the registry ---- */
+
+static void evaluate(struct deploy *d);
+
+static void gathered(struct deploy *d)
+{
+	if (--d->pending == 0)
+		evaluate(d);
+	else
+		notify(d);
+}
+
+static void target_output(void *arg, const char *data, size_t len, bool is_stderr)
+{
+	struct deploy *d = arg;
+
+	if (!is_stderr)
+		out_add(&d->target_out, data, len);
+}
+
+static void source_output(void *arg, const char *data, size_t len, bool is_stderr)
+{
+	struct deploy *d = arg;
+
+	if (!is_stderr)
+		out_add(&d->source_out, data, len);
+}
+
+static void read_state(struct deploy *d, const struct conf_env *env, struct outbuf *out,
+    struct host_state *st, bool *ok, char *err, size_t errsz, enum remote_end how, int status,
+    const char *message)
+{
+	char why[200];
+
+	if (how != REMOTE_EXITED) {
+		snprintf(err, errsz, "cannot read the state of %s's host %s: %s", env->name,
+		    env->hosts[0].address, message && *message ? message : "the link dropped");
+	} else if (!hoststate_parse(out->s ? out->s : "", out->len, st, why, sizeof why)) {
+		snprintf(err, errsz, "%s's host %s: %s (exit %d)", env->name, env->hosts[0].address, why,
+		    status);
+	} else {
+		*ok = true;
+	}
+	out_clear(out);
+	(void)d;
+}
+
+static void target_done(void *arg, enum remote_end how, int status, const char *message);
+static void source_done(void *arg, enum remote_end how, int status, const char *message);
+
+static const struct remote_cmd_ops target_ops = { NULL, target_output, target_done };
+static const struct remote_cmd_ops source_ops = { NULL, source_output, source_done };
+
+static void attach_evaluate(struct deploy *d);
+
+static void target_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct deploy *d = arg;
+
+	d->target_cmd = NULL;
+	read_state(d, d->target, &d->target_out, &d->target_state, &d->target_read, d->target_err,
+	    sizeof d->target_err, how, status, message);
+	if (d->attach_only) {
+		attach_evaluate(d);
+		return;
+	}
+	gathered(d);
+}
+
+static void resolve_start(struct deploy *d);
+
+static void source_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct deploy *d = arg;
+
+	d->source_cmd = NULL;
+	read_state(d, d->source, &d->source_out, &d->source_state, &d->source_read, d->source_err,
+	    sizeof d->source_err, how, status, message);
+	if (d->tag_wanted[0]) {
+		gathered(d);            /* named on the command line, resolved already */
+		return;
+	}
+	/* the tag comes from what the source runs */
+	if (d->source_read && d->source_state.has_deploy_env) {
+		deployenv_image_tag(d->source_state.deploy_env.app_image, d->tag_wanted,
+		    sizeof d->tag_wanted);
+		if (d->tag_wanted[0] == '@' || strcmp(d->tag_wanted, "latest") == 0) {
+			snprintf(d->source_err, sizeof d->source_err, "%s runs %s, which names no tag "
+			    "gantry can promote; name one with --tag", d->source->name,
+			    d->source_state.deploy_env.app_image);
+			d->tag_wanted[0] = '\0';
+		}
+	} else if (d->source_read) {
+		snprintf(d->source_err, sizeof d->source_err, "%s's host %s has no deploy.env, so gantry "
+		    "cannot tell which tag it runs; name one with --tag", d->source->name,
+		    d->source->hosts[0].address);
+	}
+	if (d->tag_wanted[0])
+		resolve_start(d);
+	gathered(d);
+}
+
+static void ready_done(const struct http_response *r, void *arg)
+{
+	struct deploy *d = arg;
+
+	d->ready_req = NULL;
+	d->source_ready_checked = true;
+	if (r->error != HTTP_OK)
+		snprintf(d->source_ready_err, sizeof d->source_ready_err, "%s is not ready: %s%s: %s",
+		    d->source->name, d->source->url, d->source->ready_path, r->message);
+	else if (r->status < 200 || r->status > 299)
+		snprintf(d->source_ready_err, sizeof d->source_ready_err,
+		    "%s is not ready: %s%s answered %ld", d->source->name, d->source->url,
+		    d->source->ready_path, r->status);
+	gathered(d);
+}
+
+static void resolved(const struct registry_result *r, void *arg, bool app)
+{
+	struct deploy *d = arg;
+	char *digest = app ? d->info.app_digest : d->info.migrator_digest;
+	size_t digestsz = app ? sizeof d->info.app_digest : sizeof d->info.migrator_digest;
+	const char *repo = app ? d->ctx.conf->registry->app : d->ctx.conf->registry->migrator;
+
+	if (app)
+		d->app_op = NULL;
+	else
+		d->mig_op = NULL;
+	if (r->error != REGISTRY_OK) {
+		if (!d->registry_err[0])
+			snprintf(d->registry_err, sizeof d->registry_err, "%s:%s: %s", repo, d->tag_wanted,
+			    r->message);
+		d->registry_refusal = r->error == REGISTRY_NOT_FOUND;
+	} else if (d->recheck && strcmp(digest, r->digest) != 0) {
+		snprintf(d->registry_err, sizeof d->registry_err, "%s:%s now points to %s, not %s as "
+		    "planned: the tag was re-pointed, so nothing was started; plan again to see what "
+		    "it is now", repo, d->tag_wanted, r->digest, digest);
+		d->registry_refusal = true;
+	} else {
+		snprintf(digest, digestsz, "%s", r->digest);
+	}
+	gathered(d);
+}
+
+static void app_resolved(const struct registry_result *r, void *arg)
+{
+	resolved(r, arg, true);
+}
+
+static void mig_resolved(const struct registry_result *r, void *arg)
+{
+	resolved(r, arg, false);
+}
+
+static void resolve_start(struct deploy *d)
+{
+	const struct conf_registry *reg = d->ctx.conf->registry;
+
+	if (!registry_tag_allowed(d->ctx.registry, d->tag_wanted)) {
+		snprintf(d->registry_err, sizeof d->registry_err, "%s does not match registry.tags (%s): "
+		    "only those tags are deployed", d->tag_wanted, reg->tag_pattern);
+		d->registry_refusal = true;
+		return;
+	}
+	copy_str(d->info.tag, sizeof d->info.tag, d->tag_wanted);
+	d->registry_err[0] = '\0';
+	d->pending += 2;
+	d->app_op = registry_resolve(d->ctx.registry, reg->app, d->tag_wanted, false, app_resolved, d);
+	d->mig_op = registry_resolve(d->ctx.registry, reg->migrator, d->tag_wanted, false, mig_resolved, d);
+}
+
+/* ---- the checks, once everything is in ---- */
+
+/* The newest healthy run of `tag` (any tag when NULL), skipping `skip_tag`; its index or -1. */
+static long healthy_run(const struct history *h, const char *tag, const char *skip_tag)
+{
+	for (size_t i = h->len; i-- > 0;) {
+		const struct history_run *r = &h->runs[i];
+
+		if (!history_run_healthy(r) || !r->tag[0])
+			continue;
+		if (tag && strcmp(r->tag, tag) != 0)
+			continue;
+		if (skip_tag && strcmp(r->tag, skip_tag) == 0)
+			continue;
+		return (long)i;
+	}
+	return -1;
+}
+
+/* Where an automatic rollback would go: the newest healthy run of another tag, else
+ * what deploy.env names now. */
+static void choose_back(struct deploy *d)
+{
+	const struct host_state *st = &d->target_state;
+	long i = healthy_run(&st->history, NULL, d->info.tag);
+
+	d->back_tag[0] = d->back_app[0] = d->back_mig[0] = '\0';
+	if (i >= 0) {
+		const struct history_run *r = &st->history.runs[i];
+
+		copy_str(d->back_tag, sizeof d->back_tag, r->tag);
+		copy_str(d->back_app, sizeof d->back_app, r->app_digest);
+		copy_str(d->back_mig, sizeof d->back_mig, r->migrator_digest);
+	} else if (st->has_deploy_env && d->info.current[0] && d->info.current[0] != '@' &&
+	    strcmp(d->info.current, d->info.tag) != 0) {
+		copy_str(d->back_tag, sizeof d->back_tag, d->info.current);
+		deployenv_image_digest(st->deploy_env.app_image, d->back_app, sizeof d->back_app);
+		deployenv_image_digest(st->deploy_env.migrator_image, d->back_mig, sizeof d->back_mig);
+	}
+	if (d->target->deploy.auto_rollback && d->back_tag[0])
+		copy_str(d->info.rollback_tag, sizeof d->info.rollback_tag, d->back_tag);
+}
+
+/* rollback: the tag to go back to, from the target's history */
+static bool choose_rollback_tag(struct deploy *d)
+{
+	const struct history *h = &d->target_state.history;
+	long i;
+
+	if (d->tag_wanted[0]) {
+		i = healthy_run(h, d->tag_wanted, NULL);
+		if (i < 0) {
+			refuse(d, "%s never ran healthy on %s (not in its history); a rollback goes back to "
+			    "a tag that did. `gantry history %s` lists them", d->tag_wanted, d->target->name,
+			    d->target->name);
+			return false;
+		}
+	} else {
+		i = healthy_run(h, NULL, d->info.current[0] ? d->info.current : NULL);
+		if (i < 0) {
+			refuse(d, "%s's history holds no healthy run of a tag other than %s, so there is "
+			    "nothing to roll back to; name a tag with --to", d->target->name,
+			    d->info.current[0] ? d->info.current : "the current one");
+			return false;
+		}
+		copy_str(d->tag_wanted, sizeof d->tag_wanted, h->runs[i].tag);
+	}
+	copy_str(d->info.tag, sizeof d->info.tag, d->tag_wanted);
+	/* migrations applied since that run stay applied */
+	for (size_t j = (size_t)i + 1; j < h->len; j++) {
+		const struct history_run *r = &h->runs[j];
+
+		if (r->migrated && strcmp(r->migrator_digest, h->runs[i].migrator_digest) != 0) {
+			warn(d, "this crosses a migration: %s ran migrations on %s after %s was deployed; "
+			    "they stay applied (migrations only go forward), so %s must work with the newer "
+			    "schema", r->tag, d->target->name, d->tag_wanted, d->tag_wanted);
+			break;
+		}
+	}
+	return true;
+}
+
+static void step_from_run(struct deploy_step *s, const struct run_step *r, bool rollback)
+{
+	memset(s, 0, sizeof *s);
+	copy_str(s->name, sizeof s->name, r->name);
+	sanitize_text(r->command, strlen(r->command), s->command, sizeof s->command, 0);
+	s->rollback = rollback;
+	s->switch_point = r->switch_point;
+}
+
+/* The plan for the current host, into info.steps. */
+static void make_plan(struct deploy *d, const char *id)
+{
+	const struct conf_env *env = d->target;
+	const struct conf_registry *reg = d->ctx.conf->registry;
+	struct plan_input in = {
+		.conf = d->ctx.conf, .env = env, .host = &env->hosts[d->info.host_index],
+		.first_host = d->info.host_index == 0, .id = id, .action = d->info.action,
+		.source_env = d->info.source[0] ? d->info.source : NULL, .operator = d->ctx.operator,
+		.started = d->run_started,
+		.to = { d->info.tag, d->info.app_digest, d->info.migrator_digest },
+		.back = { d->back_tag[0] ? d->back_tag : NULL, d->back_app, d->back_mig },
+	};
+	size_t n;
+	char *ref;
+
+	if (d->have_plan)
+		plan_free(&d->plan);
+	plan_build(&in, &d->plan);
+	d->have_plan = true;
+	n = d->plan.spec.steps_len + d->plan.spec.rollback_len;
+	free(d->info.steps);
+	d->info.steps = xcalloc(n + 1, sizeof *d->info.steps);
+	d->info.steps_len = 0;
+	for (size_t i = 0; i < d->plan.spec.steps_len; i++)
+		step_from_run(&d->info.steps[d->info.steps_len++], &d->plan.spec.steps[i], false);
+	d->rollback_base = d->info.steps_len;
+	for (size_t i = 0; i < d->plan.spec.rollback_len; i++)
+		step_from_run(&d->info.steps[d->info.steps_len++], &d->plan.spec.rollback[i], true);
+	ref = plan_image_ref(reg, reg->app, d->info.tag, d->info.app_digest);
+	copy_str(d->info.app_image, sizeof d->info.app_image, ref);
+	free(ref);
+	ref = plan_image_ref(reg, reg->migrator, d->info.tag, d->info.migrator_digest);
+	copy_str(d->info.migrator_image, sizeof d->info.migrator_image, ref);
+	free(ref);
+	copy_str(d->info.host, sizeof d->info.host, env->hosts[d->info.host_index].address);
+}
+
+static void evaluate(struct deploy *d)
+{
+	const struct host_state *st = &d->target_state;
+	const struct conf_env *t = d->target;
+	char age[32];
+
+	if (d->recheck) {
+		d->recheck = false;
+		if (d->registry_err[0]) {
+			refuse(d, "%s", d->registry_err);
+			notify(d);
+			return;
+		}
+		host_start(d);
+		return;
+	}
+	if (!d->target_read) {
+		refuse(d, "%s", d->target_err);
+		notify(d);
+		return;
+	}
+	if (st->has_deploy_env)
+		deployenv_image_tag(st->deploy_env.app_image, d->info.current, sizeof d->info.current);
+	if (d->info.kind == DEPLOY_ROLLBACK && !d->info.tag[0]) {
+		/* the tag comes from the history: resolve it now, then come back */
+		if (!choose_rollback_tag(d)) {
+			notify(d);
+			return;
+		}
+		d->pending = 1;
+		resolve_start(d);
+		if (--d->pending > 0) {
+			notify(d);
+			return;
+		}
+	}
+	if (d->info.kind == DEPLOY_PROMOTE) {
+		if (d->source->hosts_len && !d->source_read)
+			refuse(d, "%s", d->source_err);
+		else if (!d->tag_wanted[0])
+			refuse(d, "%s", d->source_err[0] ? d->source_err : "no tag to promote");
+	}
+	if (d->registry_err[0])
+		refuse(d, "%s", d->registry_err);
+	else if (d->info.tag[0] && d->info.kind == DEPLOY_ROLLBACK) {
+		/* the tag must still stand for the images that ran */
+		long i = healthy_run(&st->history, d->info.tag, NULL);
+
+		if (i >= 0 && st->history.runs[i].app_digest[0] &&
+		    strcmp(st->history.runs[i].app_digest, d->info.app_digest) != 0)
+			refuse(d, "%s now points to %s in the registry, not to %s that ran healthy on %s: "
+			    "it was re-pointed, so rolling back to it would not bring back what ran",
+			    d->info.tag, d->info.app_digest, st->history.runs[i].app_digest, t->name);
+	}
+	if (st->lock.held) {
+		fmt_age(age, sizeof age, st->host_now - st->lock.since);
+		refuse(d, "%s is locked by %s for %s (%s)%s", t->name,
+		    st->lock.owner[0] ? st->lock.owner : "someone", age,
+		    st->lock.message[0] ? st->lock.message : "no message",
+		    hoststate_lock_stale(st) ? "; the lock is stale: its run is gone. Break it with "
+		    "`gantry unlock ENV -m REASON`" : "; wait for that run to end");
+	}
+	if (st->frozen && d->info.kind != DEPLOY_ROLLBACK) {
+		fmt_age(age, sizeof age, st->host_now - st->freeze_since);
+		refuse(d, "%s is frozen by %s for %s: %s (a rollback is still allowed; `gantry "
+		    "unfreeze %s` lifts it)", t->name, st->freeze_by[0] ? st->freeze_by : "someone", age,
+		    st->freeze_reason[0] ? st->freeze_reason : "no reason given", t->name);
+	}
+	if (d->info.kind == DEPLOY_PROMOTE && d->source) {
+		const struct host_state *ss = &d->source_state;
+
+		if (d->source_ready_err[0])
+			refuse(d, "%s", d->source_ready_err);
+		if (d->source_read && ss->has_deploy_env && d->info.app_digest[0]) {
+			char ran[80];
+
+			deployenv_image_digest(ss->deploy_env.app_image, ran, sizeof ran);
+			if (ran[0] && strcmp(ran, d->info.app_digest) != 0)
+				refuse(d, "%s ran %s as %s, but the tag now points to %s: it was re-pointed "
+				    "after it was tested there; deploy it to %s again first", d->source->name,
+				    d->info.tag, ran, d->info.app_digest, d->source->name);
+		}
+		if (t->deploy.soak_ms > 0 && d->source_read) {
+			long i = healthy_run(&ss->history, d->info.tag, NULL);
+			int64_t since = i >= 0 ? ss->history.runs[i].ended : 0;
+			char need[32];
+
+			if (!since && ss->has_deploy_env && strcmp(d->info.current, d->info.tag) != 0) {
+				char stag[136];
+
+				deployenv_image_tag(ss->deploy_env.app_image, stag, sizeof stag);
+				if (strcmp(stag, d->info.tag) == 0)
+					since = ss->deploy_env_mtime;
+			}
+			fmt_age(need, sizeof need, t->deploy.soak_ms / 1000);
+			if (!since) {
+				refuse(d, "%s has no record of when it started running %s, so its soak time "
+				    "(%s) cannot be checked", d->source->name, d->info.tag, need);
+			} else if ((ss->host_now - since) * 1000 < t->deploy.soak_ms) {
+				fmt_age(age, sizeof age, ss->host_now - since);
+				refuse(d, "%s has run %s for %s, less than the soak time of %s set for %s; "
+				    "promote again in %llds", d->source->name, d->info.tag, age, need, t->name,
+				    (long long)((t->deploy.soak_ms / 1000) - (ss->host_now - since)));
+			}
+		} else if (t->deploy.soak_ms > 0 && !d->source->hosts_len) {
+			refuse(d, "%s has no hosts in the configuration, so its soak time cannot be "
+			    "checked", d->source->name);
+		}
+	}
+	if (d->info.phase == DEPLOY_REFUSED) {
+		notify(d);
+		return;
+	}
+	if (d->info.current[0] && strcmp(d->info.current, d->info.tag) == 0) {
+		d->info.redeploy = true;
+		warn(d, "%s runs %s already: this deploys it again", t->name, d->info.tag);
+	}
+	choose_back(d);
+	if (t->deploy.auto_rollback && !d->back_tag[0])
+		warn(d, "no earlier healthy tag is known on %s: if this fails, nothing rolls back by "
+		    "itself", t->name);
+	make_plan(d, "ID");
+	d->info.phase = DEPLOY_PLANNED;
+	set_status(d, "%s", d->info.protected_env ? "type the environment's name to confirm" :
+	    "confirm to start");
+	notify(d);
+}
+
+/* ---- starting the run on a host ---- */
+
+static void start_output(void *arg, const char *data, size_t len, bool is_stderr)
+{
+	struct deploy *d = arg;
+
+	if (!is_stderr)
+		out_add(&d->start_out, data, len);
+}
+
+/* The first line of s, sanitized */
+static void first_lines(char *dst, size_t dstsz, const char *s, size_t skip_lines)
+{
+	const char *p = s ? s : "";
+
+	while (skip_lines-- > 0 && strchr(p, '\n'))
+		p = strchr(p, '\n') + 1;
+	sanitize_text(p, strcspn(p, "\n"), dst, dstsz, 0);
+}
+
+static void start_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct deploy *d = arg;
+	const char *out = d->start_out.s ? d->start_out.s : "";
+	char word[200];
+
+	d->start_cmd = NULL;
+	if (how == REMOTE_EXITED && strncmp(out, "STARTED ", 8) == 0) {
+		d->info.phase = DEPLOY_RUNNING;
+		set_status(d, "running on %s", d->info.host);
+		out_clear(&d->start_out);
+		follow_start(d);
+		notify(d);
+		return;
+	}
+	if (how == REMOTE_EXITED && status == 75) {
+		struct host_state st;
+		char why[100];
+		char *text = xasprintf("@@gantry-state@@ lock\nheld=1\n%s\n@@gantry-state@@ end\n",
+		    out + strcspn(out, "\n"));
+
+		memset(&st, 0, sizeof st);
+		hoststate_parse(text, strlen(text), &st, why, sizeof why);
+		refuse(d, "%s was locked by %s just now (%s): exactly one run holds it; nothing was "
+		    "started", d->target->name, st.lock.owner[0] ? st.lock.owner : "someone",
+		    st.lock.message[0] ? st.lock.message : "no message");
+		hoststate_free(&st);
+		free(text);
+	} else if (how == REMOTE_EXITED && status == 76) {
+		first_lines(word, sizeof word, out, 1);
+		refuse(d, "%s was frozen just now (%s); nothing was started", d->target->name, word);
+	} else if (how == REMOTE_EXITED) {
+		first_lines(word, sizeof word, out, 0);
+		refuse(d, "the run could not start on %s (exit %d%s%s)", d->info.host, status,
+		    word[0] ? ": " : "", word);
+	} else {
+		/* it may have started before the link went: look, and follow it if so */
+		refuse(d, "the link to %s dropped while starting the run (%s); check %s's history "
+		    "before trying again", d->info.host, message && *message ? message : "lost",
+		    d->target->name);
+	}
+	out_clear(&d->start_out);
+	notify(d);
+}
+
+static const struct remote_cmd_ops start_ops = { NULL, start_output, start_done };
+
+static void host_start(struct deploy *d)
+{
+	struct remote_host *h = d->ctx.host(d->ctx.host_arg, d->target, d->info.host_index);
+	char id[72];
+	char *cmd;
+
+	if (d->info.host_index == 0) {
+		plan_new_id(id, sizeof id, now_s());
+		copy_str(d->info.run_id, sizeof d->info.run_id, id);
+		d->run_started = now_s();
+		d->info.started_ms = loop_clock_ms();
+	}
+	make_plan(d, d->info.run_id);
+	d->info.phase = DEPLOY_STARTING;
+	d->saw_end_event = d->saw_end_marker = false;
+	d->out_total = 0;
+	d->info.result[0] = '\0';
+	d->info.switched = false;
+	d->info.cancel[0] = '\0';
+	d->info.cancel_sent = false;
+	set_status(d, "starting on %s", d->info.host);
+	cmd = runscript_start_command(&d->plan.spec);
+	d->start_cmd = remote_run(h, cmd, &start_ops, d);
+	free(cmd);
+	notify(d);
+}
+
+void deploy_confirm(struct deploy *d)
+{
+	if (d->info.phase != DEPLOY_PLANNED)
+		return;
+	d->info.phase = DEPLOY_STARTING;
+	set_status(d, "checking %s's digests again", d->info.tag);
+	d->recheck = true;
+	d->pending = 1;
+	resolve_start(d);
+	gathered(d);
+}
+
+/* ---- following a run ---- */
+
+static struct deploy_step *step_at(struct deploy *d, bool rollback, long n)
+{
+	size_t base = rollback ? d->rollback_base : 0;
+	size_t end = rollback ? d->info.steps_len : d->rollback_base;
+
+	if (n < 1 || base + (size_t)n - 1 >= end)
+		return NULL;
+	return &d->info.steps[base + (size_t)n - 1];
+}
+
+static void run_ended(struct deploy *d);
+
+/* One event line: "<ms> word ..." */
+static void event_line(struct deploy *d, const char *line)
+{
+	char phase[16] = "", what[16] = "", result[24] = "";
+	long long ms = 0, n = 0, rc = 0, took = 0;
+	struct deploy_step *s;
+
+	if (sscanf(line, "%lld %15s %lld %15s %lld %lld", &ms, phase, &n, what, &rc, &took) >= 4 &&
+	    (strcmp(phase, "step") == 0 || strcmp(phase, "rollback") == 0)) {
+		s = step_at(d, strcmp(phase, "rollback") == 0, (long)n);
+		if (!s)
+			return;
+		if (strcmp(what, "start") == 0) {
+			s->state = STEP_RUNNING;
+			s->started_ms = loop_clock_ms();
+			if (s->switch_point)
+				d->info.switched = true;
+		} else if (strcmp(what, "end") == 0) {
+			s->state = rc == 0 ? STEP_OK : STEP_FAILED;
+			s->exit = (int)rc;
+			s->ms = took;
+		}
+	} else if (sscanf(line, "%lld cancel %15s", &ms, what) == 2) {
+		copy_str(d->info.cancel, sizeof d->info.cancel, what);
+	} else if (sscanf(line, "%lld run end %23s", &ms, result) == 2) {
+		copy_str(d->info.result, sizeof d->info.result, result);
+		d->saw_end_event = true;
+	}
+}
+
+static void split_feed(struct splitter *sp, const char *data, size_t len,
+    void (*line)(struct deploy *, const char *, size_t), struct deploy *d)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\n' || sp->len == sizeof sp->buf - 1) {
+			line(d, sp->buf, sp->len);
+			sp->len = 0;
+			if (data[i] == '\n')
+				continue;
+		}
+		sp->buf[sp->len++] = data[i];
+	}
+}
+
+static void on_event(struct deploy *d, const char *text, size_t len)
+{
+	char line[300];
+
+	sanitize_text(text, len, line, sizeof line, 0);
+	event_line(d, line);
+}
+
+static void on_output(struct deploy *d, const char *text, size_t len)
+{
+	char marker[120];
+	char *clean;
+
+	snprintf(marker, sizeof marker, "==> run %s ended: ", d->info.run_id);
+	if (len > strlen(marker) && memcmp(text, marker, strlen(marker)) == 0)
+		d->saw_end_marker = true;
+	if (++d->out_replay <= d->out_total)
+		return;                 /* had it before the link dropped */
+	d->out_total++;
+	clean = sanitize_dup(text, len, LINE_MAX_BYTES, 0);
+	logbuf_push(d->info.output, (unsigned)d->info.host_index, LOG_OUT, clean, strlen(clean));
+	d->info.output_seq++;
+}
+
+static void follow_output(void *arg, const char *data, size_t len, bool is_stderr)
+{
+	struct deploy *d = arg;
+
+	if (is_stderr)
+		split_feed(&d->ev_split, data, len, on_event, d);
+	else
+		split_feed(&d->out_split, data, len, on_output, d);
+	if (d->saw_end_event && d->saw_end_marker && d->follow_cmd) {
+		remote_cmd_stop(d->follow_cmd);
+		d->follow_cmd = NULL;
+		run_ended(d);
+		return;
+	}
+	notify(d);
+}
+
+static void refollow(struct loop *loop, void *arg)
+{
+	struct deploy *d = arg;
+
+	d->refollow_timer = 0;
+	follow_start(d);
+	notify(d);
+}
+
+static void follow_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct deploy *d = arg;
+
+	d->follow_cmd = NULL;
+	if (d->saw_end_event) {
+		run_ended(d);
+		return;
+	}
+	if (how == REMOTE_EXITED && status != 0) {
+		set_status(d, "cannot follow run %s on %s (exit %d)", d->info.run_id, d->info.host, status);
+		notify(d);
+		return;
+	}
+	set_status(d, "link to %s lost (%s): the run goes on there; re-attaching", d->info.host,
+	    message && *message ? message : "the command ended");
+	d->refollow_timer = loop_timer_add(d->ctx.loop, REFOLLOW_MS, refollow, d);
+	notify(d);
+}
+
+static const struct remote_cmd_ops follow_ops = { NULL, follow_output, follow_done };
+
+static void follow_start(struct deploy *d)
+{
+	struct remote_host *h = d->ctx.host(d->ctx.host_arg, d->target, d->info.host_index);
+	char *cmd = xasprintf("sh .gantry/runs/%s/run.sh follow", d->info.run_id);
+
+	/* the events and output come again from the start */
+	for (size_t i = 0; i < d->info.steps_len; i++) {
+		d->info.steps[i].state = STEP_PENDING;
+		d->info.steps[i].ms = 0;
+	}
+	d->info.switched = false;
+	d->saw_end_event = d->saw_end_marker = false;
+	d->out_split.len = d->ev_split.len = 0;
+	d->out_replay = 0;
+	d->follow_cmd = remote_run(h, cmd, &follow_ops, d);
+	free(cmd);
+}
+
+static void run_ended(struct deploy *d)
+{
+	bool ok = strcmp(d->info.result, "succeeded") == 0;
+
+	for (size_t i = 0; i < d->info.steps_len; i++)
+		if (d->info.steps[i].state == STEP_PENDING || d->info.steps[i].state == STEP_RUNNING)
+			d->info.steps[i].state = STEP_SKIPPED;
+	if (ok && !d->attach_only && d->info.host_index + 1 < d->info.hosts_len) {
+		d->info.host_index++;
+		host_start(d);
+		return;
+	}
+	d->info.phase = DEPLOY_DONE;
+	d->info.ended_ms = loop_clock_ms();
+	if (!ok && d->info.host_index + 1 < d->info.hosts_len && !d->attach_only)
+		set_status(d, "%s on %s; the other %zu host(s) were not touched", d->info.result,
+		    d->info.host, d->info.hosts_len - d->info.host_index - 1);
+	else
+		set_status(d, "%s", d->info.result);
+	notify(d);
+}
+
+static void cancel_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct deploy *d = arg;
+
+	d->cancel_cmd = NULL;
+	if (how != REMOTE_EXITED || status != 0) {
+		copy_str(d->info.cancel, sizeof d->info.cancel, "not delivered");
+		d->info.cancel_sent = false;
+		notify(d);
+	}
+}
+
+static const struct remote_cmd_ops cancel_ops = { NULL, NULL, cancel_done };
+
+bool deploy_cancel(struct deploy *d)
+{
+	struct remote_host *h;
+	char *cmd;
+
+	if (d->info.phase != DEPLOY_RUNNING || d->info.switched || d->info.cancel_sent)
+		return false;
+	h = d->ctx.host(d->ctx.host_arg, d->target, d->info.host_index);
+	cmd = xasprintf("touch .gantry/runs/%s/cancel && kill -USR1 \"$(cat .gantry/lock/pid)\"",
+	    d->info.run_id);
+	/* the answer comes as an event */
+	d->cancel_cmd = remote_run(h, cmd, &cancel_ops, d);
+	free(cmd);
+	d->info.cancel_sent = true;
+	copy_str(d->info.cancel, sizeof d->info.cancel, "asked");
+	notify(d);
+	return true;
+}
+
+/* ---- attaching to what a host runs or ran ---- */
+
+static void attach_evaluate(struct deploy *d)
+{
+	const struct host_state *st = &d->target_state;
+	const struct history_run *run;
+
+	if (!d->target_read) {
+		refuse(d, "%s", d->target_err);
+		notify(d);
+		return;
+	}
+	if (st->has_deploy_env)
+		deployenv_image_tag(st->deploy_env.app_image, d->info.current, sizeof d->info.current);
+	run = st->current[0] ? history_find(&st->history, st->current) : NULL;
+	if (!run) {
+		refuse(d, "%s has no run recorded", d->target->name);
+		notify(d);
+		return;
+	}
+	copy_str(d->info.run_id, sizeof d->info.run_id, run->id);
+	copy_str(d->info.tag, sizeof d->info.tag, run->tag);
+	copy_str(d->info.app_digest, sizeof d->info.app_digest, run->app_digest);
+	copy_str(d->info.migrator_digest, sizeof d->info.migrator_digest, run->migrator_digest);
+	copy_str(d->info.source, sizeof d->info.source, run->source);
+	copy_str(d->info.rollback_tag, sizeof d->info.rollback_tag, run->rollback_tag);
+	d->info.action = strcmp(run->action, "promote") == 0 ? "promote" :
+	    strcmp(run->action, "rollback") == 0 ? "rollback" : "deploy";
+	d->info.steps = xcalloc(run->planned + run->rollback_planned + 1, sizeof *d->info.steps);
+	d->info.steps_len = 0;
+	for (size_t i = 0; i < run->planned; i++)
+		copy_str(d->info.steps[d->info.steps_len++].name, sizeof d->info.steps[0].name,
+		    run->step_names[i]);
+	d->rollback_base = d->info.steps_len;
+	for (size_t i = 0; i < run->rollback_planned; i++) {
+		struct deploy_step *s = &d->info.steps[d->info.steps_len++];
+
+		copy_str(s->name, sizeof s->name, run->rollback_names[i]);
+		s->rollback = true;
+	}
+	copy_str(d->info.host, sizeof d->info.host, d->target->hosts[0].address);
+	d->info.phase = DEPLOY_RUNNING;
+	set_status(d, "%s on %s", run->result[0] ? "replaying the run" : "re-attached to the run",
+	    d->info.host);
+	follow_start(d);
+	notify(d);
+}
+
+/* ---- life cycle ---- */
+
+static struct deploy *deploy_alloc(const struct deploy_ctx *ctx, const struct conf_env *target,
+    deploy_changed_fn changed, void *arg)
+{
+	struct deploy *d = xcalloc(1, sizeof *d);
+
+	d->ctx = *ctx;
+	d->changed = changed;
+	d->arg = arg;
+	d->target = target;
+	d->info.output = logbuf_new(OUTPUT_LINES, OUTPUT_LINES * 256);
+	copy_str(d->info.env, sizeof d->info.env, target->name);
+	d->info.hosts_len = target->hosts_len;
+	d->info.protected_env = target->deploy.protected_env;
+	d->info.phase = DEPLOY_CHECKING;
+	return d;
+}
+
+struct deploy *deploy_attach(const struct deploy_ctx *ctx, const struct conf_env *env,
+    deploy_changed_fn changed, void *arg)
+{
+	struct deploy *d = deploy_alloc(ctx, env, changed, arg);
+
+	d->attach_only = true;
+	d->info.action = "deploy";
+	if (!env->hosts_len) {
+		refuse(d, "%s has no hosts in the configuration", env->name);
+		return d;
+	}
+	set_status(d, "reading %s", env->hosts[0].address);
+	d->target_cmd = remote_run(ctx->host(ctx->host_arg, env, 0), hoststate_command, &target_ops, d);
+	return d;
+}
+
+struct deploy *deploy_new(const struct deploy_ctx *ctx, const struct deploy_request *req,
+    deploy_changed_fn changed, void *arg)
+{
+	struct deploy *d = deploy_alloc(ctx, req->target, changed, arg);
+	const struct conf *conf = ctx->conf;
+	const struct conf_env *t = req->target;
+
+	d->info.kind = req->kind;
+	d->info.action = deploy_kind_name(req->kind);
+	copy_str(d->tag_wanted, sizeof d->tag_wanted, req->tag);
+	if (!conf->registry || !ctx->registry) {
+		refuse(d, "a %s needs the registry: add a registry: section to %s (see gantry.yml(5))",
+		    d->info.action, conf->path ? conf->path : "gantry.yml");
+		return d;
+	}
+	if (!t->hosts_len) {
+		refuse(d, "%s has no hosts in the configuration: gantry deploys over SSH to the hosts "
+		    "listed under hosts:", t->name);
+		return d;
+	}
+	if (req->kind == DEPLOY_PROMOTE) {
+		d->source = req->source;
+		if (!d->source) {
+			for (size_t i = 1; i < conf->envs_len; i++)
+				if (&conf->envs[i] == t)
+					d->source = &conf->envs[i - 1];
+		}
+		if (!d->source) {
+			refuse(d, "%s comes first in the promotion order, so nothing is promoted into it; "
+			    "use `gantry deploy %s TAG`", t->name, t->name);
+			return d;
+		}
+		if (d->source == t) {
+			refuse(d, "%s cannot be promoted into itself", t->name);
+			return d;
+		}
+		copy_str(d->info.source, sizeof d->info.source, d->source->name);
+		if (!d->tag_wanted[0] && !d->source->hosts_len) {
+			refuse(d, "%s has no hosts in the configuration, so gantry cannot read the tag it "
+			    "runs; name the tag with --tag", d->source->name);
+			return d;
+		}
+	} else if (req->kind == DEPLOY_DEPLOY && !d->tag_wanted[0]) {
+		refuse(d, "a deploy needs the tag to deploy");
+		return d;
+	}
+	set_status(d, "reading %s and the registry", t->hosts[0].address);
+	d->pending = 1;
+	d->target_cmd = remote_run(ctx->host(ctx->host_arg, t, 0), hoststate_command, &target_ops, d);
+	if (req->kind == DEPLOY_PROMOTE) {
+		struct http_get_opts opts = {
+			.timeout_ms = d->source->timeout_ms, .max_body = 64 * 1024,
+		};
+		char *url = xasprintf("%s%s", d->source->url, d->source->ready_path);
+
+		d->headers = xcalloc(d->source->headers_len + 1, sizeof *d->headers);
+		for (size_t i = 0; i < d->source->headers_len; i++)
+			d->headers[i] = xasprintf("%s: %s", d->source->headers[i].name,
+			    d->source->headers[i].value.value);
+		opts.url = url;
+		opts.headers = (const char *const *)d->headers;
+		d->pending++;
+		d->ready_req = http_get(ctx->http, &opts, ready_done, d);
+		free(url);
+		if (d->source->hosts_len) {
+			d->pending++;
+			d->source_cmd = remote_run(ctx->host(ctx->host_arg, d->source, 0), hoststate_command,
+			    &source_ops, d);
+		}
+	}
+	if (req->kind != DEPLOY_ROLLBACK && d->tag_wanted[0])
+		resolve_start(d);
+	return d;
+}
+
+void deploy_free(struct deploy *d)
+{
+	if (!d)
+		return;
+	if (d->target_cmd)
+		remote_cmd_stop(d->target_cmd);
+	if (d->source_cmd)
+		remote_cmd_stop(d->source_cmd);
+	if (d->start_cmd)
+		remote_cmd_stop(d->start_cmd);
+	if (d->follow_cmd)
+		remote_cmd_stop(d->follow_cmd);
+	if (d->cancel_cmd)
+		remote_cmd_stop(d->cancel_cmd);
+	if (d->ready_req)
+		http_cancel(d->ready_req);
+	if (d->app_op)
+		registry_cancel(d->app_op);
+	if (d->mig_op)
+		registry_cancel(d->mig_op);
+	if (d->refollow_timer)
+		loop_timer_cancel(d->ctx.loop, d->refollow_timer);
+	out_clear(&d->target_out);
+	out_clear(&d->source_out);
+	out_clear(&d->start_out);
+	hoststate_free(&d->target_state);
+	hoststate_free(&d->source_state);
+	if (d->headers) {
+		for (char **h = d->headers; *h; h++) {
+			memset(*h, 0, strlen(*h));
+			free(*h);
+		}
+		free(d->headers);
+	}
+	if (d->have_plan)
+		plan_free(&d->plan);
+	free(d->info.steps);
+	logbuf_free(d->info.output);
+	free(d);
+}

@@ -1,0 +1,116 @@
+/* A promotion, rollback or deploy of one environment: the checks and the plan, then
+ * the run on each host, followed live (and again after a dropped link). */
+#ifndef GANTRY_DEPLOY_H
+#define GANTRY_DEPLOY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "hoststate.h"
+#include "http.h"
+#include "logbuf.h"
+#include "loop.h"
+#include "registry.h"
+#include "remote.h"
+
+/* What a deploy needs from the running core. */
+struct deploy_ctx {
+	struct loop *loop;
+	const struct conf *conf;
+	struct http_client *http;
+	struct registry *registry;      /* NULL when the configuration names none */
+	/* the SSH host j of an environment */
+	struct remote_host *(*host)(void *arg, const struct conf_env *env, size_t j);
+	void *host_arg;
+	const char *operator;           /* $GANTRY_OPERATOR, else user@host */
+};
+
+enum deploy_kind { DEPLOY_PROMOTE, DEPLOY_ROLLBACK, DEPLOY_DEPLOY };
+
+struct deploy_request {
+	enum deploy_kind kind;
+	const struct conf_env *target;
+	const struct conf_env *source;  /* promote: NULL for the environment before the target */
+	const char *tag;                /* NULL: the source's (promote), the last healthy (rollback) */
+};
+
+enum deploy_phase {
+	DEPLOY_CHECKING,                /* reading the hosts, the registry, the source */
+	DEPLOY_PLANNED,                 /* waiting for a confirmation */
+	DEPLOY_REFUSED,                 /* a guard said no; nothing ran (see refusal) */
+	DEPLOY_STARTING,                /* checking the digests again, taking the lock */
+	DEPLOY_RUNNING,                 /* the run runs on a host; followed */
+	DEPLOY_DONE,                    /* the run ended (see result) */
+};
+
+enum deploy_step_state { STEP_PENDING, STEP_RUNNING, STEP_OK, STEP_FAILED, STEP_SKIPPED };
+
+struct deploy_step {
+	char name[80];
+	char command[512];              /* as it runs on the host (no secrets: templates have none) */
+	enum deploy_step_state state;
+	bool rollback;                  /* a step of the automatic rollback */
+	bool switch_point;
+	int exit;
+	int64_t ms;                     /* its duration, when it ended */
+	int64_t started_ms;             /* loop clock, while it runs */
+};
+
+/* Everything a screen shows; read it from the `changed` callback. */
+struct deploy_info {
+	enum deploy_phase phase;
+	enum deploy_kind kind;
+	const char *action;             /* "promote", "rollback", "deploy" */
+	char env[64], source[64];
+	char tag[136];
+	char app_digest[80], migrator_digest[80];
+	char app_image[400], migrator_image[400];
+	char current[136];              /* what the target runs now ("" unknown) */
+	char rollback_tag[136];         /* where an automatic rollback goes ("" none) */
+	bool protected_env;
+	bool redeploy;                  /* the target runs this tag already */
+	char refusal[600];              /* REFUSED: what stopped it and what to do */
+	char warnings[3][300];          /* shown with the plan: a migration crossed, ... */
+	size_t warnings_len;
+	char status[300];               /* what is going on now ("link lost, re-attaching") */
+	char run_id[72];
+	size_t host_index, hosts_len;
+	char host[200];                 /* the host the run runs on */
+	struct deploy_step *steps;      /* the plan's steps, then the rollback's */
+	size_t steps_len;
+	bool switched;                  /* the switch step has started: no cancel */
+	bool cancel_sent;
+	char cancel[40];                /* "", "asked", "accepted", "refused" */
+	char result[24];                /* DONE: succeeded, failed, cancelled, rolled_back, ... */
+	int64_t started_ms, ended_ms;   /* loop clock */
+	struct logbuf *output;          /* the steps' output, sanitized */
+	uint64_t output_seq;            /* bumps on each new line */
+};
+
+struct deploy;
+typedef void (*deploy_changed_fn)(void *arg, struct deploy *d);
+
+/* Checks the guards and builds the plan; `changed` is called as it goes. */
+struct deploy *deploy_new(const struct deploy_ctx *ctx, const struct deploy_request *req,
+    deploy_changed_fn changed, void *arg);
+/* Follows the run an environment's first host runs now, or shows how the last one ended. */
+struct deploy *deploy_attach(const struct deploy_ctx *ctx, const struct conf_env *env,
+    deploy_changed_fn changed, void *arg);
+/* Stops following; a run goes on on its host. No callback after this. */
+void deploy_free(struct deploy *d);
+
+const struct deploy_info *deploy_info(const struct deploy *d);
+
+/* PLANNED: checks the digests again and starts the run. */
+void deploy_confirm(struct deploy *d);
+/* RUNNING: asks the host to cancel; granted only before the switch step. */
+bool deploy_cancel(struct deploy *d);
+
+/* "promote", "rollback", "deploy" */
+const char *deploy_kind_name(enum deploy_kind kind);
+/* The operator's name: $GANTRY_OPERATOR, else user@host (written to out). */
+void deploy_operator(char *out, size_t outsz);
+
+#endif

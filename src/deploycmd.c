@@ -1,0 +1,520 @@
+/* The command line's write actions and their readers: promote, rollback, deploy,
+ * attach, history, freeze, unfreeze, unlock. */
+#include "config.h"
+
+#include "app.h"
+#include "deploy.h"
+#include "exitcode.h"
+#include "sanitize.h"
+#include "template.h"
+#include "xmalloc.h"
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct deploycmd {
+	struct app *app;
+	struct registry *registry;
+	const struct cli_options *opts;
+	struct deploy *deploy;
+	bool planned_printed, quit, stop;
+	int signo;
+	uint64_t out_printed;           /* sequence of the last output line printed */
+	size_t host_printed;
+	char status_printed[300];
+};
+
+static struct remote_host *host_of(void *arg, const struct conf_env *env, size_t j)
+{
+	struct app *app = arg;
+
+	return app->model->envs[env - app->conf->envs].hosts[j].remote;
+}
+
+static void on_signal(struct loop *loop, int signo, void *arg)
+{
+	struct deploycmd *dc = arg;
+
+	dc->quit = true;
+	dc->signo = signo;
+}
+
+static void print_plan(const struct deploy_info *i)
+{
+	size_t n = 0;
+
+	if (i->kind == DEPLOY_PROMOTE)
+		printf("promote %s from %s to %s\n", i->tag, i->source, i->env);
+	else
+		printf("%s %s to %s\n", i->action, i->env, i->tag);
+	printf("  app       %s\n", i->app_image);
+	printf("  migrator  %s\n", i->migrator_image);
+	printf("  now       %s\n", i->current[0] ? i->current : "(no deploy.env yet)");
+	if (i->rollback_tag[0])
+		printf("  rollback  automatic, to %s, if ready or a smoke check fails\n", i->rollback_tag);
+	else
+		printf("  rollback  by hand (`gantry rollback %s`) if it fails\n", i->env);
+	printf("  steps on %s%s:\n", i->host, i->hosts_len > 1 ? " (then each other host)" : "");
+	for (size_t k = 0; k < i->steps_len; k++) {
+		if (i->steps[k].rollback)
+			continue;
+		printf("  %2zu. %-22s %s%s\n", ++n, i->steps[k].name, i->steps[k].command,
+		    i->steps[k].switch_point ? "   [switch: no cancel from here]" : "");
+	}
+	for (size_t k = 0; k < i->warnings_len; k++)
+		printf("  ! %s\n", i->warnings[k]);
+	fflush(stdout);
+}
+
+/* The output as it comes: the runner's "==> " lines as headers, the steps' lines
+ * indented. (State comes from the events; this is the transcript.) */
+static void print_progress(struct deploycmd *dc, const struct deploy_info *i)
+{
+	struct logbuf *out = i->output;
+	char phase[16];
+	int no, of, rc, n;
+	long long ms;
+
+	if (i->host_index != dc->host_printed) {
+		dc->host_printed = i->host_index;
+		printf("== host %zu of %zu: %s\n", i->host_index + 1, i->hosts_len, i->host);
+	}
+	if (out->len == 0)
+		return;
+	for (size_t l = logbuf_index_of(out, dc->out_printed + 1); l < out->len; l++) {
+		const struct log_line *line = logbuf_get(out, l);
+		const char *t = line->text;
+
+		if (line->seq <= dc->out_printed)
+			continue;
+		dc->out_printed = line->seq;
+		if (strncmp(t, "==> ", 4) != 0) {
+			printf("      | %s\n", t);
+		} else if (sscanf(t, "==> [%15[a-z] %d/%d] %n", phase, &no, &of, &n) == 3 && n > 0) {
+			printf("%s[%d/%d] %s\n", strcmp(phase, "rollback") == 0 ? "rollback " : "", no, of,
+			    t + n);
+		} else if (sscanf(t, "==> exit %d after %lld ms", &rc, &ms) == 2) {
+			if (rc == 0)
+				printf("      ok in %.1fs\n", (double)ms / 1000.0);
+			else
+				printf("      %s (exit %d) in %.1fs\n", rc == 124 ? "timed out" : "failed", rc,
+				    (double)ms / 1000.0);
+		} else if (strncmp(t, "==> run ", 8) != 0) {
+			printf("%s\n", t + 4);
+		}
+	}
+	if (i->cancel[0] && strcmp(i->cancel, dc->status_printed) != 0) {
+		printf("cancel %s\n", i->cancel);
+		snprintf(dc->status_printed, sizeof dc->status_printed, "%s", i->cancel);
+	}
+	fflush(stdout);
+}
+
+static void changed(void *arg, struct deploy *d)
+{
+	struct deploycmd *dc = arg;
+	const struct deploy_info *i = deploy_info(d);
+
+	if (i->phase == DEPLOY_PLANNED && !dc->planned_printed) {
+		print_plan(i);
+		dc->planned_printed = true;
+	}
+	if (i->phase == DEPLOY_RUNNING || i->phase == DEPLOY_DONE)
+		print_progress(dc, i);
+	if (i->phase == DEPLOY_RUNNING && strstr(i->status, "link to") &&
+	    strcmp(i->status, dc->status_printed) != 0) {
+		fprintf(stderr, "gantry: %s\n", i->status);
+		snprintf(dc->status_printed, sizeof dc->status_printed, "%s", i->status);
+	}
+}
+
+static int refused(const struct deploy_info *i)
+{
+	const char *p = i->refusal;
+
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		fprintf(stderr, "gantry: refused: %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+	return EXIT_REFUSED;
+}
+
+/* Runs the loop until the deploy reaches a phase in `until` (a bitmask), or a signal. */
+static void wait_phase(struct deploycmd *dc, unsigned until)
+{
+	while (!dc->quit && !(until & (1u << deploy_info(dc->deploy)->phase)))
+		loop_run_once(dc->app->loop, 1000);
+}
+
+static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
+{
+	const struct cli_options *o = dc->opts;
+	const struct deploy_info *i;
+	struct deploy_ctx ctx = {
+		.loop = dc->app->loop, .conf = dc->app->conf, .http = dc->app->http,
+		.registry = dc->registry, .host = host_of, .host_arg = dc->app,
+	};
+	char operator[128];
+	int64_t t0;
+
+	deploy_operator(operator, sizeof operator);
+	ctx.operator = operator;
+	if (o->command == CLI_ATTACH) {
+		dc->deploy = deploy_attach(&ctx, env, changed, dc);
+	} else {
+		struct deploy_request req = {
+			.kind = o->command == CLI_PROMOTE ? DEPLOY_PROMOTE :
+			    o->command == CLI_ROLLBACK ? DEPLOY_ROLLBACK : DEPLOY_DEPLOY,
+			.target = env, .tag = o->tag,
+		};
+
+		if (o->source && !(req.source = conf_env_by_name(dc->app->conf, o->source))) {
+			fprintf(stderr, "gantry: no environment \"%s\" in %s\n", o->source, dc->app->conf->path);
+			return EXIT_USAGE;
+		}
+		dc->deploy = deploy_new(&ctx, &req, changed, dc);
+	}
+	wait_phase(dc, 1u << DEPLOY_PLANNED | 1u << DEPLOY_REFUSED | 1u << DEPLOY_RUNNING |
+	    1u << DEPLOY_DONE);
+	i = deploy_info(dc->deploy);
+	if (dc->quit)
+		return 128 + dc->signo;
+	if (i->phase == DEPLOY_REFUSED)
+		return refused(i);
+	if (i->phase == DEPLOY_PLANNED) {
+		if (o->dry_run) {
+			printf("dry run: nothing was started\n");
+			return EXIT_OK;
+		}
+		if (i->protected_env && !o->yes) {
+			fprintf(stderr, "gantry: refused: %s is protected: run again with --yes (and the "
+			    "environment named, as here) to confirm\n", i->env);
+			return EXIT_REFUSED;
+		}
+		deploy_confirm(dc->deploy);
+	}
+	t0 = loop_clock_ms();
+	wait_phase(dc, 1u << DEPLOY_REFUSED | 1u << DEPLOY_DONE);
+	if (dc->quit) {
+		fprintf(stderr, "gantry: stopped following; the run goes on on %s: `gantry attach %s` "
+		    "shows it\n", i->host, i->env);
+		return 128 + dc->signo;
+	}
+	if (i->phase == DEPLOY_REFUSED)
+		return refused(i);
+	printf("%s: %s %s: %s (%.1fs)\n", i->env, i->action, i->tag, i->result,
+	    (double)(loop_clock_ms() - t0) / 1000.0);
+	if (i->status[0] && strcmp(i->status, i->result) != 0)
+		printf("%s\n", i->status);
+	return strcmp(i->result, "succeeded") == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+/* ---- one command on one host, waited for ---- */
+
+struct hostrun {
+	char *out;
+	size_t len, cap;
+	bool done;
+	enum remote_end how;
+	int status;
+	char message[300];
+};
+
+static void hostrun_output(void *arg, const char *data, size_t len, bool is_stderr)
+{
+	struct hostrun *hr = arg;
+
+	if (hr->len + len > HOSTSTATE_MAX_BYTES)
+		return;
+	if (hr->len + len + 1 > hr->cap) {
+		hr->cap = (hr->len + len + 1) * 2;
+		hr->out = xrealloc(hr->out, hr->cap);
+	}
+	memcpy(hr->out + hr->len, data, len);
+	hr->len += len;
+	hr->out[hr->len] = '\0';
+}
+
+static void hostrun_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct hostrun *hr = arg;
+
+	hr->done = true;
+	hr->how = how;
+	hr->status = status;
+	snprintf(hr->message, sizeof hr->message, "%s", message ? message : "");
+}
+
+static const struct remote_cmd_ops hostrun_ops = { NULL, hostrun_output, hostrun_done };
+
+static bool host_command(struct deploycmd *dc, const struct conf_env *env, size_t j, const char *cmd,
+    struct hostrun *hr)
+{
+	struct remote_cmd *c = remote_run(host_of(dc->app, env, j), cmd, &hostrun_ops, hr);
+
+	while (!hr->done && !dc->quit)
+		loop_run_once(dc->app->loop, 1000);
+	if (!hr->done) {
+		remote_cmd_stop(c);
+		return false;
+	}
+	if (hr->how != REMOTE_EXITED) {
+		fprintf(stderr, "gantry: %s: %s\n", env->hosts[j].address,
+		    hr->message[0] ? hr->message : "the link dropped");
+		return false;
+	}
+	return true;
+}
+
+/* ---- history ---- */
+
+static void fmt_time(char *out, size_t outsz, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t) {
+		snprintf(out, outsz, "-");
+		return;
+	}
+	localtime_r(&tt, &tm);
+	strftime(out, outsz, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static json_t *run_json(const struct history_run *r, const char *running)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "id", r->id, "action", r->action,
+	    "result", history_run_result(r, running), "started", (json_int_t)r->started);
+
+	if (r->note) {
+		json_object_set_new(o, "operator", json_string(r->operator));
+		json_object_set_new(o, "message", json_string(r->message));
+		return o;
+	}
+	json_object_set_new(o, "ended", r->ended ? json_integer(r->ended) : json_null());
+	json_object_set_new(o, "operator", json_string(r->operator));
+	json_object_set_new(o, "tag", json_string(r->tag));
+	json_object_set_new(o, "app_digest", json_string(r->app_digest));
+	json_object_set_new(o, "migrator_digest", json_string(r->migrator_digest));
+	if (r->source[0])
+		json_object_set_new(o, "source", json_string(r->source));
+	if (r->rollback_tag[0])
+		json_object_set_new(o, "rollback_tag", json_string(r->rollback_tag));
+	json_object_set_new(o, "migrated", json_boolean(r->migrated));
+	{
+		json_t *steps = json_array();
+
+		for (size_t k = 0; k < r->steps_len; k++)
+			json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:I}", "phase",
+			    r->steps[k].phase, "name", r->steps[k].name, "exit", r->steps[k].exit,
+			    "ms", (json_int_t)r->steps[k].ms));
+		json_object_set_new(o, "steps", steps);
+	}
+	return o;
+}
+
+static int print_history(struct deploycmd *dc, const struct conf_env *env)
+{
+	struct hostrun hr = { 0 };
+	struct host_state st;
+	char why[200];
+	const char *running;
+	size_t shown = 0, limit = dc->opts->limit > 0 ? (size_t)dc->opts->limit : (size_t)-1;
+
+	if (!host_command(dc, env, 0, hoststate_command, &hr)) {
+		free(hr.out);
+		return dc->quit ? 128 + dc->signo : EXIT_REMOTE;
+	}
+	if (!hoststate_parse(hr.out ? hr.out : "", hr.len, &st, why, sizeof why)) {
+		fprintf(stderr, "gantry: %s: %s (exit %d)\n", env->hosts[0].address, why, hr.status);
+		free(hr.out);
+		return EXIT_REMOTE;
+	}
+	free(hr.out);
+	running = st.lock.held && st.lock.runner_alive ? st.lock.run : NULL;
+	if (dc->opts->json) {
+		json_t *arr = json_array();
+		char *s;
+
+		for (size_t k = st.history.len; k-- > 0 && shown < limit; shown++)
+			json_array_append_new(arr, run_json(&st.history.runs[k], running));
+		s = json_dumps(arr, JSON_INDENT(2));
+		printf("%s\n", s);
+		free(s);
+		json_decref(arr);
+	} else {
+		if (st.lock.held)
+			printf("locked by %s since %s: %s%s\n", st.lock.owner, "", st.lock.message,
+			    hoststate_lock_stale(&st) ? " (stale: its run is gone)" : "");
+		if (st.frozen)
+			printf("frozen by %s: %s\n", st.freeze_by, st.freeze_reason);
+		printf("%-19s  %-8s  %-16s  %-15s  %6s  %-20s  %s\n", "STARTED", "ACTION", "TAG", "RESULT",
+		    "TOOK", "OPERATOR", "ID");
+		for (size_t k = st.history.len; k-- > 0 && shown < limit; shown++) {
+			const struct history_run *r = &st.history.runs[k];
+			char when[32], took[16] = "-";
+
+			fmt_time(when, sizeof when, r->started);
+			if (r->ended && r->ended >= r->started)
+				snprintf(took, sizeof took, "%llds", (long long)(r->ended - r->started));
+			if (r->note)
+				printf("%-19s  %-8s  %-16s  %-15s  %6s  %-20s  %s\n", when, r->action, "-", "-",
+				    "-", r->operator, r->message);
+			else
+				printf("%-19s  %-8s  %-16s  %-15s  %6s  %-20s  %s%s\n", when, r->action, r->tag,
+				    history_run_result(r, running), took, r->operator, r->id,
+				    r->migrated ? "  (migrated)" : "");
+		}
+		if (st.history.len == 0)
+			printf("(no runs recorded on %s yet)\n", env->name);
+		if (st.history.bad_lines)
+			printf("(%zu lines of the history file were not records)\n", st.history.bad_lines);
+	}
+	hoststate_free(&st);
+	return EXIT_OK;
+}
+
+/* ---- freeze, unfreeze, unlock: on every host, each recorded in its history ---- */
+
+static char *note_json(const char *kind, const char *env, const char *operator, const char *message)
+{
+	char id[40];
+	json_t *o;
+	char *s;
+
+	snprintf(id, sizeof id, "%s-%lld", kind, (long long)time(NULL));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", id, "event", "note", "kind", kind,
+	    "env", env, "operator", operator, "at", (json_int_t)time(NULL), "message", message);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static int host_admin(struct deploycmd *dc, const struct conf_env *env)
+{
+	const struct cli_options *o = dc->opts;
+	char operator[128], reason[200];
+	const char *kind = o->command == CLI_FREEZE ? "freeze" : o->command == CLI_UNFREEZE ?
+	    "unfreeze" : "unlock";
+	char *note, *qnote, *qop, *qreason, *cmd;
+	int code = EXIT_OK;
+
+	deploy_operator(operator, sizeof operator);
+	/* one line, printable: it goes into key=value files */
+	sanitize_text(o->message ? o->message : "", strlen(o->message ? o->message : ""), reason,
+	    sizeof reason, 0);
+	for (char *p = reason; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	note = note_json(kind, env->name, operator, reason);
+	qnote = template_shell_quote(note);
+	qop = template_shell_quote(operator);
+	qreason = template_shell_quote(reason);
+	if (o->command == CLI_FREEZE)
+		cmd = xasprintf("mkdir -p .gantry && printf 'by=%%s\\nsince=%%s\\nreason=%%s\\n' %s "
+		    "\"$(date +%%s)\" %s >.gantry/freeze.tmp && mv .gantry/freeze.tmp .gantry/freeze && "
+		    "printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qop, qreason, qnote);
+	else if (o->command == CLI_UNFREEZE)
+		cmd = xasprintf("if [ ! -e .gantry/freeze ]; then echo 'not frozen'; exit 3; fi; "
+		    "rm -f .gantry/freeze && printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qnote);
+	else
+		cmd = xasprintf("if [ ! -d .gantry/lock ]; then echo 'not locked'; exit 3; fi; "
+		    "p=$(cat .gantry/lock/pid 2>/dev/null); "
+		    "if [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null; then "
+		    "echo \"its run is alive (pid $p): let it end, or cancel it\"; exit 4; fi; "
+		    "cat .gantry/lock/owner 2>/dev/null; "
+		    "rm -f .gantry/lock/owner .gantry/lock/owner.tmp .gantry/lock/pid && rmdir .gantry/lock && "
+		    "printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qnote);
+	for (size_t j = 0; j < env->hosts_len && !dc->quit; j++) {
+		struct hostrun hr = { 0 };
+		char first[200] = "";
+
+		if (!host_command(dc, env, j, cmd, &hr)) {
+			code = EXIT_REMOTE;
+		} else {
+			if (hr.out)
+				sanitize_text(hr.out, strcspn(hr.out, "\n"), first, sizeof first, 0);
+			if (hr.status == 3) {
+				printf("%s: %s\n", env->hosts[j].address, first);
+			} else if (hr.status != 0) {
+				fprintf(stderr, "gantry: %s: %s failed (exit %d)%s%s\n", env->hosts[j].address,
+				    kind, hr.status, first[0] ? ": " : "", first);
+				code = hr.status == 4 ? EXIT_REFUSED : EXIT_REMOTE;
+			} else {
+				printf("%s: %s%s%s\n", env->hosts[j].address,
+				    o->command == CLI_FREEZE ? "frozen: promotions are refused until `gantry "
+				    "unfreeze` (rollbacks stay allowed)" : o->command == CLI_UNFREEZE ?
+				    "unfrozen" : "lock broken", o->command == CLI_UNLOCK && first[0] ?
+				    "; it was: " : "", o->command == CLI_UNLOCK ? first : "");
+			}
+		}
+		free(hr.out);
+	}
+	free(note);
+	free(qnote);
+	free(qop);
+	free(qreason);
+	free(cmd);
+	return dc->quit ? 128 + dc->signo : code;
+}
+
+int app_action(struct conf *conf, const struct cli_options *opts)
+{
+	const struct conf_env *env = conf_env_by_name(conf, opts->env);
+	struct deploycmd dc = { .opts = opts };
+	bool writes = opts->command != CLI_HISTORY && opts->command != CLI_ATTACH;
+	int code;
+
+	if (!env) {
+		fprintf(stderr, "gantry: no environment \"%s\" in %s; environments:", opts->env, conf->path);
+		for (size_t i = 0; i < conf->envs_len; i++)
+			fprintf(stderr, " %s", conf->envs[i].name);
+		fputc('\n', stderr);
+		conf_free(conf);
+		return EXIT_USAGE;
+	}
+	if (writes && (opts->read_only || conf->read_only) && !opts->dry_run) {
+		fprintf(stderr, "gantry: refused: read-only mode (%s): nothing can be changed from this "
+		    "gantry\n", opts->read_only ? "--read-only" : "read_only: true in the configuration");
+		conf_free(conf);
+		return EXIT_REFUSED;
+	}
+	if (!env->hosts_len) {
+		fprintf(stderr, "gantry: %s has no hosts; add hosts: and deploy_dir: to it in %s "
+		    "(see gantry.yml(5))\n", env->name, conf->path);
+		conf_free(conf);
+		return EXIT_CONFIG;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	dc.app = app_new(conf);
+	loop_signal(dc.app->loop, SIGINT, on_signal, &dc);
+	loop_signal(dc.app->loop, SIGTERM, on_signal, &dc);
+	loop_signal(dc.app->loop, SIGHUP, on_signal, &dc);
+	if (conf->registry)
+		dc.registry = registry_new(dc.app->loop, conf->registry);
+	switch (opts->command) {
+	case CLI_HISTORY:
+		code = print_history(&dc, env);
+		break;
+	case CLI_FREEZE:
+	case CLI_UNFREEZE:
+	case CLI_UNLOCK:
+		code = host_admin(&dc, env);
+		break;
+	default:
+		code = run_deploy(&dc, env);
+		break;
+	}
+	deploy_free(dc.deploy);
+	loop_run_once(dc.app->loop, 0);
+	if (dc.registry)
+		registry_free(dc.registry);
+	app_free(dc.app);
+	return code;
+}

@@ -1,0 +1,362 @@
+/* The host's deploy state and history, read from one command's output. */
+#include "config.h"
+
+#include "hoststate.h"
+#include "sanitize.h"
+#include "xmalloc.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MARK "@@gantry-state@@ "
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char hoststate_command[] =
+	"G=.gantry; "
+	"echo '" MARK "now'; date +%s; "
+	"echo '" MARK "lock'; "
+	"if [ -d $G/lock ]; then echo held=1; head -c 4096 $G/lock/owner 2>/dev/null; echo; "
+	"p=$(head -c 32 $G/lock/pid 2>/dev/null); "
+	"if [ -n \"$p\" ]; then echo pid=1; kill -0 \"$p\" 2>/dev/null && echo alive=1; fi; fi; "
+	"echo '" MARK "freeze'; head -c 4096 $G/freeze 2>/dev/null; echo; "
+	"echo '" MARK "current'; head -c 100 $G/current 2>/dev/null; echo; "
+	"echo '" MARK "deploy.env'; "
+	"if [ -f deploy.env ]; then head -c 65536 deploy.env; echo; echo '" MARK "has-deploy.env'; "
+	"stat -c %Y deploy.env; fi; "
+	"echo '" MARK "history-size'; wc -c <$G/history.jsonl 2>/dev/null; "
+	"echo '" MARK "history'; tail -c " STR(HISTORY_TAIL_BYTES) " $G/history.jsonl 2>/dev/null; "
+	"echo '" MARK "end'";
+
+static void copy_clean(char *dst, size_t dstsz, const char *src, size_t len)
+{
+	sanitize_text(src, len, dst, dstsz, 0);
+}
+
+static void json_str(json_t *obj, const char *key, char *dst, size_t dstsz)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_string(v))
+		copy_clean(dst, dstsz, json_string_value(v), json_string_length(v));
+}
+
+static int64_t json_num(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+static struct history_run *find_run(struct history *h, const char *id)
+{
+	for (size_t i = h->len; i-- > 0;)
+		if (!h->runs[i].note && strcmp(h->runs[i].id, id) == 0)
+			return &h->runs[i];
+	return NULL;
+}
+
+const struct history_run *history_find(const struct history *h, const char *id)
+{
+	return find_run((struct history *)h, id);
+}
+
+static void read_end(struct history_run *run, json_t *rec)
+{
+	json_t *steps = json_object_get(rec, "steps");
+	size_t n = json_is_array(steps) ? json_array_size(steps) : 0;
+
+	json_str(rec, "result", run->result, sizeof run->result);
+	if (!run->result[0])
+		snprintf(run->result, sizeof run->result, "unknown");
+	run->ended = json_num(rec, "ended");
+	run->failed_step = (int)json_num(rec, "failed_step");
+	run->migrated = json_is_true(json_object_get(rec, "migrated"));
+	if (n > HISTORY_MAX_STEPS)
+		n = HISTORY_MAX_STEPS;
+	free(run->steps);
+	run->steps = n ? xcalloc(n, sizeof *run->steps) : NULL;
+	run->steps_len = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_t *s = json_array_get(steps, i);
+		struct history_step *st = &run->steps[run->steps_len];
+
+		if (!json_is_object(s))
+			continue;
+		json_str(s, "phase", st->phase, sizeof st->phase);
+		json_str(s, "name", st->name, sizeof st->name);
+		st->exit = (int)json_num(s, "exit");
+		st->ms = json_num(s, "ms");
+		run->steps_len++;
+	}
+}
+
+/* A list of step names, at most HISTORY_MAX_STEPS. */
+static size_t read_names(json_t *names, char (**out)[80])
+{
+	size_t n = json_is_array(names) ? json_array_size(names) : 0;
+
+	if (n > HISTORY_MAX_STEPS)
+		n = HISTORY_MAX_STEPS;
+	free(*out);
+	*out = n ? xcalloc(n, sizeof **out) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		json_t *v = json_array_get(names, i);
+
+		if (json_is_string(v))
+			copy_clean((*out)[i], sizeof (*out)[i], json_string_value(v), json_string_length(v));
+	}
+	return n;
+}
+
+static struct history_run *add_run(struct history *h, size_t *cap)
+{
+	if (h->len == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		h->runs = xrealloc(h->runs, *cap * sizeof *h->runs);
+	}
+	memset(&h->runs[h->len], 0, sizeof h->runs[h->len]);
+	return &h->runs[h->len++];
+}
+
+/* One line; false when it is not a record. */
+static bool read_line(struct history *h, size_t *cap, const char *line, size_t len)
+{
+	json_error_t err;
+	json_t *rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
+	const char *event;
+	struct history_run *run;
+	char id[72] = "";
+
+	if (!json_is_object(rec)) {
+		json_decref(rec);
+		return false;
+	}
+	event = json_string_value(json_object_get(rec, "event"));
+	json_str(rec, "id", id, sizeof id);
+	if (!event || !id[0]) {
+		json_decref(rec);
+		return false;
+	}
+	if (strcmp(event, "start") == 0) {
+		json_t *names = json_object_get(rec, "steps");
+
+		run = add_run(h, cap);
+		snprintf(run->id, sizeof run->id, "%s", id);
+		json_str(rec, "action", run->action, sizeof run->action);
+		json_str(rec, "env", run->env, sizeof run->env);
+		json_str(rec, "source", run->source, sizeof run->source);
+		json_str(rec, "tag", run->tag, sizeof run->tag);
+		json_str(rec, "app_digest", run->app_digest, sizeof run->app_digest);
+		json_str(rec, "migrator_digest", run->migrator_digest, sizeof run->migrator_digest);
+		json_str(rec, "operator", run->operator, sizeof run->operator);
+		json_str(rec, "rollback_tag", run->rollback_tag, sizeof run->rollback_tag);
+		run->started = json_num(rec, "started");
+		run->planned = read_names(names, &run->step_names);
+		run->rollback_planned = read_names(json_object_get(rec, "rollback_steps"),
+		    &run->rollback_names);
+	} else if (strcmp(event, "end") == 0) {
+		run = find_run(h, id);
+		if (!run) {             /* its start fell before the part read */
+			run = add_run(h, cap);
+			snprintf(run->id, sizeof run->id, "%s", id);
+			snprintf(run->action, sizeof run->action, "?");
+		}
+		read_end(run, rec);
+	} else if (strcmp(event, "note") == 0) {
+		run = add_run(h, cap);
+		run->note = true;
+		snprintf(run->id, sizeof run->id, "%s", id);
+		json_str(rec, "kind", run->action, sizeof run->action);
+		json_str(rec, "operator", run->operator, sizeof run->operator);
+		json_str(rec, "message", run->message, sizeof run->message);
+		json_str(rec, "env", run->env, sizeof run->env);
+		run->started = json_num(rec, "at");
+	} else {
+		json_decref(rec);
+		return false;
+	}
+	json_decref(rec);
+	return true;
+}
+
+void history_parse(const char *buf, size_t len, struct history *out)
+{
+	size_t cap = 0, pos = 0;
+
+	memset(out, 0, sizeof *out);
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - buf) : len;
+
+		if (end > pos && !read_line(out, &cap, buf + pos, end - pos))
+			out->bad_lines++;
+		pos = end + 1;
+	}
+}
+
+void history_free(struct history *h)
+{
+	for (size_t i = 0; i < h->len; i++) {
+		free(h->runs[i].steps);
+		free(h->runs[i].step_names);
+		free(h->runs[i].rollback_names);
+	}
+	free(h->runs);
+	memset(h, 0, sizeof *h);
+}
+
+bool history_run_healthy(const struct history_run *run)
+{
+	return !run->note && strcmp(run->result, "succeeded") == 0;
+}
+
+const char *history_run_result(const struct history_run *run, const char *running_id)
+{
+	if (run->note)
+		return run->action;
+	if (run->result[0])
+		return run->result;
+	return running_id && strcmp(running_id, run->id) == 0 ? "running" : "interrupted";
+}
+
+/* key=value lines of a lock or freeze file */
+static void read_kv(const char *line, size_t len, char *key, size_t keysz, char *val, size_t valsz)
+{
+	const char *eq = memchr(line, '=', len);
+
+	key[0] = val[0] = '\0';
+	if (!eq)
+		return;
+	copy_clean(key, keysz, line, (size_t)(eq - line));
+	copy_clean(val, valsz, eq + 1, len - (size_t)(eq - line) - 1);
+}
+
+static int64_t to_int(const char *s)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+
+	return end != s && *end == '\0' && v >= 0 ? (int64_t)v : 0;
+}
+
+bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *why, size_t whysz)
+{
+	const char *section = NULL, *dstart = NULL, *hstart = NULL;
+	size_t dlen = 0, hlen = 0, pos = 0;
+	bool ended = false, has_env = false;
+	int64_t hsize = -1;
+
+	memset(out, 0, sizeof *out);
+	while (pos < len && !ended) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - buf) : len, n = end - pos;
+		const char *line = buf + pos;
+		char key[32], val[200];
+
+		if (n > strlen(MARK) && memcmp(line, MARK, strlen(MARK)) == 0) {
+			const char *name = line + strlen(MARK);
+			size_t nlen = n - strlen(MARK);
+
+#define IS(s) (nlen == strlen(s) && memcmp(name, s, nlen) == 0)
+			if (section && strcmp(section, "deploy.env") == 0)
+				dlen = (size_t)(line - dstart);
+			if (section && strcmp(section, "history") == 0)
+				hlen = (size_t)(line - hstart);
+			section = IS("now") ? "now" : IS("lock") ? "lock" : IS("freeze") ? "freeze" :
+			    IS("current") ? "current" : IS("deploy.env") ? "deploy.env" :
+			    IS("has-deploy.env") ? "mtime" : IS("history-size") ? "history-size" :
+			    IS("history") ? "history" : IS("end") ? "end" : "x";
+			if (IS("has-deploy.env"))
+				has_env = true;
+			if (IS("end"))
+				ended = true;
+			if (strcmp(section, "deploy.env") == 0)
+				dstart = buf + end + 1;
+			if (strcmp(section, "history") == 0)
+				hstart = buf + end + 1;
+#undef IS
+		} else if (section && strcmp(section, "now") == 0) {
+			copy_clean(val, sizeof val, line, n);
+			out->host_now = to_int(val);
+		} else if (section && strcmp(section, "lock") == 0) {
+			read_kv(line, n, key, sizeof key, val, sizeof val);
+			if (strcmp(key, "held") == 0)
+				out->lock.held = true;
+			else if (strcmp(key, "owner") == 0)
+				snprintf(out->lock.owner, sizeof out->lock.owner, "%s", val);
+			else if (strcmp(key, "message") == 0)
+				snprintf(out->lock.message, sizeof out->lock.message, "%s", val);
+			else if (strcmp(key, "run") == 0)
+				snprintf(out->lock.run, sizeof out->lock.run, "%s", val);
+			else if (strcmp(key, "since") == 0)
+				out->lock.since = to_int(val);
+			else if (strcmp(key, "pid") == 0)
+				out->lock.runner_known = true;
+			else if (strcmp(key, "alive") == 0)
+				out->lock.runner_alive = true;
+		} else if (section && strcmp(section, "mtime") == 0) {
+			copy_clean(val, sizeof val, line, n);
+			out->deploy_env_mtime = to_int(val);
+		} else if (section && strcmp(section, "freeze") == 0 && n > 0) {
+			read_kv(line, n, key, sizeof key, val, sizeof val);
+			out->frozen = true;
+			if (strcmp(key, "by") == 0)
+				snprintf(out->freeze_by, sizeof out->freeze_by, "%s", val);
+			else if (strcmp(key, "reason") == 0)
+				snprintf(out->freeze_reason, sizeof out->freeze_reason, "%s", val);
+			else if (strcmp(key, "since") == 0)
+				out->freeze_since = to_int(val);
+		} else if (section && strcmp(section, "current") == 0 && n > 0) {
+			copy_clean(out->current, sizeof out->current, line, n);
+		} else if (section && strcmp(section, "history-size") == 0) {
+			copy_clean(val, sizeof val, line, n);
+			hsize = to_int(val);
+		}
+		pos = end + 1;
+	}
+	if (!ended) {
+		snprintf(why, whysz, "the host's reply was cut short or is not gantry's state");
+		return false;
+	}
+	if (has_env && dstart) {
+		char dwhy[160];
+
+		out->has_deploy_env = deployenv_parse(dstart, dlen, &out->deploy_env, dwhy, sizeof dwhy);
+	}
+	if (hstart && hlen > 0) {
+		/* a history longer than the part read starts mid-line: skip to the first record */
+		if (hsize > (int64_t)HISTORY_TAIL_BYTES) {
+			const char *nl = memchr(hstart, '\n', hlen);
+			size_t skip = nl ? (size_t)(nl - hstart) + 1 : hlen;
+
+			hstart += skip;
+			hlen -= skip;
+			out->history.cut = true;
+		}
+		{
+			bool cut = out->history.cut;
+
+			history_parse(hstart, hlen, &out->history);
+			out->history.cut = cut;
+		}
+	}
+	return true;
+}
+
+void hoststate_free(struct host_state *st)
+{
+	history_free(&st->history);
+}
+
+bool hoststate_lock_stale(const struct host_state *st)
+{
+	if (!st->lock.held)
+		return false;
+	if (st->lock.runner_known)
+		return !st->lock.runner_alive;
+	return st->lock.since > 0 && st->host_now - st->lock.since > HISTORY_STALE_LOCK_S;
+}

@@ -1,0 +1,99 @@
+/* What a host says about its deploys: the lock, the freeze, the current run, deploy.env
+ * and the history (.gantry/history.jsonl), read in one command. Untrusted input. */
+#ifndef GANTRY_HOSTSTATE_H
+#define GANTRY_HOSTSTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "deployenv.h"
+
+#define HOSTSTATE_MAX_BYTES (512 * 1024)        /* the reply is cut here */
+#define HISTORY_TAIL_BYTES 262144                /* the newest part of the history read */
+#define HISTORY_MAX_STEPS 64
+#define HISTORY_STALE_LOCK_S 600                /* a lock without a live runner, this old */
+
+struct history_step {
+	char phase[12];                 /* "step" or "rollback" */
+	char name[80];
+	int exit;
+	int64_t ms;
+};
+
+/* One run, from its start record and (when it came) its end record; or a note. */
+struct history_run {
+	char id[72];
+	char action[16];                /* promote, rollback, deploy; or a note: freeze, unfreeze, unlock */
+	bool note;
+	char env[64];
+	char source[64];
+	char tag[136];
+	char app_digest[80], migrator_digest[80];
+	char operator[128];
+	char message[200];              /* a note's reason */
+	char rollback_tag[136];
+	int64_t started, ended;         /* Unix seconds; ended 0 without an end record */
+	char result[24];                /* succeeded, failed, cancelled, rolled_back, rollback_failed;
+	                                   "" without an end record: running or interrupted */
+	int failed_step;
+	bool migrated;                  /* a migration step succeeded */
+	size_t planned;                 /* steps in the start record, with their names */
+	char (*step_names)[80];
+	size_t rollback_planned;        /* automatic rollback steps planned */
+	char (*rollback_names)[80];
+	struct history_step *steps;     /* from the end record */
+	size_t steps_len;
+};
+
+struct history {
+	struct history_run *runs;       /* oldest first */
+	size_t len;
+	size_t bad_lines;               /* lines that were not records */
+	bool cut;                       /* the oldest part was not read */
+};
+
+/* Reads JSON lines; never fails (bad lines are counted). */
+void history_parse(const char *buf, size_t len, struct history *out);
+void history_free(struct history *h);
+/* The run with this id, or NULL. */
+const struct history_run *history_find(const struct history *h, const char *id);
+/* True when a run ended with the app on its tag and ready. */
+bool history_run_healthy(const struct history_run *run);
+/* "succeeded", ..., or "running"/"interrupted" for a run without an end (running when
+ * it is the run holding the lock). */
+const char *history_run_result(const struct history_run *run, const char *running_id);
+
+struct host_lock {
+	bool held;
+	char owner[128];
+	char message[200];
+	char run[72];
+	int64_t since;                  /* Unix seconds; 0 when unknown */
+	bool runner_alive;              /* the runner's pid answers kill -0 */
+	bool runner_known;              /* the lock names a pid */
+};
+
+struct host_state {
+	struct host_lock lock;
+	bool frozen;
+	char freeze_by[128], freeze_reason[200];
+	int64_t freeze_since;
+	char current[72];               /* the last run started ("" none) */
+	bool has_deploy_env;
+	struct deploy_env deploy_env;
+	int64_t deploy_env_mtime;       /* Unix seconds */
+	struct history history;
+	int64_t host_now;               /* the host's clock, Unix seconds */
+};
+
+/* The command that prints the state, run in the deploy directory. */
+extern const char hoststate_command[];
+
+/* Reads its output; false with `why` when it is not that command's output. */
+bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *why, size_t whysz);
+void hoststate_free(struct host_state *st);
+/* True when the lock is held by no live run: its runner is gone, or it is old and names none. */
+bool hoststate_lock_stale(const struct host_state *st);
+
+#endif

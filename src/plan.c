@@ -1,0 +1,248 @@
+/* Deploy plans: the default compose plan or the environment's own steps, then the
+ * ready wait and the smoke checks, expanded for one tag on one host. */
+#include "config.h"
+
+#include "plan.h"
+#include "template.h"
+#include "xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A step before expansion: the environment's own, or one of the default plan. */
+struct step_tpl {
+	const char *name, *run;
+	int64_t timeout_ms;
+	bool switch_point, once, migration;
+};
+
+/* The seeds' host-side deploy, step by step. The lock, the history records and the
+ * lock's release are the runner's; write-env keeps deploy.env.prev. */
+static const struct step_tpl default_write = {
+	"write deploy.env", "{gantry} write-env APP_IMAGE={app_image} MIGRATOR_IMAGE={migrator_image}",
+	60000, false, false, false
+};
+static const struct step_tpl default_write_port = {
+	"write deploy.env",
+	"{gantry} write-env APP_IMAGE={app_image} MIGRATOR_IMAGE={migrator_image} APP_PORT={port}",
+	60000, false, false, false
+};
+static const struct step_tpl default_check = {
+	"check compose file", "{compose} config -q", 60000, false, false, false
+};
+static const struct step_tpl default_pull = {
+	"pull images", "{compose} pull {services} {migrator}", 15 * 60000, false, false, false
+};
+static const struct step_tpl default_pull_app = {
+	"pull images", "{compose} pull {services}", 15 * 60000, false, false, false
+};
+static const struct step_tpl default_infra = {
+	"start {infra}", "{compose} up -d {infra}", 5 * 60000, false, false, false
+};
+static const struct step_tpl default_migrate = {
+	"run migrator", "{compose} run --rm {migrator}", 30 * 60000, false, true, true
+};
+static const struct step_tpl default_start = {
+	"start app", "{compose} up -d --no-deps {services}", 5 * 60000, true, false, false
+};
+
+static char *own(struct plan *p, char *s)
+{
+	if (p->strings_len == p->strings_cap) {
+		p->strings_cap = p->strings_cap ? p->strings_cap * 2 : 32;
+		p->strings = xrealloc(p->strings, p->strings_cap * sizeof *p->strings);
+	}
+	p->strings[p->strings_len++] = s;
+	return s;
+}
+
+char *plan_image_ref(const struct conf_registry *reg, const char *repo, const char *tag,
+    const char *digest)
+{
+	if (digest && *digest)
+		return xasprintf("%s/%s:%s@%s", reg->host, repo, tag, digest);
+	return xasprintf("%s/%s:%s", reg->host, repo, tag);
+}
+
+/* The templates of the plan, in order; strings made here are owned by p. */
+static size_t plan_templates(const struct conf_env *env, struct plan *p, struct step_tpl *out,
+    size_t cap)
+{
+	const struct conf_deploy *d = &env->deploy;
+	size_t n = 0;
+	bool has_switch = false;
+
+	if (d->steps) {
+		for (size_t i = 0; i < d->steps_len && n < cap; i++) {
+			const struct conf_step *c = &d->steps[i];
+
+			out[n++] = (struct step_tpl){ c->name, c->run, c->timeout_ms, c->switch_point,
+				c->once, c->migration };
+			has_switch = has_switch || c->switch_point;
+		}
+		if (!has_switch && n > 0)
+			out[n - 1].switch_point = true;     /* a host's own script switches at its end */
+	} else {
+		out[n++] = d->port ? default_write_port : default_write;
+		out[n++] = default_check;
+		out[n++] = *d->migrator ? default_pull : default_pull_app;
+		if (*d->infra) {
+			out[n] = default_infra;
+			out[n].name = own(p, xasprintf("start %s", d->infra));
+			n++;
+		}
+		if (*d->migrator)
+			out[n++] = default_migrate;
+		out[n++] = default_start;
+	}
+	if (n < cap) {
+		out[n] = (struct step_tpl){ "wait for ready", NULL, d->ready_timeout_ms + 60000,
+			false, false, false };
+		out[n].run = own(p, xasprintf("{gantry} wait-ready {ready_url} %lld %lld",
+		    (long long)((d->ready_timeout_ms + 999) / 1000),
+		    (long long)((d->ready_interval_ms + 999) / 1000)));
+		n++;
+	}
+	for (size_t i = 0; i < d->smoke_len && n < cap; i++) {
+		/* the path goes in single quotes, and a '{' in it stays literal */
+		char *quoted = template_shell_quote(d->smoke[i].path);
+		size_t len = strlen(quoted), k = 0;
+		char *esc = xmalloc(len * 2 + 1);
+
+		for (size_t j = 0; j < len; j++) {
+			esc[k++] = quoted[j];
+			if (quoted[j] == '{')
+				esc[k++] = '{';
+		}
+		esc[k] = '\0';
+		out[n] = (struct step_tpl){ NULL, NULL, 60000, false, false, false };
+		out[n].name = own(p, xasprintf("smoke GET %s", d->smoke[i].path));
+		out[n].run = own(p, xasprintf("{gantry} http-check {url}%s %ld", esc, d->smoke[i].status));
+		n++;
+		free(quoted);
+		free(esc);
+	}
+	return n;
+}
+
+/* The variables for one image set. */
+static size_t plan_vars(const struct plan_input *in, const struct plan_images *img, struct plan *p,
+    struct template_var *vars)
+{
+	const struct conf_env *env = in->env;
+	const struct conf_deploy *d = &env->deploy;
+	const struct conf_registry *reg = in->conf->registry;
+	const char *url = d->url ? d->url : env->url;
+	size_t n = 0;
+
+	vars[n++] = (struct template_var){ "tag", img->tag };
+	vars[n++] = (struct template_var){ "app_image",
+		own(p, plan_image_ref(reg, reg->app, img->tag, img->app_digest)) };
+	vars[n++] = (struct template_var){ "migrator_image",
+		own(p, plan_image_ref(reg, reg->migrator, img->tag, img->migrator_digest)) };
+	vars[n++] = (struct template_var){ "app_digest", img->app_digest ? img->app_digest : "" };
+	vars[n++] = (struct template_var){ "migrator_digest",
+		img->migrator_digest ? img->migrator_digest : "" };
+	vars[n++] = (struct template_var){ "env", env->name };
+	vars[n++] = (struct template_var){ "action", in->action };
+	vars[n++] = (struct template_var){ "deploy_dir", conf_host_deploy_dir(env, in->host) };
+	vars[n++] = (struct template_var){ "compose", env->compose };
+	vars[n++] = (struct template_var){ "port", d->port ? d->port : "" };
+	vars[n++] = (struct template_var){ "services", d->services };
+	vars[n++] = (struct template_var){ "migrator", d->migrator };
+	vars[n++] = (struct template_var){ "infra", d->infra };
+	vars[n++] = (struct template_var){ "url", url };
+	vars[n++] = (struct template_var){ "ready_url",
+		own(p, xasprintf("%s%s", url, env->ready_path)) };
+	vars[n++] = (struct template_var){ "gantry",
+		own(p, xasprintf("sh .gantry/runs/%s/run.sh", in->id)) };
+	return n;
+}
+
+/* Expands the templates for one image set; rollback drops migration steps. */
+static struct run_step *plan_expand(const struct plan_input *in, const struct plan_images *img,
+    const struct step_tpl *tpl, size_t ntpl, bool rollback, struct plan *p, size_t *len)
+{
+	struct template_var vars[24];
+	size_t nvars = plan_vars(in, img, p, vars);
+	struct run_step *steps = xcalloc(ntpl + 1, sizeof *steps);
+	size_t n = 0;
+
+	for (size_t i = 0; i < ntpl; i++) {
+		if ((tpl[i].once && !in->first_host) || (rollback && tpl[i].migration))
+			continue;
+		steps[n].name = own(p, template_expand(tpl[i].name, vars, nvars));
+		steps[n].command = own(p, template_expand(tpl[i].run, vars, nvars));
+		steps[n].timeout_ms = tpl[i].timeout_ms;
+		steps[n].switch_point = tpl[i].switch_point;
+		steps[n].migration = tpl[i].migration;
+		n++;
+	}
+	*len = n;
+	return steps;
+}
+
+void plan_build(const struct plan_input *in, struct plan *out)
+{
+	struct step_tpl tpl[128];
+	size_t ntpl;
+	struct run_spec *spec = &out->spec;
+
+	memset(out, 0, sizeof *out);
+	ntpl = plan_templates(in->env, out, tpl, sizeof tpl / sizeof *tpl);
+	spec->id = in->id;
+	spec->action = in->action;
+	spec->env = in->env->name;
+	spec->source_env = in->source_env;
+	spec->tag = in->to.tag;
+	spec->app_digest = in->to.app_digest;
+	spec->migrator_digest = in->to.migrator_digest;
+	spec->operator = in->operator;
+	spec->started = in->started;
+	spec->lock_message = own(out, in->source_env ?
+	    xasprintf("%s %s from %s", in->action, in->to.tag, in->source_env) :
+	    xasprintf("%s %s", in->action, in->to.tag));
+	out->steps = plan_expand(in, &in->to, tpl, ntpl, strcmp(in->action, "rollback") == 0, out,
+	    &spec->steps_len);
+	spec->steps = out->steps;
+	if (in->env->deploy.auto_rollback && in->back.tag) {
+		out->rollback = plan_expand(in, &in->back, tpl, ntpl, true, out, &spec->rollback_len);
+		spec->rollback = out->rollback;
+		spec->rollback_tag = in->back.tag;
+	}
+}
+
+void plan_free(struct plan *plan)
+{
+	for (size_t i = 0; i < plan->strings_len; i++)
+		free(plan->strings[i]);
+	free(plan->strings);
+	free(plan->steps);
+	free(plan->rollback);
+	memset(plan, 0, sizeof *plan);
+}
+
+void plan_new_id(char *out, size_t outsz, long long now)
+{
+	static const char alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
+	time_t t = (time_t)now;
+	struct tm tm;
+	char stamp[32], suffix[5];
+	unsigned r = (unsigned)getpid() ^ (unsigned)now;
+	FILE *f = fopen("/dev/urandom", "rb");
+
+	if (f) {
+		if (fread(&r, sizeof r, 1, f) != 1)
+			r ^= (unsigned)clock();
+		fclose(f);
+	}
+	for (int i = 0; i < 4; i++, r >>= 5)
+		suffix[i] = alphabet[r % 32];
+	suffix[4] = '\0';
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(out, outsz, "%s-%s", stamp, suffix);
+}

@@ -1,0 +1,150 @@
+#!/bin/bash
+# Promotions, rollbacks and deploys from the command line, against real parts on
+# loopback: Debian's docker-registry, podman with docker-compose through its socket,
+# and OpenSSH hosts whose deploy directories hold the compose project.
+. "$srcdir/tests/lib/tap.sh"
+. "$srcdir/tests/lib/containers.sh"
+. "$srcdir/tests/lib/sshd.sh"
+. "$srcdir/tests/lib/release.sh"
+
+work=$(mktemp -d /tmp/gantry-deploy.XXXXXX)
+trap 'kill $bg 2>/dev/null; release_teardown >/dev/null 2>&1; rm -rf "$work"' EXIT
+bg=
+release_setup "$work" || { echo "Bail out! the release sandbox did not start"; exit 1; }
+cfg=$work/gantry.yml
+G() { "$GANTRY" --config "$cfg" "$@"; }
+
+# wait_for FILE REGEX SECONDS: poll a file until REGEX shows
+wait_for() {
+	local i
+	for i in $(seq 1 $(($3 * 20))); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	diag "timed out waiting for /$2/ in $1:" "$(cat "$1" 2>/dev/null)"
+	return 1
+}
+
+# last_result ENV: the result of the newest end record
+last_result() { release_history "$1" | grep '"event":"end"' | tail -n 1 | sed 's/.*"result":"\([a-z_]*\)".*/\1/'; }
+
+plan 52
+
+for t in sha-1111111 sha-2222222; do release_build $t || { echo "Bail out! images"; exit 1; }; done
+release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" ||
+	{ echo "Bail out! images"; exit 1; }
+release_build sha-4444444 --no-ready || { echo "Bail out! images"; exit 1; }
+release_build sha-5555555 --migrate-sleep 4 || { echo "Bail out! images"; exit 1; }
+
+# --- a first deploy of staging, then a promotion to production ---
+out=$(G deploy staging sha-1111111 2>&1)
+is "$?" 0 "deploy staging sha-1111111 succeeds"
+like "$out" "\[4/6\] run migrator" "its transcript names each step"
+like "$out" "applying migration 0001_create_users \.\.\. ok" "and shows the migrator's output"
+is "$(release_version staging)" sha-1111111 "staging's app answers with the new tag"
+
+out=$(G promote production --dry-run 2>&1)
+is "$?" 0 "promote --dry-run exits 0"
+like "$out" "promote sha-1111111 from staging to production" "the plan names the tag and both ends"
+like "$out" "app +127\.0\.0\.1:[0-9]+/shop/app:sha-1111111@sha256:[0-9a-f]{64}" "and the app digest"
+like "$out" "migrator +127\.0\.0\.1:[0-9]+/shop/migrator:sha-1111111@sha256:[0-9a-f]{64}" "and the migrator digest"
+like "$out" "start app .*\[switch: no cancel from here\]" "and marks the switch step"
+if [ -d "$(release_dir production)/.gantry/runs" ]; then not_ok "a dry run starts nothing"; else ok "a dry run starts nothing"; fi
+
+out=$(G promote staging production 2>&1)
+is "$?" 6 "a protected environment without --yes is refused (exit 6)"
+like "$out" "production is protected: run again with --yes" "and says how to confirm"
+
+out=$(G promote staging production --yes 2>&1)
+is "$?" 0 "promote staging production --yes succeeds"
+is "$(release_version production)" sha-1111111 "production answers with staging's tag"
+like "$(cat "$(release_dir production)/deploy.env")" "APP_IMAGE=127\.0\.0\.1:[0-9]+/shop/app:sha-1111111@sha256:" \
+	"deploy.env pins the image by tag and digest"
+staging_digest=$(sed -n 's/^APP_IMAGE=.*@//p' "$(release_dir staging)/deploy.env")
+prod_digest=$(sed -n 's/^APP_IMAGE=.*@//p' "$(release_dir production)/deploy.env")
+is "$prod_digest" "$staging_digest" "production runs the very digest staging tested"
+
+G deploy staging sha-2222222 >/dev/null 2>&1
+out=$(G promote production --yes 2>&1)
+is "$?" 0 "the next tag is promoted too"
+like "$out" "rollback +automatic, to sha-1111111" "with an automatic rollback to the tag before"
+is "$(release_version production)" sha-2222222 "production runs sha-2222222"
+is "$(cat "$(release_dir production)/deploy.env.prev" | sed -n 's/^APP_IMAGE=.*:\(sha-[0-9]*\)@.*/\1/p')" \
+	sha-1111111 "the previous deploy.env is kept as deploy.env.prev"
+
+# --- history ---
+out=$(G history production 2>&1)
+is "$?" 0 "history production exits 0"
+like "$out" "promote +sha-2222222 +succeeded .*root@" "it lists the runs with their operator"
+out=$(GANTRY_OPERATOR="alice (release)" G history production --json 2>&1)
+like "$out" '"operator": "root@' "history --json has the operator"
+like "$out" '"name": "run migrator"' "and each step with its timing"
+rec=$(release_history production | head -n 1)
+like "$rec" '"event":"start".*"operator":"[^"]+".*"action":"promote".*"tag":"sha-1111111".*"app_digest":"sha256:' \
+	"the host's history has a start record with operator, action, tag and digests"
+
+# --- a failing migrator leaves the app alone ---
+out=$(G deploy staging sha-3333333 2>&1)
+is "$?" 7 "a failing migrator fails the deploy (exit 7)"
+like "$out" "relation orders already exists" "its output is shown"
+like "$out" "failed \(exit 3\)" "with its exit status"
+is "$(release_version staging)" sha-2222222 "the app still runs the tag before"
+is "$(last_result staging)" failed "history says failed"
+
+# --- ready never passes: production rolls back by itself ---
+out=$(G deploy production sha-4444444 --yes 2>&1)
+is "$?" 7 "a deploy whose app never gets ready ends non-zero"
+like "$out" "not ready after 6s" "the ready wait says why"
+like "$out" "rollback \[[0-9]+/[0-9]+\] start app" "the rollback steps run"
+is "$(last_result production)" rolled_back "history says rolled_back"
+is "$(release_version production)" sha-2222222 "production is back on sha-2222222"
+
+# --- rollback: to the last healthy tag before the current one, crossing a migration ---
+out=$(G rollback production --dry-run 2>&1)
+like "$out" "rollback production to sha-1111111" "rollback picks the last healthy tag before the current one"
+like "$out" "crosses a migration: sha-2222222 ran migrations" "and warns that it crosses a migration"
+unlike "$out" "run migrator" "a rollback does not run the migrator"
+out=$(G rollback production --yes 2>&1)
+is "$?" 0 "rollback production succeeds"
+is "$(release_version production)" sha-1111111 "production runs sha-1111111 again"
+
+# --- freeze blocks promotion, never rollback ---
+out=$(GANTRY_OPERATOR=carol G freeze production -m "black friday" 2>&1)
+is "$?" 0 "freeze production exits 0"
+out=$(G promote production --yes 2>&1)
+is "$?" 6 "a frozen environment refuses a promotion"
+like "$out" "frozen by carol .*black friday" "saying who froze it and why"
+out=$(G rollback production --to sha-2222222 --dry-run 2>&1)
+is "$?" 0 "a rollback is still allowed while frozen"
+G unfreeze production >/dev/null 2>&1
+like "$(release_history production | tail -n 1)" '"kind":"unfreeze"' "freeze and unfreeze are recorded"
+
+# --- two gantry processes race: exactly one gets the lock ---
+G deploy staging sha-1111111 >"$work/race1" 2>&1 &
+p1=$!
+G deploy staging sha-1111111 >"$work/race2" 2>&1 &
+p2=$!
+wait $p1; r1=$?
+wait $p2; r2=$?
+is "$(printf '%s\n' $r1 $r2 | sort | tr '\n' ' ')" "0 6 " "of two racing deploys, one succeeds and one is refused"
+like "$(cat "$work/race1" "$work/race2")" "locked by root@" "the refused one names the lock's owner"
+
+# --- gantry killed mid-deploy: the run finishes on the host; attach shows it ---
+G deploy staging sha-5555555 >"$work/killed" 2>&1 &
+bg=$!
+wait_for "$work/killed" "\[4/6\] run migrator" 30
+kill -9 $bg; wait $bg 2>/dev/null; bg=
+out=$(G attach staging 2>&1)
+is "$?" 0 "attach after gantry was killed follows the run to its end"
+like "$out" "staging: deploy sha-5555555: succeeded" "and reports the result"
+is "$(release_version staging)" sha-5555555 "the run finished on the host"
+
+# --- the SSH link drops mid-plan: gantry re-attaches and sees the end ---
+G deploy staging sha-2222222 >"$work/drop" 2>&1 &
+bg=$!
+wait_for "$work/drop" "\[4/6\] run migrator" 30
+sshd_kill staging-1
+sshd_restart staging-1
+wait $bg; r=$?; bg=
+is "$r" 0 "a deploy whose link dropped mid-plan ends with the run's result"
+like "$(cat "$work/drop")" "link to .* lost .* re-attaching" "and says the link was lost and re-attached"
