@@ -122,7 +122,12 @@ START_TEST(command_line)
 	char *a1[] = { "gantry", "-r", "--config", "x.yml", "status", "--json", NULL };
 	char *a2[] = { "gantry", "status", "--yes", NULL };
 	char *a3[] = { "gantry", "--frobnicate", NULL };
-	char *a4[] = { "gantry", "deploy", NULL };
+	char *a4[] = { "gantry", "ship", NULL };
+	char *a5[] = { "gantry", "deploy", NULL };
+	char *a6[] = { "gantry", "promote", "staging", "production", "--tag=sha-abc1234", "-y", NULL };
+	char *a7[] = { "gantry", "rollback", "production", "--to", NULL };
+	char *a8[] = { "gantry", "freeze", "production", NULL };
+	char *a9[] = { "gantry", "unlock", "production", "-m", "runner died", NULL };
 
 	ck_assert_int_eq(cli_parse(6, a1, &o, err, sizeof err), 0);
 	ck_assert(o.read_only && o.json && o.command == CLI_STATUS);
@@ -131,7 +136,22 @@ START_TEST(command_line)
 	ck_assert_int_eq(cli_parse(2, a3, &o, err, sizeof err), EXIT_USAGE);
 	ck_assert_str_eq(err, "unknown option --frobnicate; see gantry --help");
 	ck_assert_int_eq(cli_parse(2, a4, &o, err, sizeof err), EXIT_USAGE);
-	ck_assert_str_eq(err, "unknown command \"deploy\"; commands: status, logs, tags");
+	ck_assert_str_eq(err, "unknown command \"ship\"; commands: status, logs, tags, promote, "
+	    "rollback, deploy, attach, history, freeze, unfreeze, unlock");
+	ck_assert_int_eq(cli_parse(2, a5, &o, err, sizeof err), EXIT_USAGE);
+	ck_assert_str_eq(err, "deploy: which environment?; usage: gantry deploy ENV TAG [--yes] [--dry-run]");
+	ck_assert_int_eq(cli_parse(6, a6, &o, err, sizeof err), 0);
+	ck_assert(o.command == CLI_PROMOTE && o.yes && !o.dry_run);
+	ck_assert_str_eq(o.source, "staging");
+	ck_assert_str_eq(o.env, "production");
+	ck_assert_str_eq(o.tag, "sha-abc1234");
+	ck_assert_int_eq(cli_parse(4, a7, &o, err, sizeof err), EXIT_USAGE);
+	ck_assert_str_eq(err, "rollback: --to needs a tag; usage: gantry rollback ENV [--to TAG] [--yes] [--dry-run]");
+	ck_assert_int_eq(cli_parse(3, a8, &o, err, sizeof err), EXIT_USAGE);
+	ck_assert_str_eq(err, "freeze: say why with -m REASON (it goes into the history); usage: gantry freeze ENV -m REASON");
+	ck_assert_int_eq(cli_parse(5, a9, &o, err, sizeof err), 0);
+	ck_assert(o.command == CLI_UNLOCK);
+	ck_assert_str_eq(o.message, "runner died");
 }
 END_TEST
 

@@ -133,9 +133,9 @@ static char *wait_end(const char *id)
 }
 
 static const struct run_step three[] = {
-	{ "write deploy.env", "echo APP_IMAGE=x > deploy.env.new && mv deploy.env.new deploy.env", 5000, false },
-	{ "it's \"quoted\" $(not run)", "printf '%s\\n' 'single '\\''quotes'\\'' survive'", 5000, false },
-	{ "start app", "echo started", 5000, true },
+	{ "write deploy.env", "echo APP_IMAGE=x > deploy.env.new && mv deploy.env.new deploy.env", 5000, false, false },
+	{ "it's \"quoted\" $(not run)", "printf '%s\\n' 'single '\\''quotes'\\'' survive'", 5000, false, false },
+	{ "start app", "echo started", 5000, true, false },
 };
 
 static struct run_spec spec(const char *id, const struct run_step *steps, size_t n)
@@ -206,9 +206,9 @@ END_TEST
 START_TEST(a_failed_step_stops_the_run)
 {
 	static const struct run_step steps[] = {
-		{ "pull", "true", 5000, false },
-		{ "migrate", "echo 'migration 0042 failed' >&2; exit 3", 5000, false },
-		{ "start app", "touch app-started", 5000, true },
+		{ "pull", "true", 5000, false, false },
+		{ "migrate", "echo 'migration 0042 failed' >&2; exit 3", 5000, false, false },
+		{ "start app", "touch app-started", 5000, true, false },
 	};
 	struct run_spec s = spec("r4", steps, 3);
 	char *out, *ev, *hist;
@@ -227,12 +227,12 @@ END_TEST
 START_TEST(a_failure_after_the_switch_rolls_back)
 {
 	static const struct run_step steps[] = {
-		{ "start app", "echo new > running", 5000, true },
-		{ "wait for ready", "exit 1", 5000, false },
+		{ "start app", "echo new > running", 5000, true, false },
+		{ "wait for ready", "exit 1", 5000, false, false },
 	};
 	static const struct run_step back[] = {
-		{ "start app", "echo old > running", 5000, true },
-		{ "wait for ready", "true", 5000, false },
+		{ "start app", "echo old > running", 5000, true, false },
+		{ "wait for ready", "true", 5000, false, false },
 	};
 	struct run_spec s = spec("r5", steps, 2);
 	char *out, *ev, *hist;
@@ -254,7 +254,7 @@ END_TEST
 
 START_TEST(a_step_times_out)
 {
-	static const struct run_step steps[] = { { "pull", "sleep 30", 1000, false } };
+	static const struct run_step steps[] = { { "pull", "sleep 30", 1000, false, false } };
 	struct run_spec s = spec("r6", steps, 1);
 	char *out, *ev;
 	time_t t0 = time(NULL);
@@ -277,11 +277,11 @@ static pid_t runner_pid(void)
 START_TEST(cancel_before_the_switch_only)
 {
 	static const struct run_step steps[] = {
-		{ "pull", "sleep 30", 60000, false },
-		{ "start app", "touch app-started", 5000, true },
+		{ "pull", "sleep 30", 60000, false, false },
+		{ "start app", "touch app-started", 5000, true, false },
 	};
 	static const struct run_step late[] = {
-		{ "start app", "sleep 1; touch app-started", 60000, true },
+		{ "start app", "sleep 1; touch app-started", 60000, true, false },
 	};
 	struct run_spec s = spec("r7", steps, 2);
 	char *out, *ev;
