@@ -49,7 +49,25 @@ struct app *app_new(struct conf *conf)
 			app->model->envs[i].hosts[j].remote =
 			    remote_host_add(app->remote, &conf->envs[i], &conf->envs[i].hosts[j]);
 	app->deploywatch = deploywatch_new(app->loop, app->model, NULL, NULL);
+	if (conf->registry)
+		app->registry = registry_new(app->loop, conf->registry);
+	deploy_operator(app->operator, sizeof app->operator);
 	return app;
+}
+
+static struct remote_host *app_host(void *arg, const struct conf_env *env, size_t j)
+{
+	struct app *app = arg;
+
+	return app->model->envs[env - app->conf->envs].hosts[j].remote;
+}
+
+void app_deploy_ctx(struct app *app, struct deploy_ctx *ctx)
+{
+	*ctx = (struct deploy_ctx){
+		.loop = app->loop, .conf = app->conf, .http = app->http, .registry = app->registry,
+		.host = app_host, .host_arg = app, .operator = app->operator,
+	};
 }
 
 void app_free(struct app *app)
@@ -58,6 +76,8 @@ void app_free(struct app *app)
 		return;
 	prober_free(app->prober);
 	deploywatch_free(app->deploywatch);
+	if (app->registry)
+		registry_free(app->registry);
 	remote_free(app->remote);
 	http_client_free(app->http);
 	model_free(app->model);

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "deploy.h"
 #include "deploywatch.h"
 #include "http.h"
 #include "loop.h"
@@ -21,6 +22,8 @@ struct app {
 	struct prober *prober;
 	struct remote *remote;          /* SSH sessions, one per host (model->envs[i].hosts[j].remote) */
 	struct deploywatch *deploywatch;
+	struct registry *registry;      /* NULL when the configuration names none */
+	char operator[128];             /* who runs this gantry: $GANTRY_OPERATOR, else user@host */
 };
 
 /* Finds and reads the configuration; prints every error to `err` and returns NULL. */
@@ -36,6 +39,9 @@ int app_logs(struct conf *conf, const char *env, int source, bool follow, const 
 
 /* gantry tags: the registry's deployable tags; returns the exit status. */
 int app_tags(struct conf *conf, bool json, long limit);
+
+/* What a promotion, rollback or deploy needs from the app. */
+void app_deploy_ctx(struct app *app, struct deploy_ctx *ctx);
 
 struct cli_options;
 /* promote, rollback, deploy, attach, history, freeze, unfreeze, unlock; returns the exit

@@ -8,8 +8,10 @@
 #include "plan.h"
 #include "runscript.h"
 #include "sanitize.h"
+#include "template.h"
 #include "xmalloc.h"
 
+#include <jansson.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1125,4 +1127,58 @@ void deploy_free(struct deploy *d)
 	free(d->info.steps);
 	logbuf_free(d->info.output);
 	free(d);
+}
+
+/* ---- freeze, unfreeze, unlock ---- */
+
+static char *note_json(const char *kind, const char *env, const char *operator, const char *message)
+{
+	char id[40];
+	json_t *o;
+	char *s;
+
+	snprintf(id, sizeof id, "%s-%lld", kind, (long long)time(NULL));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", id, "event", "note", "kind", kind,
+	    "env", env, "operator", operator, "at", (json_int_t)time(NULL), "message", message);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+char *deploy_admin_command(enum deploy_admin kind, const char *env, const char *operator,
+    const char *message)
+{
+	static const char *const kinds[] = { "freeze", "unfreeze", "unlock" };
+	char reason[200];
+	char *note, *qnote, *qop, *qreason, *cmd;
+
+	/* one line, printable: it goes into key=value files */
+	sanitize_text(message ? message : "", strlen(message ? message : ""), reason, sizeof reason, 0);
+	for (char *p = reason; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	note = note_json(kinds[kind], env, operator, reason);
+	qnote = template_shell_quote(note);
+	qop = template_shell_quote(operator);
+	qreason = template_shell_quote(reason);
+	if (kind == ADMIN_FREEZE)
+		cmd = xasprintf("mkdir -p .gantry && printf 'by=%%s\\nsince=%%s\\nreason=%%s\\n' %s "
+		    "\"$(date +%%s)\" %s >.gantry/freeze.tmp && mv .gantry/freeze.tmp .gantry/freeze && "
+		    "printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qop, qreason, qnote);
+	else if (kind == ADMIN_UNFREEZE)
+		cmd = xasprintf("if [ ! -e .gantry/freeze ]; then echo 'not frozen'; exit 3; fi; "
+		    "rm -f .gantry/freeze && printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qnote);
+	else
+		cmd = xasprintf("if [ ! -d .gantry/lock ]; then echo 'not locked'; exit 3; fi; "
+		    "p=$(cat .gantry/lock/pid 2>/dev/null); "
+		    "if [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null; then "
+		    "echo \"its run is alive (pid $p): let it end, or cancel it\"; exit 4; fi; "
+		    "cat .gantry/lock/owner 2>/dev/null | tr '\\n' ' '; echo; "
+		    "rm -f .gantry/lock/owner .gantry/lock/owner.tmp .gantry/lock/pid && rmdir .gantry/lock && "
+		    "printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qnote);
+	free(note);
+	free(qnote);
+	free(qop);
+	free(qreason);
+	return cmd;
 }

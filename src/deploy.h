@@ -108,6 +108,14 @@ void deploy_confirm(struct deploy *d);
 /* RUNNING: asks the host to cancel; granted only before the switch step. */
 bool deploy_cancel(struct deploy *d);
 
+enum deploy_admin { ADMIN_FREEZE, ADMIN_UNFREEZE, ADMIN_UNLOCK };
+
+/* The host command that freezes, unfreezes or breaks the lock (refused while its run
+ * lives), recording a note with the operator and the reason in the history. Exit 3:
+ * nothing to do ("not frozen", "not locked"); 4: the lock's run is alive. */
+char *deploy_admin_command(enum deploy_admin kind, const char *env, const char *operator,
+    const char *reason);
+
 /* "promote", "rollback", "deploy" */
 const char *deploy_kind_name(enum deploy_kind kind);
 /* The operator's name: $GANTRY_OPERATOR, else user@host (written to out). */

@@ -6,7 +6,6 @@
 #include "deploy.h"
 #include "exitcode.h"
 #include "sanitize.h"
-#include "template.h"
 #include "xmalloc.h"
 
 #include <jansson.h>
@@ -18,7 +17,6 @@
 
 struct deploycmd {
 	struct app *app;
-	struct registry *registry;
 	const struct cli_options *opts;
 	struct deploy *deploy;
 	bool planned_printed, quit, stop;
@@ -28,10 +26,8 @@ struct deploycmd {
 	char status_printed[300];
 };
 
-static struct remote_host *host_of(void *arg, const struct conf_env *env, size_t j)
+static struct remote_host *host_of(struct app *app, const struct conf_env *env, size_t j)
 {
-	struct app *app = arg;
-
 	return app->model->envs[env - app->conf->envs].hosts[j].remote;
 }
 
@@ -156,15 +152,10 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 {
 	const struct cli_options *o = dc->opts;
 	const struct deploy_info *i;
-	struct deploy_ctx ctx = {
-		.loop = dc->app->loop, .conf = dc->app->conf, .http = dc->app->http,
-		.registry = dc->registry, .host = host_of, .host_arg = dc->app,
-	};
-	char operator[128];
+	struct deploy_ctx ctx;
 	int64_t t0;
 
-	deploy_operator(operator, sizeof operator);
-	ctx.operator = operator;
+	app_deploy_ctx(dc->app, &ctx);
 	if (o->command == CLI_ATTACH) {
 		dc->deploy = deploy_attach(&ctx, env, changed, dc);
 	} else {
@@ -382,55 +373,16 @@ static int print_history(struct deploycmd *dc, const struct conf_env *env)
 
 /* ---- freeze, unfreeze, unlock: on every host, each recorded in its history ---- */
 
-static char *note_json(const char *kind, const char *env, const char *operator, const char *message)
-{
-	char id[40];
-	json_t *o;
-	char *s;
-
-	snprintf(id, sizeof id, "%s-%lld", kind, (long long)time(NULL));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", id, "event", "note", "kind", kind,
-	    "env", env, "operator", operator, "at", (json_int_t)time(NULL), "message", message);
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
-}
-
 static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 {
 	const struct cli_options *o = dc->opts;
-	char operator[128], reason[200];
 	const char *kind = o->command == CLI_FREEZE ? "freeze" : o->command == CLI_UNFREEZE ?
 	    "unfreeze" : "unlock";
-	char *note, *qnote, *qop, *qreason, *cmd;
+	char *cmd;
 	int code = EXIT_OK;
 
-	deploy_operator(operator, sizeof operator);
-	/* one line, printable: it goes into key=value files */
-	sanitize_text(o->message ? o->message : "", strlen(o->message ? o->message : ""), reason,
-	    sizeof reason, 0);
-	for (char *p = reason; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	note = note_json(kind, env->name, operator, reason);
-	qnote = template_shell_quote(note);
-	qop = template_shell_quote(operator);
-	qreason = template_shell_quote(reason);
-	if (o->command == CLI_FREEZE)
-		cmd = xasprintf("mkdir -p .gantry && printf 'by=%%s\\nsince=%%s\\nreason=%%s\\n' %s "
-		    "\"$(date +%%s)\" %s >.gantry/freeze.tmp && mv .gantry/freeze.tmp .gantry/freeze && "
-		    "printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qop, qreason, qnote);
-	else if (o->command == CLI_UNFREEZE)
-		cmd = xasprintf("if [ ! -e .gantry/freeze ]; then echo 'not frozen'; exit 3; fi; "
-		    "rm -f .gantry/freeze && printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qnote);
-	else
-		cmd = xasprintf("if [ ! -d .gantry/lock ]; then echo 'not locked'; exit 3; fi; "
-		    "p=$(cat .gantry/lock/pid 2>/dev/null); "
-		    "if [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null; then "
-		    "echo \"its run is alive (pid $p): let it end, or cancel it\"; exit 4; fi; "
-		    "cat .gantry/lock/owner 2>/dev/null; "
-		    "rm -f .gantry/lock/owner .gantry/lock/owner.tmp .gantry/lock/pid && rmdir .gantry/lock && "
-		    "printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qnote);
+	cmd = deploy_admin_command(o->command == CLI_FREEZE ? ADMIN_FREEZE : o->command == CLI_UNFREEZE ?
+	    ADMIN_UNFREEZE : ADMIN_UNLOCK, env->name, dc->app->operator, o->message);
 	for (size_t j = 0; j < env->hosts_len && !dc->quit; j++) {
 		struct hostrun hr = { 0 };
 		char first[200] = "";
@@ -456,10 +408,6 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 		}
 		free(hr.out);
 	}
-	free(note);
-	free(qnote);
-	free(qop);
-	free(qreason);
 	free(cmd);
 	return dc->quit ? 128 + dc->signo : code;
 }
@@ -496,8 +444,6 @@ int app_action(struct conf *conf, const struct cli_options *opts)
 	loop_signal(dc.app->loop, SIGINT, on_signal, &dc);
 	loop_signal(dc.app->loop, SIGTERM, on_signal, &dc);
 	loop_signal(dc.app->loop, SIGHUP, on_signal, &dc);
-	if (conf->registry)
-		dc.registry = registry_new(dc.app->loop, conf->registry);
 	switch (opts->command) {
 	case CLI_HISTORY:
 		code = print_history(&dc, env);
@@ -513,8 +459,6 @@ int app_action(struct conf *conf, const struct cli_options *opts)
 	}
 	deploy_free(dc.deploy);
 	loop_run_once(dc.app->loop, 0);
-	if (dc.registry)
-		registry_free(dc.registry);
 	app_free(dc.app);
 	return code;
 }

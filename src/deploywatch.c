@@ -3,6 +3,7 @@
 
 #include "deployenv.h"
 #include "deploywatch.h"
+#include "hoststate.h"
 #include "remote.h"
 #include "xmalloc.h"
 
@@ -21,6 +22,7 @@ struct reader {
 	char buf[DEPLOYENV_MAX_BYTES + 1];
 	size_t len;
 	bool too_big;
+	bool lock_phase;                /* reading the lock and freeze, after deploy.env */
 };
 
 struct deploywatch {
@@ -54,6 +56,45 @@ static void read_output(void *arg, const char *data, size_t len, bool is_stderr)
 	r->len += len;
 }
 
+static void read_done(void *arg, enum remote_end how, int status, const char *message);
+static void read_output(void *arg, const char *data, size_t len, bool is_stderr);
+static const struct remote_cmd_ops read_ops = {
+	.output = read_output,
+	.done = read_done,
+};
+
+static void reader_end(struct reader *r)
+{
+	*r->slot = NULL;
+	if (r->dw->changed)
+		r->dw->changed(r->dw->arg);
+	free(r);
+}
+
+static void lock_done(struct reader *r, enum remote_end how, int status)
+{
+	struct host_status *h = r->host;
+	struct host_state st;
+	char why[120];
+
+	if (how == REMOTE_EXITED && !r->too_big && hoststate_parse(r->buf, r->len, &st, why, sizeof why)) {
+		h->state_known = true;
+		h->lock = st.lock;
+		h->lock_stale = hoststate_lock_stale(&st);
+		h->frozen = st.frozen;
+		snprintf(h->freeze_by, sizeof h->freeze_by, "%s", st.freeze_by);
+		snprintf(h->freeze_reason, sizeof h->freeze_reason, "%s", st.freeze_reason);
+		h->freeze_since = st.freeze_since;
+		h->host_now = st.host_now;
+		snprintf(h->current_run, sizeof h->current_run, "%s", st.current);
+		hoststate_free(&st);
+	} else {
+		h->state_known = false;
+	}
+	(void)status;
+	reader_end(r);
+}
+
 static void read_done(void *arg, enum remote_end how, int status, const char *message)
 {
 	struct reader *r = arg;
@@ -61,6 +102,10 @@ static void read_done(void *arg, enum remote_end how, int status, const char *me
 	struct deploy_env de;
 	char why[200];
 
+	if (r->lock_phase) {
+		lock_done(r, how, status);
+		return;
+	}
 	if (how == REMOTE_EXITED && status == 0 && !r->too_big &&
 	    deployenv_parse(r->buf, r->len, &de, why, sizeof why)) {
 		deployenv_image_tag(de.app_image, h->app_tag, sizeof h->app_tag);
@@ -86,16 +131,22 @@ static void read_done(void *arg, enum remote_end how, int status, const char *me
 		h->app_tag[0] = '\0';
 		h->migrator_tag[0] = '\0';
 	}
+	if (how == REMOTE_EXITED) {
+		/* then the lock and the freeze, on the same session */
+		r->lock_phase = true;
+		r->len = 0;
+		r->too_big = false;
+		r->cmd = remote_run(h->remote, hoststate_lock_command, &read_ops, r);
+		if (r->dw->changed)
+			r->dw->changed(r->dw->arg);
+		return;
+	}
+	h->state_known = false;
 	*r->slot = NULL;
 	if (r->dw->changed)
 		r->dw->changed(r->dw->arg);
 	free(r);
 }
-
-static const struct remote_cmd_ops read_ops = {
-	.output = read_output,
-	.done = read_done,
-};
 
 static void read_host(struct deploywatch *dw, struct host_status *h, struct reader **slot)
 {

@@ -15,20 +15,27 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-const char hoststate_command[] =
-	"G=.gantry; "
-	"echo '" MARK "now'; date +%s; "
-	"echo '" MARK "lock'; "
-	"if [ -d $G/lock ]; then echo held=1; head -c 4096 $G/lock/owner 2>/dev/null; echo; "
-	"p=$(head -c 32 $G/lock/pid 2>/dev/null); "
-	"if [ -n \"$p\" ]; then echo pid=1; kill -0 \"$p\" 2>/dev/null && echo alive=1; fi; fi; "
-	"echo '" MARK "freeze'; head -c 4096 $G/freeze 2>/dev/null; echo; "
+#define STATE_LOCK \
+	"G=.gantry; " \
+	"echo '" MARK "now'; date +%s; " \
+	"echo '" MARK "lock'; " \
+	"if [ -d $G/lock ]; then echo held=1; head -c 4096 $G/lock/owner 2>/dev/null; echo; " \
+	"p=$(head -c 32 $G/lock/pid 2>/dev/null); " \
+	"if [ -n \"$p\" ]; then echo pid=1; kill -0 \"$p\" 2>/dev/null && echo alive=1; fi; fi; " \
+	"echo '" MARK "freeze'; head -c 4096 $G/freeze 2>/dev/null; echo; " \
 	"echo '" MARK "current'; head -c 100 $G/current 2>/dev/null; echo; "
+
+const char hoststate_command[] =
+	STATE_LOCK
 	"echo '" MARK "deploy.env'; "
 	"if [ -f deploy.env ]; then head -c 65536 deploy.env; echo; echo '" MARK "has-deploy.env'; "
 	"stat -c %Y deploy.env; fi; "
 	"echo '" MARK "history-size'; wc -c <$G/history.jsonl 2>/dev/null; "
 	"echo '" MARK "history'; tail -c " STR(HISTORY_TAIL_BYTES) " $G/history.jsonl 2>/dev/null; "
+	"echo '" MARK "end'";
+
+const char hoststate_lock_command[] =
+	STATE_LOCK
 	"echo '" MARK "end'";
 
 static void copy_clean(char *dst, size_t dstsz, const char *src, size_t len)

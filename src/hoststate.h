@@ -89,6 +89,8 @@ struct host_state {
 
 /* The command that prints the state, run in the deploy directory. */
 extern const char hoststate_command[];
+/* The same without deploy.env and the history: the lock, the freeze, the current run. */
+extern const char hoststate_lock_command[];
 
 /* Reads its output; false with `why` when it is not that command's output. */
 bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *why, size_t whysz);

@@ -9,6 +9,7 @@
 
 #include "conf.h"
 #include "http.h"
+#include "hoststate.h"
 #include "payload.h"
 
 enum probe_kind {
@@ -48,6 +49,15 @@ struct host_status {
 	char migrator_tag[PAYLOAD_TAG_MAX];
 	char deploy_error[200];         /* why deploy.env could not be read; "" when it was */
 	int64_t deploy_at;              /* monotonic ms of the last good read; 0 never */
+	/* the deploy lock, freeze and current run (see hoststate.h), read with deploy.env */
+	bool state_known;
+	struct host_lock lock;
+	bool lock_stale;
+	bool frozen;
+	char freeze_by[128], freeze_reason[200];
+	int64_t freeze_since;           /* host clock, Unix seconds */
+	int64_t host_now;               /* the host's clock when read */
+	char current_run[72];
 };
 
 /* Disagreements between what is deployed and what runs, worst last. */

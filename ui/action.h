@@ -29,8 +29,12 @@
 	X(SAVE,        "save",          "s",           "log: save the scrollback to a file in the current directory", false) \
 	X(PAGE_UP,     "page-up",       "PgUp C-b",    "log: one screen back", false) \
 	X(PAGE_DOWN,   "page-down",     "PgDn C-f",    "log: one screen on", false) \
-	X(PROMOTE,     "promote",       "p",           "promote the previous environment's tag to the selected one", true) \
-	X(ROLLBACK,    "rollback",      "b",           "roll the selected environment back to an earlier healthy tag", true)
+	X(PROMOTE,     "promote",       "p",           "promote the previous environment's tag to the selected one: shows the plan, then asks to confirm", true) \
+	X(ROLLBACK,    "rollback",      "b",           "roll back: pick an earlier healthy tag in the history (in the history: roll back to the selected run's tag)", true) \
+	X(HISTORY,     "history",       "h",           "show the selected environment's runs, newest first", false) \
+	X(ATTACH,      "attach",        "a",           "follow the selected environment's current run, or show how the last one ended", false) \
+	X(CANCEL,      "cancel",        "c",           "deploy: cancel the run (refused once the app is being switched)", true) \
+	X(UNLOCK,      "unlock",        "U",           "history: break a stale lock, with a reason for the history", true)
 
 enum action {
 	ACTION_NONE = 0,

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define DETAIL_ROWS 7
+#define DETAIL_ROWS 8
 #define DETAIL_MAX_HOSTS 4
 
 /* One cell of a row; draws at (y, x) in `width` columns. */
@@ -354,6 +354,41 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 		    THEME_ROLE_muted, false);
 }
 
+/* The deploy lock and the freeze, as the first host that holds one says. */
+static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *env)
+{
+	char line[512], age[32];
+	enum theme_role role = THEME_ROLE_muted;
+	const struct host_status *h = NULL;
+
+	if (env->hosts_len == 0)
+		return;
+	for (size_t i = 0; i < env->hosts_len && !h; i++)
+		if (env->hosts[i].state_known && (env->hosts[i].lock.held || env->hosts[i].frozen))
+			h = &env->hosts[i];
+	draw_text(ui, y, 2, 9, "deploys", THEME_ROLE_header, true);
+	if (!h) {
+		snprintf(line, sizeof line, "%s", env->hosts[0].state_known ?
+		    "not locked, not frozen   p promote  b rollback  h history" : "reading the lock...");
+	} else if (h->lock.held) {
+		int64_t s = h->host_now - h->lock.since;
+
+		duration_format(s > 0 ? s * 1000 : 0, age, sizeof age);
+		snprintf(line, sizeof line, "LOCKED by %s for %s: %s%s", h->lock.owner, age,
+		    h->lock.message, h->lock_stale ? "   STALE: its run is gone (h, then U to break it)" :
+		    h->lock.runner_alive ? "   (a: follow the run)" : "");
+		role = h->lock_stale ? THEME_ROLE_stale : THEME_ROLE_degraded;
+	} else {
+		int64_t s = h->host_now - h->freeze_since;
+
+		duration_format(s > 0 ? s * 1000 : 0, age, sizeof age);
+		snprintf(line, sizeof line, "FROZEN by %s for %s: %s (promotions refused; rollbacks allowed)",
+		    h->freeze_by, age, h->freeze_reason);
+		role = THEME_ROLE_degraded;
+	}
+	draw_text(ui, y, 11, ui->cols - 12, line, role, false);
+}
+
 /* The pane under the table: everything known about the selected environment. */
 static void draw_detail(struct ui *ui, int top, int64_t now)
 {
@@ -391,6 +426,7 @@ static void draw_detail(struct ui *ui, int top, int64_t now)
 	if (model_is_stale(ui->app->model, env, now))
 		draw_text(ui, top + 6, 11, ui->cols - 12,
 		    " STALE: no answer for more than three intervals ", THEME_ROLE_stale, false);
+	draw_detail_deploys(ui, top + 7, env);
 	draw_detail_hosts(ui, top + DETAIL_ROWS, now);
 }
 
@@ -439,9 +475,17 @@ static int dashboard_action(struct ui *ui, enum action action)
 		logview_open(ui, action == ACTION_LOG_APP ? LOG_APP : LOG_MIGRATOR);
 		return VIEW_REDRAW;
 	case ACTION_PROMOTE:
+		deployview_open(ui, DEPLOY_PROMOTE, NULL);
+		return VIEW_REDRAW;
 	case ACTION_ROLLBACK:
-		ui_message(ui, true, "%s: not in this version of gantry yet: it needs hosts and a registry in gantry.yml",
-		    action == ACTION_PROMOTE ? "promote" : "rollback");
+	case ACTION_HISTORY:
+		/* a rollback starts from the history: the tag to go back to is picked there */
+		historyview_push(ui);
+		if (action == ACTION_ROLLBACK)
+			ui_message(ui, false, "pick a run that succeeded and press b to roll back to its tag");
+		return VIEW_REDRAW;
+	case ACTION_ATTACH:
+		deployview_attach(ui, ui->selected);
 		return VIEW_REDRAW;
 	default:
 		return VIEW_UNHANDLED;

@@ -57,6 +57,16 @@ void ui_push_view(struct ui *ui, const struct view_ops *view)
 	ui->dirty = true;
 }
 
+void ui_replace_view(struct ui *ui, const struct view_ops *view)
+{
+	const struct view_ops *top = ui->views[ui->nviews - 1];
+
+	if (top->leave)
+		top->leave(ui);
+	ui->views[ui->nviews - 1] = view;
+	ui->dirty = true;
+}
+
 /* The title bar: project, badge, clock. */
 static void ui_draw_title(struct ui *ui)
 {
@@ -247,10 +257,36 @@ static void ui_tick(struct loop *loop, void *arg)
 	loop_timer_add(loop, UI_TICK_MS, ui_tick, ui);
 }
 
-/* A host's connection or deploy.env changed. */
+/* A host's connection, deploy.env or lock changed. At start, a run in progress on an
+ * environment opens its pane, attached (once). */
 static void ui_hosts_changed(void *arg)
 {
-	((struct ui *)arg)->dirty = true;
+	struct ui *ui = arg;
+	const struct model *m = ui->app->model;
+	bool all_known = true;
+
+	ui->dirty = true;
+	if (ui->attach_checked || ui->read_only)
+		return;
+	for (size_t i = 0; i < m->envs_len; i++) {
+		const struct env_status *env = &m->envs[i];
+
+		if (env->hosts_len == 0)
+			continue;
+		if (!env->hosts[0].state_known) {
+			all_known = false;
+			continue;
+		}
+		if (env->hosts[0].lock.held && env->hosts[0].lock.runner_alive && ui->nviews == 1) {
+			ui->attach_checked = true;
+			deployview_attach(ui, i);
+			ui_message(ui, false, "a run is in progress on %s: following it (Esc closes)",
+			    env->conf->name);
+			return;
+		}
+	}
+	if (all_known)
+		ui->attach_checked = true;
 }
 
 static void ui_remote_changed(void *arg, struct remote_host *host)

@@ -31,6 +31,9 @@ struct ui {
 	bool quit;
 	int rows, cols;
 	struct logview *log;            /* the open log pane's state, owned by ui/logview.c */
+	struct deployview *deploy;      /* the deploy pane's, owned by ui/deployview.c */
+	struct historyview *history;    /* the history pane's, owned by ui/historyview.c */
+	bool attach_checked;            /* runs in progress were looked for once at start */
 };
 
 struct ui_options {
@@ -47,5 +50,7 @@ void ui_message(struct ui *ui, bool error, const char *fmt, ...)
 
 /* Pushes a view on top (the help); pops with VIEW_CLOSE. */
 void ui_push_view(struct ui *ui, const struct view_ops *view);
+/* Replaces the top view (its leave runs first). */
+void ui_replace_view(struct ui *ui, const struct view_ops *view);
 
 #endif

@@ -35,8 +35,20 @@ extern const struct view_ops dashboard_view_ops;
 extern const struct view_ops wallboard_view_ops;
 extern const struct view_ops help_view_ops;
 extern const struct view_ops logview_view_ops;
+extern const struct view_ops deployview_view_ops;
+extern const struct view_ops historyview_view_ops;
 
 /* Opens the log pane of the selected environment (ui/logview.c). */
 void logview_open(struct ui *ui, int source);
+
+/* The deploy pane (ui/deployview.c): plans a promotion, rollback or deploy (enum
+ * deploy_kind) of the selected environment, or follows an environment's current run. */
+void deployview_open(struct ui *ui, int kind, const char *tag);
+void deployview_attach(struct ui *ui, size_t env_index);
+
+/* The history pane of the selected environment (ui/historyview.c): pushes the view. */
+void historyview_push(struct ui *ui);
+/* Sets up its state for a view already placed on the stack. */
+void historyview_open(struct ui *ui);
 
 #endif

@@ -1,0 +1,438 @@
+/* The history pane: an environment's runs, newest first, read from its first host;
+ * the lock and the freeze; a rollback to the selected run's tag; breaking a stale lock. */
+#include "config.h"
+
+#include "draw.h"
+#include "palette.h"
+#include "ui.h"
+#include "view.h"
+#include "xmalloc.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define REASON_MAX 120
+
+struct historyview {
+	size_t env;
+	struct remote_cmd *cmd;
+	char *out;
+	size_t len, cap;
+	bool loaded;
+	char error[300];
+	struct host_state state;
+	bool have_state;
+	size_t cursor;                  /* 0: the newest run */
+	bool typing;                    /* the reason to break the lock */
+	char reason[REASON_MAX + 1];
+	size_t reason_len;
+};
+
+static void load(struct ui *ui);
+
+static void hv_output(void *arg, const char *data, size_t len, bool is_stderr)
+{
+	struct ui *ui = arg;
+	struct historyview *hv = ui->history;
+
+	if (is_stderr || hv->len + len > HOSTSTATE_MAX_BYTES)
+		return;
+	if (hv->len + len + 1 > hv->cap) {
+		hv->cap = (hv->len + len + 1) * 2;
+		hv->out = xrealloc(hv->out, hv->cap);
+	}
+	memcpy(hv->out + hv->len, data, len);
+	hv->len += len;
+	hv->out[hv->len] = '\0';
+}
+
+static void hv_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct ui *ui = arg;
+	struct historyview *hv = ui->history;
+	const struct conf_env *env = &ui->app->conf->envs[hv->env];
+	char why[200];
+
+	hv->cmd = NULL;
+	hv->loaded = true;
+	if (hv->have_state)
+		hoststate_free(&hv->state);
+	hv->have_state = false;
+	if (how != REMOTE_EXITED)
+		snprintf(hv->error, sizeof hv->error, "cannot read %s's history on %s: %s", env->name,
+		    env->hosts[0].address, message && *message ? message : "the link dropped");
+	else if (!hoststate_parse(hv->out ? hv->out : "", hv->len, &hv->state, why, sizeof why))
+		snprintf(hv->error, sizeof hv->error, "%s: %s (exit %d)", env->hosts[0].address, why, status);
+	else
+		hv->have_state = true;
+	free(hv->out);
+	hv->out = NULL;
+	hv->len = hv->cap = 0;
+	if (hv->have_state && hv->cursor >= hv->state.history.len)
+		hv->cursor = 0;
+	ui->dirty = true;
+}
+
+static const struct remote_cmd_ops hv_ops = { NULL, hv_output, hv_done };
+
+static void load(struct ui *ui)
+{
+	struct historyview *hv = ui->history;
+
+	if (hv->cmd)
+		return;
+	hv->error[0] = '\0';
+	hv->cmd = remote_run(ui->app->model->envs[hv->env].hosts[0].remote, hoststate_command,
+	    &hv_ops, ui);
+}
+
+void historyview_open(struct ui *ui)
+{
+	struct historyview *hv = xcalloc(1, sizeof *hv);
+
+	hv->env = ui->selected;
+	ui->history = hv;
+	if (ui->app->conf->envs[hv->env].hosts_len == 0) {
+		snprintf(hv->error, sizeof hv->error, "%s has no hosts: its history lives on them (add "
+		    "hosts and deploy_dir in gantry.yml)", ui->app->conf->envs[hv->env].name);
+		hv->loaded = true;
+		return;
+	}
+	load(ui);
+}
+
+void historyview_push(struct ui *ui)
+{
+	if (ui->history)
+		return;
+	ui_push_view(ui, &historyview_view_ops);
+	historyview_open(ui);
+}
+
+/* The run under the cursor (newest first), or NULL. */
+static const struct history_run *selected_run(const struct historyview *hv)
+{
+	const struct history *h = &hv->state.history;
+
+	if (!hv->have_state || hv->cursor >= h->len)
+		return NULL;
+	return &h->runs[h->len - 1 - hv->cursor];
+}
+
+static void fmt_age(char *out, size_t outsz, int64_t s)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 120)
+		snprintf(out, outsz, "%llds", (long long)s);
+	else if (s < 7200)
+		snprintf(out, outsz, "%lldm", (long long)(s / 60));
+	else if (s < 172800)
+		snprintf(out, outsz, "%lldh %lldm", (long long)(s / 3600), (long long)(s / 60 % 60));
+	else
+		snprintf(out, outsz, "%lldd", (long long)(s / 86400));
+}
+
+static enum theme_role result_role(const char *result)
+{
+	if (strcmp(result, "succeeded") == 0)
+		return THEME_ROLE_healthy;
+	if (strcmp(result, "running") == 0 || strcmp(result, "rolled_back") == 0 ||
+	    strcmp(result, "cancelled") == 0)
+		return THEME_ROLE_degraded;
+	if (strcmp(result, "freeze") == 0 || strcmp(result, "unfreeze") == 0 ||
+	    strcmp(result, "unlock") == 0)
+		return THEME_ROLE_muted;
+	return THEME_ROLE_unhealthy;
+}
+
+static void historyview_draw(struct ui *ui, int top, int height)
+{
+	struct historyview *hv = ui->history;
+	const struct conf_env *env = &ui->app->conf->envs[hv->env];
+	const struct host_state *st = &hv->state;
+	int y = top, bottom = top + height, rows;
+	char line[600], age[32];
+	const char *running;
+
+	for (int r = top; r < bottom; r++)
+		draw_fill(r, 0, ui->cols, THEME_ROLE_text);
+	snprintf(line, sizeof line, "history of %s%s%s", env->name,
+	    env->hosts_len ? " on " : "", env->hosts_len ? env->hosts[0].address : "");
+	draw_hline(ui, y, 0, ui->cols, THEME_ROLE_border);
+	draw_text(ui, y++, 2, ui->cols - 4, line, THEME_ROLE_header, false);
+	if (hv->error[0]) {
+		draw_text(ui, y + 1, 2, ui->cols - 3, hv->error, THEME_ROLE_error, false);
+		draw_text(ui, bottom - 1, 2, ui->cols - 3, "r: read again   Esc: close", THEME_ROLE_key, false);
+		return;
+	}
+	if (!hv->have_state) {
+		draw_text(ui, y + 1, 2, ui->cols - 3, "reading the history...", THEME_ROLE_muted, false);
+		return;
+	}
+	/* the lock and the freeze */
+	if (st->lock.held) {
+		fmt_age(age, sizeof age, st->host_now - st->lock.since);
+		snprintf(line, sizeof line, "locked by %s for %s: %s%s", st->lock.owner, age,
+		    st->lock.message, hoststate_lock_stale(st) ?
+		    "   STALE: its run is gone (U breaks it, with a reason)" : "");
+		draw_text(ui, y++, 2, ui->cols - 3, line, hoststate_lock_stale(st) ? THEME_ROLE_stale :
+		    THEME_ROLE_degraded, false);
+	} else {
+		draw_text(ui, y++, 2, ui->cols - 3, "not locked", THEME_ROLE_muted, false);
+	}
+	if (st->frozen) {
+		fmt_age(age, sizeof age, st->host_now - st->freeze_since);
+		snprintf(line, sizeof line, "FROZEN by %s for %s: %s (promotions refused, rollbacks allowed)",
+		    st->freeze_by, age, st->freeze_reason);
+		draw_text(ui, y++, 2, ui->cols - 3, line, THEME_ROLE_degraded, false);
+	}
+	y++;
+	snprintf(line, sizeof line, "%-16s %-9s %-16s %-15s %7s  %s", "STARTED", "ACTION", "TAG",
+	    "RESULT", "TOOK", "OPERATOR");
+	draw_text(ui, y++, 2, ui->cols - 3, line, THEME_ROLE_header, false);
+	running = st->lock.held && st->lock.runner_alive ? st->lock.run : NULL;
+	rows = bottom - 9 - y;
+	if (rows < 1)
+		rows = 1;
+	{
+		size_t n = st->history.len, first = hv->cursor >= (size_t)rows ? hv->cursor - (size_t)rows + 1 : 0;
+
+		if (n == 0)
+			draw_text(ui, y, 4, ui->cols - 5, "no runs recorded here yet", THEME_ROLE_muted, false);
+		for (size_t k = first; k < n && y < top + 4 + rows + 3; k++) {
+			const struct history_run *r = &st->history.runs[n - 1 - k];
+			const char *result = history_run_result(r, running);
+			char when[32] = "-", took[16] = "-";
+			time_t t = (time_t)r->started;
+			struct tm tm;
+			bool sel = k == hv->cursor;
+
+			if (r->started) {
+				localtime_r(&t, &tm);
+				strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+			}
+			if (r->ended >= r->started && r->ended)
+				snprintf(took, sizeof took, "%llds", (long long)(r->ended - r->started));
+			snprintf(line, sizeof line, "%-16s %-9s %-16s", when, r->action, r->note ? "-" : r->tag);
+			draw_text(ui, y, 0, 2, sel ? draw_glyph(ui, GLYPH_SELECT) : " ", THEME_ROLE_selected, true);
+			draw_text(ui, y, 2, 44, line, sel ? THEME_ROLE_selected : THEME_ROLE_text, true);
+			draw_text(ui, y, 46, 16, r->note ? "" : result, result_role(result), true);
+			snprintf(line, sizeof line, "%7s  %s%s%s", r->note ? "" : took, r->operator,
+			    r->note ? ": " : "", r->note ? r->message : r->migrated ? "  (migrated)" : "");
+			draw_text(ui, y, 62, ui->cols - 63, line, THEME_ROLE_muted, false);
+			y++;
+		}
+	}
+	/* the selected run */
+	{
+		const struct history_run *r = selected_run(hv);
+		int dy = bottom - 8;
+
+		draw_hline(ui, dy++, 0, ui->cols, THEME_ROLE_border);
+		if (r && !r->note) {
+			snprintf(line, sizeof line, "%s  %s%s%s  app %s  migrator %s", r->id,
+			    r->source[0] ? "from " : "", r->source, r->source[0] ? "" : "",
+			    r->app_digest[0] ? r->app_digest : "-", r->migrator_digest[0] ? r->migrator_digest : "-");
+			draw_text(ui, dy++, 2, ui->cols - 3, line, THEME_ROLE_muted, false);
+			line[0] = '\0';
+			for (size_t k = 0; k < r->steps_len; k++) {
+				char one[140];
+
+				snprintf(one, sizeof one, "%s%s %s %.1fs%s", k ? "  " : "",
+				    strcmp(r->steps[k].phase, "rollback") == 0 ? "rollback:" : "", r->steps[k].name,
+				    (double)r->steps[k].ms / 1000.0, r->steps[k].exit ? " FAILED" : "");
+				if (strlen(line) + strlen(one) + 1 < sizeof line)
+					strcat(line, one);
+			}
+			if (!r->steps_len)
+				snprintf(line, sizeof line, "%s", r->result[0] ? "no steps recorded" :
+				    "no end record: the run is running, or was cut off (interrupted)");
+			draw_text(ui, dy++, 2, ui->cols - 3, line, THEME_ROLE_text, false);
+		}
+	}
+	if (hv->typing) {
+		snprintf(line, sizeof line, "Why break the lock? (goes into the history; Enter, Esc): %s_",
+		    hv->reason);
+		draw_text(ui, bottom - 1, 2, ui->cols - 3, line, THEME_ROLE_key, false);
+	} else {
+		draw_text(ui, bottom - 1, 2, ui->cols - 3, ui->read_only ?
+		    "j/k: select   r: read again   Esc: close" :
+		    "j/k: select   b: roll back to the selected tag   U: break a stale lock   r: read again   Esc: close",
+		    THEME_ROLE_key, false);
+	}
+}
+
+/* Rolls back to the selected run's tag: a healthy one only. */
+static void rollback_selected(struct ui *ui)
+{
+	struct historyview *hv = ui->history;
+	const struct history_run *r = selected_run(hv);
+	char tag[136];
+
+	if (!r || r->note) {
+		ui_message(ui, true, "select a run to roll back to");
+		return;
+	}
+	if (!history_run_healthy(r)) {
+		ui_message(ui, true, "%s did not end healthy here (%s): pick a run that succeeded", r->tag,
+		    history_run_result(r, NULL));
+		return;
+	}
+	snprintf(tag, sizeof tag, "%s", r->tag);
+	ui->selected = hv->env;
+	deployview_open(ui, DEPLOY_ROLLBACK, tag);
+}
+
+struct unlock_job {
+	struct ui *ui;
+	char out[300];
+	size_t len;
+	char env[64];
+};
+
+static void unlock_output(void *arg, const char *data, size_t len, bool is_stderr)
+{
+	struct unlock_job *j = arg;
+
+	if (j->len + len >= sizeof j->out)
+		len = sizeof j->out - 1 - j->len;
+	memcpy(j->out + j->len, data, len);
+	j->len += len;
+	j->out[j->len] = '\0';
+}
+
+static void unlock_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct unlock_job *j = arg;
+	char first[200];
+
+	j->out[strcspn(j->out, "\n")] = '\0';
+	snprintf(first, sizeof first, "%s", j->out);
+	if (how != REMOTE_EXITED)
+		ui_message(j->ui, true, "unlock %s: %s", j->env, message ? message : "link dropped");
+	else if (status == 0)
+		ui_message(j->ui, false, "%s: lock broken (it was: %s); recorded in the history", j->env, first);
+	else
+		ui_message(j->ui, true, "unlock %s: %s", j->env, first[0] ? first : "failed");
+	if (j->ui->history)
+		load(j->ui);
+	deploywatch_refresh(j->ui->app->deploywatch);
+	free(j);
+}
+
+static const struct remote_cmd_ops unlock_ops = { NULL, unlock_output, unlock_done };
+
+static void unlock(struct ui *ui)
+{
+	struct historyview *hv = ui->history;
+	const struct conf_env *env = &ui->app->conf->envs[hv->env];
+	struct unlock_job *j = xcalloc(1, sizeof *j);
+	char *cmd = deploy_admin_command(ADMIN_UNLOCK, env->name, ui->app->operator, hv->reason);
+
+	j->ui = ui;
+	snprintf(j->env, sizeof j->env, "%s", env->name);
+	remote_run(ui->app->model->envs[hv->env].hosts[0].remote, cmd, &unlock_ops, j);
+	free(cmd);
+}
+
+static int historyview_action(struct ui *ui, enum action action)
+{
+	struct historyview *hv = ui->history;
+	size_t n = hv->have_state ? hv->state.history.len : 0;
+
+	switch (action) {
+	case ACTION_CLOSE:
+	case ACTION_QUIT:
+	case ACTION_HISTORY:
+		return VIEW_CLOSE;
+	case ACTION_MOVE_UP:
+		if (hv->cursor > 0)
+			hv->cursor--;
+		return VIEW_REDRAW;
+	case ACTION_MOVE_DOWN:
+		if (hv->cursor + 1 < n)
+			hv->cursor++;
+		return VIEW_REDRAW;
+	case ACTION_MOVE_FIRST:
+		hv->cursor = 0;
+		return VIEW_REDRAW;
+	case ACTION_MOVE_LAST:
+		hv->cursor = n ? n - 1 : 0;
+		return VIEW_REDRAW;
+	case ACTION_REFRESH:
+		load(ui);
+		return VIEW_REDRAW;
+	case ACTION_ROLLBACK:
+		rollback_selected(ui);
+		return VIEW_REDRAW;
+	case ACTION_UNLOCK:
+		if (!hv->have_state || !hv->state.lock.held) {
+			ui_message(ui, true, "%s is not locked", ui->app->conf->envs[hv->env].name);
+		} else if (!hoststate_lock_stale(&hv->state)) {
+			ui_message(ui, true, "the lock's run is alive: let it end, or cancel it from its pane (a)");
+		} else {
+			hv->typing = true;
+			hv->reason_len = 0;
+			hv->reason[0] = '\0';
+		}
+		return VIEW_REDRAW;
+	case ACTION_HELP:
+	case ACTION_REDRAW:
+		return VIEW_UNHANDLED;
+	default:
+		return VIEW_HANDLED;
+	}
+}
+
+static bool historyview_key(struct ui *ui, int ch)
+{
+	struct historyview *hv = ui->history;
+
+	if (!hv->typing)
+		return false;
+	if (ch == 27) {
+		hv->typing = false;
+	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+		if (hv->reason_len > 0)
+			hv->reason[--hv->reason_len] = '\0';
+	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+		if (hv->reason_len == 0) {
+			ui_message(ui, true, "a reason is needed: it goes into the history");
+		} else {
+			hv->typing = false;
+			unlock(ui);
+		}
+	} else if (ch >= 0x20 && ch < 0x7f && hv->reason_len < REASON_MAX) {
+		hv->reason[hv->reason_len++] = (char)ch;
+		hv->reason[hv->reason_len] = '\0';
+	}
+	return true;
+}
+
+static void historyview_leave(struct ui *ui)
+{
+	struct historyview *hv = ui->history;
+
+	if (!hv)
+		return;
+	if (hv->cmd)
+		remote_cmd_stop(hv->cmd);
+	if (hv->have_state)
+		hoststate_free(&hv->state);
+	free(hv->out);
+	free(hv);
+	ui->history = NULL;
+}
+
+const struct view_ops historyview_view_ops = {
+	.name = "history",
+	.draw = historyview_draw,
+	.action = historyview_action,
+	.overlay = false,
+	.key = historyview_key,
+	.leave = historyview_leave,
+};
