@@ -131,8 +131,11 @@ static bool parse_secret(struct schema_ctx *ctx, const struct ynode *node, void 
 
 		if (!path)
 			return false;
-		full = path[0] == '/' || !ctx->base_dir ? xstrdup(path) :
-		    xasprintf("%s/%s", ctx->base_dir, path);
+		if (path[0] == '~' && path[1] == '/')
+			full = xasprintf("%s/%s", getenv("HOME") ? getenv("HOME") : "", path + 2);
+		else
+			full = path[0] == '/' || !ctx->base_dir ? xstrdup(path) :
+			    xasprintf("%s/%s", ctx->base_dir, path);
 		buf = read_small_file(full, CONF_MAX_SECRET_BYTES, &len, why, sizeof why);
 		if (!buf) {
 			schema_error(ctx, file, "cannot read %.200s: %s", full, why);
@@ -582,7 +585,7 @@ static bool parse_logs(struct schema_ctx *ctx, const struct ynode *node, void *t
 static bool parse_step_template(struct schema_ctx *ctx, const struct ynode *node, void *target,
     const struct schema_field *field)
 {
-	char why[200];
+	char why[400];
 
 	if (!schema_string(ctx, node, target, field))
 		return false;
@@ -594,8 +597,8 @@ static bool parse_step_template(struct schema_ctx *ctx, const struct ynode *node
 }
 
 static const struct schema_field step_fields[] = {
-	{ "name", schema_string, offsetof(struct conf_step, name), NULL, false,
-	  "what the step does, shown and recorded (default: its command)" },
+	{ "name", parse_step_template, offsetof(struct conf_step, name), NULL, false,
+	  "what the step does, shown and recorded (default: its command); may use the same {variables}" },
 	{ "run", parse_step_template, offsetof(struct conf_step, run), NULL, true,
 	  "the command, run by sh in the deploy directory; {tag}, {app_image} ... are filled in" },
 	{ "timeout", schema_duration, offsetof(struct conf_step, timeout_ms), NULL, false,

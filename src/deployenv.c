@@ -110,7 +110,7 @@ void deployenv_image_tag(const char *image, char *tag, size_t tagsz)
 		;
 	colon = memchr(slash, ':', name_len - (size_t)(slash - image));
 	if (at && colon && colon + 1 < at) {
-		snprintf(tag, tagsz, "%.*s", (int)(at - colon - 1), colon + 1);
+		sanitize_text(colon + 1, (size_t)(at - colon - 1), tag, tagsz, 0);
 		return;
 	}
 	slash = strrchr(image, '/');
@@ -121,7 +121,10 @@ void deployenv_image_tag(const char *image, char *tag, size_t tagsz)
 		return;
 	}
 	colon = strrchr(slash ? slash : image, ':');
-	snprintf(tag, tagsz, "%s", colon && colon[1] ? colon + 1 : "latest");
+	if (colon && colon[1])
+		sanitize_text(colon + 1, strlen(colon + 1), tag, tagsz, 0);   /* cut on a character */
+	else
+		snprintf(tag, tagsz, "latest");
 }
 
 void deployenv_image_digest(const char *image, char *digest, size_t digestsz)

@@ -22,7 +22,7 @@
 	"if [ -d $G/lock ]; then echo held=1; head -c 4096 $G/lock/owner 2>/dev/null; echo; " \
 	"p=$(head -c 32 $G/lock/pid 2>/dev/null); " \
 	"if [ -n \"$p\" ]; then echo pid=1; kill -0 \"$p\" 2>/dev/null && echo alive=1; fi; fi; " \
-	"echo '" MARK "freeze'; head -c 4096 $G/freeze 2>/dev/null; echo; " \
+	"echo '" MARK "freeze'; if [ -e $G/freeze ]; then echo frozen=1; head -c 4096 $G/freeze; echo; fi; " \
 	"echo '" MARK "current'; head -c 100 $G/current 2>/dev/null; echo; "
 
 const char hoststate_command[] =
@@ -31,7 +31,7 @@ const char hoststate_command[] =
 	"if [ -f deploy.env ]; then head -c 65536 deploy.env; echo; echo '" MARK "has-deploy.env'; "
 	"stat -c %Y deploy.env; fi; "
 	"echo '" MARK "history-size'; wc -c <$G/history.jsonl 2>/dev/null; "
-	"echo '" MARK "history'; tail -c " STR(HISTORY_TAIL_BYTES) " $G/history.jsonl 2>/dev/null; "
+	"echo '" MARK "history'; tail -c " STR(HISTORY_TAIL_BYTES) " $G/history.jsonl 2>/dev/null; echo; "
 	"echo '" MARK "end'";
 
 const char hoststate_lock_command[] =
@@ -68,6 +68,8 @@ static struct history_run *find_run(struct history *h, const char *id)
 
 const struct history_run *history_find(const struct history *h, const char *id)
 {
+	if (!id)
+		return NULL;
 	return find_run((struct history *)h, id);
 }
 
@@ -294,11 +296,11 @@ bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *
 			if (strcmp(key, "held") == 0)
 				out->lock.held = true;
 			else if (strcmp(key, "owner") == 0)
-				snprintf(out->lock.owner, sizeof out->lock.owner, "%s", val);
+				copy_clean(out->lock.owner, sizeof out->lock.owner, val, strlen(val));
 			else if (strcmp(key, "message") == 0)
-				snprintf(out->lock.message, sizeof out->lock.message, "%s", val);
+				copy_clean(out->lock.message, sizeof out->lock.message, val, strlen(val));
 			else if (strcmp(key, "run") == 0)
-				snprintf(out->lock.run, sizeof out->lock.run, "%s", val);
+				copy_clean(out->lock.run, sizeof out->lock.run, val, strlen(val));
 			else if (strcmp(key, "since") == 0)
 				out->lock.since = to_int(val);
 			else if (strcmp(key, "pid") == 0)
@@ -312,9 +314,9 @@ bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *
 			read_kv(line, n, key, sizeof key, val, sizeof val);
 			out->frozen = true;
 			if (strcmp(key, "by") == 0)
-				snprintf(out->freeze_by, sizeof out->freeze_by, "%s", val);
+				copy_clean(out->freeze_by, sizeof out->freeze_by, val, strlen(val));
 			else if (strcmp(key, "reason") == 0)
-				snprintf(out->freeze_reason, sizeof out->freeze_reason, "%s", val);
+				copy_clean(out->freeze_reason, sizeof out->freeze_reason, val, strlen(val));
 			else if (strcmp(key, "since") == 0)
 				out->freeze_since = to_int(val);
 		} else if (section && strcmp(section, "current") == 0 && n > 0) {

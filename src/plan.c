@@ -17,36 +17,40 @@ struct step_tpl {
 	const char *name, *run;
 	int64_t timeout_ms;
 	bool switch_point, once, migration;
+	bool own;                       /* one of the environment's own steps */
 };
 
 /* The seeds' host-side deploy, step by step. The lock, the history records and the
  * lock's release are the runner's; write-env keeps deploy.env.prev. */
 static const struct step_tpl default_write = {
 	"write deploy.env", "{gantry} write-env APP_IMAGE={app_image} MIGRATOR_IMAGE={migrator_image}",
-	60000, false, false, false
+	60000, false, false, false, false
 };
 static const struct step_tpl default_write_port = {
 	"write deploy.env",
 	"{gantry} write-env APP_IMAGE={app_image} MIGRATOR_IMAGE={migrator_image} APP_PORT={port}",
-	60000, false, false, false
+	60000, false, false, false, false
 };
 static const struct step_tpl default_check = {
-	"check compose file", "{compose} config -q", 60000, false, false, false
+	"check compose file", "{compose} config -q", 60000, false, false, false, false
 };
 static const struct step_tpl default_pull = {
-	"pull images", "{compose} pull {services} {migrator}", 15 * 60000, false, false, false
+	"pull images", "{compose} pull {services} {migrator}", 15 * 60000, false, false, false, false
 };
 static const struct step_tpl default_pull_app = {
-	"pull images", "{compose} pull {services}", 15 * 60000, false, false, false
+	"pull images", "{compose} pull {services}", 15 * 60000, false, false, false, false
 };
 static const struct step_tpl default_infra = {
-	"start {infra}", "{compose} up -d {infra}", 5 * 60000, false, false, false
+	"start {infra}", "{compose} up -d {infra}", 5 * 60000, false, false, false, false
 };
 static const struct step_tpl default_migrate = {
-	"run migrator", "{compose} run --rm {migrator}", 30 * 60000, false, true, true
+	/* not `run --rm`: `up` works the same on compose v1 without the docker CLI and on v2,
+	 * passes the exit status, and keeps the container for the migrator log pane */
+	"run migrator", "{compose} up --no-deps --no-color --exit-code-from {migrator} {migrator}",
+	30 * 60000, false, true, true, false
 };
 static const struct step_tpl default_start = {
-	"start app", "{compose} up -d --no-deps {services}", 5 * 60000, true, false, false
+	"start app", "{compose} up -d --no-deps {services}", 5 * 60000, true, false, false, false
 };
 
 static char *own(struct plan *p, char *s)
@@ -67,24 +71,39 @@ char *plan_image_ref(const struct conf_registry *reg, const char *repo, const ch
 	return xasprintf("%s/%s:%s", reg->host, repo, tag);
 }
 
+/* A template that expands to s as it is: each '{' doubled. Takes s. */
+static char *literal(char *s)
+{
+	size_t n = 0;
+	char *out, *o;
+
+	for (const char *p = s; *p; p++)
+		n += *p == '{' ? 2 : 1;
+	out = o = xmalloc(n + 1);
+	for (const char *p = s; *p; p++) {
+		*o++ = *p;
+		if (*p == '{')
+			*o++ = '{';
+	}
+	*o = '\0';
+	free(s);
+	return out;
+}
+
 /* The templates of the plan, in order; strings made here are owned by p. */
 static size_t plan_templates(const struct conf_env *env, struct plan *p, struct step_tpl *out,
     size_t cap)
 {
 	const struct conf_deploy *d = &env->deploy;
 	size_t n = 0;
-	bool has_switch = false;
 
 	if (d->steps) {
 		for (size_t i = 0; i < d->steps_len && n < cap; i++) {
 			const struct conf_step *c = &d->steps[i];
 
 			out[n++] = (struct step_tpl){ c->name, c->run, c->timeout_ms, c->switch_point,
-				c->once, c->migration };
-			has_switch = has_switch || c->switch_point;
+				c->once, c->migration, true };
 		}
-		if (!has_switch && n > 0)
-			out[n - 1].switch_point = true;     /* a host's own script switches at its end */
 	} else {
 		out[n++] = d->port ? default_write_port : default_write;
 		out[n++] = default_check;
@@ -100,30 +119,22 @@ static size_t plan_templates(const struct conf_env *env, struct plan *p, struct 
 	}
 	if (n < cap) {
 		out[n] = (struct step_tpl){ "wait for ready", NULL, d->ready_timeout_ms + 60000,
-			false, false, false };
+			false, false, false, false };
 		out[n].run = own(p, xasprintf("{gantry} wait-ready {ready_url} %lld %lld",
 		    (long long)((d->ready_timeout_ms + 999) / 1000),
 		    (long long)((d->ready_interval_ms + 999) / 1000)));
 		n++;
 	}
 	for (size_t i = 0; i < d->smoke_len && n < cap; i++) {
-		/* the path goes in single quotes, and a '{' in it stays literal */
-		char *quoted = template_shell_quote(d->smoke[i].path);
-		size_t len = strlen(quoted), k = 0;
-		char *esc = xmalloc(len * 2 + 1);
+		/* the whole URL is one shell word, and a '{' in it stays literal */
+		char *full = xasprintf("%s%s", d->url ? d->url : env->url, d->smoke[i].path);
 
-		for (size_t j = 0; j < len; j++) {
-			esc[k++] = quoted[j];
-			if (quoted[j] == '{')
-				esc[k++] = '{';
-		}
-		esc[k] = '\0';
-		out[n] = (struct step_tpl){ NULL, NULL, 60000, false, false, false };
-		out[n].name = own(p, xasprintf("smoke GET %s", d->smoke[i].path));
-		out[n].run = own(p, xasprintf("{gantry} http-check {url}%s %ld", esc, d->smoke[i].status));
+		out[n] = (struct step_tpl){ NULL, NULL, 60000, false, false, false, false };
+		out[n].name = own(p, literal(xasprintf("smoke GET %s", d->smoke[i].path)));
+		out[n].run = own(p, xasprintf("{gantry} http-check %s %ld",
+		    own(p, literal(template_shell_quote(full))), d->smoke[i].status));
+		free(full);
 		n++;
-		free(quoted);
-		free(esc);
 	}
 	return n;
 }
@@ -154,9 +165,14 @@ static size_t plan_vars(const struct plan_input *in, const struct plan_images *i
 	vars[n++] = (struct template_var){ "services", d->services };
 	vars[n++] = (struct template_var){ "migrator", d->migrator };
 	vars[n++] = (struct template_var){ "infra", d->infra };
-	vars[n++] = (struct template_var){ "url", url };
-	vars[n++] = (struct template_var){ "ready_url",
-		own(p, xasprintf("%s%s", url, env->ready_path)) };
+	/* URLs may hold '&' or '?': one shell word each */
+	vars[n++] = (struct template_var){ "url", own(p, template_shell_quote(url)) };
+	{
+		char *ready = xasprintf("%s%s", url, env->ready_path);
+
+		vars[n++] = (struct template_var){ "ready_url", own(p, template_shell_quote(ready)) };
+		free(ready);
+	}
 	vars[n++] = (struct template_var){ "gantry",
 		own(p, xasprintf("sh .gantry/runs/%s/run.sh", in->id)) };
 	return n;
@@ -170,10 +186,15 @@ static struct run_step *plan_expand(const struct plan_input *in, const struct pl
 	size_t nvars = plan_vars(in, img, p, vars);
 	struct run_step *steps = xcalloc(ntpl + 1, sizeof *steps);
 	size_t n = 0;
+	long last_own = -1;
+	bool has_switch = false;
 
 	for (size_t i = 0; i < ntpl; i++) {
 		if ((tpl[i].once && !in->first_host) || (rollback && tpl[i].migration))
 			continue;
+		if (tpl[i].own)
+			last_own = (long)n;
+		has_switch = has_switch || tpl[i].switch_point;
 		steps[n].name = own(p, template_expand(tpl[i].name, vars, nvars));
 		steps[n].command = own(p, template_expand(tpl[i].run, vars, nvars));
 		steps[n].timeout_ms = tpl[i].timeout_ms;
@@ -181,6 +202,9 @@ static struct run_step *plan_expand(const struct plan_input *in, const struct pl
 		steps[n].migration = tpl[i].migration;
 		n++;
 	}
+	/* own steps naming no switch: the last one this host runs switches */
+	if (!has_switch && last_own >= 0)
+		steps[last_own].switch_point = true;
 	*len = n;
 	return steps;
 }

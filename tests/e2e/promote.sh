@@ -1,0 +1,88 @@
+#!/bin/bash
+# Promotion and rollback in the dashboard, end to end with real parts: the registry,
+# podman with docker-compose, OpenSSH hosts; gantry driven in tmux, asserted on screen.
+. "$srcdir/tests/lib/tap.sh"
+. "$srcdir/tests/lib/containers.sh"
+. "$srcdir/tests/lib/sshd.sh"
+. "$srcdir/tests/lib/release.sh"
+. "$srcdir/tests/lib/tui.sh"
+
+work=$(mktemp -d /tmp/gantry-e2e-promote.XXXXXX)
+trap 'tui_stop; kill $bg 2>/dev/null; release_teardown >/dev/null 2>&1; rm -rf "$work"' EXIT
+bg=
+release_setup "$work" || { echo "Bail out! the release sandbox did not start"; exit 1; }
+cfg=$work/gantry.yml
+G() { "$GANTRY" --config "$cfg" "$@"; }
+release_build sha-1111111 && release_build sha-2222222 &&
+	release_build sha-3333333 --migrate-sleep 4 --migrate-output "slow migration 0042" ||
+	{ echo "Bail out! images"; exit 1; }
+G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
+	G deploy staging sha-2222222 >/dev/null 2>&1 || { echo "Bail out! first deploys"; exit 1; }
+
+plan 27
+
+# --- a promotion: the plan, a typed confirmation, the steps, the result ---
+tui_start 140 42 "$GANTRY --config $cfg"
+tui_wait 'production +sha-1111111' 15
+tui_keys j p
+check "p on production shows the plan of staging's tag" tui_wait 'promote sha-2222222 staging . production' 15
+like "$(tui_screen)" 'migrator +127\.0\.0\.1:[0-9]+/shop/migrator:sha-2222222@sha256:[0-9a-f]{64}' \
+	"the plan shows the migrator's digest"
+like "$(tui_screen)" 'production runs sha-1111111 now' "and what production runs now"
+like "$(tui_screen)" 'start app +\[switch\] compose: up -d --no-deps app' "and the steps, the switch marked"
+like "$(tui_screen)" 'production is protected\. Type its name to confirm' "a protected environment asks for its name"
+tui_keys p r o d Enter
+check "a wrong name is refused" tui_wait '"prod" is not "production"' 5
+tui_keys p r o d u c t i o n Enter
+check "the typed name starts the run" tui_wait 'running +run migrator|done +run migrator' 20
+check "the migrator's output streams into the pane" tui_wait 'applying migration 0003_index_orders' 20
+check "the promotion succeeds" tui_wait 'SUCCEEDED: production runs sha-2222222 and is ready' 30
+like "$(tui_screen)" 'done +wait for ready' "each step shows as done"
+is "$(release_version production)" sha-2222222 "production answers with the promoted tag"
+
+# --- the history pane, and a rollback from it ---
+tui_keys Escape h
+check "h shows production's history" tui_wait 'history of production' 10
+check "with both promotions" tui_wait 'promote +sha-1111111 +succeeded' 10
+tui_keys j b
+check "b on the older run plans a rollback to its tag" tui_wait 'rollback production . sha-1111111' 15
+like "$(tui_screen)" 'crosses a migration: sha-2222222 ran migrations' "the confirmation warns of the migration crossed"
+unlike "$(tui_screen)" 'run migrator' "a rollback does not run the migrator"
+tui_keys p r o d u c t i o n Enter
+check "the rollback succeeds" tui_wait 'SUCCEEDED: production runs sha-1111111' 30
+is "$(release_version production)" sha-1111111 "production runs the tag picked in the history"
+tui_keys Escape
+tui_wait 'history of production' 5
+tui_keys r
+check "the history now holds the rollback, with its operator" tui_wait 'rollback +sha-1111111 +succeeded .*root@' 10
+tui_stop
+
+# --- a run in progress is followed when gantry starts ---
+G deploy staging sha-3333333 >"$work/bg" 2>&1 &
+bg=$!
+tui_start 140 42 "$GANTRY --config $cfg"
+check "gantry opens the run in progress at start" tui_wait 'a run is in progress on staging' 15
+check "and follows it to the end" tui_wait 'SUCCEEDED: staging runs sha-3333333' 40
+wait $bg; bg=
+tui_stop
+
+# --- cancel before the switch ---
+tui_start 140 42 "$GANTRY --config $cfg"
+tui_wait 'production +sha-1111111' 15
+tui_keys j p
+tui_wait 'promote sha-3333333 staging' 15
+tui_keys p r o d u c t i o n Enter
+tui_wait 'running +run migrator' 30
+tui_keys c
+check "c during the migrator cancels the run" tui_wait 'CANCELLED before the switch' 30
+is "$(release_version production)" sha-1111111 "the app was not touched"
+tui_stop
+
+# --- read-only: no key reaches a write action ---
+tui_start 140 42 "$GANTRY --read-only --config $cfg"
+tui_wait 'READ-ONLY' 10
+tui_keys p
+check "read-only refuses promote" tui_wait 'read-only: promote is disabled' 5
+tui_keys b
+check "and rollback" tui_wait 'read-only: rollback is disabled' 5
+tui_stop

@@ -1,0 +1,127 @@
+/* Fuzz target: what a host says about its deploys: the state command's reply and the
+ * history (.gantry/history.jsonl), both untrusted. */
+#include "config.h"
+
+#include "deployenv.h"
+#include "hoststate.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Fails loudly unless the field is a string within its array, free of control bytes. */
+static void assert_clean(const char *s, size_t size)
+{
+	if (!memchr(s, '\0', size))
+		abort();
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			abort();
+}
+
+#define CLEAN(field) assert_clean((field), sizeof(field))
+
+static void check_history(const struct history *h, const char *running_id)
+{
+	for (size_t i = 0; i < h->len; i++) {
+		const struct history_run *r = &h->runs[i];
+		const struct history_run *found;
+		const char *result;
+
+		CLEAN(r->id);
+		CLEAN(r->action);
+		CLEAN(r->env);
+		CLEAN(r->source);
+		CLEAN(r->tag);
+		CLEAN(r->app_digest);
+		CLEAN(r->migrator_digest);
+		CLEAN(r->operator);
+		CLEAN(r->message);
+		CLEAN(r->rollback_tag);
+		CLEAN(r->result);
+		if (!r->id[0])
+			abort();        /* a record without an id is a bad line */
+		if (r->planned > HISTORY_MAX_STEPS || r->rollback_planned > HISTORY_MAX_STEPS ||
+		    r->steps_len > HISTORY_MAX_STEPS)
+			abort();
+		if ((r->planned && !r->step_names) || (r->rollback_planned && !r->rollback_names) ||
+		    (r->steps_len && !r->steps))
+			abort();
+		for (size_t j = 0; j < r->planned; j++)
+			CLEAN(r->step_names[j]);
+		for (size_t j = 0; j < r->rollback_planned; j++)
+			CLEAN(r->rollback_names[j]);
+		for (size_t j = 0; j < r->steps_len; j++) {
+			CLEAN(r->steps[j].phase);
+			CLEAN(r->steps[j].name);
+		}
+		result = history_run_result(r, running_id);
+		if (!result)
+			abort();
+		assert_clean(result, strlen(result) + 1);
+		result = history_run_result(r, NULL);
+		if (!result)
+			abort();
+		(void)history_run_healthy(r);
+		/* a run is found by its id: itself or a later run of the same id */
+		found = history_find(h, r->id);
+		if (r->note) {
+			if (found && (found->note || strcmp(found->id, r->id) != 0))
+				abort();
+		} else if (!found || found < r || strcmp(found->id, r->id) != 0) {
+			abort();
+		}
+	}
+	if (history_find(h, ""))
+		abort();        /* no run has an empty id */
+	if (running_id)
+		(void)history_find(h, running_id);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *text = (const char *)data;
+	struct host_state st;
+	struct history h;
+	char why[200], tag[80], digest[DEPLOYENV_IMAGE_MAX];
+
+	why[0] = '\0';
+	if (hoststate_parse(text, size, &st, why, sizeof why)) {
+		CLEAN(st.lock.owner);
+		CLEAN(st.lock.message);
+		CLEAN(st.lock.run);
+		CLEAN(st.freeze_by);
+		CLEAN(st.freeze_reason);
+		CLEAN(st.current);
+		CLEAN(st.deploy_env.app_image);
+		CLEAN(st.deploy_env.migrator_image);
+		if (st.has_deploy_env) {
+			deployenv_image_tag(st.deploy_env.app_image, tag, sizeof tag);
+			CLEAN(tag);
+			deployenv_image_digest(st.deploy_env.app_image, digest, sizeof digest);
+			CLEAN(digest);
+		}
+		(void)hoststate_lock_stale(&st);
+		check_history(&st.history, st.lock.held ? st.lock.run : NULL);
+		hoststate_free(&st);
+		if (st.history.runs || st.history.len)
+			abort();
+	} else {
+		CLEAN(why);
+		if (!why[0])
+			abort();        /* a refusal says why */
+		hoststate_free(&st);
+	}
+
+	/* the same bytes as a history file, whole and cut in two */
+	history_parse(text, size, &h);
+	check_history(&h, h.len ? h.runs[h.len - 1].id : NULL);
+	history_free(&h);
+	history_parse(text, size / 2, &h);
+	check_history(&h, NULL);
+	history_free(&h);
+	return 0;
+}

@@ -1,0 +1,280 @@
+#!/bin/bash
+# The example configurations in examples/: each one loads without an error; each one's
+# deploy plan is rendered (--dry-run) against the release sandbox (Debian's
+# docker-registry, podman with docker-compose through its socket, OpenSSH hosts), with only
+# its addresses rewritten to the sandbox's; and the CapaKraken one, gantry's default
+# compose plan, deploys to staging and is promoted to production for real.
+. "$srcdir/tests/lib/tap.sh"
+. "$srcdir/tests/lib/containers.sh"
+. "$srcdir/tests/lib/sshd.sh"
+. "$srcdir/tests/lib/release.sh"
+
+examples="gantry capakraken letsbe refactor approaches igny8"
+
+work=$(mktemp -d /tmp/gantry-examples.XXXXXX)
+trap 'release_teardown >/dev/null 2>&1; rm -rf "$work"' EXIT
+
+# the secrets the examples name: set, so that they load (the sandbox registry asks for none)
+export GHCR_TOKEN=sandbox LETSBE_REGISTRY_TOKEN=sandbox IGNY8_REGISTRY_PASSWORD=sandbox \
+	GANTRY_EXAMPLE_TOKEN=sandbox
+
+plan 76
+
+# --- every example loads: `history NOPE` reads the whole file, then finds no such
+# environment (exit 2); a configuration error would be file:line:col and exit 3 ---
+mkdir -p "$work/load/secrets"
+echo sandbox >"$work/load/secrets/ghcr-token"     # refactor.yml's {file: secrets/ghcr-token}
+envs_of() {
+	case $1 in
+	refactor) echo production ;;
+	approaches) echo stage prod ;;
+	*) echo staging production ;;
+	esac
+}
+for ex in $examples; do
+	cp "$srcdir/examples/$ex.yml" "$work/load/$ex.yml"
+	out=$("$GANTRY" --config "$work/load/$ex.yml" history NOPE 2>&1)
+	rc=$?
+	if [ "$rc" = 2 ] && printf '%s' "$out" | grep -q "no environment \"NOPE\" in .*$ex.yml; environments: $(envs_of "$ex")\$"; then
+		ok "examples/$ex.yml loads: environments $(envs_of "$ex")"
+	else
+		not_ok "examples/$ex.yml loads: environments $(envs_of "$ex")"
+		diag "exit $rc:" "$out"
+	fi
+done
+# the check above does notice a bad file
+sed 's/^  ready: /  redy: /' "$srcdir/examples/capakraken.yml" >"$work/load/bad.yml"
+out=$("$GANTRY" --config "$work/load/bad.yml" history NOPE 2>&1)
+is "$?" 3 "a misspelt key in an example would fail the load check (exit 3)"
+like "$out" "bad\.yml:[0-9]+:[0-9]+: defaults\.redy: unknown key" "with file:line:col"
+
+# --- the sandbox: one for the whole file ---
+release_setup "$work" || { echo "Bail out! the release sandbox did not start"; exit 1; }
+
+# sandboxify EXAMPLE: examples/EXAMPLE.yml with its addresses pointed at the sandbox, into
+# $work/ex/EXAMPLE.yml. Rewritten: the registry's url, host and repositories; each
+# environment's url, hosts, deploy_dir, compose, and deploy.port and deploy.url where the
+# example sets them. The first environment goes to the sandbox's staging host, the others
+# to its production host; a second host is the other sandbox host (gantry refuses a host
+# listed twice, so three or more hosts become these two). Everything else (steps,
+# services, migrator, infra, ready paths, smoke, soak, ...) stays as written.
+# (PyYAML comes with Debian's docker-compose.)
+mkdir -p "$work/ex/secrets"
+echo sandbox >"$work/ex/secrets/ghcr-token"
+cat >"$work/sandboxify.py" <<'PY'
+import json, sys, yaml
+src, dst, registry, boxes = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+c = yaml.safe_load(open(src))
+reg = c.get('registry')
+if reg is None:     # no registry (examples/gantry.yml): the seeds' app and migrator images
+    reg = {'migrator': 'shop/migrator'}
+app, mig = reg.get('app'), reg.get('migrator')
+reg.update(url='http://' + registry, app='shop/app')
+reg.pop('host', None)
+if mig is not None:
+    reg['migrator'] = 'shop/app' if mig == app else 'shop/migrator'
+c['registry'] = reg
+d = c.get('defaults') or {}
+for k in ('deploy_dir', 'compose', 'known_hosts'):
+    d.pop(k, None)
+ddeploy = d.get('deploy') or {}
+for i, env in enumerate(c['environments']):
+    order = [boxes[0], boxes[1]] if i == 0 else [boxes[1], boxes[0]]
+    box = order[0]
+    base = 'http://127.0.0.1:%s' % box['port']
+    env['url'] = base
+    n = min(len(env.get('hosts') or []), 2) or 1    # a host may be listed once only
+    env['hosts'] = [{'address': order[j % 2]['addr'], 'deploy_dir': order[j % 2]['dir']}
+                    for j in range(n)]
+    env['deploy_dir'] = box['dir']
+    env['compose'] = box['compose']
+    env.pop('known_hosts', None)
+    dep = env.get('deploy') or {}
+    if 'port' in ddeploy or 'port' in dep:
+        dep['port'] = int(box['port'])
+    if 'url' in ddeploy or 'url' in dep:
+        dep['url'] = base
+    if dep:
+        env['deploy'] = dep
+yaml.safe_dump(c, open(dst, 'w'), default_flow_style=False, sort_keys=False, width=4096)
+PY
+box() {  # box NAME PORT HOST: one sandbox host, as JSON
+	printf '{"port": "%s", "addr": "root@127.0.0.1:%s", "dir": "%s", "compose": "%s"}' "$2" \
+		"$(sshd_port "$3")" "$(release_dir "$1")" \
+		"DOCKER_HOST=$DOCKER_HOST docker-compose -p $1 --env-file deploy.env"
+}
+boxes="[$(box staging "$RELEASE_STAGING_PORT" staging-1), $(box production "$RELEASE_PROD_PORT" prod-1)]"
+sandboxify() {
+	/usr/bin/python3 "$work/sandboxify.py" "$srcdir/examples/$1.yml" "$work/ex/$1.yml" \
+		"$REGISTRY" "$boxes"
+}
+for ex in $examples; do
+	sandboxify "$ex" || { echo "Bail out! cannot rewrite examples/$ex.yml for the sandbox"; exit 1; }
+done
+# G EXAMPLE ARGS...: gantry on the sandbox copy of an example
+G() {
+	local ex=$1
+	shift
+	"$GANTRY" --config "$work/ex/$ex.yml" "$@"
+}
+
+# Images whose tags fit each example's pattern: sha-<7> (the default), the full 40-hex git
+# sha (letsbe, refactor), a bare short sha (approaches).
+sha=sha-1a2b3c4
+git40=4e1d2c9a7b3f0e8d6c5b4a3928170f6e5d4c3b2a
+short=8b03f7a
+for t in $sha $git40 $short; do release_build $t || { echo "Bail out! images"; exit 1; }; done
+# CapaKraken's infra services (postgres, redis): stand-ins built from the same busybox
+containers_image sandbox/stub 1 >/dev/null || { echo "Bail out! stub image"; exit 1; }
+for h in staging-1 prod-1; do
+	cat >>"$SSHD_DIR/$h/deploy/docker-compose.yml" <<EOF
+  postgres:
+    image: $REGISTRY/sandbox/stub:1
+    init: true
+    network_mode: bridge
+  redis:
+    image: $REGISTRY/sandbox/stub:1
+    init: true
+    network_mode: bridge
+EOF
+done
+re_app="127\.0\.0\.1:[0-9]+/shop/app"
+re_mig="127\.0\.0\.1:[0-9]+/shop/migrator"
+re_run="sh \.gantry/runs/ID/run\.sh"
+sp=$RELEASE_STAGING_PORT
+pp=$RELEASE_PROD_PORT
+
+# --- gantry.yml: the generic example, given hosts, gets the default plan as it is ---
+out=$(G gantry deploy staging $sha --dry-run 2>&1)
+is "$?" 0 "gantry.yml: deploy staging --dry-run exits 0"
+like "$out" "1\. write deploy\.env +$re_run write-env APP_IMAGE=$re_app:$sha@sha256:[0-9a-f]{64} MIGRATOR_IMAGE=$re_mig:$sha@sha256:[0-9a-f]{64}\$" \
+	"gantry.yml: deploy.env gets both images pinned by digest, and no APP_PORT"
+like "$out" "4\. run migrator .* run --rm migrator\$" "gantry.yml: runs the migrator (no infra step)"
+like "$out" "5\. start app .* up -d --no-deps app +\[switch: no cancel from here\]" \
+	"gantry.yml: the fifth step starts the app and is the switch"
+like "$out" "6\. wait for ready +$re_run wait-ready http://127\.0\.0\.1:$sp/api/ready 120 2\$" \
+	"gantry.yml: then waits for /api/ready, 2m every 2s (the defaults)"
+like "$out" "dry run: nothing was started" "gantry.yml: and nothing was started"
+
+# --- capakraken.yml: the default compose plan with infra, port and a host-side url ---
+out=$(G capakraken deploy staging $sha --dry-run 2>&1)
+is "$?" 0 "capakraken: deploy staging --dry-run exits 0"
+like "$out" "write deploy\.env .* write-env APP_IMAGE=$re_app:$sha@sha256:[0-9a-f]{64} MIGRATOR_IMAGE=$re_mig:$sha@sha256:[0-9a-f]{64} APP_PORT=$sp\$" \
+	"capakraken: deploy.env gets the app, the migrator and APP_PORT"
+like "$out" "3\. pull images .* pull app migrator\$" "capakraken: pulls app and migrator"
+like "$out" "4\. start postgres redis +.* up -d postgres redis\$" "capakraken: starts postgres and redis before migrating"
+like "$out" "5\. run migrator .* run --rm migrator\$" "capakraken: runs the migrator once"
+like "$out" "6\. start app .* up -d --no-deps app +\[switch" "capakraken: then switches the app"
+like "$out" "7\. wait for ready +$re_run wait-ready http://127\.0\.0\.1:$sp/api/ready 120 2\$" \
+	"capakraken: the host waits for its own /api/ready (deploy.url), 2m every 2s"
+unlike "$out" "smoke" "capakraken: staging has no smoke checks"
+out=$(G capakraken deploy production $sha --dry-run 2>&1)
+like "$out" "8\. smoke GET /api/health +$re_run http-check http://127\.0\.0\.1:$pp'/api/health' 200\$" \
+	"capakraken: production adds the smoke checks (the path shell-quoted)"
+like "$out" "9\. smoke GET /api/version .* http-check http://127\.0\.0\.1:$pp'/api/version' 200\$" \
+	"capakraken: both of them"
+like "$(printf '%s\n' "$out" | grep -E '^ +[0-9]+\. ' | tr '\n' ' ')" \
+	"4\. start postgres redis .* 5\. run migrator .* 6\. start app .* 7\. wait for ready .*127\.0\.0\.1:$pp/api/ready 120 2 " \
+	"capakraken: production's own deploy: keeps the defaults' infra and migrator (merged key by key)"
+like "$out" "no earlier healthy tag is known on production: if this fails, nothing rolls back" \
+	"capakraken: auto_rollback with no history yet says nothing can roll back"
+
+# --- letsbe.yml: own steps, Gitea-style git-sha tags, the Hub first, then tenants ---
+out=$(G letsbe deploy staging $git40 --dry-run 2>&1)
+is "$?" 0 "letsbe: deploy staging <git sha> --dry-run exits 0"
+like "$out" "app +$re_app:$git40@sha256:[0-9a-f]{64}" "letsbe: a 40-hex git sha tag is deployable"
+app_digest=$(printf '%s\n' "$out" | sed -n 's/^  app .*@\(sha256:[0-9a-f]*\)$/\1/p')
+like "$out" "migrator +$re_app:$git40@$app_digest" "letsbe: the migrator is the Hub image itself"
+like "$out" "steps on root@127\.0\.0\.1:$(sshd_port staging-1) \(then each other host\):" \
+	"letsbe: the Hub's host first, then each other host"
+like "$out" "1\. write deploy\.env .* write-env APP_IMAGE=$re_app:$git40@sha256:[0-9a-f]{64} MIGRATOR_IMAGE=.* LETSBE_TAG=$git40\$" \
+	"letsbe: deploy.env also gets LETSBE_TAG for the tenant components"
+like "$out" "4\. start and wait healthy .* up -d --wait --wait-timeout 120 +\[switch: no cancel from here\]" \
+	"letsbe: the switch is the healthcheck-gated up"
+like "$out" "5\. prisma migrate deploy +.* exec -T hub npx prisma migrate deploy\$" \
+	"letsbe: the once step (prisma in the Hub container) is on the first host's plan"
+like "$out" "6\. wait for ready +$re_run wait-ready http://127\.0\.0\.1:$sp/api/health 60 2\$" \
+	"letsbe: ready is the Hub's /api/health, 60 s"
+out=$(G letsbe deploy staging sha-1a2b3c4 --dry-run 2>&1)
+is "$?" 6 "letsbe: a tag outside the Gitea sha pattern is refused (exit 6)"
+like "$out" "sha-1a2b3c4 does not match registry\.tags \(\^\[0-9a-f\]\{40\}\\\$\)" \
+	"letsbe: saying it does not match registry.tags"
+
+# --- refactor.yml: one image with a role variable, systemd restart as the switch ---
+out=$(G refactor deploy production $git40 --dry-run 2>&1)
+is "$?" 0 "refactor: deploy production --dry-run exits 0"
+app_digest=$(printf '%s\n' "$out" | sed -n 's/^  app .*@\(sha256:[0-9a-f]*\)$/\1/p')
+like "$out" "migrator +$re_app:$git40@$app_digest" \
+	"refactor: no registry.migrator: the migrator is the app image (ROLE=migrator)"
+like "$out" "3\. pull images .* pull rust-app migrator\$" "refactor: pulls rust-app and the migrator service"
+like "$out" "4\. run migrations \(ROLE=migrator\) .* run --rm migrator\$" "refactor: migrates before the restart"
+like "$out" "5\. restart refactor-platform +sudo systemctl restart refactor-platform\.service +\[switch: no cancel from here\]" \
+	"refactor: the systemctl restart is the switch"
+like "$out" "6\. unit is active +systemctl is-active refactor-platform\.service\$" \
+	"refactor: the step after it is not the switch"
+like "$out" "7\. wait for ready +$re_run wait-ready http://127\.0\.0\.1:$sp/api/health 180 5\$" \
+	"refactor: ready is /api/health through the url, 3m every 5s"
+like "$out" "8\. smoke GET / +$re_run http-check http://127\.0\.0\.1:$sp'/' 200\$" "refactor: the frontend smoke check"
+out=$(G refactor rollback production --dry-run 2>&1)
+is "$?" 6 "refactor: a rollback with no history yet is refused (exit 6)"
+like "$out" "nothing to roll back to; name a tag with --to" "refactor: and says to name a tag"
+
+# --- approaches.yml: one artifact, the same smoke checks on stage and prod ---
+out=$(G approaches deploy stage $short --dry-run 2>&1)
+is "$?" 0 "approaches: deploy stage <short sha> --dry-run exits 0"
+like "$out" "3\. pull images .* pull backend worker\$" "approaches: pulls the one image's services, no migrator"
+unlike "$out" "run migrator" "approaches: migrator: null means no migrator step"
+like "$out" "4\. start app .* up -d --no-deps backend worker +\[switch" "approaches: the worker moves with the backend"
+like "$out" "5\. wait for ready +$re_run wait-ready http://127\.0\.0\.1:$sp/ready 180 2\$" "approaches: ready is /ready, 3m"
+like "$out" "6\. smoke GET /health .* http-check http://127\.0\.0\.1:$sp'/health' 200\$" "approaches: smoke /health"
+like "$out" "7\. smoke GET /api/v1/health .* http-check http://127\.0\.0\.1:$sp'/api/v1/health' 200\$" "approaches: smoke /api/v1/health"
+like "$out" "8\. smoke GET /api/v1/system/status .* http-check http://127\.0\.0\.1:$sp'/api/v1/system/status' 401\$" \
+	"approaches: the authenticated status must answer 401 without a token"
+out=$(G approaches deploy prod $short --dry-run 2>&1)
+like "$out" "8\. smoke GET /api/v1/system/status .* http-check http://127\.0\.0\.1:$pp'/api/v1/system/status' 401\$" \
+	"approaches: prod runs the same smoke checks"
+
+# --- igny8.yml: app stack beside an infra stack, Django migrate, celery with the backend ---
+out=$(G igny8 deploy staging $sha --dry-run 2>&1)
+is "$?" 0 "igny8: deploy staging --dry-run exits 0"
+like "$out" "3\. infra stack is up +for c in igny8_postgres igny8_redis; do s=\\\$\(docker inspect -f '\{\{\.State\.Status\}\}' \"\\\$c\"\)" \
+	"igny8: the infra check gets docker's Go template with its braces ({{{{ in the file)"
+like "$out" "4\. pull images .* pull backend celery-worker celery-beat\$" "igny8: pulls backend, worker and beat"
+like "$out" "5\. django migrate +.* run --rm --no-deps backend python manage\.py migrate\$" \
+	"igny8: migrates in a one-off backend container"
+like "$out" "6\. start backend and worker .* up -d --no-deps backend celery-worker +\[switch: no cancel from here\]" \
+	"igny8: the celery worker switches with the backend"
+like "$out" "7\. start celery beat +.* up -d --no-deps celery-beat\$" "igny8: beat on the first host"
+like "$out" "8\. wait for ready +$re_run wait-ready http://127\.0\.0\.1:$sp/api/v1/system/status/ 120 2\$" \
+	"igny8: ready is /api/v1/system/status/"
+out=$(G igny8 deploy production $sha --dry-run 2>&1)
+like "$out" "steps on root@127\.0\.0\.1:$(sshd_port prod-1) \(then each other host\):" \
+	"igny8: production has two hosts, the first one's plan shown"
+like "$(printf '%s\n' "$out" | grep -E '^ +[0-9]+\. ' | tr '\n' ' ')" "5\. django migrate .* 7\. start celery beat " \
+	"igny8: the once steps are on the first host's plan"
+
+# --- capakraken.yml for real: staging, then the soak, then production ---
+out=$(G capakraken deploy staging $sha 2>&1)
+is "$?" 0 "capakraken: deploy staging $sha succeeds"
+like "$out" "\[4/7\] start postgres redis" "capakraken: its transcript starts the infra services"
+like "$out" "applying migration 0001_create_users \.\.\. ok" "capakraken: and shows the migrator's output"
+is "$(release_version staging)" $sha "capakraken: staging's app answers with the new tag"
+like "$(cat "$(release_dir staging)/deploy.env")" "APP_PORT=$sp" "capakraken: deploy.env has the port"
+
+out=$(G capakraken promote staging production --yes 2>&1)
+is "$?" 6 "capakraken: promoting at once is refused by the 30m soak (exit 6)"
+like "$out" "staging has run $sha for .*less than the soak time of 30m" "capakraken: saying how long staging ran it"
+
+sed -i 's/^\( *soak:\) 30m$/\1 1s/' "$work/ex/capakraken.yml"
+sleep 2
+out=$(G capakraken promote staging production --yes 2>&1)
+is "$?" 0 "capakraken: with the soak met, promote staging production --yes succeeds"
+like "$out" "\[9/9\] smoke GET /api/version" "capakraken: production's smoke checks ran"
+is "$(release_version production)" $sha "capakraken: production answers with staging's tag"
+staging_digest=$(sed -n 's/^APP_IMAGE=.*@//p' "$(release_dir staging)/deploy.env")
+prod_digest=$(sed -n 's/^APP_IMAGE=.*@//p' "$(release_dir production)/deploy.env")
+is "$prod_digest" "$staging_digest" "capakraken: production runs the very digest staging tested"
+like "$(G capakraken history production 2>&1)" "promote +$sha +succeeded .*  \(migrated\)" \
+	"capakraken: production's history has the promotion, which ran the migrator"
+
+done_testing

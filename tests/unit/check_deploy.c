@@ -1,0 +1,1275 @@
+/* Deploys' pure parts: plans expanded from gantry.yml (the default compose plan and an
+ * environment's own steps), the deploy keys' errors, the host's state and history as
+ * read from one command's (untrusted) output, and image references. */
+#include "config.h"
+
+#include "conf.h"
+#include "deployenv.h"
+#include "hoststate.h"
+#include "plan.h"
+#include "runscript.h"
+#include "xmalloc.h"
+#include "runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- helpers ------------------------------------------------------------------- */
+
+/* Parses a configuration; returns the conf, or NULL with the first error in *first. */
+static struct conf *parse(const char *text, char *first, size_t firstsz)
+{
+	struct schema_errors errs = { 0 };
+	struct conf *conf = conf_parse("g.yml", text, strlen(text), &errs);
+
+	first[0] = '\0';
+	if (errs.len)
+		snprintf(first, firstsz, "%s", errs.messages[0]);
+	schema_errors_free(&errs);
+	return conf;
+}
+
+/* True when s is valid UTF-8 without C0 controls or DEL. */
+static bool clean_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t need;
+
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		need = *p >= 0xf0 ? 3 : *p >= 0xe0 ? 2 : *p >= 0xc2 ? 1 : 0;
+		if (need == 0 || *p > 0xf4)
+			return false;
+		for (size_t i = 1; i <= need; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+		p += need + 1;
+	}
+	return true;
+}
+
+/* Checks one expanded step. */
+static void step_is(const struct run_step *s, const char *name, const char *command, long long timeout_ms,
+    bool switch_point, bool migration)
+{
+	ck_assert_str_eq(s->name, name);
+	ck_assert_str_eq(s->command, command);
+	ck_assert_int_eq(s->timeout_ms, timeout_ms);
+	ck_assert_int_eq(s->switch_point, switch_point);
+	ck_assert_int_eq(s->migration, migration);
+}
+
+/* The step named so, or NULL. */
+static const struct run_step *step_named(const struct run_step *steps, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(steps[i].name, name) == 0)
+			return &steps[i];
+	return NULL;
+}
+
+/* What sh makes of a helper call: the words after the {gantry} prefix, each in <>. */
+static char *shell_words(const char *command, const char *prefix)
+{
+	size_t n = strlen(prefix), len;
+	char *cmd, buf[4096];
+	FILE *p;
+
+	ck_assert_msg(strncmp(command, prefix, n) == 0, "%s", command);
+	cmd = xasprintf("exec 2>/dev/null; printf '<%%s>' %s", command + n);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	len = fread(buf, 1, sizeof buf - 1, p);
+	buf[len] = '\0';
+	pclose(p);
+	free(cmd);
+	return xstrdup(buf);
+}
+
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define D_APP "sha256:" HEX64
+#define D_MIG "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+#define D_OLD "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define RUN_ID "20261122T103000Z-k3f9"
+#define GANTRY "sh .gantry/runs/" RUN_ID "/run.sh"
+
+#define REGISTRY "project: shop\nregistry: {url: 'http://127.0.0.1:5000', app: shop/app, " \
+	"migrator: shop/migrator, host: 'reg.internal:5000'}\n"
+#define ENV_HEAD "environments:\n  - name: production\n    url: https://shop.example.com\n" \
+	"    hosts: [deploy@prod-1, {address: prod-2, deploy_dir: /opt/shop}]\n    deploy_dir: /srv/shop\n"
+
+/* Checks a ready wait: sh must pass the helper the whole URL, however it is quoted. */
+static void ready_step_is(const struct run_step *s, const char *words, long long timeout_ms)
+{
+	char *got = shell_words(s->command, GANTRY " ");
+
+	ck_assert_str_eq(s->name, "wait for ready");
+	ck_assert_str_eq(got, words);
+	ck_assert_int_eq(s->timeout_ms, timeout_ms);
+	ck_assert(!s->switch_point);
+	ck_assert(!s->migration);
+	free(got);
+}
+
+/* The plan for host `host` of the first environment. */
+static struct plan_input input(const struct conf *c, size_t host, const char *action, bool back)
+{
+	struct plan_input in = {
+		.conf = c, .env = &c->envs[0], .host = &c->envs[0].hosts[host], .first_host = host == 0,
+		.id = RUN_ID, .action = action, .source_env = strcmp(action, "promote") == 0 ? "staging" : NULL,
+		.operator = "alice@laptop", .started = 1790000000,
+		.to = { "sha-1a2b3c4", D_APP, D_MIG },
+		.back = { back ? "sha-0ff1ce0" : NULL, D_OLD, NULL },
+	};
+	return in;
+}
+
+/* ---- plans ---------------------------------------------------------------------- */
+
+static const char full_plan_yaml[] = REGISTRY ENV_HEAD
+	"    deploy:\n      port: 8080\n      infra: postgres redis\n      auto_rollback: true\n"
+	"      smoke: [/api/version, {path: /login, status: 302}]\n";
+
+START_TEST(default_plan_is_the_compose_flow)
+{
+	char err[300];
+	struct conf *c = parse(full_plan_yaml, err, sizeof err);
+	struct plan_input in;
+	struct plan p;
+	const struct run_step *s;
+
+	ck_assert_msg(c != NULL, "%s", err);
+	in = input(c, 0, "promote", true);
+	plan_build(&in, &p);
+	ck_assert_str_eq(p.spec.id, RUN_ID);
+	ck_assert_str_eq(p.spec.action, "promote");
+	ck_assert_str_eq(p.spec.env, "production");
+	ck_assert_str_eq(p.spec.source_env, "staging");
+	ck_assert_str_eq(p.spec.tag, "sha-1a2b3c4");
+	ck_assert_str_eq(p.spec.app_digest, D_APP);
+	ck_assert_str_eq(p.spec.migrator_digest, D_MIG);
+	ck_assert_str_eq(p.spec.operator, "alice@laptop");
+	ck_assert_int_eq(p.spec.started, 1790000000);
+	ck_assert_str_eq(p.spec.lock_message, "promote sha-1a2b3c4 from staging");
+
+	ck_assert_uint_eq(p.spec.steps_len, 9);
+	s = p.spec.steps;
+	step_is(&s[0], "write deploy.env", GANTRY " write-env APP_IMAGE=reg.internal:5000/shop/app:sha-1a2b3c4@"
+	    D_APP " MIGRATOR_IMAGE=reg.internal:5000/shop/migrator:sha-1a2b3c4@" D_MIG " APP_PORT=8080",
+	    60000, false, false);
+	step_is(&s[1], "check compose file", "docker compose config -q", 60000, false, false);
+	step_is(&s[2], "pull images", "docker compose pull app migrator", 900000, false, false);
+	step_is(&s[3], "start postgres redis", "docker compose up -d postgres redis", 300000, false, false);
+	step_is(&s[4], "run migrator", "docker compose up --no-deps --no-color --exit-code-from migrator migrator", 1800000, false, true);
+	step_is(&s[5], "start app", "docker compose up -d --no-deps app", 300000, true, false);
+	ready_step_is(&s[6], "<wait-ready><https://shop.example.com/api/ready><120><2>", 180000);
+	step_is(&s[7], "smoke GET /api/version", GANTRY " http-check 'https://shop.example.com/api/version' 200",
+	    60000, false, false);
+	step_is(&s[8], "smoke GET /login", GANTRY " http-check 'https://shop.example.com/login' 302",
+	    60000, false, false);
+
+	/* the automatic rollback: the same plan for the previous tag, without the migrator */
+	ck_assert_str_eq(p.spec.rollback_tag, "sha-0ff1ce0");
+	ck_assert_uint_eq(p.spec.rollback_len, 8);
+	s = p.spec.rollback;
+	step_is(&s[0], "write deploy.env", GANTRY " write-env APP_IMAGE=reg.internal:5000/shop/app:sha-0ff1ce0@"
+	    D_OLD " MIGRATOR_IMAGE=reg.internal:5000/shop/migrator:sha-0ff1ce0 APP_PORT=8080", 60000, false, false);
+	step_is(&s[2], "pull images", "docker compose pull app migrator", 900000, false, false);
+	step_is(&s[3], "start postgres redis", "docker compose up -d postgres redis", 300000, false, false);
+	step_is(&s[4], "start app", "docker compose up -d --no-deps app", 300000, true, false);
+	ready_step_is(&s[5], "<wait-ready><https://shop.example.com/api/ready><120><2>", 180000);
+	ck_assert_ptr_null(step_named(s, p.spec.rollback_len, "run migrator"));
+	for (size_t i = 0; i < p.spec.rollback_len; i++)
+		ck_assert(!s[i].migration);
+	plan_free(&p);
+	ck_assert_ptr_null(p.strings);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(migrator_runs_once_and_never_on_rollback)
+{
+	char err[300];
+	struct conf *c = parse(full_plan_yaml, err, sizeof err);
+	struct plan_input in;
+	struct plan p;
+	const struct run_step *s;
+
+	ck_assert_msg(c != NULL, "%s", err);
+	/* an explicit rollback skips migrations */
+	in = input(c, 0, "rollback", true);
+	plan_build(&in, &p);
+	ck_assert_str_eq(p.spec.lock_message, "rollback sha-1a2b3c4");
+	ck_assert_ptr_null(p.spec.source_env);
+	ck_assert_uint_eq(p.spec.steps_len, 8);
+	ck_assert_ptr_null(step_named(p.spec.steps, p.spec.steps_len, "run migrator"));
+	ck_assert_str_eq(p.spec.steps[4].name, "start app");
+	ck_assert(p.spec.steps[4].switch_point);
+	plan_free(&p);
+
+	/* the second host does not run the `once` migrator, but still pulls its image */
+	in = input(c, 1, "promote", false);
+	plan_build(&in, &p);
+	ck_assert_uint_eq(p.spec.steps_len, 8);
+	ck_assert_ptr_null(step_named(p.spec.steps, p.spec.steps_len, "run migrator"));
+	ck_assert_str_eq(p.spec.steps[2].command, "docker compose pull app migrator");
+	ck_assert_uint_eq(p.spec.rollback_len, 0);      /* no `back` tag: no automatic rollback */
+	ck_assert_ptr_null(p.spec.rollback_tag);
+	plan_free(&p);
+
+	/* the first host does run it */
+	in = input(c, 0, "deploy", false);
+	plan_build(&in, &p);
+	ck_assert_str_eq(p.spec.lock_message, "deploy sha-1a2b3c4");
+	s = step_named(p.spec.steps, p.spec.steps_len, "run migrator");
+	ck_assert_ptr_nonnull(s);
+	ck_assert(s && s->migration);
+	plan_free(&p);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(default_plan_follows_the_deploy_keys)
+{
+	char err[300];
+	struct conf *c = parse(REGISTRY ENV_HEAD, err, sizeof err);
+	struct plan_input in;
+	struct plan p;
+
+	/* no port, no infra, a migrator, no auto_rollback */
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->envs[0].deploy.services, "app");
+	ck_assert_str_eq(c->envs[0].deploy.migrator, "migrator");
+	ck_assert_str_eq(c->envs[0].deploy.infra, "");
+	ck_assert_ptr_null(c->envs[0].deploy.port);
+	ck_assert_ptr_null(c->envs[0].deploy.steps);
+	ck_assert(!c->envs[0].deploy.auto_rollback);
+	in = input(c, 0, "promote", true);
+	plan_build(&in, &p);
+	ck_assert_uint_eq(p.spec.steps_len, 6);
+	step_is(&p.spec.steps[0], "write deploy.env", GANTRY " write-env APP_IMAGE=reg.internal:5000/shop/app:"
+	    "sha-1a2b3c4@" D_APP " MIGRATOR_IMAGE=reg.internal:5000/shop/migrator:sha-1a2b3c4@" D_MIG,
+	    60000, false, false);
+	ck_assert_str_eq(p.spec.steps[1].name, "check compose file");
+	ck_assert_str_eq(p.spec.steps[2].name, "pull images");
+	ck_assert_str_eq(p.spec.steps[3].name, "run migrator");
+	ck_assert_str_eq(p.spec.steps[4].name, "start app");
+	ck_assert_str_eq(p.spec.steps[5].name, "wait for ready");
+	for (size_t i = 0; i < p.spec.steps_len; i++)
+		ck_assert_msg(strncmp(p.spec.steps[i].name, "start ", 6) != 0 ||
+		    strcmp(p.spec.steps[i].name, "start app") == 0, "%s", p.spec.steps[i].name);
+	ck_assert_uint_eq(p.spec.rollback_len, 0);      /* auto_rollback is off */
+	ck_assert_ptr_null(p.spec.rollback_tag);
+	plan_free(&p);
+	conf_free(c);
+
+	/* migrator: null, other services, a compose command, ready timings */
+	c = parse(REGISTRY ENV_HEAD "    compose: podman-compose\n"
+	    "    deploy: {migrator: null, services: 'web worker', ready_timeout: 90s, ready_interval: 1500ms, "
+	    "auto_rollback: true}\n", err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->envs[0].deploy.migrator, "");
+	in = input(c, 0, "promote", false);             /* auto_rollback without `back`: none */
+	plan_build(&in, &p);
+	ck_assert_uint_eq(p.spec.steps_len, 5);
+	step_is(&p.spec.steps[2], "pull images", "podman-compose pull web worker", 900000, false, false);
+	step_is(&p.spec.steps[3], "start app", "podman-compose up -d --no-deps web worker", 300000, true, false);
+	ready_step_is(&p.spec.steps[4], "<wait-ready><https://shop.example.com/api/ready><90><2>", 150000);
+	ck_assert_ptr_null(step_named(p.spec.steps, p.spec.steps_len, "run migrator"));
+	for (size_t i = 0; i < p.spec.steps_len; i++)
+		ck_assert(!p.spec.steps[i].migration);
+	ck_assert_uint_eq(p.spec.rollback_len, 0);
+	plan_free(&p);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(smoke_paths_stay_literal)
+{
+	char err[300];
+	struct conf *c = parse(REGISTRY ENV_HEAD "    deploy:\n      smoke:\n"
+	    "        - {path: \"/it's/$HOME/{tag}/a{{b?x=1&y=`id`\", status: 404}\n", err, sizeof err);
+	struct plan_input in;
+	struct plan p;
+	const struct run_step *s;
+	char *words;
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->envs[0].deploy.smoke[0].path, "/it's/$HOME/{tag}/a{{b?x=1&y=`id`");
+	ck_assert_int_eq(c->envs[0].deploy.smoke[0].status, 404);
+	in = input(c, 0, "promote", false);
+	plan_build(&in, &p);
+	s = &p.spec.steps[p.spec.steps_len - 1];
+	/* single-quoted, a quote in it closed and escaped, every '{' kept */
+	ck_assert_str_eq(s->command, GANTRY " http-check 'https://shop.example.com"
+	    "/it'\\''s/$HOME/{tag}/a{{b?x=1&y=`id`' 404");
+	words = shell_words(s->command, GANTRY " ");
+	ck_assert_str_eq(words, "<http-check><https://shop.example.com/it's/$HOME/{tag}/a{{b?x=1&y=`id`><404>");
+	free(words);
+	/* the step's name shows the path as written, too */
+	ck_assert_str_eq(s->name, "smoke GET /it's/$HOME/{tag}/a{{b?x=1&y=`id`");
+	plan_free(&p);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(ready_url_is_one_shell_word)
+{
+	char err[300];
+	struct conf *c = parse(REGISTRY ENV_HEAD "    ready: '/api/ready?deep=1&db=1'\n", err, sizeof err);
+	struct plan_input in;
+	struct plan p;
+	const struct run_step *s;
+	char *words;
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->envs[0].ready_path, "/api/ready?deep=1&db=1");
+	in = input(c, 0, "promote", false);
+	plan_build(&in, &p);
+	s = step_named(p.spec.steps, p.spec.steps_len, "wait for ready");
+	ck_assert_ptr_nonnull(s);
+	/* an '&' in the ready path must not end the command on the host */
+	words = shell_words(s->command, GANTRY " ");
+	ck_assert_str_eq(words, "<wait-ready><https://shop.example.com/api/ready?deep=1&db=1><120><2>");
+	free(words);
+	plan_free(&p);
+	conf_free(c);
+}
+END_TEST
+
+static const char custom_yaml[] = REGISTRY ENV_HEAD
+	"    deploy:\n      url: http://127.0.0.1:8080\n      auto_rollback: true\n      steps:\n"
+	"        - {name: 'migrate to {tag}', run: './migrate.sh {migrator_image} {{x} ${HOME}', once: true,"
+	" migration: true, timeout: 20m}\n"
+	"        - {name: deploy, run: 'IMAGE={app_image} ./deploy.sh {env} {action} {deploy_dir} {port}.'}\n"
+	"        - {name: announce, run: 'echo {ready_url} {url} {app_digest}'}\n";
+
+START_TEST(custom_steps_are_expanded)
+{
+	char err[300];
+	struct conf *c = parse(custom_yaml, err, sizeof err);
+	struct plan_input in;
+	struct plan p;
+	const struct run_step *s;
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_uint_eq(c->envs[0].deploy.steps_len, 3);
+	ck_assert_int_eq(c->envs[0].deploy.steps[1].timeout_ms, 600000);      /* default 10m */
+	in = input(c, 0, "promote", true);
+	plan_build(&in, &p);
+	ck_assert_uint_eq(p.spec.steps_len, 4);
+	s = p.spec.steps;
+	/* {{ is a literal {, ${HOME} is the shell's */
+	step_is(&s[0], "migrate to sha-1a2b3c4", "./migrate.sh reg.internal:5000/shop/migrator:sha-1a2b3c4@"
+	    D_MIG " {x} ${HOME}", 1200000, false, true);
+	step_is(&s[1], "deploy", "IMAGE=reg.internal:5000/shop/app:sha-1a2b3c4@" D_APP
+	    " ./deploy.sh production promote /srv/shop .", 600000, false, false);
+	/* no step says switch: the last of the environment's own steps is the switch */
+	step_is(&s[2], "announce", "echo 'http://127.0.0.1:8080/api/ready' 'http://127.0.0.1:8080' " D_APP,
+	    600000, true, false);
+	ready_step_is(&s[3], "<wait-ready><http://127.0.0.1:8080/api/ready><120><2>", 180000);
+	/* the rollback: no migration, the previous tag (known without a migrator digest) */
+	ck_assert_uint_eq(p.spec.rollback_len, 3);
+	step_is(&p.spec.rollback[0], "deploy", "IMAGE=reg.internal:5000/shop/app:sha-0ff1ce0@" D_OLD
+	    " ./deploy.sh production promote /srv/shop .", 600000, false, false);
+	ck_assert_str_eq(p.spec.rollback[1].command, "echo 'http://127.0.0.1:8080/api/ready' 'http://127.0.0.1:8080' "
+	    D_OLD);
+	ck_assert(p.spec.rollback[1].switch_point);
+	plan_free(&p);
+
+	/* the second host: no `once` step, its own deploy_dir */
+	in = input(c, 1, "promote", false);
+	plan_build(&in, &p);
+	ck_assert_uint_eq(p.spec.steps_len, 3);
+	ck_assert_str_eq(p.spec.steps[0].command, "IMAGE=reg.internal:5000/shop/app:sha-1a2b3c4@" D_APP
+	    " ./deploy.sh production promote /opt/shop .");
+	ck_assert(p.spec.steps[1].switch_point);
+	plan_free(&p);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(an_explicit_switch_is_kept)
+{
+	char err[300];
+	struct conf *c = parse(REGISTRY ENV_HEAD "    deploy:\n      steps:\n"
+	    "        - {name: up, run: 'docker compose up -d', switch: true}\n"
+	    "        - {run: 'echo done {tag}'}\n", err, sizeof err);
+	struct plan_input in;
+	struct plan p;
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->envs[0].deploy.steps[1].name, "echo done {tag}");     /* the name defaults to the run */
+	in = input(c, 0, "deploy", false);
+	plan_build(&in, &p);
+	ck_assert_uint_eq(p.spec.steps_len, 3);
+	ck_assert(p.spec.steps[0].switch_point);
+	ck_assert(!p.spec.steps[1].switch_point);
+	ck_assert_str_eq(p.spec.steps[1].command, "echo done sha-1a2b3c4");
+	ck_assert(!p.spec.steps[2].switch_point);
+	plan_free(&p);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(image_refs_pin_tag_and_digest)
+{
+	struct conf_registry r = { .host = "reg.internal:5000" };
+	char *a = plan_image_ref(&r, "shop/app", "sha-1a2b3c4", D_APP);
+	char *b = plan_image_ref(&r, "shop/app", "sha-1a2b3c4", NULL);
+	char *c = plan_image_ref(&r, "shop/app", "sha-1a2b3c4", "");
+	char tag[80], digest[80];
+
+	ck_assert_str_eq(a, "reg.internal:5000/shop/app:sha-1a2b3c4@" D_APP);
+	ck_assert_str_eq(b, "reg.internal:5000/shop/app:sha-1a2b3c4");
+	ck_assert_str_eq(c, "reg.internal:5000/shop/app:sha-1a2b3c4");
+	/* what a host then holds in deploy.env reads back to the same tag and digest */
+	deployenv_image_tag(a, tag, sizeof tag);
+	deployenv_image_digest(a, digest, sizeof digest);
+	ck_assert_str_eq(tag, "sha-1a2b3c4");
+	ck_assert_str_eq(digest, D_APP);
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
+START_TEST(run_ids_are_time_and_suffix)
+{
+	char id[40], other[40];
+
+	plan_new_id(id, sizeof id, 1790000000);
+	ck_assert_uint_eq(strlen(id), strlen("20260921T141320Z-abcd"));
+	ck_assert_msg(strncmp(id, "20260921T141320Z-", 17) == 0, "%s", id);
+	ck_assert_uint_eq(strspn(id + 17, "abcdefghijkmnpqrstuvwxyz23456789"), 4);
+	ck_assert(runscript_valid_id(id));
+	/* random suffixes: 20 ids in the same second are not all the same */
+	for (int i = 0; i < 20; i++) {
+		plan_new_id(other, sizeof other, 1790000000);
+		if (strcmp(id, other) != 0)
+			break;
+		ck_assert_int_lt(i, 19);
+	}
+}
+END_TEST
+
+/* The first error of an environment with hosts whose deploy: block is `deploy`. */
+static void deploy_error(const char *deploy, char *err, size_t errsz)
+{
+	char *yaml = xasprintf(REGISTRY "environments:\n  - name: production\n    url: https://shop.example.com\n"
+	    "    hosts: [deploy@prod-1]\n    deploy_dir: /srv/shop\n    deploy:\n%s", deploy);
+	struct conf *c = parse(yaml, err, errsz);
+
+	free(yaml);
+	if (c)
+		conf_free(c);
+	ck_assert_msg(c == NULL, "accepted: %s", deploy);
+}
+
+START_TEST(step_templates_name_every_variable)
+{
+	char err[400];
+
+	deploy_error("      steps:\n        - {name: deploy, run: './deploy.sh {tag} {image}'}\n", err, sizeof err);
+	ck_assert_str_eq(err, "g.yml:10:31: environments[0].deploy.steps[0].run: unknown variable {image}; known: "
+	    "{tag} {app_image} {migrator_image} {app_digest} {migrator_digest} {env} {action} {deploy_dir} "
+	    "{compose} {port} {services} {migrator} {infra} {url} {ready_url} {gantry}");
+}
+END_TEST
+
+START_TEST(deploy_keys_say_where)
+{
+	char err[400];
+	static const struct {
+		const char *yaml, *want;
+	} cases[] = {
+		{ "      port: 70000\n",
+		  "g.yml:9:13: environments[0].deploy.port: expected a whole number from 1 to 65535, got \"70000\"" },
+		{ "      port: http\n",
+		  "g.yml:9:13: environments[0].deploy.port: expected a whole number from 1 to 65535, got \"http\"" },
+		{ "      services: 'app;rm -rf /'\n",
+		  "g.yml:9:17: environments[0].deploy.services: expected compose service names separated by "
+		  "spaces, such as \"app worker\"; ';' is not allowed" },
+		{ "      services: '  '\n",
+		  "g.yml:9:17: environments[0].deploy.services: expected at least one compose service name" },
+		{ "      migrator: 'mig$x'\n",
+		  "g.yml:9:17: environments[0].deploy.migrator: expected compose service names separated by "
+		  "spaces, such as \"app worker\"; '$' is not allowed" },
+		{ "      infra: 'db,redis'\n",
+		  "g.yml:9:14: environments[0].deploy.infra: expected compose service names separated by "
+		  "spaces, such as \"app worker\"; ',' is not allowed" },
+		{ "      smoke: [{path: /x, status: 99}]\n",
+		  "g.yml:9:34: environments[0].deploy.smoke[0].status: expected a whole number from 100 to 599, got \"99\"" },
+		{ "      smoke: [/ok, {path: /x, status: ok}]\n",
+		  "g.yml:9:39: environments[0].deploy.smoke[1].status: expected a whole number from 100 to 599, got \"ok\"" },
+		{ "      smoke: [x]\n",
+		  "g.yml:9:15: environments[0].deploy.smoke[0]: expected a path starting with \"/\", got \"x\"" },
+		{ "      url: 'http://127.0.0.1:8080/$(id)'\n",
+		  "g.yml:9:12: environments[0].deploy.url: '$' is not allowed in a URL that goes into a shell command" },
+		{ "      url: 'http://127.0.0.1:8080/a;b'\n",
+		  "g.yml:9:12: environments[0].deploy.url: ';' is not allowed in a URL that goes into a shell command" },
+		{ "      steps: []\n",
+		  "g.yml:9:14: environments[0].deploy.steps: expected a list of steps, such as [{name: deploy, "
+		  "run: ./deploy.sh {tag}}]" },
+		{ "      steps: [{name: x}]\n",
+		  "g.yml:9:15: environments[0].deploy.steps[0]: missing required key \"run\" (the command, run by "
+		  "sh in the deploy directory; {tag}, {app_image} ... are filled in)" },
+		{ "      bogus: 1\n", "g.yml:9:7: environments[0].deploy.bogus: unknown key" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		deploy_error(cases[i].yaml, err, sizeof err);
+		ck_assert_str_eq(err, cases[i].want);
+	}
+}
+END_TEST
+
+START_TEST(deploy_defaults_are_inherited)
+{
+	char err[300];
+	struct conf *c = parse(REGISTRY "defaults:\n  deploy_dir: /srv/shop\n  soak: 10m\n"
+	    "  deploy: {port: '8081', smoke: [/api/version], auto_rollback: true}\n"
+	    "environments:\n  - {name: staging, url: 'http://s', hosts: [s1]}\n"
+	    "  - {name: production, url: 'http://p', hosts: [p1], protected: true, deploy: {port: 9000}}\n",
+	    err, sizeof err);
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->envs[0].deploy.port, "8081");
+	ck_assert_uint_eq(c->envs[0].deploy.smoke_len, 1);
+	ck_assert_str_eq(c->envs[0].deploy.smoke[0].path, "/api/version");
+	ck_assert_int_eq(c->envs[0].deploy.smoke[0].status, 200);
+	ck_assert(c->envs[0].deploy.auto_rollback);
+	ck_assert(!c->envs[0].deploy.protected_env);
+	ck_assert_int_eq(c->envs[0].deploy.soak_ms, 600000);
+	ck_assert_int_eq(c->envs[0].deploy.ready_timeout_ms, 120000);
+	ck_assert_int_eq(c->envs[0].deploy.ready_interval_ms, 2000);
+	ck_assert_str_eq(c->envs[1].deploy.port, "9000");
+	ck_assert_uint_eq(c->envs[1].deploy.smoke_len, 1);
+	ck_assert(c->envs[1].deploy.protected_env);
+	conf_free(c);
+}
+END_TEST
+
+/* ---- the host's state ---------------------------------------------------------- */
+
+#define MARK "@@gantry-state@@ "
+#define START_OLD "{\"id\":\"20261121T090000Z-ab12\",\"event\":\"start\",\"started\":1789990000,\"operator\":\"bob@ci\"," \
+	"\"action\":\"deploy\",\"env\":\"production\",\"tag\":\"sha-0ff1ce0\",\"app_digest\":\"" D_OLD "\"," \
+	"\"migrator_digest\":\"\",\"steps\":[\"write deploy.env\",\"start app\",\"wait for ready\"]}\n"
+#define END_OLD "{\"id\":\"20261121T090000Z-ab12\",\"event\":\"end\",\"ended\":1789990100,\"result\":\"succeeded\"," \
+	"\"failed_step\":0,\"migrated\":false,\"steps\":[{\"phase\":\"step\",\"name\":\"write deploy.env\",\"exit\":0," \
+	"\"ms\":120},{\"phase\":\"step\",\"name\":\"start app\",\"exit\":0,\"ms\":3400},{\"phase\":\"step\"," \
+	"\"name\":\"wait for ready\",\"exit\":0,\"ms\":5000}]}\n"
+#define NOTE_FREEZE "{\"id\":\"freeze-1790000000\",\"event\":\"note\",\"kind\":\"freeze\",\"env\":\"production\"," \
+	"\"operator\":\"carol@ops\",\"at\":1790000000,\"message\":\"incident 42: db failover\"}\n"
+#define START_INTERRUPTED "{\"id\":\"20261121T120000Z-cd34\",\"event\":\"start\",\"started\":1790000100," \
+	"\"operator\":\"dave@laptop\",\"action\":\"promote\",\"env\":\"production\",\"tag\":\"sha-2222222\"," \
+	"\"app_digest\":\"sha256:22\",\"migrator_digest\":\"sha256:23\",\"steps\":[\"write deploy.env\"," \
+	"\"run migrator\",\"start app\"],\"source\":\"staging\"}\n"
+#define START_RUNNING "{\"id\":\"" RUN_ID "\",\"event\":\"start\",\"started\":1790000800,\"operator\":\"alice@laptop\"," \
+	"\"action\":\"promote\",\"env\":\"production\",\"tag\":\"sha-1a2b3c4\",\"app_digest\":\"" D_APP "\"," \
+	"\"migrator_digest\":\"" D_MIG "\",\"steps\":[\"write deploy.env\",\"run migrator\",\"start app\"," \
+	"\"wait for ready\"],\"source\":\"staging\",\"rollback_tag\":\"sha-0ff1ce0\",\"rollback_steps\":" \
+	"[\"write deploy.env\",\"start app\",\"wait for ready\"]}\n"
+
+static const char reply_held[] =
+	MARK "now\n1790000900\n"
+	MARK "lock\nheld=1\nowner=alice@laptop\nsince=1790000800\nrun=" RUN_ID "\n"
+	"message=promote sha-1a2b3c4 from staging\n\npid=1\nalive=1\n"
+	MARK "freeze\nby=carol@ops\nsince=1790000000\nreason=incident 42: db failover\n\n"
+	MARK "current\n" RUN_ID "\n\n"
+	MARK "deploy.env\n"
+	"APP_IMAGE=reg.internal:5000/shop/app:sha-0ff1ce0@" D_OLD "\n"
+	"MIGRATOR_IMAGE=reg.internal:5000/shop/migrator:sha-0ff1ce0\nAPP_PORT=8080\n\n"
+	MARK "has-deploy.env\n1790000500\n"
+	MARK "history-size\n2048\n"
+	MARK "history\n"
+	START_OLD END_OLD NOTE_FREEZE "not json at all\n[1,2]\n" START_INTERRUPTED START_RUNNING
+	MARK "end\n";
+
+START_TEST(state_with_a_held_lock)
+{
+	struct host_state st;
+	char why[200] = "";
+	const struct history *h = &st.history;
+	char tag[80], digest[80];
+
+	ck_assert_msg(hoststate_parse(reply_held, strlen(reply_held), &st, why, sizeof why), "%s", why);
+	ck_assert_int_eq(st.host_now, 1790000900);
+	ck_assert(st.lock.held);
+	ck_assert_str_eq(st.lock.owner, "alice@laptop");
+	ck_assert_str_eq(st.lock.message, "promote sha-1a2b3c4 from staging");
+	ck_assert_str_eq(st.lock.run, RUN_ID);
+	ck_assert_int_eq(st.lock.since, 1790000800);
+	ck_assert(st.lock.runner_known);
+	ck_assert(st.lock.runner_alive);
+	ck_assert(!hoststate_lock_stale(&st));
+	ck_assert(st.frozen);
+	ck_assert_str_eq(st.freeze_by, "carol@ops");
+	ck_assert_str_eq(st.freeze_reason, "incident 42: db failover");
+	ck_assert_int_eq(st.freeze_since, 1790000000);
+	ck_assert_str_eq(st.current, RUN_ID);
+	ck_assert(st.has_deploy_env);
+	ck_assert_str_eq(st.deploy_env.app_image, "reg.internal:5000/shop/app:sha-0ff1ce0@" D_OLD);
+	ck_assert_str_eq(st.deploy_env.migrator_image, "reg.internal:5000/shop/migrator:sha-0ff1ce0");
+	ck_assert_int_eq(st.deploy_env_mtime, 1790000500);
+	deployenv_image_tag(st.deploy_env.app_image, tag, sizeof tag);
+	deployenv_image_digest(st.deploy_env.app_image, digest, sizeof digest);
+	ck_assert_str_eq(tag, "sha-0ff1ce0");
+	ck_assert_str_eq(digest, D_OLD);
+
+	ck_assert(!h->cut);
+	ck_assert_uint_eq(h->bad_lines, 2);
+	ck_assert_uint_eq(h->len, 4);
+	/* a finished run */
+	ck_assert_str_eq(h->runs[0].id, "20261121T090000Z-ab12");
+	ck_assert_str_eq(h->runs[0].action, "deploy");
+	ck_assert_str_eq(h->runs[0].tag, "sha-0ff1ce0");
+	ck_assert_str_eq(h->runs[0].app_digest, D_OLD);
+	ck_assert_str_eq(h->runs[0].source, "");
+	ck_assert_int_eq(h->runs[0].started, 1789990000);
+	ck_assert_int_eq(h->runs[0].ended, 1789990100);
+	ck_assert_str_eq(history_run_result(&h->runs[0], st.lock.run), "succeeded");
+	ck_assert(history_run_healthy(&h->runs[0]));
+	ck_assert_uint_eq(h->runs[0].planned, 3);
+	ck_assert_uint_eq(h->runs[0].steps_len, 3);
+	ck_assert_str_eq(h->runs[0].steps[1].name, "start app");
+	ck_assert_int_eq(h->runs[0].steps[1].ms, 3400);
+	/* a note */
+	ck_assert(h->runs[1].note);
+	ck_assert_str_eq(h->runs[1].action, "freeze");
+	ck_assert_str_eq(h->runs[1].operator, "carol@ops");
+	ck_assert_str_eq(h->runs[1].message, "incident 42: db failover");
+	ck_assert_str_eq(h->runs[1].env, "production");
+	ck_assert_int_eq(h->runs[1].started, 1790000000);
+	ck_assert_str_eq(history_run_result(&h->runs[1], st.lock.run), "freeze");
+	ck_assert(!history_run_healthy(&h->runs[1]));
+	ck_assert_ptr_null(history_find(h, "freeze-1790000000"));  /* notes are not runs */
+	/* a run that never ended and does not hold the lock; the one that does */
+	ck_assert_str_eq(h->runs[2].source, "staging");
+	ck_assert_str_eq(h->runs[2].result, "");
+	ck_assert_int_eq(h->runs[2].ended, 0);
+	ck_assert_str_eq(history_run_result(&h->runs[2], st.lock.run), "interrupted");
+	ck_assert(!history_run_healthy(&h->runs[2]));
+	ck_assert_ptr_eq(history_find(h, RUN_ID), &h->runs[3]);
+	ck_assert_str_eq(history_run_result(&h->runs[3], st.lock.run), "running");
+	ck_assert_str_eq(history_run_result(&h->runs[3], NULL), "interrupted");
+	ck_assert_str_eq(h->runs[3].rollback_tag, "sha-0ff1ce0");
+	ck_assert_uint_eq(h->runs[3].planned, 4);
+	ck_assert_str_eq(h->runs[3].step_names[1], "run migrator");
+	ck_assert_uint_eq(h->runs[3].rollback_planned, 3);
+	ck_assert_str_eq(h->runs[3].rollback_names[2], "wait for ready");
+	ck_assert_ptr_null(history_find(h, "nope"));
+	hoststate_free(&st);
+	ck_assert_uint_eq(st.history.len, 0);
+}
+END_TEST
+
+/* A reply with only a lock section (and the rest empty). */
+static bool parse_lock(const char *lock, int64_t now, struct host_state *st)
+{
+	char why[200];
+	char *text = xasprintf(MARK "now\n%lld\n" MARK "lock\n%s" MARK "freeze\n\n" MARK "current\n\n"
+	    MARK "deploy.env\n" MARK "history-size\n" MARK "history\n" MARK "end\n", (long long)now, lock);
+	bool ok = hoststate_parse(text, strlen(text), st, why, sizeof why);
+
+	free(text);
+	return ok;
+}
+
+START_TEST(stale_locks)
+{
+	struct host_state st;
+
+	/* its runner is gone */
+	ck_assert(parse_lock("held=1\nowner=bob@ci\nsince=1790000800\nrun=r9\n\npid=1\n", 1790000810, &st));
+	ck_assert(st.lock.held && st.lock.runner_known && !st.lock.runner_alive);
+	ck_assert(hoststate_lock_stale(&st));
+	ck_assert(!st.frozen);
+	ck_assert(!st.has_deploy_env);
+	ck_assert_str_eq(st.current, "");
+	ck_assert_uint_eq(st.history.len, 0);
+	hoststate_free(&st);
+	/* no pid (an older runner, or it died before writing it): stale after 10 minutes */
+	ck_assert(parse_lock("held=1\nowner=bob@ci\nsince=1790000000\n\n", 1790000000 + 601, &st));
+	ck_assert(!st.lock.runner_known);
+	ck_assert(hoststate_lock_stale(&st));
+	hoststate_free(&st);
+	ck_assert(parse_lock("held=1\nowner=bob@ci\nsince=1790000000\n\n", 1790000000 + 600, &st));
+	ck_assert(!hoststate_lock_stale(&st));
+	hoststate_free(&st);
+	/* no owner file at all: not known to be stale */
+	ck_assert(parse_lock("held=1\n\n", 1790000000, &st));
+	ck_assert(st.lock.held);
+	ck_assert_int_eq(st.lock.since, 0);
+	ck_assert(!hoststate_lock_stale(&st));
+	hoststate_free(&st);
+	/* not held */
+	ck_assert(parse_lock("", 1790000000, &st));
+	ck_assert(!st.lock.held);
+	ck_assert(!hoststate_lock_stale(&st));
+	hoststate_free(&st);
+	/* a since that is not a number */
+	ck_assert(parse_lock("held=1\nsince=-5\n\n", 1790000000, &st));
+	ck_assert_int_eq(st.lock.since, 0);
+	hoststate_free(&st);
+}
+END_TEST
+
+START_TEST(a_long_history_is_read_from_its_tail)
+{
+	struct host_state st;
+	char why[200];
+	/* tail -c cut the file in the middle of a record */
+	static const char partial[] = "\"exit\":0,\"ms\":5}]}\n";
+	static const char end_only[] = "{\"id\":\"r-old\",\"event\":\"end\",\"ended\":1790000000,\"result\":\"failed\","
+	    "\"failed_step\":2,\"migrated\":false,\"steps\":[]}\n";
+	char *text = xasprintf(MARK "now\n1790000900\n" MARK "lock\n" MARK "history-size\n300000\n"
+	    MARK "history\n%s%s" START_OLD END_OLD MARK "end\n", partial, end_only);
+
+	ck_assert_msg(hoststate_parse(text, strlen(text), &st, why, sizeof why), "%s", why);
+	ck_assert(st.history.cut);
+	ck_assert_uint_eq(st.history.bad_lines, 0);     /* the partial line is skipped, not counted */
+	ck_assert_uint_eq(st.history.len, 2);
+	/* an end whose start fell before the part read */
+	ck_assert_str_eq(st.history.runs[0].id, "r-old");
+	ck_assert_str_eq(st.history.runs[0].action, "?");
+	ck_assert_str_eq(history_run_result(&st.history.runs[0], NULL), "failed");
+	ck_assert_int_eq(st.history.runs[0].failed_step, 2);
+	ck_assert_uint_eq(st.history.runs[0].planned, 0);
+	ck_assert_str_eq(st.history.runs[1].id, "20261121T090000Z-ab12");
+	ck_assert_str_eq(st.history.runs[1].result, "succeeded");
+	hoststate_free(&st);
+	free(text);
+
+	/* a history that fits is read whole: its first line is a record */
+	text = xasprintf(MARK "history-size\n%d\n" MARK "history\n" START_OLD END_OLD MARK "end\n",
+	    (int)(strlen(START_OLD) + strlen(END_OLD)));
+	ck_assert_msg(hoststate_parse(text, strlen(text), &st, why, sizeof why), "%s", why);
+	ck_assert(!st.history.cut);
+	ck_assert_uint_eq(st.history.len, 1);
+	ck_assert_str_eq(st.history.runs[0].action, "deploy");
+	hoststate_free(&st);
+	free(text);
+}
+END_TEST
+
+START_TEST(a_reply_without_its_end_is_refused)
+{
+	struct host_state st;
+	char why[200];
+	size_t cut = strlen(reply_held) - strlen(MARK "end\n");
+
+	why[0] = '\0';
+	ck_assert(!hoststate_parse(reply_held, cut, &st, why, sizeof why));
+	ck_assert_str_eq(why, "the host's reply was cut short or is not gantry's state");
+	hoststate_free(&st);
+	why[0] = '\0';
+	ck_assert(!hoststate_parse("", 0, &st, why, sizeof why));
+	ck_assert_str_eq(why, "the host's reply was cut short or is not gantry's state");
+	hoststate_free(&st);
+	ck_assert(!hoststate_parse("bash: gantry: command not found\n", 32, &st, why, sizeof why));
+	hoststate_free(&st);
+	/* the marker must start a line, and be followed by its name alone */
+	ck_assert(!hoststate_parse("x" MARK "end\n", strlen("x" MARK "end\n"), &st, why, sizeof why));
+	hoststate_free(&st);
+	ck_assert(!hoststate_parse(MARK "ending\n", strlen(MARK "ending\n"), &st, why, sizeof why));
+	hoststate_free(&st);
+	/* the end marker alone: an empty state */
+	ck_assert(hoststate_parse(MARK "end", strlen(MARK "end"), &st, why, sizeof why));
+	ck_assert(!st.lock.held && !st.frozen && !st.has_deploy_env && st.history.len == 0);
+	hoststate_free(&st);
+	/* a deploy.env that is not one: no deploy.env, the rest is read */
+	{
+		static const char bad_env[] = MARK "deploy.env\nthis is not key=value\nnope\n\n"
+		    MARK "has-deploy.env\n1790000500\n" MARK "current\nr1\n" MARK "end\n";
+
+		ck_assert(hoststate_parse(bad_env, strlen(bad_env), &st, why, sizeof why));
+		ck_assert(!st.has_deploy_env);
+		ck_assert_str_eq(st.current, "r1");
+		hoststate_free(&st);
+	}
+}
+END_TEST
+
+START_TEST(host_text_is_sanitized_and_cut_on_characters)
+{
+	struct host_state st;
+	char why[200];
+	char eacute[201] = "", *text;
+
+	for (int i = 0; i < 100; i++)
+		strcat(eacute, "\xc3\xa9");
+	text = xasprintf(MARK "now\n1790000900\n" MARK "lock\nheld=1\nowner=%s\n"
+	    "message=\x1b]0;pwned\x07" "deploy \x1b[31mnow\x1b[0m\x7f\x01!\n\n"
+	    MARK "freeze\nby=%s\nreason=\x1b[2Jcalm\tdown\n\n" MARK "current\n\x1b[1mr1\n\n" MARK "end\n",
+	    eacute, eacute);
+	ck_assert_msg(hoststate_parse(text, strlen(text), &st, why, sizeof why), "%s", why);
+	ck_assert_str_eq(st.lock.message, "deploy now!");
+	ck_assert_str_eq(st.freeze_reason, "calm down");
+	ck_assert_str_eq(st.current, "r1");
+	/* cut to fit, on a character boundary */
+	ck_assert_uint_le(strlen(st.lock.owner), sizeof st.lock.owner - 1);
+	ck_assert_uint_ge(strlen(st.lock.owner), sizeof st.lock.owner - 2);
+	ck_assert_msg(clean_utf8(st.lock.owner), "owner (%zu bytes) cut inside a character: it ends in 0x%02x",
+	    strlen(st.lock.owner), (unsigned char)st.lock.owner[strlen(st.lock.owner) - 1]);
+	ck_assert_uint_le(strlen(st.freeze_by), sizeof st.freeze_by - 1);
+	ck_assert_msg(clean_utf8(st.freeze_by), "freeze_by (%zu bytes) cut inside a character: it ends in 0x%02x",
+	    strlen(st.freeze_by), (unsigned char)st.freeze_by[strlen(st.freeze_by) - 1]);
+	hoststate_free(&st);
+	free(text);
+}
+END_TEST
+
+/* ---- the state command, run by sh on a scratch deploy directory ---------------- */
+
+static char dir[64];
+
+static void scratch_setup(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/gantry-state-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void scratch_teardown(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+}
+
+static void put(const char *rel, const char *text)
+{
+	char *path = xasprintf("%s/%s", dir, rel);
+	FILE *f = fopen(path, "w");
+
+	ck_assert_msg(f != NULL, "%s", path);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+/* Runs a state command in dir and parses its output. */
+static bool run_state(const char *command, struct host_state *st, char *why, size_t whysz)
+{
+	char *cmd = xasprintf("cd '%s' && { %s\n} 2>/dev/null", dir, command);
+	static char buf[HOSTSTATE_MAX_BYTES];
+	size_t len;
+	FILE *p = popen(cmd, "r");
+	bool ok;
+
+	ck_assert_ptr_nonnull(p);
+	len = fread(buf, 1, sizeof buf, p);
+	pclose(p);
+	free(cmd);
+	ok = hoststate_parse(buf, len, st, why, whysz);
+	if (!ok) {
+		/* the reply's last line, on one TAP line */
+		size_t from = len > 80 ? len - 80 : 0;
+
+		for (size_t i = from; i < len; i++)
+			if (buf[i] == '\n')
+				buf[i] = '|';
+		ck_abort_msg("%s; the reply ends: %.*s", why, (int)(len - from), buf + from);
+	}
+	return ok;
+}
+
+static bool read_state(struct host_state *st, char *why, size_t whysz)
+{
+	return run_state(hoststate_command, st, why, whysz);
+}
+
+START_TEST(state_command_output_is_read)
+{
+	struct host_state st;
+	char why[200], *pid, *cmd;
+	pid_t dead = fork();
+
+	ck_assert_int_ge(dead, 0);
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	cmd = xasprintf("mkdir -p '%s/.gantry/lock'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	put(".gantry/lock/owner", "owner=alice@laptop\nsince=1790000800\nrun=" RUN_ID
+	    "\nmessage=promote sha-1a2b3c4 from staging\n");
+	pid = xasprintf("%d\n", (int)getpid());
+	put(".gantry/lock/pid", pid);
+	free(pid);
+	put(".gantry/current", RUN_ID "\n");
+	put("deploy.env", "# written by gantry\nexport APP_IMAGE='reg.internal:5000/shop/app:sha-1a2b3c4@" D_APP "'\n"
+	    "APP_PORT=8080");
+	put(".gantry/history.jsonl", START_OLD END_OLD START_RUNNING);
+
+	ck_assert(read_state(&st, why, sizeof why));
+	ck_assert_int_gt(st.host_now, 1700000000);
+	ck_assert(st.lock.held && st.lock.runner_known && st.lock.runner_alive);
+	ck_assert_str_eq(st.lock.owner, "alice@laptop");
+	ck_assert_str_eq(st.lock.run, RUN_ID);
+	ck_assert(!hoststate_lock_stale(&st));
+	ck_assert(!st.frozen);
+	ck_assert_str_eq(st.current, RUN_ID);
+	ck_assert(st.has_deploy_env);
+	ck_assert_str_eq(st.deploy_env.app_image, "reg.internal:5000/shop/app:sha-1a2b3c4@" D_APP);
+	ck_assert_int_gt(st.deploy_env_mtime, 1700000000);
+	ck_assert_uint_eq(st.history.len, 2);
+	ck_assert_uint_eq(st.history.bad_lines, 0);
+	ck_assert_str_eq(history_run_result(&st.history.runs[1], st.lock.run), "running");
+	hoststate_free(&st);
+
+	/* the lock-only command: the same lock, no deploy.env, no history */
+	ck_assert(run_state(hoststate_lock_command, &st, why, sizeof why));
+	ck_assert(st.lock.held && st.lock.runner_alive);
+	ck_assert_str_eq(st.lock.message, "promote sha-1a2b3c4 from staging");
+	ck_assert_str_eq(st.current, RUN_ID);
+	ck_assert(!st.has_deploy_env);
+	ck_assert_uint_eq(st.history.len, 0);
+	hoststate_free(&st);
+
+	/* the runner died: its pid no longer answers */
+	pid = xasprintf("%d\n", (int)dead);
+	put(".gantry/lock/pid", pid);
+	free(pid);
+	ck_assert(read_state(&st, why, sizeof why));
+	ck_assert(st.lock.runner_known && !st.lock.runner_alive);
+	ck_assert(hoststate_lock_stale(&st));
+	hoststate_free(&st);
+}
+END_TEST
+
+START_TEST(an_empty_freeze_file_is_a_freeze)
+{
+	struct host_state st;
+	char why[200];
+	char *cmd = xasprintf("mkdir -p '%s/.gantry'", dir);
+
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	/* runner.sh refuses a promotion while .gantry/freeze exists, whatever it holds */
+	put(".gantry/freeze", "");
+	ck_assert(read_state(&st, why, sizeof why));
+	ck_assert(st.frozen);
+	hoststate_free(&st);
+}
+END_TEST
+
+START_TEST(a_history_without_its_last_newline_is_read)
+{
+	struct host_state st;
+	char why[200] = "";
+	char *cmd = xasprintf("mkdir -p '%s/.gantry'", dir);
+
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	/* a torn append: the last line never got its newline */
+	put(".gantry/history.jsonl", START_OLD END_OLD "{\"id\":\"r2\",\"event\":\"sta");
+	ck_assert(read_state(&st, why, sizeof why));
+	ck_assert_uint_eq(st.history.len, 1);
+	ck_assert_uint_eq(st.history.bad_lines, 1);
+	hoststate_free(&st);
+}
+END_TEST
+
+/* ---- history records ------------------------------------------------------------ */
+
+START_TEST(history_records_steps_and_rollbacks)
+{
+	static const char text[] =
+	    START_RUNNING
+	    "{\"id\":\"" RUN_ID "\",\"event\":\"end\",\"ended\":1790001000,\"result\":\"rolled_back\",\"failed_step\":4,"
+	    "\"migrated\":true,\"steps\":[{\"phase\":\"step\",\"name\":\"write deploy.env\",\"exit\":0,\"ms\":80},"
+	    "{\"phase\":\"step\",\"name\":\"run migrator\",\"exit\":0,\"ms\":61000},{\"phase\":\"step\",\"name\":"
+	    "\"start app\",\"exit\":0,\"ms\":2100},{\"phase\":\"step\",\"name\":\"wait for ready\",\"exit\":1,"
+	    "\"ms\":120000},{\"phase\":\"rollback\",\"name\":\"write deploy.env\",\"exit\":0,\"ms\":70},"
+	    "{\"phase\":\"rollback\",\"name\":\"start app\",\"exit\":0,\"ms\":1900},{\"phase\":\"rollback\","
+	    "\"name\":\"wait for ready\",\"exit\":0,\"ms\":4000}]}\n"
+	    "\n\n"
+	    "{\"id\":\"r2\",\"event\":\"start\",\"started\":1790002000,\"action\":\"rollback\",\"tag\":\"sha-0ff1ce0\","
+	    "\"steps\":[]}\r\n"
+	    "{\"id\":\"r2\",\"event\":\"end\",\"ended\":1790002100,\"failed_step\":0,\"migrated\":false}\n"
+	    "{\"id\":\"r3\",\"event\":\"end\",\"ended\":1790002200,\"result\":\"cancelled\",\"steps\":[7,\"x\",{}]}\n";
+	struct history h;
+	const struct history_run *r;
+
+	history_parse(text, strlen(text), &h);
+	ck_assert_uint_eq(h.bad_lines, 0);
+	ck_assert_uint_eq(h.len, 3);
+	r = history_find(&h, RUN_ID);
+	ck_assert_ptr_eq(r, &h.runs[0]);
+	ck_assert_str_eq(r->result, "rolled_back");
+	ck_assert_str_eq(history_run_result(r, RUN_ID), "rolled_back");   /* ended: not running */
+	ck_assert(!history_run_healthy(r));
+	ck_assert(r->migrated);
+	ck_assert_int_eq(r->failed_step, 4);
+	ck_assert_int_eq(r->ended, 1790001000);
+	ck_assert_str_eq(r->rollback_tag, "sha-0ff1ce0");
+	ck_assert_uint_eq(r->rollback_planned, 3);
+	ck_assert_str_eq(r->rollback_names[0], "write deploy.env");
+	ck_assert_str_eq(r->rollback_names[1], "start app");
+	ck_assert_uint_eq(r->steps_len, 7);
+	ck_assert_str_eq(r->steps[1].phase, "step");
+	ck_assert_str_eq(r->steps[1].name, "run migrator");
+	ck_assert_int_eq(r->steps[1].ms, 61000);
+	ck_assert_str_eq(r->steps[3].name, "wait for ready");
+	ck_assert_int_eq(r->steps[3].exit, 1);
+	ck_assert_str_eq(r->steps[4].phase, "rollback");
+	ck_assert_str_eq(r->steps[6].name, "wait for ready");
+	/* an end without a result, and a CRLF line */
+	r = history_find(&h, "r2");
+	ck_assert_str_eq(r->action, "rollback");
+	ck_assert_uint_eq(r->planned, 0);
+	ck_assert_str_eq(r->result, "unknown");
+	ck_assert_uint_eq(r->steps_len, 0);
+	/* steps that are not objects are skipped */
+	r = history_find(&h, "r3");
+	ck_assert_str_eq(r->action, "?");
+	ck_assert_str_eq(r->result, "cancelled");
+	ck_assert_uint_eq(r->steps_len, 1);
+	ck_assert_str_eq(r->steps[0].name, "");
+	history_free(&h);
+	ck_assert_ptr_null(h.runs);
+}
+END_TEST
+
+START_TEST(history_refuses_what_is_not_a_record)
+{
+	static const char *const bad[] = {
+		"{\"id\":\"a\",\"event\":\"start\",\"id\":\"b\"}",           /* duplicate key */
+		"{\"id\":\"a\",\"event\":\"start\",\"event\":\"end\"}",
+		"{\"event\":\"start\",\"tag\":\"x\"}",                        /* no id */
+		"{\"id\":\"\",\"event\":\"start\"}",
+		"{\"id\":\"\\u001b\\u0007\",\"event\":\"start\"}",            /* an id of nothing printable */
+		"{\"id\":\"a\"}",                                             /* no event */
+		"{\"id\":\"a\",\"event\":5}",
+		"{\"id\":\"a\",\"event\":\"restart\"}",
+		"{\"id\":7,\"event\":\"start\"}",
+		"[\"id\",\"event\"]",
+		"\"start\"",
+		"{\"id\":\"a\",\"event\":\"start\"",                          /* cut */
+		"{\"id\":\"a\",\"event\":\"start\"} {}",
+		"{\"id\":\"a\",\"event\":\"start\",\"tag\":\"x\\u0000y\"}",   /* NUL in a string */
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct history h;
+
+		history_parse(bad[i], strlen(bad[i]), &h);
+		ck_assert_msg(h.len == 0 && h.bad_lines == 1, "line %zu: %zu runs, %zu bad", i, h.len, h.bad_lines);
+		history_free(&h);
+	}
+}
+END_TEST
+
+START_TEST(history_text_is_sanitized)
+{
+	static const char text[] =
+	    "{\"id\":\"r\\u001b[2J1\",\"event\":\"start\",\"started\":1,\"operator\":\"eve\\u001b]0;owned\\u0007@x\\r\\nnext\","
+	    "\"action\":\"\\u200epromote\",\"env\":\"prod\\u007f\\u0085\",\"tag\":\"sha-1\\u009b31m\",\"source\":\"st\\tg\","
+	    "\"app_digest\":\"\\u202esha\",\"steps\":[\"a\\u2066b\",\"\\u001b[31mred\\u001b[0m\",\"c\\u0001\"],"
+	    "\"rollback_tag\":\"\\u0007back\",\"rollback_steps\":[\"\\u001bPdcs\\u001b\\\\x\"]}\n"
+	    "{\"id\":\"r\\u001b[2J1\",\"event\":\"end\",\"result\":\"succ\\u0008eeded\",\"steps\":[{\"phase\":\"st\\u001bcep\","
+	    "\"name\":\"\\u009b2Jz\\u0002\",\"exit\":0,\"ms\":1}]}\n"
+	    "{\"id\":\"n\\u0003\",\"event\":\"note\",\"kind\":\"unlock\\u0007\",\"operator\":\"\\u001b[8mhidden\","
+	    "\"message\":\"line1\\nline2\\u001b[K\"}\n";
+	struct history h;
+	const struct history_run *r;
+
+	history_parse(text, strlen(text), &h);
+	ck_assert_uint_eq(h.bad_lines, 0);
+	ck_assert_uint_eq(h.len, 2);
+	r = &h.runs[0];
+	ck_assert_str_eq(r->id, "r1");
+	ck_assert_ptr_eq(history_find(&h, "r1"), r);    /* the end found its start by the clean id */
+	ck_assert_str_eq(r->operator, "eve@x  next");
+	ck_assert_str_eq(r->action, "promote");
+	ck_assert_str_eq(r->env, "prod");
+	ck_assert_str_eq(r->tag, "sha-1");
+	ck_assert_str_eq(r->source, "st g");
+	ck_assert_str_eq(r->app_digest, "sha");
+	ck_assert_str_eq(r->step_names[0], "ab");
+	ck_assert_str_eq(r->step_names[1], "red");
+	ck_assert_str_eq(r->step_names[2], "c");
+	ck_assert_str_eq(r->rollback_tag, "back");
+	ck_assert_str_eq(r->rollback_names[0], "x");
+	ck_assert_str_eq(r->result, "succeeded");
+	ck_assert_str_eq(r->steps[0].phase, "step");      /* ESC c went whole */
+	ck_assert_str_eq(r->steps[0].name, "z");
+	r = &h.runs[1];
+	ck_assert(r->note);
+	ck_assert_str_eq(r->id, "n");
+	ck_assert_str_eq(r->action, "unlock");
+	ck_assert_str_eq(r->operator, "hidden");
+	ck_assert_str_eq(r->message, "line1 line2");
+	/* and nothing anywhere holds a control byte */
+	for (size_t i = 0; i < h.len; i++) {
+		r = &h.runs[i];
+		ck_assert(clean_utf8(r->id) && clean_utf8(r->action) && clean_utf8(r->env) &&
+		    clean_utf8(r->source) && clean_utf8(r->tag) && clean_utf8(r->app_digest) &&
+		    clean_utf8(r->migrator_digest) && clean_utf8(r->operator) && clean_utf8(r->message) &&
+		    clean_utf8(r->rollback_tag) && clean_utf8(r->result));
+		for (size_t j = 0; j < r->planned; j++)
+			ck_assert(clean_utf8(r->step_names[j]));
+		for (size_t j = 0; j < r->rollback_planned; j++)
+			ck_assert(clean_utf8(r->rollback_names[j]));
+		for (size_t j = 0; j < r->steps_len; j++)
+			ck_assert(clean_utf8(r->steps[j].phase) && clean_utf8(r->steps[j].name));
+	}
+	history_free(&h);
+}
+END_TEST
+
+START_TEST(overlong_history_fields_are_cut)
+{
+	char *longid = xcalloc(1, 301), *longtag = xcalloc(1, 2001), *names = xcalloc(1, 200 * 100);
+	char *text;
+	struct history h;
+	const struct history_run *r;
+
+	memset(longid, 'i', 300);
+	for (int i = 0; i < 500; i++)
+		memcpy(longtag + i * 4, "\xf0\x9f\x9a\x80", 4);         /* U+1F680, 4 bytes each */
+	strcpy(names, "\"");
+	for (int i = 0; i < 100; i++)
+		strcat(names, i ? "\",\"\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+		    "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+		    "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+		    "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac" :
+		    "first");
+	strcat(names, "\"");
+	text = xasprintf("{\"id\":\"%s\",\"event\":\"start\",\"tag\":\"%s\",\"operator\":\"%s\",\"steps\":[%s],"
+	    "\"rollback_steps\":[%s]}\n{\"id\":\"%s\",\"event\":\"end\",\"result\":\"%s\",\"steps\":[{\"name\":\"%s\"}]}\n",
+	    longid, longtag, longtag, names, names, longid, longtag, longtag);
+	history_parse(text, strlen(text), &h);
+	ck_assert_uint_eq(h.bad_lines, 0);
+	ck_assert_uint_eq(h.len, 1);                    /* the end found its (cut) start */
+	r = &h.runs[0];
+	ck_assert_uint_eq(strlen(r->id), sizeof r->id - 1);
+	ck_assert_uint_eq(strspn(r->id, "i"), sizeof r->id - 1);
+	ck_assert_uint_le(strlen(r->tag), sizeof r->tag - 1);
+	ck_assert_uint_eq(strlen(r->tag) % 4, 0);       /* whole characters only */
+	ck_assert(clean_utf8(r->tag) && clean_utf8(r->operator) && clean_utf8(r->result));
+	ck_assert_uint_le(strlen(r->result), sizeof r->result - 1);
+	ck_assert_uint_eq(r->planned, HISTORY_MAX_STEPS);
+	ck_assert_uint_eq(r->rollback_planned, HISTORY_MAX_STEPS);
+	ck_assert_str_eq(r->step_names[0], "first");
+	ck_assert_uint_eq(strlen(r->step_names[1]) % 3, 0);
+	ck_assert_uint_le(strlen(r->step_names[1]), 79);
+	ck_assert(clean_utf8(r->step_names[63]) && clean_utf8(r->rollback_names[63]));
+	ck_assert_uint_eq(r->steps_len, 1);
+	ck_assert(clean_utf8(r->steps[0].name));
+	ck_assert_uint_le(strlen(r->steps[0].name), sizeof r->steps[0].name - 1);
+	history_free(&h);
+	free(text);
+	free(longid);
+	free(longtag);
+	free(names);
+}
+END_TEST
+
+/* ---- image references ---------------------------------------------------------- */
+
+START_TEST(image_tags_and_digests)
+{
+	char tag[80], digest[80];
+
+	deployenv_image_tag("reg:5000/app:sha-1a2b3c4@sha256:" HEX64, tag, sizeof tag);
+	deployenv_image_digest("reg:5000/app:sha-1a2b3c4@sha256:" HEX64, digest, sizeof digest);
+	ck_assert_str_eq(tag, "sha-1a2b3c4");
+	ck_assert_str_eq(digest, "sha256:" HEX64);
+	deployenv_image_tag("app@sha256:" HEX64, tag, sizeof tag);
+	deployenv_image_digest("app@sha256:" HEX64, digest, sizeof digest);
+	ck_assert_str_eq(tag, "@sha256:0123456789ab");
+	ck_assert_str_eq(digest, "sha256:" HEX64);
+	deployenv_image_tag("reg:5000/app@sha256:" HEX64, tag, sizeof tag);
+	ck_assert_str_eq(tag, "@sha256:0123456789ab");
+	deployenv_image_tag("app", tag, sizeof tag);
+	deployenv_image_digest("app", digest, sizeof digest);
+	ck_assert_str_eq(tag, "latest");
+	ck_assert_str_eq(digest, "");
+	deployenv_image_tag("reg:5000/app", tag, sizeof tag);
+	deployenv_image_digest("reg:5000/app", digest, sizeof digest);
+	ck_assert_str_eq(tag, "latest");                /* the registry's port is not a tag */
+	ck_assert_str_eq(digest, "");
+	deployenv_image_tag("reg:5000/shop/app:v1.2", tag, sizeof tag);
+	ck_assert_str_eq(tag, "v1.2");
+	/* small buffers are cut, never overrun */
+	deployenv_image_tag("reg:5000/app:sha-1a2b3c4@sha256:" HEX64, tag, 5);
+	ck_assert_str_eq(tag, "sha-");
+	deployenv_image_digest("reg:5000/app:sha-1a2b3c4@sha256:" HEX64, digest, 8);
+	ck_assert_str_eq(digest, "sha256:");
+}
+END_TEST
+
+START_TEST(image_tags_are_cut_on_characters)
+{
+	/* deploy.env comes from the host: a long tag of multi-byte characters (sanitized) */
+	char image[200] = "reg:5000/app:", tag[80];
+
+	for (int i = 0; i < 60; i++)
+		strcat(image, "\xc3\xa9");
+	deployenv_image_tag(image, tag, sizeof tag);
+	ck_assert_uint_le(strlen(tag), sizeof tag - 1);
+	ck_assert_msg(clean_utf8(tag), "tag (%zu bytes) cut inside a character: it ends in 0x%02x", strlen(tag),
+	    (unsigned char)tag[strlen(tag) - 1]);
+	ck_assert_uint_eq(strlen(tag), 78);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("deploy");
+	TCase *plans = tcase_create("plans");
+	TCase *state = tcase_create("state");
+	TCase *command = tcase_create("state command");
+	TCase *history = tcase_create("history");
+
+	tcase_add_test(plans, default_plan_is_the_compose_flow);
+	tcase_add_test(plans, migrator_runs_once_and_never_on_rollback);
+	tcase_add_test(plans, default_plan_follows_the_deploy_keys);
+	tcase_add_test(plans, smoke_paths_stay_literal);
+	tcase_add_test(plans, ready_url_is_one_shell_word);
+	tcase_add_test(plans, custom_steps_are_expanded);
+	tcase_add_test(plans, an_explicit_switch_is_kept);
+	tcase_add_test(plans, image_refs_pin_tag_and_digest);
+	tcase_add_test(plans, run_ids_are_time_and_suffix);
+	tcase_add_test(plans, step_templates_name_every_variable);
+	tcase_add_test(plans, deploy_keys_say_where);
+	tcase_add_test(plans, deploy_defaults_are_inherited);
+	suite_add_tcase(s, plans);
+
+	tcase_add_test(state, state_with_a_held_lock);
+	tcase_add_test(state, stale_locks);
+	tcase_add_test(state, a_long_history_is_read_from_its_tail);
+	tcase_add_test(state, a_reply_without_its_end_is_refused);
+	tcase_add_test(state, host_text_is_sanitized_and_cut_on_characters);
+	suite_add_tcase(s, state);
+
+	tcase_add_checked_fixture(command, scratch_setup, scratch_teardown);
+	tcase_set_timeout(command, 30);
+	tcase_add_test(command, state_command_output_is_read);
+	tcase_add_test(command, an_empty_freeze_file_is_a_freeze);
+	tcase_add_test(command, a_history_without_its_last_newline_is_read);
+	suite_add_tcase(s, command);
+
+	tcase_add_test(history, history_records_steps_and_rollbacks);
+	tcase_add_test(history, history_refuses_what_is_not_a_record);
+	tcase_add_test(history, history_text_is_sanitized);
+	tcase_add_test(history, overlong_history_fields_are_cut);
+	tcase_add_test(history, image_tags_and_digests);
+	tcase_add_test(history, image_tags_are_cut_on_characters);
+	suite_add_tcase(s, history);
+	return run_suite(s);
+}
