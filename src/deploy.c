@@ -186,7 +186,7 @@ static void fmt_age(char *out, size_t outsz, int64_t s)
 		s = 0;
 	if (s < 120)
 		snprintf(out, outsz, "%llds", (long long)s);
-	else if (s < 7200)
+	else if (s < 3600)
 		snprintf(out, outsz, "%lldm %llds", (long long)(s / 60), (long long)(s % 60));
 	else
 		snprintf(out, outsz, "%lldh %lldm", (long long)(s / 3600), (long long)(s / 60 % 60));

@@ -1,9 +1,10 @@
 #!/bin/bash
-# The demo: builds gantry and opens it on the local sandbox, two real HTTP app
-# servers on loopback (staging and production) and three real OpenSSH hosts (one
-# for staging, two for production) with deploy.env files and growing logs. While it runs, the sandbox changes
-# by itself every few seconds: production goes not ready and comes back, staging
-# gets a new tag, so the dashboard has something to show. Quit with q.
+# The demo: builds gantry and opens it on a local release sandbox of real parts on
+# loopback: Debian's docker-registry with app and migrator images tagged sha-<commit>,
+# podman with docker-compose through its socket, and two OpenSSH hosts (staging-1,
+# prod-1), each with its own host key and a compose project in its deploy directory.
+# Staging runs a newer tag than production: promote it, watch the migrator and the
+# app come up, look at the history, roll back. Quit with q.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -11,64 +12,41 @@ bash tests/deps.sh || exit 1
 [ -x configure ] || autoreconf -fi >/dev/null || exit 1
 mkdir -p build && cd build || exit 1
 [ -f Makefile ] || ../configure -q || exit 1
-make -j"$(nproc)" -s gantry tests/sandbox/appserver || exit 1
+make -j"$(nproc)" -s gantry || exit 1
 
-export APPSERVER=$PWD/tests/sandbox/appserver
-. "$top/tests/lib/sandbox.sh"
+export srcdir=$top GANTRY_OPERATOR=${GANTRY_OPERATOR:-$(id -un)@demo}
+. "$top/tests/lib/containers.sh"
 . "$top/tests/lib/sshd.sh"
+. "$top/tests/lib/release.sh"
 rm -rf "$PWD/sandbox"
-SANDBOX_INTERVAL=2s SANDBOX_TIMEOUT=1500ms sandbox_start "$PWD/sandbox" || exit 1
-SANDBOX_INTERVAL=2s SANDBOX_TIMEOUT=1500ms sandbox_hosts || exit 1
-sandbox_log prod-1 migrator "$(printf '\033[36mmigrator_1 |\033[0m applying 0041_orders_index')" \
-	"$(printf '\033[36mmigrator_1 |\033[0m migrations done')"
-
-# the sandbox's own life: a failing readiness check, a new build reaching staging
-(
-	tags="sha-4e1d2c9 sha-7c2a9e4 sha-b51f0d3"
-	while sleep 12; do
-		sandbox_set production 'ready=0'
-		sleep 10
-		sandbox_set production 'ready=1'
-		sleep 8
-		set -- $tags
-		sandbox_set staging "version=$2"
-		sandbox_deploy_env staging-1 "$2"
-		tags="$2 $3 $1"
-	done
-) >/dev/null 2>&1 &
-flipper=$!
-# the apps' logs, a line or two a second, coloured as compose colours them
-(
-	n=0
-	while sleep 0.7; do
-		n=$((n + 1))
-		sandbox_log staging-1 app "$(printf '\033[33mapp_1  |\033[0m GET /api/orders/%d 200 %dms' $n $((n % 90)))"
-		sandbox_log prod-1 app "$(printf '\033[32mapp_1  |\033[0m GET /api/ready 200 %dms' $((n % 7)))"
-		[ $((n % 3)) -eq 0 ] && sandbox_log prod-2 app "$(printf '\033[32mapp_1  |\033[0m POST /api/checkout 201 %dms' $((n % 40)))"
-	done
-) >/dev/null 2>&1 &
-writer=$!
-trap 'kill $flipper $writer 2>/dev/null; sshd_stop_all; sandbox_stop' EXIT
+trap 'release_teardown >/dev/null 2>&1' EXIT
+echo "gantry demo: starting the registry, podman and two sshd hosts..."
+release_setup "$PWD/sandbox" || exit 1
+cfg=$PWD/sandbox/gantry.yml
+echo "building and pushing four builds (app and migrator images each)..."
+release_build sha-1111111 --migrate-output "applying 0041_orders_index" &&
+	release_build sha-2222222 --migrate-sleep 1 --migrate-output "applying 0042_invoices" &&
+	release_build sha-3333333 --migrate-exit 3 --migrate-output "0043_drop_column: relation in use" &&
+	release_build sha-4444444 --no-ready || exit 1
+echo "deploying: staging and production on sha-1111111, then staging on sha-2222222..."
+./gantry --config "$cfg" deploy staging sha-1111111 >/dev/null &&
+	./gantry --config "$cfg" promote staging production --yes >/dev/null &&
+	./gantry --config "$cfg" deploy staging sha-2222222 >/dev/null || exit 1
 
 cat <<TXT
-gantry demo: staging on port $(sandbox_port staging), production on port $(sandbox_port production).
-Flip them yourself from another terminal, for example:
-  curl '127.0.0.1:$(sandbox_port production)/_sandbox/set?ready=0'     # not ready (503)
-  curl '127.0.0.1:$(sandbox_port production)/_sandbox/set?mode=hang'   # hangs: timeout
-  curl '127.0.0.1:$(sandbox_port production)/_sandbox/set?mode=ok&ready=1'
-Modes: ok slow error garbage hang trickle redirect html huge close.
-The read-only wallboard of the same sandbox, from another terminal (HOME names the
-sandbox's ~/.ssh, which knows the hosts' keys):
-  HOME=$HOME build/gantry -r -c build/sandbox/gantry.yml
 
-SSH hosts (real sshd, each with its own host key): staging-1 on port $(sshd_port staging-1),
-prod-1 on $(sshd_port prod-1), prod-2 on $(sshd_port prod-2). In gantry: select an environment,
-l opens its app log, m its migrator log (/ search, & filter, f pause, w wrap, Esc closes).
-To watch a log pane lose a host and resume, from another terminal (the listener and
-the sessions it serves):
-  pkill -9 -P \$(cat $SSHD_DIR/prod-1/pid); kill \$(cat $SSHD_DIR/prod-1/pid)
-  /usr/sbin/sshd -D -e -f $SSHD_DIR/prod-1/sshd_config &
+gantry demo: staging runs sha-2222222, production sha-1111111 (protected, with
+automatic rollback). In gantry:
+  j p          select production, plan the promotion of staging's tag
+  production   type the name and Enter to confirm; watch the steps and the migrator
+  h            production's history; j b on an older run rolls back to its tag
+  l, m         the app and migrator logs; ? for every key
+From another terminal (HOME names the sandbox's ~/.ssh, which knows the hosts' keys):
+  HOME=$HOME $PWD/gantry -c $cfg deploy staging sha-3333333        # the migrator fails
+  HOME=$HOME $PWD/gantry -c $cfg deploy production sha-4444444 --yes  # never ready: rolls back
+  HOME=$HOME $PWD/gantry -c $cfg history production
+  HOME=$HOME $PWD/gantry -r -c $cfg                                  # the read-only wallboard
 TXT
 [ -t 0 ] && [ -t 1 ] || { echo "(no terminal: not opening the dashboard)"; exit 0; }
 sleep 2
-./gantry --config "$PWD/sandbox/gantry.yml" "$@"
+./gantry --config "$cfg" "$@"

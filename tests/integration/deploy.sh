@@ -28,7 +28,7 @@ wait_for() {
 # last_result ENV: the result of the newest end record
 last_result() { release_history "$1" | grep '"event":"end"' | tail -n 1 | sed 's/.*"result":"\([a-z_]*\)".*/\1/'; }
 
-plan 52
+plan 60
 
 for t in sha-1111111 sha-2222222; do release_build $t || { echo "Bail out! images"; exit 1; }; done
 release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" ||
@@ -130,7 +130,7 @@ is "$(printf '%s\n' $r1 $r2 | sort | tr '\n' ' ')" "0 6 " "of two racing deploys
 like "$(cat "$work/race1" "$work/race2")" "locked by root@" "the refused one names the lock's owner"
 
 # --- gantry killed mid-deploy: the run finishes on the host; attach shows it ---
-G deploy staging sha-5555555 >"$work/killed" 2>&1 &
+"$GANTRY" --config "$cfg" deploy staging sha-5555555 >"$work/killed" 2>&1 &
 bg=$!
 wait_for "$work/killed" "\[4/6\] run migrator" 30
 kill -9 $bg; wait $bg 2>/dev/null; bg=
@@ -148,3 +148,29 @@ sshd_restart staging-1
 wait $bg; r=$?; bg=
 is "$r" 0 "a deploy whose link dropped mid-plan ends with the run's result"
 like "$(cat "$work/drop")" "link to .* lost .* re-attaching" "and says the link was lost and re-attached"
+
+# --- a stale lock (its run is gone) is refused, marked, and broken with a reason ---
+pd=$(release_dir production)
+mkdir "$pd/.gantry/lock"
+printf 'owner=dave@laptop\nsince=%s\nrun=gone-run\nmessage=promote sha-0000000 from staging\n' \
+	$(($(date +%s) - 3600)) >"$pd/.gantry/lock/owner"
+echo 999999 >"$pd/.gantry/lock/pid"
+out=$(G promote production --yes 2>&1)
+is "$?" 6 "a lock held by a run that is gone still refuses a promotion"
+like "$out" "locked by dave@laptop for 1h 0m .*the lock is stale" "and says it is stale, by whom and for how long"
+out=$(GANTRY_OPERATOR=erin G unlock production -m "runner died with the host" 2>&1)
+is "$?" 0 "unlock breaks a stale lock"
+like "$(release_history production | tail -n 1)" '"kind":"unlock".*"operator":"erin".*"message":"runner died with the host"' \
+	"the broken lock is recorded with its operator and reason"
+
+# --- the registry is down: nothing starts, and the message says so ---
+containers_stop_pid "$(cat "$CONTAINERS_DIR/registry/pid")"
+out=$(G promote production --yes 2>&1)
+is "$?" 6 "with the registry down, a promotion is refused"
+like "$out" "shop/app:sha-[0-9]+: .*(refused|connect|reach)" "naming the registry's trouble"
+is "$(release_version production)" sha-1111111 "and production is untouched"
+if ls "$pd/.gantry/runs" | grep -q .; then
+	is "$(last_result production)" succeeded "no new run was recorded"
+else
+	not_ok "no new run was recorded"
+fi

@@ -149,10 +149,10 @@ out=$(G gantry deploy staging $sha --dry-run 2>&1)
 is "$?" 0 "gantry.yml: deploy staging --dry-run exits 0"
 like "$out" "1\. write deploy\.env +$re_run write-env APP_IMAGE=$re_app:$sha@sha256:[0-9a-f]{64} MIGRATOR_IMAGE=$re_mig:$sha@sha256:[0-9a-f]{64}\$" \
 	"gantry.yml: deploy.env gets both images pinned by digest, and no APP_PORT"
-like "$out" "4\. run migrator .* run --rm migrator\$" "gantry.yml: runs the migrator (no infra step)"
+like "$out" "4\. run migrator .* up --no-deps --no-color --exit-code-from migrator migrator\$" "gantry.yml: runs the migrator (no infra step)"
 like "$out" "5\. start app .* up -d --no-deps app +\[switch: no cancel from here\]" \
 	"gantry.yml: the fifth step starts the app and is the switch"
-like "$out" "6\. wait for ready +$re_run wait-ready http://127\.0\.0\.1:$sp/api/ready 120 2\$" \
+like "$out" "6\. wait for ready +$re_run wait-ready 'http://127\.0\.0\.1:$sp/api/ready' 120 2\$" \
 	"gantry.yml: then waits for /api/ready, 2m every 2s (the defaults)"
 like "$out" "dry run: nothing was started" "gantry.yml: and nothing was started"
 
@@ -163,18 +163,18 @@ like "$out" "write deploy\.env .* write-env APP_IMAGE=$re_app:$sha@sha256:[0-9a-
 	"capakraken: deploy.env gets the app, the migrator and APP_PORT"
 like "$out" "3\. pull images .* pull app migrator\$" "capakraken: pulls app and migrator"
 like "$out" "4\. start postgres redis +.* up -d postgres redis\$" "capakraken: starts postgres and redis before migrating"
-like "$out" "5\. run migrator .* run --rm migrator\$" "capakraken: runs the migrator once"
+like "$out" "5\. run migrator .* up --no-deps --no-color --exit-code-from migrator migrator\$" "capakraken: runs the migrator once"
 like "$out" "6\. start app .* up -d --no-deps app +\[switch" "capakraken: then switches the app"
-like "$out" "7\. wait for ready +$re_run wait-ready http://127\.0\.0\.1:$sp/api/ready 120 2\$" \
+like "$out" "7\. wait for ready +$re_run wait-ready 'http://127\.0\.0\.1:$sp/api/ready' 120 2\$" \
 	"capakraken: the host waits for its own /api/ready (deploy.url), 2m every 2s"
 unlike "$out" "smoke" "capakraken: staging has no smoke checks"
 out=$(G capakraken deploy production $sha --dry-run 2>&1)
-like "$out" "8\. smoke GET /api/health +$re_run http-check http://127\.0\.0\.1:$pp'/api/health' 200\$" \
+like "$out" "8\. smoke GET /api/health +$re_run http-check 'http://127\.0\.0\.1:$pp/api/health' 200\$" \
 	"capakraken: production adds the smoke checks (the path shell-quoted)"
-like "$out" "9\. smoke GET /api/version .* http-check http://127\.0\.0\.1:$pp'/api/version' 200\$" \
+like "$out" "9\. smoke GET /api/version .* http-check 'http://127\.0\.0\.1:$pp/api/version' 200\$" \
 	"capakraken: both of them"
 like "$(printf '%s\n' "$out" | grep -E '^ +[0-9]+\. ' | tr '\n' ' ')" \
-	"4\. start postgres redis .* 5\. run migrator .* 6\. start app .* 7\. wait for ready .*127\.0\.0\.1:$pp/api/ready 120 2 " \
+	"4\. start postgres redis .* 5\. run migrator .* 6\. start app .* 7\. wait for ready .*127\.0\.0\.1:$pp/api/ready' 120 2 " \
 	"capakraken: production's own deploy: keeps the defaults' infra and migrator (merged key by key)"
 like "$out" "no earlier healthy tag is known on production: if this fails, nothing rolls back" \
 	"capakraken: auto_rollback with no history yet says nothing can roll back"
@@ -193,7 +193,7 @@ like "$out" "4\. start and wait healthy .* up -d --wait --wait-timeout 120 +\[sw
 	"letsbe: the switch is the healthcheck-gated up"
 like "$out" "5\. prisma migrate deploy +.* exec -T hub npx prisma migrate deploy\$" \
 	"letsbe: the once step (prisma in the Hub container) is on the first host's plan"
-like "$out" "6\. wait for ready +$re_run wait-ready http://127\.0\.0\.1:$sp/api/health 60 2\$" \
+like "$out" "6\. wait for ready +$re_run wait-ready 'http://127\.0\.0\.1:$sp/api/health' 60 2\$" \
 	"letsbe: ready is the Hub's /api/health, 60 s"
 out=$(G letsbe deploy staging sha-1a2b3c4 --dry-run 2>&1)
 is "$?" 6 "letsbe: a tag outside the Gitea sha pattern is refused (exit 6)"
@@ -212,9 +212,9 @@ like "$out" "5\. restart refactor-platform +sudo systemctl restart refactor-plat
 	"refactor: the systemctl restart is the switch"
 like "$out" "6\. unit is active +systemctl is-active refactor-platform\.service\$" \
 	"refactor: the step after it is not the switch"
-like "$out" "7\. wait for ready +$re_run wait-ready http://127\.0\.0\.1:$sp/api/health 180 5\$" \
+like "$out" "7\. wait for ready +$re_run wait-ready 'http://127\.0\.0\.1:$sp/api/health' 180 5\$" \
 	"refactor: ready is /api/health through the url, 3m every 5s"
-like "$out" "8\. smoke GET / +$re_run http-check http://127\.0\.0\.1:$sp'/' 200\$" "refactor: the frontend smoke check"
+like "$out" "8\. smoke GET / +$re_run http-check 'http://127\.0\.0\.1:$sp/' 200\$" "refactor: the frontend smoke check"
 out=$(G refactor rollback production --dry-run 2>&1)
 is "$?" 6 "refactor: a rollback with no history yet is refused (exit 6)"
 like "$out" "nothing to roll back to; name a tag with --to" "refactor: and says to name a tag"
@@ -225,13 +225,13 @@ is "$?" 0 "approaches: deploy stage <short sha> --dry-run exits 0"
 like "$out" "3\. pull images .* pull backend worker\$" "approaches: pulls the one image's services, no migrator"
 unlike "$out" "run migrator" "approaches: migrator: null means no migrator step"
 like "$out" "4\. start app .* up -d --no-deps backend worker +\[switch" "approaches: the worker moves with the backend"
-like "$out" "5\. wait for ready +$re_run wait-ready http://127\.0\.0\.1:$sp/ready 180 2\$" "approaches: ready is /ready, 3m"
-like "$out" "6\. smoke GET /health .* http-check http://127\.0\.0\.1:$sp'/health' 200\$" "approaches: smoke /health"
-like "$out" "7\. smoke GET /api/v1/health .* http-check http://127\.0\.0\.1:$sp'/api/v1/health' 200\$" "approaches: smoke /api/v1/health"
-like "$out" "8\. smoke GET /api/v1/system/status .* http-check http://127\.0\.0\.1:$sp'/api/v1/system/status' 401\$" \
+like "$out" "5\. wait for ready +$re_run wait-ready 'http://127\.0\.0\.1:$sp/ready' 180 2\$" "approaches: ready is /ready, 3m"
+like "$out" "6\. smoke GET /health .* http-check 'http://127\.0\.0\.1:$sp/health' 200\$" "approaches: smoke /health"
+like "$out" "7\. smoke GET /api/v1/health .* http-check 'http://127\.0\.0\.1:$sp/api/v1/health' 200\$" "approaches: smoke /api/v1/health"
+like "$out" "8\. smoke GET /api/v1/system/status .* http-check 'http://127\.0\.0\.1:$sp/api/v1/system/status' 401\$" \
 	"approaches: the authenticated status must answer 401 without a token"
 out=$(G approaches deploy prod $short --dry-run 2>&1)
-like "$out" "8\. smoke GET /api/v1/system/status .* http-check http://127\.0\.0\.1:$pp'/api/v1/system/status' 401\$" \
+like "$out" "8\. smoke GET /api/v1/system/status .* http-check 'http://127\.0\.0\.1:$pp/api/v1/system/status' 401\$" \
 	"approaches: prod runs the same smoke checks"
 
 # --- igny8.yml: app stack beside an infra stack, Django migrate, celery with the backend ---
@@ -245,7 +245,7 @@ like "$out" "5\. django migrate +.* run --rm --no-deps backend python manage\.py
 like "$out" "6\. start backend and worker .* up -d --no-deps backend celery-worker +\[switch: no cancel from here\]" \
 	"igny8: the celery worker switches with the backend"
 like "$out" "7\. start celery beat +.* up -d --no-deps celery-beat\$" "igny8: beat on the first host"
-like "$out" "8\. wait for ready +$re_run wait-ready http://127\.0\.0\.1:$sp/api/v1/system/status/ 120 2\$" \
+like "$out" "8\. wait for ready +$re_run wait-ready 'http://127\.0\.0\.1:$sp/api/v1/system/status/' 120 2\$" \
 	"igny8: ready is /api/v1/system/status/"
 out=$(G igny8 deploy production $sha --dry-run 2>&1)
 like "$out" "steps on root@127\.0\.0\.1:$(sshd_port prod-1) \(then each other host\):" \
