@@ -5,6 +5,7 @@
 
 #include "deploy.h"
 #include "deployenv.h"
+#include "duration.h"
 #include "plan.h"
 #include "runscript.h"
 #include "sanitize.h"
@@ -180,18 +181,6 @@ static int64_t now_s(void)
 }
 
 /* "4m 10s", "2h 5m" */
-static void fmt_age(char *out, size_t outsz, int64_t s)
-{
-	if (s < 0)
-		s = 0;
-	if (s < 120)
-		snprintf(out, outsz, "%llds", (long long)s);
-	else if (s < 3600)
-		snprintf(out, outsz, "%lldm %llds", (long long)(s / 60), (long long)(s % 60));
-	else
-		snprintf(out, outsz, "%lldh %lldm", (long long)(s / 3600), (long long)(s / 60 % 60));
-}
-
 /* ---- gathering: host states, the source's readiness, the registry ---- */
 
 static void evaluate(struct deploy *d);
@@ -548,7 +537,7 @@ static void evaluate(struct deploy *d)
 			    d->info.tag, d->info.app_digest, st->history.runs[i].app_digest, t->name);
 	}
 	if (st->lock.held) {
-		fmt_age(age, sizeof age, st->host_now - st->lock.since);
+		duration_format((st->host_now - st->lock.since) * 1000, age, sizeof age);
 		refuse(d, "%s is locked by %s for %s (%s)%s", t->name,
 		    st->lock.owner[0] ? st->lock.owner : "someone", age,
 		    st->lock.message[0] ? st->lock.message : "no message",
@@ -556,7 +545,7 @@ static void evaluate(struct deploy *d)
 		    "`gantry unlock ENV -m REASON`" : "; wait for that run to end");
 	}
 	if (st->frozen && d->info.kind != DEPLOY_ROLLBACK) {
-		fmt_age(age, sizeof age, st->host_now - st->freeze_since);
+		duration_format((st->host_now - st->freeze_since) * 1000, age, sizeof age);
 		refuse(d, "%s is frozen by %s for %s: %s (a rollback is still allowed; `gantry "
 		    "unfreeze %s` lifts it)", t->name, st->freeze_by[0] ? st->freeze_by : "someone", age,
 		    st->freeze_reason[0] ? st->freeze_reason : "no reason given", t->name);
@@ -587,12 +576,12 @@ static void evaluate(struct deploy *d)
 				if (strcmp(stag, d->info.tag) == 0)
 					since = ss->deploy_env_mtime;
 			}
-			fmt_age(need, sizeof need, t->deploy.soak_ms / 1000);
+			duration_format(t->deploy.soak_ms, need, sizeof need);
 			if (!since) {
 				refuse(d, "%s has no record of when it started running %s, so its soak time "
 				    "(%s) cannot be checked", d->source->name, d->info.tag, need);
 			} else if ((ss->host_now - since) * 1000 < t->deploy.soak_ms) {
-				fmt_age(age, sizeof age, ss->host_now - since);
+				duration_format((ss->host_now - since) * 1000, age, sizeof age);
 				refuse(d, "%s has run %s for %s, less than the soak time of %s set for %s; "
 				    "promote again in %llds", d->source->name, d->info.tag, age, need, t->name,
 				    (long long)((t->deploy.soak_ms / 1000) - (ss->host_now - since)));

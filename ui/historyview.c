@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "draw.h"
+#include "duration.h"
 #include "palette.h"
 #include "ui.h"
 #include "view.h"
@@ -122,20 +123,6 @@ static const struct history_run *selected_run(const struct historyview *hv)
 	return &h->runs[h->len - 1 - hv->cursor];
 }
 
-static void fmt_age(char *out, size_t outsz, int64_t s)
-{
-	if (s < 0)
-		s = 0;
-	if (s < 120)
-		snprintf(out, outsz, "%llds", (long long)s);
-	else if (s < 7200)
-		snprintf(out, outsz, "%lldm", (long long)(s / 60));
-	else if (s < 172800)
-		snprintf(out, outsz, "%lldh %lldm", (long long)(s / 3600), (long long)(s / 60 % 60));
-	else
-		snprintf(out, outsz, "%lldd", (long long)(s / 86400));
-}
-
 static enum theme_role result_role(const char *result)
 {
 	if (strcmp(result, "succeeded") == 0)
@@ -175,7 +162,7 @@ static void historyview_draw(struct ui *ui, int top, int height)
 	}
 	/* the lock and the freeze */
 	if (st->lock.held) {
-		fmt_age(age, sizeof age, st->host_now - st->lock.since);
+		duration_format((st->host_now - st->lock.since) * 1000, age, sizeof age);
 		snprintf(line, sizeof line, "locked by %s for %s: %s%s", st->lock.owner, age,
 		    st->lock.message, hoststate_lock_stale(st) ?
 		    "   STALE: its run is gone (U breaks it, with a reason)" : "");
@@ -185,7 +172,7 @@ static void historyview_draw(struct ui *ui, int top, int height)
 		draw_text(ui, y++, 2, ui->cols - 3, "not locked", THEME_ROLE_muted, false);
 	}
 	if (st->frozen) {
-		fmt_age(age, sizeof age, st->host_now - st->freeze_since);
+		duration_format((st->host_now - st->freeze_since) * 1000, age, sizeof age);
 		snprintf(line, sizeof line, "FROZEN by %s for %s: %s (promotions refused, rollbacks allowed)",
 		    st->freeze_by, age, st->freeze_reason);
 		draw_text(ui, y++, 2, ui->cols - 3, line, THEME_ROLE_degraded, false);

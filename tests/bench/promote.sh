@@ -39,7 +39,7 @@ $compose up -d --no-deps app
 t=0; until curl -fs -o /dev/null http://127.0.0.1:$port/api/ready; do t=\$((t + 1)); [ \$t -lt 120 ] || exit 1; sleep 1; done
 SH
 }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }'; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 ssh_port=$(sshd_port staging-1)
@@ -48,15 +48,18 @@ ssh_port=$(sshd_port staging-1)
 for r in $(seq 1 "$rounds"); do
 	for tag in sha-aaaaaaa sha-bbbbbbb; do
 		t0=$(date +%s%N)
-		script "$tag" | ssh -o BatchMode=yes -p "$ssh_port" root@127.0.0.1 sh -s >/dev/null 2>&1 ||
-			{ echo "bench: the ssh script failed" >&2; exit 1; }
+		script "$tag" | ssh -o BatchMode=yes -o UserKnownHostsFile="$HOME/.ssh/known_hosts" -i "$HOME/.ssh/id_ed25519" \
+		    -p "$ssh_port" root@127.0.0.1 sh -s >"$work/ssh.out" 2>&1 ||
+			{ echo "bench: the ssh script failed:" >&2; tail -5 "$work/ssh.out" >&2; exit 1; }
 		secs "$t0" "$(date +%s%N)" >>"$work/ssh.times"
+		[ -n "${BENCH_VERBOSE:-}" ] && tail -n 1 "$work/ssh.times"
 	done
 	for tag in sha-aaaaaaa sha-bbbbbbb; do
 		t0=$(date +%s%N)
-		"$GANTRY" --config "$cfg" deploy staging "$tag" >/dev/null 2>&1 ||
+		"$GANTRY" --config "$cfg" deploy staging "$tag" >"$work/gantry.out" 2>&1 ||
 			{ echo "bench: gantry deploy failed" >&2; exit 1; }
 		secs "$t0" "$(date +%s%N)" >>"$work/gantry.times"
+		[ -n "${BENCH_VERBOSE:-}" ] && { tail -n 1 "$work/gantry.times"; grep -E '^\[|ok in' "$work/gantry.out" | paste - - ; }
 	done
 done
 s=$(median <"$work/ssh.times")

@@ -19,7 +19,7 @@ release_build sha-1111111 && release_build sha-2222222 &&
 G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
 	G deploy staging sha-2222222 >/dev/null 2>&1 || { echo "Bail out! first deploys"; exit 1; }
 
-plan 27
+plan 31
 
 # --- a promotion: the plan, a typed confirmation, the steps, the result ---
 tui_start 140 42 "$GANTRY --config $cfg"
@@ -77,6 +77,19 @@ tui_wait 'running +run migrator' 30
 tui_keys c
 check "c during the migrator cancels the run" tui_wait 'CANCELLED before the switch' 30
 is "$(release_version production)" sha-1111111 "the app was not touched"
+tui_stop
+
+# --- a tag re-pointed between the plan and the confirmation: nothing starts ---
+tui_start 140 42 "$GANTRY --config $cfg"
+tui_wait 'production +sha-1111111' 15
+tui_keys j p
+check "the plan of sha-3333333 shows" tui_wait 'promote sha-3333333 staging' 15
+release_build sha-3333333 --migrate-output "rebuilt under the same tag" >/dev/null
+tui_keys p r o d u c t i o n Enter
+check "the tag re-pointed since the plan is refused at confirmation" \
+	tui_wait 'as planned: the tag was re-pointed' 15
+like "$(tui_screen)" 'Refused: nothing was started' "and nothing was started"
+is "$(release_version production)" sha-1111111 "production is untouched"
 tui_stop
 
 # --- read-only: no key reaches a write action ---

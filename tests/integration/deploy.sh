@@ -28,7 +28,7 @@ wait_for() {
 # last_result ENV: the result of the newest end record
 last_result() { release_history "$1" | grep '"event":"end"' | tail -n 1 | sed 's/.*"result":"\([a-z_]*\)".*/\1/'; }
 
-plan 60
+plan 65
 
 for t in sha-1111111 sha-2222222; do release_build $t || { echo "Bail out! images"; exit 1; }; done
 release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" ||
@@ -149,6 +149,20 @@ wait $bg; r=$?; bg=
 is "$r" 0 "a deploy whose link dropped mid-plan ends with the run's result"
 like "$(cat "$work/drop")" "link to .* lost .* re-attaching" "and says the link was lost and re-attached"
 
+# --- read-only mode reaches no write command ---
+out=$(G --read-only promote production --yes 2>&1)
+is "$?" 6 "--read-only refuses promote"
+like "$out" "read-only mode" "saying why"
+out=$("$GANTRY" --read-only --config "$cfg" freeze production -m x 2>&1)
+is "$?" 6 "and freeze"
+
+# --- a tag re-pointed after staging tested it is refused ---
+release_build sha-2222222 --migrate-output "a different build" >/dev/null
+out=$(G promote production --dry-run 2>&1)
+is "$?" 6 "a tag re-pointed since staging deployed it is refused"
+like "$out" "staging ran sha-2222222 as sha256:[0-9a-f]+, but the tag now points to sha256:[0-9a-f]+: it was re-pointed" \
+	"naming both digests"
+
 # --- a stale lock (its run is gone) is refused, marked, and broken with a reason ---
 pd=$(release_dir production)
 mkdir "$pd/.gantry/lock"
@@ -157,7 +171,7 @@ printf 'owner=dave@laptop\nsince=%s\nrun=gone-run\nmessage=promote sha-0000000 f
 echo 999999 >"$pd/.gantry/lock/pid"
 out=$(G promote production --yes 2>&1)
 is "$?" 6 "a lock held by a run that is gone still refuses a promotion"
-like "$out" "locked by dave@laptop for 1h 0m .*the lock is stale" "and says it is stale, by whom and for how long"
+like "$out" "locked by dave@laptop for 1h00m .*the lock is stale" "and says it is stale, by whom and for how long"
 out=$(GANTRY_OPERATOR=erin G unlock production -m "runner died with the host" 2>&1)
 is "$?" 0 "unlock breaks a stale lock"
 like "$(release_history production | tail -n 1)" '"kind":"unlock".*"operator":"erin".*"message":"runner died with the host"' \
