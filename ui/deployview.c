@@ -417,5 +417,6 @@ const struct view_ops deployview_view_ops = {
 	.action = deployview_action,
 	.overlay = false,
 	.key = deployview_key,
+	.hints = " ? help  Esc close (a run goes on on its host)  h history",
 	.leave = deployview_leave,
 };

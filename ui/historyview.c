@@ -421,5 +421,6 @@ const struct view_ops historyview_view_ops = {
 	.action = historyview_action,
 	.overlay = false,
 	.key = historyview_key,
+	.hints = " ? help  j/k select  b roll back  r read again  Esc close",
 	.leave = historyview_leave,
 };

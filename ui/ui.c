@@ -107,6 +107,8 @@ static void ui_draw_footer(struct ui *ui)
 	if (ui->ascii)
 		hints = ui->read_only ? " ? help  q quit   read-only: no changes can be made" :
 		    " ? help  j/k select  Enter detail  r refresh  q quit";
+	if (ui->nviews > 0 && ui->views[ui->nviews - 1]->hints)
+		hints = ui->views[ui->nviews - 1]->hints;
 	draw_fill(y, 0, ui->cols, THEME_ROLE_footer);
 	if (ui->message[0] && loop_clock_ms() < ui->message_until)
 		draw_text(ui, y, 1, ui->cols - 2, ui->message,

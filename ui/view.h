@@ -29,6 +29,8 @@ struct view_ops {
 	bool (*key)(struct ui *ui, int ch);
 	/* Optional: the view is being popped; frees what it holds. */
 	void (*leave)(struct ui *ui);
+	/* Optional: the footer's key hints while this view is on top (else the dashboard's). */
+	const char *hints;
 };
 
 extern const struct view_ops dashboard_view_ops;

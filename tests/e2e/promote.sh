@@ -26,6 +26,7 @@ tui_start 140 42 "$GANTRY --config $cfg"
 tui_wait 'production +sha-1111111' 15
 tui_keys j p
 check "p on production shows the plan of staging's tag" tui_wait 'promote sha-2222222 staging . production' 15
+tui_wait 'Type its name to confirm' 15
 like "$(tui_screen)" 'migrator +127\.0\.0\.1:[0-9]+/shop/migrator:sha-2222222@sha256:[0-9a-f]{64}' \
 	"the plan shows the migrator's digest"
 like "$(tui_screen)" 'production runs sha-1111111 now' "and what production runs now"
@@ -46,6 +47,7 @@ check "h shows production's history" tui_wait 'history of production' 10
 check "with both promotions" tui_wait 'promote +sha-1111111 +succeeded' 10
 tui_keys j b
 check "b on the older run plans a rollback to its tag" tui_wait 'rollback production . sha-1111111' 15
+tui_wait 'Type its name to confirm' 15
 like "$(tui_screen)" 'crosses a migration: sha-2222222 ran migrations' "the confirmation warns of the migration crossed"
 unlike "$(tui_screen)" 'run migrator' "a rollback does not run the migrator"
 tui_keys p r o d u c t i o n Enter
@@ -72,6 +74,7 @@ tui_start 140 42 "$GANTRY --config $cfg"
 tui_wait 'production +sha-1111111' 15
 tui_keys j p
 tui_wait 'promote sha-3333333 staging' 15
+tui_wait 'Type its name to confirm' 15
 tui_keys p r o d u c t i o n Enter
 tui_wait 'running +run migrator' 30
 tui_keys c
@@ -84,6 +87,7 @@ tui_start 140 42 "$GANTRY --config $cfg"
 tui_wait 'production +sha-1111111' 15
 tui_keys j p
 check "the plan of sha-3333333 shows" tui_wait 'promote sha-3333333 staging' 15
+tui_wait 'Type its name to confirm' 15
 release_build sha-3333333 --migrate-output "rebuilt under the same tag" >/dev/null
 tui_keys p r o d u c t i o n Enter
 check "the tag re-pointed since the plan is refused at confirmation" \
