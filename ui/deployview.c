@@ -124,6 +124,12 @@ static int wrapped(struct ui *ui, int y, int x, int bottom, const char *text, en
 	return y;
 }
 
+/* A promotion or deploy that failed and did not roll back by itself. */
+static bool failed_forward(const struct deploy_info *i)
+{
+	return strcmp(i->result, "failed") == 0 && i->kind != DEPLOY_ROLLBACK;
+}
+
 static void draw_result(struct ui *ui, int y, const struct deploy_info *i)
 {
 	char line[300];
@@ -310,10 +316,9 @@ static void deployview_draw(struct ui *ui, int top, int height)
 		break;
 	case DEPLOY_DONE:
 		draw_result(ui, y - 1, i);
-		if (strcmp(i->result, "succeeded") != 0 && strcmp(i->result, "rolled_back") != 0 &&
-		    strcmp(i->result, "cancelled") != 0 && i->kind != DEPLOY_ROLLBACK)
-			draw_text(ui, y, 2, ui->cols - 3, "b: roll back now (from the history)   Esc: close",
-			    THEME_ROLE_key, false);
+		if (failed_forward(i))
+			draw_text(ui, y, 2, ui->cols - 3, "b: roll back to the last healthy tag now   "
+			    "h: history   Esc: close", THEME_ROLE_key, false);
 		else
 			draw_text(ui, y, 2, ui->cols - 3, "Esc: close   h: history", THEME_ROLE_key, false);
 		break;
@@ -354,8 +359,23 @@ static int deployview_action(struct ui *ui, enum action action)
 			ui_message(ui, true, "cancel already asked");
 		return VIEW_REDRAW;
 	case ACTION_ROLLBACK:
+		if (i->phase == DEPLOY_DONE && failed_forward(i)) {
+			/* the one-key offer: plan going back to the last healthy tag */
+			struct deploy_request req = {
+				.kind = DEPLOY_ROLLBACK, .target = &ui->app->conf->envs[dv->env],
+			};
+			struct deploy_ctx ctx;
+
+			app_deploy_ctx(ui->app, &ctx);
+			deploy_free(dv->deploy);
+			dv->typed_len = 0;
+			dv->typed[0] = '\0';
+			dv->deploy = deploy_new(&ctx, &req, deploy_changed, ui);
+			return VIEW_REDRAW;
+		}
+		/* elsewhere, the history is where a tag to go back to is picked */
+		/* fall through */
 	case ACTION_HISTORY:
-		/* the history is where a tag to go back to is picked */
 		if (i->phase == DEPLOY_DONE || i->phase == DEPLOY_REFUSED) {
 			ui_replace_view(ui, &historyview_view_ops);
 			historyview_open(ui);
