@@ -556,10 +556,12 @@ static void evaluate(struct deploy *d)
 		if (d->source_ready_err[0])
 			refuse(d, "%s", d->source_ready_err);
 		if (d->source_read && ss->has_deploy_env && d->info.app_digest[0]) {
-			char ran[80];
+			char ran[80], stag[136];
 
+			/* the digest the source tested, when it runs this very tag */
+			deployenv_image_tag(ss->deploy_env.app_image, stag, sizeof stag);
 			deployenv_image_digest(ss->deploy_env.app_image, ran, sizeof ran);
-			if (ran[0] && strcmp(ran, d->info.app_digest) != 0)
+			if (strcmp(stag, d->info.tag) == 0 && ran[0] && strcmp(ran, d->info.app_digest) != 0)
 				refuse(d, "%s ran %s as %s, but the tag now points to %s: it was re-pointed "
 				    "after it was tested there; deploy it to %s again first", d->source->name,
 				    d->info.tag, ran, d->info.app_digest, d->source->name);
@@ -569,7 +571,7 @@ static void evaluate(struct deploy *d)
 			int64_t since = i >= 0 ? ss->history.runs[i].ended : 0;
 			char need[32];
 
-			if (!since && ss->has_deploy_env && strcmp(d->info.current, d->info.tag) != 0) {
+			if (!since && ss->has_deploy_env) {
 				char stag[136];
 
 				deployenv_image_tag(ss->deploy_env.app_image, stag, sizeof stag);
