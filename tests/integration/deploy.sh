@@ -28,7 +28,7 @@ wait_for() {
 # last_result ENV: the result of the newest end record
 last_result() { release_history "$1" | grep '"event":"end"' | tail -n 1 | sed 's/.*"result":"\([a-z_]*\)".*/\1/'; }
 
-plan 65
+plan 67
 
 for t in sha-1111111 sha-2222222; do release_build $t || { echo "Bail out! images"; exit 1; }; done
 release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" ||
@@ -65,6 +65,9 @@ prod_digest=$(sed -n 's/^APP_IMAGE=.*@//p' "$(release_dir production)/deploy.env
 is "$prod_digest" "$staging_digest" "production runs the very digest staging tested"
 
 G deploy staging sha-2222222 >/dev/null 2>&1
+out=$(G promote production --tag sha-1111111 --dry-run 2>&1)
+is "$?" 0 "promote --tag names another tag than the source runs"
+like "$out" "promote sha-1111111 from staging to production" "and the plan is for that tag"
 out=$(G promote production --yes 2>&1)
 is "$?" 0 "the next tag is promoted too"
 like "$out" "rollback +automatic, to sha-1111111" "with an automatic rollback to the tag before"
