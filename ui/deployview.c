@@ -338,6 +338,16 @@ static void close_pane(struct ui *ui)
 	ui->deploy = NULL;
 }
 
+/* Once it is over, the pane gives way to the history, where a tag to go back to is picked. */
+static int to_history(struct ui *ui, const struct deploy_info *i)
+{
+	if (i->phase != DEPLOY_DONE && i->phase != DEPLOY_REFUSED)
+		return VIEW_HANDLED;
+	ui_replace_view(ui, &historyview_view_ops);
+	historyview_open(ui);
+	return VIEW_REDRAW;
+}
+
 static int deployview_action(struct ui *ui, enum action action)
 {
 	struct deployview *dv = ui->deploy;
@@ -373,15 +383,9 @@ static int deployview_action(struct ui *ui, enum action action)
 			dv->deploy = deploy_new(&ctx, &req, deploy_changed, ui);
 			return VIEW_REDRAW;
 		}
-		/* elsewhere, the history is where a tag to go back to is picked */
-		/* fall through */
+		return to_history(ui, i);
 	case ACTION_HISTORY:
-		if (i->phase == DEPLOY_DONE || i->phase == DEPLOY_REFUSED) {
-			ui_replace_view(ui, &historyview_view_ops);
-			historyview_open(ui);
-			return VIEW_REDRAW;
-		}
-		return VIEW_HANDLED;
+		return to_history(ui, i);
 	case ACTION_HELP:
 	case ACTION_REDRAW:
 		return VIEW_UNHANDLED;
