@@ -947,8 +947,20 @@ static void attach_evaluate(struct deploy *d)
 	copy_str(d->info.migrator_digest, sizeof d->info.migrator_digest, run->migrator_digest);
 	copy_str(d->info.source, sizeof d->info.source, run->source);
 	copy_str(d->info.rollback_tag, sizeof d->info.rollback_tag, run->rollback_tag);
-	d->info.action = strcmp(run->action, "promote") == 0 ? "promote" :
-	    strcmp(run->action, "rollback") == 0 ? "rollback" : "deploy";
+	d->info.kind = strcmp(run->action, "promote") == 0 ? DEPLOY_PROMOTE :
+	    strcmp(run->action, "rollback") == 0 ? DEPLOY_ROLLBACK : DEPLOY_DEPLOY;
+	d->info.action = deploy_kind_name(d->info.kind);
+	d->info.attached = true;
+	if (d->ctx.conf->registry) {
+		const struct conf_registry *reg = d->ctx.conf->registry;
+		char *ref = plan_image_ref(reg, reg->app, run->tag, run->app_digest);
+
+		copy_str(d->info.app_image, sizeof d->info.app_image, ref);
+		free(ref);
+		ref = plan_image_ref(reg, reg->migrator, run->tag, run->migrator_digest);
+		copy_str(d->info.migrator_image, sizeof d->info.migrator_image, ref);
+		free(ref);
+	}
 	d->info.steps = xcalloc(run->planned + run->rollback_planned + 1, sizeof *d->info.steps);
 	d->info.steps_len = 0;
 	for (size_t i = 0; i < run->planned; i++)

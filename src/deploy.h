@@ -71,6 +71,7 @@ struct deploy_info {
 	char rollback_tag[136];         /* where an automatic rollback goes ("" none) */
 	bool protected_env;
 	bool redeploy;                  /* the target runs this tag already */
+	bool attached;                  /* following a run this gantry did not start */
 	char refusal[600];              /* REFUSED: what stopped it and what to do */
 	char warnings[3][300];          /* shown with the plan: a migration crossed, ... */
 	size_t warnings_len;

@@ -147,8 +147,19 @@ static void draw_result(struct ui *ui, int y, const struct deploy_info *i)
 		role = THEME_ROLE_degraded;
 		snprintf(line, sizeof line, " CANCELLED before the switch: the app was not touched");
 	} else {
-		snprintf(line, sizeof line, " %s: %s", strcmp(i->result, "rollback_failed") == 0 ?
-		    "ROLLBACK FAILED" : "FAILED", i->status);
+		const struct deploy_step *failed = NULL;
+
+		for (size_t k = 0; k < i->steps_len && !failed; k++)
+			if (i->steps[k].state == STEP_FAILED)
+				failed = &i->steps[k];
+		if (failed)
+			snprintf(line, sizeof line, " %s at %s (%s %d)%s",
+			    strcmp(i->result, "rollback_failed") == 0 ? "ROLLBACK FAILED" : "FAILED",
+			    failed->name, failed->exit == 124 ? "timed out, exit" : "exit", failed->exit,
+			    i->switched ? "" : ": the app was not switched");
+		else
+			snprintf(line, sizeof line, " %s: %s", strcmp(i->result, "rollback_failed") == 0 ?
+			    "ROLLBACK FAILED" : "FAILED", i->status);
 	}
 	if (i->started_ms && i->ended_ms >= i->started_ms)
 		snprintf(line + strlen(line), sizeof line - strlen(line), " (%.1fs)", took);
@@ -187,7 +198,9 @@ static void deployview_draw(struct ui *ui, int top, int height)
 		return;
 	}
 	/* the plan */
-	if (i->current[0])
+	if (i->attached)
+		snprintf(line, sizeof line, "%s   (run %s)", i->tag, i->run_id);
+	else if (i->current[0])
 		snprintf(line, sizeof line, "%s   (%s runs %s now%s)", i->tag, i->env, i->current,
 		    i->redeploy ? ": the same tag" : "");
 	else
