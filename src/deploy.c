@@ -58,7 +58,6 @@ struct deploy {
 	struct registry_op *app_op, *mig_op;
 	bool resolved;
 	char registry_err[400];
-	bool registry_refusal;
 	char back_tag[136], back_app[80], back_mig[80];
 	char **headers;
 
@@ -314,12 +313,10 @@ static void resolved(const struct registry_result *r, void *arg, bool app)
 		if (!d->registry_err[0])
 			snprintf(d->registry_err, sizeof d->registry_err, "%s:%s: %s", repo, d->tag_wanted,
 			    r->message);
-		d->registry_refusal = r->error == REGISTRY_NOT_FOUND;
 	} else if (d->recheck && strcmp(digest, r->digest) != 0) {
 		snprintf(d->registry_err, sizeof d->registry_err, "%s:%s now points to %s, not %s as "
 		    "planned: the tag was re-pointed, so nothing was started; plan again to see what "
 		    "it is now", repo, d->tag_wanted, r->digest, digest);
-		d->registry_refusal = true;
 	} else {
 		snprintf(digest, digestsz, "%s", r->digest);
 	}
@@ -343,7 +340,6 @@ static void resolve_start(struct deploy *d)
 	if (!registry_tag_allowed(d->ctx.registry, d->tag_wanted)) {
 		snprintf(d->registry_err, sizeof d->registry_err, "%s does not match registry.tags (%s): "
 		    "only those tags are deployed", d->tag_wanted, reg->tag_pattern);
-		d->registry_refusal = true;
 		return;
 	}
 	copy_str(d->info.tag, sizeof d->info.tag, d->tag_wanted);

@@ -20,7 +20,6 @@ struct deployview {
 	size_t env;
 	char typed[CONFIRM_MAX + 1];    /* the confirmation being typed */
 	size_t typed_len;
-	bool closing_asked;
 };
 
 static void deploy_changed(void *arg, struct deploy *d)
