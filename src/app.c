@@ -55,18 +55,21 @@ struct app *app_new(struct conf *conf)
 	return app;
 }
 
-static struct remote_host *app_host(void *arg, const struct conf_env *env, size_t j)
+struct remote_host *app_host(struct app *app, const struct conf_env *env, size_t j)
 {
-	struct app *app = arg;
-
 	return app->model->envs[env - app->conf->envs].hosts[j].remote;
+}
+
+static struct remote_host *deploy_host(void *arg, const struct conf_env *env, size_t j)
+{
+	return app_host(arg, env, j);
 }
 
 void app_deploy_ctx(struct app *app, struct deploy_ctx *ctx)
 {
 	*ctx = (struct deploy_ctx){
 		.loop = app->loop, .conf = app->conf, .http = app->http, .registry = app->registry,
-		.host = app_host, .host_arg = app, .operator = app->operator,
+		.host = deploy_host, .host_arg = app, .operator = app->operator,
 	};
 }
 

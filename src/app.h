@@ -40,6 +40,9 @@ int app_logs(struct conf *conf, const char *env, int source, bool follow, const 
 /* gantry tags: the registry's deployable tags; returns the exit status. */
 int app_tags(struct conf *conf, bool json, long limit);
 
+/* The session of an environment's host j. */
+struct remote_host *app_host(struct app *app, const struct conf_env *env, size_t j);
+
 /* What a promotion, rollback or deploy needs from the app. */
 void app_deploy_ctx(struct app *app, struct deploy_ctx *ctx);
 

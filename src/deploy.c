@@ -5,6 +5,7 @@
 
 #include "deploy.h"
 #include "deployenv.h"
+#include "outbuf.h"
 #include "duration.h"
 #include "plan.h"
 #include "runscript.h"
@@ -24,11 +25,6 @@
 #define LINE_MAX_BYTES 8192
 #define OUTPUT_LINES 5000
 #define REFOLLOW_MS 1000
-
-struct outbuf {
-	char *s;
-	size_t len, cap;
-};
 
 /* Splits a byte stream into lines, at most LINE_MAX_BYTES each. */
 struct splitter {
@@ -150,25 +146,6 @@ static void warn(struct deploy *d, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void out_add(struct outbuf *b, const char *data, size_t len)
-{
-	if (b->len + len > HOSTSTATE_MAX_BYTES)
-		len = HOSTSTATE_MAX_BYTES - b->len;
-	if (b->len + len + 1 > b->cap) {
-		b->cap = (b->len + len + 1) * 2;
-		b->s = xrealloc(b->s, b->cap);
-	}
-	memcpy(b->s + b->len, data, len);
-	b->len += len;
-	b->s[b->len] = '\0';
-}
-
-static void out_clear(struct outbuf *b)
-{
-	free(b->s);
-	memset(b, 0, sizeof *b);
-}
-
 static void copy_str(char *dst, size_t dstsz, const char *src)
 {
 	snprintf(dst, dstsz, "%s", src ? src : "");
@@ -197,7 +174,7 @@ static void target_output(void *arg, const char *data, size_t len, bool is_stder
 	struct deploy *d = arg;
 
 	if (!is_stderr)
-		out_add(&d->target_out, data, len);
+		outbuf_add(&d->target_out, data, len, HOSTSTATE_MAX_BYTES);
 }
 
 static void source_output(void *arg, const char *data, size_t len, bool is_stderr)
@@ -205,7 +182,7 @@ static void source_output(void *arg, const char *data, size_t len, bool is_stder
 	struct deploy *d = arg;
 
 	if (!is_stderr)
-		out_add(&d->source_out, data, len);
+		outbuf_add(&d->source_out, data, len, HOSTSTATE_MAX_BYTES);
 }
 
 static void read_state(struct deploy *d, const struct conf_env *env, struct outbuf *out,
@@ -217,13 +194,13 @@ static void read_state(struct deploy *d, const struct conf_env *env, struct outb
 	if (how != REMOTE_EXITED) {
 		snprintf(err, errsz, "cannot read the state of %s's host %s: %s", env->name,
 		    env->hosts[0].address, message && *message ? message : "the link dropped");
-	} else if (!hoststate_parse(out->s ? out->s : "", out->len, st, why, sizeof why)) {
+	} else if (!hoststate_parse(outbuf_text(out), out->len, st, why, sizeof why)) {
 		snprintf(err, errsz, "%s's host %s: %s (exit %d)", env->name, env->hosts[0].address, why,
 		    status);
 	} else {
 		*ok = true;
 	}
-	out_clear(out);
+	outbuf_clear(out);
 	(void)d;
 }
 
@@ -615,7 +592,7 @@ static void start_output(void *arg, const char *data, size_t len, bool is_stderr
 	struct deploy *d = arg;
 
 	if (!is_stderr)
-		out_add(&d->start_out, data, len);
+		outbuf_add(&d->start_out, data, len, HOSTSTATE_MAX_BYTES);
 }
 
 /* The first line of s, sanitized */
@@ -631,14 +608,14 @@ static void first_lines(char *dst, size_t dstsz, const char *s, size_t skip_line
 static void start_done(void *arg, enum remote_end how, int status, const char *message)
 {
 	struct deploy *d = arg;
-	const char *out = d->start_out.s ? d->start_out.s : "";
+	const char *out = outbuf_text(&d->start_out);
 	char word[200];
 
 	d->start_cmd = NULL;
 	if (how == REMOTE_EXITED && strncmp(out, "STARTED ", 8) == 0) {
 		d->info.phase = DEPLOY_RUNNING;
 		set_status(d, "running on %s", d->info.host);
-		out_clear(&d->start_out);
+		outbuf_clear(&d->start_out);
 		follow_start(d);
 		notify(d);
 		return;
@@ -669,7 +646,7 @@ static void start_done(void *arg, enum remote_end how, int status, const char *m
 		    "before trying again", d->info.host, message && *message ? message : "lost",
 		    d->target->name);
 	}
-	out_clear(&d->start_out);
+	outbuf_clear(&d->start_out);
 	notify(d);
 }
 
@@ -1109,9 +1086,9 @@ void deploy_free(struct deploy *d)
 		registry_cancel(d->mig_op);
 	if (d->refollow_timer)
 		loop_timer_cancel(d->ctx.loop, d->refollow_timer);
-	out_clear(&d->target_out);
-	out_clear(&d->source_out);
-	out_clear(&d->start_out);
+	outbuf_clear(&d->target_out);
+	outbuf_clear(&d->source_out);
+	outbuf_clear(&d->start_out);
 	hoststate_free(&d->target_state);
 	hoststate_free(&d->source_state);
 	if (d->headers) {

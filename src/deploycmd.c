@@ -5,6 +5,7 @@
 #include "app.h"
 #include "deploy.h"
 #include "exitcode.h"
+#include "outbuf.h"
 #include "sanitize.h"
 #include "xmalloc.h"
 
@@ -25,11 +26,6 @@ struct deploycmd {
 	size_t host_printed;
 	char status_printed[300];
 };
-
-static struct remote_host *host_of(struct app *app, const struct conf_env *env, size_t j)
-{
-	return app->model->envs[env - app->conf->envs].hosts[j].remote;
-}
 
 static void on_signal(struct loop *loop, int signo, void *arg)
 {
@@ -209,8 +205,7 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 /* ---- one command on one host, waited for ---- */
 
 struct hostrun {
-	char *out;
-	size_t len, cap;
+	struct outbuf out;
 	bool done;
 	enum remote_end how;
 	int status;
@@ -221,15 +216,7 @@ static void hostrun_output(void *arg, const char *data, size_t len, bool is_stde
 {
 	struct hostrun *hr = arg;
 
-	if (hr->len + len > HOSTSTATE_MAX_BYTES)
-		return;
-	if (hr->len + len + 1 > hr->cap) {
-		hr->cap = (hr->len + len + 1) * 2;
-		hr->out = xrealloc(hr->out, hr->cap);
-	}
-	memcpy(hr->out + hr->len, data, len);
-	hr->len += len;
-	hr->out[hr->len] = '\0';
+	outbuf_add(&hr->out, data, len, HOSTSTATE_MAX_BYTES);
 }
 
 static void hostrun_done(void *arg, enum remote_end how, int status, const char *message)
@@ -247,7 +234,7 @@ static const struct remote_cmd_ops hostrun_ops = { NULL, hostrun_output, hostrun
 static bool host_command(struct deploycmd *dc, const struct conf_env *env, size_t j, const char *cmd,
     struct hostrun *hr)
 {
-	struct remote_cmd *c = remote_run(host_of(dc->app, env, j), cmd, &hostrun_ops, hr);
+	struct remote_cmd *c = remote_run(app_host(dc->app, env, j), cmd, &hostrun_ops, hr);
 
 	while (!hr->done && !dc->quit)
 		loop_run_once(dc->app->loop, 1000);
@@ -319,15 +306,15 @@ static int print_history(struct deploycmd *dc, const struct conf_env *env)
 	size_t shown = 0, limit = dc->opts->limit > 0 ? (size_t)dc->opts->limit : (size_t)-1;
 
 	if (!host_command(dc, env, 0, hoststate_command, &hr)) {
-		free(hr.out);
+		outbuf_clear(&hr.out);
 		return dc->quit ? 128 + dc->signo : EXIT_REMOTE;
 	}
-	if (!hoststate_parse(hr.out ? hr.out : "", hr.len, &st, why, sizeof why)) {
+	if (!hoststate_parse(outbuf_text(&hr.out), hr.out.len, &st, why, sizeof why)) {
 		fprintf(stderr, "gantry: %s: %s (exit %d)\n", env->hosts[0].address, why, hr.status);
-		free(hr.out);
+		outbuf_clear(&hr.out);
 		return EXIT_REMOTE;
 	}
-	free(hr.out);
+	outbuf_clear(&hr.out);
 	running = st.lock.held && st.lock.runner_alive ? st.lock.run : NULL;
 	if (dc->opts->json) {
 		json_t *arr = json_array();
@@ -390,8 +377,8 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 		if (!host_command(dc, env, j, cmd, &hr)) {
 			code = EXIT_REMOTE;
 		} else {
-			if (hr.out)
-				sanitize_text(hr.out, strcspn(hr.out, "\n"), first, sizeof first, 0);
+			sanitize_text(outbuf_text(&hr.out), strcspn(outbuf_text(&hr.out), "\n"), first,
+			    sizeof first, 0);
 			if (hr.status == 3) {
 				printf("%s: %s\n", env->hosts[j].address, first);
 			} else if (hr.status != 0) {
@@ -406,7 +393,7 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 				    "; it was: " : "", o->command == CLI_UNLOCK ? first : "");
 			}
 		}
-		free(hr.out);
+		outbuf_clear(&hr.out);
 	}
 	free(cmd);
 	return dc->quit ? 128 + dc->signo : code;

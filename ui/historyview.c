@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "draw.h"
+#include "outbuf.h"
 #include "duration.h"
 #include "palette.h"
 #include "ui.h"
@@ -20,9 +21,7 @@
 struct historyview {
 	size_t env;
 	struct remote_cmd *cmd;
-	char *out;
-	size_t len, cap;
-	bool loaded;
+	struct outbuf out;              /* the state command's reply */
 	char error[300];
 	struct host_state state;
 	bool have_state;
@@ -39,15 +38,8 @@ static void hv_output(void *arg, const char *data, size_t len, bool is_stderr)
 	struct ui *ui = arg;
 	struct historyview *hv = ui->history;
 
-	if (is_stderr || hv->len + len > HOSTSTATE_MAX_BYTES)
-		return;
-	if (hv->len + len + 1 > hv->cap) {
-		hv->cap = (hv->len + len + 1) * 2;
-		hv->out = xrealloc(hv->out, hv->cap);
-	}
-	memcpy(hv->out + hv->len, data, len);
-	hv->len += len;
-	hv->out[hv->len] = '\0';
+	if (!is_stderr)
+		outbuf_add(&hv->out, data, len, HOSTSTATE_MAX_BYTES);
 }
 
 static void hv_done(void *arg, enum remote_end how, int status, const char *message)
@@ -58,20 +50,17 @@ static void hv_done(void *arg, enum remote_end how, int status, const char *mess
 	char why[200];
 
 	hv->cmd = NULL;
-	hv->loaded = true;
 	if (hv->have_state)
 		hoststate_free(&hv->state);
 	hv->have_state = false;
 	if (how != REMOTE_EXITED)
 		snprintf(hv->error, sizeof hv->error, "cannot read %s's history on %s: %s", env->name,
 		    env->hosts[0].address, message && *message ? message : "the link dropped");
-	else if (!hoststate_parse(hv->out ? hv->out : "", hv->len, &hv->state, why, sizeof why))
+	else if (!hoststate_parse(outbuf_text(&hv->out), hv->out.len, &hv->state, why, sizeof why))
 		snprintf(hv->error, sizeof hv->error, "%s: %s (exit %d)", env->hosts[0].address, why, status);
 	else
 		hv->have_state = true;
-	free(hv->out);
-	hv->out = NULL;
-	hv->len = hv->cap = 0;
+	outbuf_clear(&hv->out);
 	if (hv->have_state && hv->cursor >= hv->state.history.len)
 		hv->cursor = 0;
 	ui->dirty = true;
@@ -86,7 +75,7 @@ static void load(struct ui *ui)
 	if (hv->cmd)
 		return;
 	hv->error[0] = '\0';
-	hv->cmd = remote_run(ui->app->model->envs[hv->env].hosts[0].remote, hoststate_command,
+	hv->cmd = remote_run(app_host(ui->app, &ui->app->conf->envs[hv->env], 0), hoststate_command,
 	    &hv_ops, ui);
 }
 
@@ -99,7 +88,6 @@ void historyview_open(struct ui *ui)
 	if (ui->app->conf->envs[hv->env].hosts_len == 0) {
 		snprintf(hv->error, sizeof hv->error, "%s has no hosts: its history lives on them (add "
 		    "hosts and deploy_dir in gantry.yml)", ui->app->conf->envs[hv->env].name);
-		hv->loaded = true;
 		return;
 	}
 	load(ui);
@@ -322,7 +310,7 @@ static void unlock(struct ui *ui)
 
 	j->ui = ui;
 	snprintf(j->env, sizeof j->env, "%s", env->name);
-	remote_run(ui->app->model->envs[hv->env].hosts[0].remote, cmd, &unlock_ops, j);
+	remote_run(app_host(ui->app, env, 0), cmd, &unlock_ops, j);
 	free(cmd);
 }
 
@@ -410,7 +398,7 @@ static void historyview_leave(struct ui *ui)
 		remote_cmd_stop(hv->cmd);
 	if (hv->have_state)
 		hoststate_free(&hv->state);
-	free(hv->out);
+	outbuf_clear(&hv->out);
 	free(hv);
 	ui->history = NULL;
 }

@@ -14,17 +14,6 @@ release_setup "$work" || { echo "Bail out! the release sandbox did not start"; e
 cfg=$work/gantry.yml
 G() { "$GANTRY" --config "$cfg" "$@"; }
 
-# wait_for FILE REGEX SECONDS: poll a file until REGEX shows
-wait_for() {
-	local i
-	for i in $(seq 1 $(($3 * 20))); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	diag "timed out waiting for /$2/ in $1:" "$(cat "$1" 2>/dev/null)"
-	return 1
-}
-
 # last_result ENV: the result of the newest end record
 last_result() { release_history "$1" | grep '"event":"end"' | tail -n 1 | sed 's/.*"result":"\([a-z_]*\)".*/\1/'; }
 

@@ -12,17 +12,6 @@ sandbox_hosts || { echo "Bail out! sshd did not start"; exit 1; }
 cfg=$work/gantry.yml
 p1="root@127.0.0.1:$(sshd_port prod-1)"
 
-# wait_for FILE REGEX SECONDS: poll a file until REGEX shows
-wait_for() {
-	local i
-	for i in $(seq 1 $(($3 * 20))); do
-		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	diag "timed out waiting for /$2/ in $1:" "$(cat "$1" 2>/dev/null)"
-	return 1
-}
-
 plan 19
 
 sandbox_log staging-1 app "GET /api/ready 200" "GET /api/health 200"

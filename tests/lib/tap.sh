@@ -4,6 +4,17 @@
 TAP_COUNT=0
 TAP_FAILED=0
 
+# wait_for FILE REGEX SECONDS: poll a file until REGEX shows (not an assertion)
+wait_for() {
+	local i
+	for i in $(seq 1 $(($3 * 20))); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	diag "timed out waiting for /$2/ in $1:" "$(cat "$1" 2>/dev/null)"
+	return 1
+}
+
 # plan N: say how many tests will run
 plan() { echo "1..$1"; }
 

@@ -9,6 +9,7 @@
 #include "plan.h"
 #include "runscript.h"
 #include "xmalloc.h"
+#include "confparse.h"
 #include "runner.h"
 
 #include <stdio.h>
@@ -19,19 +20,6 @@
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------------- */
-
-/* Parses a configuration; returns the conf, or NULL with the first error in *first. */
-static struct conf *parse(const char *text, char *first, size_t firstsz)
-{
-	struct schema_errors errs = { 0 };
-	struct conf *conf = conf_parse("g.yml", text, strlen(text), &errs);
-
-	first[0] = '\0';
-	if (errs.len)
-		snprintf(first, firstsz, "%s", errs.messages[0]);
-	schema_errors_free(&errs);
-	return conf;
-}
 
 /* True when s is valid UTF-8 without C0 controls or DEL. */
 static bool clean_utf8(const char *s)

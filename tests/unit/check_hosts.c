@@ -10,23 +10,11 @@
 #include "model.h"
 #include "template.h"
 #include "xmalloc.h"
+#include "confparse.h"
 #include "runner.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* Parses a configuration; returns the conf, or NULL with the first error in *first. */
-static struct conf *parse(const char *text, char *first, size_t firstsz)
-{
-	struct schema_errors errs = { 0 };
-	struct conf *conf = conf_parse("g.yml", text, strlen(text), &errs);
-
-	first[0] = '\0';
-	if (errs.len)
-		snprintf(first, firstsz, "%s", errs.messages[0]);
-	schema_errors_free(&errs);
-	return conf;
-}
 
 START_TEST(hosts_are_read_with_defaults)
 {

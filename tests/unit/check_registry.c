@@ -7,22 +7,11 @@
 #include "exitcode.h"
 #include "registry.h"
 #include "sha256.h"
+#include "confparse.h"
 #include "runner.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static struct conf *parse(const char *text, char *first, size_t firstsz)
-{
-	struct schema_errors errs = { 0 };
-	struct conf *conf = conf_parse("g.yml", text, strlen(text), &errs);
-
-	first[0] = '\0';
-	if (errs.len)
-		snprintf(first, firstsz, "%s", errs.messages[0]);
-	schema_errors_free(&errs);
-	return conf;
-}
 
 #define ENVS "environments:\n  - {name: staging, url: 'http://x'}\n"
 
