@@ -87,6 +87,26 @@ cmd_start() {
 	echo "STARTED $GANTRY_RUN"
 }
 
+# on_cancel: the USR1 trap. gantry touches $R/cancel, then signals the runner. Before the
+# switch the running step is stopped and the run ends cancelled; after it, the cancel is
+# refused and the run goes on. The trap acts by itself, so a signal that arrives between
+# two commands (not during a wait) is not lost.
+on_cancel() {
+	printf '==> cancel asked\n'
+	[ -e "$R/cancel" ] || return 0
+	if [ "$switched" = 0 ]; then
+		if [ "$cancelled" = 0 ]; then
+			event cancel accepted
+			cancelled=1
+		fi
+		[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
+	else
+		event cancel refused
+		rm -f "$R/cancel"
+	fi
+	return 0
+}
+
 # run_steps PREFIX COUNT: runs steps PREFIX_1..COUNT; sets rc_steps (0, or the failing
 # status), failed_step and steps_json; honours a cancel before the switch
 run_steps() {
@@ -98,34 +118,27 @@ run_steps() {
 	while [ "$i" -le "$count" ]; do
 		eval "name=\${${prefix}_name_$i} cmd=\${${prefix}_cmd_$i}"
 		eval "json=\${${prefix}_json_$i} tmo=\${${prefix}_timeout_$i} sw=\${${prefix}_switch_$i}"
-		if [ "$switched" = 0 ] && [ -e "$R/cancel" ]; then
+		if [ "$switched" = 0 ] && [ -e "$R/cancel" ] && [ "$cancelled" = 0 ]; then
 			event cancel accepted
 			cancelled=1
-			return 0
 		fi
+		[ "$cancelled" = 1 ] && return 0
 		[ "$sw" = 1 ] && switched=1
 		event "$prefix $i start"
 		printf '==> [%s %s/%s] %s\n' "$prefix" "$i" "$count" "$name"
 		t0=$(now_ms)
 		timeout -k 10 "$tmo" sh -c "$cmd" </dev/null &
 		pid=$!
+		# a cancel accepted while the step was being started
+		[ "$cancelled" = 1 ] && kill -TERM "$pid" 2>/dev/null
 		while :; do
 			wait "$pid"
 			rc=$?
-			if [ "$rc" -gt 128 ] && kill -0 "$pid" 2>/dev/null; then
-				# a signal to the runner (cancel), not the step's end
-				if [ "$switched" = 0 ] && [ -e "$R/cancel" ]; then
-					event cancel accepted
-					kill -TERM "$pid" 2>/dev/null
-					cancelled=1
-				elif [ -e "$R/cancel" ]; then
-					event cancel refused
-					rm -f "$R/cancel"
-				fi
-				continue
-			fi
+			# a signal to the runner (the trap has run), not the step's end
+			[ "$rc" -gt 128 ] && kill -0 "$pid" 2>/dev/null && continue
 			break
 		done
+		pid=
 		ms=$(($(now_ms) - t0))
 		event "$prefix $i end $rc $ms"
 		printf '==> exit %s after %s ms\n' "$rc" "$ms"
@@ -213,10 +226,11 @@ cmd_http_check() {
 }
 
 cmd_run() {
-	trap 'printf "==> cancel asked\n"' USR1
-	trap '' HUP
 	switched=0
 	cancelled=0
+	pid=
+	trap on_cancel USR1
+	trap '' HUP
 	migrated=false
 	steps_json=
 	event run start
