@@ -7,6 +7,7 @@
 #include "deployenv.h"
 #include "outbuf.h"
 #include "duration.h"
+#include "hostread.h"
 #include "plan.h"
 #include "runscript.h"
 #include "sanitize.h"
@@ -43,8 +44,7 @@ struct deploy {
 
 	/* checking */
 	int pending;
-	struct remote_cmd *target_cmd, *source_cmd;
-	struct outbuf target_out, source_out;
+	struct hostread *target_rd, *source_rd;
 	struct host_state target_state, source_state;
 	bool target_read, source_read;
 	char target_err[300], source_err[300];
@@ -169,56 +169,28 @@ static void gathered(struct deploy *d)
 		notify(d);
 }
 
-static void target_output(void *arg, const char *data, size_t len, bool is_stderr)
+/* Takes the merged state of env's hosts from a reader. */
+static void read_state(const struct conf_env *env, struct hostread *r, struct host_state *st,
+    bool *ok, char *err, size_t errsz)
 {
-	struct deploy *d = arg;
+	char why[300];
 
-	if (!is_stderr)
-		outbuf_add(&d->target_out, data, len, HOSTSTATE_MAX_BYTES);
-}
-
-static void source_output(void *arg, const char *data, size_t len, bool is_stderr)
-{
-	struct deploy *d = arg;
-
-	if (!is_stderr)
-		outbuf_add(&d->source_out, data, len, HOSTSTATE_MAX_BYTES);
-}
-
-static void read_state(struct deploy *d, const struct conf_env *env, struct outbuf *out,
-    struct host_state *st, bool *ok, char *err, size_t errsz, enum remote_end how, int status,
-    const char *message)
-{
-	char why[200];
-
-	if (how != REMOTE_EXITED) {
-		snprintf(err, errsz, "cannot read the state of %s's host %s: %s", env->name,
-		    env->hosts[0].address, message && *message ? message : "the link dropped");
-	} else if (!hoststate_parse(outbuf_text(out), out->len, st, why, sizeof why)) {
-		snprintf(err, errsz, "%s's host %s: %s (exit %d)", env->name, env->hosts[0].address, why,
-		    status);
-	} else {
+	if (hostread_result(r, st, why, sizeof why))
 		*ok = true;
-	}
-	outbuf_clear(out);
-	(void)d;
+	else
+		snprintf(err, errsz, "cannot read the state of %s's host %s", env->name, why);
 }
-
-static void target_done(void *arg, enum remote_end how, int status, const char *message);
-static void source_done(void *arg, enum remote_end how, int status, const char *message);
-
-static const struct remote_cmd_ops target_ops = { NULL, target_output, target_done };
-static const struct remote_cmd_ops source_ops = { NULL, source_output, source_done };
 
 static void attach_evaluate(struct deploy *d);
 
-static void target_done(void *arg, enum remote_end how, int status, const char *message)
+static void target_done(void *arg, struct hostread *r)
 {
 	struct deploy *d = arg;
 
-	d->target_cmd = NULL;
-	read_state(d, d->target, &d->target_out, &d->target_state, &d->target_read, d->target_err,
-	    sizeof d->target_err, how, status, message);
+	read_state(d->target, r, &d->target_state, &d->target_read, d->target_err,
+	    sizeof d->target_err);
+	hostread_free(r);
+	d->target_rd = NULL;
 	if (d->attach_only) {
 		attach_evaluate(d);
 		return;
@@ -228,19 +200,25 @@ static void target_done(void *arg, enum remote_end how, int status, const char *
 
 static void resolve_start(struct deploy *d);
 
-static void source_done(void *arg, enum remote_end how, int status, const char *message)
+static void source_done(void *arg, struct hostread *r)
 {
 	struct deploy *d = arg;
 
-	d->source_cmd = NULL;
-	read_state(d, d->source, &d->source_out, &d->source_state, &d->source_read, d->source_err,
-	    sizeof d->source_err, how, status, message);
+	read_state(d->source, r, &d->source_state, &d->source_read, d->source_err,
+	    sizeof d->source_err);
+	hostread_free(r);
+	d->source_rd = NULL;
 	if (d->tag_wanted[0]) {
 		gathered(d);            /* named on the command line, resolved already */
 		return;
 	}
 	/* the tag comes from what the source runs */
-	if (d->source_read && d->source_state.has_deploy_env) {
+	if (d->source_read && d->source_state.deploy_env_differs[0]) {
+		snprintf(d->source_err, sizeof d->source_err, "%s's hosts run different images (%s "
+		    "runs %s, %s another), so gantry cannot tell which tag to promote; name one with "
+		    "--tag", d->source->name, d->source->hosts[0].address,
+		    d->source_state.deploy_env.app_image, d->source_state.deploy_env_differs);
+	} else if (d->source_read && d->source_state.has_deploy_env) {
 		deployenv_image_tag(d->source_state.deploy_env.app_image, d->tag_wanted,
 		    sizeof d->tag_wanted);
 		if (d->tag_wanted[0] == '@' || strcmp(d->tag_wanted, "latest") == 0) {
@@ -511,7 +489,8 @@ static void evaluate(struct deploy *d)
 	}
 	if (st->lock.held) {
 		duration_format((st->host_now - st->lock.since) * 1000, age, sizeof age);
-		refuse(d, "%s is locked by %s for %s (%s)%s", t->name,
+		refuse(d, "%s is locked%s%s by %s for %s (%s)%s", t->name,
+		    t->hosts_len > 1 ? " on " : "", t->hosts_len > 1 ? st->lock.host : "",
 		    st->lock.owner[0] ? st->lock.owner : "someone", age,
 		    st->lock.message[0] ? st->lock.message : "no message",
 		    hoststate_lock_stale(st) ? "; the lock is stale: its run is gone. Break it with "
@@ -574,6 +553,10 @@ static void evaluate(struct deploy *d)
 		d->info.redeploy = true;
 		warn(d, "%s runs %s already: this deploys it again", t->name, d->info.tag);
 	}
+	if (st->deploy_env_differs[0])
+		warn(d, "%s's hosts do not all run the same: %s's deploy.env names another app image "
+		    "than %s's (%s)", t->name, st->deploy_env_differs, t->hosts[0].address,
+		    st->has_deploy_env ? st->deploy_env.app_image : "none");
 	choose_back(d);
 	if (t->deploy.auto_rollback && !d->back_tag[0])
 		warn(d, "no earlier healthy tag is known on %s: if this fails, nothing rolls back by "
@@ -946,7 +929,11 @@ static void attach_evaluate(struct deploy *d)
 		copy_str(s->name, sizeof s->name, run->rollback_names[i]);
 		s->rollback = true;
 	}
-	copy_str(d->info.host, sizeof d->info.host, d->target->hosts[0].address);
+	/* follow the run where it is alive, else where it ended worst */
+	d->info.host_index = st->lock.held && st->lock.runner_alive ? st->current_host : run->host_index;
+	if (d->info.host_index >= d->target->hosts_len)
+		d->info.host_index = 0;
+	copy_str(d->info.host, sizeof d->info.host, d->target->hosts[d->info.host_index].address);
 	d->info.phase = DEPLOY_RUNNING;
 	set_status(d, "%s on %s", run->result[0] ? "replaying the run" : "re-attached to the run",
 	    d->info.host);
@@ -984,8 +971,8 @@ struct deploy *deploy_attach(const struct deploy_ctx *ctx, const struct conf_env
 		refuse(d, "%s has no hosts in the configuration", env->name);
 		return d;
 	}
-	set_status(d, "reading %s", env->hosts[0].address);
-	d->target_cmd = remote_run(ctx->host(ctx->host_arg, env, 0), hoststate_command, &target_ops, d);
+	set_status(d, "reading %s%s", env->hosts[0].address, env->hosts_len > 1 ? " and the other hosts" : "");
+	d->target_rd = hostread_start(env, ctx->host, ctx->host_arg, target_done, d);
 	return d;
 }
 
@@ -1035,9 +1022,10 @@ struct deploy *deploy_new(const struct deploy_ctx *ctx, const struct deploy_requ
 		refuse(d, "a deploy needs the tag to deploy");
 		return d;
 	}
-	set_status(d, "reading %s and the registry", t->hosts[0].address);
+	set_status(d, "reading %s%s and the registry", t->hosts[0].address,
+	    t->hosts_len > 1 ? " and the other hosts" : "");
 	d->pending = 1;
-	d->target_cmd = remote_run(ctx->host(ctx->host_arg, t, 0), hoststate_command, &target_ops, d);
+	d->target_rd = hostread_start(t, ctx->host, ctx->host_arg, target_done, d);
 	if (req->kind == DEPLOY_PROMOTE) {
 		struct http_get_opts opts = {
 			.timeout_ms = d->source->timeout_ms, .max_body = 64 * 1024,
@@ -1055,8 +1043,7 @@ struct deploy *deploy_new(const struct deploy_ctx *ctx, const struct deploy_requ
 		free(url);
 		if (d->source->hosts_len) {
 			d->pending++;
-			d->source_cmd = remote_run(ctx->host(ctx->host_arg, d->source, 0), hoststate_command,
-			    &source_ops, d);
+			d->source_rd = hostread_start(d->source, ctx->host, ctx->host_arg, source_done, d);
 		}
 	}
 	if (req->kind != DEPLOY_ROLLBACK && d->tag_wanted[0])
@@ -1068,10 +1055,8 @@ void deploy_free(struct deploy *d)
 {
 	if (!d)
 		return;
-	if (d->target_cmd)
-		remote_cmd_stop(d->target_cmd);
-	if (d->source_cmd)
-		remote_cmd_stop(d->source_cmd);
+	hostread_free(d->target_rd);
+	hostread_free(d->source_rd);
 	if (d->start_cmd)
 		remote_cmd_stop(d->start_cmd);
 	if (d->follow_cmd)
@@ -1086,8 +1071,6 @@ void deploy_free(struct deploy *d)
 		registry_cancel(d->mig_op);
 	if (d->refollow_timer)
 		loop_timer_cancel(d->ctx.loop, d->refollow_timer);
-	outbuf_clear(&d->target_out);
-	outbuf_clear(&d->source_out);
 	outbuf_clear(&d->start_out);
 	hoststate_free(&d->target_state);
 	hoststate_free(&d->source_state);

@@ -4,6 +4,7 @@
 
 #include "app.h"
 #include "deploy.h"
+#include "hostread.h"
 #include "exitcode.h"
 #include "outbuf.h"
 #include "sanitize.h"
@@ -265,7 +266,7 @@ static void fmt_time(char *out, size_t outsz, int64_t t)
 	strftime(out, outsz, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-static json_t *run_json(const struct history_run *r, const char *running)
+static json_t *run_json(const struct history_run *r, const char *running, size_t hosts)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "id", r->id, "action", r->action,
 	    "result", history_run_result(r, running), "started", (json_int_t)r->started);
@@ -285,6 +286,11 @@ static json_t *run_json(const struct history_run *r, const char *running)
 	if (r->rollback_tag[0])
 		json_object_set_new(o, "rollback_tag", json_string(r->rollback_tag));
 	json_object_set_new(o, "migrated", json_boolean(r->migrated));
+	if (hosts > 1) {
+		/* how many hosts recorded it, and the one whose result (the worst) is given */
+		json_object_set_new(o, "hosts", json_integer(r->hosts));
+		json_object_set_new(o, "host", json_string(r->host));
+	}
 	{
 		json_t *steps = json_array();
 
@@ -297,38 +303,72 @@ static json_t *run_json(const struct history_run *r, const char *running)
 	return o;
 }
 
+static struct remote_host *cmd_host(void *arg, const struct conf_env *env, size_t j)
+{
+	return app_host(arg, env, j);
+}
+
+static void history_read(void *arg, struct hostread *r)
+{
+	(void)r;
+	*(bool *)arg = true;
+}
+
+/* With several hosts: where the run's result comes from, and how far it got. */
+static const char *where(const struct history_run *r, const char *running,
+    const struct conf_env *env, char *out, size_t outsz)
+{
+	const char *result = history_run_result(r, running);
+
+	out[0] = '\0';
+	if (env->hosts_len < 2)
+		return out;
+	if (strcmp(result, "succeeded") != 0)
+		snprintf(out, outsz, "  (%s on %s", result, r->host);
+	if (r->hosts < env->hosts_len)
+		snprintf(out + strlen(out), outsz - strlen(out), "%sreached %u of %zu hosts",
+		    out[0] ? "; " : "  (", r->hosts, env->hosts_len);
+	if (out[0])
+		snprintf(out + strlen(out), outsz - strlen(out), ")");
+	return out;
+}
+
 static int print_history(struct deploycmd *dc, const struct conf_env *env)
 {
-	struct hostrun hr = { 0 };
 	struct host_state st;
-	char why[200];
+	char why[300];
 	const char *running;
 	size_t shown = 0, limit = dc->opts->limit > 0 ? (size_t)dc->opts->limit : (size_t)-1;
+	bool done = false, ok;
+	struct hostread *rd = hostread_start(env, cmd_host, dc->app, history_read, &done);
 
-	if (!host_command(dc, env, 0, hoststate_command, &hr)) {
-		outbuf_clear(&hr.out);
-		return dc->quit ? 128 + dc->signo : EXIT_REMOTE;
+	while (!done && !dc->quit)
+		loop_run_once(dc->app->loop, 1000);
+	if (!done) {
+		hostread_free(rd);
+		return 128 + dc->signo;
 	}
-	if (!hoststate_parse(outbuf_text(&hr.out), hr.out.len, &st, why, sizeof why)) {
-		fprintf(stderr, "gantry: %s: %s (exit %d)\n", env->hosts[0].address, why, hr.status);
-		outbuf_clear(&hr.out);
+	ok = hostread_result(rd, &st, why, sizeof why);
+	hostread_free(rd);
+	if (!ok) {
+		fprintf(stderr, "gantry: cannot read %s's history on %s\n", env->name, why);
 		return EXIT_REMOTE;
 	}
-	outbuf_clear(&hr.out);
 	running = st.lock.held && st.lock.runner_alive ? st.lock.run : NULL;
 	if (dc->opts->json) {
 		json_t *arr = json_array();
 		char *s;
 
 		for (size_t k = st.history.len; k-- > 0 && shown < limit; shown++)
-			json_array_append_new(arr, run_json(&st.history.runs[k], running));
+			json_array_append_new(arr, run_json(&st.history.runs[k], running, env->hosts_len));
 		s = json_dumps(arr, JSON_INDENT(2));
 		printf("%s\n", s);
 		free(s);
 		json_decref(arr);
 	} else {
 		if (st.lock.held)
-			printf("locked by %s since %s: %s%s\n", st.lock.owner, "", st.lock.message,
+			printf("locked%s%s by %s: %s%s\n", env->hosts_len > 1 ? " on " : "",
+			    env->hosts_len > 1 ? st.lock.host : "", st.lock.owner, st.lock.message,
 			    hoststate_lock_stale(&st) ? " (stale: its run is gone)" : "");
 		if (st.frozen)
 			printf("frozen by %s: %s\n", st.freeze_by, st.freeze_reason);
@@ -336,7 +376,7 @@ static int print_history(struct deploycmd *dc, const struct conf_env *env)
 		    "TOOK", "OPERATOR", "ID");
 		for (size_t k = st.history.len; k-- > 0 && shown < limit; shown++) {
 			const struct history_run *r = &st.history.runs[k];
-			char when[32], took[16] = "-";
+			char when[32], took[16] = "-", wh[200];
 
 			fmt_time(when, sizeof when, r->started);
 			if (r->ended && r->ended >= r->started)
@@ -345,9 +385,9 @@ static int print_history(struct deploycmd *dc, const struct conf_env *env)
 				printf("%-19s  %-8s  %-16s  %-15s  %6s  %-20s  %s\n", when, r->action, "-", "-",
 				    "-", r->operator, r->message);
 			else
-				printf("%-19s  %-8s  %-16s  %-15s  %6s  %-20s  %s%s\n", when, r->action, r->tag,
+				printf("%-19s  %-8s  %-16s  %-15s  %6s  %-20s  %s%s%s\n", when, r->action, r->tag,
 				    history_run_result(r, running), took, r->operator, r->id,
-				    r->migrated ? "  (migrated)" : "");
+				    r->migrated ? "  (migrated)" : "", where(r, running, env, wh, sizeof wh));
 		}
 		if (st.history.len == 0)
 			printf("(no runs recorded on %s yet)\n", env->name);

@@ -361,6 +361,141 @@ void hoststate_free(struct host_state *st)
 	history_free(&st->history);
 }
 
+/* How bad a result is: a run's merged result is its hosts' worst. */
+static int result_rank(const struct history_run *run)
+{
+	static const char *const order[] = { "succeeded", "cancelled", "rolled_back", "failed",
+		"rollback_failed" };
+
+	if (!run->result[0])
+		return 6;               /* no end record: running, or cut off */
+	for (int i = 0; i < 5; i++)
+		if (strcmp(run->result, order[i]) == 0)
+			return i;
+	return 5;
+}
+
+static void swap_mem(void *a, void *b, size_t n)
+{
+	unsigned char t[256], *x = a, *y = b;
+
+	while (n) {
+		size_t k = n < sizeof t ? n : sizeof t;
+
+		memcpy(t, x, k);
+		memcpy(x, y, k);
+		memcpy(y, t, k);
+		x += k;
+		y += k;
+		n -= k;
+	}
+}
+
+/* The same run as seen by another host: the worse result wins, with its steps. */
+static void merge_run(struct history_run *into, struct history_run *other)
+{
+	into->hosts += other->hosts;
+	into->migrated = into->migrated || other->migrated;
+	if (other->ended > into->ended)
+		into->ended = other->ended;
+	if (result_rank(other) > result_rank(into)) {
+		swap_mem(into->result, other->result, sizeof into->result);
+		swap_mem(&into->failed_step, &other->failed_step, sizeof into->failed_step);
+		swap_mem(&into->steps, &other->steps, sizeof into->steps);
+		swap_mem(&into->steps_len, &other->steps_len, sizeof into->steps_len);
+		into->host_index = other->host_index;
+		memcpy(into->host, other->host, sizeof into->host);
+	}
+}
+
+static struct history_run *find_same(struct history *h, const struct history_run *run)
+{
+	for (size_t i = h->len; i-- > 0;)
+		if (h->runs[i].note == run->note && strcmp(h->runs[i].id, run->id) == 0)
+			return &h->runs[i];
+	return NULL;
+}
+
+static void label_runs(struct history *h, size_t index, const char *name)
+{
+	for (size_t i = 0; i < h->len; i++) {
+		h->runs[i].hosts = 1;
+		h->runs[i].host_index = index;
+		snprintf(h->runs[i].host, sizeof h->runs[i].host, "%s", name);
+	}
+}
+
+/* Inserts a run keeping the history ordered by start time (stable: equal times keep
+ * their order). */
+static void insert_run(struct history *h, size_t *cap, struct history_run *run)
+{
+	size_t at = h->len;
+
+	if (h->len == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		h->runs = xrealloc(h->runs, *cap * sizeof *h->runs);
+	}
+	while (at > 0 && h->runs[at - 1].started > run->started)
+		at--;
+	memmove(&h->runs[at + 1], &h->runs[at], (h->len - at) * sizeof *h->runs);
+	h->runs[at] = *run;
+	h->len++;
+	memset(run, 0, sizeof *run);
+}
+
+void hoststate_merge(struct host_state *all, struct host_state *one, size_t index, const char *name)
+{
+	struct history *h = &all->history;
+	size_t cap;
+
+	label_runs(&one->history, index, name);
+	if (one->lock.held) {
+		one->lock.host_index = index;
+		snprintf(one->lock.host, sizeof one->lock.host, "%s", name);
+	}
+	if (all->hosts++ == 0) {
+		size_t hosts = all->hosts;
+
+		*all = *one;
+		all->hosts = hosts;
+		all->current_host = index;
+		memset(one, 0, sizeof *one);
+		return;
+	}
+	if (one->lock.held && (!all->lock.held || (one->lock.runner_alive && !all->lock.runner_alive))) {
+		all->lock = one->lock;
+		/* a run alive on this host is the one to follow */
+		if (one->lock.runner_alive && one->current[0]) {
+			memcpy(all->current, one->current, sizeof all->current);
+			all->current_host = index;
+		}
+	}
+	if (!all->deploy_env_differs[0] && one->has_deploy_env != all->has_deploy_env)
+		snprintf(all->deploy_env_differs, sizeof all->deploy_env_differs, "%s", name);
+	else if (!all->deploy_env_differs[0] && one->has_deploy_env &&
+	    strcmp(one->deploy_env.app_image, all->deploy_env.app_image) != 0)
+		snprintf(all->deploy_env_differs, sizeof all->deploy_env_differs, "%s", name);
+	if (one->frozen && !all->frozen) {
+		all->frozen = true;
+		memcpy(all->freeze_by, one->freeze_by, sizeof all->freeze_by);
+		memcpy(all->freeze_reason, one->freeze_reason, sizeof all->freeze_reason);
+		all->freeze_since = one->freeze_since;
+	}
+	cap = h->len;
+	for (size_t i = 0; i < one->history.len; i++) {
+		struct history_run *run = &one->history.runs[i], *same = find_same(h, run);
+
+		if (same)
+			merge_run(same, run);
+		else
+			insert_run(h, &cap, run);
+	}
+	h->bad_lines += one->history.bad_lines;
+	h->cut = h->cut || one->history.cut;
+	hoststate_free(one);
+	memset(one, 0, sizeof *one);
+}
+
 bool hoststate_lock_stale(const struct host_state *st)
 {
 	if (!st->lock.held)

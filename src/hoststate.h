@@ -44,6 +44,10 @@ struct history_run {
 	char (*rollback_names)[80];
 	struct history_step *steps;     /* from the end record */
 	size_t steps_len;
+	/* an environment's history merged from its hosts (hoststate_merge) */
+	unsigned hosts;                 /* hosts that recorded the run */
+	size_t host_index;              /* the host whose record gave the result: the worst */
+	char host[64];                  /* its name */
 };
 
 struct history {
@@ -72,6 +76,8 @@ struct host_lock {
 	int64_t since;                  /* Unix seconds; 0 when unknown */
 	bool runner_alive;              /* the runner's pid answers kill -0 */
 	bool runner_known;              /* the lock names a pid */
+	size_t host_index;              /* merged: the host holding it */
+	char host[64];
 };
 
 struct host_state {
@@ -85,6 +91,10 @@ struct host_state {
 	int64_t deploy_env_mtime;       /* Unix seconds */
 	struct history history;
 	int64_t host_now;               /* the host's clock, Unix seconds */
+	size_t hosts;                   /* merged: how many hosts' states */
+	size_t current_host;            /* merged: the host `current` was read from */
+	char deploy_env_differs[64];    /* merged: the first host whose deploy.env names another
+	                                   app image than the first host's ("" all agree) */
 };
 
 /* The command that prints the state, run in the deploy directory. */
@@ -95,6 +105,14 @@ extern const char hoststate_lock_command[];
 /* Reads its output; false with `why` when it is not that command's output. */
 bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *why, size_t whysz);
 void hoststate_free(struct host_state *st);
+/* Folds one host's state (host number `index`, named `name`) into an environment's,
+ * taking what `one` holds and leaving it empty. Start with `all` zeroed and fold the hosts
+ * in order. deploy.env, the current run and the clock come from the first host, or from
+ * the host whose run is alive; a lock or a freeze on any host holds for the environment
+ * (a live lock before a stale one); the histories are merged by run id, oldest first,
+ * and a run's result is the worst its hosts recorded (no end record counts as worst). */
+void hoststate_merge(struct host_state *all, struct host_state *one, size_t index, const char *name);
+
 /* True when the lock is held by no live run: its runner is gone, or it is old and names none. */
 bool hoststate_lock_stale(const struct host_state *st);
 

@@ -1,9 +1,9 @@
-/* The history pane: an environment's runs, newest first, read from its first host;
- * the lock and the freeze; a rollback to the selected run's tag; breaking a stale lock. */
+/* The history pane: an environment's runs, newest first, merged from all its hosts; the
+ * lock and the freeze; a rollback to the selected run's tag; breaking a stale lock. */
 #include "config.h"
 
 #include "draw.h"
-#include "outbuf.h"
+#include "hostread.h"
 #include "duration.h"
 #include "palette.h"
 #include "ui.h"
@@ -20,8 +20,7 @@
 
 struct historyview {
 	size_t env;
-	struct remote_cmd *cmd;
-	struct outbuf out;              /* the state command's reply */
+	struct hostread *rd;
 	char error[300];
 	struct host_state state;
 	bool have_state;
@@ -33,50 +32,38 @@ struct historyview {
 
 static void load(struct ui *ui);
 
-static void hv_output(void *arg, const char *data, size_t len, bool is_stderr)
+static struct remote_host *hv_host(void *arg, const struct conf_env *env, size_t j)
 {
-	struct ui *ui = arg;
-	struct historyview *hv = ui->history;
-
-	if (!is_stderr)
-		outbuf_add(&hv->out, data, len, HOSTSTATE_MAX_BYTES);
+	return app_host(arg, env, j);
 }
 
-static void hv_done(void *arg, enum remote_end how, int status, const char *message)
+static void hv_done(void *arg, struct hostread *r)
 {
 	struct ui *ui = arg;
 	struct historyview *hv = ui->history;
 	const struct conf_env *env = &ui->app->conf->envs[hv->env];
-	char why[200];
+	char why[300];
 
-	hv->cmd = NULL;
 	if (hv->have_state)
 		hoststate_free(&hv->state);
-	hv->have_state = false;
-	if (how != REMOTE_EXITED)
-		snprintf(hv->error, sizeof hv->error, "cannot read %s's history on %s: %s", env->name,
-		    env->hosts[0].address, message && *message ? message : "the link dropped");
-	else if (!hoststate_parse(outbuf_text(&hv->out), hv->out.len, &hv->state, why, sizeof why))
-		snprintf(hv->error, sizeof hv->error, "%s: %s (exit %d)", env->hosts[0].address, why, status);
-	else
-		hv->have_state = true;
-	outbuf_clear(&hv->out);
+	hv->have_state = hostread_result(r, &hv->state, why, sizeof why);
+	if (!hv->have_state)
+		snprintf(hv->error, sizeof hv->error, "cannot read %s's history on %s", env->name, why);
+	hostread_free(r);
+	hv->rd = NULL;
 	if (hv->have_state && hv->cursor >= hv->state.history.len)
 		hv->cursor = 0;
 	ui->dirty = true;
 }
 
-static const struct remote_cmd_ops hv_ops = { NULL, hv_output, hv_done };
-
 static void load(struct ui *ui)
 {
 	struct historyview *hv = ui->history;
 
-	if (hv->cmd)
+	if (hv->rd)
 		return;
 	hv->error[0] = '\0';
-	hv->cmd = remote_run(app_host(ui->app, &ui->app->conf->envs[hv->env], 0), hoststate_command,
-	    &hv_ops, ui);
+	hv->rd = hostread_start(&ui->app->conf->envs[hv->env], hv_host, ui->app, hv_done, ui);
 }
 
 void historyview_open(struct ui *ui)
@@ -135,8 +122,11 @@ static void historyview_draw(struct ui *ui, int top, int height)
 
 	for (int r = top; r < bottom; r++)
 		draw_fill(r, 0, ui->cols, THEME_ROLE_text);
-	snprintf(line, sizeof line, "history of %s%s%s", env->name,
-	    env->hosts_len ? " on " : "", env->hosts_len ? env->hosts[0].address : "");
+	if (env->hosts_len > 1)
+		snprintf(line, sizeof line, "history of %s on its %zu hosts", env->name, env->hosts_len);
+	else
+		snprintf(line, sizeof line, "history of %s%s%s", env->name, env->hosts_len ? " on " : "",
+		    env->hosts_len ? env->hosts[0].address : "");
 	draw_hline(ui, y, 0, ui->cols, THEME_ROLE_border);
 	draw_text(ui, y++, 2, ui->cols - 4, line, THEME_ROLE_header, false);
 	if (hv->error[0]) {
@@ -151,7 +141,8 @@ static void historyview_draw(struct ui *ui, int top, int height)
 	/* the lock and the freeze */
 	if (st->lock.held) {
 		duration_format((st->host_now - st->lock.since) * 1000, age, sizeof age);
-		snprintf(line, sizeof line, "locked by %s for %s: %s%s", st->lock.owner, age,
+		snprintf(line, sizeof line, "locked%s%s by %s for %s: %s%s", env->hosts_len > 1 ? " on " : "",
+		    env->hosts_len > 1 ? st->lock.host : "", st->lock.owner, age,
 		    st->lock.message, hoststate_lock_stale(st) ?
 		    "   STALE: its run is gone (U breaks it, with a reason)" : "");
 		draw_text(ui, y++, 2, ui->cols - 3, line, hoststate_lock_stale(st) ? THEME_ROLE_stale :
@@ -227,6 +218,19 @@ static void historyview_draw(struct ui *ui, int top, int height)
 				snprintf(line, sizeof line, "%s", r->result[0] ? "no steps recorded" :
 				    "no end record: the run is running, or was cut off (interrupted)");
 			draw_text(ui, dy++, 2, ui->cols - 3, line, THEME_ROLE_text, false);
+			if (env->hosts_len > 1) {
+				const char *result = history_run_result(r, running);
+
+				if (r->hosts > 1)
+					snprintf(line, sizeof line, "recorded on %u of %zu hosts; the worst: %s on %s, "
+					    "whose steps are above", r->hosts, env->hosts_len, result, r->host);
+				else
+					snprintf(line, sizeof line, "recorded on 1 of %zu hosts: %s on %s%s",
+					    env->hosts_len, result, r->host, r->hosts < env->hosts_len ?
+					    "; the other hosts were not reached" : "");
+				draw_text(ui, dy++, 2, ui->cols - 3, line, r->hosts < env->hosts_len ||
+				    strcmp(result, "succeeded") != 0 ? THEME_ROLE_degraded : THEME_ROLE_muted, false);
+			}
 		}
 	}
 	if (hv->typing) {
@@ -310,7 +314,9 @@ static void unlock(struct ui *ui)
 
 	j->ui = ui;
 	snprintf(j->env, sizeof j->env, "%s", env->name);
-	remote_run(app_host(ui->app, env, 0), cmd, &unlock_ops, j);
+	/* on the host holding the lock */
+	remote_run(app_host(ui->app, env, hv->state.lock.host_index < env->hosts_len ?
+	    hv->state.lock.host_index : 0), cmd, &unlock_ops, j);
 	free(cmd);
 }
 
@@ -394,11 +400,9 @@ static void historyview_leave(struct ui *ui)
 
 	if (!hv)
 		return;
-	if (hv->cmd)
-		remote_cmd_stop(hv->cmd);
+	hostread_free(hv->rd);
 	if (hv->have_state)
 		hoststate_free(&hv->state);
-	outbuf_clear(&hv->out);
 	free(hv);
 	ui->history = NULL;
 }

@@ -123,5 +123,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	history_parse(text, size / 2, &h);
 	check_history(&h, NULL);
 	history_free(&h);
+
+	/* the whole and its second half as two hosts' histories, merged */
+	{
+		struct host_state one, all;
+
+		memset(&all, 0, sizeof all);
+		memset(&one, 0, sizeof one);
+		history_parse(text, size, &one.history);
+		hoststate_merge(&all, &one, 0, "a");
+		memset(&one, 0, sizeof one);
+		history_parse(text + size / 2, size - size / 2, &one.history);
+		hoststate_merge(&all, &one, 1, "b");
+		if (one.history.len || all.hosts != 2)
+			abort();
+		check_history(&all.history, NULL);
+		for (size_t i = 0; i < all.history.len; i++) {
+			const struct history_run *r = &all.history.runs[i];
+
+			if (r->hosts < 1 || r->host_index > 1 || (strcmp(r->host, "a") && strcmp(r->host, "b")))
+				abort();
+		}
+		hoststate_free(&all);
+	}
 	return 0;
 }

@@ -17,7 +17,7 @@ G() { "$GANTRY" --config "$cfg" "$@"; }
 # last_result ENV: the result of the newest end record
 last_result() { release_history "$1" | grep '"event":"end"' | tail -n 1 | sed 's/.*"result":"\([a-z_]*\)".*/\1/'; }
 
-plan 67
+plan 79
 
 for t in sha-1111111 sha-2222222; do release_build $t || { echo "Bail out! images"; exit 1; }; done
 release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" ||
@@ -168,6 +168,50 @@ out=$(GANTRY_OPERATOR=erin G unlock production -m "runner died with the host" 2>
 is "$?" 0 "unlock breaks a stale lock"
 like "$(release_history production | tail -n 1)" '"kind":"unlock".*"operator":"erin".*"message":"runner died with the host"' \
 	"the broken lock is recorded with its operator and reason"
+
+# --- several hosts: each holds its own history, lock and deploy.env; gantry reads them all ---
+for h in fleet-1 fleet-2; do sshd_host $h >/dev/null && sshd_trust $h; done
+f1=127.0.0.1:$(sshd_port fleet-1)
+f2=127.0.0.1:$(sshd_port fleet-2)
+cat >>"$cfg" <<YAML
+  - name: fleet
+    url: http://127.0.0.1:$RELEASE_STAGING_PORT
+    hosts:
+      - {address: root@$f1, deploy_dir: $SSHD_DIR/fleet-1/deploy}
+      - {address: root@$f2, deploy_dir: $SSHD_DIR/fleet-2/deploy}
+    deploy:
+      steps:
+        - {name: check host, run: "test ! -e refuse-{tag} || { echo 'this host refuses {tag}'; exit 9; }"}
+        - {name: write deploy.env, run: "{gantry} write-env APP_IMAGE={app_image}"}
+        - {name: start app, run: "echo started {tag}", switch: true}
+YAML
+fd2=$SSHD_DIR/fleet-2/deploy
+out=$(G deploy fleet sha-1111111 2>&1)
+is "$?" 0 "a deploy to an environment of two hosts succeeds"
+like "$out" "== host 2 of 2: root@$f2" "and runs on the second host after the first"
+touch "$fd2/refuse-sha-2222222"
+out=$(G deploy fleet sha-2222222 2>&1)
+is "$?" 7 "a run that fails on the second host fails"
+out=$(G history fleet 2>&1)
+like "$(echo "$out" | grep sha-2222222)" "failed .*\(failed on root@$f2\)" \
+	"the history, read from both hosts, says it failed and where"
+like "$(echo "$out" | grep sha-1111111)" "succeeded" "the run both hosts passed is succeeded"
+out=$(G history fleet --json 2>&1)
+like "$(echo "$out" | tr -d ' \n')" '"tag":"sha-2222222".*"hosts":2,"host":"root@'"$f2"'"' \
+	"JSON gives how many hosts recorded a run and which one failed it"
+out=$(G rollback fleet --dry-run 2>&1)
+like "$out" "rollback fleet to sha-1111111" "a rollback goes back to the tag that was healthy on every host"
+like "$out" "fleet's hosts do not all run the same: root@$f2's deploy.env names another app image" \
+	"and the plan warns that the hosts run different images"
+mkdir -p "$fd2/.gantry/lock"
+printf 'owner=frank@ops\nsince=%s\nrun=x\nmessage=hand deploy\n' "$(date +%s)" >"$fd2/.gantry/lock/owner"
+out=$(G deploy fleet sha-1111111 2>&1)
+is "$?" 6 "a lock on the second host refuses a deploy"
+like "$out" "fleet is locked on root@$f2 by frank@ops" "naming the host that holds it"
+out=$(G unlock fleet -m "hand deploy finished" 2>&1)
+like "$out" "root@$f2: lock broken" "unlock breaks it there"
+out=$(G deploy fleet sha-1111111 2>&1)
+is "$?" 0 "and the deploy goes on"
 
 # --- the registry is down: nothing starts, and the message says so ---
 containers_stop_pid "$(cat "$CONTAINERS_DIR/registry/pid")"

@@ -1169,6 +1169,115 @@ END_TEST
 
 /* ---- image references ---------------------------------------------------------- */
 
+/* A host's reply built from parts: lock lines, deploy.env's app image ("" none), history. */
+static void host_reply(struct host_state *st, const char *lock, const char *app_image,
+    const char *history)
+{
+	char why[200];
+	char *text = xasprintf(MARK "now\n1790001000\n" MARK "lock\n%s" MARK "freeze\n\n" MARK "current\n%s\n"
+	    MARK "deploy.env\n%s%s\n%s" MARK "history-size\n10\n" MARK "history\n%s" MARK "end\n",
+	    lock, "20261121T130000Z-ef56", *app_image ? "APP_IMAGE=" : "", app_image,
+	    *app_image ? MARK "has-deploy.env\n1790000500\n" : "", history);
+
+	ck_assert_msg(hoststate_parse(text, strlen(text), st, why, sizeof why), "%s", why);
+	free(text);
+}
+
+#define RUN(id, t, tag) "{\"id\":\"" id "\",\"event\":\"start\",\"started\":" #t ",\"operator\":\"o\"," \
+	"\"action\":\"promote\",\"env\":\"production\",\"tag\":\"" tag "\",\"app_digest\":\"sha256:a\"," \
+	"\"migrator_digest\":\"sha256:m\",\"steps\":[\"pull\",\"start app\"]}\n"
+#define END(id, result, exit2) "{\"id\":\"" id "\",\"event\":\"end\",\"ended\":1790000900,\"result\":\"" \
+	result "\",\"failed_step\":0,\"migrated\":false,\"steps\":[{\"phase\":\"step\",\"name\":\"pull\"," \
+	"\"exit\":0,\"ms\":10},{\"phase\":\"step\",\"name\":\"start app\",\"exit\":" #exit2 ",\"ms\":20}]}\n"
+
+START_TEST(hosts_histories_are_merged)
+{
+	struct host_state one, all;
+	const struct history *h = &all.history;
+
+	memset(&all, 0, sizeof all);
+	/* host 1: an old run, the new run succeeded, a freeze note */
+	host_reply(&one, "", "reg/app:sha-2222222",
+	    RUN("r-old", 1790000000, "sha-1111111") END("r-old", "succeeded", 0)
+	    RUN("r-new", 1790000800, "sha-2222222") END("r-new", "succeeded", 0)
+	    "{\"id\":\"freeze-1\",\"event\":\"note\",\"kind\":\"freeze\",\"operator\":\"c\",\"at\":1790000850}\n");
+	hoststate_merge(&all, &one, 0, "prod-1");
+	ck_assert_uint_eq(one.history.len, 0);          /* taken */
+	/* host 2: the old run, a run only it holds (earlier than the rest), the new run failed,
+	 * the same note, a stale lock */
+	host_reply(&one, "held=1\nowner=bob@ops\nsince=1\nrun=r-new\n\npid=1\n", "reg/app:sha-1111111",
+	    RUN("r-only2", 1790000500, "sha-1111111") END("r-only2", "succeeded", 0)
+	    RUN("r-old", 1790000000, "sha-1111111") END("r-old", "succeeded", 0)
+	    RUN("r-new", 1790000800, "sha-2222222") END("r-new", "rolled_back", 7)
+	    "{\"id\":\"freeze-1\",\"event\":\"note\",\"kind\":\"freeze\",\"operator\":\"c\",\"at\":1790000850}\n");
+	hoststate_merge(&all, &one, 1, "prod-2");
+	/* host 3: the new run has no end record yet */
+	host_reply(&one, "", "reg/app:sha-2222222", RUN("r-new", 1790000800, "sha-2222222"));
+	hoststate_merge(&all, &one, 2, "prod-3");
+
+	ck_assert_uint_eq(all.hosts, 3);
+	ck_assert_uint_eq(h->len, 4);
+	/* oldest first, whichever host holds a run */
+	ck_assert_str_eq(h->runs[0].id, "r-old");
+	ck_assert_uint_eq(h->runs[0].hosts, 2);
+	ck_assert_str_eq(h->runs[0].result, "succeeded");
+	ck_assert_str_eq(h->runs[0].host, "prod-1");
+	ck_assert_str_eq(h->runs[1].id, "r-only2");
+	ck_assert_uint_eq(h->runs[1].hosts, 1);
+	ck_assert_uint_eq(h->runs[1].host_index, 1);
+	ck_assert_str_eq(h->runs[2].id, "r-new");
+	ck_assert_uint_eq(h->runs[2].hosts, 3);
+	/* no end record on prod-3 is worse than rolled back on prod-2 */
+	ck_assert_str_eq(h->runs[2].result, "");
+	ck_assert_str_eq(h->runs[2].host, "prod-3");
+	ck_assert(!history_run_healthy(&h->runs[2]));
+	ck_assert(h->runs[3].note);
+	ck_assert_uint_eq(h->runs[3].hosts, 2);
+	/* the lock of any host, with where it is; deploy.env from the first, the disagreement named */
+	ck_assert(all.lock.held);
+	ck_assert_str_eq(all.lock.owner, "bob@ops");
+	ck_assert_str_eq(all.lock.host, "prod-2");
+	ck_assert_uint_eq(all.lock.host_index, 1);
+	ck_assert(hoststate_lock_stale(&all));
+	ck_assert_str_eq(all.deploy_env.app_image, "reg/app:sha-2222222");
+	ck_assert_str_eq(all.deploy_env_differs, "prod-2");
+	hoststate_free(&all);
+}
+END_TEST
+
+START_TEST(the_worst_result_wins_with_its_steps)
+{
+	struct host_state one, all;
+	const struct history_run *r;
+
+	memset(&all, 0, sizeof all);
+	host_reply(&one, "", "x", RUN("r", 1790000800, "sha-2222222") END("r", "failed", 3));
+	hoststate_merge(&all, &one, 0, "a");
+	host_reply(&one, "", "x", RUN("r", 1790000800, "sha-2222222") END("r", "succeeded", 0));
+	hoststate_merge(&all, &one, 1, "b");
+	r = &all.history.runs[0];
+	ck_assert_str_eq(r->result, "failed");
+	ck_assert_str_eq(r->host, "a");
+	ck_assert_int_eq(r->steps[1].exit, 3);
+	ck_assert_str_eq(all.deploy_env_differs, "");
+	/* a live lock on a later host is the one shown, and its run is the one to follow */
+	host_reply(&one, "held=1\nowner=eve\nsince=1790000990\nrun=r2\n\npid=1\nalive=1\n", "x", "");
+	hoststate_merge(&all, &one, 2, "c");
+	ck_assert_str_eq(all.lock.owner, "eve");
+	ck_assert_uint_eq(all.current_host, 2);
+	hoststate_free(&all);
+
+	/* one host: as it was read, labelled */
+	memset(&all, 0, sizeof all);
+	host_reply(&one, "", "", RUN("r", 1790000800, "sha-2222222") END("r", "cancelled", 0));
+	hoststate_merge(&all, &one, 0, "solo");
+	ck_assert_str_eq(all.history.runs[0].result, "cancelled");
+	ck_assert_uint_eq(all.history.runs[0].hosts, 1);
+	ck_assert(!all.has_deploy_env);
+	hoststate_free(&all);
+}
+END_TEST
+
 START_TEST(image_tags_and_digests)
 {
 	char tag[80], digest[80];
@@ -1258,6 +1367,8 @@ int main(void)
 	tcase_add_test(history, overlong_history_fields_are_cut);
 	tcase_add_test(history, image_tags_and_digests);
 	tcase_add_test(history, image_tags_are_cut_on_characters);
+	tcase_add_test(history, hosts_histories_are_merged);
+	tcase_add_test(history, the_worst_result_wins_with_its_steps);
 	suite_add_tcase(s, history);
 	return run_suite(s);
 }

@@ -1,0 +1,111 @@
+/* Every host of an environment read at once, the replies merged. */
+#include "config.h"
+
+#include "hostread.h"
+#include "outbuf.h"
+#include "xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct hostread_one {
+	struct hostread *r;
+	size_t j;
+	struct remote_cmd *cmd;
+	struct outbuf out;
+	struct host_state st;
+	bool ok;
+	char why[300];
+};
+
+struct hostread {
+	const struct conf_env *env;
+	hostread_done_fn done;
+	void *arg;
+	struct hostread_one *hosts;
+	size_t len, pending;
+};
+
+static void one_output(void *arg, const char *data, size_t len, bool is_stderr)
+{
+	struct hostread_one *o = arg;
+
+	if (!is_stderr)
+		outbuf_add(&o->out, data, len, HOSTSTATE_MAX_BYTES);
+}
+
+static void one_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct hostread_one *o = arg;
+	struct hostread *r = o->r;
+	const char *addr = r->env->hosts[o->j].address;
+	char why[200];
+
+	o->cmd = NULL;
+	if (how != REMOTE_EXITED)
+		snprintf(o->why, sizeof o->why, "%s: %s", addr, message && *message ? message :
+		    "the link dropped");
+	else if (!hoststate_parse(outbuf_text(&o->out), o->out.len, &o->st, why, sizeof why))
+		snprintf(o->why, sizeof o->why, "%s: %s (exit %d)", addr, why, status);
+	else
+		o->ok = true;
+	outbuf_clear(&o->out);
+	if (--r->pending == 0)
+		r->done(r->arg, r);     /* last: the reader may be gone after this */
+}
+
+static const struct remote_cmd_ops one_ops = { NULL, one_output, one_done };
+
+struct hostread *hostread_start(const struct conf_env *env, hostread_host_fn host, void *host_arg,
+    hostread_done_fn done, void *arg)
+{
+	struct hostread *r = xcalloc(1, sizeof *r);
+
+	r->env = env;
+	r->done = done;
+	r->arg = arg;
+	r->len = r->pending = env->hosts_len;
+	r->hosts = xcalloc(env->hosts_len ? env->hosts_len : 1, sizeof *r->hosts);
+	for (size_t j = 0; j < env->hosts_len; j++) {
+		r->hosts[j].r = r;
+		r->hosts[j].j = j;
+		r->hosts[j].cmd = remote_run(host(host_arg, env, j), hoststate_command, &one_ops,
+		    &r->hosts[j]);
+	}
+	return r;
+}
+
+bool hostread_result(struct hostread *r, struct host_state *out, char *why, size_t whysz)
+{
+	memset(out, 0, sizeof *out);
+	for (size_t j = 0; j < r->len; j++) {
+		if (!r->hosts[j].ok) {
+			snprintf(why, whysz, "%s", r->hosts[j].why[0] ? r->hosts[j].why : "not read yet");
+			hoststate_free(out);
+			memset(out, 0, sizeof *out);
+			return false;
+		}
+	}
+	for (size_t j = 0; j < r->len; j++) {
+		hoststate_merge(out, &r->hosts[j].st, j, r->env->hosts[j].address);
+		r->hosts[j].ok = false;
+		snprintf(r->hosts[j].why, sizeof r->hosts[j].why, "%s: read already",
+		    r->env->hosts[j].address);
+	}
+	return true;
+}
+
+void hostread_free(struct hostread *r)
+{
+	if (!r)
+		return;
+	for (size_t j = 0; j < r->len; j++) {
+		if (r->hosts[j].cmd)
+			remote_cmd_stop(r->hosts[j].cmd);
+		outbuf_clear(&r->hosts[j].out);
+		hoststate_free(&r->hosts[j].st);
+	}
+	free(r->hosts);
+	free(r);
+}

@@ -1,0 +1,27 @@
+/* Reads the state of every host of an environment at once (hoststate_command on each)
+ * and folds the replies into one host_state: the lock and freeze of any host, the
+ * histories merged by run id. */
+#ifndef GANTRY_HOSTREAD_H
+#define GANTRY_HOSTREAD_H
+
+#include "conf.h"
+#include "hoststate.h"
+#include "remote.h"
+
+struct hostread;
+
+/* The host to run on: host j of env. */
+typedef struct remote_host *(*hostread_host_fn)(void *arg, const struct conf_env *env, size_t j);
+/* Called once, when every host has answered or failed; the reader may be freed in it. */
+typedef void (*hostread_done_fn)(void *arg, struct hostread *r);
+
+/* Starts reading env's hosts (it must have some). */
+struct hostread *hostread_start(const struct conf_env *env, hostread_host_fn host, void *host_arg,
+    hostread_done_fn done, void *arg);
+/* The merged state, moved to *out (free it with hoststate_free); false when a host could
+ * not be read, with `why` naming the first such host: "HOST: what went wrong". */
+bool hostread_result(struct hostread *r, struct host_state *out, char *why, size_t whysz);
+/* Stops what still runs; no callback after this. */
+void hostread_free(struct hostread *r);
+
+#endif
