@@ -47,7 +47,7 @@ struct deploy {
 	struct hostread *target_rd, *source_rd;
 	struct host_state target_state, source_state;
 	bool target_read, source_read;
-	char target_err[300], source_err[300];
+	char target_err[700], source_err[700];
 	struct http_request *ready_req;
 	bool source_ready_checked;
 	char source_ready_err[300];
@@ -173,7 +173,7 @@ static void gathered(struct deploy *d)
 static void read_state(const struct conf_env *env, struct hostread *r, struct host_state *st,
     bool *ok, char *err, size_t errsz)
 {
-	char why[300];
+	char why[600];
 
 	if (hostread_result(r, st, why, sizeof why))
 		*ok = true;
@@ -214,10 +214,15 @@ static void source_done(void *arg, struct hostread *r)
 	}
 	/* the tag comes from what the source runs */
 	if (d->source_read && d->source_state.deploy_env_differs[0]) {
-		snprintf(d->source_err, sizeof d->source_err, "%s's hosts run different images (%s "
-		    "runs %s, %s another), so gantry cannot tell which tag to promote; name one with "
-		    "--tag", d->source->name, d->source->hosts[0].address,
-		    d->source_state.deploy_env.app_image, d->source_state.deploy_env_differs);
+		char first[136] = "", other[136] = "";
+
+		if (d->source_state.has_deploy_env)
+			deployenv_image_tag(d->source_state.deploy_env.app_image, first, sizeof first);
+		deployenv_image_tag(d->source_state.differs_image, other, sizeof other);
+		snprintf(d->source_err, sizeof d->source_err, "%s's hosts run different tags (%s runs "
+		    "%s, %s runs %s), so gantry cannot tell which one to promote; name it with --tag",
+		    d->source->name, d->source->hosts[0].address, first[0] ? first : "nothing",
+		    d->source_state.deploy_env_differs, other[0] ? other : "nothing");
 	} else if (d->source_read && d->source_state.has_deploy_env) {
 		deployenv_image_tag(d->source_state.deploy_env.app_image, d->tag_wanted,
 		    sizeof d->tag_wanted);
@@ -553,10 +558,14 @@ static void evaluate(struct deploy *d)
 		d->info.redeploy = true;
 		warn(d, "%s runs %s already: this deploys it again", t->name, d->info.tag);
 	}
-	if (st->deploy_env_differs[0])
-		warn(d, "%s's hosts do not all run the same: %s's deploy.env names another app image "
-		    "than %s's (%s)", t->name, st->deploy_env_differs, t->hosts[0].address,
-		    st->has_deploy_env ? st->deploy_env.app_image : "none");
+	if (st->deploy_env_differs[0]) {
+		char other[136];
+
+		deployenv_image_tag(st->differs_image, other, sizeof other);
+		warn(d, "%s's hosts do not all run the same: %s runs %s, %s runs %s; this %s puts each "
+		    "on %s", t->name, t->hosts[0].address, d->info.current[0] ? d->info.current : "nothing",
+		    st->deploy_env_differs, other[0] ? other : "nothing", d->info.action, d->info.tag);
+	}
 	choose_back(d);
 	if (t->deploy.auto_rollback && !d->back_tag[0])
 		warn(d, "no earlier healthy tag is known on %s: if this fails, nothing rolls back by "

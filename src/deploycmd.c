@@ -336,7 +336,7 @@ static const char *where(const struct history_run *r, const char *running,
 static int print_history(struct deploycmd *dc, const struct conf_env *env)
 {
 	struct host_state st;
-	char why[300];
+	char why[600];
 	const char *running;
 	size_t shown = 0, limit = dc->opts->limit > 0 ? (size_t)dc->opts->limit : (size_t)-1;
 	bool done = false, ok;

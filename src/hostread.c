@@ -16,7 +16,7 @@ struct hostread_one {
 	struct outbuf out;
 	struct host_state st;
 	bool ok;
-	char why[300];
+	char why[600];
 };
 
 struct hostread {
@@ -70,8 +70,12 @@ struct hostread *hostread_start(const struct conf_env *env, hostread_host_fn hos
 	for (size_t j = 0; j < env->hosts_len; j++) {
 		r->hosts[j].r = r;
 		r->hosts[j].j = j;
-		r->hosts[j].cmd = remote_run(host(host_arg, env, j), hoststate_command, &one_ops,
-		    &r->hosts[j]);
+		struct remote_host *h = host(host_arg, env, j);
+
+		r->hosts[j].cmd = remote_run(h, hoststate_command, &one_ops, &r->hosts[j]);
+		/* asked for now: a host waiting out its backoff tries again at once, so a
+		 * refused key or a dead host is reported now, not in a minute */
+		remote_host_retry_now(h);
 	}
 	return r;
 }

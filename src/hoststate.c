@@ -470,11 +470,11 @@ void hoststate_merge(struct host_state *all, struct host_state *one, size_t inde
 			all->current_host = index;
 		}
 	}
-	if (!all->deploy_env_differs[0] && one->has_deploy_env != all->has_deploy_env)
+	if (!all->deploy_env_differs[0] && (one->has_deploy_env != all->has_deploy_env ||
+	    (one->has_deploy_env && strcmp(one->deploy_env.app_image, all->deploy_env.app_image) != 0))) {
 		snprintf(all->deploy_env_differs, sizeof all->deploy_env_differs, "%s", name);
-	else if (!all->deploy_env_differs[0] && one->has_deploy_env &&
-	    strcmp(one->deploy_env.app_image, all->deploy_env.app_image) != 0)
-		snprintf(all->deploy_env_differs, sizeof all->deploy_env_differs, "%s", name);
+		memcpy(all->differs_image, one->deploy_env.app_image, sizeof all->differs_image);
+	}
 	if (one->frozen && !all->frozen) {
 		all->frozen = true;
 		memcpy(all->freeze_by, one->freeze_by, sizeof all->freeze_by);

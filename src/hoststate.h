@@ -95,6 +95,7 @@ struct host_state {
 	size_t current_host;            /* merged: the host `current` was read from */
 	char deploy_env_differs[64];    /* merged: the first host whose deploy.env names another
 	                                   app image than the first host's ("" all agree) */
+	char differs_image[DEPLOYENV_IMAGE_MAX];        /* the app image it names ("" none) */
 };
 
 /* The command that prints the state, run in the deploy directory. */

@@ -487,7 +487,8 @@ enum registry_error registry_read_manifest(const char *body, size_t len, const c
 	snprintf(out->digest, sizeof out->digest, "%s", sum);
 	mt = json_object_get(root, "mediaType");
 	if (semi > 0 && semi < sizeof out->media_type)
-		snprintf(out->media_type, sizeof out->media_type, "%.*s", (int)semi, content_type);
+		/* a header: untrusted like the body */
+		sanitize_text(content_type, semi, out->media_type, sizeof out->media_type, SANITIZE_ASCII);
 	else if (json_is_string(mt))
 		sanitize_text(json_string_value(mt), strlen(json_string_value(mt)), out->media_type,
 		    sizeof out->media_type, SANITIZE_ASCII);

@@ -861,7 +861,7 @@ void remote_host_retry_now(struct remote_host *h)
 		loop_timer_cancel(h->remote->loop, h->retry_timer);
 		h->retry_timer = 0;
 	}
-	host_schedule(h);
+	host_defer(h);          /* from the loop: callbacks never run inside the caller */
 }
 
 struct remote_cmd *remote_run(struct remote_host *h, const char *command,

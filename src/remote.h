@@ -71,7 +71,7 @@ const char *remote_state_name(enum remote_state state);
 const struct conf_host *remote_host_conf(const struct remote_host *host);
 const struct conf_env *remote_host_env(const struct remote_host *host);
 
-/* Forgets the backoff: the next command connects at once. */
+/* Forgets the backoff: the next command connects at once (on the next loop turn). */
 void remote_host_retry_now(struct remote_host *host);
 
 /* Runs `command` in the host's deploy directory (through the login shell, as

@@ -96,33 +96,6 @@ static int fact(struct ui *ui, int y, const char *label, const char *value, enum
 	return y + 1;
 }
 
-/* Text over several rows, cut at spaces; returns the next row. */
-static int wrapped(struct ui *ui, int y, int x, int bottom, const char *text, enum theme_role role)
-{
-	int width = ui->cols - x - 1;
-	const char *p = text;
-
-	while (*p && y < bottom) {
-		size_t len = strcspn(p, "\n"), n = len;
-		int cols;
-
-		n = draw_fit(ui, p, len, width, &cols);
-		if (n < len) {
-			size_t back = n;
-
-			while (back > 0 && p[back] != ' ')
-				back--;
-			if (back > 0)
-				n = back;
-		}
-		draw_bytes(ui, y++, x, p, n, palette_attr(role));
-		p += n;
-		while (*p == ' ' || *p == '\n')
-			p++;
-	}
-	return y;
-}
-
 /* A promotion or deploy that failed and did not roll back by itself. */
 static bool failed_forward(const struct deploy_info *i)
 {
@@ -192,7 +165,7 @@ static void deployview_draw(struct ui *ui, int top, int height)
 	}
 	if (i->phase == DEPLOY_REFUSED) {
 		draw_text(ui, y + 1, 2, ui->cols - 3, "Refused: nothing was started.", THEME_ROLE_error, false);
-		wrapped(ui, y + 3, 4, bottom - 1, i->refusal, THEME_ROLE_text);
+		draw_wrapped(ui, y + 3, 4, bottom - 1, i->refusal, THEME_ROLE_text);
 		draw_text(ui, bottom - 1, 2, ui->cols - 3, "Esc: close", THEME_ROLE_key, false);
 		return;
 	}
@@ -219,7 +192,7 @@ static void deployview_draw(struct ui *ui, int top, int height)
 	y = fact(ui, y, "host", line, THEME_ROLE_text);
 	for (size_t w = 0; w < i->warnings_len && y < bottom - 4; w++) {
 		snprintf(line, sizeof line, "%s %s", draw_glyph(ui, GLYPH_WARN), i->warnings[w]);
-		y = wrapped(ui, y, 2, bottom - 4, line, THEME_ROLE_degraded);
+		y = draw_wrapped(ui, y, 2, bottom - 4, line, THEME_ROLE_degraded);
 	}
 	/* the steps */
 	draw_text(ui, y++, 2, 10, "steps", THEME_ROLE_header, true);

@@ -147,3 +147,30 @@ void draw_hline(const struct ui *ui, int y, int x, int width, enum theme_role ro
 		addstr(draw_glyph(ui, GLYPH_HLINE));
 	attrset(A_NORMAL);
 }
+
+/* Text over several rows, cut at spaces; returns the next row. */
+int draw_wrapped(const struct ui *ui, int y, int x, int bottom, const char *text, enum theme_role role)
+{
+	int width = ui->cols - x - 1;
+	const char *p = text;
+
+	while (*p && y < bottom) {
+		size_t len = strcspn(p, "\n"), n = len;
+		int cols;
+
+		n = draw_fit(ui, p, len, width, &cols);
+		if (n < len) {
+			size_t back = n;
+
+			while (back > 0 && p[back] != ' ')
+				back--;
+			if (back > 0)
+				n = back;
+		}
+		draw_bytes(ui, y++, x, p, n, palette_attr(role));
+		p += n;
+		while (*p == ' ' || *p == '\n')
+			p++;
+	}
+	return y;
+}

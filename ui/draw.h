@@ -41,6 +41,11 @@ int draw_bytes(const struct ui *ui, int y, int x, const char *s, size_t len, att
 /* Fills `width` cells with spaces in a role's attributes. */
 void draw_fill(int y, int x, int width, enum theme_role role);
 
+/* Text over rows y.. (below `bottom`) from column x to the right edge, cut at spaces and
+ * at newlines; returns the next row. */
+int draw_wrapped(const struct ui *ui, int y, int x, int bottom, const char *text,
+    enum theme_role role);
+
 /* Draws a rule across the screen. */
 void draw_hline(const struct ui *ui, int y, int x, int width, enum theme_role role);
 

@@ -21,7 +21,7 @@
 struct historyview {
 	size_t env;
 	struct hostread *rd;
-	char error[300];
+	char error[700];
 	struct host_state state;
 	bool have_state;
 	size_t cursor;                  /* 0: the newest run */
@@ -42,7 +42,7 @@ static void hv_done(void *arg, struct hostread *r)
 	struct ui *ui = arg;
 	struct historyview *hv = ui->history;
 	const struct conf_env *env = &ui->app->conf->envs[hv->env];
-	char why[300];
+	char why[600];
 
 	if (hv->have_state)
 		hoststate_free(&hv->state);
@@ -130,7 +130,7 @@ static void historyview_draw(struct ui *ui, int top, int height)
 	draw_hline(ui, y, 0, ui->cols, THEME_ROLE_border);
 	draw_text(ui, y++, 2, ui->cols - 4, line, THEME_ROLE_header, false);
 	if (hv->error[0]) {
-		draw_text(ui, y + 1, 2, ui->cols - 3, hv->error, THEME_ROLE_error, false);
+		draw_wrapped(ui, y + 1, 2, bottom - 2, hv->error, THEME_ROLE_error);
 		draw_text(ui, bottom - 1, 2, ui->cols - 3, "r: read again   Esc: close", THEME_ROLE_key, false);
 		return;
 	}
@@ -221,7 +221,10 @@ static void historyview_draw(struct ui *ui, int top, int height)
 			if (env->hosts_len > 1) {
 				const char *result = history_run_result(r, running);
 
-				if (r->hosts > 1)
+				if (r->hosts > 1 && strcmp(result, "succeeded") == 0)
+					snprintf(line, sizeof line, "succeeded on %s%u hosts (the steps above are %s's)",
+					    r->hosts == env->hosts_len ? "all " : "", r->hosts, r->host);
+				else if (r->hosts > 1)
 					snprintf(line, sizeof line, "recorded on %u of %zu hosts; the worst: %s on %s, "
 					    "whose steps are above", r->hosts, env->hosts_len, result, r->host);
 				else

@@ -1241,6 +1241,7 @@ START_TEST(hosts_histories_are_merged)
 	ck_assert(hoststate_lock_stale(&all));
 	ck_assert_str_eq(all.deploy_env.app_image, "reg/app:sha-2222222");
 	ck_assert_str_eq(all.deploy_env_differs, "prod-2");
+	ck_assert_str_eq(all.differs_image, "reg/app:sha-1111111");
 	hoststate_free(&all);
 }
 END_TEST
