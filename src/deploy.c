@@ -328,6 +328,34 @@ static long healthy_run(const struct history *h, const char *tag, const char *sk
 	return -1;
 }
 
+/* deploy.env names `current`, but when the newest run of it stopped before its switch
+ * (a failed migrator, a cancel) on the one host it ran on, the app still runs what ran
+ * before it: the newest healthy run's tag. */
+static void find_still_runs(struct deploy *d)
+{
+	const struct host_state *st = &d->target_state;
+	const struct history *h = &st->history;
+
+	d->info.still_runs[0] = '\0';
+	for (size_t i = h->len; i-- > 0;) {
+		const struct history_run *r = &h->runs[i];
+
+		if (r->note)
+			continue;
+		if (strcmp(r->tag, d->info.current) != 0 || !r->switch_known || r->switched ||
+		    r->hosts > 1 || st->deploy_env_differs[0] ||
+		    (strcmp(r->result, "failed") != 0 && strcmp(r->result, "cancelled") != 0))
+			return;
+		for (size_t k = i; k-- > 0;) {
+			if (history_run_healthy(&h->runs[k]) && strcmp(h->runs[k].tag, r->tag) != 0) {
+				copy_str(d->info.still_runs, sizeof d->info.still_runs, h->runs[k].tag);
+				return;
+			}
+		}
+		return;
+	}
+}
+
 /* Where an automatic rollback would go: the newest healthy run of another tag, else
  * what deploy.env names now. */
 static void choose_back(struct deploy *d)
@@ -461,6 +489,7 @@ static void evaluate(struct deploy *d)
 	}
 	if (st->has_deploy_env)
 		deployenv_image_tag(st->deploy_env.app_image, d->info.current, sizeof d->info.current);
+	find_still_runs(d);
 	if (d->info.kind == DEPLOY_ROLLBACK && !d->info.tag[0]) {
 		/* the tag comes from the history: resolve it now, then come back */
 		if (!choose_rollback_tag(d)) {

@@ -46,7 +46,11 @@ static void print_plan(const struct deploy_info *i)
 		printf("%s %s to %s\n", i->action, i->env, i->tag);
 	printf("  app       %s\n", i->app_image);
 	printf("  migrator  %s\n", i->migrator_image);
-	printf("  now       %s\n", i->current[0] ? i->current : "(no deploy.env yet)");
+	if (i->still_runs[0])
+		printf("  now       %s (deploy.env names %s, whose run stopped before the switch)\n",
+		    i->still_runs, i->current);
+	else
+		printf("  now       %s\n", i->current[0] ? i->current : "(no deploy.env yet)");
 	if (i->rollback_tag[0])
 		printf("  rollback  automatic, to %s, if ready or a smoke check fails\n", i->rollback_tag);
 	else

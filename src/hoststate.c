@@ -84,6 +84,8 @@ static void read_end(struct history_run *run, json_t *rec)
 	run->ended = json_num(rec, "ended");
 	run->failed_step = (int)json_num(rec, "failed_step");
 	run->migrated = json_is_true(json_object_get(rec, "migrated"));
+	run->switch_known = json_is_boolean(json_object_get(rec, "switched"));
+	run->switched = json_is_true(json_object_get(rec, "switched"));
 	if (n > HISTORY_MAX_STEPS)
 		n = HISTORY_MAX_STEPS;
 	free(run->steps);
@@ -401,6 +403,8 @@ static void merge_run(struct history_run *into, struct history_run *other)
 	if (result_rank(other) > result_rank(into)) {
 		swap_mem(into->result, other->result, sizeof into->result);
 		swap_mem(&into->failed_step, &other->failed_step, sizeof into->failed_step);
+		swap_mem(&into->switch_known, &other->switch_known, sizeof into->switch_known);
+		swap_mem(&into->switched, &other->switched, sizeof into->switched);
 		swap_mem(&into->steps, &other->steps, sizeof into->steps);
 		swap_mem(&into->steps_len, &other->steps_len, sizeof into->steps_len);
 		into->host_index = other->host_index;

@@ -38,6 +38,8 @@ struct history_run {
 	                                   "" without an end record: running or interrupted */
 	int failed_step;
 	bool migrated;                  /* a migration step succeeded */
+	bool switch_known, switched;    /* the run reached its switch step (unknown in end
+	                                   records written before the runner said) */
 	size_t planned;                 /* steps in the start record, with their names */
 	char (*step_names)[80];
 	size_t rollback_planned;        /* automatic rollback steps planned */

@@ -235,6 +235,7 @@ cmd_run() {
 	steps_json=
 	event run start
 	run_steps step "$GANTRY_STEPS"
+	if [ "$switched" = 1 ]; then sw_json=true; else sw_json=false; fi
 	if [ "$cancelled" = 1 ]; then
 		result=cancelled
 	elif [ "$rc_steps" = 0 ]; then
@@ -249,7 +250,7 @@ cmd_run() {
 	else
 		result=failed
 	fi
-	history_append "{\"id\":\"$GANTRY_RUN\",\"event\":\"end\",\"ended\":$(date +%s),\"result\":\"$result\",\"failed_step\":$failed_step,\"migrated\":$migrated,\"steps\":[$steps_json]}"
+	history_append "{\"id\":\"$GANTRY_RUN\",\"event\":\"end\",\"ended\":$(date +%s),\"result\":\"$result\",\"failed_step\":$failed_step,\"migrated\":$migrated,\"switched\":$sw_json,\"steps\":[$steps_json]}"
 	lock_release
 	event run end "$result"
 	printf '==> run %s ended: %s\n' "$GANTRY_RUN" "$result"

@@ -172,6 +172,9 @@ static void deployview_draw(struct ui *ui, int top, int height)
 	/* the plan */
 	if (i->attached)
 		snprintf(line, sizeof line, "%s   (run %s)", i->tag, i->run_id);
+	else if (i->still_runs[0])
+		snprintf(line, sizeof line, "%s   (%s runs %s now; deploy.env names %s, whose run stopped "
+		    "before the switch)", i->tag, i->env, i->still_runs, i->current);
 	else if (i->current[0])
 		snprintf(line, sizeof line, "%s   (%s runs %s now%s)", i->tag, i->env, i->current,
 		    i->redeploy ? ": the same tag" : "");

@@ -17,7 +17,7 @@ G() { "$GANTRY" --config "$cfg" "$@"; }
 # last_result ENV: the result of the newest end record
 last_result() { release_history "$1" | grep '"event":"end"' | tail -n 1 | sed 's/.*"result":"\([a-z_]*\)".*/\1/'; }
 
-plan 80
+plan 82
 
 for t in sha-1111111 sha-2222222; do release_build $t || { echo "Bail out! images"; exit 1; }; done
 release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" ||
@@ -82,6 +82,10 @@ like "$out" "relation orders already exists" "its output is shown"
 like "$out" "failed \(exit 3\)" "with its exit status"
 is "$(release_version staging)" sha-2222222 "the app still runs the tag before"
 is "$(last_result staging)" failed "history says failed"
+like "$(release_history staging | tail -n 1)" '"switched":false' "and that the run stopped before the switch"
+out=$(G deploy staging sha-2222222 --dry-run 2>&1)
+like "$out" "now +sha-2222222 \(deploy.env names sha-3333333, whose run stopped before the switch\)" \
+	"the next plan says what the app still runs, not only what deploy.env names"
 
 # --- ready never passes: production rolls back by itself ---
 out=$(G deploy production sha-4444444 --yes 2>&1)

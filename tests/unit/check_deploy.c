@@ -978,7 +978,7 @@ START_TEST(history_records_steps_and_rollbacks)
 	static const char text[] =
 	    START_RUNNING
 	    "{\"id\":\"" RUN_ID "\",\"event\":\"end\",\"ended\":1790001000,\"result\":\"rolled_back\",\"failed_step\":4,"
-	    "\"migrated\":true,\"steps\":[{\"phase\":\"step\",\"name\":\"write deploy.env\",\"exit\":0,\"ms\":80},"
+	    "\"migrated\":true,\"switched\":true,\"steps\":[{\"phase\":\"step\",\"name\":\"write deploy.env\",\"exit\":0,\"ms\":80},"
 	    "{\"phase\":\"step\",\"name\":\"run migrator\",\"exit\":0,\"ms\":61000},{\"phase\":\"step\",\"name\":"
 	    "\"start app\",\"exit\":0,\"ms\":2100},{\"phase\":\"step\",\"name\":\"wait for ready\",\"exit\":1,"
 	    "\"ms\":120000},{\"phase\":\"rollback\",\"name\":\"write deploy.env\",\"exit\":0,\"ms\":70},"
@@ -1001,6 +1001,8 @@ START_TEST(history_records_steps_and_rollbacks)
 	ck_assert_str_eq(history_run_result(r, RUN_ID), "rolled_back");   /* ended: not running */
 	ck_assert(!history_run_healthy(r));
 	ck_assert(r->migrated);
+	ck_assert(r->switch_known && r->switched);
+	ck_assert(!h.runs[1].switch_known);     /* an end record that does not say */
 	ck_assert_int_eq(r->failed_step, 4);
 	ck_assert_int_eq(r->ended, 1790001000);
 	ck_assert_str_eq(r->rollback_tag, "sha-0ff1ce0");

@@ -163,6 +163,7 @@ START_TEST(a_run_succeeds_and_is_recorded)
 	ck_assert_msg(strstr(hist, "\"operator\":\"alice@laptop\""), "%s", hist);
 	ck_assert_msg(strstr(hist, "\"source\":\"staging\""), "%s", hist);
 	ck_assert_msg(strstr(hist, "\"event\":\"end\"") && strstr(hist, "\"result\":\"succeeded\""), "%s", hist);
+	ck_assert_msg(strstr(hist, "\"switched\":true"), "%s", hist);
 	/* the step name with quotes and $( ) is recorded as written, not run */
 	ck_assert_msg(strstr(hist, "\"name\":\"it's \\\"quoted\\\" $(not run)\",\"exit\":0"), "%s", hist);
 	output = slurp(".gantry/runs/r1/output");
@@ -219,6 +220,7 @@ START_TEST(a_failed_step_stops_the_run)
 	ck_assert(!exists("app-started"));
 	hist = slurp(".gantry/history.jsonl");
 	ck_assert_msg(strstr(hist, "\"result\":\"failed\",\"failed_step\":2"), "%s", hist);
+	ck_assert_msg(strstr(hist, "\"switched\":false"), "the app was not switched: %s", hist);
 	ck_assert_msg(strstr(slurp(".gantry/runs/r4/output"), "migration 0042 failed"), "stderr is kept");
 	ck_assert(!exists(".gantry/lock"));
 }
