@@ -339,6 +339,18 @@ const char *conf_host_deploy_dir(const struct conf_env *env, const struct conf_h
 	return host->deploy_dir ? host->deploy_dir : env->deploy_dir;
 }
 
+const char *conf_host_app_port(const struct conf_env *env, const struct conf_host *host)
+{
+	return host && host->app_port ? host->app_port : env->deploy.port;
+}
+
+const char *conf_host_app_url(const struct conf_env *env, const struct conf_host *host)
+{
+	if (host && host->app_url)
+		return host->app_url;
+	return env->deploy.url ? env->deploy.url : env->url;
+}
+
 /* A log command template: one line, known variables only. */
 static bool parse_log_template(struct schema_ctx *ctx, const struct ynode *node, void *target,
     const struct schema_field *field)
@@ -505,11 +517,18 @@ static bool parse_host_address(struct schema_ctx *ctx, const struct ynode *node,
 	return parse_address(ctx, node, target);
 }
 
+static bool parse_port(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field);
+
 static const struct schema_field host_fields[] = {
 	{ "address", parse_host_address, 0, NULL, true,
 	  "[user@]host[:port], or a Host alias from ~/.ssh/config" },
 	{ "deploy_dir", parse_remote_dir, offsetof(struct conf_host, deploy_dir), NULL, false,
 	  "this host's deploy directory, when it differs from the environment's" },
+	{ "app_port", parse_port, offsetof(struct conf_host, app_port), NULL, false,
+	  "this host's app port, when it differs from deploy.port" },
+	{ "app_url", parse_plain_url, offsetof(struct conf_host, app_url), NULL, false,
+	  "the URL this host reaches its own app at, when it differs from deploy.url" },
 	{ 0 }
 };
 
@@ -519,6 +538,8 @@ static void host_clear(struct conf_host *host)
 	free(host->user);
 	free(host->host);
 	free(host->deploy_dir);
+	free(host->app_port);
+	free(host->app_url);
 	memset(host, 0, sizeof *host);
 }
 

@@ -28,6 +28,8 @@ struct conf_host {
 	char *host;                     /* name, address or alias */
 	int port;                       /* 0: from ~/.ssh/config, else 22 */
 	char *deploy_dir;               /* this host's own, else NULL (the environment's) */
+	char *app_port;                 /* this host's deploy.port, else NULL */
+	char *app_url;                  /* this host's deploy.url, else NULL */
 };
 
 /* One step of a deploy plan: a command template run in the deploy directory on a host. */
@@ -144,6 +146,10 @@ extern const char *const conf_step_vars[];
 const char *conf_log_source_name(enum log_source source);
 /* The deploy directory of a host (its own or its environment's). */
 const char *conf_host_deploy_dir(const struct conf_env *env, const struct conf_host *host);
+/* The app's port on a host (the host's app_port, else deploy.port; NULL: keep deploy.env's)
+ * and the URL the host reaches its own app at (app_url, else deploy.url, else url). */
+const char *conf_host_app_port(const struct conf_env *env, const struct conf_host *host);
+const char *conf_host_app_url(const struct conf_env *env, const struct conf_host *host);
 
 /* The environment with this name, or NULL. */
 const struct conf_env *conf_env_by_name(const struct conf *conf, const char *name);

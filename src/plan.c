@@ -91,8 +91,8 @@ static char *literal(char *s)
 }
 
 /* The templates of the plan, in order; strings made here are owned by p. */
-static size_t plan_templates(const struct conf_env *env, struct plan *p, struct step_tpl *out,
-    size_t cap)
+static size_t plan_templates(const struct conf_env *env, const struct conf_host *host,
+    struct plan *p, struct step_tpl *out, size_t cap)
 {
 	const struct conf_deploy *d = &env->deploy;
 	size_t n = 0;
@@ -105,7 +105,7 @@ static size_t plan_templates(const struct conf_env *env, struct plan *p, struct 
 				c->once, c->migration, true };
 		}
 	} else {
-		out[n++] = d->port ? default_write_port : default_write;
+		out[n++] = conf_host_app_port(env, host) ? default_write_port : default_write;
 		out[n++] = default_check;
 		out[n++] = *d->migrator ? default_pull : default_pull_app;
 		if (*d->infra) {
@@ -127,7 +127,7 @@ static size_t plan_templates(const struct conf_env *env, struct plan *p, struct 
 	}
 	for (size_t i = 0; i < d->smoke_len && n < cap; i++) {
 		/* the whole URL is one shell word, and a '{' in it stays literal */
-		char *full = xasprintf("%s%s", d->url ? d->url : env->url, d->smoke[i].path);
+		char *full = xasprintf("%s%s", conf_host_app_url(env, host), d->smoke[i].path);
 
 		out[n] = (struct step_tpl){ NULL, NULL, 60000, false, false, false, false };
 		out[n].name = own(p, literal(xasprintf("smoke GET %s", d->smoke[i].path)));
@@ -146,7 +146,7 @@ static size_t plan_vars(const struct plan_input *in, const struct plan_images *i
 	const struct conf_env *env = in->env;
 	const struct conf_deploy *d = &env->deploy;
 	const struct conf_registry *reg = in->conf->registry;
-	const char *url = d->url ? d->url : env->url;
+	const char *url = conf_host_app_url(env, in->host), *port = conf_host_app_port(env, in->host);
 	size_t n = 0;
 
 	vars[n++] = (struct template_var){ "tag", img->tag };
@@ -161,7 +161,7 @@ static size_t plan_vars(const struct plan_input *in, const struct plan_images *i
 	vars[n++] = (struct template_var){ "action", in->action };
 	vars[n++] = (struct template_var){ "deploy_dir", conf_host_deploy_dir(env, in->host) };
 	vars[n++] = (struct template_var){ "compose", env->compose };
-	vars[n++] = (struct template_var){ "port", d->port ? d->port : "" };
+	vars[n++] = (struct template_var){ "port", port ? port : "" };
 	vars[n++] = (struct template_var){ "services", d->services };
 	vars[n++] = (struct template_var){ "migrator", d->migrator };
 	vars[n++] = (struct template_var){ "infra", d->infra };
@@ -216,7 +216,7 @@ void plan_build(const struct plan_input *in, struct plan *out)
 	struct run_spec *spec = &out->spec;
 
 	memset(out, 0, sizeof *out);
-	ntpl = plan_templates(in->env, out, tpl, sizeof tpl / sizeof *tpl);
+	ntpl = plan_templates(in->env, in->host, out, tpl, sizeof tpl / sizeof *tpl);
 	spec->id = in->id;
 	spec->action = in->action;
 	spec->env = in->env->name;

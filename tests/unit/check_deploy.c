@@ -475,6 +475,53 @@ START_TEST(step_templates_name_every_variable)
 }
 END_TEST
 
+START_TEST(a_host_can_name_its_own_app_port_and_url)
+{
+	char err[400];
+	struct conf *c = parse(REGISTRY "environments:\n  - name: production\n    url: https://shop.example.com\n"
+	    "    deploy_dir: /srv/shop\n    hosts:\n      - deploy@prod-1\n"
+	    "      - {address: tenant-2, app_port: 8082, app_url: 'http://127.0.0.1:8082'}\n"
+	    "    deploy: {port: 8080, url: 'http://127.0.0.1:8080', smoke: [/api/version]}\n", err, sizeof err);
+	struct plan_input in;
+	struct plan p;
+	const struct run_step *s;
+
+	ck_assert_msg(c != NULL, "%s", err);
+	/* host 1: the environment's */
+	in = input(c, 0, "deploy", false);
+	plan_build(&in, &p);
+	ck_assert_msg(strstr(p.spec.steps[0].command, " APP_PORT=8080"), "%s", p.spec.steps[0].command);
+	s = step_named(p.spec.steps, p.spec.steps_len, "wait for ready");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_msg(strstr(s->command, "'http://127.0.0.1:8080/api/ready'"), "%s", s->command);
+	plan_free(&p);
+	/* host 2: its own port and URL, for the ready wait and the smoke checks */
+	in = input(c, 1, "deploy", false);
+	plan_build(&in, &p);
+	ck_assert_msg(strstr(p.spec.steps[0].command, " APP_PORT=8082"), "%s", p.spec.steps[0].command);
+	s = step_named(p.spec.steps, p.spec.steps_len, "wait for ready");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_msg(strstr(s->command, "'http://127.0.0.1:8082/api/ready'"), "%s", s->command);
+	s = step_named(p.spec.steps, p.spec.steps_len, "smoke GET /api/version");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_msg(strstr(s->command, "'http://127.0.0.1:8082/api/version' 200"), "%s", s->command);
+	plan_free(&p);
+	conf_free(c);
+
+	/* bad values say where */
+	c = parse(REGISTRY "environments:\n  - name: production\n    url: https://shop.example.com\n"
+	    "    deploy_dir: /srv/shop\n    hosts: [{address: a, app_port: 0}]\n", err, sizeof err);
+	ck_assert_ptr_null(c);
+	ck_assert_str_eq(err, "g.yml:7:36: environments[0].hosts[0].app_port: expected a whole number "
+	    "from 1 to 65535, got \"0\"");
+	c = parse(REGISTRY "environments:\n  - name: production\n    url: https://shop.example.com\n"
+	    "    deploy_dir: /srv/shop\n    hosts: [{address: a, app_url: 'http://x/`id`'}]\n", err, sizeof err);
+	ck_assert_ptr_null(c);
+	ck_assert_str_eq(err, "g.yml:7:35: environments[0].hosts[0].app_url: '`' is not allowed in a URL "
+	    "that goes into a shell command");
+}
+END_TEST
+
 START_TEST(deploy_keys_say_where)
 {
 	char err[400];
@@ -1347,6 +1394,7 @@ int main(void)
 	tcase_add_test(plans, run_ids_are_time_and_suffix);
 	tcase_add_test(plans, step_templates_name_every_variable);
 	tcase_add_test(plans, deploy_keys_say_where);
+	tcase_add_test(plans, a_host_can_name_its_own_app_port_and_url);
 	tcase_add_test(plans, deploy_defaults_are_inherited);
 	suite_add_tcase(s, plans);
 
