@@ -60,16 +60,16 @@ struct remote_host *app_host(struct app *app, const struct conf_env *env, size_t
 	return app->model->envs[env - app->conf->envs].hosts[j].remote;
 }
 
-static struct remote_host *deploy_host(void *arg, const struct conf_env *env, size_t j)
+struct remote_host *app_host_of(void *app, const struct conf_env *env, size_t j)
 {
-	return app_host(arg, env, j);
+	return app_host(app, env, j);
 }
 
 void app_deploy_ctx(struct app *app, struct deploy_ctx *ctx)
 {
 	*ctx = (struct deploy_ctx){
 		.loop = app->loop, .conf = app->conf, .http = app->http, .registry = app->registry,
-		.host = deploy_host, .host_arg = app, .operator = app->operator,
+		.host = app_host_of, .host_arg = app, .operator = app->operator,
 	};
 }
 

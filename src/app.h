@@ -42,6 +42,8 @@ int app_tags(struct conf *conf, bool json, long limit);
 
 /* The session of an environment's host j. */
 struct remote_host *app_host(struct app *app, const struct conf_env *env, size_t j);
+/* The same as a callback (deploy_ctx.host, hostread_start), with the app as `app`. */
+struct remote_host *app_host_of(void *app, const struct conf_env *env, size_t j);
 
 /* What a promotion, rollback or deploy needs from the app. */
 void app_deploy_ctx(struct app *app, struct deploy_ctx *ctx);

@@ -80,10 +80,11 @@ static char *read_small_file(const char *path, size_t max, size_t *len, char *wh
 }
 
 /* A secret: inline text, {env: NAME} or {file: PATH}; resolved now so nothing half-starts. */
-static bool parse_secret(struct schema_ctx *ctx, const struct ynode *node, void *target,
-    const struct schema_field *field)
+/* Reads a secret; *missing is set when it is well written but cannot be resolved here
+ * (the variable is not set, the file cannot be read). */
+static bool read_secret(struct schema_ctx *ctx, const struct ynode *node, struct conf_secret *secret,
+    bool *missing)
 {
-	struct conf_secret *secret = target;
 	const struct ynode *env, *file;
 
 	if (node->type == YNODE_SCALAR) {
@@ -114,6 +115,7 @@ static bool parse_secret(struct schema_ctx *ctx, const struct ynode *node, void 
 			return false;
 		value = getenv(name);
 		if (!value) {
+			*missing = true;
 			schema_error(ctx, env, "environment variable %.60s is not set; export it or use {file: PATH}",
 			    name);
 			return false;
@@ -138,6 +140,7 @@ static bool parse_secret(struct schema_ctx *ctx, const struct ynode *node, void 
 			    xasprintf("%s/%s", ctx->base_dir, path);
 		buf = read_small_file(full, CONF_MAX_SECRET_BYTES, &len, why, sizeof why);
 		if (!buf) {
+			*missing = true;
 			schema_error(ctx, file, "cannot read %.200s: %s", full, why);
 			free(full);
 			return false;
@@ -155,6 +158,43 @@ static bool parse_secret(struct schema_ctx *ctx, const struct ynode *node, void 
 		free(full);
 	}
 	return true;
+}
+
+static bool parse_secret(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	bool missing = false;
+
+	(void)field;
+	return read_secret(ctx, node, target, &missing);
+}
+
+/* A secret needed only for some commands (the registry's password: not for the dashboard,
+ * the wallboard or the history): one that cannot be resolved now is kept as its error,
+ * reported by the command that needs it. A badly written one is still an error now. */
+static bool parse_secret_when_needed(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	struct conf_secret *secret = target;
+	struct schema_errors errs = { 0 }, *outer = ctx->errs;
+	bool missing = false, ok;
+
+	(void)field;
+	ctx->errs = &errs;
+	ok = read_secret(ctx, node, secret, &missing);
+	ctx->errs = outer;
+	if (!ok && missing && errs.len) {
+		secret->unresolved = errs.messages[0];
+		errs.messages[0] = NULL;
+		ok = true;
+	} else {
+		for (size_t i = 0; i < errs.len; i++) {
+			schema_errors_add_message(outer, errs.messages[i]);
+			errs.messages[i] = NULL;
+		}
+	}
+	schema_errors_free(&errs);
+	return ok;
 }
 
 /* True for characters allowed in an HTTP header name (RFC 9110 token). */
@@ -998,7 +1038,7 @@ static const struct schema_field registry_fields[] = {
 	  "extended regular expression of the tags that may be deployed (default " DEFAULT_TAG_PATTERN ")" },
 	{ "username", schema_string, offsetof(struct conf_registry, username), NULL, false,
 	  "user for basic auth and for the token service" },
-	{ "password", parse_secret, offsetof(struct conf_registry, password), NULL, false,
+	{ "password", parse_secret_when_needed, offsetof(struct conf_registry, password), NULL, false,
 	  "password or token: {env: NAME} or {file: PATH} (inline text works but is discouraged)" },
 	{ "timeout", schema_duration, offsetof(struct conf_registry, timeout_ms), NULL, false,
 	  "time allowed for one registry request (default 10s)" },
@@ -1017,6 +1057,7 @@ static void conf_registry_free(struct conf_registry *r)
 	free(r->username);
 	free(r->password.value);
 	free(r->password.source);
+	free(r->password.unresolved);
 	free(r);
 }
 
@@ -1030,7 +1071,7 @@ static bool parse_registry(struct schema_ctx *ctx, const struct ynode *node, voi
 	r->timeout_ms = DEFAULT_REGISTRY_TIMEOUT_MS;
 	if (!schema_read_map(ctx, node, registry_fields, r))
 		return false;
-	if (r->password.value && !r->username) {
+	if ((r->password.value || r->password.unresolved) && !r->username) {
 		schema_error(ctx, node, "password needs a username beside it");
 		return false;
 	}

@@ -14,6 +14,9 @@
 struct conf_secret {
 	char *value;
 	char *source;                   /* "env STAGING_TOKEN", "file /run/token", "inline" */
+	char *unresolved;               /* a secret read only when needed (the registry's
+	                                   password) that could not be: "file:line:col: why";
+	                                   value is NULL then */
 };
 
 struct conf_header {

@@ -307,11 +307,6 @@ static json_t *run_json(const struct history_run *r, const char *running, size_t
 	return o;
 }
 
-static struct remote_host *cmd_host(void *arg, const struct conf_env *env, size_t j)
-{
-	return app_host(arg, env, j);
-}
-
 static void history_read(void *arg, struct hostread *r)
 {
 	(void)r;
@@ -344,7 +339,7 @@ static int print_history(struct deploycmd *dc, const struct conf_env *env)
 	const char *running;
 	size_t shown = 0, limit = dc->opts->limit > 0 ? (size_t)dc->opts->limit : (size_t)-1;
 	bool done = false, ok;
-	struct hostread *rd = hostread_start(env, cmd_host, dc->app, history_read, &done);
+	struct hostread *rd = hostread_start(env, app_host_of, dc->app, history_read, &done);
 
 	while (!done && !dc->quit)
 		loop_run_once(dc->app->loop, 1000);

@@ -68,10 +68,10 @@ struct hostread *hostread_start(const struct conf_env *env, hostread_host_fn hos
 	r->len = r->pending = env->hosts_len;
 	r->hosts = xcalloc(env->hosts_len ? env->hosts_len : 1, sizeof *r->hosts);
 	for (size_t j = 0; j < env->hosts_len; j++) {
-		r->hosts[j].r = r;
-		r->hosts[j].j = j;
 		struct remote_host *h = host(host_arg, env, j);
 
+		r->hosts[j].r = r;
+		r->hosts[j].j = j;
 		r->hosts[j].cmd = remote_run(h, hoststate_command, &one_ops, &r->hosts[j]);
 		/* asked for now: a host waiting out its backoff tries again at once, so a
 		 * refused key or a dead host is reported now, not in a minute */

@@ -325,6 +325,17 @@ static void token_store(struct registry *reg, const char *repo, const char *valu
 
 static void op_http_done(const struct http_response *resp, void *arg);
 
+static void no_password(struct loop *loop, void *arg)
+{
+	struct registry_op *op = arg;
+
+	(void)loop;
+	op->timer = 0;
+	op_fail(op, REGISTRY_AUTH, "the registry %s wants the credentials of %s, and its password "
+	    "could not be read: %s", op->reg->conf->url, op->reg->conf->username,
+	    op->reg->conf->password.unresolved);
+}
+
 enum op_auth {
 	AUTH_REGISTRY,                  /* a cached token, else basic when the registry asked */
 	AUTH_TOKEN_SERVICE,             /* basic credentials only (when configured) */
@@ -352,6 +363,11 @@ static void op_get(struct registry_op *op, const char *url, const char *accept, 
 	if (bearer)
 		headers[h++] = bearer;
 	if (!bearer && (reg->basic || auth == AUTH_TOKEN_SERVICE) && reg->conf->username) {
+		if (reg->conf->password.unresolved) {
+			/* the credentials are needed now, and the password could not be read */
+			op->timer = loop_timer_add(reg->loop, 0, no_password, op);
+			return;
+		}
 		opts.username = reg->conf->username;
 		opts.password = reg->conf->password.value;
 	}

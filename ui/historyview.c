@@ -32,11 +32,6 @@ struct historyview {
 
 static void load(struct ui *ui);
 
-static struct remote_host *hv_host(void *arg, const struct conf_env *env, size_t j)
-{
-	return app_host(arg, env, j);
-}
-
 static void hv_done(void *arg, struct hostread *r)
 {
 	struct ui *ui = arg;
@@ -63,7 +58,7 @@ static void load(struct ui *ui)
 	if (hv->rd)
 		return;
 	hv->error[0] = '\0';
-	hv->rd = hostread_start(&ui->app->conf->envs[hv->env], hv_host, ui->app, hv_done, ui);
+	hv->rd = hostread_start(&ui->app->conf->envs[hv->env], app_host_of, ui->app, hv_done, ui);
 }
 
 void historyview_open(struct ui *ui)

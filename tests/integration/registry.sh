@@ -7,7 +7,7 @@
 work=$(mktemp -d)
 trap 'containers_teardown; rm -rf "$work"' EXIT
 containers_registry "$work/c" || { echo "Bail out! the registry did not start"; exit 1; }
-plan 27
+plan 31
 
 d1=$(containers_push_bare shop/app sha-1111111 2026-11-01T10:00:00Z)
 d2=$(containers_push_bare shop/app sha-2222222 2026-11-03T10:00:00Z)
@@ -68,6 +68,13 @@ is "$rc" 5 "wrong password: exit 5"
 like "$err" "refused the credentials of bot for shop/app \\(HTTP 401\\); check the password from env GANTRY_TEST_REGPW" \
 	"a refused password names where it came from"
 unlike "$out$err" "wrong" "and never shows it"
+run
+is "$rc" 5 "a password that cannot be read fails the command that needs it: exit 5"
+like "$err" "wants the credentials of bot, and its password could not be read: .*gantry\.yml:[0-9]+:[0-9]+: registry\.password: environment variable GANTRY_TEST_REGPW is not set" \
+	"saying where it is configured and why it could not be read"
+out=$("$GANTRY" --config "$work/gantry.yml" status 2>&1)
+like "$out" "staging" "while a command that needs no registry (status) starts without it"
+unlike "$out" "registry\.password" "and does not complain"
 GANTRY_TEST_REGPW=s3cret-basic run
 is "$rc" 0 "basic auth: the right password lists the tags"
 like "$out" "sha-2222222" "the same tags"

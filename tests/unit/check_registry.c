@@ -38,7 +38,28 @@ START_TEST(registry_config_defaults)
 	ck_assert_str_eq(c->registry->password.value, "hunter2");
 	ck_assert_str_eq(c->registry->password.source, "env GANTRY_TEST_REGPW");
 	ck_assert_str_eq(c->registry->host, "registry.internal:5000");
+	ck_assert_ptr_null(c->registry->password.unresolved);
 	conf_free(c);
+
+	/* a password that cannot be read now is kept as its error, for the commands that need it */
+	unsetenv("GANTRY_TEST_REGPW");
+	c = parse("project: p\nregistry:\n  url: http://127.0.0.1:5000\n  app: shop/app\n"
+	    "  username: bot\n  password: {env: GANTRY_TEST_REGPW}\n" ENVS, err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_ptr_null(c->registry->password.value);
+	ck_assert_str_eq(c->registry->password.unresolved, "g.yml:6:19: registry.password: environment "
+	    "variable GANTRY_TEST_REGPW is not set; export it or use {file: PATH}");
+	conf_free(c);
+	c = parse("project: p\nregistry:\n  url: http://127.0.0.1:5000\n  app: shop/app\n"
+	    "  username: bot\n  password: {file: /nonexistent/regpw}\n" ENVS, err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_msg(strstr(c->registry->password.unresolved, "g.yml:6:20: registry.password: cannot read "
+	    "/nonexistent/regpw") == c->registry->password.unresolved, "%s", c->registry->password.unresolved);
+	conf_free(c);
+	/* badly written is an error at once */
+	ck_assert_ptr_null(parse("project: p\nregistry:\n  url: http://127.0.0.1:5000\n  app: shop/app\n"
+	    "  username: bot\n  password: {env: A, file: B}\n" ENVS, err, sizeof err));
+	ck_assert_str_eq(err, "g.yml:6:13: registry.password: expected exactly one of {env: NAME} or {file: PATH}");
 }
 END_TEST
 
