@@ -1,9 +1,11 @@
-/* Reads deploy.env on every host of every environment, on the environment's interval. */
+/* Reads deploy.env, the lock and the freeze on every host of every environment, in one
+ * command per host, on the environment's interval. */
 #include "config.h"
 
 #include "deployenv.h"
 #include "deploywatch.h"
 #include "hoststate.h"
+#include "outbuf.h"
 #include "remote.h"
 #include "xmalloc.h"
 
@@ -13,16 +15,16 @@
 
 #define MIN_INTERVAL_MS 2000
 
+#define STATUS_MARK "@@gantry-state@@ deploy.env-status"
+#define REPLY_MAX (DEPLOYENV_MAX_BYTES + 1 + 16384)    /* deploy.env, then the lock state */
+
 /* One host's read in flight. */
 struct reader {
 	struct deploywatch *dw;
 	struct reader **slot;           /* its place in dw->readers, emptied when done */
 	struct host_status *host;
 	struct remote_cmd *cmd;
-	char buf[DEPLOYENV_MAX_BYTES + 1];
-	size_t len;
-	bool too_big;
-	bool lock_phase;                /* reading the lock and freeze, after deploy.env */
+	struct outbuf out;
 };
 
 struct deploywatch {
@@ -30,6 +32,7 @@ struct deploywatch {
 	struct model *model;
 	deploywatch_fn changed;
 	void *arg;
+	char *command;                  /* deploy.env, its status, then the lock and the freeze */
 	struct reader **readers;        /* flat: one slot per host, NULL when idle */
 	size_t readers_len;
 	struct env_timer *timers;       /* per environment */
@@ -46,68 +49,50 @@ static void read_output(void *arg, const char *data, size_t len, bool is_stderr)
 {
 	struct reader *r = arg;
 
-	if (is_stderr)
-		return;
-	if (r->len + len > DEPLOYENV_MAX_BYTES) {
-		r->too_big = true;
-		len = DEPLOYENV_MAX_BYTES - r->len;
-	}
-	memcpy(r->buf + r->len, data, len);
-	r->len += len;
+	if (!is_stderr)
+		outbuf_add(&r->out, data, len, REPLY_MAX);
 }
 
-static void read_done(void *arg, enum remote_end how, int status, const char *message);
-static void read_output(void *arg, const char *data, size_t len, bool is_stderr);
-static const struct remote_cmd_ops read_ops = {
-	.output = read_output,
-	.done = read_done,
-};
-
-static void reader_end(struct reader *r)
+/* The lock, the freeze and the current run, from the reply's second part. */
+static void read_lock_state(struct host_status *h, const char *text, size_t len)
 {
-	*r->slot = NULL;
-	if (r->dw->changed)
-		r->dw->changed(r->dw->arg);
-	free(r);
-}
-
-static void lock_done(struct reader *r, enum remote_end how, int status)
-{
-	struct host_status *h = r->host;
 	struct host_state st;
 	char why[120];
 
-	if (how == REMOTE_EXITED && !r->too_big && hoststate_parse(r->buf, r->len, &st, why, sizeof why)) {
-		h->state_known = true;
-		h->lock = st.lock;
-		h->lock_stale = hoststate_lock_stale(&st);
-		h->frozen = st.frozen;
-		snprintf(h->freeze_by, sizeof h->freeze_by, "%s", st.freeze_by);
-		snprintf(h->freeze_reason, sizeof h->freeze_reason, "%s", st.freeze_reason);
-		h->freeze_since = st.freeze_since;
-		h->host_now = st.host_now;
-		snprintf(h->current_run, sizeof h->current_run, "%s", st.current);
-		hoststate_free(&st);
-	} else {
+	if (!text || !hoststate_parse(text, len, &st, why, sizeof why)) {
 		h->state_known = false;
+		return;
 	}
-	(void)status;
-	reader_end(r);
+	h->state_known = true;
+	h->lock = st.lock;
+	h->lock_stale = hoststate_lock_stale(&st);
+	h->frozen = st.frozen;
+	snprintf(h->freeze_by, sizeof h->freeze_by, "%s", st.freeze_by);
+	snprintf(h->freeze_reason, sizeof h->freeze_reason, "%s", st.freeze_reason);
+	h->freeze_since = st.freeze_since;
+	h->host_now = st.host_now;
+	snprintf(h->current_run, sizeof h->current_run, "%s", st.current);
+	hoststate_free(&st);
 }
 
-static void read_done(void *arg, enum remote_end how, int status, const char *message)
+/* deploy.env from the reply's first part, with head's status ("missing": no file). */
+static void read_deploy_env(struct host_status *h, const char *text, size_t len, const char *status)
 {
-	struct reader *r = arg;
-	struct host_status *h = r->host;
+	const char *dir = conf_host_deploy_dir(remote_host_env(h->remote), remote_host_conf(h->remote));
 	struct deploy_env de;
 	char why[200];
 
-	if (r->lock_phase) {
-		lock_done(r, how, status);
-		return;
-	}
-	if (how == REMOTE_EXITED && status == 0 && !r->too_big &&
-	    deployenv_parse(r->buf, r->len, &de, why, sizeof why)) {
+	if (len > DEPLOYENV_MAX_BYTES)
+		snprintf(h->deploy_error, sizeof h->deploy_error, "deploy.env is larger than %d bytes",
+		    DEPLOYENV_MAX_BYTES);
+	else if (strcmp(status, "missing") == 0)
+		snprintf(h->deploy_error, sizeof h->deploy_error, "no deploy.env in %s", dir);
+	else if (strcmp(status, "0") != 0)
+		snprintf(h->deploy_error, sizeof h->deploy_error, "cannot read deploy.env in %s (exit %.8s)",
+		    dir, status);
+	else if (!deployenv_parse(text, len, &de, why, sizeof why))
+		snprintf(h->deploy_error, sizeof h->deploy_error, "%s", why);
+	else {
 		deployenv_image_tag(de.app_image, h->app_tag, sizeof h->app_tag);
 		if (de.migrator_image[0])
 			deployenv_image_tag(de.migrator_image, h->migrator_tag, sizeof h->migrator_tag);
@@ -115,38 +100,51 @@ static void read_done(void *arg, enum remote_end how, int status, const char *me
 			h->migrator_tag[0] = '\0';
 		h->deploy_error[0] = '\0';
 		h->deploy_at = loop_clock_ms();
-	} else {
-		if (r->too_big)
-			snprintf(h->deploy_error, sizeof h->deploy_error, "deploy.env is larger than %d bytes",
-			    DEPLOYENV_MAX_BYTES);
-		else if (how == REMOTE_EXITED && status != 0)
-			snprintf(h->deploy_error, sizeof h->deploy_error,
-			    "cannot read deploy.env in %s (cat exited %d)",
-			    conf_host_deploy_dir(remote_host_env(h->remote), remote_host_conf(h->remote)), status);
-		else if (how == REMOTE_EXITED)
-			snprintf(h->deploy_error, sizeof h->deploy_error, "%s", why);
-		else
-			snprintf(h->deploy_error, sizeof h->deploy_error, "%s", message);
-		/* what was read before may no longer hold */
-		h->app_tag[0] = '\0';
-		h->migrator_tag[0] = '\0';
-	}
-	if (how == REMOTE_EXITED) {
-		/* then the lock and the freeze, on the same session */
-		r->lock_phase = true;
-		r->len = 0;
-		r->too_big = false;
-		r->cmd = remote_run(h->remote, hoststate_lock_command, &read_ops, r);
-		if (r->dw->changed)
-			r->dw->changed(r->dw->arg);
 		return;
 	}
-	h->state_known = false;
+	/* what was read before may no longer hold */
+	h->app_tag[0] = '\0';
+	h->migrator_tag[0] = '\0';
+}
+
+static void read_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct reader *r = arg;
+	struct host_status *h = r->host;
+	const char *text = outbuf_text(&r->out);
+	const char *mark = strstr(text, "\n" STATUS_MARK "\n");
+
+	if (how != REMOTE_EXITED) {
+		snprintf(h->deploy_error, sizeof h->deploy_error, "%s", message ? message : "the link dropped");
+		h->app_tag[0] = '\0';
+		h->migrator_tag[0] = '\0';
+		h->state_known = false;
+	} else if (!mark) {
+		snprintf(h->deploy_error, sizeof h->deploy_error, "the host's reply is not gantry's "
+		    "(exit %d): check the login shell's output", status);
+		h->app_tag[0] = '\0';
+		h->migrator_tag[0] = '\0';
+		h->state_known = false;
+	} else {
+		const char *st = mark + strlen("\n" STATUS_MARK "\n");
+		char word[16];
+
+		snprintf(word, sizeof word, "%.*s", (int)strcspn(st, "\n"), st);
+		read_deploy_env(h, text, (size_t)(mark - text), word);
+		st += strcspn(st, "\n");
+		read_lock_state(h, st, r->out.len - (size_t)(st - text));
+	}
+	outbuf_clear(&r->out);
 	*r->slot = NULL;
 	if (r->dw->changed)
 		r->dw->changed(r->dw->arg);
 	free(r);
 }
+
+static const struct remote_cmd_ops read_ops = {
+	.output = read_output,
+	.done = read_done,
+};
 
 static void read_host(struct deploywatch *dw, struct host_status *h, struct reader **slot)
 {
@@ -159,7 +157,7 @@ static void read_host(struct deploywatch *dw, struct host_status *h, struct read
 	r->slot = slot;
 	r->host = h;
 	*slot = r;
-	r->cmd = remote_run(h->remote, "cat deploy.env", &read_ops, r);
+	r->cmd = remote_run(h->remote, dw->command, &read_ops, r);
 }
 
 static void env_fire(struct loop *loop, void *arg);
@@ -193,6 +191,10 @@ struct deploywatch *deploywatch_new(struct loop *loop, struct model *model, depl
 	dw->model = model;
 	dw->changed = changed;
 	dw->arg = arg;
+	/* one channel per host and read; head's status tells a missing file from the rest */
+	dw->command = xasprintf("if [ -e deploy.env ]; then head -c %d deploy.env; s=$?; else s=missing; "
+	    "fi; echo; echo '" STATUS_MARK "'; echo \"$s\"; %s", DEPLOYENV_MAX_BYTES + 1,
+	    hoststate_lock_command);
 	dw->timers = xcalloc(model->envs_len + 1, sizeof *dw->timers);
 	for (size_t i = 0; i < model->envs_len; i++) {
 		dw->timers[i].dw = dw;
@@ -236,6 +238,7 @@ void deploywatch_free(struct deploywatch *dw)
 	for (size_t k = 0; k < dw->readers_len; k++) {
 		if (dw->readers[k]) {
 			remote_cmd_stop(dw->readers[k]->cmd);
+			outbuf_clear(&dw->readers[k]->out);
 			free(dw->readers[k]);
 		}
 	}
@@ -243,5 +246,6 @@ void deploywatch_free(struct deploywatch *dw)
 		loop_timer_cancel(dw->loop, dw->timers[i].id);
 	free(dw->timers);
 	free(dw->readers);
+	free(dw->command);
 	free(dw);
 }

@@ -349,43 +349,64 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 	if (drift != DRIFT_NONE)
 		draw_text(ui, top + (int)shown, 11, ui->cols - 12, line,
 		    drift == DRIFT_MIGRATOR ? THEME_ROLE_degraded : THEME_ROLE_unhealthy, false);
-	else if (tag[0])
+	else if (tag[0] && env->tag[0])
 		draw_text(ui, top + (int)shown, 11, ui->cols - 12, "deploy.env and the running app agree",
 		    THEME_ROLE_muted, false);
+	else if (tag[0]) {
+		/* nothing to compare with: say so rather than "agree" */
+		snprintf(line, sizeof line, "deploy.env names %s; the app has not reported its version", tag);
+		draw_text(ui, top + (int)shown, 11, ui->cols - 12, line, THEME_ROLE_muted, false);
+	}
 }
 
-/* The deploy lock and the freeze, as the first host that holds one says. */
+/* The deploy lock (a live one first) and the freeze, from whichever hosts hold them; with
+ * several hosts, the lock names its host. */
 static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *env)
 {
-	char line[512], age[32];
+	char line[700], age[32];
 	enum theme_role role = THEME_ROLE_muted;
-	const struct host_status *h = NULL;
+	const struct host_status *lock = NULL, *freeze = NULL;
+	size_t lock_at = 0;
+	int n = 0;
 
 	if (env->hosts_len == 0)
 		return;
-	for (size_t i = 0; i < env->hosts_len && !h; i++)
-		if (env->hosts[i].state_known && (env->hosts[i].lock.held || env->hosts[i].frozen))
-			h = &env->hosts[i];
+	for (size_t i = 0; i < env->hosts_len; i++) {
+		const struct host_status *h = &env->hosts[i];
+
+		if (!h->state_known)
+			continue;
+		if (h->lock.held && (!lock || (h->lock.runner_alive && !lock->lock.runner_alive))) {
+			lock = h;
+			lock_at = i;
+		}
+		if (h->frozen && !freeze)
+			freeze = h;
+	}
 	draw_text(ui, y, 2, 9, "deploys", THEME_ROLE_header, true);
-	if (!h) {
+	line[0] = '\0';
+	if (lock) {
+		int64_t s = lock->host_now - lock->lock.since;
+
+		duration_format(s > 0 ? s * 1000 : 0, age, sizeof age);
+		n = snprintf(line, sizeof line, "LOCKED%s%s by %s for %s: %s%s", env->hosts_len > 1 ? " on " : "",
+		    env->hosts_len > 1 ? env->conf->hosts[lock_at].address : "", lock->lock.owner, age,
+		    lock->lock.message, lock->lock_stale ? "   STALE: its run is gone (h, then U to break it)" :
+		    lock->lock.runner_alive ? "   (a: follow the run)" : "");
+		role = lock->lock_stale ? THEME_ROLE_stale : THEME_ROLE_degraded;
+	}
+	if (freeze && n >= 0 && (size_t)n < sizeof line) {
+		int64_t s = freeze->host_now - freeze->freeze_since;
+
+		duration_format(s > 0 ? s * 1000 : 0, age, sizeof age);
+		snprintf(line + n, sizeof line - (size_t)n, "%sFROZEN by %s for %s: %s (promotions refused; "
+		    "rollbacks allowed)", lock ? "   · " : "", freeze->freeze_by, age, freeze->freeze_reason);
+		if (!lock)
+			role = THEME_ROLE_degraded;
+	}
+	if (!lock && !freeze)
 		snprintf(line, sizeof line, "%s", env->hosts[0].state_known ?
 		    "not locked, not frozen   p promote  b rollback  h history" : "reading the lock...");
-	} else if (h->lock.held) {
-		int64_t s = h->host_now - h->lock.since;
-
-		duration_format(s > 0 ? s * 1000 : 0, age, sizeof age);
-		snprintf(line, sizeof line, "LOCKED by %s for %s: %s%s", h->lock.owner, age,
-		    h->lock.message, h->lock_stale ? "   STALE: its run is gone (h, then U to break it)" :
-		    h->lock.runner_alive ? "   (a: follow the run)" : "");
-		role = h->lock_stale ? THEME_ROLE_stale : THEME_ROLE_degraded;
-	} else {
-		int64_t s = h->host_now - h->freeze_since;
-
-		duration_format(s > 0 ? s * 1000 : 0, age, sizeof age);
-		snprintf(line, sizeof line, "FROZEN by %s for %s: %s (promotions refused; rollbacks allowed)",
-		    h->freeze_by, age, h->freeze_reason);
-		role = THEME_ROLE_degraded;
-	}
 	draw_text(ui, y, 11, ui->cols - 12, line, role, false);
 }
 

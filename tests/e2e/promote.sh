@@ -19,7 +19,7 @@ release_build sha-1111111 && release_build sha-2222222 &&
 G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
 	G deploy staging sha-2222222 >/dev/null 2>&1 || { echo "Bail out! first deploys"; exit 1; }
 
-plan 29
+plan 35
 
 # --- a promotion: the plan, a typed confirmation, the steps, the result ---
 tui_start 140 42 "$GANTRY --config $cfg"
@@ -94,6 +94,29 @@ check "the tag re-pointed since the plan is refused at confirmation" \
 	tui_wait 'as planned: the tag was re-pointed' 15
 like "$(tui_screen)" 'Refused: nothing was started' "and nothing was started"
 is "$(release_version production)" sha-1111111 "production is untouched"
+tui_stop
+
+# --- an environment of two hosts: the history pane reads both ---
+release_fleet || { echo "Bail out! the fleet hosts did not start"; exit 1; }
+G deploy fleet sha-1111111 >/dev/null 2>&1
+touch "$SSHD_DIR/fleet-2/deploy/refuse-sha-2222222"
+G deploy fleet sha-2222222 >/dev/null 2>&1
+fd2=$SSHD_DIR/fleet-2/deploy
+mkdir "$fd2/.gantry/lock"
+printf 'owner=frank@ops\nsince=%s\nrun=x\nmessage=hand deploy\n' "$(date +%s)" >"$fd2/.gantry/lock/owner"
+tui_start 140 42 "$GANTRY --config $cfg"
+tui_wait 'fleet ' 15
+tui_keys j j
+check "the dashboard shows a lock held on the second host, and where" \
+	tui_wait "deploys +LOCKED on root@$RELEASE_FLEET2 by frank@ops for [0-9]+s: hand deploy" 15
+tui_keys h
+check "h on an environment of two hosts reads them both" tui_wait 'history of fleet on its 2 hosts' 10
+like "$(tui_screen)" "locked on root@$RELEASE_FLEET2 by frank@ops" "the history pane shows the lock with its host"
+check "a run that failed on the second host shows as failed" tui_wait 'deploy +sha-2222222 +failed' 10
+check "and the selected run says where" \
+	tui_wait "recorded on 2 of 2 hosts; the worst: failed on root@$RELEASE_FLEET2" 5
+tui_keys j
+check "the run both hosts passed says so" tui_wait 'succeeded on all 2 hosts' 5
 tui_stop
 
 # --- read-only: no key reaches a write action ---

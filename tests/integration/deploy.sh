@@ -174,21 +174,9 @@ like "$(release_history production | tail -n 1)" '"kind":"unlock".*"operator":"e
 	"the broken lock is recorded with its operator and reason"
 
 # --- several hosts: each holds its own history, lock and deploy.env; gantry reads them all ---
-for h in fleet-1 fleet-2; do sshd_host $h >/dev/null && sshd_trust $h; done
-f1=127.0.0.1:$(sshd_port fleet-1)
-f2=127.0.0.1:$(sshd_port fleet-2)
-cat >>"$cfg" <<YAML
-  - name: fleet
-    url: http://127.0.0.1:$RELEASE_STAGING_PORT
-    hosts:
-      - {address: root@$f1, deploy_dir: $SSHD_DIR/fleet-1/deploy}
-      - {address: root@$f2, deploy_dir: $SSHD_DIR/fleet-2/deploy}
-    deploy:
-      steps:
-        - {name: check host, run: "test ! -e refuse-{tag} || { echo 'this host refuses {tag}'; exit 9; }"}
-        - {name: write deploy.env, run: "{gantry} write-env APP_IMAGE={app_image}"}
-        - {name: start app, run: "echo started {tag}", switch: true}
-YAML
+release_fleet || { echo "Bail out! the fleet hosts did not start"; exit 1; }
+f1=$RELEASE_FLEET1
+f2=$RELEASE_FLEET2
 fd2=$SSHD_DIR/fleet-2/deploy
 out=$(G deploy fleet sha-1111111 2>&1)
 is "$?" 0 "a deploy to an environment of two hosts succeeds"

@@ -11,6 +11,10 @@
 #   release_version ENV         the version the environment's app answers ("" when none)
 #   release_dir ENV             its host's deploy directory
 #   release_history ENV         its .gantry/history.jsonl
+#   release_fleet               two more sshd hosts (fleet-1, fleet-2) and an environment
+#                               "fleet" on both, with a plan of its own steps (no containers);
+#                               a host refuses TAG (exit 9) while refuse-TAG is in its deploy
+#                               directory; sets RELEASE_FLEET1/2 (127.0.0.1:port)
 #   release_teardown
 # Apps: staging on RELEASE_STAGING_PORT, production on RELEASE_PROD_PORT.
 
@@ -99,6 +103,27 @@ environments:
       auto_rollback: true
       ready_timeout: 6s
       smoke: [/api/version]
+YAML
+}
+
+release_fleet() {
+	local h
+	for h in fleet-1 fleet-2; do
+		sshd_host $h >/dev/null && sshd_trust $h || return 1
+	done
+	RELEASE_FLEET1=127.0.0.1:$(sshd_port fleet-1)
+	RELEASE_FLEET2=127.0.0.1:$(sshd_port fleet-2)
+	cat >>"$RELEASE_DIR/gantry.yml" <<YAML
+  - name: fleet
+    url: http://127.0.0.1:$RELEASE_STAGING_PORT
+    hosts:
+      - {address: root@$RELEASE_FLEET1, deploy_dir: $SSHD_DIR/fleet-1/deploy}
+      - {address: root@$RELEASE_FLEET2, deploy_dir: $SSHD_DIR/fleet-2/deploy}
+    deploy:
+      steps:
+        - {name: check host, run: "test ! -e refuse-{tag} || { echo 'this host refuses {tag}'; exit 9; }"}
+        - {name: write deploy.env, run: "{gantry} write-env APP_IMAGE={app_image}"}
+        - {name: start app, run: "echo started {tag}", switch: true}
 YAML
 }
 
