@@ -111,7 +111,7 @@ check "the dashboard shows a lock held on the second host, and where" \
 	tui_wait "deploys +LOCKED on root@$RELEASE_FLEET2 by frank@ops for [0-9]+s: hand deploy" 15
 tui_keys h
 check "h on an environment of two hosts reads them both" tui_wait 'history of fleet on its 2 hosts' 10
-like "$(tui_screen)" "locked on root@$RELEASE_FLEET2 by frank@ops" "the history pane shows the lock with its host"
+check "the history pane shows the lock with its host" tui_wait "locked on root@$RELEASE_FLEET2 by frank@ops" 10
 check "a run that failed on the second host shows as failed" tui_wait 'deploy +sha-2222222 +failed' 10
 check "and the selected run says where" \
 	tui_wait "recorded on 2 of 2 hosts; the worst: failed on root@$RELEASE_FLEET2" 5
