@@ -79,9 +79,9 @@ static char *read_small_file(const char *path, size_t max, size_t *len, char *wh
 	return buf;
 }
 
-/* A secret: inline text, {env: NAME} or {file: PATH}; resolved now so nothing half-starts. */
-/* Reads a secret; *missing is set when it is well written but cannot be resolved here
- * (the variable is not set, the file cannot be read). */
+/* A secret: inline text, {env: NAME} or {file: PATH}, resolved now so nothing half-starts;
+ * *missing is set when it is well written but cannot be resolved here (the variable is not
+ * set, the file cannot be read). */
 static bool read_secret(struct schema_ctx *ctx, const struct ynode *node, struct conf_secret *secret,
     bool *missing)
 {
