@@ -377,23 +377,8 @@ static int result_rank(const struct history_run *run)
 	return 5;
 }
 
-static void swap_mem(void *a, void *b, size_t n)
-{
-	unsigned char t[256], *x = a, *y = b;
-
-	while (n) {
-		size_t k = n < sizeof t ? n : sizeof t;
-
-		memcpy(t, x, k);
-		memcpy(x, y, k);
-		memcpy(y, t, k);
-		x += k;
-		y += k;
-		n -= k;
-	}
-}
-
-/* The same run as seen by another host: the worse result wins, with its steps. */
+/* The same run as seen by another host (freed after): the worse result wins, with its
+ * steps, which change hands so that `other` frees the ones replaced. */
 static void merge_run(struct history_run *into, struct history_run *other)
 {
 	into->hosts += other->hosts;
@@ -401,12 +386,17 @@ static void merge_run(struct history_run *into, struct history_run *other)
 	if (other->ended > into->ended)
 		into->ended = other->ended;
 	if (result_rank(other) > result_rank(into)) {
-		swap_mem(into->result, other->result, sizeof into->result);
-		swap_mem(&into->failed_step, &other->failed_step, sizeof into->failed_step);
-		swap_mem(&into->switch_known, &other->switch_known, sizeof into->switch_known);
-		swap_mem(&into->switched, &other->switched, sizeof into->switched);
-		swap_mem(&into->steps, &other->steps, sizeof into->steps);
-		swap_mem(&into->steps_len, &other->steps_len, sizeof into->steps_len);
+		struct history_step *steps = into->steps;
+		size_t steps_len = into->steps_len;
+
+		memcpy(into->result, other->result, sizeof into->result);
+		into->failed_step = other->failed_step;
+		into->switch_known = other->switch_known;
+		into->switched = other->switched;
+		into->steps = other->steps;
+		into->steps_len = other->steps_len;
+		other->steps = steps;
+		other->steps_len = steps_len;
 		into->host_index = other->host_index;
 		memcpy(into->host, other->host, sizeof into->host);
 	}

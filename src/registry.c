@@ -267,20 +267,54 @@ static void op_finish(struct registry_op *op)
 	op_free(op);
 }
 
+static void op_set_error(struct registry_op *op, enum registry_error error, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
+
+static void op_set_error(struct registry_op *op, enum registry_error error, const char *fmt,
+    va_list ap)
+{
+	char raw[sizeof op->result.message];
+
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	op->result.error = error;
+	sanitize_text(raw, strlen(raw), op->result.message, sizeof op->result.message, 0);
+}
+
 static void op_fail(struct registry_op *op, enum registry_error error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void op_fail(struct registry_op *op, enum registry_error error, const char *fmt, ...)
 {
-	char raw[sizeof op->result.message];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(raw, sizeof raw, fmt, ap);
+	op_set_error(op, error, fmt, ap);
 	va_end(ap);
-	op->result.error = error;
-	sanitize_text(raw, strlen(raw), op->result.message, sizeof op->result.message, 0);
 	op_finish(op);
+}
+
+static void failed_later(struct loop *loop, void *arg)
+{
+	struct registry_op *op = arg;
+
+	(void)loop;
+	op->timer = 0;
+	op_finish(op);
+}
+
+/* Fails an operation refused before any request: reported from the loop, like every
+ * other answer, never inside the caller. */
+static void op_fail_later(struct registry_op *op, enum registry_error error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void op_fail_later(struct registry_op *op, enum registry_error error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	op_set_error(op, error, fmt, ap);
+	va_end(ap);
+	op->timer = loop_timer_add(op->reg->loop, 0, failed_later, op);
 }
 
 static const char *what(const struct registry_op *op)
@@ -325,17 +359,6 @@ static void token_store(struct registry *reg, const char *repo, const char *valu
 
 static void op_http_done(const struct http_response *resp, void *arg);
 
-static void no_password(struct loop *loop, void *arg)
-{
-	struct registry_op *op = arg;
-
-	(void)loop;
-	op->timer = 0;
-	op_fail(op, REGISTRY_AUTH, "the registry %s wants the credentials of %s, and its password "
-	    "could not be read: %s", op->reg->conf->url, op->reg->conf->username,
-	    op->reg->conf->password.unresolved);
-}
-
 enum op_auth {
 	AUTH_REGISTRY,                  /* a cached token, else basic when the registry asked */
 	AUTH_TOKEN_SERVICE,             /* basic credentials only (when configured) */
@@ -365,7 +388,9 @@ static void op_get(struct registry_op *op, const char *url, const char *accept, 
 	if (!bearer && (reg->basic || auth == AUTH_TOKEN_SERVICE) && reg->conf->username) {
 		if (reg->conf->password.unresolved) {
 			/* the credentials are needed now, and the password could not be read */
-			op->timer = loop_timer_add(reg->loop, 0, no_password, op);
+			op_fail_later(op, REGISTRY_AUTH, "the registry %s wants the credentials of %s, and "
+			    "its password could not be read: %s", reg->conf->url, reg->conf->username,
+			    reg->conf->password.unresolved);
 			return;
 		}
 		opts.username = reg->conf->username;
@@ -698,15 +723,6 @@ void registry_free(struct registry *reg)
 	free(reg);
 }
 
-static void refuse_tag(struct loop *loop, void *arg)
-{
-	struct registry_op *op = arg;
-
-	op->timer = 0;
-	op_fail(op, REGISTRY_NOT_FOUND, "\"%s\" is not a valid tag (letters, digits, '_', '.', '-'; "
-	    "at most 128)", op->tag);
-}
-
 struct registry_op *registry_resolve(struct registry *reg, const char *repo, const char *tag,
     bool created, registry_done_fn done, void *arg)
 {
@@ -716,8 +732,8 @@ struct registry_op *registry_resolve(struct registry *reg, const char *repo, con
 	op->want_created = created;
 	op->path = xasprintf("/v2/%s/manifests/%s", repo, tag);
 	if (!valid_tag(tag)) {
-		/* refused now, reported from the loop like every other answer */
-		op->timer = loop_timer_add(reg->loop, 0, refuse_tag, op);
+		op_fail_later(op, REGISTRY_NOT_FOUND, "\"%s\" is not a valid tag (letters, digits, '_', "
+		    "'.', '-'; at most 128)", tag);
 		return op;
 	}
 	op_send(op);

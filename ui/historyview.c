@@ -4,6 +4,7 @@
 
 #include "draw.h"
 #include "hostread.h"
+#include "outbuf.h"
 #include "duration.h"
 #include "palette.h"
 #include "ui.h"
@@ -266,8 +267,7 @@ static void rollback_selected(struct ui *ui)
 
 struct unlock_job {
 	struct ui *ui;
-	char out[300];
-	size_t len;
+	struct outbuf out;
 	char env[64];
 };
 
@@ -275,20 +275,17 @@ static void unlock_output(void *arg, const char *data, size_t len, bool is_stder
 {
 	struct unlock_job *j = arg;
 
-	if (j->len + len >= sizeof j->out)
-		len = sizeof j->out - 1 - j->len;
-	memcpy(j->out + j->len, data, len);
-	j->len += len;
-	j->out[j->len] = '\0';
+	(void)is_stderr;
+	outbuf_add(&j->out, data, len, 300);
 }
 
 static void unlock_done(void *arg, enum remote_end how, int status, const char *message)
 {
 	struct unlock_job *j = arg;
+	const char *out = outbuf_text(&j->out);
 	char first[200];
 
-	j->out[strcspn(j->out, "\n")] = '\0';
-	snprintf(first, sizeof first, "%s", j->out);
+	snprintf(first, sizeof first, "%.*s", (int)strcspn(out, "\n"), out);
 	if (how != REMOTE_EXITED)
 		ui_message(j->ui, true, "unlock %s: %s", j->env, message ? message : "link dropped");
 	else if (status == 0)
@@ -298,6 +295,7 @@ static void unlock_done(void *arg, enum remote_end how, int status, const char *
 	if (j->ui->history)
 		load(j->ui);
 	deploywatch_refresh(j->ui->app->deploywatch);
+	outbuf_clear(&j->out);
 	free(j);
 }
 
