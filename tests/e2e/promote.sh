@@ -62,7 +62,8 @@ tui_stop
 # --- a run in progress is followed when gantry starts ---
 G deploy staging sha-3333333 >"$work/bg" 2>&1 &
 bg=$!
-for i in $(seq 1 600); do grep -q 'run migrator' "$work/bg" && break; sleep 0.05; done
+# the step's header, once the run holds the lock (the plan printed before names the step too)
+for i in $(seq 1 600); do grep -q '^\[[0-9]*/[0-9]*\] run migrator' "$work/bg" && break; sleep 0.05; done
 tui_start 140 42 "$GANTRY --config $cfg"
 check "gantry opens the run in progress at start" tui_wait 'a run is in progress on staging' 15
 check "and follows it to the end" tui_wait 'SUCCEEDED: staging runs sha-3333333' 40
