@@ -451,7 +451,7 @@ static void draw_detail(struct ui *ui, int top, int64_t now)
 	draw_detail_hosts(ui, top + DETAIL_ROWS, now);
 }
 
-static void dashboard_draw(struct ui *ui, int top, int height)
+static void dashboard_draw(struct ui *ui, struct view *v, int top, int height)
 {
 	int64_t now = loop_clock_ms();
 	int table_rows = height;
@@ -464,7 +464,7 @@ static void dashboard_draw(struct ui *ui, int top, int height)
 		draw_detail(ui, top + table_rows, now);
 }
 
-static int dashboard_action(struct ui *ui, enum action action)
+static int dashboard_action(struct ui *ui, struct view *v, enum action action)
 {
 	size_t n = ui->app->model->envs_len;
 

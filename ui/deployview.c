@@ -16,6 +16,7 @@
 #define CONFIRM_MAX 64
 
 struct deployview {
+	struct ui *ui;
 	struct deploy *deploy;
 	size_t env;
 	char typed[CONFIRM_MAX + 1];    /* the confirmation being typed */
@@ -24,47 +25,60 @@ struct deployview {
 
 static void deploy_changed(void *arg, struct deploy *d)
 {
-	struct ui *ui = arg;
+	struct deployview *dv = arg;
 	const struct deploy_info *i = deploy_info(d);
 
-	ui->dirty = true;
+	dv->ui->dirty = true;
 	if (i->phase == DEPLOY_DONE || i->phase == DEPLOY_REFUSED)
-		deploywatch_refresh(ui->app->deploywatch);
+		deploywatch_refresh(dv->ui->app->deploywatch);
 }
 
-static void open_with(struct ui *ui, struct deploy *d)
+/* A deploy pane already open: it is raised (a run in it goes on) and true returned. */
+static bool raise_open(struct ui *ui)
+{
+	for (int i = ui->nviews - 1; i >= 0; i--) {
+		if (ui->views[i].ops == &deployview_view_ops) {
+			ui_raise_view(ui, i);
+			ui_message(ui, false, "back to the deploy pane of %s: Esc closes it first",
+			    ui->app->conf->envs[ui->views[i].env].name);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Pushes a pane for the selected environment: req planned, or (NULL) its run attached. */
+static void open_with(struct ui *ui, const struct deploy_request *req)
 {
 	struct deployview *dv = xcalloc(1, sizeof *dv);
+	struct deploy_ctx ctx;
 
-	dv->deploy = d;
+	dv->ui = ui;
 	dv->env = ui->selected;
-	ui->deploy = dv;
-	ui_push_view(ui, &deployview_view_ops);
+	app_deploy_ctx(ui->app, &ctx);
+	if (req)
+		dv->deploy = deploy_new(&ctx, req, deploy_changed, dv);
+	else
+		dv->deploy = deploy_attach(&ctx, &ui->app->conf->envs[dv->env], deploy_changed, dv);
+	ui_push_view(ui, &deployview_view_ops, dv, dv->env, 0);
 }
 
 void deployview_open(struct ui *ui, int kind, const char *tag)
 {
 	const struct conf_env *env = &ui->app->conf->envs[ui->selected];
 	struct deploy_request req = { .kind = (enum deploy_kind)kind, .target = env, .tag = tag };
-	struct deploy_ctx ctx;
 
-	if (ui->deploy) {
-		ui_message(ui, true, "a deploy pane is open already");
+	if (raise_open(ui))
 		return;
-	}
-	app_deploy_ctx(ui->app, &ctx);
-	open_with(ui, deploy_new(&ctx, &req, deploy_changed, ui));
+	open_with(ui, &req);
 }
 
 void deployview_attach(struct ui *ui, size_t env_index)
 {
-	struct deploy_ctx ctx;
-
-	if (ui->deploy)
+	if (raise_open(ui))
 		return;
-	app_deploy_ctx(ui->app, &ctx);
 	ui->selected = env_index;
-	open_with(ui, deploy_attach(&ctx, &ui->app->conf->envs[env_index], deploy_changed, ui));
+	open_with(ui, NULL);
 }
 
 static const char *step_word(const struct deploy_step *s, enum theme_role *role)
@@ -138,9 +152,9 @@ static void draw_result(struct ui *ui, int y, const struct deploy_info *i)
 	draw_text(ui, y, 2, ui->cols - 3, line, role, false);
 }
 
-static void deployview_draw(struct ui *ui, int top, int height)
+static void deployview_draw(struct ui *ui, struct view *v, int top, int height)
 {
-	struct deployview *dv = ui->deploy;
+	struct deployview *dv = v->data;
 	const struct deploy_info *i = deploy_info(dv->deploy);
 	int y = top, bottom = top + height;
 	char line[600];
@@ -315,30 +329,23 @@ static void deployview_draw(struct ui *ui, int top, int height)
 	}
 }
 
-static void close_pane(struct ui *ui)
+/* Once it is over, the pane gives way to the history, where a tag to go back to is picked:
+ * the history pane it was opened from, or a new one. */
+static int to_history(struct ui *ui, struct view *v, const struct deploy_info *i)
 {
-	struct deployview *dv = ui->deploy;
+	size_t env = v->env;
 
-	if (!dv)
-		return;
-	deploy_free(dv->deploy);
-	free(dv);
-	ui->deploy = NULL;
-}
-
-/* Once it is over, the pane gives way to the history, where a tag to go back to is picked. */
-static int to_history(struct ui *ui, const struct deploy_info *i)
-{
 	if (i->phase != DEPLOY_DONE && i->phase != DEPLOY_REFUSED)
 		return VIEW_HANDLED;
-	ui_replace_view(ui, &historyview_view_ops);
-	historyview_open(ui);
+	ui_close_views_from(ui, ui_view_index(ui, v));        /* v and its state are gone */
+	ui->selected = env;
+	historyview_push(ui);
 	return VIEW_REDRAW;
 }
 
-static int deployview_action(struct ui *ui, enum action action)
+static int deployview_action(struct ui *ui, struct view *v, enum action action)
 {
-	struct deployview *dv = ui->deploy;
+	struct deployview *dv = v->data;
 	const struct deploy_info *i = deploy_info(dv->deploy);
 
 	switch (action) {
@@ -368,12 +375,12 @@ static int deployview_action(struct ui *ui, enum action action)
 			deploy_free(dv->deploy);
 			dv->typed_len = 0;
 			dv->typed[0] = '\0';
-			dv->deploy = deploy_new(&ctx, &req, deploy_changed, ui);
+			dv->deploy = deploy_new(&ctx, &req, deploy_changed, dv);
 			return VIEW_REDRAW;
 		}
-		return to_history(ui, i);
+		return to_history(ui, v, i);
 	case ACTION_HISTORY:
-		return to_history(ui, i);
+		return to_history(ui, v, i);
 	case ACTION_HELP:
 	case ACTION_REDRAW:
 		return VIEW_UNHANDLED;
@@ -383,9 +390,9 @@ static int deployview_action(struct ui *ui, enum action action)
 }
 
 /* The confirmation: typed name for a protected environment, else y or Enter. */
-static bool deployview_key(struct ui *ui, int ch)
+static bool deployview_key(struct ui *ui, struct view *v, int ch)
 {
-	struct deployview *dv = ui->deploy;
+	struct deployview *dv = v->data;
 	const struct deploy_info *i = deploy_info(dv->deploy);
 
 	if (i->phase != DEPLOY_PLANNED)
@@ -418,9 +425,13 @@ static bool deployview_key(struct ui *ui, int ch)
 	return true;
 }
 
-static void deployview_leave(struct ui *ui)
+static void deployview_leave(struct ui *ui, struct view *v)
 {
-	close_pane(ui);
+	struct deployview *dv = v->data;
+
+	deploy_free(dv->deploy);
+	free(dv);
+	v->data = NULL;
 }
 
 const struct view_ops deployview_view_ops = {

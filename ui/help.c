@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void help_draw(struct ui *ui, int top, int height)
+static void help_draw(struct ui *ui, struct view *v, int top, int height)
 {
 	size_t count;
 	const struct action_info *list = action_list(&count);
@@ -37,7 +37,7 @@ static void help_draw(struct ui *ui, int top, int height)
 	draw_hline(ui, top + rows - 1, left, width, THEME_ROLE_border);
 }
 
-static int help_action(struct ui *ui, enum action action)
+static int help_action(struct ui *ui, struct view *v, enum action action)
 {
 	switch (action) {
 	case ACTION_HELP:

@@ -20,23 +20,50 @@
 #define REASON_MAX 120
 
 struct historyview {
+	struct ui *ui;
 	size_t env;
 	struct hostread *rd;
 	char error[700];
 	struct host_state state;
 	bool have_state;
 	size_t cursor;                  /* 0: the newest run */
+	char cursor_id[72];             /* the selected run's id: kept across reads */
 	bool typing;                    /* the reason to break the lock */
 	char reason[REASON_MAX + 1];
 	size_t reason_len;
 };
 
-static void load(struct ui *ui);
+static void load(struct historyview *hv);
+
+/* Remembers which run the cursor is on, so a read that adds runs keeps it there. */
+static void remember_cursor(struct historyview *hv)
+{
+	const struct history *h = &hv->state.history;
+
+	if (hv->have_state && hv->cursor < h->len)
+		snprintf(hv->cursor_id, sizeof hv->cursor_id, "%s", h->runs[h->len - 1 - hv->cursor].id);
+}
+
+/* Puts the cursor back on the remembered run, wherever a new read placed it. */
+static void restore_cursor(struct historyview *hv)
+{
+	const struct history *h = &hv->state.history;
+
+	for (size_t k = 0; hv->cursor_id[0] && k < h->len; k++) {
+		if (strcmp(h->runs[h->len - 1 - k].id, hv->cursor_id) == 0) {
+			hv->cursor = k;
+			return;
+		}
+	}
+	if (hv->cursor >= h->len)
+		hv->cursor = h->len ? h->len - 1 : 0;
+	remember_cursor(hv);
+}
 
 static void hv_done(void *arg, struct hostread *r)
 {
-	struct ui *ui = arg;
-	struct historyview *hv = ui->history;
+	struct historyview *hv = arg;
+	struct ui *ui = hv->ui;
 	const struct conf_env *env = &ui->app->conf->envs[hv->env];
 	char why[600];
 
@@ -47,41 +74,51 @@ static void hv_done(void *arg, struct hostread *r)
 		snprintf(hv->error, sizeof hv->error, "cannot read %s's history on %s", env->name, why);
 	hostread_free(r);
 	hv->rd = NULL;
-	if (hv->have_state && hv->cursor >= hv->state.history.len)
-		hv->cursor = 0;
+	if (hv->have_state)
+		restore_cursor(hv);
 	ui->dirty = true;
 }
 
-static void load(struct ui *ui)
+static void load(struct historyview *hv)
 {
-	struct historyview *hv = ui->history;
-
-	if (hv->rd)
+	if (hv->rd || hv->ui->app->conf->envs[hv->env].hosts_len == 0)
 		return;
 	hv->error[0] = '\0';
-	hv->rd = hostread_start(&ui->app->conf->envs[hv->env], app_host_of, ui->app, hv_done, ui);
-}
-
-void historyview_open(struct ui *ui)
-{
-	struct historyview *hv = xcalloc(1, sizeof *hv);
-
-	hv->env = ui->selected;
-	ui->history = hv;
-	if (ui->app->conf->envs[hv->env].hosts_len == 0) {
-		snprintf(hv->error, sizeof hv->error, "%s has no hosts: its history lives on them (add "
-		    "hosts and deploy_dir in gantry.yml)", ui->app->conf->envs[hv->env].name);
-		return;
-	}
-	load(ui);
+	hv->rd = hostread_start(&hv->ui->app->conf->envs[hv->env], app_host_of, hv->ui->app, hv_done, hv);
 }
 
 void historyview_push(struct ui *ui)
 {
-	if (ui->history)
+	int open = ui_find_view(ui, &historyview_view_ops, ui->selected, 0);
+	struct historyview *hv;
+
+	if (open >= 0) {
+		/* open already: go back to it; it reads the history again */
+		ui_raise_view(ui, open);
 		return;
-	ui_push_view(ui, &historyview_view_ops);
-	historyview_open(ui);
+	}
+	hv = xcalloc(1, sizeof *hv);
+	hv->ui = ui;
+	hv->env = ui->selected;
+	if (ui->app->conf->envs[hv->env].hosts_len == 0)
+		snprintf(hv->error, sizeof hv->error, "%s has no hosts: its history lives on them (add "
+		    "hosts and deploy_dir in gantry.yml)", ui->app->conf->envs[hv->env].name);
+	if (ui_push_view(ui, &historyview_view_ops, hv, hv->env, 0))
+		load(hv);
+}
+
+/* Back on top: what happened meanwhile (a run just ended) is read again. */
+static void historyview_resume(struct ui *ui, struct view *v)
+{
+	load(v->data);
+}
+
+/* The history pane of an environment, if one is open. */
+static struct historyview *open_pane(struct ui *ui, size_t env)
+{
+	int i = ui_find_view(ui, &historyview_view_ops, env, 0);
+
+	return i >= 0 ? ui->views[i].data : NULL;
 }
 
 /* The run under the cursor (newest first), or NULL. */
@@ -107,9 +144,9 @@ static enum theme_role result_role(const char *result)
 	return THEME_ROLE_unhealthy;
 }
 
-static void historyview_draw(struct ui *ui, int top, int height)
+static void historyview_draw(struct ui *ui, struct view *v, int top, int height)
 {
-	struct historyview *hv = ui->history;
+	struct historyview *hv = v->data;
 	const struct conf_env *env = &ui->app->conf->envs[hv->env];
 	const struct host_state *st = &hv->state;
 	int y = top, bottom = top + height, rows;
@@ -245,9 +282,8 @@ static void historyview_draw(struct ui *ui, int top, int height)
 }
 
 /* Rolls back to the selected run's tag: a healthy one only. */
-static void rollback_selected(struct ui *ui)
+static void rollback_selected(struct ui *ui, struct historyview *hv)
 {
-	struct historyview *hv = ui->history;
 	const struct history_run *r = selected_run(hv);
 	char tag[136];
 
@@ -268,6 +304,7 @@ static void rollback_selected(struct ui *ui)
 struct unlock_job {
 	struct ui *ui;
 	struct outbuf out;
+	size_t env_index;
 	char env[64];
 };
 
@@ -292,8 +329,8 @@ static void unlock_done(void *arg, enum remote_end how, int status, const char *
 		ui_message(j->ui, false, "%s: lock broken (it was: %s); recorded in the history", j->env, first);
 	else
 		ui_message(j->ui, true, "unlock %s: %s", j->env, first[0] ? first : "failed");
-	if (j->ui->history)
-		load(j->ui);
+	if (open_pane(j->ui, j->env_index))
+		load(open_pane(j->ui, j->env_index));
 	deploywatch_refresh(j->ui->app->deploywatch);
 	outbuf_clear(&j->out);
 	free(j);
@@ -301,14 +338,14 @@ static void unlock_done(void *arg, enum remote_end how, int status, const char *
 
 static const struct remote_cmd_ops unlock_ops = { NULL, unlock_output, unlock_done };
 
-static void unlock(struct ui *ui)
+static void unlock(struct ui *ui, struct historyview *hv)
 {
-	struct historyview *hv = ui->history;
 	const struct conf_env *env = &ui->app->conf->envs[hv->env];
 	struct unlock_job *j = xcalloc(1, sizeof *j);
 	char *cmd = deploy_admin_command(ADMIN_UNLOCK, env->name, ui->app->operator, hv->reason);
 
 	j->ui = ui;
+	j->env_index = hv->env;
 	snprintf(j->env, sizeof j->env, "%s", env->name);
 	/* on the host holding the lock */
 	remote_run(app_host(ui->app, env, hv->state.lock.host_index < env->hosts_len ?
@@ -316,9 +353,10 @@ static void unlock(struct ui *ui)
 	free(cmd);
 }
 
-static int historyview_action(struct ui *ui, enum action action)
+static int historyview_action(struct ui *ui, struct view *v, enum action action)
 {
-	struct historyview *hv = ui->history;
+	struct historyview *hv = v->data;
+	int r;
 	size_t n = hv->have_state ? hv->state.history.len : 0;
 
 	switch (action) {
@@ -327,24 +365,25 @@ static int historyview_action(struct ui *ui, enum action action)
 	case ACTION_HISTORY:
 		return VIEW_CLOSE;
 	case ACTION_MOVE_UP:
-		if (hv->cursor > 0)
-			hv->cursor--;
-		return VIEW_REDRAW;
 	case ACTION_MOVE_DOWN:
-		if (hv->cursor + 1 < n)
-			hv->cursor++;
-		return VIEW_REDRAW;
 	case ACTION_MOVE_FIRST:
-		hv->cursor = 0;
-		return VIEW_REDRAW;
 	case ACTION_MOVE_LAST:
-		hv->cursor = n ? n - 1 : 0;
-		return VIEW_REDRAW;
+		r = VIEW_REDRAW;
+		if (action == ACTION_MOVE_UP && hv->cursor > 0)
+			hv->cursor--;
+		else if (action == ACTION_MOVE_DOWN && hv->cursor + 1 < n)
+			hv->cursor++;
+		else if (action == ACTION_MOVE_FIRST)
+			hv->cursor = 0;
+		else if (action == ACTION_MOVE_LAST)
+			hv->cursor = n ? n - 1 : 0;
+		remember_cursor(hv);
+		return r;
 	case ACTION_REFRESH:
-		load(ui);
+		load(hv);
 		return VIEW_REDRAW;
 	case ACTION_ROLLBACK:
-		rollback_selected(ui);
+		rollback_selected(ui, hv);
 		return VIEW_REDRAW;
 	case ACTION_UNLOCK:
 		if (!hv->have_state || !hv->state.lock.held) {
@@ -365,9 +404,9 @@ static int historyview_action(struct ui *ui, enum action action)
 	}
 }
 
-static bool historyview_key(struct ui *ui, int ch)
+static bool historyview_key(struct ui *ui, struct view *v, int ch)
 {
-	struct historyview *hv = ui->history;
+	struct historyview *hv = v->data;
 
 	if (!hv->typing)
 		return false;
@@ -381,7 +420,7 @@ static bool historyview_key(struct ui *ui, int ch)
 			ui_message(ui, true, "a reason is needed: it goes into the history");
 		} else {
 			hv->typing = false;
-			unlock(ui);
+			unlock(ui, hv);
 		}
 	} else if (ch >= 0x20 && ch < 0x7f && hv->reason_len < REASON_MAX) {
 		hv->reason[hv->reason_len++] = (char)ch;
@@ -390,17 +429,15 @@ static bool historyview_key(struct ui *ui, int ch)
 	return true;
 }
 
-static void historyview_leave(struct ui *ui)
+static void historyview_leave(struct ui *ui, struct view *v)
 {
-	struct historyview *hv = ui->history;
+	struct historyview *hv = v->data;
 
-	if (!hv)
-		return;
 	hostread_free(hv->rd);
 	if (hv->have_state)
 		hoststate_free(&hv->state);
 	free(hv);
-	ui->history = NULL;
+	v->data = NULL;
 }
 
 const struct view_ops historyview_view_ops = {
@@ -411,4 +448,5 @@ const struct view_ops historyview_view_ops = {
 	.key = historyview_key,
 	.hints = " ? help  j/k select  b roll back  r read again  Esc close",
 	.leave = historyview_leave,
+	.resume = historyview_resume,
 };

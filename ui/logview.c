@@ -47,6 +47,15 @@ void logview_open(struct ui *ui, int source)
 		    env->conf->name);
 		return;
 	}
+	{
+		int open = ui_find_view(ui, &logview_view_ops, ui->selected, source);
+
+		if (open >= 0) {
+			/* open already: go back to it, with what it gathered meanwhile */
+			ui_raise_view(ui, open);
+			return;
+		}
+	}
 	lv = xcalloc(1, sizeof *lv);
 	hosts = xcalloc(env->hosts_len, sizeof *hosts);
 	for (size_t i = 0; i < env->hosts_len; i++)
@@ -56,8 +65,7 @@ void logview_open(struct ui *ui, int source)
 	lv->ls = logstream_new(ui->app->loop, env->conf, hosts, env->hosts_len, (enum log_source)source, true);
 	free(hosts);
 	logstream_set_listener(lv->ls, stream_changed, ui);
-	ui->log = lv;
-	ui_push_view(ui, &logview_view_ops);
+	ui_push_view(ui, &logview_view_ops, lv, lv->env, source);
 }
 
 /* True when a line is shown under the filter (gantry's own marks always are). */
@@ -158,9 +166,9 @@ static void draw_line(struct ui *ui, const struct logview *lv, const struct log_
 	}
 }
 
-static void logview_draw(struct ui *ui, int top, int height)
+static void logview_draw(struct ui *ui, struct view *v, int top, int height)
 {
-	struct logview *lv = ui->log;
+	struct logview *lv = v->data;
 	const struct logbuf *b = lv->ls->buf;
 	const struct env_status *env = &ui->app->model->envs[lv->env];
 	int text_rows = height - 2, y, prefix_w = 0, used = 0;
@@ -324,9 +332,9 @@ static void save(struct ui *ui, struct logview *lv)
 	ui_message(ui, false, "saved %zu lines to %s", b->len, path);
 }
 
-static int logview_action(struct ui *ui, enum action action)
+static int logview_action(struct ui *ui, struct view *v, enum action action)
 {
-	struct logview *lv = ui->log;
+	struct logview *lv = v->data;
 	const struct logbuf *b = lv->ls->buf;
 	size_t bottom = b->len ? bottom_index(lv) : 0;
 
@@ -399,9 +407,9 @@ static int logview_action(struct ui *ui, enum action action)
 }
 
 /* Typing a search or a filter: printable keys, Backspace, Enter, Esc. */
-static bool logview_key(struct ui *ui, int ch)
+static bool logview_key(struct ui *ui, struct view *v, int ch)
 {
-	struct logview *lv = ui->log;
+	struct logview *lv = v->data;
 
 	if (!lv->prompt)
 		return false;
@@ -434,16 +442,14 @@ static bool logview_key(struct ui *ui, int ch)
 	return true;
 }
 
-static void logview_leave(struct ui *ui)
+static void logview_leave(struct ui *ui, struct view *v)
 {
-	struct logview *lv = ui->log;
+	struct logview *lv = v->data;
 
-	if (!lv)
-		return;
 	/* the remote commands get SIGTERM and their channels close */
 	logstream_free(lv->ls);
 	free(lv);
-	ui->log = NULL;
+	v->data = NULL;
 }
 
 const struct view_ops logview_view_ops = {

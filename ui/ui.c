@@ -36,6 +36,48 @@ static void ui_restore_terminal(void)
 	}
 }
 
+/* SEGV, BUS, ABRT, FPE: the terminal is put back before the process dies of the same
+ * signal (with a core where the system allows one), so the shell is usable again. */
+static void ui_fatal_signal(int signo)
+{
+	static const char head[] = "\r\ngantry: killed by ";
+	static const char tail[] = "; the terminal was restored. This is a bug: please report "
+	    "what you were doing.\r\n";
+	const char *name = signo == SIGSEGV ? "SIGSEGV (invalid memory access)" :
+	    signo == SIGBUS ? "SIGBUS (bus error)" : signo == SIGABRT ? "SIGABRT (abort)" :
+	    "SIGFPE (arithmetic error)";
+	ssize_t ignored;
+
+	if (curses_active) {
+		/* not async-signal-safe, but the process is dying and a raw terminal is worse */
+		curses_active = false;
+		endwin();
+	}
+	ignored = write(STDERR_FILENO, head, sizeof head - 1);
+	ignored = write(STDERR_FILENO, name, strlen(name));
+	ignored = write(STDERR_FILENO, tail, sizeof tail - 1);
+	(void)ignored;
+	signal(signo, SIG_DFL);
+	raise(signo);
+}
+
+/* Installs ui_fatal_signal, on a stack of its own so a stack overflow reaches it too. */
+static void ui_catch_fatal_signals(void)
+{
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE };
+	static char altstack[64 * 1024];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack };
+	struct sigaction sa;
+
+	sigaltstack(&ss, NULL);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = ui_fatal_signal;
+	sa.sa_flags = SA_ONSTACK | SA_RESETHAND | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++)
+		sigaction(fatal[i], &sa, NULL);
+}
+
 void ui_message(struct ui *ui, bool error, const char *fmt, ...)
 {
 	char raw[sizeof ui->message];
@@ -50,20 +92,68 @@ void ui_message(struct ui *ui, bool error, const char *fmt, ...)
 	ui->dirty = true;
 }
 
-void ui_push_view(struct ui *ui, const struct view_ops *view)
+bool ui_push_view(struct ui *ui, const struct view_ops *ops, void *data, size_t env, int kind)
 {
-	if (ui->nviews < UI_MAX_VIEWS)
-		ui->views[ui->nviews++] = view;
+	struct view *v;
+
+	if (ui->nviews >= UI_MAX_VIEWS) {
+		struct view gone = { ops, data, env, kind };
+
+		if (ops->leave)
+			ops->leave(ui, &gone);
+		ui_message(ui, true, "%d panes are open: close one (Esc) before opening %s", ui->nviews,
+		    ops->name);
+		return false;
+	}
+	v = &ui->views[ui->nviews++];
+	*v = (struct view){ .ops = ops, .data = data, .env = env, .kind = kind };
+	ui->dirty = true;
+	return true;
+}
+
+int ui_find_view(const struct ui *ui, const struct view_ops *ops, size_t env, int kind)
+{
+	for (int i = ui->nviews - 1; i >= 0; i--)
+		if (ui->views[i].ops == ops && ui->views[i].env == env && ui->views[i].kind == kind)
+			return i;
+	return -1;
+}
+
+int ui_view_index(const struct ui *ui, const struct view *v)
+{
+	return (int)(v - ui->views);
+}
+
+/* Pops views down to `depth`, letting each free what it holds. */
+static void ui_pop_to(struct ui *ui, int depth)
+{
+	while (ui->nviews > depth) {
+		struct view v = ui->views[--ui->nviews];
+
+		/* off the stack before it runs: a leave that opens or closes views sees it gone */
+		memset(&ui->views[ui->nviews], 0, sizeof ui->views[0]);
+		if (v.ops->leave)
+			v.ops->leave(ui, &v);
+	}
 	ui->dirty = true;
 }
 
-void ui_replace_view(struct ui *ui, const struct view_ops *view)
+void ui_close_views_from(struct ui *ui, int index)
 {
-	const struct view_ops *top = ui->views[ui->nviews - 1];
+	if (index >= 1)
+		ui_pop_to(ui, index);
+}
 
-	if (top->leave)
-		top->leave(ui);
-	ui->views[ui->nviews - 1] = view;
+void ui_raise_view(struct ui *ui, int index)
+{
+	struct view *v;
+
+	if (index < 0 || index >= ui->nviews)
+		return;
+	ui_pop_to(ui, index + 1);
+	v = &ui->views[index];
+	if (v->ops->resume)
+		v->ops->resume(ui, v);
 	ui->dirty = true;
 }
 
@@ -107,8 +197,8 @@ static void ui_draw_footer(struct ui *ui)
 	if (ui->ascii)
 		hints = ui->read_only ? " ? help  q quit   read-only: no changes can be made" :
 		    " ? help  j/k select  Enter detail  r refresh  q quit";
-	if (ui->nviews > 0 && ui->views[ui->nviews - 1]->hints)
-		hints = ui->views[ui->nviews - 1]->hints;
+	if (ui->nviews > 0 && ui->views[ui->nviews - 1].ops->hints)
+		hints = ui->views[ui->nviews - 1].ops->hints;
 	draw_fill(y, 0, ui->cols, THEME_ROLE_footer);
 	if (ui->message[0] && loop_clock_ms() < ui->message_until)
 		draw_text(ui, y, 1, ui->cols - 2, ui->message,
@@ -135,26 +225,15 @@ static void ui_draw(struct ui *ui)
 	ui_draw_title(ui);
 	/* the topmost full view and every overlay above it */
 	for (int i = ui->nviews - 1; i >= 0; i--) {
-		if (!ui->views[i]->overlay) {
+		if (!ui->views[i].ops->overlay) {
 			first = i;
 			break;
 		}
 	}
 	for (int i = first; i < ui->nviews; i++)
-		ui->views[i]->draw(ui, 1, ui->rows - 2);
+		ui->views[i].ops->draw(ui, &ui->views[i], 1, ui->rows - 2);
 	ui_draw_footer(ui);
 	refresh();
-}
-
-/* Pops views down to `depth`, letting each free what it holds. */
-static void ui_pop_to(struct ui *ui, int depth)
-{
-	while (ui->nviews > depth) {
-		const struct view_ops *v = ui->views[--ui->nviews];
-
-		if (v->leave)
-			v->leave(ui);
-	}
 }
 
 /* Runs one action: the read-only gate first, then the views from the top down. */
@@ -168,13 +247,18 @@ static void ui_dispatch(struct ui *ui, enum action action)
 		return;
 	}
 	for (int i = ui->nviews - 1; i >= 0; i--) {
-		int r = ui->views[i]->action(ui, action);
+		/* the handler may close its own view (ui_close_views_from): views[i] is not
+		 * read again after it returns, except to pop it on VIEW_CLOSE */
+		bool overlay = ui->views[i].ops->overlay;
+		int r = ui->views[i].ops->action(ui, &ui->views[i], action);
 
 		if (r & VIEW_REDRAW)
 			ui->dirty = true;
-		if (r & VIEW_CLOSE) {
+		if ((r & VIEW_CLOSE) && i < ui->nviews) {
 			ui_pop_to(ui, i);
-			ui->dirty = true;
+			/* back on a pane: it shows what happened while it was covered */
+			if (!overlay && i > 0 && ui->views[i - 1].ops->resume)
+				ui->views[i - 1].ops->resume(ui, &ui->views[i - 1]);
 		}
 		if (r & VIEW_QUIT)
 			ui->quit = true;
@@ -186,7 +270,7 @@ static void ui_dispatch(struct ui *ui, enum action action)
 		ui->quit = true;
 		break;
 	case ACTION_HELP:
-		ui_push_view(ui, &help_view_ops);
+		ui_push_view(ui, &help_view_ops, NULL, VIEW_NO_ENV, 0);
 		break;
 	case ACTION_REDRAW:
 		clearok(curscr, TRUE);
@@ -216,8 +300,8 @@ static void ui_keys_ready(struct loop *loop, int fd, int revents, void *arg)
 			ui->dirty = true;
 			continue;
 		}
-		if (ui->nviews > 0 && ui->views[ui->nviews - 1]->key &&
-		    ui->views[ui->nviews - 1]->key(ui, ch)) {
+		if (ui->nviews > 0 && ui->views[ui->nviews - 1].ops->key &&
+		    ui->views[ui->nviews - 1].ops->key(ui, &ui->views[ui->nviews - 1], ch)) {
 			ui->dirty = true;
 			continue;
 		}
@@ -327,6 +411,7 @@ int ui_run(struct app *app, struct theme *theme, const struct ui_options *opts)
 	if (!initscr())
 		die("cannot initialise the terminal (is TERM set?)");
 	curses_active = true;
+	ui_catch_fatal_signals();
 	cbreak();
 	noecho();
 	nonl();
@@ -336,7 +421,7 @@ int ui_run(struct app *app, struct theme *theme, const struct ui_options *opts)
 	ui->color = palette_init(&ui->theme, !(no_color && *no_color));
 	getmaxyx(stdscr, ui->rows, ui->cols);
 
-	ui_push_view(ui, ui->read_only ? &wallboard_view_ops : &dashboard_view_ops);
+	ui_push_view(ui, ui->read_only ? &wallboard_view_ops : &dashboard_view_ops, NULL, VIEW_NO_ENV, 0);
 	prober_set_listener(app->prober, ui_model_changed, ui);
 	loop_watch(app->loop, STDIN_FILENO, POLLIN, ui_keys_ready, ui);
 	loop_signal(app->loop, SIGWINCH, ui_resized, ui);

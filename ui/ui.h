@@ -10,7 +10,7 @@
 #include "theme.h"
 #include "view.h"
 
-#define UI_MAX_VIEWS 4
+#define UI_MAX_VIEWS 8
 #define UI_MIN_COLS 40
 #define UI_MIN_ROWS 10
 
@@ -20,7 +20,7 @@ struct ui {
 	bool read_only;                 /* --read-only or read_only: true; nothing turns it off */
 	bool ascii;                     /* draw with ASCII glyphs only */
 	bool color;                     /* colours in use (else the mono attributes) */
-	const struct view_ops *views[UI_MAX_VIEWS];
+	struct view views[UI_MAX_VIEWS];        /* the stack: views[0] at the bottom */
 	int nviews;
 	size_t selected;                /* index into the model's environments */
 	bool show_detail;
@@ -30,9 +30,6 @@ struct ui {
 	bool dirty;                     /* draw at the end of this loop turn */
 	bool quit;
 	int rows, cols;
-	struct logview *log;            /* the open log pane's state, owned by ui/logview.c */
-	struct deployview *deploy;      /* the deploy pane's, owned by ui/deployview.c */
-	struct historyview *history;    /* the history pane's, owned by ui/historyview.c */
 	bool attach_checked;            /* runs in progress were looked for once at start */
 };
 
@@ -48,9 +45,18 @@ int ui_run(struct app *app, struct theme *theme, const struct ui_options *opts);
 void ui_message(struct ui *ui, bool error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Pushes a view on top (the help); pops with VIEW_CLOSE. */
-void ui_push_view(struct ui *ui, const struct view_ops *view);
-/* Replaces the top view (its leave runs first). */
-void ui_replace_view(struct ui *ui, const struct view_ops *view);
+/* Pushes a view with its state (owned by the view from now on) for environment `env`
+ * (VIEW_NO_ENV: none) and `kind`; pops with VIEW_CLOSE. False when the stack is full:
+ * the state is freed and the user told. */
+bool ui_push_view(struct ui *ui, const struct view_ops *ops, void *data, size_t env, int kind);
+/* The index of the stacked view with these ops, environment and kind; -1 when none. */
+int ui_find_view(const struct ui *ui, const struct view_ops *ops, size_t env, int kind);
+/* Goes back to the view at `index`: the views above it close, and it resumes. */
+void ui_raise_view(struct ui *ui, int index);
+/* Closes the view at `index` and every view above it. A handler that closes its own view
+ * this way returns without VIEW_CLOSE and no longer touches its state. */
+void ui_close_views_from(struct ui *ui, int index);
+/* The index of a view's entry in the stack. */
+int ui_view_index(const struct ui *ui, const struct view *v);
 
 #endif

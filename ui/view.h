@@ -1,8 +1,13 @@
-/* A view: one screen of gantry, drawn from the model and driven by actions. */
+/* A view: one screen of gantry, drawn from the model and driven by actions.
+ *
+ * The stack holds {ops, data} entries: each stacked view finds its own state through its
+ * entry, never through a global pointer per kind of pane, so opening a view twice or
+ * closing one from below cannot leave a pointer to freed state behind. */
 #ifndef GANTRY_VIEW_H
 #define GANTRY_VIEW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "action.h"
 
@@ -17,18 +22,31 @@ enum view_result {
 	VIEW_QUIT = 1 << 3,
 };
 
+#define VIEW_NO_ENV ((size_t)-1)
+
+/* One entry of the view stack. */
+struct view {
+	const struct view_ops *ops;
+	void *data;                     /* the view's own state; ops->leave frees it */
+	size_t env;                     /* the environment it shows, or VIEW_NO_ENV */
+	int kind;                       /* what it shows of it (the log pane: its source), else 0 */
+};
+
 struct view_ops {
 	const char *name;
 	/* Draws into rows [top, top + height) of the screen. */
-	void (*draw)(struct ui *ui, int top, int height);
+	void (*draw)(struct ui *ui, struct view *v, int top, int height);
 	/* Handles an action (already checked against read-only mode). */
-	int (*action)(struct ui *ui, enum action action);
+	int (*action)(struct ui *ui, struct view *v, enum action action);
 	/* True for views drawn over the one below (the help). */
 	bool overlay;
 	/* Optional: sees raw keys first (a prompt being typed); true when it took the key. */
-	bool (*key)(struct ui *ui, int ch);
-	/* Optional: the view is being popped; frees what it holds. */
-	void (*leave)(struct ui *ui);
+	bool (*key)(struct ui *ui, struct view *v, int ch);
+	/* Optional: the view is being popped; frees v->data. */
+	void (*leave)(struct ui *ui, struct view *v);
+	/* Optional: the view is on top again, after the views above it closed or it was
+	 * opened again; it shows what happened meanwhile. */
+	void (*resume)(struct ui *ui, struct view *v);
 	/* Optional: the footer's key hints while this view is on top (else the dashboard's). */
 	const char *hints;
 };
@@ -48,9 +66,7 @@ void logview_open(struct ui *ui, int source);
 void deployview_open(struct ui *ui, int kind, const char *tag);
 void deployview_attach(struct ui *ui, size_t env_index);
 
-/* The history pane of the selected environment (ui/historyview.c): pushes the view. */
+/* The history pane of the selected environment (ui/historyview.c); an open one is raised. */
 void historyview_push(struct ui *ui);
-/* Sets up its state for a view already placed on the stack. */
-void historyview_open(struct ui *ui);
 
 #endif

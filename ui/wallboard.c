@@ -59,7 +59,7 @@ static void draw_refreshed(struct ui *ui, int y, int64_t now)
 	}
 }
 
-static void wallboard_draw(struct ui *ui, int top, int height)
+static void wallboard_draw(struct ui *ui, struct view *v, int top, int height)
 {
 	const struct model *m = ui->app->model;
 	int64_t now = loop_clock_ms();
@@ -111,7 +111,7 @@ static void wallboard_draw(struct ui *ui, int top, int height)
 	}
 }
 
-static int wallboard_action(struct ui *ui, enum action action)
+static int wallboard_action(struct ui *ui, struct view *v, enum action action)
 {
 	switch (action) {
 	case ACTION_REFRESH:
