@@ -19,7 +19,7 @@ void cli_usage(FILE *out)
 	    "                                     list the registry's deployable tags, newest first\n"
 	    "       gantry [OPTION]... promote [SRC] DST [--tag TAG] [--yes] [--dry-run]\n"
 	    "                                     deploy SRC's tag (default: the environment before DST)\n"
-	    "       gantry [OPTION]... rollback ENV [--to TAG] [--yes] [--dry-run]\n"
+	    "       gantry [OPTION]... rollback ENV [--to TAG [--unverified]] [--yes] [--dry-run]\n"
 	    "                                     go back to the last healthy tag, or to TAG\n"
 	    "       gantry [OPTION]... deploy ENV TAG [--yes] [--dry-run]\n"
 	    "                                     deploy a tag from the registry\n"
@@ -30,6 +30,10 @@ void cli_usage(FILE *out)
 	    "                                     stop or allow promotions (rollbacks stay allowed)\n"
 	    "       gantry [OPTION]... unlock ENV -m REASON\n"
 	    "                                     break a lock left by a run that is gone\n"
+	    "       gantry [OPTION]... adopt ENV [--yes] [--dry-run]\n"
+	    "                                     record the tag ENV runs as its baseline (no history yet)\n"
+	    "       gantry [OPTION]... COMMAND --help\n"
+	    "                                     what COMMAND does, and its options\n"
 	    "\n"
 	    "Options:\n"
 	    "  -c, --config FILE       read FILE instead of looking up gantry.yml\n"
@@ -43,6 +47,78 @@ void cli_usage(FILE *out)
 	    "\n"
 	    "The configuration is the first of: --config, $GANTRY_CONFIG, ./gantry.yml,\n"
 	    "$XDG_CONFIG_HOME/gantry/config.yml. See gantry(1) and gantry.yml(5).\n", out);
+}
+
+/* What each subcommand does, for `gantry CMD --help`: usage first, then its options. */
+static const struct {
+	const char *name, *text;
+} command_help[] = {
+	{ "status", "usage: gantry status [--json]\n"
+	  "Checks every environment once (live, ready, version, each host's deploy.env) and\n"
+	  "prints it. Exit 0 when all are ready, 1 when one is not, 3 on a bad configuration.\n"
+	  "  --json       a stable document (format 1), described in gantry(1)\n" },
+	{ "logs", "usage: gantry logs ENV [app|migrator] [-f] [--host HOST]\n"
+	  "Prints the app (default) or migrator log of every host of ENV as \"host | line\".\n"
+	  "  -f, --follow  keep following; reconnects and marks the gaps\n"
+	  "  --host HOST   one host only, as written in gantry.yml\n" },
+	{ "tags", "usage: gantry tags [--json] [--limit N]\n"
+	  "Lists the registry's deployable tags (registry.tags), newest first, with both digests.\n"
+	  "  --json        as JSON\n"
+	  "  --limit N     the newest N only\n" },
+	{ "promote", "usage: gantry promote [SRC] DST [--tag TAG] [--yes] [--dry-run]\n"
+	  "Deploys to DST what SRC (default: the environment before DST) runs and verified:\n"
+	  "the tag its app reports and its deploy.env names, whose last run there succeeded.\n"
+	  "  --tag TAG     another tag (refused when its last run on SRC did not succeed)\n"
+	  "  -y, --yes     confirm (a protected environment needs it)\n"
+	  "  -n, --dry-run print the plan; nothing runs\n" },
+	{ "rollback", "usage: gantry rollback ENV [--to TAG [--unverified]] [--yes] [--dry-run]\n"
+	  "Redeploys the images of the newest healthy run of another tag on ENV (the digests\n"
+	  "recorded then, not what the tag points to now).\n"
+	  "  --to TAG      that tag's newest healthy run instead\n"
+	  "  --unverified  with --to and --yes: a tag that never ran healthy on ENV\n"
+	  "  -y, --yes     confirm (a protected environment needs it)\n"
+	  "  -n, --dry-run print the plan; nothing runs\n" },
+	{ "deploy", "usage: gantry deploy ENV TAG [--yes] [--dry-run]\n"
+	  "Deploys a tag from the registry to ENV (checked against registry.tags).\n"
+	  "  -y, --yes     confirm (a protected environment needs it)\n"
+	  "  -n, --dry-run print the plan; nothing runs\n" },
+	{ "attach", "usage: gantry attach ENV\n"
+	  "Follows ENV's run in progress to its end, or replays how the last one ended; the\n"
+	  "duration printed is the run's own, from the host's records.\n" },
+	{ "history", "usage: gantry history ENV [--json] [--limit N]\n"
+	  "ENV's runs, newest first, merged from all its hosts: who, what, when, the result.\n"
+	  "  --json        as JSON\n"
+	  "  --limit N     the newest N only\n" },
+	{ "freeze", "usage: gantry freeze ENV -m REASON\n"
+	  "Refuses promotions and deploys to ENV until unfrozen; rollbacks stay allowed.\n"
+	  "  -m, --message REASON  why (recorded in the history)\n" },
+	{ "unfreeze", "usage: gantry unfreeze ENV\nLifts a freeze (recorded in the history).\n" },
+	{ "unlock", "usage: gantry unlock ENV -m REASON\n"
+	  "Breaks a lock whose run is gone (refused while its run lives).\n"
+	  "  -m, --message REASON  why (recorded in the history)\n" },
+	{ "adopt", "usage: gantry adopt ENV [--yes] [--dry-run]\n"
+	  "Records the tag ENV runs as its baseline, so a first rollback has a target: only\n"
+	  "when ENV has no run recorded, its hosts' deploy.env agree, and its app is ready and\n"
+	  "reports that tag. The first promotion, deploy or rollback does the same by itself.\n"
+	  "  -y, --yes     confirm (a protected environment needs it)\n"
+	  "  -n, --dry-run say what would be recorded; nothing is written\n" },
+};
+
+/* `gantry CMD --help` (or -h) anywhere among CMD's words: its help, exit 0. */
+static bool wants_help(int argc, char **argv, struct cli_options *opts)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") != 0 && strcmp(argv[i], "-h") != 0)
+			continue;
+		for (size_t k = 0; k < sizeof command_help / sizeof *command_help; k++) {
+			if (strcmp(argv[0], command_help[k].name) == 0) {
+				opts->command = CLI_COMMAND_HELP;
+				opts->help_text = command_help[k].text;
+				return true;
+			}
+		}
+	}
+	return false;
 }
 
 /* tags [--json] [--limit N] */
@@ -125,21 +201,30 @@ struct action_cmd {
 	bool message;                   /* -m REASON (required) */
 	bool listing;                   /* --json and --limit */
 	const char *usage;
+	bool unverified;                /* --unverified */
 };
 
 static const struct action_cmd action_cmds[] = {
-	{ "promote", CLI_PROMOTE, 1, 2, "--tag", true, false, false,
-	  "usage: gantry promote [SRC] DST [--tag TAG] [--yes] [--dry-run]" },
-	{ "rollback", CLI_ROLLBACK, 1, 1, "--to", true, false, false,
-	  "usage: gantry rollback ENV [--to TAG] [--yes] [--dry-run]" },
-	{ "deploy", CLI_DEPLOY, 2, 2, NULL, true, false, false,
-	  "usage: gantry deploy ENV TAG [--yes] [--dry-run]" },
-	{ "attach", CLI_ATTACH, 1, 1, NULL, false, false, false, "usage: gantry attach ENV" },
-	{ "history", CLI_HISTORY, 1, 1, NULL, false, false, true,
-	  "usage: gantry history ENV [--json] [--limit N]" },
-	{ "freeze", CLI_FREEZE, 1, 1, NULL, false, true, false, "usage: gantry freeze ENV -m REASON" },
-	{ "unfreeze", CLI_UNFREEZE, 1, 1, NULL, false, false, false, "usage: gantry unfreeze ENV" },
-	{ "unlock", CLI_UNLOCK, 1, 1, NULL, false, true, false, "usage: gantry unlock ENV -m REASON" },
+	{ .name = "promote", .command = CLI_PROMOTE, .min_words = 1, .max_words = 2,
+	  .tag_option = "--tag", .confirm = true,
+	  .usage = "usage: gantry promote [SRC] DST [--tag TAG] [--yes] [--dry-run]" },
+	{ .name = "rollback", .command = CLI_ROLLBACK, .min_words = 1, .max_words = 1,
+	  .tag_option = "--to", .confirm = true, .unverified = true,
+	  .usage = "usage: gantry rollback ENV [--to TAG [--unverified]] [--yes] [--dry-run]" },
+	{ .name = "deploy", .command = CLI_DEPLOY, .min_words = 2, .max_words = 2, .confirm = true,
+	  .usage = "usage: gantry deploy ENV TAG [--yes] [--dry-run]" },
+	{ .name = "attach", .command = CLI_ATTACH, .min_words = 1, .max_words = 1,
+	  .usage = "usage: gantry attach ENV" },
+	{ .name = "history", .command = CLI_HISTORY, .min_words = 1, .max_words = 1, .listing = true,
+	  .usage = "usage: gantry history ENV [--json] [--limit N]" },
+	{ .name = "freeze", .command = CLI_FREEZE, .min_words = 1, .max_words = 1, .message = true,
+	  .usage = "usage: gantry freeze ENV -m REASON" },
+	{ .name = "unfreeze", .command = CLI_UNFREEZE, .min_words = 1, .max_words = 1,
+	  .usage = "usage: gantry unfreeze ENV" },
+	{ .name = "unlock", .command = CLI_UNLOCK, .min_words = 1, .max_words = 1, .message = true,
+	  .usage = "usage: gantry unlock ENV -m REASON" },
+	{ .name = "adopt", .command = CLI_ADOPT, .min_words = 1, .max_words = 1, .confirm = true,
+	  .usage = "usage: gantry adopt ENV [--yes] [--dry-run]" },
 };
 
 /* The value of --opt VALUE or --opt=VALUE at argv[*i]; NULL when argv[*i] is not it. */
@@ -176,6 +261,8 @@ static int parse_action(const struct action_cmd *ac, int argc, char **argv, stru
 			opts->yes = true;
 		} else if (ac->confirm && (strcmp(a, "--dry-run") == 0 || strcmp(a, "-n") == 0)) {
 			opts->dry_run = true;
+		} else if (ac->unverified && strcmp(a, "--unverified") == 0) {
+			opts->unverified = true;
 		} else if (ac->listing && strcmp(a, "--json") == 0) {
 			opts->json = true;
 		} else if (ac->listing && ((v = option_value(argc, argv, &i, "--limit", &missing)) || missing)) {
@@ -217,6 +304,11 @@ static int parse_action(const struct action_cmd *ac, int argc, char **argv, stru
 	if (nwords < ac->min_words) {
 		snprintf(err, errsz, "%s: %s; %s", ac->name, nwords == 0 ? "which environment?" :
 		    "which tag?", ac->usage);
+		return EXIT_USAGE;
+	}
+	if (opts->unverified && !opts->tag) {
+		snprintf(err, errsz, "%s: --unverified goes with --to TAG: it allows that one tag; %s",
+		    ac->name, ac->usage);
 		return EXIT_USAGE;
 	}
 	if (ac->message && !opts->message) {
@@ -301,6 +393,8 @@ int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t
 	}
 	if (optind >= argc)
 		return 0;
+	if (wants_help(argc - optind, argv + optind, opts))
+		return 0;
 	if (strcmp(argv[optind], "logs") == 0)
 		return parse_logs(argc - optind, argv + optind, opts, err, errsz);
 	if (strcmp(argv[optind], "tags") == 0)
@@ -310,7 +404,7 @@ int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t
 			return parse_action(&action_cmds[i], argc - optind, argv + optind, opts, err, errsz);
 	if (strcmp(argv[optind], "status") != 0) {
 		snprintf(err, errsz, "unknown command \"%s\"; commands: status, logs, tags, promote, "
-		    "rollback, deploy, attach, history, freeze, unfreeze, unlock", argv[optind]);
+		    "rollback, deploy, attach, history, freeze, unfreeze, unlock, adopt", argv[optind]);
 		return EXIT_USAGE;
 	}
 	opts->command = CLI_STATUS;

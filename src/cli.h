@@ -19,6 +19,8 @@ enum cli_command {
 	CLI_FREEZE,                     /* gantry freeze ENV -m REASON */
 	CLI_UNFREEZE,                   /* gantry unfreeze ENV */
 	CLI_UNLOCK,                     /* gantry unlock ENV -m REASON */
+	CLI_ADOPT,                      /* gantry adopt ENV [--yes] [--dry-run] */
+	CLI_COMMAND_HELP,               /* gantry CMD --help: print help_text */
 	CLI_HELP,
 	CLI_VERSION,
 	CLI_LIST_KEYS,                  /* --list-keys[=man] */
@@ -43,6 +45,8 @@ struct cli_options {
 	bool yes;                       /* --yes: confirmed (a protected environment needs it) */
 	bool dry_run;                   /* --dry-run: print the plan, run nothing */
 	const char *message;            /* freeze, unlock -m */
+	bool unverified;                /* rollback --unverified: to a tag never healthy here */
+	const char *help_text;          /* CLI_COMMAND_HELP: the subcommand's help */
 };
 
 /* Parses argv; 0 on success, else an exit status with `err` saying what is wrong. */

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "deploy.h"
+#include "appcheck.h"
 #include "deployenv.h"
 #include "outbuf.h"
 #include "duration.h"
@@ -48,14 +49,24 @@ struct deploy {
 	struct host_state target_state, source_state;
 	bool target_read, source_read;
 	char target_err[700], source_err[700];
-	struct http_request *ready_req;
-	bool source_ready_checked;
-	char source_ready_err[300];
+	struct appcheck *source_app, *target_app;
+	struct appcheck_result source_res, target_res;
+	bool source_app_done, target_app_done;
+	/* adoption: an environment with no run recorded gets a baseline of what it runs */
+	char adopt_tag[136], adopt_app[80], adopt_mig[80];
+	struct registry_op *adopt_app_op, *adopt_mig_op;
+	bool adopting;                  /* the run writes the baseline first */
+	char adopt_id[72];
+	char *adopt_record;
 	struct registry_op *app_op, *mig_op;
 	bool resolved;
 	char registry_err[400];
 	char back_tag[136], back_app[80], back_mig[80];
-	char **headers;
+	bool allow_unverified;
+	bool explicit_tag;              /* promote --tag */
+	bool by_digest;                 /* rollback: the recorded digests are resolved, not the tag */
+	struct registry_op *tag_op;     /* rollback: what the tag points to now */
+	char tag_now[REGISTRY_DIGEST_MAX];
 
 	/* confirming and running */
 	bool recheck;
@@ -77,7 +88,12 @@ static void host_start(struct deploy *d);
 
 const char *deploy_kind_name(enum deploy_kind kind)
 {
-	return kind == DEPLOY_PROMOTE ? "promote" : kind == DEPLOY_ROLLBACK ? "rollback" : "deploy";
+	static const char *const names[] = {
+		[DEPLOY_PROMOTE] = "promote", [DEPLOY_ROLLBACK] = "rollback",
+		[DEPLOY_DEPLOY] = "deploy", [DEPLOY_ADOPT] = "adopt",
+	};
+
+	return names[kind];
 }
 
 void deploy_operator(char *out, size_t outsz)
@@ -101,6 +117,25 @@ void deploy_operator(char *out, size_t outsz)
 const struct deploy_info *deploy_info(const struct deploy *d)
 {
 	return &d->info;
+}
+
+int64_t deploy_run_ms(const struct deploy_info *i, bool *known)
+{
+	struct timespec ts;
+	int64_t now;
+
+	*known = true;
+	if (i->run_started_ms && i->run_ended_ms >= i->run_started_ms)
+		return i->run_ended_ms - i->run_started_ms;
+	if (i->run_started_ms && i->phase == DEPLOY_RUNNING) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		return now > i->run_started_ms ? now - i->run_started_ms : 0;
+	}
+	if (i->started_ms && i->ended_ms >= i->started_ms)
+		return i->ended_ms - i->started_ms;
+	*known = false;
+	return 0;
 }
 
 static void notify(struct deploy *d)
@@ -182,6 +217,9 @@ static void read_state(const struct conf_env *env, struct hostread *r, struct ho
 }
 
 static void attach_evaluate(struct deploy *d);
+static void adopt_prepare(struct deploy *d);
+static void first_lines(char *dst, size_t dstsz, const char *s, size_t skip_lines);
+static void start_output(void *arg, const char *data, size_t len, bool is_stderr);
 
 static void target_done(void *arg, struct hostread *r)
 {
@@ -195,6 +233,7 @@ static void target_done(void *arg, struct hostread *r)
 		attach_evaluate(d);
 		return;
 	}
+	adopt_prepare(d);
 	gathered(d);
 }
 
@@ -242,20 +281,79 @@ static void source_done(void *arg, struct hostread *r)
 	gathered(d);
 }
 
-static void ready_done(const struct http_response *r, void *arg)
+static void source_app_done(void *arg, const struct appcheck_result *res)
 {
 	struct deploy *d = arg;
 
-	d->ready_req = NULL;
-	d->source_ready_checked = true;
-	if (r->error != HTTP_OK)
-		snprintf(d->source_ready_err, sizeof d->source_ready_err, "%s is not ready: %s%s: %s",
-		    d->source->name, d->source->url, d->source->ready_path, r->message);
-	else if (r->status < 200 || r->status > 299)
-		snprintf(d->source_ready_err, sizeof d->source_ready_err,
-		    "%s is not ready: %s%s answered %ld", d->source->name, d->source->url,
-		    d->source->ready_path, r->status);
+	d->source_res = *res;
+	d->source_app_done = true;
+	appcheck_free(d->source_app);
+	d->source_app = NULL;
 	gathered(d);
+}
+
+static void target_app_done(void *arg, const struct appcheck_result *res)
+{
+	struct deploy *d = arg;
+
+	d->target_res = *res;
+	d->target_app_done = true;
+	appcheck_free(d->target_app);
+	d->target_app = NULL;
+	gathered(d);
+}
+
+/* The digests of the tag an adoption records, when deploy.env does not pin them. */
+static void adopt_resolved(const struct registry_result *r, void *arg, bool app)
+{
+	struct deploy *d = arg;
+
+	if (app)
+		d->adopt_app_op = NULL;
+	else
+		d->adopt_mig_op = NULL;
+	if (r->error == REGISTRY_OK)
+		snprintf(app ? d->adopt_app : d->adopt_mig, sizeof d->adopt_app, "%s", r->digest);
+	gathered(d);
+}
+
+static void adopt_app_resolved(const struct registry_result *r, void *arg)
+{
+	adopt_resolved(r, arg, true);
+}
+
+static void adopt_mig_resolved(const struct registry_result *r, void *arg)
+{
+	adopt_resolved(r, arg, false);
+}
+
+/* The target's state is in: when no run was ever recorded there, what its deploy.env
+ * names is the candidate baseline; its digests come from deploy.env, else the registry. */
+static void adopt_prepare(struct deploy *d)
+{
+	const struct host_state *st = &d->target_state;
+	const struct conf_registry *reg = d->ctx.conf->registry;
+
+	if (!d->target_read || !st->has_deploy_env || history_has_runs(&st->history))
+		return;
+	deployenv_image_tag(st->deploy_env.app_image, d->adopt_tag, sizeof d->adopt_tag);
+	if (!d->adopt_tag[0] || d->adopt_tag[0] == '@' || !registry_tag_allowed(d->ctx.registry,
+	    d->adopt_tag)) {
+		d->adopt_tag[0] = '\0';
+		return;
+	}
+	deployenv_image_digest(st->deploy_env.app_image, d->adopt_app, sizeof d->adopt_app);
+	deployenv_image_digest(st->deploy_env.migrator_image, d->adopt_mig, sizeof d->adopt_mig);
+	if (!d->adopt_app[0]) {
+		d->pending++;
+		d->adopt_app_op = registry_resolve(d->ctx.registry, reg->app, d->adopt_tag, false,
+		    adopt_app_resolved, d);
+	}
+	if (!d->adopt_mig[0]) {
+		d->pending++;
+		d->adopt_mig_op = registry_resolve(d->ctx.registry, reg->migrator, d->adopt_tag, false,
+		    adopt_mig_resolved, d);
+	}
 }
 
 static void resolved(const struct registry_result *r, void *arg, bool app)
@@ -270,7 +368,10 @@ static void resolved(const struct registry_result *r, void *arg, bool app)
 	else
 		d->mig_op = NULL;
 	if (r->error != REGISTRY_OK) {
-		if (!d->registry_err[0])
+		if (!d->registry_err[0] && d->by_digest)
+			snprintf(d->registry_err, sizeof d->registry_err, "%s@%s, the image %s ran as, "
+			    "cannot be had from the registry: %s", repo, digest, d->tag_wanted, r->message);
+		else if (!d->registry_err[0])
 			snprintf(d->registry_err, sizeof d->registry_err, "%s:%s: %s", repo, d->tag_wanted,
 			    r->message);
 	} else if (d->recheck && strcmp(digest, r->digest) != 0) {
@@ -280,6 +381,16 @@ static void resolved(const struct registry_result *r, void *arg, bool app)
 	} else {
 		snprintf(digest, digestsz, "%s", r->digest);
 	}
+	gathered(d);
+}
+
+static void tag_now_resolved(const struct registry_result *r, void *arg)
+{
+	struct deploy *d = arg;
+
+	d->tag_op = NULL;
+	if (r->error == REGISTRY_OK)
+		snprintf(d->tag_now, sizeof d->tag_now, "%s", r->digest);
 	gathered(d);
 }
 
@@ -297,6 +408,16 @@ static void resolve_start(struct deploy *d)
 {
 	const struct conf_registry *reg = d->ctx.conf->registry;
 
+	if (d->by_digest) {
+		/* a rollback to the images that ran: they must still be in the registry */
+		d->registry_err[0] = '\0';
+		d->pending += 2;
+		d->app_op = registry_resolve(d->ctx.registry, reg->app, d->info.app_digest, false,
+		    app_resolved, d);
+		d->mig_op = registry_resolve(d->ctx.registry, reg->migrator, d->info.migrator_digest,
+		    false, mig_resolved, d);
+		return;
+	}
 	if (!registry_tag_allowed(d->ctx.registry, d->tag_wanted)) {
 		snprintf(d->registry_err, sizeof d->registry_err, "%s does not match registry.tags (%s): "
 		    "only those tags are deployed", d->tag_wanted, reg->tag_pattern);
@@ -356,8 +477,8 @@ static void find_still_runs(struct deploy *d)
 	}
 }
 
-/* Where an automatic rollback would go: the newest healthy run of another tag, else
- * what deploy.env names now. */
+/* Where an automatic rollback would go: the newest healthy run (or adoption) of another
+ * tag; else the baseline this run adopts. Never a tag taken from deploy.env alone. */
 static void choose_back(struct deploy *d)
 {
 	const struct host_state *st = &d->target_state;
@@ -370,14 +491,153 @@ static void choose_back(struct deploy *d)
 		copy_str(d->back_tag, sizeof d->back_tag, r->tag);
 		copy_str(d->back_app, sizeof d->back_app, r->app_digest);
 		copy_str(d->back_mig, sizeof d->back_mig, r->migrator_digest);
-	} else if (st->has_deploy_env && d->info.current[0] && d->info.current[0] != '@' &&
-	    strcmp(d->info.current, d->info.tag) != 0) {
-		copy_str(d->back_tag, sizeof d->back_tag, d->info.current);
-		deployenv_image_digest(st->deploy_env.app_image, d->back_app, sizeof d->back_app);
-		deployenv_image_digest(st->deploy_env.migrator_image, d->back_mig, sizeof d->back_mig);
+	} else if (d->adopting && strcmp(d->adopt_tag, d->info.tag) != 0) {
+		copy_str(d->back_tag, sizeof d->back_tag, d->adopt_tag);
+		copy_str(d->back_app, sizeof d->back_app, d->adopt_app);
+		copy_str(d->back_mig, sizeof d->back_mig, d->adopt_mig);
 	}
 	if (d->target->deploy.auto_rollback && d->back_tag[0])
 		copy_str(d->info.rollback_tag, sizeof d->info.rollback_tag, d->back_tag);
+}
+
+/* Decides whether this run adopts the environment: it has no run recorded, its hosts'
+ * deploy.env agree on a tag, and its app is ready and reports that very tag. When not,
+ * `why` says so (gantry adopt refuses with it; a run warns). */
+static bool adopt_decide(struct deploy *d, char *why_out, size_t whysz)
+{
+	const struct host_state *st = &d->target_state;
+	const struct appcheck_result *app = &d->target_res;
+	const char *why = NULL;
+	char buf[300];
+
+	why_out[0] = '\0';
+	if (!d->adopt_tag[0])
+		return false;
+	if (st->deploy_env_differs[0])
+		why = "its hosts' deploy.env name different tags";
+	else if (!app->ready)
+		why = app->ready_error[0] ? app->ready_error : "its app is not ready";
+	else if (!app->version[0])
+		why = app->version_error[0] ? app->version_error : "its app reports no version";
+	else if (strcmp(app->version, d->adopt_tag) != 0) {
+		snprintf(buf, sizeof buf, "its app reports %s, not %s that deploy.env names",
+		    app->version, d->adopt_tag);
+		why = buf;
+	}
+	if (why) {
+		snprintf(why_out, whysz, "%s", why);
+		return false;
+	}
+	d->adopting = true;
+	copy_str(d->info.adopting, sizeof d->info.adopting, d->adopt_tag);
+	return true;
+}
+
+/* gantry adopt: the checks of an adoption, and its plan (nothing runs). */
+static void adopt_evaluate(struct deploy *d)
+{
+	const struct host_state *st = &d->target_state;
+	const struct conf_env *t = d->target;
+	char why[300];
+
+	if (history_has_runs(&st->history)) {
+		refuse(d, "%s has runs recorded already: adoption records a baseline for an environment "
+		    "gantry never ran on; `gantry history %s` lists what is known", t->name, t->name);
+	} else if (!st->has_deploy_env) {
+		refuse(d, "%s's host %s has no deploy.env, so nothing says which tag runs there; deploy "
+		    "one with `gantry deploy %s TAG`", t->name, t->hosts[0].address, t->name);
+	} else if (!d->adopt_tag[0]) {
+		refuse(d, "%s's deploy.env names %s, not a tag matching registry.tags: only such a tag "
+		    "can be adopted", t->name, st->deploy_env.app_image);
+	} else if (!adopt_decide(d, why, sizeof why)) {
+		refuse(d, "%s cannot be adopted: %s. Adoption records only a tag the app reports, ready, "
+		    "and every host's deploy.env names", t->name, why);
+	}
+	if (st->lock.held)
+		refuse(d, "%s is locked by %s (%s): adopt when its run has ended", t->name,
+		    st->lock.owner[0] ? st->lock.owner : "someone", st->lock.message);
+	if (d->info.phase == DEPLOY_REFUSED) {
+		notify(d);
+		return;
+	}
+	copy_str(d->info.tag, sizeof d->info.tag, d->adopt_tag);
+	copy_str(d->info.current, sizeof d->info.current, d->adopt_tag);
+	copy_str(d->info.app_digest, sizeof d->info.app_digest, d->adopt_app);
+	copy_str(d->info.migrator_digest, sizeof d->info.migrator_digest, d->adopt_mig);
+	if (!d->adopt_app[0] || !d->adopt_mig[0])
+		warn(d, "the registry did not give %s's digests: the baseline is recorded without them, "
+		    "and a rollback to it deploys what the tag points to then", d->adopt_tag);
+	copy_str(d->info.host, sizeof d->info.host, t->hosts[0].address);
+	d->info.phase = DEPLOY_PLANNED;
+	set_status(d, "confirm to record the baseline");
+	notify(d);
+}
+
+/* Writes the adoption record on host `index` and the next ones, one after another. */
+static void adopt_write(struct deploy *d);
+
+static void adopt_written(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct deploy *d = arg;
+	const char *out = outbuf_text(&d->start_out);
+	char first[200];
+
+	d->start_cmd = NULL;
+	first_lines(first, sizeof first, out, 0);
+	if (how == REMOTE_EXITED && status == 0) {
+		outbuf_clear(&d->start_out);
+		if (++d->info.host_index < d->info.hosts_len) {
+			adopt_write(d);
+			return;
+		}
+		d->info.host_index--;
+		copy_str(d->info.result, sizeof d->info.result, "adopted");
+		set_status(d, "%s's baseline is %s", d->target->name, d->info.tag);
+	} else {
+		copy_str(d->info.result, sizeof d->info.result, "failed");
+		set_status(d, "on %s: %s", d->info.host, how != REMOTE_EXITED ?
+		    (message && *message ? message : "the link dropped") : first[0] ? first : "failed");
+	}
+	outbuf_clear(&d->start_out);
+	d->info.phase = DEPLOY_DONE;
+	d->info.ended_ms = loop_clock_ms();
+	notify(d);
+}
+
+static const struct remote_cmd_ops adopt_ops = { NULL, start_output, adopt_written };
+
+static void adopt_write(struct deploy *d)
+{
+	struct remote_host *h = d->ctx.host(d->ctx.host_arg, d->target, d->info.host_index);
+	char id[72];
+	char *rec, *qrec, *cmd;
+	struct adopt_spec a = {
+		.id = id, .env = d->target->name, .tag = d->adopt_tag, .app_digest = d->adopt_app,
+		.migrator_digest = d->adopt_mig, .operator = d->ctx.operator, .at = now_s(),
+		.message = "gantry adopt: app ready, reporting the tag deploy.env names",
+	};
+
+	if (d->info.host_index == 0) {
+		plan_new_id(id, sizeof id, now_s());
+		snprintf(d->adopt_id, sizeof d->adopt_id, "adopt-%s", id);
+		d->info.started_ms = loop_clock_ms();
+	}
+	a.id = d->adopt_id;
+	copy_str(d->info.host, sizeof d->info.host, d->target->hosts[d->info.host_index].address);
+	rec = runscript_adopt_record(&a);
+	qrec = template_shell_quote(rec);
+	/* under no lock, and only where no run was recorded meanwhile */
+	cmd = xasprintf("mkdir -p .gantry || exit 1; "
+	    "if [ -d .gantry/lock ]; then echo 'locked: a run started meanwhile'; exit 75; fi; "
+	    "if grep -q '\"event\":\"\\(start\\|adopt\\)\"' .gantry/history.jsonl 2>/dev/null; then "
+	    "echo 'a run or an adoption was recorded meanwhile'; exit 3; fi; "
+	    "printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qrec);
+	set_status(d, "recording the baseline on %s", d->info.host);
+	d->start_cmd = remote_run(h, cmd, &adopt_ops, d);
+	free(cmd);
+	free(qrec);
+	free(rec);
+	notify(d);
 }
 
 /* rollback: the tag to go back to, from the target's history */
@@ -388,11 +648,19 @@ static bool choose_rollback_tag(struct deploy *d)
 
 	if (d->tag_wanted[0]) {
 		i = healthy_run(h, d->tag_wanted, NULL);
-		if (i < 0) {
-			refuse(d, "%s never ran healthy on %s (not in its history); a rollback goes back to "
-			    "a tag that did. `gantry history %s` lists them", d->tag_wanted, d->target->name,
-			    d->target->name);
+		if (i < 0 && !d->allow_unverified) {
+			refuse(d, "%s never ran healthy on %s (no run of it succeeded or was adopted there), "
+			    "so it was never verified on %s. `gantry history %s` lists the tags that were; "
+			    "to roll back to %s anyway: --to %s --unverified --yes", d->tag_wanted,
+			    d->target->name, d->target->name, d->target->name, d->tag_wanted, d->tag_wanted);
 			return false;
+		}
+		if (i < 0) {
+			d->info.unverified = true;
+			warn(d, "NOT VERIFIED: %s never ran healthy on %s; it is deployed as the registry "
+			    "has it now", d->tag_wanted, d->target->name);
+			copy_str(d->info.tag, sizeof d->info.tag, d->tag_wanted);
+			return true;
 		}
 	} else {
 		i = healthy_run(h, NULL, d->info.current[0] ? d->info.current : NULL);
@@ -405,6 +673,13 @@ static bool choose_rollback_tag(struct deploy *d)
 		copy_str(d->tag_wanted, sizeof d->tag_wanted, h->runs[i].tag);
 	}
 	copy_str(d->info.tag, sizeof d->info.tag, d->tag_wanted);
+	/* the images that ran, not what the tag may point to now */
+	if (h->runs[i].app_digest[0] && h->runs[i].migrator_digest[0]) {
+		copy_str(d->info.app_digest, sizeof d->info.app_digest, h->runs[i].app_digest);
+		copy_str(d->info.migrator_digest, sizeof d->info.migrator_digest,
+		    h->runs[i].migrator_digest);
+		d->by_digest = true;
+	}
 	/* migrations applied since that run stay applied */
 	for (size_t j = (size_t)i + 1; j < h->len; j++) {
 		const struct history_run *r = &h->runs[j];
@@ -448,6 +723,17 @@ static void make_plan(struct deploy *d, const char *id)
 		plan_free(&d->plan);
 	plan_build(&in, &d->plan);
 	d->have_plan = true;
+	if (d->adopting) {
+		struct adopt_spec a = {
+			.id = d->adopt_id, .env = env->name, .tag = d->adopt_tag, .app_digest = d->adopt_app,
+			.migrator_digest = d->adopt_mig, .operator = d->ctx.operator, .at = d->run_started,
+			.message = "adopted before the first run: app ready, reporting the tag deploy.env names",
+		};
+
+		free(d->adopt_record);
+		d->adopt_record = runscript_adopt_record(&a);
+		d->plan.spec.adopt_record = d->adopt_record;
+	}
 	n = d->plan.spec.steps_len + d->plan.spec.rollback_len;
 	free(d->info.steps);
 	d->info.steps = xcalloc(n + 1, sizeof *d->info.steps);
@@ -464,6 +750,83 @@ static void make_plan(struct deploy *d, const char *id)
 	copy_str(d->info.migrator_image, sizeof d->info.migrator_image, ref);
 	free(ref);
 	copy_str(d->info.host, sizeof d->info.host, env->hosts[d->info.host_index].address);
+}
+
+/* How a run that did not end healthy ended, in words: "failed at run migrator (exit 3)". */
+static void run_outcome(const struct history_run *r, const char *running, char *out, size_t outsz)
+{
+	const char *result = history_run_result(r, running);
+
+	if (strcmp(result, "failed") == 0 && r->failed_step > 0 && (size_t)r->failed_step <= r->planned)
+		snprintf(out, outsz, "failed at %s", r->step_names[r->failed_step - 1]);
+	else if (strcmp(result, "rolled_back") == 0)
+		snprintf(out, outsz, "failed and was rolled back");
+	else if (strcmp(result, "running") == 0)
+		snprintf(out, outsz, "is still running");
+	else if (strcmp(result, "interrupted") == 0)
+		snprintf(out, outsz, "was interrupted (no end was recorded)");
+	else
+		snprintf(out, outsz, "%s", result);
+}
+
+/* Promotion takes only what was verified on the source: the tag its app reports and its
+ * deploy.env names, whose last run there succeeded (or was adopted). Says why in
+ * info.chosen, or refuses. */
+static void verify_source(struct deploy *d)
+{
+	const struct host_state *ss = &d->source_state;
+	const struct history *h = &ss->history;
+	const struct history_run *last = NULL;
+	const char *src = d->source->name, *tag = d->info.tag;
+	const char *version = d->source_res.version;
+	const char *running = ss->lock.held && ss->lock.runner_alive ? ss->lock.run : NULL;
+	char stag[136] = "", when[64] = "", how[200];
+
+	if (ss->has_deploy_env)
+		deployenv_image_tag(ss->deploy_env.app_image, stag, sizeof stag);
+	copy_str(d->info.source_env_tag, sizeof d->info.source_env_tag, stag);
+	copy_str(d->info.source_version, sizeof d->info.source_version, version);
+	for (size_t i = h->len; i-- > 0 && !last;)
+		if (!h->runs[i].note && strcmp(h->runs[i].tag, tag) == 0)
+			last = &h->runs[i];
+	if (!d->explicit_tag && version[0] && strcmp(version, stag) != 0) {
+		refuse(d, "%s's app reports %s but its deploy.env names %s: gantry cannot tell which one "
+		    "was verified there, so it promotes neither; look at %s (gantry history %s), or name "
+		    "the tag with --tag", src, version, stag[0] ? stag : "nothing", src, src);
+		return;
+	}
+	if (last && !history_run_healthy(last)) {
+		run_outcome(last, running, how, sizeof how);
+		refuse(d, "%s's last run of %s on %s (%s, run %s) %s: promotion takes only a tag "
+		    "verified there. %s", last->action, tag, src, last->operator, last->id, how,
+		    d->explicit_tag ? "Deploy it to the source again and let it pass first" :
+		    "Deploy a tag that passes there first, or name another with --tag");
+		return;
+	}
+	if (!last) {
+		if (!d->explicit_tag) {
+			refuse(d, "%s has no run of %s recorded: gantry neither deployed nor verified it "
+			    "there. Deploy it there with gantry, or, if it runs there and is good, record it "
+			    "with `gantry adopt %s`", src, tag, src);
+			return;
+		}
+		warn(d, "%s never ran on %s: it was not verified there", tag, src);
+		snprintf(d->info.chosen, sizeof d->info.chosen, "named with --tag; never ran on %s", src);
+		return;
+	}
+	if (last->ended) {
+		time_t t = (time_t)last->ended;
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		strftime(when, sizeof when, " on %Y-%m-%d %H:%M", &tm);
+	}
+	snprintf(d->info.chosen, sizeof d->info.chosen, "%s %s%s: its last run there (%s%s) %s%s",
+	    d->explicit_tag ? "named with --tag, verified on" : "what", src,
+	    d->explicit_tag ? "" : " runs", last->action, when,
+	    strcmp(last->result, "adopted") == 0 ? "adopted it" : "succeeded",
+	    d->explicit_tag ? "" : version[0] ? "; its app reports it and deploy.env names it" :
+	    "; deploy.env names it (its app reports no version)");
 }
 
 static void evaluate(struct deploy *d)
@@ -487,6 +850,10 @@ static void evaluate(struct deploy *d)
 		notify(d);
 		return;
 	}
+	if (d->info.kind == DEPLOY_ADOPT) {
+		adopt_evaluate(d);
+		return;
+	}
 	if (st->has_deploy_env)
 		deployenv_image_tag(st->deploy_env.app_image, d->info.current, sizeof d->info.current);
 	find_still_runs(d);
@@ -498,6 +865,11 @@ static void evaluate(struct deploy *d)
 		}
 		d->pending = 1;
 		resolve_start(d);
+		if (d->by_digest) {
+			d->pending++;
+			d->tag_op = registry_resolve(d->ctx.registry, d->ctx.conf->registry->app,
+			    d->tag_wanted, false, tag_now_resolved, d);
+		}
 		if (--d->pending > 0) {
 			notify(d);
 			return;
@@ -511,16 +883,11 @@ static void evaluate(struct deploy *d)
 	}
 	if (d->registry_err[0])
 		refuse(d, "%s", d->registry_err);
-	else if (d->info.tag[0] && d->info.kind == DEPLOY_ROLLBACK) {
-		/* the tag must still stand for the images that ran */
-		long i = healthy_run(&st->history, d->info.tag, NULL);
-
-		if (i >= 0 && st->history.runs[i].app_digest[0] &&
-		    strcmp(st->history.runs[i].app_digest, d->info.app_digest) != 0)
-			refuse(d, "%s now points to %s in the registry, not to %s that ran healthy on %s: "
-			    "it was re-pointed, so rolling back to it would not bring back what ran",
-			    d->info.tag, d->info.app_digest, st->history.runs[i].app_digest, t->name);
-	}
+	else if (d->by_digest && d->tag_now[0] && strcmp(d->tag_now, d->info.app_digest) != 0)
+		warn(d, "%s now points to %s in the registry; this rollback deploys %s, the image that "
+		    "ran healthy on %s", d->info.tag, d->tag_now, d->info.app_digest, t->name);
+	if (d->info.kind == DEPLOY_PROMOTE && d->source && d->source_read && d->info.tag[0])
+		verify_source(d);
 	if (st->lock.held) {
 		duration_format((st->host_now - st->lock.since) * 1000, age, sizeof age);
 		refuse(d, "%s is locked%s%s by %s for %s (%s)%s", t->name,
@@ -539,8 +906,8 @@ static void evaluate(struct deploy *d)
 	if (d->info.kind == DEPLOY_PROMOTE && d->source) {
 		const struct host_state *ss = &d->source_state;
 
-		if (d->source_ready_err[0])
-			refuse(d, "%s", d->source_ready_err);
+		if (!d->source_res.ready)
+			refuse(d, "%s is not ready: %s", d->source->name, d->source_res.ready_error);
 		if (d->source_read && ss->has_deploy_env && d->info.app_digest[0]) {
 			char ran[80], stag[136];
 
@@ -594,6 +961,13 @@ static void evaluate(struct deploy *d)
 		warn(d, "%s's hosts do not all run the same: %s runs %s, %s runs %s; this %s puts each "
 		    "on %s", t->name, t->hosts[0].address, d->info.current[0] ? d->info.current : "nothing",
 		    st->deploy_env_differs, other[0] ? other : "nothing", d->info.action, d->info.tag);
+	}
+	{
+		char why[300];
+
+		if (d->adopt_tag[0] && !adopt_decide(d, why, sizeof why))
+			warn(d, "%s has no run recorded and %s runs there unverified (%s): no baseline is "
+			    "adopted", t->name, d->adopt_tag, why);
 	}
 	choose_back(d);
 	if (t->deploy.auto_rollback && !d->back_tag[0])
@@ -682,6 +1056,7 @@ static void host_start(struct deploy *d)
 	if (d->info.host_index == 0) {
 		plan_new_id(id, sizeof id, now_s());
 		copy_str(d->info.run_id, sizeof d->info.run_id, id);
+		snprintf(d->adopt_id, sizeof d->adopt_id, "adopt-%s", id);
 		d->run_started = now_s();
 		d->info.started_ms = loop_clock_ms();
 	}
@@ -705,6 +1080,11 @@ void deploy_confirm(struct deploy *d)
 	if (d->info.phase != DEPLOY_PLANNED)
 		return;
 	d->info.phase = DEPLOY_STARTING;
+	if (d->info.kind == DEPLOY_ADOPT) {
+		d->info.host_index = 0;
+		adopt_write(d);
+		return;
+	}
 	set_status(d, "checking %s's digests again", d->info.tag);
 	d->recheck = true;
 	d->pending = 1;
@@ -752,7 +1132,12 @@ static void event_line(struct deploy *d, const char *line)
 		copy_str(d->info.cancel, sizeof d->info.cancel, what);
 	} else if (sscanf(line, "%lld run end %23s", &ms, result) == 2) {
 		copy_str(d->info.result, sizeof d->info.result, result);
+		d->info.run_ended_ms = ms;
 		d->saw_end_event = true;
+	} else if (sscanf(line, "%lld run %15s", &ms, what) == 2 && strcmp(what, "start") == 0) {
+		/* the first host's start: a run over several hosts lasts from it to the last end */
+		if (!d->info.run_started_ms)
+			d->info.run_started_ms = ms;
 	}
 }
 
@@ -1024,6 +1409,8 @@ struct deploy *deploy_new(const struct deploy_ctx *ctx, const struct deploy_requ
 	d->info.kind = req->kind;
 	d->info.action = deploy_kind_name(req->kind);
 	copy_str(d->tag_wanted, sizeof d->tag_wanted, req->tag);
+	d->allow_unverified = req->unverified;
+	d->explicit_tag = req->tag && *req->tag;
 	if (!conf->registry || !ctx->registry) {
 		refuse(d, "a %s needs the registry: add a registry: section to %s (see gantry.yml(5))",
 		    d->info.action, conf->path ? conf->path : "gantry.yml");
@@ -1064,21 +1451,11 @@ struct deploy *deploy_new(const struct deploy_ctx *ctx, const struct deploy_requ
 	    t->hosts_len > 1 ? " and the other hosts" : "");
 	d->pending = 1;
 	d->target_rd = hostread_start(t, ctx->host, ctx->host_arg, target_done, d);
+	d->pending++;
+	d->target_app = appcheck_start(ctx->http, t, target_app_done, d);
 	if (req->kind == DEPLOY_PROMOTE) {
-		struct http_get_opts opts = {
-			.timeout_ms = d->source->timeout_ms, .max_body = 64 * 1024,
-		};
-		char *url = xasprintf("%s%s", d->source->url, d->source->ready_path);
-
-		d->headers = xcalloc(d->source->headers_len + 1, sizeof *d->headers);
-		for (size_t i = 0; i < d->source->headers_len; i++)
-			d->headers[i] = xasprintf("%s: %s", d->source->headers[i].name,
-			    d->source->headers[i].value.value);
-		opts.url = url;
-		opts.headers = (const char *const *)d->headers;
 		d->pending++;
-		d->ready_req = http_get(ctx->http, &opts, ready_done, d);
-		free(url);
+		d->source_app = appcheck_start(ctx->http, d->source, source_app_done, d);
 		if (d->source->hosts_len) {
 			d->pending++;
 			d->source_rd = hostread_start(d->source, ctx->host, ctx->host_arg, source_done, d);
@@ -1101,8 +1478,15 @@ void deploy_free(struct deploy *d)
 		remote_cmd_stop(d->follow_cmd);
 	if (d->cancel_cmd)
 		remote_cmd_stop(d->cancel_cmd);
-	if (d->ready_req)
-		http_cancel(d->ready_req);
+	appcheck_free(d->source_app);
+	appcheck_free(d->target_app);
+	if (d->adopt_app_op)
+		registry_cancel(d->adopt_app_op);
+	if (d->adopt_mig_op)
+		registry_cancel(d->adopt_mig_op);
+	if (d->tag_op)
+		registry_cancel(d->tag_op);
+	free(d->adopt_record);
 	if (d->app_op)
 		registry_cancel(d->app_op);
 	if (d->mig_op)
@@ -1112,13 +1496,6 @@ void deploy_free(struct deploy *d)
 	outbuf_clear(&d->start_out);
 	hoststate_free(&d->target_state);
 	hoststate_free(&d->source_state);
-	if (d->headers) {
-		for (char **h = d->headers; *h; h++) {
-			memset(*h, 0, strlen(*h));
-			free(*h);
-		}
-		free(d->headers);
-	}
 	if (d->have_plan)
 		plan_free(&d->plan);
 	free(d->info.steps);

@@ -27,13 +27,15 @@ struct deploy_ctx {
 	const char *operator;           /* $GANTRY_OPERATOR, else user@host */
 };
 
-enum deploy_kind { DEPLOY_PROMOTE, DEPLOY_ROLLBACK, DEPLOY_DEPLOY };
+/* DEPLOY_ADOPT runs nothing: it records what an environment runs as its baseline. */
+enum deploy_kind { DEPLOY_PROMOTE, DEPLOY_ROLLBACK, DEPLOY_DEPLOY, DEPLOY_ADOPT };
 
 struct deploy_request {
 	enum deploy_kind kind;
 	const struct conf_env *target;
 	const struct conf_env *source;  /* promote: NULL for the environment before the target */
 	const char *tag;                /* NULL: the source's (promote), the last healthy (rollback) */
+	bool unverified;                /* rollback: a tag with no healthy run here is allowed */
 };
 
 enum deploy_phase {
@@ -62,7 +64,7 @@ struct deploy_step {
 struct deploy_info {
 	enum deploy_phase phase;
 	enum deploy_kind kind;
-	const char *action;             /* "promote", "rollback", "deploy" */
+	const char *action;             /* "promote", "rollback", "deploy", "adopt" */
 	char env[64], source[64];
 	char tag[136];
 	char app_digest[80], migrator_digest[80];
@@ -71,6 +73,13 @@ struct deploy_info {
 	char still_runs[136];           /* when the last run of `current` stopped before its
 	                                   switch: the tag the app still runs ("" otherwise) */
 	char rollback_tag[136];         /* where an automatic rollback goes ("" none) */
+	char source_version[136];       /* promote: the tag the source's app reports ("" none) */
+	char source_env_tag[136];       /* promote: the tag the source's deploy.env names */
+	char chosen[300];               /* promote: why this tag ("what staging runs: ...") */
+	char adopting[136];             /* the baseline this run records first ("" none) */
+	bool unverified;                /* rollback --unverified to a tag never healthy here */
+	int64_t run_started_ms, run_ended_ms;   /* the run's own start and end, host clock
+	                                           (epoch ms, from its events); 0 unknown */
 	bool protected_env;
 	bool redeploy;                  /* the target runs this tag already */
 	bool attached;                  /* following a run this gantry did not start */
@@ -105,8 +114,11 @@ struct deploy *deploy_attach(const struct deploy_ctx *ctx, const struct conf_env
 void deploy_free(struct deploy *d);
 
 const struct deploy_info *deploy_info(const struct deploy *d);
+/* How long the run took (or has run, while it runs), from the host's own records; known
+ * false when nothing says. */
+int64_t deploy_run_ms(const struct deploy_info *i, bool *known);
 
-/* PLANNED: checks the digests again and starts the run. */
+/* PLANNED: checks the digests again and starts the run (adopt: writes the baseline). */
 void deploy_confirm(struct deploy *d);
 /* RUNNING: asks the host to cancel; granted only before the switch step. */
 bool deploy_cancel(struct deploy *d);
@@ -119,7 +131,7 @@ enum deploy_admin { ADMIN_FREEZE, ADMIN_UNFREEZE, ADMIN_UNLOCK };
 char *deploy_admin_command(enum deploy_admin kind, const char *env, const char *operator,
     const char *reason);
 
-/* "promote", "rollback", "deploy" */
+/* "promote", "rollback", "deploy", "adopt" */
 const char *deploy_kind_name(enum deploy_kind kind);
 /* The operator's name: $GANTRY_OPERATOR, else user@host (written to out). */
 void deploy_operator(char *out, size_t outsz);

@@ -40,10 +40,29 @@ static void print_plan(const struct deploy_info *i)
 {
 	size_t n = 0;
 
+	if (i->kind == DEPLOY_ADOPT) {
+		printf("adopt %s: record %s, which it runs, as its baseline\n", i->env, i->tag);
+		printf("  app       %s\n", i->app_image[0] ? i->app_image : i->app_digest);
+		printf("  checked   its app is ready and reports %s; every host's deploy.env names it\n",
+		    i->tag);
+		printf("  written   one \"adopt\" record in .gantry/history.jsonl on each of its %zu "
+		    "host%s\n", i->hosts_len, i->hosts_len == 1 ? "" : "s");
+		for (size_t k = 0; k < i->warnings_len; k++)
+			printf("  ! %s\n", i->warnings[k]);
+		fflush(stdout);
+		return;
+	}
 	if (i->kind == DEPLOY_PROMOTE)
 		printf("promote %s from %s to %s\n", i->tag, i->source, i->env);
 	else
 		printf("%s %s to %s\n", i->action, i->env, i->tag);
+	if (i->kind == DEPLOY_PROMOTE) {
+		printf("  source    %s: its app reports %s, its deploy.env names %s\n", i->source,
+		    i->source_version[0] ? i->source_version : "no version",
+		    i->source_env_tag[0] ? i->source_env_tag : "nothing");
+		if (i->chosen[0])
+			printf("  chosen    %s\n", i->chosen);
+	}
 	printf("  app       %s\n", i->app_image);
 	printf("  migrator  %s\n", i->migrator_image);
 	if (i->still_runs[0])
@@ -51,6 +70,9 @@ static void print_plan(const struct deploy_info *i)
 		    i->still_runs, i->current);
 	else
 		printf("  now       %s\n", i->current[0] ? i->current : "(no deploy.env yet)");
+	if (i->adopting[0])
+		printf("  adopt     %s has no run recorded: %s, which its app reports ready, is recorded "
+		    "first as its baseline\n", i->env, i->adopting);
 	if (i->rollback_tag[0])
 		printf("  rollback  automatic, to %s, if ready or a smoke check fails\n", i->rollback_tag);
 	else
@@ -162,8 +184,9 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 	} else {
 		struct deploy_request req = {
 			.kind = o->command == CLI_PROMOTE ? DEPLOY_PROMOTE :
-			    o->command == CLI_ROLLBACK ? DEPLOY_ROLLBACK : DEPLOY_DEPLOY,
-			.target = env, .tag = o->tag,
+			    o->command == CLI_ROLLBACK ? DEPLOY_ROLLBACK :
+			    o->command == CLI_ADOPT ? DEPLOY_ADOPT : DEPLOY_DEPLOY,
+			.target = env, .tag = o->tag, .unverified = o->unverified,
 		};
 
 		if (o->source && !(req.source = conf_env_by_name(dc->app->conf, o->source))) {
@@ -184,6 +207,11 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 			printf("dry run: nothing was started\n");
 			return EXIT_OK;
 		}
+		if (i->unverified && !o->yes) {
+			fprintf(stderr, "gantry: refused: %s never ran healthy on %s; --unverified --yes "
+			    "confirms rolling back to it anyway\n", i->tag, i->env);
+			return EXIT_REFUSED;
+		}
 		if (i->protected_env && !o->yes) {
 			fprintf(stderr, "gantry: refused: %s is protected: run again with --yes (and the "
 			    "environment named, as here) to confirm\n", i->env);
@@ -200,11 +228,20 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 	}
 	if (i->phase == DEPLOY_REFUSED)
 		return refused(i);
-	printf("%s: %s %s: %s (%.1fs)\n", i->env, i->action, i->tag, i->result,
-	    (double)(loop_clock_ms() - t0) / 1000.0);
+	{
+		bool known;
+		int64_t took = deploy_run_ms(i, &known);
+
+		/* the run's own duration, from the host's records (an attach may join late) */
+		if (!known)
+			took = loop_clock_ms() - t0;
+		printf("%s: %s %s: %s (%.1fs)\n", i->env, i->action, i->tag, i->result,
+		    (double)took / 1000.0);
+	}
 	if (i->status[0] && strcmp(i->status, i->result) != 0)
 		printf("%s\n", i->status);
-	return strcmp(i->result, "succeeded") == 0 ? EXIT_OK : EXIT_FAILED;
+	return strcmp(i->result, "succeeded") == 0 || strcmp(i->result, "adopted") == 0 ?
+	    EXIT_OK : EXIT_FAILED;
 }
 
 /* ---- one command on one host, waited for ---- */

@@ -66,6 +66,14 @@ static struct history_run *find_run(struct history *h, const char *id)
 	return NULL;
 }
 
+bool history_has_runs(const struct history *h)
+{
+	for (size_t i = 0; i < h->len; i++)
+		if (!h->runs[i].note)
+			return true;
+	return false;
+}
+
 const struct history_run *history_find(const struct history *h, const char *id)
 {
 	if (!id)
@@ -86,6 +94,7 @@ static void read_end(struct history_run *run, json_t *rec)
 	run->migrated = json_is_true(json_object_get(rec, "migrated"));
 	run->switch_known = json_is_boolean(json_object_get(rec, "switched"));
 	run->switched = json_is_true(json_object_get(rec, "switched"));
+	run->restored = json_is_true(json_object_get(rec, "restored"));
 	if (n > HISTORY_MAX_STEPS)
 		n = HISTORY_MAX_STEPS;
 	free(run->steps);
@@ -177,6 +186,20 @@ static bool read_line(struct history *h, size_t *cap, const char *line, size_t l
 			snprintf(run->action, sizeof run->action, "?");
 		}
 		read_end(run, rec);
+	} else if (strcmp(event, "adopt") == 0) {
+		/* a baseline: what ran before gantry, checked ready when it was recorded */
+		run = add_run(h, cap);
+		snprintf(run->id, sizeof run->id, "%s", id);
+		snprintf(run->action, sizeof run->action, "adopt");
+		snprintf(run->result, sizeof run->result, "adopted");
+		json_str(rec, "env", run->env, sizeof run->env);
+		json_str(rec, "tag", run->tag, sizeof run->tag);
+		json_str(rec, "app_digest", run->app_digest, sizeof run->app_digest);
+		json_str(rec, "migrator_digest", run->migrator_digest, sizeof run->migrator_digest);
+		json_str(rec, "operator", run->operator, sizeof run->operator);
+		json_str(rec, "message", run->message, sizeof run->message);
+		run->started = run->ended = json_num(rec, "at");
+		run->switch_known = run->switched = true;
 	} else if (strcmp(event, "note") == 0) {
 		run = add_run(h, cap);
 		run->note = true;
@@ -222,7 +245,8 @@ void history_free(struct history *h)
 
 bool history_run_healthy(const struct history_run *run)
 {
-	return !run->note && strcmp(run->result, "succeeded") == 0;
+	return !run->note && (strcmp(run->result, "succeeded") == 0 ||
+	    strcmp(run->result, "adopted") == 0);
 }
 
 const char *history_run_result(const struct history_run *run, const char *running_id)
@@ -366,15 +390,15 @@ void hoststate_free(struct host_state *st)
 /* How bad a result is: a run's merged result is its hosts' worst. */
 static int result_rank(const struct history_run *run)
 {
-	static const char *const order[] = { "succeeded", "cancelled", "rolled_back", "failed",
-		"rollback_failed" };
+	static const char *const order[] = { "adopted", "succeeded", "cancelled", "rolled_back",
+		"failed", "rollback_failed" };
 
 	if (!run->result[0])
-		return 6;               /* no end record: running, or cut off */
-	for (int i = 0; i < 5; i++)
+		return 7;               /* no end record: running, or cut off */
+	for (int i = 0; i < 6; i++)
 		if (strcmp(run->result, order[i]) == 0)
 			return i;
-	return 5;
+	return 6;
 }
 
 /* The same run as seen by another host (freed after): the worse result wins, with its
@@ -393,6 +417,7 @@ static void merge_run(struct history_run *into, struct history_run *other)
 		into->failed_step = other->failed_step;
 		into->switch_known = other->switch_known;
 		into->switched = other->switched;
+		into->restored = other->restored;
 		into->steps = other->steps;
 		into->steps_len = other->steps_len;
 		other->steps = steps;

@@ -24,22 +24,25 @@ struct history_step {
 /* One run, from its start record and (when it came) its end record; or a note. */
 struct history_run {
 	char id[72];
-	char action[16];                /* promote, rollback, deploy; or a note: freeze, unfreeze, unlock */
+	char action[16];                /* promote, rollback, deploy, adopt; or a note: freeze,
+	                                   unfreeze, unlock */
 	bool note;
 	char env[64];
 	char source[64];
 	char tag[136];
 	char app_digest[80], migrator_digest[80];
 	char operator[128];
-	char message[200];              /* a note's reason */
 	char rollback_tag[136];
 	int64_t started, ended;         /* Unix seconds; ended 0 without an end record */
-	char result[24];                /* succeeded, failed, cancelled, rolled_back, rollback_failed;
-	                                   "" without an end record: running or interrupted */
+	char result[24];                /* succeeded, failed, cancelled, rolled_back, rollback_failed,
+	                                   adopted (an adoption's baseline); "" without an end
+	                                   record: running or interrupted */
 	int failed_step;
 	bool migrated;                  /* a migration step succeeded */
 	bool switch_known, switched;    /* the run reached its switch step (unknown in end
 	                                   records written before the runner said) */
+	bool restored;                  /* stopped before its switch, deploy.env was put back */
+	char message[200];              /* a note's reason, an adoption's check */
 	size_t planned;                 /* steps in the start record, with their names */
 	char (*step_names)[80];
 	size_t rollback_planned;        /* automatic rollback steps planned */
@@ -62,9 +65,11 @@ struct history {
 /* Reads JSON lines; never fails (bad lines are counted). */
 void history_parse(const char *buf, size_t len, struct history *out);
 void history_free(struct history *h);
+/* True when a run (not a note) was ever recorded. */
+bool history_has_runs(const struct history *h);
 /* The run with this id, or NULL. */
 const struct history_run *history_find(const struct history *h, const char *id);
-/* True when a run ended with the app on its tag and ready. */
+/* True when a run ended with the app on its tag and ready, or adopted it so. */
 bool history_run_healthy(const struct history_run *run);
 /* "succeeded", ..., or "running"/"interrupted" for a run without an end (running when
  * it is the run holding the lock). */

@@ -731,7 +731,7 @@ struct registry_op *registry_resolve(struct registry *reg, const char *repo, con
 	op->tag = xstrdup(tag);
 	op->want_created = created;
 	op->path = xasprintf("/v2/%s/manifests/%s", repo, tag);
-	if (!valid_tag(tag)) {
+	if (!valid_tag(tag) && !valid_digest(tag)) {
 		op_fail_later(op, REGISTRY_NOT_FOUND, "\"%s\" is not a valid tag (letters, digits, '_', "
 		    "'.', '-'; at most 128)", tag);
 		return op;

@@ -42,7 +42,8 @@ struct registry *registry_new(struct loop *loop, const struct conf_registry *con
 /* Cancels what is in flight, without callbacks. */
 void registry_free(struct registry *reg);
 
-/* The digest a tag stands for (the manifest or index the registry serves for it),
+/* The digest a tag (or a digest: is it still there?) stands for (the manifest or index
+ * the registry serves for it),
  * checked against the bytes received. With `created`, also the image's creation time
  * (one more request, for single-platform manifests). */
 struct registry_op *registry_resolve(struct registry *reg, const char *repo, const char *tag,

@@ -20,7 +20,8 @@
 #   .gantry/freeze        present while promotions are frozen (key=value lines)
 #   .gantry/history.jsonl one JSON object per line: a start record and an end record per run
 #   .gantry/current       the id of the last run started
-#   .gantry/runs/ID/      run.sh, events (written by the runner only), output (steps' output)
+#   .gantry/runs/ID/      run.sh, events (written by the runner only), output (steps' output),
+#                         deploy.env.before: put back when the run stops before its switch
 # Events, one per line: "<epoch ms> <word> ...":
 #   run start | step N start | step N end STATUS MS | cancel accepted|refused |
 #   rollback start | run end RESULT
@@ -73,6 +74,10 @@ cmd_start() {
 		echo LOCKED
 		cat "$G/lock/owner" 2>/dev/null
 		exit 75
+	fi
+	# an environment gantry never ran on: the baseline it adopts comes first
+	if [ -n "${GANTRY_ADOPT_JSON:-}" ] && ! grep -q '"event":"\(start\|adopt\)"' "$G/history.jsonl" 2>/dev/null; then
+		history_append "$GANTRY_ADOPT_JSON"
 	fi
 	if ! history_append "$GANTRY_START_JSON"; then
 		lock_release
@@ -225,6 +230,36 @@ cmd_http_check() {
 	return 1
 }
 
+# env_keep: deploy.env (and deploy.env.prev) as they are before the steps, times kept
+env_keep() {
+	for f in deploy.env deploy.env.prev; do
+		rm -f "$R/$f.before"
+		[ -f "$f" ] && cp -p "$f" "$R/$f.before"
+	done
+}
+
+# env_restore: after a run that stopped before its switch, deploy.env and deploy.env.prev
+# go back to what they were, each by a rename, so deploy.env keeps naming what runs;
+# prints whether anything changed
+env_restore() {
+	changed=0
+	for f in deploy.env deploy.env.prev; do
+		if [ -f "$R/$f.before" ]; then
+			cmp -s "$R/$f.before" "$f" 2>/dev/null && continue
+			cp -p "$R/$f.before" "$f.gantry-restore" && mv -f "$f.gantry-restore" "$f" || return 1
+			changed=1
+		elif [ -e "$f" ]; then
+			rm -f "$f" || return 1
+			changed=1
+		fi
+	done
+	sync
+	if [ "$changed" = 1 ]; then
+		printf '==> the app was not switched: deploy.env put back as it was before the run\n'
+	fi
+	return 0
+}
+
 cmd_run() {
 	switched=0
 	cancelled=0
@@ -233,6 +268,7 @@ cmd_run() {
 	trap '' HUP
 	migrated=false
 	steps_json=
+	env_keep
 	event run start
 	run_steps step "$GANTRY_STEPS"
 	if [ "$switched" = 1 ]; then sw_json=true; else sw_json=false; fi
@@ -250,7 +286,15 @@ cmd_run() {
 	else
 		result=failed
 	fi
-	history_append "{\"id\":\"$GANTRY_RUN\",\"event\":\"end\",\"ended\":$(date +%s),\"result\":\"$result\",\"failed_step\":$failed_step,\"migrated\":$migrated,\"switched\":$sw_json,\"steps\":[$steps_json]}"
+	restored=false
+	if [ "$switched" = 0 ] && [ "$result" != succeeded ]; then
+		if env_restore; then
+			restored=true
+		else
+			printf '==> deploy.env could not be put back; it may name a tag that does not run\n'
+		fi
+	fi
+	history_append "{\"id\":\"$GANTRY_RUN\",\"event\":\"end\",\"ended\":$(date +%s),\"result\":\"$result\",\"failed_step\":$failed_step,\"migrated\":$migrated,\"switched\":$sw_json,\"restored\":$restored,\"steps\":[$steps_json]}"
 	lock_release
 	event run end "$result"
 	printf '==> run %s ended: %s\n' "$GANTRY_RUN" "$result"

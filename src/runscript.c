@@ -130,6 +130,19 @@ char *runscript_start_record(const struct run_spec *spec)
 	return out;
 }
 
+char *runscript_adopt_record(const struct adopt_spec *a)
+{
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}",
+	    "id", a->id, "event", "adopt", "env", a->env, "tag", a->tag,
+	    "app_digest", a->app_digest ? a->app_digest : "",
+	    "migrator_digest", a->migrator_digest ? a->migrator_digest : "",
+	    "operator", a->operator, "at", (json_int_t)a->at, "message", a->message ? a->message : "");
+	char *out = json_dumps(rec, JSON_COMPACT);
+
+	json_decref(rec);
+	return out;
+}
+
 char *runscript_build(const struct run_spec *spec)
 {
 	struct buf b = { 0 };
@@ -145,6 +158,8 @@ char *runscript_build(const struct run_spec *spec)
 	put_var(&b, "GANTRY_OPERATOR", spec->operator);
 	put_var(&b, "GANTRY_LOCK_MESSAGE", spec->lock_message);
 	put_var(&b, "GANTRY_START_JSON", record);
+	if (spec->adopt_record)
+		put_var(&b, "GANTRY_ADOPT_JSON", spec->adopt_record);
 	put_var(&b, "GANTRY_ROLLBACK_TAG", spec->rollback_tag);
 	put_steps(&b, "GANTRY_STEPS", "step", spec->steps, spec->steps_len);
 	put_steps(&b, "GANTRY_ROLLBACK_STEPS", "rollback", spec->rollback, spec->rollback_len);

@@ -32,7 +32,24 @@ struct run_spec {
 	const char *rollback_tag;
 	const struct run_step *rollback;
 	size_t rollback_len;
+	/* an environment with no run recorded: the baseline record of what it ran before
+	 * (runscript_adopt_record), written under the lock before the start record; or NULL */
+	const char *adopt_record;
 };
+
+/* What an adoption records: the tag an environment ran before gantry deployed it. */
+struct adopt_spec {
+	const char *id;
+	const char *env;
+	const char *tag;
+	const char *app_digest, *migrator_digest;       /* "" when not known */
+	const char *operator;
+	const char *message;            /* how it was verified */
+	int64_t at;                     /* Unix seconds */
+};
+
+/* The adoption record: one JSON line, event "adopt", newly allocated. */
+char *runscript_adopt_record(const struct adopt_spec *a);
 
 /* The whole run.sh for a run, newly allocated. */
 char *runscript_build(const struct run_spec *spec);

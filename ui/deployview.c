@@ -120,7 +120,8 @@ static void draw_result(struct ui *ui, int y, const struct deploy_info *i)
 {
 	char line[300];
 	enum theme_role role = THEME_ROLE_unhealthy;
-	double took = (double)(i->ended_ms - i->started_ms) / 1000.0;
+	bool known;
+	double took = (double)deploy_run_ms(i, &known) / 1000.0;
 
 	if (strcmp(i->result, "succeeded") == 0) {
 		role = THEME_ROLE_healthy;
@@ -147,7 +148,7 @@ static void draw_result(struct ui *ui, int y, const struct deploy_info *i)
 			snprintf(line, sizeof line, " %s: %s", strcmp(i->result, "rollback_failed") == 0 ?
 			    "ROLLBACK FAILED" : "FAILED", i->status);
 	}
-	if (i->started_ms && i->ended_ms >= i->started_ms)
+	if (known)
 		snprintf(line + strlen(line), sizeof line - strlen(line), " (%.1fs)", took);
 	draw_text(ui, y, 2, ui->cols - 3, line, role, false);
 }
@@ -195,6 +196,17 @@ static void deployview_draw(struct ui *ui, struct view *v, int top, int height)
 	else
 		snprintf(line, sizeof line, "%s   (%s has no deploy.env yet)", i->tag, i->env);
 	y = fact(ui, y, "tag", line, THEME_ROLE_text);
+	if (i->kind == DEPLOY_PROMOTE && i->chosen[0] && !i->attached) {
+		snprintf(line, sizeof line, "%s; %s's app reports %s, its deploy.env names %s", i->chosen,
+		    i->source, i->source_version[0] ? i->source_version : "no version",
+		    i->source_env_tag[0] ? i->source_env_tag : "nothing");
+		y = fact(ui, y, "chosen", line, THEME_ROLE_muted);
+	}
+	if (i->adopting[0] && !i->attached) {
+		snprintf(line, sizeof line, "%s has no run recorded: %s, which it runs ready, is recorded "
+		    "first as its baseline", i->env, i->adopting);
+		y = fact(ui, y, "adopt", line, THEME_ROLE_muted);
+	}
 	y = fact(ui, y, "app", i->app_image, THEME_ROLE_muted);
 	y = fact(ui, y, "migrator", i->migrator_image, THEME_ROLE_muted);
 	if (i->rollback_tag[0])
@@ -301,8 +313,15 @@ static void deployview_draw(struct ui *ui, struct view *v, int top, int height)
 		draw_text(ui, y - 1, 2, ui->cols - 3, i->status, THEME_ROLE_muted, false);
 		break;
 	case DEPLOY_RUNNING:
-		snprintf(line, sizeof line, "running on %s for %.0fs", i->host,
-		    (double)(now - i->started_ms) / 1000.0);
+	{
+		bool known;
+		int64_t ran = deploy_run_ms(i, &known);
+
+		if (known)
+			snprintf(line, sizeof line, "running on %s for %.0fs", i->host, (double)ran / 1000.0);
+		else
+			snprintf(line, sizeof line, "running on %s", i->host);
+	}
 		draw_text(ui, y - 1, 2, ui->cols - 3, line, THEME_ROLE_muted, false);
 		if (strstr(i->status, "lost"))
 			snprintf(line, sizeof line, "%s", i->status);

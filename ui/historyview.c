@@ -133,7 +133,7 @@ static const struct history_run *selected_run(const struct historyview *hv)
 
 static enum theme_role result_role(const char *result)
 {
-	if (strcmp(result, "succeeded") == 0)
+	if (strcmp(result, "succeeded") == 0 || strcmp(result, "adopted") == 0)
 		return THEME_ROLE_healthy;
 	if (strcmp(result, "running") == 0 || strcmp(result, "rolled_back") == 0 ||
 	    strcmp(result, "cancelled") == 0)

@@ -83,6 +83,9 @@ int main(int argc, char **argv)
 	case CLI_HELP:
 		cli_usage(stdout);
 		return EXIT_OK;
+	case CLI_COMMAND_HELP:
+		fputs(opts.help_text, stdout);
+		return EXIT_OK;
 	case CLI_VERSION:
 		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 		return EXIT_OK;

@@ -82,10 +82,10 @@ like "$out" "relation orders already exists" "its output is shown"
 like "$out" "failed \(exit 3\)" "with its exit status"
 is "$(release_version staging)" sha-2222222 "the app still runs the tag before"
 is "$(last_result staging)" failed "history says failed"
-like "$(release_history staging | tail -n 1)" '"switched":false' "and that the run stopped before the switch"
+like "$(release_history staging | tail -n 1)" '"switched":false,"restored":true' \
+	"and that the run stopped before the switch and put deploy.env back"
 out=$(G deploy staging sha-2222222 --dry-run 2>&1)
-like "$out" "now +sha-2222222 \(deploy.env names sha-3333333, whose run stopped before the switch\)" \
-	"the next plan says what the app still runs, not only what deploy.env names"
+like "$out" "now +sha-2222222"$'\n' "the next plan is what it was before the failed run: deploy.env names what runs"
 
 # --- ready never passes: production rolls back by itself ---
 out=$(G deploy production sha-4444444 --yes 2>&1)

@@ -1328,6 +1328,57 @@ START_TEST(the_worst_result_wins_with_its_steps)
 }
 END_TEST
 
+#define DIGEST_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+/* An adoption is a healthy baseline; a run that stopped before its switch says whether
+ * deploy.env was put back; the record gantry writes reads back as it was written. */
+START_TEST(adoptions_and_restored_runs_are_read)
+{
+	struct adopt_spec a = {
+		.id = "adopt-20261130T100000Z-k3f9", .env = "production", .tag = "sha-1111111",
+		.app_digest = "sha256:" DIGEST_A, .migrator_digest = "", .operator = "alice@ops",
+		.message = "checked", .at = 1790000000,
+	};
+	char *rec = runscript_adopt_record(&a);
+	char *text = xasprintf("%s\n"
+	    "{\"id\":\"r1\",\"event\":\"start\",\"started\":1790000100,\"action\":\"deploy\","
+	    "\"tag\":\"sha-3333333\",\"steps\":[\"write deploy.env\",\"run migrator\"]}\n"
+	    "{\"id\":\"r1\",\"event\":\"end\",\"ended\":1790000160,\"result\":\"failed\","
+	    "\"failed_step\":2,\"switched\":false,\"restored\":true,\"steps\":[]}\n", rec);
+	struct history h;
+	const struct history_run *r;
+
+	history_parse(text, strlen(text), &h);
+	ck_assert_uint_eq(h.bad_lines, 0);
+	ck_assert_uint_eq(h.len, 2);
+	ck_assert(history_has_runs(&h));
+	r = &h.runs[0];
+	ck_assert_str_eq(r->action, "adopt");
+	ck_assert_str_eq(r->result, "adopted");
+	ck_assert(history_run_healthy(r));
+	ck_assert_str_eq(r->tag, "sha-1111111");
+	ck_assert_str_eq(r->app_digest, "sha256:" DIGEST_A);
+	ck_assert_str_eq(r->operator, "alice@ops");
+	ck_assert_int_eq(r->started, 1790000000);
+	ck_assert_int_eq(r->ended, 1790000000);
+	r = history_find(&h, "r1");
+	ck_assert(!history_run_healthy(r));
+	ck_assert(r->restored && r->switch_known && !r->switched);
+	history_free(&h);
+	/* notes alone are not runs */
+	{
+		static const char note[] = "{\"id\":\"freeze-1\",\"event\":\"note\",\"kind\":\"freeze\"}\n";
+
+		history_parse(note, strlen(note), &h);
+	}
+	ck_assert_uint_eq(h.len, 1);
+	ck_assert(!history_has_runs(&h));
+	history_free(&h);
+	free(text);
+	free(rec);
+}
+END_TEST
+
 START_TEST(image_tags_and_digests)
 {
 	char tag[80], digest[80];
@@ -1420,6 +1471,7 @@ int main(void)
 	tcase_add_test(history, image_tags_are_cut_on_characters);
 	tcase_add_test(history, hosts_histories_are_merged);
 	tcase_add_test(history, the_worst_result_wins_with_its_steps);
+	tcase_add_test(history, adoptions_and_restored_runs_are_read);
 	suite_add_tcase(s, history);
 	return run_suite(s);
 }

@@ -8,6 +8,7 @@
 #include "theme.h"
 #include "runner.h"
 
+#include <stdio.h>
 #include <string.h>
 
 START_TEST(durations_parse)
@@ -137,7 +138,7 @@ START_TEST(command_line)
 	ck_assert_str_eq(err, "unknown option --frobnicate; see gantry --help");
 	ck_assert_int_eq(cli_parse(2, a4, &o, err, sizeof err), EXIT_USAGE);
 	ck_assert_str_eq(err, "unknown command \"ship\"; commands: status, logs, tags, promote, "
-	    "rollback, deploy, attach, history, freeze, unfreeze, unlock");
+	    "rollback, deploy, attach, history, freeze, unfreeze, unlock, adopt");
 	ck_assert_int_eq(cli_parse(2, a5, &o, err, sizeof err), EXIT_USAGE);
 	ck_assert_str_eq(err, "deploy: which environment?; usage: gantry deploy ENV TAG [--yes] [--dry-run]");
 	ck_assert_int_eq(cli_parse(6, a6, &o, err, sizeof err), 0);
@@ -146,12 +147,47 @@ START_TEST(command_line)
 	ck_assert_str_eq(o.env, "production");
 	ck_assert_str_eq(o.tag, "sha-abc1234");
 	ck_assert_int_eq(cli_parse(4, a7, &o, err, sizeof err), EXIT_USAGE);
-	ck_assert_str_eq(err, "rollback: --to needs a tag; usage: gantry rollback ENV [--to TAG] [--yes] [--dry-run]");
+	ck_assert_str_eq(err, "rollback: --to needs a tag; usage: gantry rollback ENV [--to TAG "
+	    "[--unverified]] [--yes] [--dry-run]");
 	ck_assert_int_eq(cli_parse(3, a8, &o, err, sizeof err), EXIT_USAGE);
 	ck_assert_str_eq(err, "freeze: say why with -m REASON (it goes into the history); usage: gantry freeze ENV -m REASON");
 	ck_assert_int_eq(cli_parse(5, a9, &o, err, sizeof err), 0);
 	ck_assert(o.command == CLI_UNLOCK);
 	ck_assert_str_eq(o.message, "runner died");
+}
+END_TEST
+
+/* Every subcommand answers --help with its usage; --unverified needs --to; adopt parses. */
+START_TEST(command_help_and_new_flags)
+{
+	static const char *const commands[] = { "status", "logs", "tags", "promote", "rollback",
+		"deploy", "attach", "history", "freeze", "unfreeze", "unlock", "adopt" };
+	struct cli_options o;
+	char err[256];
+	char *u1[] = { "gantry", "rollback", "production", "--unverified", NULL };
+	char *u2[] = { "gantry", "rollback", "production", "--to", "sha-1111111", "--unverified", "--yes", NULL };
+	char *u3[] = { "gantry", "promote", "production", "--unverified", NULL };
+	char *ad[] = { "gantry", "adopt", "production", "--dry-run", NULL };
+
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+		char *argv[] = { "gantry", (char *)commands[i], "--help", NULL };
+		char want[64];
+
+		ck_assert_int_eq(cli_parse(3, argv, &o, err, sizeof err), 0);
+		ck_assert_int_eq(o.command, CLI_COMMAND_HELP);
+		snprintf(want, sizeof want, "usage: gantry %s", commands[i]);
+		ck_assert_msg(strncmp(o.help_text, want, strlen(want)) == 0, "%s --help: %s", commands[i],
+		    o.help_text);
+	}
+	ck_assert_int_eq(cli_parse(4, u1, &o, err, sizeof err), EXIT_USAGE);
+	ck_assert(strstr(err, "--unverified goes with --to TAG") != NULL);
+	ck_assert_int_eq(cli_parse(7, u2, &o, err, sizeof err), 0);
+	ck_assert(o.unverified && o.yes);
+	ck_assert_str_eq(o.tag, "sha-1111111");
+	ck_assert_int_eq(cli_parse(4, u3, &o, err, sizeof err), EXIT_USAGE);
+	ck_assert_int_eq(cli_parse(4, ad, &o, err, sizeof err), 0);
+	ck_assert(o.command == CLI_ADOPT && o.dry_run);
+	ck_assert_str_eq(o.env, "production");
 }
 END_TEST
 
@@ -167,6 +203,7 @@ int main(void)
 	tcase_add_test(tc, theme_errors_are_positioned);
 	tcase_add_test(tc, staleness_is_three_intervals);
 	tcase_add_test(tc, command_line);
+	tcase_add_test(tc, command_help_and_new_flags);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
