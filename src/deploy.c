@@ -664,9 +664,17 @@ static bool choose_rollback_tag(struct deploy *d)
 		}
 	} else {
 		i = healthy_run(h, NULL, d->info.current[0] ? d->info.current : NULL);
+		if (i < 0 && !history_has_runs(h)) {
+			refuse(d, "%s has no run recorded (gantry never deployed it), so no tag is verified "
+			    "there to roll back to. If it was deployed by hand, `gantry adopt %s` records "
+			    "what it runs now as a baseline; to go to a tag anyway: --to TAG --unverified "
+			    "--yes", d->target->name, d->target->name);
+			return false;
+		}
 		if (i < 0) {
 			refuse(d, "%s's history holds no healthy run of a tag other than %s, so there is "
-			    "nothing to roll back to; name a tag with --to", d->target->name,
+			    "nothing to roll back to; a tag never verified there needs --to TAG --unverified "
+			    "--yes", d->target->name,
 			    d->info.current[0] ? d->info.current : "the current one");
 			return false;
 		}
@@ -797,8 +805,8 @@ static void verify_source(struct deploy *d)
 	}
 	if (last && !history_run_healthy(last)) {
 		run_outcome(last, running, how, sizeof how);
-		refuse(d, "%s's last run of %s on %s (%s, run %s) %s: promotion takes only a tag "
-		    "verified there. %s", last->action, tag, src, last->operator, last->id, how,
+		refuse(d, "the last run of %s on %s (a %s by %s, run %s) %s: promotion takes only a "
+		    "tag verified there. %s", tag, src, last->action, last->operator, last->id, how,
 		    d->explicit_tag ? "Deploy it to the source again and let it pass first" :
 		    "Deploy a tag that passes there first, or name another with --tag");
 		return;

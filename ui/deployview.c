@@ -200,12 +200,14 @@ static void deployview_draw(struct ui *ui, struct view *v, int top, int height)
 		snprintf(line, sizeof line, "%s; %s's app reports %s, its deploy.env names %s", i->chosen,
 		    i->source, i->source_version[0] ? i->source_version : "no version",
 		    i->source_env_tag[0] ? i->source_env_tag : "nothing");
-		y = fact(ui, y, "chosen", line, THEME_ROLE_muted);
+		draw_text(ui, y, 2, 10, "chosen", THEME_ROLE_header, true);
+		y = draw_wrapped(ui, y, 12, y + 2, line, THEME_ROLE_muted);
 	}
 	if (i->adopting[0] && !i->attached) {
 		snprintf(line, sizeof line, "%s has no run recorded: %s, which it runs ready, is recorded "
 		    "first as its baseline", i->env, i->adopting);
-		y = fact(ui, y, "adopt", line, THEME_ROLE_muted);
+		draw_text(ui, y, 2, 10, "adopt", THEME_ROLE_header, true);
+		y = draw_wrapped(ui, y, 12, y + 2, line, THEME_ROLE_muted);
 	}
 	y = fact(ui, y, "app", i->app_image, THEME_ROLE_muted);
 	y = fact(ui, y, "migrator", i->migrator_image, THEME_ROLE_muted);

@@ -45,7 +45,7 @@ break_blobs() {
 	done
 }
 
-plan 53
+plan 54
 
 release_build sha-1111111 && release_build sha-2222222 &&
 	release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" &&
@@ -56,6 +56,8 @@ release_build sha-1111111 && release_build sha-2222222 &&
 by_hand production "$RELEASE_PROD_PORT" sha-1111111 || { echo "Bail out! the hand deploy"; exit 1; }
 out=$(G rollback production --dry-run 2>&1)
 is "$?" 6 "with no history, a rollback has no target"
+like "$out" "production has no run recorded .*gantry adopt production. records what it runs now" \
+	"and the refusal points to adopt"
 out=$(G rollback production --to sha-1111111 --dry-run 2>&1)
 is "$?" 6 "--to a tag never verified here is refused"
 like "$out" "never ran healthy on production .*--to sha-1111111 --unverified --yes" \
@@ -116,7 +118,7 @@ like "$out" "source +staging: its app reports sha-1111111, its deploy.env names 
 like "$out" "chosen +what staging runs: its last run there \(adopt.*\) adopted it" "and why this tag"
 out=$(G promote production --tag sha-3333333 --dry-run 2>&1)
 is "$?" 6 "--tag for a tag whose last run on staging failed is refused"
-like "$out" "deploy's last run of sha-3333333 on staging \(root@[^,]*, run [0-9T]+Z-[a-z0-9]{4}\) failed at run migrator: promotion takes only a tag verified there" \
+like "$out" "the last run of sha-3333333 on staging \(a deploy by root@[^,]*, run [0-9T]+Z-[a-z0-9]{4}\) failed at run migrator: promotion takes only a tag verified there" \
 	"with the run and the step that failed"
 # what an older runner left behind: deploy.env naming the failed tag, the app on the old one
 sed -i 's/sha-1111111/sha-3333333/g' "$sd/deploy.env"
