@@ -80,6 +80,11 @@ struct deploy {
 	uint64_t out_replay;            /* lines of the current follow (a re-follow replays) */
 	uint64_t refollow_timer;
 	int64_t run_started;            /* Unix seconds, for the history */
+	/* a run that failed on a later host: the hosts it had switched are rolled back */
+	bool fleet_rollback;            /* the rollback runs now, host by host */
+	size_t failed_host;             /* where the run failed */
+	char failed_result[24];         /* and how it ended there */
+	char failed_run[72];
 	size_t rollback_base;           /* index of the first rollback step in info.steps */
 };
 
@@ -727,11 +732,19 @@ static void make_plan(struct deploy *d, const char *id)
 	size_t n;
 	char *ref;
 
+	if (d->fleet_rollback) {
+		/* the hosts switched before the failure go back: a rollback run of its own */
+		in.action = "rollback";
+		in.source_env = NULL;
+		in.first_host = false;          /* `once` steps (migrations) never run back */
+		in.to = (struct plan_images){ d->back_tag, d->back_app, d->back_mig };
+		in.back = (struct plan_images){ NULL, NULL, NULL };
+	}
 	if (d->have_plan)
 		plan_free(&d->plan);
 	plan_build(&in, &d->plan);
 	d->have_plan = true;
-	if (d->adopting) {
+	if (d->adopting && !d->fleet_rollback) {
 		struct adopt_spec a = {
 			.id = d->adopt_id, .env = env->name, .tag = d->adopt_tag, .app_digest = d->adopt_app,
 			.migrator_digest = d->adopt_mig, .operator = d->ctx.operator, .at = d->run_started,
@@ -1253,25 +1266,75 @@ static void follow_start(struct deploy *d)
 	free(cmd);
 }
 
+/* A run that failed on host `failed_host` after earlier hosts took the new tag: with an
+ * automatic rollback, those hosts go back one after another, so the environment ends on
+ * one tag. True when that rollback starts. */
+static bool fleet_rollback_start(struct deploy *d)
+{
+	if (d->attach_only || d->fleet_rollback || d->info.host_index == 0 ||
+	    !d->target->deploy.auto_rollback || !d->back_tag[0])
+		return false;
+	d->fleet_rollback = true;
+	d->failed_host = d->info.host_index;
+	copy_str(d->failed_result, sizeof d->failed_result, d->info.result);
+	copy_str(d->failed_run, sizeof d->failed_run, d->info.run_id);
+	copy_str(d->info.rollback_tag, sizeof d->info.rollback_tag, d->back_tag);
+	d->info.fleet_rollback = true;
+	d->info.host_index = 0;
+	host_start(d);
+	return true;
+}
+
 static void run_ended(struct deploy *d)
 {
 	bool ok = strcmp(d->info.result, "succeeded") == 0;
+	size_t last = d->fleet_rollback ? d->failed_host : d->info.hosts_len;
+	const char *failed_at = d->target->hosts[d->failed_host].address;
 
 	for (size_t i = 0; i < d->info.steps_len; i++)
 		if (d->info.steps[i].state == STEP_PENDING || d->info.steps[i].state == STEP_RUNNING)
 			d->info.steps[i].state = STEP_SKIPPED;
-	if (ok && !d->attach_only && d->info.host_index + 1 < d->info.hosts_len) {
+	if (ok && !d->attach_only && d->info.host_index + 1 < last) {
 		d->info.host_index++;
 		host_start(d);
 		return;
 	}
+	if (!ok && fleet_rollback_start(d))
+		return;
 	d->info.phase = DEPLOY_DONE;
 	d->info.ended_ms = loop_clock_ms();
-	if (!ok && d->info.host_index + 1 < d->info.hosts_len && !d->attach_only)
+	if (d->fleet_rollback) {
+		/* the environment's result: the failure, and whether every host is back */
+		snprintf(d->info.fleet_result, sizeof d->info.fleet_result, "%s on %s; %s",
+		    d->failed_result, failed_at, ok ? "the hosts before it were rolled back" :
+		    "rolling the hosts before it back failed");
+		copy_str(d->info.result, sizeof d->info.result, ok ? "rolled_back" : "rollback_failed");
+		if (ok)
+			set_status(d, "%s failed on %s (%s); the %zu host%s before it went back to %s: every "
+			    "host runs %s", d->info.tag, failed_at, d->failed_result, d->failed_host,
+			    d->failed_host == 1 ? "" : "s", d->back_tag, d->back_tag);
+		else
+			set_status(d, "%s failed on %s (%s), and rolling %s back to %s failed: the hosts "
+			    "differ; `gantry history %s` shows where each one stands", d->info.tag, failed_at,
+			    d->failed_result, d->info.host, d->back_tag, d->target->name);
+	} else if (!ok && d->info.host_index > 0 && !d->attach_only) {
+		char before[300] = "";
+
+		for (size_t h = 0; h < d->info.host_index && strlen(before) + 80 < sizeof before; h++)
+			snprintf(before + strlen(before), sizeof before - strlen(before), "%s%s",
+			    h ? ", " : "", d->target->hosts[h].address);
+		set_status(d, "%s on %s, so the hosts differ: %s run%s %s, while %s %s. `gantry rollback "
+		    "%s` puts every host back", d->info.result, d->info.host, before,
+		    d->info.host_index == 1 ? "s" : "", d->info.tag, d->info.host, d->info.switched ?
+		    "was switched when it failed" : "still runs what it ran before (deploy.env put back)",
+		    d->target->name);
+		d->info.hosts_differ = true;
+	} else if (!ok && d->info.host_index + 1 < d->info.hosts_len && !d->attach_only) {
 		set_status(d, "%s on %s; the other %zu host(s) were not touched", d->info.result,
 		    d->info.host, d->info.hosts_len - d->info.host_index - 1);
-	else
+	} else {
 		set_status(d, "%s", d->info.result);
+	}
 	notify(d);
 }
 

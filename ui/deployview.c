@@ -338,10 +338,17 @@ static void deployview_draw(struct ui *ui, struct view *v, int top, int height)
 		    THEME_ROLE_key, false);
 		break;
 	case DEPLOY_DONE:
+		if (i->hosts_differ || i->fleet_rollback) {
+			/* where each host stands, over the last lines of output */
+			for (int r = bottom - 6; r < bottom - 3; r++)
+				draw_fill(r, 0, ui->cols, THEME_ROLE_text);
+			draw_wrapped(ui, bottom - 6, 2, bottom - 3, i->status, THEME_ROLE_degraded);
+		}
 		draw_result(ui, y - 1, i);
 		if (failed_forward(i))
-			draw_text(ui, y, 2, ui->cols - 3, "b: roll back to the last healthy tag now   "
-			    "h: history   Esc: close", THEME_ROLE_key, false);
+			draw_text(ui, y, 2, ui->cols - 3, i->hosts_differ ? "b: roll every host back to "
+			    "the last healthy tag now   h: history   Esc: close" : "b: roll back to the last "
+			    "healthy tag now   h: history   Esc: close", THEME_ROLE_key, false);
 		else
 			draw_text(ui, y, 2, ui->cols - 3, "Esc: close   h: history", THEME_ROLE_key, false);
 		break;

@@ -45,7 +45,7 @@ break_blobs() {
 	done
 }
 
-plan 54
+plan 62
 
 release_build sha-1111111 && release_build sha-2222222 &&
 	release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" &&
@@ -181,5 +181,28 @@ else
 	not_ok "attach after the end reports the run's duration from the host"
 	diag "$out"
 fi
+
+# --- a run that fails on the second host of two ---
+release_fleet || { echo "Bail out! the fleet hosts did not start"; exit 1; }
+f1=$RELEASE_FLEET1
+f2=$RELEASE_FLEET2
+G deploy fleet sha-1111111 >/dev/null 2>&1
+touch "$SSHD_DIR/fleet-2/deploy/refuse-sha-2222222"
+out=$(G deploy fleet sha-2222222 2>&1)
+is "$?" 7 "without automatic rollback, a run that fails on host 2 ends 7"
+like "$out" "failed on root@$f2, so the hosts differ: root@$f1 runs sha-2222222, while root@$f2 still runs what it ran before \(deploy.env put back\)\. .gantry rollback fleet. puts every host back" \
+	"and says which host runs what, and how to put them all back"
+out=$(G rollback fleet --yes 2>&1)
+is "$?" 0 "the rollback puts every host back"
+is "$(env_tag "$SSHD_DIR/fleet-1/deploy") $(env_tag "$SSHD_DIR/fleet-2/deploy")" "sha-1111111 sha-1111111" \
+	"both hosts name sha-1111111"
+sed -i '/^  - name: fleet/,$ s/^    deploy:$/    deploy:\n      auto_rollback: true/' "$cfg"
+out=$(G deploy fleet sha-2222222 2>&1)
+is "$?" 7 "with automatic rollback, the run that fails on host 2 ends 7"
+like "$out" "sha-2222222 failed on root@$f2 \(failed\); the 1 host before it went back to sha-1111111: every host runs sha-1111111" \
+	"and the host it had switched is rolled back"
+is "$(env_tag "$SSHD_DIR/fleet-1/deploy") $(env_tag "$SSHD_DIR/fleet-2/deploy")" "sha-1111111 sha-1111111" \
+	"so the environment ends on one tag"
+like "$(G history fleet 2>&1 | head -n 3)" "rollback +sha-1111111 +succeeded" "the rollback of host 1 is in the history"
 
 done_testing
