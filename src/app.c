@@ -101,7 +101,18 @@ int app_status(struct conf *conf, bool json)
 	/* every request has its own deadline; this one only guards against a bug */
 	deadline = loop_clock_ms() + longest + 5000;
 	prober_start(app->prober);
-	while (!model_all_checked(app->model) && loop_clock_ms() < deadline)
+	/* what the hosts' deploy.env name (and their own apps report): the cross-check */
+	for (size_t i = 0; i < conf->envs_len; i++) {
+		for (size_t j = 0; j < conf->envs[i].hosts_len; j++) {
+			int64_t t = conf->envs[i].connect_timeout_ms + conf->envs[i].timeout_ms + 5000;
+
+			if (loop_clock_ms() + t > deadline)
+				deadline = loop_clock_ms() + t;
+		}
+	}
+	deploywatch_start(app->deploywatch);
+	while ((!model_all_checked(app->model) || !model_hosts_read(app->model)) &&
+	    loop_clock_ms() < deadline)
 		loop_run_once(app->loop, 1000);
 	if (json)
 		status_print_json(stdout, app->model);

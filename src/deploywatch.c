@@ -1,12 +1,15 @@
 /* Reads deploy.env, the lock and the freeze on every host of every environment, in one
- * command per host, on the environment's interval. */
+ * command per host, on the environment's interval; and, on a host with an app_url of its
+ * own, the version its app reports, asked from the host itself (the URL is the host's). */
 #include "config.h"
 
 #include "deployenv.h"
 #include "deploywatch.h"
 #include "hoststate.h"
 #include "outbuf.h"
+#include "payload.h"
 #include "remote.h"
+#include "template.h"
 #include "xmalloc.h"
 
 #include <stdio.h>
@@ -17,12 +20,14 @@
 
 #define STATUS_MARK "@@gantry-state@@ deploy.env-status"
 #define REPLY_MAX (DEPLOYENV_MAX_BYTES + 1 + 16384)    /* deploy.env, then the lock state */
+#define VERSION_MAX 65536                               /* the app's version body */
 
 /* One host's read in flight. */
 struct reader {
 	struct deploywatch *dw;
 	struct reader **slot;           /* its place in dw->readers, emptied when done */
 	struct host_status *host;
+	bool version;                   /* the app's version, not the host's state */
 	struct remote_cmd *cmd;
 	struct outbuf out;
 };
@@ -33,7 +38,8 @@ struct deploywatch {
 	deploywatch_fn changed;
 	void *arg;
 	char *command;                  /* deploy.env, its status, then the lock and the freeze */
-	struct reader **readers;        /* flat: one slot per host, NULL when idle */
+	struct reader **readers;        /* flat: one slot per host, NULL when idle; then as many
+	                                   for the version reads */
 	size_t readers_len;
 	struct env_timer *timers;       /* per environment */
 };
@@ -50,8 +56,44 @@ static void read_output(void *arg, const char *data, size_t len, bool is_stderr)
 	struct reader *r = arg;
 
 	if (!is_stderr)
-		outbuf_add(&r->out, data, len, REPLY_MAX);
+		outbuf_add(&r->out, data, len, r->version ? VERSION_MAX : REPLY_MAX);
 }
+
+/* The version the host's own app reported (or why none was read). */
+static void version_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct reader *r = arg;
+	struct host_status *h = r->host;
+	const struct conf_env *env = remote_host_env(h->remote);
+	char why[200];
+
+	h->app_probed = true;
+	if (how != REMOTE_EXITED) {
+		snprintf(h->app_version_error, sizeof h->app_version_error, "%s",
+		    message ? message : "the link dropped");
+		h->app_version[0] = '\0';
+	} else if (status != 0) {
+		snprintf(h->app_version_error, sizeof h->app_version_error, "its app's %s did not "
+		    "answer 2xx on the host (exit %d)", env->version_path, status);
+		h->app_version[0] = '\0';
+	} else if (!payload_version(outbuf_text(&r->out), r->out.len, env->version_pointer, h->app_version,
+	    sizeof h->app_version, why, sizeof why)) {
+		snprintf(h->app_version_error, sizeof h->app_version_error, "%s", why);
+		h->app_version[0] = '\0';
+	} else {
+		h->app_version_error[0] = '\0';
+	}
+	outbuf_clear(&r->out);
+	*r->slot = NULL;
+	if (r->dw->changed)
+		r->dw->changed(r->dw->arg);
+	free(r);
+}
+
+static const struct remote_cmd_ops version_ops = {
+	.output = read_output,
+	.done = version_done,
+};
 
 /* The lock, the freeze and the current run, from the reply's second part. */
 static void read_lock_state(struct host_status *h, const char *text, size_t len)
@@ -160,6 +202,32 @@ static void read_host(struct deploywatch *dw, struct host_status *h, struct read
 	r->cmd = remote_run(h->remote, dw->command, &read_ops, r);
 }
 
+/* Asks a host with an app_url of its own what its app reports, with curl or wget there. */
+static void read_version(struct deploywatch *dw, struct host_status *h, struct reader **slot)
+{
+	const struct conf_env *env = remote_host_env(h->remote);
+	const struct conf_host *host = remote_host_conf(h->remote);
+	struct reader *r;
+	char *url, *qurl, *cmd;
+
+	if (*slot || !host->app_url)
+		return;
+	url = xasprintf("%s%s", host->app_url, env->version_path);
+	qurl = template_shell_quote(url);
+	cmd = xasprintf("u=%s; if command -v curl >/dev/null 2>&1; then curl -fsS --max-time 3 "
+	    "--max-filesize %d \"$u\"; else wget -q -T 3 -O - \"$u\"; fi", qurl, VERSION_MAX);
+	r = xcalloc(1, sizeof *r);
+	r->dw = dw;
+	r->slot = slot;
+	r->host = h;
+	r->version = true;
+	*slot = r;
+	r->cmd = remote_run(h->remote, cmd, &version_ops, r);
+	free(cmd);
+	free(qurl);
+	free(url);
+}
+
 static void env_fire(struct loop *loop, void *arg);
 
 /* Reads an environment's hosts and schedules the next reads. */
@@ -168,8 +236,11 @@ static void read_env(struct deploywatch *dw, size_t i)
 	struct env_status *env = &dw->model->envs[i];
 	int64_t every = env->conf->interval_ms > MIN_INTERVAL_MS ? env->conf->interval_ms : MIN_INTERVAL_MS;
 
-	for (size_t j = 0; j < env->hosts_len; j++)
+	for (size_t j = 0; j < env->hosts_len; j++) {
 		read_host(dw, &env->hosts[j], &dw->readers[dw->timers[i].first_reader + j]);
+		read_version(dw, &env->hosts[j],
+		    &dw->readers[dw->readers_len + dw->timers[i].first_reader + j]);
+	}
 	loop_timer_cancel(dw->loop, dw->timers[i].id);
 	dw->timers[i].id = env->hosts_len ? loop_timer_add(dw->loop, every, env_fire, &dw->timers[i]) : 0;
 }
@@ -202,7 +273,7 @@ struct deploywatch *deploywatch_new(struct loop *loop, struct model *model, depl
 		dw->timers[i].first_reader = dw->readers_len;
 		dw->readers_len += model->envs[i].hosts_len;
 	}
-	dw->readers = xcalloc(dw->readers_len + 1, sizeof *dw->readers);
+	dw->readers = xcalloc(2 * dw->readers_len + 1, sizeof *dw->readers);
 	return dw;
 }
 
@@ -235,7 +306,7 @@ void deploywatch_free(struct deploywatch *dw)
 {
 	if (!dw)
 		return;
-	for (size_t k = 0; k < dw->readers_len; k++) {
+	for (size_t k = 0; k < 2 * dw->readers_len; k++) {
 		if (dw->readers[k]) {
 			remote_cmd_stop(dw->readers[k]->cmd);
 			outbuf_clear(&dw->readers[k]->out);

@@ -226,7 +226,7 @@ void model_probe_word(const struct probe_result *result, enum probe_kind kind,
 enum drift model_drift(const struct env_status *env, char *deployed, size_t deployedsz,
     char *why, size_t whysz)
 {
-	const char *first = NULL, *first_host = NULL;
+	const char *first = NULL, *first_host = NULL, *run_first = NULL, *run_host = NULL;
 	enum drift drift = DRIFT_NONE;
 
 	deployed[0] = '\0';
@@ -241,14 +241,40 @@ enum drift model_drift(const struct env_status *env, char *deployed, size_t depl
 			first = h->app_tag;
 			first_host = addr;
 		} else if (strcmp(first, h->app_tag) != 0) {
-			snprintf(why, whysz, "hosts disagree: %s has %s, %s has %s", first_host, first, addr,
-			    h->app_tag);
+			snprintf(why, whysz, "hosts run different tags: %s's deploy.env names %s, %s's "
+			    "names %s", first_host, first, addr, h->app_tag);
+			return DRIFT_HOSTS;
+		}
+	}
+	if (first)
+		snprintf(deployed, deployedsz, "%s", first);
+	/* each host's own app, where it has one: hosts running different tags */
+	for (size_t i = 0; i < env->hosts_len; i++) {
+		const struct host_status *h = &env->hosts[i];
+		const char *addr = env->conf->hosts[i].address;
+
+		if (!h->app_version[0])
+			continue;
+		if (!run_first) {
+			run_first = h->app_version;
+			run_host = addr;
+		} else if (strcmp(run_first, h->app_version) != 0) {
+			snprintf(why, whysz, "hosts run different tags: %s runs %s, %s runs %s", run_host,
+			    run_first, addr, h->app_version);
 			return DRIFT_HOSTS;
 		}
 	}
 	if (!first)
 		return DRIFT_NONE;
-	snprintf(deployed, deployedsz, "%s", first);
+	for (size_t i = 0; i < env->hosts_len; i++) {
+		const struct host_status *h = &env->hosts[i];
+
+		if (h->app_version[0] && h->app_tag[0] && strcmp(h->app_version, h->app_tag) != 0) {
+			snprintf(why, whysz, "%s: deploy.env names %s but its app reports %s",
+			    env->conf->hosts[i].address, h->app_tag, h->app_version);
+			return DRIFT_RUNNING;
+		}
+	}
 	if (env->tag[0] && strcmp(env->tag, first) != 0) {
 		snprintf(why, whysz, "deploy.env names %s but the app reports %s", first, env->tag);
 		return DRIFT_RUNNING;
@@ -264,4 +290,29 @@ enum drift model_drift(const struct env_status *env, char *deployed, size_t depl
 		}
 	}
 	return drift;
+}
+
+bool model_hosts_read(const struct model *model)
+{
+	for (size_t i = 0; i < model->envs_len; i++) {
+		for (size_t j = 0; j < model->envs[i].hosts_len; j++) {
+			const struct host_status *h = &model->envs[i].hosts[j];
+
+			if (!h->deploy_at && !h->deploy_error[0])
+				return false;
+			if (model->envs[i].conf->hosts[j].app_url && !h->app_probed)
+				return false;
+		}
+	}
+	return true;
+}
+
+const char *model_drift_name(enum drift drift)
+{
+	static const char *const names[] = {
+		[DRIFT_NONE] = "none", [DRIFT_MIGRATOR] = "migrator", [DRIFT_RUNNING] = "running",
+		[DRIFT_HOSTS] = "hosts",
+	};
+
+	return names[drift];
 }

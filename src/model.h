@@ -58,6 +58,10 @@ struct host_status {
 	int64_t freeze_since;           /* host clock, Unix seconds */
 	int64_t host_now;               /* the host's clock when read */
 	char current_run[72];
+	/* a host with an app_url of its own: the version its app reports */
+	bool app_probed;                /* asked at least once */
+	char app_version[PAYLOAD_TAG_MAX];      /* "" when none was read */
+	char app_version_error[200];
 };
 
 /* Disagreements between what is deployed and what runs, worst last. */
@@ -65,7 +69,7 @@ enum drift {
 	DRIFT_NONE,                     /* all agree, or nothing to compare */
 	DRIFT_MIGRATOR,                 /* MIGRATOR_IMAGE's tag is not APP_IMAGE's */
 	DRIFT_RUNNING,                  /* deploy.env names another tag than the app reports */
-	DRIFT_HOSTS,                    /* the hosts of the environment disagree */
+	DRIFT_HOSTS,                    /* the hosts of the environment run different tags */
 };
 
 struct env_status {
@@ -111,11 +115,19 @@ time_t model_refreshed_wall(const struct model *model);
 
 /* True when every environment has completed at least one round. */
 bool model_all_checked(const struct model *model);
+/* True when every host's deploy.env was read or failed (and its own app, if it has an
+ * app_url, answered or failed). */
+bool model_hosts_read(const struct model *model);
 
-/* The deployed tag the hosts agree on ("" when unknown or they disagree), and the
- * drift, with a sentence saying what disagrees. */
+/* What an environment runs, from its sources cross-checked: each host's deploy.env, the
+ * version the app reports (and each host's own app, where it has an app_url). The
+ * deployed tag the hosts agree on ("" when unknown or they disagree), and the drift, with
+ * the sentence every view shows for it (dashboard, wallboard, status). */
 enum drift model_drift(const struct env_status *env, char *deployed, size_t deployedsz,
     char *why, size_t whysz);
+
+/* "none", "migrator", "running", "hosts": the drift's name in status --json. */
+const char *model_drift_name(enum drift drift);
 
 /* Words for states, as the dashboard and `gantry status` print them. */
 const char *model_health_name(enum env_health health);

@@ -20,15 +20,20 @@ static int name_width(const struct model *model)
 	return w;
 }
 
-/* The first problem worth a line: the readiness detail, else liveness, else version. */
-static const char *status_detail(const struct env_status *st)
+/* The first problem worth a line: the readiness detail, else liveness, else version,
+ * else what the hosts and the app disagree on (in the dashboard's words). */
+static const char *status_detail(const struct env_status *st, char *buf, size_t bufsz)
 {
+	char tag[PAYLOAD_TAG_MAX];
+
 	if (st->probes[PROBE_LIVE].state != PROBE_OK)
 		return st->probes[PROBE_LIVE].detail;
 	if (st->probes[PROBE_READY].state != PROBE_OK)
 		return st->probes[PROBE_READY].detail;
 	if (st->probes[PROBE_VERSION].state != PROBE_OK)
 		return st->probes[PROBE_VERSION].detail;
+	if (model_drift(st, tag, sizeof tag, buf, bufsz) != DRIFT_NONE)
+		return buf;
 	return "";
 }
 
@@ -40,14 +45,14 @@ void status_print_text(FILE *out, const struct model *model)
 	    "READY", "LATENCY", "DETAIL");
 	for (size_t i = 0; i < model->envs_len; i++) {
 		const struct env_status *st = &model->envs[i];
-		char live[24], ready[24], latency[16];
+		char live[24], ready[24], latency[16], why[300];
 
 		model_probe_word(&st->probes[PROBE_LIVE], PROBE_LIVE, live, sizeof live);
 		model_probe_word(&st->probes[PROBE_READY], PROBE_READY, ready, sizeof ready);
 		duration_format_latency(st->probes[PROBE_READY].http_status ?
 		    st->probes[PROBE_READY].latency_ms : -1, latency, sizeof latency);
 		fprintf(out, "%-*s  %-20s  %-10s  %-10s  %8s  %s\n", nw, st->conf->name,
-		    st->tag[0] ? st->tag : "-", live, ready, latency, status_detail(st));
+		    st->tag[0] ? st->tag : "-", live, ready, latency, status_detail(st, why, sizeof why));
 	}
 }
 
@@ -59,6 +64,29 @@ static json_t *probe_json(const struct probe_result *r)
 	    "http_status", r->http_status ? json_integer(r->http_status) : json_null(),
 	    "latency_ms", r->http_status ? json_integer(r->latency_ms) : json_null(),
 	    "detail", r->detail[0] ? json_string(r->detail) : json_null());
+}
+
+/* With hosts: what their deploy.env name and their own apps report, and the drift. */
+static void hosts_json(json_t *e, const struct env_status *st)
+{
+	char tag[PAYLOAD_TAG_MAX], why[300];
+	enum drift drift = model_drift(st, tag, sizeof tag, why, sizeof why);
+	json_t *hosts = json_array();
+
+	for (size_t j = 0; j < st->hosts_len; j++) {
+		const struct host_status *h = &st->hosts[j];
+
+		json_array_append_new(hosts, json_pack("{s:s, s:o, s:o, s:o}",
+		    "address", st->conf->hosts[j].address,
+		    "deployed", h->app_tag[0] ? json_string(h->app_tag) : json_null(),
+		    "app_version", h->app_version[0] ? json_string(h->app_version) : json_null(),
+		    "error", h->deploy_error[0] ? json_string(h->deploy_error) :
+		    h->app_version_error[0] ? json_string(h->app_version_error) : json_null()));
+	}
+	json_object_set_new(e, "deployed", tag[0] ? json_string(tag) : json_null());
+	json_object_set_new(e, "drift", json_string(model_drift_name(drift)));
+	json_object_set_new(e, "drift_detail", why[0] ? json_string(why) : json_null());
+	json_object_set_new(e, "hosts", hosts);
 }
 
 void status_print_json(FILE *out, const struct model *model)
@@ -74,14 +102,18 @@ void status_print_json(FILE *out, const struct model *model)
 	for (size_t i = 0; i < model->envs_len; i++) {
 		const struct env_status *st = &model->envs[i];
 
-		json_array_append_new(envs, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
+		json_t *e = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
 		    "name", st->conf->name,
 		    "url", st->conf->url,
 		    "health", model_health_name(st->health),
 		    "tag", st->tag[0] ? json_string(st->tag) : json_null(),
 		    "live", probe_json(&st->probes[PROBE_LIVE]),
 		    "ready", probe_json(&st->probes[PROBE_READY]),
-		    "version", probe_json(&st->probes[PROBE_VERSION])));
+		    "version", probe_json(&st->probes[PROBE_VERSION]));
+
+		if (st->hosts_len)
+			hosts_json(e, st);
+		json_array_append_new(envs, e);
 	}
 	root = json_pack("{s:i, s:s, s:s, s:b, s:o}",
 	    "format", STATUS_JSON_FORMAT,

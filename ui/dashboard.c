@@ -296,12 +296,13 @@ static void draw_detail_probe(struct ui *ui, int y, const char *label, const str
 		draw_text(ui, y, x, ui->cols - x - 1, r->detail, THEME_ROLE_error, false);
 }
 
-/* The rows the hosts take in the detail pane: one each (up to a few), and the drift. */
+/* The rows the hosts take in the detail pane: one each (up to a few), and the drift (two,
+ * as it names hosts and tags). */
 static int detail_host_rows(const struct env_status *env)
 {
 	if (env->hosts_len == 0)
 		return 0;
-	return (int)(env->hosts_len < DETAIL_MAX_HOSTS ? env->hosts_len : DETAIL_MAX_HOSTS) + 1;
+	return (int)(env->hosts_len < DETAIL_MAX_HOSTS ? env->hosts_len : DETAIL_MAX_HOSTS) + 2;
 }
 
 /* One line per host: its connection and what its deploy.env names; then the drift. */
@@ -334,9 +335,19 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 		else if (h->deploy_error[0])
 			draw_text(ui, y, x, ui->cols - x - 1, h->deploy_error, THEME_ROLE_error, false);
 		else if (h->app_tag[0]) {
-			snprintf(line, sizeof line, "deploy.env: app %s, migrator %s", h->app_tag,
-			    h->migrator_tag[0] ? h->migrator_tag : "-");
-			draw_text(ui, y, x, ui->cols - x - 1, line, THEME_ROLE_muted, false);
+			bool differs = h->app_version[0] && strcmp(h->app_version, h->app_tag) != 0;
+			/* a host with its own app_url: what its app reports, asked on the host */
+			if (h->app_version[0])
+				snprintf(line, sizeof line, "deploy.env names %s; its app reports %s", h->app_tag,
+				    h->app_version);
+			else if (h->app_probed && h->app_version_error[0])
+				snprintf(line, sizeof line, "deploy.env names %s; its app: %s", h->app_tag,
+				    h->app_version_error);
+			else
+				snprintf(line, sizeof line, "deploy.env: app %s, migrator %s", h->app_tag,
+				    h->migrator_tag[0] ? h->migrator_tag : "-");
+			draw_text(ui, y, x, ui->cols - x - 1, line, differs ? THEME_ROLE_degraded :
+			    THEME_ROLE_muted, false);
 		} else {
 			draw_text(ui, y, x, ui->cols - x - 1, "reading deploy.env", THEME_ROLE_muted, false);
 		}
@@ -347,8 +358,8 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 	else
 		snprintf(line, sizeof line, "%s", why);
 	if (drift != DRIFT_NONE)
-		draw_text(ui, top + (int)shown, 11, ui->cols - 12, line,
-		    drift == DRIFT_MIGRATOR ? THEME_ROLE_degraded : THEME_ROLE_unhealthy, false);
+		draw_wrapped(ui, top + (int)shown, 11, top + (int)shown + 2, line,
+		    drift == DRIFT_MIGRATOR ? THEME_ROLE_degraded : THEME_ROLE_unhealthy);
 	else if (tag[0] && env->tag[0])
 		draw_text(ui, top + (int)shown, 11, ui->cols - 12, "deploy.env and the running app agree",
 		    THEME_ROLE_muted, false);

@@ -34,11 +34,16 @@ enum theme_role envfmt_health_role(enum env_health health)
 	}
 }
 
-const char *envfmt_problem(const struct env_status *env)
+const char *envfmt_problem(const struct env_status *env, char *buf, size_t bufsz)
 {
+	char tag[PAYLOAD_TAG_MAX];
+
 	for (int k = 0; k < PROBE_KINDS; k++)
 		if (env->probes[k].state != PROBE_OK && env->probes[k].state != PROBE_PENDING)
 			return env->probes[k].detail;
+	/* the hosts and the app disagree: in the same words as the dashboard and status */
+	if (model_drift(env, tag, sizeof tag, buf, bufsz) != DRIFT_NONE)
+		return buf;
 	return "";
 }
 

@@ -13,7 +13,7 @@ enum theme_role envfmt_probe_role(const struct probe_result *result, enum probe_
 /* The role that colours an environment's overall health. */
 enum theme_role envfmt_health_role(enum env_health health);
 /* The most useful problem to show for an environment, "" when all is well. */
-const char *envfmt_problem(const struct env_status *env);
+const char *envfmt_problem(const struct env_status *env, char *buf, size_t bufsz);
 /* "4m10s" since the health last changed. */
 void envfmt_since(const struct env_status *env, int64_t now, char *out, size_t outsz);
 /* "2s ago", or "never" before the first answer. */

@@ -77,7 +77,7 @@ static void wallboard_draw(struct ui *ui, struct view *v, int top, int height)
 		const struct env_status *env = &m->envs[i];
 		bool stale = model_is_stale(m, env, now);
 		enum theme_role role = stale ? THEME_ROLE_stale : envfmt_health_role(env->health);
-		char name[40], state[48], since[16], checked[32], line[320];
+		char name[40], state[48], since[16], checked[32], line[320], why[300];
 		size_t k;
 
 		for (k = 0; env->conf->name[k] && k + 1 < sizeof name; k++)
@@ -107,7 +107,8 @@ static void wallboard_draw(struct ui *ui, struct view *v, int top, int height)
 		draw_text(ui, y + 1, 2, 24, env->tag[0] ? env->tag : "no version yet",
 		    THEME_ROLE_text, true);
 		draw_text(ui, y + 1, 27, 16, line, THEME_ROLE_muted, true);
-		draw_text(ui, y + 1, 44, ui->cols - 45, envfmt_problem(env), THEME_ROLE_error, false);
+		draw_text(ui, y + 1, 44, ui->cols - 45, envfmt_problem(env, why, sizeof why),
+		    THEME_ROLE_error, false);
 	}
 }
 

@@ -7,7 +7,7 @@
 
 tui_sandbox_setup hosts
 
-plan 7
+plan 12
 tui_start 130 34 "$GANTRY --config $work/gantry.yml"
 check "deploy.env's tag and the hosts show" tui_wait 'production +sha-8b03f7a .* sha-8b03f7a +● 2/2 up' 15
 tui_keys j
@@ -17,12 +17,42 @@ check "the detail pane lists each host with what it has deployed" \
 # a host that deployed something else: the environment's hosts disagree
 sandbox_deploy_env prod-2 sha-1111111
 check "hosts that disagree are flagged" tui_wait 'production .* ! hosts differ' 15
-like "$(tui_screen)" "hosts disagree: root@127.0.0.1:$(sshd_port prod-1) has sha-8b03f7a, root@127.0.0.1:$(sshd_port prod-2) has sha-1111111" \
+like "$(tui_screen | tr -s ' \n' ' ')" "hosts run different tags: root@127.0.0.1:$(sshd_port prod-1)'s deploy.env names sha-8b03f7a, root@127.0.0.1:$(sshd_port prod-2)'s names sha-1111111" \
 	"and the detail pane says which"
 # deploy.env agrees across hosts but not with what the app reports
 sandbox_deploy_env prod-1 sha-1111111
 check "deploy.env against the running app is flagged" \
 	tui_wait 'deploy.env names sha-1111111 but the app reports sha-8b03f7a' 15
+
+# each host with an app of its own (app_url, asked on the host): what each one runs
+tui_keys q
+tui_wait_exit 10 >/dev/null
+tui_stop
+sandbox_app "$SANDBOX_DIR" prod1app sha-8b03f7a && sandbox_app "$SANDBOX_DIR" prod2app sha-1111111 ||
+	{ echo "Bail out! the hosts' apps"; exit 1; }
+sandbox_deploy_env prod-1 sha-8b03f7a
+sandbox_deploy_env prod-2 sha-8b03f7a
+sed -e "s|^\(        deploy_dir: .*/prod-1/deploy\)$|\1\n        app_url: http://127.0.0.1:$(sandbox_port prod1app)|" \
+	-e "s|^\(        deploy_dir: .*/prod-2/deploy\)$|\1\n        app_url: http://127.0.0.1:$(sandbox_port prod2app)|" \
+	"$work/gantry.yml" >"$work/apps.yml"
+p1="root@127.0.0.1:$(sshd_port prod-1)"
+p2="root@127.0.0.1:$(sshd_port prod-2)"
+tui_start 130 34 "$GANTRY --config $work/apps.yml"
+tui_keys j
+check "hosts whose own apps report different tags are flagged, though deploy.env agrees" \
+	tui_wait "hosts run different tags: $p1 runs sha-8b03f7a, $p2 runs sha-1111111" 15
+like "$(tui_screen)" "$p2 +up +deploy.env names sha-8b03f7a; its app reports sha-1111111" \
+	"the host's line says what its app reports"
+like "$(tui_screen)" 'production .* ! hosts differ' "and the table row is marked"
+out=$("$GANTRY" --config "$work/apps.yml" status --json)
+like "$(printf '%s' "$out" | tr -d ' \n')" '"deployed":"sha-8b03f7a","drift":"hosts","drift_detail":"hostsrundifferenttags:[^"]*","hosts":\[\{"address":"'"$p1"'","deployed":"sha-8b03f7a","app_version":"sha-8b03f7a","error":null\},\{"address":"'"$p2"'","deployed":"sha-8b03f7a","app_version":"sha-1111111"' \
+	"status --json says the same, per host"
+like "$("$GANTRY" --config "$work/apps.yml" status)" "production .*hosts run different tags: $p1 runs sha-8b03f7a, $p2 runs sha-1111111" \
+	"and status in the same words"
+tui_stop
+tui_start 130 34 "$GANTRY --config $work/gantry.yml"
+tui_keys j
+tui_wait "$(sshd_port prod-2) +up" 15
 
 # sshd killed: the host shows as unreachable, retrying
 sshd_kill prod-2

@@ -150,7 +150,21 @@ START_TEST(drift_between_hosts_and_app)
 	ck_assert_str_eq(why, "deploy.env names sha-1111111 but the app reports sha-2222222");
 	strcpy(e->hosts[1].app_tag, "sha-2222222");
 	ck_assert_int_eq(model_drift(e, tag, sizeof tag, why, sizeof why), DRIFT_HOSTS);
-	ck_assert_str_eq(why, "hosts disagree: a has sha-1111111, b has sha-2222222");
+	ck_assert_str_eq(why, "hosts run different tags: a's deploy.env names sha-1111111, b's names "
+	    "sha-2222222");
+	/* each host's own app, where it has one: what runs beats what deploy.env says */
+	strcpy(e->hosts[1].app_tag, "sha-1111111");
+	strcpy(e->tag, "sha-1111111");
+	strcpy(e->hosts[0].app_version, "sha-1111111");
+	strcpy(e->hosts[1].app_version, "sha-1111111");
+	ck_assert_int_eq(model_drift(e, tag, sizeof tag, why, sizeof why), DRIFT_NONE);
+	strcpy(e->hosts[1].app_version, "sha-0000000");
+	ck_assert_int_eq(model_drift(e, tag, sizeof tag, why, sizeof why), DRIFT_HOSTS);
+	ck_assert_str_eq(why, "hosts run different tags: a runs sha-1111111, b runs sha-0000000");
+	e->hosts[0].app_version[0] = '\0';
+	ck_assert_int_eq(model_drift(e, tag, sizeof tag, why, sizeof why), DRIFT_RUNNING);
+	ck_assert_str_eq(why, "b: deploy.env names sha-1111111 but its app reports sha-0000000");
+	ck_assert_str_eq(model_drift_name(DRIFT_RUNNING), "running");
 	model_free(m);
 	conf_free(c);
 }
