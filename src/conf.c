@@ -890,6 +890,8 @@ static bool parse_deploy(struct schema_ctx *ctx, const struct ynode *node, void 
 	  "where the app and migrator logs come from" }, \
 	{ "known_hosts", parse_local_file, offsetof(struct conf_env, known_hosts), NULL, false, \
 	  "a known_hosts file checked besides ~/.ssh/known_hosts" }, \
+	{ "identity_file", parse_local_file, offsetof(struct conf_env, identity_file), NULL, false, \
+	  "the private key to log in with (tried before ~/.ssh/config's IdentityFile and the agent)" }, \
 	{ "trust_new_host_keys", schema_bool, offsetof(struct conf_env, trust_new_host_keys), NULL, false, \
 	  "true: accept and record the key of a host never seen before (default false); a changed key is always refused" }, \
 	{ "connect_timeout", schema_duration, offsetof(struct conf_env, connect_timeout_ms), NULL, false, \
@@ -1138,6 +1140,7 @@ static void env_copy_defaults(struct conf_env *env, const struct conf_env *d)
 	env->log_tail = d->log_tail;
 	env->scrollback = d->scrollback;
 	env->known_hosts = dup_or_null(d->known_hosts);
+	env->identity_file = dup_or_null(d->identity_file);
 	env->trust_new_host_keys = d->trust_new_host_keys;
 	env->connect_timeout_ms = d->connect_timeout_ms;
 	env->deploy = d->deploy;
@@ -1184,6 +1187,7 @@ static void env_clear(struct conf_env *env)
 	for (int i = 0; i < LOG_SOURCES; i++)
 		free(env->logs[i]);
 	free(env->known_hosts);
+	free(env->identity_file);
 	steps_free(env->deploy.steps, env->deploy.steps_len);
 	smoke_free(env->deploy.smoke, env->deploy.smoke_len);
 	free(env->deploy.services);

@@ -92,6 +92,7 @@ struct conf_env {
 	int64_t log_tail;               /* lines asked for when a log opens (default 200) */
 	int64_t scrollback;             /* lines a log pane keeps (default 10000) */
 	char *known_hosts;              /* a known_hosts file checked besides ~/.ssh/known_hosts */
+	char *identity_file;            /* the private key to log in with, else NULL */
 	bool trust_new_host_keys;       /* explicit trust on first use (default false) */
 	int64_t connect_timeout_ms;     /* TCP connect plus SSH handshake (default 10s) */
 	struct conf_deploy deploy;

@@ -327,6 +327,11 @@ static json_t *run_json(const struct history_run *r, const char *running, size_t
 	if (r->rollback_tag[0])
 		json_object_set_new(o, "rollback_tag", json_string(r->rollback_tag));
 	json_object_set_new(o, "migrated", json_boolean(r->migrated));
+	json_object_set_new(o, "switched", r->switch_known ? json_boolean(r->switched) : json_null());
+	json_object_set_new(o, "restored", json_boolean(r->restored));
+	json_object_set_new(o, "failed_step", r->failed_step ? json_integer(r->failed_step) : json_null());
+	if (r->message[0])
+		json_object_set_new(o, "message", json_string(r->message));
 	if (hosts > 1) {
 		/* how many hosts recorded it, and the one whose result (the worst) is given */
 		json_object_set_new(o, "hosts", json_integer(r->hosts));

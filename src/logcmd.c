@@ -19,7 +19,7 @@ struct logcmd {
 	bool quit;
 	bool broken_pipe;
 	int signo;
-	char (*said)[300];              /* per host: the last trouble written to stderr */
+	char (*said)[1200];              /* per host: the last trouble written to stderr */
 };
 
 /* Prints the lines not yet printed: the host's to stdout, gantry's marks to stderr. */

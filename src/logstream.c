@@ -328,9 +328,22 @@ void logstream_describe(const struct logstream *ls, int64_t now, char *out, size
 		int n = 0;
 
 		switch (lh->state) {
-		case LS_CONNECTING:
-			n = snprintf(out + used, outsz - used, "%s%s connecting", sep, addr);
+		case LS_CONNECTING: {
+			enum remote_state st = remote_host_state(lh->host);
+			int64_t retry = remote_host_retry_in(lh->host, now);
+
+			/* a host that refused us (its key, the login) or is down says so, not "connecting" */
+			if (st != REMOTE_IDLE && st != REMOTE_CONNECTING && st != REMOTE_UP) {
+				char when[32] = "";
+
+				if (retry >= 0)
+					snprintf(when, sizeof when, ", retry in %llds", (long long)((retry + 999) / 1000));
+				n = snprintf(out + used, outsz - used, "%s%s %s%s", sep, addr,
+				    remote_state_name(st), when);
+			} else
+				n = snprintf(out + used, outsz - used, "%s%s connecting", sep, addr);
 			break;
+		}
 		case LS_LIVE:
 			n = snprintf(out + used, outsz - used, "%s%s live", sep, addr);
 			break;

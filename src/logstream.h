@@ -27,7 +27,7 @@ struct logstream_host {
 	struct remote_cmd *cmd;
 	enum logstream_state state;
 	int exit_status;                /* LS_ENDED: the command's status, -1 for a signal */
-	char message[300];              /* why it is reconnecting or ended, sanitized */
+	char message[1200];             /* why it is reconnecting or ended, sanitized */
 	char *partial;                  /* a line still without its newline */
 	size_t partial_len;
 	size_t cut;                     /* bytes of the current line beyond LOG_LINE_MAX */

@@ -66,7 +66,7 @@ struct remote_host {
 	const struct conf_env *env;
 	const struct conf_host *conf;
 	enum remote_state state;
-	char message[600];
+	char message[1200];
 	enum phase phase;
 	ssh_session session;
 	ssh_event event;
@@ -344,6 +344,45 @@ static void known_name(struct remote_host *h, char *out, size_t outsz)
 	ssh_string_free_char(host);
 }
 
+/* The known_hosts file that holds a plain entry for `name` (the first of `files`, a NULL
+ * may stand for a file not configured); else a file with hashed entries, else the first. */
+static void known_hosts_holding(const char *name, const char *const files[], char *out,
+    size_t outsz)
+{
+	const char *hashed = NULL;
+	char line[4096];
+
+	snprintf(out, outsz, "%s", files[0]);
+	for (size_t i = 0; i < 3; i++) {
+		FILE *f = files[i] ? fopen(files[i], "r") : NULL;
+
+		if (!f)
+			continue;
+		while (fgets(line, sizeof line, f)) {
+			char *hosts = line + strspn(line, " \t"), *end, *tok, *save = NULL;
+
+			if (hosts[0] == '|') {
+				hashed = hashed ? hashed : files[i];
+				continue;
+			}
+			if (hosts[0] == '@')            /* @cert-authority, @revoked: the next field */
+				hosts += strcspn(hosts, " \t") + strspn(hosts + strcspn(hosts, " \t"), " \t");
+			end = hosts + strcspn(hosts, " \t");
+			*end = '\0';
+			for (tok = strtok_r(hosts, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				if (strcmp(tok, name) == 0) {
+					snprintf(out, outsz, "%s", files[i]);
+					fclose(f);
+					return;
+				}
+			}
+		}
+		fclose(f);
+	}
+	if (hashed)
+		snprintf(out, outsz, "%s", hashed);
+}
+
 /* Checks the server's key; false after failing the host. */
 static bool host_check_key(struct remote_host *h)
 {
@@ -379,12 +418,18 @@ static bool host_check_key(struct remote_host *h)
 		    name, fp, keyscan);
 		return false;
 	case SSH_KNOWN_HOSTS_CHANGED:
-	case SSH_KNOWN_HOSTS_OTHER:
-		host_fail(h, REMOTE_KEY_CHANGED, "%s now offers host key %s, not the one in known_hosts: "
+	case SSH_KNOWN_HOSTS_OTHER: {
+		char user_file[600], where[700];
+
+		snprintf(user_file, sizeof user_file, "%s/.ssh/known_hosts", h->remote->home);
+		known_hosts_holding(name, (const char *const[]){ user_file, h->env->known_hosts,
+		    "/etc/ssh/ssh_known_hosts", NULL }, where, sizeof where);
+		host_fail(h, REMOTE_KEY_CHANGED, "%s now offers host key %s, not the one %s holds: "
 		    "someone may be intercepting the connection; not connecting. If the host was "
-		    "reinstalled, remove the old key with ssh-keygen -R '%s' and add the new one", name, fp,
-		    name);
+		    "reinstalled, remove the old key with ssh-keygen -f %s -R '%s' and add the new one: %s",
+		    name, fp, where, where, name, keyscan);
 		return false;
+	}
 	default:
 		host_fail(h, REMOTE_KEY_UNKNOWN, "%s: known_hosts could not be read: %s", name,
 		    ssh_get_error(h->session));
@@ -543,6 +588,9 @@ static bool session_options(struct remote_host *h)
 	}
 	if (stat("/etc/ssh/ssh_config", &st) == 0)
 		ssh_options_parse_config(h->session, "/etc/ssh/ssh_config");
+	/* identity_file comes first; IdentityFile from the SSH configs and the agent after it */
+	if (h->env->identity_file)
+		ssh_options_set(h->session, SSH_OPTIONS_IDENTITY, h->env->identity_file);
 	/* our own choices stand: nothing more is read at connect time */
 	ssh_options_set(h->session, SSH_OPTIONS_PROCESS_CONFIG, &no);
 	return true;
@@ -864,6 +912,20 @@ void remote_host_retry_now(struct remote_host *h)
 	host_defer(h);          /* from the loop: callbacks never run inside the caller */
 }
 
+bool remote_starts_with_assignment(const char *command)
+{
+	const char *p = command;
+
+	while (*p == ' ')
+		p++;
+	if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_'))
+		return false;
+	while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+	    *p == '_')
+		p++;
+	return *p == '=';
+}
+
 struct remote_cmd *remote_run(struct remote_host *h, const char *command,
     const struct remote_cmd_ops *ops, void *arg)
 {
@@ -874,8 +936,11 @@ struct remote_cmd *remote_run(struct remote_host *h, const char *command,
 	c->ops = ops;
 	c->arg = arg;
 	/* exec: the signal sent on stop reaches the command itself, not a shell above it;
-	 * a list or pipeline keeps its shell (exec would cut it short) */
-	c->command = xasprintf("cd %s && %s%s", dir, strpbrk(command, ";&|()\n") ? "" : "exec ", command);
+	 * a list or pipeline keeps its shell (exec would cut it short); a command that starts
+	 * with VAR=value (a compose of "DOCKER_HOST=... docker compose") runs through env,
+	 * as exec takes no assignments */
+	c->command = xasprintf("cd %s && %s%s", dir, strpbrk(command, ";&|()\n") ? "" :
+	    remote_starts_with_assignment(command) ? "exec env " : "exec ", command);
 	free(dir);
 	while (*tail)
 		tail = &(*tail)->next;

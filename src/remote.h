@@ -74,9 +74,12 @@ const struct conf_env *remote_host_env(const struct remote_host *host);
 /* Forgets the backoff: the next command connects at once (on the next loop turn). */
 void remote_host_retry_now(struct remote_host *host);
 
+/* True when a command starts with a VAR=value assignment (it then runs through env). */
+bool remote_starts_with_assignment(const char *command);
+
 /* Runs `command` in the host's deploy directory (through the login shell, as
- * `cd DIR && exec COMMAND`, without exec for a list or pipeline). Connects
- * first when needed. */
+ * `cd DIR && exec COMMAND`, `exec env COMMAND` when it starts with VAR=value, without
+ * exec for a list or pipeline). Connects first when needed. */
 struct remote_cmd *remote_run(struct remote_host *host, const char *command,
     const struct remote_cmd_ops *ops, void *arg);
 

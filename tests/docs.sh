@@ -3,7 +3,7 @@
 . "$srcdir/tests/lib/tap.sh"
 man1="$srcdir/man/gantry.1.in"
 man5="$srcdir/man/gantry.yml.5.in"
-plan 5
+plan 6
 
 want=$("$GANTRY" --list-keys=man)
 got=$(sed -n '/^\.\\" KEYS-BEGIN/,/^\.\\" KEYS-END/p' "$man1" | sed '1d;$d')
@@ -21,6 +21,13 @@ for key in $("$GANTRY" --list-config-keys | awk '{ print $1 }'); do
 	grep -qE "^\.B $leaf( |\$)" "$man5" || missing="$missing $key"
 done
 is "$missing" "" "every configuration key is in gantry.yml(5)"
+
+missing=
+defaults_text=$(sed -n '/^\.B defaults$/,/^\.TP$/p' "$man5" | tr '\n' ' ')
+for key in $("$GANTRY" --list-config-keys | awk '$1 ~ /^defaults\.[a-z_]+$/ { sub(/^defaults\./, "", $1); print $1 }'); do
+	printf '%s' "$defaults_text" | grep -qF "\\fB$key\\fR" || missing="$missing $key"
+done
+is "$missing" "" "gantry.yml(5) lists every key defaults accepts"
 
 missing=
 for code in $(sed -n 's/.*X(EXIT_[A-Z_]*, *\([0-9]*\),.*/\1/p' "$srcdir/src/exitcode.h"); do

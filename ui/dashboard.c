@@ -296,22 +296,63 @@ static void draw_detail_probe(struct ui *ui, int y, const char *label, const str
 		draw_text(ui, y, x, ui->cols - x - 1, r->detail, THEME_ROLE_error, false);
 }
 
-/* The rows the hosts take in the detail pane: one each (up to a few), and the drift (two,
- * as it names hosts and tags). */
-static int detail_host_rows(const struct env_status *env)
+#define HOST_STATE_W 30                 /* "host key unknown, retry in 60s" */
+#define HOST_TEXT_X (2 + 9 + 2 + 28 + HOST_STATE_W + 1)        /* a host's deploy.env or error */
+#define HOST_MESSAGE_ROWS 5             /* an error (a refused key and its fix) wraps this far */
+
+/* The error a host's line shows ("" none): its connection's, else deploy.env's. */
+static const char *host_error(const struct host_status *h)
 {
-	if (env->hosts_len == 0)
-		return 0;
-	return (int)(env->hosts_len < DETAIL_MAX_HOSTS ? env->hosts_len : DETAIL_MAX_HOSTS) + 2;
+	if (remote_host_state(h->remote) != REMOTE_UP && remote_host_message(h->remote)[0])
+		return remote_host_message(h->remote);
+	return h->deploy_error;
 }
 
-/* One line per host: its connection and what its deploy.env names; then the drift. */
+/* On a narrow screen a host's error goes under its line, at this column. */
+#define HOST_NARROW_X 13
+
+static bool host_narrow(const struct ui *ui)
+{
+	return ui->cols - HOST_TEXT_X < 50;
+}
+
+/* The rows one host takes: its error wraps, up to HOST_MESSAGE_ROWS (on a narrow screen,
+ * under the host's line). */
+static int host_rows(const struct ui *ui, const struct host_status *h)
+{
+	bool narrow = host_narrow(ui);
+	int width = ui->cols - (narrow ? HOST_NARROW_X : HOST_TEXT_X) - 1, rows;
+
+	if (!host_error(h)[0] || width < 10)
+		return 1;
+	rows = (draw_width(host_error(h)) + width - 1) / width;
+	rows = rows < 1 ? 1 : rows > HOST_MESSAGE_ROWS ? HOST_MESSAGE_ROWS : rows;
+	return narrow ? rows + 1 : rows;
+}
+
+/* The rows the hosts take in the detail pane: each host's (up to a few hosts), and the
+ * drift (two, as it names hosts and tags). */
+static int detail_host_rows(const struct ui *ui, const struct env_status *env)
+{
+	size_t shown = env->hosts_len < DETAIL_MAX_HOSTS ? env->hosts_len : DETAIL_MAX_HOSTS;
+	int rows = 2;
+
+	if (env->hosts_len == 0)
+		return 0;
+	for (size_t i = 0; i < shown; i++)
+		rows += host_rows(ui, &env->hosts[i]);
+	return rows;
+}
+
+/* One line per host: its connection and what its deploy.env names, or its error in full
+ * (wrapped: a refused key's fingerprint and fix); then the drift. */
 static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 {
 	const struct env_status *env = &ui->app->model->envs[ui->selected];
 	char line[700], tag[PAYLOAD_TAG_MAX], why[300], state[48];
 	size_t shown = env->hosts_len < DETAIL_MAX_HOSTS ? env->hosts_len : DETAIL_MAX_HOSTS;
 	enum drift drift;
+	int y = top;
 
 	for (size_t i = 0; i < shown; i++) {
 		const struct host_status *h = &env->hosts[i];
@@ -319,7 +360,7 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 		int64_t retry = remote_host_retry_in(h->remote, now);
 		enum theme_role role = st == REMOTE_UP ? THEME_ROLE_healthy :
 		    st == REMOTE_CONNECTING || st == REMOTE_IDLE ? THEME_ROLE_unknown : THEME_ROLE_unhealthy;
-		int x = 2, y = top + (int)i;
+		int x = 2, rows = host_rows(ui, h);
 
 		if (retry >= 0 && st != REMOTE_UP && st != REMOTE_CONNECTING)
 			snprintf(state, sizeof state, "%s, retry in %llds", remote_state_name(st),
@@ -329,13 +370,16 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 		x += draw_text(ui, y, x, 9, i == 0 ? "hosts" : "", THEME_ROLE_header, true);
 		x += draw_text(ui, y, x, 2, draw_glyph(ui, GLYPH_DOT), role, true);
 		x += draw_text(ui, y, x, 28, env->conf->hosts[i].address, THEME_ROLE_text, true);
-		x += draw_text(ui, y, x, 24, state, role, true);
-		if (st != REMOTE_UP && remote_host_message(h->remote)[0])
-			draw_text(ui, y, x, ui->cols - x - 1, remote_host_message(h->remote), THEME_ROLE_error, false);
-		else if (h->deploy_error[0])
-			draw_text(ui, y, x, ui->cols - x - 1, h->deploy_error, THEME_ROLE_error, false);
-		else if (h->app_tag[0]) {
+		draw_text(ui, y, x, HOST_STATE_W, state, role, true);
+		/* a column of its own, a space after the state: two texts never run together */
+		x = HOST_TEXT_X;
+		if (host_error(h)[0] && host_narrow(ui) && rows > 1) {
+			draw_wrapped(ui, y + 1, HOST_NARROW_X, y + rows, host_error(h), THEME_ROLE_error);
+		} else if (host_error(h)[0]) {
+			draw_wrapped(ui, y, x, y + rows, host_error(h), THEME_ROLE_error);
+		} else if (h->app_tag[0]) {
 			bool differs = h->app_version[0] && strcmp(h->app_version, h->app_tag) != 0;
+
 			/* a host with its own app_url: what its app reports, asked on the host */
 			if (h->app_version[0])
 				snprintf(line, sizeof line, "deploy.env names %s; its app reports %s", h->app_tag,
@@ -351,6 +395,7 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 		} else {
 			draw_text(ui, y, x, ui->cols - x - 1, "reading deploy.env", THEME_ROLE_muted, false);
 		}
+		y += rows;
 	}
 	drift = model_drift(env, tag, sizeof tag, why, sizeof why);
 	if (env->hosts_len > shown)
@@ -358,15 +403,15 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 	else
 		snprintf(line, sizeof line, "%s", why);
 	if (drift != DRIFT_NONE)
-		draw_wrapped(ui, top + (int)shown, 11, top + (int)shown + 2, line,
+		draw_wrapped(ui, y, 11, y + 2, line,
 		    drift == DRIFT_MIGRATOR ? THEME_ROLE_degraded : THEME_ROLE_unhealthy);
 	else if (tag[0] && env->tag[0])
-		draw_text(ui, top + (int)shown, 11, ui->cols - 12, "deploy.env and the running app agree",
+		draw_text(ui, y, 11, ui->cols - 12, "deploy.env and the running app agree",
 		    THEME_ROLE_muted, false);
 	else if (tag[0]) {
 		/* nothing to compare with: say so rather than "agree" */
 		snprintf(line, sizeof line, "deploy.env names %s; the app has not reported its version", tag);
-		draw_text(ui, top + (int)shown, 11, ui->cols - 12, line, THEME_ROLE_muted, false);
+		draw_text(ui, y, 11, ui->cols - 12, line, THEME_ROLE_muted, false);
 	}
 }
 
@@ -466,7 +511,7 @@ static void dashboard_draw(struct ui *ui, struct view *v, int top, int height)
 {
 	int64_t now = loop_clock_ms();
 	int table_rows = height;
-	int detail = DETAIL_ROWS + detail_host_rows(&ui->app->model->envs[ui->selected]);
+	int detail = DETAIL_ROWS + detail_host_rows(ui, &ui->app->model->envs[ui->selected]);
 
 	if (ui->show_detail && height >= detail + 3)
 		table_rows = height - detail;

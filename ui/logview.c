@@ -220,7 +220,21 @@ static void logview_draw(struct ui *ui, struct view *v, int top, int height)
 			y += rows;
 		}
 	} else if (text_rows > 0) {
-		draw_text(ui, top + 1, 2, ui->cols - 4, "no lines yet", THEME_ROLE_muted, false);
+		int yy = top + 1;
+
+		/* nothing yet: a host that refused us says why, in full (fingerprint, fix) */
+		for (size_t i = 0; i < lv->ls->hosts_len && yy < top + text_rows; i++) {
+			struct remote_host *h = lv->ls->hosts[i].host;
+			enum remote_state st = remote_host_state(h);
+
+			if (st == REMOTE_IDLE || st == REMOTE_CONNECTING || st == REMOTE_UP ||
+			    !remote_host_message(h)[0])
+				continue;
+			yy = draw_wrapped(ui, yy, 2, top + 1 + text_rows, remote_host_message(h),
+			    THEME_ROLE_error) + 1;
+		}
+		if (yy == top + 1)
+			draw_text(ui, top + 1, 2, ui->cols - 4, "no lines yet", THEME_ROLE_muted, false);
 	}
 	/* the status line, or the prompt being typed */
 	y = top + height - 1;

@@ -49,6 +49,11 @@ struct view_ops {
 	void (*resume)(struct ui *ui, struct view *v);
 	/* Optional: the footer's key hints while this view is on top (else the dashboard's). */
 	const char *hints;
+	/* Optional: the only actions that act on this view, ended by ACTION_NONE; the help
+	 * lists just these, and the others say they do nothing here. NULL: all of them. */
+	const enum action *actions;
+	/* With `actions`: why the others do nothing here. */
+	const char *why_not;
 };
 
 extern const struct view_ops dashboard_view_ops;

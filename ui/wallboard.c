@@ -112,14 +112,27 @@ static void wallboard_draw(struct ui *ui, struct view *v, int top, int height)
 	}
 }
 
+/* What acts on the wallboard; the help lists only these. */
+static const enum action wallboard_actions[] = {
+	ACTION_REFRESH, ACTION_REDRAW, ACTION_HELP, ACTION_CLOSE, ACTION_QUIT, ACTION_NONE
+};
+
 static int wallboard_action(struct ui *ui, struct view *v, enum action action)
 {
 	switch (action) {
 	case ACTION_REFRESH:
 		prober_refresh_all(ui->app->prober);
+		deploywatch_refresh(ui->app->deploywatch);
 		return VIEW_REDRAW;
-	default:
+	case ACTION_REDRAW:
+	case ACTION_HELP:
+	case ACTION_CLOSE:
+	case ACTION_QUIT:
 		return VIEW_UNHANDLED;
+	default:
+		ui_message(ui, false, "%s does nothing here: %s", action_get(action)->name,
+		    v->ops->why_not);
+		return VIEW_HANDLED;
 	}
 }
 
@@ -128,4 +141,7 @@ const struct view_ops wallboard_view_ops = {
 	.draw = wallboard_draw,
 	.action = wallboard_action,
 	.overlay = false,
+	.actions = wallboard_actions,
+	.why_not = "the wallboard shows every environment and changes nothing (the dashboard, "
+	    "gantry without --read-only, has the other keys)",
 };

@@ -6,7 +6,7 @@
 
 SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=5s tui_sandbox_setup
 
-plan 12
+plan 15
 tui_start 120 30 "$GANTRY --read-only --theme high-contrast --config $work/gantry.yml"
 check "the wallboard shows both environments ready" tui_wait 'PRODUCTION +READY for' 10
 like "$(tui_screen)" 'READ-ONLY' "the READ-ONLY badge is visible"
@@ -17,8 +17,13 @@ tui_keys p
 check "p (promote) is refused in read-only mode" tui_wait 'read-only: promote is disabled' 3
 tui_keys b
 check "b (rollback) is refused in read-only mode" tui_wait 'read-only: rollback is disabled' 3
+tui_keys h
+check "a key that does nothing on the wallboard says why" \
+	tui_wait 'history does nothing here: the wallboard shows every environment and changes nothing' 3
 tui_keys '?'
-check "the help marks write actions as disabled" tui_wait 'p +disabled in read-only: promote' 3
+check "the help lists the keys that act on the wallboard" tui_wait 'r +check every environment now' 3
+unlike "$(tui_screen)" 'promote|Enter, d|open the live app log' "and no key that does nothing there"
+like "$(tui_screen)" 'Only these keys act here: the wallboard shows every environment' "and says why"
 tui_keys Escape
 
 # a hang longer than three intervals: the data goes stale, and says so

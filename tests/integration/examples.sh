@@ -217,7 +217,7 @@ like "$out" "7\. wait for ready +$re_run wait-ready 'http://127\.0\.0\.1:$sp/api
 like "$out" "8\. smoke GET / +$re_run http-check 'http://127\.0\.0\.1:$sp/' 200\$" "refactor: the frontend smoke check"
 out=$(G refactor rollback production --dry-run 2>&1)
 is "$?" 6 "refactor: a rollback with no history yet is refused (exit 6)"
-like "$out" "nothing to roll back to; name a tag with --to" "refactor: and says to name a tag"
+like "$out" "production has no run recorded .*gantry adopt production. records what it runs now" "refactor: and points to adopt"
 
 # --- approaches.yml: one artifact, the same smoke checks on stage and prod ---
 out=$(G approaches deploy stage $short --dry-run 2>&1)

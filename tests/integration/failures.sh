@@ -45,7 +45,7 @@ break_blobs() {
 	done
 }
 
-plan 62
+plan 64
 
 release_build sha-1111111 && release_build sha-2222222 &&
 	release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" &&
@@ -181,6 +181,11 @@ else
 	not_ok "attach after the end reports the run's duration from the host"
 	diag "$out"
 fi
+
+# --- a compose command that starts with VAR=value works in the log commands too ---
+out=$(G logs production 2>&1)
+is "$?" 0 "gantry logs through a compose that starts with DOCKER_HOST=... exits 0"
+like "$out" "app_1 +\| app sha-[0-9]+ \(commit [0-9]+\) listening" "and prints the app container's log"
 
 # --- a run that fails on the second host of two ---
 release_fleet || { echo "Bail out! the fleet hosts did not start"; exit 1; }

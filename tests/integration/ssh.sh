@@ -12,7 +12,7 @@ sandbox_hosts || { echo "Bail out! sshd did not start"; exit 1; }
 cfg=$work/gantry.yml
 p1="root@127.0.0.1:$(sshd_port prod-1)"
 
-plan 19
+plan 23
 
 sandbox_log staging-1 app "GET /api/ready 200" "GET /api/health 200"
 out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
@@ -60,8 +60,16 @@ like "$out" "offers host key ssh-ed25519 SHA256:[A-Za-z0-9+/]{43}, which is in n
 cp "$work/known_hosts.all" "$HOME/.ssh/known_hosts"
 sshd_new_key staging-1
 out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
-like "$out" "now offers host key ssh-ed25519 SHA256:.*not the one in known_hosts: someone may be intercepting the connection; not connecting.*ssh-keygen -R '\[127.0.0.1\]:$(sshd_port staging-1)'" \
-	"a changed host key is refused, with how to replace it"
+like "$out" "now offers host key ssh-ed25519 SHA256:.*not the one $HOME/.ssh/known_hosts holds: someone may be intercepting the connection; not connecting.*ssh-keygen -f $HOME/.ssh/known_hosts -R '\[127.0.0.1\]:$(sshd_port staging-1)'" \
+	"a changed host key is refused, naming the known_hosts file that holds the old key and how to replace it"
+# the old key in the environment's own known_hosts file: that file is named
+grep "$(sshd_port staging-1)" "$work/known_hosts.all" >"$work/team_known_hosts"
+grep -v "$(sshd_port staging-1)" "$work/known_hosts.all" >"$HOME/.ssh/known_hosts"
+sed -i "s|^  connect_timeout: 5s|  connect_timeout: 5s\n  known_hosts: $work/team_known_hosts|" "$cfg"
+out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
+like "$out" "not the one $work/team_known_hosts holds: .*ssh-keygen -f $work/team_known_hosts -R" \
+	"when the old key is in the configuration's known_hosts file, that file is named"
+sed -i '/known_hosts: /d' "$cfg"
 # trust on first use, only when asked for
 grep -v "$(sshd_port staging-1)" "$work/known_hosts.all" >"$HOME/.ssh/known_hosts"
 sed -i 's/^  connect_timeout: 5s/  connect_timeout: 5s\n  trust_new_host_keys: true/' "$cfg"
@@ -93,4 +101,18 @@ wait_for "$work/follow.out" "after the gap" 10
 kill -INT $follow_pid
 wait $follow_pid
 is "$?" 130 "C-c ends gantry logs -f"
+
+# the key in another file, no agent: identity_file, or IdentityFile in ~/.ssh/config
+mv "$HOME/.ssh/id_ed25519" "$work/deploy_key"
+out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
+is "$?" 4 "with the key moved away, the login is refused"
+sed -i "s|^  connect_timeout: 5s|  connect_timeout: 5s\n  identity_file: $work/deploy_key|" "$cfg"
+out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
+is "$?" 0 "identity_file under defaults logs in with that key"
+sed -i '/identity_file/d' "$cfg"
+printf 'Host 127.0.0.1\n  IdentityFile %s\n' "$work/deploy_key" >"$HOME/.ssh/config"
+out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
+is "$?" 0 "IdentityFile from ~/.ssh/config is honoured"
+rm -f "$HOME/.ssh/config"
+mv "$work/deploy_key" "$HOME/.ssh/id_ed25519"
 done_testing
