@@ -43,6 +43,76 @@ static void ytree_fail(struct ytree_error *err, int line, int col, const char *m
 	snprintf(err->message, sizeof err->message, "%s", msg);
 }
 
+/* The key path of the innermost node still open at a syntax error: "environments[0].deploy". */
+static void open_path(struct ynode *const *stack, size_t depth, char *out, size_t outsz)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < depth && n + 1 < outsz; i++) {
+		const struct ynode *node = stack[i];
+		bool inner = i + 1 < depth;     /* a child of it is open too */
+		const struct ynode *key = NULL;
+		int w = 0;
+
+		if (node->type == YNODE_SEQ && inner && node->len > 0)
+			w = snprintf(out + n, outsz - n, "[%zu]", node->len - 1);
+		else if (node->type == YNODE_MAP && inner && node->len >= 2)
+			key = node->items[node->len - 2];
+		else if (node->type == YNODE_MAP && !inner && node->len % 2 == 1)
+			key = node->items[node->len - 1];    /* its value is what failed */
+		if (key && key->type == YNODE_SCALAR)
+			w = snprintf(out + n, outsz - n, "%s%.60s", n ? "." : "", key->value);
+		if (w > 0)
+			n += (size_t)w < outsz - n ? (size_t)w : outsz - n - 1;
+	}
+}
+
+/* What to do about a libyaml syntax error, in words, from its problem and the text. */
+static const char *syntax_hint(const yaml_parser_t *p, const char *buf, size_t len)
+{
+	const char *problem = p->problem ? p->problem : "";
+	const char *context = p->context ? p->context : "";
+	size_t at = p->problem_mark.index, line = at;
+
+	while (line > 0 && buf[line - 1] != '\n')
+		line--;
+	for (size_t i = line; i < len && i <= at && (buf[i] == ' ' || buf[i] == '\t'); i++)
+		if (buf[i] == '\t')
+			return "a tab in the indentation: YAML indents with spaces only";
+	if (at < len && buf[at] == '\t')
+		return "a tab where YAML expects a token: use spaces";
+	if (strstr(context, "quoted scalar"))
+		return "a quoted string is never closed: add its closing quote";
+	if (strstr(context, "flow sequence"))
+		return "a [ list is never closed: add its ]";
+	if (strstr(context, "flow mapping"))
+		return "a { mapping is never closed: add its }";
+	if (strstr(problem, "mapping values are not allowed"))
+		return "a ':' where a value was expected: quote a value that holds ': ', or check the "
+		    "indentation of the line";
+	if (strstr(problem, "expected") || strstr(context, "block"))
+		return "check the indentation: the keys of one mapping start at the same column, "
+		    "and a list's items start with '- ' at the same column";
+	return "see gantry.yml(5) for the file's shape";
+}
+
+/* Fills err for a libyaml syntax error: where (where an unclosed quote or bracket opened),
+ * the key path when one is known, libyaml's words, and a hint. */
+static void syntax_error(const yaml_parser_t *p, const char *buf, size_t len,
+    struct ynode *const *stack, size_t depth, struct ytree_error *err)
+{
+	const char *context = p->context ? p->context : "";
+	bool opened = strstr(context, "quoted scalar") || strstr(context, "flow ");
+	const yaml_mark_t *mark = opened ? &p->context_mark : &p->problem_mark;
+	char path[200], msg[sizeof err->message];
+
+	open_path(stack, depth, path, sizeof path);
+	snprintf(msg, sizeof msg, "%s%s%s %s (%s)", path, path[0] ? ": " : "",
+	    p->problem ? p->problem : "malformed YAML", context, syntax_hint(p, buf, len));
+	ytree_fail(err, (int)mark->line + 1, (int)mark->column + 1, msg);
+}
+
 struct ynode *ytree_parse(const char *buf, size_t len, struct ytree_error *err)
 {
 	yaml_parser_t parser;
@@ -60,16 +130,7 @@ struct ynode *ytree_parse(const char *buf, size_t len, struct ytree_error *err)
 		struct ynode *node = NULL;
 
 		if (!yaml_parser_parse(&parser, &ev)) {
-			ytree_fail(err, (int)parser.problem_mark.line + 1,
-			    (int)parser.problem_mark.column + 1,
-			    parser.problem ? parser.problem : "malformed YAML");
-			if (parser.context) {
-				char msg[256];
-
-				snprintf(msg, sizeof msg, "%s %s", parser.problem ? parser.problem :
-				    "malformed YAML", parser.context);
-				snprintf(err->message, sizeof err->message, "%s", msg);
-			}
+			syntax_error(&parser, buf, len, stack, depth, err);
 			failed = true;
 			break;
 		}

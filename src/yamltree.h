@@ -24,7 +24,7 @@ struct ynode {
 
 struct ytree_error {
 	int line, col;                  /* 1-based; 0 when unknown */
-	char message[256];
+	char message[512];
 };
 
 /* Parses one YAML document (aliases refused, depth and size bounded); NULL on error. */

@@ -45,7 +45,7 @@ break_blobs() {
 	done
 }
 
-plan 64
+plan 67
 
 release_build sha-1111111 && release_build sha-2222222 &&
 	release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" &&
@@ -186,6 +186,15 @@ fi
 out=$(G logs production 2>&1)
 is "$?" 0 "gantry logs through a compose that starts with DOCKER_HOST=... exits 0"
 like "$out" "app_1 +\| app sha-[0-9]+ \(commit [0-9]+\) listening" "and prints the app container's log"
+
+# --- a migrator kept out of a plain "up" by a compose profile: the default steps work ---
+sed -i 's/^    restart: "no"$/    restart: "no"\n    profiles: [migrate]/' "$sd/docker-compose.yml"
+sed -i 's/docker-compose -p staging --env-file/docker-compose -p staging --profile migrate --env-file/' "$cfg"
+out=$(G deploy staging sha-2222222 2>&1)
+is "$?" 0 "with the migrator in a compose profile named in compose:, the default plan deploys"
+like "$out" "applying migration 0003_index_orders \.\.\. ok" "and runs the migrator, which it names"
+out=$(G logs staging migrator 2>&1)
+like "$out" "migrator sha-2222222" "its log shows through {compose} logs migrator"
 
 # --- a run that fails on the second host of two ---
 release_fleet || { echo "Bail out! the fleet hosts did not start"; exit 1; }

@@ -150,7 +150,20 @@ END_TEST
 START_TEST(yaml_syntax_errors_have_positions)
 {
 	ASSERT_ERROR("project: p\nenvironments:\n  - name: a\n   url: http://a\n",
-	    "gantry.yml:4:4: did not find expected '-' indicator while parsing a block collection");
+	    "gantry.yml:4:4: environments: did not find expected '-' indicator while parsing a block "
+	    "collection (check the indentation: the keys of one mapping start at the same column, "
+	    "and a list's items start with '- ' at the same column)");
+	/* a tab, an unclosed quote (where it opened), an unclosed [ (with the key path) */
+	ASSERT_ERROR("project: p\nenvironments:\n\t- name: a\n",
+	    "gantry.yml:3:1: environments: found character that cannot start any token while "
+	    "scanning for the next token (a tab in the indentation: YAML indents with spaces only)");
+	ASSERT_ERROR("project: \"p\nenvironments:\n  - name: a\n",
+	    "gantry.yml:1:10: project: found unexpected end of stream while scanning a quoted scalar "
+	    "(a quoted string is never closed: add its closing quote)");
+	ASSERT_ERROR("project: p\nenvironments:\n  - name: a\n    url: http://a\n    deploy:\n"
+	    "      smoke: [/a, /b\n",
+	    "gantry.yml:6:14: environments[0].deploy.smoke: did not find expected ',' or ']' while "
+	    "parsing a flow sequence (a [ list is never closed: add its ])");
 	ASSERT_ERROR("project: &x p\nother: *x\n",
 	    "gantry.yml:2:8: YAML aliases (*name) are not supported; write the value out");
 	ASSERT_ERROR("", "gantry.yml:1:1: the file is empty");
