@@ -29,6 +29,7 @@
 #define DEFAULT_LOG_APP "{compose} logs {follow} --tail={tail} app"
 #define DEFAULT_LOG_MIGRATOR "{compose} logs {follow} --tail={tail} migrator"
 #define DEFAULT_LOG_TAIL 200
+#define DEFAULT_IMAGE_CHECK "docker image inspect {image} >/dev/null 2>&1 || podman image exists {image}"
 #define DEFAULT_SCROLLBACK 10000
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define CONF_MAX_HOSTS 64
@@ -369,6 +370,8 @@ const char *const conf_step_vars[] = {
 	"gantry", NULL
 };
 
+const char *const conf_image_check_vars[] = { "image", "compose", "deploy_dir", NULL };
+
 const char *conf_log_source_name(enum log_source source)
 {
 	return source == LOG_APP ? "app" : "migrator";
@@ -642,6 +645,21 @@ static bool parse_logs(struct schema_ctx *ctx, const struct ynode *node, void *t
 	return schema_read_map(ctx, node, logs_fields, target);
 }
 
+/* deploy.image_check: a template over conf_image_check_vars. */
+static bool parse_image_check(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	char why[400];
+
+	if (!schema_string(ctx, node, target, field))
+		return false;
+	if (!template_check(*(char **)target, conf_image_check_vars, why, sizeof why)) {
+		schema_error(ctx, node, "%s", why);
+		return false;
+	}
+	return true;
+}
+
 /* A step's command: a template over conf_step_vars. */
 static bool parse_step_template(struct schema_ctx *ctx, const struct ynode *node, void *target,
     const struct schema_field *field)
@@ -851,6 +869,9 @@ static const struct schema_field deploy_fields[] = {
 	  "host port of the app, written to deploy.env as APP_PORT (default: deploy.env's is kept)" },
 	{ "url", parse_plain_url, DEPLOY_FIELD(url), NULL, false,
 	  "base URL the host reaches its own app at, for ready and smoke checks (default: the environment's url)" },
+	{ "image_check", parse_image_check, DEPLOY_FIELD(image_check), NULL, false,
+	  "host command that exits 0 when {image} is on the host: a rollback with the registry down "
+	  "goes ahead only where it is (default \"" DEFAULT_IMAGE_CHECK "\")" },
 	{ "ready_timeout", schema_duration, DEPLOY_FIELD(ready_timeout_ms), NULL, false,
 	  "time the new app has to pass the ready check (default 2m)" },
 	{ "ready_interval", schema_duration, DEPLOY_FIELD(ready_interval_ms), NULL, false,
@@ -1162,6 +1183,7 @@ static void env_copy_defaults(struct conf_env *env, const struct conf_env *d)
 	env->deploy.infra = dup_or_null(d->deploy.infra);
 	env->deploy.port = dup_or_null(d->deploy.port);
 	env->deploy.url = dup_or_null(d->deploy.url);
+	env->deploy.image_check = dup_or_null(d->deploy.image_check);
 }
 
 /* Frees what an environment owns. */
@@ -1195,6 +1217,7 @@ static void env_clear(struct conf_env *env)
 	free(env->deploy.infra);
 	free(env->deploy.port);
 	free(env->deploy.url);
+	free(env->deploy.image_check);
 	memset(env, 0, sizeof *env);
 }
 
@@ -1289,6 +1312,7 @@ struct conf *conf_parse(const char *name, const char *buf, size_t len, struct sc
 	reader.defaults.deploy.services = xstrdup(DEFAULT_SERVICES);
 	reader.defaults.deploy.migrator = xstrdup(DEFAULT_MIGRATOR_SERVICE);
 	reader.defaults.deploy.infra = xstrdup("");
+	reader.defaults.deploy.image_check = xstrdup(DEFAULT_IMAGE_CHECK);
 	reader.defaults.deploy.ready_timeout_ms = DEFAULT_READY_TIMEOUT_MS;
 	reader.defaults.deploy.ready_interval_ms = DEFAULT_READY_INTERVAL_MS;
 

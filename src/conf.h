@@ -60,6 +60,7 @@ struct conf_deploy {
 	char *infra;                    /* services started before migrating, such as "postgres redis" */
 	char *port;                     /* host port written as APP_PORT in deploy.env; NULL: kept */
 	char *url;                      /* base URL the host reaches its app at (default: env url) */
+	char *image_check;              /* a host command that exits 0 when {image} is there */
 	int64_t ready_timeout_ms;       /* default 2m */
 	int64_t ready_interval_ms;      /* default 2s */
 	struct conf_smoke *smoke;

@@ -66,6 +66,14 @@ struct deploy {
 	bool explicit_tag;              /* promote --tag */
 	bool by_digest;                 /* rollback: the recorded digests are resolved, not the tag */
 	struct registry_op *tag_op;     /* rollback: what the tag points to now */
+	/* a rollback with the registry down: the recorded images, if every host holds them */
+	bool registry_down;
+	char registry_down_msg[400];
+	bool images_checked;
+	struct remote_cmd **image_cmds; /* one per host while checking */
+	struct image_check *image_checks;
+	struct outbuf *image_out;
+	char images_missing[600];       /* the hosts without them, and why */
 	char tag_now[REGISTRY_DIGEST_MAX];
 
 	/* confirming and running */
@@ -372,7 +380,11 @@ static void resolved(const struct registry_result *r, void *arg, bool app)
 		d->app_op = NULL;
 	else
 		d->mig_op = NULL;
-	if (r->error != REGISTRY_OK) {
+	if (r->error == REGISTRY_UNREACHABLE && d->by_digest && !d->recheck) {
+		/* the images may still be on the hosts: checked there before refusing */
+		d->registry_down = true;
+		snprintf(d->registry_down_msg, sizeof d->registry_down_msg, "%s", r->message);
+	} else if (r->error != REGISTRY_OK) {
 		if (!d->registry_err[0] && d->by_digest)
 			snprintf(d->registry_err, sizeof d->registry_err, "%s@%s, the image %s ran as, "
 			    "cannot be had from the registry: %s", repo, digest, d->tag_wanted, r->message);
@@ -728,6 +740,7 @@ static void make_plan(struct deploy *d, const char *id)
 		.started = d->run_started,
 		.to = { d->info.tag, d->info.app_digest, d->info.migrator_digest },
 		.back = { d->back_tag[0] ? d->back_tag : NULL, d->back_app, d->back_mig },
+		.offline = d->registry_down,
 	};
 	size_t n;
 	char *ref;
@@ -752,6 +765,14 @@ static void make_plan(struct deploy *d, const char *id)
 		};
 
 		free(d->adopt_record);
+	for (size_t j = 0; d->image_cmds && j < d->target->hosts_len; j++) {
+		if (d->image_cmds[j])
+			remote_cmd_stop(d->image_cmds[j]);
+		outbuf_clear(&d->image_out[j]);
+	}
+	free(d->image_cmds);
+	free(d->image_checks);
+	free(d->image_out);
 		d->adopt_record = runscript_adopt_record(&a);
 		d->plan.spec.adopt_record = d->adopt_record;
 	}
@@ -771,6 +792,72 @@ static void make_plan(struct deploy *d, const char *id)
 	copy_str(d->info.migrator_image, sizeof d->info.migrator_image, ref);
 	free(ref);
 	copy_str(d->info.host, sizeof d->info.host, env->hosts[d->info.host_index].address);
+}
+
+/* ---- a rollback with the registry down: are the images on every host? ---- */
+
+/* One host's check: which deploy, which host. */
+struct image_check {
+	struct deploy *d;
+	size_t host;
+};
+
+static void image_check_output(void *arg, const char *data, size_t len, bool is_stderr)
+{
+	struct image_check *ic = arg;
+
+	outbuf_add(&ic->d->image_out[ic->host], data, len, 2000);
+}
+
+static void image_check_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct image_check *ic = arg;
+	struct deploy *d = ic->d;
+	const char *addr = d->target->hosts[ic->host].address;
+	size_t n = strlen(d->images_missing);
+
+	d->image_cmds[ic->host] = NULL;
+	if (how != REMOTE_EXITED || status != 0)
+		snprintf(d->images_missing + n, sizeof d->images_missing - n, "%s%s (%s)", n ? "; " : "",
+		    addr, how != REMOTE_EXITED ? (message && *message ? message : "not reached") :
+		    "not there");
+	outbuf_clear(&d->image_out[ic->host]);
+	gathered(d);
+}
+
+static const struct remote_cmd_ops image_check_ops = { NULL, image_check_output, image_check_done };
+
+/* Runs deploy.image_check for the app image that ran, on every host. */
+static void images_check_start(struct deploy *d)
+{
+	const struct conf_env *t = d->target;
+	const struct conf_registry *reg = d->ctx.conf->registry;
+	char *ref = plan_image_ref(reg, reg->app, d->info.tag, d->info.app_digest);
+	char *qref = template_shell_quote(ref);
+
+	d->images_checked = true;
+	d->image_cmds = xcalloc(t->hosts_len, sizeof *d->image_cmds);
+	d->image_checks = xcalloc(t->hosts_len, sizeof *d->image_checks);
+	d->image_out = xcalloc(t->hosts_len, sizeof *d->image_out);
+	d->pending = (int)t->hosts_len;
+	for (size_t j = 0; j < t->hosts_len; j++) {
+		char *dir = template_shell_quote(conf_host_deploy_dir(t, &t->hosts[j]));
+		struct template_var vars[] = {
+			{ "image", qref }, { "compose", t->compose }, { "deploy_dir", dir },
+		};
+		char *cmd = template_expand(t->deploy.image_check, vars, sizeof vars / sizeof *vars);
+		struct image_check *ic = &d->image_checks[j];
+
+		ic->d = d;
+		ic->host = j;
+		d->image_cmds[j] = remote_run(d->ctx.host(d->ctx.host_arg, t, j), cmd, &image_check_ops, ic);
+		free(cmd);
+		free(dir);
+	}
+	set_status(d, "the registry cannot be reached: checking that the hosts hold %s", ref);
+	free(qref);
+	free(ref);
+	notify(d);
 }
 
 /* How a run that did not end healthy ended, in words: "failed at run migrator (exit 3)". */
@@ -901,6 +988,20 @@ static void evaluate(struct deploy *d)
 			refuse(d, "%s", d->source_err);
 		else if (!d->tag_wanted[0])
 			refuse(d, "%s", d->source_err[0] ? d->source_err : "no tag to promote");
+	}
+	if (d->registry_down && !d->registry_err[0]) {
+		if (!d->images_checked) {
+			images_check_start(d);
+			return;
+		}
+		if (d->images_missing[0])
+			refuse(d, "the registry cannot be reached (%s), and not every host holds the images "
+			    "%s ran as: %s; nothing was started", d->registry_down_msg, d->info.tag,
+			    d->images_missing);
+		else
+			warn(d, "the registry cannot be reached (%s): every host holds the images %s ran "
+			    "as (checked with deploy.image_check), so this rollback uses them and pulls "
+			    "nothing", d->registry_down_msg, d->info.tag);
 	}
 	if (d->registry_err[0])
 		refuse(d, "%s", d->registry_err);
@@ -1109,7 +1210,9 @@ void deploy_confirm(struct deploy *d)
 	set_status(d, "checking %s's digests again", d->info.tag);
 	d->recheck = true;
 	d->pending = 1;
-	resolve_start(d);
+	/* with the registry down, the images were checked on the hosts; digests cannot move */
+	if (!d->registry_down)
+		resolve_start(d);
 	gathered(d);
 }
 
@@ -1558,6 +1661,14 @@ void deploy_free(struct deploy *d)
 	if (d->tag_op)
 		registry_cancel(d->tag_op);
 	free(d->adopt_record);
+	for (size_t j = 0; d->image_cmds && j < d->target->hosts_len; j++) {
+		if (d->image_cmds[j])
+			remote_cmd_stop(d->image_cmds[j]);
+		outbuf_clear(&d->image_out[j]);
+	}
+	free(d->image_cmds);
+	free(d->image_checks);
+	free(d->image_out);
 	if (d->app_op)
 		registry_cancel(d->app_op);
 	if (d->mig_op)

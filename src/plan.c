@@ -92,7 +92,7 @@ static char *literal(char *s)
 
 /* The templates of the plan, in order; strings made here are owned by p. */
 static size_t plan_templates(const struct conf_env *env, const struct conf_host *host,
-    struct plan *p, struct step_tpl *out, size_t cap)
+    bool offline, struct plan *p, struct step_tpl *out, size_t cap)
 {
 	const struct conf_deploy *d = &env->deploy;
 	size_t n = 0;
@@ -107,7 +107,8 @@ static size_t plan_templates(const struct conf_env *env, const struct conf_host 
 	} else {
 		out[n++] = conf_host_app_port(env, host) ? default_write_port : default_write;
 		out[n++] = default_check;
-		out[n++] = *d->migrator ? default_pull : default_pull_app;
+		if (!offline)
+			out[n++] = *d->migrator ? default_pull : default_pull_app;
 		if (*d->infra) {
 			out[n] = default_infra;
 			out[n].name = own(p, xasprintf("start %s", d->infra));
@@ -216,7 +217,7 @@ void plan_build(const struct plan_input *in, struct plan *out)
 	struct run_spec *spec = &out->spec;
 
 	memset(out, 0, sizeof *out);
-	ntpl = plan_templates(in->env, in->host, out, tpl, sizeof tpl / sizeof *tpl);
+	ntpl = plan_templates(in->env, in->host, in->offline, out, tpl, sizeof tpl / sizeof *tpl);
 	spec->id = in->id;
 	spec->action = in->action;
 	spec->env = in->env->name;

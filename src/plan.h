@@ -28,6 +28,8 @@ struct plan_input {
 	long long started;
 	struct plan_images to;          /* what the run deploys */
 	struct plan_images back;        /* what an automatic rollback returns to; tag NULL: none */
+	bool offline;                   /* the registry cannot be reached: the default plan does
+	                                   not pull (the hosts hold the images, checked) */
 };
 
 struct plan {

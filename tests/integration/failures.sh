@@ -45,7 +45,7 @@ break_blobs() {
 	done
 }
 
-plan 67
+plan 74
 
 release_build sha-1111111 && release_build sha-2222222 &&
 	release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" &&
@@ -218,5 +218,26 @@ like "$out" "sha-2222222 failed on root@$f2 \(failed\); the 1 host before it wen
 is "$(env_tag "$SSHD_DIR/fleet-1/deploy") $(env_tag "$SSHD_DIR/fleet-2/deploy")" "sha-1111111 sha-1111111" \
 	"so the environment ends on one tag"
 like "$(G history fleet 2>&1 | head -n 3)" "rollback +sha-1111111 +succeeded" "the rollback of host 1 is in the history"
+
+# --- the registry down during an incident: a rollback still runs where the hosts hold the images ---
+check_cmd="CONTAINERS_CONF=$CONTAINERS_CONF CONTAINERS_STORAGE_CONF=$CONTAINERS_STORAGE_CONF TMPDIR=$CONTAINERS_DIR/tmp podman image exists {image}"
+sed -i "/^  - name: production/,/^  - name: fleet/ s|^      auto_rollback: true$|      auto_rollback: true\n      image_check: \"$check_cmd\"|" "$cfg"
+G rollback production --to sha-2222222 --yes >/dev/null 2>&1
+containers_stop_pid "$(cat "$CONTAINERS_DIR/registry/pid")"
+out=$(G rollback production --dry-run 2>&1)
+is "$?" 0 "with the registry down, a rollback to images the host holds is planned"
+like "$out" "the registry cannot be reached \(.*\): every host holds the images sha-5555555 ran as \(checked with deploy.image_check\), so this rollback uses them and pulls nothing" \
+	"with a warning in the plan"
+unlike "$out" "pull images" "and no pull step"
+out=$(G rollback production --yes 2>&1)
+is "$?" 0 "the rollback runs with the registry down"
+is "$(release_version production)" sha-5555555 "and production runs the tag it went back to"
+prev=$(sed -n 's/^APP_IMAGE=//p' "$pd/deploy.env.prev")
+TMPDIR=$CONTAINERS_DIR/tmp podman rmi -f "$(printf '%s' "$prev" | sed 's/:sha-[0-9a-f]*@/@/')" >/dev/null 2>&1
+TMPDIR=$CONTAINERS_DIR/tmp podman rmi -f "${prev%@*}" >/dev/null 2>&1
+out=$(G rollback production --dry-run 2>&1)
+is "$?" 6 "when a host lacks the images, nothing starts"
+like "$out" "the registry cannot be reached .*not every host holds the images sha-2222222 ran as: root@127\.0\.0\.1:[0-9]+ \(not there\)" \
+	"and the refusal names the host"
 
 done_testing
