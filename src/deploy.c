@@ -34,6 +34,15 @@ struct splitter {
 	size_t len;
 };
 
+/* A digest looked up for a deploy into `out`, where only success matters (a baseline's
+ * digests, what a tag points to now). */
+struct digest_lookup {
+	struct deploy *d;
+	struct registry_op *op;         /* NULL when not in flight */
+	char *out;
+	size_t outsz;
+};
+
 struct deploy {
 	struct deploy_ctx ctx;
 	struct deploy_info info;
@@ -51,10 +60,9 @@ struct deploy {
 	char target_err[700], source_err[700];
 	struct appcheck *source_app, *target_app;
 	struct appcheck_result source_res, target_res;
-	bool source_app_done, target_app_done;
 	/* adoption: an environment with no run recorded gets a baseline of what it runs */
 	char adopt_tag[136], adopt_app[80], adopt_mig[80];
-	struct registry_op *adopt_app_op, *adopt_mig_op;
+	struct digest_lookup adopt_app_lookup, adopt_mig_lookup;
 	bool adopting;                  /* the run writes the baseline first */
 	char adopt_id[72];
 	char *adopt_record;
@@ -65,7 +73,7 @@ struct deploy {
 	bool allow_unverified;
 	bool explicit_tag;              /* promote --tag */
 	bool by_digest;                 /* rollback: the recorded digests are resolved, not the tag */
-	struct registry_op *tag_op;     /* rollback: what the tag points to now */
+	struct digest_lookup tag_now_lookup;    /* rollback: what the tag points to now */
 	/* a rollback with the registry down: the recorded images, if every host holds them */
 	bool registry_down;
 	char registry_down_msg[400];
@@ -92,7 +100,6 @@ struct deploy {
 	bool fleet_rollback;            /* the rollback runs now, host by host */
 	size_t failed_host;             /* where the run failed */
 	char failed_result[24];         /* and how it ended there */
-	char failed_run[72];
 	size_t rollback_base;           /* index of the first rollback step in info.steps */
 };
 
@@ -299,7 +306,6 @@ static void source_app_done(void *arg, const struct appcheck_result *res)
 	struct deploy *d = arg;
 
 	d->source_res = *res;
-	d->source_app_done = true;
 	appcheck_free(d->source_app);
 	d->source_app = NULL;
 	gathered(d);
@@ -310,34 +316,29 @@ static void target_app_done(void *arg, const struct appcheck_result *res)
 	struct deploy *d = arg;
 
 	d->target_res = *res;
-	d->target_app_done = true;
 	appcheck_free(d->target_app);
 	d->target_app = NULL;
 	gathered(d);
 }
 
-/* The digests of the tag an adoption records, when deploy.env does not pin them. */
-static void adopt_resolved(const struct registry_result *r, void *arg, bool app)
+/* A lookup answered: the digest when the registry gave one. */
+static void digest_found(const struct registry_result *r, void *arg)
 {
-	struct deploy *d = arg;
+	struct digest_lookup *l = arg;
 
-	if (app)
-		d->adopt_app_op = NULL;
-	else
-		d->adopt_mig_op = NULL;
+	l->op = NULL;
 	if (r->error == REGISTRY_OK)
-		snprintf(app ? d->adopt_app : d->adopt_mig, sizeof d->adopt_app, "%s", r->digest);
-	gathered(d);
+		snprintf(l->out, l->outsz, "%s", r->digest);
+	gathered(l->d);
 }
 
-static void adopt_app_resolved(const struct registry_result *r, void *arg)
+/* Starts a lookup of repo:ref into out (pending counts it). */
+static void digest_lookup(struct deploy *d, struct digest_lookup *l, const char *repo,
+    const char *ref, char *out, size_t outsz)
 {
-	adopt_resolved(r, arg, true);
-}
-
-static void adopt_mig_resolved(const struct registry_result *r, void *arg)
-{
-	adopt_resolved(r, arg, false);
+	*l = (struct digest_lookup){ .d = d, .out = out, .outsz = outsz };
+	d->pending++;
+	l->op = registry_resolve(d->ctx.registry, repo, ref, false, digest_found, l);
 }
 
 /* The target's state is in: when no run was ever recorded there, what its deploy.env
@@ -357,16 +358,13 @@ static void adopt_prepare(struct deploy *d)
 	}
 	deployenv_image_digest(st->deploy_env.app_image, d->adopt_app, sizeof d->adopt_app);
 	deployenv_image_digest(st->deploy_env.migrator_image, d->adopt_mig, sizeof d->adopt_mig);
-	if (!d->adopt_app[0]) {
-		d->pending++;
-		d->adopt_app_op = registry_resolve(d->ctx.registry, reg->app, d->adopt_tag, false,
-		    adopt_app_resolved, d);
-	}
-	if (!d->adopt_mig[0]) {
-		d->pending++;
-		d->adopt_mig_op = registry_resolve(d->ctx.registry, reg->migrator, d->adopt_tag, false,
-		    adopt_mig_resolved, d);
-	}
+	/* the digests of the baseline, when deploy.env does not pin them */
+	if (!d->adopt_app[0])
+		digest_lookup(d, &d->adopt_app_lookup, reg->app, d->adopt_tag, d->adopt_app,
+		    sizeof d->adopt_app);
+	if (!d->adopt_mig[0])
+		digest_lookup(d, &d->adopt_mig_lookup, reg->migrator, d->adopt_tag, d->adopt_mig,
+		    sizeof d->adopt_mig);
 }
 
 static void resolved(const struct registry_result *r, void *arg, bool app)
@@ -398,16 +396,6 @@ static void resolved(const struct registry_result *r, void *arg, bool app)
 	} else {
 		snprintf(digest, digestsz, "%s", r->digest);
 	}
-	gathered(d);
-}
-
-static void tag_now_resolved(const struct registry_result *r, void *arg)
-{
-	struct deploy *d = arg;
-
-	d->tag_op = NULL;
-	if (r->error == REGISTRY_OK)
-		snprintf(d->tag_now, sizeof d->tag_now, "%s", r->digest);
 	gathered(d);
 }
 
@@ -973,11 +961,9 @@ static void evaluate(struct deploy *d)
 		}
 		d->pending = 1;
 		resolve_start(d);
-		if (d->by_digest) {
-			d->pending++;
-			d->tag_op = registry_resolve(d->ctx.registry, d->ctx.conf->registry->app,
-			    d->tag_wanted, false, tag_now_resolved, d);
-		}
+		if (d->by_digest)
+			digest_lookup(d, &d->tag_now_lookup, d->ctx.conf->registry->app, d->tag_wanted,
+			    d->tag_now, sizeof d->tag_now);
 		if (--d->pending > 0) {
 			notify(d);
 			return;
@@ -1380,7 +1366,6 @@ static bool fleet_rollback_start(struct deploy *d)
 	d->fleet_rollback = true;
 	d->failed_host = d->info.host_index;
 	copy_str(d->failed_result, sizeof d->failed_result, d->info.result);
-	copy_str(d->failed_run, sizeof d->failed_run, d->info.run_id);
 	copy_str(d->info.rollback_tag, sizeof d->info.rollback_tag, d->back_tag);
 	d->info.fleet_rollback = true;
 	d->info.host_index = 0;
@@ -1654,12 +1639,9 @@ void deploy_free(struct deploy *d)
 		remote_cmd_stop(d->cancel_cmd);
 	appcheck_free(d->source_app);
 	appcheck_free(d->target_app);
-	if (d->adopt_app_op)
-		registry_cancel(d->adopt_app_op);
-	if (d->adopt_mig_op)
-		registry_cancel(d->adopt_mig_op);
-	if (d->tag_op)
-		registry_cancel(d->tag_op);
+	registry_cancel(d->adopt_app_lookup.op);
+	registry_cancel(d->adopt_mig_lookup.op);
+	registry_cancel(d->tag_now_lookup.op);
 	free(d->adopt_record);
 	for (size_t j = 0; d->image_cmds && j < d->target->hosts_len; j++) {
 		if (d->image_cmds[j])

@@ -19,7 +19,7 @@ release_build sha-1111111 && release_build sha-2222222 &&
 G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
 	G deploy staging sha-2222222 >/dev/null 2>&1 || { echo "Bail out! first deploys"; exit 1; }
 
-plan 35
+plan 36
 
 # --- a promotion: the plan, a typed confirmation, the steps, the result ---
 tui_start 140 42 "$GANTRY --config $cfg"
@@ -66,6 +66,8 @@ bg=$!
 for i in $(seq 1 600); do grep -q '^\[[0-9]*/[0-9]*\] run migrator' "$work/bg" && break; sleep 0.05; done
 tui_start 140 42 "$GANTRY --config $cfg"
 check "gantry opens the run in progress at start" tui_wait 'a run is in progress on staging' 15
+check "and its pane counts the run's own time, from the host's records" \
+	tui_wait 'running on root@127\.0\.0\.1:[0-9]+ for [0-9]{1,2}s' 15
 check "and follows it to the end" tui_wait 'SUCCEEDED: staging runs sha-3333333' 40
 wait $bg; bg=
 tui_stop
