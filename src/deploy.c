@@ -13,6 +13,7 @@
 #include "runscript.h"
 #include "sanitize.h"
 #include "template.h"
+#include "value.h"
 #include "xmalloc.h"
 
 #include <jansson.h>
@@ -1340,7 +1341,7 @@ static const struct remote_cmd_ops follow_ops = { NULL, follow_output, follow_do
 static void follow_start(struct deploy *d)
 {
 	struct remote_host *h = d->ctx.host(d->ctx.host_arg, d->target, d->info.host_index);
-	char *cmd = xasprintf("sh .gantry/runs/%s/run.sh follow", d->info.run_id);
+	char *cmd = xasprintf("sh .gantry/runs/'%s'/run.sh follow", d->info.run_id);
 
 	/* the events and output come again from the start */
 	for (size_t i = 0; i < d->info.steps_len; i++) {
@@ -1448,7 +1449,10 @@ bool deploy_cancel(struct deploy *d)
 	if (d->info.phase != DEPLOY_RUNNING || d->info.switched || d->info.cancel_sent)
 		return false;
 	h = d->ctx.host(d->ctx.host_arg, d->target, d->info.host_index);
-	cmd = xasprintf("touch .gantry/runs/%s/cancel && kill -USR1 \"$(cat .gantry/lock/pid)\"",
+	if (!value_run_id(d->info.run_id))
+		return false;
+	cmd = xasprintf(HOSTSTATE_LOCK_PID "if [ -z \"$p\" ]; then echo 'no runner to signal: the "
+	    "lock names no live run'; exit 1; fi; touch .gantry/runs/'%s'/cancel && kill -USR1 \"$p\"",
 	    d->info.run_id);
 	/* the answer comes as an event */
 	d->cancel_cmd = remote_run(h, cmd, &cancel_ops, d);
@@ -1476,6 +1480,14 @@ static void attach_evaluate(struct deploy *d)
 	run = st->current[0] ? history_find(&st->history, st->current) : NULL;
 	if (!run) {
 		refuse(d, "%s has no run recorded", d->target->name);
+		notify(d);
+		return;
+	}
+	if (run->corrupt) {
+		refuse(d, "%s's history holds a run whose id, tag or digests are not what gantry writes "
+		    "(id \"%s\"): the record is corrupt or was planted, so it is not followed; look at "
+		    ".gantry/history.jsonl on %s", d->target->name, run->id,
+		    d->target->hosts[run->host_index < d->target->hosts_len ? run->host_index : 0].address);
 		notify(d);
 		return;
 	}
@@ -1708,7 +1720,7 @@ char *deploy_admin_command(enum deploy_admin kind, const char *env, const char *
 		    "rm -f .gantry/freeze && printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qnote);
 	else
 		cmd = xasprintf("if [ ! -d .gantry/lock ]; then echo 'not locked'; exit 3; fi; "
-		    "p=$(cat .gantry/lock/pid 2>/dev/null); "
+		    HOSTSTATE_LOCK_PID
 		    "if [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null; then "
 		    "echo \"its run is alive (pid $p): let it end, or cancel it\"; exit 4; fi; "
 		    "cat .gantry/lock/owner 2>/dev/null | tr '\\n' ' '; echo; "

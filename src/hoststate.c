@@ -3,6 +3,7 @@
 
 #include "hoststate.h"
 #include "sanitize.h"
+#include "value.h"
 #include "xmalloc.h"
 
 #include <jansson.h>
@@ -20,7 +21,7 @@
 	"echo '" MARK "now'; date +%s; " \
 	"echo '" MARK "lock'; " \
 	"if [ -d $G/lock ]; then echo held=1; head -c 4096 $G/lock/owner 2>/dev/null; echo; " \
-	"p=$(head -c 32 $G/lock/pid 2>/dev/null); " \
+	HOSTSTATE_LOCK_PID \
 	"if [ -n \"$p\" ]; then echo pid=1; kill -0 \"$p\" 2>/dev/null && echo alive=1; fi; fi; " \
 	"echo '" MARK "freeze'; if [ -e $G/freeze ]; then echo frozen=1; head -c 4096 $G/freeze; echo; fi; " \
 	"echo '" MARK "current'; head -c 100 $G/current 2>/dev/null; echo; "
@@ -214,6 +215,12 @@ static bool read_line(struct history *h, size_t *cap, const char *line, size_t l
 		return false;
 	}
 	json_decref(rec);
+	/* a value that will reach a command or a decision must have its syntax, or the run is
+	 * corrupt: listed as such, never a rollback target, never followed */
+	if (!run->note && (!value_run_id(run->id) || (run->tag[0] && !value_tag(run->tag)) ||
+	    (run->app_digest[0] && !value_digest(run->app_digest)) ||
+	    (run->migrator_digest[0] && !value_digest(run->migrator_digest))))
+		run->corrupt = true;
 	return true;
 }
 
@@ -245,7 +252,7 @@ void history_free(struct history *h)
 
 bool history_run_healthy(const struct history_run *run)
 {
-	return !run->note && (strcmp(run->result, "succeeded") == 0 ||
+	return !run->note && !run->corrupt && (strcmp(run->result, "succeeded") == 0 ||
 	    strcmp(run->result, "adopted") == 0);
 }
 
@@ -253,6 +260,8 @@ const char *history_run_result(const struct history_run *run, const char *runnin
 {
 	if (run->note)
 		return run->action;
+	if (run->corrupt)
+		return "corrupt";
 	if (run->result[0])
 		return run->result;
 	return running_id && strcmp(running_id, run->id) == 0 ? "running" : "interrupted";
@@ -325,7 +334,7 @@ bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *
 				copy_clean(out->lock.owner, sizeof out->lock.owner, val, strlen(val));
 			else if (strcmp(key, "message") == 0)
 				copy_clean(out->lock.message, sizeof out->lock.message, val, strlen(val));
-			else if (strcmp(key, "run") == 0)
+			else if (strcmp(key, "run") == 0 && value_run_id(val))
 				copy_clean(out->lock.run, sizeof out->lock.run, val, strlen(val));
 			else if (strcmp(key, "since") == 0)
 				out->lock.since = to_int(val);
@@ -347,6 +356,8 @@ bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *
 				out->freeze_since = to_int(val);
 		} else if (section && strcmp(section, "current") == 0 && n > 0) {
 			copy_clean(out->current, sizeof out->current, line, n);
+			if (!value_run_id(out->current))
+				out->current[0] = '\0';        /* corrupt: never followed */
 		} else if (section && strcmp(section, "history-size") == 0) {
 			copy_clean(val, sizeof val, line, n);
 			hsize = to_int(val);

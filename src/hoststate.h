@@ -42,6 +42,8 @@ struct history_run {
 	bool switch_known, switched;    /* the run reached its switch step (unknown in end
 	                                   records written before the runner said) */
 	bool restored;                  /* stopped before its switch, deploy.env was put back */
+	bool corrupt;                   /* its id, tag or a digest is not what gantry writes: shown
+	                                   as corrupt, never followed, never a rollback target */
 	char message[200];              /* a note's reason, an adoption's check */
 	size_t planned;                 /* steps in the start record, with their names */
 	char (*step_names)[80];
@@ -71,8 +73,8 @@ bool history_has_runs(const struct history *h);
 const struct history_run *history_find(const struct history *h, const char *id);
 /* True when a run ended with the app on its tag and ready, or adopted it so. */
 bool history_run_healthy(const struct history_run *run);
-/* "succeeded", ..., or "running"/"interrupted" for a run without an end (running when
- * it is the run holding the lock). */
+/* "succeeded", ..., "corrupt", or "running"/"interrupted" for a run without an end
+ * (running when it is the run holding the lock). */
 const char *history_run_result(const struct history_run *run, const char *running_id);
 
 struct host_lock {
@@ -104,6 +106,16 @@ struct host_state {
 	                                   app image than the first host's ("" all agree) */
 	char differs_image[DEPLOYENV_IMAGE_MAX];        /* the app image it names ("" none) */
 };
+
+/* Shell: sets p to the pid in .gantry/lock/pid only when it is a decimal number above 1
+ * whose process runs gantry's runner (where /proc tells); else p is empty. The file is
+ * the host's: a planted "-1" must never signal every process or keep a lock alive. */
+#define HOSTSTATE_LOCK_PID \
+	"p=$(head -c 32 .gantry/lock/pid 2>/dev/null); " \
+	"case $p in ''|*[!0-9]*) p= ;; esac; " \
+	"if [ -n \"$p\" ] && ! [ \"$p\" -gt 1 ] 2>/dev/null; then p=; fi; " \
+	"if [ -n \"$p\" ] && [ -r /proc/$p/cmdline ] && " \
+	"! tr '\\000' ' ' </proc/$p/cmdline | grep -q 'run.sh run'; then p=; fi; "
 
 /* The command that prints the state, run in the deploy directory. */
 extern const char hoststate_command[];

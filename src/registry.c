@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "registry.h"
+#include "value.h"
 #include "http.h"
 #include "sanitize.h"
 #include "sha256.h"
@@ -80,28 +81,6 @@ struct registry_op {
 static void op_send(struct registry_op *op);
 
 /* ---- small parsers ------------------------------------------------------- */
-
-static bool valid_tag(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 128 || !(isalnum((unsigned char)s[0]) || s[0] == '_'))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '.' || s[i] == '-'))
-			return false;
-	return true;
-}
-
-static bool valid_digest(const char *s)
-{
-	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != 71)
-		return false;
-	for (const char *p = s + 7; *p; p++)
-		if (!isdigit((unsigned char)*p) && !(*p >= 'a' && *p <= 'f'))
-			return false;
-	return true;
-}
 
 bool registry_parse_challenge(const char *h, struct registry_challenge *out)
 {
@@ -535,7 +514,7 @@ enum registry_error registry_read_manifest(const char *body, size_t len, const c
 		    sizeof out->media_type, SANITIZE_ASCII);
 	config = json_object_get(root, "config");
 	cdigest = json_is_object(config) ? json_object_get(config, "digest") : NULL;
-	if (json_is_string(cdigest) && valid_digest(json_string_value(cdigest)))
+	if (json_is_string(cdigest) && value_digest(json_string_value(cdigest)))
 		snprintf(config_digest, REGISTRY_DIGEST_MAX, "%s", json_string_value(cdigest));
 	json_decref(root);
 	return out->error = REGISTRY_OK;
@@ -593,7 +572,7 @@ bool registry_read_tags(const struct registry *reg, const char *body, size_t len
 	json_array_foreach(tags, i, t) {
 		const char *s = json_string_value(t);
 
-		if (!s || !valid_tag(s) || r->tags_seen >= TAGS_MAX)
+		if (!s || !value_tag(s) || r->tags_seen >= TAGS_MAX)
 			continue;
 		r->tags_seen++;
 		if (!registry_tag_allowed(reg, s))
@@ -731,7 +710,7 @@ struct registry_op *registry_resolve(struct registry *reg, const char *repo, con
 	op->tag = xstrdup(tag);
 	op->want_created = created;
 	op->path = xasprintf("/v2/%s/manifests/%s", repo, tag);
-	if (!valid_tag(tag) && !valid_digest(tag)) {
+	if (!value_tag(tag) && !value_digest(tag)) {
 		op_fail_later(op, REGISTRY_NOT_FOUND, "\"%s\" is not a valid tag (letters, digits, '_', "
 		    "'.', '-'; at most 128)", tag);
 		return op;
@@ -758,7 +737,7 @@ void registry_cancel(struct registry_op *op)
 
 bool registry_tag_allowed(const struct registry *reg, const char *tag)
 {
-	return valid_tag(tag) && regexec(&reg->pattern, tag, 0, NULL, 0) == 0;
+	return value_tag(tag) && regexec(&reg->pattern, tag, 0, NULL, 0) == 0;
 }
 
 char *registry_reference(const struct conf_registry *conf, const char *repo, const char *tag,

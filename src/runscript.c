@@ -89,19 +89,6 @@ static void put_steps(struct buf *b, const char *count, const char *prefix,
 	}
 }
 
-bool runscript_valid_id(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n == 0 || n > 64 || id[0] == '.' || id[0] == '-')
-		return false;
-	for (const char *p = id; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '.' || *p == '_' || *p == '-'))
-			return false;
-	return true;
-}
-
 char *runscript_start_record(const struct run_spec *spec)
 {
 	json_t *names = json_array(), *rec;

@@ -61,7 +61,5 @@ char *runscript_start_command(const struct run_spec *spec);
 /* The start record of the history, one JSON line, newly allocated. */
 char *runscript_start_record(const struct run_spec *spec);
 
-/* True for an id gantry may use in a path on the host. */
-bool runscript_valid_id(const char *id);
 
 #endif

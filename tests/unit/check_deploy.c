@@ -8,10 +8,12 @@
 #include "hoststate.h"
 #include "plan.h"
 #include "runscript.h"
+#include "value.h"
 #include "xmalloc.h"
 #include "confparse.h"
 #include "runner.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -440,7 +442,7 @@ START_TEST(run_ids_are_time_and_suffix)
 	ck_assert_uint_eq(strlen(id), strlen("20260921T141320Z-abcd"));
 	ck_assert_msg(strncmp(id, "20260921T141320Z-", 17) == 0, "%s", id);
 	ck_assert_uint_eq(strspn(id + 17, "abcdefghijkmnpqrstuvwxyz23456789"), 4);
-	ck_assert(runscript_valid_id(id));
+	ck_assert(value_run_id(id));
 	/* random suffixes: 20 ids in the same second are not all the same */
 	for (int i = 0; i < 20; i++) {
 		plan_new_id(other, sizeof other, 1790000000);
@@ -609,7 +611,9 @@ END_TEST
 	"\"operator\":\"carol@ops\",\"at\":1790000000,\"message\":\"incident 42: db failover\"}\n"
 #define START_INTERRUPTED "{\"id\":\"20261121T120000Z-cd34\",\"event\":\"start\",\"started\":1790000100," \
 	"\"operator\":\"dave@laptop\",\"action\":\"promote\",\"env\":\"production\",\"tag\":\"sha-2222222\"," \
-	"\"app_digest\":\"sha256:22\",\"migrator_digest\":\"sha256:23\",\"steps\":[\"write deploy.env\"," \
+	"\"app_digest\":\"sha256:" "2222222222222222222222222222222222222222222222222222222222222222" "\"," \
+	"\"migrator_digest\":\"sha256:" "2323232323232323232323232323232323232323232323232323232323232323" \
+	"\",\"steps\":[\"write deploy.env\"," \
 	"\"run migrator\",\"start app\"],\"source\":\"staging\"}\n"
 #define START_RUNNING "{\"id\":\"" RUN_ID "\",\"event\":\"start\",\"started\":1790000800,\"operator\":\"alice@laptop\"," \
 	"\"action\":\"promote\",\"env\":\"production\",\"tag\":\"sha-1a2b3c4\",\"app_digest\":\"" D_APP "\"," \
@@ -930,7 +934,7 @@ START_TEST(state_command_output_is_read)
 {
 	struct host_state st;
 	char why[200], *pid, *cmd;
-	pid_t dead = fork();
+	pid_t runner, dead = fork();
 
 	ck_assert_int_ge(dead, 0);
 	if (dead == 0)
@@ -941,7 +945,14 @@ START_TEST(state_command_output_is_read)
 	free(cmd);
 	put(".gantry/lock/owner", "owner=alice@laptop\nsince=1790000800\nrun=" RUN_ID
 	    "\nmessage=promote sha-1a2b3c4 from staging\n");
-	pid = xasprintf("%d\n", (int)getpid());
+	/* the lock's pid must be a live runner: a process whose command line says run.sh run */
+	runner = fork();
+	ck_assert_int_ge(runner, 0);
+	if (runner == 0) {
+		execl("/bin/sh", "sh", "-c", "sleep 30; :", "run.sh", "run", (char *)NULL);
+		_exit(127);
+	}
+	pid = xasprintf("%d\n", (int)runner);
 	put(".gantry/lock/pid", pid);
 	free(pid);
 	put(".gantry/current", RUN_ID "\n");
@@ -974,6 +985,9 @@ START_TEST(state_command_output_is_read)
 	ck_assert_uint_eq(st.history.len, 0);
 	hoststate_free(&st);
 
+	kill(runner, SIGKILL);
+	waitpid(runner, NULL, 0);
+
 	/* the runner died: its pid no longer answers */
 	pid = xasprintf("%d\n", (int)dead);
 	put(".gantry/lock/pid", pid);
@@ -981,6 +995,18 @@ START_TEST(state_command_output_is_read)
 	ck_assert(read_state(&st, why, sizeof why));
 	ck_assert(st.lock.runner_known && !st.lock.runner_alive);
 	ck_assert(hoststate_lock_stale(&st));
+	hoststate_free(&st);
+
+	/* a planted pid: -1 (kill -0 -1 answers), or a live process that is not the runner */
+	put(".gantry/lock/pid", "-1\n");
+	ck_assert(read_state(&st, why, sizeof why));
+	ck_assert(!st.lock.runner_known && !st.lock.runner_alive);
+	hoststate_free(&st);
+	pid = xasprintf("%d\n", (int)getpid());
+	put(".gantry/lock/pid", pid);
+	free(pid);
+	ck_assert(read_state(&st, why, sizeof why));
+	ck_assert(!st.lock.runner_alive);
 	hoststate_free(&st);
 }
 END_TEST

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "runscript.h"
+#include "value.h"
 #include "xmalloc.h"
 #include "runner.h"
 
@@ -317,11 +318,11 @@ END_TEST
 
 START_TEST(ids_are_checked)
 {
-	ck_assert(runscript_valid_id("20261122T071500-ab12"));
-	ck_assert(!runscript_valid_id("../x"));
-	ck_assert(!runscript_valid_id(""));
-	ck_assert(!runscript_valid_id("a b"));
-	ck_assert(!runscript_valid_id(".hidden"));
+	ck_assert(value_run_id("20261122T071500-ab12"));
+	ck_assert(!value_run_id("../x"));
+	ck_assert(!value_run_id(""));
+	ck_assert(!value_run_id("a b"));
+	ck_assert(!value_run_id(".hidden"));
 }
 END_TEST
 

@@ -1,0 +1,54 @@
+#!/bin/bash
+# A hostile host: .gantry files planted on a real OpenSSH host, read by gantry's commands.
+# Values read from them never run as commands (run ids, the lock's pid), a corrupt record
+# is shown as corrupt and never used, and a planted pid never signals other processes.
+. "$srcdir/tests/lib/tap.sh"
+. "$srcdir/tests/lib/sandbox.sh"
+. "$srcdir/tests/lib/sshd.sh"
+
+work=$(mktemp -d)
+trap 'sshd_stop_all; sandbox_stop; rm -rf "$work"' EXIT
+sandbox_start "$work" || { echo "Bail out! the sandbox did not start"; exit 1; }
+sandbox_hosts || { echo "Bail out! sshd did not start"; exit 1; }
+cfg=$work/gantry.yml
+G() { "$GANTRY" --config "$cfg" "$@"; }
+dir=$SSHD_DIR/staging-1/deploy
+g=$dir/.gantry
+mkdir -p "$g/runs"
+
+plan 8
+
+# a run id that is a shell command, in the history, .gantry/current and a "live" lock
+bad='x;touch${IFS}PWNED;#'
+now=$(date +%s)
+printf '{"id":"%s","event":"start","started":%s,"action":"deploy","tag":"sha-1111111","steps":["a"]}\n' \
+	"$bad" "$now" >"$g/history.jsonl"
+printf '%s\n' "$bad" >"$g/current"
+mkdir "$g/lock"
+printf 'owner=mallory\nsince=%s\nrun=%s\nmessage=hi\n' "$now" "$bad" >"$g/lock/owner"
+echo $$ >"$g/lock/pid"
+out=$(G --read-only attach staging 2>&1)
+is "$?" 6 "attach to a run whose id is a command is refused"
+if [ -e "$dir/PWNED" ]; then not_ok "and the command in the id never runs"; else ok "and the command in the id never runs"; fi
+like "$out" "not what gantry writes .*corrupt or was planted, so it is not followed|has no run recorded" "saying why"
+out=$(G history staging 2>&1)
+like "$out" "deploy +sha-1111111 +corrupt" "history shows the planted run as corrupt"
+rm -rf "$g/lock" "$g/current"
+
+# a healthy run whose tag is a command: corrupt, never a rollback target
+printf '{"id":"r1","event":"start","started":%s,"action":"deploy","tag":"sha-1;touch PWNED","steps":[]}\n{"id":"r1","event":"end","ended":%s,"result":"succeeded","steps":[]}\n' \
+	"$now" "$now" >"$g/history.jsonl"
+out=$(G history staging --json 2>&1)
+like "$(printf '%s' "$out" | tr -d ' \n')" '"id":"r1","action":"deploy","result":"corrupt"' \
+	"a succeeded run whose tag is not a tag is corrupt, not succeeded"
+
+# a lock whose pid file says -1 (kill -0 -1 succeeds: the lock looked alive for ever)
+mkdir "$g/lock"
+printf 'owner=mallory\nsince=%s\nrun=r9\nmessage=hold\n' "$((now - 3600))" >"$g/lock/owner"
+echo -1 >"$g/lock/pid"
+out=$(G unlock staging -m "planted lock" 2>&1)
+is "$?" 0 "a lock whose pid is -1 is not taken for a live run: unlock breaks it"
+like "$out" "lock broken" "and says so"
+out=$(G history staging 2>&1)
+like "$out" "not locked|unlock" "the history no longer shows the lock"
+done_testing
