@@ -699,8 +699,14 @@ static void on_exit_signal(ssh_session s, ssh_channel ch, const char *signal, in
     const char *errmsg, const char *lang, void *arg)
 {
 	struct remote_cmd *c = arg;
+	size_t n = 3;
 
-	snprintf(c->signal, sizeof c->signal, "SIG%.20s", signal ? signal : "?");
+	/* the server names the signal: letters and digits only reach a message */
+	snprintf(c->signal, sizeof c->signal, "SIG");
+	for (const char *p = signal ? signal : "?"; *p && n + 1 < sizeof c->signal && n < 23; p++)
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
+			c->signal[n++] = *p;
+	c->signal[n] = '\0';
 }
 
 /* Unlinks and frees a command. */
@@ -714,12 +720,17 @@ static void cmd_unlink(struct remote_cmd *c)
 		*p = c->next;
 }
 
-/* Ends a command with its result and frees it. */
+/* Ends a command with its result and frees it. The message may carry the server's words
+ * (a channel refusal, libssh's error text): it is sanitized before anyone prints it. */
 static void cmd_finish(struct remote_cmd *c, enum remote_end how, int status, const char *msg)
 {
+	char clean[600];
+
+	if (msg)
+		sanitize_text(msg, strlen(msg), clean, sizeof clean, 0);
 	cmd_unlink(c);
 	if (!c->stopped && c->ops->done)
-		c->ops->done(c->arg, how, status, msg);
+		c->ops->done(c->arg, how, status, msg ? clean : NULL);
 	cmd_free(c);
 }
 
