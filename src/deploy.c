@@ -633,7 +633,7 @@ static void adopt_write(struct deploy *d)
 	rec = runscript_adopt_record(&a);
 	qrec = template_shell_quote(rec);
 	/* under no lock, and only where no run was recorded meanwhile */
-	cmd = xasprintf("mkdir -p .gantry || exit 1; "
+	cmd = xasprintf("umask 077; mkdir -p .gantry || exit 1; "
 	    "if [ -d .gantry/lock ]; then echo 'locked: a run started meanwhile'; exit 75; fi; "
 	    "if grep -q '\"event\":\"\\(start\\|adopt\\)\"' .gantry/history.jsonl 2>/dev/null; then "
 	    "echo 'a run or an adoption was recorded meanwhile'; exit 3; fi; "
@@ -1712,14 +1712,14 @@ char *deploy_admin_command(enum deploy_admin kind, const char *env, const char *
 	qop = template_shell_quote(operator);
 	qreason = template_shell_quote(reason);
 	if (kind == ADMIN_FREEZE)
-		cmd = xasprintf("mkdir -p .gantry && printf 'by=%%s\\nsince=%%s\\nreason=%%s\\n' %s "
+		cmd = xasprintf("umask 077; mkdir -p .gantry && printf 'by=%%s\\nsince=%%s\\nreason=%%s\\n' %s "
 		    "\"$(date +%%s)\" %s >.gantry/freeze.tmp && mv .gantry/freeze.tmp .gantry/freeze && "
 		    "printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qop, qreason, qnote);
 	else if (kind == ADMIN_UNFREEZE)
-		cmd = xasprintf("if [ ! -e .gantry/freeze ]; then echo 'not frozen'; exit 3; fi; "
+		cmd = xasprintf("umask 077; if [ ! -e .gantry/freeze ]; then echo 'not frozen'; exit 3; fi; "
 		    "rm -f .gantry/freeze && printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qnote);
 	else
-		cmd = xasprintf("if [ ! -d .gantry/lock ]; then echo 'not locked'; exit 3; fi; "
+		cmd = xasprintf("umask 077; if [ ! -d .gantry/lock ]; then echo 'not locked'; exit 3; fi; "
 		    HOSTSTATE_LOCK_PID
 		    "if [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null; then "
 		    "echo \"its run is alive (pid $p): let it end, or cancel it\"; exit 4; fi; "

@@ -17,7 +17,10 @@
 # Files under the deploy directory:
 #   .gantry/lock/         held while a run runs (mkdir is the atomic test-and-set);
 #                         owner: key=value lines; pid: the runner's pid
-#   .gantry/freeze        present while promotions are frozen (key=value lines)
+#   .gantry/freeze        present while deploys and promotions are frozen (key=value
+#                         lines); rollbacks still run
+# The runner's files are created with umask 077 (.gantry 0700, the files 0600); the steps
+# run with the login's umask, kept in GANTRY_UMASK by the start command.
 #   .gantry/history.jsonl one JSON object per line: a start record and an end record per run
 #   .gantry/current       the id of the last run started
 #   .gantry/runs/ID/      run.sh, events (written by the runner only), output (steps' output),
@@ -65,7 +68,10 @@ lock_release() {
 
 cmd_start() {
 	mkdir -p "$G/runs" || exit 70
-	if [ "$GANTRY_ACTION" = promote ] && [ -e "$G/freeze" ]; then
+	chmod 700 "$G" "$G/runs" 2>/dev/null
+	[ -f "$G/history.jsonl" ] && chmod 600 "$G/history.jsonl" 2>/dev/null
+	# a freeze blocks every run but a rollback (the same rule gantry applies when it plans)
+	if [ "$GANTRY_ACTION" != rollback ] && [ -e "$G/freeze" ]; then
 		echo FROZEN
 		cat "$G/freeze"
 		exit 76
@@ -132,7 +138,8 @@ run_steps() {
 		event "$prefix $i start"
 		printf '==> [%s %s/%s] %s\n' "$prefix" "$i" "$count" "$name"
 		t0=$(now_ms)
-		timeout -k 10 "$tmo" sh -c "$cmd" </dev/null &
+		# the steps create files as the login's umask says; the runner's own are 077
+		timeout -k 10 "$tmo" sh -c "umask ${GANTRY_UMASK:-022}; $cmd" </dev/null &
 		pid=$!
 		# a cancel accepted while the step was being started
 		[ "$cancelled" = 1 ] && kill -TERM "$pid" 2>/dev/null

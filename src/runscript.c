@@ -168,8 +168,10 @@ char *runscript_start_command(const struct run_spec *spec)
 		if (!strstr(script, marker))
 			break;
 	}
-	cmd = xasprintf("mkdir -p %s && cat >%s/run.sh <<'%s'\n%s%s\nsh %s/run.sh start", dir, dir,
-	    marker, script, marker, dir);
+	/* the runner's files are private (umask 077); the steps get the login's umask back */
+	cmd = xasprintf("GANTRY_UMASK=$(umask); export GANTRY_UMASK; umask 077; "
+	    "mkdir -p %s && cat >%s/run.sh <<'%s'\n%s%s\nsh %s/run.sh start", dir, dir, marker, script,
+	    marker, dir);
 	free(script);
 	free(dir);
 	return cmd;

@@ -455,7 +455,7 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 		int64_t s = freeze->host_now - freeze->freeze_since;
 
 		duration_format(s > 0 ? s * 1000 : 0, age, sizeof age);
-		snprintf(line + n, sizeof line - (size_t)n, "%sFROZEN by %s for %s: %s (promotions refused; "
+		snprintf(line + n, sizeof line - (size_t)n, "%sFROZEN by %s for %s: %s (promotions and deploys refused; "
 		    "rollbacks allowed)", lock ? "   · " : "", freeze->freeze_by, age, freeze->freeze_reason);
 		if (!lock)
 			role = THEME_ROLE_degraded;

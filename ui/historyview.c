@@ -185,7 +185,7 @@ static void historyview_draw(struct ui *ui, struct view *v, int top, int height)
 	}
 	if (st->frozen) {
 		duration_format((st->host_now - st->freeze_since) * 1000, age, sizeof age);
-		snprintf(line, sizeof line, "FROZEN by %s for %s: %s (promotions refused, rollbacks allowed)",
+		snprintf(line, sizeof line, "FROZEN by %s for %s: %s (promotions and deploys refused, rollbacks allowed)",
 		    st->freeze_by, age, st->freeze_reason);
 		draw_text(ui, y++, 2, ui->cols - 3, line, THEME_ROLE_degraded, false);
 	}

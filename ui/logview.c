@@ -10,10 +10,12 @@
 
 #include <curses.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define INPUT_MAX 120
 
@@ -322,12 +324,23 @@ static void save(struct ui *ui, struct logview *lv)
 	struct tm tm;
 	FILE *f;
 
+	int fd = -1;
+
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-	snprintf(path, sizeof path, "gantry-%s-%s-%s.log", ui->app->model->envs[lv->env].conf->name,
-	    conf_log_source_name((enum log_source)lv->source), stamp);
-	f = fopen(path, "wx");
+	/* private (0600), never over another file: a second save in the same second gets -2 */
+	for (int n = 1; n <= 100 && fd < 0; n++) {
+		snprintf(path, sizeof path, "gantry-%s-%s-%s%s%.0d.log",
+		    ui->app->model->envs[lv->env].conf->name,
+		    conf_log_source_name((enum log_source)lv->source), stamp, n > 1 ? "-" : "", n > 1 ? n : 0);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		ui_message(ui, true, "cannot save to %s: %s", path, strerror(errno));
 		return;
 	}

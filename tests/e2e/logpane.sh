@@ -9,8 +9,8 @@ tui_sandbox_setup hosts
 for i in $(seq 1 40); do sandbox_log prod-1 app "request $i served in ${i}ms"; done
 sandbox_log prod-1 migrator "applying 0042_add_index" "migrations done"
 
-plan 16
-tui_start 120 30 "$GANTRY --config $work/gantry.yml"
+plan 20
+tui_start 120 30 "cd $work && $GANTRY --config $work/gantry.yml"
 tui_wait 'production' 10
 tui_keys j l
 check "l opens the app log of the selected environment" tui_wait 'production app log' 10
@@ -43,6 +43,14 @@ tui_wait 'LONG-x' 5
 unlike "$(tui_screen)" 'x-END' "without wrap a long line is cut"
 tui_keys w
 check "w wraps it" tui_wait 'x-END' 3
+
+tui_keys s
+check "s saves the scrollback" tui_wait 'saved [0-9]+ lines to gantry-production-app-[0-9]{8}-[0-9]{6}(-2)?\.log' 5
+tui_keys s
+check "a second save never clashes with the first" tui_wait 'saved [0-9]+ lines to gantry-production-app-[0-9]{8}-[0-9]{6}-[0-9]\.log' 5
+saved=$(ls "$work"/gantry-production-app-*.log 2>/dev/null | wc -l)
+is "$saved" 2 "two files were written"
+is "$(stat -c %a "$work"/gantry-production-app-*.log | sort -u | tr '\n' ' ')" "600 " "and only their owner can read them"
 
 tui_keys Escape m
 check "m opens the migrator log" tui_wait 'production migrator log' 10

@@ -189,6 +189,35 @@ START_TEST(a_held_lock_refuses_with_its_owner)
 }
 END_TEST
 
+/* The runner's files are private; the steps keep the login's umask. */
+START_TEST(the_runners_files_are_private)
+{
+	static const struct run_step steps[] = {
+		{ "make a file", "echo x >made-by-a-step", 5000, true, false },
+	};
+	struct run_spec s = spec("r40", steps, 1);
+	char *out, *path;
+	struct stat st;
+	mode_t old = umask(022);
+
+	ck_assert_int_eq(start(&s, &out), 0);
+	wait_end("r40");
+	umask(old);
+	path = keep(xasprintf("%s/.gantry", dir));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	path = keep(xasprintf("%s/.gantry/history.jsonl", dir));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	path = keep(xasprintf("%s/.gantry/runs/r40/output", dir));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	path = keep(xasprintf("%s/made-by-a-step", dir));
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0644);
+}
+END_TEST
+
 START_TEST(a_freeze_blocks_promotion_not_rollback)
 {
 	struct run_spec s = spec("r3", three, 1);
@@ -198,6 +227,10 @@ START_TEST(a_freeze_blocks_promotion_not_rollback)
 	    ">'%s/.gantry/freeze'", dir, dir), 0);
 	ck_assert_int_eq(start(&s, &out), 76);
 	ck_assert_str_eq(out, "FROZEN\nby=carol\nreason=incident 42\n");
+	ck_assert(!exists(".gantry/lock"));
+	/* a deploy too: a freeze blocks everything but a rollback, on the host as in gantry */
+	s.action = "deploy";
+	ck_assert_int_eq(start(&s, &out), 76);
 	ck_assert(!exists(".gantry/lock"));
 	s.action = "rollback";
 	ck_assert_int_eq(start(&s, &out), 0);
@@ -336,6 +369,7 @@ int main(void)
 	tcase_add_test(tc, a_run_succeeds_and_is_recorded);
 	tcase_add_test(tc, a_held_lock_refuses_with_its_owner);
 	tcase_add_test(tc, a_freeze_blocks_promotion_not_rollback);
+	tcase_add_test(tc, the_runners_files_are_private);
 	tcase_add_test(tc, a_failed_step_stops_the_run);
 	tcase_add_test(tc, a_failure_after_the_switch_rolls_back);
 	tcase_add_test(tc, a_step_times_out);
