@@ -1048,8 +1048,26 @@ static bool parse_registry_host(struct schema_ctx *ctx, const struct ynode *node
 	return schema_string(ctx, node, target, field);
 }
 
+/* The registry's URL: user:password@ would reach image references, commands and screens. */
+static bool parse_registry_url(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	const char *h;
+
+	if (!parse_base_url(ctx, node, target, field))
+		return false;
+	h = strstr(*(char **)target, "://") + 3;
+	if (memchr(h, '@', strcspn(h, "/"))) {
+		schema_error(ctx, node, "credentials do not belong in the URL, where they would reach "
+		    "image references and screens: use registry.username and registry.password "
+		    "({env: NAME} or {file: PATH})");
+		return false;
+	}
+	return true;
+}
+
 static const struct schema_field registry_fields[] = {
-	{ "url", parse_base_url, offsetof(struct conf_registry, url), NULL, true,
+	{ "url", parse_registry_url, offsetof(struct conf_registry, url), NULL, true,
 	  "the registry's API address, such as https://ghcr.io or http://127.0.0.1:5000" },
 	{ "host", parse_registry_host, offsetof(struct conf_registry, host), NULL, false,
 	  "how the hosts name the registry in image references (default: the url's host[:port])" },

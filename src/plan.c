@@ -160,7 +160,9 @@ static size_t plan_vars(const struct plan_input *in, const struct plan_images *i
 		img->migrator_digest ? img->migrator_digest : "" };
 	vars[n++] = (struct template_var){ "env", env->name };
 	vars[n++] = (struct template_var){ "action", in->action };
-	vars[n++] = (struct template_var){ "deploy_dir", conf_host_deploy_dir(env, in->host) };
+	/* one shell word, whatever the directory's name holds */
+	vars[n++] = (struct template_var){ "deploy_dir",
+		own(p, template_shell_quote(conf_host_deploy_dir(env, in->host))) };
 	vars[n++] = (struct template_var){ "compose", env->compose };
 	vars[n++] = (struct template_var){ "port", port ? port : "" };
 	vars[n++] = (struct template_var){ "services", d->services };

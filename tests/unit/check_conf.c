@@ -103,6 +103,12 @@ START_TEST(bad_path_says_what_was_expected)
 	ASSERT_ERROR("project: p\nenvironments:\n  - name: a\n    url: http://a\n"
 	    "  - name: b\n    url: http://b\n    ready: api/ready\n",
 	    "gantry.yml:7:12: environments[1].ready: expected a path starting with \"/\", got \"api/ready\"");
+	/* credentials in the registry's URL would reach image references and screens */
+	ASSERT_ERROR("project: p\nregistry: {url: 'https://bot:s3cret@ghcr.io', app: a/b}\nenvironments:\n"
+	    "  - name: a\n    url: http://a\n",
+	    "gantry.yml:2:17: registry.url: credentials do not belong in the URL, where they would "
+	    "reach image references and screens: use registry.username and registry.password "
+	    "({env: NAME} or {file: PATH})");
 }
 END_TEST
 

@@ -363,7 +363,7 @@ START_TEST(custom_steps_are_expanded)
 	step_is(&s[0], "migrate to sha-1a2b3c4", "./migrate.sh reg.internal:5000/shop/migrator:sha-1a2b3c4@"
 	    D_MIG " {x} ${HOME}", 1200000, false, true);
 	step_is(&s[1], "deploy", "IMAGE=reg.internal:5000/shop/app:sha-1a2b3c4@" D_APP
-	    " ./deploy.sh production promote /srv/shop .", 600000, false, false);
+	    " ./deploy.sh production promote '/srv/shop' .", 600000, false, false);
 	/* no step says switch: the last of the environment's own steps is the switch */
 	step_is(&s[2], "announce", "echo 'http://127.0.0.1:8080/api/ready' 'http://127.0.0.1:8080' " D_APP,
 	    600000, true, false);
@@ -371,7 +371,7 @@ START_TEST(custom_steps_are_expanded)
 	/* the rollback: no migration, the previous tag (known without a migrator digest) */
 	ck_assert_uint_eq(p.spec.rollback_len, 3);
 	step_is(&p.spec.rollback[0], "deploy", "IMAGE=reg.internal:5000/shop/app:sha-0ff1ce0@" D_OLD
-	    " ./deploy.sh production promote /srv/shop .", 600000, false, false);
+	    " ./deploy.sh production promote '/srv/shop' .", 600000, false, false);
 	ck_assert_str_eq(p.spec.rollback[1].command, "echo 'http://127.0.0.1:8080/api/ready' 'http://127.0.0.1:8080' "
 	    D_OLD);
 	ck_assert(p.spec.rollback[1].switch_point);
@@ -382,7 +382,7 @@ START_TEST(custom_steps_are_expanded)
 	plan_build(&in, &p);
 	ck_assert_uint_eq(p.spec.steps_len, 3);
 	ck_assert_str_eq(p.spec.steps[0].command, "IMAGE=reg.internal:5000/shop/app:sha-1a2b3c4@" D_APP
-	    " ./deploy.sh production promote /opt/shop .");
+	    " ./deploy.sh production promote '/opt/shop' .");
 	ck_assert(p.spec.steps[1].switch_point);
 	plan_free(&p);
 	conf_free(c);
