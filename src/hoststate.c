@@ -52,11 +52,18 @@ static void json_str(json_t *obj, const char *key, char *dst, size_t dstsz)
 		copy_clean(dst, dstsz, json_string_value(v), json_string_length(v));
 }
 
+/* A number from a host's file, bounded: times, durations and counts never overflow the
+ * arithmetic that shows them (ages, durations). Outside [lo, hi] it reads as lo. */
+static int64_t bounded(long long v, long long lo, long long hi)
+{
+	return v < lo || v > hi ? lo : (int64_t)v;
+}
+
 static int64_t json_num(json_t *obj, const char *key)
 {
 	json_t *v = json_object_get(obj, key);
 
-	return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+	return json_is_integer(v) ? bounded(json_integer_value(v), 0, HOSTSTATE_MAX_NUMBER) : 0;
 }
 
 static struct history_run *find_run(struct history *h, const char *id)
@@ -91,7 +98,7 @@ static void read_end(struct history_run *run, json_t *rec)
 	if (!run->result[0])
 		snprintf(run->result, sizeof run->result, "unknown");
 	run->ended = json_num(rec, "ended");
-	run->failed_step = (int)json_num(rec, "failed_step");
+	run->failed_step = (int)bounded(json_num(rec, "failed_step"), 0, HISTORY_MAX_STEPS);
 	run->migrated = json_is_true(json_object_get(rec, "migrated"));
 	run->switch_known = json_is_boolean(json_object_get(rec, "switched"));
 	run->switched = json_is_true(json_object_get(rec, "switched"));
@@ -109,7 +116,7 @@ static void read_end(struct history_run *run, json_t *rec)
 			continue;
 		json_str(s, "phase", st->phase, sizeof st->phase);
 		json_str(s, "name", st->name, sizeof st->name);
-		st->exit = (int)json_num(s, "exit");
+		st->exit = (int)bounded(json_integer_value(json_object_get(s, "exit")), -1, 255);
 		st->ms = json_num(s, "ms");
 		run->steps_len++;
 	}
@@ -224,6 +231,34 @@ static bool read_line(struct history *h, size_t *cap, const char *line, size_t l
 	return true;
 }
 
+/* A line may hold several records: a record appended after one that lost its newline
+ * (a host that crashed mid-write) is read on its own, not swallowed. False when part of
+ * the line is not a record (the records before it are kept). */
+static bool read_records(struct history *h, size_t *cap, const char *line, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		json_error_t err;
+		json_t *one;
+		size_t used;
+
+		while (pos < len && (line[pos] == ' ' || line[pos] == '\t' || line[pos] == '\r'))
+			pos++;
+		if (pos == len)
+			break;
+		one = json_loadb(line + pos, len - pos, JSON_DISABLE_EOF_CHECK, &err);
+		if (!one)
+			return false;
+		used = (size_t)err.position;
+		json_decref(one);
+		if (used == 0 || !read_line(h, cap, line + pos, used))
+			return false;
+		pos += used;
+	}
+	return true;
+}
+
 void history_parse(const char *buf, size_t len, struct history *out)
 {
 	size_t cap = 0, pos = 0;
@@ -233,7 +268,7 @@ void history_parse(const char *buf, size_t len, struct history *out)
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t end = nl ? (size_t)(nl - buf) : len;
 
-		if (end > pos && !read_line(out, &cap, buf + pos, end - pos))
+		if (end > pos && !read_records(out, &cap, buf + pos, end - pos))
 			out->bad_lines++;
 		pos = end + 1;
 	}
@@ -284,7 +319,7 @@ static int64_t to_int(const char *s)
 	char *end;
 	long long v = strtoll(s, &end, 10);
 
-	return end != s && *end == '\0' && v >= 0 ? (int64_t)v : 0;
+	return end != s && *end == '\0' ? bounded(v, 0, HOSTSTATE_MAX_NUMBER) : 0;
 }
 
 bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *why, size_t whysz)

@@ -13,6 +13,8 @@
 #define HISTORY_TAIL_BYTES 262144                /* the newest part of the history read */
 #define HISTORY_MAX_STEPS 64
 #define HISTORY_STALE_LOCK_S 600                /* a lock without a live runner, this old */
+#define HOSTSTATE_MAX_NUMBER 100000000000000LL  /* numbers read from a host: at most this
+                                                   (ms past the year 5000); larger read 0 */
 
 struct history_step {
 	char phase[12];                 /* "step" or "rollback" */

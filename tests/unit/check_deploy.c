@@ -1122,7 +1122,6 @@ START_TEST(history_refuses_what_is_not_a_record)
 		"[\"id\",\"event\"]",
 		"\"start\"",
 		"{\"id\":\"a\",\"event\":\"start\"",                          /* cut */
-		"{\"id\":\"a\",\"event\":\"start\"} {}",
 		"{\"id\":\"a\",\"event\":\"start\",\"tag\":\"x\\u0000y\"}",   /* NUL in a string */
 	};
 
@@ -1131,6 +1130,16 @@ START_TEST(history_refuses_what_is_not_a_record)
 
 		history_parse(bad[i], strlen(bad[i]), &h);
 		ck_assert_msg(h.len == 0 && h.bad_lines == 1, "line %zu: %zu runs, %zu bad", i, h.len, h.bad_lines);
+		history_free(&h);
+	}
+	/* a record and then something else: the record is kept, the rest counts as bad */
+	{
+		static const char mixed[] = "{\"id\":\"a\",\"event\":\"start\"} {}";
+		struct history h;
+
+		history_parse(mixed, strlen(mixed), &h);
+		ck_assert_uint_eq(h.len, 1);
+		ck_assert_uint_eq(h.bad_lines, 1);
 		history_free(&h);
 	}
 }
@@ -1405,6 +1414,35 @@ START_TEST(adoptions_and_restored_runs_are_read)
 }
 END_TEST
 
+/* A record appended after one that lost its newline is read on its own; numbers from the
+ * host are bounded (UBSan saw the arithmetic on them overflow). */
+START_TEST(records_run_together_and_huge_numbers)
+{
+	static const char text[] =
+	    "{\"id\":\"a1\",\"event\":\"start\",\"started\":1790000000,\"action\":\"deploy\","
+	    "\"tag\":\"sha-1111111\",\"steps\":[]}"
+	    "{\"id\":\"a1\",\"event\":\"end\",\"ended\":99999999999999999,\"result\":\"failed\","
+	    "\"failed_step\":2147483647,\"steps\":[{\"phase\":\"step\",\"name\":\"x\","
+	    "\"exit\":9223372036854775807,\"ms\":-5}]}\n"
+	    "{\"id\":\"a2\",\"event\":\"start\",\"started\":-1,\"action\":\"deploy\",\"tag\":\"sha-2\"}\n";
+	struct history h;
+	const struct history_run *r;
+
+	history_parse(text, strlen(text), &h);
+	ck_assert_uint_eq(h.bad_lines, 0);
+	ck_assert_uint_eq(h.len, 2);
+	r = history_find(&h, "a1");
+	ck_assert_str_eq(r->result, "failed");
+	ck_assert_int_eq(r->ended, 0);
+	ck_assert_int_eq(r->failed_step, 0);
+	ck_assert_uint_eq(r->steps_len, 1);
+	ck_assert_int_eq(r->steps[0].exit, -1);
+	ck_assert_int_eq(r->steps[0].ms, 0);
+	ck_assert_int_eq(history_find(&h, "a2")->started, 0);
+	history_free(&h);
+}
+END_TEST
+
 START_TEST(image_tags_and_digests)
 {
 	char tag[80], digest[80];
@@ -1498,6 +1536,7 @@ int main(void)
 	tcase_add_test(history, hosts_histories_are_merged);
 	tcase_add_test(history, the_worst_result_wins_with_its_steps);
 	tcase_add_test(history, adoptions_and_restored_runs_are_read);
+	tcase_add_test(history, records_run_together_and_huge_numbers);
 	suite_add_tcase(s, history);
 	return run_suite(s);
 }
