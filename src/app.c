@@ -44,6 +44,7 @@ struct app *app_new(struct conf *conf)
 	app->model = model_new(conf, loop_clock_ms());
 	app->prober = prober_new(app->loop, app->http, app->model, NULL, NULL);
 	app->remote = remote_new(app->loop);
+	remote_set_read_only(app->remote, conf->read_only);
 	for (size_t i = 0; i < conf->envs_len; i++)
 		for (size_t j = 0; j < conf->envs[i].hosts_len; j++)
 			app->model->envs[i].hosts[j].remote =

@@ -87,6 +87,7 @@ struct remote {
 	remote_listener_fn listener;
 	void *listener_arg;
 	char home[512];                 /* $HOME, else the passwd entry's */
+	bool read_only;                 /* writes nothing, known_hosts included */
 };
 
 static void host_connect(struct remote_host *h);
@@ -106,6 +107,11 @@ static const char *const state_names[] = {
 const char *remote_state_name(enum remote_state state)
 {
 	return state_names[state];
+}
+
+void remote_set_read_only(struct remote *remote, bool read_only)
+{
+	remote->read_only = read_only;
 }
 
 struct remote *remote_new(struct loop *loop)
@@ -406,7 +412,9 @@ static bool host_check_key(struct remote_host *h)
 	switch (known) {
 	case SSH_KNOWN_HOSTS_UNKNOWN:
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
-		if (h->env->trust_new_host_keys) {
+		/* trust on first use: only when the configuration asks, never in read-only mode
+		 * (which writes nothing, known_hosts included) */
+		if (h->env->trust_new_host_keys && !h->remote->read_only) {
 			if (ssh_session_update_known_hosts(h->session) == SSH_OK)
 				return true;
 			host_fail(h, REMOTE_KEY_UNKNOWN, "%s: could not record its key %s in ~/.ssh/known_hosts: %s",
@@ -588,6 +596,13 @@ static bool session_options(struct remote_host *h)
 	}
 	if (stat("/etc/ssh/ssh_config", &st) == 0)
 		ssh_options_parse_config(h->session, "/etc/ssh/ssh_config");
+	/* strict host key checking whatever an SSH config says ("StrictHostKeyChecking no"):
+	 * gantry checks every key itself, and trusts a new one only with trust_new_host_keys */
+	{
+		int strict = 1;
+
+		ssh_options_set(h->session, SSH_OPTIONS_STRICTHOSTKEYCHECK, &strict);
+	}
 	/* identity_file comes first; IdentityFile from the SSH configs and the agent after it */
 	if (h->env->identity_file)
 		ssh_options_set(h->session, SSH_OPTIONS_IDENTITY, h->env->identity_file);

@@ -52,6 +52,8 @@ struct remote_cmd_ops {
 typedef void (*remote_listener_fn)(void *arg, struct remote_host *host);
 
 struct remote *remote_new(struct loop *loop);
+/* Read-only: nothing is written, not even a new host key (trust_new_host_keys is ignored). */
+void remote_set_read_only(struct remote *remote, bool read_only);
 void remote_free(struct remote *remote);
 
 /* Called whenever a host's state changes (for redraws). */

@@ -27,6 +27,17 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* The configuration, with --read-only folded in: read_only then holds for every part of
+ * gantry (the hosts' known_hosts included), whichever way it was asked for. */
+static struct conf *load_conf(const struct cli_options *opts)
+{
+	struct conf *conf = app_load_conf(opts->config_path, stderr);
+
+	if (conf && opts->read_only)
+		conf->read_only = true;
+	return conf;
+}
+
 /* Loads the theme named by the command line, else by the configuration. */
 static bool load_theme(const struct cli_options *opts, const struct conf *conf, struct theme *theme)
 {
@@ -45,7 +56,7 @@ static bool load_theme(const struct cli_options *opts, const struct conf *conf, 
 /* The dashboard: configuration and theme checked before the terminal is touched. */
 static int run_dashboard(const struct cli_options *opts)
 {
-	struct conf *conf = app_load_conf(opts->config_path, stderr);
+	struct conf *conf = load_conf(opts);
 	struct ui_options ui_opts = { .read_only = opts->read_only, .ascii = opts->ascii };
 	struct theme theme;
 	struct app *app;
@@ -101,16 +112,16 @@ int main(int argc, char **argv)
 	raise_fd_limit();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (opts.command == CLI_STATUS) {
-		conf = app_load_conf(opts.config_path, stderr);
+		conf = load_conf(&opts);
 		code = conf ? app_status(conf, opts.json) : EXIT_CONFIG;
 	} else if (opts.command == CLI_LOGS) {
-		conf = app_load_conf(opts.config_path, stderr);
+		conf = load_conf(&opts);
 		code = conf ? app_logs(conf, opts.env, opts.log_source, opts.follow, opts.host) : EXIT_CONFIG;
 	} else if (opts.command == CLI_TAGS) {
-		conf = app_load_conf(opts.config_path, stderr);
+		conf = load_conf(&opts);
 		code = conf ? app_tags(conf, opts.json, opts.limit) : EXIT_CONFIG;
 	} else if (opts.command != CLI_DASHBOARD) {
-		conf = app_load_conf(opts.config_path, stderr);
+		conf = load_conf(&opts);
 		code = conf ? app_action(conf, &opts) : EXIT_CONFIG;
 	} else {
 		code = run_dashboard(&opts);

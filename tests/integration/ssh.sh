@@ -12,7 +12,7 @@ sandbox_hosts || { echo "Bail out! sshd did not start"; exit 1; }
 cfg=$work/gantry.yml
 p1="root@127.0.0.1:$(sshd_port prod-1)"
 
-plan 23
+plan 26
 
 sandbox_log staging-1 app "GET /api/ready 200" "GET /api/health 200"
 out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
@@ -70,8 +70,18 @@ out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
 like "$out" "not the one $work/team_known_hosts holds: .*ssh-keygen -f $work/team_known_hosts -R" \
 	"when the old key is in the configuration's known_hosts file, that file is named"
 sed -i '/known_hosts: /d' "$cfg"
-# trust on first use, only when asked for
+# an SSH config that turns host key checking off changes nothing
 grep -v "$(sshd_port staging-1)" "$work/known_hosts.all" >"$HOME/.ssh/known_hosts"
+printf 'Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n' >"$HOME/.ssh/config"
+out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
+is "$?" 4 "StrictHostKeyChecking no in ~/.ssh/config does not let an unknown key in"
+rm -f "$HOME/.ssh/config"
+# trust on first use, only when asked for, and never in read-only mode
+sed -i 's/^  connect_timeout: 5s/  connect_timeout: 5s\n  trust_new_host_keys: true/' "$cfg"
+out=$("$GANTRY" --read-only --config "$cfg" logs staging 2>&1)
+is "$?" 4 "a read-only gantry does not trust a new key, even with trust_new_host_keys"
+unlike "$(cat "$HOME/.ssh/known_hosts")" "^\[127.0.0.1\]:$(sshd_port staging-1) " "and writes nothing to known_hosts"
+sed -i '/trust_new_host_keys/d' "$cfg"
 sed -i 's/^  connect_timeout: 5s/  connect_timeout: 5s\n  trust_new_host_keys: true/' "$cfg"
 out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
 is "$?" 0 "trust_new_host_keys: true accepts a new host"
