@@ -7,6 +7,10 @@
 #include "xmalloc.h"
 
 #include <stdlib.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 struct conf *app_load_conf(const char *cli_path, FILE *err)
 {
@@ -43,6 +47,15 @@ struct app *app_new(struct conf *conf)
 	app->http = http_client_new(app->loop);
 	app->model = model_new(conf, loop_clock_ms());
 	app->prober = prober_new(app->loop, app->http, app->model, NULL, NULL);
+	/* no core dump while secrets are in memory: a core would hold them */
+	if (conf_has_secrets(conf)) {
+		struct rlimit none = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &none);
+#ifdef __linux__
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+	}
 	app->remote = remote_new(app->loop);
 	remote_set_read_only(app->remote, conf->read_only);
 	for (size_t i = 0; i < conf->envs_len; i++)

@@ -1079,6 +1079,9 @@ static const struct schema_field registry_fields[] = {
 	  "extended regular expression of the tags that may be deployed (default " DEFAULT_TAG_PATTERN ")" },
 	{ "username", schema_string, offsetof(struct conf_registry, username), NULL, false,
 	  "user for basic auth and for the token service" },
+	{ "token_realm", parse_base_url, offsetof(struct conf_registry, token_realm), NULL, false,
+	  "the token service's URL when it is on another host than the registry (Docker Hub: "
+	  "https://auth.docker.io/token): only then do the credentials go there" },
 	{ "password", parse_secret_when_needed, offsetof(struct conf_registry, password), NULL, false,
 	  "password or token: {env: NAME} or {file: PATH} (inline text works but is discouraged)" },
 	{ "timeout", schema_duration, offsetof(struct conf_registry, timeout_ms), NULL, false,
@@ -1091,6 +1094,7 @@ static void conf_registry_free(struct conf_registry *r)
 	if (!r)
 		return;
 	free(r->url);
+	free(r->token_realm);
 	free(r->host);
 	free(r->app);
 	free(r->migrator);
@@ -1143,6 +1147,17 @@ static const struct schema_field top_fields[] = {
 	  "the environments, in promotion order" },
 	{ 0 }
 };
+
+bool conf_has_secrets(const struct conf *conf)
+{
+	if (conf->registry && conf->registry->password.value)
+		return true;
+	for (size_t i = 0; i < conf->envs_len; i++)
+		for (size_t h = 0; h < conf->envs[i].headers_len; h++)
+			if (conf->envs[i].headers[h].value.value && conf->envs[i].headers[h].value.value[0])
+				return true;
+	return false;
+}
 
 void conf_print_keys(FILE *out)
 {

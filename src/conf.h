@@ -108,6 +108,7 @@ struct conf_registry {
 	char *migrator;                 /* repository of the migrator image (default: app's) */
 	char *tag_pattern;              /* POSIX extended regex; tags that may be deployed */
 	char *username;                 /* basic credentials, also sent to a token service */
+	char *token_realm;              /* a token service on another host that may get them */
 	struct conf_secret password;    /* value NULL when none */
 	int64_t timeout_ms;             /* per request (default 10s) */
 	int line;
@@ -147,6 +148,11 @@ void conf_print_keys(FILE *out);
 extern const char *const conf_log_vars[];
 /* The variables a deploy step template may use, NULL-terminated. */
 extern const char *const conf_step_vars[];
+/* The variables deploy.image_check may use, NULL-terminated. */
+extern const char *const conf_image_check_vars[];
+
+/* True when the configuration holds a secret (the registry's password, a header's). */
+bool conf_has_secrets(const struct conf *conf);
 /* "app", "migrator" */
 const char *conf_log_source_name(enum log_source source);
 /* The deploy directory of a host (its own or its environment's). */

@@ -329,6 +329,8 @@ static void token_store(struct registry *reg, const char *repo, const char *valu
 	if (!t)
 		t = &reg->tokens[0];    /* full (16 repositories): slot 0 is reused */
 	free(t->repo);
+	if (t->value)
+		explicit_bzero(t->value, strlen(t->value));
 	free(t->value);
 	t->repo = xstrdup(repo);
 	t->value = xstrdup(value);
@@ -414,6 +416,21 @@ static void fail_auth(struct registry_op *op, long status)
 		    c->password.source ? c->password.source : "registry.password (none set)");
 }
 
+/* True when two http(s) URLs name the same host (the port aside), case-insensitively. */
+static bool same_host(const char *a, const char *b)
+{
+	const char *ha = strstr(a, "://"), *hb = strstr(b, "://");
+	size_t la, lb;
+
+	if (!ha || !hb)
+		return false;
+	ha += 3;
+	hb += 3;
+	la = *ha == '[' ? strcspn(ha, "]") + 1 : strcspn(ha, ":/?#");
+	lb = *hb == '[' ? strcspn(hb, "]") + 1 : strcspn(hb, ":/?#");
+	return la == lb && la > 0 && strncasecmp(ha, hb, la) == 0 && !memchr(ha, '@', la);
+}
+
 /* A Bearer challenge: ask its realm for a token, then send the request again. */
 static void fetch_token(struct registry_op *op, const struct registry_challenge *ch)
 {
@@ -424,6 +441,16 @@ static void fetch_token(struct registry_op *op, const struct registry_challenge 
 	    !(strncmp(ch->realm, "http://", 7) == 0 && strncmp(c->url, "http://", 7) == 0)) {
 		op_fail(op, REGISTRY_AUTH, "the registry %s sent its token service as \"%s\", which is "
 		    "not an https:// address; gantry sends no credentials there", c->url, ch->realm);
+		return;
+	}
+	/* credentials go only to the registry's own host, or to the realm the configuration
+	 * names: a registry's 401 does not get to send them elsewhere */
+	if (c->username && !same_host(ch->realm, c->url) &&
+	    !(c->token_realm && strncmp(ch->realm, c->token_realm, strlen(c->token_realm)) == 0 &&
+	    strchr("/?", ch->realm[strlen(c->token_realm)] ? ch->realm[strlen(c->token_realm)] : '/'))) {
+		op_fail(op, REGISTRY_AUTH, "the registry %s sent its token service as \"%s\", on another "
+		    "host; gantry sends no credentials there unless registry.token_realm names it",
+		    c->url, ch->realm);
 		return;
 	}
 	snprintf(url, sizeof url, "%s%s", ch->realm, strchr(ch->realm, '?') ? "&" : "?");
@@ -694,7 +721,7 @@ void registry_free(struct registry *reg)
 		op_free(reg->ops);
 	for (size_t i = 0; i < reg->tokens_len; i++) {
 		free(reg->tokens[i].repo);
-		memset(reg->tokens[i].value, 0, strlen(reg->tokens[i].value));
+		explicit_bzero(reg->tokens[i].value, strlen(reg->tokens[i].value));
 		free(reg->tokens[i].value);
 	}
 	http_client_free(reg->http);

@@ -7,7 +7,7 @@
 work=$(mktemp -d)
 trap 'containers_teardown; rm -rf "$work"' EXIT
 containers_registry "$work/c" || { echo "Bail out! the registry did not start"; exit 1; }
-plan 31
+plan 35
 
 d1=$(containers_push_bare shop/app sha-1111111 2026-11-01T10:00:00Z)
 d2=$(containers_push_bare shop/app sha-2222222 2026-11-03T10:00:00Z)
@@ -94,6 +94,21 @@ unlike "$out$err" "s3cret|eyJ" "neither the password nor the token is shown"
 GANTRY_TEST_REGPW=nope run
 is "$rc" 5 "Bearer with a wrong password: exit 5"
 like "$err" "refused the credentials of bot" "the token service's refusal is reported as such"
+
+# ---- a token service on another host gets no credentials, unless the configuration names it
+CONTAINERS_TOKEN_REALM_HOST=localhost containers_registry_restart --token bot s3cret-token ||
+	{ echo "Bail out! registry with a foreign realm"; exit 1; }
+: >"$CONTAINERS_DIR/token/requests"
+GANTRY_TEST_REGPW=s3cret-token run
+is "$rc" 5 "a 401 naming a token service on another host: exit 5"
+like "$err" "sent its token service as \"http://localhost:[0-9]+/token\", on another host; gantry sends no credentials there unless registry.token_realm names it" \
+	"saying why"
+is "$(cat "$CONTAINERS_DIR/token/requests")" "" "and the credentials never went there"
+config "  username: bot
+  password: {env: GANTRY_TEST_REGPW}
+  token_realm: http://localhost:$(cat "$CONTAINERS_DIR/token/port")/token"
+GANTRY_TEST_REGPW=s3cret-token run
+is "$rc" 0 "with registry.token_realm naming it, the token is fetched there"
 
 # ---- down -----------------------------------------------------------------------
 containers_stop_pid "$(cat "$CONTAINERS_DIR/registry/pid")"

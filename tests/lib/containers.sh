@@ -190,7 +190,7 @@ EOF
 		cat >>"$dir/config.yml" <<EOF
 auth:
   token:
-    realm: http://127.0.0.1:$(cat "$CONTAINERS_DIR/token/port")/token
+    realm: http://${CONTAINERS_TOKEN_REALM_HOST:-127.0.0.1}:$(cat "$CONTAINERS_DIR/token/port")/token
     service: gantry-sandbox-registry
     issuer: gantry-test-issuer
     rootcertbundle: $CONTAINERS_DIR/token/cert.pem
