@@ -917,6 +917,8 @@ static bool parse_deploy(struct schema_ctx *ctx, const struct ynode *node, void 
 	  "true: accept and record the key of a host never seen before (default false); a changed key is always refused" }, \
 	{ "connect_timeout", schema_duration, offsetof(struct conf_env, connect_timeout_ms), NULL, false, \
 	  "time allowed to connect to a host and log in (default 10s)" }, \
+	{ "command_timeout", schema_duration, offsetof(struct conf_env, command_timeout_ms), NULL, false, \
+	  "time allowed for one host command that reads or records (default 30s); then it is stopped and reported" }, \
 	{ "protected", schema_bool, offsetof(struct conf_env, deploy.protected_env), NULL, false, \
 	  "true: a promotion or rollback must be confirmed by typing the environment's name (--yes on the command line)" }, \
 	{ "soak", schema_duration, offsetof(struct conf_env, deploy.soak_ms), NULL, false, \
@@ -1197,6 +1199,7 @@ static void env_copy_defaults(struct conf_env *env, const struct conf_env *d)
 	env->identity_file = dup_or_null(d->identity_file);
 	env->trust_new_host_keys = d->trust_new_host_keys;
 	env->connect_timeout_ms = d->connect_timeout_ms;
+	env->command_timeout_ms = d->command_timeout_ms;
 	env->deploy = d->deploy;
 	if (d->deploy.steps) {
 		env->deploy.steps = xcalloc(d->deploy.steps_len, sizeof *env->deploy.steps);
@@ -1342,6 +1345,7 @@ struct conf *conf_parse(const char *name, const char *buf, size_t len, struct sc
 	reader.defaults.log_tail = DEFAULT_LOG_TAIL;
 	reader.defaults.scrollback = DEFAULT_SCROLLBACK;
 	reader.defaults.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+	reader.defaults.command_timeout_ms = 30000;
 	reader.defaults.deploy.services = xstrdup(DEFAULT_SERVICES);
 	reader.defaults.deploy.migrator = xstrdup(DEFAULT_MIGRATOR_SERVICE);
 	reader.defaults.deploy.infra = xstrdup("");

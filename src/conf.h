@@ -96,6 +96,7 @@ struct conf_env {
 	char *identity_file;            /* the private key to log in with, else NULL */
 	bool trust_new_host_keys;       /* explicit trust on first use (default false) */
 	int64_t connect_timeout_ms;     /* TCP connect plus SSH handshake (default 10s) */
+	int64_t command_timeout_ms;     /* a one-shot host command's deadline (default 30s) */
 	struct conf_deploy deploy;
 	int line;                       /* where the environment starts in the file */
 };

@@ -610,7 +610,9 @@ static void adopt_written(void *arg, enum remote_end how, int status, const char
 	notify(d);
 }
 
-static const struct remote_cmd_ops adopt_ops = { NULL, start_output, adopt_written };
+static const struct remote_cmd_ops adopt_ops = {
+	.output = start_output, .done = adopt_written, .bounded = true,
+};
 
 static void adopt_write(struct deploy *d)
 {
@@ -814,7 +816,9 @@ static void image_check_done(void *arg, enum remote_end how, int status, const c
 	gathered(d);
 }
 
-static const struct remote_cmd_ops image_check_ops = { NULL, image_check_output, image_check_done };
+static const struct remote_cmd_ops image_check_ops = {
+	.output = image_check_output, .done = image_check_done, .bounded = true,
+};
 
 /* Runs deploy.image_check for the app image that ran, on every host. */
 static void images_check_start(struct deploy *d)
@@ -1154,7 +1158,9 @@ static void start_done(void *arg, enum remote_end how, int status, const char *m
 	notify(d);
 }
 
-static const struct remote_cmd_ops start_ops = { NULL, start_output, start_done };
+static const struct remote_cmd_ops start_ops = {
+	.output = start_output, .done = start_done, .bounded = true,
+};
 
 static void host_start(struct deploy *d)
 {
@@ -1336,7 +1342,8 @@ static void follow_done(void *arg, enum remote_end how, int status, const char *
 	notify(d);
 }
 
-static const struct remote_cmd_ops follow_ops = { NULL, follow_output, follow_done };
+/* a follow lasts as long as its run: no deadline */
+static const struct remote_cmd_ops follow_ops = { .output = follow_output, .done = follow_done };
 
 static void follow_start(struct deploy *d)
 {
@@ -1439,7 +1446,7 @@ static void cancel_done(void *arg, enum remote_end how, int status, const char *
 	}
 }
 
-static const struct remote_cmd_ops cancel_ops = { NULL, NULL, cancel_done };
+static const struct remote_cmd_ops cancel_ops = { .done = cancel_done, .bounded = true };
 
 bool deploy_cancel(struct deploy *d)
 {

@@ -271,7 +271,9 @@ static void hostrun_done(void *arg, enum remote_end how, int status, const char 
 	snprintf(hr->message, sizeof hr->message, "%s", message ? message : "");
 }
 
-static const struct remote_cmd_ops hostrun_ops = { NULL, hostrun_output, hostrun_done };
+static const struct remote_cmd_ops hostrun_ops = {
+	.output = hostrun_output, .done = hostrun_done, .bounded = true,
+};
 
 static bool host_command(struct deploycmd *dc, const struct conf_env *env, size_t j, const char *cmd,
     struct hostrun *hr)

@@ -93,6 +93,7 @@ static void version_done(void *arg, enum remote_end how, int status, const char 
 static const struct remote_cmd_ops version_ops = {
 	.output = read_output,
 	.done = version_done,
+	.bounded = true,
 };
 
 /* The lock, the freeze and the current run, from the reply's second part. */
@@ -129,6 +130,9 @@ static void read_deploy_env(struct host_status *h, const char *text, size_t len,
 		    DEPLOYENV_MAX_BYTES);
 	else if (strcmp(status, "missing") == 0)
 		snprintf(h->deploy_error, sizeof h->deploy_error, "no deploy.env in %s", dir);
+	else if (strcmp(status, "not-a-file") == 0)
+		snprintf(h->deploy_error, sizeof h->deploy_error, "deploy.env in %s is not a regular "
+		    "file: not read", dir);
 	else if (strcmp(status, "0") != 0)
 		snprintf(h->deploy_error, sizeof h->deploy_error, "cannot read deploy.env in %s (exit %.8s)",
 		    dir, status);
@@ -186,6 +190,7 @@ static void read_done(void *arg, enum remote_end how, int status, const char *me
 static const struct remote_cmd_ops read_ops = {
 	.output = read_output,
 	.done = read_done,
+	.bounded = true,
 };
 
 static void read_host(struct deploywatch *dw, struct host_status *h, struct reader **slot)
@@ -263,7 +268,8 @@ struct deploywatch *deploywatch_new(struct loop *loop, struct model *model, depl
 	dw->changed = changed;
 	dw->arg = arg;
 	/* one channel per host and read; head's status tells a missing file from the rest */
-	dw->command = xasprintf("if [ -e deploy.env ]; then head -c %d deploy.env; s=$?; else s=missing; "
+	dw->command = xasprintf("if [ -f deploy.env ]; then head -c %d deploy.env; s=$?; "
+	    "elif [ -e deploy.env ]; then s=not-a-file; else s=missing; "
 	    "fi; echo; echo '" STATUS_MARK "'; echo \"$s\"; %s", DEPLOYENV_MAX_BYTES + 1,
 	    hoststate_lock_command);
 	dw->timers = xcalloc(model->envs_len + 1, sizeof *dw->timers);

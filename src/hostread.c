@@ -55,7 +55,9 @@ static void one_done(void *arg, enum remote_end how, int status, const char *mes
 		r->done(r->arg, r);     /* last: the reader may be gone after this */
 }
 
-static const struct remote_cmd_ops one_ops = { NULL, one_output, one_done };
+static const struct remote_cmd_ops one_ops = {
+	.output = one_output, .done = one_done, .bounded = true,
+};
 
 struct hostread *hostread_start(const struct conf_env *env, hostread_host_fn host, void *host_arg,
     hostread_done_fn done, void *arg)

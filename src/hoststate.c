@@ -20,19 +20,21 @@
 	"G=.gantry; " \
 	"echo '" MARK "now'; date +%s; " \
 	"echo '" MARK "lock'; " \
-	"if [ -d $G/lock ]; then echo held=1; head -c 4096 $G/lock/owner 2>/dev/null; echo; " \
+	"if [ -d $G/lock ]; then echo held=1; [ -f $G/lock/owner ] && head -c 4096 $G/lock/owner; echo; " \
 	HOSTSTATE_LOCK_PID \
 	"if [ -n \"$p\" ]; then echo pid=1; kill -0 \"$p\" 2>/dev/null && echo alive=1; fi; fi; " \
-	"echo '" MARK "freeze'; if [ -e $G/freeze ]; then echo frozen=1; head -c 4096 $G/freeze; echo; fi; " \
-	"echo '" MARK "current'; head -c 100 $G/current 2>/dev/null; echo; "
+	"echo '" MARK "freeze'; if [ -e $G/freeze ]; then echo frozen=1; [ -f $G/freeze ] && " \
+	"head -c 4096 $G/freeze; echo; fi; " \
+	"echo '" MARK "current'; [ -f $G/current ] && head -c 100 $G/current; echo; "
 
 const char hoststate_command[] =
 	STATE_LOCK
 	"echo '" MARK "deploy.env'; "
 	"if [ -f deploy.env ]; then head -c 65536 deploy.env; echo; echo '" MARK "has-deploy.env'; "
 	"stat -c %Y deploy.env; fi; "
-	"echo '" MARK "history-size'; wc -c <$G/history.jsonl 2>/dev/null; "
-	"echo '" MARK "history'; tail -c " STR(HISTORY_TAIL_BYTES) " $G/history.jsonl 2>/dev/null; echo; "
+	"echo '" MARK "history-size'; [ -f $G/history.jsonl ] && wc -c <$G/history.jsonl 2>/dev/null; "
+	"echo '" MARK "history'; [ -f $G/history.jsonl ] && "
+	"tail -c " STR(HISTORY_TAIL_BYTES) " $G/history.jsonl 2>/dev/null; echo; "
 	"echo '" MARK "end'";
 
 const char hoststate_lock_command[] =

@@ -113,7 +113,7 @@ struct host_state {
  * whose process runs gantry's runner (where /proc tells); else p is empty. The file is
  * the host's: a planted "-1" must never signal every process or keep a lock alive. */
 #define HOSTSTATE_LOCK_PID \
-	"p=$(head -c 32 .gantry/lock/pid 2>/dev/null); " \
+	"p=; [ -f .gantry/lock/pid ] && p=$(head -c 32 .gantry/lock/pid); " \
 	"case $p in ''|*[!0-9]*) p= ;; esac; " \
 	"if [ -n \"$p\" ] && ! [ \"$p\" -gt 1 ] 2>/dev/null; then p=; fi; " \
 	"if [ -n \"$p\" ] && [ -r /proc/$p/cmdline ] && " \

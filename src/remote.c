@@ -58,6 +58,7 @@ struct remote_cmd {
 	bool got_status;
 	int status;
 	char signal[32];
+	uint64_t deadline_timer;        /* a bounded command's command_timeout; 0 none */
 };
 
 struct remote_host {
@@ -232,6 +233,8 @@ static void host_teardown(struct remote_host *h)
 
 static void cmd_free(struct remote_cmd *c)
 {
+	if (c->deadline_timer)
+		loop_timer_cancel(c->host->remote->loop, c->deadline_timer);
 	if (c->channel) {
 		ssh_remove_channel_callbacks(c->channel, &c->cb);
 		ssh_channel_free(c->channel);
@@ -952,6 +955,24 @@ bool remote_starts_with_assignment(const char *command)
 	return *p == '=';
 }
 
+/* A bounded command's deadline: it is reported and stopped (a FIFO read, a hung disk). */
+static void cmd_deadline(struct loop *loop, void *arg)
+{
+	struct remote_cmd *c = arg;
+	char msg[300];
+
+	c->deadline_timer = 0;
+	if (c->stopped)
+		return;
+	snprintf(msg, sizeof msg, "%s: no answer within %llds (command_timeout): the command was "
+	    "stopped; a file that never ends (a FIFO) or a hung disk on the host can do this",
+	    c->host->conf->address, (long long)(c->host->env->command_timeout_ms / 1000));
+	c->stopped = true;
+	if (c->ops->done)
+		c->ops->done(c->arg, REMOTE_FAILED, -1, msg);
+	host_defer(c->host);
+}
+
 struct remote_cmd *remote_run(struct remote_host *h, const char *command,
     const struct remote_cmd_ops *ops, void *arg)
 {
@@ -971,6 +992,9 @@ struct remote_cmd *remote_run(struct remote_host *h, const char *command,
 	while (*tail)
 		tail = &(*tail)->next;
 	*tail = c;
+	if (ops->bounded && h->env->command_timeout_ms > 0)
+		c->deadline_timer = loop_timer_add(h->remote->loop, h->env->command_timeout_ms,
+		    cmd_deadline, c);
 	host_defer(h);
 	return c;
 }

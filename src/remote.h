@@ -47,6 +47,10 @@ struct remote_cmd_ops {
 	void (*output)(void *arg, const char *data, size_t len, bool is_stderr);
 	/* Called once at the end, never after remote_cmd_stop(); the command is freed after. */
 	void (*done)(void *arg, enum remote_end how, int status, const char *message);
+	/* A one-shot command (a read, a write of a record): when it has not ended within the
+	 * environment's command_timeout, done says so (REMOTE_FAILED) and it is stopped.
+	 * Follows and logs run for as long as they are wanted. */
+	bool bounded;
 };
 
 typedef void (*remote_listener_fn)(void *arg, struct remote_host *host);

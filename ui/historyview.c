@@ -336,7 +336,9 @@ static void unlock_done(void *arg, enum remote_end how, int status, const char *
 	free(j);
 }
 
-static const struct remote_cmd_ops unlock_ops = { NULL, unlock_output, unlock_done };
+static const struct remote_cmd_ops unlock_ops = {
+	.output = unlock_output, .done = unlock_done, .bounded = true,
+};
 
 static void unlock(struct ui *ui, struct historyview *hv)
 {

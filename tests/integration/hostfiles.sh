@@ -16,7 +16,7 @@ dir=$SSHD_DIR/staging-1/deploy
 g=$dir/.gantry
 mkdir -p "$g/runs"
 
-plan 8
+plan 10
 
 # a run id that is a shell command, in the history, .gantry/current and a "live" lock
 bad='x;touch${IFS}PWNED;#'
@@ -51,4 +51,17 @@ is "$?" 0 "a lock whose pid is -1 is not taken for a live run: unlock breaks it"
 like "$out" "lock broken" "and says so"
 out=$(G history staging 2>&1)
 like "$out" "not locked|unlock" "the history no longer shows the lock"
+# files that never end: a FIFO as history.jsonl or deploy.env is not read, nothing hangs
+rm -f "$g/history.jsonl"
+mkfifo "$g/history.jsonl"
+mv "$dir/deploy.env" "$work/deploy.env.saved"
+mkfifo "$dir/deploy.env"
+t0=$(date +%s)
+out=$(timeout 60 "$GANTRY" --config "$cfg" history staging 2>&1)
+rc=$?
+check "history with a FIFO for history.jsonl answers at once ($(( $(date +%s) - t0 ))s)" [ "$rc" -ne 124 ] && [ $(( $(date +%s) - t0 )) -lt 15 ]
+out=$(timeout 60 "$GANTRY" --config "$cfg" status --json 2>&1)
+like "$out" "deploy.env in [^ ]* is not a regular file: not read" "status says a deploy.env that is a FIFO is not read"
+rm -f "$g/history.jsonl" "$dir/deploy.env"
+mv "$work/deploy.env.saved" "$dir/deploy.env"
 done_testing
