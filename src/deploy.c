@@ -637,7 +637,7 @@ static void adopt_write(struct deploy *d)
 	/* under no lock, and only where no run was recorded meanwhile */
 	cmd = xasprintf("umask 077; mkdir -p .gantry || exit 1; "
 	    "if [ -d .gantry/lock ]; then echo 'locked: a run started meanwhile'; exit 75; fi; "
-	    "if grep -q '\"event\":\"\\(start\\|adopt\\)\"' .gantry/history.jsonl 2>/dev/null; then "
+	    "if grep -qE '\"event\":\"(start|adopt)\"' .gantry/history.jsonl 2>/dev/null; then "
 	    "echo 'a run or an adoption was recorded meanwhile'; exit 3; fi; "
 	    "printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qrec);
 	set_status(d, "recording the baseline on %s", d->info.host);

@@ -19,12 +19,12 @@
 #                         owner: key=value lines; pid: the runner's pid
 #   .gantry/freeze        present while deploys and promotions are frozen (key=value
 #                         lines); rollbacks still run
-# The runner's files are created with umask 077 (.gantry 0700, the files 0600); the steps
-# run with the login's umask, kept in GANTRY_UMASK by the start command.
 #   .gantry/history.jsonl one JSON object per line: a start record and an end record per run
 #   .gantry/current       the id of the last run started
 #   .gantry/runs/ID/      run.sh, events (written by the runner only), output (steps' output),
 #                         deploy.env.before: put back when the run stops before its switch
+# The runner's files are created with umask 077 (.gantry 0700, the files 0600); the steps
+# run with the login's umask, kept in GANTRY_UMASK by the start command.
 # Events, one per line: "<epoch ms> <word> ...":
 #   run start | step N start | step N end STATUS MS | cancel accepted|refused |
 #   rollback start | run end RESULT
@@ -82,7 +82,7 @@ cmd_start() {
 		exit 75
 	fi
 	# an environment gantry never ran on: the baseline it adopts comes first
-	if [ -n "${GANTRY_ADOPT_JSON:-}" ] && ! grep -q '"event":"\(start\|adopt\)"' "$G/history.jsonl" 2>/dev/null; then
+	if [ -n "${GANTRY_ADOPT_JSON:-}" ] && ! grep -qE '"event":"(start|adopt)"' "$G/history.jsonl" 2>/dev/null; then
 		history_append "$GANTRY_ADOPT_JSON"
 	fi
 	if ! history_append "$GANTRY_START_JSON"; then
@@ -247,7 +247,7 @@ env_keep() {
 
 # env_restore: after a run that stopped before its switch, deploy.env and deploy.env.prev
 # go back to what they were, each by a rename, so deploy.env keeps naming what runs;
-# prints whether anything changed
+# says so when anything changed
 env_restore() {
 	changed=0
 	for f in deploy.env deploy.env.prev; do
