@@ -28,7 +28,7 @@
 # Events, one per line: "<epoch ms> <word> ...":
 #   run start | step N start | step N end STATUS MS | cancel accepted|refused |
 #   rollback start | run end RESULT
-# POSIX sh plus date, mkdir, mv, sync, setsid and timeout (coreutils or busybox), and
+# POSIX sh plus date, mkdir, mv, cp, cmp, grep, sync, setsid and timeout (coreutils or busybox), and
 # curl or wget for the HTTP helpers.
 
 set -u
