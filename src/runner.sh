@@ -66,8 +66,35 @@ lock_release() {
 	rmdir "$G/lock" 2>/dev/null
 }
 
+# gantry_dir_safe: .gantry is a real directory of this user that nobody else can write,
+# and the files the runner appends to are not symlinks; else says why, returns 1
+gantry_dir_safe() {
+	if [ -L "$G" ] || [ ! -d "$G" ]; then
+		echo "$(pwd)/$G is not a directory gantry made (a symlink or a file): not used"
+		return 1
+	fi
+	set -- $(stat -c '%u %a' "$G")
+	if [ "$1" != "$(id -u)" ]; then
+		echo "$(pwd)/$G belongs to uid $1, not to this login (uid $(id -u)): not used"
+		return 1
+	fi
+	case $2 in
+	*[2367] | *[2367]?)
+		echo "$(pwd)/$G can be written by other users (mode $2): not used; chmod 700 it"
+		return 1 ;;
+	esac
+	for f in "$G/history.jsonl" "$G/current" "$G/runs" "$G/lock"; do
+		if [ -L "$f" ]; then
+			echo "$(pwd)/$f is a symlink: not followed"
+			return 1
+		fi
+	done
+	return 0
+}
+
 cmd_start() {
 	mkdir -p "$G/runs" || exit 70
+	gantry_dir_safe || exit 70
 	chmod 700 "$G" "$G/runs" 2>/dev/null
 	[ -f "$G/history.jsonl" ] && chmod 600 "$G/history.jsonl" 2>/dev/null
 	# a freeze blocks every run but a rollback (the same rule gantry applies when it plans)
@@ -180,8 +207,10 @@ http_status() {
 }
 
 cmd_write_env() {
-	tmp=deploy.env.gantry-tmp
-	: >"$tmp" || exit 1
+	# a name of its own (mktemp), never a fixed one that a planted symlink could take
+	tmp=$(mktemp deploy.env.XXXXXX) || exit 1
+	# the new file keeps the old one's mode (mktemp makes 0600)
+	[ -f deploy.env ] && chmod "$(stat -c %a deploy.env)" "$tmp" 2>/dev/null
 	if [ -f deploy.env ]; then
 		while IFS= read -r line || [ -n "$line" ]; do
 			key=${line%%=*}
@@ -197,7 +226,11 @@ cmd_write_env() {
 		printf '%s\n' "$kv" >>"$tmp"
 	done
 	sync "$tmp" 2>/dev/null || sync
-	[ -f deploy.env ] && cp -p deploy.env deploy.env.prev
+	if [ -f deploy.env ]; then
+		# the copy is renamed over deploy.env.prev: a symlink there is replaced, not followed
+		prev=$(mktemp deploy.env.XXXXXX) || exit 1
+		cp -p deploy.env "$prev" && mv -f "$prev" deploy.env.prev || { rm -f "$prev"; exit 1; }
+	fi
 	mv -f "$tmp" deploy.env || exit 1
 	for kv in "$@"; do
 		printf '%s\n' "$kv"
@@ -253,7 +286,8 @@ env_restore() {
 	for f in deploy.env deploy.env.prev; do
 		if [ -f "$R/$f.before" ]; then
 			cmp -s "$R/$f.before" "$f" 2>/dev/null && continue
-			cp -p "$R/$f.before" "$f.gantry-restore" && mv -f "$f.gantry-restore" "$f" || return 1
+			t=$(mktemp "$f.XXXXXX") || return 1
+			cp -p "$R/$f.before" "$t" && mv -f "$t" "$f" || { rm -f "$t"; return 1; }
 			changed=1
 		elif [ -e "$f" ]; then
 			rm -f "$f" || return 1

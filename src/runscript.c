@@ -169,7 +169,9 @@ char *runscript_start_command(const struct run_spec *spec)
 			break;
 	}
 	/* the runner's files are private (umask 077); the steps get the login's umask back */
-	cmd = xasprintf("GANTRY_UMASK=$(umask); export GANTRY_UMASK; umask 077; "
+	/* nothing is written through a .gantry that is a symlink (the runner checks the rest) */
+	cmd = xasprintf("if [ -L .gantry ]; then echo \"$(pwd)/.gantry is a symlink: not used\"; "
+	    "exit 70; fi; GANTRY_UMASK=$(umask); export GANTRY_UMASK; umask 077; "
 	    "mkdir -p %s && cat >%s/run.sh <<'%s'\n%s%s\nsh %s/run.sh start", dir, dir, marker, script,
 	    marker, dir);
 	free(script);

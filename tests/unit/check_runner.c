@@ -218,6 +218,37 @@ START_TEST(the_runners_files_are_private)
 }
 END_TEST
 
+/* A .gantry that is a symlink, another user's, or writable by others is not used; a
+ * planted symlink at deploy.env.prev is replaced, never followed. */
+START_TEST(a_planted_gantry_dir_is_refused)
+{
+	static const struct run_step steps[] = {
+		{ "write deploy.env", "sh .gantry/runs/r50/run.sh write-env APP_IMAGE=new", 5000, true, false },
+	};
+	struct run_spec s = spec("r50", steps, 1);
+	char *out;
+
+	ck_assert_int_eq(sh("mkdir '%s/elsewhere' && ln -s '%s/elsewhere' '%s/.gantry'", dir, dir, dir), 0);
+	ck_assert_int_eq(start(&s, &out), 70);
+	ck_assert_msg(strstr(out, ".gantry is a symlink: not used"), "%s", out);
+	ck_assert(!exists("elsewhere/runs"));
+	ck_assert_int_eq(sh("rm '%s/.gantry' && mkdir -m 777 '%s/.gantry' && chmod 777 '%s/.gantry'",
+	    dir, dir, dir), 0);
+	ck_assert_int_eq(start(&s, &out), 70);
+	ck_assert_msg(strstr(out, "can be written by other users (mode 777): not used"), "%s", out);
+	ck_assert(!exists(".gantry/history.jsonl"));
+	/* a sane .gantry, and deploy.env.prev planted as a symlink to a file outside */
+	ck_assert_int_eq(sh("chmod 700 '%s/.gantry' && echo APP_IMAGE=old >'%s/deploy.env' && "
+	    "echo precious >'%s/outside' && ln -s '%s/outside' '%s/deploy.env.prev'", dir, dir, dir, dir,
+	    dir), 0);
+	ck_assert_int_eq(start(&s, &out), 0);
+	wait_end("r50");
+	ck_assert_str_eq(slurp("outside"), "precious\n");
+	ck_assert_str_eq(slurp("deploy.env.prev"), "APP_IMAGE=old\n");
+	ck_assert_str_eq(slurp("deploy.env"), "APP_IMAGE=new\n");
+}
+END_TEST
+
 START_TEST(a_freeze_blocks_promotion_not_rollback)
 {
 	struct run_spec s = spec("r3", three, 1);
@@ -370,6 +401,7 @@ int main(void)
 	tcase_add_test(tc, a_held_lock_refuses_with_its_owner);
 	tcase_add_test(tc, a_freeze_blocks_promotion_not_rollback);
 	tcase_add_test(tc, the_runners_files_are_private);
+	tcase_add_test(tc, a_planted_gantry_dir_is_refused);
 	tcase_add_test(tc, a_failed_step_stops_the_run);
 	tcase_add_test(tc, a_failure_after_the_switch_rolls_back);
 	tcase_add_test(tc, a_step_times_out);
