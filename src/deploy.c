@@ -64,7 +64,6 @@ struct deploy {
 	/* adoption: an environment with no run recorded gets a baseline of what it runs */
 	char adopt_tag[136], adopt_app[80], adopt_mig[80];
 	struct digest_lookup adopt_app_lookup, adopt_mig_lookup;
-	bool adopting;                  /* the run writes the baseline first */
 	char adopt_id[72];
 	char *adopt_record;
 	struct registry_op *app_op, *mig_op;
@@ -98,7 +97,6 @@ struct deploy {
 	uint64_t refollow_timer;
 	int64_t run_started;            /* Unix seconds, for the history */
 	/* a run that failed on a later host: the hosts it had switched are rolled back */
-	bool fleet_rollback;            /* the rollback runs now, host by host */
 	size_t failed_host;             /* where the run failed */
 	char failed_result[24];         /* and how it ended there */
 	size_t rollback_base;           /* index of the first rollback step in info.steps */
@@ -359,6 +357,11 @@ static void adopt_prepare(struct deploy *d)
 	}
 	deployenv_image_digest(st->deploy_env.app_image, d->adopt_app, sizeof d->adopt_app);
 	deployenv_image_digest(st->deploy_env.migrator_image, d->adopt_mig, sizeof d->adopt_mig);
+	/* the host's file: a digest that is not one is not used (the registry is asked) */
+	if (!value_digest(d->adopt_app))
+		d->adopt_app[0] = '\0';
+	if (!value_digest(d->adopt_mig))
+		d->adopt_mig[0] = '\0';
 	/* the digests of the baseline, when deploy.env does not pin them */
 	if (!d->adopt_app[0])
 		digest_lookup(d, &d->adopt_app_lookup, reg->app, d->adopt_tag, d->adopt_app,
@@ -497,7 +500,7 @@ static void choose_back(struct deploy *d)
 		copy_str(d->back_tag, sizeof d->back_tag, r->tag);
 		copy_str(d->back_app, sizeof d->back_app, r->app_digest);
 		copy_str(d->back_mig, sizeof d->back_mig, r->migrator_digest);
-	} else if (d->adopting && strcmp(d->adopt_tag, d->info.tag) != 0) {
+	} else if (d->info.adopting[0] && strcmp(d->adopt_tag, d->info.tag) != 0) {
 		copy_str(d->back_tag, sizeof d->back_tag, d->adopt_tag);
 		copy_str(d->back_app, sizeof d->back_app, d->adopt_app);
 		copy_str(d->back_mig, sizeof d->back_mig, d->adopt_mig);
@@ -534,7 +537,6 @@ static bool adopt_decide(struct deploy *d, char *why_out, size_t whysz)
 		snprintf(why_out, whysz, "%s", why);
 		return false;
 	}
-	d->adopting = true;
 	copy_str(d->info.adopting, sizeof d->info.adopting, d->adopt_tag);
 	return true;
 }
@@ -620,7 +622,7 @@ static void adopt_write(struct deploy *d)
 	char id[72];
 	char *rec, *qrec, *cmd;
 	struct adopt_spec a = {
-		.id = id, .env = d->target->name, .tag = d->adopt_tag, .app_digest = d->adopt_app,
+		.id = d->adopt_id, .env = d->target->name, .tag = d->adopt_tag, .app_digest = d->adopt_app,
 		.migrator_digest = d->adopt_mig, .operator = d->ctx.operator, .at = now_s(),
 		.message = "gantry adopt: app ready, reporting the tag deploy.env names",
 	};
@@ -630,7 +632,6 @@ static void adopt_write(struct deploy *d)
 		snprintf(d->adopt_id, sizeof d->adopt_id, "adopt-%s", id);
 		d->info.started_ms = loop_clock_ms();
 	}
-	a.id = d->adopt_id;
 	copy_str(d->info.host, sizeof d->info.host, d->target->hosts[d->info.host_index].address);
 	rec = runscript_adopt_record(&a);
 	qrec = template_shell_quote(rec);
@@ -736,7 +737,7 @@ static void make_plan(struct deploy *d, const char *id)
 	size_t n;
 	char *ref;
 
-	if (d->fleet_rollback) {
+	if (d->info.fleet_rollback) {
 		/* the hosts switched before the failure go back: a rollback run of its own */
 		in.action = "rollback";
 		in.source_env = NULL;
@@ -748,7 +749,7 @@ static void make_plan(struct deploy *d, const char *id)
 		plan_free(&d->plan);
 	plan_build(&in, &d->plan);
 	d->have_plan = true;
-	if (d->adopting && !d->fleet_rollback) {
+	if (d->info.adopting[0] && !d->info.fleet_rollback) {
 		struct adopt_spec a = {
 			.id = d->adopt_id, .env = env->name, .tag = d->adopt_tag, .app_digest = d->adopt_app,
 			.migrator_digest = d->adopt_mig, .operator = d->ctx.operator, .at = d->run_started,
@@ -1368,10 +1369,9 @@ static void follow_start(struct deploy *d)
  * one tag. True when that rollback starts. */
 static bool fleet_rollback_start(struct deploy *d)
 {
-	if (d->attach_only || d->fleet_rollback || d->info.host_index == 0 ||
+	if (d->attach_only || d->info.fleet_rollback || d->info.host_index == 0 ||
 	    !d->target->deploy.auto_rollback || !d->back_tag[0])
 		return false;
-	d->fleet_rollback = true;
 	d->failed_host = d->info.host_index;
 	copy_str(d->failed_result, sizeof d->failed_result, d->info.result);
 	copy_str(d->info.rollback_tag, sizeof d->info.rollback_tag, d->back_tag);
@@ -1384,7 +1384,7 @@ static bool fleet_rollback_start(struct deploy *d)
 static void run_ended(struct deploy *d)
 {
 	bool ok = strcmp(d->info.result, "succeeded") == 0;
-	size_t last = d->fleet_rollback ? d->failed_host : d->info.hosts_len;
+	size_t last = d->info.fleet_rollback ? d->failed_host : d->info.hosts_len;
 	const char *failed_at = d->target->hosts[d->failed_host].address;
 
 	for (size_t i = 0; i < d->info.steps_len; i++)
@@ -1399,11 +1399,8 @@ static void run_ended(struct deploy *d)
 		return;
 	d->info.phase = DEPLOY_DONE;
 	d->info.ended_ms = loop_clock_ms();
-	if (d->fleet_rollback) {
+	if (d->info.fleet_rollback) {
 		/* the environment's result: the failure, and whether every host is back */
-		snprintf(d->info.fleet_result, sizeof d->info.fleet_result, "%s on %s; %s",
-		    d->failed_result, failed_at, ok ? "the hosts before it were rolled back" :
-		    "rolling the hosts before it back failed");
 		copy_str(d->info.result, sizeof d->info.result, ok ? "rolled_back" : "rollback_failed");
 		if (ok)
 			set_status(d, "%s failed on %s (%s); the %zu host%s before it went back to %s: every "

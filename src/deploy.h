@@ -80,7 +80,6 @@ struct deploy_info {
 	bool unverified;                /* rollback --unverified to a tag never healthy here */
 	bool fleet_rollback;            /* the run failed on a later host; the hosts before it
 	                                   are being rolled back (host_index, steps: that run) */
-	char fleet_result[200];         /* DONE after it: where the run failed, and how */
 	bool hosts_differ;              /* DONE: the run failed on a later host, no rollback:
 	                                   the hosts run different tags (status says which) */
 	int64_t run_started_ms, run_ended_ms;   /* the run's own start and end, host clock

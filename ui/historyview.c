@@ -358,7 +358,6 @@ static void unlock(struct ui *ui, struct historyview *hv)
 static int historyview_action(struct ui *ui, struct view *v, enum action action)
 {
 	struct historyview *hv = v->data;
-	int r;
 	size_t n = hv->have_state ? hv->state.history.len : 0;
 
 	switch (action) {
@@ -370,7 +369,6 @@ static int historyview_action(struct ui *ui, struct view *v, enum action action)
 	case ACTION_MOVE_DOWN:
 	case ACTION_MOVE_FIRST:
 	case ACTION_MOVE_LAST:
-		r = VIEW_REDRAW;
 		if (action == ACTION_MOVE_UP && hv->cursor > 0)
 			hv->cursor--;
 		else if (action == ACTION_MOVE_DOWN && hv->cursor + 1 < n)
@@ -380,7 +378,7 @@ static int historyview_action(struct ui *ui, struct view *v, enum action action)
 		else if (action == ACTION_MOVE_LAST)
 			hv->cursor = n ? n - 1 : 0;
 		remember_cursor(hv);
-		return r;
+		return VIEW_REDRAW;
 	case ACTION_REFRESH:
 		load(hv);
 		return VIEW_REDRAW;
