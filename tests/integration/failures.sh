@@ -45,7 +45,7 @@ break_blobs() {
 	done
 }
 
-plan 74
+plan 75
 
 release_build sha-1111111 && release_build sha-2222222 &&
 	release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" &&
@@ -54,6 +54,8 @@ release_build sha-1111111 && release_build sha-2222222 &&
 
 # --- production deployed by hand, before gantry: no history ---
 by_hand production "$RELEASE_PROD_PORT" sha-1111111 || { echo "Bail out! the hand deploy"; exit 1; }
+# what the host's deploy.env says after "@" is the host's word, not a digest to trust
+sed -i 's|^APP_IMAGE=\(.*\)$|APP_IMAGE=\1@sha256:0;touch${IFS}PWNED|' "$pd/deploy.env"
 out=$(G rollback production --dry-run 2>&1)
 is "$?" 6 "with no history, a rollback has no target"
 like "$out" "production has no run recorded .*gantry adopt production. records what it runs now" \
@@ -75,7 +77,7 @@ like "$out" "adopt +production has no run recorded: sha-1111111, which its app r
 	"the first run adopts what production runs, and its plan says so"
 like "$out" "rollback +automatic, to sha-1111111" "so the automatic rollback has a target from the start"
 like "$(release_history production | head -n 1)" '"event":"adopt".*"tag":"sha-1111111".*"app_digest":"sha256:[0-9a-f]{64}"' \
-	"the baseline comes first in the history, with the digests the registry gave"
+	"the baseline comes first in the history, with the digests the registry gave, not deploy.env's"
 if cmp -s "$work/prod.env.before" "$pd/deploy.env"; then
 	ok "the run stopped before its switch: deploy.env is as it was, byte for byte"
 else
@@ -93,6 +95,7 @@ like "$out" "rollback +automatic, to sha-1111111" "the plan's automatic rollback
 is "$(last_result production)" rolled_back "it rolled back"
 is "$(release_version production)" sha-1111111 "production runs sha-1111111 again, a tag that ran"
 is "$(env_tag "$pd")" sha-1111111 "and deploy.env names it"
+if [ -e "$pd/PWNED" ]; then not_ok "a digest planted in deploy.env never ran as a command"; else ok "a digest planted in deploy.env never ran as a command"; fi
 out=$(G adopt production --yes 2>&1)
 is "$?" 6 "adopt on an environment with runs recorded is refused"
 like "$out" "has runs recorded already" "saying why"
