@@ -1455,9 +1455,11 @@ bool deploy_cancel(struct deploy *d)
 	h = d->ctx.host(d->ctx.host_arg, d->target, d->info.host_index);
 	if (!value_run_id(d->info.run_id))
 		return false;
-	cmd = xasprintf(HOSTSTATE_LOCK_PID "if [ -z \"$p\" ]; then echo 'no runner to signal: the "
-	    "lock names no live run'; exit 1; fi; touch .gantry/runs/'%s'/cancel && kill -USR1 \"$p\"",
-	    d->info.run_id);
+	/* only the runner of this run: the lock may be another run's by now */
+	cmd = xasprintf("if ! grep -qxF 'run=%s' .gantry/lock/owner 2>/dev/null; then echo 'the lock "
+	    "names another run or none: nothing signalled'; exit 1; fi; " HOSTSTATE_LOCK_RUNNER
+	    "if [ -z \"$p\" ]; then echo 'no runner to signal: the lock names no live run'; exit 1; "
+	    "fi; touch .gantry/runs/'%s'/cancel && kill -USR1 \"$p\"", d->info.run_id, d->info.run_id);
 	/* the answer comes as an event */
 	d->cancel_cmd = remote_run(h, cmd, &cancel_ops, d);
 	free(cmd);
@@ -1715,21 +1717,27 @@ char *deploy_admin_command(enum deploy_admin kind, const char *env, const char *
 	qnote = template_shell_quote(note);
 	qop = template_shell_quote(operator);
 	qreason = template_shell_quote(reason);
+	/* a symlink planted in place of gantry's files is never written through */
+#define ADMIN_PREFIX "umask 077; for f in .gantry .gantry/history.jsonl .gantry/freeze " \
+	".gantry/lock; do if [ -L \"$f\" ]; then echo \"$f is a symlink: not followed\"; exit 5; " \
+	"fi; done; "
 	if (kind == ADMIN_FREEZE)
-		cmd = xasprintf("umask 077; mkdir -p .gantry && printf 'by=%%s\\nsince=%%s\\nreason=%%s\\n' %s "
-		    "\"$(date +%%s)\" %s >.gantry/freeze.tmp && mv .gantry/freeze.tmp .gantry/freeze && "
-		    "printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qop, qreason, qnote);
+		cmd = xasprintf(ADMIN_PREFIX "mkdir -p .gantry && t=$(mktemp .gantry/freeze.XXXXXX) && "
+		    "printf 'by=%%s\\nsince=%%s\\nreason=%%s\\n' %s \"$(date +%%s)\" %s >\"$t\" && "
+		    "mv -f \"$t\" .gantry/freeze && printf '%%s\\n' %s >>.gantry/history.jsonl && sync",
+		    qop, qreason, qnote);
 	else if (kind == ADMIN_UNFREEZE)
-		cmd = xasprintf("umask 077; if [ ! -e .gantry/freeze ]; then echo 'not frozen'; exit 3; fi; "
-		    "rm -f .gantry/freeze && printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qnote);
+		cmd = xasprintf(ADMIN_PREFIX "if [ ! -e .gantry/freeze ]; then echo 'not frozen'; exit 3; "
+		    "fi; rm -f .gantry/freeze && printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qnote);
 	else
-		cmd = xasprintf("umask 077; if [ ! -d .gantry/lock ]; then echo 'not locked'; exit 3; fi; "
+		cmd = xasprintf(ADMIN_PREFIX "if [ ! -d .gantry/lock ]; then echo 'not locked'; exit 3; fi; "
 		    HOSTSTATE_LOCK_PID
 		    "if [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null; then "
 		    "echo \"its run is alive (pid $p): let it end, or cancel it\"; exit 4; fi; "
-		    "cat .gantry/lock/owner 2>/dev/null | tr '\\n' ' '; echo; "
-		    "rm -f .gantry/lock/owner .gantry/lock/owner.tmp .gantry/lock/pid && rmdir .gantry/lock && "
+		    "head -c 4096 .gantry/lock/owner 2>/dev/null | tr '\\n' ' '; echo; "
+		    "mv -f -T .gantry/lock .gantry/lock.broken.$$ && rm -rf .gantry/lock.broken.$$ && "
 		    "printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qnote);
+#undef ADMIN_PREFIX
 	free(note);
 	free(qnote);
 	free(qop);

@@ -467,11 +467,11 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 			} else if (hr.status != 0) {
 				fprintf(stderr, "gantry: %s: %s failed (exit %d)%s%s\n", env->hosts[j].address,
 				    kind, hr.status, first[0] ? ": " : "", first);
-				code = hr.status == 4 ? EXIT_REFUSED : EXIT_REMOTE;
+				code = hr.status == 4 || hr.status == 5 ? EXIT_REFUSED : EXIT_REMOTE;
 			} else {
 				printf("%s: %s%s%s\n", env->hosts[j].address,
-				    o->command == CLI_FREEZE ? "frozen: promotions are refused until `gantry "
-				    "unfreeze` (rollbacks stay allowed)" : o->command == CLI_UNFREEZE ?
+				    o->command == CLI_FREEZE ? "frozen: deploys and promotions are refused until "
+				    "`gantry unfreeze` (rollbacks stay allowed)" : o->command == CLI_UNFREEZE ?
 				    "unfrozen" : "lock broken", o->command == CLI_UNLOCK && first[0] ?
 				    "; it was: " : "", o->command == CLI_UNLOCK ? first : "");
 			}

@@ -110,14 +110,17 @@ struct host_state {
 };
 
 /* Shell: sets p to the pid in .gantry/lock/pid only when it is a decimal number above 1
- * whose process runs gantry's runner (where /proc tells); else p is empty. The file is
- * the host's: a planted "-1" must never signal every process or keep a lock alive. */
-#define HOSTSTATE_LOCK_PID \
+ * whose process is gantry's runner or the start command that took the lock (where /proc
+ * tells; HOSTSTATE_LOCK_RUNNER: the runner only); else p is empty. The file is the
+ * host's: a planted "-1" must never signal every process or keep a lock alive. */
+#define HOSTSTATE_LOCK_PID_OF(what) \
 	"p=; [ -f .gantry/lock/pid ] && p=$(head -c 32 .gantry/lock/pid); " \
 	"case $p in ''|*[!0-9]*) p= ;; esac; " \
 	"if [ -n \"$p\" ] && ! [ \"$p\" -gt 1 ] 2>/dev/null; then p=; fi; " \
 	"if [ -n \"$p\" ] && [ -r /proc/$p/cmdline ] && " \
-	"! tr '\\000' ' ' </proc/$p/cmdline | grep -q 'run.sh run'; then p=; fi; "
+	"! tr '\\000' ' ' </proc/$p/cmdline | grep -qE 'run\\.sh " what "( |$)'; then p=; fi; "
+#define HOSTSTATE_LOCK_PID HOSTSTATE_LOCK_PID_OF("(start|run)")
+#define HOSTSTATE_LOCK_RUNNER HOSTSTATE_LOCK_PID_OF("run")
 
 /* The command that prints the state, run in the deploy directory. */
 extern const char hoststate_command[];

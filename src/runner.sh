@@ -15,8 +15,9 @@
 #   http-check URL STATUS              GET URL must answer STATUS
 #
 # Files under the deploy directory:
-#   .gantry/lock/         held while a run runs (mkdir is the atomic test-and-set);
-#                         owner: key=value lines; pid: the runner's pid
+#   .gantry/lock/         held while a run runs: made aside whole and renamed into place
+#                         (the atomic test-and-set); owner: key=value lines, run= its
+#                         token; pid: the runner's pid
 #   .gantry/freeze        present while deploys and promotions are frozen (key=value
 #                         lines); rollbacks still run
 #   .gantry/history.jsonl one JSON object per line: a start record and an end record per run
@@ -28,8 +29,8 @@
 # Events, one per line: "<epoch ms> <word> ...":
 #   run start | step N start | step N end STATUS MS | cancel accepted|refused |
 #   rollback start | run end RESULT
-# POSIX sh plus date, mkdir, mv, cp, cmp, grep, sync, setsid and timeout (coreutils or busybox), and
-# curl or wget for the HTTP helpers.
+# POSIX sh plus date, mkdir, mktemp, mv (with -T), cp, cmp, grep, sync, setsid and timeout
+# (coreutils or busybox), and curl or wget for the HTTP helpers.
 
 set -u
 G=.gantry
@@ -51,19 +52,37 @@ history_append() {
 	sync "$G/history.jsonl" 2>/dev/null || sync
 }
 
+# lock_take: the lock appears whole. Its directory is made aside with the owner record
+# and a pid (this start command's, until the runner's replaces it) and renamed into place,
+# so no one ever sees a lock without its owner or breaks one whose run is alive.
+# Returns 1 when another run holds it, 2 when it cannot be made.
 lock_take() {
-	mkdir "$G/lock" 2>/dev/null || return 1
-	{
+	t=$(mktemp -d "$G/lock.XXXXXX") || return 2
+	if ! {
 		printf 'owner=%s\n' "$GANTRY_OPERATOR"
 		printf 'since=%s\n' "$(date +%s)"
 		printf 'run=%s\n' "$GANTRY_RUN"
 		printf 'message=%s\n' "$GANTRY_LOCK_MESSAGE"
-	} >"$G/lock/owner.tmp" && mv "$G/lock/owner.tmp" "$G/lock/owner"
+	} >"$t/owner" || ! echo $$ >"$t/pid"; then
+		rm -rf "$t"
+		return 2
+	fi
+	mv -f -T "$t" "$G/lock" 2>/dev/null && lock_ours && return 0
+	rm -rf "$t"
+	return 1
 }
 
+# lock_ours: the lock holds this run's id (the token only its run releases it with)
+lock_ours() {
+	grep -qxF "run=$GANTRY_RUN" "$G/lock/owner" 2>/dev/null
+}
+
+# lock_release: only the run whose token the lock holds lets it go: a lock broken and
+# taken by another run meanwhile stays. Renamed away first, so it goes at once.
 lock_release() {
-	rm -f "$G/lock/owner" "$G/lock/owner.tmp" "$G/lock/pid"
-	rmdir "$G/lock" 2>/dev/null
+	lock_ours || return 0
+	mv -f -T "$G/lock" "$G/lock.released.$GANTRY_RUN" 2>/dev/null &&
+		rm -rf "$G/lock.released.$GANTRY_RUN"
 }
 
 # gantry_dir_safe: .gantry is a real directory of this user that nobody else can write,
@@ -103,11 +122,16 @@ cmd_start() {
 		cat "$G/freeze"
 		exit 76
 	fi
-	if ! lock_take; then
+	lock_take
+	case $? in
+	1)
 		echo LOCKED
-		cat "$G/lock/owner" 2>/dev/null
-		exit 75
-	fi
+		head -c 4096 "$G/lock/owner" 2>/dev/null
+		exit 75 ;;
+	2)
+		echo "cannot make the lock in $(pwd)/$G" >&2
+		exit 70 ;;
+	esac
 	# an environment gantry never ran on: the baseline it adopts comes first
 	if [ -n "${GANTRY_ADOPT_JSON:-}" ] && ! grep -qE '"event":"(start|adopt)"' "$G/history.jsonl" 2>/dev/null; then
 		history_append "$GANTRY_ADOPT_JSON"
@@ -121,7 +145,7 @@ cmd_start() {
 	: >"$R/events"
 	: >"$R/output"
 	setsid sh "$R/run.sh" run </dev/null >>"$R/output" 2>&1 &
-	echo $! >"$G/lock/pid"
+	echo $! >"$G/lock/pid.tmp" && mv -f "$G/lock/pid.tmp" "$G/lock/pid"
 	echo "STARTED $GANTRY_RUN"
 }
 

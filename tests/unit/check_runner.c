@@ -3,7 +3,9 @@
  * detaching, and names and commands full of quotes. */
 #include "config.h"
 
+#include "deploy.h"
 #include "runscript.h"
+#include "template.h"
 #include "value.h"
 #include "xmalloc.h"
 #include "runner.h"
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -380,6 +383,68 @@ START_TEST(cancel_before_the_switch_only)
 }
 END_TEST
 
+/* The lock appears with its owner and a live pid in one step: held inside the start (a
+ * sync that waits), it cannot be broken as stale; the runner's pid replaces the start's. */
+START_TEST(a_lock_being_taken_cannot_be_broken)
+{
+	struct run_spec s = spec("r50", three, 3);
+	char *cmd = runscript_start_command(&s);
+	char *unlock = deploy_admin_command(ADMIN_UNLOCK, "production", "mallory@ops", "stale");
+	char *bg;
+	int rc;
+
+	/* sync, which the history append calls, waits until told to go on */
+	ck_assert_int_eq(sh("mkdir '%s/shim' && printf '#!/bin/sh\\necho x >\"%s/in-sync\"\\n"
+	    "while [ ! -e \"%s/go\" ]; do sleep 0.05; done\\n' >'%s/shim/sync' && "
+	    "chmod +x '%s/shim/sync'", dir, dir, dir, dir, dir), 0);
+	bg = xasprintf("cd '%s' && PATH='%s/shim':$PATH sh -c %s >start.out 2>&1 &", dir, dir,
+	    keep(template_shell_quote(cmd)));
+	ck_assert_int_eq(system(bg), 0);
+	ck_assert(wait_for("in-sync", ""));
+	ck_assert(exists(".gantry/lock/owner") && exists(".gantry/lock/pid"));
+	rc = sh("cd '%s' && { %s\n} >unlock.out 2>&1", dir, unlock);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == 4, "unlock exit %d: %s", rc,
+	    slurp("unlock.out"));
+	ck_assert_msg(strstr(slurp("unlock.out"), "its run is alive"), "%s", slurp("unlock.out"));
+	ck_assert(exists(".gantry/lock/owner"));
+	ck_assert_int_eq(sh("touch '%s/go'", dir), 0);
+	ck_assert(wait_for("start.out", "STARTED r50"));
+	wait_end("r50");
+	ck_assert(!exists(".gantry/lock"));
+	free(bg);
+	free(cmd);
+	free(unlock);
+}
+END_TEST
+
+/* A run whose lock was broken and taken by another run leaves that run's lock alone. */
+START_TEST(a_run_releases_only_its_own_lock)
+{
+	static const struct run_step steps[] = {
+		{ "wait", "while [ ! -e go ]; do sleep 0.05; done", 20000, false, false },
+	};
+	struct run_spec s = spec("r51", steps, 1);
+	char *out, *ev;
+
+	ck_assert_int_eq(start(&s, &out), 0);
+	ck_assert_msg(strstr(slurp(".gantry/lock/owner"), "run=r51\n"), "%s", slurp(".gantry/lock/owner"));
+	/* meanwhile the lock is broken and r52 takes it */
+	ck_assert_int_eq(sh("cd '%s' && rm -rf .gantry/lock && mkdir .gantry/lock && "
+	    "printf 'owner=bob@ops\\nrun=r52\\n' >.gantry/lock/owner && touch go", dir), 0);
+	ev = wait_end("r51");
+	ck_assert_msg(strstr(ev, "run end succeeded"), "%s", ev);
+	ck_assert_str_eq(slurp(".gantry/lock/owner"), "owner=bob@ops\nrun=r52\n");
+	/* and a run releases its own */
+	s = spec("r53", three, 3);
+	ck_assert_int_eq(sh("rm -rf '%s/.gantry/lock'", dir), 0);
+	ck_assert_int_eq(start(&s, &out), 0);
+	wait_end("r53");
+	ck_assert(!exists(".gantry/lock"));
+	ck_assert_int_eq(sh("cd '%s' && ls -a .gantry | grep -c '^lock' >count; true", dir), 0);
+	ck_assert_str_eq(slurp("count"), "0\n");
+}
+END_TEST
+
 START_TEST(ids_are_checked)
 {
 	ck_assert(value_run_id("20261122T071500-ab12"));
@@ -406,6 +471,8 @@ int main(void)
 	tcase_add_test(tc, a_failure_after_the_switch_rolls_back);
 	tcase_add_test(tc, a_step_times_out);
 	tcase_add_test(tc, cancel_before_the_switch_only);
+	tcase_add_test(tc, a_lock_being_taken_cannot_be_broken);
+	tcase_add_test(tc, a_run_releases_only_its_own_lock);
 	tcase_add_test(tc, ids_are_checked);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
