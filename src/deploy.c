@@ -10,6 +10,7 @@
 #include "duration.h"
 #include "hostread.h"
 #include "plan.h"
+#include "runevent.h"
 #include "runscript.h"
 #include "sanitize.h"
 #include "template.h"
@@ -1130,18 +1131,14 @@ static void start_done(void *arg, enum remote_end how, int status, const char *m
 		return;
 	}
 	if (how == REMOTE_EXITED && status == 75) {
-		struct host_state st;
-		char why[100];
-		char *text = xasprintf("@@gantry-state@@ lock\nheld=1\n%s\n@@gantry-state@@ end\n",
-		    out + strcspn(out, "\n"));
+		/* LOCKED, then the owner record */
+		struct host_lock lock = { .held = true };
+		const char *owner = out + strcspn(out, "\n");
 
-		memset(&st, 0, sizeof st);
-		hoststate_parse(text, strlen(text), &st, why, sizeof why);
+		hoststate_read_owner(owner, strlen(owner), &lock);
 		refuse(d, "%s was locked by %s just now (%s): exactly one run holds it; nothing was "
-		    "started", d->target->name, st.lock.owner[0] ? st.lock.owner : "someone",
-		    st.lock.message[0] ? st.lock.message : "no message");
-		hoststate_free(&st);
-		free(text);
+		    "started", d->target->name, lock.owner[0] ? lock.owner : "someone",
+		    lock.message[0] ? lock.message : "no message");
 	} else if (how == REMOTE_EXITED && status == 76) {
 		first_lines(word, sizeof word, out, 1);
 		refuse(d, "%s was frozen just now (%s); nothing was started", d->target->name, word);
@@ -1224,38 +1221,46 @@ static struct deploy_step *step_at(struct deploy *d, bool rollback, long n)
 
 static void run_ended(struct deploy *d);
 
-/* One event line: "<ms> word ..." */
-static void event_line(struct deploy *d, const char *line)
+/* One event line, the runner's or nothing */
+static void on_event(struct deploy *d, const char *text, size_t len)
 {
-	char phase[16] = "", what[16] = "", result[24] = "";
-	long long ms = 0, n = 0, rc = 0, took = 0;
+	struct run_event ev;
 	struct deploy_step *s;
 
-	if (sscanf(line, "%lld %15s %lld %15s %lld %lld", &ms, phase, &n, what, &rc, &took) >= 4 &&
-	    (strcmp(phase, "step") == 0 || strcmp(phase, "rollback") == 0)) {
-		s = step_at(d, strcmp(phase, "rollback") == 0, (long)n);
+	if (!runevent_parse(text, len, &ev))
+		return;
+	switch (ev.kind) {
+	case RUNEVENT_STEP_START:
+	case RUNEVENT_STEP_END:
+		s = step_at(d, ev.rollback, ev.step);
 		if (!s)
 			return;
-		if (strcmp(what, "start") == 0) {
+		if (ev.kind == RUNEVENT_STEP_START) {
 			s->state = STEP_RUNNING;
 			s->started_ms = loop_clock_ms();
 			if (s->switch_point)
 				d->info.switched = true;
-		} else if (strcmp(what, "end") == 0) {
-			s->state = rc == 0 ? STEP_OK : STEP_FAILED;
-			s->exit = (int)rc;
-			s->ms = took;
+		} else {
+			s->state = ev.status == 0 ? STEP_OK : STEP_FAILED;
+			s->exit = ev.status;
+			s->ms = ev.took_ms;
 		}
-	} else if (sscanf(line, "%lld cancel %15s", &ms, what) == 2) {
-		copy_str(d->info.cancel, sizeof d->info.cancel, what);
-	} else if (sscanf(line, "%lld run end %23s", &ms, result) == 2) {
-		copy_str(d->info.result, sizeof d->info.result, result);
-		d->info.run_ended_ms = ms;
+		break;
+	case RUNEVENT_CANCEL:
+		copy_str(d->info.cancel, sizeof d->info.cancel, ev.word);
+		break;
+	case RUNEVENT_RUN_END:
+		copy_str(d->info.result, sizeof d->info.result, ev.word);
+		d->info.run_ended_ms = ev.ms;
 		d->saw_end_event = true;
-	} else if (sscanf(line, "%lld run %15s", &ms, what) == 2 && strcmp(what, "start") == 0) {
+		break;
+	case RUNEVENT_RUN_START:
 		/* the first host's start: a run over several hosts lasts from it to the last end */
 		if (!d->info.run_started_ms)
-			d->info.run_started_ms = ms;
+			d->info.run_started_ms = ev.ms;
+		break;
+	case RUNEVENT_ROLLBACK_START:
+		break;
 	}
 }
 
@@ -1271,14 +1276,6 @@ static void split_feed(struct splitter *sp, const char *data, size_t len,
 		}
 		sp->buf[sp->len++] = data[i];
 	}
-}
-
-static void on_event(struct deploy *d, const char *text, size_t len)
-{
-	char line[300];
-
-	sanitize_text(text, len, line, sizeof line, 0);
-	event_line(d, line);
 }
 
 static void on_output(struct deploy *d, const char *text, size_t len)

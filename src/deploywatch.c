@@ -18,8 +18,7 @@
 
 #define MIN_INTERVAL_MS 2000
 
-#define STATUS_MARK "@@gantry-state@@ deploy.env-status"
-#define REPLY_MAX (DEPLOYENV_MAX_BYTES + 1 + 16384)    /* deploy.env, then the lock state */
+#define REPLY_MAX (2 * (DEPLOYENV_MAX_BYTES + 1 + 8192) + 16384) /* all in hex but flags */
 #define VERSION_MAX 65536                               /* the app's version body */
 
 /* One host's read in flight. */
@@ -37,7 +36,7 @@ struct deploywatch {
 	struct model *model;
 	deploywatch_fn changed;
 	void *arg;
-	char *command;                  /* deploy.env, its status, then the lock and the freeze */
+	const char *command;            /* deploy.env, its status, the lock and the freeze */
 	struct reader **readers;        /* flat: one slot per host, NULL when idle; then as many
 	                                   for the version reads */
 	size_t readers_len;
@@ -96,39 +95,27 @@ static const struct remote_cmd_ops version_ops = {
 	.bounded = true,
 };
 
-/* The lock, the freeze and the current run, from the reply's second part. */
-static void read_lock_state(struct host_status *h, const char *text, size_t len)
+/* The lock, the freeze and the current run. */
+static void read_lock_state(struct host_status *h, const struct host_state *st)
 {
-	struct host_state st;
-	char why[120];
-
-	if (!text || !hoststate_parse(text, len, &st, why, sizeof why)) {
-		h->state_known = false;
-		return;
-	}
 	h->state_known = true;
-	h->lock = st.lock;
-	h->lock_stale = hoststate_lock_stale(&st);
-	h->frozen = st.frozen;
-	snprintf(h->freeze_by, sizeof h->freeze_by, "%s", st.freeze_by);
-	snprintf(h->freeze_reason, sizeof h->freeze_reason, "%s", st.freeze_reason);
-	h->freeze_since = st.freeze_since;
-	h->host_now = st.host_now;
-	snprintf(h->current_run, sizeof h->current_run, "%s", st.current);
-	hoststate_free(&st);
+	h->lock = st->lock;
+	h->lock_stale = hoststate_lock_stale(st);
+	h->frozen = st->frozen;
+	snprintf(h->freeze_by, sizeof h->freeze_by, "%s", st->freeze_by);
+	snprintf(h->freeze_reason, sizeof h->freeze_reason, "%s", st->freeze_reason);
+	h->freeze_since = st->freeze_since;
+	h->host_now = st->host_now;
+	snprintf(h->current_run, sizeof h->current_run, "%s", st->current);
 }
 
-/* deploy.env from the reply's first part, with head's status ("missing": no file). */
-static void read_deploy_env(struct host_status *h, const char *text, size_t len, const char *status)
+/* deploy.env's tags, or why there are none ("missing": no file). */
+static void read_deploy_env(struct host_status *h, const struct host_state *st)
 {
 	const char *dir = conf_host_deploy_dir(remote_host_env(h->remote), remote_host_conf(h->remote));
-	struct deploy_env de;
-	char why[200];
+	const char *status = st->deploy_env_status;
 
-	if (len > DEPLOYENV_MAX_BYTES)
-		snprintf(h->deploy_error, sizeof h->deploy_error, "deploy.env is larger than %d bytes",
-		    DEPLOYENV_MAX_BYTES);
-	else if (strcmp(status, "missing") == 0)
+	if (strcmp(status, "missing") == 0)
 		snprintf(h->deploy_error, sizeof h->deploy_error, "no deploy.env in %s", dir);
 	else if (strcmp(status, "not-a-file") == 0)
 		snprintf(h->deploy_error, sizeof h->deploy_error, "deploy.env in %s is not a regular "
@@ -136,12 +123,12 @@ static void read_deploy_env(struct host_status *h, const char *text, size_t len,
 	else if (strcmp(status, "0") != 0)
 		snprintf(h->deploy_error, sizeof h->deploy_error, "cannot read deploy.env in %s (exit %.8s)",
 		    dir, status);
-	else if (!deployenv_parse(text, len, &de, why, sizeof why))
-		snprintf(h->deploy_error, sizeof h->deploy_error, "%s", why);
+	else if (!st->has_deploy_env)
+		snprintf(h->deploy_error, sizeof h->deploy_error, "%s", st->deploy_env_error);
 	else {
-		deployenv_image_tag(de.app_image, h->app_tag, sizeof h->app_tag);
-		if (de.migrator_image[0])
-			deployenv_image_tag(de.migrator_image, h->migrator_tag, sizeof h->migrator_tag);
+		deployenv_image_tag(st->deploy_env.app_image, h->app_tag, sizeof h->app_tag);
+		if (st->deploy_env.migrator_image[0])
+			deployenv_image_tag(st->deploy_env.migrator_image, h->migrator_tag, sizeof h->migrator_tag);
 		else
 			h->migrator_tag[0] = '\0';
 		h->deploy_error[0] = '\0';
@@ -157,28 +144,24 @@ static void read_done(void *arg, enum remote_end how, int status, const char *me
 {
 	struct reader *r = arg;
 	struct host_status *h = r->host;
-	const char *text = outbuf_text(&r->out);
-	const char *mark = strstr(text, "\n" STATUS_MARK "\n");
+	struct host_state st;
+	char why[200];
 
-	if (how != REMOTE_EXITED) {
-		snprintf(h->deploy_error, sizeof h->deploy_error, "%s", message ? message : "the link dropped");
-		h->app_tag[0] = '\0';
-		h->migrator_tag[0] = '\0';
-		h->state_known = false;
-	} else if (!mark) {
-		snprintf(h->deploy_error, sizeof h->deploy_error, "the host's reply is not gantry's "
-		    "(exit %d): check the login shell's output", status);
+	if (how != REMOTE_EXITED || !hoststate_parse(outbuf_text(&r->out), r->out.len, &st, why,
+	    sizeof why)) {
+		if (how != REMOTE_EXITED)
+			snprintf(h->deploy_error, sizeof h->deploy_error, "%s", message ? message :
+			    "the link dropped");
+		else
+			snprintf(h->deploy_error, sizeof h->deploy_error, "%s (exit %d): check the "
+			    "login shell's output", why, status);
 		h->app_tag[0] = '\0';
 		h->migrator_tag[0] = '\0';
 		h->state_known = false;
 	} else {
-		const char *st = mark + strlen("\n" STATUS_MARK "\n");
-		char word[16];
-
-		snprintf(word, sizeof word, "%.*s", (int)strcspn(st, "\n"), st);
-		read_deploy_env(h, text, (size_t)(mark - text), word);
-		st += strcspn(st, "\n");
-		read_lock_state(h, st, r->out.len - (size_t)(st - text));
+		read_deploy_env(h, &st);
+		read_lock_state(h, &st);
+		hoststate_free(&st);
 	}
 	outbuf_clear(&r->out);
 	*r->slot = NULL;
@@ -267,11 +250,8 @@ struct deploywatch *deploywatch_new(struct loop *loop, struct model *model, depl
 	dw->model = model;
 	dw->changed = changed;
 	dw->arg = arg;
-	/* one channel per host and read; head's status tells a missing file from the rest */
-	dw->command = xasprintf("if [ -f deploy.env ]; then head -c %d deploy.env; s=$?; "
-	    "elif [ -e deploy.env ]; then s=not-a-file; else s=missing; "
-	    "fi; echo; echo '" STATUS_MARK "'; echo \"$s\"; %s", DEPLOYENV_MAX_BYTES + 1,
-	    hoststate_lock_command);
+	/* one channel per host and read: deploy.env with its status, the lock and the freeze */
+	dw->command = hoststate_watch_command;
 	dw->timers = xcalloc(model->envs_len + 1, sizeof *dw->timers);
 	for (size_t i = 0; i < model->envs_len; i++) {
 		dw->timers[i].dw = dw;
@@ -323,6 +303,5 @@ void deploywatch_free(struct deploywatch *dw)
 		loop_timer_cancel(dw->loop, dw->timers[i].id);
 	free(dw->timers);
 	free(dw->readers);
-	free(dw->command);
 	free(dw);
 }

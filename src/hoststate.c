@@ -1,6 +1,7 @@
 /* The host's deploy state and history, read from one command's output. */
 #include "config.h"
 
+#include "hostreply.h"
 #include "hoststate.h"
 #include "sanitize.h"
 #include "value.h"
@@ -11,35 +12,60 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MARK "@@gantry-state@@ "
-
 #define STR_(x) #x
 #define STR(x) STR_(x)
+#define P(name) HOSTREPLY_PART(name)
+#define DEPLOYENV_READ_BYTES 65537      /* one byte more than is used: a larger file shows */
+_Static_assert(DEPLOYENV_READ_BYTES == DEPLOYENV_MAX_BYTES + 1, "deploy.env's read");
 
-#define STATE_LOCK \
-	"G=.gantry; " \
-	"echo '" MARK "now'; date +%s; " \
-	"echo '" MARK "lock'; " \
-	"if [ -d $G/lock ]; then echo held=1; [ -f $G/lock/owner ] && head -c 4096 $G/lock/owner; echo; " \
-	HOSTSTATE_LOCK_PID \
+/* The lock, the freeze, the current run and deploy.env: the parts both commands read.
+ * What gantry prints itself is plain; what comes out of a file goes through x (hex). */
+#define STATE_COMMON \
+	"G=.gantry; " HOSTREPLY_HEX_FN \
+	P("now") "date +%s; " \
+	P("lock") "if [ -d $G/lock ]; then echo held=1; " HOSTSTATE_LOCK_PID \
 	"if [ -n \"$p\" ]; then echo pid=1; kill -0 \"$p\" 2>/dev/null && echo alive=1; fi; fi; " \
-	"echo '" MARK "freeze'; if [ -e $G/freeze ]; then echo frozen=1; [ -f $G/freeze ] && " \
-	"head -c 4096 $G/freeze; echo; fi; " \
-	"echo '" MARK "current'; [ -f $G/current ] && head -c 100 $G/current; echo; "
+	P("lock-owner") "[ -d $G/lock ] && [ -f $G/lock/owner ] && head -c 4096 $G/lock/owner | x; " \
+	P("freeze") "[ -e $G/freeze ] && echo frozen=1; " \
+	P("freeze-file") "[ -f $G/freeze ] && head -c 4096 $G/freeze | x; " \
+	P("current") "[ -f $G/current ] && head -c 100 $G/current | x; " \
+	P("deploy.env-status") "if [ -f deploy.env ]; then head -c 1 deploy.env >/dev/null 2>&1; " \
+	"echo $?; elif [ -e deploy.env ]; then echo not-a-file; else echo missing; fi; " \
+	P("deploy.env") "[ -f deploy.env ] && head -c " STR(DEPLOYENV_READ_BYTES) " deploy.env | x; " \
+	P("deploy.env-mtime") "[ -f deploy.env ] && stat -c %Y deploy.env; "
 
 const char hoststate_command[] =
-	STATE_LOCK
-	"echo '" MARK "deploy.env'; "
-	"if [ -f deploy.env ]; then head -c 65536 deploy.env; echo; echo '" MARK "has-deploy.env'; "
-	"stat -c %Y deploy.env; fi; "
-	"echo '" MARK "history-size'; [ -f $G/history.jsonl ] && wc -c <$G/history.jsonl 2>/dev/null; "
-	"echo '" MARK "history'; [ -f $G/history.jsonl ] && "
-	"tail -c " STR(HISTORY_TAIL_BYTES) " $G/history.jsonl 2>/dev/null; echo; "
-	"echo '" MARK "end'";
+	STATE_COMMON
+	P("history-size") "[ -f $G/history.jsonl ] && wc -c <$G/history.jsonl 2>/dev/null; "
+	P("history") "[ -f $G/history.jsonl ] && tail -c " STR(HISTORY_TAIL_BYTES)
+	" $G/history.jsonl 2>/dev/null | x; "
+	P("end");
 
-const char hoststate_lock_command[] =
-	STATE_LOCK
-	"echo '" MARK "end'";
+const char hoststate_watch_command[] =
+	STATE_COMMON
+	P("end");
+
+/* The parts of a reply, in the order the commands print them. */
+enum {
+	PART_NOW, PART_LOCK, PART_LOCK_OWNER, PART_FREEZE, PART_FREEZE_FILE, PART_CURRENT,
+	PART_ENV_STATUS, PART_ENV, PART_ENV_MTIME, PART_HISTORY_SIZE, PART_HISTORY, PART_END,
+	PARTS
+};
+
+static const struct hostreply_part reply_parts[PARTS] = {
+	[PART_NOW] = { "now", false },
+	[PART_LOCK] = { "lock", false },
+	[PART_LOCK_OWNER] = { "lock-owner", true },
+	[PART_FREEZE] = { "freeze", false },
+	[PART_FREEZE_FILE] = { "freeze-file", true },
+	[PART_CURRENT] = { "current", true },
+	[PART_ENV_STATUS] = { "deploy.env-status", false },
+	[PART_ENV] = { "deploy.env", true },
+	[PART_ENV_MTIME] = { "deploy.env-mtime", false },
+	[PART_HISTORY_SIZE] = { "history-size", false },
+	[PART_HISTORY] = { "history", true },
+	[PART_END] = { "end", false },
+};
 
 static void copy_clean(char *dst, size_t dstsz, const char *src, size_t len)
 {
@@ -304,7 +330,7 @@ const char *history_run_result(const struct history_run *run, const char *runnin
 	return running_id && strcmp(running_id, run->id) == 0 ? "running" : "interrupted";
 }
 
-/* key=value lines of a lock or freeze file */
+/* key=value from one line of a lock or freeze file */
 static void read_kv(const char *line, size_t len, char *key, size_t keysz, char *val, size_t valsz)
 {
 	const char *eq = memchr(line, '=', len);
@@ -324,109 +350,148 @@ static int64_t to_int(const char *s)
 	return end != s && *end == '\0' ? bounded(v, 0, HOSTSTATE_MAX_NUMBER) : 0;
 }
 
-bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *why, size_t whysz)
+/* A number gantry's command printed (a clock, a size): the part's first line. */
+static int64_t part_int(const struct hostreply_part *p)
 {
-	const char *section = NULL, *dstart = NULL, *hstart = NULL;
-	size_t dlen = 0, hlen = 0, pos = 0;
-	bool ended = false, has_env = false;
-	int64_t hsize = -1;
+	char val[32];
 
-	memset(out, 0, sizeof *out);
-	while (pos < len && !ended) {
-		const char *nl = memchr(buf + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - buf) : len, n = end - pos;
-		const char *line = buf + pos;
+	if (!p->data)
+		return -1;
+	copy_clean(val, sizeof val, p->data, strcspn(p->data, "\n"));
+	return val[0] ? to_int(val) : -1;
+}
+
+/* Calls fn for each key=value line of a file's text. */
+static void each_kv(const char *text, size_t len, void (*fn)(void *, const char *, const char *),
+    void *arg)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = (nl ? (size_t)(nl - text) : len) - pos;
 		char key[32], val[200];
 
-		if (n > strlen(MARK) && memcmp(line, MARK, strlen(MARK)) == 0) {
-			const char *name = line + strlen(MARK);
-			size_t nlen = n - strlen(MARK);
-
-#define IS(s) (nlen == strlen(s) && memcmp(name, s, nlen) == 0)
-			if (section && strcmp(section, "deploy.env") == 0)
-				dlen = (size_t)(line - dstart);
-			if (section && strcmp(section, "history") == 0)
-				hlen = (size_t)(line - hstart);
-			section = IS("now") ? "now" : IS("lock") ? "lock" : IS("freeze") ? "freeze" :
-			    IS("current") ? "current" : IS("deploy.env") ? "deploy.env" :
-			    IS("has-deploy.env") ? "mtime" : IS("history-size") ? "history-size" :
-			    IS("history") ? "history" : IS("end") ? "end" : "x";
-			if (IS("has-deploy.env"))
-				has_env = true;
-			if (IS("end"))
-				ended = true;
-			if (strcmp(section, "deploy.env") == 0)
-				dstart = buf + end + 1;
-			if (strcmp(section, "history") == 0)
-				hstart = buf + end + 1;
-#undef IS
-		} else if (section && strcmp(section, "now") == 0) {
-			copy_clean(val, sizeof val, line, n);
-			out->host_now = to_int(val);
-		} else if (section && strcmp(section, "lock") == 0) {
-			read_kv(line, n, key, sizeof key, val, sizeof val);
-			if (strcmp(key, "held") == 0)
-				out->lock.held = true;
-			else if (strcmp(key, "owner") == 0)
-				copy_clean(out->lock.owner, sizeof out->lock.owner, val, strlen(val));
-			else if (strcmp(key, "message") == 0)
-				copy_clean(out->lock.message, sizeof out->lock.message, val, strlen(val));
-			else if (strcmp(key, "run") == 0 && value_run_id(val))
-				copy_clean(out->lock.run, sizeof out->lock.run, val, strlen(val));
-			else if (strcmp(key, "since") == 0)
-				out->lock.since = to_int(val);
-			else if (strcmp(key, "pid") == 0)
-				out->lock.runner_known = true;
-			else if (strcmp(key, "alive") == 0)
-				out->lock.runner_alive = true;
-		} else if (section && strcmp(section, "mtime") == 0) {
-			copy_clean(val, sizeof val, line, n);
-			out->deploy_env_mtime = to_int(val);
-		} else if (section && strcmp(section, "freeze") == 0 && n > 0) {
-			read_kv(line, n, key, sizeof key, val, sizeof val);
-			out->frozen = true;
-			if (strcmp(key, "by") == 0)
-				copy_clean(out->freeze_by, sizeof out->freeze_by, val, strlen(val));
-			else if (strcmp(key, "reason") == 0)
-				copy_clean(out->freeze_reason, sizeof out->freeze_reason, val, strlen(val));
-			else if (strcmp(key, "since") == 0)
-				out->freeze_since = to_int(val);
-		} else if (section && strcmp(section, "current") == 0 && n > 0) {
-			copy_clean(out->current, sizeof out->current, line, n);
-			if (!value_run_id(out->current))
-				out->current[0] = '\0';        /* corrupt: never followed */
-		} else if (section && strcmp(section, "history-size") == 0) {
-			copy_clean(val, sizeof val, line, n);
-			hsize = to_int(val);
-		}
-		pos = end + 1;
+		read_kv(text + pos, n, key, sizeof key, val, sizeof val);
+		if (key[0])
+			fn(arg, key, val);
+		pos += n + 1;
 	}
-	if (!ended) {
-		snprintf(why, whysz, "the host's reply was cut short or is not gantry's state");
+}
+
+static void owner_kv(void *arg, const char *key, const char *val)
+{
+	struct host_lock *lock = arg;
+
+	if (strcmp(key, "owner") == 0)
+		copy_clean(lock->owner, sizeof lock->owner, val, strlen(val));
+	else if (strcmp(key, "message") == 0)
+		copy_clean(lock->message, sizeof lock->message, val, strlen(val));
+	else if (strcmp(key, "run") == 0 && value_run_id(val))
+		copy_clean(lock->run, sizeof lock->run, val, strlen(val));
+	else if (strcmp(key, "since") == 0)
+		lock->since = to_int(val);
+}
+
+void hoststate_read_owner(const char *text, size_t len, struct host_lock *lock)
+{
+	each_kv(text, len, owner_kv, lock);
+}
+
+static void freeze_kv(void *arg, const char *key, const char *val)
+{
+	struct host_state *st = arg;
+
+	if (strcmp(key, "by") == 0)
+		copy_clean(st->freeze_by, sizeof st->freeze_by, val, strlen(val));
+	else if (strcmp(key, "reason") == 0)
+		copy_clean(st->freeze_reason, sizeof st->freeze_reason, val, strlen(val));
+	else if (strcmp(key, "since") == 0)
+		st->freeze_since = to_int(val);
+}
+
+/* True when a plain part holds this line (a flag gantry's command printed). */
+static bool has_line(const struct hostreply_part *p, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *s = p->data; s && (s = strstr(s, line)); s += n)
+		if ((s == p->data || s[-1] == '\n') && (s[n] == '\n' || s[n] == '\0'))
+			return true;
+	return false;
+}
+
+static void read_deploy_env(const struct hostreply_part *parts, struct host_state *out)
+{
+	const struct hostreply_part *env = &parts[PART_ENV];
+
+	copy_clean(out->deploy_env_status, sizeof out->deploy_env_status, parts[PART_ENV_STATUS].data,
+	    strcspn(parts[PART_ENV_STATUS].data, "\n"));
+	if (strcmp(out->deploy_env_status, "0") != 0 || !env->present)
+		return;
+	out->deploy_env_len = env->len;
+	out->deploy_env_mtime = part_int(&parts[PART_ENV_MTIME]) < 0 ? 0 : part_int(&parts[PART_ENV_MTIME]);
+	if (env->len > DEPLOYENV_MAX_BYTES)
+		snprintf(out->deploy_env_error, sizeof out->deploy_env_error,
+		    "deploy.env is larger than %d bytes", DEPLOYENV_MAX_BYTES);
+	else
+		out->has_deploy_env = deployenv_parse(env->data, env->len, &out->deploy_env,
+		    out->deploy_env_error, sizeof out->deploy_env_error);
+}
+
+static void read_history(const struct hostreply_part *parts, struct host_state *out)
+{
+	const char *text = parts[PART_HISTORY].data;
+	size_t len = parts[PART_HISTORY].len;
+	bool cut = false;
+
+	if (!text || !len)
+		return;
+	/* a history longer than the part read starts mid-line: skip to the first record */
+	if (part_int(&parts[PART_HISTORY_SIZE]) > (int64_t)HISTORY_TAIL_BYTES) {
+		const char *nl = memchr(text, '\n', len);
+		size_t skip = nl ? (size_t)(nl - text) + 1 : len;
+
+		text += skip;
+		len -= skip;
+		cut = true;
+	}
+	history_parse(text, len, &out->history);
+	out->history.cut = cut;
+}
+
+bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *why, size_t whysz)
+{
+	struct hostreply_part parts[PARTS];
+
+	memset(out, 0, sizeof *out);
+	memcpy(parts, reply_parts, sizeof parts);
+	if (!hostreply_parse(buf, len, parts, PARTS, why, whysz))
 		return false;
-	}
-	if (has_env && dstart) {
-		char dwhy[160];
-
-		out->has_deploy_env = deployenv_parse(dstart, dlen, &out->deploy_env, dwhy, sizeof dwhy);
-	}
-	if (hstart && hlen > 0) {
-		/* a history longer than the part read starts mid-line: skip to the first record */
-		if (hsize > (int64_t)HISTORY_TAIL_BYTES) {
-			const char *nl = memchr(hstart, '\n', hlen);
-			size_t skip = nl ? (size_t)(nl - hstart) + 1 : hlen;
-
-			hstart += skip;
-			hlen -= skip;
-			out->history.cut = true;
+	for (size_t i = 0; i < PART_HISTORY_SIZE; i++)
+		if (!parts[i].present) {
+			snprintf(why, whysz, "the host's reply is not gantry's: no part %s", parts[i].name);
+			hostreply_free(parts, PARTS);
+			return false;
 		}
-		{
-			bool cut = out->history.cut;
-
-			history_parse(hstart, hlen, &out->history);
-			out->history.cut = cut;
-		}
+	out->host_now = part_int(&parts[PART_NOW]) < 0 ? 0 : part_int(&parts[PART_NOW]);
+	if (has_line(&parts[PART_LOCK], "held=1")) {
+		out->lock.held = true;
+		out->lock.runner_known = has_line(&parts[PART_LOCK], "pid=1");
+		out->lock.runner_alive = has_line(&parts[PART_LOCK], "alive=1");
+		hoststate_read_owner(parts[PART_LOCK_OWNER].data, parts[PART_LOCK_OWNER].len, &out->lock);
 	}
+	if (has_line(&parts[PART_FREEZE], "frozen=1")) {
+		out->frozen = true;
+		each_kv(parts[PART_FREEZE_FILE].data, parts[PART_FREEZE_FILE].len, freeze_kv, out);
+	}
+	copy_clean(out->current, sizeof out->current, parts[PART_CURRENT].data,
+	    strcspn(parts[PART_CURRENT].data, "\n"));
+	if (!value_run_id(out->current))
+		out->current[0] = '\0';        /* corrupt: never followed */
+	read_deploy_env(parts, out);
+	read_history(parts, out);
+	hostreply_free(parts, PARTS);
 	return true;
 }
 

@@ -9,7 +9,7 @@
 
 #include "deployenv.h"
 
-#define HOSTSTATE_MAX_BYTES (512 * 1024)        /* the reply is cut here */
+#define HOSTSTATE_MAX_BYTES (1024 * 1024)       /* the reply is cut here (files come hex) */
 #define HISTORY_TAIL_BYTES 262144                /* the newest part of the history read */
 #define HISTORY_MAX_STEPS 64
 #define HISTORY_STALE_LOCK_S 600                /* a lock without a live runner, this old */
@@ -97,8 +97,11 @@ struct host_state {
 	char freeze_by[128], freeze_reason[200];
 	int64_t freeze_since;
 	char current[72];               /* the last run started ("" none) */
-	bool has_deploy_env;
+	bool has_deploy_env;            /* read and well-formed */
 	struct deploy_env deploy_env;
+	char deploy_env_status[16];     /* "0" read, "missing", "not-a-file", or head's exit */
+	char deploy_env_error[200];     /* why a deploy.env that was read is not used */
+	size_t deploy_env_len;
 	int64_t deploy_env_mtime;       /* Unix seconds */
 	struct history history;
 	int64_t host_now;               /* the host's clock, Unix seconds */
@@ -124,10 +127,12 @@ struct host_state {
 
 /* The command that prints the state, run in the deploy directory. */
 extern const char hoststate_command[];
-/* The same without deploy.env and the history: the lock, the freeze, the current run. */
-extern const char hoststate_lock_command[];
+/* The same without the history: deploy.env, the lock, the freeze, the current run. */
+extern const char hoststate_watch_command[];
 
 /* Reads its output; false with `why` when it is not that command's output. */
+/* The owner record of a lock (key=value lines, as the runner writes them). */
+void hoststate_read_owner(const char *text, size_t len, struct host_lock *lock);
 bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *why, size_t whysz);
 void hoststate_free(struct host_state *st);
 /* Folds one host's state (host number `index`, named `name`) into an environment's,

@@ -1,11 +1,15 @@
-/* Fuzz target: what a host says about its deploys: the state command's reply and the
- * history (.gantry/history.jsonl), both untrusted. */
+/* Fuzz target: what a host says about its deploys: the state command's framed reply, the
+ * same bytes as the content of every file the reply carries (which must always parse:
+ * no content can break the framing), and the history (.gantry/history.jsonl). */
 #include "config.h"
 
 #include "deployenv.h"
+#include "hostreply.h"
 #include "hoststate.h"
+#include "xmalloc.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,39 +85,97 @@ static void check_history(const struct history *h, const char *running_id)
 		(void)history_find(h, running_id);
 }
 
+static void check_state(struct host_state *st)
+{
+	char tag[80], digest[DEPLOYENV_IMAGE_MAX];
+
+	CLEAN(st->lock.owner);
+	CLEAN(st->lock.message);
+	CLEAN(st->lock.run);
+	CLEAN(st->freeze_by);
+	CLEAN(st->freeze_reason);
+	CLEAN(st->current);
+	CLEAN(st->deploy_env.app_image);
+	CLEAN(st->deploy_env.migrator_image);
+	CLEAN(st->deploy_env_status);
+	CLEAN(st->deploy_env_error);
+	if (st->has_deploy_env) {
+		deployenv_image_tag(st->deploy_env.app_image, tag, sizeof tag);
+		CLEAN(tag);
+		deployenv_image_digest(st->deploy_env.app_image, digest, sizeof digest);
+		CLEAN(digest);
+	}
+	(void)hoststate_lock_stale(st);
+	check_history(&st->history, st->lock.held ? st->lock.run : NULL);
+	hoststate_free(st);
+	if (st->history.runs || st->history.len)
+		abort();
+}
+
+/* The reply gantry's command prints when every file the reply carries holds `data`. */
+static char *frame_as_files(const uint8_t *data, size_t size, size_t *len)
+{
+	static const char *const parts[] = {
+		"now", "lock", "lock-owner", "freeze", "freeze-file", "current", "deploy.env-status",
+		"deploy.env", "deploy.env-mtime", "history-size", "history", "end",
+	};
+	char *out = xmalloc(16 * 64 + 5 * (2 * size + 1) + 64), *p = out;
+
+	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+		const char *name = parts[i];
+		bool file = strcmp(name, "lock-owner") == 0 || strcmp(name, "freeze-file") == 0 ||
+		    strcmp(name, "current") == 0 || strcmp(name, "deploy.env") == 0 ||
+		    strcmp(name, "history") == 0;
+
+		p += sprintf(p, HOSTREPLY_MARK "%s\n", name);
+		if (file) {
+			for (size_t j = 0; j < size; j++)
+				p += sprintf(p, "%02x", data[j]);
+			*p++ = '\n';
+		} else if (strcmp(name, "now") == 0) {
+			p += sprintf(p, "1790009000\n");
+		} else if (strcmp(name, "lock") == 0) {
+			p += sprintf(p, "held=1\npid=1\n");
+		} else if (strcmp(name, "freeze") == 0) {
+			p += sprintf(p, "frozen=1\n");
+		} else if (strcmp(name, "deploy.env-status") == 0) {
+			p += sprintf(p, "0\n");
+		} else if (strcmp(name, "history-size") == 0) {
+			p += sprintf(p, "%zu\n", size);
+		}
+	}
+	*len = (size_t)(p - out);
+	return out;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
 	struct host_state st;
 	struct history h;
-	char why[200], tag[80], digest[DEPLOYENV_IMAGE_MAX];
+	char why[200];
 
 	why[0] = '\0';
 	if (hoststate_parse(text, size, &st, why, sizeof why)) {
-		CLEAN(st.lock.owner);
-		CLEAN(st.lock.message);
-		CLEAN(st.lock.run);
-		CLEAN(st.freeze_by);
-		CLEAN(st.freeze_reason);
-		CLEAN(st.current);
-		CLEAN(st.deploy_env.app_image);
-		CLEAN(st.deploy_env.migrator_image);
-		if (st.has_deploy_env) {
-			deployenv_image_tag(st.deploy_env.app_image, tag, sizeof tag);
-			CLEAN(tag);
-			deployenv_image_digest(st.deploy_env.app_image, digest, sizeof digest);
-			CLEAN(digest);
-		}
-		(void)hoststate_lock_stale(&st);
-		check_history(&st.history, st.lock.held ? st.lock.run : NULL);
-		hoststate_free(&st);
-		if (st.history.runs || st.history.len)
-			abort();
+		check_state(&st);
 	} else {
 		CLEAN(why);
 		if (!why[0])
 			abort();        /* a refusal says why */
 		hoststate_free(&st);
+	}
+
+	/* the same bytes in every file: the framing holds whatever they are */
+	{
+		size_t len;
+		char *framed = frame_as_files(data, size, &len);
+
+		if (!hoststate_parse(framed, len, &st, why, sizeof why))
+			abort();
+		if (!st.lock.held || !st.frozen)
+			abort();        /* the flags are gantry's own, never a file's */
+		check_state(&st);
+		free(framed);
 	}
 
 	/* the same bytes as a history file, whole and cut in two */

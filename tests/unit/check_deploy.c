@@ -6,6 +6,7 @@
 #include "conf.h"
 #include "deployenv.h"
 #include "hoststate.h"
+#include "runevent.h"
 #include "plan.h"
 #include "runscript.h"
 #include "value.h"
@@ -600,6 +601,57 @@ END_TEST
 /* ---- the host's state ---------------------------------------------------------- */
 
 #define MARK "@@gantry-state@@ "
+
+/* A host's reply in gantry's framing, built from its parts: what the command prints
+ * itself plain, what comes from a file hex-encoded, as the host's x() does. NULL: the
+ * part is empty (deploy.env: none; its status and time follow). */
+struct reply {
+	const char *now, *lock, *owner, *freeze, *freeze_file, *current, *deploy_env,
+	    *history_size, *history;
+};
+
+static void add_hex(char **text, const char *plain)
+{
+	size_t n = plain ? strlen(plain) : 0, len = strlen(*text);
+
+	*text = xrealloc(*text, len + 2 * n + 2);
+	for (size_t i = 0; i < n; i++)
+		sprintf(*text + len + 2 * i, "%02x", (unsigned char)plain[i]);
+	strcpy(*text + len + 2 * n, "\n");
+}
+
+static void add_plain(char **text, const char *mark, const char *plain)
+{
+	char *more = xasprintf("%s" MARK "%s\n%s%s", *text, mark, plain ? plain : "",
+	    plain && *plain && plain[strlen(plain) - 1] != '\n' ? "\n" : "");
+
+	free(*text);
+	*text = more;
+}
+
+static char *framed(const struct reply *r)
+{
+	char *text = xstrdup("");
+
+	add_plain(&text, "now", r->now ? r->now : "1790000900");
+	add_plain(&text, "lock", r->lock);
+	add_plain(&text, "lock-owner", NULL);
+	add_hex(&text, r->owner);
+	add_plain(&text, "freeze", r->freeze);
+	add_plain(&text, "freeze-file", NULL);
+	add_hex(&text, r->freeze_file);
+	add_plain(&text, "current", NULL);
+	add_hex(&text, r->current);
+	add_plain(&text, "deploy.env-status", r->deploy_env ? "0" : "missing");
+	add_plain(&text, "deploy.env", NULL);
+	add_hex(&text, r->deploy_env);
+	add_plain(&text, "deploy.env-mtime", r->deploy_env ? "1790000500" : NULL);
+	add_plain(&text, "history-size", r->history_size);
+	add_plain(&text, "history", NULL);
+	add_hex(&text, r->history);
+	add_plain(&text, "end", NULL);
+	return text;
+}
 #define START_OLD "{\"id\":\"20261121T090000Z-ab12\",\"event\":\"start\",\"started\":1789990000,\"operator\":\"bob@ci\"," \
 	"\"action\":\"deploy\",\"env\":\"production\",\"tag\":\"sha-0ff1ce0\",\"app_digest\":\"" D_OLD "\"," \
 	"\"migrator_digest\":\"\",\"steps\":[\"write deploy.env\",\"start app\",\"wait for ready\"]}\n"
@@ -621,20 +673,18 @@ END_TEST
 	"\"wait for ready\"],\"source\":\"staging\",\"rollback_tag\":\"sha-0ff1ce0\",\"rollback_steps\":" \
 	"[\"write deploy.env\",\"start app\",\"wait for ready\"]}\n"
 
-static const char reply_held[] =
-	MARK "now\n1790000900\n"
-	MARK "lock\nheld=1\nowner=alice@laptop\nsince=1790000800\nrun=" RUN_ID "\n"
-	"message=promote sha-1a2b3c4 from staging\n\npid=1\nalive=1\n"
-	MARK "freeze\nby=carol@ops\nsince=1790000000\nreason=incident 42: db failover\n\n"
-	MARK "current\n" RUN_ID "\n\n"
-	MARK "deploy.env\n"
-	"APP_IMAGE=reg.internal:5000/shop/app:sha-0ff1ce0@" D_OLD "\n"
-	"MIGRATOR_IMAGE=reg.internal:5000/shop/migrator:sha-0ff1ce0\nAPP_PORT=8080\n\n"
-	MARK "has-deploy.env\n1790000500\n"
-	MARK "history-size\n2048\n"
-	MARK "history\n"
-	START_OLD END_OLD NOTE_FREEZE "not json at all\n[1,2]\n" START_INTERRUPTED START_RUNNING
-	MARK "end\n";
+static const struct reply held = {
+	.lock = "held=1\npid=1\nalive=1\n",
+	.owner = "owner=alice@laptop\nsince=1790000800\nrun=" RUN_ID "\n"
+	    "message=promote sha-1a2b3c4 from staging\n",
+	.freeze = "frozen=1\n",
+	.freeze_file = "by=carol@ops\nsince=1790000000\nreason=incident 42: db failover\n",
+	.current = RUN_ID "\n",
+	.deploy_env = "APP_IMAGE=reg.internal:5000/shop/app:sha-0ff1ce0@" D_OLD "\n"
+	    "MIGRATOR_IMAGE=reg.internal:5000/shop/migrator:sha-0ff1ce0\nAPP_PORT=8080\n",
+	.history_size = "2048",
+	.history = START_OLD END_OLD NOTE_FREEZE "not json at all\n[1,2]\n" START_INTERRUPTED START_RUNNING,
+};
 
 START_TEST(state_with_a_held_lock)
 {
@@ -643,7 +693,10 @@ START_TEST(state_with_a_held_lock)
 	const struct history *h = &st.history;
 	char tag[80], digest[80];
 
+	char *reply_held = framed(&held);
+
 	ck_assert_msg(hoststate_parse(reply_held, strlen(reply_held), &st, why, sizeof why), "%s", why);
+	free(reply_held);
 	ck_assert_int_eq(st.host_now, 1790000900);
 	ck_assert(st.lock.held);
 	ck_assert_str_eq(st.lock.owner, "alice@laptop");
@@ -714,14 +767,17 @@ START_TEST(state_with_a_held_lock)
 }
 END_TEST
 
-/* A reply with only a lock section (and the rest empty). */
-static bool parse_lock(const char *lock, int64_t now, struct host_state *st)
+/* A reply with only the lock's parts (and the rest empty). */
+static bool parse_lock(const char *flags, const char *owner, int64_t now, struct host_state *st)
 {
-	char why[200];
-	char *text = xasprintf(MARK "now\n%lld\n" MARK "lock\n%s" MARK "freeze\n\n" MARK "current\n\n"
-	    MARK "deploy.env\n" MARK "history-size\n" MARK "history\n" MARK "end\n", (long long)now, lock);
-	bool ok = hoststate_parse(text, strlen(text), st, why, sizeof why);
+	char why[200], nowtext[24];
+	struct reply r = { .now = nowtext, .lock = flags, .owner = owner };
+	char *text;
+	bool ok;
 
+	snprintf(nowtext, sizeof nowtext, "%lld", (long long)now);
+	text = framed(&r);
+	ok = hoststate_parse(text, strlen(text), st, why, sizeof why);
 	free(text);
 	return ok;
 }
@@ -731,7 +787,7 @@ START_TEST(stale_locks)
 	struct host_state st;
 
 	/* its runner is gone */
-	ck_assert(parse_lock("held=1\nowner=bob@ci\nsince=1790000800\nrun=r9\n\npid=1\n", 1790000810, &st));
+	ck_assert(parse_lock("held=1\npid=1\n", "owner=bob@ci\nsince=1790000800\nrun=r9\n", 1790000810, &st));
 	ck_assert(st.lock.held && st.lock.runner_known && !st.lock.runner_alive);
 	ck_assert(hoststate_lock_stale(&st));
 	ck_assert(!st.frozen);
@@ -740,26 +796,26 @@ START_TEST(stale_locks)
 	ck_assert_uint_eq(st.history.len, 0);
 	hoststate_free(&st);
 	/* no pid (an older runner, or it died before writing it): stale after 10 minutes */
-	ck_assert(parse_lock("held=1\nowner=bob@ci\nsince=1790000000\n\n", 1790000000 + 601, &st));
+	ck_assert(parse_lock("held=1\n", "owner=bob@ci\nsince=1790000000\n", 1790000000 + 601, &st));
 	ck_assert(!st.lock.runner_known);
 	ck_assert(hoststate_lock_stale(&st));
 	hoststate_free(&st);
-	ck_assert(parse_lock("held=1\nowner=bob@ci\nsince=1790000000\n\n", 1790000000 + 600, &st));
+	ck_assert(parse_lock("held=1\n", "owner=bob@ci\nsince=1790000000\n", 1790000000 + 600, &st));
 	ck_assert(!hoststate_lock_stale(&st));
 	hoststate_free(&st);
 	/* no owner file at all: not known to be stale */
-	ck_assert(parse_lock("held=1\n\n", 1790000000, &st));
+	ck_assert(parse_lock("held=1\n", NULL, 1790000000, &st));
 	ck_assert(st.lock.held);
 	ck_assert_int_eq(st.lock.since, 0);
 	ck_assert(!hoststate_lock_stale(&st));
 	hoststate_free(&st);
 	/* not held */
-	ck_assert(parse_lock("", 1790000000, &st));
+	ck_assert(parse_lock(NULL, NULL, 1790000000, &st));
 	ck_assert(!st.lock.held);
 	ck_assert(!hoststate_lock_stale(&st));
 	hoststate_free(&st);
 	/* a since that is not a number */
-	ck_assert(parse_lock("held=1\nsince=-5\n\n", 1790000000, &st));
+	ck_assert(parse_lock("held=1\n", "since=-5\n", 1790000000, &st));
 	ck_assert_int_eq(st.lock.since, 0);
 	hoststate_free(&st);
 }
@@ -771,11 +827,14 @@ START_TEST(a_long_history_is_read_from_its_tail)
 	char why[200];
 	/* tail -c cut the file in the middle of a record */
 	static const char partial[] = "\"exit\":0,\"ms\":5}]}\n";
+	char *keep_size;
 	static const char end_only[] = "{\"id\":\"r-old\",\"event\":\"end\",\"ended\":1790000000,\"result\":\"failed\","
 	    "\"failed_step\":2,\"migrated\":false,\"steps\":[]}\n";
-	char *text = xasprintf(MARK "now\n1790000900\n" MARK "lock\n" MARK "history-size\n300000\n"
-	    MARK "history\n%s%s" START_OLD END_OLD MARK "end\n", partial, end_only);
+	char *history = xasprintf("%s%s" START_OLD END_OLD, partial, end_only);
+	struct reply r = { .history_size = "300000", .history = history };
+	char *text = framed(&r);
 
+	free(history);
 	ck_assert_msg(hoststate_parse(text, strlen(text), &st, why, sizeof why), "%s", why);
 	ck_assert(st.history.cut);
 	ck_assert_uint_eq(st.history.bad_lines, 0);     /* the partial line is skipped, not counted */
@@ -792,14 +851,16 @@ START_TEST(a_long_history_is_read_from_its_tail)
 	free(text);
 
 	/* a history that fits is read whole: its first line is a record */
-	text = xasprintf(MARK "history-size\n%d\n" MARK "history\n" START_OLD END_OLD MARK "end\n",
-	    (int)(strlen(START_OLD) + strlen(END_OLD)));
+	r.history = START_OLD END_OLD;
+	r.history_size = keep_size = xasprintf("%d", (int)(strlen(START_OLD) + strlen(END_OLD)));
+	text = framed(&r);
 	ck_assert_msg(hoststate_parse(text, strlen(text), &st, why, sizeof why), "%s", why);
 	ck_assert(!st.history.cut);
 	ck_assert_uint_eq(st.history.len, 1);
 	ck_assert_str_eq(st.history.runs[0].action, "deploy");
 	hoststate_free(&st);
 	free(text);
+	free(keep_size);
 }
 END_TEST
 
@@ -807,12 +868,14 @@ START_TEST(a_reply_without_its_end_is_refused)
 {
 	struct host_state st;
 	char why[200];
+	char *reply_held = framed(&held);
 	size_t cut = strlen(reply_held) - strlen(MARK "end\n");
 
 	why[0] = '\0';
 	ck_assert(!hoststate_parse(reply_held, cut, &st, why, sizeof why));
 	ck_assert_str_eq(why, "the host's reply was cut short or is not gantry's state");
 	hoststate_free(&st);
+	free(reply_held);
 	why[0] = '\0';
 	ck_assert(!hoststate_parse("", 0, &st, why, sizeof why));
 	ck_assert_str_eq(why, "the host's reply was cut short or is not gantry's state");
@@ -824,18 +887,48 @@ START_TEST(a_reply_without_its_end_is_refused)
 	hoststate_free(&st);
 	ck_assert(!hoststate_parse(MARK "ending\n", strlen(MARK "ending\n"), &st, why, sizeof why));
 	hoststate_free(&st);
-	/* the end marker alone: an empty state */
-	ck_assert(hoststate_parse(MARK "end", strlen(MARK "end"), &st, why, sizeof why));
-	ck_assert(!st.lock.held && !st.frozen && !st.has_deploy_env && st.history.len == 0);
+	/* the end marker alone is not a state: every part must be there */
+	ck_assert(!hoststate_parse(MARK "end", strlen(MARK "end"), &st, why, sizeof why));
+	ck_assert_str_eq(why, "the host's reply is not gantry's: no part now");
 	hoststate_free(&st);
 	/* a deploy.env that is not one: no deploy.env, the rest is read */
 	{
-		static const char bad_env[] = MARK "deploy.env\nthis is not key=value\nnope\n\n"
-		    MARK "has-deploy.env\n1790000500\n" MARK "current\nr1\n" MARK "end\n";
+		struct reply r = { .deploy_env = "this is not key=value\nnope\n", .current = "r1\n" };
+		char *text = framed(&r);
 
-		ck_assert(hoststate_parse(bad_env, strlen(bad_env), &st, why, sizeof why));
+		ck_assert(hoststate_parse(text, strlen(text), &st, why, sizeof why));
 		ck_assert(!st.has_deploy_env);
+		ck_assert_str_eq(st.deploy_env_status, "0");
+		ck_assert_msg(strstr(st.deploy_env_error, "is not KEY=VALUE"), "%s", st.deploy_env_error);
 		ck_assert_str_eq(st.current, "r1");
+		hoststate_free(&st);
+		free(text);
+	}
+}
+END_TEST
+
+/* A reply whose structure is not what gantry's command prints is refused whole: a part
+ * twice, one gantry never asks for, a file part that is not hex. */
+START_TEST(a_reply_not_framed_as_gantrys_is_refused)
+{
+	static const char *const bad[] = {
+		MARK "now\n1\n" MARK "now\n2\n" MARK "end\n",
+		MARK "now\n1\n" MARK "surprise\n" MARK "end\n",
+		MARK "now\n1\n" MARK "current\nr1\n" MARK "end\n",
+		MARK "now\n1\n" MARK "current\nabc\n" MARK "end\n",
+	};
+	static const char *const why_want[] = {
+		"the host's reply is not gantry's: a second part now",
+		"the host's reply is not gantry's: a part gantry did not ask for",
+		"the host's reply is not gantry's: part current is not hex",
+		"the host's reply is not gantry's: part current is not hex",
+	};
+	struct host_state st;
+	char why[200];
+
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		ck_assert(!hoststate_parse(bad[i], strlen(bad[i]), &st, why, sizeof why));
+		ck_assert_str_eq(why, why_want[i]);
 		hoststate_free(&st);
 	}
 }
@@ -845,14 +938,17 @@ START_TEST(host_text_is_sanitized_and_cut_on_characters)
 {
 	struct host_state st;
 	char why[200];
-	char eacute[201] = "", *text;
+	char eacute[201] = "", *text, *owner, *freeze;
+	struct reply r = { .lock = "held=1\n", .freeze = "frozen=1\n", .current = "\x1b[1mr1\n" };
 
 	for (int i = 0; i < 100; i++)
 		strcat(eacute, "\xc3\xa9");
-	text = xasprintf(MARK "now\n1790000900\n" MARK "lock\nheld=1\nowner=%s\n"
-	    "message=\x1b]0;pwned\x07" "deploy \x1b[31mnow\x1b[0m\x7f\x01!\n\n"
-	    MARK "freeze\nby=%s\nreason=\x1b[2Jcalm\tdown\n\n" MARK "current\n\x1b[1mr1\n\n" MARK "end\n",
-	    eacute, eacute);
+	owner = xasprintf("owner=%s\nmessage=\x1b]0;pwned\x07" "deploy \x1b[31mnow\x1b[0m\x7f\x01!\n",
+	    eacute);
+	freeze = xasprintf("by=%s\nreason=\x1b[2Jcalm\tdown\n", eacute);
+	r.owner = owner;
+	r.freeze_file = freeze;
+	text = framed(&r);
 	ck_assert_msg(hoststate_parse(text, strlen(text), &st, why, sizeof why), "%s", why);
 	ck_assert_str_eq(st.lock.message, "deploy now!");
 	ck_assert_str_eq(st.freeze_reason, "calm down");
@@ -867,6 +963,8 @@ START_TEST(host_text_is_sanitized_and_cut_on_characters)
 	    strlen(st.freeze_by), (unsigned char)st.freeze_by[strlen(st.freeze_by) - 1]);
 	hoststate_free(&st);
 	free(text);
+	free(owner);
+	free(freeze);
 }
 END_TEST
 
@@ -976,12 +1074,12 @@ START_TEST(state_command_output_is_read)
 	ck_assert_str_eq(history_run_result(&st.history.runs[1], st.lock.run), "running");
 	hoststate_free(&st);
 
-	/* the lock-only command: the same lock, no deploy.env, no history */
-	ck_assert(run_state(hoststate_lock_command, &st, why, sizeof why));
+	/* the watch command: the same lock and deploy.env, no history */
+	ck_assert(run_state(hoststate_watch_command, &st, why, sizeof why));
 	ck_assert(st.lock.held && st.lock.runner_alive);
 	ck_assert_str_eq(st.lock.message, "promote sha-1a2b3c4 from staging");
 	ck_assert_str_eq(st.current, RUN_ID);
-	ck_assert(!st.has_deploy_env);
+	ck_assert(st.has_deploy_env);
 	ck_assert_uint_eq(st.history.len, 0);
 	hoststate_free(&st);
 
@@ -1007,6 +1105,40 @@ START_TEST(state_command_output_is_read)
 	free(pid);
 	ck_assert(read_state(&st, why, sizeof why));
 	ck_assert(!st.lock.runner_alive);
+	hoststate_free(&st);
+}
+END_TEST
+
+/* No file on the host can pass for the reply's structure (issue 10, finding 4): marker
+ * lines planted in deploy.env, the freeze file and the history forge no lock, no run and
+ * no end, and hide nothing that follows them. */
+START_TEST(planted_markers_forge_nothing)
+{
+	struct host_state st;
+	char why[200];
+	char *cmd = xasprintf("mkdir -p '%s/.gantry'", dir);
+
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	put("deploy.env", "APP_IMAGE=reg/app:sha-1111111\n" MARK "lock\nheld=1\npid=1\nalive=1\n"
+	    MARK "lock-owner\n6f776e65723d6576696c0a\n" MARK "current\n" MARK "end\n");
+	put(".gantry/freeze", "by=carol@ops\nreason=calm\n" MARK "history\n" MARK "end\n");
+	put(".gantry/current", "r-real\n" MARK "end\n");
+	put(".gantry/history.jsonl", START_OLD MARK "end\n" MARK "history\n" END_OLD);
+	ck_assert(read_state(&st, why, sizeof why));
+	ck_assert(!st.lock.held && !st.lock.runner_alive);
+	ck_assert_str_eq(st.lock.owner, "");
+	ck_assert(st.frozen);
+	ck_assert_str_eq(st.freeze_by, "carol@ops");
+	ck_assert_str_eq(st.freeze_reason, "calm");
+	ck_assert_str_eq(st.current, "r-real");
+	/* deploy.env is read as what it is: a file with lines that are not KEY=VALUE */
+	ck_assert(!st.has_deploy_env);
+	ck_assert_msg(strstr(st.deploy_env_error, "not KEY=VALUE"), "%s", st.deploy_env_error);
+	/* the run's end after the planted lines is still read */
+	ck_assert_uint_eq(st.history.len, 1);
+	ck_assert_str_eq(history_run_result(&st.history.runs[0], NULL), "succeeded");
+	ck_assert_uint_eq(st.history.bad_lines, 2);
 	hoststate_free(&st);
 }
 END_TEST
@@ -1251,20 +1383,60 @@ START_TEST(overlong_history_fields_are_cut)
 }
 END_TEST
 
+/* ---- a run's events ------------------------------------------------------------- */
+
+START_TEST(event_lines_are_the_runners_or_nothing)
+{
+	static const char *const ignored[] = {
+		"", "1790000000123", "1790000000123 run", "1790000000123 run start now",
+		"-5 run start", "17x run start", "1790000000123  run start", "1790000000123 step 0 start",
+		"1790000000123 step 65 start", "1790000000123 step -1 start",
+		"1790000000123 step 1 end 256 10", "1790000000123 step 1 end 0 -1",
+		"1790000000123 step 1 end 0 99999999999999999999", "1790000000123 cancel maybe",
+		"1790000000123 run end \x1b]0;owned", "1790000000123 run end succeeded extra",
+		"99999999999999999999 run start", "1790000000123 step 1 end 0",
+	};
+	struct run_event ev;
+
+	ck_assert(runevent_parse("1790000000123 run start", 23, &ev));
+	ck_assert_int_eq(ev.kind, RUNEVENT_RUN_START);
+	ck_assert_int_eq(ev.ms, 1790000000123LL);
+	ck_assert(runevent_parse("5 rollback 3 end 124 1500\r", 26, &ev));
+	ck_assert_int_eq(ev.kind, RUNEVENT_STEP_END);
+	ck_assert(ev.rollback);
+	ck_assert_int_eq(ev.step, 3);
+	ck_assert_int_eq(ev.status, 124);
+	ck_assert_int_eq(ev.took_ms, 1500);
+	ck_assert(runevent_parse("5 step 64 start", 15, &ev));
+	ck_assert_int_eq(ev.kind, RUNEVENT_STEP_START);
+	ck_assert(!ev.rollback);
+	ck_assert(runevent_parse("5 cancel refused", 16, &ev));
+	ck_assert_str_eq(ev.word, "refused");
+	ck_assert(runevent_parse("5 run end rollback_failed", 25, &ev));
+	ck_assert_int_eq(ev.kind, RUNEVENT_RUN_END);
+	ck_assert_str_eq(ev.word, "rollback_failed");
+	for (size_t i = 0; i < sizeof ignored / sizeof *ignored; i++)
+		ck_assert_msg(!runevent_parse(ignored[i], strlen(ignored[i]), &ev), "taken: %s", ignored[i]);
+}
+END_TEST
+
 /* ---- image references ---------------------------------------------------------- */
 
-/* A host's reply built from parts: lock lines, deploy.env's app image ("" none), history. */
-static void host_reply(struct host_state *st, const char *lock, const char *app_image,
-    const char *history)
+/* A host's reply built from parts: the lock's flags and owner record (NULL: not held),
+ * deploy.env's app image ("" none), the history. */
+static void host_reply(struct host_state *st, const char *lock, const char *owner,
+    const char *app_image, const char *history)
 {
 	char why[200];
-	char *text = xasprintf(MARK "now\n1790001000\n" MARK "lock\n%s" MARK "freeze\n\n" MARK "current\n%s\n"
-	    MARK "deploy.env\n%s%s\n%s" MARK "history-size\n10\n" MARK "history\n%s" MARK "end\n",
-	    lock, "20261121T130000Z-ef56", *app_image ? "APP_IMAGE=" : "", app_image,
-	    *app_image ? MARK "has-deploy.env\n1790000500\n" : "", history);
+	char *env = *app_image ? xasprintf("APP_IMAGE=%s\n", app_image) : NULL;
+	struct reply r = { .now = "1790001000", .lock = lock, .owner = owner,
+		.current = "20261121T130000Z-ef56\n", .deploy_env = env, .history_size = "10",
+		.history = history };
+	char *text = framed(&r);
 
 	ck_assert_msg(hoststate_parse(text, strlen(text), st, why, sizeof why), "%s", why);
 	free(text);
+	free(env);
 }
 
 #define RUN(id, t, tag) "{\"id\":\"" id "\",\"event\":\"start\",\"started\":" #t ",\"operator\":\"o\"," \
@@ -1281,7 +1453,7 @@ START_TEST(hosts_histories_are_merged)
 
 	memset(&all, 0, sizeof all);
 	/* host 1: an old run, the new run succeeded, a freeze note */
-	host_reply(&one, "", "reg/app:sha-2222222",
+	host_reply(&one, NULL, NULL, "reg/app:sha-2222222",
 	    RUN("r-old", 1790000000, "sha-1111111") END("r-old", "succeeded", 0)
 	    RUN("r-new", 1790000800, "sha-2222222") END("r-new", "succeeded", 0)
 	    "{\"id\":\"freeze-1\",\"event\":\"note\",\"kind\":\"freeze\",\"operator\":\"c\",\"at\":1790000850}\n");
@@ -1289,14 +1461,14 @@ START_TEST(hosts_histories_are_merged)
 	ck_assert_uint_eq(one.history.len, 0);          /* taken */
 	/* host 2: the old run, a run only it holds (earlier than the rest), the new run failed,
 	 * the same note, a stale lock */
-	host_reply(&one, "held=1\nowner=bob@ops\nsince=1\nrun=r-new\n\npid=1\n", "reg/app:sha-1111111",
+	host_reply(&one, "held=1\npid=1\n", "owner=bob@ops\nsince=1\nrun=r-new\n", "reg/app:sha-1111111",
 	    RUN("r-only2", 1790000500, "sha-1111111") END("r-only2", "succeeded", 0)
 	    RUN("r-old", 1790000000, "sha-1111111") END("r-old", "succeeded", 0)
 	    RUN("r-new", 1790000800, "sha-2222222") END("r-new", "rolled_back", 7)
 	    "{\"id\":\"freeze-1\",\"event\":\"note\",\"kind\":\"freeze\",\"operator\":\"c\",\"at\":1790000850}\n");
 	hoststate_merge(&all, &one, 1, "prod-2");
 	/* host 3: the new run has no end record yet */
-	host_reply(&one, "", "reg/app:sha-2222222", RUN("r-new", 1790000800, "sha-2222222"));
+	host_reply(&one, NULL, NULL, "reg/app:sha-2222222", RUN("r-new", 1790000800, "sha-2222222"));
 	hoststate_merge(&all, &one, 2, "prod-3");
 
 	ck_assert_uint_eq(all.hosts, 3);
@@ -1336,9 +1508,9 @@ START_TEST(the_worst_result_wins_with_its_steps)
 	const struct history_run *r;
 
 	memset(&all, 0, sizeof all);
-	host_reply(&one, "", "x", RUN("r", 1790000800, "sha-2222222") END("r", "failed", 3));
+	host_reply(&one, NULL, NULL, "x", RUN("r", 1790000800, "sha-2222222") END("r", "failed", 3));
 	hoststate_merge(&all, &one, 0, "a");
-	host_reply(&one, "", "x", RUN("r", 1790000800, "sha-2222222") END("r", "succeeded", 0));
+	host_reply(&one, NULL, NULL, "x", RUN("r", 1790000800, "sha-2222222") END("r", "succeeded", 0));
 	hoststate_merge(&all, &one, 1, "b");
 	r = &all.history.runs[0];
 	ck_assert_str_eq(r->result, "failed");
@@ -1346,7 +1518,7 @@ START_TEST(the_worst_result_wins_with_its_steps)
 	ck_assert_int_eq(r->steps[1].exit, 3);
 	ck_assert_str_eq(all.deploy_env_differs, "");
 	/* a live lock on a later host is the one shown, and its run is the one to follow */
-	host_reply(&one, "held=1\nowner=eve\nsince=1790000990\nrun=r2\n\npid=1\nalive=1\n", "x", "");
+	host_reply(&one, "held=1\npid=1\nalive=1\n", "owner=eve\nsince=1790000990\nrun=r2\n", "x", "");
 	hoststate_merge(&all, &one, 2, "c");
 	ck_assert_str_eq(all.lock.owner, "eve");
 	ck_assert_uint_eq(all.current_host, 2);
@@ -1354,7 +1526,7 @@ START_TEST(the_worst_result_wins_with_its_steps)
 
 	/* one host: as it was read, labelled */
 	memset(&all, 0, sizeof all);
-	host_reply(&one, "", "", RUN("r", 1790000800, "sha-2222222") END("r", "cancelled", 0));
+	host_reply(&one, NULL, NULL, "", RUN("r", 1790000800, "sha-2222222") END("r", "cancelled", 0));
 	hoststate_merge(&all, &one, 0, "solo");
 	ck_assert_str_eq(all.history.runs[0].result, "cancelled");
 	ck_assert_uint_eq(all.history.runs[0].hosts, 1);
@@ -1517,12 +1689,14 @@ int main(void)
 	tcase_add_test(state, stale_locks);
 	tcase_add_test(state, a_long_history_is_read_from_its_tail);
 	tcase_add_test(state, a_reply_without_its_end_is_refused);
+	tcase_add_test(state, a_reply_not_framed_as_gantrys_is_refused);
 	tcase_add_test(state, host_text_is_sanitized_and_cut_on_characters);
 	suite_add_tcase(s, state);
 
 	tcase_add_checked_fixture(command, scratch_setup, scratch_teardown);
 	tcase_set_timeout(command, 30);
 	tcase_add_test(command, state_command_output_is_read);
+	tcase_add_test(command, planted_markers_forge_nothing);
 	tcase_add_test(command, an_empty_freeze_file_is_a_freeze);
 	tcase_add_test(command, a_history_without_its_last_newline_is_read);
 	suite_add_tcase(s, command);
@@ -1537,6 +1711,7 @@ int main(void)
 	tcase_add_test(history, the_worst_result_wins_with_its_steps);
 	tcase_add_test(history, adoptions_and_restored_runs_are_read);
 	tcase_add_test(history, records_run_together_and_huge_numbers);
+	tcase_add_test(history, event_lines_are_the_runners_or_nothing);
 	suite_add_tcase(s, history);
 	return run_suite(s);
 }

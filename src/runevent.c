@@ -1,0 +1,108 @@
+/* A run's event lines, checked word by word. */
+#include "config.h"
+
+#include "hoststate.h"
+#include "runevent.h"
+
+#include <string.h>
+
+#define MAX_WORDS 6
+
+/* Splits on single spaces; false when there are too many words or an empty one. */
+static size_t split(const char *line, size_t len, const char *w[MAX_WORDS], size_t wl[MAX_WORDS])
+{
+	size_t n = 0, start = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && line[i] != ' ')
+			continue;
+		if (i == start || n == MAX_WORDS)
+			return 0;
+		w[n] = line + start;
+		wl[n++] = i - start;
+		start = i + 1;
+	}
+	return n;
+}
+
+static bool is(const char *w, size_t wl, const char *s)
+{
+	return wl == strlen(s) && memcmp(w, s, wl) == 0;
+}
+
+/* A decimal number in [lo, hi], digits only. */
+static bool number(const char *w, size_t wl, int64_t lo, int64_t hi, int64_t *out)
+{
+	int64_t v = 0;
+
+	if (wl == 0 || wl > 18)
+		return false;
+	for (size_t i = 0; i < wl; i++) {
+		if (w[i] < '0' || w[i] > '9')
+			return false;
+		v = v * 10 + (w[i] - '0');
+	}
+	if (v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool one_of(const char *w, size_t wl, const char *const *words, char *out, size_t outsz)
+{
+	for (; *words; words++)
+		if (is(w, wl, *words) && strlen(*words) < outsz) {
+			strcpy(out, *words);
+			return true;
+		}
+	return false;
+}
+
+bool runevent_parse(const char *line, size_t len, struct run_event *ev)
+{
+	static const char *const cancels[] = { "accepted", "refused", NULL };
+	static const char *const results[] = { "succeeded", "failed", "cancelled", "rolled_back",
+		"rollback_failed", NULL };
+	const char *w[MAX_WORDS];
+	size_t wl[MAX_WORDS], n;
+	int64_t v;
+
+	memset(ev, 0, sizeof *ev);
+	if (len && line[len - 1] == '\r')
+		len--;
+	n = split(line, len, w, wl);
+	if (n < 3 || !number(w[0], wl[0], 0, HOSTSTATE_MAX_NUMBER, &ev->ms))
+		return false;
+	if (n == 3 && is(w[1], wl[1], "run") && is(w[2], wl[2], "start")) {
+		ev->kind = RUNEVENT_RUN_START;
+		return true;
+	}
+	if (n == 3 && is(w[1], wl[1], "rollback") && is(w[2], wl[2], "start")) {
+		ev->kind = RUNEVENT_ROLLBACK_START;
+		return true;
+	}
+	if (n == 3 && is(w[1], wl[1], "cancel")) {
+		ev->kind = RUNEVENT_CANCEL;
+		return one_of(w[2], wl[2], cancels, ev->word, sizeof ev->word);
+	}
+	if (n == 4 && is(w[1], wl[1], "run") && is(w[2], wl[2], "end")) {
+		ev->kind = RUNEVENT_RUN_END;
+		return one_of(w[3], wl[3], results, ev->word, sizeof ev->word);
+	}
+	if ((is(w[1], wl[1], "step") || is(w[1], wl[1], "rollback")) &&
+	    number(w[2], wl[2], 1, HISTORY_MAX_STEPS, &v)) {
+		ev->rollback = is(w[1], wl[1], "rollback");
+		ev->step = (int)v;
+		if (n == 4 && is(w[3], wl[3], "start")) {
+			ev->kind = RUNEVENT_STEP_START;
+			return true;
+		}
+		if (n == 6 && is(w[3], wl[3], "end") && number(w[4], wl[4], 0, 255, &v) &&
+		    number(w[5], wl[5], 0, HOSTSTATE_MAX_NUMBER, &ev->took_ms)) {
+			ev->kind = RUNEVENT_STEP_END;
+			ev->status = (int)v;
+			return true;
+		}
+	}
+	return false;
+}
