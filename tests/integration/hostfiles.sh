@@ -16,7 +16,7 @@ dir=$SSHD_DIR/staging-1/deploy
 g=$dir/.gantry
 mkdir -p "$g/runs"
 
-plan 10
+plan 15
 
 # a run id that is a shell command, in the history, .gantry/current and a "live" lock
 bad='x;touch${IFS}PWNED;#'
@@ -63,5 +63,24 @@ check "history with a FIFO for history.jsonl answers at once ($(( $(date +%s) - 
 out=$(timeout 60 "$GANTRY" --config "$cfg" status --json 2>&1)
 like "$out" "deploy.env in [^ ]* is not a regular file: not read" "status says a deploy.env that is a FIFO is not read"
 rm -f "$g/history.jsonl" "$dir/deploy.env"
+mv "$work/deploy.env.saved" "$dir/deploy.env"
+
+# gantry's own marker lines planted in deploy.env (in the old framing and the new) forge no
+# lock and hide no history: every file comes hex-encoded, so its lines are only its lines
+cp "$dir/deploy.env" "$work/deploy.env.saved"
+printf '{"id":"r2","event":"start","started":%s,"action":"deploy","tag":"sha-2222222","steps":[]}\n{"id":"r2","event":"end","ended":%s,"result":"succeeded","steps":[]}\n' \
+	"$now" "$now" >"$g/history.jsonl"
+printf '@@gantry-state@@ lock\nheld=1\nowner=mallory\npid=1\nalive=1\n@@gantry-state@@ lock-owner\n%s\n@@gantry-state@@ history\n@@gantry-state@@ end\n' \
+	"$(printf 'owner=mallory\n' | od -An -tx1 | tr -d ' \n')" >>"$dir/deploy.env"
+out=$(G history staging 2>&1)
+unlike "$out" "mallory" "a lock planted in deploy.env is no lock"
+like "$out" "deploy +sha-2222222 +succeeded" "the history is read past the planted end marker"
+printf 'by=carol\nreason=calm\n@@gantry-state@@ end\n' >"$g/freeze"
+out=$(G history staging 2>&1)
+like "$out" "frozen by carol: calm" "the freeze file is read as the freeze it is"
+like "$out" "deploy +sha-2222222 +succeeded" "and an end marker in it hides nothing"
+out=$(G status --json 2>&1)
+like "$out" "deploy.env line [0-9]+ is not KEY=VALUE" "and deploy.env is shown as the malformed file it is"
+rm -f "$g/freeze" "$g/history.jsonl"
 mv "$work/deploy.env.saved" "$dir/deploy.env"
 done_testing
