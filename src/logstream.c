@@ -166,7 +166,7 @@ static void on_done(void *arg, enum remote_end how, int status, const char *mess
 		if (how == REMOTE_EXITED)
 			snprintf(lh->message, sizeof lh->message, "exit %d", status);
 		else
-			snprintf(lh->message, sizeof lh->message, "killed by %s", message);
+			snprintf(lh->message, sizeof lh->message, "%s", message);
 		if (ls->follow)
 			mark(ls, lh, "%s: the command ended (%s); press r to start it again", addr, lh->message);
 		changed(ls);

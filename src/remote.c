@@ -807,10 +807,12 @@ static void host_advance(struct remote_host *h)
 				c->ops->started(c->arg);
 		}
 		if (c->phase == CMD_RUNNING && (c->closed || ssh_channel_is_closed(c->channel))) {
-			if (c->signal[0])
-				cmd_finish(c, REMOTE_SIGNALLED, -1, c->signal);
-			else
+			if (c->signal[0]) {
+				snprintf(msg, sizeof msg, "killed by %s on the host", c->signal);
+				cmd_finish(c, REMOTE_SIGNALLED, -1, msg);
+			} else {
 				cmd_finish(c, REMOTE_EXITED, c->got_status ? c->status : -1, "");
+			}
 		}
 	}
 }

@@ -35,7 +35,7 @@ struct remote_cmd;
 /* How a command ended. */
 enum remote_end {
 	REMOTE_EXITED,                  /* exit status in `status` */
-	REMOTE_SIGNALLED,               /* killed by a signal (name in `message`) */
+	REMOTE_SIGNALLED,               /* killed by a signal (`message`: "killed by SIGX on the host") */
 	REMOTE_LOST,                    /* the connection dropped while it ran */
 	REMOTE_FAILED,                  /* never ran: the host is not reachable (see `message`) */
 };

@@ -8,6 +8,9 @@
 #   sshd_kill NAME              kill -9 its sshd and every session it serves
 #   sshd_restart NAME           start it again, same port and host key
 #   sshd_new_key NAME           give it a new host key (a "changed" key), restarting it
+#   sshd_evil NAME MODE         start a hostile host instead: tests/sandbox/sshevil, its
+#                               key trusted; MODE signal|garbage|hang|refuse (see there)
+#   sshd_evil_mode NAME MODE    change what it answers from the next command on
 #   sshd_stop_all
 # Each host's deploy directory is SSHD_DIR/NAME/deploy. HOME is exported so gantry, ssh
 # and ssh-keygen all read the test's ~/.ssh, never the machine's.
@@ -96,6 +99,26 @@ sshd_new_key() {
 	ssh-keygen -q -t ed25519 -N '' -C "$name-new" -f "$dir/host_key" || return 1
 	sshd_run "$name"
 }
+
+sshd_evil() {
+	local name=$1 dir=$SSHD_DIR/$1 i
+	mkdir -p "$dir"
+	sshd_free_port >"$dir/port"
+	rm -f "$dir/host_key" "$dir/host_key.pub"
+	ssh-keygen -q -t ed25519 -N '' -C "$name" -f "$dir/host_key" || return 1
+	echo "$2" >"$dir/mode"
+	"$SSHEVIL" "$dir/host_key" "$(sshd_port "$name")" "$dir/mode" >"$dir/sshd.log" 2>&1 &
+	echo $! >"$dir/pid"
+	SSHD_PIDS="$SSHD_PIDS $!"
+	for i in $(seq 1 100); do
+		grep -q ready "$dir/sshd.log" 2>/dev/null && { sshd_trust "$name"; return 0; }
+		sleep 0.05
+	done
+	echo "sshevil: $name did not start; see $dir/sshd.log" >&2
+	return 1
+}
+
+sshd_evil_mode() { echo "$2" >"$SSHD_DIR/$1/mode"; }
 
 sshd_stop_all() {
 	local pid

@@ -44,6 +44,11 @@ is() {
 	if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3"; diag "got:  $1" "want: $2"; fi
 }
 
+# isnt GOT UNWANTED DESCRIPTION
+isnt() {
+	if [ "$1" != "$2" ]; then ok "$3"; else not_ok "$3"; diag "got:  $1" "which it must not be"; fi
+}
+
 # like TEXT REGEX DESCRIPTION: ok when TEXT matches the extended regex
 like() {
 	if printf '%s' "$1" | grep -Eq -- "$2"; then ok "$3"; else not_ok "$3"; diag "no match for /$2/ in:" "$1"; fi
