@@ -44,6 +44,25 @@ const char *envfmt_problem(const struct env_status *env, char *buf, size_t bufsz
 	/* the hosts and the app disagree: in the same words as the dashboard and status */
 	if (model_drift(env, tag, sizeof tag, buf, bufsz) != DRIFT_NONE)
 		return buf;
+	/* a host that cannot be read, then a freeze, then a lock: what an ops screen must see */
+	for (size_t j = 0; j < env->hosts_len; j++)
+		if (env->hosts[j].deploy_error[0]) {
+			snprintf(buf, bufsz, "%s: %s", env->conf->hosts[j].address, env->hosts[j].deploy_error);
+			return buf;
+		}
+	for (size_t j = 0; j < env->hosts_len; j++)
+		if (env->hosts[j].frozen) {
+			snprintf(buf, bufsz, "FROZEN by %s%s%s", env->hosts[j].freeze_by[0] ?
+			    env->hosts[j].freeze_by : "someone", env->hosts[j].freeze_reason[0] ? ": " : "",
+			    env->hosts[j].freeze_reason);
+			return buf;
+		}
+	for (size_t j = 0; j < env->hosts_len; j++)
+		if (env->hosts[j].lock.held) {
+			snprintf(buf, bufsz, "%s by %s", env->hosts[j].lock_stale ? "STALE LOCK held" :
+			    "LOCKED", env->hosts[j].lock.owner[0] ? env->hosts[j].lock.owner : "someone");
+			return buf;
+		}
 	return "";
 }
 

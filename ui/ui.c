@@ -363,7 +363,9 @@ static void ui_hosts_changed(void *arg)
 			all_known = false;
 			continue;
 		}
-		if (env->hosts[0].lock.held && env->hosts[0].lock.runner_alive && ui->nviews == 1) {
+		/* a lock whose run id is not one gantry writes is never followed */
+		if (env->hosts[0].lock.held && env->hosts[0].lock.runner_alive && ui->nviews == 1 &&
+		    env->hosts[0].lock.run[0]) {
 			ui->attach_checked = true;
 			deployview_attach(ui, i);
 			ui_message(ui, false, "a run is in progress on %s: following it (Esc closes)",
