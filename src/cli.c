@@ -306,6 +306,13 @@ static int parse_action(const struct action_cmd *ac, int argc, char **argv, stru
 		    "which tag?", ac->usage);
 		return EXIT_USAGE;
 	}
+	/* an empty word ('' from a script whose variable was unset) names nothing */
+	for (int w = 0; w < nwords; w++)
+		if (!words[w][0]) {
+			snprintf(err, errsz, "%s: an empty %s; %s", ac->name, ac->command == CLI_DEPLOY &&
+			    w == 1 ? "tag" : "environment name", ac->usage);
+			return EXIT_USAGE;
+		}
 	if (opts->unverified && !opts->tag) {
 		snprintf(err, errsz, "%s: --unverified goes with --to TAG: it allows that one tag; %s",
 		    ac->name, ac->usage);

@@ -285,7 +285,8 @@ static void source_done(void *arg, struct hostread *r)
 	} else if (d->source_read && d->source_state.has_deploy_env) {
 		deployenv_image_tag(d->source_state.deploy_env.app_image, d->tag_wanted,
 		    sizeof d->tag_wanted);
-		if (d->tag_wanted[0] == '@' || strcmp(d->tag_wanted, "latest") == 0) {
+		/* the host's file: what is not a tag is never promoted */
+		if (!value_tag(d->tag_wanted) || strcmp(d->tag_wanted, "latest") == 0) {
 			snprintf(d->source_err, sizeof d->source_err, "%s runs %s, which names no tag "
 			    "gantry can promote; name one with --tag", d->source->name,
 			    d->source_state.deploy_env.app_image);
@@ -351,7 +352,7 @@ static void adopt_prepare(struct deploy *d)
 	if (!d->target_read || !st->has_deploy_env || history_has_runs(&st->history))
 		return;
 	deployenv_image_tag(st->deploy_env.app_image, d->adopt_tag, sizeof d->adopt_tag);
-	if (!d->adopt_tag[0] || d->adopt_tag[0] == '@' || !registry_tag_allowed(d->ctx.registry,
+	if (!value_tag(d->adopt_tag) || !registry_tag_allowed(d->ctx.registry,
 	    d->adopt_tag)) {
 		d->adopt_tag[0] = '\0';
 		return;

@@ -53,18 +53,18 @@ enum {
 };
 
 static const struct hostreply_part reply_parts[PARTS] = {
-	[PART_NOW] = { "now", false },
-	[PART_LOCK] = { "lock", false },
-	[PART_LOCK_OWNER] = { "lock-owner", true },
-	[PART_FREEZE] = { "freeze", false },
-	[PART_FREEZE_FILE] = { "freeze-file", true },
-	[PART_CURRENT] = { "current", true },
-	[PART_ENV_STATUS] = { "deploy.env-status", false },
-	[PART_ENV] = { "deploy.env", true },
-	[PART_ENV_MTIME] = { "deploy.env-mtime", false },
-	[PART_HISTORY_SIZE] = { "history-size", false },
-	[PART_HISTORY] = { "history", true },
-	[PART_END] = { "end", false },
+	[PART_NOW] = { .name = "now", .hex = false },
+	[PART_LOCK] = { .name = "lock", .hex = false },
+	[PART_LOCK_OWNER] = { .name = "lock-owner", .hex = true },
+	[PART_FREEZE] = { .name = "freeze", .hex = false },
+	[PART_FREEZE_FILE] = { .name = "freeze-file", .hex = true },
+	[PART_CURRENT] = { .name = "current", .hex = true },
+	[PART_ENV_STATUS] = { .name = "deploy.env-status", .hex = false },
+	[PART_ENV] = { .name = "deploy.env", .hex = true },
+	[PART_ENV_MTIME] = { .name = "deploy.env-mtime", .hex = false },
+	[PART_HISTORY_SIZE] = { .name = "history-size", .hex = false },
+	[PART_HISTORY] = { .name = "history", .hex = true },
+	[PART_END] = { .name = "end", .hex = false },
 };
 
 static void copy_clean(char *dst, size_t dstsz, const char *src, size_t len)

@@ -17,7 +17,7 @@
 	X(REDRAW,      "redraw",        "C-l",         "redraw the whole screen", false) \
 	X(HELP,        "help",          "? F1",        "show or hide this help", false) \
 	X(CLOSE,       "close",         "Esc",         "close the help or the log pane", false) \
-	X(QUIT,        "quit",          "q C-c",       "quit gantry (in a log pane: close it)", false) \
+	X(QUIT,        "quit",          "q C-c",       "quit gantry (q in a pane closes the pane; C-c always quits)", false) \
 	X(LOG_APP,     "log-app",       "l",           "open the live app log of the selected environment", false) \
 	X(LOG_MIGRATOR, "log-migrator", "m",           "open the live migrator log of the selected environment", false) \
 	X(FOLLOW,      "follow",        "f",           "log: pause or resume following new lines", false) \

@@ -326,12 +326,14 @@ static void ui_resized(struct loop *loop, int signo, void *arg)
 	ui->dirty = true;
 }
 
-/* SIGINT, SIGTERM, SIGHUP: leave through the normal path so the terminal is restored. */
+/* SIGINT (C-c), SIGTERM, SIGHUP: leave through the normal path so the terminal is
+ * restored, and exit 128 + the signal's number, as a shell reports a killed command. */
 static void ui_terminate(struct loop *loop, int signo, void *arg)
 {
 	struct ui *ui = arg;
 
 	ui->quit = true;
+	ui->quit_signal = signo;
 }
 
 /* Once a second: ages move, staleness appears, messages expire. */
@@ -394,6 +396,7 @@ int ui_run(struct app *app, struct theme *theme, const struct ui_options *opts)
 {
 	struct ui *ui = xcalloc(1, sizeof *ui);
 	const char *no_color = getenv("NO_COLOR");
+	int code;
 
 	ui->app = app;
 	ui->theme = *theme;
@@ -446,6 +449,7 @@ int ui_run(struct app *app, struct theme *theme, const struct ui_options *opts)
 	ui_pop_to(ui, 0);
 	ui_restore_terminal();
 	die_set_hook(NULL);
+	code = ui->quit_signal ? 128 + ui->quit_signal : EXIT_OK;
 	free(ui);
-	return EXIT_OK;
+	return code;
 }

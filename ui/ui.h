@@ -29,6 +29,7 @@ struct ui {
 	int64_t message_until;          /* monotonic ms */
 	bool dirty;                     /* draw at the end of this loop turn */
 	bool quit;
+	int quit_signal;                /* the signal that ended it (0: q) */
 	int rows, cols;
 	bool attach_checked;            /* runs in progress were looked for once at start */
 };

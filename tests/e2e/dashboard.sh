@@ -6,7 +6,7 @@
 
 SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=400ms tui_sandbox_setup
 
-plan 19
+plan 22
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"
 check "both environments appear with their tags" tui_wait 'staging +sha-4e1d2c9 +● up +● ready.*production +sha-8b03f7a|production +sha-8b03f7a' 10
 tui_wait 'production +sha-8b03f7a +● up +● ready' 5 >/dev/null
@@ -50,7 +50,15 @@ tui_start 100 30 "NO_COLOR=1 LANG=C $GANTRY --theme light --config $work/gantry.
 check "a non-UTF-8 locale draws with ASCII glyphs" tui_wait '^> +staging +sha-4e1d2c9 +\* up' 5
 tui_tmux send-keys -t t C-c
 status=$(tui_wait_exit 15 2>&1)
-is "$status" 0 "Ctrl-C leaves through the normal exit path"
+is "$status" 130 "C-c leaves through the normal exit path with status 130, as a shell reports SIGINT"
+check "and the terminal is restored" tui_wait '^\[exited with status 130\]' 5
+tui_stop
+
+tui_start 100 30 "$GANTRY --config $work/gantry.yml"
+check "the dashboard comes up again" tui_wait 'staging +sha-4e1d2c9' 10
+kill -TERM "$(pgrep -P "$(tui_tmux display-message -p -t t '#{pane_pid}')" -f "$GANTRY")"
+status=$(tui_wait_exit 15 2>&1)
+is "$status" 143 "SIGTERM: status 143"
 tui_stop
 
 out=$("$GANTRY" --theme no-such-theme --config "$work/gantry.yml" 2>&1 </dev/null); rc=$?

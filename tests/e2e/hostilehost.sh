@@ -10,16 +10,8 @@
 . "$srcdir/tests/lib/tui.sh"
 
 tui_sandbox_setup hosts
+sandbox_evil_env || { echo "Bail out! sshevil did not start"; exit 1; }
 cfg=$work/gantry.yml
-sshd_evil evil signal || { echo "Bail out! sshevil did not start"; exit 1; }
-cat >>"$cfg" <<YAML
-  - name: evil
-    url: http://127.0.0.1:$(sandbox_port staging)
-    command_timeout: 2s
-    hosts:
-      - address: root@127.0.0.1:$(sshd_port evil)
-        deploy_dir: /srv/evil
-YAML
 dir=$SSHD_DIR/staging-1/deploy
 g=$dir/.gantry
 mkdir -p "$g/runs" "$g/lock"

@@ -12,16 +12,8 @@ work=$(mktemp -d)
 trap 'sshd_stop_all; sandbox_stop; rm -rf "$work"' EXIT
 sandbox_start "$work" || { echo "Bail out! the sandbox did not start"; exit 1; }
 sandbox_hosts || { echo "Bail out! sshd did not start"; exit 1; }
-sshd_evil evil signal || { echo "Bail out! sshevil did not start"; exit 1; }
+sandbox_evil_env || { echo "Bail out! sshevil did not start"; exit 1; }
 cfg=$work/gantry.yml
-cat >>"$cfg" <<YAML
-  - name: evil
-    url: http://127.0.0.1:$(sandbox_port staging)
-    command_timeout: 2s
-    hosts:
-      - address: root@127.0.0.1:$(sshd_port evil)
-        deploy_dir: /srv/evil
-YAML
 
 # run LABEL ARGS...: gantry's output (stdout and stderr) in $out, its status in $rc
 run() {

@@ -86,6 +86,20 @@ sandbox_hosts() {
 	sandbox_ssh_config "$dir/gantry.yml"
 }
 
+# sandbox_evil_env: a hostile host (sshd.sh's sshd_evil, answering "signal" first) as
+# the environment "evil" of gantry.yml, with a 2 s command_timeout
+sandbox_evil_env() {
+	sshd_evil evil signal || return 1
+	cat >>"$SANDBOX_DIR/gantry.yml" <<YAML
+  - name: evil
+    url: http://127.0.0.1:$(sandbox_port staging)
+    command_timeout: 2s
+    hosts:
+      - address: root@127.0.0.1:$(sshd_port evil)
+        deploy_dir: /srv/evil
+YAML
+}
+
 # sandbox_deploy_env HOST TAG: what the host has deployed
 sandbox_deploy_env() {
 	cat >"$SSHD_DIR/$1/deploy/deploy.env" <<EOF2

@@ -16,6 +16,8 @@ TUI_SOCKET="gantry-test-$$-0"
 
 tui_tmux() { tmux -L "$TUI_SOCKET" -f /dev/null "$@"; }
 
+# The pane's shell ignores SIGINT, as an interactive shell does while its job runs, so
+# C-c reaches gantry alone and the shell prints how it ended.
 tui_start() {
 	local cols=$1 rows=$2
 	shift 2
@@ -23,7 +25,7 @@ tui_start() {
 	TUI_SOCKET="gantry-test-$$-$TUI_RUN"
 	tui_tmux new-session -d -s t -x "$cols" -y "$rows" -e LANG=C.UTF-8 -e TERM=xterm-256color \
 		-e "GANTRY_THEMES_DIR=${GANTRY_THEMES_DIR:-}" -e "ASAN_OPTIONS=${ASAN_OPTIONS:-}" \
-		-e "UBSAN_OPTIONS=${UBSAN_OPTIONS:-}" "$*; echo \"[exited with status \$?]\""
+		-e "UBSAN_OPTIONS=${UBSAN_OPTIONS:-}" "trap '' INT; $*; echo \"[exited with status \$?]\""
 	tui_tmux set-option -t t remain-on-exit on >/dev/null
 }
 

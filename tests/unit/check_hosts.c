@@ -221,6 +221,23 @@ START_TEST(logs_command_line)
 }
 END_TEST
 
+/* '' from a script whose variable was unset is a usage error, not an environment or a tag */
+START_TEST(empty_words_are_usage_errors)
+{
+	struct cli_options o;
+	char err[300];
+	char *a1[] = { "gantry", "deploy", "staging", "", NULL };
+	char *a2[] = { "gantry", "history", "", NULL };
+	char *a3[] = { "gantry", "promote", "", "production", NULL };
+
+	ck_assert_int_eq(cli_parse(4, a1, &o, err, sizeof err), EXIT_USAGE);
+	ck_assert_msg(strncmp(err, "deploy: an empty tag", 20) == 0, "%s", err);
+	ck_assert_int_eq(cli_parse(3, a2, &o, err, sizeof err), EXIT_USAGE);
+	ck_assert_msg(strncmp(err, "history: an empty environment name", 34) == 0, "%s", err);
+	ck_assert_int_eq(cli_parse(4, a3, &o, err, sizeof err), EXIT_USAGE);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("hosts");
@@ -233,6 +250,7 @@ int main(void)
 	tcase_add_test(tc, drift_between_hosts_and_app);
 	tcase_add_test(tc, scrollback_stays_bounded);
 	tcase_add_test(tc, logs_command_line);
+	tcase_add_test(tc, empty_words_are_usage_errors);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
