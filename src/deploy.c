@@ -1501,6 +1501,7 @@ static void attach_evaluate(struct deploy *d)
 	copy_str(d->info.migrator_digest, sizeof d->info.migrator_digest, run->migrator_digest);
 	copy_str(d->info.source, sizeof d->info.source, run->source);
 	copy_str(d->info.rollback_tag, sizeof d->info.rollback_tag, run->rollback_tag);
+	copy_str(d->info.operator, sizeof d->info.operator, run->operator);
 	d->info.kind = strcmp(run->action, "promote") == 0 ? DEPLOY_PROMOTE :
 	    strcmp(run->action, "rollback") == 0 ? DEPLOY_ROLLBACK : DEPLOY_DEPLOY;
 	d->info.action = deploy_kind_name(d->info.kind);
@@ -1552,6 +1553,7 @@ static struct deploy *deploy_alloc(const struct deploy_ctx *ctx, const struct co
 	d->target = target;
 	d->info.output = logbuf_new(OUTPUT_LINES, OUTPUT_LINES * 256);
 	copy_str(d->info.env, sizeof d->info.env, target->name);
+	copy_str(d->info.operator, sizeof d->info.operator, ctx->operator ? ctx->operator : "");
 	d->info.hosts_len = target->hosts_len;
 	d->info.protected_env = target->deploy.protected_env;
 	d->info.phase = DEPLOY_CHECKING;

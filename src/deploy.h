@@ -87,6 +87,7 @@ struct deploy_info {
 	bool protected_env;
 	bool redeploy;                  /* the target runs this tag already */
 	bool attached;                  /* following a run this gantry did not start */
+	char operator[128];             /* who started the run (attached: as recorded) */
 	char refusal[1024];             /* REFUSED: what stopped it and what to do */
 	char warnings[3][300];          /* shown with the plan: a migration crossed, ... */
 	size_t warnings_len;

@@ -471,9 +471,21 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 		if (!lock)
 			role = THEME_ROLE_degraded;
 	}
-	if (!lock && !freeze)
-		snprintf(line, sizeof line, "%s", env->hosts[0].state_known ?
-		    "not locked, not frozen   p promote  b rollback  h history" : "reading the lock...");
+	if (!lock && !freeze) {
+		enum remote_state st = remote_host_state(env->hosts[0].remote);
+
+		if (env->hosts[0].state_known) {
+			snprintf(line, sizeof line, "not locked, not frozen   p promote  b rollback  h history");
+		} else if ((st == REMOTE_CONNECTING || st == REMOTE_IDLE || st == REMOTE_UP) &&
+		    !env->hosts[0].deploy_error[0]) {
+			snprintf(line, sizeof line, "reading the lock...");
+		} else {
+			/* every "reading" ends: in the state, or in why it cannot be read */
+			snprintf(line, sizeof line, "lock and freeze not known: %s cannot be read (see hosts)",
+			    env->conf->hosts[0].address);
+			role = THEME_ROLE_unhealthy;
+		}
+	}
 	draw_text(ui, y, 11, ui->cols - 12, line, role, false);
 }
 

@@ -20,6 +20,7 @@ struct deployview {
 	struct deploy *deploy;
 	size_t env;
 	char typed[CONFIRM_MAX + 1];    /* the confirmation being typed */
+	bool cancel_typing;             /* typing the run's operator to cancel their run */
 	size_t typed_len;
 };
 
@@ -151,6 +152,18 @@ static void draw_result(struct ui *ui, int y, const struct deploy_info *i)
 	if (known)
 		snprintf(line + strlen(line), sizeof line - strlen(line), " (%.1fs)", took);
 	draw_text(ui, y, 2, ui->cols - 3, line, role, false);
+}
+
+/* A run another operator started (as its record says), or whose starter is not known */
+static bool other_operator(const struct ui *ui, const struct deploy_info *i)
+{
+	return i->attached && strcmp(i->operator, ui->app->operator) != 0;
+}
+
+/* What cancelling another's run asks to be typed: their name, or the environment's */
+static const char *cancel_word(const struct deploy_info *i)
+{
+	return i->operator[0] ? i->operator : i->env;
 }
 
 static void deployview_draw(struct ui *ui, struct view *v, int top, int height)
@@ -332,6 +345,13 @@ static void deployview_draw(struct ui *ui, struct view *v, int top, int height)
 			    i->cancel);
 		else if (i->switched)
 			snprintf(line, sizeof line, "past the switch: no cancel   Esc: close (the run goes on on the host)");
+		else if (dv->cancel_typing)
+			snprintf(line, sizeof line, "This run was started by %s. Type %s to cancel it, "
+			    "Esc to leave it running: %s_", i->operator[0] ? i->operator : "someone else",
+			    cancel_word(i), dv->typed);
+		else if (i->attached && i->operator[0])
+			snprintf(line, sizeof line, "started by %s   c: cancel (safe until the switch)   "
+			    "Esc: close (the run goes on on the host)", i->operator);
 		else
 			snprintf(line, sizeof line, "c: cancel (safe until the switch)   Esc: close (the run goes on on the host)");
 		draw_text(ui, y, 2, ui->cols - 3, line, strstr(i->status, "lost") ? THEME_ROLE_error :
@@ -388,8 +408,12 @@ static int deployview_action(struct ui *ui, struct view *v, enum action action)
 		if (i->switched)
 			ui_message(ui, true, "cancel refused: the app is being switched; let the run end "
 			    "(a failure rolls back)");
-		else if (!deploy_cancel(dv->deploy))
+		else if (i->cancel_sent)
 			ui_message(ui, true, "cancel already asked");
+		else if (other_operator(ui, i))
+			dv->cancel_typing = true;       /* someone else's run: they are named first */
+		else
+			deploy_cancel(dv->deploy);
 		return VIEW_REDRAW;
 	case ACTION_ROLLBACK:
 		if (i->phase == DEPLOY_DONE && failed_forward(i)) {
@@ -417,12 +441,59 @@ static int deployview_action(struct ui *ui, struct view *v, enum action action)
 	}
 }
 
-/* The confirmation: typed name for a protected environment, else y or Enter. */
+/* Typing into the confirmation: false when the line is not done yet. */
+static bool type_key(struct deployview *dv, int ch)
+{
+	if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+		if (dv->typed_len > 0)
+			dv->typed[--dv->typed_len] = '\0';
+	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+		return true;
+	} else if (ch >= 0x20 && ch < 0x7f && dv->typed_len < CONFIRM_MAX) {
+		dv->typed[dv->typed_len++] = (char)ch;
+		dv->typed[dv->typed_len] = '\0';
+	}
+	return false;
+}
+
+static void typed_clear(struct deployview *dv)
+{
+	dv->typed_len = 0;
+	dv->typed[0] = '\0';
+}
+
+/* Cancelling another operator's run: their name, typed, then Enter; Esc gives up. */
+static bool cancel_key(struct ui *ui, struct deployview *dv, const struct deploy_info *i, int ch)
+{
+	if (ch == 27 || i->phase != DEPLOY_RUNNING || i->switched) {
+		dv->cancel_typing = false;
+		typed_clear(dv);
+		if (ch == 27)
+			ui_message(ui, false, "the run goes on: nothing was cancelled");
+		return ch == 27;
+	}
+	if (!type_key(dv, ch))
+		return true;
+	if (strcmp(dv->typed, cancel_word(i)) == 0) {
+		dv->cancel_typing = false;
+		deploy_cancel(dv->deploy);
+	} else {
+		ui_message(ui, true, "\"%s\" is not \"%s\": type it exactly, or Esc", dv->typed,
+		    cancel_word(i));
+	}
+	typed_clear(dv);
+	return true;
+}
+
+/* The confirmation: typed name for a protected environment, else y or Enter; and the
+ * typed name of another operator whose run is being cancelled. */
 static bool deployview_key(struct ui *ui, struct view *v, int ch)
 {
 	struct deployview *dv = v->data;
 	const struct deploy_info *i = deploy_info(dv->deploy);
 
+	if (dv->cancel_typing)
+		return cancel_key(ui, dv, i, ch);
 	if (i->phase != DEPLOY_PLANNED)
 		return false;
 	if (ch == 27)
@@ -434,21 +505,14 @@ static bool deployview_key(struct ui *ui, struct view *v, int ch)
 		}
 		return ch != '?' && ch != 'q';
 	}
-	if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-		if (dv->typed_len > 0)
-			dv->typed[--dv->typed_len] = '\0';
-	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-		if (strcmp(dv->typed, i->env) == 0) {
-			deploy_confirm(dv->deploy);
-		} else {
-			ui_message(ui, true, "\"%s\" is not \"%s\": type the environment's name exactly",
-			    dv->typed, i->env);
-			dv->typed_len = 0;
-			dv->typed[0] = '\0';
-		}
-	} else if (ch >= 0x20 && ch < 0x7f && dv->typed_len < CONFIRM_MAX) {
-		dv->typed[dv->typed_len++] = (char)ch;
-		dv->typed[dv->typed_len] = '\0';
+	if (!type_key(dv, ch))
+		return true;
+	if (strcmp(dv->typed, i->env) == 0) {
+		deploy_confirm(dv->deploy);
+	} else {
+		ui_message(ui, true, "\"%s\" is not \"%s\": type the environment's name exactly",
+		    dv->typed, i->env);
+		typed_clear(dv);
 	}
 	return true;
 }

@@ -7,7 +7,7 @@
 
 tui_sandbox_setup hosts
 
-plan 12
+plan 13
 tui_start 130 34 "$GANTRY --config $work/gantry.yml"
 check "deploy.env's tag and the hosts show" tui_wait 'production +sha-8b03f7a .* sha-8b03f7a +● 2/2 up' 15
 tui_keys j
@@ -57,6 +57,11 @@ tui_wait "$(sshd_port prod-2) +up" 15
 # sshd killed: the host shows as unreachable, retrying
 sshd_kill prod-2
 check "a dead host shows, with its retry" tui_wait "$(sshd_port prod-2) +unreachable, retry in [0-9]+s" 20
+# the only host of an environment dead: its lock is not known, and the pane says so
+sshd_kill staging-1
+tui_keys k
+check "a lock that cannot be read is said to be unknown, not read for ever" \
+	tui_wait "deploys +lock and freeze not known: root@127.0.0.1:$(sshd_port staging-1) cannot be read" 20
 tui_keys q
 is "$(tui_wait_exit 10)" 0 "q quits"
 done_testing

@@ -19,7 +19,7 @@ release_build sha-1111111 && release_build sha-2222222 &&
 G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
 	G deploy staging sha-2222222 >/dev/null 2>&1 || { echo "Bail out! first deploys"; exit 1; }
 
-plan 36
+plan 43
 
 # --- a promotion: the plan, a typed confirmation, the steps, the result ---
 tui_start 140 42 "$GANTRY --config $cfg"
@@ -83,6 +83,27 @@ tui_wait 'running +run migrator' 30
 tui_keys c
 check "c during the migrator cancels the run" tui_wait 'CANCELLED before the switch' 30
 is "$(release_version production)" sha-1111111 "the app was not touched"
+tui_stop
+
+# --- another operator's run: c asks for their name first ---
+release_build sha-4444444 --migrate-sleep 30 >/dev/null 2>&1 || { echo "Bail out! image"; exit 1; }
+GANTRY_OPERATOR=alice@laptop G deploy staging sha-4444444 >"$work/bg" 2>&1 &
+bg=$!
+for i in $(seq 1 600); do grep -q '^\[[0-9]*/[0-9]*\] run migrator' "$work/bg" && break; sleep 0.05; done
+tui_start 140 42 "GANTRY_OPERATOR=bob@ops $GANTRY --config $cfg"
+check "the run in progress opens, naming who started it" tui_wait 'started by alice@laptop +c: cancel' 15
+tui_keys c
+check "c on alice's run asks bob to type her name" \
+	tui_wait 'This run was started by alice@laptop\. Type alice@laptop to cancel it, Esc to leave it running: _' 5
+tui_keys Escape
+check "Esc leaves it running" tui_wait 'the run goes on: nothing was cancelled' 5
+like "$(tui_screen)" 'running +run migrator' "and the run goes on"
+tui_keys c a l i c e Enter
+check "a name that is not hers is refused" tui_wait '"alice" is not "alice@laptop"' 5
+tui_keys a l i c e @ l a p t o p Enter
+check "her name, typed, cancels the run" tui_wait 'CANCELLED before the switch' 30
+wait $bg; bg=
+is "$(release_version staging)" sha-3333333 "staging still runs what it ran"
 tui_stop
 
 # --- a tag re-pointed between the plan and the confirmation: nothing starts ---
