@@ -118,6 +118,8 @@ void model_round_done(struct env_status *env, int64_t now, time_t wall)
 	else
 		health = HEALTH_READY;
 	if (health != env->health) {
+		/* a change seen, not the first answer: the state's age is known from here on */
+		env->health_since_seen = env->health != HEALTH_UNKNOWN;
 		env->health = health;
 		env->health_since = now;
 	}

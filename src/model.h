@@ -81,6 +81,8 @@ struct env_status {
 	int64_t tag_at;                 /* monotonic ms when it was read */
 	enum env_health health;
 	int64_t health_since;           /* monotonic ms when health last changed */
+	bool health_since_seen;         /* that change was seen; else it is gantry's first
+	                                   answer and the state is at least that old */
 	int64_t checked_at;             /* monotonic ms when the last round ended; 0 never */
 	time_t checked_wall;            /* the same, wall clock */
 	int64_t round_started;          /* monotonic ms; 0 when no round is in flight */

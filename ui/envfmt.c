@@ -5,6 +5,7 @@
 #include "duration.h"
 
 #include <stdio.h>
+#include <string.h>
 
 enum theme_role envfmt_probe_role(const struct probe_result *result, enum probe_kind kind)
 {
@@ -68,10 +69,17 @@ const char *envfmt_problem(const struct env_status *env, char *buf, size_t bufsz
 
 void envfmt_since(const struct env_status *env, int64_t now, char *out, size_t outsz)
 {
-	if (env->rounds == 0)
+	char age[16];
+
+	if (env->rounds == 0) {
 		snprintf(out, outsz, "-");
-	else
-		duration_format(now - env->health_since, out, outsz);
+		return;
+	}
+	/* held since before gantry's first answer: at least this long ("2s+") */
+	duration_format(now - env->health_since, age, sizeof age);
+	if (!env->health_since_seen && strcmp(age, "now") == 0)
+		snprintf(age, sizeof age, "0s");
+	snprintf(out, outsz, "%s%s", age, env->health_since_seen ? "" : "+");
 }
 
 void envfmt_checked(const struct model *model, const struct env_status *env, int64_t now,

@@ -6,7 +6,7 @@
 
 SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=400ms tui_sandbox_setup
 
-plan 22
+plan 21
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"
 check "both environments appear with their tags" tui_wait 'staging +sha-4e1d2c9 +● up +● ready.*production +sha-8b03f7a|production +sha-8b03f7a' 10
 tui_wait 'production +sha-8b03f7a +● up +● ready' 5 >/dev/null
@@ -51,7 +51,6 @@ check "a non-UTF-8 locale draws with ASCII glyphs" tui_wait '^> +staging +sha-4e
 tui_tmux send-keys -t t C-c
 status=$(tui_wait_exit 15 2>&1)
 is "$status" 130 "C-c leaves through the normal exit path with status 130, as a shell reports SIGINT"
-check "and the terminal is restored" tui_wait '^\[exited with status 130\]' 5
 tui_stop
 
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"

@@ -6,9 +6,11 @@
 
 SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=5s tui_sandbox_setup
 
-plan 15
+plan 17
 tui_start 120 30 "$GANTRY --read-only --theme high-contrast --config $work/gantry.yml"
 check "the wallboard shows both environments ready" tui_wait 'PRODUCTION +READY for' 10
+like "$(tui_screen)" 'PRODUCTION +READY for [0-9]+s\+' \
+	"ready since before gantry's first answer: at least that long (2s+), not 'for 2s'"
 like "$(tui_screen)" 'READ-ONLY' "the READ-ONLY badge is visible"
 like "$(tui_screen)" 'last refresh [0-9]{2}:[0-9]{2}:[0-9]{2}' "the time of the last refresh is shown"
 like "$(tui_screen)" 'sha-4e1d2c9' "tags are shown"
@@ -31,6 +33,7 @@ sandbox_set production 'mode=hang'
 check "stale data is impossible to miss" tui_wait 'PRODUCTION +STALE' 8
 like "$(tui_screen)" 'STALE DATA: 1 of 2' "the header counts the stale environments"
 sandbox_set production 'mode=ok'
+check "a state gantry saw begin has its real age, no +" tui_wait 'PRODUCTION +READY for [0-9]+s *$' 10
 tui_stop
 
 # read_only in the file: the same, and no flag turns it off

@@ -17,7 +17,8 @@ TUI_SOCKET="gantry-test-$$-0"
 tui_tmux() { tmux -L "$TUI_SOCKET" -f /dev/null "$@"; }
 
 # The pane's shell ignores SIGINT, as an interactive shell does while its job runs, so
-# C-c reaches gantry alone and the shell prints how it ended.
+# C-c reaches gantry alone; the shell prints how it ended and exits with the same status
+# (tmux may drop a dying pane's last output: "Pane is dead (status N" then says it).
 tui_start() {
 	local cols=$1 rows=$2
 	shift 2
@@ -25,7 +26,7 @@ tui_start() {
 	TUI_SOCKET="gantry-test-$$-$TUI_RUN"
 	tui_tmux new-session -d -s t -x "$cols" -y "$rows" -e LANG=C.UTF-8 -e TERM=xterm-256color \
 		-e "GANTRY_THEMES_DIR=${GANTRY_THEMES_DIR:-}" -e "ASAN_OPTIONS=${ASAN_OPTIONS:-}" \
-		-e "UBSAN_OPTIONS=${UBSAN_OPTIONS:-}" "trap '' INT; $*; echo \"[exited with status \$?]\""
+		-e "UBSAN_OPTIONS=${UBSAN_OPTIONS:-}" "trap '' INT; $*; st=\$?; echo \"[exited with status \$st]\"; exit \$st"
 	tui_tmux set-option -t t remain-on-exit on >/dev/null
 }
 
