@@ -6,11 +6,13 @@
 #include "yamltree.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static const char *const role_names[THEME_ROLES] = {
 #define THEME_ROLE_NAME(role, fg, bg, attrs, mono, doc) #role,
@@ -258,7 +260,7 @@ bool theme_parse(const char *file, const char *buf, size_t len, struct theme *th
 	return ok;
 }
 
-void theme_search_dirs(const char *dirs[4])
+void theme_search_dirs(const char *dirs[THEME_DIRS_MAX + 1])
 {
 	static char xdg_dir[1024];
 	const char *env = getenv("GANTRY_THEMES_DIR");
@@ -276,7 +278,56 @@ void theme_search_dirs(const char *dirs[4])
 		dirs[n++] = xdg_dir;
 	}
 	dirs[n++] = GANTRY_THEMES_DIR;
+	/* run from a build tree, before `make install`: the source tree's themes */
+	if (access(GANTRY_SOURCE_THEMES_DIR, R_OK) == 0 && strcmp(GANTRY_SOURCE_THEMES_DIR,
+	    GANTRY_THEMES_DIR) != 0)
+		dirs[n++] = GANTRY_SOURCE_THEMES_DIR;
 	dirs[n] = NULL;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names of the themes in dirs, sorted, without duplicates: "default, light, ...". */
+static char *theme_names(const char *const *dirs)
+{
+	char *names[64];
+	size_t n = 0, len = 0;
+	char *out;
+
+	names[n++] = xstrdup("default");
+	for (int i = 0; dirs[i]; i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *e;
+
+		while (d && (e = readdir(d)) && n < sizeof names / sizeof *names) {
+			size_t l = strlen(e->d_name);
+			bool seen = false;
+
+			if (l <= 4 || strcmp(e->d_name + l - 4, ".yml") != 0 || e->d_name[0] == '.')
+				continue;
+			for (size_t k = 0; k < n && !seen; k++)
+				seen = strlen(names[k]) == l - 4 && strncmp(names[k], e->d_name, l - 4) == 0;
+			if (!seen)
+				names[n++] = xstrndup(e->d_name, l - 4);
+		}
+		if (d)
+			closedir(d);
+	}
+	qsort(names, n, sizeof *names, compare_names);
+	for (size_t k = 0; k < n; k++)
+		len += strlen(names[k]) + 2;
+	out = xmalloc(len + 1);
+	out[0] = '\0';
+	for (size_t k = 0; k < n; k++) {
+		if (k)
+			strcat(out, ", ");
+		strcat(out, names[k]);
+		free(names[k]);
+	}
+	return out;
 }
 
 /* Reads a whole theme file, bounded. */
@@ -296,7 +347,7 @@ static char *read_theme_file(const char *path, size_t *len)
 
 bool theme_load(const char *name, struct theme *theme, struct schema_errors *errs)
 {
-	const char *dirs[4];
+	const char *dirs[THEME_DIRS_MAX + 1];
 	char *path = NULL, *buf = NULL;
 	size_t len = 0;
 	bool ok;
@@ -330,8 +381,11 @@ bool theme_load(const char *name, struct theme *theme, struct schema_errors *err
 				free(where);
 				where = next;
 			}
-			schema_errors_add_message(errs, xasprintf("gantry: no theme named \"%s\" in %s; built in: default",
-			    name, where));
+			char *names = theme_names(dirs);
+
+			schema_errors_add_message(errs, xasprintf("gantry: no theme named \"%s\" in %s; there "
+			    "are: %s", name, where, names));
+			free(names);
 			free(where);
 			free(path);
 			return false;

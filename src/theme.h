@@ -69,7 +69,10 @@ bool theme_parse_color(const char *text, short *color);
 /* The nearest of the 8 basic colours to a 256-colour index. */
 short theme_color_to_8(short color);
 
-/* Where themes are looked for, in order; NULL-terminated, static strings or getenv(). */
-void theme_search_dirs(const char *dirs[4]);
+/* Where themes are looked for, in order: $GANTRY_THEMES_DIR, the user's, the installed
+ * ones, then the source tree's themes/ (a binary run from its build tree); NULL-terminated,
+ * static strings or getenv(). */
+#define THEME_DIRS_MAX 5
+void theme_search_dirs(const char *dirs[THEME_DIRS_MAX + 1]);
 
 #endif

@@ -6,7 +6,7 @@
 
 SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=400ms tui_sandbox_setup
 
-plan 21
+plan 22
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"
 check "both environments appear with their tags" tui_wait 'staging +sha-4e1d2c9 +● up +● ready.*production +sha-8b03f7a|production +sha-8b03f7a' 10
 tui_wait 'production +sha-8b03f7a +● up +● ready' 5 >/dev/null
@@ -61,5 +61,8 @@ is "$status" 143 "SIGTERM: status 143"
 tui_stop
 
 out=$("$GANTRY" --theme no-such-theme --config "$work/gantry.yml" 2>&1 </dev/null); rc=$?
-like "$rc: $out" '^3: gantry: no theme named "no-such-theme" in .*built in: default' "an unknown theme: exit 3 before the terminal is touched"
+like "$rc: $out" '^3: gantry: no theme named "no-such-theme" in .*; there are: default, high-contrast, light, mono' \
+	"an unknown theme: exit 3 before the terminal is touched, naming the themes there are"
+out=$(env -u GANTRY_THEMES_DIR HOME="$work" "$GANTRY" --theme light --config "$work/gantry.yml" 2>&1 </dev/null)
+like "$out" 'needs a terminal' "run from the build tree, --theme light is found before make install"
 done_testing
