@@ -49,8 +49,19 @@ bool palette_init(const struct theme *theme, bool want_color)
 		const struct theme_style *s = &theme->styles[r];
 
 		if (color) {
-			init_pair((short)(r + 1), fit_color(s->fg), fit_color(s->bg));
-			role_attrs[r] = COLOR_PAIR(r + 1) | curses_attrs(s->attrs);
+			short fg = fit_color(s->fg);
+			attr_t extra = A_NORMAL;
+
+			/* a grey or a pale colour fitted to 8 colours becomes black or white, which is
+			 * the background of a dark or a light terminal: the terminal's own foreground,
+			 * dimmed for the darker ones, is readable on both */
+			if (s->fg >= 8 && s->bg < 0 && (fg == COLOR_BLACK || fg == COLOR_WHITE) &&
+			    COLORS < 256) {
+				extra = fg == COLOR_BLACK || s->fg == 8 || s->fg >= 232 ? A_DIM : A_NORMAL;
+				fg = -1;
+			}
+			init_pair((short)(r + 1), fg, fit_color(s->bg));
+			role_attrs[r] = COLOR_PAIR(r + 1) | curses_attrs(s->attrs) | extra;
 		} else {
 			role_attrs[r] = curses_attrs(s->mono_attrs);
 		}

@@ -6,7 +6,7 @@
 
 SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=5s tui_sandbox_setup
 
-plan 17
+plan 21
 tui_start 120 30 "$GANTRY --read-only --theme high-contrast --config $work/gantry.yml"
 check "the wallboard shows both environments ready" tui_wait 'PRODUCTION +READY for' 10
 like "$(tui_screen)" 'PRODUCTION +READY for [0-9]+s\+' \
@@ -34,6 +34,26 @@ check "stale data is impossible to miss" tui_wait 'PRODUCTION +STALE' 8
 like "$(tui_screen)" 'STALE DATA: 1 of 2' "the header counts the stale environments"
 sandbox_set production 'mode=ok'
 check "a state gantry saw begin has its real age, no +" tui_wait 'PRODUCTION +READY for [0-9]+s *$' 10
+tui_stop
+
+# 8 colours (TERM=xterm): muted text is never black or white, the background of a dark or
+# a light terminal, in any theme; with 256 colours it keeps the theme's grey
+for theme in default light high-contrast; do
+	tui_start 120 30 "TERM=xterm $GANTRY --read-only --theme $theme --config $work/gantry.yml"
+	tui_wait 'last refresh' 10
+	sgr=$(tui_tmux capture-pane -p -e -t t | grep -o $'\e\\[[0-9;]*m *last refresh' | head -n 1 | tr -d '\033')
+	if [ -n "$sgr" ] && ! printf '%s' "$sgr" | grep -Eq '(\[|;)(30|37)(;|m)'; then
+		ok "$theme on 8 colours: muted text is readable on dark and light ($sgr)"
+	else
+		not_ok "$theme on 8 colours: muted text is readable on dark and light"
+		diag "the muted text is drawn with: ${sgr:-nothing found}"
+	fi
+	tui_stop
+done
+tui_start 120 30 "$GANTRY --read-only --theme light --config $work/gantry.yml"
+tui_wait 'last refresh' 10
+like "$(tui_tmux capture-pane -p -e -t t | grep -o $'\e\\[[0-9;]*m *last refresh' | head -n 1)" '38;5;244m' \
+	"on 256 colours the light theme's muted grey is kept"
 tui_stop
 
 # read_only in the file: the same, and no flag turns it off
