@@ -270,7 +270,7 @@ static void ui_dispatch(struct ui *ui, enum action action)
 		ui->quit = true;
 		break;
 	case ACTION_HELP:
-		ui_push_view(ui, &help_view_ops, NULL, VIEW_NO_ENV, 0);
+		help_open(ui);
 		break;
 	case ACTION_REDRAW:
 		clearok(curscr, TRUE);

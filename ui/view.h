@@ -59,6 +59,8 @@ struct view_ops {
 extern const struct view_ops dashboard_view_ops;
 extern const struct view_ops wallboard_view_ops;
 extern const struct view_ops help_view_ops;
+/* Opens the help over the views, its scroll state its own. */
+void help_open(struct ui *ui);
 extern const struct view_ops logview_view_ops;
 extern const struct view_ops deployview_view_ops;
 extern const struct view_ops historyview_view_ops;

@@ -6,7 +6,7 @@
 
 SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=400ms tui_sandbox_setup
 
-plan 22
+plan 27
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"
 check "both environments appear with their tags" tui_wait 'staging +sha-4e1d2c9 +● up +● ready.*production +sha-8b03f7a|production +sha-8b03f7a' 10
 tui_wait 'production +sha-8b03f7a +● up +● ready' 5 >/dev/null
@@ -26,10 +26,10 @@ sandbox_set production 'ready=1'
 
 sandbox_set production 'mode=hang'
 tui_keys '?'
-check "keys answer at once while an endpoint hangs: help opens" tui_wait 'Keys \(Esc or \? closes\)' 2
+check "keys answer at once while an endpoint hangs: help opens" tui_wait 'Keys \((j/k|Esc)' 2
 like "$(tui_screen)" 'p +promote the previous environment.s tag' "the help lists the actions from the table"
 tui_keys Escape
-check "Esc closes the help" tui_gone 'Keys \(Esc' 3
+check "Esc closes the help" tui_gone 'Keys \(' 3
 check "the hung endpoint turns into timeout" tui_wait 'production .*timeout' 5
 sandbox_set production 'mode=ok'
 
@@ -51,6 +51,20 @@ check "a non-UTF-8 locale draws with ASCII glyphs" tui_wait '^> +staging +sha-4e
 tui_tmux send-keys -t t C-c
 status=$(tui_wait_exit 15 2>&1)
 is "$status" 130 "C-c leaves through the normal exit path with status 130, as a shell reports SIGINT"
+tui_stop
+
+# 80x24: the help holds more keys than fit, and scrolls to every one of them
+tui_start 80 24 "$GANTRY --config $work/gantry.yml"
+tui_wait 'staging +sha-4e1d2c9' 10
+tui_keys '?'
+check "at 80x24 the help says it scrolls" tui_wait 'Keys \(j/k, PgUp/PgDn scroll' 5
+like "$(tui_screen)" ' 1-[0-9]+ of [0-9]+ ' "and which of its lines show"
+unlike "$(tui_screen)" 'break a stale lock' "the last keys are below the fold"
+tui_keys G
+check "G scrolls the help to its end: U is reachable" tui_wait 'U +history: break a stale lock' 5
+tui_keys g
+check "g back to the top" tui_wait 'select the previous environment' 5
+tui_keys Escape
 tui_stop
 
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"

@@ -28,7 +28,7 @@ on_dashboard() {
 	local s
 	s=$(tui_screen)
 	printf '%s' "$s" | grep -Eq 'ENVIRONMENT +TAG' &&
-		! printf '%s' "$s" | grep -Eq 'Keys \(Esc|^\[exited|Pane is dead'
+		! printf '%s' "$s" | grep -Eq 'Keys \(|^\[exited|Pane is dead'
 }
 
 # a sane screen: gantry's title on the first row, a footer on the last, not dead
