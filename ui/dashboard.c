@@ -17,12 +17,16 @@
 typedef void (*cell_fn)(struct ui *ui, const struct env_status *env, int64_t now, int y, int x,
     int width);
 
+typedef bool (*problem_fn)(const struct ui *ui, const struct env_status *env, int64_t now);
+
 struct column {
 	const char *title;
 	int width;                      /* 0: computed (name, tag) */
 	int min_screen;                 /* shown only when the screen is at least this wide */
 	cell_fn draw;
 	bool ssh;                       /* shown only when some environment has hosts */
+	problem_fn problem;             /* what the cell would flag: marks the row when the
+	                                   column is dropped for width (NULL: nothing) */
 };
 
 /* A status cell: a coloured dot and a word; stale data gets the stale role. */
@@ -177,17 +181,45 @@ static void cell_hosts(struct ui *ui, const struct env_status *env, int64_t now,
 	draw_text(ui, y, x + 2, w - 2, text, role, false);
 }
 
+static bool live_problem(const struct ui *ui, const struct env_status *env, int64_t now)
+{
+	return env->probes[PROBE_LIVE].state != PROBE_OK && env->probes[PROBE_LIVE].state != PROBE_PENDING;
+}
+
+static bool checked_problem(const struct ui *ui, const struct env_status *env, int64_t now)
+{
+	return model_is_stale(ui->app->model, env, now);
+}
+
+static bool deployed_problem(const struct ui *ui, const struct env_status *env, int64_t now)
+{
+	char tag[PAYLOAD_TAG_MAX], why[300];
+
+	return env->hosts_len && model_drift(env, tag, sizeof tag, why, sizeof why) != DRIFT_NONE;
+}
+
+static bool hosts_problem(const struct ui *ui, const struct env_status *env, int64_t now)
+{
+	for (size_t i = 0; i < env->hosts_len; i++) {
+		enum remote_state st = remote_host_state(env->hosts[i].remote);
+
+		if (st != REMOTE_UP && st != REMOTE_IDLE && st != REMOTE_CONNECTING)
+			return true;
+	}
+	return false;
+}
+
 /* Columns in order; the narrower the screen, the fewer are shown. */
 static const struct column columns[] = {
-	{ "ENVIRONMENT", 0, 0, cell_name, false },
-	{ "TAG", 0, 0, cell_tag, false },
-	{ "LIVE", 11, 56, cell_live, false },
-	{ "READY", 12, 0, cell_ready, false },
-	{ "LATENCY", 8, 72, cell_latency, false },
-	{ "SINCE", 8, 90, cell_since, false },
-	{ "CHECKED", 11, 80, cell_checked, false },
-	{ "DEPLOYED", 16, 98, cell_deployed, true },
-	{ "HOSTS", 13, 112, cell_hosts, true },
+	{ "ENVIRONMENT", 0, 0, cell_name, false, NULL },
+	{ "TAG", 0, 0, cell_tag, false, NULL },
+	{ "LIVE", 11, 56, cell_live, false, live_problem },
+	{ "READY", 12, 0, cell_ready, false, NULL },
+	{ "LATENCY", 8, 72, cell_latency, false, NULL },
+	{ "SINCE", 8, 90, cell_since, false, NULL },
+	{ "CHECKED", 11, 80, cell_checked, false, checked_problem },
+	{ "DEPLOYED", 16, 98, cell_deployed, true, deployed_problem },
+	{ "HOSTS", 13, 112, cell_hosts, true, hosts_problem },
 };
 
 /* True when some environment has SSH hosts (and the SSH columns mean something). */
@@ -258,15 +290,22 @@ static int draw_table(struct ui *ui, int top, int height, int64_t now)
 		int y = top + 1 + (int)(i - first);
 		bool selected = i == ui->selected;
 
+		bool hidden_problem = false;
+
 		x = 3;
 		if (selected)
 			draw_text(ui, y, 0, 3, draw_glyph(ui, GLYPH_SELECT), THEME_ROLE_selected, true);
 		for (size_t c = 0; c < COLUMN_COUNT; c++) {
-			if (widths[c] < 0)
+			if (widths[c] < 0) {
+				/* dropped for width: what it would flag still marks the row */
+				hidden_problem |= columns[c].problem && columns[c].problem(ui, env, now);
 				continue;
+			}
 			columns[c].draw(ui, env, now, y, x, widths[c]);
 			x += widths[c] + 1;
 		}
+		if (hidden_problem)
+			draw_text(ui, y, 1, 1, draw_glyph(ui, GLYPH_WARN), THEME_ROLE_unhealthy, true);
 	}
 	return 1 + (int)(m->envs_len - first < (size_t)rows ? m->envs_len - first : (size_t)rows);
 }

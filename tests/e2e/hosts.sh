@@ -7,7 +7,7 @@
 
 tui_sandbox_setup hosts
 
-plan 13
+plan 15
 tui_start 130 34 "$GANTRY --config $work/gantry.yml"
 check "deploy.env's tag and the hosts show" tui_wait 'production +sha-8b03f7a .* sha-8b03f7a +● 2/2 up' 15
 tui_keys j
@@ -62,6 +62,10 @@ sshd_kill staging-1
 tui_keys k
 check "a lock that cannot be read is said to be unknown, not read for ever" \
 	tui_wait "deploys +lock and freeze not known: root@127.0.0.1:$(sshd_port staging-1) cannot be read" 20
+# at 80x24 the HOSTS column is dropped: an unreachable host still marks its row
+tui_resize 80 24
+check "a problem in a dropped column still marks the row" tui_wait '^.! +production ' 10
+unlike "$(tui_screen)" 'HOSTS' "(the HOSTS column is not shown at 80 columns)"
 tui_keys q
 is "$(tui_wait_exit 10)" 0 "q quits"
 done_testing
