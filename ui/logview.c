@@ -208,6 +208,24 @@ static void logview_draw(struct ui *ui, struct view *v, int top, int height)
 			used += line_rows(ui, lv, l, ui->cols - prefix_w);
 			first = i;
 		}
+		/* scrolled back to the oldest lines: the pane stays full, the bottom moves down
+		 * (a pane never shows blank rows while there are lines to show) */
+		while (used < text_rows && lv->anchor && bottom + 1 < b->len) {
+			const struct log_line *l = logbuf_get(b, ++bottom);
+
+			if (shown(lv, l))
+				used += line_rows(ui, lv, l, ui->cols - prefix_w);
+		}
+		if (lv->anchor)
+			lv->anchor = logbuf_get(b, bottom)->seq;
+		if (used == 0) {
+			/* from the bottom up and down to the end, no line is shown: the filter */
+			char none[INPUT_MAX + 80];
+
+			snprintf(none, sizeof none, "no line holds \"%s\" (& then Enter alone shows every "
+			    "line)", lv->filter);
+			draw_text(ui, top + 1, 2, ui->cols - 4, none, THEME_ROLE_muted, false);
+		}
 		/* the bottom line ends on the last text row; a cut line starts above the pane */
 		y = top + 1 + (text_rows - used);
 		for (idx = first; idx <= bottom; idx++) {

@@ -1,0 +1,47 @@
+#!/bin/bash
+# The log pane's paging at a small scrollback (issue 11): PgUp, g and G, a filter and
+# PgUp under it never show blank rows while there are lines to show, and a filter that
+# matches nothing says so.
+. "$srcdir/tests/lib/tap.sh"
+. "$srcdir/tests/lib/sandbox.sh"
+. "$srcdir/tests/lib/sshd.sh"
+. "$srcdir/tests/lib/tui.sh"
+
+tui_sandbox_setup hosts
+# scrollback 100, tail 500: the pane keeps the newest 100 of 500 lines
+sed -i 's|^    migrator: tail -n {tail} {follow} migrator.log$|&\n    tail: 500\n    scrollback: 100|' "$work/gantry.yml"
+for i in $(seq 1 500); do printf 'line %03d %s\n' "$i" "$( [ $((i % 25)) = 0 ] && echo quarter)"; done \
+	>>"$SSHD_DIR/staging-1/deploy/app.log"
+
+# blank: how many of the pane's text rows (between its header and its status line) are empty
+blank() {
+	tui_screen | awk 'NR > 2 && NR < 29 && /^ *$/ { n++ } END { print n + 0 }'
+}
+
+plan 11
+tui_start 100 30 "$GANTRY --config $work/gantry.yml"
+tui_wait 'staging +sha-4e1d2c9' 10
+tui_keys l
+check "the log opens on its newest line" tui_wait 'line 500' 10
+check "it keeps the newest 100 lines" tui_wait '100 lines, 400 older dropped \(scrollback 100\)' 5
+tui_keys PPage
+tui_wait 'PAUSED' 3
+tui_keys PPage PPage
+check "the third PgUp reaches the oldest line kept" tui_wait 'line 401' 5
+is "$(blank)" 0 "and the pane has no blank row"
+tui_keys PPage
+sleep 0.3   # a key the pane must not act on: nothing to wait for
+is "$(blank)" 0 "a fourth PgUp leaves the pane full"
+tui_keys G g
+check "g shows the oldest lines" tui_wait '^line 401' 5
+is "$(blank)" 0 "with no blank row under them"
+# a filter applied while scrolled back: the matches show, and PgUp under it keeps them
+tui_keys '&' q u a r t e r Enter
+check "a filter applied at the top shows its matches" tui_wait 'line 500 quarter' 5
+like "$(tui_screen)" 'line 425 quarter' "all four of them"
+tui_keys PPage
+like "$(tui_screen | grep -c '^line [0-9]* quarter')" '^4$' "PgUp under the filter keeps the four matches"
+tui_keys '&' n o - s u c h - l i n e Enter
+check "a filter that matches nothing says so" tui_wait 'no line holds "no-such-line"' 5
+tui_keys q q
+done_testing
