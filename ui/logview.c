@@ -265,8 +265,27 @@ static void logview_draw(struct ui *ui, struct view *v, int top, int height)
 		return;
 	}
 	{
-		int n = snprintf(head, sizeof head, " %s %s %zu lines", lv->anchor ? "PAUSED (f follows)" : "FOLLOWING",
-		    draw_glyph(ui, GLYPH_SEP), b->len);
+		enum logstream_state st = logstream_state(lv->ls);
+		char what[64];
+		int n;
+
+		/* the stream's real state: an ended one is not "following" */
+		if (st == LS_ENDED || st == LS_STOPPED) {
+			int code = logstream_exit_status(lv->ls);
+			char how[24];
+
+			if (code < 0)
+				snprintf(how, sizeof how, "killed");
+			else
+				snprintf(how, sizeof how, "exit %d", code);
+			snprintf(what, sizeof what, "ENDED (%s; r starts it again)%s", how,
+			    lv->anchor ? ", scrolled back" : "");
+		} else if (st == LS_RECONNECTING) {
+			snprintf(what, sizeof what, "RECONNECTING%s", lv->anchor ? ", PAUSED (f follows)" : "");
+		} else {
+			snprintf(what, sizeof what, "%s", lv->anchor ? "PAUSED (f follows)" : "FOLLOWING");
+		}
+		n = snprintf(head, sizeof head, " %s %s %zu lines", what, draw_glyph(ui, GLYPH_SEP), b->len);
 
 		if (b->dropped && n > 0)
 			n += snprintf(head + n, sizeof head - (size_t)n, ", %llu older dropped (scrollback %lld)",
@@ -280,7 +299,8 @@ static void logview_draw(struct ui *ui, struct view *v, int top, int height)
 		if (n > 0)
 			snprintf(head + n, sizeof head - (size_t)n, " %s wrap %s", draw_glyph(ui, GLYPH_SEP),
 			    lv->wrap ? "on" : "off");
-		draw_text(ui, y, 0, ui->cols, head, lv->anchor ? THEME_ROLE_degraded : THEME_ROLE_border, false);
+		draw_text(ui, y, 0, ui->cols, head, lv->anchor || st != LS_LIVE ? THEME_ROLE_degraded :
+		    THEME_ROLE_border, false);
 	}
 }
 
@@ -318,6 +338,7 @@ static bool find(struct ui *ui, struct logview *lv, size_t from, int dir, bool i
 		return false;
 	if (include_from && matches(lv, logbuf_get(b, i)) && shown(lv, logbuf_get(b, i))) {
 		lv->anchor = logbuf_get(b, i)->seq;
+		ui_message_clear(ui);       /* a "no match" from before no longer holds */
 		return true;
 	}
 	for (;;) {
@@ -326,6 +347,7 @@ static bool find(struct ui *ui, struct logview *lv, size_t from, int dir, bool i
 		i = dir < 0 ? i - 1 : i + 1;
 		if (matches(lv, logbuf_get(b, i)) && shown(lv, logbuf_get(b, i))) {
 			lv->anchor = logbuf_get(b, i)->seq;
+			ui_message_clear(ui);
 			return true;
 		}
 	}
@@ -504,4 +526,5 @@ const struct view_ops logview_view_ops = {
 	.overlay = false,
 	.key = logview_key,
 	.leave = logview_leave,
+	.hints = " ? help  / search  n/N older/newer  & filter  f follow  w wrap  s save  r restart  Esc close",
 };

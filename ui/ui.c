@@ -78,6 +78,12 @@ static void ui_catch_fatal_signals(void)
 		sigaction(fatal[i], &sa, NULL);
 }
 
+void ui_message_clear(struct ui *ui)
+{
+	ui->message[0] = '\0';
+	ui->dirty = true;
+}
+
 void ui_message(struct ui *ui, bool error, const char *fmt, ...)
 {
 	char raw[sizeof ui->message];

@@ -45,6 +45,8 @@ int ui_run(struct app *app, struct theme *theme, const struct ui_options *opts);
 /* Shows a message in the footer for a few seconds. */
 void ui_message(struct ui *ui, bool error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Takes the message off the footer (what it said no longer holds). */
+void ui_message_clear(struct ui *ui);
 
 /* Pushes a view with its state (owned by the view from now on) for environment `env`
  * (VIEW_NO_ENV: none) and `kind`; pops with VIEW_CLOSE. False when the stack is full:

@@ -18,7 +18,7 @@ blank() {
 	tui_screen | awk 'NR > 2 && NR < 29 && /^ *$/ { n++ } END { print n + 0 }'
 }
 
-plan 11
+plan 17
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"
 tui_wait 'staging +sha-4e1d2c9' 10
 tui_keys l
@@ -43,5 +43,19 @@ tui_keys PPage
 like "$(tui_screen | grep -c '^line [0-9]* quarter')" '^4$' "PgUp under the filter keeps the four matches"
 tui_keys '&' n o - s u c h - l i n e Enter
 check "a filter that matches nothing says so" tui_wait 'no line holds "no-such-line"' 5
+tui_keys '&' Enter
+# the footer is the pane's own; a "no match" goes when a later search matches
+like "$(tui_screen)" '/ search +n/N older/newer +& filter' "the footer shows the log pane's keys"
+tui_keys / n o t h e r e Enter
+check "a search without a match says so" tui_wait '"nothere": no older match' 5
+tui_keys / l i n e ' ' 4 5 0 Enter
+check "a later search that matches takes the message away" tui_gone 'no older match' 5
+like "$(tui_screen)" 'line 450' "and shows its match"
+# the stream ends on the host: the status line says so, and how to start it again
+tui_keys G
+pkill -f 'tail -n 500 -f app.log'
+check "an ended stream is not 'FOLLOWING'" tui_wait 'ENDED \((killed|exit [0-9]+); r starts it again\)' 10
+tui_keys r
+check "r starts it again" tui_wait 'FOLLOWING' 10
 tui_keys q q
 done_testing
