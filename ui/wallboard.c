@@ -59,6 +59,21 @@ static void draw_refreshed(struct ui *ui, int y, int64_t now)
 	}
 }
 
+/* The hosts of an environment that cannot be reached or whose state cannot be read. */
+static size_t hosts_unread(const struct env_status *env)
+{
+	size_t bad = 0;
+
+	for (size_t j = 0; j < env->hosts_len; j++) {
+		enum remote_state st = remote_host_state(env->hosts[j].remote);
+
+		if ((st != REMOTE_UP && st != REMOTE_IDLE && st != REMOTE_CONNECTING) ||
+		    (!env->hosts[j].state_known && env->hosts[j].deploy_error[0]))
+			bad++;
+	}
+	return bad;
+}
+
 static void wallboard_draw(struct ui *ui, struct view *v, int top, int height)
 {
 	const struct model *m = ui->app->model;
@@ -94,6 +109,16 @@ static void wallboard_draw(struct ui *ui, struct view *v, int top, int height)
 		} else {
 			snprintf(state, sizeof state, "%s for %s", env->health == HEALTH_READY ? "READY" :
 			    env->health == HEALTH_NOT_READY ? "NOT READY" : "DOWN", since);
+		}
+		/* hosts that cannot be reached or read: never a plain green READY */
+		if (!stale && env->health == HEALTH_READY) {
+			size_t bad = hosts_unread(env);
+
+			if (bad) {
+				snprintf(state, sizeof state, "READY, %zu of %zu host%s not read", bad,
+				    env->hosts_len, env->hosts_len == 1 ? "" : "s");
+				role = THEME_ROLE_degraded;
+			}
 		}
 		if (per == 1) {
 			/* one line each: name, tag and state on the bar */

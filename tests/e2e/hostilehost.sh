@@ -28,13 +28,15 @@ fake=$!
 echo "$fake" >"$g/lock/pid"
 printf 'by=mallory\nreason=\033]0;owned-freeze\007\033[2Jcalm\n' >"$g/freeze"
 
-plan 17
+plan 18
 # the wallboard (read-only): each environment's problem in one line, nothing raw
 tui_start 110 30 "$GANTRY --read-only --config $cfg"
 check "the wallboard comes up beside a hostile host" tui_wait 'STAGING .*READY' 15
 check "the hostile host's environment says what went wrong there" \
 	tui_wait 'root@127.0.0.1:[0-9]+: killed by SIG[A-Za-z0-9]+ on the' 15
 check "the planted freeze shows, its escapes gone" tui_wait 'FROZEN by mallory: calm' 10
+check "an environment whose host cannot be read is never a plain READY" \
+	tui_wait 'EVIL +READY, 1 of 1 host not read' 10
 title=$(tui_tmux display-message -p -t t '#{pane_title}')
 unlike "$title" 'owned' "nothing retitled the terminal"
 tui_keys q
