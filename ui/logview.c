@@ -99,7 +99,7 @@ static const char *prefix_of(const struct logview *lv, const struct log_line *l)
 
 /* Draws bytes [from, to) of a line at (y, x), search matches highlighted. */
 static int draw_highlighted(struct ui *ui, const struct logview *lv, int y, int x, const char *text,
-    size_t from, size_t to, attr_t attr)
+    size_t from, size_t to, attr_t attr, attr_t match_attr)
 {
 	size_t slen = strlen(lv->search), p = from;
 	int cols = 0;
@@ -118,7 +118,7 @@ static int draw_highlighted(struct ui *ui, const struct logview *lv, int y, int 
 		me = (size_t)(m - text) + slen < to ? (size_t)(m - text) + slen : to;
 		if (ms > p)
 			cols += draw_bytes(ui, y, x + cols, text + p, ms - p, attr);
-		cols += draw_bytes(ui, y, x + cols, text + ms, me - ms, palette_attr(THEME_ROLE_selected));
+		cols += draw_bytes(ui, y, x + cols, text + ms, me - ms, match_attr);
 		p = me;
 	}
 	return cols;
@@ -141,6 +141,10 @@ static void draw_line(struct ui *ui, const struct logview *lv, const struct log_
 {
 	const char *who = prefix_of(lv, l);
 	attr_t attr = palette_attr(l->kind == LOG_MARK ? THEME_ROLE_degraded : THEME_ROLE_text);
+	/* the current match (the line a search moved to) stands out from the other matches */
+	bool current = lv->search[0] && lv->anchor && l->seq == lv->anchor;
+	attr_t match_attr = current ? palette_attr(THEME_ROLE_selected) | A_BOLD :
+	    palette_attr(THEME_ROLE_key) | A_UNDERLINE;
 	int width = ui->cols - prefix_w;
 	size_t p = 0;
 
@@ -159,7 +163,7 @@ static void draw_line(struct ui *ui, const struct logview *lv, const struct log_
 			draw_text(ui, y + r, 0, prefix_w - 2, who, THEME_ROLE_muted, true);
 			draw_text(ui, y + r, prefix_w - 2, 2, "| ", THEME_ROLE_border, false);
 		}
-		draw_highlighted(ui, lv, y + r, prefix_w, l->text, p, p + n, attr);
+		draw_highlighted(ui, lv, y + r, prefix_w, l->text, p, p + n, attr, match_attr);
 		p += n;
 		if (!lv->wrap && p < l->len)
 			draw_text(ui, y + r, ui->cols - 1, 1, draw_glyph(ui, GLYPH_ELLIPSIS), THEME_ROLE_muted, false);

@@ -18,7 +18,7 @@ blank() {
 	tui_screen | awk 'NR > 2 && NR < 29 && /^ *$/ { n++ } END { print n + 0 }'
 }
 
-plan 17
+plan 18
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"
 tui_wait 'staging +sha-4e1d2c9' 10
 tui_keys l
@@ -51,6 +51,14 @@ check "a search without a match says so" tui_wait '"nothere": no older match' 5
 tui_keys / l i n e ' ' 4 5 0 Enter
 check "a later search that matches takes the message away" tui_gone 'no older match' 5
 like "$(tui_screen)" 'line 450' "and shows its match"
+# the current match stands out from the other matches on screen
+tui_keys G / q u a r t e r Enter
+tui_wait 'search: quarter' 5
+# the attributes drawn just before "quarter" on a line
+sgr() { tui_tmux capture-pane -p -e -t t | grep "line $1 " | grep -oE $'(\e\\[[0-9;]*m)*quarter' | head -n 1 | tr -d '\033'; }
+cur=$(sgr 500) other=$(sgr 475)
+differ() { [ -n "$cur" ] && [ -n "$other" ] && [ "$cur" != "$other" ]; }
+check "the current match is marked apart from the others ($cur vs $other)" differ
 # the stream ends on the host: the status line says so, and how to start it again
 tui_keys G
 pkill -f 'tail -n 500 -f app.log'
