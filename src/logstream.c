@@ -44,6 +44,90 @@ static void mark(struct logstream *ls, struct logstream_host *lh, const char *fm
 	logbuf_push(ls->buf, (unsigned)(lh - ls->hosts), LOG_MARK, text, strlen(text));
 }
 
+#define HELD_MAX_BYTES (8 * 1024 * 1024)      /* a resumed log's lines held at most */
+#define QUIET_MS 700                            /* no line this long: the repeat is over */
+
+/* Remembers a host's newest line: what a resumed command must repeat. */
+static void remember(struct logstream_host *lh, const char *text)
+{
+	if (lh->last_len == LOGSTREAM_OVERLAP) {
+		free(lh->last[0]);
+		memmove(lh->last, lh->last + 1, (LOGSTREAM_OVERLAP - 1) * sizeof *lh->last);
+		lh->last_len--;
+	}
+	lh->last[lh->last_len++] = xstrdup(text);
+}
+
+/* Stores a sanitized line of a host (the buffer takes it). */
+static void store(struct logstream *ls, struct logstream_host *lh, char *text, size_t n,
+    bool is_stderr)
+{
+	if (!is_stderr)
+		remember(lh, text);
+	logbuf_push(ls->buf, (unsigned)(lh - ls->hosts), is_stderr ? LOG_ERR : LOG_OUT, text, n);
+	ls->lines++;
+}
+
+/* The held lines end with the host's newest lines: all of them were shown before. */
+static bool held_meets_last(const struct logstream_host *lh)
+{
+	if (lh->held_len < lh->last_len)
+		return false;
+	for (size_t k = 0; k < lh->last_len; k++)
+		if (strcmp(lh->held[lh->held_len - lh->last_len + k], lh->last[k]) != 0)
+			return false;
+	return true;
+}
+
+/* Ends the repeat: the held lines are dropped (seen before) or shown (new). */
+static void end_skipping(struct logstream *ls, struct logstream_host *lh, bool seen)
+{
+	if (!seen && lh->held_len)
+		mark(ls, lh, "%s: the log started over (new container?): %zu lines",
+		    remote_host_conf(lh->host)->address, lh->held_len);
+	for (size_t k = 0; k < lh->held_len; k++) {
+		if (seen)
+			free(lh->held[k]);
+		else
+			store(ls, lh, lh->held[k], strlen(lh->held[k]), false);
+	}
+	free(lh->held);
+	lh->held = NULL;
+	lh->held_len = lh->held_cap = lh->held_bytes = 0;
+	lh->skipping = false;
+	loop_timer_cancel(ls->loop, lh->quiet_timer);
+	lh->quiet_timer = 0;
+}
+
+static void quiet_fire(struct loop *loop, void *arg)
+{
+	struct logstream_host *lh = arg;
+
+	lh->quiet_timer = 0;
+	if (lh->skipping) {
+		end_skipping(lh->ls, lh, false);
+		changed(lh->ls);
+	}
+}
+
+/* A line of a resumed command: held until the repeat of what was shown is over. */
+static void hold(struct logstream *ls, struct logstream_host *lh, char *text)
+{
+	lh->held = xreallocarray_grow(lh->held, &lh->held_cap, lh->held_len + 1, sizeof *lh->held);
+	lh->held[lh->held_len++] = text;
+	lh->held_bytes += strlen(text) + 1;
+	if (held_meets_last(lh)) {
+		end_skipping(ls, lh, true);
+		return;
+	}
+	if (lh->held_bytes > HELD_MAX_BYTES || lh->held_len > (size_t)ls->env->log_tail + 1) {
+		end_skipping(ls, lh, false);
+		return;
+	}
+	loop_timer_cancel(ls->loop, lh->quiet_timer);
+	lh->quiet_timer = ls->loop ? loop_timer_add(ls->loop, QUIET_MS, quiet_fire, lh) : 0;
+}
+
 /* Sanitizes and stores one complete line (without its newline). */
 static void push_line(struct logstream *ls, struct logstream_host *lh, const char *data, size_t len,
     bool is_stderr)
@@ -66,8 +150,10 @@ static void push_line(struct logstream *ls, struct logstream_host *lh, const cha
 		n = strlen(text);
 		lh->cut = 0;
 	}
-	logbuf_push(ls->buf, (unsigned)(lh - ls->hosts), is_stderr ? LOG_ERR : LOG_OUT, text, n);
-	ls->lines++;
+	if (lh->skipping && !is_stderr)
+		hold(ls, lh, text);
+	else
+		store(ls, lh, text, n, is_stderr);
 }
 
 /* Adds bytes to the host's unfinished line, keeping at most LOG_LINE_MAX of it. */
@@ -131,11 +217,14 @@ static void on_started(void *arg)
 	struct logstream *ls = lh->ls;
 
 	if (lh->lost_at) {
-		mark(ls, lh, "%s: resumed after %llds; lines written in between are not shown",
-		    remote_host_conf(lh->host)->address,
+		mark(ls, lh, "%s: resumed after %llds", remote_host_conf(lh->host)->address,
 		    (long long)((loop_clock_ms() - lh->lost_at + 500) / 1000));
 		lh->lost_at = 0;
 	}
+	/* the command asks for the whole tail again: what it repeats of this host's lines is
+	 * dropped, what it wrote meanwhile shows, and a log that starts over shows whole */
+	if (lh->resumed_once && lh->last_len && ls->env->log_tail > 0)
+		lh->skipping = true;
 	lh->state = LS_LIVE;
 	lh->attempts = 0;
 	lh->message[0] = '\0';
@@ -160,6 +249,8 @@ static void on_done(void *arg, enum remote_end how, int status, const char *mess
 
 	lh->cmd = NULL;
 	flush_partial(lh);
+	if (lh->skipping)
+		end_skipping(ls, lh, held_meets_last(lh));
 	if (how == REMOTE_EXITED || how == REMOTE_SIGNALLED) {
 		lh->state = LS_ENDED;
 		lh->exit_status = how == REMOTE_EXITED ? status : -1;
@@ -216,8 +307,10 @@ char *logstream_command(const struct logstream *ls, size_t i)
 		{ "deploy_dir", dir },
 	};
 
-	/* after a loss, only what is new: the lines before are already on screen */
-	snprintf(tail, sizeof tail, "%lld", lh->resumed_once ? 0LL : (long long)ls->env->log_tail);
+	/* after a loss the whole tail again: the repeat is dropped (see hold), so a log that
+	 * started over in a new container loses nothing */
+	snprintf(tail, sizeof tail, "%lld", lh->resumed_once && !lh->last_len ? 0LL :
+	    (long long)ls->env->log_tail);
 	out = template_expand(ls->env->logs[ls->source], vars, sizeof vars / sizeof vars[0]);
 	free(dir);
 	return out;
@@ -375,7 +468,13 @@ void logstream_free(struct logstream *ls)
 		if (lh->cmd)
 			remote_cmd_stop(lh->cmd);
 		loop_timer_cancel(ls->loop, lh->retry_timer);
+		loop_timer_cancel(ls->loop, lh->quiet_timer);
 		free(lh->partial);
+		for (size_t k = 0; k < lh->last_len; k++)
+			free(lh->last[k]);
+		for (size_t k = 0; k < lh->held_len; k++)
+			free(lh->held[k]);
+		free(lh->held);
 	}
 	free(ls->hosts);
 	logbuf_free(ls->buf);

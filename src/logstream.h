@@ -12,6 +12,7 @@
 #include "remote.h"
 
 #define LOG_LINE_MAX 8192               /* bytes of one line kept; the rest is counted */
+#define LOGSTREAM_OVERLAP 3             /* lines a resumed log must repeat to be the same log */
 
 enum logstream_state {
 	LS_CONNECTING,                  /* waiting for the host or the command to start */
@@ -35,8 +36,15 @@ struct logstream_host {
 	int64_t lost_at;                /* monotonic ms; 0 when not lost */
 	int64_t retry_at;
 	uint64_t retry_timer;
-	bool resumed_once;              /* started again after a loss: tail 0 */
+	bool resumed_once;              /* started again after a loss or an end */
 	uint64_t bytes;                 /* received, for the bench and the status line */
+	/* a resumed command asks for the whole tail again; what it repeats is dropped */
+	char *last[LOGSTREAM_OVERLAP];  /* this host's newest lines, oldest first */
+	size_t last_len;
+	bool skipping;                  /* holding lines until they meet `last`, or not */
+	char **held;                    /* the lines held meanwhile */
+	size_t held_len, held_cap, held_bytes;
+	uint64_t quiet_timer;           /* no line for a while: the held lines are new */
 };
 
 typedef void (*logstream_changed_fn)(void *arg);

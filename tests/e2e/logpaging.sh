@@ -18,7 +18,7 @@ blank() {
 	tui_screen | awk 'NR > 2 && NR < 29 && /^ *$/ { n++ } END { print n + 0 }'
 }
 
-plan 18
+plan 22
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"
 tui_wait 'staging +sha-4e1d2c9' 10
 tui_keys l
@@ -63,7 +63,17 @@ check "the current match is marked apart from the others ($cur vs $other)" diffe
 tui_keys G
 pkill -f 'tail -n 500 -f app.log'
 check "an ended stream is not 'FOLLOWING'" tui_wait 'ENDED \((killed|exit [0-9]+); r starts it again\)' 10
+printf 'line 501 written while it was down\n' >>"$SSHD_DIR/staging-1/deploy/app.log"
 tui_keys r
 check "r starts it again" tui_wait 'FOLLOWING' 10
+check "the line written while it was down shows" tui_wait 'line 501 written while it was down' 10
+is "$(tui_screen | grep -c '^line 500 ')" 1 "and the lines shown before are not repeated"
+# a container recreated by a deploy: its log starts over, and shows whole
+pkill -f 'tail -n 500 -f app.log'
+tui_wait 'ENDED' 10
+printf 'new container line %s\n' 1 2 3 >"$SSHD_DIR/staging-1/deploy/app.log"
+tui_keys r
+check "a log that starts over is said to" tui_wait 'the log started over \(new container\?\): 3 lines' 10
+check "and shows from its first line" tui_wait 'new container line 1' 5
 tui_keys q q
 done_testing
