@@ -58,12 +58,21 @@ const char *envfmt_problem(const struct env_status *env, char *buf, size_t bufsz
 			    env->hosts[j].freeze_reason);
 			return buf;
 		}
-	for (size_t j = 0; j < env->hosts_len; j++)
-		if (env->hosts[j].lock.held) {
-			snprintf(buf, bufsz, "%s by %s", env->hosts[j].lock_stale ? "STALE LOCK held" :
-			    "LOCKED", env->hosts[j].lock.owner[0] ? env->hosts[j].lock.owner : "someone");
-			return buf;
-		}
+	for (size_t j = 0; j < env->hosts_len; j++) {
+		const struct host_status *h = &env->hosts[j];
+		char age[16] = "";
+
+		if (!h->lock.held)
+			continue;
+		if (h->lock.since > 0 && h->host_now >= h->lock.since)
+			duration_format((h->host_now - h->lock.since) * 1000, age, sizeof age);
+		/* a live runner is a run in progress: what it does, who started it, how long */
+		snprintf(buf, bufsz, "%s by %s%s%s%s%s", h->lock_stale ? "STALE LOCK held" :
+		    h->lock.runner_alive ? "RUNNING" : "LOCKED", h->lock.owner[0] ? h->lock.owner :
+		    "someone", age[0] ? " for " : "", age, h->lock.message[0] ? ": " : "",
+		    h->lock.message);
+		return buf;
+	}
 	return "";
 }
 

@@ -19,7 +19,7 @@ release_build sha-1111111 && release_build sha-2222222 &&
 G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
 	G deploy staging sha-2222222 >/dev/null 2>&1 || { echo "Bail out! first deploys"; exit 1; }
 
-plan 43
+plan 44
 
 # --- a promotion: the plan, a typed confirmation, the steps, the result ---
 tui_start 140 42 "$GANTRY --config $cfg"
@@ -90,6 +90,10 @@ release_build sha-4444444 --migrate-sleep 30 >/dev/null 2>&1 || { echo "Bail out
 GANTRY_OPERATOR=alice@laptop G deploy staging sha-4444444 >"$work/bg" 2>&1 &
 bg=$!
 for i in $(seq 1 600); do grep -q '^\[[0-9]*/[0-9]*\] run migrator' "$work/bg" && break; sleep 0.05; done
+tui_start 140 42 "$GANTRY --read-only --config $cfg"
+check "the wallboard shows the run in progress: who, how long, what" \
+	tui_wait 'RUNNING by alice@laptop for [0-9]+s: deploy sha-4444444' 15
+tui_stop
 tui_start 140 42 "GANTRY_OPERATOR=bob@ops $GANTRY --config $cfg"
 check "the run in progress opens, naming who started it" tui_wait 'started by alice@laptop +c: cancel' 15
 tui_keys c
