@@ -35,6 +35,28 @@ enum theme_role envfmt_health_role(enum env_health health)
 	}
 }
 
+/* The first lock of the hosts in words (false when none holds one); runs_only: a live
+ * run only. */
+static bool lock_words(const struct env_status *env, bool runs_only, char *buf, size_t bufsz)
+{
+	for (size_t j = 0; j < env->hosts_len; j++) {
+		const struct host_status *h = &env->hosts[j];
+		bool running = h->lock.held && h->lock.runner_alive && !h->lock_stale && h->lock.run[0];
+		char age[16] = "";
+
+		if (!h->lock.held || (runs_only && !running))
+			continue;
+		if (h->lock.since > 0 && h->host_now >= h->lock.since)
+			duration_format((h->host_now - h->lock.since) * 1000, age, sizeof age);
+		/* a live runner is a run in progress: what it does, who started it, how long */
+		snprintf(buf, bufsz, "%s by %s%s%s%s%s", h->lock_stale ? "STALE LOCK held" :
+		    running ? "RUNNING" : "LOCKED", h->lock.owner[0] ? h->lock.owner : "someone",
+		    age[0] ? " for " : "", age, h->lock.message[0] ? ": " : "", h->lock.message);
+		return true;
+	}
+	return false;
+}
+
 const char *envfmt_problem(const struct env_status *env, char *buf, size_t bufsz)
 {
 	char tag[PAYLOAD_TAG_MAX];
@@ -42,6 +64,9 @@ const char *envfmt_problem(const struct env_status *env, char *buf, size_t bufsz
 	for (int k = 0; k < PROBE_KINDS; k++)
 		if (env->probes[k].state != PROBE_OK && env->probes[k].state != PROBE_PENDING)
 			return env->probes[k].detail;
+	/* a run in progress first: it explains the drift it causes while it runs */
+	if (lock_words(env, true, buf, bufsz))
+		return buf;
 	/* the hosts and the app disagree: in the same words as the dashboard and status */
 	if (model_drift(env, tag, sizeof tag, buf, bufsz) != DRIFT_NONE)
 		return buf;
@@ -58,22 +83,7 @@ const char *envfmt_problem(const struct env_status *env, char *buf, size_t bufsz
 			    env->hosts[j].freeze_reason);
 			return buf;
 		}
-	for (size_t j = 0; j < env->hosts_len; j++) {
-		const struct host_status *h = &env->hosts[j];
-		char age[16] = "";
-
-		if (!h->lock.held)
-			continue;
-		if (h->lock.since > 0 && h->host_now >= h->lock.since)
-			duration_format((h->host_now - h->lock.since) * 1000, age, sizeof age);
-		/* a live runner is a run in progress: what it does, who started it, how long */
-		snprintf(buf, bufsz, "%s by %s%s%s%s%s", h->lock_stale ? "STALE LOCK held" :
-		    h->lock.runner_alive ? "RUNNING" : "LOCKED", h->lock.owner[0] ? h->lock.owner :
-		    "someone", age[0] ? " for " : "", age, h->lock.message[0] ? ": " : "",
-		    h->lock.message);
-		return buf;
-	}
-	return "";
+	return lock_words(env, false, buf, bufsz) ? buf : "";
 }
 
 void envfmt_since(const struct env_status *env, int64_t now, char *out, size_t outsz)
