@@ -42,6 +42,7 @@ unlike "$title" 'owned' "nothing retitled the terminal"
 tui_keys q
 status=$(tui_wait_exit 15 2>&1)
 is "$status" 0 "the wallboard exits normally"
+tui_stop
 
 # the dashboard: the hostile host's log, the planted history, and back
 tui_start 110 30 "$GANTRY --config $cfg"
