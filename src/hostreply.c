@@ -8,14 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct hostreply_part *hostreply_get(struct hostreply_part *parts, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(parts[i].name, name) == 0)
-			return &parts[i];
-	return NULL;
-}
-
 static int hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')

@@ -30,8 +30,6 @@ struct hostreply_part {
  * not asked for, or a hex part holds anything but hex: the reply is not gantry's. */
 bool hostreply_parse(const char *buf, size_t len, struct hostreply_part *parts, size_t n,
     char *why, size_t whysz);
-/* The part named so (NULL when not asked for). */
-struct hostreply_part *hostreply_get(struct hostreply_part *parts, size_t n, const char *name);
 void hostreply_free(struct hostreply_part *parts, size_t n);
 
 #endif

@@ -454,19 +454,6 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 	}
 }
 
-/* " for 5m" since a host's time `since`, by its clock `now`; "" when the file gave none */
-static void since_text(int64_t now, int64_t since, char *out, size_t outsz)
-{
-	char age[16];
-
-	if (since <= 0 || now < since) {
-		out[0] = '\0';
-		return;
-	}
-	duration_format((now - since) * 1000, age, sizeof age);
-	snprintf(out, outsz, " for %s", age);
-}
-
 /* The deploy lock (a live one first) and the freeze, from whichever hosts hold them; with
  * several hosts, the lock names its host. */
 static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *env)
@@ -494,7 +481,7 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 	draw_text(ui, y, 2, 9, "deploys", THEME_ROLE_header, true);
 	line[0] = '\0';
 	if (lock) {
-		since_text(lock->host_now, lock->lock.since, age, sizeof age);
+		envfmt_host_since(lock->host_now, lock->lock.since, age, sizeof age);
 		n = snprintf(line, sizeof line, "LOCKED%s%s by %s%s: %s%s", env->hosts_len > 1 ? " on " : "",
 		    env->hosts_len > 1 ? env->conf->hosts[lock_at].address : "", lock->lock.owner[0] ?
 		    lock->lock.owner : "someone", age, lock->lock.message, lock->lock_stale ?
@@ -503,7 +490,7 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 		role = lock->lock_stale ? THEME_ROLE_stale : THEME_ROLE_degraded;
 	}
 	if (freeze && n >= 0 && (size_t)n < sizeof line) {
-		since_text(freeze->host_now, freeze->freeze_since, age, sizeof age);
+		envfmt_host_since(freeze->host_now, freeze->freeze_since, age, sizeof age);
 		snprintf(line + n, sizeof line - (size_t)n, "%sFROZEN by %s%s: %s (promotions and deploys refused; "
 		    "rollbacks allowed)", lock ? "   · " : "", freeze->freeze_by[0] ? freeze->freeze_by :
 		    "someone", age, freeze->freeze_reason);

@@ -35,6 +35,19 @@ enum theme_role envfmt_health_role(enum env_health health)
 	}
 }
 
+/* " for 5m" since a host's time `since`, by its clock `now`; "" when the file gave none */
+void envfmt_host_since(int64_t now, int64_t since, char *out, size_t outsz)
+{
+	char age[16];
+
+	if (since <= 0 || now < since) {
+		out[0] = '\0';
+		return;
+	}
+	duration_format((now - since) * 1000, age, sizeof age);
+	snprintf(out, outsz, " for %s", age);
+}
+
 /* The first lock of the hosts in words (false when none holds one); runs_only: a live
  * run only. */
 static bool lock_words(const struct env_status *env, bool runs_only, char *buf, size_t bufsz)
@@ -42,16 +55,15 @@ static bool lock_words(const struct env_status *env, bool runs_only, char *buf, 
 	for (size_t j = 0; j < env->hosts_len; j++) {
 		const struct host_status *h = &env->hosts[j];
 		bool running = h->lock.held && h->lock.runner_alive && !h->lock_stale && h->lock.run[0];
-		char age[16] = "";
+		char age[32];
 
 		if (!h->lock.held || (runs_only && !running))
 			continue;
-		if (h->lock.since > 0 && h->host_now >= h->lock.since)
-			duration_format((h->host_now - h->lock.since) * 1000, age, sizeof age);
+		envfmt_host_since(h->host_now, h->lock.since, age, sizeof age);
 		/* a live runner is a run in progress: what it does, who started it, how long */
-		snprintf(buf, bufsz, "%s by %s%s%s%s%s", h->lock_stale ? "STALE LOCK held" :
+		snprintf(buf, bufsz, "%s by %s%s%s%s", h->lock_stale ? "STALE LOCK held" :
 		    running ? "RUNNING" : "LOCKED", h->lock.owner[0] ? h->lock.owner : "someone",
-		    age[0] ? " for " : "", age, h->lock.message[0] ? ": " : "", h->lock.message);
+		    age, h->lock.message[0] ? ": " : "", h->lock.message);
 		return true;
 	}
 	return false;
