@@ -3,6 +3,7 @@
 
 #include "hostreply.h"
 #include "hoststate.h"
+#include "runevent.h"
 #include "sanitize.h"
 #include "value.h"
 #include "xmalloc.h"
@@ -17,14 +18,18 @@
 #define P(name) HOSTREPLY_PART(name)
 #define DEPLOYENV_READ_BYTES 65537      /* one byte more than is used: a larger file shows */
 _Static_assert(DEPLOYENV_READ_BYTES == DEPLOYENV_MAX_BYTES + 1, "deploy.env's read");
+#define RUN_START_TAIL_BYTES 65536      /* a running run's start record: near the end */
+#define RUN_START_MAX_BYTES 16384
 
 /* The lock, the freeze, the current run and deploy.env: the parts both commands read.
  * What gantry prints itself is plain; what comes out of a file goes through x (hex). */
 #define STATE_COMMON \
 	"G=.gantry; " HOSTREPLY_HEX_FN \
 	P("now") "date +%s; " \
-	P("lock") "if [ -d $G/lock ]; then echo held=1; " HOSTSTATE_LOCK_PID \
-	"if [ -n \"$p\" ]; then echo pid=1; kill -0 \"$p\" 2>/dev/null && echo alive=1; fi; fi; " \
+	P("lock") "r=; if [ -d $G/lock ]; then echo held=1; " HOSTSTATE_LOCK_PID \
+	"if [ -n \"$p\" ]; then echo pid=1; kill -0 \"$p\" 2>/dev/null && echo alive=1; fi; " \
+	"r=$(grep -m 1 '^run=' $G/lock/owner 2>/dev/null | cut -c 5-68); " \
+	"case $r in ''|[.-]*|*[!A-Za-z0-9._-]*) r= ;; esac; fi; " \
 	P("lock-owner") "[ -d $G/lock ] && [ -f $G/lock/owner ] && head -c 4096 $G/lock/owner | x; " \
 	P("freeze") "[ -e $G/freeze ] && echo frozen=1; " \
 	P("freeze-file") "[ -f $G/freeze ] && head -c 4096 $G/freeze | x; " \
@@ -32,7 +37,11 @@ _Static_assert(DEPLOYENV_READ_BYTES == DEPLOYENV_MAX_BYTES + 1, "deploy.env's re
 	P("deploy.env-status") "if [ -f deploy.env ]; then head -c 1 deploy.env >/dev/null 2>&1; " \
 	"echo $?; elif [ -e deploy.env ]; then echo not-a-file; else echo missing; fi; " \
 	P("deploy.env") "[ -f deploy.env ] && head -c " STR(DEPLOYENV_READ_BYTES) " deploy.env | x; " \
-	P("deploy.env-mtime") "[ -f deploy.env ] && stat -c %Y deploy.env; "
+	P("deploy.env-mtime") "[ -f deploy.env ] && stat -c %Y deploy.env; " \
+	P("run-start") "[ -n \"$r\" ] && tail -c " STR(RUN_START_TAIL_BYTES) " $G/history.jsonl 2>/dev/null | " \
+	"grep -F \"\\\"$r\\\"\" | grep -F '\"start\"' | tail -n 1 | head -c " STR(RUN_START_MAX_BYTES) " | x; " \
+	P("run-events") "[ -n \"$r\" ] && [ -f $G/runs/$r/events ] && tail -n 8 $G/runs/$r/events | " \
+	"head -c 2048 | x; "
 
 const char hoststate_command[] =
 	STATE_COMMON
@@ -48,7 +57,8 @@ const char hoststate_watch_command[] =
 /* The parts of a reply, in the order the commands print them. */
 enum {
 	PART_NOW, PART_LOCK, PART_LOCK_OWNER, PART_FREEZE, PART_FREEZE_FILE, PART_CURRENT,
-	PART_ENV_STATUS, PART_ENV, PART_ENV_MTIME, PART_HISTORY_SIZE, PART_HISTORY, PART_END,
+	PART_ENV_STATUS, PART_ENV, PART_ENV_MTIME, PART_RUN_START, PART_RUN_EVENTS, PART_HISTORY_SIZE,
+	PART_HISTORY, PART_END,
 	PARTS
 };
 
@@ -62,6 +72,8 @@ static const struct hostreply_part reply_parts[PARTS] = {
 	[PART_ENV_STATUS] = { .name = "deploy.env-status", .hex = false },
 	[PART_ENV] = { .name = "deploy.env", .hex = true },
 	[PART_ENV_MTIME] = { .name = "deploy.env-mtime", .hex = false },
+	[PART_RUN_START] = { .name = "run-start", .hex = true },
+	[PART_RUN_EVENTS] = { .name = "run-events", .hex = true },
 	[PART_HISTORY_SIZE] = { .name = "history-size", .hex = false },
 	[PART_HISTORY] = { .name = "history", .hex = true },
 	[PART_END] = { .name = "end", .hex = false },
@@ -460,6 +472,58 @@ static void read_history(const struct hostreply_part *parts, struct host_state *
 	out->history.cut = cut;
 }
 
+/* Where the lock's run is: its start record names its steps, its last events the step. */
+static void read_progress(const struct hostreply_part *parts, struct host_lock *lock)
+{
+	struct run_progress *pr = &lock->progress;
+	struct history h;
+	const struct history_run *run;
+	const char *text = parts[PART_RUN_EVENTS].data;
+	size_t len = parts[PART_RUN_EVENTS].len, pos = 0;
+
+	if (!lock->run[0] || !parts[PART_RUN_START].len)
+		return;
+	history_parse(parts[PART_RUN_START].data, parts[PART_RUN_START].len, &h);
+	run = history_find(&h, lock->run);
+	if (run && !run->note && !run->corrupt) {
+		pr->known = true;
+		snprintf(pr->action, sizeof pr->action, "%s", run->action);
+		snprintf(pr->tag, sizeof pr->tag, "%s", run->tag);
+		snprintf(pr->source, sizeof pr->source, "%s", run->source);
+		pr->steps = (int)run->planned;
+	}
+	while (pr->known && text && pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = (nl ? (size_t)(nl - text) : len) - pos;
+		struct run_event ev;
+
+		if (runevent_parse(text + pos, n, &ev)) {
+			/* the rollback's first events may be all the tail holds */
+			if ((ev.kind == RUNEVENT_ROLLBACK_START || (ev.kind == RUNEVENT_STEP_START &&
+			    ev.rollback)) && !pr->rollback) {
+				pr->rollback = true;
+				pr->steps = (int)run->rollback_planned;
+				pr->step = 0;
+			}
+			if (ev.kind == RUNEVENT_STEP_START && ev.rollback == pr->rollback) {
+				pr->step = ev.step;
+				pr->step_ms = ev.ms;
+				pr->step_ended = false;
+			} else if (ev.kind == RUNEVENT_STEP_END && ev.step == pr->step) {
+				pr->step_ended = true;
+			}
+		}
+		pos += n + 1;
+	}
+	if (pr->step > 0 && pr->step <= pr->steps) {
+		const char (*names)[80] = pr->rollback ? run->rollback_names : run->step_names;
+
+		if (names)
+			snprintf(pr->step_name, sizeof pr->step_name, "%s", names[pr->step - 1]);
+	}
+	history_free(&h);
+}
+
 bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *why, size_t whysz)
 {
 	struct hostreply_part parts[PARTS];
@@ -480,6 +544,7 @@ bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *
 		out->lock.runner_known = has_line(&parts[PART_LOCK], "pid=1");
 		out->lock.runner_alive = has_line(&parts[PART_LOCK], "alive=1");
 		hoststate_read_owner(parts[PART_LOCK_OWNER].data, parts[PART_LOCK_OWNER].len, &out->lock);
+		read_progress(parts, &out->lock);
 	}
 	if (has_line(&parts[PART_FREEZE], "frozen=1")) {
 		out->frozen = true;

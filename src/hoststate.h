@@ -79,6 +79,20 @@ bool history_run_healthy(const struct history_run *run);
  * (running when it is the run holding the lock). */
 const char *history_run_result(const struct history_run *run, const char *running_id);
 
+/* Where the run holding a lock is, from its start record and the tail of its events. */
+struct run_progress {
+	bool known;                     /* its start record was read */
+	char action[16];                /* promote, deploy, rollback */
+	char tag[136];
+	char source[64];                /* a promotion's source environment */
+	int steps;                      /* the steps planned (the rollback's while it rolls back) */
+	int step;                       /* the step started last, 1-based; 0 before the first */
+	bool rollback;                  /* its automatic rollback runs */
+	bool step_ended;                /* that step ended and the next has not started */
+	char step_name[80];
+	int64_t step_ms;                /* when that step started, Unix ms by the host's clock */
+};
+
 struct host_lock {
 	bool held;
 	char owner[128];
@@ -87,6 +101,7 @@ struct host_lock {
 	int64_t since;                  /* Unix seconds; 0 when unknown */
 	bool runner_alive;              /* the runner's pid answers kill -0 */
 	bool runner_known;              /* the lock names a pid */
+	struct run_progress progress;   /* a live run's: where it is */
 	size_t host_index;              /* merged: the host holding it */
 	char host[64];
 };

@@ -481,10 +481,15 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 	draw_text(ui, y, 2, 9, "deploys", THEME_ROLE_header, true);
 	line[0] = '\0';
 	if (lock) {
+		char step[160] = "";
+
 		envfmt_host_since(lock->host_now, lock->lock.since, age, sizeof age);
-		n = snprintf(line, sizeof line, "LOCKED%s%s by %s%s: %s%s", env->hosts_len > 1 ? " on " : "",
+		if (lock->lock.runner_alive && !lock->lock_stale)
+			envfmt_run_step(&lock->lock, lock->host_now, step, sizeof step);
+		n = snprintf(line, sizeof line, "LOCKED%s%s by %s%s: %s%s%s%s", env->hosts_len > 1 ? " on " : "",
 		    env->hosts_len > 1 ? env->conf->hosts[lock_at].address : "", lock->lock.owner[0] ?
-		    lock->lock.owner : "someone", age, lock->lock.message, lock->lock_stale ?
+		    lock->lock.owner : "someone", age, lock->lock.message, step[0] ? " · " : "", step,
+		    lock->lock_stale ?
 		    "   STALE: its run is gone (h, then U to break it)" : !lock->lock.runner_alive ? "" :
 		    lock->lock.run[0] ? "   (a: follow the run)" : "   (its run id is corrupt: not followed)");
 		role = lock->lock_stale ? THEME_ROLE_stale : THEME_ROLE_degraded;

@@ -117,23 +117,23 @@ static bool failed_forward(const struct deploy_info *i)
 	return strcmp(i->result, "failed") == 0 && i->kind != DEPLOY_ROLLBACK;
 }
 
-static void draw_result(struct ui *ui, int y, const struct deploy_info *i)
+/* The run's result in one line, and the role that colours it. */
+static enum theme_role result_line(const struct deploy_info *i, char *line, size_t linesz)
 {
-	char line[300];
 	enum theme_role role = THEME_ROLE_unhealthy;
 	bool known;
 	double took = (double)deploy_run_ms(i, &known) / 1000.0;
 
 	if (strcmp(i->result, "succeeded") == 0) {
 		role = THEME_ROLE_healthy;
-		snprintf(line, sizeof line, " SUCCEEDED: %s runs %s and is ready", i->env, i->tag);
+		snprintf(line, linesz, " SUCCEEDED: %s runs %s and is ready", i->env, i->tag);
 	} else if (strcmp(i->result, "rolled_back") == 0) {
 		role = THEME_ROLE_degraded;
-		snprintf(line, sizeof line, " ROLLED BACK: %s failed, %s runs %s again", i->tag, i->env,
+		snprintf(line, linesz, " ROLLED BACK: %s failed, %s runs %s again", i->tag, i->env,
 		    i->rollback_tag);
 	} else if (strcmp(i->result, "cancelled") == 0) {
 		role = THEME_ROLE_degraded;
-		snprintf(line, sizeof line, " CANCELLED before the switch: the app was not touched");
+		snprintf(line, linesz, " CANCELLED before the switch: the app was not touched");
 	} else {
 		const struct deploy_step *failed = NULL;
 
@@ -141,17 +141,17 @@ static void draw_result(struct ui *ui, int y, const struct deploy_info *i)
 			if (i->steps[k].state == STEP_FAILED)
 				failed = &i->steps[k];
 		if (failed)
-			snprintf(line, sizeof line, " %s at %s (%s %d)%s",
+			snprintf(line, linesz, " %s at %s (%s %d)%s",
 			    strcmp(i->result, "rollback_failed") == 0 ? "ROLLBACK FAILED" : "FAILED",
 			    failed->name, failed->exit == 124 ? "timed out, exit" : "exit", failed->exit,
 			    i->switched ? "" : ": the app was not switched");
 		else
-			snprintf(line, sizeof line, " %s: %s", strcmp(i->result, "rollback_failed") == 0 ?
+			snprintf(line, linesz, " %s: %s", strcmp(i->result, "rollback_failed") == 0 ?
 			    "ROLLBACK FAILED" : "FAILED", i->status);
 	}
 	if (known)
-		snprintf(line + strlen(line), sizeof line - strlen(line), " (%.1fs)", took);
-	draw_text(ui, y, 2, ui->cols - 3, line, role, false);
+		snprintf(line + strlen(line), linesz - strlen(line), " (%.1fs)", took);
+	return role;
 }
 
 /* A run another operator started (as its record says), or whose starter is not known */
@@ -166,38 +166,79 @@ static const char *cancel_word(const struct deploy_info *i)
 	return i->operator[0] ? i->operator : i->env;
 }
 
-static void deployview_draw(struct ui *ui, struct view *v, int top, int height)
-{
-	struct deployview *dv = v->data;
-	const struct deploy_info *i = deploy_info(dv->deploy);
-	int y = top, bottom = top + height;
-	char line[600];
-	int64_t now = loop_clock_ms();
+/* What the pane says at its foot: a status line and the keys (or the prompt being typed). */
+struct foot {
+	char status[600], keys[600];
+	enum theme_role status_role, keys_role;
+};
 
-	for (int r = top; r < bottom; r++)
-		draw_fill(r, 0, ui->cols, THEME_ROLE_text);
-	if (i->kind == DEPLOY_PROMOTE && i->source[0])
-		snprintf(line, sizeof line, "%s %s %s %s %s", i->action, i->tag[0] ? i->tag : "",
-		    i->source, ui->ascii ? "->" : "\xe2\x86\x92", i->env);
-	else
-		snprintf(line, sizeof line, "%s %s %s %s", i->action, i->env,
-		    ui->ascii ? "->" : "\xe2\x86\x92", i->tag[0] ? i->tag : "?");
-	draw_hline(ui, y, 0, ui->cols, THEME_ROLE_border);
-	draw_text(ui, y, 2, ui->cols - 4, line, THEME_ROLE_header, false);
-	y++;
-	if (i->phase == DEPLOY_CHECKING) {
-		draw_text(ui, y + 1, 2, ui->cols - 3, "checking the hosts, the registry and the source...",
-		    THEME_ROLE_muted, false);
-		draw_text(ui, y + 2, 2, ui->cols - 3, i->status, THEME_ROLE_muted, false);
-		return;
+static void foot_lines(struct ui *ui, struct deployview *dv, const struct deploy_info *i, struct foot *f)
+{
+	f->status_role = THEME_ROLE_muted;
+	f->keys_role = THEME_ROLE_key;
+	switch (i->phase) {
+	case DEPLOY_PLANNED:
+		if (i->protected_env)
+			snprintf(f->keys, sizeof f->keys, "%s is protected. Type its name to confirm, Esc "
+			    "to go back: %s_", i->env, dv->typed);
+		else
+			snprintf(f->keys, sizeof f->keys, "Enter or y: start   Esc: go back, nothing runs");
+		break;
+	case DEPLOY_STARTING:
+		snprintf(f->status, sizeof f->status, "%s", i->status);
+		break;
+	case DEPLOY_RUNNING:
+	{
+		bool known;
+		int64_t ran = deploy_run_ms(i, &known);
+
+		if (known)
+			snprintf(f->status, sizeof f->status, "running on %s for %.0fs", i->host,
+			    (double)ran / 1000.0);
+		else
+			snprintf(f->status, sizeof f->status, "running on %s", i->host);
 	}
-	if (i->phase == DEPLOY_REFUSED) {
-		draw_text(ui, y + 1, 2, ui->cols - 3, "Refused: nothing was started.", THEME_ROLE_error, false);
-		draw_wrapped(ui, y + 3, 4, bottom - 1, i->refusal, THEME_ROLE_text);
-		draw_text(ui, bottom - 1, 2, ui->cols - 3, "Esc: close", THEME_ROLE_key, false);
-		return;
+		if (strstr(i->status, "lost")) {
+			snprintf(f->keys, sizeof f->keys, "%s", i->status);
+			f->keys_role = THEME_ROLE_error;
+		} else if (i->cancel[0]) {
+			snprintf(f->keys, sizeof f->keys, "cancel %s   Esc: close (the run goes on on the host)",
+			    i->cancel);
+		} else if (i->switched) {
+			snprintf(f->keys, sizeof f->keys, "past the switch: no cancel   Esc: close (the run "
+			    "goes on on the host)");
+		} else if (dv->cancel_typing) {
+			snprintf(f->keys, sizeof f->keys, "This run was started by %s. Type %s to cancel it, "
+			    "Esc to leave it running: %s_", i->operator[0] ? i->operator : "someone else",
+			    cancel_word(i), dv->typed);
+		} else if (i->attached && i->operator[0]) {
+			snprintf(f->keys, sizeof f->keys, "started by %s   c: cancel (safe until the switch)   "
+			    "Esc: close (the run goes on on the host)", i->operator);
+		} else {
+			snprintf(f->keys, sizeof f->keys, "c: cancel (safe until the switch)   Esc: close (the "
+			    "run goes on on the host)");
+		}
+		break;
+	case DEPLOY_DONE:
+		f->status_role = result_line(i, f->status, sizeof f->status);
+		if (failed_forward(i))
+			snprintf(f->keys, sizeof f->keys, "%s   h: history   Esc: close", i->hosts_differ ?
+			    "b: roll every host back to the last healthy tag now" :
+			    "b: roll back to the last healthy tag now");
+		else
+			snprintf(f->keys, sizeof f->keys, "Esc: close   h: history");
+		break;
+	default:
+		break;
 	}
-	/* the plan */
+	(void)ui;
+}
+
+/* The facts of the plan above the steps; returns the next row. */
+static int draw_facts(struct ui *ui, const struct deploy_info *i, int y, int bottom)
+{
+	char line[600];
+
 	if (i->attached)
 		snprintf(line, sizeof line, "%s   (run %s)", i->tag, i->run_id);
 	else if (i->still_runs[0])
@@ -229,152 +270,225 @@ static void deployview_draw(struct ui *ui, struct view *v, int top, int height)
 	else
 		snprintf(line, sizeof line, "by hand (b after a failure)");
 	y = fact(ui, y, "rollback", line, THEME_ROLE_text);
-	snprintf(line, sizeof line, "%s%s", i->host, i->hosts_len > 1 ? "" : "");
 	if (i->hosts_len > 1)
 		snprintf(line, sizeof line, "%s (host %zu of %zu, one after another)", i->host,
 		    i->host_index + 1, i->hosts_len);
+	else
+		snprintf(line, sizeof line, "%s", i->host);
 	y = fact(ui, y, "host", line, THEME_ROLE_text);
-	for (size_t w = 0; w < i->warnings_len && y < bottom - 4; w++) {
+	for (size_t w = 0; w < i->warnings_len && y < bottom; w++) {
 		snprintf(line, sizeof line, "%s %s", draw_glyph(ui, GLYPH_WARN), i->warnings[w]);
-		y = draw_wrapped(ui, y, 2, bottom - 4, line, THEME_ROLE_degraded);
+		y = draw_wrapped(ui, y, 2, bottom, line, THEME_ROLE_degraded);
 	}
-	/* the steps */
-	draw_text(ui, y++, 2, 10, "steps", THEME_ROLE_header, true);
-	for (size_t k = 0; k < i->steps_len && y < bottom - 2; k++) {
-		const struct deploy_step *s = &i->steps[k];
-		enum theme_role role;
-		const char *word = step_word(s, &role);
-		char took[32] = "";
+	return y;
+}
 
-		if (s->rollback && (s->state == STEP_PENDING || s->state == STEP_SKIPPED))
-			continue;       /* the automatic rollback shows once it runs */
-		if (s->state == STEP_RUNNING)
-			snprintf(took, sizeof took, "%.0fs", (double)(now - s->started_ms) / 1000.0);
-		else if (s->state == STEP_OK || s->state == STEP_FAILED)
-			snprintf(took, sizeof took, "%.1fs", (double)s->ms / 1000.0);
-		if (s->state == STEP_FAILED)
-			snprintf(took + strlen(took), sizeof took - strlen(took), " exit %d", s->exit);
-		if (i->phase == DEPLOY_PLANNED) {
-			snprintf(took, sizeof took, "%zu.", k + 1);
-			word = took;
-			role = THEME_ROLE_muted;
-		}
-		draw_text(ui, y, 4, 10, word, role, true);
-		snprintf(line, sizeof line, "%s%s", s->rollback ? "rollback: " : "", s->name);
-		draw_text(ui, y, 14, 30, line, s->state == STEP_RUNNING ? THEME_ROLE_selected :
-		    THEME_ROLE_text, true);
-		if (i->phase == DEPLOY_PLANNED) {
-			const char *compose = ui->app->conf->envs[dv->env].compose;
-			const char *cmd = s->command;
-			size_t cl = strlen(compose);
+/* The rows draw_facts takes. */
+static int facts_rows(const struct ui *ui, const struct deploy_info *i)
+{
+	int rows = 5;
 
-			/* "docker compose -f ... pull app" reads better as "compose: pull app" */
-			if (cl > 0 && strncmp(cmd, compose, cl) == 0 && cmd[cl] == ' ')
-				snprintf(line, sizeof line, "%scompose: %s", s->switch_point ? "[switch] " : "",
-				    cmd + cl + 1);
-			else
-				snprintf(line, sizeof line, "%s%s", s->switch_point ? "[switch] " : "", cmd);
-			draw_text(ui, y, 45, ui->cols - 46, line, THEME_ROLE_muted, false);
-		} else {
-			draw_text(ui, y, 45, 16, took, role, false);
-			if (s->switch_point)
-				draw_text(ui, y, 62, 10, "switch", THEME_ROLE_muted, false);
-		}
-		y++;
+	if (i->kind == DEPLOY_PROMOTE && i->chosen[0] && !i->attached)
+		rows += 2;
+	if (i->adopting[0] && !i->attached)
+		rows += 2;
+	for (size_t w = 0; w < i->warnings_len; w++)
+		rows += draw_wrapped_rows(ui, 4, i->warnings[w]);
+	return rows;
+}
+
+/* A step is listed unless it belongs to an automatic rollback that has not run. */
+static bool step_listed(const struct deploy_step *s)
+{
+	return !(s->rollback && (s->state == STEP_PENDING || s->state == STEP_SKIPPED));
+}
+
+/* The step the run is at: the one running, else the last that ended, else the first. */
+static size_t step_current(const struct deploy_info *i)
+{
+	size_t at = 0;
+
+	for (size_t k = 0; k < i->steps_len; k++) {
+		if (i->steps[k].state == STEP_RUNNING)
+			return k;
+		if (i->steps[k].state == STEP_OK || i->steps[k].state == STEP_FAILED)
+			at = k;
 	}
-	/* the live output, newest at the bottom (the runner's step-end lines left out) */
-	if (i->phase != DEPLOY_PLANNED && y < bottom - 4) {
-		const struct logbuf *out = i->output;
-		int rows = bottom - 3 - (y + 1);
-		size_t first = out->len, shown = 0;
+	return at;
+}
 
-		while (first > 0 && shown < (size_t)rows) {
-			const struct log_line *ln = logbuf_get(out, --first);
+/* One step's row; `narrow`: its number first and the time after its name, for a small
+ * pane. */
+static void draw_step(struct ui *ui, struct deployview *dv, const struct deploy_info *i, size_t k,
+    int y, bool narrow, int64_t now)
+{
+	const struct deploy_step *s = &i->steps[k];
+	enum theme_role role;
+	const char *word = step_word(s, &role);
+	char took[32] = "", line[600];
+	enum theme_role name_role = s->state == STEP_RUNNING ? THEME_ROLE_selected : THEME_ROLE_text;
 
-			if (strncmp(ln->text, "==> exit ", 9) != 0)
-				shown++;
+	if (s->state == STEP_RUNNING)
+		snprintf(took, sizeof took, "%.0fs", (double)(now - s->started_ms) / 1000.0);
+	else if (s->state == STEP_OK || s->state == STEP_FAILED)
+		snprintf(took, sizeof took, "%.1fs", (double)s->ms / 1000.0);
+	if (s->state == STEP_FAILED)
+		snprintf(took + strlen(took), sizeof took - strlen(took), " exit %d", s->exit);
+	if (i->phase == DEPLOY_PLANNED) {
+		snprintf(took, sizeof took, "%zu.", k + 1);
+		word = took;
+		role = THEME_ROLE_muted;
+	}
+	snprintf(line, sizeof line, "%s%s", s->rollback ? "rollback: " : "", s->name);
+	if (narrow) {
+		char num[16];
+		int x = 2, tw = i->phase == DEPLOY_PLANNED ? 0 : draw_width(took);
+
+		if (i->phase != DEPLOY_PLANNED) {
+			snprintf(num, sizeof num, "%zu/%zu", k + 1, i->steps_len);
+			x += draw_text(ui, y, x, 6, num, THEME_ROLE_muted, true);
 		}
-		draw_hline(ui, y, 0, ui->cols, THEME_ROLE_border);
-		draw_text(ui, y, 2, 20, " output ", THEME_ROLE_border, false);
-		y++;
-		for (size_t l = first; l < out->len && y < bottom - 3; l++) {
-			const struct log_line *ln = logbuf_get(out, l);
-			int cols;
-			size_t n;
+		x += draw_text(ui, y, x, 10, word, role, true);
+		x += draw_text(ui, y, x, ui->cols - x - tw - 2, line, name_role, false) + 1;
+		if (tw)
+			draw_text(ui, y, x, ui->cols - x - 1, took, role, false);
+		return;
+	}
+	draw_text(ui, y, 4, 10, word, role, true);
+	draw_text(ui, y, 14, 30, line, name_role, true);
+	if (i->phase == DEPLOY_PLANNED) {
+		const char *compose = ui->app->conf->envs[dv->env].compose;
+		const char *cmd = s->command;
+		size_t cl = strlen(compose);
 
-			if (strncmp(ln->text, "==> exit ", 9) == 0)
-				continue;
-			n = draw_fit(ui, ln->text, ln->len, ui->cols - 3, &cols);
-			draw_bytes(ui, y++, 2, ln->text, n, palette_attr(strncmp(ln->text, "==> ", 4) == 0 ?
-			    THEME_ROLE_header : THEME_ROLE_text));
-		}
+		/* "docker compose -f ... pull app" reads better as "compose: pull app" */
+		if (cl > 0 && strncmp(cmd, compose, cl) == 0 && cmd[cl] == ' ')
+			snprintf(line, sizeof line, "%scompose: %s", s->switch_point ? "[switch] " : "",
+			    cmd + cl + 1);
+		else
+			snprintf(line, sizeof line, "%s%s", s->switch_point ? "[switch] " : "", cmd);
+		draw_text(ui, y, 45, ui->cols - 46, line, THEME_ROLE_muted, false);
+	} else {
+		draw_text(ui, y, 45, 16, took, role, false);
+		if (s->switch_point)
+			draw_text(ui, y, 62, 10, "switch", THEME_ROLE_muted, false);
+	}
+}
+
+/* The live output over rows y..bottom-1, newest at the bottom (the runner's step-end lines
+ * left out), under a rule. */
+static void draw_output(struct ui *ui, const struct deploy_info *i, int y, int bottom)
+{
+	const struct logbuf *out = i->output;
+	int rows = bottom - (y + 1);
+	size_t first = out->len, shown = 0;
+
+	while (first > 0 && shown < (size_t)rows) {
+		const struct log_line *ln = logbuf_get(out, --first);
+
+		if (strncmp(ln->text, "==> exit ", 9) != 0)
+			shown++;
+	}
+	draw_hline(ui, y, 0, ui->cols, THEME_ROLE_border);
+	draw_text(ui, y, 2, 20, " output ", THEME_ROLE_border, false);
+	y++;
+	for (size_t l = first; l < out->len && y < bottom; l++) {
+		const struct log_line *ln = logbuf_get(out, l);
+		int cols;
+		size_t n;
+
+		if (strncmp(ln->text, "==> exit ", 9) == 0)
+			continue;
+		n = draw_fit(ui, ln->text, ln->len, ui->cols - 3, &cols);
+		draw_bytes(ui, y++, 2, ln->text, n, palette_attr(strncmp(ln->text, "==> ", 4) == 0 ?
+		    THEME_ROLE_header : THEME_ROLE_text));
+	}
+}
+
+static void deployview_draw(struct ui *ui, struct view *v, int top, int height)
+{
+	struct deployview *dv = v->data;
+	const struct deploy_info *i = deploy_info(dv->deploy);
+	int y = top, bottom = top + height, rule, keys_rows, listed = 0;
+	char line[600];
+	int64_t now = loop_clock_ms();
+	struct foot foot = { .status = "" };
+	bool narrow = ui->cols < 72;
+
+	for (int r = top; r < bottom; r++)
+		draw_fill(r, 0, ui->cols, THEME_ROLE_text);
+	if (i->kind == DEPLOY_PROMOTE && i->source[0])
+		snprintf(line, sizeof line, "%s %s %s %s %s", i->action, i->tag[0] ? i->tag : "",
+		    i->source, ui->ascii ? "->" : "\xe2\x86\x92", i->env);
+	else
+		snprintf(line, sizeof line, "%s %s %s %s", i->action, i->env,
+		    ui->ascii ? "->" : "\xe2\x86\x92", i->tag[0] ? i->tag : "?");
+	draw_hline(ui, y, 0, ui->cols, THEME_ROLE_border);
+	draw_text(ui, y, 2, ui->cols - 4, line, THEME_ROLE_header, false);
+	y++;
+	if (i->phase == DEPLOY_CHECKING) {
+		draw_text(ui, y + 1, 2, ui->cols - 3, "checking the hosts, the registry and the source...",
+		    THEME_ROLE_muted, false);
+		draw_text(ui, y + 2, 2, ui->cols - 3, i->status, THEME_ROLE_muted, false);
+		return;
+	}
+	if (i->phase == DEPLOY_REFUSED) {
+		draw_text(ui, y + 1, 2, ui->cols - 3, "Refused: nothing was started.", THEME_ROLE_error, false);
+		draw_wrapped(ui, y + 3, 4, bottom - 1, i->refusal, THEME_ROLE_text);
+		draw_text(ui, bottom - 1, 2, ui->cols - 3, "Esc: close", THEME_ROLE_key, false);
+		return;
+	}
+	/* the foot first: its prompt wraps, and the steps get what is left above it */
+	foot_lines(ui, dv, i, &foot);
+	keys_rows = foot.keys[0] ? draw_wrapped_rows(ui, 2, foot.keys) : 1;
+	rule = bottom - 2 - keys_rows;
+	if (rule < y + 1)
+		rule = y + 1;
+	for (size_t k = 0; k < i->steps_len; k++)
+		listed += step_listed(&i->steps[k]);
+	if (y + facts_rows(ui, i) + 1 + listed <= rule) {
+		/* room for it all: the plan's facts, the steps, then the output */
+		y = draw_facts(ui, i, y, rule - 1);
+		draw_text(ui, y++, 2, 10, "steps", THEME_ROLE_header, true);
+		for (size_t k = 0; k < i->steps_len && y < rule; k++)
+			if (step_listed(&i->steps[k]))
+				draw_step(ui, dv, i, k, y++, narrow, now);
+		if (i->phase != DEPLOY_PLANNED && y < rule - 1)
+			draw_output(ui, i, y, rule);
+	} else {
+		/* a small pane: the steps around the one the run is at, nothing else */
+		size_t cur = step_current(i), first = 0;
+		int rows = rule - y, skip = 0, seen = 0;
+
+		for (size_t k = 0; k < cur; k++)
+			skip += step_listed(&i->steps[k]);
+		/* the current step in view, as near the middle as the list allows */
+		skip -= rows / 2;
+		if (skip > listed - rows)
+			skip = listed - rows;
+		if (skip < 0)
+			skip = 0;
+		for (size_t k = 0; k < i->steps_len; k++)
+			if (step_listed(&i->steps[k]) && seen++ == skip) {
+				first = k;
+				break;
+			}
+		for (size_t k = first; k < i->steps_len && y < rule; k++)
+			if (step_listed(&i->steps[k]))
+				draw_step(ui, dv, i, k, y++, true, now);
 	}
 	/* what happens next */
-	y = bottom - 3;
-	draw_hline(ui, y, 0, ui->cols, THEME_ROLE_border);
-	y += 2;
-	switch (i->phase) {
-	case DEPLOY_PLANNED:
-		if (i->protected_env) {
-			snprintf(line, sizeof line, "%s is protected. Type its name to confirm, Esc to go back: %s_",
-			    i->env, dv->typed);
-			draw_text(ui, y, 2, ui->cols - 3, line, THEME_ROLE_key, false);
-		} else {
-			draw_text(ui, y, 2, ui->cols - 3, "Enter or y: start   Esc: go back, nothing runs",
-			    THEME_ROLE_key, false);
-		}
-		break;
-	case DEPLOY_STARTING:
-		draw_text(ui, y - 1, 2, ui->cols - 3, i->status, THEME_ROLE_muted, false);
-		break;
-	case DEPLOY_RUNNING:
-	{
-		bool known;
-		int64_t ran = deploy_run_ms(i, &known);
-
-		if (known)
-			snprintf(line, sizeof line, "running on %s for %.0fs", i->host, (double)ran / 1000.0);
-		else
-			snprintf(line, sizeof line, "running on %s", i->host);
+	draw_hline(ui, rule, 0, ui->cols, THEME_ROLE_border);
+	if (i->phase == DEPLOY_DONE && (i->hosts_differ || i->fleet_rollback) && rule - 3 > top) {
+		/* where each host stands, over the last lines of output */
+		for (int r = rule - 3; r < rule; r++)
+			draw_fill(r, 0, ui->cols, THEME_ROLE_text);
+		draw_wrapped(ui, rule - 3, 2, rule, i->status, THEME_ROLE_degraded);
 	}
-		draw_text(ui, y - 1, 2, ui->cols - 3, line, THEME_ROLE_muted, false);
-		if (strstr(i->status, "lost"))
-			snprintf(line, sizeof line, "%s", i->status);
-		else if (i->cancel[0])
-			snprintf(line, sizeof line, "cancel %s   Esc: close (the run goes on on the host)",
-			    i->cancel);
-		else if (i->switched)
-			snprintf(line, sizeof line, "past the switch: no cancel   Esc: close (the run goes on on the host)");
-		else if (dv->cancel_typing)
-			snprintf(line, sizeof line, "This run was started by %s. Type %s to cancel it, "
-			    "Esc to leave it running: %s_", i->operator[0] ? i->operator : "someone else",
-			    cancel_word(i), dv->typed);
-		else if (i->attached && i->operator[0])
-			snprintf(line, sizeof line, "started by %s   c: cancel (safe until the switch)   "
-			    "Esc: close (the run goes on on the host)", i->operator);
-		else
-			snprintf(line, sizeof line, "c: cancel (safe until the switch)   Esc: close (the run goes on on the host)");
-		draw_text(ui, y, 2, ui->cols - 3, line, strstr(i->status, "lost") ? THEME_ROLE_error :
-		    THEME_ROLE_key, false);
-		break;
-	case DEPLOY_DONE:
-		if (i->hosts_differ || i->fleet_rollback) {
-			/* where each host stands, over the last lines of output */
-			for (int r = bottom - 6; r < bottom - 3; r++)
-				draw_fill(r, 0, ui->cols, THEME_ROLE_text);
-			draw_wrapped(ui, bottom - 6, 2, bottom - 3, i->status, THEME_ROLE_degraded);
-		}
-		draw_result(ui, y - 1, i);
-		if (failed_forward(i))
-			draw_text(ui, y, 2, ui->cols - 3, i->hosts_differ ? "b: roll every host back to "
-			    "the last healthy tag now   h: history   Esc: close" : "b: roll back to the last "
-			    "healthy tag now   h: history   Esc: close", THEME_ROLE_key, false);
-		else
-			draw_text(ui, y, 2, ui->cols - 3, "Esc: close   h: history", THEME_ROLE_key, false);
-		break;
-	default:
-		break;
-	}
+	if (foot.status[0])
+		draw_text(ui, rule + 1, 2, ui->cols - 3, foot.status, foot.status_role, false);
+	if (foot.keys[0])
+		draw_wrapped(ui, rule + 2, 2, bottom, foot.keys, foot.keys_role);
 }
 
 /* Once it is over, the pane gives way to the history, where a tag to go back to is picked:

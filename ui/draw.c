@@ -149,11 +149,15 @@ void draw_hline(const struct ui *ui, int y, int x, int width, enum theme_role ro
 }
 
 /* Text over several rows, cut at spaces; returns the next row. */
-int draw_wrapped(const struct ui *ui, int y, int x, int bottom, const char *text, enum theme_role role)
+/* Wraps text at spaces and newlines over rows y.. (below bottom), drawing it when `draw`. */
+static int wrap(const struct ui *ui, int y, int x, int bottom, const char *text, attr_t attr,
+    bool draw)
 {
 	int width = ui->cols - x - 1;
 	const char *p = text;
 
+	if (width < 1)
+		return y;
 	while (*p && y < bottom) {
 		size_t len = strcspn(p, "\n"), n = len;
 		int cols;
@@ -167,10 +171,22 @@ int draw_wrapped(const struct ui *ui, int y, int x, int bottom, const char *text
 			if (back > 0)
 				n = back;
 		}
-		draw_bytes(ui, y++, x, p, n, palette_attr(role));
+		if (draw)
+			draw_bytes(ui, y, x, p, n, attr);
+		y++;
 		p += n;
 		while (*p == ' ' || *p == '\n')
 			p++;
 	}
 	return y;
+}
+
+int draw_wrapped(const struct ui *ui, int y, int x, int bottom, const char *text, enum theme_role role)
+{
+	return wrap(ui, y, x, bottom, text, palette_attr(role), true);
+}
+
+int draw_wrapped_rows(const struct ui *ui, int x, const char *text)
+{
+	return wrap(ui, 0, x, 1000, text, A_NORMAL, false);
 }

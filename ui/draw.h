@@ -46,6 +46,9 @@ void draw_fill(int y, int x, int width, enum theme_role role);
 int draw_wrapped(const struct ui *ui, int y, int x, int bottom, const char *text,
     enum theme_role role);
 
+/* The rows draw_wrapped takes for text from column x (at most 1000). */
+int draw_wrapped_rows(const struct ui *ui, int x, const char *text);
+
 /* Draws a rule across the screen. */
 void draw_hline(const struct ui *ui, int y, int x, int width, enum theme_role role);
 

@@ -48,6 +48,24 @@ void envfmt_host_since(int64_t now, int64_t since, char *out, size_t outsz)
 	snprintf(out, outsz, " for %s", age);
 }
 
+void envfmt_run_step(const struct host_lock *lock, int64_t host_now, char *out, size_t outsz)
+{
+	const struct run_progress *pr = &lock->progress;
+	const char *phase = pr->rollback ? "ROLLING BACK " : "";
+	char age[32];
+
+	if (!pr->known) {
+		out[0] = '\0';
+	} else if (pr->step == 0) {
+		snprintf(out, outsz, "%sstarting", phase);
+	} else if (pr->step_ended) {
+		snprintf(out, outsz, "%sstep %d/%d %s done", phase, pr->step, pr->steps, pr->step_name);
+	} else {
+		envfmt_host_since(host_now, pr->step_ms / 1000, age, sizeof age);
+		snprintf(out, outsz, "%sstep %d/%d %s%s", phase, pr->step, pr->steps, pr->step_name, age);
+	}
+}
+
 /* The first lock of the hosts in words (false when none holds one); runs_only: a live
  * run only. */
 static bool lock_words(const struct env_status *env, bool runs_only, char *buf, size_t bufsz)
@@ -55,15 +73,18 @@ static bool lock_words(const struct env_status *env, bool runs_only, char *buf, 
 	for (size_t j = 0; j < env->hosts_len; j++) {
 		const struct host_status *h = &env->hosts[j];
 		bool running = h->lock.held && h->lock.runner_alive && !h->lock_stale && h->lock.run[0];
-		char age[32];
+		char age[32], step[160] = "";
 
 		if (!h->lock.held || (runs_only && !running))
 			continue;
 		envfmt_host_since(h->host_now, h->lock.since, age, sizeof age);
-		/* a live runner is a run in progress: what it does, who started it, how long */
-		snprintf(buf, bufsz, "%s by %s%s%s%s", h->lock_stale ? "STALE LOCK held" :
+		if (running)
+			envfmt_run_step(&h->lock, h->host_now, step, sizeof step);
+		/* a live runner is a run in progress: what it does, where it is, who started it,
+		 * how long */
+		snprintf(buf, bufsz, "%s by %s%s%s%s%s%s", h->lock_stale ? "STALE LOCK held" :
 		    running ? "RUNNING" : "LOCKED", h->lock.owner[0] ? h->lock.owner : "someone",
-		    age, h->lock.message[0] ? ": " : "", h->lock.message);
+		    age, h->lock.message[0] ? ": " : "", h->lock.message, step[0] ? " · " : "", step);
 		return true;
 	}
 	return false;

@@ -14,6 +14,9 @@ enum theme_role envfmt_probe_role(const struct probe_result *result, enum probe_
 enum theme_role envfmt_health_role(enum env_health health);
 /* " for 5m" since a host's time `since`, by its clock `now`; "" when the file gave none. */
 void envfmt_host_since(int64_t now, int64_t since, char *out, size_t outsz);
+/* Where a live run is, by the host's clock: "step 2/4 run migrator for 12s", "ROLLING BACK
+ * step 1/3 ...", "" when its start record was not read. */
+void envfmt_run_step(const struct host_lock *lock, int64_t host_now, char *out, size_t outsz);
 /* The most useful problem to show for an environment, "" when all is well. */
 const char *envfmt_problem(const struct env_status *env, char *buf, size_t bufsz);
 /* "4m10s" since the health last changed. */

@@ -1,16 +1,19 @@
 /* The wallboard: the read-only view for an ops screen, big blocks readable across a room. */
 #include "config.h"
 
+#include "bigtext.h"
 #include "draw.h"
 #include "duration.h"
 #include "envfmt.h"
 #include "palette.h"
 #include "ui.h"
 #include "view.h"
+#include "xmalloc.h"
 
 #include <ctype.h>
 #include <curses.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -74,67 +77,167 @@ static size_t hosts_unread(const struct env_status *env)
 	return bad;
 }
 
+/* What a band shows for one environment. */
+struct band {
+	enum theme_role role;
+	char name[40];                  /* upper case */
+	char word[16];                  /* the state in one word or two, for large letters */
+	char state[64];                 /* the state with its age */
+	const char *tag;
+	char checked[40];
+	char problem[300];
+};
+
+static void band_facts(struct ui *ui, const struct env_status *env, int64_t now, struct band *b)
+{
+	const struct model *m = ui->app->model;
+	bool stale = model_is_stale(m, env, now);
+	char since[16], age[16], why[300];
+	size_t k;
+
+	b->role = stale ? THEME_ROLE_stale : envfmt_health_role(env->health);
+	for (k = 0; env->conf->name[k] && k + 1 < sizeof b->name; k++)
+		b->name[k] = (char)toupper((unsigned char)env->conf->name[k]);
+	b->name[k] = '\0';
+	envfmt_since(env, now, since, sizeof since);
+	if (stale) {
+		duration_format(model_age(m, env, now), age, sizeof age);
+		snprintf(b->word, sizeof b->word, "STALE");
+		snprintf(b->state, sizeof b->state, "STALE %s", age);
+	} else if (env->health == HEALTH_UNKNOWN) {
+		snprintf(b->word, sizeof b->word, "CHECKING");
+		snprintf(b->state, sizeof b->state, "CHECKING");
+	} else {
+		snprintf(b->word, sizeof b->word, "%s", env->health == HEALTH_READY ? "READY" :
+		    env->health == HEALTH_NOT_READY ? "NOT READY" : "DOWN");
+		snprintf(b->state, sizeof b->state, "%s for %s", b->word, since);
+	}
+	/* hosts that cannot be reached or read: never a plain green READY */
+	if (!stale && env->health == HEALTH_READY) {
+		size_t bad = hosts_unread(env);
+
+		if (bad) {
+			snprintf(b->word, sizeof b->word, "DEGRADED");
+			snprintf(b->state, sizeof b->state, "READY, %zu of %zu host%s not read", bad,
+			    env->hosts_len, env->hosts_len == 1 ? "" : "s");
+			b->role = THEME_ROLE_degraded;
+		}
+	}
+	b->tag = env->tag[0] ? env->tag : NULL;
+	envfmt_checked(m, env, now, b->checked, sizeof b->checked);
+	snprintf(b->problem, sizeof b->problem, "%s", envfmt_problem(env, why, sizeof why));
+}
+
+/* One row: name, tag and state on the bar. */
+static void draw_band_row(struct ui *ui, int y, const struct band *b)
+{
+	char line[80];
+
+	snprintf(line, sizeof line, "%-16s %s", b->name, b->tag ? b->tag : "-");
+	draw_bar(ui, y, b->role, line, b->state);
+}
+
+/* Two to eight rows: the bar, then the tag and when it was checked, then what is wrong
+ * (beside them when there is no row for it). */
+static void draw_band_lines(struct ui *ui, int y, int rows, const struct band *b)
+{
+	char line[64];
+
+	draw_bar(ui, y, b->role, b->name, b->state);
+	snprintf(line, sizeof line, "checked %s", b->checked);
+	draw_text(ui, y + 1, 2, 24, b->tag ? b->tag : "no version yet", THEME_ROLE_text, true);
+	draw_text(ui, y + 1, 27, 16, line, THEME_ROLE_muted, true);
+	if (rows >= 4)
+		draw_text(ui, y + 2, 2, ui->cols - 4, b->problem, THEME_ROLE_error, false);
+	else
+		draw_text(ui, y + 1, 44, ui->cols - 45, b->problem, THEME_ROLE_error, false);
+}
+
+/* True when the name and the state fit side by side in large letters at `scale`. */
+static bool tile_fits_word(const struct ui *ui, int scale, const struct band *b)
+{
+	return (bigtext_width(b->name, 1) + bigtext_width(b->word, 1)) * scale + 8 <= ui->cols;
+}
+
+/* The largest scale at which a band of `rows` rows holds the name and the state side by
+ * side in large letters; 1 when only the name fits; 0 when no large letters do. */
+static int tile_scale(const struct ui *ui, int rows, const struct band *b)
+{
+	for (int scale = 4; scale >= 1; scale--)
+		if (BIGTEXT_ROWS * scale + 3 <= rows && tile_fits_word(ui, scale, b))
+			return scale;
+	return BIGTEXT_ROWS + 3 <= rows && bigtext_width("MM", 1) + 4 <= ui->cols ? 1 : 0;
+}
+
+/* A tile in the state's colour, `rows` tall: the name and the state in large letters,
+ * then the facts and what is wrong in plain words. */
+static void draw_band_tile(struct ui *ui, int y, int rows, int scale, bool with_word,
+    const struct band *b)
+{
+	attr_t tile = palette_attr(b->role) | A_REVERSE | A_BOLD;
+	int big = BIGTEXT_ROWS * scale, pad = (rows - (big + 3)) / 2, text = y + 1 + pad;
+	char line[400];
+	const char *sep = draw_glyph(ui, GLYPH_SEP);
+
+	attrset(tile);
+	for (int r = 0; r < rows; r++)
+		mvhline(y + r, 0, ' ', ui->cols);
+	attrset(A_NORMAL);
+	bigtext_draw(ui, text, 2, ui->cols - 4, b->name, scale, A_BOLD);
+	if (with_word) {
+		int word_w = bigtext_width(b->word, scale);
+
+		bigtext_draw(ui, text, ui->cols - 2 - word_w, word_w, b->word, scale, A_BOLD);
+	}
+	snprintf(line, sizeof line, "%s  %s  %s  %s  %s  %s  checked %s", b->name, sep, b->state, sep,
+	    b->tag ? b->tag : "no version yet", sep, b->checked);
+	draw_text_attr(ui, text + big + 1, 2, ui->cols - 4, line, tile, false);
+	if (b->problem[0]) {
+		snprintf(line, sizeof line, "%s %s", draw_glyph(ui, GLYPH_WARN), b->problem);
+		draw_text_attr(ui, text + big + 2, 2, ui->cols - 4, line, tile, false);
+	}
+}
+
 static void wallboard_draw(struct ui *ui, struct view *v, int top, int height)
 {
 	const struct model *m = ui->app->model;
 	int64_t now = loop_clock_ms();
-	int per = 3, y;
+	struct band *bands;
+	int per, y, scale = 4;
+	bool with_word = true;
 
+	(void)v;
 	draw_refreshed(ui, top, now);
 	top += 2;
 	height -= 2;
-	if ((int)m->envs_len * per > height)
-		per = 2;
-	if ((int)m->envs_len * per > height)
+	if (m->envs_len == 0 || height <= 0)
+		return;
+	/* one band per environment, as tall as the screen allows, all at one scale: the
+	 * largest at which every name (and every state beside it) fits */
+	per = height / (int)m->envs_len;
+	if (per < 1)
 		per = 1;
+	bands = xcalloc(m->envs_len, sizeof *bands);
+	for (size_t i = 0; i < m->envs_len; i++) {
+		int sc;
+
+		band_facts(ui, &m->envs[i], now, &bands[i]);
+		sc = tile_scale(ui, per - 1, &bands[i]);
+		if (sc < scale)
+			scale = sc;
+	}
+	for (size_t i = 0; i < m->envs_len; i++)
+		with_word = with_word && tile_fits_word(ui, scale, &bands[i]);
 	y = top;
 	for (size_t i = 0; i < m->envs_len && y < top + height; i++, y += per) {
-		const struct env_status *env = &m->envs[i];
-		bool stale = model_is_stale(m, env, now);
-		enum theme_role role = stale ? THEME_ROLE_stale : envfmt_health_role(env->health);
-		char name[40], state[48], since[16], checked[32], line[320], why[300];
-		size_t k;
-
-		for (k = 0; env->conf->name[k] && k + 1 < sizeof name; k++)
-			name[k] = (char)toupper((unsigned char)env->conf->name[k]);
-		name[k] = '\0';
-		envfmt_since(env, now, since, sizeof since);
-		if (stale) {
-			char age[16];
-
-			duration_format(model_age(m, env, now), age, sizeof age);
-			snprintf(state, sizeof state, "STALE %s", age);
-		} else if (env->health == HEALTH_UNKNOWN) {
-			snprintf(state, sizeof state, "CHECKING");
-		} else {
-			snprintf(state, sizeof state, "%s for %s", env->health == HEALTH_READY ? "READY" :
-			    env->health == HEALTH_NOT_READY ? "NOT READY" : "DOWN", since);
-		}
-		/* hosts that cannot be reached or read: never a plain green READY */
-		if (!stale && env->health == HEALTH_READY) {
-			size_t bad = hosts_unread(env);
-
-			if (bad) {
-				snprintf(state, sizeof state, "READY, %zu of %zu host%s not read", bad,
-				    env->hosts_len, env->hosts_len == 1 ? "" : "s");
-				role = THEME_ROLE_degraded;
-			}
-		}
-		if (per == 1) {
-			/* one line each: name, tag and state on the bar */
-			snprintf(line, sizeof line, "%-16s %s", name, env->tag[0] ? env->tag : "-");
-			draw_bar(ui, y, role, line, state);
-			continue;
-		}
-		draw_bar(ui, y, role, name, state);
-		envfmt_checked(m, env, now, checked, sizeof checked);
-		snprintf(line, sizeof line, "checked %s", checked);
-		draw_text(ui, y + 1, 2, 24, env->tag[0] ? env->tag : "no version yet",
-		    THEME_ROLE_text, true);
-		draw_text(ui, y + 1, 27, 16, line, THEME_ROLE_muted, true);
-		draw_text(ui, y + 1, 44, ui->cols - 45, envfmt_problem(env, why, sizeof why),
-		    THEME_ROLE_error, false);
+		if (scale > 0)
+			draw_band_tile(ui, y, per - 1, scale, with_word, &bands[i]);
+		else if (per >= 2)
+			draw_band_lines(ui, y, per, &bands[i]);
+		else
+			draw_band_row(ui, y, &bands[i]);
 	}
+	free(bands);
 }
 
 /* What acts on the wallboard; the help lists only these. */

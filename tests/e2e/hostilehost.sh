@@ -36,7 +36,7 @@ check "the hostile host's environment says what went wrong there" \
 	tui_wait 'root@127.0.0.1:[0-9]+: killed by SIG[A-Za-z0-9]+ on the' 15
 check "the planted freeze shows, its escapes gone" tui_wait 'FROZEN by mallory: calm' 10
 check "an environment whose host cannot be read is never a plain READY" \
-	tui_wait 'EVIL +READY, 1 of 1 host not read' 10
+	tui_wait 'EVIL( +·)? +READY, 1 of 1 host not read' 10
 title=$(tui_tmux display-message -p -t t '#{pane_title}')
 unlike "$title" 'owned' "nothing retitled the terminal"
 tui_keys q

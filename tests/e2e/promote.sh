@@ -19,7 +19,7 @@ release_build sha-1111111 && release_build sha-2222222 &&
 G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
 	G deploy staging sha-2222222 >/dev/null 2>&1 || { echo "Bail out! first deploys"; exit 1; }
 
-plan 44
+plan 53
 
 # --- a promotion: the plan, a typed confirmation, the steps, the result ---
 tui_start 140 42 "$GANTRY --config $cfg"
@@ -85,17 +85,38 @@ check "c during the migrator cancels the run" tui_wait 'CANCELLED before the swi
 is "$(release_version production)" sha-1111111 "the app was not touched"
 tui_stop
 
+# --- at 40x10: the run pane keeps the step the run is at and its state; prompts wrap ---
+tui_start 40 10 "$GANTRY --config $cfg"
+tui_wait 'production' 15
+tui_keys j p
+check "at 40x10 the confirmation is whole, wrapped" tui_wait 'name to confirm, Esc to go back: _' 15
+like "$(tui_screen)" 'production is protected\. Type its' "(its first row)"
+tui_keys p r o d u c t i o n Enter
+check "at 40x10 the step running shows, with its number and state" \
+	tui_wait '^ +[0-9]/[0-9]+ +running +run migrator' 20
+like "$(tui_screen)" 'running on root@127\.0\.0\.1:[0-9]+' "and where it runs"
+like "$(tui_screen)" 'c: cancel \(safe until the switch\)' "and the keys, wrapped"
+like "$(tui_screen)" 'host\)' "to their last word"
+tui_keys c
+check "c cancels it there too" tui_wait 'CANCELLED before' 30
+tui_stop
+
 # --- another operator's run: c asks for their name first ---
 release_build sha-4444444 --migrate-sleep 30 >/dev/null 2>&1 || { echo "Bail out! image"; exit 1; }
 GANTRY_OPERATOR=alice@laptop G deploy staging sha-4444444 >"$work/bg" 2>&1 &
 bg=$!
 for i in $(seq 1 600); do grep -q '^\[[0-9]*/[0-9]*\] run migrator' "$work/bg" && break; sleep 0.05; done
 tui_start 140 42 "$GANTRY --read-only --config $cfg"
-check "the wallboard shows the run in progress: who, how long, what" \
-	tui_wait 'RUNNING by alice@laptop for [0-9]+s: deploy sha-4444444' 15
+check "the wallboard shows the run in progress: who, how long, what, its step" \
+	tui_wait 'RUNNING by alice@laptop for [0-9]+s: deploy sha-4444444 · step [0-9]+/[0-9]+ run migrator for [0-9]+s' 15
 tui_stop
 tui_start 140 42 "GANTRY_OPERATOR=bob@ops $GANTRY --config $cfg"
 check "the run in progress opens, naming who started it" tui_wait 'started by alice@laptop +c: cancel' 15
+tui_keys Escape
+check "the dashboard's deploys row names the run's step too" \
+	tui_wait 'LOCKED by alice@laptop for [0-9]+s: deploy sha-4444444 · step [0-9]+/[0-9]+ run migrator' 15
+tui_keys a
+check "a follows the run again" tui_wait 'started by alice@laptop +c: cancel' 15
 tui_keys c
 check "c on alice's run asks bob to type her name" \
 	tui_wait 'This run was started by alice@laptop\. Type alice@laptop to cancel it, Esc to leave it running: _' 5

@@ -6,10 +6,10 @@
 
 SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=5s tui_sandbox_setup
 
-plan 21
+plan 30
 tui_start 120 30 "$GANTRY --read-only --theme high-contrast --config $work/gantry.yml"
-check "the wallboard shows both environments ready" tui_wait 'PRODUCTION +READY for' 10
-like "$(tui_screen)" 'PRODUCTION +READY for [0-9]+s\+' \
+check "the wallboard shows both environments ready" tui_wait 'PRODUCTION +· +READY for' 10
+like "$(tui_screen)" 'PRODUCTION +· +READY for [0-9]+s\+' \
 	"ready since before gantry's first answer: at least that long (2s+), not 'for 2s'"
 like "$(tui_screen)" 'READ-ONLY' "the READ-ONLY badge is visible"
 like "$(tui_screen)" 'last refresh [0-9]{2}:[0-9]{2}:[0-9]{2}' "the time of the last refresh is shown"
@@ -30,10 +30,36 @@ tui_keys Escape
 
 # a hang longer than three intervals: the data goes stale, and says so
 sandbox_set production 'mode=hang'
-check "stale data is impossible to miss" tui_wait 'PRODUCTION +STALE' 8
+check "stale data is impossible to miss" tui_wait 'PRODUCTION +· +STALE' 8
 like "$(tui_screen)" 'STALE DATA: 1 of 2' "the header counts the stale environments"
 sandbox_set production 'mode=ok'
-check "a state gantry saw begin has its real age, no +" tui_wait 'PRODUCTION +READY for [0-9]+s *$' 10
+check "a state gantry saw begin has its real age, no +" tui_wait 'PRODUCTION +· +READY for [0-9]+s +·' 10
+tui_stop
+
+# one band per environment, scaled to the screen: large letters twice as big on an ops
+# screen, once as big at 120x30 and 80x24, plain bars when there is no room for them
+rows_lit() { tui_screen | grep -c '█'; }
+tui_start 200 60 "$GANTRY --read-only --config $work/gantry.yml"
+tui_wait 'PRODUCTION +· +READY for' 10
+is "$(rows_lit)" 20 "at 200x60 each environment's name and state take 10 rows of large letters"
+like "$(tui_screen | grep -m 1 '█')" '^ +█+ .* {20,}█+' "the state is drawn large beside the name"
+sgr=$(tui_tmux capture-pane -p -e -t t | sed -n 4,6p | grep -o $'\e\\[[0-9;]*m' | tr -d '\033' | tr '\n' ' ')
+like "$sgr" '\[1;7m \[32m' "the band is a tile in the state's colour (reverse green for ready: $sgr)"
+tui_stop
+tui_start 120 30 "$GANTRY --read-only --config $work/gantry.yml"
+tui_wait 'PRODUCTION +· +READY for' 10
+is "$(rows_lit)" 10 "at 120x30 the large letters are 5 rows"
+tui_stop
+tui_start 80 24 "$GANTRY --read-only --config $work/gantry.yml"
+tui_wait 'PRODUCTION +· +READY for' 10
+is "$(rows_lit)" 10 "at 80x24 too, the name alone when the state does not fit beside it"
+unlike "$(tui_screen | grep -m 1 '█')" '█ {20,}█' "(no state in large letters)"
+tui_stop
+tui_start 60 16 "$GANTRY --read-only --config $work/gantry.yml"
+check "at 60x16 each environment is a bar with its state, and a line with its tag" \
+	tui_wait 'PRODUCTION +READY for' 10
+like "$(tui_screen)" 'sha-8b03f7a +checked' "(the tag line)"
+is "$(rows_lit)" 0 "(no large letters)"
 tui_stop
 
 # 8 colours (TERM=xterm): muted text is never black or white, the background of a dark or

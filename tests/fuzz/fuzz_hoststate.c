@@ -92,6 +92,13 @@ static void check_state(struct host_state *st)
 	CLEAN(st->lock.owner);
 	CLEAN(st->lock.message);
 	CLEAN(st->lock.run);
+	CLEAN(st->lock.progress.action);
+	CLEAN(st->lock.progress.tag);
+	CLEAN(st->lock.progress.source);
+	CLEAN(st->lock.progress.step_name);
+	if (st->lock.progress.step < 0 || st->lock.progress.step > 64 || st->lock.progress.steps < 0 ||
+	    st->lock.progress.steps > HISTORY_MAX_STEPS || (st->lock.progress.known && !st->lock.held))
+		abort();
 	CLEAN(st->freeze_by);
 	CLEAN(st->freeze_reason);
 	CLEAN(st->current);
@@ -117,15 +124,17 @@ static char *frame_as_files(const uint8_t *data, size_t size, size_t *len)
 {
 	static const char *const parts[] = {
 		"now", "lock", "lock-owner", "freeze", "freeze-file", "current", "deploy.env-status",
-		"deploy.env", "deploy.env-mtime", "history-size", "history", "end",
+		"deploy.env", "deploy.env-mtime", "run-start", "run-events", "history-size", "history",
+		"end",
 	};
-	char *out = xmalloc(16 * 64 + 5 * (2 * size + 1) + 64), *p = out;
+	char *out = xmalloc(16 * 64 + 7 * (2 * size + 1) + 64), *p = out;
 
 	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
 		const char *name = parts[i];
 		bool file = strcmp(name, "lock-owner") == 0 || strcmp(name, "freeze-file") == 0 ||
 		    strcmp(name, "current") == 0 || strcmp(name, "deploy.env") == 0 ||
-		    strcmp(name, "history") == 0;
+		    strcmp(name, "history") == 0 || strcmp(name, "run-start") == 0 ||
+		    strcmp(name, "run-events") == 0;
 
 		p += sprintf(p, HOSTREPLY_MARK "%s\n", name);
 		if (file) {

@@ -646,6 +646,10 @@ static char *framed(const struct reply *r)
 	add_plain(&text, "deploy.env", NULL);
 	add_hex(&text, r->deploy_env);
 	add_plain(&text, "deploy.env-mtime", r->deploy_env ? "1790000500" : NULL);
+	add_plain(&text, "run-start", NULL);
+	add_hex(&text, NULL);
+	add_plain(&text, "run-events", NULL);
+	add_hex(&text, NULL);
 	add_plain(&text, "history-size", r->history_size);
 	add_plain(&text, "history", NULL);
 	add_hex(&text, r->history);
@@ -1074,14 +1078,49 @@ START_TEST(state_command_output_is_read)
 	ck_assert_str_eq(history_run_result(&st.history.runs[1], st.lock.run), "running");
 	hoststate_free(&st);
 
-	/* the watch command: the same lock and deploy.env, no history */
+	/* the watch command: the same lock and deploy.env, no history; where the run is */
+	cmd = xasprintf("mkdir -p '%s/.gantry/runs/" RUN_ID "'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	put(".gantry/runs/" RUN_ID "/events", "1790000801000 run start\n1790000801010 step 1 start\n"
+	    "1790000801130 step 1 end 0 120\n1790000801140 step 2 start\n");
 	ck_assert(run_state(hoststate_watch_command, &st, why, sizeof why));
 	ck_assert(st.lock.held && st.lock.runner_alive);
 	ck_assert_str_eq(st.lock.message, "promote sha-1a2b3c4 from staging");
 	ck_assert_str_eq(st.current, RUN_ID);
 	ck_assert(st.has_deploy_env);
 	ck_assert_uint_eq(st.history.len, 0);
+	ck_assert(st.lock.progress.known && !st.lock.progress.rollback && !st.lock.progress.step_ended);
+	ck_assert_str_eq(st.lock.progress.action, "promote");
+	ck_assert_str_eq(st.lock.progress.tag, "sha-1a2b3c4");
+	ck_assert_int_eq(st.lock.progress.step, 2);
+	ck_assert_int_eq(st.lock.progress.steps, 4);
+	ck_assert_str_eq(st.lock.progress.step_name, "run migrator");
+	ck_assert_int_eq(st.lock.progress.step_ms, 1790000801140LL);
 	hoststate_free(&st);
+	/* its rollback: the rollback's steps, even when the tail holds only those */
+	put(".gantry/runs/" RUN_ID "/events", "1790000802000 step 4 end 1 9000\n"
+	    "1790000802010 rollback start\n1790000802020 rollback 1 start\n"
+	    "1790000802030 rollback 1 end 0 10\n1790000802040 rollback 2 start\n");
+	ck_assert(run_state(hoststate_watch_command, &st, why, sizeof why));
+	ck_assert(st.lock.progress.rollback);
+	ck_assert_int_eq(st.lock.progress.step, 2);
+	ck_assert_int_eq(st.lock.progress.steps, 3);
+	ck_assert_str_eq(st.lock.progress.step_name, "start app");
+	hoststate_free(&st);
+	put(".gantry/runs/" RUN_ID "/events", "1790000802040 rollback 2 start\n"
+	    "1790000802050 rollback 2 end 0 10\nnot an event\n");
+	ck_assert(run_state(hoststate_watch_command, &st, why, sizeof why));
+	ck_assert(st.lock.progress.rollback && st.lock.progress.step_ended);
+	ck_assert_int_eq(st.lock.progress.step, 2);
+	hoststate_free(&st);
+	/* a run id in the lock that is not a name: no file is read through it */
+	put(".gantry/lock/owner", "owner=alice@laptop\nrun=../../etc\n");
+	ck_assert(run_state(hoststate_watch_command, &st, why, sizeof why));
+	ck_assert(st.lock.held && !st.lock.progress.known);
+	hoststate_free(&st);
+	put(".gantry/lock/owner", "owner=alice@laptop\nsince=1790000800\nrun=" RUN_ID
+	    "\nmessage=promote sha-1a2b3c4 from staging\n");
 
 	kill(runner, SIGKILL);
 	waitpid(runner, NULL, 0);
