@@ -126,14 +126,14 @@ static enum theme_role result_line(const struct deploy_info *i, char *line, size
 
 	if (strcmp(i->result, "succeeded") == 0) {
 		role = THEME_ROLE_healthy;
-		snprintf(line, linesz, " SUCCEEDED: %s runs %s and is ready", i->env, i->tag);
+		snprintf(line, linesz, "SUCCEEDED: %s runs %s and is ready", i->env, i->tag);
 	} else if (strcmp(i->result, "rolled_back") == 0) {
 		role = THEME_ROLE_degraded;
-		snprintf(line, linesz, " ROLLED BACK: %s failed, %s runs %s again", i->tag, i->env,
+		snprintf(line, linesz, "ROLLED BACK: %s failed, %s runs %s again", i->tag, i->env,
 		    i->rollback_tag);
 	} else if (strcmp(i->result, "cancelled") == 0) {
 		role = THEME_ROLE_degraded;
-		snprintf(line, linesz, " CANCELLED before the switch: the app was not touched");
+		snprintf(line, linesz, "CANCELLED before the switch: the app was not touched");
 	} else {
 		const struct deploy_step *failed = NULL;
 
@@ -141,12 +141,12 @@ static enum theme_role result_line(const struct deploy_info *i, char *line, size
 			if (i->steps[k].state == STEP_FAILED)
 				failed = &i->steps[k];
 		if (failed)
-			snprintf(line, linesz, " %s at %s (%s %d)%s",
+			snprintf(line, linesz, "%s at %s (%s %d)%s",
 			    strcmp(i->result, "rollback_failed") == 0 ? "ROLLBACK FAILED" : "FAILED",
 			    failed->name, failed->exit == 124 ? "timed out, exit" : "exit", failed->exit,
 			    i->switched ? "" : ": the app was not switched");
 		else
-			snprintf(line, linesz, " %s: %s", strcmp(i->result, "rollback_failed") == 0 ?
+			snprintf(line, linesz, "%s: %s", strcmp(i->result, "rollback_failed") == 0 ?
 			    "ROLLBACK FAILED" : "FAILED", i->status);
 	}
 	if (known)
@@ -342,14 +342,23 @@ static void draw_step(struct ui *ui, struct deployview *dv, const struct deploy_
 	snprintf(line, sizeof line, "%s%s", s->rollback ? "rollback: " : "", s->name);
 	if (narrow) {
 		char num[16];
-		int x = 2, tw = i->phase == DEPLOY_PLANNED ? 0 : draw_width(took);
+		int x = 2, nth = 0, of = 0, tw = i->phase == DEPLOY_PLANNED ? 0 : draw_width(took) + 1;
 
+		/* numbered among its own kind: the steps, or the rollback's */
+		for (size_t n = 0; n < i->steps_len; n++)
+			if (i->steps[n].rollback == s->rollback) {
+				of++;
+				nth += n <= k;
+			}
 		if (i->phase != DEPLOY_PLANNED) {
-			snprintf(num, sizeof num, "%zu/%zu", k + 1, i->steps_len);
+			snprintf(num, sizeof num, "%d/%d", nth, of);
 			x += draw_text(ui, y, x, 6, num, THEME_ROLE_muted, true);
 		}
 		x += draw_text(ui, y, x, 10, word, role, true);
-		x += draw_text(ui, y, x, ui->cols - x - tw - 2, line, name_role, false) + 1;
+		/* the whole name before its time: the time only where both fit */
+		if (x + draw_width(line) + tw > ui->cols - 1)
+			tw = 0;
+		x += draw_text(ui, y, x, ui->cols - x - tw - 1, line, name_role, false) + 1;
 		if (tw)
 			draw_text(ui, y, x, ui->cols - x - 1, took, role, false);
 		return;
@@ -409,7 +418,7 @@ static void deployview_draw(struct ui *ui, struct view *v, int top, int height)
 {
 	struct deployview *dv = v->data;
 	const struct deploy_info *i = deploy_info(dv->deploy);
-	int y = top, bottom = top + height, rule, keys_rows, listed = 0;
+	int y = top, bottom = top + height, rule, keys_rows, status_rows, listed = 0;
 	char line[600];
 	int64_t now = loop_clock_ms();
 	struct foot foot = { .status = "" };
@@ -441,7 +450,8 @@ static void deployview_draw(struct ui *ui, struct view *v, int top, int height)
 	/* the foot first: its prompt wraps, and the steps get what is left above it */
 	foot_lines(ui, dv, i, &foot);
 	keys_rows = foot.keys[0] ? draw_wrapped_rows(ui, 2, foot.keys) : 1;
-	rule = bottom - 2 - keys_rows;
+	status_rows = foot.status[0] ? draw_wrapped_rows(ui, 2, foot.status) : 1;
+	rule = bottom - 1 - status_rows - keys_rows;
 	if (rule < y + 1)
 		rule = y + 1;
 	for (size_t k = 0; k < i->steps_len; k++)
@@ -486,9 +496,9 @@ static void deployview_draw(struct ui *ui, struct view *v, int top, int height)
 		draw_wrapped(ui, rule - 3, 2, rule, i->status, THEME_ROLE_degraded);
 	}
 	if (foot.status[0])
-		draw_text(ui, rule + 1, 2, ui->cols - 3, foot.status, foot.status_role, false);
+		draw_wrapped(ui, rule + 1, 2, bottom, foot.status, foot.status_role);
 	if (foot.keys[0])
-		draw_wrapped(ui, rule + 2, 2, bottom, foot.keys, foot.keys_role);
+		draw_wrapped(ui, rule + 1 + status_rows, 2, bottom, foot.keys, foot.keys_role);
 }
 
 /* Once it is over, the pane gives way to the history, where a tag to go back to is picked:
