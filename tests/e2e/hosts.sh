@@ -7,7 +7,7 @@
 
 tui_sandbox_setup hosts
 
-plan 15
+plan 16
 tui_start 130 34 "$GANTRY --config $work/gantry.yml"
 check "deploy.env's tag and the hosts show" tui_wait 'production +sha-8b03f7a .* sha-8b03f7a +● 2/2 up' 15
 tui_keys j
@@ -19,6 +19,13 @@ sandbox_deploy_env prod-2 sha-1111111
 check "hosts that disagree are flagged" tui_wait 'production .* ! hosts differ' 15
 like "$(tui_screen | tr -s ' \n' ' ')" "hosts run different tags: root@127.0.0.1:$(sshd_port prod-1)'s deploy.env names sha-8b03f7a, root@127.0.0.1:$(sshd_port prod-2)'s names sha-1111111" \
 	"and the detail pane says which"
+tui_stop
+tui_start 130 34 "$GANTRY --read-only --config $work/gantry.yml"
+check "the wallboard's production tile says the hosts differ, in the same words" \
+	tui_wait "! hosts run different tags: root@127.0.0.1:$(sshd_port prod-1)'s deploy.env names sha-8b03f7a" 15
+tui_stop
+tui_start 130 34 "$GANTRY --config $work/gantry.yml"
+tui_keys j
 # deploy.env agrees across hosts but not with what the app reports
 sandbox_deploy_env prod-1 sha-1111111
 check "deploy.env against the running app is flagged" \
