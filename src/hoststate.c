@@ -487,9 +487,6 @@ static void read_progress(const struct hostreply_part *parts, struct host_lock *
 	run = history_find(&h, lock->run);
 	if (run && !run->note && !run->corrupt) {
 		pr->known = true;
-		snprintf(pr->action, sizeof pr->action, "%s", run->action);
-		snprintf(pr->tag, sizeof pr->tag, "%s", run->tag);
-		snprintf(pr->source, sizeof pr->source, "%s", run->source);
 		pr->steps = (int)run->planned;
 	}
 	while (pr->known && text && pos < len) {

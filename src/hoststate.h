@@ -82,9 +82,6 @@ const char *history_run_result(const struct history_run *run, const char *runnin
 /* Where the run holding a lock is, from its start record and the tail of its events. */
 struct run_progress {
 	bool known;                     /* its start record was read */
-	char action[16];                /* promote, deploy, rollback */
-	char tag[136];
-	char source[64];                /* a promotion's source environment */
 	int steps;                      /* the steps planned (the rollback's while it rolls back) */
 	int step;                       /* the step started last, 1-based; 0 before the first */
 	bool rollback;                  /* its automatic rollback runs */

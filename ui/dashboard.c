@@ -488,7 +488,7 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 			envfmt_run_step(&lock->lock, lock->host_now, step, sizeof step);
 		n = snprintf(line, sizeof line, "LOCKED%s%s by %s%s: %s%s%s%s", env->hosts_len > 1 ? " on " : "",
 		    env->hosts_len > 1 ? env->conf->hosts[lock_at].address : "", lock->lock.owner[0] ?
-		    lock->lock.owner : "someone", age, lock->lock.message, step[0] ? " · " : "", step,
+		    lock->lock.owner : "someone", age, lock->lock.message, step[0] ? ", " : "", step,
 		    lock->lock_stale ?
 		    "   STALE: its run is gone (h, then U to break it)" : !lock->lock.runner_alive ? "" :
 		    lock->lock.run[0] ? "   (a: follow the run)" : "   (its run id is corrupt: not followed)");

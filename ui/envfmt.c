@@ -84,7 +84,7 @@ static bool lock_words(const struct env_status *env, bool runs_only, char *buf, 
 		 * how long */
 		snprintf(buf, bufsz, "%s by %s%s%s%s%s%s", h->lock_stale ? "STALE LOCK held" :
 		    running ? "RUNNING" : "LOCKED", h->lock.owner[0] ? h->lock.owner : "someone",
-		    age, h->lock.message[0] ? ": " : "", h->lock.message, step[0] ? " · " : "", step);
+		    age, h->lock.message[0] ? ": " : "", h->lock.message, step[0] ? ", " : "", step);
 		return true;
 	}
 	return false;

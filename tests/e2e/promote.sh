@@ -108,13 +108,13 @@ bg=$!
 for i in $(seq 1 600); do grep -q '^\[[0-9]*/[0-9]*\] run migrator' "$work/bg" && break; sleep 0.05; done
 tui_start 140 42 "$GANTRY --read-only --config $cfg"
 check "the wallboard shows the run in progress: who, how long, what, its step" \
-	tui_wait 'RUNNING by alice@laptop for [0-9]+s: deploy sha-4444444 · step [0-9]+/[0-9]+ run migrator for [0-9]+s' 15
+	tui_wait 'RUNNING by alice@laptop for [0-9]+s: deploy sha-4444444, step [0-9]+/[0-9]+ run migrator for [0-9]+s' 15
 tui_stop
 tui_start 140 42 "GANTRY_OPERATOR=bob@ops $GANTRY --config $cfg"
 check "the run in progress opens, naming who started it" tui_wait 'started by alice@laptop +c: cancel' 15
 tui_keys Escape
 check "the dashboard's deploys row names the run's step too" \
-	tui_wait 'LOCKED by alice@laptop for [0-9]+s: deploy sha-4444444 · step [0-9]+/[0-9]+ run migrator' 15
+	tui_wait 'LOCKED by alice@laptop for [0-9]+s: deploy sha-4444444, step [0-9]+/[0-9]+ run migrator' 15
 tui_keys a
 check "a follows the run again" tui_wait 'started by alice@laptop +c: cancel' 15
 tui_keys c

@@ -92,9 +92,6 @@ static void check_state(struct host_state *st)
 	CLEAN(st->lock.owner);
 	CLEAN(st->lock.message);
 	CLEAN(st->lock.run);
-	CLEAN(st->lock.progress.action);
-	CLEAN(st->lock.progress.tag);
-	CLEAN(st->lock.progress.source);
 	CLEAN(st->lock.progress.step_name);
 	if (st->lock.progress.step < 0 || st->lock.progress.step > 64 || st->lock.progress.steps < 0 ||
 	    st->lock.progress.steps > HISTORY_MAX_STEPS || (st->lock.progress.known && !st->lock.held))
