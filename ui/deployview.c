@@ -172,7 +172,7 @@ struct foot {
 	enum theme_role status_role, keys_role;
 };
 
-static void foot_lines(struct ui *ui, struct deployview *dv, const struct deploy_info *i, struct foot *f)
+static void foot_lines(const struct deployview *dv, const struct deploy_info *i, struct foot *f)
 {
 	f->status_role = THEME_ROLE_muted;
 	f->keys_role = THEME_ROLE_key;
@@ -231,7 +231,12 @@ static void foot_lines(struct ui *ui, struct deployview *dv, const struct deploy
 	default:
 		break;
 	}
-	(void)ui;
+}
+
+/* A warning of the plan as the pane shows it. */
+static void warning_line(const struct ui *ui, const char *warning, char *line, size_t linesz)
+{
+	snprintf(line, linesz, "%s %s", draw_glyph(ui, GLYPH_WARN), warning);
 }
 
 /* The facts of the plan above the steps; returns the next row. */
@@ -277,23 +282,27 @@ static int draw_facts(struct ui *ui, const struct deploy_info *i, int y, int bot
 		snprintf(line, sizeof line, "%s", i->host);
 	y = fact(ui, y, "host", line, THEME_ROLE_text);
 	for (size_t w = 0; w < i->warnings_len && y < bottom; w++) {
-		snprintf(line, sizeof line, "%s %s", draw_glyph(ui, GLYPH_WARN), i->warnings[w]);
+		warning_line(ui, i->warnings[w], line, sizeof line);
 		y = draw_wrapped(ui, y, 2, bottom, line, THEME_ROLE_degraded);
 	}
 	return y;
 }
 
-/* The rows draw_facts takes. */
+/* The most rows draw_facts takes: its five facts, two for each wrapped one, the warnings
+ * wrapped as it draws them. */
 static int facts_rows(const struct ui *ui, const struct deploy_info *i)
 {
 	int rows = 5;
+	char line[600];
 
 	if (i->kind == DEPLOY_PROMOTE && i->chosen[0] && !i->attached)
 		rows += 2;
 	if (i->adopting[0] && !i->attached)
 		rows += 2;
-	for (size_t w = 0; w < i->warnings_len; w++)
-		rows += draw_wrapped_rows(ui, 4, i->warnings[w]);
+	for (size_t w = 0; w < i->warnings_len; w++) {
+		warning_line(ui, i->warnings[w], line, sizeof line);
+		rows += draw_wrapped_rows(ui, 2, line);
+	}
 	return rows;
 }
 
@@ -448,7 +457,7 @@ static void deployview_draw(struct ui *ui, struct view *v, int top, int height)
 		return;
 	}
 	/* the foot first: its prompt wraps, and the steps get what is left above it */
-	foot_lines(ui, dv, i, &foot);
+	foot_lines(dv, i, &foot);
 	keys_rows = foot.keys[0] ? draw_wrapped_rows(ui, 2, foot.keys) : 1;
 	status_rows = foot.status[0] ? draw_wrapped_rows(ui, 2, foot.status) : 1;
 	rule = bottom - 1 - status_rows - keys_rows;
