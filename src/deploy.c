@@ -622,7 +622,7 @@ static void adopt_write(struct deploy *d)
 {
 	struct remote_host *h = d->ctx.host(d->ctx.host_arg, d->target, d->info.host_index);
 	char id[72];
-	char *rec, *qrec, *cmd;
+	char *rec;
 	struct adopt_spec a = {
 		.id = d->adopt_id, .env = d->target->name, .tag = d->adopt_tag, .app_digest = d->adopt_app,
 		.migrator_digest = d->adopt_mig, .operator = d->ctx.operator, .at = now_s(),
@@ -636,17 +636,9 @@ static void adopt_write(struct deploy *d)
 	}
 	copy_str(d->info.host, sizeof d->info.host, d->target->hosts[d->info.host_index].address);
 	rec = runscript_adopt_record(&a);
-	qrec = template_shell_quote(rec);
-	/* under no lock, and only where no run was recorded meanwhile */
-	cmd = xasprintf("umask 077; mkdir -p .gantry || exit 1; "
-	    "if [ -d .gantry/lock ]; then echo 'locked: a run started meanwhile'; exit 75; fi; "
-	    "if grep -qE '\"event\":\"(start|adopt)\"' .gantry/history.jsonl 2>/dev/null; then "
-	    "echo 'a run or an adoption was recorded meanwhile'; exit 3; fi; "
-	    "printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qrec);
 	set_status(d, "recording the baseline on %s", d->info.host);
-	d->start_cmd = remote_run(h, cmd, &adopt_ops, d);
-	free(cmd);
-	free(qrec);
+	/* under no lock, and only where no run was recorded meanwhile */
+	d->start_cmd = runner_run(h, RUNNER_ADOPT, (const char *const[]){ rec }, 1, &adopt_ops, d);
 	free(rec);
 	notify(d);
 }
@@ -1123,7 +1115,8 @@ static void start_done(void *arg, enum remote_end how, int status, const char *m
 	char word[200];
 
 	d->start_cmd = NULL;
-	if (how == REMOTE_EXITED && strncmp(out, "STARTED ", 8) == 0) {
+	if (how == REMOTE_EXITED && strncmp(out, RUNNER_MARK_STARTED " ",
+	    strlen(RUNNER_MARK_STARTED " ")) == 0) {
 		d->info.phase = DEPLOY_RUNNING;
 		set_status(d, "running on %s", d->info.host);
 		outbuf_clear(&d->start_out);
@@ -1131,7 +1124,7 @@ static void start_done(void *arg, enum remote_end how, int status, const char *m
 		notify(d);
 		return;
 	}
-	if (how == REMOTE_EXITED && status == 75) {
+	if (how == REMOTE_EXITED && status == RUNNER_EXIT_LOCKED) {
 		/* LOCKED, then the owner record */
 		struct host_lock lock = { .held = true };
 		const char *owner = out + strcspn(out, "\n");
@@ -1140,7 +1133,7 @@ static void start_done(void *arg, enum remote_end how, int status, const char *m
 		refuse(d, "%s was locked by %s just now (%s): exactly one run holds it; nothing was "
 		    "started", d->target->name, lock.owner[0] ? lock.owner : "someone",
 		    lock.message[0] ? lock.message : "no message");
-	} else if (how == REMOTE_EXITED && status == 76) {
+	} else if (how == REMOTE_EXITED && status == RUNNER_EXIT_FROZEN) {
 		first_lines(word, sizeof word, out, 1);
 		refuse(d, "%s was frozen just now (%s); nothing was started", d->target->name, word);
 	} else if (how == REMOTE_EXITED) {
@@ -1284,7 +1277,7 @@ static void on_output(struct deploy *d, const char *text, size_t len)
 	char marker[120];
 	char *clean;
 
-	snprintf(marker, sizeof marker, "==> run %s ended: ", d->info.run_id);
+	snprintf(marker, sizeof marker, RUNNER_MARK_RUN "%s" RUNNER_MARK_RUN_ENDED, d->info.run_id);
 	if (len > strlen(marker) && memcmp(text, marker, strlen(marker)) == 0)
 		d->saw_end_marker = true;
 	if (++d->out_replay <= d->out_total)
@@ -1347,8 +1340,6 @@ static const struct remote_cmd_ops follow_ops = { .output = follow_output, .done
 static void follow_start(struct deploy *d)
 {
 	struct remote_host *h = d->ctx.host(d->ctx.host_arg, d->target, d->info.host_index);
-	char *cmd = xasprintf("sh .gantry/runs/'%s'/run.sh follow", d->info.run_id);
-
 	/* the events and output come again from the start */
 	for (size_t i = 0; i < d->info.steps_len; i++) {
 		d->info.steps[i].state = STEP_PENDING;
@@ -1358,8 +1349,8 @@ static void follow_start(struct deploy *d)
 	d->saw_end_event = d->saw_end_marker = false;
 	d->out_split.len = d->ev_split.len = 0;
 	d->out_replay = 0;
-	d->follow_cmd = remote_run(h, cmd, &follow_ops, d);
-	free(cmd);
+	d->follow_cmd = runner_run(h, RUNNER_FOLLOW, (const char *const[]){ d->info.run_id }, 1,
+	    &follow_ops, d);
 }
 
 /* A run that failed on host `failed_host` after earlier hosts took the new tag: with an
@@ -1446,21 +1437,16 @@ static const struct remote_cmd_ops cancel_ops = { .done = cancel_done, .bounded 
 bool deploy_cancel(struct deploy *d)
 {
 	struct remote_host *h;
-	char *cmd;
 
 	if (d->info.phase != DEPLOY_RUNNING || d->info.switched || d->info.cancel_sent)
 		return false;
 	h = d->ctx.host(d->ctx.host_arg, d->target, d->info.host_index);
 	if (!value_run_id(d->info.run_id))
 		return false;
-	/* only the runner of this run: the lock may be another run's by now */
-	cmd = xasprintf("if ! grep -qxF 'run=%s' .gantry/lock/owner 2>/dev/null; then echo 'the lock "
-	    "names another run or none: nothing signalled'; exit 1; fi; " HOSTSTATE_LOCK_RUNNER
-	    "if [ -z \"$p\" ]; then echo 'no runner to signal: the lock names no live run'; exit 1; "
-	    "fi; touch .gantry/runs/'%s'/cancel && kill -USR1 \"$p\"", d->info.run_id, d->info.run_id);
-	/* the answer comes as an event */
-	d->cancel_cmd = remote_run(h, cmd, &cancel_ops, d);
-	free(cmd);
+	/* only the runner of this run: the lock may be another run's by now; the answer
+	 * comes as an event */
+	d->cancel_cmd = runner_run(h, RUNNER_CANCEL, (const char *const[]){ d->info.run_id }, 1,
+	    &cancel_ops, d);
 	d->info.cancel_sent = true;
 	copy_str(d->info.cancel, sizeof d->info.cancel, "asked");
 	notify(d);
@@ -1701,46 +1687,45 @@ static char *note_json(const char *kind, const char *env, const char *operator, 
 	return s;
 }
 
-char *deploy_admin_command(enum deploy_admin kind, const char *env, const char *operator,
-    const char *message)
+void deploy_admin_call(enum deploy_admin kind, const char *env, const char *operator,
+    const char *message, struct deploy_admin_call *c)
 {
 	static const char *const kinds[] = { "freeze", "unfreeze", "unlock" };
 	char reason[200];
-	char *note, *qnote, *qop, *qreason, *cmd;
 
 	/* one line, printable: it goes into key=value files */
 	sanitize_text(message ? message : "", strlen(message ? message : ""), reason, sizeof reason, 0);
 	for (char *p = reason; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	note = note_json(kinds[kind], env, operator, reason);
-	qnote = template_shell_quote(note);
-	qop = template_shell_quote(operator);
-	qreason = template_shell_quote(reason);
-	/* a symlink planted in place of gantry's files is never written through */
-#define ADMIN_PREFIX "umask 077; for f in .gantry .gantry/history.jsonl .gantry/freeze " \
-	".gantry/lock; do if [ -L \"$f\" ]; then echo \"$f is a symlink: not followed\"; exit 5; " \
-	"fi; done; "
-	if (kind == ADMIN_FREEZE)
-		cmd = xasprintf(ADMIN_PREFIX "mkdir -p .gantry && t=$(mktemp .gantry/freeze.XXXXXX) && "
-		    "printf 'by=%%s\\nsince=%%s\\nreason=%%s\\n' %s \"$(date +%%s)\" %s >\"$t\" && "
-		    "mv -f \"$t\" .gantry/freeze && printf '%%s\\n' %s >>.gantry/history.jsonl && sync",
-		    qop, qreason, qnote);
-	else if (kind == ADMIN_UNFREEZE)
-		cmd = xasprintf(ADMIN_PREFIX "if [ ! -e .gantry/freeze ]; then echo 'not frozen'; exit 3; "
-		    "fi; rm -f .gantry/freeze && printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qnote);
-	else
-		cmd = xasprintf(ADMIN_PREFIX "if [ ! -d .gantry/lock ]; then echo 'not locked'; exit 3; fi; "
-		    HOSTSTATE_LOCK_PID
-		    "if [ -n \"$p\" ] && kill -0 \"$p\" 2>/dev/null; then "
-		    "echo \"its run is alive (pid $p): let it end, or cancel it\"; exit 4; fi; "
-		    "head -c 4096 .gantry/lock/owner 2>/dev/null | tr '\\n' ' '; echo; "
-		    "mv -f -T .gantry/lock .gantry/lock.broken.$$ && rm -rf .gantry/lock.broken.$$ && "
-		    "printf '%%s\\n' %s >>.gantry/history.jsonl && sync", qnote);
-#undef ADMIN_PREFIX
-	free(note);
-	free(qnote);
-	free(qop);
-	free(qreason);
+	memset(c, 0, sizeof *c);
+	c->note = note_json(kinds[kind], env, operator, reason);
+	c->reason = xstrdup(reason);
+	if (kind == ADMIN_FREEZE) {
+		c->sub = RUNNER_FREEZE;
+		c->args[c->nargs++] = operator;
+		c->args[c->nargs++] = c->reason;
+	} else {
+		c->sub = kind == ADMIN_UNFREEZE ? RUNNER_UNFREEZE : RUNNER_UNLOCK;
+	}
+	c->args[c->nargs++] = c->note;
+}
+
+void deploy_admin_call_free(struct deploy_admin_call *c)
+{
+	free(c->note);
+	free(c->reason);
+}
+
+struct remote_cmd *deploy_admin_run(struct remote_host *host, enum deploy_admin kind,
+    const char *env, const char *operator, const char *message, const struct remote_cmd_ops *ops,
+    void *arg)
+{
+	struct deploy_admin_call c;
+	struct remote_cmd *cmd;
+
+	deploy_admin_call(kind, env, operator, message, &c);
+	cmd = runner_run(host, c.sub, c.args, c.nargs, ops, arg);
+	deploy_admin_call_free(&c);
 	return cmd;
 }

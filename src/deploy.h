@@ -14,6 +14,7 @@
 #include "loop.h"
 #include "registry.h"
 #include "remote.h"
+#include "runner.h"
 
 /* What a deploy needs from the running core. */
 struct deploy_ctx {
@@ -130,11 +131,23 @@ bool deploy_cancel(struct deploy *d);
 
 enum deploy_admin { ADMIN_FREEZE, ADMIN_UNFREEZE, ADMIN_UNLOCK };
 
-/* The host command that freezes, unfreezes or breaks the lock (refused while its run
- * lives), recording a note with the operator and the reason in the history. Exit 3:
- * nothing to do ("not frozen", "not locked"); 4: the lock's run is alive. */
-char *deploy_admin_command(enum deploy_admin kind, const char *env, const char *operator,
-    const char *reason);
+/* Freezes, unfreezes or breaks the lock (refused while its run lives) on a host,
+ * recording a note with the operator and the reason in the history: the runner's exit
+ * statuses say how (RUNNER_EXIT_NOT_NEEDED: "not frozen", "not locked"; ALIVE; UNSAFE). */
+struct remote_cmd *deploy_admin_run(struct remote_host *host, enum deploy_admin kind,
+    const char *env, const char *operator, const char *message, const struct remote_cmd_ops *ops,
+    void *arg);
+
+/* The runner subcommand and arguments of an admin action (deploy_admin_run's). */
+struct deploy_admin_call {
+	enum runner_sub sub;
+	const char *args[3];
+	size_t nargs;
+	char *note, *reason;            /* owned */
+};
+void deploy_admin_call(enum deploy_admin kind, const char *env, const char *operator,
+    const char *message, struct deploy_admin_call *c);
+void deploy_admin_call_free(struct deploy_admin_call *c);
 
 /* "promote", "rollback", "deploy", "adopt" */
 const char *deploy_kind_name(enum deploy_kind kind);

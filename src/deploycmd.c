@@ -275,11 +275,10 @@ static const struct remote_cmd_ops hostrun_ops = {
 	.output = hostrun_output, .done = hostrun_done, .bounded = true,
 };
 
-static bool host_command(struct deploycmd *dc, const struct conf_env *env, size_t j, const char *cmd,
-    struct hostrun *hr)
+/* Waits for command c (run with hostrun_ops) on host j. */
+static bool host_wait(struct deploycmd *dc, const struct conf_env *env, size_t j,
+    struct remote_cmd *c, struct hostrun *hr)
 {
-	struct remote_cmd *c = remote_run(app_host(dc->app, env, j), cmd, &hostrun_ops, hr);
-
 	while (!hr->done && !dc->quit)
 		loop_run_once(dc->app->loop, 1000);
 	if (!hr->done) {
@@ -448,26 +447,29 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 	const struct cli_options *o = dc->opts;
 	const char *kind = o->command == CLI_FREEZE ? "freeze" : o->command == CLI_UNFREEZE ?
 	    "unfreeze" : "unlock";
-	char *cmd;
+	enum deploy_admin admin = o->command == CLI_FREEZE ? ADMIN_FREEZE :
+	    o->command == CLI_UNFREEZE ? ADMIN_UNFREEZE : ADMIN_UNLOCK;
 	int code = EXIT_OK;
 
-	cmd = deploy_admin_command(o->command == CLI_FREEZE ? ADMIN_FREEZE : o->command == CLI_UNFREEZE ?
-	    ADMIN_UNFREEZE : ADMIN_UNLOCK, env->name, dc->app->operator, o->message);
 	for (size_t j = 0; j < env->hosts_len && !dc->quit; j++) {
 		struct hostrun hr = { 0 };
 		char first[200] = "";
 
-		if (!host_command(dc, env, j, cmd, &hr)) {
+		struct remote_cmd *c = deploy_admin_run(app_host(dc->app, env, j), admin, env->name,
+		    dc->app->operator, o->message, &hostrun_ops, &hr);
+
+		if (!host_wait(dc, env, j, c, &hr)) {
 			code = EXIT_REMOTE;
 		} else {
 			sanitize_text(outbuf_text(&hr.out), strcspn(outbuf_text(&hr.out), "\n"), first,
 			    sizeof first, 0);
-			if (hr.status == 3) {
+			if (hr.status == RUNNER_EXIT_NOT_NEEDED) {
 				printf("%s: %s\n", env->hosts[j].address, first);
 			} else if (hr.status != 0) {
 				fprintf(stderr, "gantry: %s: %s failed (exit %d)%s%s\n", env->hosts[j].address,
 				    kind, hr.status, first[0] ? ": " : "", first);
-				code = hr.status == 4 || hr.status == 5 ? EXIT_REFUSED : EXIT_REMOTE;
+				code = hr.status == RUNNER_EXIT_ALIVE || hr.status == RUNNER_EXIT_UNSAFE ?
+				    EXIT_REFUSED : EXIT_REMOTE;
 			} else {
 				printf("%s: %s%s%s\n", env->hosts[j].address,
 				    o->command == CLI_FREEZE ? "frozen: deploys and promotions are refused until "
@@ -478,7 +480,6 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 		}
 		outbuf_clear(&hr.out);
 	}
-	free(cmd);
 	return dc->quit ? 128 + dc->signo : code;
 }
 

@@ -5,6 +5,7 @@
 
 #include "deployenv.h"
 #include "deploywatch.h"
+#include "runner.h"
 #include "hoststate.h"
 #include "outbuf.h"
 #include "payload.h"
@@ -36,7 +37,6 @@ struct deploywatch {
 	struct model *model;
 	deploywatch_fn changed;
 	void *arg;
-	const char *command;            /* deploy.env, its status, the lock and the freeze */
 	struct reader **readers;        /* flat: one slot per host, NULL when idle; then as many
 	                                   for the version reads */
 	size_t readers_len;
@@ -187,7 +187,7 @@ static void read_host(struct deploywatch *dw, struct host_status *h, struct read
 	r->slot = slot;
 	r->host = h;
 	*slot = r;
-	r->cmd = remote_run(h->remote, dw->command, &read_ops, r);
+	r->cmd = runner_run(h->remote, RUNNER_WATCH, NULL, 0, &read_ops, r);
 }
 
 /* Asks a host with an app_url of its own what its app reports, with curl or wget there. */
@@ -196,23 +196,20 @@ static void read_version(struct deploywatch *dw, struct host_status *h, struct r
 	const struct conf_env *env = remote_host_env(h->remote);
 	const struct conf_host *host = remote_host_conf(h->remote);
 	struct reader *r;
-	char *url, *qurl, *cmd;
+	char *url, max[24];
 
 	if (*slot || !host->app_url)
 		return;
 	url = xasprintf("%s%s", host->app_url, env->version_path);
-	qurl = template_shell_quote(url);
-	cmd = xasprintf("u=%s; if command -v curl >/dev/null 2>&1; then curl -fsS --max-time 3 "
-	    "--max-filesize %d \"$u\"; else wget -q -T 3 -O - \"$u\"; fi", qurl, VERSION_MAX);
+	snprintf(max, sizeof max, "%d", VERSION_MAX);
 	r = xcalloc(1, sizeof *r);
 	r->dw = dw;
 	r->slot = slot;
 	r->host = h;
 	r->version = true;
 	*slot = r;
-	r->cmd = remote_run(h->remote, cmd, &version_ops, r);
-	free(cmd);
-	free(qurl);
+	r->cmd = runner_run(h->remote, RUNNER_HTTP_GET, (const char *const[]){ url, max }, 2,
+	    &version_ops, r);
 	free(url);
 }
 
@@ -251,7 +248,6 @@ struct deploywatch *deploywatch_new(struct loop *loop, struct model *model, depl
 	dw->changed = changed;
 	dw->arg = arg;
 	/* one channel per host and read: deploy.env with its status, the lock and the freeze */
-	dw->command = hoststate_watch_command;
 	dw->timers = xcalloc(model->envs_len + 1, sizeof *dw->timers);
 	for (size_t i = 0; i < model->envs_len; i++) {
 		dw->timers[i].dw = dw;

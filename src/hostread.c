@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "hostread.h"
+#include "runner.h"
 #include "outbuf.h"
 #include "xmalloc.h"
 
@@ -74,7 +75,7 @@ struct hostread *hostread_start(const struct conf_env *env, hostread_host_fn hos
 
 		r->hosts[j].r = r;
 		r->hosts[j].j = j;
-		r->hosts[j].cmd = remote_run(h, hoststate_command, &one_ops, &r->hosts[j]);
+		r->hosts[j].cmd = runner_run(h, RUNNER_STATE, NULL, 0, &one_ops, &r->hosts[j]);
 		/* asked for now: a host waiting out its backoff tries again at once, so a
 		 * refused key or a dead host is reported now, not in a minute */
 		remote_host_retry_now(h);

@@ -13,47 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-#define P(name) HOSTREPLY_PART(name)
-#define DEPLOYENV_READ_BYTES 65537      /* one byte more than is used: a larger file shows */
-_Static_assert(DEPLOYENV_READ_BYTES == DEPLOYENV_MAX_BYTES + 1, "deploy.env's read");
-#define RUN_START_TAIL_BYTES 65536      /* a running run's start record: near the end */
-#define RUN_START_MAX_BYTES 16384
-
-/* The lock, the freeze, the current run and deploy.env: the parts both commands read.
- * What gantry prints itself is plain; what comes out of a file goes through x (hex). */
-#define STATE_COMMON \
-	"G=.gantry; " HOSTREPLY_HEX_FN \
-	P("now") "date +%s; " \
-	P("lock") "r=; if [ -d $G/lock ]; then echo held=1; " HOSTSTATE_LOCK_PID \
-	"if [ -n \"$p\" ]; then echo pid=1; kill -0 \"$p\" 2>/dev/null && echo alive=1; fi; " \
-	"r=$(grep -m 1 '^run=' $G/lock/owner 2>/dev/null | cut -c 5-68); " \
-	"case $r in ''|[.-]*|*[!A-Za-z0-9._-]*) r= ;; esac; fi; " \
-	P("lock-owner") "[ -d $G/lock ] && [ -f $G/lock/owner ] && head -c 4096 $G/lock/owner | x; " \
-	P("freeze") "[ -e $G/freeze ] && echo frozen=1; " \
-	P("freeze-file") "[ -f $G/freeze ] && head -c 4096 $G/freeze | x; " \
-	P("current") "[ -f $G/current ] && head -c 100 $G/current | x; " \
-	P("deploy.env-status") "if [ -f deploy.env ]; then head -c 1 deploy.env >/dev/null 2>&1; " \
-	"echo $?; elif [ -e deploy.env ]; then echo not-a-file; else echo missing; fi; " \
-	P("deploy.env") "[ -f deploy.env ] && head -c " STR(DEPLOYENV_READ_BYTES) " deploy.env | x; " \
-	P("deploy.env-mtime") "[ -f deploy.env ] && stat -c %Y deploy.env; " \
-	P("run-start") "[ -n \"$r\" ] && tail -c " STR(RUN_START_TAIL_BYTES) " $G/history.jsonl 2>/dev/null | " \
-	"grep -F \"\\\"$r\\\"\" | grep -F '\"start\"' | tail -n 1 | head -c " STR(RUN_START_MAX_BYTES) " | x; " \
-	P("run-events") "[ -n \"$r\" ] && [ -f $G/runs/$r/events ] && tail -n 8 $G/runs/$r/events | " \
-	"head -c 2048 | x; "
-
-const char hoststate_command[] =
-	STATE_COMMON
-	P("history-size") "[ -f $G/history.jsonl ] && wc -c <$G/history.jsonl 2>/dev/null; "
-	P("history") "[ -f $G/history.jsonl ] && tail -c " STR(HISTORY_TAIL_BYTES)
-	" $G/history.jsonl 2>/dev/null | x; "
-	P("end");
-
-const char hoststate_watch_command[] =
-	STATE_COMMON
-	P("end");
-
 /* The parts of a reply, in the order the commands print them. */
 enum {
 	PART_NOW, PART_LOCK, PART_LOCK_OWNER, PART_FREEZE, PART_FREEZE_FILE, PART_CURRENT,

@@ -124,23 +124,7 @@ struct host_state {
 	char differs_image[DEPLOYENV_IMAGE_MAX];        /* the app image it names ("" none) */
 };
 
-/* Shell: sets p to the pid in .gantry/lock/pid only when it is a decimal number above 1
- * whose process is gantry's runner or the start command that took the lock (where /proc
- * tells; HOSTSTATE_LOCK_RUNNER: the runner only); else p is empty. The file is the
- * host's: a planted "-1" must never signal every process or keep a lock alive. */
-#define HOSTSTATE_LOCK_PID_OF(what) \
-	"p=; [ -f .gantry/lock/pid ] && p=$(head -c 32 .gantry/lock/pid); " \
-	"case $p in ''|*[!0-9]*) p= ;; esac; " \
-	"if [ -n \"$p\" ] && ! [ \"$p\" -gt 1 ] 2>/dev/null; then p=; fi; " \
-	"if [ -n \"$p\" ] && [ -r /proc/$p/cmdline ] && " \
-	"! tr '\\000' ' ' </proc/$p/cmdline | grep -qE 'run\\.sh " what "( |$)'; then p=; fi; "
-#define HOSTSTATE_LOCK_PID HOSTSTATE_LOCK_PID_OF("(start|run)")
-#define HOSTSTATE_LOCK_RUNNER HOSTSTATE_LOCK_PID_OF("run")
-
-/* The command that prints the state, run in the deploy directory. */
-extern const char hoststate_command[];
-/* The same without the history: deploy.env, the lock, the freeze, the current run. */
-extern const char hoststate_watch_command[];
+/* The runner's state and watch subcommands print what hoststate_parse reads. */
 
 /* Reads its output; false with `why` when it is not that command's output. */
 /* The owner record of a lock (key=value lines, as the runner writes them). */

@@ -3,6 +3,7 @@
 
 #include "duration.h"
 #include "logstream.h"
+#include "runner.h"
 #include "sanitize.h"
 #include "template.h"
 #include "xmalloc.h"
@@ -322,7 +323,8 @@ static void host_start(struct logstream *ls, struct logstream_host *lh)
 
 	if (lh->state != LS_RECONNECTING)
 		lh->state = LS_CONNECTING;
-	lh->cmd = remote_run(lh->host, cmd, &log_cmd_ops, lh);
+	/* under the runner: when the channel closes, the whole command ends on the host */
+	lh->cmd = runner_run(lh->host, RUNNER_TIED, (const char *const[]){ cmd }, 1, &log_cmd_ops, lh);
 	free(cmd);
 }
 

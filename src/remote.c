@@ -48,6 +48,9 @@ struct remote_cmd {
 	struct remote_host *host;
 	struct remote_cmd *next;
 	char *command;                  /* the full command sent */
+	char *instead;                  /* remote_run_or: run in its place after instead_status */
+	int instead_status;
+	bool had_output;
 	const struct remote_cmd_ops *ops;
 	void *arg;
 	ssh_channel channel;
@@ -94,6 +97,7 @@ struct remote {
 static void host_connect(struct remote_host *h);
 static void host_pump(struct remote_host *h);
 static void host_watch(struct remote_host *h);
+static void host_defer(struct remote_host *h);
 
 static const char *const state_names[] = {
 	[REMOTE_IDLE] = "idle",
@@ -240,6 +244,7 @@ static void cmd_free(struct remote_cmd *c)
 		ssh_channel_free(c->channel);
 	}
 	free(c->command);
+	free(c->instead);
 	free(c);
 }
 
@@ -690,6 +695,8 @@ static int on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int 
 {
 	struct remote_cmd *c = arg;
 
+	if (len)
+		c->had_output = true;
 	if (!c->stopped && c->ops->output)
 		c->ops->output(c->arg, data, len, is_stderr != 0);
 	return (int)len;
@@ -807,6 +814,20 @@ static void host_advance(struct remote_host *h)
 				c->ops->started(c->arg);
 		}
 		if (c->phase == CMD_RUNNING && (c->closed || ssh_channel_is_closed(c->channel))) {
+			if (c->instead && !c->signal[0] && !c->had_output && c->got_status &&
+			    c->status == c->instead_status) {
+				/* the other command, on a channel of its own, for the same callbacks */
+				ssh_remove_channel_callbacks(c->channel, &c->cb);
+				ssh_channel_free(c->channel);
+				c->channel = NULL;
+				free(c->command);
+				c->command = c->instead;
+				c->instead = NULL;
+				c->closed = c->got_status = false;
+				c->phase = CMD_QUEUED;
+				host_defer(h);
+				continue;
+			}
 			if (c->signal[0]) {
 				snprintf(msg, sizeof msg, "killed by %s on the host", c->signal);
 				cmd_finish(c, REMOTE_SIGNALLED, -1, msg);
@@ -975,22 +996,37 @@ static void cmd_deadline(struct loop *loop, void *arg)
 	host_defer(c->host);
 }
 
-struct remote_cmd *remote_run(struct remote_host *h, const char *command,
-    const struct remote_cmd_ops *ops, void *arg)
+/* The command as the host's shell gets it: in the deploy directory. */
+static char *full_command(const struct remote_host *h, const char *command)
 {
-	struct remote_cmd *c = xcalloc(1, sizeof *c), **tail = &h->cmds;
 	char *dir = template_shell_quote(conf_host_deploy_dir(h->env, h->conf));
-
-	c->host = h;
-	c->ops = ops;
-	c->arg = arg;
 	/* exec: the signal sent on stop reaches the command itself, not a shell above it;
 	 * a list or pipeline keeps its shell (exec would cut it short); a command that starts
 	 * with VAR=value (a compose of "DOCKER_HOST=... docker compose") runs through env,
 	 * as exec takes no assignments */
-	c->command = xasprintf("cd %s && %s%s", dir, strpbrk(command, ";&|()\n") ? "" :
-	    remote_starts_with_assignment(command) ? "exec env " : "exec ", command);
+	bool list = strpbrk(command, ";&|()\n") != NULL;
+	/* a list in braces: nothing of it runs when the directory is not there */
+	char *full = list ? xasprintf("cd %s && {\n%s\n}", dir, command) :
+	    xasprintf("cd %s && %s%s", dir, remote_starts_with_assignment(command) ? "exec env " :
+	    "exec ", command);
+
 	free(dir);
+	return full;
+}
+
+struct remote_cmd *remote_run_or(struct remote_host *h, const char *command, int status,
+    const char *instead, const struct remote_cmd_ops *ops, void *arg)
+{
+	struct remote_cmd *c = xcalloc(1, sizeof *c), **tail = &h->cmds;
+
+	c->host = h;
+	c->ops = ops;
+	c->arg = arg;
+	c->command = full_command(h, command);
+	if (instead) {
+		c->instead = full_command(h, instead);
+		c->instead_status = status;
+	}
 	while (*tail)
 		tail = &(*tail)->next;
 	*tail = c;
@@ -999,6 +1035,17 @@ struct remote_cmd *remote_run(struct remote_host *h, const char *command,
 		    cmd_deadline, c);
 	host_defer(h);
 	return c;
+}
+
+struct remote_cmd *remote_run(struct remote_host *h, const char *command,
+    const struct remote_cmd_ops *ops, void *arg)
+{
+	return remote_run_or(h, command, 0, NULL, ops, arg);
+}
+
+bool remote_host_read_only(const struct remote_host *h)
+{
+	return h->remote->read_only;
 }
 
 void remote_cmd_stop(struct remote_cmd *c)

@@ -89,6 +89,14 @@ bool remote_starts_with_assignment(const char *command);
 struct remote_cmd *remote_run(struct remote_host *host, const char *command,
     const struct remote_cmd_ops *ops, void *arg);
 
+/* The same, but when `command` exits with `status` without a byte of output, `instead`
+ * runs in its place, for the same callbacks (the runner uses this when it is missing). */
+struct remote_cmd *remote_run_or(struct remote_host *host, const char *command, int status,
+    const char *instead, const struct remote_cmd_ops *ops, void *arg);
+
+/* True when the remote writes nothing (remote_set_read_only). */
+bool remote_host_read_only(const struct remote_host *host);
+
 /* Stops a command: the remote process gets SIGTERM and the channel closes; no
  * callback is called after this, and the command is freed. */
 void remote_cmd_stop(struct remote_cmd *cmd);

@@ -1,12 +1,26 @@
-# gantry's host-side runner: the second half of every run.sh gantry writes to a host.
-# The first half (written per run by src/runscript.c) sets GANTRY_* variables and the
-# steps; this half takes the lock, records the run in the history, and runs the steps
-# detached from the SSH session, so a run finishes even if gantry or the link dies.
+# gantry's runner: the one program gantry runs on a host. gantry sends it with a preamble
+# of the contract's names (exit statuses EX_*, results R_*, markers M_*, files G_*, limits
+# N_*), made from src/runner.h; this file uses those names, never the values.
 #
+# Installed at .gantry/bin/runner-PROTOCOL-HASH (sh RUNNER SUBCOMMAND ARGS...):
+#   version                            "gantry-runner PROTOCOL"
+#   install PATH                       writes $GANTRY_PROGRAM to PATH (under .gantry/bin)
+#   state | watch                      the framed state (watch: without the history)
+#   follow RUN                         the run's events on stderr, output on stdout, to its end
+#   cancel RUN                         asks that run's runner to stop (before its switch)
+#   adopt RECORD                       the baseline record, where no run was recorded
+#   freeze OPERATOR REASON NOTE | unfreeze NOTE | unlock NOTE
+#   http-get URL MAX                   the body of a 2xx answer
+#   tied COMMAND                       COMMAND in a process group of its own, ended with
+#                                      its whole group when stdin ends (gantry's channel
+#                                      closed): SSH signals are refused for root logins
+# In a run's run.sh (written per run by src/runscript.c: GANTRY_* variables and the steps,
+# then this program), which takes the lock, records the run and runs the steps detached
+# from the SSH session, so a run finishes even if gantry or the link dies:
 #   sh .gantry/runs/ID/run.sh start    lock, record the start, detach; prints one of
 #                                      STARTED ID | LOCKED <owner lines> | FROZEN <lines>
 #   sh .gantry/runs/ID/run.sh run      (detached) the steps, then the end record
-#   sh .gantry/runs/ID/run.sh follow   events on stderr, output on stdout, until the end
+#   sh .gantry/runs/ID/run.sh follow   as follow RUN
 # and the helpers a step may call (as {gantry} in a step template):
 #   write-env KEY=VALUE...             deploy.env with these keys set, the others kept,
 #                                      written to a temp file and renamed; the old one
@@ -15,6 +29,7 @@
 #   http-check URL STATUS              GET URL must answer STATUS
 #
 # Files under the deploy directory:
+#   .gantry/bin/          the runner, one file per version
 #   .gantry/lock/         held while a run runs: made aside whole and renamed into place
 #                         (the atomic test-and-set); owner: key=value lines, run= its
 #                         token; pid: the runner's pid
@@ -29,12 +44,11 @@
 # Events, one per line: "<epoch ms> <word> ...":
 #   run start | step N start | step N end STATUS MS | cancel accepted|refused |
 #   rollback start | run end RESULT
-# POSIX sh plus date, mkdir, mktemp, mv (with -T), cp, cmp, grep, sync, setsid and timeout
-# (coreutils or busybox), and curl or wget for the HTTP helpers.
+# POSIX sh plus date, mkdir, mktemp, mv (with -T), cp, cmp, grep, od, sync, setsid and
+# timeout (coreutils or busybox), and curl or wget for the HTTP helpers.
 
 set -u
-G=.gantry
-R=$G/runs/$GANTRY_RUN
+R=$G_RUNS/${GANTRY_RUN:-}
 
 now_ms() {
 	ms=$(date +%s%3N 2>/dev/null)
@@ -48,8 +62,8 @@ event() {
 
 # history_append JSON: one line, on disk before the run goes on
 history_append() {
-	printf '%s\n' "$1" >>"$G/history.jsonl" || return 1
-	sync "$G/history.jsonl" 2>/dev/null || sync
+	printf '%s\n' "$1" >>"$G_HISTORY" || return 1
+	sync "$G_HISTORY" 2>/dev/null || sync
 }
 
 # lock_take: the lock appears whole. Its directory is made aside with the owner record
@@ -57,7 +71,7 @@ history_append() {
 # so no one ever sees a lock without its owner or breaks one whose run is alive.
 # Returns 1 when another run holds it, 2 when it cannot be made.
 lock_take() {
-	t=$(mktemp -d "$G/lock.XXXXXX") || return 2
+	t=$(mktemp -d "$G_LOCK.XXXXXX") || return 2
 	if ! {
 		printf 'owner=%s\n' "$GANTRY_OPERATOR"
 		printf 'since=%s\n' "$(date +%s)"
@@ -67,22 +81,22 @@ lock_take() {
 		rm -rf "$t"
 		return 2
 	fi
-	mv -f -T "$t" "$G/lock" 2>/dev/null && lock_ours && return 0
+	mv -f -T "$t" "$G_LOCK" 2>/dev/null && lock_ours && return 0
 	rm -rf "$t"
 	return 1
 }
 
 # lock_ours: the lock holds this run's id (the token only its run releases it with)
 lock_ours() {
-	grep -qxF "run=$GANTRY_RUN" "$G/lock/owner" 2>/dev/null
+	grep -qxF "run=$GANTRY_RUN" "$G_LOCK/owner" 2>/dev/null
 }
 
 # lock_release: only the run whose token the lock holds lets it go: a lock broken and
 # taken by another run meanwhile stays. Renamed away first, so it goes at once.
 lock_release() {
 	lock_ours || return 0
-	mv -f -T "$G/lock" "$G/lock.released.$GANTRY_RUN" 2>/dev/null &&
-		rm -rf "$G/lock.released.$GANTRY_RUN"
+	mv -f -T "$G_LOCK" "$G_LOCK.released.$GANTRY_RUN" 2>/dev/null &&
+		rm -rf "$G_LOCK.released.$GANTRY_RUN"
 }
 
 # gantry_dir_safe: .gantry is a real directory of this user that nobody else can write,
@@ -102,7 +116,7 @@ gantry_dir_safe() {
 		echo "$(pwd)/$G can be written by other users (mode $2): not used; chmod 700 it"
 		return 1 ;;
 	esac
-	for f in "$G/history.jsonl" "$G/current" "$G/runs" "$G/lock"; do
+	for f in "$G_HISTORY" "$G_CURRENT" "$G_RUNS" "$G_LOCK"; do
 		if [ -L "$f" ]; then
 			echo "$(pwd)/$f is a symlink: not followed"
 			return 1
@@ -112,41 +126,41 @@ gantry_dir_safe() {
 }
 
 cmd_start() {
-	mkdir -p "$G/runs" || exit 70
-	gantry_dir_safe || exit 70
-	chmod 700 "$G" "$G/runs" 2>/dev/null
-	[ -f "$G/history.jsonl" ] && chmod 600 "$G/history.jsonl" 2>/dev/null
+	mkdir -p "$G_RUNS" || exit "$EX_UNSAFE"
+	gantry_dir_safe || exit "$EX_UNSAFE"
+	chmod 700 "$G" "$G_RUNS" 2>/dev/null
+	[ -f "$G_HISTORY" ] && chmod 600 "$G_HISTORY" 2>/dev/null
 	# a freeze blocks every run but a rollback (the same rule gantry applies when it plans)
-	if [ "$GANTRY_ACTION" != rollback ] && [ -e "$G/freeze" ]; then
-		echo FROZEN
-		cat "$G/freeze"
-		exit 76
+	if [ "$GANTRY_ACTION" != rollback ] && [ -e "$G_FREEZE" ]; then
+		echo "$M_FROZEN"
+		cat "$G_FREEZE"
+		exit "$EX_FROZEN"
 	fi
 	lock_take
 	case $? in
 	1)
-		echo LOCKED
-		head -c 4096 "$G/lock/owner" 2>/dev/null
-		exit 75 ;;
+		echo "$M_LOCKED"
+		head -c 4096 "$G_LOCK/owner" 2>/dev/null
+		exit "$EX_LOCKED" ;;
 	2)
 		echo "cannot make the lock in $(pwd)/$G" >&2
-		exit 70 ;;
+		exit "$EX_UNSAFE" ;;
 	esac
 	# an environment gantry never ran on: the baseline it adopts comes first
-	if [ -n "${GANTRY_ADOPT_JSON:-}" ] && ! grep -qE '"event":"(start|adopt)"' "$G/history.jsonl" 2>/dev/null; then
+	if [ -n "${GANTRY_ADOPT_JSON:-}" ] && ! grep -qE '"event":"(start|adopt)"' "$G_HISTORY" 2>/dev/null; then
 		history_append "$GANTRY_ADOPT_JSON"
 	fi
 	if ! history_append "$GANTRY_START_JSON"; then
 		lock_release
-		echo "cannot write $G/history.jsonl" >&2
-		exit 70
+		echo "cannot write $G_HISTORY" >&2
+		exit "$EX_UNSAFE"
 	fi
-	echo "$GANTRY_RUN" >"$G/current"
+	echo "$GANTRY_RUN" >"$G_CURRENT"
 	: >"$R/events"
 	: >"$R/output"
 	setsid sh "$R/run.sh" run </dev/null >>"$R/output" 2>&1 &
-	echo $! >"$G/lock/pid.tmp" && mv -f "$G/lock/pid.tmp" "$G/lock/pid"
-	echo "STARTED $GANTRY_RUN"
+	echo $! >"$G_LOCK/pid.tmp" && mv -f "$G_LOCK/pid.tmp" "$G_LOCK/pid"
+	echo "$M_STARTED $GANTRY_RUN"
 }
 
 # on_cancel: the USR1 trap. gantry touches $R/cancel, then signals the runner. Before the
@@ -204,14 +218,14 @@ run_steps() {
 		pid=
 		ms=$(($(now_ms) - t0))
 		event "$prefix $i end $rc $ms"
-		printf '==> exit %s after %s ms\n' "$rc" "$ms"
+		printf '%s%s after %s ms\n' "$M_STEP_EXIT" "$rc" "$ms"
 		[ -n "$steps_json" ] && steps_json="$steps_json,"
 		steps_json="$steps_json{\"phase\":\"$prefix\",\"name\":$json,\"exit\":$rc,\"ms\":$ms}"
 		eval "mig=\${${prefix}_migration_$i:-0}"
 		[ "$rc" = 0 ] && [ "$mig" = 1 ] && [ "$prefix" = step ] && migrated=true
 		[ "$cancelled" = 1 ] && return 0
 		if [ "$rc" -ne 0 ]; then
-			[ "$rc" = 124 ] && printf '==> timed out after %ss\n' "$tmo"
+			[ "$rc" = "$EX_TIMEOUT" ] && printf '==> timed out after %ss\n' "$tmo"
 			rc_steps=$rc
 			failed_step=$i
 			return 0
@@ -338,21 +352,21 @@ cmd_run() {
 	run_steps step "$GANTRY_STEPS"
 	if [ "$switched" = 1 ]; then sw_json=true; else sw_json=false; fi
 	if [ "$cancelled" = 1 ]; then
-		result=cancelled
+		result=$R_CANCELLED
 	elif [ "$rc_steps" = 0 ]; then
-		result=succeeded
+		result=$R_SUCCEEDED
 	elif [ "$switched" = 1 ] && [ "$GANTRY_ROLLBACK_STEPS" -gt 0 ]; then
 		failed=$failed_step
 		event rollback start
 		printf '==> step %s failed (exit %s): rolling back to %s\n' "$failed" "$rc_steps" "$GANTRY_ROLLBACK_TAG"
 		run_steps rollback "$GANTRY_ROLLBACK_STEPS"
 		failed_step=$failed
-		if [ "$rc_steps" = 0 ]; then result=rolled_back; else result=rollback_failed; fi
+		if [ "$rc_steps" = 0 ]; then result=$R_ROLLED_BACK; else result=$R_ROLLBACK_FAILED; fi
 	else
-		result=failed
+		result=$R_FAILED
 	fi
 	restored=false
-	if [ "$switched" = 0 ] && [ "$result" != succeeded ]; then
+	if [ "$switched" = 0 ] && [ "$result" != "$R_SUCCEEDED" ]; then
 		if env_restore; then
 			restored=true
 		else
@@ -362,14 +376,19 @@ cmd_run() {
 	history_append "{\"id\":\"$GANTRY_RUN\",\"event\":\"end\",\"ended\":$(date +%s),\"result\":\"$result\",\"failed_step\":$failed_step,\"migrated\":$migrated,\"switched\":$sw_json,\"restored\":$restored,\"steps\":[$steps_json]}"
 	lock_release
 	event run end "$result"
-	printf '==> run %s ended: %s\n' "$GANTRY_RUN" "$result"
+	printf '%s%s%s%s\n' "$M_RUN" "$GANTRY_RUN" "$M_RUN_ENDED" "$result"
 }
 
-# follow: the events on stderr and the output on stdout, from the start, until the run
-# has ended (or a signal)
+# follow [RUN]: that run's events on stderr and its output on stdout, from the start,
+# until the run has ended (or a signal); without RUN, run.sh's own
 cmd_follow() {
+	if [ $# -gt 0 ]; then
+		run_id_ok "$1" || usage
+		GANTRY_RUN=$1
+		R=$G_RUNS/$1
+	fi
 	if [ ! -f "$R/events" ]; then
-		echo "no run $GANTRY_RUN in $(pwd)/$G/runs" >&2
+		echo "no run $GANTRY_RUN in $(pwd)/$G_RUNS" >&2
 		exit 1
 	fi
 	tail -n +1 -f "$R/events" >&2 &
@@ -387,12 +406,240 @@ cmd_follow() {
 	done
 }
 
-case "${1:-}" in
+usage() {
+	echo "usage: sh runner version|install|state|watch|follow|cancel|adopt|freeze|unfreeze|unlock|http-get|tied|start|run|write-env|wait-ready|http-check ARGS" >&2
+	exit 2
+}
+
+# run_id_ok ID: the syntax of a run id (as src/value.c checks it)
+run_id_ok() {
+	case $1 in '' | [.-]* | *[!A-Za-z0-9._-]*) return 1 ;; esac
+	[ ${#1} -le 64 ]
+}
+
+# lock_pid WHAT: p is the lock's pid when it is a live runner doing WHAT ("run", or
+# "(start|run)"), else empty. The file is the host's: a number above 1 only (a planted
+# "-1" must never signal every process or keep a lock alive), and, where /proc tells, a
+# process running run.sh.
+lock_pid() {
+	p=
+	[ -f "$G_LOCK/pid" ] && p=$(head -c 32 "$G_LOCK/pid")
+	case $p in '' | *[!0-9]*) p= ;; esac
+	if [ -n "$p" ] && ! [ "$p" -gt 1 ] 2>/dev/null; then p=; fi
+	if [ -n "$p" ] && [ -r "/proc/$p/cmdline" ] &&
+		! tr '\000' ' ' <"/proc/$p/cmdline" | grep -qE "run\\.sh $1( |\$)"; then
+		p=
+	fi
+}
+
+# x: stdin as hex on one line ("" for nothing): what comes out of a file can never pass
+# for a marker or a flag
+x() {
+	od -An -v -tx1 | tr -d ' \n'
+	echo
+}
+
+part() {
+	echo "$M_STATE$1"
+}
+
+# state [history]: the host's deploy state as framed parts (src/hoststate.c reads them)
+cmd_state() {
+	part now
+	date +%s
+	part lock
+	r=
+	if [ -d "$G_LOCK" ]; then
+		echo held=1
+		lock_pid '(start|run)'
+		if [ -n "$p" ]; then
+			echo pid=1
+			kill -0 "$p" 2>/dev/null && echo alive=1
+		fi
+		r=$(grep -m 1 '^run=' "$G_LOCK/owner" 2>/dev/null | cut -c 5-68)
+		run_id_ok "$r" || r=
+	fi
+	part lock-owner
+	[ -d "$G_LOCK" ] && [ -f "$G_LOCK/owner" ] && head -c 4096 "$G_LOCK/owner" | x
+	part freeze
+	[ -e "$G_FREEZE" ] && echo frozen=1
+	part freeze-file
+	[ -f "$G_FREEZE" ] && head -c 4096 "$G_FREEZE" | x
+	part current
+	[ -f "$G_CURRENT" ] && head -c 100 "$G_CURRENT" | x
+	part deploy.env-status
+	if [ -f deploy.env ]; then
+		head -c 1 deploy.env >/dev/null 2>&1
+		echo $?
+	elif [ -e deploy.env ]; then
+		echo not-a-file
+	else
+		echo missing
+	fi
+	part deploy.env
+	[ -f deploy.env ] && head -c "$N_DEPLOYENV_READ" deploy.env | x
+	part deploy.env-mtime
+	[ -f deploy.env ] && stat -c %Y deploy.env
+	part run-start
+	[ -n "$r" ] && tail -c "$N_RUN_START_TAIL" "$G_HISTORY" 2>/dev/null | grep -F "\"$r\"" |
+		grep -F '"start"' | tail -n 1 | head -c "$N_RUN_START_MAX" | x
+	part run-events
+	[ -n "$r" ] && [ -f "$G_RUNS/$r/events" ] && tail -n 8 "$G_RUNS/$r/events" | head -c 2048 | x
+	if [ "${1:-}" = history ]; then
+		part history-size
+		[ -f "$G_HISTORY" ] && wc -c <"$G_HISTORY" 2>/dev/null
+		part history
+		[ -f "$G_HISTORY" ] && tail -c "$N_HISTORY_TAIL" "$G_HISTORY" 2>/dev/null | x
+	fi
+	part end
+}
+
+# install PATH: this program (in GANTRY_PROGRAM) at PATH, by a rename
+cmd_install() {
+	umask 077
+	case $1 in "$G_BIN"/runner-*) ;; *) usage ;; esac
+	mkdir -p "$G_BIN" || exit "$EX_UNSAFE"
+	gantry_dir_safe >&2 || exit "$EX_UNSAFE"
+	if [ -L "$G_BIN" ] || [ -L "$1" ]; then
+		echo "$(pwd)/$G_BIN holds a symlink: not used" >&2
+		exit "$EX_UNSAFE"
+	fi
+	t=$(mktemp "$G_BIN/.runner.XXXXXX") || exit "$EX_UNSAFE"
+	printf '%s' "${GANTRY_PROGRAM:?}" >"$t" && mv -f "$t" "$1" || { rm -f "$t"; exit "$EX_UNSAFE"; }
+}
+
+# cancel RUN: only the runner of that run is signalled (the lock may be another's by now);
+# the answer comes as an event of the run
+cmd_cancel() {
+	run_id_ok "$1" || usage
+	if ! grep -qxF "run=$1" "$G_LOCK/owner" 2>/dev/null; then
+		echo 'the lock names another run or none: nothing signalled'
+		exit 1
+	fi
+	lock_pid run
+	if [ -z "$p" ]; then
+		echo 'no runner to signal: the lock names no live run'
+		exit 1
+	fi
+	touch "$G_RUNS/$1/cancel" && kill -USR1 "$p"
+}
+
+# admin_safe: a symlink planted in place of gantry's files is never written through
+admin_safe() {
+	umask 077
+	for f in "$G" "$G_HISTORY" "$G_FREEZE" "$G_LOCK"; do
+		if [ -L "$f" ]; then
+			echo "$f is a symlink: not followed"
+			exit "$EX_UNSAFE"
+		fi
+	done
+}
+
+# adopt RECORD: under no lock, and only where no run was recorded meanwhile
+cmd_adopt() {
+	admin_safe
+	mkdir -p "$G" || exit 1
+	if [ -d "$G_LOCK" ]; then
+		echo 'locked: a run started meanwhile'
+		exit "$EX_LOCKED"
+	fi
+	if grep -qE '"event":"(start|adopt)"' "$G_HISTORY" 2>/dev/null; then
+		echo 'a run or an adoption was recorded meanwhile'
+		exit "$EX_NOT_NEEDED"
+	fi
+	history_append "$1"
+}
+
+cmd_freeze() {
+	admin_safe
+	mkdir -p "$G" && t=$(mktemp "$G_FREEZE.XXXXXX") &&
+		printf 'by=%s\nsince=%s\nreason=%s\n' "$1" "$(date +%s)" "$2" >"$t" &&
+		mv -f "$t" "$G_FREEZE" && history_append "$3"
+}
+
+cmd_unfreeze() {
+	admin_safe
+	if [ ! -e "$G_FREEZE" ]; then
+		echo 'not frozen'
+		exit "$EX_NOT_NEEDED"
+	fi
+	rm -f "$G_FREEZE" && history_append "$1"
+}
+
+# unlock NOTE: breaks a lock whose run is dead, saying whose it was
+cmd_unlock() {
+	admin_safe
+	if [ ! -d "$G_LOCK" ]; then
+		echo 'not locked'
+		exit "$EX_NOT_NEEDED"
+	fi
+	lock_pid '(start|run)'
+	if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+		echo "its run is alive (pid $p): let it end, or cancel it"
+		exit "$EX_ALIVE"
+	fi
+	head -c 4096 "$G_LOCK/owner" 2>/dev/null | tr '\n' ' '
+	echo
+	mv -f -T "$G_LOCK" "$G/lock.broken.$$" && rm -rf "$G/lock.broken.$$" && history_append "$1"
+}
+
+cmd_http_get() {
+	if command -v curl >/dev/null 2>&1; then
+		curl -fsS --max-time 3 --max-filesize "$2" "$1"
+	else
+		wget -q -T 3 -O - "$1"
+	fi
+}
+
+# tied COMMAND: the command in a session (and process group) of its own; when gantry's
+# channel closes, stdin ends and the whole group is ended, whether or not it writes.
+# The command's status is the runner's (EX_NO_RUNNER is reserved: it reads as 1).
+cmd_tied() {
+	setsid sh -c "$1" </dev/null &
+	c=$!
+	trap 'kill -TERM -"$c" 2>/dev/null; exit 143' TERM HUP INT
+	{
+		cat >/dev/null
+		kill -TERM -"$c" 2>/dev/null
+		sleep 2
+		kill -KILL -"$c" 2>/dev/null
+	} >/dev/null 2>&1 &
+	w=$!
+	wait "$c"
+	rc=$?
+	kill "$w" 2>/dev/null
+	[ "$rc" = "$EX_NO_RUNNER" ] && rc=1
+	exit "$rc"
+}
+
+# need N ARGS...: exactly N arguments, or the usage
+need() {
+	n=$1
+	shift
+	[ $# -eq "$n" ] || usage
+}
+
+sub=${1:-}
+[ $# -gt 0 ] && shift
+# the program as sent along by gantry: only install writes it; the rest never pass it on
+[ "$sub" = install ] || unset GANTRY_PROGRAM
+case $sub in
+version) echo "gantry-runner $RUNNER_PROTOCOL" ;;
+install) need 1 "$@"; cmd_install "$1" ;;
+state) need 0 "$@"; cmd_state history ;;
+watch) need 0 "$@"; cmd_state ;;
+follow) cmd_follow "$@" ;;
+cancel) need 1 "$@"; cmd_cancel "$1" ;;
+adopt) need 1 "$@"; cmd_adopt "$1" ;;
+freeze) need 3 "$@"; cmd_freeze "$@" ;;
+unfreeze) need 1 "$@"; cmd_unfreeze "$1" ;;
+unlock) need 1 "$@"; cmd_unlock "$1" ;;
+http-get) need 2 "$@"; cmd_http_get "$@" ;;
+tied) need 1 "$@"; cmd_tied "$1" ;;
 start) cmd_start ;;
 run) cmd_run ;;
-follow) cmd_follow ;;
-write-env) shift; cmd_write_env "$@" ;;
-wait-ready) cmd_wait_ready "$2" "$3" "$4" ;;
-http-check) cmd_http_check "$2" "$3" ;;
-*) echo "usage: sh run.sh start|run|follow|write-env|wait-ready|http-check" >&2; exit 2 ;;
+write-env) cmd_write_env "$@" ;;
+wait-ready) need 3 "$@"; cmd_wait_ready "$@" ;;
+http-check) need 2 "$@"; cmd_http_check "$@" ;;
+*) usage ;;
 esac

@@ -1,12 +1,11 @@
 /* run.sh for one run: shell variables holding the run's facts and steps (every value
- * single-quoted), then the runner itself, compiled in from src/runner.sh. */
+ * single-quoted), then the runner itself (src/runner.c's program). */
 #include "config.h"
 
+#include "runner.h"
 #include "runscript.h"
 #include "template.h"
 #include "xmalloc.h"
-
-#include "runner_sh.h"                  /* static const char runner_sh[]: src/runner.sh */
 
 #include <jansson.h>
 #include <stdio.h>
@@ -150,7 +149,7 @@ char *runscript_build(const struct run_spec *spec)
 	put_var(&b, "GANTRY_ROLLBACK_TAG", spec->rollback_tag);
 	put_steps(&b, "GANTRY_STEPS", "step", spec->steps, spec->steps_len);
 	put_steps(&b, "GANTRY_ROLLBACK_STEPS", "rollback", spec->rollback, spec->rollback_len);
-	put(&b, runner_sh);
+	put(&b, runner_program());
 	free(record);
 	return b.s;
 }
@@ -158,23 +157,8 @@ char *runscript_build(const struct run_spec *spec)
 char *runscript_start_command(const struct run_spec *spec)
 {
 	char *script = runscript_build(spec);
-	char *dir = xasprintf(".gantry/runs/%s", spec->id);
-	char marker[40];
-	char *cmd;
+	char *cmd = runner_start_command(spec->id, script);
 
-	/* a here-document marker the script cannot contain */
-	for (unsigned n = 0;; n++) {
-		snprintf(marker, sizeof marker, "GANTRY_RUN_SH_%u", n);
-		if (!strstr(script, marker))
-			break;
-	}
-	/* the runner's files are private (umask 077); the steps get the login's umask back */
-	/* nothing is written through a .gantry that is a symlink (the runner checks the rest) */
-	cmd = xasprintf("if [ -L .gantry ]; then echo \"$(pwd)/.gantry is a symlink: not used\"; "
-	    "exit 70; fi; GANTRY_UMASK=$(umask); export GANTRY_UMASK; umask 077; "
-	    "mkdir -p %s && cat >%s/run.sh <<'%s'\n%s%s\nsh %s/run.sh start", dir, dir, marker, script,
-	    marker, dir);
 	free(script);
-	free(dir);
 	return cmd;
 }

@@ -344,15 +344,14 @@ static void unlock(struct ui *ui, struct historyview *hv)
 {
 	const struct conf_env *env = &ui->app->conf->envs[hv->env];
 	struct unlock_job *j = xcalloc(1, sizeof *j);
-	char *cmd = deploy_admin_command(ADMIN_UNLOCK, env->name, ui->app->operator, hv->reason);
 
 	j->ui = ui;
 	j->env_index = hv->env;
 	snprintf(j->env, sizeof j->env, "%s", env->name);
 	/* on the host holding the lock */
-	remote_run(app_host(ui->app, env, hv->state.lock.host_index < env->hosts_len ?
-	    hv->state.lock.host_index : 0), cmd, &unlock_ops, j);
-	free(cmd);
+	deploy_admin_run(app_host(ui->app, env, hv->state.lock.host_index < env->hosts_len ?
+	    hv->state.lock.host_index : 0), ADMIN_UNLOCK, env->name, ui->app->operator, hv->reason,
+	    &unlock_ops, j);
 }
 
 static int historyview_action(struct ui *ui, struct view *v, enum action action)

@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "conf.h"
-#include "runner.h"
+#include "suite.h"
 
 #include <stdlib.h>
 #include <string.h>

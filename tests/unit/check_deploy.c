@@ -13,6 +13,7 @@
 #include "xmalloc.h"
 #include "confparse.h"
 #include "runner.h"
+#include "suite.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -1002,8 +1003,9 @@ static void put(const char *rel, const char *text)
 }
 
 /* Runs a state command in dir and parses its output. */
-static bool run_state(const char *command, struct host_state *st, char *why, size_t whysz)
+static bool run_state(enum runner_sub sub, struct host_state *st, char *why, size_t whysz)
 {
+	char *command = runner_inline_command(sub, NULL, 0);
 	char *cmd = xasprintf("cd '%s' && { %s\n} 2>/dev/null", dir, command);
 	static char buf[HOSTSTATE_MAX_BYTES];
 	size_t len;
@@ -1014,6 +1016,7 @@ static bool run_state(const char *command, struct host_state *st, char *why, siz
 	len = fread(buf, 1, sizeof buf, p);
 	pclose(p);
 	free(cmd);
+	free(command);
 	ok = hoststate_parse(buf, len, st, why, whysz);
 	if (!ok) {
 		/* the reply's last line, on one TAP line */
@@ -1029,7 +1032,7 @@ static bool run_state(const char *command, struct host_state *st, char *why, siz
 
 static bool read_state(struct host_state *st, char *why, size_t whysz)
 {
-	return run_state(hoststate_command, st, why, whysz);
+	return run_state(RUNNER_STATE, st, why, whysz);
 }
 
 START_TEST(state_command_output_is_read)
@@ -1084,7 +1087,7 @@ START_TEST(state_command_output_is_read)
 	free(cmd);
 	put(".gantry/runs/" RUN_ID "/events", "1790000801000 run start\n1790000801010 step 1 start\n"
 	    "1790000801130 step 1 end 0 120\n1790000801140 step 2 start\n");
-	ck_assert(run_state(hoststate_watch_command, &st, why, sizeof why));
+	ck_assert(run_state(RUNNER_WATCH, &st, why, sizeof why));
 	ck_assert(st.lock.held && st.lock.runner_alive);
 	ck_assert_str_eq(st.lock.message, "promote sha-1a2b3c4 from staging");
 	ck_assert_str_eq(st.current, RUN_ID);
@@ -1100,7 +1103,7 @@ START_TEST(state_command_output_is_read)
 	put(".gantry/runs/" RUN_ID "/events", "1790000802000 step 4 end 1 9000\n"
 	    "1790000802010 rollback start\n1790000802020 rollback 1 start\n"
 	    "1790000802030 rollback 1 end 0 10\n1790000802040 rollback 2 start\n");
-	ck_assert(run_state(hoststate_watch_command, &st, why, sizeof why));
+	ck_assert(run_state(RUNNER_WATCH, &st, why, sizeof why));
 	ck_assert(st.lock.progress.rollback);
 	ck_assert_int_eq(st.lock.progress.step, 2);
 	ck_assert_int_eq(st.lock.progress.steps, 3);
@@ -1108,13 +1111,13 @@ START_TEST(state_command_output_is_read)
 	hoststate_free(&st);
 	put(".gantry/runs/" RUN_ID "/events", "1790000802040 rollback 2 start\n"
 	    "1790000802050 rollback 2 end 0 10\nnot an event\n");
-	ck_assert(run_state(hoststate_watch_command, &st, why, sizeof why));
+	ck_assert(run_state(RUNNER_WATCH, &st, why, sizeof why));
 	ck_assert(st.lock.progress.rollback && st.lock.progress.step_ended);
 	ck_assert_int_eq(st.lock.progress.step, 2);
 	hoststate_free(&st);
 	/* a run id in the lock that is not a name: no file is read through it */
 	put(".gantry/lock/owner", "owner=alice@laptop\nrun=../../etc\n");
-	ck_assert(run_state(hoststate_watch_command, &st, why, sizeof why));
+	ck_assert(run_state(RUNNER_WATCH, &st, why, sizeof why));
 	ck_assert(st.lock.held && !st.lock.progress.known);
 	hoststate_free(&st);
 	put(".gantry/lock/owner", "owner=alice@laptop\nsince=1790000800\nrun=" RUN_ID

@@ -11,7 +11,7 @@
 #include "template.h"
 #include "xmalloc.h"
 #include "confparse.h"
-#include "runner.h"
+#include "suite.h"
 
 #include <stdlib.h>
 #include <string.h>

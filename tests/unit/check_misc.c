@@ -6,7 +6,7 @@
 #include "exitcode.h"
 #include "model.h"
 #include "theme.h"
-#include "runner.h"
+#include "suite.h"
 
 #include <stdio.h>
 #include <string.h>

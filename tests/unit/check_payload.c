@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "payload.h"
-#include "runner.h"
+#include "suite.h"
 
 #include <string.h>
 

@@ -8,7 +8,7 @@
 #include "registry.h"
 #include "sha256.h"
 #include "confparse.h"
-#include "runner.h"
+#include "suite.h"
 
 #include <stdlib.h>
 #include <string.h>

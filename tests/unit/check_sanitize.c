@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "sanitize.h"
-#include "runner.h"
+#include "suite.h"
 
 #include <string.h>
 

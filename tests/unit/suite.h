@@ -1,6 +1,6 @@
 /* Runs one Check suite with TAP output on stdout, for automake's TAP driver. */
-#ifndef GANTRY_TEST_RUNNER_H
-#define GANTRY_TEST_RUNNER_H
+#ifndef GANTRY_TEST_SUITE_H
+#define GANTRY_TEST_SUITE_H
 
 #include <check.h>
 #include <stdlib.h>

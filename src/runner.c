@@ -1,0 +1,239 @@
+/* The runner's contract: the tables of src/runner.h made into the program's preamble,
+ * and the commands that run it on a host. The only shell gantry writes is here and in
+ * src/runner.sh. */
+#include "config.h"
+
+#include "deployenv.h"
+#include "hostreply.h"
+#include "hoststate.h"
+#include "runner.h"
+#include "sha256.h"
+#include "template.h"
+#include "xmalloc.h"
+
+#include "runner_sh.h"                  /* static const char runner_sh[]: src/runner.sh */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STATE_RUN_START_TAIL 65536      /* a running run's start record: near the end */
+#define STATE_RUN_START_MAX 16384
+
+static const char *const result_words[] = {
+	[RUN_RESULT_NONE] = "",
+#define RESULT_WORD(name, word) [RUN_##name] = word,
+	RUN_RESULTS(RESULT_WORD)
+#undef RESULT_WORD
+};
+
+const char *run_result_name(enum run_result r)
+{
+	return (size_t)r < sizeof result_words / sizeof result_words[0] ? result_words[r] : "";
+}
+
+enum run_result run_result_parse(const char *word)
+{
+	for (size_t r = 1; word && r < sizeof result_words / sizeof result_words[0]; r++)
+		if (strcmp(word, result_words[r]) == 0)
+			return (enum run_result)r;
+	return RUN_RESULT_NONE;
+}
+
+/* name, arguments it takes */
+static const struct {
+	const char *name;
+	size_t nargs;
+} subs[RUNNER_SUBS] = {
+	[RUNNER_VERSION] = { "version", 0 },
+	[RUNNER_STATE] = { "state", 0 },
+	[RUNNER_WATCH] = { "watch", 0 },
+	[RUNNER_FOLLOW] = { "follow", 1 },
+	[RUNNER_CANCEL] = { "cancel", 1 },
+	[RUNNER_ADOPT] = { "adopt", 1 },
+	[RUNNER_FREEZE] = { "freeze", 3 },
+	[RUNNER_UNFREEZE] = { "unfreeze", 1 },
+	[RUNNER_UNLOCK] = { "unlock", 1 },
+	[RUNNER_HTTP_GET] = { "http-get", 2 },
+	[RUNNER_TIED] = { "tied", 1 },
+};
+
+const char *runner_sub_name(enum runner_sub sub)
+{
+	return subs[sub].name;
+}
+
+/* The preamble: every name the program uses for the contract, as shell variables. */
+static void preamble(FILE *f)
+{
+	static const struct {
+		const char *var, *value;
+	} words[] = {
+		{ "M_STARTED", RUNNER_MARK_STARTED },
+		{ "M_LOCKED", RUNNER_MARK_LOCKED },
+		{ "M_FROZEN", RUNNER_MARK_FROZEN },
+		{ "M_STEP_EXIT", RUNNER_MARK_STEP_EXIT },
+		{ "M_RUN", RUNNER_MARK_RUN },
+		{ "M_RUN_ENDED", RUNNER_MARK_RUN_ENDED },
+		{ "M_STATE", HOSTREPLY_MARK },
+		{ "G", ".gantry" },
+		{ "G_LOCK", ".gantry/lock" },
+		{ "G_FREEZE", ".gantry/freeze" },
+		{ "G_HISTORY", ".gantry/history.jsonl" },
+		{ "G_CURRENT", ".gantry/current" },
+		{ "G_RUNS", ".gantry/runs" },
+		{ "G_BIN", ".gantry/bin" },
+	};
+	static const struct {
+		const char *var;
+		long long value;
+	} numbers[] = {
+		{ "RUNNER_PROTOCOL", RUNNER_PROTOCOL },
+		{ "N_DEPLOYENV_READ", DEPLOYENV_MAX_BYTES + 1 },   /* a byte more: a larger file shows */
+		{ "N_RUN_START_TAIL", STATE_RUN_START_TAIL },
+		{ "N_RUN_START_MAX", STATE_RUN_START_MAX },
+		{ "N_HISTORY_TAIL", HISTORY_TAIL_BYTES },
+	};
+
+	fputs("#!/bin/sh\n# gantry's runner (written by gantry; do not edit). The contract's names,"
+	    " from src/runner.h:\n", f);
+	for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+		fprintf(f, "%s=%lld\n", numbers[i].var, numbers[i].value);
+#define EXIT_VAR(name, status, meaning) fprintf(f, "EX_%s=%d\n", #name, status);
+	RUNNER_EXITS(EXIT_VAR)
+#undef EXIT_VAR
+#define RESULT_VAR(name, word) fprintf(f, "R_%s='%s'\n", #name, word);
+	RUN_RESULTS(RESULT_VAR)
+#undef RESULT_VAR
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		fprintf(f, "%s='%s'\n", words[i].var, words[i].value);
+}
+
+static char *program, *path;
+
+static void make_program(void)
+{
+	char *pre = NULL, digest[72];
+	size_t prelen = 0;
+	FILE *f = open_memstream(&pre, &prelen);
+
+	if (!f)
+		die("out of memory");
+	preamble(f);
+	fclose(f);
+	program = xasprintf("%s%s", pre, runner_sh);
+	free(pre);
+	sha256_digest(program, strlen(program), digest);
+	/* "sha256:" then the hash: its first 12 hex digits name this program */
+	path = xasprintf(".gantry/bin/runner-%d-%.12s", RUNNER_PROTOCOL, digest + 7);
+}
+
+const char *runner_program(void)
+{
+	if (!program)
+		make_program();
+	return program;
+}
+
+const char *runner_path(void)
+{
+	if (!path)
+		make_program();
+	return path;
+}
+
+/* " sub 'arg' ...", newly allocated */
+static char *sub_words(enum runner_sub sub, const char *const *args, size_t nargs)
+{
+	size_t len = strlen(subs[sub].name) + 2;
+	char **q = xcalloc(nargs + 1, sizeof *q);
+	char *out;
+
+	for (size_t i = 0; i < nargs; i++) {
+		q[i] = template_shell_quote(args[i] ? args[i] : "");
+		len += strlen(q[i]) + 1;
+	}
+	out = xmalloc(len);
+	snprintf(out, len, " %s", subs[sub].name);
+	for (size_t i = 0; i < nargs; i++) {
+		strcat(out, " ");
+		strcat(out, q[i]);
+		free(q[i]);
+	}
+	free(q);
+	return out;
+}
+
+char *runner_command(enum runner_sub sub, const char *const *args, size_t nargs)
+{
+	char *w = sub_words(sub, args, nargs);
+	char *cmd = xasprintf("[ -f %s ] || exit %d; exec sh %s%s", runner_path(),
+	    RUNNER_EXIT_NO_RUNNER, runner_path(), w);
+
+	free(w);
+	return cmd;
+}
+
+char *runner_inline_command(enum runner_sub sub, const char *const *args, size_t nargs)
+{
+	char *w = sub_words(sub, args, nargs);
+	char *q = template_shell_quote(runner_program());
+	char *cmd = xasprintf("exec sh -c %s gantry-runner%s", q, w);
+
+	free(q);
+	free(w);
+	return cmd;
+}
+
+char *runner_install_command(enum runner_sub sub, const char *const *args, size_t nargs)
+{
+	char *w = sub_words(sub, args, nargs);
+	char *q = template_shell_quote(runner_program());
+	/* the runner installs itself (it checks .gantry first); where it cannot, the command
+	 * still runs, with the program sent along */
+	char *cmd = xasprintf("GANTRY_PROGRAM=%s; export GANTRY_PROGRAM; sh -c \"$GANTRY_PROGRAM\" "
+	    "gantry-runner install %s >/dev/null 2>&1 && exec sh %s%s; exec sh -c \"$GANTRY_PROGRAM\" "
+	    "gantry-runner%s", q, runner_path(), runner_path(), w, w);
+
+	free(q);
+	free(w);
+	return cmd;
+}
+
+struct remote_cmd *runner_run(struct remote_host *host, enum runner_sub sub,
+    const char *const *args, size_t nargs, const struct remote_cmd_ops *ops, void *arg)
+{
+	char *cmd = runner_command(sub, args, nargs);
+	char *instead = remote_host_read_only(host) ? runner_inline_command(sub, args, nargs) :
+	    runner_install_command(sub, args, nargs);
+	struct remote_cmd *c;
+
+	if (nargs != subs[sub].nargs)
+		abort();                /* a caller's mistake, never a host's */
+	c = remote_run_or(host, cmd, RUNNER_EXIT_NO_RUNNER, instead, ops, arg);
+	free(cmd);
+	free(instead);
+	return c;
+}
+
+char *runner_start_command(const char *run_id, const char *script)
+{
+	char *dir = xasprintf(".gantry/runs/%s", run_id);
+	char marker[40];
+	char *cmd;
+
+	/* a here-document marker the script cannot contain */
+	for (unsigned n = 0;; n++) {
+		snprintf(marker, sizeof marker, "GANTRY_RUN_SH_%u", n);
+		if (!strstr(script, marker))
+			break;
+	}
+	/* the runner's files are private (umask 077); the steps get the login's umask back;
+	 * nothing is written through a .gantry that is a symlink (the runner checks the rest) */
+	cmd = xasprintf("if [ -L .gantry ]; then echo \"$(pwd)/.gantry is a symlink: not used\"; "
+	    "exit %d; fi; GANTRY_UMASK=$(umask); export GANTRY_UMASK; umask 077; "
+	    "mkdir -p %s && cat >%s/run.sh <<'%s'\n%s%s\nsh %s/run.sh start", RUNNER_EXIT_UNSAFE, dir,
+	    dir, marker, script, marker, dir);
+	free(dir);
+	return cmd;
+}

@@ -1,0 +1,110 @@
+/* The runner: gantry's one program on a host (src/runner.sh), and the contract with it.
+ *
+ * Everything gantry does on a host is the runner with a subcommand. Its exit statuses,
+ * markers, result names, files and limits are defined here, once: the program sent to a
+ * host is a preamble of shell variables made from these tables, then src/runner.sh, which
+ * names them only through those variables (tests/unit/check_runner.c holds it to that).
+ *
+ * A host keeps the runner at .gantry/bin/runner-<protocol>-<hash of the program>. A
+ * command first looks for that file; when it is missing (a new host, or one another
+ * gantry version installed), gantry installs it and runs the command again; in read-only
+ * mode nothing is written: the program goes along with the command instead. */
+#ifndef GANTRY_RUNNER_H
+#define GANTRY_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "remote.h"
+
+/* Raised whenever the runner's subcommands, arguments or replies change meaning. */
+#define RUNNER_PROTOCOL 2
+
+/* The runner's exit statuses beyond 0 (done) and 1 (failed, with why on its output):
+ * X(NAME, status, meaning) */
+#define RUNNER_EXITS(X) \
+	X(NOT_NEEDED, 3, "nothing to do: not frozen, not locked, or a run was recorded meanwhile") \
+	X(ALIVE, 4, "unlock refused: the run holding the lock is alive") \
+	X(UNSAFE, 70, "gantry's files on the host are unsafe to write (a symlink, another owner, " \
+	    "writable by others) or cannot be made") \
+	X(LOCKED, 75, "another run holds the lock") \
+	X(FROZEN, 76, "the environment is frozen") \
+	X(NO_RUNNER, 79, "this version of the runner is not on the host") \
+	X(TIMEOUT, 124, "a step ran past its timeout (timeout(1)'s status)")
+
+enum runner_exit {
+#define RUNNER_EXIT_ENUM(name, status, meaning) RUNNER_EXIT_##name = status,
+	RUNNER_EXITS(RUNNER_EXIT_ENUM)
+#undef RUNNER_EXIT_ENUM
+};
+
+/* How a run ended, as its end record and its last event say: X(NAME, word) */
+#define RUN_RESULTS(X) \
+	X(SUCCEEDED, "succeeded") \
+	X(FAILED, "failed") \
+	X(CANCELLED, "cancelled") \
+	X(ROLLED_BACK, "rolled_back") \
+	X(ROLLBACK_FAILED, "rollback_failed")
+
+enum run_result {
+	RUN_RESULT_NONE,                /* no end recorded (running, interrupted) or unknown */
+#define RUN_RESULT_ENUM(name, word) RUN_##name,
+	RUN_RESULTS(RUN_RESULT_ENUM)
+#undef RUN_RESULT_ENUM
+};
+
+/* The word for a result ("" for none); the result a word names (NONE for any other). */
+const char *run_result_name(enum run_result r);
+enum run_result run_result_parse(const char *word);
+
+/* What the runner prints that gantry reads: the start command's first line, a step's
+ * end ("==> exit RC after MS ms") and a run's end ("==> run ID ended: RESULT"). */
+#define RUNNER_MARK_STARTED "STARTED"
+#define RUNNER_MARK_LOCKED "LOCKED"
+#define RUNNER_MARK_FROZEN "FROZEN"
+#define RUNNER_MARK_STEP_EXIT "==> exit "
+#define RUNNER_MARK_RUN "==> run "
+#define RUNNER_MARK_RUN_ENDED " ended: "
+
+/* The subcommands gantry runs (the runner's own start/run go through run.sh). */
+enum runner_sub {
+	RUNNER_VERSION,                 /* prints "gantry-runner PROTOCOL" */
+	RUNNER_STATE,                   /* the framed state with the history (src/hoststate) */
+	RUNNER_WATCH,                   /* the same without the history */
+	RUNNER_FOLLOW,                  /* RUN: its events on stderr, output on stdout, to its end */
+	RUNNER_CANCEL,                  /* RUN: asks the runner of that run to stop */
+	RUNNER_ADOPT,                   /* RECORD: the baseline, where no run was recorded */
+	RUNNER_FREEZE,                  /* OPERATOR REASON NOTE */
+	RUNNER_UNFREEZE,                /* NOTE */
+	RUNNER_UNLOCK,                  /* NOTE: breaks a lock whose run is dead */
+	RUNNER_HTTP_GET,                /* URL MAX-BYTES: the body of a 2xx answer */
+	RUNNER_TIED,                    /* COMMAND: runs it until it ends or the channel closes */
+	RUNNER_SUBS
+};
+
+/* The name of a subcommand, as the runner takes it. */
+const char *runner_sub_name(enum runner_sub sub);
+
+/* The whole program: the preamble made from the tables above, then src/runner.sh. */
+const char *runner_program(void);
+/* Where a host keeps it, relative to the deploy directory. */
+const char *runner_path(void);
+
+/* The command that runs `sub` with args (nargs of them, each quoted) through the
+ * installed runner, exiting RUNNER_EXIT_NO_RUNNER when it is not there. Newly allocated. */
+char *runner_command(enum runner_sub sub, const char *const *args, size_t nargs);
+/* The same that first installs the runner (a write under .gantry). */
+char *runner_install_command(enum runner_sub sub, const char *const *args, size_t nargs);
+/* The same with the program sent along, writing nothing. */
+char *runner_inline_command(enum runner_sub sub, const char *const *args, size_t nargs);
+
+/* Runs a subcommand on a host: through the installed runner, installing it (or, on a
+ * read-only remote, sending it along) when it is missing. */
+struct remote_cmd *runner_run(struct remote_host *host, enum runner_sub sub,
+    const char *const *args, size_t nargs, const struct remote_cmd_ops *ops, void *arg);
+
+/* The command that writes a run's run.sh (its facts, then the program) under
+ * .gantry/runs/ID and starts it; it prints STARTED, LOCKED or FROZEN. */
+char *runner_start_command(const char *run_id, const char *script);
+
+#endif
