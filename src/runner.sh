@@ -595,16 +595,20 @@ cmd_http_get() {
 # channel closes, stdin ends and the whole group is ended, whether or not it writes.
 # The command's status is the runner's (EX_NO_RUNNER is reserved: it reads as 1).
 cmd_tied() {
-	setsid sh -c "$1" </dev/null &
+	# the channel, kept: an asynchronous list's stdin is /dev/null
+	exec 3<&0
+	setsid sh -c "$1" </dev/null 3<&- &
 	c=$!
 	trap 'kill -TERM -"$c" 2>/dev/null; exit 143' TERM HUP INT
 	{
-		cat >/dev/null
+		cat <&3 >/dev/null
 		kill -TERM -"$c" 2>/dev/null
 		sleep 2
 		kill -KILL -"$c" 2>/dev/null
 	} >/dev/null 2>&1 &
 	w=$!
+	# the shell's own notices (a job "Terminated") are not the command's output
+	exec 3<&- 2>/dev/null
 	wait "$c"
 	rc=$?
 	kill "$w" 2>/dev/null

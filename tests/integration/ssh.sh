@@ -12,7 +12,7 @@ sandbox_hosts || { echo "Bail out! sshd did not start"; exit 1; }
 cfg=$work/gantry.yml
 p1="root@127.0.0.1:$(sshd_port prod-1)"
 
-plan 28
+plan 31
 
 sandbox_log staging-1 app "GET /api/ready 200" "GET /api/health 200"
 out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
@@ -113,6 +113,29 @@ is "$(grep -c 'before the drop' "$work/follow.out")" 1 "and the lines shown befo
 kill -INT $follow_pid
 wait $follow_pid
 is "$?" 130 "C-c ends gantry logs -f"
+
+# The host's log command ends with gantry even while it writes nothing (as `docker compose
+# logs -f` on a quiet app): OpenSSH refuses signal requests for a root login ("session
+# signalling requires privilege separation"), so only the runner's tie to the channel,
+# which ends the command's whole process group, can end it.
+is "$(id -u)" 0 "the sandbox's sshd logs in as root"
+sed -i 's/^    migrator: .*/    migrator: echo quiet log {tail}; sleep 271/' "$cfg"
+"$GANTRY" --config "$cfg" logs production migrator -f --host "$p1" >"$work/quiet.out" 2>&1 &
+follow_pid=$!
+wait_for "$work/quiet.out" "quiet log" 10
+isnt "$(pgrep -f "sleep 271")" "" "a quiet log command runs on the host while gantry follows"
+kill -INT $follow_pid
+wait $follow_pid
+gone() {
+	local i
+	for i in $(seq 1 100); do
+		pgrep -f "sleep 271" >/dev/null || return 0
+		sleep 0.05
+	done
+	diag "still running on the host:" "$(pgrep -af 'sleep 271')"
+	return 1
+}
+check "and it ends on the host with gantry (within 5 s)" gone
 
 # the key in another file, no agent: identity_file, or IdentityFile in ~/.ssh/config
 mv "$HOME/.ssh/id_ed25519" "$work/deploy_key"
