@@ -37,6 +37,10 @@ void app_free(struct app *app);
 /* gantry logs: prints the log of an environment's hosts; returns the exit status. */
 int app_logs(struct conf *conf, const char *env, int source, bool follow, const char *host);
 
+/* gantry check: every read path of each environment (or env), one line per check;
+ * returns the exit status (takes the configuration). */
+int app_check(struct conf *conf, const char *env);
+
 /* gantry tags: the registry's deployable tags; returns the exit status. */
 int app_tags(struct conf *conf, bool json, long limit);
 

@@ -32,6 +32,7 @@ void cli_usage(FILE *out)
 	    "                                     break a lock left by a run that is gone\n"
 	    "       gantry [OPTION]... adopt ENV [--yes] [--dry-run]\n"
 	    "                                     record the tag ENV runs as its baseline (no history yet)\n"
+	    "       gantry [OPTION]... check [ENV]   check every read path: HTTP, SSH, hosts, registry\n"
 	    "       gantry [OPTION]... COMMAND --help\n"
 	    "                                     what COMMAND does, and its options\n"
 	    "\n"
@@ -53,6 +54,13 @@ void cli_usage(FILE *out)
 static const struct {
 	const char *name, *text;
 } command_help[] = {
+	{ "check", "usage: gantry check [ENV]\n"
+	  "Goes through every read path of each environment (or ENV): its HTTP endpoints,\n"
+	  "each host's reachability, host key, login, deploy directory, runner and compose\n"
+	  "file, then the registry's credentials and both image repositories. One line per\n"
+	  "check, each failure saying what to do; exit 0 only when every check passes, 8 when\n"
+	  "one fails. Writes nothing but the runner (.gantry/bin), and not even that with\n"
+	  "--read-only. The first thing to run against a new configuration.\n" },
 	{ "status", "usage: gantry status [--json]\n"
 	  "Checks every environment once (live, ready, version, each host's deploy.env) and\n"
 	  "prints it. Exit 0 when all are ready, 1 when one is not, 3 on a bad configuration.\n"
@@ -223,6 +231,8 @@ static const struct action_cmd action_cmds[] = {
 	  .usage = "usage: gantry unfreeze ENV" },
 	{ .name = "unlock", .command = CLI_UNLOCK, .min_words = 1, .max_words = 1, .message = true,
 	  .usage = "usage: gantry unlock ENV -m REASON" },
+	{ .name = "check", .command = CLI_CHECK, .min_words = 0, .max_words = 1,
+	  .usage = "usage: gantry check [ENV]" },
 	{ .name = "adopt", .command = CLI_ADOPT, .min_words = 1, .max_words = 1, .confirm = true,
 	  .usage = "usage: gantry adopt ENV [--yes] [--dry-run]" },
 };
@@ -411,7 +421,8 @@ int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t
 			return parse_action(&action_cmds[i], argc - optind, argv + optind, opts, err, errsz);
 	if (strcmp(argv[optind], "status") != 0) {
 		snprintf(err, errsz, "unknown command \"%s\"; commands: status, logs, tags, promote, "
-		    "rollback, deploy, attach, history, freeze, unfreeze, unlock, adopt", argv[optind]);
+		    "rollback, deploy, attach, history, freeze, unfreeze, unlock, adopt, check",
+		    argv[optind]);
 		return EXIT_USAGE;
 	}
 	opts->command = CLI_STATUS;

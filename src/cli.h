@@ -20,6 +20,7 @@ enum cli_command {
 	CLI_UNFREEZE,                   /* gantry unfreeze ENV */
 	CLI_UNLOCK,                     /* gantry unlock ENV -m REASON */
 	CLI_ADOPT,                      /* gantry adopt ENV [--yes] [--dry-run] */
+	CLI_CHECK,                      /* gantry check [ENV] */
 	CLI_COMMAND_HELP,               /* gantry CMD --help: print help_text */
 	CLI_HELP,
 	CLI_VERSION,

@@ -11,6 +11,7 @@
 	X(EXIT_REGISTRY,  5,  "the registry could not be reached, refused the credentials, or lacks the tag") \
 	X(EXIT_REFUSED,   6,  "promote, rollback, deploy, freeze, unfreeze, unlock: refused (a guard, a lock, a freeze, read-only mode, no confirmation); nothing ran") \
 	X(EXIT_FAILED,    7,  "promote, rollback, deploy: the run failed, was cancelled or rolled back, or could not be followed to its end") \
+	X(EXIT_CHECK,     8,  "check: at least one check failed (its line says what to do)") \
 	X(EXIT_INTERNAL,  70, "internal error (a bug): the message says where")
 
 enum exit_code {

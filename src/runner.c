@@ -56,6 +56,7 @@ static const struct {
 	[RUNNER_UNLOCK] = { "unlock", 1 },
 	[RUNNER_HTTP_GET] = { "http-get", 2 },
 	[RUNNER_TIED] = { "tied", 1 },
+	[RUNNER_COMPOSE_CHECK] = { "compose-check", 1 },
 };
 
 const char *runner_sub_name(enum runner_sub sub)

@@ -79,6 +79,7 @@ enum runner_sub {
 	RUNNER_UNLOCK,                  /* NOTE: breaks a lock whose run is dead */
 	RUNNER_HTTP_GET,                /* URL MAX-BYTES: the body of a 2xx answer */
 	RUNNER_TIED,                    /* COMMAND: runs it until it ends or the channel closes */
+	RUNNER_COMPOSE_CHECK,           /* COMPOSE: COMPOSE config -q, once deploy.env is there */
 	RUNNER_SUBS
 };
 

@@ -14,6 +14,7 @@
 #   tied COMMAND                       COMMAND in a process group of its own, ended with
 #                                      its whole group when stdin ends (gantry's channel
 #                                      closed): SSH signals are refused for root logins
+#   compose-check COMPOSE              COMPOSE config -q (tied), once deploy.env is there
 # In a run's run.sh (written per run by src/runscript.c: GANTRY_* variables and the steps,
 # then this program), which takes the lock, records the run and runs the steps detached
 # from the SSH session, so a run finishes even if gantry or the link dies:
@@ -407,7 +408,7 @@ cmd_follow() {
 }
 
 usage() {
-	echo "usage: sh runner version|install|state|watch|follow|cancel|adopt|freeze|unfreeze|unlock|http-get|tied|start|run|write-env|wait-ready|http-check ARGS" >&2
+	echo "usage: sh runner version|install|state|watch|follow|cancel|adopt|freeze|unfreeze|unlock|http-get|tied|compose-check|start|run|write-env|wait-ready|http-check ARGS" >&2
 	exit 2
 }
 
@@ -498,8 +499,13 @@ cmd_state() {
 cmd_install() {
 	umask 077
 	case $1 in "$G_BIN"/runner-*) ;; *) usage ;; esac
-	mkdir -p "$G_BIN" || exit "$EX_UNSAFE"
+	if [ -L "$G" ]; then
+		echo "$(pwd)/$G is a symlink: not used" >&2
+		exit "$EX_UNSAFE"
+	fi
+	mkdir -p "$G" || exit "$EX_UNSAFE"
 	gantry_dir_safe >&2 || exit "$EX_UNSAFE"
+	mkdir -p "$G_BIN" || exit "$EX_UNSAFE"
 	if [ -L "$G_BIN" ] || [ -L "$1" ]; then
 		echo "$(pwd)/$G_BIN holds a symlink: not used" >&2
 		exit "$EX_UNSAFE"
@@ -616,6 +622,16 @@ cmd_tied() {
 	exit "$rc"
 }
 
+# compose-check COMPOSE: the compose file as COMPOSE reads it, once deploy.env is there
+# (before the first deploy the file's variables have no values: not checked)
+cmd_compose_check() {
+	if [ ! -f deploy.env ]; then
+		echo "no deploy.env yet: the first deploy writes it, then the compose file can be checked"
+		exit "$EX_NOT_NEEDED"
+	fi
+	cmd_tied "$1 config -q"
+}
+
 # need N ARGS...: exactly N arguments, or the usage
 need() {
 	n=$1
@@ -640,6 +656,7 @@ unfreeze) need 1 "$@"; cmd_unfreeze "$1" ;;
 unlock) need 1 "$@"; cmd_unlock "$1" ;;
 http-get) need 2 "$@"; cmd_http_get "$@" ;;
 tied) need 1 "$@"; cmd_tied "$1" ;;
+compose-check) need 1 "$@"; cmd_compose_check "$1" ;;
 start) cmd_start ;;
 run) cmd_run ;;
 write-env) cmd_write_env "$@" ;;

@@ -117,6 +117,9 @@ int main(int argc, char **argv)
 	} else if (opts.command == CLI_LOGS) {
 		conf = load_conf(&opts);
 		code = conf ? app_logs(conf, opts.env, opts.log_source, opts.follow, opts.host) : EXIT_CONFIG;
+	} else if (opts.command == CLI_CHECK) {
+		conf = load_conf(&opts);
+		code = conf ? app_check(conf, opts.env) : EXIT_CONFIG;
 	} else if (opts.command == CLI_TAGS) {
 		conf = load_conf(&opts);
 		code = conf ? app_tags(conf, opts.json, opts.limit) : EXIT_CONFIG;

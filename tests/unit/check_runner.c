@@ -449,6 +449,150 @@ START_TEST(a_run_releases_only_its_own_lock)
 }
 END_TEST
 
+/* The program's body (src/runner.sh) without its comments: the part after the preamble. */
+static char *body_code(void)
+{
+	const char *prog = runner_program(), *b = strstr(prog, "\nset -u\n");
+	char *out, *o;
+
+	ck_assert_ptr_nonnull(b);
+	out = o = keep(xstrdup(b));
+	for (const char *line = b; *line;) {
+		size_t n = strcspn(line, "\n");
+		size_t lead = strspn(line, " \t");
+
+		if (line[lead] != '#') {
+			memcpy(o, line, n);
+			o += n;
+			*o++ = '\n';
+		}
+		line += n + (line[n] == '\n');
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The contract is written once: the runner names its statuses, results, markers, files
+ * and limits only through the preamble made from src/runner.h, and every name it uses is
+ * one the preamble defines. */
+START_TEST(the_runner_names_the_contract_only)
+{
+	const char *prog = runner_program();
+	char *body = body_code();
+	static const char *const literals[] = {
+		"echo STARTED", "echo LOCKED", "echo FROZEN", "echo \"STARTED", "echo \"LOCKED",
+		"echo \"FROZEN", "==> exit", "==> run", "@@gantry-state", ".gantry",
+		"succeeded", "rolled_back", "rollback_failed", "result=failed", "result=cancelled",
+		"exit 3", "exit 4", "exit 70", "exit 75", "exit 76", "exit 79", "= 124", "65537",
+		"262144",
+	};
+	static const int statuses[] = {
+#define STATUS(name, status, meaning) status,
+		RUNNER_EXITS(STATUS)
+#undef STATUS
+	};
+
+	for (size_t i = 0; i < sizeof literals / sizeof literals[0]; i++)
+		ck_assert_msg(!strstr(body, literals[i]), "src/runner.sh writes %s itself", literals[i]);
+	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+		char word[32];
+
+		snprintf(word, sizeof word, "exit %d", statuses[i]);
+		ck_assert_msg(!strstr(body, word), "src/runner.sh writes %s itself", word);
+	}
+	/* every $EX_, $R_, $M_, $G_, $N_ name used is defined in the preamble, and the reverse */
+	for (const char *p = body; (p = strpbrk(p, "$")); p++) {
+		char name[40], def[48];
+		size_t n = 0;
+
+		if (p[1] == '{')
+			p++;
+		while (n + 1 < sizeof name && (p[1 + n] == '_' || (p[1 + n] >= 'A' && p[1 + n] <= 'Z')))
+			n++;
+		memcpy(name, p + 1, n);
+		name[n] = '\0';
+		if (n < 3 || name[1] != '_' || !strchr("ERMGN", name[0]))
+			continue;
+		snprintf(def, sizeof def, "\n%s=", name);
+		ck_assert_msg(strstr(prog, def), "src/runner.sh uses $%s, which the preamble lacks", name);
+	}
+	for (const char *p = prog; (p = strchr(p, '\n')) && p < strstr(prog, "\nset -u\n"); p++) {
+		char name[40], use[48];
+		size_t n = strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+
+		if (n == 0 || n >= sizeof name || p[1 + n] != '=')
+			continue;
+		memcpy(name, p + 1, n);
+		name[n] = '\0';
+		snprintf(use, sizeof use, "$%s", name);
+		if (!strstr(body, use)) {
+			snprintf(use, sizeof use, "${%s", name);
+			ck_assert_msg(strstr(body, use), "the preamble's %s is never used", name);
+		}
+	}
+}
+END_TEST
+
+/* The runner is installed once, where gantry first needs it; a host without it says so
+ * with its own status and nothing else; a .gantry gantry may not write still gets its
+ * answer, from the program sent along. */
+START_TEST(the_runner_is_installed_where_missing)
+{
+	char *plain = keep(runner_command(RUNNER_VERSION, NULL, 0));
+	char *install = keep(runner_install_command(RUNNER_VERSION, NULL, 0));
+	char *path = keep(xasprintf("%s/%s", dir, runner_path()));
+	char *version = keep(xasprintf("gantry-runner %d\n", RUNNER_PROTOCOL));
+	struct stat st;
+	int rc;
+
+	rc = sh("cd '%s' && { %s\n} >out 2>&1", dir, plain);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == RUNNER_EXIT_NO_RUNNER, "exit %d", rc);
+	ck_assert_str_eq(slurp("out"), "");
+	rc = sh("cd '%s' && { %s\n} >out 2>&1", dir, install);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(slurp("out"), version);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	ck_assert_str_eq(slurp(runner_path()), runner_program());
+	rc = sh("cd '%s' && { %s\n} >out 2>&1", dir, plain);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(slurp("out"), version);
+
+	/* a .gantry planted as a symlink: nothing is written through it */
+	ck_assert_int_eq(sh("cd '%s' && rm -rf .gantry && mkdir elsewhere && ln -s elsewhere .gantry",
+	    dir), 0);
+	rc = sh("cd '%s' && { %s\n} >out 2>&1", dir, install);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(slurp("out"), version);
+	ck_assert(!exists("elsewhere/bin"));
+}
+END_TEST
+
+/* tied: the command and everything it started end when stdin (gantry's channel) ends,
+ * though it writes nothing; its own status comes through when it ends first. */
+START_TEST(a_tied_command_ends_with_its_channel)
+{
+	char *tied = keep(runner_inline_command(RUNNER_TIED,
+	    (const char *const[]){ "echo up; sleep 283 & sleep 284" }, 1));
+	char *quick = keep(runner_inline_command(RUNNER_TIED,
+	    (const char *const[]){ "echo done; exit 9" }, 1));
+	int rc, left = 1;
+
+	rc = sh("cd '%s' && sleep 0.5 | { %s\n} >out 2>&1", dir, tied);
+	ck_assert_str_eq(slurp("out"), "up\n");
+	for (int i = 0; i < 300 && left; i++) {
+		left = system("pgrep -f 'sleep 28[34]' >/dev/null") == 0;
+		if (left)
+			usleep(10000);
+	}
+	ck_assert_msg(!left, "the tied command's processes outlived the channel");
+	ck_assert(WIFEXITED(rc));
+	rc = sh("cd '%s' && sleep 5 | { %s\n} >out 2>&1", dir, quick);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == 9, "exit %d", rc);
+	ck_assert_str_eq(slurp("out"), "done\n");
+}
+END_TEST
+
 START_TEST(ids_are_checked)
 {
 	ck_assert(value_run_id("20261122T071500-ab12"));
@@ -478,6 +622,9 @@ int main(void)
 	tcase_add_test(tc, a_lock_being_taken_cannot_be_broken);
 	tcase_add_test(tc, a_run_releases_only_its_own_lock);
 	tcase_add_test(tc, ids_are_checked);
+	tcase_add_test(tc, the_runner_names_the_contract_only);
+	tcase_add_test(tc, the_runner_is_installed_where_missing);
+	tcase_add_test(tc, a_tied_command_ends_with_its_channel);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
