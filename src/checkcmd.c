@@ -119,7 +119,9 @@ static void first_line(const struct outbuf *out, char *dst, size_t dstsz)
 	sanitize_text(s, n, dst, dstsz, 0);
 }
 
-/* ---- HTTP ---- */
+/* ---- HTTP: health first; ready and version only from an app that answers ---- */
+
+static void http_start(struct http_check *hc);
 
 static void http_done(const struct http_response *resp, void *arg)
 {
@@ -145,6 +147,13 @@ static void http_done(const struct http_response *resp, void *arg)
 	else
 		row_set(hc->cc, hc->row, ROW_OK, "%s answered %ld in %lld ms", hc->url, resp->status,
 		    (long long)resp->elapsed_ms);
+	if (strcmp(hc->path_key, "health_path") == 0)
+		for (int k = 1; k <= 2; k++) {
+			if (resp->error == HTTP_OK)
+				http_start(hc + k);
+			else
+				row_set(hc->cc, hc[k].row, ROW_SKIPPED, "not tried: the app does not answer");
+		}
 }
 
 static void http_start(struct http_check *hc)
@@ -444,8 +453,8 @@ int app_check(struct conf *conf, const char *env_name)
 			cc.reg_rows[cc.reg_rows_len++] = row_add(&cc, "registry", "migrator image");
 		registry_tags(cc.app->registry, conf->registry->app, app_listed, &cc);
 	}
-	for (size_t i = 0; i < cc.https_len; i++)
-		http_start(&cc.https[i]);
+	for (size_t i = 0; i < cc.https_len; i += 3)
+		http_start(&cc.https[i]);       /* its health; ready and version come after */
 	for (size_t i = 0; i < cc.hosts_len; i++)
 		host_start(&cc.hosts[i]);
 	while (cc.waiting > 0)
