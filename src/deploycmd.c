@@ -111,18 +111,18 @@ static void print_progress(struct deploycmd *dc, const struct deploy_info *i)
 		if (line->seq <= dc->out_printed)
 			continue;
 		dc->out_printed = line->seq;
-		if (strncmp(t, "==> ", 4) != 0) {
+		if (strncmp(t, RUNNER_MARK_NOTE, strlen(RUNNER_MARK_NOTE)) != 0) {
 			printf("      | %s\n", t);
-		} else if (sscanf(t, "==> [%15[a-z] %d/%d] %n", phase, &no, &of, &n) == 3 && n > 0) {
+		} else if (sscanf(t, RUNNER_MARK_NOTE "[%15[a-z] %d/%d] %n", phase, &no, &of, &n) == 3 && n > 0) {
 			printf("%s[%d/%d] %s\n", strcmp(phase, "rollback") == 0 ? "rollback " : "", no, of,
 			    t + n);
-		} else if (sscanf(t, "==> exit %d after %lld ms", &rc, &ms) == 2) {
+		} else if (sscanf(t, RUNNER_MARK_STEP_EXIT "%d after %lld ms", &rc, &ms) == 2) {
 			if (rc == 0)
 				printf("      ok in %.1fs\n", (double)ms / 1000.0);
 			else
-				printf("      %s (exit %d) in %.1fs\n", rc == 124 ? "timed out" : "failed", rc,
+				printf("      %s (exit %d) in %.1fs\n", rc == RUNNER_EXIT_TIMEOUT ? "timed out" : "failed", rc,
 				    (double)ms / 1000.0);
-		} else if (strncmp(t, "==> run ", 8) != 0) {
+		} else if (strncmp(t, RUNNER_MARK_RUN, strlen(RUNNER_MARK_RUN)) != 0) {
 			printf("%s\n", t + 4);
 		}
 	}
@@ -381,7 +381,8 @@ static int print_history(struct deploycmd *dc, const struct conf_env *env)
 	char why[600];
 	const char *running;
 	size_t shown = 0, limit = dc->opts->limit > 0 ? (size_t)dc->opts->limit : (size_t)-1;
-	bool done = false, ok;
+	bool done = false;
+	size_t missing;
 	struct hostread *rd = hostread_start(env, app_host_of, dc->app, history_read, &done);
 
 	while (!done && !dc->quit)
@@ -390,12 +391,17 @@ static int print_history(struct deploycmd *dc, const struct conf_env *env)
 		hostread_free(rd);
 		return 128 + dc->signo;
 	}
-	ok = hostread_result(rd, &st, why, sizeof why);
+	/* a host that is down hides its own records: the rest is printed, and the status says so */
+	missing = hostread_result_some(rd, &st, why, sizeof why);
 	hostread_free(rd);
-	if (!ok) {
+	if (missing == env->hosts_len) {
+		hoststate_free(&st);
 		fprintf(stderr, "gantry: cannot read %s's history on %s\n", env->name, why);
 		return EXIT_REMOTE;
 	}
+	if (missing)
+		fprintf(stderr, "gantry: %zu of %zu hosts of %s not read, their runs are missing below: "
+		    "%s\n", missing, env->hosts_len, env->name, why);
 	running = st.lock.held && st.lock.runner_alive ? st.lock.run : NULL;
 	if (dc->opts->json) {
 		json_t *arr = json_array();
@@ -437,7 +443,7 @@ static int print_history(struct deploycmd *dc, const struct conf_env *env)
 			printf("(%zu lines of the history file were not records)\n", st.history.bad_lines);
 	}
 	hoststate_free(&st);
-	return EXIT_OK;
+	return missing ? EXIT_REMOTE : EXIT_OK;
 }
 
 /* ---- freeze, unfreeze, unlock: on every host, each recorded in its history ---- */

@@ -103,6 +103,26 @@ bool hostread_result(struct hostread *r, struct host_state *out, char *why, size
 	return true;
 }
 
+size_t hostread_result_some(struct hostread *r, struct host_state *out, char *why, size_t whysz)
+{
+	size_t missing = 0;
+
+	memset(out, 0, sizeof *out);
+	why[0] = '\0';
+	for (size_t j = 0; j < r->len; j++) {
+		if (!r->hosts[j].ok) {
+			if (!missing++)
+				snprintf(why, whysz, "%s", r->hosts[j].why[0] ? r->hosts[j].why : "not read yet");
+			continue;
+		}
+		hoststate_merge(out, &r->hosts[j].st, j, r->env->hosts[j].address);
+		r->hosts[j].ok = false;
+		snprintf(r->hosts[j].why, sizeof r->hosts[j].why, "%s: read already",
+		    r->env->hosts[j].address);
+	}
+	return missing;
+}
+
 void hostread_free(struct hostread *r)
 {
 	if (!r)

@@ -1,4 +1,4 @@
-/* Reads the state of every host of an environment at once (hoststate_command on each)
+/* Reads the state of every host of an environment at once (the runner's state on each)
  * and folds the replies into one host_state: the lock and freeze of any host, the
  * histories merged by run id. */
 #ifndef GANTRY_HOSTREAD_H
@@ -21,6 +21,11 @@ struct hostread *hostread_start(const struct conf_env *env, hostread_host_fn hos
 /* The merged state, moved to *out (free it with hoststate_free); false when a host could
  * not be read, with `why` naming the first such host: "HOST: what went wrong". */
 bool hostread_result(struct hostread *r, struct host_state *out, char *why, size_t whysz);
+/* The merged state of the hosts that could be read, moved to *out; returns how many could
+ * not be read, with `why` naming the first ("HOST: what went wrong"). For what is shown
+ * (a history): a host that is down hides its own records only. A release decision
+ * takes hostread_result, which needs every host. */
+size_t hostread_result_some(struct hostread *r, struct host_state *out, char *why, size_t whysz);
 /* Stops what still runs; no callback after this. */
 void hostread_free(struct hostread *r);
 

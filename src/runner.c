@@ -70,6 +70,7 @@ static void preamble(FILE *f)
 	static const struct {
 		const char *var, *value;
 	} words[] = {
+		{ "M_NOTE", RUNNER_MARK_NOTE },
 		{ "M_STARTED", RUNNER_MARK_STARTED },
 		{ "M_LOCKED", RUNNER_MARK_LOCKED },
 		{ "M_FROZEN", RUNNER_MARK_FROZEN },

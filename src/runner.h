@@ -58,12 +58,15 @@ const char *run_result_name(enum run_result r);
 enum run_result run_result_parse(const char *word);
 
 /* What the runner prints that gantry reads: the start command's first line, a step's
- * end ("==> exit RC after MS ms") and a run's end ("==> run ID ended: RESULT"). */
+ * end ("==> exit RC after MS ms") and a run's end ("==> run ID ended: RESULT"); every
+ * line of its own in a run's output starts with "==> " (a step's header: "==> [step 2/6]
+ * NAME"). */
 #define RUNNER_MARK_STARTED "STARTED"
 #define RUNNER_MARK_LOCKED "LOCKED"
 #define RUNNER_MARK_FROZEN "FROZEN"
-#define RUNNER_MARK_STEP_EXIT "==> exit "
-#define RUNNER_MARK_RUN "==> run "
+#define RUNNER_MARK_NOTE "==> "   /* the runner's own lines in a run's output */
+#define RUNNER_MARK_STEP_EXIT RUNNER_MARK_NOTE "exit "
+#define RUNNER_MARK_RUN RUNNER_MARK_NOTE "run "
 #define RUNNER_MARK_RUN_ENDED " ended: "
 
 /* The subcommands gantry runs (the runner's own start/run go through run.sh). */

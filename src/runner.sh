@@ -169,7 +169,7 @@ cmd_start() {
 # refused and the run goes on. The trap acts by itself, so a signal that arrives between
 # two commands (not during a wait) is not lost.
 on_cancel() {
-	printf '==> cancel asked\n'
+	printf '%scancel asked\n' "$M_NOTE"
 	[ -e "$R/cancel" ] || return 0
 	if [ "$switched" = 0 ]; then
 		if [ "$cancelled" = 0 ]; then
@@ -202,7 +202,7 @@ run_steps() {
 		[ "$cancelled" = 1 ] && return 0
 		[ "$sw" = 1 ] && switched=1
 		event "$prefix $i start"
-		printf '==> [%s %s/%s] %s\n' "$prefix" "$i" "$count" "$name"
+		printf '%s[%s %s/%s] %s\n' "$M_NOTE" "$prefix" "$i" "$count" "$name"
 		t0=$(now_ms)
 		# the steps create files as the login's umask says; the runner's own are 077
 		timeout -k 10 "$tmo" sh -c "umask ${GANTRY_UMASK:-022}; $cmd" </dev/null &
@@ -226,7 +226,7 @@ run_steps() {
 		[ "$rc" = 0 ] && [ "$mig" = 1 ] && [ "$prefix" = step ] && migrated=true
 		[ "$cancelled" = 1 ] && return 0
 		if [ "$rc" -ne 0 ]; then
-			[ "$rc" = "$EX_TIMEOUT" ] && printf '==> timed out after %ss\n' "$tmo"
+			[ "$rc" = "$EX_TIMEOUT" ] && printf '%stimed out after %ss\n' "$M_NOTE" "$tmo"
 			rc_steps=$rc
 			failed_step=$i
 			return 0
@@ -335,7 +335,7 @@ env_restore() {
 	done
 	sync
 	if [ "$changed" = 1 ]; then
-		printf '==> the app was not switched: deploy.env put back as it was before the run\n'
+		printf '%sthe app was not switched: deploy.env put back as it was before the run\n' "$M_NOTE"
 	fi
 	return 0
 }
@@ -359,7 +359,7 @@ cmd_run() {
 	elif [ "$switched" = 1 ] && [ "$GANTRY_ROLLBACK_STEPS" -gt 0 ]; then
 		failed=$failed_step
 		event rollback start
-		printf '==> step %s failed (exit %s): rolling back to %s\n' "$failed" "$rc_steps" "$GANTRY_ROLLBACK_TAG"
+		printf '%sstep %s failed (exit %s): rolling back to %s\n' "$M_NOTE" "$failed" "$rc_steps" "$GANTRY_ROLLBACK_TAG"
 		run_steps rollback "$GANTRY_ROLLBACK_STEPS"
 		failed_step=$failed
 		if [ "$rc_steps" = 0 ]; then result=$R_ROLLED_BACK; else result=$R_ROLLBACK_FAILED; fi
@@ -371,7 +371,7 @@ cmd_run() {
 		if env_restore; then
 			restored=true
 		else
-			printf '==> deploy.env could not be put back; it may name a tag that does not run\n'
+			printf '%sdeploy.env could not be put back; it may name a tag that does not run\n' "$M_NOTE"
 		fi
 	fi
 	history_append "{\"id\":\"$GANTRY_RUN\",\"event\":\"end\",\"ended\":$(date +%s),\"result\":\"$result\",\"failed_step\":$failed_step,\"migrated\":$migrated,\"switched\":$sw_json,\"restored\":$restored,\"steps\":[$steps_json]}"

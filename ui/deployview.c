@@ -90,7 +90,7 @@ static const char *step_word(const struct deploy_step *s, enum theme_role *role)
 		return "done";
 	case STEP_FAILED:
 		*role = THEME_ROLE_unhealthy;
-		return s->exit == 124 ? "timed out" : "failed";
+		return s->exit == RUNNER_EXIT_TIMEOUT ? "timed out" : "failed";
 	case STEP_RUNNING:
 		*role = THEME_ROLE_degraded;
 		return "running";
@@ -143,7 +143,7 @@ static enum theme_role result_line(const struct deploy_info *i, char *line, size
 		if (failed)
 			snprintf(line, linesz, "%s at %s (%s %d)%s",
 			    strcmp(i->result, "rollback_failed") == 0 ? "ROLLBACK FAILED" : "FAILED",
-			    failed->name, failed->exit == 124 ? "timed out, exit" : "exit", failed->exit,
+			    failed->name, failed->exit == RUNNER_EXIT_TIMEOUT ? "timed out, exit" : "exit", failed->exit,
 			    i->switched ? "" : ": the app was not switched");
 		else
 			snprintf(line, linesz, "%s: %s", strcmp(i->result, "rollback_failed") == 0 ?
@@ -404,7 +404,7 @@ static void draw_output(struct ui *ui, const struct deploy_info *i, int y, int b
 	while (first > 0 && shown < (size_t)rows) {
 		const struct log_line *ln = logbuf_get(out, --first);
 
-		if (strncmp(ln->text, "==> exit ", 9) != 0)
+		if (strncmp(ln->text, RUNNER_MARK_STEP_EXIT, strlen(RUNNER_MARK_STEP_EXIT)) != 0)
 			shown++;
 	}
 	draw_hline(ui, y, 0, ui->cols, THEME_ROLE_border);
@@ -415,10 +415,10 @@ static void draw_output(struct ui *ui, const struct deploy_info *i, int y, int b
 		int cols;
 		size_t n;
 
-		if (strncmp(ln->text, "==> exit ", 9) == 0)
+		if (strncmp(ln->text, RUNNER_MARK_STEP_EXIT, strlen(RUNNER_MARK_STEP_EXIT)) == 0)
 			continue;
 		n = draw_fit(ui, ln->text, ln->len, ui->cols - 3, &cols);
-		draw_bytes(ui, y++, 2, ln->text, n, palette_attr(strncmp(ln->text, "==> ", 4) == 0 ?
+		draw_bytes(ui, y++, 2, ln->text, n, palette_attr(strncmp(ln->text, RUNNER_MARK_NOTE, strlen(RUNNER_MARK_NOTE)) == 0 ?
 		    THEME_ROLE_header : THEME_ROLE_text));
 	}
 }

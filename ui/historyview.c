@@ -26,6 +26,7 @@ struct historyview {
 	char error[700];
 	struct host_state state;
 	bool have_state;
+	char partial[700];              /* some hosts could not be read: which, and why */
 	size_t cursor;                  /* 0: the newest run */
 	char cursor_id[72];             /* the selected run's id: kept across reads */
 	bool typing;                    /* the reason to break the lock */
@@ -66,12 +67,19 @@ static void hv_done(void *arg, struct hostread *r)
 	struct ui *ui = hv->ui;
 	const struct conf_env *env = &ui->app->conf->envs[hv->env];
 	char why[600];
+	size_t missing;
 
 	if (hv->have_state)
 		hoststate_free(&hv->state);
-	hv->have_state = hostread_result(r, &hv->state, why, sizeof why);
+	/* a host that is down hides its own records, not the others' */
+	missing = hostread_result_some(r, &hv->state, why, sizeof why);
+	hv->have_state = missing < env->hosts_len;
+	hv->partial[0] = '\0';
 	if (!hv->have_state)
 		snprintf(hv->error, sizeof hv->error, "cannot read %s's history on %s", env->name, why);
+	else if (missing)
+		snprintf(hv->partial, sizeof hv->partial, "%zu of %zu hosts not read, their runs missing "
+		    "below: %s (r: read again)", missing, env->hosts_len, why);
 	hostread_free(r);
 	hv->rd = NULL;
 	if (hv->have_state)
@@ -183,6 +191,8 @@ static void historyview_draw(struct ui *ui, struct view *v, int top, int height)
 	} else {
 		draw_text(ui, y++, 2, ui->cols - 3, "not locked", THEME_ROLE_muted, false);
 	}
+	if (hv->partial[0])
+		draw_text(ui, y++, 2, ui->cols - 3, hv->partial, THEME_ROLE_error, false);
 	if (st->frozen) {
 		duration_format((st->host_now - st->freeze_since) * 1000, age, sizeof age);
 		snprintf(line, sizeof line, "FROZEN by %s for %s: %s (promotions and deploys refused, rollbacks allowed)",

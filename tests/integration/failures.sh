@@ -45,7 +45,7 @@ break_blobs() {
 	done
 }
 
-plan 75
+plan 79
 
 release_build sha-1111111 && release_build sha-2222222 &&
 	release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" &&
@@ -221,6 +221,17 @@ like "$out" "sha-2222222 failed on root@$f2 \(failed\); the 1 host before it wen
 is "$(env_tag "$SSHD_DIR/fleet-1/deploy") $(env_tag "$SSHD_DIR/fleet-2/deploy")" "sha-1111111 sha-1111111" \
 	"so the environment ends on one tag"
 like "$(G history fleet 2>&1 | head -n 3)" "rollback +sha-1111111 +succeeded" "the rollback of host 1 is in the history"
+
+# --- one host of two down: its runs are missing, the other's are shown, and it says so ---
+sshd_kill fleet-2
+out=$(G history fleet 2>"$work/history.err")
+is "$?" 4 "history with a host down exits 4"
+like "$out" "deploy +sha-2222222 " "and still prints the runs the other host recorded"
+like "$(cat "$work/history.err")" "1 of 2 hosts of fleet not read, their runs are missing below: root@$f2: " \
+	"and names the host that was not read"
+out=$(G rollback fleet --dry-run 2>&1)
+is "$?" 6 "a rollback is still refused while a host cannot be read"
+sshd_restart fleet-2
 
 # --- the registry down during an incident: a rollback still runs where the hosts hold the images ---
 check_cmd="CONTAINERS_CONF=$CONTAINERS_CONF CONTAINERS_STORAGE_CONF=$CONTAINERS_STORAGE_CONF TMPDIR=$CONTAINERS_DIR/tmp podman image exists {image}"

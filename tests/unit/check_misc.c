@@ -138,7 +138,7 @@ START_TEST(command_line)
 	ck_assert_str_eq(err, "unknown option --frobnicate; see gantry --help");
 	ck_assert_int_eq(cli_parse(2, a4, &o, err, sizeof err), EXIT_USAGE);
 	ck_assert_str_eq(err, "unknown command \"ship\"; commands: status, logs, tags, promote, "
-	    "rollback, deploy, attach, history, freeze, unfreeze, unlock, adopt");
+	    "rollback, deploy, attach, history, freeze, unfreeze, unlock, adopt, check");
 	ck_assert_int_eq(cli_parse(2, a5, &o, err, sizeof err), EXIT_USAGE);
 	ck_assert_str_eq(err, "deploy: which environment?; usage: gantry deploy ENV TAG [--yes] [--dry-run]");
 	ck_assert_int_eq(cli_parse(6, a6, &o, err, sizeof err), 0);
@@ -157,17 +157,21 @@ START_TEST(command_line)
 }
 END_TEST
 
-/* Every subcommand answers --help with its usage; --unverified needs --to; adopt parses. */
+/* Every subcommand answers --help with its usage; --unverified needs --to; adopt and check
+ * parse. */
 START_TEST(command_help_and_new_flags)
 {
 	static const char *const commands[] = { "status", "logs", "tags", "promote", "rollback",
-		"deploy", "attach", "history", "freeze", "unfreeze", "unlock", "adopt" };
+		"deploy", "attach", "history", "freeze", "unfreeze", "unlock", "adopt", "check" };
 	struct cli_options o;
 	char err[256];
 	char *u1[] = { "gantry", "rollback", "production", "--unverified", NULL };
 	char *u2[] = { "gantry", "rollback", "production", "--to", "sha-1111111", "--unverified", "--yes", NULL };
 	char *u3[] = { "gantry", "promote", "production", "--unverified", NULL };
 	char *ad[] = { "gantry", "adopt", "production", "--dry-run", NULL };
+	char *c1[] = { "gantry", "check", NULL };
+	char *c2[] = { "gantry", "check", "staging", NULL };
+	char *c3[] = { "gantry", "check", "staging", "production", NULL };
 
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
 		char *argv[] = { "gantry", (char *)commands[i], "--help", NULL };
@@ -188,6 +192,13 @@ START_TEST(command_help_and_new_flags)
 	ck_assert_int_eq(cli_parse(4, ad, &o, err, sizeof err), 0);
 	ck_assert(o.command == CLI_ADOPT && o.dry_run);
 	ck_assert_str_eq(o.env, "production");
+	ck_assert_int_eq(cli_parse(2, c1, &o, err, sizeof err), 0);
+	ck_assert(o.command == CLI_CHECK && o.env == NULL);
+	ck_assert_int_eq(cli_parse(3, c2, &o, err, sizeof err), 0);
+	ck_assert(o.command == CLI_CHECK);
+	ck_assert_str_eq(o.env, "staging");
+	ck_assert_int_eq(cli_parse(4, c3, &o, err, sizeof err), EXIT_USAGE);
+	ck_assert_str_eq(err, "check: unexpected argument \"production\"; usage: gantry check [ENV]");
 }
 END_TEST
 

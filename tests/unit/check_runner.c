@@ -481,7 +481,7 @@ START_TEST(the_runner_names_the_contract_only)
 	char *body = body_code();
 	static const char *const literals[] = {
 		"echo STARTED", "echo LOCKED", "echo FROZEN", "echo \"STARTED", "echo \"LOCKED",
-		"echo \"FROZEN", "==> exit", "==> run", "@@gantry-state", ".gantry",
+		"echo \"FROZEN", "'==> ", "==> exit", "==> run", "@@gantry-state", ".gantry",
 		"succeeded", "rolled_back", "rollback_failed", "result=failed", "result=cancelled",
 		"exit 3", "exit 4", "exit 70", "exit 75", "exit 76", "exit 79", "= 124", "65537",
 		"262144",
