@@ -19,7 +19,7 @@ release_build sha-1111111 && release_build sha-2222222 &&
 G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
 	G deploy staging sha-2222222 >/dev/null 2>&1 || { echo "Bail out! first deploys"; exit 1; }
 
-plan 53
+plan 56
 
 # --- a promotion: the plan, a typed confirmation, the steps, the result ---
 tui_start 140 42 "$GANTRY --config $cfg"
@@ -166,6 +166,15 @@ check "and the selected run says where" \
 	tui_wait "recorded on 2 of 2 hosts; the worst: failed on root@$RELEASE_FLEET2" 5
 tui_keys j
 check "the run both hosts passed says so" tui_wait 'succeeded on all 2 hosts' 5
+# a host goes down: its runs go missing, the other's stay, and the pane says which host
+sshd_kill fleet-2
+tui_keys r
+check "with a host down, the history pane says which host was not read" \
+	tui_wait "1 of 2 hosts not read, their runs missing below: root@$RELEASE_FLEET2: " 15
+check "and still lists the runs of the host that answered" tui_wait 'deploy +sha-1111111 ' 5
+sshd_restart fleet-2
+tui_keys r
+check "when the host is back, the whole history returns" tui_gone 'hosts not read' 20
 tui_stop
 
 # --- read-only: no key reaches a write action ---
