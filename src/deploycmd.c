@@ -113,17 +113,18 @@ static void print_progress(struct deploycmd *dc, const struct deploy_info *i)
 		dc->out_printed = line->seq;
 		if (strncmp(t, RUNNER_MARK_NOTE, strlen(RUNNER_MARK_NOTE)) != 0) {
 			printf("      | %s\n", t);
-		} else if (sscanf(t, RUNNER_MARK_NOTE "[%15[a-z] %d/%d] %n", phase, &no, &of, &n) == 3 && n > 0) {
+		} else if (sscanf(t, RUNNER_MARK_NOTE "[%15[a-z] %d/%d] %n", phase, &no, &of, &n) == 3 &&
+		    n > 0) {
 			printf("%s[%d/%d] %s\n", strcmp(phase, "rollback") == 0 ? "rollback " : "", no, of,
 			    t + n);
 		} else if (sscanf(t, RUNNER_MARK_STEP_EXIT "%d after %lld ms", &rc, &ms) == 2) {
 			if (rc == 0)
 				printf("      ok in %.1fs\n", (double)ms / 1000.0);
 			else
-				printf("      %s (exit %d) in %.1fs\n", rc == RUNNER_EXIT_TIMEOUT ? "timed out" : "failed", rc,
-				    (double)ms / 1000.0);
+				printf("      %s (exit %d) in %.1fs\n", rc == RUNNER_EXIT_TIMEOUT ? "timed out" :
+				    "failed", rc, (double)ms / 1000.0);
 		} else if (strncmp(t, RUNNER_MARK_RUN, strlen(RUNNER_MARK_RUN)) != 0) {
-			printf("%s\n", t + 4);
+			printf("%s\n", t + strlen(RUNNER_MARK_NOTE));
 		}
 	}
 	if (i->cancel[0] && strcmp(i->cancel, dc->status_printed) != 0) {
@@ -453,16 +454,17 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 	const struct cli_options *o = dc->opts;
 	const char *kind = o->command == CLI_FREEZE ? "freeze" : o->command == CLI_UNFREEZE ?
 	    "unfreeze" : "unlock";
-	enum deploy_admin admin = o->command == CLI_FREEZE ? ADMIN_FREEZE :
-	    o->command == CLI_UNFREEZE ? ADMIN_UNFREEZE : ADMIN_UNLOCK;
+	struct deploy_admin_call call;
 	int code = EXIT_OK;
 
+	/* one note, the same on every host: the histories merge it into one */
+	deploy_admin_call(o->command == CLI_FREEZE ? ADMIN_FREEZE : o->command == CLI_UNFREEZE ?
+	    ADMIN_UNFREEZE : ADMIN_UNLOCK, env->name, dc->app->operator, o->message, &call);
 	for (size_t j = 0; j < env->hosts_len && !dc->quit; j++) {
 		struct hostrun hr = { 0 };
 		char first[200] = "";
-
-		struct remote_cmd *c = deploy_admin_run(app_host(dc->app, env, j), admin, env->name,
-		    dc->app->operator, o->message, &hostrun_ops, &hr);
+		struct remote_cmd *c = runner_run(app_host(dc->app, env, j), call.sub, call.args,
+		    call.nargs, &hostrun_ops, &hr);
 
 		if (!host_wait(dc, env, j, c, &hr)) {
 			code = EXIT_REMOTE;
@@ -486,6 +488,7 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 		}
 		outbuf_clear(&hr.out);
 	}
+	deploy_admin_call_free(&call);
 	return dc->quit ? 128 + dc->signo : code;
 }
 

@@ -124,11 +124,10 @@ struct host_state {
 	char differs_image[DEPLOYENV_IMAGE_MAX];        /* the app image it names ("" none) */
 };
 
-/* The runner's state and watch subcommands print what hoststate_parse reads. */
-
-/* Reads its output; false with `why` when it is not that command's output. */
 /* The owner record of a lock (key=value lines, as the runner writes them). */
 void hoststate_read_owner(const char *text, size_t len, struct host_lock *lock);
+/* Reads the output of the runner's state or watch subcommand; false with `why` when it is
+ * not that command's output. */
 bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *why, size_t whysz);
 void hoststate_free(struct host_state *st);
 /* Folds one host's state (host number `index`, named `name`) into an environment's,

@@ -3,6 +3,7 @@
 
 #include "hoststate.h"
 #include "runevent.h"
+#include "runner.h"
 
 #include <string.h>
 
@@ -61,8 +62,6 @@ static bool one_of(const char *w, size_t wl, const char *const *words, char *out
 bool runevent_parse(const char *line, size_t len, struct run_event *ev)
 {
 	static const char *const cancels[] = { "accepted", "refused", NULL };
-	static const char *const results[] = { "succeeded", "failed", "cancelled", "rolled_back",
-		"rollback_failed", NULL };
 	const char *w[MAX_WORDS];
 	size_t wl[MAX_WORDS], n;
 	int64_t v;
@@ -87,7 +86,12 @@ bool runevent_parse(const char *line, size_t len, struct run_event *ev)
 	}
 	if (n == 4 && is(w[1], wl[1], "run") && is(w[2], wl[2], "end")) {
 		ev->kind = RUNEVENT_RUN_END;
-		return one_of(w[3], wl[3], results, ev->word, sizeof ev->word);
+		/* one of the runner's results (src/runner.h) */
+		if (wl[3] >= sizeof ev->word || memchr(w[3], '\0', wl[3]))
+			return false;
+		memcpy(ev->word, w[3], wl[3]);
+		ev->word[wl[3]] = '\0';
+		return run_result_parse(ev->word) != RUN_RESULT_NONE;
 	}
 	if ((is(w[1], wl[1], "step") || is(w[1], wl[1], "rollback")) &&
 	    number(w[2], wl[2], 1, HISTORY_MAX_STEPS, &v)) {

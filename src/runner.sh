@@ -605,19 +605,18 @@ cmd_tied() {
 	exec 3<&0
 	setsid sh -c "$1" </dev/null 3<&- &
 	c=$!
-	trap 'kill -TERM -"$c" 2>/dev/null; exit 143' TERM HUP INT
-	{
-		cat <&3 >/dev/null
-		kill -TERM -"$c" 2>/dev/null
-		sleep 2
-		kill -KILL -"$c" 2>/dev/null
-	} >/dev/null 2>&1 &
+	# (a group that is not made yet: its first process alone)
+	trap 'kill -TERM -"$c" "$c" 2>/dev/null; exit 143' TERM HUP INT
+	# the watcher, in a group of its own too, so it goes whole when the command ends first
+	# shellcheck disable=SC2016
+	setsid sh -c 'cat >/dev/null; kill -TERM -"$0" "$0"; sleep 2; kill -KILL -"$0" "$0"' "$c" \
+		<&3 >/dev/null 2>&1 &
 	w=$!
 	# the shell's own notices (a job "Terminated") are not the command's output
 	exec 3<&- 2>/dev/null
 	wait "$c"
 	rc=$?
-	kill "$w" 2>/dev/null
+	kill -TERM -"$w" "$w" 2>/dev/null
 	[ "$rc" = "$EX_NO_RUNNER" ] && rc=1
 	exit "$rc"
 }

@@ -143,8 +143,8 @@ static enum theme_role result_line(const struct deploy_info *i, char *line, size
 		if (failed)
 			snprintf(line, linesz, "%s at %s (%s %d)%s",
 			    strcmp(i->result, "rollback_failed") == 0 ? "ROLLBACK FAILED" : "FAILED",
-			    failed->name, failed->exit == RUNNER_EXIT_TIMEOUT ? "timed out, exit" : "exit", failed->exit,
-			    i->switched ? "" : ": the app was not switched");
+			    failed->name, failed->exit == RUNNER_EXIT_TIMEOUT ? "timed out, exit" : "exit",
+			    failed->exit, i->switched ? "" : ": the app was not switched");
 		else
 			snprintf(line, linesz, "%s: %s", strcmp(i->result, "rollback_failed") == 0 ?
 			    "ROLLBACK FAILED" : "FAILED", i->status);
@@ -418,8 +418,8 @@ static void draw_output(struct ui *ui, const struct deploy_info *i, int y, int b
 		if (strncmp(ln->text, RUNNER_MARK_STEP_EXIT, strlen(RUNNER_MARK_STEP_EXIT)) == 0)
 			continue;
 		n = draw_fit(ui, ln->text, ln->len, ui->cols - 3, &cols);
-		draw_bytes(ui, y++, 2, ln->text, n, palette_attr(strncmp(ln->text, RUNNER_MARK_NOTE, strlen(RUNNER_MARK_NOTE)) == 0 ?
-		    THEME_ROLE_header : THEME_ROLE_text));
+		draw_bytes(ui, y++, 2, ln->text, n, palette_attr(strncmp(ln->text, RUNNER_MARK_NOTE,
+		    strlen(RUNNER_MARK_NOTE)) == 0 ? THEME_ROLE_header : THEME_ROLE_text));
 	}
 }
 

@@ -590,6 +590,12 @@ START_TEST(a_tied_command_ends_with_its_channel)
 	rc = sh("cd '%s' && sleep 5 | { %s\n} >out 2>&1", dir, quick);
 	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == 9, "exit %d", rc);
 	ck_assert_str_eq(slurp("out"), "done\n");
+	/* a command that ends first leaves nothing behind reading the channel */
+	rc = sh("cd '%s' && mkfifo in && { sleep 37 >in & w=$!; } && ( %s\n) <in >out 2>&1; "
+	    "for i in $(seq 1 100); do n=$(find /proc/[0-9]*/fd -lname \"$PWD/in\" 2>/dev/null | "
+	    "wc -l); [ \"$n\" -le 1 ] && break; sleep 0.02; done; kill $w; "
+	    "[ \"$n\" -le 1 ]", dir, quick);
+	ck_assert_msg(rc == 0, "a process of the tied command still reads its channel");
 }
 END_TEST
 
