@@ -838,7 +838,9 @@ static void images_check_start(struct deploy *d)
 
 		ic->d = d;
 		ic->host = j;
-		d->image_cmds[j] = remote_run(d->ctx.host(d->ctx.host_arg, t, j), cmd, &image_check_ops, ic);
+		/* the configured command, under the runner like every command on a host */
+		d->image_cmds[j] = runner_run(d->ctx.host(d->ctx.host_arg, t, j), RUNNER_TIED,
+		    (const char *const[]){ cmd }, 1, &image_check_ops, ic);
 		free(cmd);
 		free(dir);
 	}
