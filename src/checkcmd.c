@@ -23,6 +23,7 @@ enum row_state { ROW_WAITING, ROW_OK, ROW_FAILED, ROW_SKIPPED };
 
 struct row {
 	const char *group;              /* an environment's name, or "registry" */
+	const char *host;               /* said before the detail (hosts of a fleet), or NULL */
 	char what[32];
 	char detail[700];
 	enum row_state state;
@@ -396,6 +397,9 @@ static void plan_env(struct checkcmd *cc, const struct conf_env *env)
 
 			snprintf(what, sizeof what, "%s", host_whats[k]);
 			hc->rows[k] = row_add(cc, env->name, what);
+			/* which host a line is about, where its detail does not say */
+			if (env->hosts_len > 1 && k >= HR_DIR)
+				cc->rows[hc->rows[k]].host = hc->address;
 		}
 	}
 }
@@ -412,7 +416,8 @@ static void print_rows(const struct checkcmd *cc, size_t *passed, size_t *failed
 			group = r->group;
 			printf("%s\n", group);
 		}
-		printf("  %-4s  %-15s %s\n", words[r->state], r->what, r->detail);
+		printf("  %-4s  %-15s %s%s%s\n", words[r->state], r->what, r->host ? r->host : "",
+		    r->host ? ": " : "", r->detail);
 		*passed += r->state == ROW_OK;
 		*failed += r->state == ROW_FAILED || r->state == ROW_WAITING;
 		*skipped += r->state == ROW_SKIPPED;

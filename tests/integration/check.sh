@@ -16,7 +16,7 @@ G() { "$GANTRY" --config "$cfg" "$@"; }
 row() { awk -v g="$2" -v w="$3" '/^[^ ]/ { in_g = ($0 == g) } in_g && index($0, "  ") == 1 &&
 	substr($0, 9, length(w)) == w { print; exit }' <<<"$1"; }
 
-plan 25
+plan 28
 
 release_build sha-1111111 || { echo "Bail out! images"; exit 1; }
 
@@ -93,7 +93,15 @@ out=$(G check staging 2>&1)
 like "$(row "$out" registry "app image")" "^  FAIL  app image +shop/app: 1 tags, none matching .*: push an image tagged that way, or fix tags" \
 	"tags the pattern excludes fail with what to do"
 
+# --- an environment of two hosts: each host's lines say which host ---
 cp "$work/good.yml" "$cfg"
+release_fleet || { echo "Bail out! the fleet hosts did not start"; exit 1; }
+out=$(G check fleet 2>&1)
+like "$out" "  ok    deploy dir      root@$RELEASE_FLEET1: .*/fleet-1/deploy is there" "a fleet's first host is named on its lines"
+like "$out" "  ok    runner          root@$RELEASE_FLEET2: gantry-runner" "and its second"
+like "$out" "  skip  compose file    root@$RELEASE_FLEET2: the environment has a plan of its own" \
+	"and a plan of its own is not a compose project"
+
 out=$(G check nowhere 2>&1)
 is "$?" 2 "an unknown environment is a usage error"
 like "$out" "no environment \"nowhere\"" "and says so"
