@@ -83,26 +83,6 @@ struct hostread *hostread_start(const struct conf_env *env, hostread_host_fn hos
 	return r;
 }
 
-bool hostread_result(struct hostread *r, struct host_state *out, char *why, size_t whysz)
-{
-	memset(out, 0, sizeof *out);
-	for (size_t j = 0; j < r->len; j++) {
-		if (!r->hosts[j].ok) {
-			snprintf(why, whysz, "%s", r->hosts[j].why[0] ? r->hosts[j].why : "not read yet");
-			hoststate_free(out);
-			memset(out, 0, sizeof *out);
-			return false;
-		}
-	}
-	for (size_t j = 0; j < r->len; j++) {
-		hoststate_merge(out, &r->hosts[j].st, j, r->env->hosts[j].address);
-		r->hosts[j].ok = false;
-		snprintf(r->hosts[j].why, sizeof r->hosts[j].why, "%s: read already",
-		    r->env->hosts[j].address);
-	}
-	return true;
-}
-
 size_t hostread_result_some(struct hostread *r, struct host_state *out, char *why, size_t whysz)
 {
 	size_t missing = 0;
@@ -121,6 +101,15 @@ size_t hostread_result_some(struct hostread *r, struct host_state *out, char *wh
 		    r->env->hosts[j].address);
 	}
 	return missing;
+}
+
+bool hostread_result(struct hostread *r, struct host_state *out, char *why, size_t whysz)
+{
+	if (hostread_result_some(r, out, why, whysz) == 0)
+		return true;
+	hoststate_free(out);
+	memset(out, 0, sizeof *out);
+	return false;
 }
 
 void hostread_free(struct hostread *r)

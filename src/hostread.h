@@ -18,8 +18,9 @@ typedef void (*hostread_done_fn)(void *arg, struct hostread *r);
 /* Starts reading env's hosts (it must have some). */
 struct hostread *hostread_start(const struct conf_env *env, hostread_host_fn host, void *host_arg,
     hostread_done_fn done, void *arg);
-/* The merged state, moved to *out (free it with hoststate_free); false when a host could
- * not be read, with `why` naming the first such host: "HOST: what went wrong". */
+/* The merged state, moved to *out (free it with hoststate_free); false, with nothing in
+ * *out, when a host could not be read, `why` naming the first such host: "HOST: what went
+ * wrong". Either way the reader is spent. */
 bool hostread_result(struct hostread *r, struct host_state *out, char *why, size_t whysz);
 /* The merged state of the hosts that could be read, moved to *out; returns how many could
  * not be read, with `why` naming the first ("HOST: what went wrong"). For what is shown

@@ -111,7 +111,7 @@ static void preamble(FILE *f)
 		fprintf(f, "%s='%s'\n", words[i].var, words[i].value);
 }
 
-static char *program, *path;
+static char *program, *quoted, *path;
 
 static void make_program(void)
 {
@@ -125,6 +125,8 @@ static void make_program(void)
 	fclose(f);
 	program = xasprintf("%s%s", pre, runner_sh);
 	free(pre);
+	/* sent along with a command where the host lacks it: quoted once */
+	quoted = template_shell_quote(program);
 	sha256_digest(program, strlen(program), digest);
 	/* "sha256:" then the hash: its first 12 hex digits name this program */
 	path = xasprintf(".gantry/bin/runner-%d-%.12s", RUNNER_PROTOCOL, digest + 7);
@@ -179,10 +181,10 @@ char *runner_command(enum runner_sub sub, const char *const *args, size_t nargs)
 char *runner_inline_command(enum runner_sub sub, const char *const *args, size_t nargs)
 {
 	char *w = sub_words(sub, args, nargs);
-	char *q = template_shell_quote(runner_program());
-	char *cmd = xasprintf("exec sh -c %s gantry-runner%s", q, w);
+	char *cmd;
 
-	free(q);
+	runner_program();
+	cmd = xasprintf("exec sh -c %s gantry-runner%s", quoted, w);
 	free(w);
 	return cmd;
 }
@@ -190,14 +192,14 @@ char *runner_inline_command(enum runner_sub sub, const char *const *args, size_t
 char *runner_install_command(enum runner_sub sub, const char *const *args, size_t nargs)
 {
 	char *w = sub_words(sub, args, nargs);
-	char *q = template_shell_quote(runner_program());
+	char *cmd;
+
+	runner_program();
 	/* the runner installs itself (it checks .gantry first); where it cannot, the command
 	 * still runs, with the program sent along */
-	char *cmd = xasprintf("GANTRY_PROGRAM=%s; export GANTRY_PROGRAM; sh -c \"$GANTRY_PROGRAM\" "
+	cmd = xasprintf("GANTRY_PROGRAM=%s; export GANTRY_PROGRAM; sh -c \"$GANTRY_PROGRAM\" "
 	    "gantry-runner install %s >/dev/null 2>&1 && exec sh %s%s; exec sh -c \"$GANTRY_PROGRAM\" "
-	    "gantry-runner%s", q, runner_path(), runner_path(), w, w);
-
-	free(q);
+	    "gantry-runner%s", quoted, runner_path(), runner_path(), w, w);
 	free(w);
 	return cmd;
 }
