@@ -99,7 +99,7 @@ struct deploy {
 	int64_t run_started;            /* Unix seconds, for the history */
 	/* a run that failed on a later host: the hosts it had switched are rolled back */
 	size_t failed_host;             /* where the run failed */
-	char failed_result[24];         /* and how it ended there */
+	enum run_result failed_result;  /* and how it ended there */
 	size_t rollback_base;           /* index of the first rollback step in info.steps */
 };
 
@@ -476,7 +476,7 @@ static void find_still_runs(struct deploy *d)
 			continue;
 		if (strcmp(r->tag, d->info.current) != 0 || !r->switch_known || r->switched ||
 		    r->hosts > 1 || st->deploy_env_differs[0] ||
-		    (strcmp(r->result, "failed") != 0 && strcmp(r->result, "cancelled") != 0))
+		    (r->result != RUN_FAILED && r->result != RUN_CANCELLED))
 			return;
 		for (size_t k = i; k-- > 0;) {
 			if (history_run_healthy(&h->runs[k]) && strcmp(h->runs[k].tag, r->tag) != 0) {
@@ -601,10 +601,10 @@ static void adopt_written(void *arg, enum remote_end how, int status, const char
 			return;
 		}
 		d->info.host_index--;
-		copy_str(d->info.result, sizeof d->info.result, "adopted");
+		d->info.result = RUN_ADOPTED;
 		set_status(d, "%s's baseline is %s", d->target->name, d->info.tag);
 	} else {
-		copy_str(d->info.result, sizeof d->info.result, "failed");
+		d->info.result = RUN_FAILED;
 		set_status(d, "on %s: %s", d->info.host, how != REMOTE_EXITED ?
 		    (message && *message ? message : "the link dropped") : first[0] ? first : "failed");
 	}
@@ -751,14 +751,6 @@ static void make_plan(struct deploy *d, const char *id)
 		};
 
 		free(d->adopt_record);
-	for (size_t j = 0; d->image_cmds && j < d->target->hosts_len; j++) {
-		if (d->image_cmds[j])
-			remote_cmd_stop(d->image_cmds[j]);
-		outbuf_clear(&d->image_out[j]);
-	}
-	free(d->image_cmds);
-	free(d->image_checks);
-	free(d->image_out);
 		d->adopt_record = runscript_adopt_record(&a);
 		d->plan.spec.adopt_record = d->adopt_record;
 	}
@@ -853,18 +845,18 @@ static void images_check_start(struct deploy *d)
 /* How a run that did not end healthy ended, in words: "failed at run migrator (exit 3)". */
 static void run_outcome(const struct history_run *r, const char *running, char *out, size_t outsz)
 {
-	const char *result = history_run_result(r, running);
-
-	if (strcmp(result, "failed") == 0 && r->failed_step > 0 && (size_t)r->failed_step <= r->planned)
+	if (r->corrupt)
+		snprintf(out, outsz, "is corrupt");
+	else if (r->result == RUN_FAILED && r->failed_step > 0 && (size_t)r->failed_step <= r->planned)
 		snprintf(out, outsz, "failed at %s", r->step_names[r->failed_step - 1]);
-	else if (strcmp(result, "rolled_back") == 0)
+	else if (r->result == RUN_ROLLED_BACK)
 		snprintf(out, outsz, "failed and was rolled back");
-	else if (strcmp(result, "running") == 0)
+	else if (r->result == RUN_RESULT_NONE && running && strcmp(running, r->id) == 0)
 		snprintf(out, outsz, "is still running");
-	else if (strcmp(result, "interrupted") == 0)
+	else if (r->result == RUN_RESULT_NONE)
 		snprintf(out, outsz, "was interrupted (no end was recorded)");
 	else
-		snprintf(out, outsz, "%s", result);
+		snprintf(out, outsz, "%s", run_result_name(r->result));
 }
 
 /* Promotion takes only what was verified on the source: the tag its app reports and its
@@ -922,7 +914,7 @@ static void verify_source(struct deploy *d)
 	snprintf(d->info.chosen, sizeof d->info.chosen, "%s %s%s: its last run there (%s%s) %s%s",
 	    d->explicit_tag ? "named with --tag, verified on" : "what", src,
 	    d->explicit_tag ? "" : " runs", last->action, when,
-	    strcmp(last->result, "adopted") == 0 ? "adopted it" : "succeeded",
+	    last->result == RUN_ADOPTED ? "adopted it" : "succeeded",
 	    d->explicit_tag ? "" : version[0] ? "; its app reports it and deploy.env names it" :
 	    "; deploy.env names it (its app reports no version)");
 }
@@ -1173,7 +1165,7 @@ static void host_start(struct deploy *d)
 	d->info.phase = DEPLOY_STARTING;
 	d->saw_end_event = d->saw_end_marker = false;
 	d->out_total = 0;
-	d->info.result[0] = '\0';
+	d->info.result = RUN_RESULT_NONE;
 	d->info.switched = false;
 	d->info.cancel[0] = '\0';
 	d->info.cancel_sent = false;
@@ -1246,7 +1238,7 @@ static void on_event(struct deploy *d, const char *text, size_t len)
 		copy_str(d->info.cancel, sizeof d->info.cancel, ev.word);
 		break;
 	case RUNEVENT_RUN_END:
-		copy_str(d->info.result, sizeof d->info.result, ev.word);
+		d->info.result = run_result_parse(ev.word);
 		d->info.run_ended_ms = ev.ms;
 		d->saw_end_event = true;
 		break;
@@ -1364,7 +1356,7 @@ static bool fleet_rollback_start(struct deploy *d)
 	    !d->target->deploy.auto_rollback || !d->back_tag[0])
 		return false;
 	d->failed_host = d->info.host_index;
-	copy_str(d->failed_result, sizeof d->failed_result, d->info.result);
+	d->failed_result = d->info.result;
 	copy_str(d->info.rollback_tag, sizeof d->info.rollback_tag, d->back_tag);
 	d->info.fleet_rollback = true;
 	d->info.host_index = 0;
@@ -1374,7 +1366,7 @@ static bool fleet_rollback_start(struct deploy *d)
 
 static void run_ended(struct deploy *d)
 {
-	bool ok = strcmp(d->info.result, "succeeded") == 0;
+	bool ok = d->info.result == RUN_SUCCEEDED;
 	size_t last = d->info.fleet_rollback ? d->failed_host : d->info.hosts_len;
 	const char *failed_at = d->target->hosts[d->failed_host].address;
 
@@ -1392,15 +1384,15 @@ static void run_ended(struct deploy *d)
 	d->info.ended_ms = loop_clock_ms();
 	if (d->info.fleet_rollback) {
 		/* the environment's result: the failure, and whether every host is back */
-		copy_str(d->info.result, sizeof d->info.result, ok ? "rolled_back" : "rollback_failed");
+		d->info.result = ok ? RUN_ROLLED_BACK : RUN_ROLLBACK_FAILED;
 		if (ok)
 			set_status(d, "%s failed on %s (%s); the %zu host%s before it went back to %s: every "
-			    "host runs %s", d->info.tag, failed_at, d->failed_result, d->failed_host,
+			    "host runs %s", d->info.tag, failed_at, run_result_name(d->failed_result), d->failed_host,
 			    d->failed_host == 1 ? "" : "s", d->back_tag, d->back_tag);
 		else
 			set_status(d, "%s failed on %s (%s), and rolling %s back to %s failed: the hosts "
 			    "differ; `gantry history %s` shows where each one stands", d->info.tag, failed_at,
-			    d->failed_result, d->info.host, d->back_tag, d->target->name);
+			    run_result_name(d->failed_result), d->info.host, d->back_tag, d->target->name);
 	} else if (!ok && d->info.host_index > 0 && !d->attach_only) {
 		char before[300] = "";
 
@@ -1408,16 +1400,16 @@ static void run_ended(struct deploy *d)
 			snprintf(before + strlen(before), sizeof before - strlen(before), "%s%s",
 			    h ? ", " : "", d->target->hosts[h].address);
 		set_status(d, "%s on %s, so the hosts differ: %s run%s %s, while %s %s. `gantry rollback "
-		    "%s` puts every host back", d->info.result, d->info.host, before,
+		    "%s` puts every host back", run_result_name(d->info.result), d->info.host, before,
 		    d->info.host_index == 1 ? "s" : "", d->info.tag, d->info.host, d->info.switched ?
 		    "was switched when it failed" : "still runs what it ran before (deploy.env put back)",
 		    d->target->name);
 		d->info.hosts_differ = true;
 	} else if (!ok && d->info.host_index + 1 < d->info.hosts_len && !d->attach_only) {
-		set_status(d, "%s on %s; the other %zu host(s) were not touched", d->info.result,
+		set_status(d, "%s on %s; the other %zu host(s) were not touched", run_result_name(d->info.result),
 		    d->info.host, d->info.hosts_len - d->info.host_index - 1);
 	} else {
-		set_status(d, "%s", d->info.result);
+		set_status(d, "%s", run_result_name(d->info.result));
 	}
 	notify(d);
 }
@@ -1522,7 +1514,7 @@ static void attach_evaluate(struct deploy *d)
 		d->info.host_index = 0;
 	copy_str(d->info.host, sizeof d->info.host, d->target->hosts[d->info.host_index].address);
 	d->info.phase = DEPLOY_RUNNING;
-	set_status(d, "%s on %s", run->result[0] ? "replaying the run" : "re-attached to the run",
+	set_status(d, "%s on %s", run->result != RUN_RESULT_NONE ? "replaying the run" : "re-attached to the run",
 	    d->info.host);
 	follow_start(d);
 	notify(d);
@@ -1671,63 +1663,4 @@ void deploy_free(struct deploy *d)
 	free(d->info.steps);
 	logbuf_free(d->info.output);
 	free(d);
-}
-
-/* ---- freeze, unfreeze, unlock ---- */
-
-static char *note_json(const char *kind, const char *env, const char *operator, const char *message)
-{
-	char id[40];
-	json_t *o;
-	char *s;
-
-	snprintf(id, sizeof id, "%s-%lld", kind, (long long)time(NULL));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", id, "event", "note", "kind", kind,
-	    "env", env, "operator", operator, "at", (json_int_t)time(NULL), "message", message);
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
-}
-
-void deploy_admin_call(enum deploy_admin kind, const char *env, const char *operator,
-    const char *message, struct deploy_admin_call *c)
-{
-	static const char *const kinds[] = { "freeze", "unfreeze", "unlock" };
-	char reason[200];
-
-	/* one line, printable: it goes into key=value files */
-	sanitize_text(message ? message : "", strlen(message ? message : ""), reason, sizeof reason, 0);
-	for (char *p = reason; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	memset(c, 0, sizeof *c);
-	c->note = note_json(kinds[kind], env, operator, reason);
-	c->reason = xstrdup(reason);
-	if (kind == ADMIN_FREEZE) {
-		c->sub = RUNNER_FREEZE;
-		c->args[c->nargs++] = operator;
-		c->args[c->nargs++] = c->reason;
-	} else {
-		c->sub = kind == ADMIN_UNFREEZE ? RUNNER_UNFREEZE : RUNNER_UNLOCK;
-	}
-	c->args[c->nargs++] = c->note;
-}
-
-void deploy_admin_call_free(struct deploy_admin_call *c)
-{
-	free(c->note);
-	free(c->reason);
-}
-
-struct remote_cmd *deploy_admin_run(struct remote_host *host, enum deploy_admin kind,
-    const char *env, const char *operator, const char *message, const struct remote_cmd_ops *ops,
-    void *arg)
-{
-	struct deploy_admin_call c;
-	struct remote_cmd *cmd;
-
-	deploy_admin_call(kind, env, operator, message, &c);
-	cmd = runner_run(host, c.sub, c.args, c.nargs, ops, arg);
-	deploy_admin_call_free(&c);
-	return cmd;
 }

@@ -101,7 +101,7 @@ struct deploy_info {
 	bool switched;                  /* the switch step has started: no cancel */
 	bool cancel_sent;
 	char cancel[40];                /* "", "asked", "accepted", "refused" */
-	char result[24];                /* DONE: succeeded, failed, cancelled, rolled_back, ... */
+	enum run_result result;         /* DONE: how it ended */
 	int64_t started_ms, ended_ms;   /* loop clock */
 	struct logbuf *output;          /* the steps' output, sanitized */
 	uint64_t output_seq;            /* bumps on each new line */
@@ -128,26 +128,6 @@ int64_t deploy_run_ms(const struct deploy_info *i, bool *known);
 void deploy_confirm(struct deploy *d);
 /* RUNNING: asks the host to cancel; granted only before the switch step. */
 bool deploy_cancel(struct deploy *d);
-
-enum deploy_admin { ADMIN_FREEZE, ADMIN_UNFREEZE, ADMIN_UNLOCK };
-
-/* Freezes, unfreezes or breaks the lock (refused while its run lives) on a host,
- * recording a note with the operator and the reason in the history: the runner's exit
- * statuses say how (RUNNER_EXIT_NOT_NEEDED: "not frozen", "not locked"; ALIVE; UNSAFE). */
-struct remote_cmd *deploy_admin_run(struct remote_host *host, enum deploy_admin kind,
-    const char *env, const char *operator, const char *message, const struct remote_cmd_ops *ops,
-    void *arg);
-
-/* The runner subcommand and arguments of an admin action (deploy_admin_run's). */
-struct deploy_admin_call {
-	enum runner_sub sub;
-	const char *args[3];
-	size_t nargs;
-	char *note, *reason;            /* owned */
-};
-void deploy_admin_call(enum deploy_admin kind, const char *env, const char *operator,
-    const char *message, struct deploy_admin_call *c);
-void deploy_admin_call_free(struct deploy_admin_call *c);
 
 /* "promote", "rollback", "deploy", "adopt" */
 const char *deploy_kind_name(enum deploy_kind kind);

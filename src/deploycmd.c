@@ -4,6 +4,7 @@
 
 #include "app.h"
 #include "deploy.h"
+#include "hostadmin.h"
 #include "hostread.h"
 #include "exitcode.h"
 #include "outbuf.h"
@@ -236,13 +237,12 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 		/* the run's own duration, from the host's records (an attach may join late) */
 		if (!known)
 			took = loop_clock_ms() - t0;
-		printf("%s: %s %s: %s (%.1fs)\n", i->env, i->action, i->tag, i->result,
+		printf("%s: %s %s: %s (%.1fs)\n", i->env, i->action, i->tag, run_result_name(i->result),
 		    (double)took / 1000.0);
 	}
-	if (i->status[0] && strcmp(i->status, i->result) != 0)
+	if (i->status[0] && strcmp(i->status, run_result_name(i->result)) != 0)
 		printf("%s\n", i->status);
-	return strcmp(i->result, "succeeded") == 0 || strcmp(i->result, "adopted") == 0 ?
-	    EXIT_OK : EXIT_FAILED;
+	return run_result_healthy(i->result) ? EXIT_OK : EXIT_FAILED;
 }
 
 /* ---- one command on one host, waited for ---- */
@@ -366,7 +366,7 @@ static const char *where(const struct history_run *r, const char *running,
 	out[0] = '\0';
 	if (env->hosts_len < 2)
 		return out;
-	if (strcmp(result, "succeeded") != 0)
+	if (r->note || r->corrupt || r->result != RUN_SUCCEEDED)
 		snprintf(out, outsz, "  (%s on %s", result, r->host);
 	if (r->hosts < env->hosts_len)
 		snprintf(out + strlen(out), outsz - strlen(out), "%sreached %u of %zu hosts",
@@ -454,11 +454,11 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 	const struct cli_options *o = dc->opts;
 	const char *kind = o->command == CLI_FREEZE ? "freeze" : o->command == CLI_UNFREEZE ?
 	    "unfreeze" : "unlock";
-	struct deploy_admin_call call;
+	struct hostadmin_call call;
 	int code = EXIT_OK;
 
 	/* one note, the same on every host: the histories merge it into one */
-	deploy_admin_call(o->command == CLI_FREEZE ? ADMIN_FREEZE : o->command == CLI_UNFREEZE ?
+	hostadmin_call(o->command == CLI_FREEZE ? ADMIN_FREEZE : o->command == CLI_UNFREEZE ?
 	    ADMIN_UNFREEZE : ADMIN_UNLOCK, env->name, dc->app->operator, o->message, &call);
 	for (size_t j = 0; j < env->hosts_len && !dc->quit; j++) {
 		struct hostrun hr = { 0 };
@@ -488,7 +488,7 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 		}
 		outbuf_clear(&hr.out);
 	}
-	deploy_admin_call_free(&call);
+	hostadmin_call_free(&call);
 	return dc->quit ? 128 + dc->signo : code;
 }
 

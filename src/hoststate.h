@@ -8,76 +8,11 @@
 #include <stdint.h>
 
 #include "deployenv.h"
+#include "history.h"
 
 #define HOSTSTATE_MAX_BYTES (1024 * 1024)       /* the reply is cut here (files come hex) */
 #define HISTORY_TAIL_BYTES 262144                /* the newest part of the history read */
-#define HISTORY_MAX_STEPS 64
 #define HISTORY_STALE_LOCK_S 600                /* a lock without a live runner, this old */
-#define HOSTSTATE_MAX_NUMBER 100000000000000LL  /* numbers read from a host: at most this
-                                                   (ms past the year 5000); larger read 0 */
-
-struct history_step {
-	char phase[12];                 /* "step" or "rollback" */
-	char name[80];
-	int exit;
-	int64_t ms;
-};
-
-/* One run, from its start record and (when it came) its end record; or a note. */
-struct history_run {
-	char id[72];
-	char action[16];                /* promote, rollback, deploy, adopt; or a note: freeze,
-	                                   unfreeze, unlock */
-	bool note;
-	char env[64];
-	char source[64];
-	char tag[136];
-	char app_digest[80], migrator_digest[80];
-	char operator[128];
-	char rollback_tag[136];
-	int64_t started, ended;         /* Unix seconds; ended 0 without an end record */
-	char result[24];                /* succeeded, failed, cancelled, rolled_back, rollback_failed,
-	                                   adopted (an adoption's baseline); "" without an end
-	                                   record: running or interrupted */
-	int failed_step;
-	bool migrated;                  /* a migration step succeeded */
-	bool switch_known, switched;    /* the run reached its switch step (unknown in end
-	                                   records written before the runner said) */
-	bool restored;                  /* stopped before its switch, deploy.env was put back */
-	bool corrupt;                   /* its id, tag or a digest is not what gantry writes: shown
-	                                   as corrupt, never followed, never a rollback target */
-	char message[200];              /* a note's reason, an adoption's check */
-	size_t planned;                 /* steps in the start record, with their names */
-	char (*step_names)[80];
-	size_t rollback_planned;        /* automatic rollback steps planned */
-	char (*rollback_names)[80];
-	struct history_step *steps;     /* from the end record */
-	size_t steps_len;
-	/* an environment's history merged from its hosts (hoststate_merge) */
-	unsigned hosts;                 /* hosts that recorded the run */
-	size_t host_index;              /* the host whose record gave the result: the worst */
-	char host[64];                  /* its name */
-};
-
-struct history {
-	struct history_run *runs;       /* oldest first */
-	size_t len;
-	size_t bad_lines;               /* lines that were not records */
-	bool cut;                       /* the oldest part was not read */
-};
-
-/* Reads JSON lines; never fails (bad lines are counted). */
-void history_parse(const char *buf, size_t len, struct history *out);
-void history_free(struct history *h);
-/* True when a run (not a note) was ever recorded. */
-bool history_has_runs(const struct history *h);
-/* The run with this id, or NULL. */
-const struct history_run *history_find(const struct history *h, const char *id);
-/* True when a run ended with the app on its tag and ready, or adopted it so. */
-bool history_run_healthy(const struct history_run *run);
-/* "succeeded", ..., "corrupt", or "running"/"interrupted" for a run without an end
- * (running when it is the run holding the lock). */
-const char *history_run_result(const struct history_run *run, const char *running_id);
 
 /* Where the run holding a lock is, from its start record and the tail of its events. */
 struct run_progress {

@@ -20,24 +20,47 @@
 #define STATE_RUN_START_TAIL 65536      /* a running run's start record: near the end */
 #define STATE_RUN_START_MAX 16384
 
-static const char *const result_words[] = {
-	[RUN_RESULT_NONE] = "",
-#define RESULT_WORD(name, word) [RUN_##name] = word,
-	RUN_RESULTS(RESULT_WORD)
-#undef RESULT_WORD
+static const struct {
+	const char *word;
+	int rank;
+	bool runner;
+} results[] = {
+	[RUN_RESULT_NONE] = { "", 8, false },
+#define RESULT_ROW(name, word, rank, runner) [RUN_##name] = { word, rank, runner },
+	RUN_RESULTS(RESULT_ROW)
+#undef RESULT_ROW
 };
+
+#define RESULTS (sizeof results / sizeof results[0])
 
 const char *run_result_name(enum run_result r)
 {
-	return (size_t)r < sizeof result_words / sizeof result_words[0] ? result_words[r] : "";
+	return (size_t)r < RESULTS ? results[r].word : "";
 }
 
 enum run_result run_result_parse(const char *word)
 {
-	for (size_t r = 1; word && r < sizeof result_words / sizeof result_words[0]; r++)
-		if (strcmp(word, result_words[r]) == 0)
+	if (!word || !*word)
+		return RUN_RESULT_NONE;
+	for (size_t r = 1; r < RESULTS; r++)
+		if (strcmp(word, results[r].word) == 0)
 			return (enum run_result)r;
-	return RUN_RESULT_NONE;
+	return RUN_UNKNOWN;
+}
+
+bool run_result_by_runner(enum run_result r)
+{
+	return (size_t)r < RESULTS && results[r].runner;
+}
+
+int run_result_rank(enum run_result r)
+{
+	return (size_t)r < RESULTS ? results[r].rank : results[RUN_RESULT_NONE].rank;
+}
+
+bool run_result_healthy(enum run_result r)
+{
+	return r == RUN_SUCCEEDED || r == RUN_ADOPTED;
 }
 
 /* name, arguments it takes */
@@ -104,7 +127,9 @@ static void preamble(FILE *f)
 #define EXIT_VAR(name, status, meaning) fprintf(f, "EX_%s=%d\n", #name, status);
 	RUNNER_EXITS(EXIT_VAR)
 #undef EXIT_VAR
-#define RESULT_VAR(name, word) fprintf(f, "R_%s='%s'\n", #name, word);
+#define RESULT_VAR(name, word, rank, runner) \
+	if (runner) \
+		fprintf(f, "R_%s='%s'\n", #name, word);
 	RUN_RESULTS(RESULT_VAR)
 #undef RESULT_VAR
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)

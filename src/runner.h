@@ -38,24 +38,36 @@ enum runner_exit {
 #undef RUNNER_EXIT_ENUM
 };
 
-/* How a run ended, as its end record and its last event say: X(NAME, word) */
+/* How a run ended: X(NAME, word, rank, runner). The runner writes the words marked runner
+ * in its end record and last event; the history adds its own: an adoption's baseline, and
+ * an end record whose result gantry does not know. rank orders them best to worst: a run
+ * recorded by several hosts takes its hosts' worst (a run with no end record, worse still). */
 #define RUN_RESULTS(X) \
-	X(SUCCEEDED, "succeeded") \
-	X(FAILED, "failed") \
-	X(CANCELLED, "cancelled") \
-	X(ROLLED_BACK, "rolled_back") \
-	X(ROLLBACK_FAILED, "rollback_failed")
+	X(ADOPTED, "adopted", 1, 0) \
+	X(SUCCEEDED, "succeeded", 2, 1) \
+	X(CANCELLED, "cancelled", 3, 1) \
+	X(ROLLED_BACK, "rolled_back", 4, 1) \
+	X(FAILED, "failed", 5, 1) \
+	X(ROLLBACK_FAILED, "rollback_failed", 6, 1) \
+	X(UNKNOWN, "unknown", 7, 0)
 
 enum run_result {
-	RUN_RESULT_NONE,                /* no end recorded (running, interrupted) or unknown */
-#define RUN_RESULT_ENUM(name, word) RUN_##name,
+	RUN_RESULT_NONE,                /* no end recorded (running, interrupted) */
+#define RUN_RESULT_ENUM(name, word, rank, runner) RUN_##name,
 	RUN_RESULTS(RUN_RESULT_ENUM)
 #undef RUN_RESULT_ENUM
 };
 
-/* The word for a result ("" for none); the result a word names (NONE for any other). */
+/* The word for a result ("" for none). */
 const char *run_result_name(enum run_result r);
+/* The result a word names: NONE for "", UNKNOWN for a word not in the table. */
 enum run_result run_result_parse(const char *word);
+/* True for the results the runner itself writes. */
+bool run_result_by_runner(enum run_result r);
+/* Best 1 to worst; NONE (no end record) ranks after every result. */
+int run_result_rank(enum run_result r);
+/* The app ended on the run's tag and ready: succeeded, or adopted so. */
+bool run_result_healthy(enum run_result r);
 
 /* What the runner prints that gantry reads: the start command's first line, a step's
  * end ("==> exit RC after MS ms") and a run's end ("==> run ID ended: RESULT"); every

@@ -43,3 +43,8 @@ bool value_digest(const char *s)
 			return false;
 	return true;
 }
+
+int64_t value_bounded(long long v, long long lo, long long hi)
+{
+	return v < lo || v > hi ? lo : (int64_t)v;
+}

@@ -114,7 +114,7 @@ static int fact(struct ui *ui, int y, const char *label, const char *value, enum
 /* A promotion or deploy that failed and did not roll back by itself. */
 static bool failed_forward(const struct deploy_info *i)
 {
-	return strcmp(i->result, "failed") == 0 && i->kind != DEPLOY_ROLLBACK;
+	return i->result == RUN_FAILED && i->kind != DEPLOY_ROLLBACK;
 }
 
 /* The run's result in one line, and the role that colours it. */
@@ -124,14 +124,14 @@ static enum theme_role result_line(const struct deploy_info *i, char *line, size
 	bool known;
 	double took = (double)deploy_run_ms(i, &known) / 1000.0;
 
-	if (strcmp(i->result, "succeeded") == 0) {
+	if (i->result == RUN_SUCCEEDED) {
 		role = THEME_ROLE_healthy;
 		snprintf(line, linesz, "SUCCEEDED: %s runs %s and is ready", i->env, i->tag);
-	} else if (strcmp(i->result, "rolled_back") == 0) {
+	} else if (i->result == RUN_ROLLED_BACK) {
 		role = THEME_ROLE_degraded;
 		snprintf(line, linesz, "ROLLED BACK: %s failed, %s runs %s again", i->tag, i->env,
 		    i->rollback_tag);
-	} else if (strcmp(i->result, "cancelled") == 0) {
+	} else if (i->result == RUN_CANCELLED) {
 		role = THEME_ROLE_degraded;
 		snprintf(line, linesz, "CANCELLED before the switch: the app was not touched");
 	} else {
@@ -142,11 +142,11 @@ static enum theme_role result_line(const struct deploy_info *i, char *line, size
 				failed = &i->steps[k];
 		if (failed)
 			snprintf(line, linesz, "%s at %s (%s %d)%s",
-			    strcmp(i->result, "rollback_failed") == 0 ? "ROLLBACK FAILED" : "FAILED",
+			    i->result == RUN_ROLLBACK_FAILED ? "ROLLBACK FAILED" : "FAILED",
 			    failed->name, failed->exit == RUNNER_EXIT_TIMEOUT ? "timed out, exit" : "exit",
 			    failed->exit, i->switched ? "" : ": the app was not switched");
 		else
-			snprintf(line, linesz, "%s: %s", strcmp(i->result, "rollback_failed") == 0 ?
+			snprintf(line, linesz, "%s: %s", i->result == RUN_ROLLBACK_FAILED ?
 			    "ROLLBACK FAILED" : "FAILED", i->status);
 	}
 	if (known)

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "draw.h"
+#include "hostadmin.h"
 #include "hostread.h"
 #include "outbuf.h"
 #include "duration.h"
@@ -139,16 +140,18 @@ static const struct history_run *selected_run(const struct historyview *hv)
 	return &h->runs[h->len - 1 - hv->cursor];
 }
 
-static enum theme_role result_role(const char *result)
+/* The colour of a run's result (running: the run holding the lock). */
+static enum theme_role result_role(const struct history_run *r, const char *running)
 {
-	if (strcmp(result, "succeeded") == 0 || strcmp(result, "adopted") == 0)
-		return THEME_ROLE_healthy;
-	if (strcmp(result, "running") == 0 || strcmp(result, "rolled_back") == 0 ||
-	    strcmp(result, "cancelled") == 0)
-		return THEME_ROLE_degraded;
-	if (strcmp(result, "freeze") == 0 || strcmp(result, "unfreeze") == 0 ||
-	    strcmp(result, "unlock") == 0)
+	if (r->note)
 		return THEME_ROLE_muted;
+	if (r->corrupt)
+		return THEME_ROLE_unhealthy;
+	if (run_result_healthy(r->result))
+		return THEME_ROLE_healthy;
+	if (r->result == RUN_ROLLED_BACK || r->result == RUN_CANCELLED ||
+	    (r->result == RUN_RESULT_NONE && running && strcmp(running, r->id) == 0))
+		return THEME_ROLE_degraded;
 	return THEME_ROLE_unhealthy;
 }
 
@@ -229,7 +232,7 @@ static void historyview_draw(struct ui *ui, struct view *v, int top, int height)
 			snprintf(line, sizeof line, "%-16s %-9s %-16s", when, r->action, r->note ? "-" : r->tag);
 			draw_text(ui, y, 0, 2, sel ? draw_glyph(ui, GLYPH_SELECT) : " ", THEME_ROLE_selected, true);
 			draw_text(ui, y, 2, 44, line, sel ? THEME_ROLE_selected : THEME_ROLE_text, true);
-			draw_text(ui, y, 46, 16, r->note ? "" : result, result_role(result), true);
+			draw_text(ui, y, 46, 16, r->note ? "" : result, result_role(r, running), true);
 			snprintf(line, sizeof line, "%7s  %s%s%s", r->note ? "" : took, r->operator,
 			    r->note ? ": " : "", r->note ? r->message : r->migrated ? "  (migrated)" : "");
 			draw_text(ui, y, 62, ui->cols - 63, line, THEME_ROLE_muted, false);
@@ -258,13 +261,13 @@ static void historyview_draw(struct ui *ui, struct view *v, int top, int height)
 					strcat(line, one);
 			}
 			if (!r->steps_len)
-				snprintf(line, sizeof line, "%s", r->result[0] ? "no steps recorded" :
+				snprintf(line, sizeof line, "%s", r->result != RUN_RESULT_NONE ? "no steps recorded" :
 				    "no end record: the run is running, or was cut off (interrupted)");
 			draw_text(ui, dy++, 2, ui->cols - 3, line, THEME_ROLE_text, false);
 			if (env->hosts_len > 1) {
 				const char *result = history_run_result(r, running);
 
-				if (r->hosts > 1 && strcmp(result, "succeeded") == 0)
+				if (r->hosts > 1 && r->result == RUN_SUCCEEDED && !r->corrupt)
 					snprintf(line, sizeof line, "succeeded on %s%u hosts (the steps above are %s's)",
 					    r->hosts == env->hosts_len ? "all " : "", r->hosts, r->host);
 				else if (r->hosts > 1)
@@ -275,7 +278,7 @@ static void historyview_draw(struct ui *ui, struct view *v, int top, int height)
 					    env->hosts_len, result, r->host, r->hosts < env->hosts_len ?
 					    "; the other hosts were not reached" : "");
 				draw_text(ui, dy++, 2, ui->cols - 3, line, r->hosts < env->hosts_len ||
-				    strcmp(result, "succeeded") != 0 ? THEME_ROLE_degraded : THEME_ROLE_muted, false);
+				    r->result != RUN_SUCCEEDED || r->corrupt ? THEME_ROLE_degraded : THEME_ROLE_muted, false);
 			}
 		}
 	}
@@ -359,7 +362,7 @@ static void unlock(struct ui *ui, struct historyview *hv)
 	j->env_index = hv->env;
 	snprintf(j->env, sizeof j->env, "%s", env->name);
 	/* on the host holding the lock */
-	deploy_admin_run(app_host(ui->app, env, hv->state.lock.host_index < env->hosts_len ?
+	hostadmin_run(app_host(ui->app, env, hv->state.lock.host_index < env->hosts_len ?
 	    hv->state.lock.host_index : 0), ADMIN_UNLOCK, env->name, ui->app->operator, hv->reason,
 	    &unlock_ops, j);
 }

@@ -45,7 +45,8 @@ static void check_history(const struct history *h, const char *running_id)
 		CLEAN(r->operator);
 		CLEAN(r->message);
 		CLEAN(r->rollback_tag);
-		CLEAN(r->result);
+		if (r->result != RUN_RESULT_NONE && !run_result_name(r->result)[0])
+			abort();        /* a result outside the table */
 		if (!r->id[0])
 			abort();        /* a record without an id is a bad line */
 		if (r->planned > HISTORY_MAX_STEPS || r->rollback_planned > HISTORY_MAX_STEPS ||

@@ -3,7 +3,7 @@
  * detaching, and names and commands full of quotes. */
 #include "config.h"
 
-#include "deploy.h"
+#include "hostadmin.h"
 #include "runscript.h"
 #include "template.h"
 #include "value.h"
@@ -390,13 +390,13 @@ START_TEST(a_lock_being_taken_cannot_be_broken)
 {
 	struct run_spec s = spec("r50", three, 3);
 	char *cmd = runscript_start_command(&s);
-	struct deploy_admin_call call;
+	struct hostadmin_call call;
 	char *unlock, *bg;
 	int rc;
 
-	deploy_admin_call(ADMIN_UNLOCK, "production", "mallory@ops", "stale", &call);
+	hostadmin_call(ADMIN_UNLOCK, "production", "mallory@ops", "stale", &call);
 	unlock = runner_inline_command(call.sub, call.args, call.nargs);
-	deploy_admin_call_free(&call);
+	hostadmin_call_free(&call);
 	/* sync, which the history append calls, waits until told to go on */
 	ck_assert_int_eq(sh("mkdir '%s/shim' && printf '#!/bin/sh\\necho x >\"%s/in-sync\"\\n"
 	    "while [ ! -e \"%s/go\" ]; do sleep 0.05; done\\n' >'%s/shim/sync' && "

@@ -1,0 +1,299 @@
+/* Reading the history: JSON lines from a host's file, each a start, end, adopt or note
+ * record; runs are matched by id, and what is not gantry's syntax marks a run corrupt. */
+#include "config.h"
+
+#include "history.h"
+#include "sanitize.h"
+#include "value.h"
+#include "xmalloc.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void copy_clean(char *dst, size_t dstsz, const char *src, size_t len)
+{
+	sanitize_text(src, len, dst, dstsz, 0);
+}
+
+static void json_str(json_t *obj, const char *key, char *dst, size_t dstsz)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_string(v))
+		copy_clean(dst, dstsz, json_string_value(v), json_string_length(v));
+}
+
+static int64_t json_num(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_integer(v) ? value_bounded(json_integer_value(v), 0, HOSTSTATE_MAX_NUMBER) : 0;
+}
+
+static struct history_run *find_run(struct history *h, const char *id)
+{
+	for (size_t i = h->len; i-- > 0;)
+		if (!h->runs[i].note && strcmp(h->runs[i].id, id) == 0)
+			return &h->runs[i];
+	return NULL;
+}
+
+bool history_has_runs(const struct history *h)
+{
+	for (size_t i = 0; i < h->len; i++)
+		if (!h->runs[i].note)
+			return true;
+	return false;
+}
+
+const struct history_run *history_find(const struct history *h, const char *id)
+{
+	if (!id)
+		return NULL;
+	return find_run((struct history *)h, id);
+}
+
+static void read_end(struct history_run *run, json_t *rec)
+{
+	json_t *steps = json_object_get(rec, "steps");
+	size_t n = json_is_array(steps) ? json_array_size(steps) : 0;
+
+	json_t *result = json_object_get(rec, "result");
+
+	/* an end record says how the run ended, in one of the runner's words */
+	run->result = json_is_string(result) ? run_result_parse(json_string_value(result)) :
+	    RUN_UNKNOWN;
+	if (run->result == RUN_RESULT_NONE || !run_result_by_runner(run->result))
+		run->result = RUN_UNKNOWN;
+	run->ended = json_num(rec, "ended");
+	run->failed_step = (int)value_bounded(json_num(rec, "failed_step"), 0, HISTORY_MAX_STEPS);
+	run->migrated = json_is_true(json_object_get(rec, "migrated"));
+	run->switch_known = json_is_boolean(json_object_get(rec, "switched"));
+	run->switched = json_is_true(json_object_get(rec, "switched"));
+	run->restored = json_is_true(json_object_get(rec, "restored"));
+	if (n > HISTORY_MAX_STEPS)
+		n = HISTORY_MAX_STEPS;
+	free(run->steps);
+	run->steps = n ? xcalloc(n, sizeof *run->steps) : NULL;
+	run->steps_len = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_t *s = json_array_get(steps, i);
+		struct history_step *st = &run->steps[run->steps_len];
+
+		if (!json_is_object(s))
+			continue;
+		json_str(s, "phase", st->phase, sizeof st->phase);
+		json_str(s, "name", st->name, sizeof st->name);
+		st->exit = (int)value_bounded(json_integer_value(json_object_get(s, "exit")), -1, 255);
+		st->ms = json_num(s, "ms");
+		run->steps_len++;
+	}
+}
+
+/* A list of step names, at most HISTORY_MAX_STEPS. */
+static size_t read_names(json_t *names, char (**out)[80])
+{
+	size_t n = json_is_array(names) ? json_array_size(names) : 0;
+
+	if (n > HISTORY_MAX_STEPS)
+		n = HISTORY_MAX_STEPS;
+	free(*out);
+	*out = n ? xcalloc(n, sizeof **out) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		json_t *v = json_array_get(names, i);
+
+		if (json_is_string(v))
+			copy_clean((*out)[i], sizeof (*out)[i], json_string_value(v), json_string_length(v));
+	}
+	return n;
+}
+
+static struct history_run *add_run(struct history *h, size_t *cap)
+{
+	if (h->len == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		h->runs = xrealloc(h->runs, *cap * sizeof *h->runs);
+	}
+	memset(&h->runs[h->len], 0, sizeof h->runs[h->len]);
+	return &h->runs[h->len++];
+}
+
+/* One line; false when it is not a record. */
+static bool read_line(struct history *h, size_t *cap, const char *line, size_t len)
+{
+	json_error_t err;
+	json_t *rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
+	const char *event;
+	struct history_run *run;
+	char id[72] = "";
+
+	if (!json_is_object(rec)) {
+		json_decref(rec);
+		return false;
+	}
+	event = json_string_value(json_object_get(rec, "event"));
+	json_str(rec, "id", id, sizeof id);
+	if (!event || !id[0]) {
+		json_decref(rec);
+		return false;
+	}
+	if (strcmp(event, "start") == 0) {
+		json_t *names = json_object_get(rec, "steps");
+
+		run = add_run(h, cap);
+		snprintf(run->id, sizeof run->id, "%s", id);
+		json_str(rec, "action", run->action, sizeof run->action);
+		json_str(rec, "env", run->env, sizeof run->env);
+		json_str(rec, "source", run->source, sizeof run->source);
+		json_str(rec, "tag", run->tag, sizeof run->tag);
+		json_str(rec, "app_digest", run->app_digest, sizeof run->app_digest);
+		json_str(rec, "migrator_digest", run->migrator_digest, sizeof run->migrator_digest);
+		json_str(rec, "operator", run->operator, sizeof run->operator);
+		json_str(rec, "rollback_tag", run->rollback_tag, sizeof run->rollback_tag);
+		run->started = json_num(rec, "started");
+		run->planned = read_names(names, &run->step_names);
+		run->rollback_planned = read_names(json_object_get(rec, "rollback_steps"),
+		    &run->rollback_names);
+	} else if (strcmp(event, "end") == 0) {
+		run = find_run(h, id);
+		if (!run) {             /* its start fell before the part read */
+			run = add_run(h, cap);
+			snprintf(run->id, sizeof run->id, "%s", id);
+			snprintf(run->action, sizeof run->action, "?");
+		}
+		read_end(run, rec);
+	} else if (strcmp(event, "adopt") == 0) {
+		/* a baseline: what ran before gantry, checked ready when it was recorded */
+		run = add_run(h, cap);
+		snprintf(run->id, sizeof run->id, "%s", id);
+		snprintf(run->action, sizeof run->action, "adopt");
+		run->result = RUN_ADOPTED;
+		json_str(rec, "env", run->env, sizeof run->env);
+		json_str(rec, "tag", run->tag, sizeof run->tag);
+		json_str(rec, "app_digest", run->app_digest, sizeof run->app_digest);
+		json_str(rec, "migrator_digest", run->migrator_digest, sizeof run->migrator_digest);
+		json_str(rec, "operator", run->operator, sizeof run->operator);
+		json_str(rec, "message", run->message, sizeof run->message);
+		run->started = run->ended = json_num(rec, "at");
+		run->switch_known = run->switched = true;
+	} else if (strcmp(event, "note") == 0) {
+		run = add_run(h, cap);
+		run->note = true;
+		snprintf(run->id, sizeof run->id, "%s", id);
+		json_str(rec, "kind", run->action, sizeof run->action);
+		json_str(rec, "operator", run->operator, sizeof run->operator);
+		json_str(rec, "message", run->message, sizeof run->message);
+		json_str(rec, "env", run->env, sizeof run->env);
+		run->started = json_num(rec, "at");
+	} else {
+		json_decref(rec);
+		return false;
+	}
+	json_decref(rec);
+	/* a value that will reach a command or a decision must have its syntax, or the run is
+	 * corrupt: listed as such, never a rollback target, never followed */
+	if (!run->note && (!value_run_id(run->id) || (run->tag[0] && !value_tag(run->tag)) ||
+	    (run->app_digest[0] && !value_digest(run->app_digest)) ||
+	    (run->migrator_digest[0] && !value_digest(run->migrator_digest))))
+		run->corrupt = true;
+	return true;
+}
+
+/* A line may hold several records: a record appended after one that lost its newline
+ * (a host that crashed mid-write) is read on its own, not swallowed. False when part of
+ * the line is not a record (the records before it are kept). */
+static bool read_records(struct history *h, size_t *cap, const char *line, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		json_error_t err;
+		json_t *one;
+		size_t used;
+
+		while (pos < len && (line[pos] == ' ' || line[pos] == '\t' || line[pos] == '\r'))
+			pos++;
+		if (pos == len)
+			break;
+		one = json_loadb(line + pos, len - pos, JSON_DISABLE_EOF_CHECK, &err);
+		if (!one)
+			return false;
+		used = (size_t)err.position;
+		json_decref(one);
+		if (used == 0 || !read_line(h, cap, line + pos, used))
+			return false;
+		pos += used;
+	}
+	return true;
+}
+
+void history_parse(const char *buf, size_t len, struct history *out)
+{
+	size_t cap = 0, pos = 0;
+
+	memset(out, 0, sizeof *out);
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - buf) : len;
+
+		if (end > pos && !read_records(out, &cap, buf + pos, end - pos))
+			out->bad_lines++;
+		pos = end + 1;
+	}
+}
+
+void history_free(struct history *h)
+{
+	for (size_t i = 0; i < h->len; i++) {
+		free(h->runs[i].steps);
+		free(h->runs[i].step_names);
+		free(h->runs[i].rollback_names);
+	}
+	free(h->runs);
+	memset(h, 0, sizeof *h);
+}
+
+bool history_run_healthy(const struct history_run *run)
+{
+	return !run->note && !run->corrupt && run_result_healthy(run->result);
+}
+
+const char *history_run_result(const struct history_run *run, const char *running_id)
+{
+	if (run->note)
+		return run->action;
+	if (run->corrupt)
+		return "corrupt";
+	if (run->result != RUN_RESULT_NONE)
+		return run_result_name(run->result);
+	return running_id && strcmp(running_id, run->id) == 0 ? "running" : "interrupted";
+}
+
+/* The worse result wins, with its steps, which change hands so that `other` frees the
+ * ones replaced. */
+void history_merge_run(struct history_run *into, struct history_run *other)
+{
+	into->hosts += other->hosts;
+	into->migrated = into->migrated || other->migrated;
+	if (other->ended > into->ended)
+		into->ended = other->ended;
+	if (run_result_rank(other->result) > run_result_rank(into->result)) {
+		struct history_step *steps = into->steps;
+		size_t steps_len = into->steps_len;
+
+		into->result = other->result;
+		into->failed_step = other->failed_step;
+		into->switch_known = other->switch_known;
+		into->switched = other->switched;
+		into->restored = other->restored;
+		into->steps = other->steps;
+		into->steps_len = other->steps_len;
+		other->steps = steps;
+		other->steps_len = steps_len;
+		into->host_index = other->host_index;
+		memcpy(into->host, other->host, sizeof into->host);
+	}
+}
+

@@ -1,0 +1,31 @@
+/* Host admin: freeze, unfreeze and unlock an environment's host, each the runner's own
+ * subcommand, with a note of who did it and why written to the host's history. */
+#ifndef GANTRY_HOSTADMIN_H
+#define GANTRY_HOSTADMIN_H
+
+#include <stddef.h>
+
+#include "remote.h"
+#include "runner.h"
+
+enum hostadmin { ADMIN_FREEZE, ADMIN_UNFREEZE, ADMIN_UNLOCK };
+
+/* The runner subcommand and arguments of an admin action. */
+struct hostadmin_call {
+	enum runner_sub sub;
+	const char *args[3];
+	size_t nargs;
+	char *note, *reason;            /* owned */
+};
+void hostadmin_call(enum hostadmin kind, const char *env, const char *operator,
+    const char *message, struct hostadmin_call *c);
+void hostadmin_call_free(struct hostadmin_call *c);
+
+/* Freezes, unfreezes or breaks the lock (refused while its run lives) on a host,
+ * recording a note with the operator and the reason in the history: the runner's exit
+ * statuses say how (RUNNER_EXIT_NOT_NEEDED: "not frozen", "not locked"; ALIVE; UNSAFE). */
+struct remote_cmd *hostadmin_run(struct remote_host *host, enum hostadmin kind,
+    const char *env, const char *operator, const char *message, const struct remote_cmd_ops *ops,
+    void *arg);
+
+#endif
