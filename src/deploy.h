@@ -1,5 +1,7 @@
-/* A promotion, rollback or deploy of one environment: the checks and the plan, then
- * the run on each host, followed live (and again after a dropped link). */
+/* A promotion, rollback or deploy of one environment, as a state machine: it gathers
+ * the facts (the hosts' states, the apps, the registry), asks the guards (src/guard),
+ * shows the plan (src/plan), then runs it on each host in turn (src/hostrun), with a
+ * rollback of the hosts already switched when a later one fails. */
 #ifndef GANTRY_DEPLOY_H
 #define GANTRY_DEPLOY_H
 
@@ -8,6 +10,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "guard.h"
 #include "hoststate.h"
 #include "http.h"
 #include "logbuf.h"
@@ -27,9 +30,6 @@ struct deploy_ctx {
 	void *host_arg;
 	const char *operator;           /* $GANTRY_OPERATOR, else user@host */
 };
-
-/* DEPLOY_ADOPT runs nothing: it records what an environment runs as its baseline. */
-enum deploy_kind { DEPLOY_PROMOTE, DEPLOY_ROLLBACK, DEPLOY_DEPLOY, DEPLOY_ADOPT };
 
 struct deploy_request {
 	enum deploy_kind kind;
@@ -89,9 +89,8 @@ struct deploy_info {
 	bool redeploy;                  /* the target runs this tag already */
 	bool attached;                  /* following a run this gantry did not start */
 	char operator[128];             /* who started the run (attached: as recorded) */
-	char refusal[1024];             /* REFUSED: what stopped it and what to do */
-	char warnings[3][300];          /* shown with the plan: a migration crossed, ... */
-	size_t warnings_len;
+	struct guard_verdict verdict;   /* REFUSED: its refusal says what stopped it and what
+	                                   to do; its warnings go with the plan */
 	char status[300];               /* what is going on now ("link lost, re-attaching") */
 	char run_id[72];
 	size_t host_index, hosts_len;

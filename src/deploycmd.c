@@ -48,8 +48,8 @@ static void print_plan(const struct deploy_info *i)
 		    i->tag);
 		printf("  written   one \"adopt\" record in .gantry/history.jsonl on each of its %zu "
 		    "host%s\n", i->hosts_len, i->hosts_len == 1 ? "" : "s");
-		for (size_t k = 0; k < i->warnings_len; k++)
-			printf("  ! %s\n", i->warnings[k]);
+		for (size_t k = 0; k < i->verdict.warnings_len; k++)
+			printf("  ! %s\n", i->verdict.warnings[k]);
 		fflush(stdout);
 		return;
 	}
@@ -85,8 +85,8 @@ static void print_plan(const struct deploy_info *i)
 		printf("  %2zu. %-22s %s%s\n", ++n, i->steps[k].name, i->steps[k].command,
 		    i->steps[k].switch_point ? "   [switch: no cancel from here]" : "");
 	}
-	for (size_t k = 0; k < i->warnings_len; k++)
-		printf("  ! %s\n", i->warnings[k]);
+	for (size_t k = 0; k < i->verdict.warnings_len; k++)
+		printf("  ! %s\n", i->verdict.warnings[k]);
 	fflush(stdout);
 }
 
@@ -155,7 +155,7 @@ static void changed(void *arg, struct deploy *d)
 
 static int refused(const struct deploy_info *i)
 {
-	const char *p = i->refusal;
+	const char *p = i->verdict.refusal;
 
 	while (*p) {
 		size_t n = strcspn(p, "\n");

@@ -91,7 +91,8 @@ bool runevent_parse(const char *line, size_t len, struct run_event *ev)
 			return false;
 		memcpy(ev->word, w[3], wl[3]);
 		ev->word[wl[3]] = '\0';
-		return run_result_by_runner(run_result_parse(ev->word));
+		ev->result = run_result_parse(ev->word);
+		return run_result_by_runner(ev->result);
 	}
 	if ((is(w[1], wl[1], "step") || is(w[1], wl[1], "rollback")) &&
 	    number(w[2], wl[2], 1, HISTORY_MAX_STEPS, &v)) {

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runner.h"
+
 enum run_event_kind {
 	RUNEVENT_RUN_START,             /* run start */
 	RUNEVENT_STEP_START,            /* step|rollback N start */
@@ -25,6 +27,7 @@ struct run_event {
 	int status;                     /* the step's exit status, 0..255 */
 	int64_t took_ms;                /* the step's duration */
 	char word[24];                  /* cancel: accepted|refused; run end: the result */
+	enum run_result result;         /* run end: the result, one of the runner's */
 };
 
 /* False for a line that is not one of the runner's events (it is ignored). */

@@ -281,8 +281,8 @@ static int draw_facts(struct ui *ui, const struct deploy_info *i, int y, int bot
 	else
 		snprintf(line, sizeof line, "%s", i->host);
 	y = fact(ui, y, "host", line, THEME_ROLE_text);
-	for (size_t w = 0; w < i->warnings_len && y < bottom; w++) {
-		warning_line(ui, i->warnings[w], line, sizeof line);
+	for (size_t w = 0; w < i->verdict.warnings_len && y < bottom; w++) {
+		warning_line(ui, i->verdict.warnings[w], line, sizeof line);
 		y = draw_wrapped(ui, y, 2, bottom, line, THEME_ROLE_degraded);
 	}
 	return y;
@@ -299,8 +299,8 @@ static int facts_rows(const struct ui *ui, const struct deploy_info *i)
 		rows += 2;
 	if (i->adopting[0] && !i->attached)
 		rows += 2;
-	for (size_t w = 0; w < i->warnings_len; w++) {
-		warning_line(ui, i->warnings[w], line, sizeof line);
+	for (size_t w = 0; w < i->verdict.warnings_len; w++) {
+		warning_line(ui, i->verdict.warnings[w], line, sizeof line);
 		rows += draw_wrapped_rows(ui, 2, line);
 	}
 	return rows;
@@ -452,7 +452,7 @@ static void deployview_draw(struct ui *ui, struct view *v, int top, int height)
 	}
 	if (i->phase == DEPLOY_REFUSED) {
 		draw_text(ui, y + 1, 2, ui->cols - 3, "Refused: nothing was started.", THEME_ROLE_error, false);
-		draw_wrapped(ui, y + 3, 4, bottom - 1, i->refusal, THEME_ROLE_text);
+		draw_wrapped(ui, y + 3, 4, bottom - 1, i->verdict.refusal, THEME_ROLE_text);
 		draw_text(ui, bottom - 1, 2, ui->cols - 3, "Esc: close", THEME_ROLE_key, false);
 		return;
 	}
