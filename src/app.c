@@ -46,6 +46,7 @@ struct app *app_new(struct conf *conf)
 	app->loop = loop_new();
 	app->http = http_client_new(app->loop);
 	app->model = model_new(conf, loop_clock_ms());
+	app->bus = bus_new();
 	app->prober = prober_new(app->loop, app->http, app->model, NULL, NULL);
 	/* no core dump while secrets are in memory: a core would hold them */
 	if (conf_has_secrets(conf)) {
@@ -55,6 +56,16 @@ struct app *app_new(struct conf *conf)
 #ifdef __linux__
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif
+	}
+	/* a session per host: an environment of a thousand hosts needs as many descriptors */
+	{
+		struct rlimit files;
+
+		if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max &&
+		    files.rlim_cur < 65536) {
+			files.rlim_cur = files.rlim_max < 65536 ? files.rlim_max : 65536;
+			setrlimit(RLIMIT_NOFILE, &files);
+		}
 	}
 	app->remote = remote_new(app->loop);
 	remote_set_read_only(app->remote, conf->read_only);
@@ -83,7 +94,7 @@ void app_deploy_ctx(struct app *app, struct deploy_ctx *ctx)
 {
 	*ctx = (struct deploy_ctx){
 		.loop = app->loop, .conf = app->conf, .http = app->http, .registry = app->registry,
-		.host = app_host_of, .host_arg = app, .operator = app->operator,
+		.host = app_host_of, .host_arg = app, .operator = app->operator, .bus = app->bus,
 	};
 }
 
@@ -92,6 +103,7 @@ void app_free(struct app *app)
 	if (!app)
 		return;
 	prober_free(app->prober);
+	bus_free(app->bus);
 	deploywatch_free(app->deploywatch);
 	if (app->registry)
 		registry_free(app->registry);

@@ -23,6 +23,7 @@ struct app {
 	struct remote *remote;          /* SSH sessions, one per host (model->envs[i].hosts[j].remote) */
 	struct deploywatch *deploywatch;
 	struct registry *registry;      /* NULL when the configuration names none */
+	struct bus *bus;                /* deploys' and admin actions' events */
 	char operator[128];             /* who runs this gantry: $GANTRY_OPERATOR, else user@host */
 };
 

@@ -32,7 +32,7 @@
 #define DEFAULT_IMAGE_CHECK "docker image inspect {image} >/dev/null 2>&1 || podman image exists {image}"
 #define DEFAULT_SCROLLBACK 10000
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
-#define CONF_MAX_HOSTS 64
+#define CONF_MAX_HOSTS 1000
 #define DEFAULT_TAG_PATTERN "^sha-[0-9a-f]{7,40}$"
 #define DEFAULT_REGISTRY_TIMEOUT_MS 10000
 #define DEFAULT_STEP_TIMEOUT_MS (10 * 60 * 1000)
@@ -428,6 +428,12 @@ static bool parse_count(struct schema_ctx *ctx, const struct ynode *node, int64_
 	}
 	*dst = v;
 	return true;
+}
+
+static bool parse_parallel(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	return parse_count(ctx, node, target, 1, CONF_MAX_HOSTS);
 }
 
 static bool parse_tail(struct schema_ctx *ctx, const struct ynode *node, void *target,
@@ -880,6 +886,8 @@ static const struct schema_field deploy_fields[] = {
 	  "HTTP checks after ready: a list of paths, or of {path, status}" },
 	{ "auto_rollback", schema_bool, DEPLOY_FIELD(auto_rollback), NULL, false,
 	  "true: when the new app fails ready or a smoke check, go back to the previous tag by itself" },
+	{ "parallel", parse_parallel, DEPLOY_FIELD(parallel), NULL, false,
+	  "how many hosts run at once, 1 to 1000, after the first host ran alone (default 1: one after another)" },
 	{ 0 }
 };
 
@@ -1352,6 +1360,7 @@ struct conf *conf_parse(const char *name, const char *buf, size_t len, struct sc
 	reader.defaults.deploy.image_check = xstrdup(DEFAULT_IMAGE_CHECK);
 	reader.defaults.deploy.ready_timeout_ms = DEFAULT_READY_TIMEOUT_MS;
 	reader.defaults.deploy.ready_interval_ms = DEFAULT_READY_INTERVAL_MS;
+	reader.defaults.deploy.parallel = 1;
 
 	if (root->type != YNODE_MAP) {
 		schema_error(&ctx, root, "expected a mapping with project and environments, got %s",

@@ -66,6 +66,7 @@ struct conf_deploy {
 	struct conf_smoke *smoke;
 	size_t smoke_len;
 	bool auto_rollback;             /* roll back by itself when ready or smoke fails */
+	int64_t parallel;               /* hosts run at once after the first (default 1) */
 	bool protected_env;             /* typed confirmation (the environment's name) */
 	int64_t soak_ms;                /* how long the source must have been ready (default 0) */
 };

@@ -108,18 +108,26 @@ struct deploy {
 
 	/* the plan and the run */
 	struct guard_images back;       /* where an automatic rollback goes */
-	struct plan plan;
+	struct plan plan;               /* the plan of the host started last */
 	bool have_plan;
-	struct hostrun *run;
+	struct job *jobs;               /* one per host */
+	bool stopping;                  /* a host failed, or a cancel: no other host starts */
 	int64_t run_started;            /* Unix seconds, for the history */
-	size_t rollback_base;           /* index of the first rollback step in info.steps */
-	/* a run that failed on a later host: the hosts it had switched are rolled back */
+	/* a run that failed on a host after others took the new tag: those go back */
 	size_t failed_host;
 	enum run_result failed_result;
 };
 
+/* One host's run: what its hostrun's callbacks get. */
+struct job {
+	struct deploy *d;
+	size_t index;
+	struct hostrun *run;
+};
+
 static void advance(struct deploy *d);
-static void run_on_host(struct deploy *d);
+static void run_start(struct deploy *d);
+static void emit(struct deploy *d, enum bus_kind kind, size_t host, const struct bus_event *more);
 
 const char *deploy_kind_name(enum deploy_kind kind)
 {
@@ -181,10 +189,14 @@ static void notify(struct deploy *d)
 		d->changed(d->arg, d);
 }
 
+/* Moves to stage s; the bus hears of a plan and of a refusal. */
 static void enter(struct deploy *d, enum stage s)
 {
 	d->stage = s;
 	d->info.phase = stage_phase[s];
+	if (s == STAGE_PLANNED || s == STAGE_REFUSED)
+		emit(d, s == STAGE_PLANNED ? BUS_PLANNED : BUS_REFUSED, d->info.host_index,
+		    &(struct bus_event){ .text = s == STAGE_REFUSED ? d->info.verdict.refusal : "" });
 }
 
 static void set_status(struct deploy *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -485,14 +497,41 @@ static void step_from_run(struct deploy_step *s, const struct run_step *r, bool 
 	s->switch_point = r->switch_point;
 }
 
-/* The plan for the current host, into info.steps. */
-static void make_plan(struct deploy *d, const char *id)
+/* The host a screen shows: the first one running, else the first that failed (its
+ * own run, not a rollback of the others), else the last that ran. */
+static void focus(struct deploy *d)
+{
+	size_t n = d->info.hosts_len, pick = n, failed = n, last = d->info.host_index;
+	const struct deploy_host *h;
+
+	for (size_t j = 0; j < n; j++) {
+		h = &d->info.hosts[j];
+		if ((h->state == HOST_STARTING || h->state == HOST_RUNNING) && pick == n)
+			pick = j;
+		if (h->state == HOST_ENDED && h->result != RUN_SUCCEEDED && failed == n)
+			failed = j;
+		if (h->state == HOST_ENDED || h->state == HOST_RUNNING)
+			last = j;
+	}
+	pick = pick < n ? pick : failed < n ? failed : last < n ? last : 0;
+	h = &d->info.hosts[pick];
+	d->info.host_index = pick;
+	copy_str(d->info.host, sizeof d->info.host, h->address);
+	d->info.steps = h->steps;
+	d->info.steps_len = h->steps_len;
+	d->info.switched = h->switched;
+}
+
+/* The plan for host j, into d->plan and that host's steps. */
+static void make_plan(struct deploy *d, size_t j, const char *id)
 {
 	const struct conf_env *env = d->target;
 	const struct conf_registry *reg = d->ctx.conf->registry;
+	struct deploy_host *h = &d->info.hosts[j];
+	bool back = h->went_back;
 	struct plan_input in = {
-		.conf = d->ctx.conf, .env = env, .host = &env->hosts[d->info.host_index],
-		.first_host = d->info.host_index == 0, .id = id, .action = d->info.action,
+		.conf = d->ctx.conf, .env = env, .host = &env->hosts[j],
+		.first_host = j == 0, .id = id, .action = d->info.action,
 		.source_env = d->info.source[0] ? d->info.source : NULL, .operator = d->ctx.operator,
 		.started = d->run_started,
 		.to = { d->info.tag, d->info.app_digest, d->info.migrator_digest },
@@ -502,7 +541,7 @@ static void make_plan(struct deploy *d, const char *id)
 	size_t n;
 	char *ref;
 
-	if (d->info.fleet_rollback) {
+	if (back) {
 		/* the hosts switched before the failure go back: a rollback run of its own */
 		in.action = "rollback";
 		in.source_env = NULL;
@@ -514,7 +553,7 @@ static void make_plan(struct deploy *d, const char *id)
 		plan_free(&d->plan);
 	plan_build(&in, &d->plan);
 	d->have_plan = true;
-	if (d->info.adopting[0] && !d->info.fleet_rollback) {
+	if (d->info.adopting[0] && !back) {
 		struct adopt_spec a = {
 			.id = d->adopt_id, .env = env->name, .tag = d->adopt.tag, .app_digest = d->adopt.app,
 			.migrator_digest = d->adopt.migrator, .operator = d->ctx.operator,
@@ -527,21 +566,21 @@ static void make_plan(struct deploy *d, const char *id)
 		d->plan.spec.adopt_record = d->adopt_record;
 	}
 	n = d->plan.spec.steps_len + d->plan.spec.rollback_len;
-	free(d->info.steps);
-	d->info.steps = xcalloc(n + 1, sizeof *d->info.steps);
-	d->info.steps_len = 0;
+	free(h->steps);
+	h->steps = xcalloc(n + 1, sizeof *h->steps);
+	h->steps_len = 0;
 	for (size_t i = 0; i < d->plan.spec.steps_len; i++)
-		step_from_run(&d->info.steps[d->info.steps_len++], &d->plan.spec.steps[i], false);
-	d->rollback_base = d->info.steps_len;
+		step_from_run(&h->steps[h->steps_len++], &d->plan.spec.steps[i], false);
+	h->rollback_base = h->steps_len;
 	for (size_t i = 0; i < d->plan.spec.rollback_len; i++)
-		step_from_run(&d->info.steps[d->info.steps_len++], &d->plan.spec.rollback[i], true);
+		step_from_run(&h->steps[h->steps_len++], &d->plan.spec.rollback[i], true);
 	ref = plan_image_ref(reg, reg->app, d->info.tag, d->info.app_digest);
 	copy_str(d->info.app_image, sizeof d->info.app_image, ref);
 	free(ref);
 	ref = plan_image_ref(reg, reg->migrator, d->info.tag, d->info.migrator_digest);
 	copy_str(d->info.migrator_image, sizeof d->info.migrator_image, ref);
 	free(ref);
-	copy_str(d->info.host, sizeof d->info.host, env->hosts[d->info.host_index].address);
+	focus(d);
 }
 
 /* ---- the guards, once everything is in ---- */
@@ -610,7 +649,7 @@ static void judge(struct deploy *d)
 	if (t->deploy.auto_rollback && d->back.tag[0])
 		copy_str(d->info.rollback_tag, sizeof d->info.rollback_tag, d->back.tag);
 	guard_plan_warnings(&f, d->adopt.tag, why, d->back.tag, v);
-	make_plan(d, "ID");
+	make_plan(d, 0, "ID");
 	enter(d, STAGE_PLANNED);
 	set_status(d, "%s", d->info.protected_env ? "type the environment's name to confirm" :
 	    "confirm to start");
@@ -680,8 +719,7 @@ static void rechecked(struct deploy *d)
 		refuse(d, "%s", d->registry_err);
 		return;
 	}
-	d->info.host_index = 0;
-	run_on_host(d);
+	run_start(d);
 }
 
 static void advance(struct deploy *d)
@@ -741,6 +779,8 @@ static void adopt_written(void *arg, enum remote_end how, int status, const char
 	}
 	enter(d, STAGE_DONE);
 	d->info.ended_ms = loop_clock_ms();
+	emit(d, BUS_ENDED, d->info.host_index, &(struct bus_event){ .result = d->info.result,
+	    .text = d->info.status });
 	notify(d);
 }
 
@@ -776,91 +816,143 @@ static void adopt_write(struct deploy *d)
 
 /* ---- the run on each host ---- */
 
-static struct deploy_step *step_at(struct deploy *d, bool rollback, long n)
+/* Tells the bus (and, for a screen, `changed` after). */
+static void emit(struct deploy *d, enum bus_kind kind, size_t host, const struct bus_event *more)
 {
-	size_t base = rollback ? d->rollback_base : 0;
-	size_t end = rollback ? d->info.steps_len : d->rollback_base;
+	struct bus_event ev = more ? *more : (struct bus_event){ 0 };
+
+	ev.kind = kind;
+	ev.env = d->target->name;
+	ev.deploy = d;
+	ev.host = host;
+	ev.host_name = host < d->info.hosts_len ? d->info.hosts[host].address : "";
+	ev.operator = d->info.operator;
+	bus_emit(d->ctx.bus, &ev);
+}
+
+static struct deploy_step *step_at(struct deploy_host *h, bool rollback, long n)
+{
+	size_t base = rollback ? h->rollback_base : 0;
+	size_t end = rollback ? h->steps_len : h->rollback_base;
 
 	if (n < 1 || base + (size_t)n - 1 >= end)
 		return NULL;
-	return &d->info.steps[base + (size_t)n - 1];
+	return &h->steps[base + (size_t)n - 1];
 }
 
 static void on_started(void *arg)
 {
-	struct deploy *d = arg;
+	struct job *job = arg;
+	struct deploy *d = job->d;
 
-	enter(d, STAGE_RUN);
-	set_status(d, "running on %s", d->info.host);
+	d->info.hosts[job->index].state = HOST_RUNNING;
+	if (d->stage == STAGE_START)
+		enter(d, STAGE_RUN);
+	focus(d);
+	set_status(d, "running on %s", d->info.running > 1 ? "several hosts" : d->info.host);
+	emit(d, BUS_STARTED, job->index, NULL);
 	notify(d);
 }
 
+static void host_ended(struct deploy *d, struct job *job);
+
 static void on_not_started(void *arg, const struct hostrun_not_started *n)
 {
-	struct deploy *d = arg;
+	struct job *job = arg;
+	struct deploy *d = job->d;
 	const struct host_lock *lock = &n->lock;
+	const char *addr = d->info.hosts[job->index].address;
+	char why[600];
 
 	switch (n->why) {
 	case HOSTRUN_LOCKED:
-		refuse(d, "%s was locked by %s just now (%s): exactly one run holds it; nothing was "
-		    "started", d->target->name, lock->owner[0] ? lock->owner : "someone",
+		snprintf(why, sizeof why, "%s was locked by %s just now (%s): exactly one run holds it; "
+		    "nothing was started", d->target->name, lock->owner[0] ? lock->owner : "someone",
 		    lock->message[0] ? lock->message : "no message");
 		break;
 	case HOSTRUN_FROZEN:
-		refuse(d, "%s was frozen just now (%s); nothing was started", d->target->name, n->text);
+		snprintf(why, sizeof why, "%s was frozen just now (%s); nothing was started",
+		    d->target->name, n->text);
 		break;
 	case HOSTRUN_FAILED:
-		refuse(d, "the run could not start on %s (exit %d%s%s)", d->info.host, n->status,
+		snprintf(why, sizeof why, "the run could not start on %s (exit %d%s%s)", addr, n->status,
 		    n->text[0] ? ": " : "", n->text);
 		break;
 	case HOSTRUN_LINK:
+	default:
 		/* it may have started before the link went */
-		refuse(d, "the link to %s dropped while starting the run (%s); check %s's history "
-		    "before trying again", d->info.host, n->text, d->target->name);
+		snprintf(why, sizeof why, "the link to %s dropped while starting the run (%s); check "
+		    "%s's history before trying again", addr, n->text, d->target->name);
 		break;
 	}
+	d->info.hosts[job->index].state = HOST_NOT_STARTED;
+	if (d->stage == STAGE_START && d->info.running == 1 && !d->info.fleet_rollback) {
+		/* nothing ran anywhere: the deploy is refused, as a guard would */
+		d->info.running = 0;
+		refuse(d, "%s", why);
+		return;
+	}
+	/* other hosts run, or ran: this one counts as failed */
+	d->info.hosts[job->index].result = RUN_FAILED;
+	set_status(d, "%s", why);
+	host_ended(d, job);
 }
 
 /* Following begins again: the host replays the run from its start. */
 static void on_replay(void *arg)
 {
-	struct deploy *d = arg;
+	struct job *job = arg;
+	struct deploy_host *h = &job->d->info.hosts[job->index];
 
-	for (size_t i = 0; i < d->info.steps_len; i++) {
-		d->info.steps[i].state = STEP_PENDING;
-		d->info.steps[i].ms = 0;
+	for (size_t i = 0; i < h->steps_len; i++) {
+		h->steps[i].state = STEP_PENDING;
+		h->steps[i].ms = 0;
 	}
-	d->info.switched = false;
+	h->switched = false;
+	focus(job->d);
 }
 
 static void on_event(void *arg, const struct run_event *ev)
 {
-	struct deploy *d = arg;
+	struct job *job = arg;
+	struct deploy *d = job->d;
+	struct deploy_host *h = &d->info.hosts[job->index];
 	struct deploy_step *s;
+	struct bus_event be = { 0 };
 
 	switch (ev->kind) {
 	case RUNEVENT_STEP_START:
 	case RUNEVENT_STEP_END:
-		s = step_at(d, ev->rollback, ev->step);
+		s = step_at(h, ev->rollback, ev->step);
 		if (!s)
 			return;
+		be.step = (size_t)(s - h->steps);
+		be.step_name = s->name;
 		if (ev->kind == RUNEVENT_STEP_START) {
 			s->state = STEP_RUNNING;
 			s->started_ms = loop_clock_ms();
-			if (s->switch_point)
-				d->info.switched = true;
+			emit(d, BUS_STEP_STARTED, job->index, &be);
+			if (s->switch_point) {
+				h->switched = true;
+				emit(d, BUS_SWITCHED, job->index, &be);
+			}
 		} else {
 			s->state = ev->status == 0 ? STEP_OK : STEP_FAILED;
 			s->exit = ev->status;
 			s->ms = ev->took_ms;
+			be.status = ev->status;
+			emit(d, BUS_STEP_ENDED, job->index, &be);
 		}
 		break;
 	case RUNEVENT_CANCEL:
 		copy_str(d->info.cancel, sizeof d->info.cancel, ev->word);
+		be.text = ev->word;
+		emit(d, BUS_CANCEL, job->index, &be);
 		break;
 	case RUNEVENT_RUN_END:
-		d->info.result = ev->result;
-		d->info.run_ended_ms = ev->ms;
+		h->result = ev->result;
+		if (ev->ms > d->info.run_ended_ms)
+			d->info.run_ended_ms = ev->ms;
 		break;
 	case RUNEVENT_RUN_START:
 		/* the first host's start: a run over several hosts lasts from it to the last end */
@@ -870,47 +962,70 @@ static void on_event(void *arg, const struct run_event *ev)
 	case RUNEVENT_ROLLBACK_START:
 		break;
 	}
+	focus(d);
 }
 
 static void on_output(void *arg, char *line, size_t len)
 {
-	struct deploy *d = arg;
+	struct job *job = arg;
+	struct deploy *d = job->d;
+	struct bus_event be = { .text = line };
 
-	logbuf_push(d->info.output, (unsigned)d->info.host_index, LOG_OUT, line, len);
+	/* the line goes to the buffer, which owns it from here; listeners see it first */
+	emit(d, BUS_OUTPUT, job->index, &be);
+	logbuf_push(d->info.output, (unsigned)job->index, LOG_OUT, line, len);
 	d->info.output_seq++;
 }
 
 static void on_heard(void *arg)
 {
-	notify(arg);
+	struct job *job = arg;
+
+	notify(job->d);
 }
 
 static void on_lost(void *arg, const char *why)
 {
-	struct deploy *d = arg;
+	struct job *job = arg;
+	struct deploy *d = job->d;
+	struct bus_event be = { .text = d->info.status };
 
-	set_status(d, "link to %s lost (%s): the run goes on there; re-attaching", d->info.host, why);
+	set_status(d, "link to %s lost (%s): the run goes on there; re-attaching",
+	    d->info.hosts[job->index].address, why);
+	emit(d, BUS_LINK, job->index, &be);
 	notify(d);
 }
 
 static void on_follow_failed(void *arg, int status)
 {
-	struct deploy *d = arg;
+	struct job *job = arg;
+	struct deploy *d = job->d;
+	struct bus_event be = { .text = d->info.status };
 
-	set_status(d, "cannot follow run %s on %s (exit %d)", d->info.run_id, d->info.host, status);
+	set_status(d, "cannot follow run %s on %s (exit %d)", d->info.run_id,
+	    d->info.hosts[job->index].address, status);
+	emit(d, BUS_LINK, job->index, &be);
 	notify(d);
 }
 
 static void on_cancel_failed(void *arg)
 {
-	struct deploy *d = arg;
+	struct job *job = arg;
+	struct deploy *d = job->d;
+	struct bus_event be = { .text = "not delivered" };
 
 	copy_str(d->info.cancel, sizeof d->info.cancel, "not delivered");
 	d->info.cancel_sent = false;
+	emit(d, BUS_CANCEL, job->index, &be);
 	notify(d);
 }
 
-static void on_ended(void *arg);
+static void on_ended(void *arg)
+{
+	struct job *job = arg;
+
+	host_ended(job->d, job);
+}
 
 static const struct hostrun_ops run_ops = {
 	.started = on_started, .not_started = on_not_started, .replay = on_replay,
@@ -918,107 +1033,210 @@ static const struct hostrun_ops run_ops = {
 	.lost = on_lost, .follow_failed = on_follow_failed, .cancel_failed = on_cancel_failed,
 };
 
-/* Starts the plan on host info.host_index. */
-static void run_on_host(struct deploy *d)
+/* Starts the plan on host j. */
+static void host_start(struct deploy *d, size_t j)
 {
-	/* a new run id on the first host, also for the rollback of the hosts switched */
-	if (d->info.host_index == 0) {
-		char id[72];
+	struct deploy_host *h = &d->info.hosts[j];
 
-		plan_new_id(id, sizeof id, now_s());
-		copy_str(d->info.run_id, sizeof d->info.run_id, id);
+	make_plan(d, j, d->info.run_id);
+	h->state = HOST_STARTING;
+	h->result = RUN_RESULT_NONE;
+	h->switched = false;
+	d->info.running++;
+	focus(d);
+	set_status(d, "starting on %s", h->address);
+	hostrun_free(d->jobs[j].run);
+	d->jobs[j].run = hostrun_start(d->ctx.loop, host_at(d, j), &d->plan.spec, &run_ops,
+	    &d->jobs[j]);
+}
+
+/* Starts what may start: the first host alone, then up to `parallel` at once. */
+static void schedule(struct deploy *d)
+{
+	size_t limit = d->info.parallel;
+	const struct deploy_host *first = &d->info.hosts[0];
+
+	if (d->stopping)
+		return;
+	/* the first host runs alone (it runs the `once` steps), unless this is the rollback
+	   of the hosts that had switched */
+	if (!d->info.fleet_rollback && first->state != HOST_ENDED)
+		limit = 1;
+	for (size_t j = 0; j < d->info.hosts_len && d->info.running < limit; j++)
+		if (d->info.hosts[j].state == HOST_WAITING)
+			host_start(d, j);
+}
+
+/* A new run over the hosts, from the first. */
+static void run_start(struct deploy *d)
+{
+	char id[72];
+
+	plan_new_id(id, sizeof id, now_s());
+	copy_str(d->info.run_id, sizeof d->info.run_id, id);
+	if (!d->info.fleet_rollback) {
 		snprintf(d->adopt_id, sizeof d->adopt_id, "adopt-%s", id);
-		d->run_started = now_s();
 		d->info.started_ms = loop_clock_ms();
 	}
-	make_plan(d, d->info.run_id);
-	enter(d, STAGE_START);
+	d->run_started = now_s();
+	d->stopping = false;
 	d->info.result = RUN_RESULT_NONE;
-	d->info.switched = false;
 	d->info.cancel[0] = '\0';
 	d->info.cancel_sent = false;
-	set_status(d, "starting on %s", d->info.host);
-	hostrun_free(d->run);
-	d->run = hostrun_start(d->ctx.loop, host_at(d, d->info.host_index), &d->plan.spec, &run_ops,
-	    d);
+	enter(d, STAGE_START);
+	schedule(d);
 	notify(d);
 }
 
-/* A run that failed on host `failed_host` after earlier hosts took the new tag: with an
- * automatic rollback, those hosts go back one after another, so the environment ends on
- * one tag. True when that rollback starts. */
+/* The hosts, listed: "root@f1, root@f2" (those `pick` says). */
+static void list_hosts(struct deploy *d, bool (*pick)(const struct deploy_host *), char *out,
+    size_t outsz, size_t *count)
+{
+	out[0] = '\0';
+	*count = 0;
+	for (size_t j = 0; j < d->info.hosts_len; j++) {
+		if (!pick(&d->info.hosts[j]))
+			continue;
+		if (strlen(out) + 80 < outsz)
+			snprintf(out + strlen(out), outsz - strlen(out), "%s%s", *count ? ", " : "",
+			    d->info.hosts[j].address);
+		else if (!strstr(out, ", ..."))
+			snprintf(out + strlen(out), outsz - strlen(out), ", ...");
+		(*count)++;
+	}
+}
+
+static bool took_it(const struct deploy_host *h)
+{
+	return h->state == HOST_ENDED && h->result == RUN_SUCCEEDED;
+}
+
+static bool untouched(const struct deploy_host *h)
+{
+	return h->state == HOST_WAITING || h->state == HOST_NOT_STARTED;
+}
+
+/* With an automatic rollback, the hosts that took the new tag before another failed go
+ * back to the tag before, so the environment ends on one tag. True when that starts. */
 static bool fleet_rollback_start(struct deploy *d)
 {
-	if (d->attach_only || d->info.fleet_rollback || d->info.host_index == 0 ||
-	    !d->target->deploy.auto_rollback || !d->back.tag[0])
+	bool any = false;
+
+	if (d->attach_only || d->info.fleet_rollback || !d->target->deploy.auto_rollback ||
+	    !d->back.tag[0])
 		return false;
-	d->failed_host = d->info.host_index;
-	d->failed_result = d->info.result;
+	for (size_t j = 0; j < d->info.hosts_len; j++) {
+		struct deploy_host *h = &d->info.hosts[j];
+
+		if (took_it(h)) {
+			h->state = HOST_WAITING;
+			h->went_back = true;
+			any = true;
+		}
+	}
+	if (!any)
+		return false;
 	copy_str(d->info.rollback_tag, sizeof d->info.rollback_tag, d->back.tag);
 	d->info.fleet_rollback = true;
-	d->info.host_index = 0;
-	run_on_host(d);
+	run_start(d);
 	return true;
 }
 
-/* The environment's result, once no host runs anything more. */
-static void run_done(struct deploy *d, bool ok)
+/* No host runs anything more: the environment's result. */
+static void run_done(struct deploy *d)
 {
-	const char *failed_at = d->target->hosts[d->failed_host].address;
-	const char *result = run_result_name(d->info.result);
+	const char *failed_at = d->failed_host < d->info.hosts_len ?
+	    d->info.hosts[d->failed_host].address : "";
+	const char *fr = run_result_name(d->failed_result);
+	bool sequential = d->info.parallel <= 1;
+	char list[300];
+	size_t n;
 
+	focus(d);
 	enter(d, STAGE_DONE);
 	d->info.ended_ms = loop_clock_ms();
 	if (d->info.fleet_rollback) {
+		size_t back_failed = d->info.hosts_len;
+
 		/* the failure, and whether every host is back */
-		d->info.result = ok ? RUN_ROLLED_BACK : RUN_ROLLBACK_FAILED;
-		if (ok)
-			set_status(d, "%s failed on %s (%s); the %zu host%s before it went back to %s: every "
-			    "host runs %s", d->info.tag, failed_at, run_result_name(d->failed_result),
-			    d->failed_host, d->failed_host == 1 ? "" : "s", d->back.tag, d->back.tag);
+		for (size_t j = 0; j < d->info.hosts_len && back_failed == d->info.hosts_len; j++)
+			if (d->info.hosts[j].went_back && d->info.hosts[j].result != RUN_SUCCEEDED)
+				back_failed = j;
+		list_hosts(d, took_it, list, sizeof list, &n);
+		d->info.result = back_failed == d->info.hosts_len ? RUN_ROLLED_BACK : RUN_ROLLBACK_FAILED;
+		if (d->info.result == RUN_ROLLED_BACK)
+			set_status(d, "%s failed on %s (%s); the %zu host%s %s went back to %s: every host "
+			    "runs %s", d->info.tag, failed_at, fr, n, n == 1 ? "" : "s",
+			    sequential ? "before it" : "that had taken it", d->back.tag, d->back.tag);
 		else
 			set_status(d, "%s failed on %s (%s), and rolling %s back to %s failed: the hosts "
 			    "differ; `gantry history %s` shows where each one stands", d->info.tag, failed_at,
-			    run_result_name(d->failed_result), d->info.host, d->back.tag, d->target->name);
-	} else if (!ok && d->info.host_index > 0 && !d->attach_only) {
-		char before[300] = "";
+			    fr, d->info.hosts[back_failed].address, d->back.tag, d->target->name);
+	} else if (d->failed_host < d->info.hosts_len) {
+		const struct deploy_host *fh = &d->info.hosts[d->failed_host];
+		size_t left;
 
-		for (size_t h = 0; h < d->info.host_index && strlen(before) + 80 < sizeof before; h++)
-			snprintf(before + strlen(before), sizeof before - strlen(before), "%s%s",
-			    h ? ", " : "", d->target->hosts[h].address);
-		set_status(d, "%s on %s, so the hosts differ: %s run%s %s, while %s %s. `gantry rollback "
-		    "%s` puts every host back", result, d->info.host, before,
-		    d->info.host_index == 1 ? "s" : "", d->info.tag, d->info.host, d->info.switched ?
-		    "was switched when it failed" : "still runs what it ran before (deploy.env put back)",
-		    d->target->name);
-		d->info.hosts_differ = true;
-	} else if (!ok && d->info.host_index + 1 < d->info.hosts_len && !d->attach_only) {
-		set_status(d, "%s on %s; the other %zu host(s) were not touched", result, d->info.host,
-		    d->info.hosts_len - d->info.host_index - 1);
+		d->info.result = d->failed_result;
+		list_hosts(d, took_it, list, sizeof list, &n);
+		if (n && !d->attach_only) {
+			set_status(d, "%s on %s, so the hosts differ: %s run%s %s, while %s %s. `gantry "
+			    "rollback %s` puts every host back", fr, failed_at, list, n == 1 ? "s" : "",
+			    d->info.tag, failed_at, fh->switched ? "was switched when it failed" :
+			    "still runs what it ran before (deploy.env put back)", d->target->name);
+			d->info.hosts_differ = true;
+		} else if (list_hosts(d, untouched, list, sizeof list, &left), left && !d->attach_only) {
+			set_status(d, "%s on %s; the other %zu host(s) were not touched", fr, failed_at, left);
+		} else {
+			set_status(d, "%s", fr);
+		}
 	} else {
-		set_status(d, "%s", result);
+		d->info.result = RUN_SUCCEEDED;
+		set_status(d, "%s", run_result_name(d->info.result));
 	}
+	emit(d, BUS_ENDED, d->info.host_index, &(struct bus_event){ .result = d->info.result,
+	    .text = d->info.status });
 	notify(d);
 }
 
-/* The run on this host ended: the next host, the hosts' rollback, or the end. */
-static void on_ended(void *arg)
+/* Host job's run ended (or never started while others ran). */
+static void host_ended(struct deploy *d, struct job *job)
 {
-	struct deploy *d = arg;
-	bool ok = d->info.result == RUN_SUCCEEDED;
-	size_t last = d->info.fleet_rollback ? d->failed_host : d->info.hosts_len;
+	struct deploy_host *h = &d->info.hosts[job->index];
+	struct bus_event be = { .result = h->result };
+	bool ok = h->result == RUN_SUCCEEDED;
 
-	for (size_t i = 0; i < d->info.steps_len; i++)
-		if (d->info.steps[i].state == STEP_PENDING || d->info.steps[i].state == STEP_RUNNING)
-			d->info.steps[i].state = STEP_SKIPPED;
-	if (ok && !d->attach_only && d->info.host_index + 1 < last) {
-		d->info.host_index++;
-		run_on_host(d);
+	if (h->state != HOST_NOT_STARTED)
+		h->state = HOST_ENDED;
+	d->info.running--;
+	for (size_t i = 0; i < h->steps_len; i++)
+		if (h->steps[i].state == STEP_PENDING || h->steps[i].state == STEP_RUNNING)
+			h->steps[i].state = STEP_SKIPPED;
+	emit(d, ok ? BUS_READY : h->result == RUN_ROLLED_BACK ? BUS_ROLLED_BACK : BUS_FAILED,
+	    job->index, &be);
+	if (!ok) {
+		/* no other host starts; those running end as they do */
+		d->stopping = true;
+		if (!d->info.fleet_rollback && d->failed_host >= d->info.hosts_len) {
+			d->failed_host = job->index;
+			d->failed_result = h->result;
+		}
+	}
+	if (d->attach_only) {
+		d->failed_host = ok ? d->info.hosts_len : job->index;
+		d->failed_result = h->result;
+		run_done(d);
 		return;
 	}
-	if (!ok && fleet_rollback_start(d))
+	schedule(d);
+	if (d->info.running > 0) {
+		focus(d);
+		set_status(d, "running on %s", d->info.running > 1 ? "several hosts" : d->info.host);
+		notify(d);
 		return;
-	run_done(d, ok);
+	}
+	if (d->stopping && fleet_rollback_start(d))
+		return;
+	run_done(d);
 }
 
 void deploy_confirm(struct deploy *d)
@@ -1042,9 +1260,22 @@ void deploy_confirm(struct deploy *d)
 
 bool deploy_cancel(struct deploy *d)
 {
-	if (d->stage != STAGE_RUN || d->info.switched || d->info.cancel_sent || !d->run ||
-	    !hostrun_cancel(d->run))
+	bool asked = false;
+
+	if (d->stage != STAGE_RUN || d->info.cancel_sent)
 		return false;
+	for (size_t j = 0; j < d->info.hosts_len; j++) {
+		const struct deploy_host *h = &d->info.hosts[j];
+
+		if (h->state == HOST_RUNNING && !h->switched && d->jobs[j].run &&
+		    hostrun_cancel(d->jobs[j].run)) {
+			asked = true;
+			emit(d, BUS_CANCEL, j, &(struct bus_event){ .text = "asked" });
+		}
+	}
+	if (!asked)
+		return false;
+	d->stopping = true;             /* and no other host starts */
 	d->info.cancel_sent = true;
 	copy_str(d->info.cancel, sizeof d->info.cancel, "asked");
 	notify(d);
@@ -1057,6 +1288,8 @@ static void attach_follow(struct deploy *d)
 {
 	const struct host_state *st = &d->target_state;
 	const struct history_run *run;
+	struct deploy_host *h;
+	size_t j;
 
 	if (!d->target_read) {
 		refuse(d, "%s", d->target_err);
@@ -1097,28 +1330,30 @@ static void attach_follow(struct deploy *d)
 		copy_str(d->info.migrator_image, sizeof d->info.migrator_image, ref);
 		free(ref);
 	}
-	d->info.steps = xcalloc(run->planned + run->rollback_planned + 1, sizeof *d->info.steps);
-	d->info.steps_len = 0;
+	/* follow the run where it is alive, else where it ended worst */
+	j = st->lock.held && st->lock.runner_alive ? st->current_host : run->host_index;
+	if (j >= d->target->hosts_len)
+		j = 0;
+	h = &d->info.hosts[j];
+	h->steps = xcalloc(run->planned + run->rollback_planned + 1, sizeof *h->steps);
 	for (size_t i = 0; i < run->planned; i++)
-		copy_str(d->info.steps[d->info.steps_len++].name, sizeof d->info.steps[0].name,
-		    run->step_names[i]);
-	d->rollback_base = d->info.steps_len;
+		copy_str(h->steps[h->steps_len++].name, sizeof h->steps[0].name, run->step_names[i]);
+	h->rollback_base = h->steps_len;
 	for (size_t i = 0; i < run->rollback_planned; i++) {
-		struct deploy_step *s = &d->info.steps[d->info.steps_len++];
+		struct deploy_step *s = &h->steps[h->steps_len++];
 
 		copy_str(s->name, sizeof s->name, run->rollback_names[i]);
 		s->rollback = true;
 	}
-	/* follow the run where it is alive, else where it ended worst */
-	d->info.host_index = st->lock.held && st->lock.runner_alive ? st->current_host : run->host_index;
-	if (d->info.host_index >= d->target->hosts_len)
-		d->info.host_index = 0;
-	copy_str(d->info.host, sizeof d->info.host, d->target->hosts[d->info.host_index].address);
+	h->state = HOST_RUNNING;
+	d->info.running = 1;
 	enter(d, STAGE_RUN);
+	focus(d);
 	set_status(d, "%s on %s", run->result != RUN_RESULT_NONE ? "replaying the run" :
 	    "re-attached to the run", d->info.host);
-	d->run = hostrun_follow(d->ctx.loop, host_at(d, d->info.host_index), d->info.run_id,
-	    &run_ops, d);
+	emit(d, BUS_STARTED, j, NULL);
+	d->jobs[j].run = hostrun_follow(d->ctx.loop, host_at(d, j), d->info.run_id, &run_ops,
+	    &d->jobs[j]);
 	notify(d);
 }
 
@@ -1137,6 +1372,15 @@ static struct deploy *deploy_alloc(const struct deploy_ctx *ctx, const struct co
 	copy_str(d->info.env, sizeof d->info.env, target->name);
 	copy_str(d->info.operator, sizeof d->info.operator, ctx->operator ? ctx->operator : "");
 	d->info.hosts_len = target->hosts_len;
+	d->info.hosts = xcalloc(target->hosts_len + 1, sizeof *d->info.hosts);
+	d->jobs = xcalloc(target->hosts_len + 1, sizeof *d->jobs);
+	for (size_t j = 0; j < target->hosts_len; j++) {
+		copy_str(d->info.hosts[j].address, sizeof d->info.hosts[j].address,
+		    target->hosts[j].address);
+		d->jobs[j] = (struct job){ .d = d, .index = j };
+	}
+	d->info.parallel = target->deploy.parallel > 0 ? (size_t)target->deploy.parallel : 1;
+	d->failed_host = target->hosts_len;
 	d->info.protected_env = target->deploy.protected_env;
 	enter(d, STAGE_GATHER);
 	return d;
@@ -1241,7 +1485,12 @@ void deploy_free(struct deploy *d)
 		return;
 	hostread_free(d->target_rd);
 	hostread_free(d->source_rd);
-	hostrun_free(d->run);
+	for (size_t j = 0; j < d->info.hosts_len; j++) {
+		hostrun_free(d->jobs[j].run);
+		free(d->info.hosts[j].steps);
+	}
+	free(d->jobs);
+	free(d->info.hosts);
 	if (d->adopt_cmd)
 		remote_cmd_stop(d->adopt_cmd);
 	appcheck_free(d->source_app);
@@ -1265,7 +1514,6 @@ void deploy_free(struct deploy *d)
 	hoststate_free(&d->source_state);
 	if (d->have_plan)
 		plan_free(&d->plan);
-	free(d->info.steps);
 	logbuf_free(d->info.output);
 	free(d);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bus.h"
 #include "conf.h"
 #include "guard.h"
 #include "hoststate.h"
@@ -29,6 +30,7 @@ struct deploy_ctx {
 	struct remote_host *(*host)(void *arg, const struct conf_env *env, size_t j);
 	void *host_arg;
 	const char *operator;           /* $GANTRY_OPERATOR, else user@host */
+	struct bus *bus;                /* where its events go (NULL: nowhere) */
 };
 
 struct deploy_request {
@@ -59,6 +61,27 @@ struct deploy_step {
 	int exit;
 	int64_t ms;                     /* its duration, when it ended */
 	int64_t started_ms;             /* loop clock, while it runs */
+};
+
+enum deploy_host_state {
+	HOST_WAITING,                   /* its turn has not come */
+	HOST_STARTING,                  /* the run starting there */
+	HOST_RUNNING,                   /* the run followed there */
+	HOST_ENDED,                     /* see result */
+	HOST_NOT_STARTED,               /* the run was refused there, or never tried (a host
+	                                   before it failed, or a cancel) */
+};
+
+/* One host's part of the run. */
+struct deploy_host {
+	char address[200];
+	enum deploy_host_state state;
+	enum run_result result;         /* ENDED: how its (last) run there ended */
+	bool switched;                  /* its switch step started */
+	bool went_back;                 /* its last run was the rollback of the hosts switched
+	                                   before a later one failed */
+	struct deploy_step *steps;      /* its plan's steps, then its rollback's */
+	size_t steps_len, rollback_base;
 };
 
 /* Everything a screen shows; read it from the `changed` callback. */
@@ -93,9 +116,15 @@ struct deploy_info {
 	                                   to do; its warnings go with the plan */
 	char status[300];               /* what is going on now ("link lost, re-attaching") */
 	char run_id[72];
-	size_t host_index, hosts_len;
-	char host[200];                 /* the host the run runs on */
-	struct deploy_step *steps;      /* the plan's steps, then the rollback's */
+	struct deploy_host *hosts;      /* every host's part, hosts_len of them */
+	size_t hosts_len;
+	size_t parallel;                /* hosts that run at once after the first */
+	size_t running;                 /* hosts starting or running now */
+	/* the host a screen shows: the first one running, else the first that failed, else
+	   the last that ran; its address, steps and switch, from hosts[host_index] */
+	size_t host_index;
+	char host[200];
+	struct deploy_step *steps;
 	size_t steps_len;
 	bool switched;                  /* the switch step has started: no cancel */
 	bool cancel_sent;
@@ -125,7 +154,8 @@ int64_t deploy_run_ms(const struct deploy_info *i, bool *known);
 
 /* PLANNED: checks the digests again and starts the run (adopt: writes the baseline). */
 void deploy_confirm(struct deploy *d);
-/* RUNNING: asks the host to cancel; granted only before the switch step. */
+/* RUNNING: asks every host running a step before its switch to cancel, and starts no
+ * other; false when no host could be asked. */
 bool deploy_cancel(struct deploy *d);
 
 /* "promote", "rollback", "deploy", "adopt" */

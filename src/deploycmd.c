@@ -22,11 +22,10 @@ struct deploycmd {
 	struct app *app;
 	const struct cli_options *opts;
 	struct deploy *deploy;
-	bool planned_printed, quit, stop;
+	bool quit, stop;
 	int signo;
-	uint64_t out_printed;           /* sequence of the last output line printed */
-	size_t host_printed;
-	char status_printed[300];
+	size_t host_printed;            /* the host of the last header printed */
+	char cancel_printed[40];
 };
 
 static void on_signal(struct loop *loop, int signo, void *arg)
@@ -90,67 +89,69 @@ static void print_plan(const struct deploy_info *i)
 	fflush(stdout);
 }
 
-/* The output as it comes: the runner's "==> " lines as headers, the steps' lines
- * indented. (State comes from the events; this is the transcript.) */
-static void print_progress(struct deploycmd *dc, const struct deploy_info *i)
+/* One line of a run's output: the runner's "==> " lines as headers, the steps' lines
+ * indented; with hosts running at once, each line names its host. (State comes from the
+ * events; this is the transcript.) */
+static void print_output(const struct deploy_info *i, const struct bus_event *ev)
 {
-	struct logbuf *out = i->output;
-	char phase[16];
+	const char *t = ev->text;
+	char phase[16], host[220] = "";
 	int no, of, rc, n;
 	long long ms;
 
-	if (i->host_index != dc->host_printed) {
-		dc->host_printed = i->host_index;
-		printf("== host %zu of %zu: %s\n", i->host_index + 1, i->hosts_len, i->host);
+	if (i->parallel > 1 && i->hosts_len > 1)
+		snprintf(host, sizeof host, "[%s] ", ev->host_name);
+	if (strncmp(t, RUNNER_MARK_NOTE, strlen(RUNNER_MARK_NOTE)) != 0) {
+		printf("%s      | %s\n", host, t);
+	} else if (sscanf(t, RUNNER_MARK_NOTE "[%15[a-z] %d/%d] %n", phase, &no, &of, &n) == 3 &&
+	    n > 0) {
+		printf("%s%s[%d/%d] %s\n", host, strcmp(phase, "rollback") == 0 ? "rollback " : "", no,
+		    of, t + n);
+	} else if (sscanf(t, RUNNER_MARK_STEP_EXIT "%d after %lld ms", &rc, &ms) == 2) {
+		if (rc == 0)
+			printf("%s      ok in %.1fs\n", host, (double)ms / 1000.0);
+		else
+			printf("%s      %s (exit %d) in %.1fs\n", host, rc == RUNNER_EXIT_TIMEOUT ?
+			    "timed out" : "failed", rc, (double)ms / 1000.0);
+	} else if (strncmp(t, RUNNER_MARK_RUN, strlen(RUNNER_MARK_RUN)) != 0) {
+		printf("%s%s\n", host, t + strlen(RUNNER_MARK_NOTE));
 	}
-	if (out->len == 0)
-		return;
-	for (size_t l = logbuf_index_of(out, dc->out_printed + 1); l < out->len; l++) {
-		const struct log_line *line = logbuf_get(out, l);
-		const char *t = line->text;
-
-		if (line->seq <= dc->out_printed)
-			continue;
-		dc->out_printed = line->seq;
-		if (strncmp(t, RUNNER_MARK_NOTE, strlen(RUNNER_MARK_NOTE)) != 0) {
-			printf("      | %s\n", t);
-		} else if (sscanf(t, RUNNER_MARK_NOTE "[%15[a-z] %d/%d] %n", phase, &no, &of, &n) == 3 &&
-		    n > 0) {
-			printf("%s[%d/%d] %s\n", strcmp(phase, "rollback") == 0 ? "rollback " : "", no, of,
-			    t + n);
-		} else if (sscanf(t, RUNNER_MARK_STEP_EXIT "%d after %lld ms", &rc, &ms) == 2) {
-			if (rc == 0)
-				printf("      ok in %.1fs\n", (double)ms / 1000.0);
-			else
-				printf("      %s (exit %d) in %.1fs\n", rc == RUNNER_EXIT_TIMEOUT ? "timed out" :
-				    "failed", rc, (double)ms / 1000.0);
-		} else if (strncmp(t, RUNNER_MARK_RUN, strlen(RUNNER_MARK_RUN)) != 0) {
-			printf("%s\n", t + strlen(RUNNER_MARK_NOTE));
-		}
-	}
-	if (i->cancel[0] && strcmp(i->cancel, dc->status_printed) != 0) {
-		printf("cancel %s\n", i->cancel);
-		snprintf(dc->status_printed, sizeof dc->status_printed, "%s", i->cancel);
-	}
-	fflush(stdout);
 }
 
-static void changed(void *arg, struct deploy *d)
+/* The printer: a listener on the bus, for this command's deploy. */
+static void heard(void *arg, const struct bus_event *ev)
 {
 	struct deploycmd *dc = arg;
-	const struct deploy_info *i = deploy_info(d);
+	const struct deploy_info *i;
 
-	if (i->phase == DEPLOY_PLANNED && !dc->planned_printed) {
+	if (!dc->deploy || ev->deploy != dc->deploy)
+		return;
+	i = deploy_info(dc->deploy);
+	switch (ev->kind) {
+	case BUS_PLANNED:
 		print_plan(i);
-		dc->planned_printed = true;
+		break;
+	case BUS_STARTED:
+		/* one after another: a header when the run moves to another host */
+		if (i->parallel <= 1 && ev->host != dc->host_printed)
+			printf("== host %zu of %zu: %s\n", ev->host + 1, i->hosts_len, ev->host_name);
+		dc->host_printed = ev->host;
+		break;
+	case BUS_OUTPUT:
+		print_output(i, ev);
+		break;
+	case BUS_CANCEL:
+		if (strcmp(ev->text, dc->cancel_printed) != 0)
+			printf("cancel %s\n", ev->text);
+		snprintf(dc->cancel_printed, sizeof dc->cancel_printed, "%s", ev->text);
+		break;
+	case BUS_LINK:
+		fprintf(stderr, "gantry: %s\n", ev->text);
+		break;
+	default:
+		break;
 	}
-	if (i->phase == DEPLOY_RUNNING || i->phase == DEPLOY_DONE)
-		print_progress(dc, i);
-	if (i->phase == DEPLOY_RUNNING && strstr(i->status, "link to") &&
-	    strcmp(i->status, dc->status_printed) != 0) {
-		fprintf(stderr, "gantry: %s\n", i->status);
-		snprintf(dc->status_printed, sizeof dc->status_printed, "%s", i->status);
-	}
+	fflush(stdout);
 }
 
 static int refused(const struct deploy_info *i)
@@ -182,7 +183,7 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 
 	app_deploy_ctx(dc->app, &ctx);
 	if (o->command == CLI_ATTACH) {
-		dc->deploy = deploy_attach(&ctx, env, changed, dc);
+		dc->deploy = deploy_attach(&ctx, env, NULL, dc);
 	} else {
 		struct deploy_request req = {
 			.kind = o->command == CLI_PROMOTE ? DEPLOY_PROMOTE :
@@ -195,7 +196,7 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 			fprintf(stderr, "gantry: no environment \"%s\" in %s\n", o->source, dc->app->conf->path);
 			return EXIT_USAGE;
 		}
-		dc->deploy = deploy_new(&ctx, &req, changed, dc);
+		dc->deploy = deploy_new(&ctx, &req, NULL, dc);
 	}
 	wait_phase(dc, 1u << DEPLOY_PLANNED | 1u << DEPLOY_REFUSED | 1u << DEPLOY_RUNNING |
 	    1u << DEPLOY_DONE);
@@ -247,7 +248,7 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 
 /* ---- one command on one host, waited for ---- */
 
-struct hostrun {
+struct hostcall {
 	struct outbuf out;
 	bool done;
 	enum remote_end how;
@@ -257,14 +258,14 @@ struct hostrun {
 
 static void hostrun_output(void *arg, const char *data, size_t len, bool is_stderr)
 {
-	struct hostrun *hr = arg;
+	struct hostcall *hr = arg;
 
 	outbuf_add(&hr->out, data, len, HOSTSTATE_MAX_BYTES);
 }
 
 static void hostrun_done(void *arg, enum remote_end how, int status, const char *message)
 {
-	struct hostrun *hr = arg;
+	struct hostcall *hr = arg;
 
 	hr->done = true;
 	hr->how = how;
@@ -272,13 +273,13 @@ static void hostrun_done(void *arg, enum remote_end how, int status, const char 
 	snprintf(hr->message, sizeof hr->message, "%s", message ? message : "");
 }
 
-static const struct remote_cmd_ops hostrun_ops = {
+static const struct remote_cmd_ops hostcall_ops = {
 	.output = hostrun_output, .done = hostrun_done, .bounded = true,
 };
 
-/* Waits for command c (run with hostrun_ops) on host j. */
+/* Waits for command c (run with hostcall_ops) on host j. */
 static bool host_wait(struct deploycmd *dc, const struct conf_env *env, size_t j,
-    struct remote_cmd *c, struct hostrun *hr)
+    struct remote_cmd *c, struct hostcall *hr)
 {
 	while (!hr->done && !dc->quit)
 		loop_run_once(dc->app->loop, 1000);
@@ -454,17 +455,18 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 	const struct cli_options *o = dc->opts;
 	const char *kind = o->command == CLI_FREEZE ? "freeze" : o->command == CLI_UNFREEZE ?
 	    "unfreeze" : "unlock";
+	enum hostadmin action = o->command == CLI_FREEZE ? ADMIN_FREEZE :
+	    o->command == CLI_UNFREEZE ? ADMIN_UNFREEZE : ADMIN_UNLOCK;
 	struct hostadmin_call call;
 	int code = EXIT_OK;
 
 	/* one note, the same on every host: the histories merge it into one */
-	hostadmin_call(o->command == CLI_FREEZE ? ADMIN_FREEZE : o->command == CLI_UNFREEZE ?
-	    ADMIN_UNFREEZE : ADMIN_UNLOCK, env->name, dc->app->operator, o->message, &call);
+	hostadmin_call(action, env->name, dc->app->operator, o->message, &call);
 	for (size_t j = 0; j < env->hosts_len && !dc->quit; j++) {
-		struct hostrun hr = { 0 };
+		struct hostcall hr = { 0 };
 		char first[200] = "";
 		struct remote_cmd *c = runner_run(app_host(dc->app, env, j), call.sub, call.args,
-		    call.nargs, &hostrun_ops, &hr);
+		    call.nargs, &hostcall_ops, &hr);
 
 		if (!host_wait(dc, env, j, c, &hr)) {
 			code = EXIT_REMOTE;
@@ -479,6 +481,8 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 				code = hr.status == RUNNER_EXIT_ALIVE || hr.status == RUNNER_EXIT_UNSAFE ?
 				    EXIT_REFUSED : EXIT_REMOTE;
 			} else {
+				hostadmin_emit(dc->app->bus, action, env->name, j, env->hosts[j].address,
+				    dc->app->operator, call.reason);
 				printf("%s: %s%s%s\n", env->hosts[j].address,
 				    o->command == CLI_FREEZE ? "frozen: deploys and promotions are refused until "
 				    "`gantry unfreeze` (rollbacks stay allowed)" : o->command == CLI_UNFREEZE ?
@@ -524,6 +528,7 @@ int app_action(struct conf *conf, const struct cli_options *opts)
 	loop_signal(dc.app->loop, SIGINT, on_signal, &dc);
 	loop_signal(dc.app->loop, SIGTERM, on_signal, &dc);
 	loop_signal(dc.app->loop, SIGHUP, on_signal, &dc);
+	bus_listen(dc.app->bus, BUS_ALL, heard, &dc);
 	switch (opts->command) {
 	case CLI_HISTORY:
 		code = print_history(&dc, env);

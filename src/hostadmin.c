@@ -66,3 +66,18 @@ struct remote_cmd *hostadmin_run(struct remote_host *host, enum hostadmin kind,
 	hostadmin_call_free(&c);
 	return cmd;
 }
+
+void hostadmin_emit(struct bus *bus, enum hostadmin kind, const char *env, size_t host,
+    const char *host_name, const char *operator, const char *reason)
+{
+	static const enum bus_kind kinds[] = {
+		[ADMIN_FREEZE] = BUS_FROZEN, [ADMIN_UNFREEZE] = BUS_UNFROZEN,
+		[ADMIN_UNLOCK] = BUS_LOCK_BROKEN,
+	};
+	struct bus_event ev = {
+		.kind = kinds[kind], .env = env, .host = host, .host_name = host_name,
+		.operator = operator, .text = reason,
+	};
+
+	bus_emit(bus, &ev);
+}

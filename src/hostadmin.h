@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "bus.h"
 #include "remote.h"
 #include "runner.h"
 
@@ -27,5 +28,9 @@ void hostadmin_call_free(struct hostadmin_call *c);
 struct remote_cmd *hostadmin_run(struct remote_host *host, enum hostadmin kind,
     const char *env, const char *operator, const char *message, const struct remote_cmd_ops *ops,
     void *arg);
+
+/* Tells the bus an admin action was done on host `host` of env (named `host_name`). */
+void hostadmin_emit(struct bus *bus, enum hostadmin kind, const char *env, size_t host,
+    const char *host_name, const char *operator, const char *reason);
 
 #endif

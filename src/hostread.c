@@ -1,4 +1,4 @@
-/* Every host of an environment read at once, the replies merged. */
+/* Every host of an environment read, HOSTREAD_AT_ONCE at a time, the replies merged. */
 #include "config.h"
 
 #include "hostread.h"
@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Hosts read at once: each reply may take up to HOSTSTATE_MAX_BYTES while it comes. */
+#define HOSTREAD_AT_ONCE 32
 
 struct hostread_one {
 	struct hostread *r;
@@ -22,11 +25,16 @@ struct hostread_one {
 
 struct hostread {
 	const struct conf_env *env;
+	hostread_host_fn host;
+	void *host_arg;
 	hostread_done_fn done;
 	void *arg;
 	struct hostread_one *hosts;
 	size_t len, pending;
+	size_t next;                    /* the next host to ask */
 };
+
+static void ask_next(struct hostread *r);
 
 static void one_output(void *arg, const char *data, size_t len, bool is_stderr)
 {
@@ -54,6 +62,8 @@ static void one_done(void *arg, enum remote_end how, int status, const char *mes
 	outbuf_clear(&o->out);
 	if (--r->pending == 0)
 		r->done(r->arg, r);     /* last: the reader may be gone after this */
+	else
+		ask_next(r);
 }
 
 static const struct remote_cmd_ops one_ops = {
@@ -66,21 +76,33 @@ struct hostread *hostread_start(const struct conf_env *env, hostread_host_fn hos
 	struct hostread *r = xcalloc(1, sizeof *r);
 
 	r->env = env;
+	r->host = host;
+	r->host_arg = host_arg;
 	r->done = done;
 	r->arg = arg;
 	r->len = r->pending = env->hosts_len;
 	r->hosts = xcalloc(env->hosts_len ? env->hosts_len : 1, sizeof *r->hosts);
-	for (size_t j = 0; j < env->hosts_len; j++) {
-		struct remote_host *h = host(host_arg, env, j);
-
-		r->hosts[j].r = r;
-		r->hosts[j].j = j;
-		r->hosts[j].cmd = runner_run(h, RUNNER_STATE, NULL, 0, &one_ops, &r->hosts[j]);
-		/* asked for now: a host waiting out its backoff tries again at once, so a
-		 * refused key or a dead host is reported now, not in a minute */
-		remote_host_retry_now(h);
-	}
+	for (size_t j = 0; j < env->hosts_len && j < HOSTREAD_AT_ONCE; j++)
+		ask_next(r);
 	return r;
+}
+
+/* Asks the next host for its state. */
+static void ask_next(struct hostread *r)
+{
+	size_t j = r->next;
+	struct remote_host *h;
+
+	if (j >= r->len)
+		return;
+	r->next++;
+	h = r->host(r->host_arg, r->env, j);
+	r->hosts[j].r = r;
+	r->hosts[j].j = j;
+	r->hosts[j].cmd = runner_run(h, RUNNER_STATE, NULL, 0, &one_ops, &r->hosts[j]);
+	/* asked for now: a host waiting out its backoff tries again at once, so a refused
+	 * key or a dead host is reported now, not in a minute */
+	remote_host_retry_now(h);
 }
 
 size_t hostread_result_some(struct hostread *r, struct host_state *out, char *why, size_t whysz)

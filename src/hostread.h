@@ -1,6 +1,6 @@
-/* Reads the state of every host of an environment at once (the runner's state on each)
- * and folds the replies into one host_state: the lock and freeze of any host, the
- * histories merged by run id. */
+/* Reads the state of every host of an environment (the runner's state on each, a few
+ * dozen hosts at a time) and folds the replies into one host_state: the lock and freeze
+ * of any host, the histories merged by run id. */
 #ifndef GANTRY_HOSTREAD_H
 #define GANTRY_HOSTREAD_H
 

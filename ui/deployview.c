@@ -27,11 +27,9 @@ struct deployview {
 static void deploy_changed(void *arg, struct deploy *d)
 {
 	struct deployview *dv = arg;
-	const struct deploy_info *i = deploy_info(d);
 
-	dv->ui->dirty = true;
-	if (i->phase == DEPLOY_DONE || i->phase == DEPLOY_REFUSED)
-		deploywatch_refresh(dv->ui->app->deploywatch);
+	(void)d;
+	dv->ui->dirty = true;   /* the dashboard hears the end on the bus (ui.c) */
 }
 
 /* A deploy pane already open: it is raised (a run in it goes on) and true returned. */
@@ -275,7 +273,17 @@ static int draw_facts(struct ui *ui, const struct deploy_info *i, int y, int bot
 	else
 		snprintf(line, sizeof line, "by hand (b after a failure)");
 	y = fact(ui, y, "rollback", line, THEME_ROLE_text);
-	if (i->hosts_len > 1)
+	if (i->hosts_len > 1 && i->parallel > 1) {
+		size_t done = 0, waiting = 0;
+
+		for (size_t j = 0; j < i->hosts_len; j++) {
+			done += i->hosts[j].state == HOST_ENDED;
+			waiting += i->hosts[j].state == HOST_WAITING;
+		}
+		snprintf(line, sizeof line, "%s (host %zu of %zu; %zu running, %zu done, %zu waiting: "
+		    "the first alone, then %zu at a time)", i->host, i->host_index + 1, i->hosts_len,
+		    i->running, done, waiting, i->parallel);
+	} else if (i->hosts_len > 1)
 		snprintf(line, sizeof line, "%s (host %zu of %zu, one after another)", i->host,
 		    i->host_index + 1, i->hosts_len);
 	else

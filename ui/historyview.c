@@ -317,8 +317,9 @@ static void rollback_selected(struct ui *ui, struct historyview *hv)
 struct unlock_job {
 	struct ui *ui;
 	struct outbuf out;
-	size_t env_index;
+	size_t env_index, host;
 	char env[64];
+	char reason[200];
 };
 
 static void unlock_output(void *arg, const char *data, size_t len, bool is_stderr)
@@ -338,13 +339,17 @@ static void unlock_done(void *arg, enum remote_end how, int status, const char *
 	snprintf(first, sizeof first, "%.*s", (int)strcspn(out, "\n"), out);
 	if (how != REMOTE_EXITED)
 		ui_message(j->ui, true, "unlock %s: %s", j->env, message ? message : "link dropped");
-	else if (status == 0)
+	else if (status == 0) {
+		const struct conf_env *env = &j->ui->app->conf->envs[j->env_index];
+
+		hostadmin_emit(j->ui->app->bus, ADMIN_UNLOCK, j->env, j->host,
+		    env->hosts[j->host].address, j->ui->app->operator, j->reason);
 		ui_message(j->ui, false, "%s: lock broken (it was: %s); recorded in the history", j->env, first);
+	}
 	else
 		ui_message(j->ui, true, "unlock %s: %s", j->env, first[0] ? first : "failed");
 	if (open_pane(j->ui, j->env_index))
 		load(open_pane(j->ui, j->env_index));
-	deploywatch_refresh(j->ui->app->deploywatch);
 	outbuf_clear(&j->out);
 	free(j);
 }
@@ -361,10 +366,11 @@ static void unlock(struct ui *ui, struct historyview *hv)
 	j->ui = ui;
 	j->env_index = hv->env;
 	snprintf(j->env, sizeof j->env, "%s", env->name);
+	snprintf(j->reason, sizeof j->reason, "%s", hv->reason);
 	/* on the host holding the lock */
-	hostadmin_run(app_host(ui->app, env, hv->state.lock.host_index < env->hosts_len ?
-	    hv->state.lock.host_index : 0), ADMIN_UNLOCK, env->name, ui->app->operator, hv->reason,
-	    &unlock_ops, j);
+	j->host = hv->state.lock.host_index < env->hosts_len ? hv->state.lock.host_index : 0;
+	hostadmin_run(app_host(ui->app, env, j->host), ADMIN_UNLOCK, env->name, ui->app->operator,
+	    hv->reason, &unlock_ops, j);
 }
 
 static int historyview_action(struct ui *ui, struct view *v, enum action action)

@@ -398,10 +398,21 @@ static void ui_model_changed(size_t env_index, void *arg)
 	ui->dirty = true;
 }
 
+/* What changes a host's state: the dashboard reads the hosts again. */
+static void ui_heard(void *arg, const struct bus_event *ev)
+{
+	struct ui *ui = arg;
+
+	(void)ev;
+	deploywatch_refresh(ui->app->deploywatch);
+	ui->dirty = true;
+}
+
 int ui_run(struct app *app, struct theme *theme, const struct ui_options *opts)
 {
 	struct ui *ui = xcalloc(1, sizeof *ui);
 	const char *no_color = getenv("NO_COLOR");
+	unsigned listener;
 	int code;
 
 	ui->app = app;
@@ -442,6 +453,8 @@ int ui_run(struct app *app, struct theme *theme, const struct ui_options *opts)
 	loop_timer_add(app->loop, UI_TICK_MS, ui_tick, ui);
 	deploywatch_set_listener(app->deploywatch, ui_hosts_changed, ui);
 	remote_set_listener(app->remote, ui_remote_changed, ui);
+	listener = bus_listen(app->bus, BUS_MASK(BUS_ENDED) | BUS_MASK(BUS_REFUSED) |
+	    BUS_MASK(BUS_LOCK_BROKEN) | BUS_MASK(BUS_FROZEN) | BUS_MASK(BUS_UNFROZEN), ui_heard, ui);
 	prober_start(app->prober);
 	deploywatch_start(app->deploywatch);
 
@@ -453,6 +466,7 @@ int ui_run(struct app *app, struct theme *theme, const struct ui_options *opts)
 		loop_run_once(app->loop, -1);
 	}
 	ui_pop_to(ui, 0);
+	bus_unlisten(app->bus, listener);
 	ui_restore_terminal();
 	die_set_hook(NULL);
 	code = ui->quit_signal ? 128 + ui->quit_signal : EXIT_OK;

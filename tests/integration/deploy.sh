@@ -17,7 +17,7 @@ G() { "$GANTRY" --config "$cfg" "$@"; }
 # last_result ENV: the result of the newest end record
 last_result() { release_history "$1" | grep '"event":"end"' | tail -n 1 | sed 's/.*"result":"\([a-z_]*\)".*/\1/'; }
 
-plan 82
+plan 90
 
 for t in sha-1111111 sha-2222222; do release_build $t || { echo "Bail out! images"; exit 1; }; done
 release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" ||
@@ -207,6 +207,27 @@ out=$(G unlock fleet -m "hand deploy finished" 2>&1)
 like "$out" "root@$f2: lock broken" "unlock breaks it there"
 out=$(G deploy fleet sha-1111111 2>&1)
 is "$?" 0 "and the deploy goes on"
+
+# --- many hosts at once: the first alone, then three at a time; a failure starts no other
+# host, and with automatic rollback the hosts that took the tag go back ---
+release_wave 4 3 || { echo "Bail out! the wave hosts did not start"; exit 1; }
+wave_tag() { sed -n 's/^APP_IMAGE=.*:\(sha-[0-9a-f]*\).*/\1/p' "$SSHD_DIR/wave-$1/deploy/deploy.env"; }
+out=$(G deploy wave sha-1111111 2>&1)
+is "$?" 0 "a deploy to four hosts, three at a time after the first, succeeds"
+like "$out" "^\[root@$RELEASE_WAVE1\] +\| at once: 1$" "the first host runs alone, each line naming its host"
+like "$out" "^\[root@127\.0\.0\.1:[0-9]+\] +\| at once: 3$" "then the other three run at once"
+is "$(wave_tag 1) $(wave_tag 2) $(wave_tag 3) $(wave_tag 4)" "sha-1111111 sha-1111111 sha-1111111 sha-1111111" \
+	"and every host runs the tag"
+touch "$SSHD_DIR/wave-3/deploy/refuse-sha-2222222"
+out=$(G deploy wave sha-2222222 2>&1)
+is "$?" 7 "a run that fails on one of the hosts running at once fails"
+like "$out" "sha-2222222 failed on root@$RELEASE_WAVE3 \(failed\); the 3 hosts that had taken it went back to sha-1111111: every host runs sha-1111111" \
+	"and the three hosts that had taken it went back, together"
+is "$(wave_tag 1) $(wave_tag 2) $(wave_tag 3) $(wave_tag 4)" "sha-1111111 sha-1111111 sha-1111111 sha-1111111" \
+	"so the environment ends on one tag"
+out=$(G history wave 2>&1)
+like "$(echo "$out" | grep -m1 sha-2222222)" "failed .*\(failed on root@$RELEASE_WAVE3\)" \
+	"the history, read from the four hosts, says where it failed"
 
 # --- the registry is down: nothing starts, and the message says so ---
 containers_stop_pid "$(cat "$CONTAINERS_DIR/registry/pid")"

@@ -15,6 +15,11 @@
 #                               "fleet" on both, with a plan of its own steps (no containers);
 #                               a host refuses TAG (exit 9) while refuse-TAG is in its deploy
 #                               directory; sets RELEASE_FLEET1/2 (127.0.0.1:port)
+#   release_wave N PARALLEL     N more sshd hosts (wave-1..N) and an environment "wave" on
+#                               them that runs PARALLEL hosts at once after the first, with
+#                               auto_rollback; its one step counts the hosts in it at once
+#                               (printed "at once: K") and sleeps 2s; a host refuses TAG as
+#                               the fleet's do; sets RELEASE_WAVE1..N (127.0.0.1:port)
 #   release_teardown
 # Apps: staging on RELEASE_STAGING_PORT, production on RELEASE_PROD_PORT.
 
@@ -124,6 +129,32 @@ release_fleet() {
         - {name: check host, run: "test ! -e refuse-{tag} || { echo 'this host refuses {tag}'; exit 9; }"}
         - {name: write deploy.env, run: "{gantry} write-env APP_IMAGE={app_image}"}
         - {name: start app, run: "echo started {tag}", switch: true}
+YAML
+}
+
+release_wave() {
+	local n=$1 parallel=$2 i port
+	mkdir -p "$RELEASE_DIR/wave-at-once"
+	cat >>"$RELEASE_DIR/gantry.yml" <<YAML
+  - name: wave
+    url: http://127.0.0.1:$RELEASE_STAGING_PORT
+    hosts:
+YAML
+	for i in $(seq 1 "$n"); do
+		sshd_host "wave-$i" >/dev/null && sshd_trust "wave-$i" || return 1
+		port=$(sshd_port "wave-$i")
+		eval "RELEASE_WAVE$i=127.0.0.1:$port"
+		echo "      - {address: root@127.0.0.1:$port, deploy_dir: $SSHD_DIR/wave-$i/deploy}" \
+			>>"$RELEASE_DIR/gantry.yml"
+	done
+	cat >>"$RELEASE_DIR/gantry.yml" <<YAML
+    deploy:
+      parallel: $parallel
+      auto_rollback: true
+      steps:
+        - {name: check host, run: "test ! -e refuse-{tag} || { echo 'this host refuses {tag}'; exit 9; }"}
+        - {name: write deploy.env, run: "{gantry} write-env APP_IMAGE={app_image}", switch: true}
+        - {name: together, run: "d=$RELEASE_DIR/wave-at-once; touch \$d/\$\$; echo at once: \$(ls \$d | wc -l); sleep 2; rm -f \$d/\$\$"}
 YAML
 }
 

@@ -1,6 +1,8 @@
-/* Small pure pieces: durations, colours and themes, the model's staleness, the command line. */
+/* Small pure pieces: durations, colours and themes, the model's staleness, the command line,
+ * the event bus. */
 #include "config.h"
 
+#include "bus.h"
 #include "cli.h"
 #include "duration.h"
 #include "exitcode.h"
@@ -202,6 +204,86 @@ START_TEST(command_help_and_new_flags)
 }
 END_TEST
 
+/* ---- the event bus ---- */
+
+struct heard {
+	struct bus *bus;
+	char log[256];
+	unsigned self, other;           /* this listener's id; one it removes */
+	bool add_one;                   /* adds a listener from its callback, once */
+};
+
+static void hear(void *arg, const struct bus_event *ev)
+{
+	struct heard *h = arg;
+
+	snprintf(h->log + strlen(h->log), sizeof h->log - strlen(h->log), "%s%s:%s",
+	    h->log[0] ? " " : "", bus_kind_name(ev->kind), ev->text ? ev->text : "");
+	if (h->other) {
+		bus_unlisten(h->bus, h->other);
+		h->other = 0;
+	}
+}
+
+static void hear_and_add(void *arg, const struct bus_event *ev)
+{
+	struct heard *h = arg;
+
+	hear(arg, ev);
+	if (h->add_one) {
+		h->add_one = false;
+		bus_listen(h->bus, BUS_ALL, hear, h);
+	}
+}
+
+START_TEST(the_bus_delivers_to_every_listener_of_a_kind)
+{
+	struct bus *bus = bus_new();
+	struct heard all = { .bus = bus }, steps = { .bus = bus }, gone = { .bus = bus };
+	struct bus_event out = { .kind = BUS_OUTPUT, .text = "line" };
+	struct bus_event step = { .kind = BUS_STEP_ENDED, .text = "pull" };
+
+	bus_listen(bus, BUS_ALL, hear, &all);
+	bus_listen(bus, BUS_MASK(BUS_STEP_STARTED) | BUS_MASK(BUS_STEP_ENDED), hear, &steps);
+	gone.self = bus_listen(bus, BUS_ALL, hear, &gone);
+	bus_emit(bus, &out);
+	bus_unlisten(bus, gone.self);
+	bus_emit(bus, &step);
+	ck_assert_str_eq(all.log, "output:line step ended:pull");
+	ck_assert_str_eq(steps.log, "step ended:pull");
+	ck_assert_str_eq(gone.log, "output:line");
+	bus_emit(NULL, &step);          /* no bus: nobody hears, nothing breaks */
+	bus_unlisten(bus, 0);
+	bus_free(bus);
+}
+END_TEST
+
+START_TEST(listeners_come_and_go_while_an_event_is_delivered)
+{
+	struct bus *bus = bus_new();
+	struct heard first = { .bus = bus, .add_one = true }, second = { .bus = bus };
+	struct bus_event a = { .kind = BUS_READY, .text = "1" }, b = { .kind = BUS_ENDED, .text = "2" };
+
+	/* the first listener removes the second before it is reached, and adds a new one
+	   (itself again) that hears only the next event */
+	bus_listen(bus, BUS_ALL, hear_and_add, &first);
+	second.self = bus_listen(bus, BUS_ALL, hear, &second);
+	first.other = second.self;
+	bus_emit(bus, &a);
+	ck_assert_str_eq(first.log, "ready:1");
+	ck_assert_str_eq(second.log, "");
+	bus_emit(bus, &b);
+	ck_assert_str_eq(first.log, "ready:1 ended:2 ended:2");
+	ck_assert_str_eq(second.log, "");
+	/* many listeners: the list grows past its first allocation */
+	for (int i = 0; i < 10; i++)
+		bus_listen(bus, BUS_MASK(BUS_FROZEN), hear, &second);
+	bus_emit(bus, &(struct bus_event){ .kind = BUS_FROZEN, .text = "" });
+	ck_assert_uint_eq(strlen(second.log), 10 * strlen("frozen:") + 9);
+	bus_free(bus);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("misc");
@@ -215,6 +297,8 @@ int main(void)
 	tcase_add_test(tc, staleness_is_three_intervals);
 	tcase_add_test(tc, command_line);
 	tcase_add_test(tc, command_help_and_new_flags);
+	tcase_add_test(tc, the_bus_delivers_to_every_listener_of_a_kind);
+	tcase_add_test(tc, listeners_come_and_go_while_an_event_is_delivered);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
