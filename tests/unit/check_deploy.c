@@ -563,6 +563,8 @@ START_TEST(deploy_keys_say_where)
 		{ "      steps: [{name: x}]\n",
 		  "g.yml:9:15: environments[0].deploy.steps[0]: missing required key \"run\" (the command, run by "
 		  "sh in the deploy directory; {tag}, {app_image} ... are filled in)" },
+		{ "      parallel: 0\n",
+		  "g.yml:9:17: environments[0].deploy.parallel: expected a whole number from 1 to 1000, got \"0\"" },
 		{ "      bogus: 1\n", "g.yml:9:7: environments[0].deploy.bogus: unknown key" },
 	};
 
@@ -570,6 +572,36 @@ START_TEST(deploy_keys_say_where)
 		deploy_error(cases[i].yaml, err, sizeof err);
 		ck_assert_str_eq(err, cases[i].want);
 	}
+}
+END_TEST
+
+/* An environment of a thousand hosts is read; one more is refused, where it starts. */
+START_TEST(a_thousand_hosts_at_most)
+{
+	char err[300];
+	size_t cap = 64 * 1024;
+	char *yaml = xcalloc(1, cap);
+	struct conf *c;
+
+	for (int n = 1000; n <= 1001; n++) {
+		snprintf(yaml, cap, REGISTRY "environments:\n  - name: web\n    url: http://w\n"
+		    "    deploy_dir: /srv/shop\n    hosts: [");
+		for (int i = 0; i < n; i++)
+			snprintf(yaml + strlen(yaml), cap - strlen(yaml), "%sdeploy@web-%d", i ? ", " : "", i);
+		snprintf(yaml + strlen(yaml), cap - strlen(yaml), "]\n");
+		c = parse(yaml, err, sizeof err);
+		if (n == 1000) {
+			ck_assert_msg(c != NULL, "%s", err);
+			ck_assert_uint_eq(c->envs[0].hosts_len, 1000);
+			ck_assert_int_eq(c->envs[0].deploy.parallel, 1);
+			conf_free(c);
+		} else {
+			ck_assert(c == NULL);
+			ck_assert_str_eq(err, "g.yml:7:12: environments[0].hosts: at most 1000 hosts per "
+			    "environment are supported");
+		}
+	}
+	free(yaml);
 }
 END_TEST
 
@@ -1723,6 +1755,7 @@ int main(void)
 	tcase_add_test(plans, deploy_keys_say_where);
 	tcase_add_test(plans, a_host_can_name_its_own_app_port_and_url);
 	tcase_add_test(plans, deploy_defaults_are_inherited);
+	tcase_add_test(plans, a_thousand_hosts_at_most);
 	suite_add_tcase(s, plans);
 
 	tcase_add_test(state, state_with_a_held_lock);
