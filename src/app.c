@@ -3,7 +3,6 @@
 
 #include "app.h"
 #include "exitcode.h"
-#include "status.h"
 #include "xmalloc.h"
 
 #include <stdlib.h>
@@ -57,16 +56,6 @@ struct app *app_new(struct conf *conf)
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif
 	}
-	/* a session per host: an environment of a thousand hosts needs as many descriptors */
-	{
-		struct rlimit files;
-
-		if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max &&
-		    files.rlim_cur < 65536) {
-			files.rlim_cur = files.rlim_max < 65536 ? files.rlim_max : 65536;
-			setrlimit(RLIMIT_NOFILE, &files);
-		}
-	}
 	app->remote = remote_new(app->loop);
 	remote_set_read_only(app->remote, conf->read_only);
 	for (size_t i = 0; i < conf->envs_len; i++)
@@ -113,39 +102,4 @@ void app_free(struct app *app)
 	loop_free(app->loop);
 	conf_free(app->conf);
 	free(app);
-}
-
-int app_status(struct conf *conf, bool json)
-{
-	struct app *app = app_new(conf);
-	int64_t longest = 0, deadline;
-	int code;
-
-	for (size_t i = 0; i < conf->envs_len; i++)
-		if (conf->envs[i].timeout_ms > longest)
-			longest = conf->envs[i].timeout_ms;
-	/* every request has its own deadline; this one only guards against a bug */
-	deadline = loop_clock_ms() + longest + 5000;
-	prober_start(app->prober);
-	/* what the hosts' deploy.env name (and their own apps report): the cross-check */
-	for (size_t i = 0; i < conf->envs_len; i++) {
-		for (size_t j = 0; j < conf->envs[i].hosts_len; j++) {
-			int64_t t = conf->envs[i].connect_timeout_ms + conf->envs[i].timeout_ms + 5000;
-
-			if (loop_clock_ms() + t > deadline)
-				deadline = loop_clock_ms() + t;
-		}
-	}
-	deploywatch_start(app->deploywatch);
-	while ((!model_all_checked(app->model) || !model_hosts_read(app->model)) &&
-	    loop_clock_ms() < deadline)
-		loop_run_once(app->loop, 1000);
-	if (json)
-		status_print_json(stdout, app->model);
-	else
-		status_print_text(stdout, app->model);
-	fflush(stdout);
-	code = status_exit_code(app->model);
-	app_free(app);
-	return code == 0 ? EXIT_OK : EXIT_NOT_READY;
 }

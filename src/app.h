@@ -4,7 +4,6 @@
 
 #include <stdio.h>
 
-#include "cli.h"
 #include "conf.h"
 #include "deploy.h"
 #include "deploywatch.h"
@@ -35,16 +34,6 @@ struct conf *app_load_conf(const char *cli_path, FILE *err);
 struct app *app_new(struct conf *conf);
 void app_free(struct app *app);
 
-/* gantry logs: prints the log of an environment's hosts; returns the exit status. */
-int app_logs(struct conf *conf, const char *env, int source, bool follow, const char *host);
-
-/* gantry check: every read path of each environment (or env), one line per check;
- * returns the exit status (takes the configuration). */
-int app_check(struct conf *conf, const char *env);
-
-/* gantry tags: the registry's deployable tags; returns the exit status. */
-int app_tags(struct conf *conf, bool json, long limit);
-
 /* The session of an environment's host j. */
 struct remote_host *app_host(struct app *app, const struct conf_env *env, size_t j);
 /* The same as a callback (deploy_ctx.host, hostread_start), with the app as `app`. */
@@ -52,12 +41,5 @@ struct remote_host *app_host_of(void *app, const struct conf_env *env, size_t j)
 
 /* What a promotion, rollback or deploy needs from the app. */
 void app_deploy_ctx(struct app *app, struct deploy_ctx *ctx);
-
-struct cli_options;
-/* promote, rollback, deploy, attach, history, freeze, unfreeze, unlock; returns the exit
- * status (takes the configuration). */
-int app_action(struct conf *conf, const struct cli_options *opts);
-/* gantry status: one round of every environment, printed; returns the exit status. */
-int app_status(struct conf *conf, bool json);
 
 #endif

@@ -6,7 +6,7 @@ packages="build-essential autoconf automake libtool pkg-config libncurses-dev
 libcurl4-openssl-dev libjansson-dev libssh-dev libyaml-dev check openssh-server
 openssh-client procps tmux curl clang libclang-rt-14-dev python3 python3-yaml openssl
 docker-registry podman runc crun slirp4netns fuse-overlayfs uidmap catatonit iptables
-netavark aardvark-dns conmon busybox-static docker-compose"
+netavark aardvark-dns conmon busybox-static docker-compose zsh"
 
 missing=
 for p in $packages; do

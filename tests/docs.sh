@@ -3,11 +3,15 @@
 . "$srcdir/tests/lib/tap.sh"
 man1="$srcdir/man/gantry.1.in"
 man5="$srcdir/man/gantry.yml.5.in"
-plan 6
+plan 7
 
 want=$("$GANTRY" --list-keys=man)
 got=$(sed -n '/^\.\\" KEYS-BEGIN/,/^\.\\" KEYS-END/p' "$man1" | sed '1d;$d')
 is "$got" "$want" "gantry(1) KEYS is what --list-keys=man prints (run make update-man)"
+
+want=$("$GANTRY" --list-commands=man)
+got=$(sed -n '/^\.\\" COMMANDS-BEGIN/,/^\.\\" COMMANDS-END/p' "$man1" | sed '1d;$d')
+is "$got" "$want" "gantry(1) SYNOPSIS is what --list-commands=man prints (run make update-man)"
 
 missing=
 for opt in $("$GANTRY" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do

@@ -11,6 +11,7 @@
 #include "suite.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 START_TEST(durations_parse)
@@ -142,7 +143,7 @@ START_TEST(command_line)
 	ck_assert_str_eq(err, "unknown command \"ship\"; commands: status, logs, tags, promote, "
 	    "rollback, deploy, attach, history, freeze, unfreeze, unlock, adopt, check");
 	ck_assert_int_eq(cli_parse(2, a5, &o, err, sizeof err), EXIT_USAGE);
-	ck_assert_str_eq(err, "deploy: which environment?; usage: gantry deploy ENV TAG [--yes] [--dry-run]");
+	ck_assert_str_eq(err, "deploy: which environment? usage: gantry deploy ENV TAG [--yes] [--dry-run]");
 	ck_assert_int_eq(cli_parse(6, a6, &o, err, sizeof err), 0);
 	ck_assert(o.command == CLI_PROMOTE && o.yes && !o.dry_run);
 	ck_assert_str_eq(o.source, "staging");
@@ -179,11 +180,17 @@ START_TEST(command_help_and_new_flags)
 		char *argv[] = { "gantry", (char *)commands[i], "--help", NULL };
 		char want[64];
 
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
 		ck_assert_int_eq(cli_parse(3, argv, &o, err, sizeof err), 0);
 		ck_assert_int_eq(o.command, CLI_COMMAND_HELP);
+		cli_command_help(f, o.help_for);
+		fclose(f);
 		snprintf(want, sizeof want, "usage: gantry %s", commands[i]);
-		ck_assert_msg(strncmp(o.help_text, want, strlen(want)) == 0, "%s --help: %s", commands[i],
-		    o.help_text);
+		ck_assert_msg(strncmp(text, want, strlen(want)) == 0, "%s --help: %s", commands[i], text);
+		free(text);
 	}
 	ck_assert_int_eq(cli_parse(4, u1, &o, err, sizeof err), EXIT_USAGE);
 	ck_assert(strstr(err, "--unverified goes with --to TAG") != NULL);
@@ -201,6 +208,66 @@ START_TEST(command_help_and_new_flags)
 	ck_assert_str_eq(o.env, "staging");
 	ck_assert_int_eq(cli_parse(4, c3, &o, err, sizeof err), EXIT_USAGE);
 	ck_assert_str_eq(err, "check: unexpected argument \"production\"; usage: gantry check [ENV]");
+}
+END_TEST
+
+/* What --complete offers, from the command table and a configuration (tags aside: they
+ * come from the registry, tested in tests/integration/completion.sh). */
+static void no_tags(FILE *out, const struct conf *conf, const char *prefix)
+{
+	(void)conf;
+	fprintf(out, "TAGS<%s>\n", prefix);
+}
+
+static char *completed(const struct conf *conf, int n, char **words)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	cli_complete(f, words, n, conf, no_tags);
+	fclose(f);
+	for (char *p = text; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	return text;
+}
+
+START_TEST(completion_comes_from_the_command_table)
+{
+	struct conf_host h[2] = { { .address = "deploy@web-1" }, { .address = "deploy@web-2" } };
+	struct conf_env envs[2] = { { .name = "staging" }, { .name = "production", .hosts = h,
+		.hosts_len = 2 } };
+	struct conf conf = { .envs = envs, .envs_len = 2 };
+	static const struct {
+		int n;
+		char *words[6];
+		const char *want;
+	} cases[] = {
+		{ 1, { "r" }, "rollback " },
+		{ 1, { "" }, "status logs tags promote rollback deploy attach history freeze unfreeze "
+		  "unlock adopt check " },
+		{ 2, { "rollback", "" }, "staging production " },
+		{ 3, { "rollback", "production", "--" }, "--to --unverified --yes --dry-run --help " },
+		{ 4, { "rollback", "production", "--to", "sha-1" }, "TAGS<sha-1> " },
+		{ 3, { "deploy", "production", "" }, "TAGS<> " },
+		{ 4, { "-c", "x.yml", "promote", "p" }, "production " },
+		{ 3, { "promote", "staging", "p" }, "production " },
+		{ 4, { "logs", "production", "--host", "" }, "deploy@web-1 deploy@web-2 " },
+		{ 3, { "logs", "staging", "m" }, "migrator " },
+		{ 2, { "--config", "" }, ":file " },
+		{ 2, { "freeze", "-" }, "--message --help " },
+		{ 3, { "unlock", "production", "" }, "" },
+		{ 2, { "ship", "" }, "" },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = completed(&conf, cases[i].n, (char **)cases[i].words);
+
+		ck_assert_msg(strcmp(got, cases[i].want) == 0, "case %zu: \"%s\", want \"%s\"", i, got,
+		    cases[i].want);
+		free(got);
+	}
 }
 END_TEST
 
@@ -297,6 +364,7 @@ int main(void)
 	tcase_add_test(tc, staleness_is_three_intervals);
 	tcase_add_test(tc, command_line);
 	tcase_add_test(tc, command_help_and_new_flags);
+	tcase_add_test(tc, completion_comes_from_the_command_table);
 	tcase_add_test(tc, the_bus_delivers_to_every_listener_of_a_kind);
 	tcase_add_test(tc, listeners_come_and_go_while_an_event_is_delivered);
 	suite_add_tcase(s, tc);

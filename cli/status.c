@@ -2,7 +2,10 @@
 #include "config.h"
 
 #include "status.h"
+#include "app.h"
+#include "commands.h"
 #include "duration.h"
+#include "exitcode.h"
 #include "xmalloc.h"
 
 #include <jansson.h>
@@ -134,4 +137,40 @@ int status_exit_code(const struct model *model)
 		if (model->envs[i].health != HEALTH_READY)
 			return 1;
 	return 0;
+}
+
+/* gantry status: one round of every environment, printed. */
+int cmd_status(struct conf *conf, const struct cli_options *o)
+{
+	struct app *app = app_new(conf);
+	int64_t longest = 0, deadline;
+	int code;
+
+	for (size_t i = 0; i < conf->envs_len; i++)
+		if (conf->envs[i].timeout_ms > longest)
+			longest = conf->envs[i].timeout_ms;
+	/* every request has its own deadline; this one only guards against a bug */
+	deadline = loop_clock_ms() + longest + 5000;
+	prober_start(app->prober);
+	/* what the hosts' deploy.env name (and their own apps report): the cross-check */
+	for (size_t i = 0; i < conf->envs_len; i++) {
+		for (size_t j = 0; j < conf->envs[i].hosts_len; j++) {
+			int64_t t = conf->envs[i].connect_timeout_ms + conf->envs[i].timeout_ms + 5000;
+
+			if (loop_clock_ms() + t > deadline)
+				deadline = loop_clock_ms() + t;
+		}
+	}
+	deploywatch_start(app->deploywatch);
+	while ((!model_all_checked(app->model) || !model_hosts_read(app->model)) &&
+	    loop_clock_ms() < deadline)
+		loop_run_once(app->loop, 1000);
+	if (o->json)
+		status_print_json(stdout, app->model);
+	else
+		status_print_text(stdout, app->model);
+	fflush(stdout);
+	code = status_exit_code(app->model);
+	app_free(app);
+	return code == 0 ? EXIT_OK : EXIT_NOT_READY;
 }

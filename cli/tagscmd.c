@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "app.h"
+#include "commands.h"
 #include "exitcode.h"
 #include "registry.h"
 #include "xmalloc.h"
@@ -168,8 +169,10 @@ static void print_json(const struct tagscmd *tc, size_t limit)
 	json_decref(arr);
 }
 
-int app_tags(struct conf *conf, bool json, long limit)
+int cmd_tags(struct conf *conf, const struct cli_options *o)
 {
+	bool json = o->json;
+	long limit = o->limit;
 	struct tagscmd tc = { 0 };
 	struct loop *loop;
 	int code = EXIT_OK;
@@ -218,4 +221,30 @@ int app_tags(struct conf *conf, bool json, long limit)
 	loop_free(loop);
 	conf_free(conf);
 	return code;
+}
+
+/* The list only, for completion: no tag is looked into, and no more than 3s are spent. */
+void cmd_complete_tags(FILE *out, const struct conf *conf, const char *prefix)
+{
+	struct tagscmd tc = { 0 };
+	struct loop *loop;
+	int64_t deadline;
+
+	if (!conf->registry)
+		return;
+	loop = loop_new();
+	tc.conf = conf->registry;
+	tc.reg = registry_new(loop, conf->registry);
+	deadline = loop_clock_ms() + 3000;
+	registry_tags(tc.reg, tc.conf->app, got_list, &tc);
+	while (!tc.list_done && loop_clock_ms() < deadline)
+		loop_run_once(loop, 250);
+	for (size_t i = 0; i < tc.rows_len; i++) {
+		if (strncmp(tc.rows[i].tag, prefix, strlen(prefix)) == 0)
+			fprintf(out, "%s\n", tc.rows[i].tag);
+		free(tc.rows[i].tag);
+	}
+	free(tc.rows);
+	registry_free(tc.reg);
+	loop_free(loop);
 }

@@ -4,6 +4,7 @@
 #include "action.h"
 #include "app.h"
 #include "cli.h"
+#include "commands.h"
 #include "exitcode.h"
 #include "theme.h"
 #include "ui.h"
@@ -77,9 +78,36 @@ static int run_dashboard(const struct cli_options *opts)
 	return code;
 }
 
+/* --complete: the configuration, when one is found, gives the environments and tags;
+ * nothing is printed on stderr, whatever is wrong with it. */
+static int complete(const struct cli_options *opts)
+{
+	FILE *null = fopen("/dev/null", "w");
+	const char *path = opts->config_path;
+	struct conf *conf;
+
+	/* a --config among the words being completed counts too */
+	for (int i = 0; i + 1 < opts->complete_len; i++) {
+		const char *w = opts->complete[i];
+
+		if ((strcmp(w, "-c") == 0 || strcmp(w, "--config") == 0) && i + 2 < opts->complete_len)
+			path = opts->complete[i + 1];
+		else if (strncmp(w, "--config=", 9) == 0)
+			path = w + 9;
+	}
+	conf = app_load_conf(path, null ? null : stderr);
+
+	if (null)
+		fclose(null);
+	cli_complete(stdout, opts->complete, opts->complete_len, conf, cmd_complete_tags);
+	conf_free(conf);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_options opts;
+	const struct cli_cmd *cmd;
 	char err[256];
 	struct conf *conf;
 	int code;
@@ -95,37 +123,31 @@ int main(int argc, char **argv)
 		cli_usage(stdout);
 		return EXIT_OK;
 	case CLI_COMMAND_HELP:
-		fputs(opts.help_text, stdout);
+		cli_command_help(stdout, opts.help_for);
 		return EXIT_OK;
 	case CLI_VERSION:
 		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 		return EXIT_OK;
 	case CLI_LIST_KEYS:
-		action_print_keys(stdout, opts.keys_man);
+		action_print_keys(stdout, opts.man);
 		return EXIT_OK;
 	case CLI_LIST_CONFIG_KEYS:
 		conf_print_keys(stdout);
+		return EXIT_OK;
+	case CLI_LIST_COMMANDS:
+		cli_list_commands(stdout, opts.man);
 		return EXIT_OK;
 	default:
 		break;
 	}
 	raise_fd_limit();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (opts.command == CLI_STATUS) {
+	cmd = cli_cmd_of(opts.command);
+	if (opts.command == CLI_COMPLETE) {
+		code = complete(&opts);
+	} else if (cmd) {
 		conf = load_conf(&opts);
-		code = conf ? app_status(conf, opts.json) : EXIT_CONFIG;
-	} else if (opts.command == CLI_LOGS) {
-		conf = load_conf(&opts);
-		code = conf ? app_logs(conf, opts.env, opts.log_source, opts.follow, opts.host) : EXIT_CONFIG;
-	} else if (opts.command == CLI_CHECK) {
-		conf = load_conf(&opts);
-		code = conf ? app_check(conf, opts.env) : EXIT_CONFIG;
-	} else if (opts.command == CLI_TAGS) {
-		conf = load_conf(&opts);
-		code = conf ? app_tags(conf, opts.json, opts.limit) : EXIT_CONFIG;
-	} else if (opts.command != CLI_DASHBOARD) {
-		conf = load_conf(&opts);
-		code = conf ? app_action(conf, &opts) : EXIT_CONFIG;
+		code = conf ? cmd->run(conf, &opts) : EXIT_CONFIG;
 	} else {
 		code = run_dashboard(&opts);
 	}

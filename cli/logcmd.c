@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "app.h"
+#include "commands.h"
 #include "exitcode.h"
 #include "logstream.h"
 #include "xmalloc.h"
@@ -66,8 +67,11 @@ static void on_signal(struct loop *loop, int signo, void *arg)
 	lc->signo = signo;
 }
 
-int app_logs(struct conf *conf, const char *env_name, int source, bool follow, const char *host)
+int cmd_logs(struct conf *conf, const struct cli_options *o)
 {
+	const char *env_name = o->env, *host = o->host;
+	int source = o->log_source;
+	bool follow = o->follow;
 	const struct conf_env *env = conf_env_by_name(conf, env_name);
 	struct remote_host **hosts;
 	struct logcmd lc = { 0 };

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "app.h"
+#include "commands.h"
 #include "deploy.h"
 #include "hostadmin.h"
 #include "hostread.h"
@@ -496,7 +497,7 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 	return dc->quit ? 128 + dc->signo : code;
 }
 
-int app_action(struct conf *conf, const struct cli_options *opts)
+int cmd_action(struct conf *conf, const struct cli_options *opts)
 {
 	const struct conf_env *env = conf_env_by_name(conf, opts->env);
 	struct deploycmd dc = { .opts = opts };

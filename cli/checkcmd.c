@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "app.h"
+#include "commands.h"
 #include "exitcode.h"
 #include "outbuf.h"
 #include "registry.h"
@@ -424,8 +425,9 @@ static void print_rows(const struct checkcmd *cc, size_t *passed, size_t *failed
 	}
 }
 
-int app_check(struct conf *conf, const char *env_name)
+int cmd_check(struct conf *conf, const struct cli_options *o)
 {
+	const char *env_name = o->env;
 	struct checkcmd cc = { 0 };
 	size_t nenv = 0, nhosts = 0, passed = 0, failed = 0, skipped = 0;
 	const struct conf_env *only = NULL;
