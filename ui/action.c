@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <curses.h>
+#include <stdio.h>
 #include <string.h>
 
 static const struct action_info actions[] = {
@@ -76,6 +77,66 @@ enum action action_for_key(int key)
 		}
 	}
 	return ACTION_NONE;
+}
+
+/* How an action's key is shown in a hint: its first key, an arrow as a glyph; in ASCII,
+ * its first one-character key when it has one ("k" rather than Up). */
+static void hint_key(enum action id, bool ascii, char *out, size_t outsz)
+{
+	static const struct {
+		const char *name, *glyph;
+	} arrows[] = {
+		{ "Up", "\xe2\x86\x91" }, { "Down", "\xe2\x86\x93" },
+		{ "Left", "\xe2\x86\x90" }, { "Right", "\xe2\x86\x92" },
+	};
+	const struct action_info *a = action_get(id);
+	const char *p = a ? a->keys : "";
+	size_t len = strcspn(p, " ");
+
+	if (ascii) {
+		for (const char *q = p; *q; q += strcspn(q, " "), q += *q == ' ') {
+			if (strcspn(q, " ") == 1) {
+				p = q;
+				len = 1;
+				break;
+			}
+		}
+	} else {
+		for (size_t i = 0; i < sizeof arrows / sizeof arrows[0]; i++) {
+			if (strlen(arrows[i].name) == len && strncmp(p, arrows[i].name, len) == 0) {
+				snprintf(out, outsz, "%s", arrows[i].glyph);
+				return;
+			}
+		}
+	}
+	if (len == 3 && p[0] == 'C' && p[1] == '-')
+		snprintf(out, outsz, "^%c", toupper((unsigned char)p[2]));
+	else
+		snprintf(out, outsz, "%.*s", (int)len, p);
+}
+
+void action_hints(const struct action_hint *hints, bool ascii, bool read_only, char *out,
+    size_t outsz)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (const struct action_hint *h = hints; h && h->word && n + 1 < outsz; h++) {
+		char key[16], other[16] = "";
+
+		if (!action_allowed(h->action, read_only))
+			continue;
+		hint_key(h->action, ascii, key, sizeof key);
+		if (h->pair)
+			hint_key(h->pair, ascii, other, sizeof other);
+		/* two arrows read as one ("↑↓"); anything else with a slash ("n/N") */
+		n += (size_t)snprintf(out + n, outsz - n, " %s%s%s %s ", key,
+		    other[0] && (ascii || (unsigned char)key[0] < 0x80) ? "/" : "", other, h->word);
+		if (n >= outsz)
+			n = outsz - 1;
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		out[--n] = '\0';
 }
 
 bool action_allowed(enum action id, bool read_only)

@@ -62,6 +62,18 @@ enum action action_for_key(int key);
 /* The one gate for writing: false for a write action in read-only mode. */
 bool action_allowed(enum action id, bool read_only);
 
+/* A key hint in a footer: the action's first key, as the table binds it, and a word.
+ * With `pair`, two actions share the word: "↑↓ select", "n/N older/newer". */
+struct action_hint {
+	enum action action, pair;
+	const char *word;
+};
+
+/* The hints (ended by one with no word) as a footer line; write actions are left out in
+ * read-only mode. */
+void action_hints(const struct action_hint *hints, bool ascii, bool read_only, char *out,
+    size_t outsz);
+
 /* Prints the key list: plain text, or man page source (troff) for gantry(1). */
 void action_print_keys(FILE *out, bool troff);
 

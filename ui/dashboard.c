@@ -628,4 +628,9 @@ const struct view_ops dashboard_view_ops = {
 	.draw = dashboard_draw,
 	.action = dashboard_action,
 	.overlay = false,
+	.hints = (const struct action_hint[]){
+		{ ACTION_HELP, 0, "help" }, { ACTION_MOVE_UP, ACTION_MOVE_DOWN, "select" },
+		{ ACTION_DETAIL, 0, "detail" }, { ACTION_REFRESH, 0, "refresh" },
+		{ ACTION_QUIT, 0, "quit" }, { 0 },
+	},
 };

@@ -4,6 +4,7 @@
 
 #include "draw.h"
 #include "palette.h"
+#include "prompt.h"
 #include "ui.h"
 #include "view.h"
 #include "xmalloc.h"
@@ -19,9 +20,8 @@ struct deployview {
 	struct ui *ui;
 	struct deploy *deploy;
 	size_t env;
-	char typed[CONFIRM_MAX + 1];    /* the confirmation being typed */
+	struct prompt typed;            /* the confirmation being typed */
 	bool cancel_typing;             /* typing the run's operator to cancel their run */
-	size_t typed_len;
 };
 
 static void deploy_changed(void *arg, struct deploy *d)
@@ -178,7 +178,7 @@ static void foot_lines(const struct deployview *dv, const struct deploy_info *i,
 	case DEPLOY_PLANNED:
 		if (i->protected_env)
 			snprintf(f->keys, sizeof f->keys, "%s is protected. Type its name to confirm, Esc "
-			    "to go back: %s_", i->env, dv->typed);
+			    "to go back: %s_", i->env, dv->typed.text);
 		else
 			snprintf(f->keys, sizeof f->keys, "Enter or y: start   Esc: go back, nothing runs");
 		break;
@@ -208,7 +208,7 @@ static void foot_lines(const struct deployview *dv, const struct deploy_info *i,
 		} else if (dv->cancel_typing) {
 			snprintf(f->keys, sizeof f->keys, "This run was started by %s. Type %s to cancel it, "
 			    "Esc to leave it running: %s_", i->operator[0] ? i->operator : "someone else",
-			    cancel_word(i), dv->typed);
+			    cancel_word(i), dv->typed.text);
 		} else if (i->attached && i->operator[0]) {
 			snprintf(f->keys, sizeof f->keys, "started by %s   c: cancel (safe until the switch)   "
 			    "Esc: close (the run goes on on the host)", i->operator);
@@ -566,8 +566,7 @@ static int deployview_action(struct ui *ui, struct view *v, enum action action)
 
 			app_deploy_ctx(ui->app, &ctx);
 			deploy_free(dv->deploy);
-			dv->typed_len = 0;
-			dv->typed[0] = '\0';
+			prompt_clear(&dv->typed);
 			dv->deploy = deploy_new(&ctx, &req, deploy_changed, dv);
 			return VIEW_REDRAW;
 		}
@@ -585,22 +584,14 @@ static int deployview_action(struct ui *ui, struct view *v, enum action action)
 /* Typing into the confirmation: false when the line is not done yet. */
 static bool type_key(struct deployview *dv, int ch)
 {
-	if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-		if (dv->typed_len > 0)
-			dv->typed[--dv->typed_len] = '\0';
-	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-		return true;
-	} else if (ch >= 0x20 && ch < 0x7f && dv->typed_len < CONFIRM_MAX) {
-		dv->typed[dv->typed_len++] = (char)ch;
-		dv->typed[dv->typed_len] = '\0';
-	}
-	return false;
+	if (!dv->typed.open)
+		prompt_open(&dv->typed, CONFIRM_MAX);
+	return prompt_key(&dv->typed, ch) == PROMPT_DONE;
 }
 
 static void typed_clear(struct deployview *dv)
 {
-	dv->typed_len = 0;
-	dv->typed[0] = '\0';
+	prompt_clear(&dv->typed);
 }
 
 /* Cancelling another operator's run: their name, typed, then Enter; Esc gives up. */
@@ -615,11 +606,11 @@ static bool cancel_key(struct ui *ui, struct deployview *dv, const struct deploy
 	}
 	if (!type_key(dv, ch))
 		return true;
-	if (strcmp(dv->typed, cancel_word(i)) == 0) {
+	if (strcmp(dv->typed.text, cancel_word(i)) == 0) {
 		dv->cancel_typing = false;
 		deploy_cancel(dv->deploy);
 	} else {
-		ui_message(ui, true, "\"%s\" is not \"%s\": type it exactly, or Esc", dv->typed,
+		ui_message(ui, true, "\"%s\" is not \"%s\": type it exactly, or Esc", dv->typed.text,
 		    cancel_word(i));
 	}
 	typed_clear(dv);
@@ -648,11 +639,11 @@ static bool deployview_key(struct ui *ui, struct view *v, int ch)
 	}
 	if (!type_key(dv, ch))
 		return true;
-	if (strcmp(dv->typed, i->env) == 0) {
+	if (strcmp(dv->typed.text, i->env) == 0) {
 		deploy_confirm(dv->deploy);
 	} else {
 		ui_message(ui, true, "\"%s\" is not \"%s\": type the environment's name exactly",
-		    dv->typed, i->env);
+		    dv->typed.text, i->env);
 		typed_clear(dv);
 	}
 	return true;
@@ -673,6 +664,9 @@ const struct view_ops deployview_view_ops = {
 	.action = deployview_action,
 	.overlay = false,
 	.key = deployview_key,
-	.hints = " ? help  Esc close (a run goes on on its host)  h history",
+	.hints = (const struct action_hint[]){
+		{ ACTION_HELP, 0, "help" }, { ACTION_CLOSE, 0, "close (a run goes on on its host)" },
+		{ ACTION_HISTORY, 0, "history" }, { 0 },
+	},
 	.leave = deployview_leave,
 };

@@ -8,6 +8,7 @@
 #include "outbuf.h"
 #include "duration.h"
 #include "palette.h"
+#include "prompt.h"
 #include "ui.h"
 #include "view.h"
 #include "xmalloc.h"
@@ -30,9 +31,7 @@ struct historyview {
 	char partial[700];              /* some hosts could not be read: which, and why */
 	size_t cursor;                  /* 0: the newest run */
 	char cursor_id[72];             /* the selected run's id: kept across reads */
-	bool typing;                    /* the reason to break the lock */
-	char reason[REASON_MAX + 1];
-	size_t reason_len;
+	struct prompt reason;           /* typing the reason to break the lock */
 };
 
 static void load(struct historyview *hv);
@@ -282,9 +281,9 @@ static void historyview_draw(struct ui *ui, struct view *v, int top, int height)
 			}
 		}
 	}
-	if (hv->typing) {
+	if (hv->reason.open) {
 		snprintf(line, sizeof line, "Why break the lock? (goes into the history; Enter, Esc): %s_",
-		    hv->reason);
+		    hv->reason.text);
 		draw_text(ui, bottom - 1, 2, ui->cols - 3, line, THEME_ROLE_key, false);
 	} else {
 		draw_text(ui, bottom - 1, 2, ui->cols - 3, ui->read_only ?
@@ -366,11 +365,11 @@ static void unlock(struct ui *ui, struct historyview *hv)
 	j->ui = ui;
 	j->env_index = hv->env;
 	snprintf(j->env, sizeof j->env, "%s", env->name);
-	snprintf(j->reason, sizeof j->reason, "%s", hv->reason);
+	snprintf(j->reason, sizeof j->reason, "%s", hv->reason.text);
 	/* on the host holding the lock */
 	j->host = hv->state.lock.host_index < env->hosts_len ? hv->state.lock.host_index : 0;
 	hostadmin_run(app_host(ui->app, env, j->host), ADMIN_UNLOCK, env->name, ui->app->operator,
-	    hv->reason, &unlock_ops, j);
+	    hv->reason.text, &unlock_ops, j);
 }
 
 static int historyview_action(struct ui *ui, struct view *v, enum action action)
@@ -409,9 +408,7 @@ static int historyview_action(struct ui *ui, struct view *v, enum action action)
 		} else if (!hoststate_lock_stale(&hv->state)) {
 			ui_message(ui, true, "the lock's run is alive: let it end, or cancel it from its pane (a)");
 		} else {
-			hv->typing = true;
-			hv->reason_len = 0;
-			hv->reason[0] = '\0';
+			prompt_open(&hv->reason, REASON_MAX);
 		}
 		return VIEW_REDRAW;
 	case ACTION_HELP:
@@ -426,23 +423,15 @@ static bool historyview_key(struct ui *ui, struct view *v, int ch)
 {
 	struct historyview *hv = v->data;
 
-	if (!hv->typing)
+	if (!hv->reason.open)
 		return false;
-	if (ch == 27) {
-		hv->typing = false;
-	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-		if (hv->reason_len > 0)
-			hv->reason[--hv->reason_len] = '\0';
-	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-		if (hv->reason_len == 0) {
-			ui_message(ui, true, "a reason is needed: it goes into the history");
-		} else {
-			hv->typing = false;
-			unlock(ui, hv);
-		}
-	} else if (ch >= 0x20 && ch < 0x7f && hv->reason_len < REASON_MAX) {
-		hv->reason[hv->reason_len++] = (char)ch;
-		hv->reason[hv->reason_len] = '\0';
+	if (prompt_key(&hv->reason, ch) != PROMPT_DONE)
+		return true;
+	if (hv->reason.len == 0) {
+		ui_message(ui, true, "a reason is needed: it goes into the history");
+		hv->reason.open = true;         /* still asking */
+	} else {
+		unlock(ui, hv);
 	}
 	return true;
 }
@@ -464,7 +453,11 @@ const struct view_ops historyview_view_ops = {
 	.action = historyview_action,
 	.overlay = false,
 	.key = historyview_key,
-	.hints = " ? help  j/k select  b roll back  r read again  Esc close",
+	.hints = (const struct action_hint[]){
+		{ ACTION_HELP, 0, "help" }, { ACTION_MOVE_UP, ACTION_MOVE_DOWN, "select" },
+		{ ACTION_ROLLBACK, 0, "roll back" }, { ACTION_UNLOCK, 0, "unlock" },
+		{ ACTION_REFRESH, 0, "read again" }, { ACTION_CLOSE, 0, "close" }, { 0 },
+	},
 	.leave = historyview_leave,
 	.resume = historyview_resume,
 };

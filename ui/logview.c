@@ -4,6 +4,7 @@
 #include "draw.h"
 #include "logstream.h"
 #include "palette.h"
+#include "prompt.h"
 #include "ui.h"
 #include "view.h"
 #include "xmalloc.h"
@@ -28,8 +29,7 @@ struct logview {
 	char search[INPUT_MAX + 1];
 	char filter[INPUT_MAX + 1];
 	int prompt;                     /* '/' or '&' while a text is typed, else 0 */
-	char input[INPUT_MAX + 1];
-	size_t input_len;
+	struct prompt input;            /* the search or filter being typed */
 	int rows;                       /* text rows at the last draw, for paging */
 };
 
@@ -264,7 +264,8 @@ static void logview_draw(struct ui *ui, struct view *v, int top, int height)
 	y = top + height - 1;
 	draw_fill(y, 0, ui->cols, THEME_ROLE_border);
 	if (lv->prompt) {
-		snprintf(head, sizeof head, "%s%s_", lv->prompt == '/' ? "search: " : "filter: ", lv->input);
+		snprintf(head, sizeof head, "%s%s_", lv->prompt == '/' ? "search: " : "filter: ",
+		    lv->input.text);
 		draw_text(ui, y, 1, ui->cols - 2, head, THEME_ROLE_text, true);
 		return;
 	}
@@ -428,8 +429,7 @@ static int logview_action(struct ui *ui, struct view *v, enum action action)
 	case ACTION_FILTER:
 		/* typed afresh; Enter on nothing repeats the search, or clears the filter */
 		lv->prompt = action == ACTION_SEARCH ? '/' : '&';
-		lv->input[0] = '\0';
-		lv->input_len = 0;
+		prompt_open(&lv->input, INPUT_MAX);
 		return VIEW_REDRAW;
 	case ACTION_SEARCH_NEXT:
 	case ACTION_SEARCH_PREV:
@@ -481,34 +481,28 @@ static int logview_action(struct ui *ui, struct view *v, enum action action)
 static bool logview_key(struct ui *ui, struct view *v, int ch)
 {
 	struct logview *lv = v->data;
+	int which;
 
 	if (!lv->prompt)
 		return false;
-	if (ch == 27) {
+	switch (prompt_key(&lv->input, ch)) {
+	case PROMPT_CANCELLED:
 		lv->prompt = 0;
-	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
-		if (lv->input_len > 0) {
-			/* back over one whole UTF-8 character */
-			do
-				lv->input_len--;
-			while (lv->input_len > 0 && ((unsigned char)lv->input[lv->input_len] & 0xc0) == 0x80);
-			lv->input[lv->input_len] = '\0';
-		}
-	} else if (ch == '\r' || ch == '\n' || ch == KEY_ENTER) {
-		int which = lv->prompt;
-
+		break;
+	case PROMPT_DONE:
+		which = lv->prompt;
 		lv->prompt = 0;
 		if (which == '/') {
-			if (lv->input_len)
-				snprintf(lv->search, sizeof lv->search, "%s", lv->input);
+			if (lv->input.len)
+				snprintf(lv->search, sizeof lv->search, "%s", lv->input.text);
 			if (lv->search[0] && lv->ls->buf->len)
 				find(ui, lv, bottom_index(lv), -1, true);
 		} else {
-			snprintf(lv->filter, sizeof lv->filter, "%s", lv->input);
+			snprintf(lv->filter, sizeof lv->filter, "%s", lv->input.text);
 		}
-	} else if (ch >= 0x20 && ch < 0x100 && ch != 0x7f && lv->input_len < INPUT_MAX) {
-		lv->input[lv->input_len++] = (char)ch;
-		lv->input[lv->input_len] = '\0';
+		break;
+	case PROMPT_TYPING:
+		break;
 	}
 	return true;
 }
@@ -530,5 +524,10 @@ const struct view_ops logview_view_ops = {
 	.overlay = false,
 	.key = logview_key,
 	.leave = logview_leave,
-	.hints = " ? help  / search  n/N older/newer  & filter  f follow  w wrap  s save  r restart  Esc close",
+	.hints = (const struct action_hint[]){
+		{ ACTION_HELP, 0, "help" }, { ACTION_SEARCH, 0, "search" },
+		{ ACTION_SEARCH_NEXT, ACTION_SEARCH_PREV, "older/newer" }, { ACTION_FILTER, 0, "filter" },
+		{ ACTION_FOLLOW, 0, "follow" }, { ACTION_WRAP, 0, "wrap" }, { ACTION_SAVE, 0, "save" },
+		{ ACTION_REFRESH, 0, "restart" }, { ACTION_CLOSE, 0, "close" }, { 0 },
+	},
 };

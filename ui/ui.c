@@ -197,14 +197,15 @@ static void ui_draw_title(struct ui *ui)
 static void ui_draw_footer(struct ui *ui)
 {
 	int y = ui->rows - 1;
-	const char *hints = ui->read_only ? " ? help  q quit   read-only: no changes can be made" :
-	    " ? help  \xe2\x86\x91\xe2\x86\x93 select  Enter detail  r refresh  q quit";
+	const struct action_hint *table = NULL;
+	char hints[300];
 
-	if (ui->ascii)
-		hints = ui->read_only ? " ? help  q quit   read-only: no changes can be made" :
-		    " ? help  j/k select  Enter detail  r refresh  q quit";
-	if (ui->nviews > 0 && ui->views[ui->nviews - 1].ops->hints)
-		hints = ui->views[ui->nviews - 1].ops->hints;
+	if (ui->nviews > 0)
+		table = ui->views[ui->nviews - 1].ops->hints ? ui->views[ui->nviews - 1].ops->hints :
+		    ui->views[0].ops->hints;
+	action_hints(table, ui->ascii, ui->read_only, hints, sizeof hints);
+	if (ui->read_only && strlen(hints) + 40 < sizeof hints)
+		strcat(hints, "   read-only: no changes can be made");
 	draw_fill(y, 0, ui->cols, THEME_ROLE_footer);
 	if (ui->message[0] && loop_clock_ms() < ui->message_until)
 		draw_text(ui, y, 1, ui->cols - 2, ui->message,

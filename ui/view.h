@@ -47,8 +47,9 @@ struct view_ops {
 	/* Optional: the view is on top again, after the views above it closed or it was
 	 * opened again; it shows what happened meanwhile. */
 	void (*resume)(struct ui *ui, struct view *v);
-	/* Optional: the footer's key hints while this view is on top (else the dashboard's). */
-	const char *hints;
+	/* Optional: the footer's key hints while this view is on top (else the dashboard's),
+	   keys from the action table, ended by one with no word */
+	const struct action_hint *hints;
 	/* Optional: the only actions that act on this view, ended by ACTION_NONE; the help
 	 * lists just these, and the others say they do nothing here. NULL: all of them. */
 	const enum action *actions;

@@ -269,6 +269,9 @@ const struct view_ops wallboard_view_ops = {
 	.draw = wallboard_draw,
 	.action = wallboard_action,
 	.overlay = false,
+	.hints = (const struct action_hint[]){
+		{ ACTION_HELP, 0, "help" }, { ACTION_QUIT, 0, "quit" }, { 0 },
+	},
 	.actions = wallboard_actions,
 	.why_not = "the wallboard shows every environment and changes nothing (the dashboard, "
 	    "gantry without --read-only, has the other keys)",

@@ -2,11 +2,13 @@
  * the event bus. */
 #include "config.h"
 
+#include "action.h"
 #include "bus.h"
 #include "cli.h"
 #include "duration.h"
 #include "exitcode.h"
 #include "model.h"
+#include "prompt.h"
 #include "theme.h"
 #include "suite.h"
 
@@ -271,6 +273,63 @@ START_TEST(completion_comes_from_the_command_table)
 }
 END_TEST
 
+/* ---- the console's text prompt and footer hints ---- */
+
+static enum prompt_result type(struct prompt *p, const char *keys)
+{
+	enum prompt_result r = PROMPT_TYPING;
+
+	for (const unsigned char *k = (const unsigned char *)keys; *k; k++)
+		r = prompt_key(p, *k == '\b' ? 127 : *k);
+	return r;
+}
+
+START_TEST(the_prompt_types_whole_utf8_characters)
+{
+	struct prompt p;
+
+	prompt_open(&p, 10);
+	/* "é" (2 bytes) and "→" (3 bytes) go in whole; Backspace takes "→" back whole */
+	ck_assert_int_eq(type(&p, "caf\xc3\xa9 \xe2\x86\x92\b"), PROMPT_TYPING);
+	ck_assert_str_eq(p.text, "caf\xc3\xa9 ");
+	/* a control, a C1 control, an overlong and a lone continuation byte never get in */
+	type(&p, "\x01\xc2\x9b\xc0\xaf\x80");
+	ck_assert_str_eq(p.text, "caf\xc3\xa9 ");
+	/* a sequence cut short by a plain character: the character goes in, not the bytes */
+	type(&p, "\xe2\x86x");
+	ck_assert_str_eq(p.text, "caf\xc3\xa9 x");
+	/* bounded: a character that does not fit whole is not cut */
+	type(&p, "yz\xe2\x82\xac");
+	ck_assert_str_eq(p.text, "caf\xc3\xa9 xyz");
+	ck_assert_uint_eq(p.len, 9);
+	ck_assert_int_eq(type(&p, "\n"), PROMPT_DONE);
+	ck_assert(!p.open);
+	prompt_open(&p, 0);
+	ck_assert_int_eq(type(&p, "ab\x1b"), PROMPT_CANCELLED);
+	ck_assert_uint_eq(p.limit, PROMPT_MAX);
+}
+END_TEST
+
+START_TEST(footer_hints_come_from_the_action_table)
+{
+	static const struct action_hint hints[] = {
+		{ ACTION_HELP, 0, "help" }, { ACTION_MOVE_UP, ACTION_MOVE_DOWN, "select" },
+		{ ACTION_ROLLBACK, 0, "roll back" }, { ACTION_SEARCH_NEXT, ACTION_SEARCH_PREV, "older/newer" },
+		{ ACTION_REDRAW, 0, "redraw" }, { ACTION_CLOSE, 0, "close" }, { 0 },
+	};
+	char line[200];
+
+	action_hints(hints, false, false, line, sizeof line);
+	ck_assert_str_eq(line, " ? help  \xe2\x86\x91\xe2\x86\x93 select  b roll back  n/N older/newer  "
+	    "^L redraw  Esc close");
+	/* ASCII: the letters; read-only: no write action is offered */
+	action_hints(hints, true, true, line, sizeof line);
+	ck_assert_str_eq(line, " ? help  k/j select  n/N older/newer  ^L redraw  Esc close");
+	action_hints(hints, false, false, line, 12);
+	ck_assert_uint_le(strlen(line), 11);
+}
+END_TEST
+
 /* ---- the event bus ---- */
 
 struct heard {
@@ -365,6 +424,8 @@ int main(void)
 	tcase_add_test(tc, command_line);
 	tcase_add_test(tc, command_help_and_new_flags);
 	tcase_add_test(tc, completion_comes_from_the_command_table);
+	tcase_add_test(tc, the_prompt_types_whole_utf8_characters);
+	tcase_add_test(tc, footer_hints_come_from_the_action_table);
 	tcase_add_test(tc, the_bus_delivers_to_every_listener_of_a_kind);
 	tcase_add_test(tc, listeners_come_and_go_while_an_event_is_delivered);
 	suite_add_tcase(s, tc);
