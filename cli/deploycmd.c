@@ -386,7 +386,8 @@ static int print_history(struct deploycmd *dc, const struct conf_env *env)
 	size_t shown = 0, limit = dc->opts->limit > 0 ? (size_t)dc->opts->limit : (size_t)-1;
 	bool done = false;
 	size_t missing;
-	struct hostread *rd = hostread_start(env, app_host_of, dc->app, history_read, &done);
+	const struct target *t = app_target(dc->app, env);
+	struct hostread *rd = t->ops->read(t, history_read, &done);
 
 	while (!done && !dc->quit)
 		loop_run_once(dc->app->loop, 1000);
@@ -458,16 +459,17 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 	    "unfreeze" : "unlock";
 	enum hostadmin action = o->command == CLI_FREEZE ? ADMIN_FREEZE :
 	    o->command == CLI_UNFREEZE ? ADMIN_UNFREEZE : ADMIN_UNLOCK;
-	struct hostadmin_call call;
+	const struct target *t = app_target(dc->app, env);
+	int64_t at = (int64_t)time(NULL);       /* one note, the same on every host */
+	char reason[200];
 	int code = EXIT_OK;
 
-	/* one note, the same on every host: the histories merge it into one */
-	hostadmin_call(action, env->name, dc->app->operator, o->message, &call);
+	hostadmin_reason(o->message, reason, sizeof reason);
 	for (size_t j = 0; j < env->hosts_len && !dc->quit; j++) {
 		struct hostcall hr = { 0 };
 		char first[200] = "";
-		struct remote_cmd *c = runner_run(app_host(dc->app, env, j), call.sub, call.args,
-		    call.nargs, &hostcall_ops, &hr);
+		struct remote_cmd *c = t->ops->admin(t, j, action, dc->app->operator, o->message, at,
+		    &hostcall_ops, &hr);
 
 		if (!host_wait(dc, env, j, c, &hr)) {
 			code = EXIT_REMOTE;
@@ -483,7 +485,7 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 				    EXIT_REFUSED : EXIT_REMOTE;
 			} else {
 				hostadmin_emit(dc->app->bus, action, env->name, j, env->hosts[j].address,
-				    dc->app->operator, call.reason);
+				    dc->app->operator, reason);
 				printf("%s: %s%s%s\n", env->hosts[j].address,
 				    o->command == CLI_FREEZE ? "frozen: deploys and promotions are refused until "
 				    "`gantry unfreeze` (rollbacks stay allowed)" : o->command == CLI_UNFREEZE ?
@@ -493,7 +495,6 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 		}
 		outbuf_clear(&hr.out);
 	}
-	hostadmin_call_free(&call);
 	return dc->quit ? 128 + dc->signo : code;
 }
 

@@ -73,10 +73,11 @@ int cmd_logs(struct conf *conf, const struct cli_options *o)
 	int source = o->log_source;
 	bool follow = o->follow;
 	const struct conf_env *env = conf_env_by_name(conf, env_name);
-	struct remote_host **hosts;
+	const struct target *t;
+	size_t *units;
 	struct logcmd lc = { 0 };
 	struct app *app;
-	size_t n = 0, env_i;
+	size_t n = 0;
 	int code;
 
 	if (!env) {
@@ -94,8 +95,8 @@ int cmd_logs(struct conf *conf, const struct cli_options *o)
 		return EXIT_CONFIG;
 	}
 	app = app_new(conf);
-	env_i = (size_t)(env - conf->envs);
-	hosts = xcalloc(env->hosts_len, sizeof *hosts);
+	t = app_target(app, env);
+	units = xcalloc(env->hosts_len, sizeof *units);
 	for (size_t j = 0; j < env->hosts_len; j++) {
 		const struct conf_host *h = &env->hosts[j];
 
@@ -103,14 +104,14 @@ int cmd_logs(struct conf *conf, const struct cli_options *o)
 
 		if (!host || strcmp(host, h->address) == 0 || strcmp(host, h->host) == 0 ||
 		    (at && strcmp(host, at + 1) == 0))
-			hosts[n++] = app->model->envs[env_i].hosts[j].remote;
+			units[n++] = j;
 	}
 	if (n == 0) {
 		fprintf(stderr, "gantry: logs: %s has no host \"%s\"; its hosts:", env->name, host);
 		for (size_t j = 0; j < env->hosts_len; j++)
 			fprintf(stderr, " %s", env->hosts[j].address);
 		fputc('\n', stderr);
-		free(hosts);
+		free(units);
 		app_free(app);
 		return EXIT_USAGE;
 	}
@@ -120,7 +121,7 @@ int cmd_logs(struct conf *conf, const struct cli_options *o)
 	loop_signal(app->loop, SIGHUP, on_signal, &lc);
 	lc.prefix = n > 1;
 	lc.said = xcalloc(n, sizeof *lc.said);
-	lc.ls = logstream_new(app->loop, env, hosts, n, (enum log_source)source, follow);
+	lc.ls = t->ops->logs(t, units, n, (enum log_source)source, follow);
 	logstream_set_listener(lc.ls, print_new, &lc);
 	while (!lc.quit && !lc.broken_pipe && !logstream_done(lc.ls))
 		loop_run_once(app->loop, 1000);
@@ -145,7 +146,7 @@ int cmd_logs(struct conf *conf, const struct cli_options *o)
 	/* the remote commands get SIGTERM and their channels close before the sessions go */
 	logstream_free(lc.ls);
 	loop_run_once(app->loop, 0);
-	free(hosts);
+	free(units);
 	free(lc.said);
 	app_free(app);
 	return code;

@@ -62,6 +62,9 @@ struct app *app_new(struct conf *conf)
 		for (size_t j = 0; j < conf->envs[i].hosts_len; j++)
 			app->model->envs[i].hosts[j].remote =
 			    remote_host_add(app->remote, &conf->envs[i], &conf->envs[i].hosts[j]);
+	app->targets = xcalloc(conf->envs_len + 1, sizeof *app->targets);
+	for (size_t i = 0; i < conf->envs_len; i++)
+		target_init(&app->targets[i], &conf->envs[i], app->loop, app_host_of, app);
 	app->deploywatch = deploywatch_new(app->loop, app->model, NULL, NULL);
 	if (conf->registry)
 		app->registry = registry_new(app->loop, conf->registry);
@@ -79,11 +82,22 @@ struct remote_host *app_host_of(void *app, const struct conf_env *env, size_t j)
 	return app_host(app, env, j);
 }
 
+const struct target *app_target(struct app *app, const struct conf_env *env)
+{
+	return &app->targets[env - app->conf->envs];
+}
+
+const struct target *app_target_of(void *app, const struct conf_env *env)
+{
+	return app_target(app, env);
+}
+
 void app_deploy_ctx(struct app *app, struct deploy_ctx *ctx)
 {
 	*ctx = (struct deploy_ctx){
 		.loop = app->loop, .conf = app->conf, .http = app->http, .registry = app->registry,
-		.host = app_host_of, .host_arg = app, .operator = app->operator, .bus = app->bus,
+		.target = app_target_of, .target_arg = app, .operator = app->operator,
+		.bus = app->bus,
 	};
 }
 
@@ -93,6 +107,7 @@ void app_free(struct app *app)
 		return;
 	prober_free(app->prober);
 	bus_free(app->bus);
+	free(app->targets);
 	deploywatch_free(app->deploywatch);
 	if (app->registry)
 		registry_free(app->registry);

@@ -12,6 +12,7 @@
 #include "model.h"
 #include "prober.h"
 #include "remote.h"
+#include "target.h"
 
 struct app {
 	struct conf *conf;              /* owned */
@@ -23,6 +24,7 @@ struct app {
 	struct deploywatch *deploywatch;
 	struct registry *registry;      /* NULL when the configuration names none */
 	struct bus *bus;                /* deploys' and admin actions' events */
+	struct target *targets;         /* each environment's, in conf->envs' order */
 	char operator[128];             /* who runs this gantry: $GANTRY_OPERATOR, else user@host */
 };
 
@@ -33,6 +35,11 @@ struct conf *app_load_conf(const char *cli_path, FILE *err);
  * A UI attaches itself with prober_set_listener(). */
 struct app *app_new(struct conf *conf);
 void app_free(struct app *app);
+
+/* An environment's deploy target. */
+const struct target *app_target(struct app *app, const struct conf_env *env);
+/* The same as a callback (deploy_ctx.target), with the app as `app`. */
+const struct target *app_target_of(void *app, const struct conf_env *env);
 
 /* The session of an environment's host j. */
 struct remote_host *app_host(struct app *app, const struct conf_env *env, size_t j);

@@ -430,6 +430,28 @@ static bool parse_count(struct schema_ctx *ctx, const struct ynode *node, int64_
 	return true;
 }
 
+const char *const conf_target_names[CONF_TARGETS] = {
+	[CONF_TARGET_COMPOSE_SSH] = "compose-ssh",
+};
+
+static bool parse_target(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	const char *s = schema_scalar(ctx, node, "a target");
+	enum conf_target *dst = target;
+
+	if (!s)
+		return false;
+	for (int i = 0; i < CONF_TARGETS; i++) {
+		if (strcmp(s, conf_target_names[i]) == 0) {
+			*dst = (enum conf_target)i;
+			return true;
+		}
+	}
+	schema_error(ctx, node, "unknown target \"%.40s\"; gantry deploys to: compose-ssh", s);
+	return false;
+}
+
 static bool parse_parallel(struct schema_ctx *ctx, const struct ynode *node, void *target,
     const struct schema_field *field)
 {
@@ -913,6 +935,8 @@ static bool parse_deploy(struct schema_ctx *ctx, const struct ynode *node, void 
 	  "HTTP headers sent with every check; values may be {env: NAME} or {file: PATH}" }, \
 	{ "deploy_dir", parse_remote_dir, offsetof(struct conf_env, deploy_dir), NULL, false, \
 	  "directory on the hosts holding deploy.env and the compose file (required with hosts)" }, \
+	{ "target", parse_target, offsetof(struct conf_env, target), NULL, false, \
+	  "where and how the environment is deployed: compose-ssh (compose on each host, over SSH; the default)" }, \
 	{ "compose", schema_string, offsetof(struct conf_env, compose), NULL, false, \
 	  "the compose command on the hosts (default \"" DEFAULT_COMPOSE "\"; or docker-compose, podman-compose)" }, \
 	{ "logs", parse_logs, 0, logs_fields, false, \

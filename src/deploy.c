@@ -13,7 +13,6 @@
 #include "plan.h"
 #include "runscript.h"
 #include "sanitize.h"
-#include "template.h"
 #include "xmalloc.h"
 
 #include <pwd.h>
@@ -74,6 +73,7 @@ struct deploy {
 	deploy_changed_fn changed;
 	void *arg;
 	const struct conf_env *target, *source;
+	const struct target *to;        /* the target's ops: everything done to it */
 	enum stage stage;
 	int pending;                    /* answers the stage still waits for */
 	bool attach_only;
@@ -232,11 +232,6 @@ static void copy_str(char *dst, size_t dstsz, const char *src)
 static int64_t now_s(void)
 {
 	return (int64_t)time(NULL);
-}
-
-static struct remote_host *host_at(struct deploy *d, size_t j)
-{
-	return d->ctx.host(d->ctx.host_arg, d->target, j);
 }
 
 /* One answer of the stage's is in: the last one moves the deploy on. */
@@ -459,29 +454,18 @@ static void host_images_start(struct deploy *d)
 	const struct conf_env *t = d->target;
 	const struct conf_registry *reg = d->ctx.conf->registry;
 	char *ref = plan_image_ref(reg, reg->app, d->info.tag, d->info.app_digest);
-	char *qref = template_shell_quote(ref);
 
 	enter(d, STAGE_HOST_IMAGES);
 	d->image_checks = xcalloc(t->hosts_len, sizeof *d->image_checks);
 	d->pending = (int)t->hosts_len;
 	set_status(d, "the registry cannot be reached: checking that the hosts hold %s", ref);
 	for (size_t j = 0; j < t->hosts_len; j++) {
-		char *dir = template_shell_quote(conf_host_deploy_dir(t, &t->hosts[j]));
-		struct template_var vars[] = {
-			{ "image", qref }, { "compose", t->compose }, { "deploy_dir", dir },
-		};
-		char *cmd = template_expand(t->deploy.image_check, vars, sizeof vars / sizeof *vars);
 		struct image_check *ic = &d->image_checks[j];
 
 		ic->d = d;
 		ic->host = j;
-		/* the configured command, under the runner like every command on a host */
-		ic->cmd = runner_run(host_at(d, j), RUNNER_TIED, (const char *const[]){ cmd }, 1,
-		    &image_check_ops, ic);
-		free(cmd);
-		free(dir);
+		ic->cmd = d->to->ops->has_image(d->to, j, ref, &image_check_ops, ic);
 	}
-	free(qref);
 	free(ref);
 	notify(d);
 }
@@ -807,9 +791,7 @@ static void adopt_write(struct deploy *d)
 	copy_str(d->info.host, sizeof d->info.host, d->target->hosts[d->info.host_index].address);
 	rec = runscript_adopt_record(&a);
 	set_status(d, "recording the baseline on %s", d->info.host);
-	/* under no lock, and only where no run was recorded meanwhile */
-	d->adopt_cmd = runner_run(host_at(d, d->info.host_index), RUNNER_ADOPT,
-	    (const char *const[]){ rec }, 1, &adopt_ops, d);
+	d->adopt_cmd = d->to->ops->adopt(d->to, d->info.host_index, rec, &adopt_ops, d);
 	free(rec);
 	notify(d);
 }
@@ -1046,8 +1028,7 @@ static void host_start(struct deploy *d, size_t j)
 	focus(d);
 	set_status(d, "starting on %s", h->address);
 	hostrun_free(d->jobs[j].run);
-	d->jobs[j].run = hostrun_start(d->ctx.loop, host_at(d, j), &d->plan.spec, &run_ops,
-	    &d->jobs[j]);
+	d->jobs[j].run = d->to->ops->start(d->to, j, &d->plan.spec, &run_ops, &d->jobs[j]);
 }
 
 /* Starts what may start: the first host alone, then up to `parallel` at once. */
@@ -1352,8 +1333,7 @@ static void attach_follow(struct deploy *d)
 	set_status(d, "%s on %s", run->result != RUN_RESULT_NONE ? "replaying the run" :
 	    "re-attached to the run", d->info.host);
 	emit(d, BUS_STARTED, j, NULL);
-	d->jobs[j].run = hostrun_follow(d->ctx.loop, host_at(d, j), d->info.run_id, &run_ops,
-	    &d->jobs[j]);
+	d->jobs[j].run = d->to->ops->follow(d->to, j, d->info.run_id, &run_ops, &d->jobs[j]);
 	notify(d);
 }
 
@@ -1365,6 +1345,7 @@ static struct deploy *deploy_alloc(const struct deploy_ctx *ctx, const struct co
 	struct deploy *d = xcalloc(1, sizeof *d);
 
 	d->ctx = *ctx;
+	d->to = ctx->target(ctx->target_arg, target);
 	d->changed = changed;
 	d->arg = arg;
 	d->target = target;
@@ -1407,7 +1388,7 @@ struct deploy *deploy_attach(const struct deploy_ctx *ctx, const struct conf_env
 		return refused_now(d, why);
 	}
 	set_status(d, "reading %s%s", env->hosts[0].address, env->hosts_len > 1 ? " and the other hosts" : "");
-	d->target_rd = hostread_start(env, ctx->host, ctx->host_arg, target_done, d);
+	d->target_rd = d->to->ops->read(d->to, target_done, d);
 	return d;
 }
 
@@ -1463,7 +1444,7 @@ struct deploy *deploy_new(const struct deploy_ctx *ctx, const struct deploy_requ
 	    t->hosts_len > 1 ? " and the other hosts" : "");
 	/* GATHER: every answer is counted; all of them come from the loop, later */
 	d->pending = 1;
-	d->target_rd = hostread_start(t, ctx->host, ctx->host_arg, target_done, d);
+	d->target_rd = d->to->ops->read(d->to, target_done, d);
 	d->pending++;
 	d->target_app = appcheck_start(ctx->http, t, target_app_done, d);
 	if (req->kind == DEPLOY_PROMOTE) {
@@ -1471,7 +1452,9 @@ struct deploy *deploy_new(const struct deploy_ctx *ctx, const struct deploy_requ
 		d->source_app = appcheck_start(ctx->http, d->source, source_app_done, d);
 		if (d->source->hosts_len) {
 			d->pending++;
-			d->source_rd = hostread_start(d->source, ctx->host, ctx->host_arg, source_done, d);
+			const struct target *from = ctx->target(ctx->target_arg, d->source);
+
+			d->source_rd = from->ops->read(from, source_done, d);
 		}
 	}
 	if (req->kind != DEPLOY_ROLLBACK && d->tag_wanted[0])

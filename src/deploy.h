@@ -17,7 +17,7 @@
 #include "logbuf.h"
 #include "loop.h"
 #include "registry.h"
-#include "remote.h"
+#include "target.h"
 #include "runner.h"
 
 /* What a deploy needs from the running core. */
@@ -26,9 +26,9 @@ struct deploy_ctx {
 	const struct conf *conf;
 	struct http_client *http;
 	struct registry *registry;      /* NULL when the configuration names none */
-	/* the SSH host j of an environment */
-	struct remote_host *(*host)(void *arg, const struct conf_env *env, size_t j);
-	void *host_arg;
+	/* an environment's target: everything done to it goes through its ops */
+	const struct target *(*target)(void *arg, const struct conf_env *env);
+	void *target_arg;
 	const char *operator;           /* $GANTRY_OPERATOR, else user@host */
 	struct bus *bus;                /* where its events go (NULL: nowhere) */
 };

@@ -10,33 +10,39 @@
 #include <string.h>
 #include <time.h>
 
-static char *note_json(const char *kind, const char *env, const char *operator, const char *message)
+static char *note_json(const char *kind, const char *env, const char *operator, const char *message,
+    int64_t at)
 {
 	char id[40];
 	json_t *o;
 	char *s;
 
-	snprintf(id, sizeof id, "%s-%lld", kind, (long long)time(NULL));
+	snprintf(id, sizeof id, "%s-%lld", kind, (long long)at);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", id, "event", "note", "kind", kind,
-	    "env", env, "operator", operator, "at", (json_int_t)time(NULL), "message", message);
+	    "env", env, "operator", operator, "at", (json_int_t)at, "message", message);
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
 }
 
+void hostadmin_reason(const char *message, char *out, size_t outsz)
+{
+	/* one line, printable: it goes into key=value files */
+	sanitize_text(message ? message : "", strlen(message ? message : ""), out, outsz, 0);
+	for (char *p = out; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+}
+
 void hostadmin_call(enum hostadmin kind, const char *env, const char *operator,
-    const char *message, struct hostadmin_call *c)
+    const char *message, int64_t at, struct hostadmin_call *c)
 {
 	static const char *const kinds[] = { "freeze", "unfreeze", "unlock" };
 	char reason[200];
 
-	/* one line, printable: it goes into key=value files */
-	sanitize_text(message ? message : "", strlen(message ? message : ""), reason, sizeof reason, 0);
-	for (char *p = reason; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
+	hostadmin_reason(message, reason, sizeof reason);
 	memset(c, 0, sizeof *c);
-	c->note = note_json(kinds[kind], env, operator, reason);
+	c->note = note_json(kinds[kind], env, operator, reason, at);
 	c->reason = xstrdup(reason);
 	if (kind == ADMIN_FREEZE) {
 		c->sub = RUNNER_FREEZE;
@@ -55,13 +61,13 @@ void hostadmin_call_free(struct hostadmin_call *c)
 }
 
 struct remote_cmd *hostadmin_run(struct remote_host *host, enum hostadmin kind,
-    const char *env, const char *operator, const char *message, const struct remote_cmd_ops *ops,
-    void *arg)
+    const char *env, const char *operator, const char *message, int64_t at,
+    const struct remote_cmd_ops *ops, void *arg)
 {
 	struct hostadmin_call c;
 	struct remote_cmd *cmd;
 
-	hostadmin_call(kind, env, operator, message, &c);
+	hostadmin_call(kind, env, operator, message, at, &c);
 	cmd = runner_run(host, c.sub, c.args, c.nargs, ops, arg);
 	hostadmin_call_free(&c);
 	return cmd;

@@ -4,6 +4,7 @@
 #define GANTRY_HOSTADMIN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bus.h"
 #include "remote.h"
@@ -18,16 +19,20 @@ struct hostadmin_call {
 	size_t nargs;
 	char *note, *reason;            /* owned */
 };
+/* A reason as it is recorded: one printable line (out holds up to outsz bytes). */
+void hostadmin_reason(const char *message, char *out, size_t outsz);
+/* `at`: the note's time (Unix seconds), and its id: the same on every host of an
+ * environment, so the histories merge it into one. */
 void hostadmin_call(enum hostadmin kind, const char *env, const char *operator,
-    const char *message, struct hostadmin_call *c);
+    const char *message, int64_t at, struct hostadmin_call *c);
 void hostadmin_call_free(struct hostadmin_call *c);
 
 /* Freezes, unfreezes or breaks the lock (refused while its run lives) on a host,
  * recording a note with the operator and the reason in the history: the runner's exit
  * statuses say how (RUNNER_EXIT_NOT_NEEDED: "not frozen", "not locked"; ALIVE; UNSAFE). */
 struct remote_cmd *hostadmin_run(struct remote_host *host, enum hostadmin kind,
-    const char *env, const char *operator, const char *message, const struct remote_cmd_ops *ops,
-    void *arg);
+    const char *env, const char *operator, const char *message, int64_t at,
+    const struct remote_cmd_ops *ops, void *arg);
 
 /* Tells the bus an admin action was done on host `host` of env (named `host_name`). */
 void hostadmin_emit(struct bus *bus, enum hostadmin kind, const char *env, size_t host,

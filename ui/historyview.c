@@ -89,10 +89,12 @@ static void hv_done(void *arg, struct hostread *r)
 
 static void load(struct historyview *hv)
 {
-	if (hv->rd || hv->ui->app->conf->envs[hv->env].hosts_len == 0)
+	const struct target *t = app_target(hv->ui->app, &hv->ui->app->conf->envs[hv->env]);
+
+	if (hv->rd || t->env->hosts_len == 0)
 		return;
 	hv->error[0] = '\0';
-	hv->rd = hostread_start(&hv->ui->app->conf->envs[hv->env], app_host_of, hv->ui->app, hv_done, hv);
+	hv->rd = t->ops->read(t, hv_done, hv);
 }
 
 void historyview_push(struct ui *ui)
@@ -360,6 +362,7 @@ static const struct remote_cmd_ops unlock_ops = {
 static void unlock(struct ui *ui, struct historyview *hv)
 {
 	const struct conf_env *env = &ui->app->conf->envs[hv->env];
+	const struct target *t = app_target(ui->app, env);
 	struct unlock_job *j = xcalloc(1, sizeof *j);
 
 	j->ui = ui;
@@ -368,8 +371,8 @@ static void unlock(struct ui *ui, struct historyview *hv)
 	snprintf(j->reason, sizeof j->reason, "%s", hv->reason.text);
 	/* on the host holding the lock */
 	j->host = hv->state.lock.host_index < env->hosts_len ? hv->state.lock.host_index : 0;
-	hostadmin_run(app_host(ui->app, env, j->host), ADMIN_UNLOCK, env->name, ui->app->operator,
-	    hv->reason.text, &unlock_ops, j);
+	t->ops->admin(t, j->host, ADMIN_UNLOCK, ui->app->operator, hv->reason.text,
+	    (int64_t)time(NULL), &unlock_ops, j);
 }
 
 static int historyview_action(struct ui *ui, struct view *v, enum action action)

@@ -41,7 +41,8 @@ static void stream_changed(void *arg)
 void logview_open(struct ui *ui, int source)
 {
 	struct env_status *env = &ui->app->model->envs[ui->selected];
-	struct remote_host **hosts;
+	const struct target *t = app_target(ui->app, env->conf);
+	size_t *units;
 	struct logview *lv;
 
 	if (env->hosts_len == 0) {
@@ -59,13 +60,13 @@ void logview_open(struct ui *ui, int source)
 		}
 	}
 	lv = xcalloc(1, sizeof *lv);
-	hosts = xcalloc(env->hosts_len, sizeof *hosts);
+	units = xcalloc(env->hosts_len, sizeof *units);
 	for (size_t i = 0; i < env->hosts_len; i++)
-		hosts[i] = env->hosts[i].remote;
+		units[i] = i;
 	lv->env = ui->selected;
 	lv->source = source;
-	lv->ls = logstream_new(ui->app->loop, env->conf, hosts, env->hosts_len, (enum log_source)source, true);
-	free(hosts);
+	lv->ls = t->ops->logs(t, units, env->hosts_len, (enum log_source)source, true);
+	free(units);
 	logstream_set_listener(lv->ls, stream_changed, ui);
 	ui_push_view(ui, &logview_view_ops, lv, lv->env, source);
 }

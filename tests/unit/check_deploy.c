@@ -605,6 +605,23 @@ START_TEST(a_thousand_hosts_at_most)
 }
 END_TEST
 
+/* An environment's target is one gantry knows, by default compose over SSH. */
+START_TEST(the_target_is_one_gantry_knows)
+{
+	char err[300];
+	struct conf *c = parse(REGISTRY ENV_HEAD, err, sizeof err);
+
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(c->envs[0].target, CONF_TARGET_COMPOSE_SSH);
+	ck_assert_str_eq(conf_target_names[c->envs[0].target], "compose-ssh");
+	conf_free(c);
+	c = parse(REGISTRY ENV_HEAD "    target: swarm\n", err, sizeof err);
+	ck_assert(c == NULL);
+	ck_assert_str_eq(err, "g.yml:8:13: environments[0].target: unknown target \"swarm\"; gantry "
+	    "deploys to: compose-ssh");
+}
+END_TEST
+
 START_TEST(deploy_defaults_are_inherited)
 {
 	char err[300];
@@ -1756,6 +1773,7 @@ int main(void)
 	tcase_add_test(plans, a_host_can_name_its_own_app_port_and_url);
 	tcase_add_test(plans, deploy_defaults_are_inherited);
 	tcase_add_test(plans, a_thousand_hosts_at_most);
+	tcase_add_test(plans, the_target_is_one_gantry_knows);
 	suite_add_tcase(s, plans);
 
 	tcase_add_test(state, state_with_a_held_lock);

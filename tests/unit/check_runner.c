@@ -394,7 +394,7 @@ START_TEST(a_lock_being_taken_cannot_be_broken)
 	char *unlock, *bg;
 	int rc;
 
-	hostadmin_call(ADMIN_UNLOCK, "production", "mallory@ops", "stale", &call);
+	hostadmin_call(ADMIN_UNLOCK, "production", "mallory@ops", "stale", 1790000000, &call);
 	unlock = runner_inline_command(call.sub, call.args, call.nargs);
 	hostadmin_call_free(&call);
 	/* sync, which the history append calls, waits until told to go on */

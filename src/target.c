@@ -1,0 +1,105 @@
+/* The targets gantry knows, and the first of them: compose over SSH, where each unit
+ * is a host reached over SSH, its state files in the deploy directory's .gantry/, and
+ * every command the runner (src/runner.sh) with a subcommand. */
+#include "config.h"
+
+#include "target.h"
+#include "runner.h"
+#include "template.h"
+#include "xmalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct remote_host *unit(const struct target *t, size_t j)
+{
+	return t->host(t->host_arg, t->env, j);
+}
+
+static struct hostread *ssh_read(const struct target *t, hostread_done_fn done, void *arg)
+{
+	return hostread_start(t->env, t->host, t->host_arg, done, arg);
+}
+
+static struct hostrun *ssh_start(const struct target *t, size_t j, const struct run_spec *spec,
+    const struct hostrun_ops *ops, void *arg)
+{
+	return hostrun_start(t->loop, unit(t, j), spec, ops, arg);
+}
+
+static struct hostrun *ssh_follow(const struct target *t, size_t j, const char *id,
+    const struct hostrun_ops *ops, void *arg)
+{
+	return hostrun_follow(t->loop, unit(t, j), id, ops, arg);
+}
+
+static struct remote_cmd *ssh_admin(const struct target *t, size_t j, enum hostadmin kind,
+    const char *operator, const char *message, int64_t at, const struct remote_cmd_ops *ops,
+    void *arg)
+{
+	return hostadmin_run(unit(t, j), kind, t->env->name, operator, message, at, ops, arg);
+}
+
+static struct remote_cmd *ssh_adopt(const struct target *t, size_t j, const char *record,
+    const struct remote_cmd_ops *ops, void *arg)
+{
+	/* under no lock, and only where no run was recorded meanwhile */
+	return runner_run(unit(t, j), RUNNER_ADOPT, (const char *const[]){ record }, 1, ops, arg);
+}
+
+static struct logstream *ssh_logs(const struct target *t, const size_t *units, size_t n,
+    enum log_source source, bool follow)
+{
+	struct remote_host **hosts = xcalloc(n + 1, sizeof *hosts);
+	struct logstream *ls;
+
+	for (size_t i = 0; i < n; i++)
+		hosts[i] = unit(t, units[i]);
+	ls = logstream_new(t->loop, t->env, hosts, n, source, follow);
+	free(hosts);
+	return ls;
+}
+
+/* deploy.image_check, expanded for this host, under the runner like every command. */
+static struct remote_cmd *ssh_has_image(const struct target *t, size_t j, const char *image,
+    const struct remote_cmd_ops *ops, void *arg)
+{
+	const struct conf_env *env = t->env;
+	char *qref = template_shell_quote(image);
+	char *dir = template_shell_quote(conf_host_deploy_dir(env, &env->hosts[j]));
+	struct template_var vars[] = {
+		{ "image", qref }, { "compose", env->compose }, { "deploy_dir", dir },
+	};
+	char *cmd = template_expand(env->deploy.image_check, vars, sizeof vars / sizeof *vars);
+	struct remote_cmd *c = runner_run(unit(t, j), RUNNER_TIED, (const char *const[]){ cmd }, 1,
+	    ops, arg);
+
+	free(cmd);
+	free(dir);
+	free(qref);
+	return c;
+}
+
+const struct target_ops target_compose_ssh = {
+	.read = ssh_read,
+	.start = ssh_start,
+	.follow = ssh_follow,
+	.admin = ssh_admin,
+	.adopt = ssh_adopt,
+	.logs = ssh_logs,
+	.has_image = ssh_has_image,
+};
+
+/* by gantry.yml's name for each (conf_target_names) */
+static const struct target_ops *const targets[CONF_TARGETS] = {
+	[CONF_TARGET_COMPOSE_SSH] = &target_compose_ssh,
+};
+
+void target_init(struct target *t, const struct conf_env *env, struct loop *loop,
+    struct remote_host *(*host)(void *arg, const struct conf_env *env, size_t j), void *host_arg)
+{
+	*t = (struct target){
+		.ops = targets[env->target], .env = env, .loop = loop, .host = host,
+		.host_arg = host_arg,
+	};
+}

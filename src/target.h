@@ -1,0 +1,72 @@
+/* A deploy target: where an environment's app runs and how gantry acts there. Each
+ * environment has one (gantry.yml's `target`, default compose-ssh), made of units (for
+ * compose over SSH, its hosts), each with its own run, state and log.
+ *
+ * Everything gantry does to an environment goes through its target's ops: reading the
+ * state of every unit (the state store: lock, freeze, what runs, the history), starting
+ * and following a run on a unit, the store's writes (freeze, unfreeze, unlock, an
+ * adoption's record), asking whether a unit holds an image. The deploy engine, the
+ * command line and the console know only this interface; a second kind of target is a
+ * second `struct target_ops`. */
+#ifndef GANTRY_TARGET_H
+#define GANTRY_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "hostadmin.h"
+#include "hostread.h"
+#include "hostrun.h"
+#include "logstream.h"
+#include "loop.h"
+#include "remote.h"
+#include "runscript.h"
+
+struct target;
+
+struct target_ops {
+	/* The state store, read: every unit's state, merged (hostread_result and
+	   hostread_result_some say what was read). */
+	struct hostread *(*read)(const struct target *t, hostread_done_fn done, void *arg);
+	/* A run on unit j: started from its spec, or followed by its id. */
+	struct hostrun *(*start)(const struct target *t, size_t j, const struct run_spec *spec,
+	    const struct hostrun_ops *ops, void *arg);
+	struct hostrun *(*follow)(const struct target *t, size_t j, const char *id,
+	    const struct hostrun_ops *ops, void *arg);
+	/* The state store, written on unit j: a freeze, an unfreeze, a broken lock (each with
+	   its note in the history, dated `at`: the same on every unit, one note), and an
+	   adoption's baseline record. The command's exit statuses are the runner's
+	   (src/runner.h). */
+	struct remote_cmd *(*admin)(const struct target *t, size_t j, enum hostadmin kind,
+	    const char *operator, const char *message, int64_t at, const struct remote_cmd_ops *ops,
+	    void *arg);
+	struct remote_cmd *(*adopt)(const struct target *t, size_t j, const char *record,
+	    const struct remote_cmd_ops *ops, void *arg);
+	/* The log `source` of the units listed (indices), followed or not. */
+	struct logstream *(*logs)(const struct target *t, const size_t *units, size_t n,
+	    enum log_source source, bool follow);
+	/* Exits 0 when unit j holds `image` (a rollback with the registry down). */
+	struct remote_cmd *(*has_image)(const struct target *t, size_t j, const char *image,
+	    const struct remote_cmd_ops *ops, void *arg);
+};
+
+struct target {
+	const struct target_ops *ops;
+	const struct conf_env *env;
+	struct loop *loop;
+	/* compose over SSH: the session of host j */
+	struct remote_host *(*host)(void *arg, const struct conf_env *env, size_t j);
+	void *host_arg;
+};
+
+/* Compose over SSH: the hosts' .gantry/ holds the state, the runner does the work. */
+extern const struct target_ops target_compose_ssh;
+
+/* The target of env, as gantry.yml's `target` names it; `host` gives the SSH session of
+ * host j (compose over SSH). */
+void target_init(struct target *t, const struct conf_env *env, struct loop *loop,
+    struct remote_host *(*host)(void *arg, const struct conf_env *env, size_t j), void *host_arg);
+
+#endif
