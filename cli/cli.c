@@ -6,6 +6,7 @@
 #include "exitcode.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,24 @@ static const struct cli_opt no_opts[] = { SHARED_END };
 
 /* ---- putting the words in place ---- */
 
+/* "CMD: WHAT; usage: gantry CMD USAGE": the exit status of a bad command line */
+static int usage_error(const struct cli_cmd *cmd, char *err, size_t errsz, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int usage_error(const struct cli_cmd *cmd, char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(err, errsz, "%s: ", cmd->name);
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < errsz)
+		n += vsnprintf(err + n, errsz - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < errsz)
+		snprintf(err + n, errsz - (size_t)n, "; usage: gantry %s %s", cmd->name, cmd->usage);
+	return EXIT_USAGE;
+}
+
 static int env_word(const struct cli_cmd *cmd, char **words, int nwords, struct cli_options *o,
     char *err, size_t errsz)
 {
@@ -77,9 +96,8 @@ static int logs_words(const struct cli_cmd *cmd, char **words, int nwords, struc
 	o->log_source = LOG_APP;
 	if (nwords == 2) {
 		if (strcmp(words[1], "app") != 0 && strcmp(words[1], "migrator") != 0) {
-			snprintf(err, errsz, "logs: unexpected argument \"%.40s\" (the log is app or migrator); "
-			    "usage: gantry %s %s", words[1], cmd->name, cmd->usage);
-			return EXIT_USAGE;
+			return usage_error(cmd, err, errsz, "unexpected argument \"%.40s\" (the log is app or "
+			    "migrator)", words[1]);
 		}
 		o->log_source = strcmp(words[1], "app") == 0 ? LOG_APP : LOG_MIGRATOR;
 	}
@@ -100,17 +118,15 @@ static int promote_words(const struct cli_cmd *cmd, char **words, int nwords, st
 	return 0;
 }
 
+
 /* rollback ENV: --unverified goes with --to */
 static int rollback_words(const struct cli_cmd *cmd, char **words, int nwords,
     struct cli_options *o, char *err, size_t errsz)
 {
 	o->env = words[0];
 	(void)nwords;
-	if (o->unverified && !o->tag) {
-		snprintf(err, errsz, "%s: --unverified goes with --to TAG: it allows that one tag; usage: "
-		    "gantry %s %s", cmd->name, cmd->name, cmd->usage);
-		return EXIT_USAGE;
-	}
+	if (o->unverified && !o->tag)
+		return usage_error(cmd, err, errsz, "--unverified goes with --to TAG: it allows that one tag");
 	return 0;
 }
 
@@ -130,11 +146,8 @@ static int message_words(const struct cli_cmd *cmd, char **words, int nwords,
 {
 	o->env = words[0];
 	(void)nwords;
-	if (!o->message) {
-		snprintf(err, errsz, "%s: say why with -m REASON (it goes into the history); usage: "
-		    "gantry %s %s", cmd->name, cmd->name, cmd->usage);
-		return EXIT_USAGE;
-	}
+	if (!o->message)
+		return usage_error(cmd, err, errsz, "say why with -m REASON (it goes into the history)");
 	return 0;
 }
 
@@ -370,9 +383,8 @@ static int set_opt(const struct cli_cmd *cmd, const struct cli_opt *opt, const c
 		return 0;
 	case VALUE_TEXT:
 		if (bad) {
-			snprintf(err, errsz, "%s: %s %s; usage: gantry %s %s", cmd->name,
-			    opt->letter == 'm' ? "-m" : opt->name, opt->missing, cmd->name, cmd->usage);
-			return EXIT_USAGE;
+			return usage_error(cmd, err, errsz, "%s %s", opt->letter == 'm' ? "-m" : opt->name,
+			    opt->missing);
 		}
 		*(const char **)(base + opt->field) = value;
 		return 0;
@@ -381,9 +393,7 @@ static int set_opt(const struct cli_cmd *cmd, const struct cli_opt *opt, const c
 		long v = bad ? 0 : strtol(value, &end, 10);
 
 		if (bad || *end || v <= 0 || v > 100000) {
-			snprintf(err, errsz, "%s: %s %s; usage: gantry %s %s", cmd->name, opt->name,
-			    opt->missing, cmd->name, cmd->usage);
-			return EXIT_USAGE;
+			return usage_error(cmd, err, errsz, "%s %s", opt->name, opt->missing);
 		}
 		*(long *)(base + opt->field) = v;
 		return 0;
@@ -409,15 +419,11 @@ static int parse_command(const struct cli_cmd *cmd, int argc, char **argv,
 			if ((code = set_opt(cmd, opt, value, bad, opts, err, errsz)))
 				return code;
 		} else if (a[0] == '-' && a[1]) {
-			snprintf(err, errsz, "%s: unknown option %.40s; usage: gantry %s %s", cmd->name, a,
-			    cmd->name, cmd->usage);
-			return EXIT_USAGE;
+			return usage_error(cmd, err, errsz, "unknown option %.40s", a);
 		} else if (nwords < cmd->max_words) {
 			words[nwords++] = argv[i];
 		} else {
-			snprintf(err, errsz, "%s: unexpected argument \"%.40s\"; usage: gantry %s %s",
-			    cmd->name, a, cmd->name, cmd->usage);
-			return EXIT_USAGE;
+			return usage_error(cmd, err, errsz, "unexpected argument \"%.40s\"", a);
 		}
 	}
 	if (nwords < cmd->min_words) {
@@ -428,9 +434,8 @@ static int parse_command(const struct cli_cmd *cmd, int argc, char **argv,
 	/* an empty word ('' from a script whose variable was unset) names nothing */
 	for (int w = 0; w < nwords; w++) {
 		if (!words[w][0]) {
-			snprintf(err, errsz, "%s: an empty %s; usage: gantry %s %s", cmd->name,
-			    cmd->words[w] == WORD_TAG ? "tag" : "environment name", cmd->name, cmd->usage);
-			return EXIT_USAGE;
+			return usage_error(cmd, err, errsz, "an empty %s",
+			    cmd->words[w] == WORD_TAG ? "tag" : "environment name");
 		}
 	}
 	return cmd->finish(cmd, words, nwords, opts, err, errsz);

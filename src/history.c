@@ -8,6 +8,7 @@
 #include "xmalloc.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,36 @@ static struct history_run *add_run(struct history *h, size_t *cap)
 	return &h->runs[h->len++];
 }
 
+/* The text fields of each kind of record: the key, and the field of the run it fills. */
+struct text_field {
+	const char *key;
+	size_t offset, size;
+};
+
+#define TEXT(key, field) { key, offsetof(struct history_run, field), \
+	sizeof ((struct history_run *)0)->field }
+
+static const struct text_field start_texts[] = {
+	TEXT("action", action), TEXT("env", env), TEXT("source", source), TEXT("tag", tag),
+	TEXT("app_digest", app_digest), TEXT("migrator_digest", migrator_digest),
+	TEXT("operator", operator), TEXT("rollback_tag", rollback_tag), { 0 },
+};
+static const struct text_field adopt_texts[] = {
+	TEXT("env", env), TEXT("tag", tag), TEXT("app_digest", app_digest),
+	TEXT("migrator_digest", migrator_digest), TEXT("operator", operator),
+	TEXT("message", message), { 0 },
+};
+static const struct text_field note_texts[] = {
+	TEXT("kind", action), TEXT("operator", operator), TEXT("message", message),
+	TEXT("env", env), { 0 },
+};
+
+static void read_texts(json_t *rec, const struct text_field *f, struct history_run *run)
+{
+	for (; f->key; f++)
+		json_str(rec, f->key, (char *)run + f->offset, f->size);
+}
+
 /* One line; false when it is not a record. */
 static bool read_line(struct history *h, size_t *cap, const char *line, size_t len)
 {
@@ -144,14 +175,7 @@ static bool read_line(struct history *h, size_t *cap, const char *line, size_t l
 
 		run = add_run(h, cap);
 		snprintf(run->id, sizeof run->id, "%s", id);
-		json_str(rec, "action", run->action, sizeof run->action);
-		json_str(rec, "env", run->env, sizeof run->env);
-		json_str(rec, "source", run->source, sizeof run->source);
-		json_str(rec, "tag", run->tag, sizeof run->tag);
-		json_str(rec, "app_digest", run->app_digest, sizeof run->app_digest);
-		json_str(rec, "migrator_digest", run->migrator_digest, sizeof run->migrator_digest);
-		json_str(rec, "operator", run->operator, sizeof run->operator);
-		json_str(rec, "rollback_tag", run->rollback_tag, sizeof run->rollback_tag);
+		read_texts(rec, start_texts, run);
 		run->started = json_num(rec, "started");
 		run->planned = read_names(names, &run->step_names);
 		run->rollback_planned = read_names(json_object_get(rec, "rollback_steps"),
@@ -170,22 +194,14 @@ static bool read_line(struct history *h, size_t *cap, const char *line, size_t l
 		snprintf(run->id, sizeof run->id, "%s", id);
 		snprintf(run->action, sizeof run->action, "adopt");
 		run->result = RUN_ADOPTED;
-		json_str(rec, "env", run->env, sizeof run->env);
-		json_str(rec, "tag", run->tag, sizeof run->tag);
-		json_str(rec, "app_digest", run->app_digest, sizeof run->app_digest);
-		json_str(rec, "migrator_digest", run->migrator_digest, sizeof run->migrator_digest);
-		json_str(rec, "operator", run->operator, sizeof run->operator);
-		json_str(rec, "message", run->message, sizeof run->message);
+		read_texts(rec, adopt_texts, run);
 		run->started = run->ended = json_num(rec, "at");
 		run->switch_known = run->switched = true;
 	} else if (strcmp(event, "note") == 0) {
 		run = add_run(h, cap);
 		run->note = true;
 		snprintf(run->id, sizeof run->id, "%s", id);
-		json_str(rec, "kind", run->action, sizeof run->action);
-		json_str(rec, "operator", run->operator, sizeof run->operator);
-		json_str(rec, "message", run->message, sizeof run->message);
-		json_str(rec, "env", run->env, sizeof run->env);
+		read_texts(rec, note_texts, run);
 		run->started = json_num(rec, "at");
 	} else {
 		json_decref(rec);

@@ -221,6 +221,16 @@ static struct guard_facts promote_facts(const struct host_state *target,
 	};
 }
 
+/* production runs sha-a; staging runs sha-b, whose one run there ended `result`. */
+static void staging_ran(struct host_state *t, struct host_state *s, const char *result)
+{
+	char h[4096] = "";
+
+	state(t, "sha-a", "");
+	run_lines(h, sizeof h, "r1", "sha-b", HEX_B, HEX_M, result, 1700000000, false);
+	state(s, "sha-b", h);
+}
+
 START_TEST(promotion_takes_only_what_the_source_verified)
 {
 	char h[4096] = "", chosen[300] = "";
@@ -258,15 +268,13 @@ END_TEST
 
 START_TEST(the_app_and_deploy_env_must_agree)
 {
-	char h[4096] = "", chosen[300] = "";
+	char chosen[300] = "";
 	struct host_state t, s;
 	struct appcheck_result app = { .ready = true, .version = "sha-c" };
 	struct guard_verdict v = { 0 };
 	struct guard_facts f;
 
-	state(&t, "sha-a", "");
-	run_lines(h, sizeof h, "r1", "sha-b", HEX_B, HEX_M, "succeeded", 1700000000, false);
-	state(&s, "sha-b", h);
+	staging_ran(&t, &s, "succeeded");
 	f = promote_facts(&t, &s, &app, "sha-b");
 	guard_check(&f, &v, chosen, sizeof chosen);
 	ck_assert_msg(strstr(v.refusal, "staging's app reports sha-c but its deploy.env names "
@@ -286,15 +294,13 @@ END_TEST
 
 START_TEST(the_soak_time_is_counted_on_the_sources_clock)
 {
-	char h[4096] = "", chosen[300] = "";
+	char chosen[300] = "";
 	struct host_state t, s;
 	struct appcheck_result app = { .ready = true, .version = "sha-b" };
 	struct guard_verdict v = { 0 };
 	struct guard_facts f;
 
-	state(&t, "sha-a", "");
-	run_lines(h, sizeof h, "r1", "sha-b", HEX_B, HEX_M, "succeeded", 1700000000, false);
-	state(&s, "sha-b", h);
+	staging_ran(&t, &s, "succeeded");
 	s.host_now = 1700000000 + 600;                  /* ten minutes of the hour asked */
 	f = promote_facts(&t, &s, &app, "sha-b");
 	guard_check(&f, &v, chosen, sizeof chosen);
