@@ -19,7 +19,7 @@ release_build sha-1111111 && release_build sha-2222222 &&
 G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
 	G deploy staging sha-2222222 >/dev/null 2>&1 || { echo "Bail out! first deploys"; exit 1; }
 
-plan 56
+plan 61
 
 # --- a promotion: the plan, a typed confirmation, the steps, the result ---
 tui_start 140 42 "$GANTRY --config $cfg"
@@ -175,6 +175,23 @@ check "and still lists the runs of the host that answered" tui_wait 'deploy +sha
 sshd_restart fleet-2
 tui_keys r
 check "when the host is back, the whole history returns" tui_gone 'hosts not read' 20
+tui_stop
+
+# --- many hosts at once, in the deploy pane: the first alone, then two at a time ---
+release_wave 3 2 || { echo "Bail out! the wave hosts did not start"; exit 1; }
+G deploy wave sha-1111111 >/dev/null 2>&1 && G deploy wave sha-2222222 >/dev/null 2>&1 ||
+	{ echo "Bail out! the wave deploys"; exit 1; }
+tui_start 140 42 "$GANTRY --config $cfg"
+tui_wait 'wave ' 15
+tui_keys j j j b
+check "b on an environment of three hosts opens its history" tui_wait 'history of wave on its 3 hosts' 10
+tui_keys j b
+check "b on the older run plans a rollback of the three hosts" tui_wait 'rollback wave . sha-1111111' 15
+tui_keys Enter
+check "the pane says the first host runs alone" \
+	tui_wait 'host 1 of 3; 1 running, 0 done, 2 waiting: the first alone, then 2 at a time' 15
+check "then the other two at once" tui_wait '2 running, 1 done, 0 waiting' 20
+check "and the rollback succeeds on every host" tui_wait 'SUCCEEDED: wave runs sha-1111111 and is ready' 30
 tui_stop
 
 # --- read-only: no key reaches a write action ---
