@@ -185,8 +185,10 @@ tui_start 140 42 "$GANTRY --config $cfg"
 tui_wait 'wave ' 15
 tui_keys j j j b
 check "b on an environment of three hosts opens its history" tui_wait 'history of wave on its 3 hosts' 10
+tui_wait 'deploy +sha-1111111 +succeeded' 10
 tui_keys j b
 check "b on the older run plans a rollback of the three hosts" tui_wait 'rollback wave . sha-1111111' 15
+tui_wait 'Enter or y: start' 15
 tui_keys Enter
 check "the pane says the first host runs alone" \
 	tui_wait 'host 1 of 3; 1 running, 0 done, 2 waiting: the first alone, then 2 at a time' 15
