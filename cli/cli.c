@@ -377,16 +377,20 @@ static int set_opt(const struct cli_cmd *cmd, const struct cli_opt *opt, const c
 {
 	char *base = (char *)o;
 
+	/* by bytes: the field's own type is the table's word for it */
 	switch (opt->value) {
-	case VALUE_FLAG:
-		*(bool *)(base + opt->field) = true;
+	case VALUE_FLAG: {
+		bool yes = true;
+
+		memcpy(base + opt->field, &yes, sizeof yes);
 		return 0;
+	}
 	case VALUE_TEXT:
 		if (bad) {
 			return usage_error(cmd, err, errsz, "%s %s", opt->letter == 'm' ? "-m" : opt->name,
 			    opt->missing);
 		}
-		*(const char **)(base + opt->field) = value;
+		memcpy(base + opt->field, &value, sizeof value);
 		return 0;
 	case VALUE_LIMIT: {
 		char *end;
@@ -395,7 +399,7 @@ static int set_opt(const struct cli_cmd *cmd, const struct cli_opt *opt, const c
 		if (bad || *end || v <= 0 || v > 100000) {
 			return usage_error(cmd, err, errsz, "%s %s", opt->name, opt->missing);
 		}
-		*(long *)(base + opt->field) = v;
+		memcpy(base + opt->field, &v, sizeof v);
 		return 0;
 	}
 	}

@@ -29,7 +29,10 @@ by_hand() {
 	local dir
 	dir=$(release_dir "$1")
 	containers_deploy_env "$dir" "$REGISTRY/shop/app:$3" "$REGISTRY/shop/migrator:$3" "$2"
-	containers_compose "$dir" -p "$1" up -d app >/dev/null 2>&1 &&
+	containers_compose "$dir" -p "$1" up -d app >/dev/null 2>&1 || return 1
+	# up to 30 s: a loaded machine (both suites of CI at once) can take podman past 10
+	containers_wait_http "http://127.0.0.1:$2/api/ready" 200 $$ ||
+		containers_wait_http "http://127.0.0.1:$2/api/ready" 200 $$ ||
 		containers_wait_http "http://127.0.0.1:$2/api/ready" 200 $$
 }
 # break_blobs REPO TAG: delete the layer blobs of an image from the registry's storage
