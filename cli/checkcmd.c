@@ -5,11 +5,8 @@
 #include "app.h"
 #include "commands.h"
 #include "exitcode.h"
-#include "outbuf.h"
 #include "registry.h"
-#include "runner.h"
 #include "sanitize.h"
-#include "template.h"
 #include "xmalloc.h"
 
 #include <stdarg.h>
@@ -18,7 +15,6 @@
 #include <string.h>
 
 #define CHECK_BODY_MAX 65536
-#define OUTPUT_MAX 4096
 
 enum row_state { ROW_WAITING, ROW_OK, ROW_FAILED, ROW_SKIPPED };
 
@@ -30,23 +26,15 @@ struct row {
 	enum row_state state;
 };
 
-/* The checks of one host, run one after another: the SSH rows come from the first
- * command's fate, then the deploy directory, the runner and the compose file. */
-enum host_row { HR_REACH, HR_KEY, HR_LOGIN, HR_DIR, HR_RUNNER, HR_COMPOSE, HOST_ROWS };
-
 struct checkcmd;
 
-/* Looking for the runner, installing it, looking again. */
-enum runner_step { STEP_FIND, STEP_INSTALL, STEP_CONFIRM };
-
-struct host_check {
+/* The checks of one unit (a host), as its target runs them. */
+struct unit_check_rows {
 	struct checkcmd *cc;
-	const struct conf_env *env;
-	struct remote_host *remote;
-	const char *address;
-	size_t rows[HOST_ROWS];         /* indexes into cc->rows */
-	struct outbuf out;
-	enum runner_step step;
+	const struct target *target;
+	size_t unit;
+	size_t first_row;               /* its first row in cc->rows; then one per check_rows */
+	struct unitcheck *run;
 };
 
 struct http_check {
@@ -62,8 +50,8 @@ struct checkcmd {
 	struct app *app;
 	struct row *rows;
 	size_t rows_len, rows_cap, waiting;
-	struct host_check *hosts;
-	size_t hosts_len;
+	struct unit_check_rows *units;
+	size_t units_len;
 	struct http_check *https;
 	size_t https_len;
 	size_t reg_rows[3];             /* credentials, app, migrator */
@@ -100,25 +88,6 @@ static void row_set(struct checkcmd *cc, size_t i, enum row_state state, const c
 	sanitize_text(raw, strlen(raw), r->detail, sizeof r->detail, 0);
 	r->state = state;
 	cc->waiting--;
-}
-
-/* The rows of a host from `from` on, skipped for one reason. */
-static void host_skip(struct host_check *hc, enum host_row from, const char *why)
-{
-	for (int k = from; k < HOST_ROWS; k++)
-		row_set(hc->cc, hc->rows[k], ROW_SKIPPED, "%s", why);
-}
-
-/* The first line of a command's output, cleaned. */
-static void first_line(const struct outbuf *out, char *dst, size_t dstsz)
-{
-	const char *s = outbuf_text(out);
-	size_t n;
-
-	while (*s == '\n')
-		s++;
-	n = strcspn(s, "\n");
-	sanitize_text(s, n, dst, dstsz, 0);
 }
 
 /* ---- HTTP: health first; ready and version only from an app that answers ---- */
@@ -168,149 +137,18 @@ static void http_start(struct http_check *hc)
 	http_get(hc->cc->app->http, &o, http_done, hc);
 }
 
-/* ---- hosts ---- */
+/* ---- units: the target's own checks ---- */
 
-static void host_output(void *arg, const char *data, size_t len, bool is_stderr)
+static void unit_reported(void *arg, size_t row, enum unit_check state, const char *detail)
 {
-	struct host_check *hc = arg;
+	struct unit_check_rows *u = arg;
+	static const enum row_state states[] = {
+		[UNIT_CHECK_OK] = ROW_OK, [UNIT_CHECK_FAILED] = ROW_FAILED,
+		[UNIT_CHECK_SKIPPED] = ROW_SKIPPED,
+	};
 
-	outbuf_add(&hc->out, data, len, OUTPUT_MAX);
-}
-
-/* Whether the connection got as far as running a command; the SSH rows say how far. */
-static bool host_reached(struct host_check *hc, enum remote_end how, const char *message)
-{
-	struct checkcmd *cc = hc->cc;
-	enum remote_state st = remote_host_state(hc->remote);
-	const char *why = message && *message ? message : remote_host_message(hc->remote);
-
-	if (how == REMOTE_EXITED) {
-		row_set(cc, hc->rows[HR_REACH], ROW_OK, "%s answered", hc->address);
-		row_set(cc, hc->rows[HR_KEY], ROW_OK, "%s's key is in known_hosts", hc->address);
-		row_set(cc, hc->rows[HR_LOGIN], ROW_OK, "logged in to %s", hc->address);
-		return true;
-	}
-	if (st == REMOTE_KEY_UNKNOWN || st == REMOTE_KEY_CHANGED) {
-		row_set(cc, hc->rows[HR_REACH], ROW_OK, "%s answered", hc->address);
-		row_set(cc, hc->rows[HR_KEY], ROW_FAILED, "%s", why);
-		host_skip(hc, HR_LOGIN, "not tried: the host key is not trusted");
-	} else if (st == REMOTE_AUTH_FAILED) {
-		row_set(cc, hc->rows[HR_REACH], ROW_OK, "%s answered", hc->address);
-		row_set(cc, hc->rows[HR_KEY], ROW_OK, "%s's key is in known_hosts", hc->address);
-		row_set(cc, hc->rows[HR_LOGIN], ROW_FAILED, "%s", why);
-		host_skip(hc, HR_DIR, "not tried: no login");
-	} else {
-		row_set(cc, hc->rows[HR_REACH], ROW_FAILED, "%s", why);
-		host_skip(hc, HR_KEY, "not tried: the host was not reached");
-	}
-	return false;
-}
-
-static void compose_done(void *arg, enum remote_end how, int status, const char *message)
-{
-	struct host_check *hc = arg;
-	char first[300];
-
-	first_line(&hc->out, first, sizeof first);
-	if (how != REMOTE_EXITED)
-		row_set(hc->cc, hc->rows[HR_COMPOSE], ROW_FAILED, "%s: %s", hc->address,
-		    message && *message ? message : "the link dropped");
-	else if (status == RUNNER_EXIT_NOT_NEEDED)
-		row_set(hc->cc, hc->rows[HR_COMPOSE], ROW_SKIPPED, "%s", first);
-	else if (status != 0)
-		row_set(hc->cc, hc->rows[HR_COMPOSE], ROW_FAILED, "%s config -q in %s exited %d%s%s; fix "
-		    "the compose file there, or set compose: to the command the host has", hc->env->compose,
-		    conf_host_deploy_dir(hc->env, remote_host_conf(hc->remote)), status, first[0] ? ": " :
-		    "", first);
-	else
-		row_set(hc->cc, hc->rows[HR_COMPOSE], ROW_OK, "%s config -q passed in %s", hc->env->compose,
-		    conf_host_deploy_dir(hc->env, remote_host_conf(hc->remote)));
-	outbuf_clear(&hc->out);
-}
-
-static const struct remote_cmd_ops compose_ops = {
-	.output = host_output, .done = compose_done, .bounded = true,
-};
-
-static void compose_start(struct host_check *hc)
-{
-	if (hc->env->deploy.steps_len) {
-		row_set(hc->cc, hc->rows[HR_COMPOSE], ROW_SKIPPED, "the environment has a plan of its "
-		    "own (deploy.steps): gantry does not run compose there");
-		return;
-	}
-	runner_run(hc->remote, RUNNER_COMPOSE_CHECK, (const char *const[]){ hc->env->compose }, 1,
-	    &compose_ops, hc);
-}
-
-static void runner_done(void *arg, enum remote_end how, int status, const char *message);
-
-static const struct remote_cmd_ops runner_ops = {
-	.output = host_output, .done = runner_done, .bounded = true,
-};
-
-static void runner_done(void *arg, enum remote_end how, int status, const char *message)
-{
-	struct host_check *hc = arg;
-	struct checkcmd *cc = hc->cc;
-	const char *dir = conf_host_deploy_dir(hc->env, remote_host_conf(hc->remote));
-	enum runner_step step = hc->step;
-	char first[300], want[40], *cmd;
-
-	first_line(&hc->out, first, sizeof first);
-	outbuf_clear(&hc->out);
-	if (!host_reached(hc, how, message))
-		return;
-	snprintf(want, sizeof want, "gantry-runner %d", RUNNER_PROTOCOL);
-	if (status == RUNNER_EXIT_NO_RUNNER && step == STEP_FIND) {
-		row_set(cc, hc->rows[HR_DIR], ROW_OK, "%s is there", dir);
-		if (remote_host_read_only(hc->remote)) {
-			row_set(cc, hc->rows[HR_RUNNER], ROW_OK, "not installed: read-only, so gantry sends "
-			    "it along with each command");
-			compose_start(hc);
-			return;
-		}
-		/* install, then look again: the install falls back to sending it along */
-		hc->step = STEP_INSTALL;
-		cmd = runner_install_command(RUNNER_VERSION, NULL, 0);
-		remote_run(hc->remote, cmd, &runner_ops, hc);
-		free(cmd);
-		return;
-	}
-	if (status == 0 && step == STEP_INSTALL && strcmp(first, want) == 0) {
-		hc->step = STEP_CONFIRM;
-		cmd = runner_command(RUNNER_VERSION, NULL, 0);
-		remote_run(hc->remote, cmd, &runner_ops, hc);
-		free(cmd);
-		return;
-	}
-	if (status != 0 && step == STEP_FIND) {
-		row_set(cc, hc->rows[HR_DIR], ROW_FAILED, "cannot enter %s (exit %d%s%s): create it, or "
-		    "fix deploy_dir", dir, status, first[0] ? ": " : "", first);
-		host_skip(hc, HR_RUNNER, "not tried: no deploy directory");
-		return;
-	}
-	row_set(cc, hc->rows[HR_DIR], ROW_OK, "%s is there", dir);
-	if (status == RUNNER_EXIT_NO_RUNNER)
-		row_set(cc, hc->rows[HR_RUNNER], ROW_FAILED, "could not be installed in %s/.gantry/bin: "
-		    "gantry's directory there must be this login's, not a symlink, and writable by it "
-		    "alone (chmod 700)", dir);
-	else if (status != 0 || strcmp(first, want) != 0)
-		row_set(cc, hc->rows[HR_RUNNER], ROW_FAILED, "%s answered \"%s\" (exit %d), not \"%s\": "
-		    "the host needs a POSIX sh and the tools src/runner.sh lists", runner_path(), first,
-		    status, want);
-	else
-		row_set(cc, hc->rows[HR_RUNNER], ROW_OK, "%s at %s%s", want, runner_path(),
-		    step == STEP_CONFIRM ? " (installed now)" : "");
-	compose_start(hc);
-}
-
-static void host_start(struct host_check *hc)
-{
-	char *cmd = runner_command(RUNNER_VERSION, NULL, 0);
-
-	remote_run(hc->remote, cmd, &runner_ops, hc);
-	free(cmd);
+	if (row < u->target->ops->check_rows_len)
+		row_set(u->cc, u->first_row + row, states[state], "%s", detail);
 }
 
 /* ---- registry ---- */
@@ -362,9 +200,6 @@ static void app_listed(const struct registry_result *r, void *arg)
 
 static void plan_env(struct checkcmd *cc, const struct conf_env *env)
 {
-	static const char *const host_whats[HOST_ROWS] = {
-		"reachable", "host key", "login", "deploy dir", "runner", "compose file",
-	};
 	const struct {
 		const char *what, *key, *path;
 	} paths[] = {
@@ -387,20 +222,20 @@ static void plan_env(struct checkcmd *cc, const struct conf_env *env)
 			    env->headers[h].value.value ? env->headers[h].value.value : "");
 	}
 	for (size_t j = 0; j < env->hosts_len; j++) {
-		struct host_check *hc = &cc->hosts[cc->hosts_len++];
+		struct unit_check_rows *u = &cc->units[cc->units_len++];
+		const struct target_ops *ops;
 
-		hc->cc = cc;
-		hc->env = env;
-		hc->remote = app_host(cc->app, env, j);
-		hc->address = env->hosts[j].address;
-		for (int k = 0; k < HOST_ROWS; k++) {
-			char what[32];
+		u->cc = cc;
+		u->target = app_target(cc->app, env);
+		u->unit = j;
+		ops = u->target->ops;
+		u->first_row = cc->rows_len;
+		for (size_t k = 0; k < ops->check_rows_len; k++) {
+			size_t r = row_add(cc, env->name, ops->check_rows[k]);
 
-			snprintf(what, sizeof what, "%s", host_whats[k]);
-			hc->rows[k] = row_add(cc, env->name, what);
 			/* which host a line is about, where its detail does not say */
-			if (env->hosts_len > 1 && k >= HR_DIR)
-				cc->rows[hc->rows[k]].host = hc->address;
+			if (env->hosts_len > 1 && k >= ops->check_named_from)
+				cc->rows[r].host = env->hosts[j].address;
 		}
 	}
 }
@@ -447,7 +282,7 @@ int cmd_check(struct conf *conf, const struct cli_options *o)
 			nhosts += conf->envs[i].hosts_len;
 		}
 	cc.https = xcalloc(nenv * 3, sizeof *cc.https);
-	cc.hosts = xcalloc(nhosts + 1, sizeof *cc.hosts);
+	cc.units = xcalloc(nhosts + 1, sizeof *cc.units);
 	printf("configuration  %s: %zu environment%s%s\n", conf->path, conf->envs_len,
 	    conf->envs_len == 1 ? "" : "s", conf->read_only ? ", read-only" : "");
 	for (size_t i = 0; i < conf->envs_len; i++)
@@ -462,8 +297,11 @@ int cmd_check(struct conf *conf, const struct cli_options *o)
 	}
 	for (size_t i = 0; i < cc.https_len; i += 3)
 		http_start(&cc.https[i]);       /* its health; ready and version come after */
-	for (size_t i = 0; i < cc.hosts_len; i++)
-		host_start(&cc.hosts[i]);
+	for (size_t i = 0; i < cc.units_len; i++) {
+		struct unit_check_rows *u = &cc.units[i];
+
+		u->run = u->target->ops->check(u->target, u->unit, unit_reported, u);
+	}
 	while (cc.waiting > 0)
 		loop_run_once(cc.app->loop, 1000);
 	print_rows(&cc, &passed, &failed, &skipped);
@@ -477,10 +315,10 @@ int cmd_check(struct conf *conf, const struct cli_options *o)
 			free(*h);
 		free(cc.https[i].headers);
 	}
-	for (size_t i = 0; i < cc.hosts_len; i++)
-		outbuf_clear(&cc.hosts[i].out);
+	for (size_t i = 0; i < cc.units_len; i++)
+		cc.units[i].target->ops->check_free(cc.units[i].run);
 	free(cc.https);
-	free(cc.hosts);
+	free(cc.units);
 	free(cc.rows);
 	app_free(cc.app);
 	return failed ? EXIT_CHECK : EXIT_OK;

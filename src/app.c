@@ -65,7 +65,7 @@ struct app *app_new(struct conf *conf)
 	app->targets = xcalloc(conf->envs_len + 1, sizeof *app->targets);
 	for (size_t i = 0; i < conf->envs_len; i++)
 		target_init(&app->targets[i], &conf->envs[i], app->loop, app_host_of, app);
-	app->deploywatch = deploywatch_new(app->loop, app->model, NULL, NULL);
+	app->deploywatch = deploywatch_new(app->loop, app->model, app_target_of, app);
 	if (conf->registry)
 		app->registry = registry_new(app->loop, conf->registry);
 	deploy_operator(app->operator, sizeof app->operator);

@@ -1,16 +1,14 @@
-/* Reads deploy.env, the lock and the freeze on every host of every environment, in one
- * command per host, on the environment's interval; and, on a host with an app_url of its
- * own, the version its app reports, asked from the host itself (the URL is the host's). */
+/* Reads deploy.env, the lock and the freeze on every unit (host) of every environment,
+ * through its target's watch, in one command per unit, on the environment's interval;
+ * and, where a unit has an address of its own, the version its app reports, asked from
+ * the unit itself. */
 #include "config.h"
 
 #include "deployenv.h"
 #include "deploywatch.h"
-#include "runner.h"
 #include "hoststate.h"
 #include "outbuf.h"
 #include "payload.h"
-#include "remote.h"
-#include "template.h"
 #include "xmalloc.h"
 
 #include <stdio.h>
@@ -27,6 +25,8 @@ struct reader {
 	struct deploywatch *dw;
 	struct reader **slot;           /* its place in dw->readers, emptied when done */
 	struct host_status *host;
+	const struct target *target;
+	size_t unit;                    /* the host's index in its environment */
 	bool version;                   /* the app's version, not the host's state */
 	struct remote_cmd *cmd;
 	struct outbuf out;
@@ -35,6 +35,8 @@ struct reader {
 struct deploywatch {
 	struct loop *loop;
 	struct model *model;
+	deploywatch_target_fn target;
+	void *target_arg;
 	deploywatch_fn changed;
 	void *arg;
 	struct reader **readers;        /* flat: one slot per host, NULL when idle; then as many
@@ -63,7 +65,7 @@ static void version_done(void *arg, enum remote_end how, int status, const char 
 {
 	struct reader *r = arg;
 	struct host_status *h = r->host;
-	const struct conf_env *env = remote_host_env(h->remote);
+	const struct conf_env *env = r->target->env;
 	char why[200];
 
 	h->app_probed = true;
@@ -110,9 +112,11 @@ static void read_lock_state(struct host_status *h, const struct host_state *st)
 }
 
 /* deploy.env's tags, or why there are none ("missing": no file). */
-static void read_deploy_env(struct host_status *h, const struct host_state *st)
+static void read_deploy_env(const struct reader *r, const struct host_state *st)
 {
-	const char *dir = conf_host_deploy_dir(remote_host_env(h->remote), remote_host_conf(h->remote));
+	struct host_status *h = r->host;
+	const struct conf_env *env = r->target->env;
+	const char *dir = conf_host_deploy_dir(env, &env->hosts[r->unit]);
 	const char *status = st->deploy_env_status;
 
 	if (strcmp(status, "missing") == 0)
@@ -159,7 +163,7 @@ static void read_done(void *arg, enum remote_end how, int status, const char *me
 		h->migrator_tag[0] = '\0';
 		h->state_known = false;
 	} else {
-		read_deploy_env(h, &st);
+		read_deploy_env(r, &st);
 		read_lock_state(h, &st);
 		hoststate_free(&st);
 	}
@@ -176,41 +180,45 @@ static const struct remote_cmd_ops read_ops = {
 	.bounded = true,
 };
 
-static void read_host(struct deploywatch *dw, struct host_status *h, struct reader **slot)
+static struct reader *reader_new(struct deploywatch *dw, size_t i, size_t j, struct reader **slot,
+    bool version)
+{
+	struct reader *r = xcalloc(1, sizeof *r);
+
+	r->dw = dw;
+	r->slot = slot;
+	r->host = &dw->model->envs[i].hosts[j];
+	r->target = dw->target(dw->target_arg, dw->model->envs[i].conf);
+	r->unit = j;
+	r->version = version;
+	*slot = r;
+	return r;
+}
+
+static void read_host(struct deploywatch *dw, size_t i, size_t j, struct reader **slot)
 {
 	struct reader *r;
 
 	if (*slot)
 		return;
-	r = xcalloc(1, sizeof *r);
-	r->dw = dw;
-	r->slot = slot;
-	r->host = h;
-	*slot = r;
-	r->cmd = runner_run(h->remote, RUNNER_WATCH, NULL, 0, &read_ops, r);
+	r = reader_new(dw, i, j, slot, false);
+	r->cmd = r->target->ops->watch(r->target, j, &read_ops, r);
 }
 
-/* Asks a host with an app_url of its own what its app reports, with curl or wget there. */
-static void read_version(struct deploywatch *dw, struct host_status *h, struct reader **slot)
+/* Asks a unit with an address of its own what its app reports. */
+static void read_version(struct deploywatch *dw, size_t i, size_t j, struct reader **slot)
 {
-	const struct conf_env *env = remote_host_env(h->remote);
-	const struct conf_host *host = remote_host_conf(h->remote);
 	struct reader *r;
-	char *url, max[24];
 
-	if (*slot || !host->app_url)
+	if (*slot)
 		return;
-	url = xasprintf("%s%s", host->app_url, env->version_path);
-	snprintf(max, sizeof max, "%d", VERSION_MAX);
-	r = xcalloc(1, sizeof *r);
-	r->dw = dw;
-	r->slot = slot;
-	r->host = h;
-	r->version = true;
-	*slot = r;
-	r->cmd = runner_run(h->remote, RUNNER_HTTP_GET, (const char *const[]){ url, max }, 2,
-	    &version_ops, r);
-	free(url);
+	r = reader_new(dw, i, j, slot, true);
+	r->cmd = r->target->ops->get(r->target, j, dw->model->envs[i].conf->version_path,
+	    VERSION_MAX, &version_ops, r);
+	if (!r->cmd) {
+		*slot = NULL;
+		free(r);
+	}
 }
 
 static void env_fire(struct loop *loop, void *arg);
@@ -222,9 +230,8 @@ static void read_env(struct deploywatch *dw, size_t i)
 	int64_t every = env->conf->interval_ms > MIN_INTERVAL_MS ? env->conf->interval_ms : MIN_INTERVAL_MS;
 
 	for (size_t j = 0; j < env->hosts_len; j++) {
-		read_host(dw, &env->hosts[j], &dw->readers[dw->timers[i].first_reader + j]);
-		read_version(dw, &env->hosts[j],
-		    &dw->readers[dw->readers_len + dw->timers[i].first_reader + j]);
+		read_host(dw, i, j, &dw->readers[dw->timers[i].first_reader + j]);
+		read_version(dw, i, j, &dw->readers[dw->readers_len + dw->timers[i].first_reader + j]);
 	}
 	loop_timer_cancel(dw->loop, dw->timers[i].id);
 	dw->timers[i].id = env->hosts_len ? loop_timer_add(dw->loop, every, env_fire, &dw->timers[i]) : 0;
@@ -238,15 +245,15 @@ static void env_fire(struct loop *loop, void *arg)
 	read_env(t->dw, t->env);
 }
 
-struct deploywatch *deploywatch_new(struct loop *loop, struct model *model, deploywatch_fn changed,
-    void *arg)
+struct deploywatch *deploywatch_new(struct loop *loop, struct model *model,
+    deploywatch_target_fn target, void *target_arg)
 {
 	struct deploywatch *dw = xcalloc(1, sizeof *dw);
 
 	dw->loop = loop;
 	dw->model = model;
-	dw->changed = changed;
-	dw->arg = arg;
+	dw->target = target;
+	dw->target_arg = target_arg;
 	/* one channel per host and read: deploy.env with its status, the lock and the freeze */
 	dw->timers = xcalloc(model->envs_len + 1, sizeof *dw->timers);
 	for (size_t i = 0; i < model->envs_len; i++) {
@@ -274,12 +281,10 @@ void deploywatch_start(struct deploywatch *dw)
 void deploywatch_refresh(struct deploywatch *dw)
 {
 	for (size_t i = 0; i < dw->model->envs_len; i++) {
-		for (size_t j = 0; j < dw->model->envs[i].hosts_len; j++) {
-			struct host_status *h = &dw->model->envs[i].hosts[j];
+		const struct target *t = dw->target(dw->target_arg, dw->model->envs[i].conf);
 
-			if (remote_host_state(h->remote) != REMOTE_UP && remote_host_state(h->remote) != REMOTE_CONNECTING)
-				remote_host_retry_now(h->remote);
-		}
+		for (size_t j = 0; j < dw->model->envs[i].hosts_len; j++)
+			t->ops->relink(t, j);
 		read_env(dw, i);
 	}
 }

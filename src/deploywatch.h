@@ -1,17 +1,20 @@
-/* Reads deploy.env on every host of every environment, on the environment's interval. */
+/* Reads every unit's state (deploy.env, lock, freeze) on its environment's interval. */
 #ifndef GANTRY_DEPLOYWATCH_H
 #define GANTRY_DEPLOYWATCH_H
 
 #include "loop.h"
 #include "model.h"
+#include "target.h"
 
 struct deploywatch;
 
 typedef void (*deploywatch_fn)(void *arg);
+typedef const struct target *(*deploywatch_target_fn)(void *arg, const struct conf_env *env);
 
-/* Hosts come from model->envs[i].hosts[j].remote. `changed` is called after each read. */
-struct deploywatch *deploywatch_new(struct loop *loop, struct model *model, deploywatch_fn changed,
-    void *arg);
+/* Each environment's units are read through its target (`target`); the listener
+   (deploywatch_set_listener) is told after each read. */
+struct deploywatch *deploywatch_new(struct loop *loop, struct model *model,
+    deploywatch_target_fn target, void *target_arg);
 void deploywatch_free(struct deploywatch *dw);
 
 void deploywatch_set_listener(struct deploywatch *dw, deploywatch_fn changed, void *arg);

@@ -8,6 +8,7 @@
 #include "template.h"
 #include "xmalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,43 @@ static struct remote_cmd *ssh_has_image(const struct target *t, size_t j, const 
 	return c;
 }
 
+static struct remote_cmd *ssh_watch(const struct target *t, size_t j,
+    const struct remote_cmd_ops *ops, void *arg)
+{
+	return runner_run(unit(t, j), RUNNER_WATCH, NULL, 0, ops, arg);
+}
+
+/* with curl or wget on the host, from the host's own app_url */
+static struct remote_cmd *ssh_get(const struct target *t, size_t j, const char *path, size_t max,
+    const struct remote_cmd_ops *ops, void *arg)
+{
+	const char *base = t->env->hosts[j].app_url;
+	struct remote_cmd *c;
+	char *url, limit[24];
+
+	if (!base)
+		return NULL;
+	url = xasprintf("%s%s", base, path);
+	snprintf(limit, sizeof limit, "%zu", max);
+	c = runner_run(unit(t, j), RUNNER_HTTP_GET, (const char *const[]){ url, limit }, 2, ops, arg);
+	free(url);
+	return c;
+}
+
+static void ssh_relink(const struct target *t, size_t j)
+{
+	struct remote_host *h = unit(t, j);
+
+	if (remote_host_state(h) != REMOTE_UP && remote_host_state(h) != REMOTE_CONNECTING)
+		remote_host_retry_now(h);
+}
+
+static struct unitcheck *ssh_check(const struct target *t, size_t j, unit_check_fn report,
+    void *arg)
+{
+	return hostcheck_start(unit(t, j), t->env, j, report, arg);
+}
+
 const struct target_ops target_compose_ssh = {
 	.read = ssh_read,
 	.start = ssh_start,
@@ -88,6 +126,14 @@ const struct target_ops target_compose_ssh = {
 	.adopt = ssh_adopt,
 	.logs = ssh_logs,
 	.has_image = ssh_has_image,
+	.watch = ssh_watch,
+	.get = ssh_get,
+	.relink = ssh_relink,
+	.check_rows = hostcheck_rows,
+	.check_rows_len = HOSTCHECK_ROWS,
+	.check_named_from = HOSTCHECK_NAMED_FROM,
+	.check = ssh_check,
+	.check_free = hostcheck_free,
 };
 
 /* by gantry.yml's name for each (conf_target_names) */

@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "hostadmin.h"
+#include "hostcheck.h"
 #include "hostread.h"
 #include "hostrun.h"
 #include "logstream.h"
@@ -50,6 +51,21 @@ struct target_ops {
 	/* Exits 0 when unit j holds `image` (a rollback with the registry down). */
 	struct remote_cmd *(*has_image)(const struct target *t, size_t j, const char *image,
 	    const struct remote_cmd_ops *ops, void *arg);
+	/* The watch of unit j: its state in the store's framing (src/hoststate.h), and what
+	   the unit's own app answers at `path`, asked from the unit itself (NULL when the unit
+	   has no address of its own), `max` bytes at most. */
+	struct remote_cmd *(*watch)(const struct target *t, size_t j, const struct remote_cmd_ops *ops,
+	    void *arg);
+	struct remote_cmd *(*get)(const struct target *t, size_t j, const char *path, size_t max,
+	    const struct remote_cmd_ops *ops, void *arg);
+	/* Unit j's link, tried again now if it is down. */
+	void (*relink)(const struct target *t, size_t j);
+	/* gantry check on unit j: each of check_rows (in order) reported once; rows from
+	   check_named_from on do not name the unit in their detail. */
+	const char *const *check_rows;
+	size_t check_rows_len, check_named_from;
+	struct unitcheck *(*check)(const struct target *t, size_t j, unit_check_fn report, void *arg);
+	void (*check_free)(struct unitcheck *uc);
 };
 
 struct target {

@@ -1,0 +1,229 @@
+/* gantry check on one host of compose over SSH. The first command's fate says how far the
+ * SSH rows got (answered, key, login); the runner's version says whether the deploy
+ * directory is there and the runner in it (installed, then looked at again, when missing);
+ * the compose file comes last. */
+#include "config.h"
+
+#include "hostcheck.h"
+#include "outbuf.h"
+#include "runner.h"
+#include "sanitize.h"
+#include "xmalloc.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OUTPUT_MAX 4096
+
+enum host_row { HR_REACH, HR_KEY, HR_LOGIN, HR_DIR, HR_RUNNER, HR_COMPOSE };
+
+const char *const hostcheck_rows[HOSTCHECK_ROWS] = {
+	"reachable", "host key", "login", "deploy dir", "runner", "compose file",
+};
+
+/* Looking for the runner, installing it, looking again. */
+enum runner_step { STEP_FIND, STEP_INSTALL, STEP_CONFIRM };
+
+struct unitcheck {
+	struct remote_host *remote;
+	const struct conf_env *env;
+	const char *address;
+	const char *dir;
+	unit_check_fn report;
+	void *arg;
+	bool said[HOSTCHECK_ROWS];
+	struct outbuf out;
+	enum runner_step step;
+};
+
+static void say(struct unitcheck *uc, enum host_row row, enum unit_check state, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void say(struct unitcheck *uc, enum host_row row, enum unit_check state, const char *fmt, ...)
+{
+	char detail[700];
+	va_list ap;
+
+	if (uc->said[row])
+		return;
+	uc->said[row] = true;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	uc->report(uc->arg, row, state, detail);
+}
+
+/* The rows from `from` on, skipped for one reason. */
+static void skip(struct unitcheck *uc, enum host_row from, const char *why)
+{
+	for (int k = from; k < HOSTCHECK_ROWS; k++)
+		say(uc, k, UNIT_CHECK_SKIPPED, "%s", why);
+}
+
+/* The first line of the output, cleaned. */
+static void first_line(const struct outbuf *out, char *dst, size_t dstsz)
+{
+	const char *s = outbuf_text(out);
+
+	while (*s == '\n')
+		s++;
+	sanitize_text(s, strcspn(s, "\n"), dst, dstsz, 0);
+}
+
+static void output(void *arg, const char *data, size_t len, bool is_stderr)
+{
+	struct unitcheck *uc = arg;
+
+	(void)is_stderr;
+	outbuf_add(&uc->out, data, len, OUTPUT_MAX);
+}
+
+/* Whether the connection got as far as running a command; the SSH rows say how far. */
+static bool reached(struct unitcheck *uc, enum remote_end how, const char *message)
+{
+	enum remote_state st = remote_host_state(uc->remote);
+	const char *why = message && *message ? message : remote_host_message(uc->remote);
+
+	if (how == REMOTE_EXITED) {
+		say(uc, HR_REACH, UNIT_CHECK_OK, "%s answered", uc->address);
+		say(uc, HR_KEY, UNIT_CHECK_OK, "%s's key is in known_hosts", uc->address);
+		say(uc, HR_LOGIN, UNIT_CHECK_OK, "logged in to %s", uc->address);
+		return true;
+	}
+	if (st == REMOTE_KEY_UNKNOWN || st == REMOTE_KEY_CHANGED) {
+		say(uc, HR_REACH, UNIT_CHECK_OK, "%s answered", uc->address);
+		say(uc, HR_KEY, UNIT_CHECK_FAILED, "%s", why);
+		skip(uc, HR_LOGIN, "not tried: the host key is not trusted");
+	} else if (st == REMOTE_AUTH_FAILED) {
+		say(uc, HR_REACH, UNIT_CHECK_OK, "%s answered", uc->address);
+		say(uc, HR_KEY, UNIT_CHECK_OK, "%s's key is in known_hosts", uc->address);
+		say(uc, HR_LOGIN, UNIT_CHECK_FAILED, "%s", why);
+		skip(uc, HR_DIR, "not tried: no login");
+	} else {
+		say(uc, HR_REACH, UNIT_CHECK_FAILED, "%s", why);
+		skip(uc, HR_KEY, "not tried: the host was not reached");
+	}
+	return false;
+}
+
+static void compose_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct unitcheck *uc = arg;
+	char first[300];
+
+	first_line(&uc->out, first, sizeof first);
+	outbuf_clear(&uc->out);
+	if (how != REMOTE_EXITED)
+		say(uc, HR_COMPOSE, UNIT_CHECK_FAILED, "%s: %s", uc->address,
+		    message && *message ? message : "the link dropped");
+	else if (status == RUNNER_EXIT_NOT_NEEDED)
+		say(uc, HR_COMPOSE, UNIT_CHECK_SKIPPED, "%s", first);
+	else if (status != 0)
+		say(uc, HR_COMPOSE, UNIT_CHECK_FAILED, "%s config -q in %s exited %d%s%s; fix the "
+		    "compose file there, or set compose: to the command the host has", uc->env->compose,
+		    uc->dir, status, first[0] ? ": " : "", first);
+	else
+		say(uc, HR_COMPOSE, UNIT_CHECK_OK, "%s config -q passed in %s", uc->env->compose, uc->dir);
+}
+
+static const struct remote_cmd_ops compose_ops = {
+	.output = output, .done = compose_done, .bounded = true,
+};
+
+static void compose_start(struct unitcheck *uc)
+{
+	if (uc->env->deploy.steps_len) {
+		say(uc, HR_COMPOSE, UNIT_CHECK_SKIPPED, "the environment has a plan of its own "
+		    "(deploy.steps): gantry does not run compose there");
+		return;
+	}
+	runner_run(uc->remote, RUNNER_COMPOSE_CHECK, (const char *const[]){ uc->env->compose }, 1,
+	    &compose_ops, uc);
+}
+
+static void runner_done(void *arg, enum remote_end how, int status, const char *message);
+
+static const struct remote_cmd_ops runner_ops = {
+	.output = output, .done = runner_done, .bounded = true,
+};
+
+/* The runner's version: `command` is the runner's, or its installation. */
+static void runner_ask(struct unitcheck *uc, enum runner_step step, char *command)
+{
+	uc->step = step;
+	remote_run(uc->remote, command, &runner_ops, uc);
+	free(command);
+}
+
+static void runner_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct unitcheck *uc = arg;
+	enum runner_step step = uc->step;
+	char first[300], want[40];
+
+	first_line(&uc->out, first, sizeof first);
+	outbuf_clear(&uc->out);
+	if (!reached(uc, how, message))
+		return;
+	snprintf(want, sizeof want, "gantry-runner %d", RUNNER_PROTOCOL);
+	if (status == RUNNER_EXIT_NO_RUNNER && step == STEP_FIND) {
+		say(uc, HR_DIR, UNIT_CHECK_OK, "%s is there", uc->dir);
+		if (remote_host_read_only(uc->remote)) {
+			say(uc, HR_RUNNER, UNIT_CHECK_OK, "not installed: read-only, so gantry sends it "
+			    "along with each command");
+			compose_start(uc);
+			return;
+		}
+		/* install, then look again: the install falls back to sending it along */
+		runner_ask(uc, STEP_INSTALL, runner_install_command(RUNNER_VERSION, NULL, 0));
+		return;
+	}
+	if (status == 0 && step == STEP_INSTALL && strcmp(first, want) == 0) {
+		runner_ask(uc, STEP_CONFIRM, runner_command(RUNNER_VERSION, NULL, 0));
+		return;
+	}
+	if (status != 0 && step == STEP_FIND) {
+		say(uc, HR_DIR, UNIT_CHECK_FAILED, "cannot enter %s (exit %d%s%s): create it, or fix "
+		    "deploy_dir", uc->dir, status, first[0] ? ": " : "", first);
+		skip(uc, HR_RUNNER, "not tried: no deploy directory");
+		return;
+	}
+	say(uc, HR_DIR, UNIT_CHECK_OK, "%s is there", uc->dir);
+	if (status == RUNNER_EXIT_NO_RUNNER)
+		say(uc, HR_RUNNER, UNIT_CHECK_FAILED, "could not be installed in %s/.gantry/bin: gantry's "
+		    "directory there must be this login's, not a symlink, and writable by it alone "
+		    "(chmod 700)", uc->dir);
+	else if (status != 0 || strcmp(first, want) != 0)
+		say(uc, HR_RUNNER, UNIT_CHECK_FAILED, "%s answered \"%s\" (exit %d), not \"%s\": the "
+		    "host needs a POSIX sh and the tools src/runner.sh lists", runner_path(), first,
+		    status, want);
+	else
+		say(uc, HR_RUNNER, UNIT_CHECK_OK, "%s at %s%s", want, runner_path(),
+		    step == STEP_CONFIRM ? " (installed now)" : "");
+	compose_start(uc);
+}
+
+struct unitcheck *hostcheck_start(struct remote_host *host, const struct conf_env *env, size_t j,
+    unit_check_fn report, void *arg)
+{
+	struct unitcheck *uc = xcalloc(1, sizeof *uc);
+
+	uc->remote = host;
+	uc->env = env;
+	uc->address = env->hosts[j].address;
+	uc->dir = conf_host_deploy_dir(env, &env->hosts[j]);
+	uc->report = report;
+	uc->arg = arg;
+	runner_ask(uc, STEP_FIND, runner_command(RUNNER_VERSION, NULL, 0));
+	return uc;
+}
+
+void hostcheck_free(struct unitcheck *uc)
+{
+	if (!uc)
+		return;
+	outbuf_clear(&uc->out);
+	free(uc);
+}

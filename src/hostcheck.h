@@ -1,0 +1,31 @@
+/* gantry check's look at one host of compose over SSH: whether it answers, its key, the
+ * login, the deploy directory, the runner (installed when missing) and the compose file,
+ * one after another, each reported once with what to do when it fails. */
+#ifndef GANTRY_HOSTCHECK_H
+#define GANTRY_HOSTCHECK_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "remote.h"
+
+/* What became of one check. */
+enum unit_check { UNIT_CHECK_OK, UNIT_CHECK_FAILED, UNIT_CHECK_SKIPPED };
+
+/* Row `row` (an index into the target's check_rows) ended as `state`; detail says how. */
+typedef void (*unit_check_fn)(void *arg, size_t row, enum unit_check state, const char *detail);
+
+#define HOSTCHECK_ROWS 6
+/* Row names, in order; rows from HOSTCHECK_NAMED_FROM on do not name the host themselves. */
+extern const char *const hostcheck_rows[HOSTCHECK_ROWS];
+#define HOSTCHECK_NAMED_FROM 3
+
+struct unitcheck;
+
+/* Checks host j of env over its session; every row is reported exactly once. */
+struct unitcheck *hostcheck_start(struct remote_host *host, const struct conf_env *env, size_t j,
+    unit_check_fn report, void *arg);
+/* After every row was reported. */
+void hostcheck_free(struct unitcheck *uc);
+
+#endif
