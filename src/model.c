@@ -18,6 +18,7 @@ struct model *model_new(const struct conf *conf, int64_t now)
 	model->envs_len = conf->envs_len;
 	model->envs = xcalloc(conf->envs_len, sizeof *model->envs);
 	model->started_at = now;
+	model->sweep_ms = -1;
 	for (size_t i = 0; i < conf->envs_len; i++) {
 		model->envs[i].conf = &conf->envs[i];
 		model->envs[i].health_since = now;

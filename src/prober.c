@@ -29,6 +29,7 @@ struct prober_env {
 	char **headers;                 /* "Name: value", NULL-terminated; holds secrets */
 	struct prober_call calls[PROBE_KINDS];
 	int pending;                    /* requests of this round still in flight */
+	bool in_sweep;                  /* its round ends the sweep's part for it */
 };
 
 struct prober {
@@ -38,6 +39,8 @@ struct prober {
 	prober_change_fn changed;
 	void *arg;
 	struct prober_env *envs;
+	int64_t sweep_started;
+	size_t sweep_left;              /* environments of the sweep still in their round */
 };
 
 static void prober_round_start(struct prober_env *pe);
@@ -73,6 +76,11 @@ static void prober_call_done(const struct http_response *resp, void *arg)
 		return;
 	elapsed = now - st->round_started;
 	model_round_done(st, now, time(NULL));
+	if (pe->in_sweep) {
+		pe->in_sweep = false;
+		if (--p->sweep_left == 0)
+			p->model->sweep_ms = now - p->sweep_started;
+	}
 	delay = st->conf->interval_ms - elapsed;
 	pe->timer = loop_timer_add(p->loop, delay > 0 ? delay : 0, prober_timer_fired, pe);
 	if (p->changed)
@@ -170,6 +178,12 @@ void prober_start(struct prober *p)
 
 void prober_refresh_all(struct prober *p)
 {
-	for (size_t i = 0; i < p->model->envs_len; i++)
+	/* a sweep still going is taken over by this one */
+	p->sweep_started = loop_clock_ms();
+	p->sweep_left = p->model->envs_len;
+	p->model->sweep_envs = p->model->envs_len;
+	for (size_t i = 0; i < p->model->envs_len; i++) {
+		p->envs[i].in_sweep = true;
 		prober_round_start(&p->envs[i]);
+	}
 }

@@ -166,7 +166,8 @@ void ui_raise_view(struct ui *ui, int index)
 /* The title bar: project, badge, clock. */
 static void ui_draw_title(struct ui *ui)
 {
-	char right[64], clock[16];
+	const struct model *m = ui->app->model;
+	char right[80], clock[16];
 	time_t now = time(NULL);
 	struct tm tm;
 	int rw, x;
@@ -179,8 +180,13 @@ static void ui_draw_title(struct ui *ui)
 	x += draw_text(ui, 0, x, 2, draw_glyph(ui, GLYPH_SEP), THEME_ROLE_title, false);
 	x += draw_text(ui, 0, x, 3, " ", THEME_ROLE_title, false);
 	x += draw_text(ui, 0, x, ui->cols / 2 - x, ui->app->conf->project, THEME_ROLE_title, false);
-	snprintf(right, sizeof right, "%zu env%s  %s ", ui->app->model->envs_len,
-	    ui->app->model->envs_len == 1 ? "" : "s", clock);
+	/* how long the last sweep of them all took: the refresh cycle, as measured here */
+	if (m->sweep_ms >= 0)
+		snprintf(right, sizeof right, "%zu env%s checked in %lld ms  %s ", m->envs_len,
+		    m->envs_len == 1 ? "" : "s", (long long)m->sweep_ms, clock);
+	else
+		snprintf(right, sizeof right, "%zu env%s  %s ", m->envs_len, m->envs_len == 1 ? "" : "s",
+		    clock);
 	rw = draw_width(right);
 	if (ui->read_only) {
 		int bx = ui->cols - rw - 12;

@@ -6,11 +6,13 @@
 
 SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=400ms tui_sandbox_setup
 
-plan 27
+plan 28
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"
 check "both environments appear with their tags" tui_wait 'staging +sha-4e1d2c9 +● up +● ready.*production +sha-8b03f7a|production +sha-8b03f7a' 10
 tui_wait 'production +sha-8b03f7a +● up +● ready' 5 >/dev/null
 like "$(tui_screen)" 'gantry · sandbox-shop' "the title names the project"
+check "the title says how long the sweep of every environment took" \
+	tui_wait '^ gantry · sandbox-shop .* 2 envs checked in [0-9]+ ms  [0-9]{2}:[0-9]{2}:[0-9]{2}$' 5
 like "$(tui_screen)" 'ENVIRONMENT +TAG +LIVE +READY +LATENCY +SINCE +CHECKED' "every column fits at 100 columns"
 
 sandbox_set production 'ready=0'
