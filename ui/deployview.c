@@ -237,6 +237,68 @@ static void warning_line(const struct ui *ui, const char *warning, char *line, s
 	snprintf(line, linesz, "%s %s", draw_glyph(ui, GLYPH_WARN), warning);
 }
 
+/* Where one host of a run of many stands, in a word or two. */
+static void host_word(const struct deploy_host *h, char *dst, size_t dstsz)
+{
+	const char *step = NULL;
+
+	for (size_t k = 0; k < h->steps_len; k++)
+		if (h->steps[k].state == STEP_RUNNING)
+			step = h->steps[k].name;
+	switch (h->state) {
+	case HOST_WAITING:
+		snprintf(dst, dstsz, "waiting");
+		break;
+	case HOST_STARTING:
+		snprintf(dst, dstsz, "starting");
+		break;
+	case HOST_RUNNING:
+		snprintf(dst, dstsz, "%s%s", step ? "at " : "running", step ? step : "");
+		break;
+	case HOST_ENDED:
+		snprintf(dst, dstsz, "%s", h->went_back ? "went back" : h->result == RUN_RESULT_NONE ?
+		    "ended" : run_result_name(h->result));
+		for (char *p = dst; *p; p++)
+			if (*p == '_')
+				*p = ' ';           /* rolled_back: rolled back */
+		break;
+	case HOST_NOT_STARTED:
+		snprintf(dst, dstsz, "not started");
+		break;
+	}
+}
+
+#define HOSTS_ROWS 2    /* the hosts of a run of many, wrapped: at most this many rows */
+
+/* Each host of a run of many with where it stands, on HOSTS_ROWS rows at most; the
+ * hosts that do not fit are counted. Returns the next row. */
+static int draw_hosts(struct ui *ui, const struct deploy_info *i, int y)
+{
+	char line[1200], word[100];
+	size_t len = 0, shown = 0;
+	int room = (ui->cols - 14) * HOSTS_ROWS - 40;      /* what wrapping at words loses */
+
+	line[0] = '\0';
+	for (size_t j = 0; j < i->hosts_len; j++) {
+		char item[320];
+		int n;
+
+		host_word(&i->hosts[j], word, sizeof word);
+		n = snprintf(item, sizeof item, "%s%s: %s", j ? " · " : "", i->hosts[j].address, word);
+		/* keep room for the count of the rest */
+		if (n < 0 || len + (size_t)n + 16 >= sizeof line ||
+		    (int)(len + (size_t)n) + (j + 1 < i->hosts_len ? 14 : 0) > room)
+			break;
+		memcpy(line + len, item, (size_t)n + 1);
+		len += (size_t)n;
+		shown++;
+	}
+	if (shown < i->hosts_len)
+		snprintf(line + len, sizeof line - len, " · %zu more", i->hosts_len - shown);
+	draw_text(ui, y, 2, 10, "hosts", THEME_ROLE_header, true);
+	return draw_wrapped(ui, y, 12, y + HOSTS_ROWS, line, THEME_ROLE_muted);
+}
+
 /* The facts of the plan above the steps; returns the next row. */
 static int draw_facts(struct ui *ui, const struct deploy_info *i, int y, int bottom)
 {
@@ -289,6 +351,8 @@ static int draw_facts(struct ui *ui, const struct deploy_info *i, int y, int bot
 	else
 		snprintf(line, sizeof line, "%s", i->host);
 	y = fact(ui, y, "host", line, THEME_ROLE_text);
+	if (i->hosts_len > 1)
+		y = draw_hosts(ui, i, y);
 	for (size_t w = 0; w < i->verdict.warnings_len && y < bottom; w++) {
 		warning_line(ui, i->verdict.warnings[w], line, sizeof line);
 		y = draw_wrapped(ui, y, 2, bottom, line, THEME_ROLE_degraded);
@@ -307,6 +371,8 @@ static int facts_rows(const struct ui *ui, const struct deploy_info *i)
 		rows += 2;
 	if (i->adopting[0] && !i->attached)
 		rows += 2;
+	if (i->hosts_len > 1)
+		rows += HOSTS_ROWS;
 	for (size_t w = 0; w < i->verdict.warnings_len; w++) {
 		warning_line(ui, i->verdict.warnings[w], line, sizeof line);
 		rows += draw_wrapped_rows(ui, 2, line);

@@ -19,7 +19,7 @@ release_build sha-1111111 && release_build sha-2222222 &&
 G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
 	G deploy staging sha-2222222 >/dev/null 2>&1 || { echo "Bail out! first deploys"; exit 1; }
 
-plan 61
+plan 63
 
 # --- a promotion: the plan, a typed confirmation, the steps, the result ---
 tui_start 140 42 "$GANTRY --config $cfg"
@@ -193,7 +193,10 @@ tui_keys Enter
 check "the pane says the first host runs alone" \
 	tui_wait 'host 1 of 3; 1 running, 0 done, 2 waiting: the first alone, then 2 at a time' 15
 check "then the other two at once" tui_wait '2 running, 1 done, 0 waiting' 20
+check "the hosts line says where each host stands" \
+	tui_wait 'hosts +[^ ]+: succeeded · [^ ]+: (starting|at [a-z]|succeeded) · [^ ]+: (starting|at [a-z]|succeeded)' 20
 check "and the rollback succeeds on every host" tui_wait 'SUCCEEDED: wave runs sha-1111111 and is ready' 30
+check "every host says succeeded" tui_wait 'hosts +[^ ]+: succeeded · [^ ]+: succeeded · [^ ]+: succeeded$' 5
 tui_stop
 
 # --- read-only: no key reaches a write action ---
