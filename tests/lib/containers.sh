@@ -108,7 +108,15 @@ containers_write_conf() {
 	nproc=$(ulimit -Hu)
 	[ "$nofile" = unlimited ] && nofile=1048576
 	{ [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ]; } && nproc=32768
-	mkdir -p "$dir/conf" "$dir/storage" "$dir/run/storage" "$dir/run/libpod" "$dir/networks" "$dir/tmp"
+	mkdir -p "$dir/conf" "$dir/storage" "$dir/run/libpod" "$dir/networks" "$dir/tmp"
+	# The runroot in a short directory of its own: podman 4.3's `container cleanup`, the
+	# command conmon runs when a container exits, refuses a runroot over 50 characters
+	# ("the specified runroot is longer than 50 characters"). Without that cleanup an
+	# exited container stays "stopped", and the API's /wait answers only after podman's
+	# 20 s conmon timeout: docker-compose's `up --exit-code-from` then stalled 20 s
+	# whenever it missed the container's die event (about one run in two under load).
+	[ -L "$dir/run/short" ] || ln -s "$(mktemp -d /tmp/gcr.XXXXXX)" "$dir/run/short"
+	mkdir -p "$dir/run/short/storage"
 	# runc, cgroupfs: crun refuses this kind of machine's hybrid cgroup layout. The ulimits
 	# stay within the hard limits, or runc's setrlimit fails. tmp_dir, locks, networks and
 	# events live under DIR, so nothing reaches /run/libpod, /dev/shm or /etc/containers.
@@ -140,7 +148,7 @@ EOF
 [storage]
 driver = "overlay"
 graphroot = "$dir/storage"
-runroot = "$dir/run/storage"
+runroot = "$(readlink "$dir/run/short")/storage"
 EOF
 	export CONTAINERS_CONF=$dir/conf/containers.conf
 	export CONTAINERS_REGISTRIES_CONF=$dir/conf/registries.conf
@@ -509,5 +517,9 @@ containers_teardown_steps() {
 		grep -qF "$dir/" "/proc/$pid/cmdline" 2>/dev/null && kill -9 "$pid" 2>/dev/null
 	done
 	containers_unmount "$dir"
+	if [ -L "$dir/run/short" ]; then
+		containers_unmount "$(readlink "$dir/run/short")"
+		rm -rf "$(readlink "$dir/run/short")" "$dir/run/short"
+	fi
 	unset DOCKER_HOST
 }
