@@ -131,7 +131,7 @@ static void http_start(struct http_check *hc)
 {
 	struct http_get_opts o = {
 		.url = hc->url, .timeout_ms = hc->env->timeout_ms, .max_body = CHECK_BODY_MAX,
-		.headers = (const char *const *)hc->headers,
+		.headers = (const char *const *)hc->headers, .ca_file = hc->env->ca_file,
 	};
 
 	http_get(hc->cc->app->http, &o, http_done, hc);

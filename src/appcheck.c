@@ -59,7 +59,7 @@ static struct http_request *get(struct appcheck *ac, struct http_client *http, c
 	char *url = xasprintf("%s%s", ac->env->url, path);
 	struct http_get_opts opts = {
 		.url = url, .timeout_ms = ac->env->timeout_ms, .max_body = 64 * 1024,
-		.headers = (const char *const *)ac->headers,
+		.headers = (const char *const *)ac->headers, .ca_file = ac->env->ca_file,
 	};
 	struct http_request *req = http_get(http, &opts, done, ac);
 

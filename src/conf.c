@@ -505,6 +505,25 @@ static bool parse_local_file(struct schema_ctx *ctx, const struct ynode *node, v
 	return true;
 }
 
+/* A local file of CA certificates: it must be there and readable now. */
+static bool parse_ca_file(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	char **dst = target;
+	FILE *f;
+
+	if (!parse_local_file(ctx, node, target, field))
+		return false;
+	f = fopen(*dst, "r");
+	if (!f) {
+		schema_error(ctx, node, "cannot read %s: %s; ca_file names a PEM file of the CA "
+		    "certificates to trust", *dst, strerror(errno));
+		return false;
+	}
+	fclose(f);
+	return true;
+}
+
 /* True for the characters of a host name, an alias or an IPv4 address. */
 static bool host_name_char(int c)
 {
@@ -941,6 +960,8 @@ static bool parse_deploy(struct schema_ctx *ctx, const struct ynode *node, void 
 	  "the compose command on the hosts (default \"" DEFAULT_COMPOSE "\"; or docker-compose, podman-compose)" }, \
 	{ "logs", parse_logs, 0, logs_fields, false, \
 	  "where the app and migrator logs come from" }, \
+	{ "ca_file", parse_ca_file, offsetof(struct conf_env, ca_file), NULL, false, \
+	  "a PEM file of the CAs that an https url's certificate must verify against, instead of the system's" }, \
 	{ "known_hosts", parse_local_file, offsetof(struct conf_env, known_hosts), NULL, false, \
 	  "a known_hosts file checked besides ~/.ssh/known_hosts" }, \
 	{ "identity_file", parse_local_file, offsetof(struct conf_env, identity_file), NULL, false, \
@@ -1120,6 +1141,8 @@ static const struct schema_field registry_fields[] = {
 	  "password or token: {env: NAME} or {file: PATH} (inline text works but is discouraged)" },
 	{ "timeout", schema_duration, offsetof(struct conf_registry, timeout_ms), NULL, false,
 	  "time allowed for one registry request (default 10s)" },
+	{ "ca_file", parse_ca_file, offsetof(struct conf_registry, ca_file), NULL, false,
+	  "a PEM file of the CAs that the registry's and its token service's certificates must verify against, instead of the system's" },
 	{ 0 }
 };
 
@@ -1129,6 +1152,7 @@ static void conf_registry_free(struct conf_registry *r)
 		return;
 	free(r->url);
 	free(r->token_realm);
+	free(r->ca_file);
 	free(r->host);
 	free(r->app);
 	free(r->migrator);
@@ -1228,6 +1252,7 @@ static void env_copy_defaults(struct conf_env *env, const struct conf_env *d)
 	env->log_tail = d->log_tail;
 	env->scrollback = d->scrollback;
 	env->known_hosts = dup_or_null(d->known_hosts);
+	env->ca_file = dup_or_null(d->ca_file);
 	env->identity_file = dup_or_null(d->identity_file);
 	env->trust_new_host_keys = d->trust_new_host_keys;
 	env->connect_timeout_ms = d->connect_timeout_ms;
@@ -1277,6 +1302,7 @@ static void env_clear(struct conf_env *env)
 	for (int i = 0; i < LOG_SOURCES; i++)
 		free(env->logs[i]);
 	free(env->known_hosts);
+	free(env->ca_file);
 	free(env->identity_file);
 	steps_free(env->deploy.steps, env->deploy.steps_len);
 	smoke_free(env->deploy.smoke, env->deploy.smoke_len);

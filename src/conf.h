@@ -99,6 +99,8 @@ struct conf_env {
 	int64_t log_tail;               /* lines asked for when a log opens (default 200) */
 	int64_t scrollback;             /* lines a log pane keeps (default 10000) */
 	char *known_hosts;              /* a known_hosts file checked besides ~/.ssh/known_hosts */
+	char *ca_file;                  /* the CAs its https URLs are checked against (PEM), or
+	                                   NULL: the system's */
 	char *identity_file;            /* the private key to log in with, else NULL */
 	bool trust_new_host_keys;       /* explicit trust on first use (default false) */
 	int64_t connect_timeout_ms;     /* TCP connect plus SSH handshake (default 10s) */
@@ -118,6 +120,8 @@ struct conf_registry {
 	char *token_realm;              /* a token service on another host that may get them */
 	struct conf_secret password;    /* value NULL when none */
 	int64_t timeout_ms;             /* per request (default 10s) */
+	char *ca_file;                  /* the CAs the registry and its token service are
+	                                   checked against (PEM), or NULL: the system's */
 	int line;
 };
 

@@ -31,7 +31,7 @@ struct http_response {
 	char content_digest[100];       /* Docker-Content-Digest */
 	char link[512];                 /* Link: the next page of a list */
 	int64_t elapsed_ms;
-	char message[200];              /* sanitized description when error != HTTP_OK */
+	char message[300];              /* sanitized description when error != HTTP_OK */
 };
 
 struct http_get_opts {
@@ -43,6 +43,8 @@ struct http_get_opts {
 	bool follow;                    /* follow up to 3 redirects (credentials stay behind) */
 	const char *username;           /* basic auth when set (never logged) */
 	const char *password;
+	const char *ca_file;            /* the CAs trusted for https (PEM), instead of the
+	                                   system's; NULL: the system's */
 };
 
 struct http_client;

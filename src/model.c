@@ -64,6 +64,10 @@ void model_classify(enum probe_kind kind, const struct http_response *resp,
 		out->state = PROBE_DOWN;
 		snprintf(out->detail, sizeof out->detail, "%s", resp->message);
 		return;
+	case HTTP_ERR_TLS:
+		out->state = PROBE_TLS;
+		snprintf(out->detail, sizeof out->detail, "%s", resp->message);
+		return;
 	default:
 		out->state = PROBE_BAD;
 		snprintf(out->detail, sizeof out->detail, "%s", resp->message);
@@ -191,6 +195,8 @@ const char *model_probe_state_name(enum probe_state state)
 		return "refused";
 	case PROBE_BAD:
 		return "bad";
+	case PROBE_TLS:
+		return "tls";
 	}
 	return "pending";
 }
@@ -221,6 +227,9 @@ void model_probe_word(const struct probe_result *result, enum probe_kind kind,
 		break;
 	case PROBE_BAD:
 		word = "bad reply";
+		break;
+	case PROBE_TLS:
+		word = "TLS error";
 		break;
 	}
 	snprintf(out, outsz, "%s", word);

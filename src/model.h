@@ -26,13 +26,14 @@ enum probe_state {
 	PROBE_TIMEOUT,                  /* no complete answer in time */
 	PROBE_DOWN,                     /* connection refused, name not resolved */
 	PROBE_BAD,                      /* an answer that is not what a health endpoint says */
+	PROBE_TLS,                      /* https whose certificate did not verify, or no TLS */
 };
 
 struct probe_result {
 	enum probe_state state;
 	long http_status;               /* 0 when no HTTP answer arrived */
 	int64_t latency_ms;
-	char detail[200];               /* sanitized: what went wrong, or the body's summary */
+	char detail[300];               /* sanitized: what went wrong, or the body's summary */
 };
 
 enum env_health {

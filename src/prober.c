@@ -104,6 +104,7 @@ static void prober_round_start(struct prober_env *pe)
 			.timeout_ms = st->conf->timeout_ms,
 			.max_body = PROBER_MAX_BODY,
 			.headers = (const char *const *)pe->headers,
+			.ca_file = st->conf->ca_file,
 		};
 
 		pe->pending++;

@@ -359,6 +359,7 @@ static void op_get(struct registry_op *op, const char *url, const char *accept, 
 		.timeout_ms = reg->conf->timeout_ms,
 		.max_body = max_body,
 		.headers = headers,
+		.ca_file = reg->conf->ca_file,
 		.follow = op->phase == PHASE_CONFIG,    /* blobs may live behind a redirect */
 	};
 

@@ -43,6 +43,7 @@
 # lines and exits with its status. Both are the same rootfs; only the CMD differs.
 
 CONTAINERS_DIR=
+CONTAINERS_TLS=${CONTAINERS_TLS:-}
 CONTAINERS_REGISTRY_USER=
 CONTAINERS_REGISTRY_PASS=
 CONTAINERS_REGISTRY_TOKEN=
@@ -193,12 +194,19 @@ http:
   addr: $REGISTRY
   secret: gantry-sandbox-$port
 EOF
+	if [ -n "$CONTAINERS_TLS" ]; then
+		cat >>"$dir/config.yml" <<EOF
+  tls:
+    certificate: $CONTAINERS_TLS/registry.pem
+    key: $CONTAINERS_TLS/registry.key
+EOF
+	fi
 	if [ -n "$CONTAINERS_REGISTRY_TOKEN" ]; then
 		containers_token_start || return 1
 		cat >>"$dir/config.yml" <<EOF
 auth:
   token:
-    realm: http://${CONTAINERS_TOKEN_REALM_HOST:-127.0.0.1}:$(cat "$CONTAINERS_DIR/token/port")/token
+    realm: $(containers_scheme)://${CONTAINERS_TOKEN_REALM_HOST:-127.0.0.1}:$(cat "$CONTAINERS_DIR/token/port")/token
     service: gantry-sandbox-registry
     issuer: gantry-test-issuer
     rootcertbundle: $CONTAINERS_DIR/token/cert.pem
@@ -220,7 +228,8 @@ EOF
 	pid=$!
 	echo "$pid" >"$dir/pid"
 	# with auth, /v2/ answers 401 to a client without credentials: that is up too
-	if ! containers_wait_http "http://$REGISTRY/v2/" '200|401' "$pid"; then
+	if ! containers_wait_http "$(containers_scheme)://$REGISTRY/v2/" '200|401' "$pid" \
+		${CONTAINERS_TLS:+--cacert "$CONTAINERS_TLS/ca.pem"}; then
 		echo "containers: registry did not start; see $dir/registry.log" >&2
 		return 1
 	fi
@@ -233,7 +242,8 @@ containers_token_start() {
 	mkdir -p "$dir"
 	rm -f "$dir/port"
 	/usr/bin/python3 "${srcdir:-.}/tests/sandbox/tokenserver.py" "$dir" \
-		"$CONTAINERS_REGISTRY_USER" "$CONTAINERS_REGISTRY_PASS" >>"$dir/log" 2>&1 &
+		"$CONTAINERS_REGISTRY_USER" "$CONTAINERS_REGISTRY_PASS" \
+		${CONTAINERS_TLS:+"$CONTAINERS_TLS/token.pem" "$CONTAINERS_TLS/token.key"} >>"$dir/log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$dir/pid"
 	for _ in $(seq 1 200); do
@@ -277,6 +287,11 @@ containers_registry_restart() {
 	CONTAINERS_REGISTRY_PORT=$port containers_registry_start
 }
 
+# With CONTAINERS_TLS set to a directory holding ca.pem, registry.pem/.key and token.pem/.key
+# (tests/lib/tls.sh), the registry and its token service answer over HTTPS.
+containers_scheme() { if [ -n "$CONTAINERS_TLS" ]; then echo https; else echo http; fi; }
+containers_curl() { curl ${CONTAINERS_TLS:+--cacert "$CONTAINERS_TLS/ca.pem"} "$@"; }
+
 # containers_push_bare NAME TAG CREATED: a layerless image pushed with curl; prints its digest
 containers_push_bare() {
 	local name=$1 tag=$2 created=$3 dir loc cfg cfgd rc
@@ -285,15 +300,15 @@ containers_push_bare() {
 	printf '{"architecture":"amd64","os":"linux","created":"%s","config":{},"rootfs":{"type":"layers","diff_ids":[]}}' \
 		"$created" >"$cfg"
 	cfgd=sha256:$(sha256sum "$cfg" | cut -d' ' -f1)
-	loc=$(curl -sf -i -X POST "http://$REGISTRY/v2/$name/blobs/uploads/" | tr -d '\r' |
-		awk 'tolower($1) == "location:" { print $2 }') || return 1
-	case $loc in http*) ;; *) loc=http://$REGISTRY$loc ;; esac
+	loc=$(containers_curl -sf -i -X POST "$(containers_scheme)://$REGISTRY/v2/$name/blobs/uploads/" |
+		tr -d '\r' | awk 'tolower($1) == "location:" { print $2 }') || return 1
+	case $loc in http*) ;; *) loc=$(containers_scheme)://$REGISTRY$loc ;; esac
 	case $loc in *\?*) loc="$loc&" ;; *) loc="$loc?" ;; esac
-	curl -sf -X PUT "${loc}digest=$cfgd" -H 'Content-Type: application/octet-stream' \
+	containers_curl -sf -X PUT "${loc}digest=$cfgd" -H 'Content-Type: application/octet-stream' \
 		--data-binary @"$cfg" >/dev/null || return 1
 	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[]}' \
 		"$cfgd" "$(stat -c %s "$cfg")" >"$dir/manifest.json"
-	curl -sf -i -X PUT "http://$REGISTRY/v2/$name/manifests/$tag" \
+	containers_curl -sf -i -X PUT "$(containers_scheme)://$REGISTRY/v2/$name/manifests/$tag" \
 		-H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary @"$dir/manifest.json" |
 		tr -d '\r' | awk 'tolower($1) == "docker-content-digest:" { print $2; found = 1 } END { exit !found }'
 	rc=$?

@@ -1,17 +1,19 @@
 #!/usr/bin/python3
 """A registry token service, as GHCR, Docker Hub and Gitea run one, for the test sandbox.
 
-    tokenserver.py DIR USER PASSWORD
+    tokenserver.py DIR USER PASSWORD [TLS_CERT TLS_KEY]
 
 Makes an RSA key and a self-signed certificate in DIR (DIR/cert.pem is the registry's
 auth.token.rootcertbundle), listens on 127.0.0.1 at a port the kernel picks (written to
 DIR/port), and answers GET /token?service=S&scope=repository:NAME:pull: with the right
 basic credentials, a JWT (RS256, the certificate in x5c) granting pull on NAME; without
-them, 401. Every request is counted in DIR/requests. Signing uses the openssl command."""
+them, 401. Every request is counted in DIR/requests. Signing uses the openssl command.
+With TLS_CERT and TLS_KEY (PEM), it answers over HTTPS, as the public token services do."""
 import base64
 import http.server
 import json
 import os
+import ssl
 import subprocess
 import sys
 import time
@@ -79,6 +81,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+if len(sys.argv) > 5:
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(sys.argv[4], sys.argv[5])
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
 with open(os.path.join(DIR, "port.tmp"), "w") as f:
     f.write(str(server.server_address[1]))
 os.rename(os.path.join(DIR, "port.tmp"), os.path.join(DIR, "port"))
