@@ -33,7 +33,6 @@ struct http_request {
 	size_t body_len, body_cap, max_body;
 	bool too_large;
 	int64_t timeout_ms;
-	char peer[160];                 /* host:port, for the words of a TLS failure */
 	char ca_file[300];              /* the CAs trusted instead of the system's, or "" */
 	char content_type[96];
 	char location[160];
@@ -194,11 +193,32 @@ static void http_request_free(struct http_request *req)
 	free(req);
 }
 
+/* host:port of a URL, as a TLS failure names it (the scheme's port when none is given). */
+static void http_peer(const char *url, char *dst, size_t dstsz)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+		char raw[200];
+
+		snprintf(raw, sizeof raw, "%s:%s", host, port);
+		sanitize_text(raw, strlen(raw), dst, dstsz, 0);
+	} else {
+		snprintf(dst, dstsz, "the server");
+	}
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+}
+
 /* Turns curl's result into a response the caller can show. */
 static void http_fill_response(struct http_request *req, CURLcode code, struct http_response *resp)
 {
 	curl_off_t total_us = 0;
-	char detail[CURL_ERROR_SIZE];
+	char detail[CURL_ERROR_SIZE], peer[160] = "the server";
 
 	memset(resp, 0, sizeof *resp);
 	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -212,6 +232,13 @@ static void http_fill_response(struct http_request *req, CURLcode code, struct h
 	memcpy(resp->content_digest, req->content_digest, sizeof resp->content_digest);
 	memcpy(resp->link, req->link, sizeof resp->link);
 	sanitize_text(req->errbuf, strlen(req->errbuf), detail, sizeof detail, 0);
+	if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE ||
+	    code == CURLE_SSL_CONNECT_ERROR || code == CURLE_SSL_CERTPROBLEM) {
+		char *url = NULL;
+
+		curl_easy_getinfo(req->easy, CURLINFO_EFFECTIVE_URL, &url);
+		http_peer(url ? url : "", peer, sizeof peer);
+	}
 	if (!detail[0])
 		snprintf(detail, sizeof detail, "%s", curl_easy_strerror(code));
 
@@ -244,20 +271,20 @@ static void http_fill_response(struct http_request *req, CURLcode code, struct h
 		/* never accepted: say whose certificate, against what, and what to do */
 		resp->error = HTTP_ERR_TLS;
 		snprintf(resp->message, sizeof resp->message, "TLS: %s's certificate did not verify "
-		    "against %s%s (%s): %s", req->peer, req->ca_file[0] ? "ca_file " : "the system's CAs",
+		    "against %s%s (%s): %s", peer, req->ca_file[0] ? "ca_file " : "the system's CAs",
 		    req->ca_file, detail, req->ca_file[0] ? "check that ca_file holds the CA that signed it" :
 		    "set ca_file to the CA that signed it");
 		return;
 	case CURLE_SSL_CACERT_BADFILE:
 		resp->error = HTTP_ERR_TLS;
 		snprintf(resp->message, sizeof resp->message, "TLS: cannot use ca_file %s for %s (%s): "
-		    "it must hold PEM certificates", req->ca_file[0] ? req->ca_file : "(none)", req->peer,
+		    "it must hold PEM certificates", req->ca_file[0] ? req->ca_file : "(none)", peer,
 		    detail);
 		return;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_CERTPROBLEM:
 		resp->error = HTTP_ERR_TLS;
-		snprintf(resp->message, sizeof resp->message, "TLS with %s: %s", req->peer, detail);
+		snprintf(resp->message, sizeof resp->message, "TLS with %s: %s", peer, detail);
 		return;
 	case CURLE_GOT_NOTHING:
 		resp->error = HTTP_ERR_PROTOCOL;
@@ -326,27 +353,6 @@ void http_client_free(struct http_client *client)
 	free(client);
 }
 
-/* host:port of a URL, as a TLS failure names it (the scheme's port when none is given). */
-static void http_peer(const char *url, char *dst, size_t dstsz)
-{
-	CURLU *u = curl_url();
-	char *host = NULL, *port = NULL;
-
-	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
-		char raw[200];
-
-		snprintf(raw, sizeof raw, "%s:%s", host, port);
-		sanitize_text(raw, strlen(raw), dst, dstsz, 0);
-	} else {
-		snprintf(dst, dstsz, "the server");
-	}
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-}
-
 struct http_request *http_get(struct http_client *client, const struct http_get_opts *opts,
     http_done_fn done, void *arg)
 {
@@ -369,7 +375,6 @@ struct http_request *http_get(struct http_client *client, const struct http_get_
 		req->headers = next;
 	}
 	curl_easy_setopt(e, CURLOPT_URL, opts->url);
-	http_peer(opts->url, req->peer, sizeof req->peer);
 	if (opts->ca_file) {
 		snprintf(req->ca_file, sizeof req->ca_file, "%s", opts->ca_file);
 		curl_easy_setopt(e, CURLOPT_CAINFO, opts->ca_file);
