@@ -477,6 +477,10 @@ static void step_from_run(struct deploy_step *s, const struct run_step *r, bool 
 	memset(s, 0, sizeof *s);
 	copy_str(s->name, sizeof s->name, r->name);
 	sanitize_text(r->command, strlen(r->command), s->command, sizeof s->command, 0);
+	if (r->brief)
+		sanitize_text(r->brief, strlen(r->brief), s->brief, sizeof s->brief, 0);
+	else
+		copy_str(s->brief, sizeof s->brief, s->command);
 	s->rollback = rollback;
 	s->switch_point = r->switch_point;
 }

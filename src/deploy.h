@@ -55,6 +55,7 @@ enum deploy_step_state { STEP_PENDING, STEP_RUNNING, STEP_OK, STEP_FAILED, STEP_
 struct deploy_step {
 	char name[80];
 	char command[512];              /* as it runs on the host (no secrets: templates have none) */
+	char brief[256];                /* how a screen shows it: shorter where the plan knows how */
 	enum deploy_step_state state;
 	bool rollback;                  /* a step of the automatic rollback */
 	bool switch_point;

@@ -181,6 +181,16 @@ static size_t plan_vars(const struct plan_input *in, const struct plan_images *i
 	return n;
 }
 
+/* "docker compose -f ... pull app" reads better as "compose: pull app". */
+static const char *plan_brief(const struct conf_env *env, const char *command, struct plan *p)
+{
+	size_t cl = strlen(env->compose);
+
+	if (cl == 0 || strncmp(command, env->compose, cl) != 0 || command[cl] != ' ')
+		return NULL;
+	return own(p, xasprintf("compose: %s", command + cl + 1));
+}
+
 /* Expands the templates for one image set; rollback drops migration steps. */
 static struct run_step *plan_expand(const struct plan_input *in, const struct plan_images *img,
     const struct step_tpl *tpl, size_t ntpl, bool rollback, struct plan *p, size_t *len)
@@ -200,6 +210,7 @@ static struct run_step *plan_expand(const struct plan_input *in, const struct pl
 		has_switch = has_switch || tpl[i].switch_point;
 		steps[n].name = own(p, template_expand(tpl[i].name, vars, nvars));
 		steps[n].command = own(p, template_expand(tpl[i].run, vars, nvars));
+		steps[n].brief = plan_brief(in->env, steps[n].command, p);
 		steps[n].timeout_ms = tpl[i].timeout_ms;
 		steps[n].switch_point = tpl[i].switch_point;
 		steps[n].migration = tpl[i].migration;

@@ -14,6 +14,8 @@ struct run_step {
 	int64_t timeout_ms;
 	bool switch_point;              /* from this step on, cancelling is refused */
 	bool migration;                 /* recorded as "migrated" when it succeeds */
+	const char *brief;              /* how a screen shows it ("compose: pull app"), or NULL:
+	                                   the command itself */
 };
 
 struct run_spec {

@@ -449,16 +449,7 @@ static void draw_step(struct ui *ui, struct deployview *dv, const struct deploy_
 	draw_text(ui, y, 4, 10, word, role, true);
 	draw_text(ui, y, 14, 30, line, name_role, true);
 	if (i->phase == DEPLOY_PLANNED) {
-		const char *compose = ui->app->conf->envs[dv->env].compose;
-		const char *cmd = s->command;
-		size_t cl = strlen(compose);
-
-		/* "docker compose -f ... pull app" reads better as "compose: pull app" */
-		if (cl > 0 && strncmp(cmd, compose, cl) == 0 && cmd[cl] == ' ')
-			snprintf(line, sizeof line, "%scompose: %s", s->switch_point ? "[switch] " : "",
-			    cmd + cl + 1);
-		else
-			snprintf(line, sizeof line, "%s%s", s->switch_point ? "[switch] " : "", cmd);
+		snprintf(line, sizeof line, "%s%s", s->switch_point ? "[switch] " : "", s->brief);
 		draw_text(ui, y, 45, ui->cols - 46, line, THEME_ROLE_muted, false);
 	} else {
 		draw_text(ui, y, 45, 16, took, role, false);

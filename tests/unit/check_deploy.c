@@ -169,6 +169,10 @@ START_TEST(default_plan_is_the_compose_flow)
 	    60000, false, false);
 	step_is(&s[8], "smoke GET /login", GANTRY " http-check 'https://shop.example.com/login' 302",
 	    60000, false, false);
+	/* how a screen shows them: compose's own command shortened, the rest as they run */
+	ck_assert_str_eq(s[2].brief, "compose: pull app migrator");
+	ck_assert_str_eq(s[5].brief, "compose: up -d --no-deps app");
+	ck_assert_ptr_null(s[0].brief);
 
 	/* the automatic rollback: the same plan for the previous tag, without the migrator */
 	ck_assert_str_eq(p.spec.rollback_tag, "sha-0ff1ce0");

@@ -138,9 +138,9 @@ static char *wait_end(const char *id)
 }
 
 static const struct run_step three[] = {
-	{ "write deploy.env", "echo APP_IMAGE=x > deploy.env.new && mv deploy.env.new deploy.env", 5000, false, false },
-	{ "it's \"quoted\" $(not run)", "printf '%s\\n' 'single '\\''quotes'\\'' survive'", 5000, false, false },
-	{ "start app", "echo started", 5000, true, false },
+	{ "write deploy.env", "echo APP_IMAGE=x > deploy.env.new && mv deploy.env.new deploy.env", 5000, false, false, NULL },
+	{ "it's \"quoted\" $(not run)", "printf '%s\\n' 'single '\\''quotes'\\'' survive'", 5000, false, false, NULL },
+	{ "start app", "echo started", 5000, true, false, NULL },
 };
 
 static struct run_spec spec(const char *id, const struct run_step *steps, size_t n)
@@ -197,7 +197,7 @@ END_TEST
 START_TEST(the_runners_files_are_private)
 {
 	static const struct run_step steps[] = {
-		{ "make a file", "echo x >made-by-a-step", 5000, true, false },
+		{ "make a file", "echo x >made-by-a-step", 5000, true, false, NULL },
 	};
 	struct run_spec s = spec("r40", steps, 1);
 	char *out, *path;
@@ -227,7 +227,7 @@ END_TEST
 START_TEST(a_planted_gantry_dir_is_refused)
 {
 	static const struct run_step steps[] = {
-		{ "write deploy.env", "sh .gantry/runs/r50/run.sh write-env APP_IMAGE=new", 5000, true, false },
+		{ "write deploy.env", "sh .gantry/runs/r50/run.sh write-env APP_IMAGE=new", 5000, true, false, NULL },
 	};
 	struct run_spec s = spec("r50", steps, 1);
 	char *out;
@@ -276,9 +276,9 @@ END_TEST
 START_TEST(a_failed_step_stops_the_run)
 {
 	static const struct run_step steps[] = {
-		{ "pull", "true", 5000, false, false },
-		{ "migrate", "echo 'migration 0042 failed' >&2; exit 3", 5000, false, false },
-		{ "start app", "touch app-started", 5000, true, false },
+		{ "pull", "true", 5000, false, false, NULL },
+		{ "migrate", "echo 'migration 0042 failed' >&2; exit 3", 5000, false, false, NULL },
+		{ "start app", "touch app-started", 5000, true, false, NULL },
 	};
 	struct run_spec s = spec("r4", steps, 3);
 	char *out, *ev, *hist;
@@ -298,12 +298,12 @@ END_TEST
 START_TEST(a_failure_after_the_switch_rolls_back)
 {
 	static const struct run_step steps[] = {
-		{ "start app", "echo new > running", 5000, true, false },
-		{ "wait for ready", "exit 1", 5000, false, false },
+		{ "start app", "echo new > running", 5000, true, false, NULL },
+		{ "wait for ready", "exit 1", 5000, false, false, NULL },
 	};
 	static const struct run_step back[] = {
-		{ "start app", "echo old > running", 5000, true, false },
-		{ "wait for ready", "true", 5000, false, false },
+		{ "start app", "echo old > running", 5000, true, false, NULL },
+		{ "wait for ready", "true", 5000, false, false, NULL },
 	};
 	struct run_spec s = spec("r5", steps, 2);
 	char *out, *ev, *hist;
@@ -325,7 +325,7 @@ END_TEST
 
 START_TEST(a_step_times_out)
 {
-	static const struct run_step steps[] = { { "pull", "sleep 30", 1000, false, false } };
+	static const struct run_step steps[] = { { "pull", "sleep 30", 1000, false, false, NULL } };
 	struct run_spec s = spec("r6", steps, 1);
 	char *out, *ev;
 	time_t t0 = time(NULL);
@@ -348,11 +348,11 @@ static pid_t runner_pid(void)
 START_TEST(cancel_before_the_switch_only)
 {
 	static const struct run_step steps[] = {
-		{ "pull", "sleep 30", 60000, false, false },
-		{ "start app", "touch app-started", 5000, true, false },
+		{ "pull", "sleep 30", 60000, false, false, NULL },
+		{ "start app", "touch app-started", 5000, true, false, NULL },
 	};
 	static const struct run_step late[] = {
-		{ "start app", "sleep 1; touch app-started", 60000, true, false },
+		{ "start app", "sleep 1; touch app-started", 60000, true, false, NULL },
 	};
 	struct run_spec s = spec("r7", steps, 2);
 	char *out, *ev;
@@ -425,7 +425,7 @@ END_TEST
 START_TEST(a_run_releases_only_its_own_lock)
 {
 	static const struct run_step steps[] = {
-		{ "wait", "while [ ! -e go ]; do sleep 0.05; done", 20000, false, false },
+		{ "wait", "while [ ! -e go ]; do sleep 0.05; done", 20000, false, false, NULL },
 	};
 	struct run_spec s = spec("r51", steps, 1);
 	char *out, *ev;
