@@ -749,8 +749,10 @@ static void steps_free(struct conf_step *steps, size_t n)
 
 static void smoke_free(struct conf_smoke *smoke, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(smoke[i].path);
+		free(smoke[i].body);
+	}
 	free(smoke);
 }
 
@@ -805,11 +807,28 @@ static bool parse_status(struct schema_ctx *ctx, const struct ynode *node, void 
 	return true;
 }
 
+/* A smoke check's text: one line, not empty. */
+static bool parse_smoke_body(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	char **dst = target;
+
+	if (!schema_string(ctx, node, target, field))
+		return false;
+	if (!**dst) {
+		schema_error(ctx, node, "expected the text the body must contain, not an empty string");
+		return false;
+	}
+	return true;
+}
+
 static const struct schema_field smoke_fields[] = {
 	{ "path", schema_url_path, offsetof(struct conf_smoke, path), NULL, true,
 	  "path requested from the app, such as /api/version" },
 	{ "status", parse_status, offsetof(struct conf_smoke, status), NULL, false,
 	  "the HTTP status it must answer (default 200)" },
+	{ "body", parse_smoke_body, offsetof(struct conf_smoke, body), NULL, false,
+	  "text the body must contain, anywhere in its first MiB" },
 	{ 0 }
 };
 
@@ -838,10 +857,12 @@ static bool parse_smoke(struct schema_ctx *ctx, const struct ynode *node, void *
 		    schema_read_map(ctx, node->items[i], smoke_fields, &check) :
 		    schema_url_path(ctx, node->items[i], &check.path, NULL);
 
-		if (good)
+		if (good) {
 			env->deploy.smoke[env->deploy.smoke_len++] = check;
-		else
+		} else {
 			free(check.path);
+			free(check.body);
+		}
 		ok = ok && good;
 		schema_path_pop(ctx, mark);
 	}
@@ -1270,6 +1291,7 @@ static void env_copy_defaults(struct conf_env *env, const struct conf_env *d)
 	for (size_t i = 0; i < d->deploy.smoke_len; i++) {
 		env->deploy.smoke[i].path = xstrdup(d->deploy.smoke[i].path);
 		env->deploy.smoke[i].status = d->deploy.smoke[i].status;
+		env->deploy.smoke[i].body = dup_or_null(d->deploy.smoke[i].body);
 	}
 	env->deploy.services = dup_or_null(d->deploy.services);
 	env->deploy.migrator = dup_or_null(d->deploy.migrator);

@@ -49,6 +49,7 @@ struct conf_step {
 struct conf_smoke {
 	char *path;
 	long status;
+	char *body;                     /* text the body must contain, or NULL */
 };
 
 /* How an environment is deployed (all optional; the default is a compose plan). */

@@ -132,8 +132,10 @@ static size_t plan_templates(const struct conf_env *env, const struct conf_host 
 
 		out[n] = (struct step_tpl){ NULL, NULL, 60000, false, false, false, false };
 		out[n].name = own(p, literal(xasprintf("smoke GET %s", d->smoke[i].path)));
-		out[n].run = own(p, xasprintf("{gantry} http-check %s %ld",
-		    own(p, literal(template_shell_quote(full))), d->smoke[i].status));
+		out[n].run = own(p, xasprintf("{gantry} http-check %s %ld%s%s",
+		    own(p, literal(template_shell_quote(full))), d->smoke[i].status,
+		    d->smoke[i].body ? " " : "",
+		    d->smoke[i].body ? own(p, literal(template_shell_quote(d->smoke[i].body))) : ""));
 		free(full);
 		n++;
 	}

@@ -299,14 +299,32 @@ cmd_wait_ready() {
 	done
 }
 
+# http-check URL STATUS [TEXT]: URL answers STATUS, and its body (the first MiB) holds TEXT
 cmd_http_check() {
-	code=$(http_status "$1")
-	if [ "$code" = "$2" ]; then
-		echo "ok: $1 answered $code"
-		return 0
+	if [ $# -lt 3 ]; then
+		code=$(http_status "$1")
+	else
+		body=$(mktemp "${TMPDIR:-/tmp}/gantry-smoke.XXXXXX") || exit 1
+		if command -v curl >/dev/null 2>&1; then
+			code=$(curl -s -o "$body" -w '%{http_code}' --max-time 10 --max-filesize 1048576 "$1")
+		else
+			code=$(wget -q -S -O "$body" -T 10 "$1" 2>&1 | sed -n 's/^ *HTTP\/[0-9.]* \([0-9][0-9][0-9]\).*/\1/p' | tail -n 1)
+			code=${code:-000}
+		fi
+		found=0
+		head -c 1048576 "$body" | grep -qF -e "$3" && found=1
+		rm -f "$body"
 	fi
-	echo "failed: $1 answered $code, expected $2"
-	return 1
+	if [ "$code" != "$2" ]; then
+		echo "failed: $1 answered $code, expected $2"
+		return 1
+	fi
+	if [ $# -ge 3 ] && [ "$found" != 1 ]; then
+		echo "failed: $1 answered $code, but its body does not contain \"$3\""
+		return 1
+	fi
+	echo "ok: $1 answered $code${3:+, its body containing \"$3\"}"
+	return 0
 }
 
 # env_keep: deploy.env (and deploy.env.prev) as they are before the steps, times kept
@@ -660,6 +678,6 @@ start) cmd_start ;;
 run) cmd_run ;;
 write-env) cmd_write_env "$@" ;;
 wait-ready) need 3 "$@"; cmd_wait_ready "$@" ;;
-http-check) need 2 "$@"; cmd_http_check "$@" ;;
+http-check) [ $# -eq 2 ] || need 3 "$@"; cmd_http_check "$@" ;;
 *) usage ;;
 esac

@@ -17,7 +17,7 @@ G() { "$GANTRY" --config "$cfg" "$@"; }
 # last_result ENV: the result of the newest end record
 last_result() { release_history "$1" | grep '"event":"end"' | tail -n 1 | sed 's/.*"result":"\([a-z_]*\)".*/\1/'; }
 
-plan 90
+plan 96
 
 for t in sha-1111111 sha-2222222; do release_build $t || { echo "Bail out! images"; exit 1; }; done
 release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" ||
@@ -94,6 +94,19 @@ like "$out" "not ready after 6s" "the ready wait says why"
 like "$out" "rollback \[[0-9]+/[0-9]+\] start app" "the rollback steps run"
 is "$(last_result production)" rolled_back "history says rolled_back"
 is "$(release_version production)" sha-2222222 "production is back on sha-2222222"
+
+# --- a smoke check whose body does not hold its text: production rolls back by itself ---
+cp "$cfg" "$cfg.orig"
+sed -i 's|^      smoke: \[/api/version\]$|      smoke: [/api/version, {path: /api/version, body: "\\"version\\":\\"sha-2222222\\""}]|' "$cfg"
+out=$(G deploy production sha-1111111 --yes 2>&1)
+is "$?" 7 "a smoke check whose body lacks its text fails the deploy"
+like "$out" "its body does not contain \"\"version\":\"sha-2222222\"\"" "the check says what the body lacked"
+like "$out" "rollback \[[0-9]+/[0-9]+\] smoke GET /api/version" "the rollback runs the smoke checks too"
+like "$out" "ok: http://127\.0\.0\.1:[0-9]+/api/version answered 200, its body containing" \
+	"and on the tag before, the body holds the text"
+is "$(last_result production)" rolled_back "history says rolled_back"
+is "$(release_version production)" sha-2222222 "production is back on sha-2222222"
+mv "$cfg.orig" "$cfg"
 
 # --- rollback: to the last healthy tag before the current one, crossing a migration ---
 out=$(G rollback production --dry-run 2>&1)

@@ -170,6 +170,10 @@ START_TEST(yaml_syntax_errors_have_positions)
 	    "      smoke: [/a, /b\n",
 	    "gantry.yml:6:14: environments[0].deploy.smoke: did not find expected ',' or ']' while "
 	    "parsing a flow sequence (a [ list is never closed: add its ])");
+	ASSERT_ERROR("project: p\nenvironments:\n  - name: a\n    url: http://a\n    deploy:\n"
+	    "      smoke: [{path: /a, body: ''}]\n",
+	    "gantry.yml:6:32: environments[0].deploy.smoke[0].body: expected the text the body must "
+	    "contain, not an empty string");
 	ASSERT_ERROR("project: &x p\nother: *x\n",
 	    "gantry.yml:2:8: YAML aliases (*name) are not supported; write the value out");
 	ASSERT_ERROR("", "gantry.yml:1:1: the file is empty");

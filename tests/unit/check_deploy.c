@@ -294,7 +294,8 @@ START_TEST(smoke_paths_stay_literal)
 {
 	char err[300];
 	struct conf *c = parse(REGISTRY ENV_HEAD "    deploy:\n      smoke:\n"
-	    "        - {path: \"/it's/$HOME/{tag}/a{{b?x=1&y=`id`\", status: 404}\n", err, sizeof err);
+	    "        - {path: \"/it's/$HOME/{tag}/a{{b?x=1&y=`id`\", status: 404}\n"
+	    "        - {path: /api/version, body: \"\\\"v\\\": '{tag}' $(id)\"}\n", err, sizeof err);
 	struct plan_input in;
 	struct plan p;
 	const struct run_step *s;
@@ -305,7 +306,7 @@ START_TEST(smoke_paths_stay_literal)
 	ck_assert_int_eq(c->envs[0].deploy.smoke[0].status, 404);
 	in = input(c, 0, "promote", false);
 	plan_build(&in, &p);
-	s = &p.spec.steps[p.spec.steps_len - 1];
+	s = &p.spec.steps[p.spec.steps_len - 2];
 	/* single-quoted, a quote in it closed and escaped, every '{' kept */
 	ck_assert_str_eq(s->command, GANTRY " http-check 'https://shop.example.com"
 	    "/it'\\''s/$HOME/{tag}/a{{b?x=1&y=`id`' 404");
@@ -314,6 +315,12 @@ START_TEST(smoke_paths_stay_literal)
 	free(words);
 	/* the step's name shows the path as written, too */
 	ck_assert_str_eq(s->name, "smoke GET /it's/$HOME/{tag}/a{{b?x=1&y=`id`");
+	/* a body's text: one more word, as literal */
+	s = &p.spec.steps[p.spec.steps_len - 1];
+	ck_assert_str_eq(c->envs[0].deploy.smoke[1].body, "\"v\": '{tag}' $(id)");
+	words = shell_words(s->command, GANTRY " ");
+	ck_assert_str_eq(words, "<http-check><https://shop.example.com/api/version><200><\"v\": '{tag}' $(id)>");
+	free(words);
 	plan_free(&p);
 	conf_free(c);
 }
