@@ -2,8 +2,10 @@
 # The example configurations in examples/: each one loads without an error; each one's
 # deploy plan is rendered (--dry-run) against the release sandbox (Debian's
 # docker-registry, podman with docker-compose through its socket, OpenSSH hosts), with only
-# its addresses rewritten to the sandbox's; and the CapaKraken one, gantry's default
-# compose plan, deploys to staging and is promoted to production for real.
+# its addresses rewritten to the sandbox's. Two are deployed for real: CapaKraken's
+# (gantry's default compose plan) to staging, then promoted to production; and the
+# approaches note's one image (backend and worker, migrations at boot, smoke checks) from
+# stage to prod, with a failed smoke check rolled back by itself.
 . "$srcdir/tests/lib/tap.sh"
 . "$srcdir/tests/lib/containers.sh"
 . "$srcdir/tests/lib/sshd.sh"
@@ -18,7 +20,7 @@ trap 'release_teardown >/dev/null 2>&1; rm -rf "$work"' EXIT
 export GHCR_TOKEN=sandbox LETSBE_REGISTRY_TOKEN=sandbox IGNY8_REGISTRY_PASSWORD=sandbox \
 	GANTRY_EXAMPLE_TOKEN=sandbox
 
-plan 76
+plan 91
 
 # --- every example loads: `history NOPE` reads the whole file, then finds no such
 # environment (exit 2); a configuration error would be file:line:col and exit 3 ---
@@ -233,6 +235,83 @@ like "$out" "8\. smoke GET /api/v1/system/status .* http-check 'http://127\.0\.0
 out=$(G approaches deploy prod $short --dry-run 2>&1)
 like "$out" "8\. smoke GET /api/v1/system/status .* http-check 'http://127\.0\.0\.1:$pp/api/v1/system/status' 401\$" \
 	"approaches: prod runs the same smoke checks"
+
+# --- approaches.yml for real: its one image (backend and worker), migrations at boot
+# behind /ready, the smoke checks, stage to prod by digest, a failed smoke check rolled
+# back. A compose project of its own on each sandbox host, on ports of its own. ---
+a1=a1b2c3d a2=c0ffee1 abad=bad0bad
+for t in $a1 $a2; do
+	containers_image shop/app "$t" --version "$t" --shape approaches >/dev/null ||
+		{ echo "Bail out! approaches images"; exit 1; }
+done
+# a build whose /api/v1/health went missing: ready passes, a smoke check does not
+containers_image shop/app "$abad" --version "$abad" --shape approaches --without /api/v1/health \
+	>/dev/null || { echo "Bail out! approaches images"; exit 1; }
+asp=$(containers_free_port) app_=$(containers_free_port)
+for h in staging-1 prod-1; do
+	mkdir -p "$SSHD_DIR/$h/approaches"
+	cat >"$SSHD_DIR/$h/approaches/docker-compose.yml" <<'EOF'
+# seed 003's shape: one image, the backend and its worker
+services:
+  backend:
+    image: ${APP_IMAGE}
+    ports:
+      - "${APP_PORT}:8080"
+    init: true
+    network_mode: bridge
+    restart: unless-stopped
+  worker:
+    image: ${APP_IMAGE}
+    command: ["/bin/worker"]
+    init: true
+    network_mode: bridge
+    restart: unless-stopped
+EOF
+done
+abox() {  # abox NAME PORT HOST: a sandbox host's approaches project, as JSON
+	printf '{"port": "%s", "addr": "root@127.0.0.1:%s", "dir": "%s", "compose": "%s"}' "$2" \
+		"$(sshd_port "$3")" "$SSHD_DIR/$3/approaches" \
+		"DOCKER_HOST=$DOCKER_HOST docker-compose -p $1 --env-file deploy.env"
+}
+/usr/bin/python3 "$work/sandboxify.py" "$srcdir/examples/approaches.yml" "$work/ex/approaches-real.yml" \
+	"$REGISTRY" "[$(abox stage-a "$asp" staging-1), $(abox prod-a "$app_" prod-1)]" ||
+	{ echo "Bail out! cannot rewrite examples/approaches.yml"; exit 1; }
+# the soak of an hour, made a second; the ready wait stays as written (3m)
+sed -i 's/^\( *soak:\) 1h$/\1 1s/' "$work/ex/approaches-real.yml"
+# image_of PROJECT SERVICE: the image digest its running container was made from
+image_of() {
+	podman ps --filter "label=com.docker.compose.project=$1" \
+		--filter "label=com.docker.compose.service=$2" --format '{{.ImageID}}' | head -n 1
+}
+version_at() { curl -s --max-time 3 "http://127.0.0.1:$1/api/v1/health" | sed -n 's/.*"version":"\([^"]*\)".*/\1/p'; }
+
+out=$(G approaches-real deploy stage $a1 2>&1)
+is "$?" 0 "approaches: deploy stage $a1 succeeds for real"
+like "$out" "ok: http://127\.0\.0\.1:$asp/api/v1/system/status answered 401" \
+	"approaches: the authenticated status answered 401 as it must"
+is "$(version_at "$asp")" $a1 "approaches: stage's backend reports $a1"
+is "$(image_of stage-a worker)" "$(image_of stage-a backend)" \
+	"approaches: the worker runs the backend's very image"
+out=$(G approaches-real deploy stage $a2 2>&1)
+is "$?" 0 "approaches: and $a2 after it"
+sleep 1.2
+out=$(G approaches-real promote stage prod --yes 2>&1)
+is "$?" 0 "approaches: promote stage prod --yes (soak met)"
+is "$(version_at "$app_")" $a2 "approaches: prod's backend reports $a2"
+is "$(sed -n 's/^APP_IMAGE=.*@//p' "$SSHD_DIR/prod-1/approaches/deploy.env")" \
+	"$(sed -n 's/^APP_IMAGE=.*@//p' "$SSHD_DIR/staging-1/approaches/deploy.env")" \
+	"approaches: prod runs the very digest stage tested"
+is "$(image_of prod-a worker)" "$(image_of prod-a backend)" "approaches: prod's worker moved with it"
+
+# a build whose smoke check fails: prod goes back to $a2 by itself, worker too
+out=$(G approaches-real deploy prod $abad --yes 2>&1)
+is "$?" 7 "approaches: a tag whose smoke check fails is not kept"
+like "$out" "failed: http://127\.0\.0\.1:$app_/api/v1/health answered 404, expected 200" \
+	"approaches: the smoke check says what it got"
+like "$out" "rollback \[[0-9]+/[0-9]+\] start app" "approaches: prod rolls back by itself"
+is "$(version_at "$app_")" $a2 "approaches: prod's backend is back on $a2"
+is "$(image_of prod-a worker)" "$(image_of prod-a backend)" "approaches: and its worker with it"
+like "$(G approaches-real history prod 2>&1)" "deploy +$abad +rolled_back" "approaches: prod's history says rolled_back"
 
 # --- igny8.yml: app stack beside an infra stack, Django migrate, celery with the backend ---
 out=$(G igny8 deploy staging $sha --dry-run 2>&1)

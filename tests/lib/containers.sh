@@ -355,10 +355,14 @@ containers_digest() {
 		tr -d '\r' | awk 'tolower($1) == "docker-content-digest:" { print $2; found = 1 } END { exit !found }'
 }
 
-# containers_rootfs DIR VERSION COMMIT READY MIGRATE_EXIT MIGRATE_OUTPUT MIGRATE_SLEEP:
-# a busybox root file system in DIR/rootfs, packed into DIR/rootfs.tar
+# containers_rootfs DIR VERSION COMMIT READY MIGRATE_EXIT MIGRATE_OUTPUT MIGRATE_SLEEP SHAPE
+# WITHOUT: a busybox root file system in DIR/rootfs, packed into DIR/rootfs.tar. SHAPE
+# "approaches" is seed 003's one artifact: /health, /ready once its migrations at boot
+# are done, /api/v1/health with the version, /api/v1/system/status behind basic auth
+# (401 without it), and /bin/worker for the worker service; WITHOUT is a path left out.
 containers_rootfs() {
-	local dir=$1 version=$2 commit=$3 ready=$4 mexit=$5 moutput=$6 msleep=$7 root=$1/rootfs applet
+	local dir=$1 version=$2 commit=$3 ready=$4 mexit=$5 moutput=$6 msleep=$7 shape=${8:-}
+	local without=${9:-} root=$1/rootfs applet
 	rm -rf "$root"
 	mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/proc" "$root/sys" "$root/dev" "$root/www/api"
 	cp /bin/busybox "$root/bin/busybox"
@@ -395,13 +399,33 @@ EOF
 		echo "exit $mexit"
 	} >"$root/bin/migrate"
 	chmod 755 "$root/bin/app" "$root/bin/migrate"
+	if [ "$shape" = approaches ]; then
+		mkdir -p "$root/www/api/v1/system"
+		printf '{"status":"ok"}\n' >"$root/www/health"
+		printf '{"status":"ok","version":"%s"}\n' "$version" >"$root/www/api/v1/health"
+		printf '{"db":"ok","migrations":"applied"}\n' >"$root/www/api/v1/system/status"
+		printf '/api/v1/system:admin:sandbox-only\n' >"$root/etc/httpd.conf"
+		cat >"$root/bin/app" <<EOF
+#!/bin/sh
+echo "backend $version (commit $commit): applying migrations at boot"
+(sleep 1; echo "migrations applied"; printf '{"status":"ready"}\n' >/www/ready) &
+exec /bin/httpd -f -vv -p 8080 -h /www -c /etc/httpd.conf
+EOF
+		cat >"$root/bin/worker" <<EOF
+#!/bin/sh
+echo "worker $version (commit $commit) waiting for jobs"
+while :; do sleep 3600; done
+EOF
+		chmod 755 "$root/bin/app" "$root/bin/worker"
+	fi
+	[ -n "$without" ] && rm -f "$root/www$without"
 	tar --numeric-owner --owner=0 --group=0 -C "$root" -cf "$dir/rootfs.tar" .
 }
 
 # containers_image NAME TAG [options]: build, import and push an image; print its digest
 containers_image() {
 	local name=$1 tag=$2 version=1.0.0 commit ready=1 mexit='' moutput='' msleep=0 format=''
-	local image work cmd digest
+	local shape='' without='' image work cmd digest
 	shift 2 || { echo "usage: containers_image NAME TAG [options]" >&2; return 2; }
 	commit=${tag#sha-}
 	while [ $# -gt 0 ]; do
@@ -414,13 +438,16 @@ containers_image() {
 		--migrate-output) moutput=$2; [ -n "$mexit" ] || mexit=0; shift ;;
 		--migrate-sleep) msleep=$2; [ -n "$mexit" ] || mexit=0; shift ;;
 		--format) format=$2; shift ;;
+		--shape) shape=$2; shift ;;
+		--without) without=$2; shift ;;
 		*) echo "containers_image: unknown option $1" >&2; return 2 ;;
 		esac
 		shift
 	done
 	image=$REGISTRY/$name:$tag
 	work=$(mktemp -d "$CONTAINERS_DIR/tmp/image.XXXXXX") || return 1
-	containers_rootfs "$work" "$version" "$commit" "$ready" "${mexit:-0}" "$moutput" "$msleep" || return 1
+	containers_rootfs "$work" "$version" "$commit" "$ready" "${mexit:-0}" "$moutput" "$msleep" \
+		"$shape" "$without" || return 1
 	if [ -n "$mexit" ]; then
 		cmd='CMD ["/bin/migrate"]'
 	else
