@@ -26,22 +26,22 @@ env_tag() { sed -n 's/^APP_IMAGE=.*:\(sha-[0-9a-f]*\).*/\1/p' "$1/deploy.env"; }
 # by_hand ENV PORT TAG: deploy TAG the way a team did before gantry: deploy.env by hand
 # (tags, no digests), compose up, wait for ready
 by_hand() {
-	local dir
+	local dir i
 	dir=$(release_dir "$1")
 	containers_deploy_env "$dir" "$REGISTRY/shop/app:$3" "$REGISTRY/shop/migrator:$3" "$2"
 	if ! containers_compose "$dir" -p "$1" up -d app >"$work/by_hand.out" 2>&1; then
 		diag "compose up -d app failed:" "$(tail -n 20 "$work/by_hand.out")"
 		return 1
 	fi
-	# up to 30 s: a loaded machine (two heavy tests at once) can take podman past 10
-	containers_wait_http "http://127.0.0.1:$2/api/ready" 200 $$ ||
-		containers_wait_http "http://127.0.0.1:$2/api/ready" 200 $$ ||
-		containers_wait_http "http://127.0.0.1:$2/api/ready" 200 $$ || {
-		diag "no ready answer on :$2 in 30 s; compose said:" "$(tail -n 20 "$work/by_hand.out")" \
-			"the containers:" "$(podman ps -a --format '{{.Names}} {{.Status}} {{.Ports}}' 2>&1)" \
-			"curl: $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$2/api/ready" 2>&1)"
-		return 1
-	}
+	# up to 60 s: a loaded machine (two heavy tests at once, under ASan) can take podman
+	# past 10
+	for i in 1 2 3 4 5 6; do
+		containers_wait_http "http://127.0.0.1:$2/api/ready" 200 $$ && return 0
+	done
+	diag "no ready answer on :$2 in 60 s; compose said:" "$(tail -n 20 "$work/by_hand.out")" \
+		"the containers:" "$(podman ps -a --format '{{.Names}} {{.Status}} {{.Ports}}' 2>&1)" \
+		"curl: $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$2/api/ready" 2>&1)"
+	return 1
 }
 # break_blobs REPO TAG: delete the layer blobs of an image from the registry's storage
 # and the image from the hosts' container store, so its manifest resolves and a pull fails
