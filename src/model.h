@@ -98,7 +98,6 @@ struct model {
 	/* The last sweep (a round of every environment, asked at once: the start, or r) and
 	   how long it took, from its first request to its last answer; -1 before the first. */
 	int64_t sweep_ms;
-	size_t sweep_envs;
 };
 
 struct model *model_new(const struct conf *conf, int64_t now);

@@ -182,7 +182,6 @@ void prober_refresh_all(struct prober *p)
 	/* a sweep still going is taken over by this one */
 	p->sweep_started = loop_clock_ms();
 	p->sweep_left = p->model->envs_len;
-	p->model->sweep_envs = p->model->envs_len;
 	for (size_t i = 0; i < p->model->envs_len; i++) {
 		p->envs[i].in_sweep = true;
 		prober_round_start(&p->envs[i]);
