@@ -20,7 +20,7 @@ trap 'release_teardown >/dev/null 2>&1; rm -rf "$work"' EXIT
 export GHCR_TOKEN=sandbox LETSBE_REGISTRY_TOKEN=sandbox IGNY8_REGISTRY_PASSWORD=sandbox \
 	GANTRY_EXAMPLE_TOKEN=sandbox
 
-plan 91
+plan 111
 
 # --- every example loads: `history NOPE` reads the whole file, then finds no such
 # environment (exit 2); a configuration error would be file:line:col and exit 3 ---
@@ -313,23 +313,165 @@ is "$(version_at "$app_")" $a2 "approaches: prod's backend is back on $a2"
 is "$(image_of prod-a worker)" "$(image_of prod-a backend)" "approaches: and its worker with it"
 like "$(G approaches-real history prod 2>&1)" "deploy +$abad +rolled_back" "approaches: prod's history says rolled_back"
 
+# --- igny8.yml for real: the app stack (backend, celery worker and beat, one image)
+# beside an infra stack that no app deploy touches; migrations inside the new backend
+# container after it starts, before it counts as ready; every service's image checked
+# from the container runtime. The sandbox's hosts share one container runtime, where
+# container names are global, so both environments check one infra stack; production
+# gets one host here (its two hosts' plans are the dry run's below). ---
+# The example's infra check runs `docker inspect`: the hosts' docker is podman's remote
+# client on the socket their docker-compose uses.
+mkdir -p "$work/bin"
+cat >"$work/bin/docker" <<'EOF'
+#!/bin/sh
+exec podman --remote --url "$DOCKER_HOST" "$@"
+EOF
+chmod 755 "$work/bin/docker"
+for h in staging-1 prod-1; do
+	sshd_setenv "$h" "DOCKER_HOST=$DOCKER_HOST" \
+		"PATH=$work/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" ||
+		{ echo "Bail out! sshd SetEnv"; exit 1; }
+done
+i1=sha-1c0ffee i2=sha-2c0ffee ibad=sha-3bad0ff
+for t in $i1 $i2; do
+	containers_image shop/app "$t" --version "$t" --shape igny8 >/dev/null ||
+		{ echo "Bail out! igny8 images"; exit 1; }
+done
+# a build whose status route went missing: it starts and migrates, and never gets ready
+containers_image shop/app "$ibad" --version "$ibad" --shape igny8 \
+	--without /api/v1/system/status/ >/dev/null || { echo "Bail out! igny8 images"; exit 1; }
+mkdir -p "$work/igny8-infra"
+cat >"$work/igny8-infra/docker-compose.infra.yml" <<EOF
+# seed 004's infra stack, a compose project of its own: Postgres and Redis stand-ins
+services:
+  postgres:
+    image: $REGISTRY/sandbox/stub:1
+    container_name: igny8_postgres
+    init: true
+    network_mode: bridge
+  redis:
+    image: $REGISTRY/sandbox/stub:1
+    container_name: igny8_redis
+    init: true
+    network_mode: bridge
+EOF
+(cd "$work/igny8-infra" && docker-compose -f docker-compose.infra.yml -p igny8-infra up -d) \
+	>"$work/igny8-infra/up.log" 2>&1 || { cat "$work/igny8-infra/up.log"; echo "Bail out! igny8 infra"; exit 1; }
+infra_ids() {
+	podman ps --filter label=com.docker.compose.project=igny8-infra --filter status=running \
+		--format '{{.Names}} {{.ID}}' | sort
+}
+infra_before=$(infra_ids)
+isp=$(containers_free_port) ipp=$(containers_free_port)
+for h in staging-1:$isp prod-1:$ipp; do
+	d=$SSHD_DIR/${h%%:*}/igny8
+	mkdir -p "$d/db"
+	cat >"$d/docker-compose.app.yml" <<EOF
+# seed 004's app stack: backend, celery worker and beat, all from the backend image; /db
+# stands for the database the infra stack keeps (the migrations' state)
+x-backend: &backend
+  image: \${APP_IMAGE}
+  volumes:
+    - $d/db:/db
+  init: true
+  network_mode: bridge
+  restart: unless-stopped
+services:
+  backend:
+    <<: *backend
+    ports:
+      - "${h#*:}:8080"
+  celery-worker:
+    <<: *backend
+    command: ["/bin/celery", "worker"]
+  celery-beat:
+    <<: *backend
+    command: ["/bin/celery", "beat"]
+EOF
+done
+ibox() {  # ibox NAME PORT HOST: a sandbox host's igny8 app stack, as JSON
+	printf '{"port": "%s", "addr": "root@127.0.0.1:%s", "dir": "%s", "compose": "%s"}' "$2" \
+		"$(sshd_port "$3")" "$SSHD_DIR/$3/igny8" \
+		"DOCKER_HOST=$DOCKER_HOST docker-compose -f docker-compose.app.yml -p $1 --env-file deploy.env"
+}
+/usr/bin/python3 "$work/sandboxify.py" "$srcdir/examples/igny8.yml" "$work/ex/igny8-real.yml" \
+	"$REGISTRY" "[$(ibox igny8-s "$isp" staging-1), $(ibox igny8-p "$ipp" prod-1)]" ||
+	{ echo "Bail out! cannot rewrite examples/igny8.yml"; exit 1; }
+/usr/bin/python3 - "$work/ex/igny8-real.yml" <<'PY2' || { echo "Bail out! igny8-real.yml"; exit 1; }
+import sys, yaml
+f = sys.argv[1]
+c = yaml.safe_load(open(f))
+for env in c['environments']:
+    env['hosts'] = env['hosts'][:1]
+    if 'soak' in env:
+        env['soak'] = '1s'          # an hour, made a second
+c['defaults']['deploy']['ready_timeout'] = '8s'   # 2m: a build that never gets ready
+yaml.safe_dump(c, open(f, 'w'), default_flow_style=False, sort_keys=False, width=4096)
+PY2
+# services_of PROJECT: each service of the app stack and the image its container runs,
+# from the container runtime
+services_of() {
+	podman ps --filter "label=com.docker.compose.project=$1" \
+		--format '{{index .Labels "com.docker.compose.service"}} {{.ImageID}}' | sort
+}
+# all_on TAG: what services_of prints when all three run shop/app:TAG
+all_on() {
+	local id
+	id=$(podman image inspect --format '{{.Id}}' "$REGISTRY/shop/app:$1") || return 1
+	printf 'backend %s\ncelery-beat %s\ncelery-worker %s\n' "${id:0:12}" "${id:0:12}" "${id:0:12}"
+}
+status_at() { curl -s --max-time 3 "http://127.0.0.1:$1/api/v1/system/status/" | sed -n 's/.*"version":"\([^"]*\)".*/\1/p'; }
+
+out=$(G igny8-real deploy staging $i1 2>&1)
+is "$?" 0 "igny8: deploy staging $i1 succeeds for real"
+like "$(printf '%s\n' "$out" | tr '\n' ' ')" "\[3/8\] infra stack is up +ok in" "igny8: the infra check passed (docker inspect on the host)"
+like "$(printf '%s\n' "$out" | tr '\n' ' ')" "\[5/8\] start backend and worker .*\[6/8\] django migrate .*Applying igny8_core\.$i1\.\.\. OK .*\[7/8\] start celery beat .*\[8/8\] wait for ready" \
+	"igny8: migrations ran in the new backend container, after its start, before ready"
+is "$(status_at "$isp")" $i1 "igny8: staging's /api/v1/system/status/ reports $i1"
+is "$(services_of igny8-s)" "$(all_on $i1)" "igny8: backend, celery worker and beat all run $i1 (container runtime)"
+# the infra stack down: the app deploy stops before it touches anything
+podman stop -t 0 igny8_redis >/dev/null 2>&1
+out=$(G igny8-real deploy staging $i2 2>&1)
+is "$?" 7 "igny8: with Redis stopped, a deploy fails at the infra check"
+like "$out" "igny8_redis is exited: start the infra stack first" "igny8: saying which container and what to do"
+is "$(services_of igny8-s)" "$(all_on $i1)" "igny8: and staging still runs $i1 everywhere"
+podman start igny8_redis >/dev/null 2>&1
+out=$(G igny8-real deploy staging $i2 2>&1)
+is "$?" 0 "igny8: and $i2 after it"
+sleep 1.2
+out=$(G igny8-real promote staging production --yes 2>&1)
+rc=$?; is "$rc" 0 "igny8: promote staging production --yes (soak met)"; [ "$rc" = 0 ] || diag "$out"
+is "$(status_at "$ipp")" $i2 "igny8: production reports $i2"
+is "$(services_of igny8-p)" "$(all_on $i2)" "igny8: every service of production's app stack runs $i2's image"
+is "$(infra_ids)" "$infra_before" "igny8: the infra stack's containers are the same ones, still running"
+
+# a build that migrates and never gets ready: production moves back, all three together
+out=$(G igny8-real deploy production $ibad --yes 2>&1)
+is "$?" 7 "igny8: a build that never gets ready is not kept"
+like "$out" "rollback \[[0-9]+/[0-9]+\] start celery beat" "igny8: production rolls back by itself, beat included"
+unlike "$(printf '%s\n' "$out" | sed -n '/^rollback \[/,$p')" "django migrate" "igny8: the rollback does not migrate (forward only)"
+is "$(status_at "$ipp")" $i2 "igny8: production reports $i2 again"
+is "$(services_of igny8-p)" "$(all_on $i2)" "igny8: backend, worker and beat are back on $i2 together"
+is "$(infra_ids)" "$infra_before" "igny8: the infra containers were not touched"
+like "$(G igny8-real history production 2>&1)" "deploy +$ibad +rolled_back" "igny8: production's history says rolled_back"
+
 # --- igny8.yml: app stack beside an infra stack, Django migrate, celery with the backend ---
 out=$(G igny8 deploy staging $sha --dry-run 2>&1)
 is "$?" 0 "igny8: deploy staging --dry-run exits 0"
 like "$out" "3\. infra stack is up +for c in igny8_postgres igny8_redis; do s=\\\$\(docker inspect -f '\{\{\.State\.Status\}\}' \"\\\$c\"\)" \
 	"igny8: the infra check gets docker's Go template with its braces ({{{{ in the file)"
 like "$out" "4\. pull images .* pull backend celery-worker celery-beat\$" "igny8: pulls backend, worker and beat"
-like "$out" "5\. django migrate +.* run --rm --no-deps backend python manage\.py migrate\$" \
-	"igny8: migrates in a one-off backend container"
-like "$out" "6\. start backend and worker .* up -d --no-deps backend celery-worker +\[switch: no cancel from here\]" \
+like "$out" "5\. start backend and worker .* up -d --no-deps backend celery-worker +\[switch: no cancel from here\]" \
 	"igny8: the celery worker switches with the backend"
+like "$out" "6\. django migrate +.* exec -T backend python manage\.py migrate\$" \
+	"igny8: then migrates inside the new backend container"
 like "$out" "7\. start celery beat +.* up -d --no-deps celery-beat\$" "igny8: beat on the first host"
 like "$out" "8\. wait for ready +$re_run wait-ready 'http://127\.0\.0\.1:$sp/api/v1/system/status/' 120 2\$" \
 	"igny8: ready is /api/v1/system/status/"
 out=$(G igny8 deploy production $sha --dry-run 2>&1)
 like "$out" "steps on root@127\.0\.0\.1:$(sshd_port prod-1) \(then each other host\):" \
 	"igny8: production has two hosts, the first one's plan shown"
-like "$(printf '%s\n' "$out" | grep -E '^ +[0-9]+\. ' | tr '\n' ' ')" "5\. django migrate .* 7\. start celery beat " \
+like "$(printf '%s\n' "$out" | grep -E '^ +[0-9]+\. ' | tr '\n' ' ')" "6\. django migrate .* 7\. start celery beat " \
 	"igny8: the once steps are on the first host's plan"
 
 # --- capakraken.yml for real: staging, then the soak, then production ---

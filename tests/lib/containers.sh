@@ -359,7 +359,9 @@ containers_digest() {
 # WITHOUT: a busybox root file system in DIR/rootfs, packed into DIR/rootfs.tar. SHAPE
 # "approaches" is seed 003's one artifact: /health, /ready once its migrations at boot
 # are done, /api/v1/health with the version, /api/v1/system/status behind basic auth
-# (401 without it), and /bin/worker for the worker service; WITHOUT is a path left out.
+# (401 without it), and /bin/worker for the worker service. SHAPE "igny8" is seed 004's
+# backend: /api/v1/system/status/ once `python manage.py migrate` has run against the
+# database mounted at /db, and /bin/celery (worker, beat). WITHOUT is a path left out.
 containers_rootfs() {
 	local dir=$1 version=$2 commit=$3 ready=$4 mexit=$5 moutput=$6 msleep=$7 shape=${8:-}
 	local without=${9:-} root=$1/rootfs applet
@@ -417,6 +419,40 @@ echo "worker $version (commit $commit) waiting for jobs"
 while :; do sleep 3600; done
 EOF
 		chmod 755 "$root/bin/app" "$root/bin/worker"
+	fi
+	if [ "$shape" = igny8 ]; then
+		# seed 004's backend image: the status route answers once the database (/db, a
+		# directory the app stack mounts) has this build's migrations; `python manage.py
+		# migrate`, run in the backend container, applies them; celery worker and beat
+		cat >"$root/bin/app" <<EOF
+#!/bin/sh
+echo "backend $version (commit $commit): gunicorn on :8080"
+(until [ -f /db/migrated ]; do sleep 0.2; done
+ [ "$without" = /api/v1/system/status/ ] && exit 0
+ mkdir -p /www/api/v1/system/status
+ printf '{"status":"ok","version":"%s","database":"migrated"}\n' "$version" \
+	>/www/api/v1/system/status/index.html
+ echo "database migrated: /api/v1/system/status/ answers") &
+exec /bin/httpd -f -vv -p 8080 -h /www -c /etc/httpd.conf
+EOF
+		cat >"$root/bin/python" <<EOF
+#!/bin/sh
+[ "\$*" = "manage.py migrate" ] || { echo "usage: python manage.py migrate" >&2; exit 2; }
+echo "Operations to perform:"
+echo "  Apply all migrations: auth, core, igny8_core"
+echo "Running migrations:"
+if grep -qx "$version" /db/migrated 2>/dev/null; then echo "  No migrations to apply."; exit 0; fi
+echo "  Applying igny8_core.$version... OK"
+echo "$version" >>/db/migrated
+EOF
+		cat >"$root/bin/celery" <<EOF
+#!/bin/sh
+echo "celery \$1 $version (commit $commit) ready"
+while :; do sleep 3600; done
+EOF
+		# Django answers JSON; busybox httpd types a file by its extension
+		printf '.html:application/json\n' >"$root/etc/httpd.conf"
+		chmod 755 "$root/bin/app" "$root/bin/python" "$root/bin/celery"
 	fi
 	[ -n "$without" ] && rm -f "$root/www$without"
 	tar --numeric-owner --owner=0 --group=0 -C "$root" -cf "$dir/rootfs.tar" .
