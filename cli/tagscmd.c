@@ -128,14 +128,24 @@ static const char *short_digest(const struct registry_result *r, char *buf, size
 static void print_text(const struct tagscmd *tc, size_t limit, bool same_repo)
 {
 	char when[32], a[32], m[32];
+	int w = 16;                     /* sha-<7>; a 40-hex git sha widens the column */
 
-	printf("%-16s %-18s %-20s %s\n", "TAG", "CREATED", "APP", same_repo ? "" : "MIGRATOR");
+	for (size_t i = 0; i < tc->rows_len && i < limit; i++)
+		if (strlen(tc->rows[i].tag) > (size_t)w)
+			w = (int)strlen(tc->rows[i].tag);
+	if (same_repo)
+		printf("%-*s %-18s %s\n", w, "TAG", "CREATED", "APP");
+	else
+		printf("%-*s %-18s %-20s %s\n", w, "TAG", "CREATED", "APP", "MIGRATOR");
 	for (size_t i = 0; i < tc->rows_len && i < limit; i++) {
 		const struct tag_row *row = &tc->rows[i];
 
 		format_time(row->app.created, when, sizeof when);
-		printf("%-16s %-18s %-20s %s\n", row->tag, when, short_digest(&row->app, a, sizeof a),
-		    same_repo ? "" : short_digest(&row->migrator, m, sizeof m));
+		if (same_repo)
+			printf("%-*s %-18s %s\n", w, row->tag, when, short_digest(&row->app, a, sizeof a));
+		else
+			printf("%-*s %-18s %-20s %s\n", w, row->tag, when,
+			    short_digest(&row->app, a, sizeof a), short_digest(&row->migrator, m, sizeof m));
 	}
 	if (tc->rows_len == 0)
 		printf("(no tag matches %s; %zu tags in %s)\n", tc->conf->tag_pattern,

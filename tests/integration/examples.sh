@@ -2,10 +2,12 @@
 # The example configurations in examples/: each one loads without an error; each one's
 # deploy plan is rendered (--dry-run) against the release sandbox (Debian's
 # docker-registry, podman with docker-compose through its socket, OpenSSH hosts), with only
-# its addresses rewritten to the sandbox's. Two are deployed for real: CapaKraken's
-# (gantry's default compose plan) to staging, then promoted to production; and the
-# approaches note's one image (backend and worker, migrations at boot, smoke checks) from
-# stage to prod, with a failed smoke check rolled back by itself.
+# its addresses rewritten to the sandbox's. Then each one is deployed for real, in a
+# compose project shaped like its seed: CapaKraken's default plan, staging then production;
+# the approaches note's one image with smoke checks; igny8's app stack beside its infra
+# stack; and, from a registry that asks for a Bearer token, Refactor's ROLE=migrator image
+# and LetsBe's Hub and tenant. Each is promoted where it has a second environment, and a
+# failing build is rolled back by itself.
 . "$srcdir/tests/lib/tap.sh"
 . "$srcdir/tests/lib/containers.sh"
 . "$srcdir/tests/lib/sshd.sh"
@@ -20,7 +22,7 @@ trap 'release_teardown >/dev/null 2>&1; rm -rf "$work"' EXIT
 export GHCR_TOKEN=sandbox LETSBE_REGISTRY_TOKEN=sandbox IGNY8_REGISTRY_PASSWORD=sandbox \
 	GANTRY_EXAMPLE_TOKEN=sandbox
 
-plan 111
+plan 144
 
 # --- every example loads: `history NOPE` reads the whole file, then finds no such
 # environment (exit 2); a configuration error would be file:line:col and exit 3 ---
@@ -497,5 +499,191 @@ prod_digest=$(sed -n 's/^APP_IMAGE=.*@//p' "$(release_dir production)/deploy.env
 is "$prod_digest" "$staging_digest" "capakraken: production runs the very digest staging tested"
 like "$(G capakraken history production 2>&1)" "promote +$sha +succeeded .*  \(migrated\)" \
 	"capakraken: production's history has the promotion, which ran the migrator"
+
+# --- refactor.yml and letsbe.yml for real, from a registry that asks for a Bearer token
+# as GHCR and Gitea do: gantry gets one with the example's username and password, and the
+# hosts' pulls (docker-compose through podman, the host's docker login in DOCKER_CONFIG)
+# get their own. Every image is pushed first: the token service grants pull only. ---
+r1=1111111111aaaaaaaaaabbbbbbbbbbcccccccccc
+r2=2222222222aaaaaaaaaabbbbbbbbbbcccccccccc
+rbad=badbadbad0aaaaaaaaaabbbbbbbbbbcccccccccc
+l1=1010101010dddddddddd0000000000eeeeeeeeee
+l2=2020202020dddddddddd0000000000eeeeeeeeee
+lbad=badbadbad0dddddddddd0000000000eeeeeeeeee
+for t in $r1 $r2; do
+	containers_image shop/app "$t" --version "$t" --shape refactor >/dev/null || { echo "Bail out! refactor images"; exit 1; }
+done
+# a build whose health route went missing: migrations pass, ready never does
+containers_image shop/app "$rbad" --version "$rbad" --shape refactor --without /api/health >/dev/null ||
+	{ echo "Bail out! refactor images"; exit 1; }
+for t in $l1 $l2; do
+	containers_image shop/app "$t" --version "$t" --shape letsbe >/dev/null &&
+		containers_image letsbe/safety-wrapper "$t" --version "$t" >/dev/null &&
+		containers_image letsbe/secrets-proxy "$t" --version "$t" >/dev/null ||
+		{ echo "Bail out! letsbe images"; exit 1; }
+done
+containers_image shop/app "$lbad" --version "$lbad" --shape letsbe --without /api/health >/dev/null ||
+	{ echo "Bail out! letsbe images"; exit 1; }
+# the moving tags CI pushes beside the sha: a newer build nobody tested
+for t in latest dev; do
+	containers_image shop/app $t --version "$t-build" --shape letsbe >/dev/null || { echo "Bail out! letsbe :$t"; exit 1; }
+done
+rp=$(containers_free_port)
+mkdir -p "$SSHD_DIR/prod-1/refactor"
+cat >"$SSHD_DIR/prod-1/refactor/docker-compose.yml" <<EOF
+# seed 002's shape: one image; ROLE=migrator makes it the migrator
+services:
+  rust-app:
+    image: \${APP_IMAGE}
+    ports:
+      - "$rp:8080"
+    init: true
+    network_mode: bridge
+    restart: unless-stopped
+  migrator:
+    image: \${MIGRATOR_IMAGE}
+    environment:
+      - ROLE=migrator
+    network_mode: bridge
+    restart: "no"
+EOF
+auth_compose="DOCKER_HOST=$DOCKER_HOST DOCKER_CONFIG=$CONTAINERS_DIR/auth docker-compose --env-file deploy.env"
+/usr/bin/python3 "$work/sandboxify.py" "$srcdir/examples/refactor.yml" "$work/ex/refactor-real.yml" "$REGISTRY" \
+	"[{\"port\": \"$rp\", \"addr\": \"root@127.0.0.1:$(sshd_port prod-1)\", \"dir\": \"$SSHD_DIR/prod-1/refactor\", \"compose\": \"$auth_compose\"}, $(box unused 1 staging-1)]" ||
+	{ echo "Bail out! cannot rewrite examples/refactor.yml"; exit 1; }
+# no systemd on the test machines: the unit's restart becomes the `compose up` it runs
+/usr/bin/python3 - "$work/ex/refactor-real.yml" <<'PY2' || { echo "Bail out! refactor-real.yml"; exit 1; }
+import sys, yaml
+f = sys.argv[1]
+c = yaml.safe_load(open(f))
+dep = c['environments'][0]['deploy']
+steps = [s for s in dep['steps'] if s['name'] != 'unit is active']
+for s in steps:
+    if s['name'] == 'restart refactor-platform':
+        s['name'], s['run'] = 'compose up (the unit, without systemd)', '{compose} up -d {services}'
+dep['steps'], dep['ready_timeout'] = steps, '10s'
+yaml.safe_dump(c, open(f, 'w'), default_flow_style=False, sort_keys=False, width=4096)
+PY2
+diag "refactor: no systemd here: the switch step runs the unit's compose project directly"
+
+containers_registry_restart --token refactor-deploy sandbox && containers_write_auth ||
+	{ echo "Bail out! the token registry"; exit 1; }
+: >"$CONTAINERS_DIR/token/requests"
+app_image_of() { podman ps --filter "label=com.docker.compose.project=$1" --filter "label=com.docker.compose.service=$2" --format '{{.ImageID}}'; }
+image_id() { podman image inspect --format '{{.Id}}' "$REGISTRY/$1" | cut -c1-12; }
+version_of() { curl -s --max-time 3 "http://127.0.0.1:$1/api/version" | sed -n 's/.*"version":"\([^"]*\)".*/\1/p'; }
+
+out=$(G refactor-real deploy production $r1 --yes 2>&1)
+is "$?" 0 "refactor: deploy production $r1 succeeds for real, through the token registry"
+like "$(printf '%s\n' "$out" | tr '\n' ' ')" "run migrations \(ROLE=migrator\) .*applying migration 0003_index_orders \.\.\. ok .*compose up \(the unit" \
+	"refactor: the image's ROLE=migrator run migrated before the switch"
+is "$(sed -n 's/^MIGRATOR_IMAGE=//p' "$SSHD_DIR/prod-1/refactor/deploy.env")" \
+	"$(sed -n 's/^APP_IMAGE=//p' "$SSHD_DIR/prod-1/refactor/deploy.env")" "refactor: app and migrator are one image, one digest"
+is "$(version_of "$rp")" $r1 "refactor: production reports $r1"
+is "$(app_image_of refactor rust-app)" "$(image_id shop/app:$r1)" "refactor: rust-app runs $r1's image (container runtime)"
+like "$(cat "$CONTAINERS_DIR/token/requests")" "account=refactor-deploy&scope=repository%3Ashop%2Fapp%3Apull" \
+	"refactor: the host's pull got its own token with the deploy login"
+like "$(cat "$CONTAINERS_DIR/token/requests")" "^/token\?service=gantry-sandbox-registry&scope=repository%3Ashop%2Fapp%3Apull\$" \
+	"refactor: and gantry got one to read the digests"
+out=$(G refactor-real deploy production $r2 --yes 2>&1)
+is "$?" 0 "refactor: and $r2 after it"
+out=$(G refactor-real deploy production $rbad --yes 2>&1)
+is "$?" 7 "refactor: a build that never answers /api/health is not kept"
+like "$out" "rollback \[[0-9]+/[0-9]+\] compose up" "refactor: production rolls back by itself"
+unlike "$(printf '%s\n' "$out" | sed -n '/^rollback \[/,$p')" "ROLE=migrator" "refactor: without migrating (forward only)"
+is "$(version_of "$rp")" $r2 "refactor: production reports $r2 again"
+out=$(G refactor-real rollback production --yes 2>&1)
+is "$?" 0 "refactor: gantry rollback production --yes"
+is "$(version_of "$rp")" $r1 "refactor: goes to $r1, the last good run before $r2 (never to the failed build)"
+is "$(app_image_of refactor rust-app)" "$(image_id shop/app:$r1)" "refactor: rust-app runs $r1's image again"
+
+# LetsBe: its Hub first, then a tenant, from a Gitea-style registry (another login)
+containers_registry_restart --token letsbe-deploy sandbox && containers_write_auth ||
+	{ echo "Bail out! the token registry"; exit 1; }
+lsp=$(containers_free_port) lpp=$(containers_free_port)
+for d in staging-1/lb-hub-s:$lsp prod-1/lb-hub-p:$lpp; do
+	mkdir -p "$SSHD_DIR/${d%%:*}"
+	cat >"$SSHD_DIR/${d%%:*}/docker-compose.yml" <<EOF
+# seed 001's Hub
+services:
+  hub:
+    image: \${APP_IMAGE}
+    ports:
+      - "${d#*:}:8080"
+    init: true
+    network_mode: bridge
+    restart: unless-stopped
+EOF
+done
+for d in prod-1/lb-tenant-s staging-1/lb-tenant-p; do
+	mkdir -p "$SSHD_DIR/$d"
+	cat >"$SSHD_DIR/$d/docker-compose.yml" <<EOF
+# seed 001's tenant: its components follow the platform release's sha
+services:
+  safety-wrapper:
+    image: $REGISTRY/letsbe/safety-wrapper:\${LETSBE_TAG}
+    init: true
+    network_mode: bridge
+    restart: unless-stopped
+  secrets-proxy:
+    image: $REGISTRY/letsbe/secrets-proxy:\${LETSBE_TAG}
+    init: true
+    network_mode: bridge
+    restart: unless-stopped
+EOF
+done
+/usr/bin/python3 "$work/sandboxify.py" "$srcdir/examples/letsbe.yml" "$work/ex/letsbe-real.yml" "$REGISTRY" \
+	"[{\"port\": \"$lsp\", \"addr\": \"x\", \"dir\": \"x\", \"compose\": \"$auth_compose\"}, {\"port\": \"$lpp\", \"addr\": \"x\", \"dir\": \"x\", \"compose\": \"$auth_compose\"}]" ||
+	{ echo "Bail out! cannot rewrite examples/letsbe.yml"; exit 1; }
+# each environment: its Hub, then one tenant; compose 1.29 has no `up --wait`
+/usr/bin/python3 - "$work/ex/letsbe-real.yml" "$SSHD_DIR" "$(sshd_port staging-1)" "$(sshd_port prod-1)" <<'PY2' ||
+import sys, yaml
+f, d, sp, pp = sys.argv[1:]
+c = yaml.safe_load(open(f))
+host = lambda port, name: {'address': 'root@127.0.0.1:' + port, 'deploy_dir': d + '/' + name}
+c['environments'][0]['hosts'] = [host(sp, 'staging-1/lb-hub-s'), host(pp, 'prod-1/lb-tenant-s')]
+c['environments'][1]['hosts'] = [host(pp, 'prod-1/lb-hub-p'), host(sp, 'staging-1/lb-tenant-p')]
+for env in c['environments']:
+    env['deploy_dir'] = env['hosts'][0]['deploy_dir']
+c['environments'][1]['soak'] = '1s'
+for s in c['defaults']['deploy']['steps']:
+    s['run'] = s['run'].replace(' --wait --wait-timeout 120', '')
+c['defaults']['deploy']['ready_timeout'] = '8s'
+yaml.safe_dump(c, open(f, 'w'), default_flow_style=False, sort_keys=False, width=4096)
+PY2
+	{ echo "Bail out! letsbe-real.yml"; exit 1; }
+diag "letsbe: docker-compose 1.29 has no 'up --wait': the switch is 'up -d', and ready waits for the Hub"
+# tenant_on DIR: the tags its components run, from the container runtime
+tenant_on() {
+	podman ps --filter "label=com.docker.compose.project=$1" --format '{{.Image}}' | sed 's/.*://' | sort -u
+}
+
+out=$(G letsbe-real tags 2>&1)
+like "$out" "$l2" "letsbe: gantry tags lists the sha tags"
+unlike "$out" "(^| )(latest|dev) " "letsbe: and never :latest or :dev, which move" && diag "$out"
+out=$(G letsbe-real deploy staging latest 2>&1)
+is "$?" 6 "letsbe: deploying :latest is refused"
+out=$(G letsbe-real deploy staging $l1 2>&1)
+is "$?" 0 "letsbe: deploy staging $l1: the Hub, then the tenant"
+is "$(printf '%s\n' "$out" | grep -c 'All migrations have been successfully applied')" 1 \
+	"letsbe: prisma migrate deploy ran once, in the new Hub container"
+is "$(version_of "$lsp")" $l1 "letsbe: staging's Hub reports $l1"
+is "$(tenant_on lb-tenant-s)" $l1 "letsbe: the tenant's components run $l1 (LETSBE_TAG)"
+out=$(G letsbe-real deploy staging $l2 2>&1)
+is "$?" 0 "letsbe: and $l2 after it"
+sleep 1.2
+out=$(G letsbe-real promote staging production --yes 2>&1)
+is "$?" 0 "letsbe: promote staging production --yes"
+like "$out" "^promote $l2 from staging to production" "letsbe: promotes staging's sha, not what :latest points at now"
+is "$(version_of "$lpp")" $l2 "letsbe: production's Hub reports $l2"
+is "$(tenant_on lb-tenant-p)" $l2 "letsbe: production's tenant runs $l2"
+is "$(sed -n 's/^APP_IMAGE=.*@//p' "$SSHD_DIR/prod-1/lb-hub-p/deploy.env")" \
+	"$(sed -n 's/^APP_IMAGE=.*@//p' "$SSHD_DIR/staging-1/lb-hub-s/deploy.env")" "letsbe: the very Hub digest staging tested"
+out=$(G letsbe-real deploy production $lbad --yes 2>&1)
+is "$?" 7 "letsbe: a Hub that never answers /api/health is not kept"
+like "$out" "rollback \[[0-9]+/[0-9]+\] start and wait healthy" "letsbe: the Hub rolls back by itself"
+is "$(version_of "$lpp")" $l2 "letsbe: production's Hub reports $l2 again"
+is "$(tenant_on lb-tenant-p)" $l2 "letsbe: the tenant after it was never touched"
+like "$(G letsbe-real history production 2>&1)" "deploy +$lbad +rolled_back" "letsbe: production's history says rolled_back"
 
 done_testing

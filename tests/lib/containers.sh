@@ -361,7 +361,9 @@ containers_digest() {
 # are done, /api/v1/health with the version, /api/v1/system/status behind basic auth
 # (401 without it), and /bin/worker for the worker service. SHAPE "igny8" is seed 004's
 # backend: /api/v1/system/status/ once `python manage.py migrate` has run against the
-# database mounted at /db, and /bin/celery (worker, beat). WITHOUT is a path left out.
+# database mounted at /db, and /bin/celery (worker, beat). SHAPE "refactor" is seed 002's
+# one image: ROLE=migrator runs the migrations, anything else the app. SHAPE "letsbe" is
+# seed 001's Hub, with `npx prisma migrate deploy`. WITHOUT is a path left out.
 containers_rootfs() {
 	local dir=$1 version=$2 commit=$3 ready=$4 mexit=$5 moutput=$6 msleep=$7 shape=${8:-}
 	local without=${9:-} root=$1/rootfs applet
@@ -454,6 +456,27 @@ EOF
 		printf '.html:application/json\n' >"$root/etc/httpd.conf"
 		chmod 755 "$root/bin/app" "$root/bin/python" "$root/bin/celery"
 	fi
+	if [ "$shape" = refactor ]; then
+		# seed 002's one image: its entrypoint migrates when ROLE=migrator, else serves
+		cat >"$root/bin/entry" <<EOF
+#!/bin/sh
+[ "\$ROLE" = migrator ] && exec /bin/migrate
+exec /bin/app
+EOF
+		printf '<html><body>Refactor Platform</body></html>\n' >"$root/www/index.html"
+		chmod 755 "$root/bin/entry"
+	fi
+	if [ "$shape" = letsbe ]; then
+		# seed 001's Hub: Prisma's migrations run in its container (npx prisma migrate deploy)
+		cat >"$root/bin/npx" <<EOF
+#!/bin/sh
+[ "\$*" = "prisma migrate deploy" ] || { echo "usage: npx prisma migrate deploy" >&2; exit 2; }
+echo "Prisma schema loaded from prisma/schema.prisma"
+echo "Applying migration \\\`$version\\\`"
+echo "All migrations have been successfully applied."
+EOF
+		chmod 755 "$root/bin/npx"
+	fi
 	[ -n "$without" ] && rm -f "$root/www$without"
 	tar --numeric-owner --owner=0 --group=0 -C "$root" -cf "$dir/rootfs.tar" .
 }
@@ -486,6 +509,8 @@ containers_image() {
 		"$shape" "$without" || return 1
 	if [ -n "$mexit" ]; then
 		cmd='CMD ["/bin/migrate"]'
+	elif [ "$shape" = refactor ]; then
+		cmd='CMD ["/bin/entry"]'
 	else
 		cmd='CMD ["/bin/app"]'
 	fi
