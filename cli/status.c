@@ -78,11 +78,24 @@ static void hosts_json(json_t *e, const struct env_status *st)
 
 	for (size_t j = 0; j < st->hosts_len; j++) {
 		const struct host_status *h = &st->hosts[j];
+		json_t *services = json_null();
 
-		json_array_append_new(hosts, json_pack("{s:s, s:o, s:o, s:o}",
+		/* what each service runs, from the host's container runtime */
+		if (h->running_read && !h->running_error[0]) {
+			services = json_array();
+			for (size_t k = 0; k < h->running.len; k++)
+				json_array_append_new(services, json_pack("{s:s, s:s, s:s, s:o}",
+				    "service", h->running.list[k].name, "repository", h->running.list[k].repo,
+				    "tag", running_tag(&h->running.list[k], h->app_tag, h->app_digest),
+				    "digest", h->running.list[k].digest[0] ?
+				    json_string(h->running.list[k].digest) : json_null()));
+		}
+		json_array_append_new(hosts, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}",
 		    "address", st->conf->hosts[j].address,
 		    "deployed", h->app_tag[0] ? json_string(h->app_tag) : json_null(),
 		    "app_version", h->app_version[0] ? json_string(h->app_version) : json_null(),
+		    "services", services,
+		    "services_error", h->running_error[0] ? json_string(h->running_error) : json_null(),
 		    "error", h->deploy_error[0] ? json_string(h->deploy_error) :
 		    h->app_version_error[0] ? json_string(h->app_version_error) : json_null()));
 	}

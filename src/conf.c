@@ -30,6 +30,10 @@
 #define DEFAULT_LOG_MIGRATOR "{compose} logs {follow} --tail={tail} migrator"
 #define DEFAULT_LOG_TAIL 200
 #define DEFAULT_IMAGE_CHECK "docker image inspect {image} >/dev/null 2>&1 || podman image exists {image}"
+/* each running container of the compose project: its service and the image it was made
+   from (docker's Go template: {{ is a literal brace) */
+#define DEFAULT_RUNNING "{compose} ps -q | xargs -r docker inspect --format " \
+	"'{{{{if .State.Running}}{{{{index .Config.Labels \"com.docker.compose.service\"}} {{{{.Config.Image}}{{{{end}}'"
 #define DEFAULT_SCROLLBACK 10000
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define CONF_MAX_HOSTS 1000
@@ -371,6 +375,7 @@ const char *const conf_step_vars[] = {
 };
 
 const char *const conf_image_check_vars[] = { "image", "compose", "deploy_dir", NULL };
+const char *const conf_running_vars[] = { "compose", "deploy_dir", NULL };
 
 const char *conf_log_source_name(enum log_source source)
 {
@@ -707,6 +712,26 @@ static bool parse_image_check(struct schema_ctx *ctx, const struct ynode *node, 
 	return true;
 }
 
+/* deploy.running: a template over conf_running_vars, or null for none. */
+static bool parse_running(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	char why[400];
+
+	if (ytree_is_null(node)) {
+		free(*(char **)target);
+		*(char **)target = xstrdup("");
+		return true;
+	}
+	if (!schema_string(ctx, node, target, field))
+		return false;
+	if (!template_check(*(char **)target, conf_running_vars, why, sizeof why)) {
+		schema_error(ctx, node, "%s", why);
+		return false;
+	}
+	return true;
+}
+
 /* A step's command: a template over conf_step_vars. */
 static bool parse_step_template(struct schema_ctx *ctx, const struct ynode *node, void *target,
     const struct schema_field *field)
@@ -940,6 +965,10 @@ static const struct schema_field deploy_fields[] = {
 	{ "image_check", parse_image_check, DEPLOY_FIELD(image_check), NULL, false,
 	  "host command that exits 0 when {image} is on the host: a rollback with the registry down "
 	  "goes ahead only where it is (default \"" DEFAULT_IMAGE_CHECK "\")" },
+	{ "running", parse_running, DEPLOY_FIELD(running), NULL, false,
+	  "host command printing each running service and its image, one \"SERVICE IMAGE\" a line, "
+	  "or null for none: the dashboard shows each service's tag and flags drift between them "
+	  "(default: docker inspect of {compose} ps -q)" },
 	{ "ready_timeout", schema_duration, DEPLOY_FIELD(ready_timeout_ms), NULL, false,
 	  "time the new app has to pass the ready check (default 2m)" },
 	{ "ready_interval", schema_duration, DEPLOY_FIELD(ready_interval_ms), NULL, false,
@@ -1299,6 +1328,7 @@ static void env_copy_defaults(struct conf_env *env, const struct conf_env *d)
 	env->deploy.port = dup_or_null(d->deploy.port);
 	env->deploy.url = dup_or_null(d->deploy.url);
 	env->deploy.image_check = dup_or_null(d->deploy.image_check);
+	env->deploy.running = dup_or_null(d->deploy.running);
 }
 
 /* Frees what an environment owns. */
@@ -1334,6 +1364,7 @@ static void env_clear(struct conf_env *env)
 	free(env->deploy.port);
 	free(env->deploy.url);
 	free(env->deploy.image_check);
+	free(env->deploy.running);
 	memset(env, 0, sizeof *env);
 }
 
@@ -1430,6 +1461,7 @@ struct conf *conf_parse(const char *name, const char *buf, size_t len, struct sc
 	reader.defaults.deploy.migrator = xstrdup(DEFAULT_MIGRATOR_SERVICE);
 	reader.defaults.deploy.infra = xstrdup("");
 	reader.defaults.deploy.image_check = xstrdup(DEFAULT_IMAGE_CHECK);
+	reader.defaults.deploy.running = xstrdup(DEFAULT_RUNNING);
 	reader.defaults.deploy.ready_timeout_ms = DEFAULT_READY_TIMEOUT_MS;
 	reader.defaults.deploy.ready_interval_ms = DEFAULT_READY_INTERVAL_MS;
 	reader.defaults.deploy.parallel = 1;

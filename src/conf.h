@@ -62,6 +62,7 @@ struct conf_deploy {
 	char *port;                     /* host port written as APP_PORT in deploy.env; NULL: kept */
 	char *url;                      /* base URL the host reaches its app at (default: env url) */
 	char *image_check;              /* a host command that exits 0 when {image} is there */
+	char *running;                  /* a host command listing "SERVICE IMAGE"; "" for none */
 	int64_t ready_timeout_ms;       /* default 2m */
 	int64_t ready_interval_ms;      /* default 2s */
 	struct conf_smoke *smoke;
@@ -162,6 +163,8 @@ extern const char *const conf_log_vars[];
 extern const char *const conf_step_vars[];
 /* The variables deploy.image_check may use, NULL-terminated. */
 extern const char *const conf_image_check_vars[];
+/* The variables deploy.running may use, NULL-terminated. */
+extern const char *const conf_running_vars[];
 
 /* True when the configuration holds a secret (the registry's password, a header's). */
 bool conf_has_secrets(const struct conf *conf);

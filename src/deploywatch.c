@@ -1,7 +1,8 @@
 /* Reads deploy.env, the lock and the freeze on every unit (host) of every environment,
  * through its target's watch, in one command per unit, on the environment's interval;
- * and, where a unit has an address of its own, the version its app reports, asked from
- * the unit itself. */
+ * what each service of the unit runs, from its container runtime (deploy.running); and,
+ * where a unit has an address of its own, the version its app reports, asked from the
+ * unit itself. */
 #include "config.h"
 
 #include "deployenv.h"
@@ -9,6 +10,7 @@
 #include "hoststate.h"
 #include "outbuf.h"
 #include "payload.h"
+#include "running.h"
 #include "xmalloc.h"
 
 #include <stdio.h>
@@ -20,6 +22,9 @@
 #define REPLY_MAX (2 * (DEPLOYENV_MAX_BYTES + 1 + 8192) + 16384) /* all in hex but flags */
 #define VERSION_MAX 65536                               /* the app's version body */
 
+/* What a reader reads; the readers of a kind are a block of slots, one per host. */
+enum read_kind { READ_STATE, READ_VERSION, READ_RUNNING, READ_KINDS };
+
 /* One host's read in flight. */
 struct reader {
 	struct deploywatch *dw;
@@ -27,7 +32,7 @@ struct reader {
 	struct host_status *host;
 	const struct target *target;
 	size_t unit;                    /* the host's index in its environment */
-	bool version;                   /* the app's version, not the host's state */
+	enum read_kind kind;
 	struct remote_cmd *cmd;
 	struct outbuf out;
 };
@@ -39,8 +44,8 @@ struct deploywatch {
 	void *target_arg;
 	deploywatch_fn changed;
 	void *arg;
-	struct reader **readers;        /* flat: one slot per host, NULL when idle; then as many
-	                                   for the version reads */
+	struct reader **readers;        /* flat: one slot per host and kind, NULL when idle:
+	                                   READ_KINDS blocks of readers_len */
 	size_t readers_len;
 	struct env_timer *timers;       /* per environment */
 };
@@ -56,8 +61,12 @@ static void read_output(void *arg, const char *data, size_t len, bool is_stderr)
 {
 	struct reader *r = arg;
 
+	static const size_t max[READ_KINDS] = {
+		[READ_STATE] = REPLY_MAX, [READ_VERSION] = VERSION_MAX, [READ_RUNNING] = RUNNING_READ_MAX,
+	};
+
 	if (!is_stderr)
-		outbuf_add(&r->out, data, len, r->version ? VERSION_MAX : REPLY_MAX);
+		outbuf_add(&r->out, data, len, max[r->kind]);
 }
 
 /* The version the host's own app reported (or why none was read). */
@@ -97,6 +106,44 @@ static const struct remote_cmd_ops version_ops = {
 	.bounded = true,
 };
 
+/* What each service runs (or why that is not known now). */
+static void running_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct reader *r = arg;
+	struct host_status *h = r->host;
+	char why[200];
+
+	h->running_read = true;
+	if (how != REMOTE_EXITED) {
+		snprintf(h->running_error, sizeof h->running_error, "%s", message ? message :
+		    "the link dropped");
+		running_free(&h->running);
+	} else if (status != 0) {
+		snprintf(h->running_error, sizeof h->running_error, "deploy.running failed on the "
+		    "host (exit %d)", status);
+		running_free(&h->running);
+	} else if (r->out.len >= RUNNING_READ_MAX) {
+		snprintf(h->running_error, sizeof h->running_error, "deploy.running printed more "
+		    "than %d bytes", RUNNING_READ_MAX);
+		running_free(&h->running);
+	} else if (!running_parse(outbuf_text(&r->out), r->out.len, &h->running, why, sizeof why)) {
+		snprintf(h->running_error, sizeof h->running_error, "%s", why);
+	} else {
+		h->running_error[0] = '\0';
+	}
+	outbuf_clear(&r->out);
+	*r->slot = NULL;
+	if (r->dw->changed)
+		r->dw->changed(r->dw->arg);
+	free(r);
+}
+
+static const struct remote_cmd_ops running_ops = {
+	.output = read_output,
+	.done = running_done,
+	.bounded = true,
+};
+
 /* The lock, the freeze and the current run. */
 static void read_lock_state(struct host_status *h, const struct host_state *st)
 {
@@ -131,6 +178,8 @@ static void read_deploy_env(const struct reader *r, const struct host_state *st)
 		snprintf(h->deploy_error, sizeof h->deploy_error, "%s", st->deploy_env_error);
 	else {
 		deployenv_image_tag(st->deploy_env.app_image, h->app_tag, sizeof h->app_tag);
+		running_image_repo(st->deploy_env.app_image, h->app_repo, sizeof h->app_repo);
+		deployenv_image_digest(st->deploy_env.app_image, h->app_digest, sizeof h->app_digest);
 		if (st->deploy_env.migrator_image[0])
 			deployenv_image_tag(st->deploy_env.migrator_image, h->migrator_tag, sizeof h->migrator_tag);
 		else
@@ -181,7 +230,7 @@ static const struct remote_cmd_ops read_ops = {
 };
 
 static struct reader *reader_new(struct deploywatch *dw, size_t i, size_t j, struct reader **slot,
-    bool version)
+    enum read_kind kind)
 {
 	struct reader *r = xcalloc(1, sizeof *r);
 
@@ -190,7 +239,7 @@ static struct reader *reader_new(struct deploywatch *dw, size_t i, size_t j, str
 	r->host = &dw->model->envs[i].hosts[j];
 	r->target = dw->target(dw->target_arg, dw->model->envs[i].conf);
 	r->unit = j;
-	r->version = version;
+	r->kind = kind;
 	*slot = r;
 	return r;
 }
@@ -201,7 +250,7 @@ static void read_host(struct deploywatch *dw, size_t i, size_t j, struct reader 
 
 	if (*slot)
 		return;
-	r = reader_new(dw, i, j, slot, false);
+	r = reader_new(dw, i, j, slot, READ_STATE);
 	r->cmd = r->target->ops->watch(r->target, j, &read_ops, r);
 }
 
@@ -212,9 +261,24 @@ static void read_version(struct deploywatch *dw, size_t i, size_t j, struct read
 
 	if (*slot)
 		return;
-	r = reader_new(dw, i, j, slot, true);
+	r = reader_new(dw, i, j, slot, READ_VERSION);
 	r->cmd = r->target->ops->get(r->target, j, dw->model->envs[i].conf->version_path,
 	    VERSION_MAX, &version_ops, r);
+	if (!r->cmd) {
+		*slot = NULL;
+		free(r);
+	}
+}
+
+/* Asks a unit what each of its services runs. */
+static void read_running(struct deploywatch *dw, size_t i, size_t j, struct reader **slot)
+{
+	struct reader *r;
+
+	if (*slot)
+		return;
+	r = reader_new(dw, i, j, slot, READ_RUNNING);
+	r->cmd = r->target->ops->running(r->target, j, &running_ops, r);
 	if (!r->cmd) {
 		*slot = NULL;
 		free(r);
@@ -230,8 +294,11 @@ static void read_env(struct deploywatch *dw, size_t i)
 	int64_t every = env->conf->interval_ms > MIN_INTERVAL_MS ? env->conf->interval_ms : MIN_INTERVAL_MS;
 
 	for (size_t j = 0; j < env->hosts_len; j++) {
-		read_host(dw, i, j, &dw->readers[dw->timers[i].first_reader + j]);
-		read_version(dw, i, j, &dw->readers[dw->readers_len + dw->timers[i].first_reader + j]);
+		size_t k = dw->timers[i].first_reader + j;
+
+		read_host(dw, i, j, &dw->readers[READ_STATE * dw->readers_len + k]);
+		read_version(dw, i, j, &dw->readers[READ_VERSION * dw->readers_len + k]);
+		read_running(dw, i, j, &dw->readers[READ_RUNNING * dw->readers_len + k]);
 	}
 	loop_timer_cancel(dw->loop, dw->timers[i].id);
 	dw->timers[i].id = env->hosts_len ? loop_timer_add(dw->loop, every, env_fire, &dw->timers[i]) : 0;
@@ -254,7 +321,8 @@ struct deploywatch *deploywatch_new(struct loop *loop, struct model *model,
 	dw->model = model;
 	dw->target = target;
 	dw->target_arg = target_arg;
-	/* one channel per host and read: deploy.env with its status, the lock and the freeze */
+	/* one channel per host and kind of read: deploy.env with its status, the lock and the
+	   freeze; the app's version; the running services */
 	dw->timers = xcalloc(model->envs_len + 1, sizeof *dw->timers);
 	for (size_t i = 0; i < model->envs_len; i++) {
 		dw->timers[i].dw = dw;
@@ -262,7 +330,7 @@ struct deploywatch *deploywatch_new(struct loop *loop, struct model *model,
 		dw->timers[i].first_reader = dw->readers_len;
 		dw->readers_len += model->envs[i].hosts_len;
 	}
-	dw->readers = xcalloc(2 * dw->readers_len + 1, sizeof *dw->readers);
+	dw->readers = xcalloc(READ_KINDS * dw->readers_len + 1, sizeof *dw->readers);
 	return dw;
 }
 
@@ -293,7 +361,7 @@ void deploywatch_free(struct deploywatch *dw)
 {
 	if (!dw)
 		return;
-	for (size_t k = 0; k < 2 * dw->readers_len; k++) {
+	for (size_t k = 0; k < READ_KINDS * dw->readers_len; k++) {
 		if (dw->readers[k]) {
 			remote_cmd_stop(dw->readers[k]->cmd);
 			outbuf_clear(&dw->readers[k]->out);

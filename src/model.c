@@ -32,8 +32,11 @@ void model_free(struct model *model)
 {
 	if (!model)
 		return;
-	for (size_t i = 0; i < model->envs_len; i++)
+	for (size_t i = 0; i < model->envs_len; i++) {
+		for (size_t j = 0; j < model->envs[i].hosts_len; j++)
+			running_free(&model->envs[i].hosts[j].running);
 		free(model->envs[i].hosts);
+	}
 	free(model->envs);
 	free(model);
 }
@@ -291,6 +294,18 @@ enum drift model_drift(const struct env_status *env, char *deployed, size_t depl
 		snprintf(why, whysz, "deploy.env names %s but the app reports %s", first, env->tag);
 		return DRIFT_RUNNING;
 	}
+	/* each service that runs the app's image, as the container runtime lists them */
+	for (size_t i = 0; i < env->hosts_len; i++) {
+		const struct host_status *h = &env->hosts[i];
+		const struct running_service *s;
+
+		if (h->app_tag[0] && h->app_repo[0] &&
+		    (s = running_drift(&h->running, h->app_repo, h->app_tag, h->app_digest))) {
+			snprintf(why, whysz, "%s: service %s runs %s, deploy.env names %s",
+			    env->conf->hosts[i].address, s->name, s->tag, h->app_tag);
+			return DRIFT_SERVICES;
+		}
+	}
 	for (size_t i = 0; i < env->hosts_len; i++) {
 		const struct host_status *h = &env->hosts[i];
 
@@ -314,6 +329,9 @@ bool model_hosts_read(const struct model *model)
 				return false;
 			if (model->envs[i].conf->hosts[j].app_url && !h->app_probed)
 				return false;
+			if (model->envs[i].conf->deploy.running && model->envs[i].conf->deploy.running[0] &&
+			    !h->running_read)
+				return false;
 		}
 	}
 	return true;
@@ -322,8 +340,8 @@ bool model_hosts_read(const struct model *model)
 const char *model_drift_name(enum drift drift)
 {
 	static const char *const names[] = {
-		[DRIFT_NONE] = "none", [DRIFT_MIGRATOR] = "migrator", [DRIFT_RUNNING] = "running",
-		[DRIFT_HOSTS] = "hosts",
+		[DRIFT_NONE] = "none", [DRIFT_MIGRATOR] = "migrator", [DRIFT_SERVICES] = "services",
+		[DRIFT_RUNNING] = "running", [DRIFT_HOSTS] = "hosts",
 	};
 
 	return names[drift];

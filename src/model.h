@@ -11,6 +11,7 @@
 #include "http.h"
 #include "hoststate.h"
 #include "payload.h"
+#include "running.h"
 
 enum probe_kind {
 	PROBE_LIVE,                     /* /api/health: the process is up */
@@ -63,12 +64,19 @@ struct host_status {
 	bool app_probed;                /* asked at least once */
 	char app_version[PAYLOAD_TAG_MAX];      /* "" when none was read */
 	char app_version_error[200];
+	/* what each service runs, from the unit's container runtime (deploy.running) */
+	char app_repo[RUNNING_REPO_MAX];        /* APP_IMAGE's repository; "" when not known */
+	char app_digest[RUNNING_DIGEST_MAX];    /* and its digest; "" when it pins none */
+	struct running running;         /* owned; emptied when a listing fails */
+	bool running_read;              /* listed at least once */
+	char running_error[200];        /* why the last listing failed; "" when it did not */
 };
 
 /* Disagreements between what is deployed and what runs, worst last. */
 enum drift {
 	DRIFT_NONE,                     /* all agree, or nothing to compare */
 	DRIFT_MIGRATOR,                 /* MIGRATOR_IMAGE's tag is not APP_IMAGE's */
+	DRIFT_SERVICES,                 /* a service of the app image runs another tag */
 	DRIFT_RUNNING,                  /* deploy.env names another tag than the app reports */
 	DRIFT_HOSTS,                    /* the hosts of the environment run different tags */
 };

@@ -81,6 +81,25 @@ static struct remote_cmd *ssh_has_image(const struct target *t, size_t j, const 
 	return c;
 }
 
+/* deploy.running, expanded for this host, under the runner */
+static struct remote_cmd *ssh_running(const struct target *t, size_t j,
+    const struct remote_cmd_ops *ops, void *arg)
+{
+	const struct conf_env *env = t->env;
+	char *dir, *cmd;
+	struct remote_cmd *c;
+
+	if (!env->deploy.running || !env->deploy.running[0])
+		return NULL;
+	dir = template_shell_quote(conf_host_deploy_dir(env, &env->hosts[j]));
+	struct template_var vars[] = { { "compose", env->compose }, { "deploy_dir", dir } };
+	cmd = template_expand(env->deploy.running, vars, sizeof vars / sizeof *vars);
+	c = runner_run(unit(t, j), RUNNER_TIED, (const char *const[]){ cmd }, 1, ops, arg);
+	free(cmd);
+	free(dir);
+	return c;
+}
+
 static struct remote_cmd *ssh_watch(const struct target *t, size_t j,
     const struct remote_cmd_ops *ops, void *arg)
 {
@@ -127,6 +146,7 @@ const struct target_ops target_compose_ssh = {
 	.logs = ssh_logs,
 	.has_image = ssh_has_image,
 	.watch = ssh_watch,
+	.running = ssh_running,
 	.get = ssh_get,
 	.relink = ssh_relink,
 	.check_rows = hostcheck_rows,

@@ -58,6 +58,10 @@ struct target_ops {
 	    void *arg);
 	struct remote_cmd *(*get)(const struct target *t, size_t j, const char *path, size_t max,
 	    const struct remote_cmd_ops *ops, void *arg);
+	/* What each service of unit j runs, as "SERVICE IMAGE" lines (src/running.h); NULL
+	   when the environment lists none (deploy.running: null). */
+	struct remote_cmd *(*running)(const struct target *t, size_t j,
+	    const struct remote_cmd_ops *ops, void *arg);
 	/* Unit j's link, tried again now if it is down. */
 	void (*relink)(const struct target *t, size_t j);
 	/* gantry check on unit j: each of check_rows (in order) reported once; rows from

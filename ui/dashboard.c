@@ -124,7 +124,7 @@ static void cell_deployed(struct ui *ui, const struct env_status *env, int64_t n
 	if (drift == DRIFT_HOSTS) {
 		snprintf(text, sizeof text, "%s hosts differ", draw_glyph(ui, GLYPH_WARN));
 		role = THEME_ROLE_unhealthy;
-	} else if (drift == DRIFT_RUNNING) {
+	} else if (drift == DRIFT_RUNNING || drift == DRIFT_SERVICES) {
 		snprintf(text, sizeof text, "%s %s", draw_glyph(ui, GLYPH_WARN), tag);
 		role = THEME_ROLE_degraded;
 	} else {
@@ -369,18 +369,80 @@ static int host_rows(const struct ui *ui, const struct host_status *h)
 	return narrow ? rows + 1 : rows;
 }
 
-/* The rows the hosts take in the detail pane: each host's (up to a few hosts), and the
- * drift (two, as it names hosts and tags). */
+/* The host whose running services the detail pane shows: the first that listed any, or
+ * failed to; NULL when none has (or the environment lists none). */
+static const struct host_status *services_host(const struct env_status *env, size_t *at)
+{
+	for (size_t i = 0; i < env->hosts_len; i++) {
+		const struct host_status *h = &env->hosts[i];
+
+		if (h->running_read && (h->running.len || h->running_error[0])) {
+			*at = i;
+			return h;
+		}
+	}
+	return NULL;
+}
+
+/* The rows the hosts take in the detail pane: each host's (up to a few hosts), the
+ * services of one, and the drift (two, as it names hosts and tags). */
 static int detail_host_rows(const struct ui *ui, const struct env_status *env)
 {
-	size_t shown = env->hosts_len < DETAIL_MAX_HOSTS ? env->hosts_len : DETAIL_MAX_HOSTS;
+	size_t shown = env->hosts_len < DETAIL_MAX_HOSTS ? env->hosts_len : DETAIL_MAX_HOSTS, at;
 	int rows = 2;
 
 	if (env->hosts_len == 0)
 		return 0;
+	if (services_host(env, &at))
+		rows++;
 	for (size_t i = 0; i < shown; i++)
 		rows += host_rows(ui, &env->hosts[i]);
 	return rows;
+}
+
+/* What each service runs, as one host's container runtime lists them: "backend
+ * sha-2c0ffee · worker sha-2c0ffee"; a service of the app's image on another tag than
+ * deploy.env's is marked. Replicas of a service on one tag are counted. */
+static bool draw_detail_services(struct ui *ui, int y, const struct env_status *env)
+{
+	size_t at;
+	const struct host_status *h = services_host(env, &at);
+	int x = 11, right = ui->cols - 1;
+	char item[RUNNING_NAME_MAX + PAYLOAD_TAG_MAX + 16];
+
+	if (!h)
+		return false;
+	draw_text(ui, y, 2, 9, "services", THEME_ROLE_header, true);
+	if (env->hosts_len > 1) {
+		snprintf(item, sizeof item, "%s: ", env->conf->hosts[at].address);
+		x += draw_text(ui, y, x, right - x, item, THEME_ROLE_muted, false);
+	}
+	if (h->running_error[0]) {
+		draw_text(ui, y, x, right - x, h->running_error, THEME_ROLE_error, false);
+		return true;
+	}
+	for (size_t i = 0, n; i < h->running.len && x < right; i += n) {
+		const struct running_service *s = &h->running.list[i];
+		bool off = h->app_tag[0] && running_differs(s, h->app_repo, h->app_tag, h->app_digest);
+		const char *tag = h->app_tag[0] ? running_tag(s, h->app_tag, h->app_digest) : s->tag;
+
+		for (n = 1; i + n < h->running.len && strcmp(s->name, s[n].name) == 0 &&
+		    strcmp(s->tag, s[n].tag) == 0 && strcmp(s->digest, s[n].digest) == 0; n++)
+			;
+		if (i) {
+			snprintf(item, sizeof item, " %s ", draw_glyph(ui, GLYPH_SEP));
+			x += draw_text(ui, y, x, right - x, item, THEME_ROLE_muted, false);
+		}
+		x += draw_text(ui, y, x, right - x, s->name, THEME_ROLE_text, false);
+		if (n > 1)
+			snprintf(item, sizeof item, " x%zu", n);
+		else
+			item[0] = '\0';
+		snprintf(item + strlen(item), sizeof item - strlen(item), " %s%s%s",
+		    off ? draw_glyph(ui, GLYPH_WARN) : "", off ? " " : "", tag);
+		x += draw_text(ui, y, x, right - x, item, off ? THEME_ROLE_degraded : THEME_ROLE_muted, false);
+	}
+	return true;
 }
 
 /* One line per host: its connection and what its deploy.env names, or its error in full
@@ -436,6 +498,8 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 		}
 		y += rows;
 	}
+	if (draw_detail_services(ui, y, env))
+		y++;
 	drift = model_drift(env, tag, sizeof tag, why, sizeof why);
 	if (env->hosts_len > shown)
 		snprintf(line, sizeof line, "(%zu more hosts) %s", env->hosts_len - shown, why);

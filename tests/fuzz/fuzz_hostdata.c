@@ -1,9 +1,11 @@
-/* Fuzz target: what hosts send: deploy.env files, and log output split into lines. */
+/* Fuzz target: what hosts send: deploy.env files, deploy.running's list, and log output
+ * split into lines. */
 #include "config.h"
 
 #include "conf.h"
 #include "deployenv.h"
 #include "logstream.h"
+#include "running.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +36,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		assert_clean(de.app_image, strlen(de.app_image));
 		deployenv_image_tag(de.app_image, tag, sizeof tag);
 		assert_clean(tag, strlen(tag));
+	}
+	{
+		struct running run = { 0 };
+
+		if (running_parse((const char *)data, size, &run, why, sizeof why)) {
+			for (size_t i = 0; i < run.len; i++) {
+				assert_clean(run.list[i].name, strlen(run.list[i].name));
+				assert_clean(run.list[i].repo, strlen(run.list[i].repo));
+				assert_clean(run.list[i].tag, strlen(run.list[i].tag));
+			}
+			(void)running_drift(&run, "127.0.0.1:5000/shop/app", "sha-1a2b3c4", "sha256:00");
+		}
+		running_free(&run);
 	}
 	env.scrollback = 100;
 	ls = logstream_new(NULL, &env, NULL, 2, LOG_APP, false);

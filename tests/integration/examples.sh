@@ -321,19 +321,8 @@ like "$(G approaches-real history prod 2>&1)" "deploy +$abad +rolled_back" "appr
 # from the container runtime. The sandbox's hosts share one container runtime, where
 # container names are global, so both environments check one infra stack; production
 # gets one host here (its two hosts' plans are the dry run's below). ---
-# The example's infra check runs `docker inspect`: the hosts' docker is podman's remote
-# client on the socket their docker-compose uses.
-mkdir -p "$work/bin"
-cat >"$work/bin/docker" <<'EOF'
-#!/bin/sh
-exec podman --remote --url "$DOCKER_HOST" "$@"
-EOF
-chmod 755 "$work/bin/docker"
-for h in staging-1 prod-1; do
-	sshd_setenv "$h" "DOCKER_HOST=$DOCKER_HOST" \
-		"PATH=$work/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" ||
-		{ echo "Bail out! sshd SetEnv"; exit 1; }
-done
+# The example's infra check runs `docker inspect`: the sandbox hosts' docker is podman's
+# remote client (tests/lib/release.sh).
 i1=sha-1c0ffee i2=sha-2c0ffee ibad=sha-3bad0ff
 for t in $i1 $i2; do
 	containers_image shop/app "$t" --version "$t" --shape igny8 >/dev/null ||

@@ -35,6 +35,8 @@
 #   containers_compose DIR ARGS...
 #                               docker-compose --env-file deploy.env ARGS, run in DIR
 #   containers_free_port        a port nobody listens on now
+#   containers_docker_cli DIR   DIR/docker: the docker command a deploy host has, as
+#                               podman's remote client on $DOCKER_HOST's socket
 #   containers_teardown         remove every container and pod, stop service and registry
 #
 # Images: the app runs busybox httpd on 8080 serving /www: /api/health, /api/ready (absent
@@ -578,6 +580,17 @@ containers_compose() {
 	local dir=$1
 	shift
 	(cd "$dir" && docker-compose --env-file deploy.env "$@")
+}
+
+# containers_docker_cli DIR: a host's `docker` (inspect, ps ...): podman's remote client,
+# on the socket named by DOCKER_HOST in the session, the one docker-compose talks to
+containers_docker_cli() {
+	mkdir -p "$1" || return 1
+	cat >"$1/docker" <<'EOF'
+#!/bin/sh
+exec podman --remote --url "$DOCKER_HOST" "$@"
+EOF
+	chmod 755 "$1/docker"
 }
 
 # containers_unmount DIR: lazily unmount whatever is still mounted under DIR, deepest first

@@ -1,6 +1,7 @@
 # release.sh: a release sandbox of real parts on loopback: the registry, podman with
 # docker-compose through its socket, and two OpenSSH hosts (staging-1, prod-1) whose
-# deploy directories hold a compose project. Needs containers.sh and sshd.sh.
+# deploy directories hold a compose project, and whose sessions have docker-compose and
+# docker (podman's remote client) on that runtime. Needs containers.sh and sshd.sh.
 # shellcheck shell=bash
 #
 #   release_setup DIR           everything up; writes DIR/gantry.yml (staging, production)
@@ -68,6 +69,9 @@ release_setup() {
 	mkdir -p "$dir" || return 1
 	containers_setup "$dir/containers" >/dev/null || return 1
 	sshd_setup "$dir/ssh" || return 1
+	# the hosts' docker command, on the sandbox's container runtime
+	containers_docker_cli "$dir/bin" || return 1
+	SSHD_SETENV=("DOCKER_HOST=$DOCKER_HOST" "PATH=$dir/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
 	for h in staging-1 prod-1; do
 		sshd_host "$h" || return 1
 		sshd_trust "$h"

@@ -8,18 +8,17 @@
 #   sshd_kill NAME              kill -9 its sshd and every session it serves
 #   sshd_restart NAME           start it again, same port and host key
 #   sshd_new_key NAME           give it a new host key (a "changed" key), restarting it
-#   sshd_setenv NAME VAR=VALUE...
-#                               set variables in every session it starts (sshd's SetEnv),
-#                               restarting it
 #   sshd_evil NAME MODE         start a hostile host instead: tests/sandbox/sshevil, its
 #                               key trusted; MODE signal|garbage|hang|refuse (see there)
 #   sshd_evil_mode NAME MODE    change what it answers from the next command on
 #   sshd_stop_all
 # Each host's deploy directory is SSHD_DIR/NAME/deploy. HOME is exported so gantry, ssh
-# and ssh-keygen all read the test's ~/.ssh, never the machine's.
+# and ssh-keygen all read the test's ~/.ssh, never the machine's. SSHD_SETENV, an array of
+# VAR=VALUE, is set in every session of the hosts started after it (sshd's SetEnv).
 
 SSHD_DIR=
 SSHD_PIDS=
+SSHD_SETENV=()
 
 sshd_setup() {
 	SSHD_DIR=$1
@@ -72,6 +71,11 @@ PermitRootLogin prohibit-password
 StrictModes no
 LogLevel ERROR
 EOF
+	if [ ${#SSHD_SETENV[@]} -gt 0 ]; then
+		printf 'SetEnv' >>"$dir/sshd_config"
+		printf ' "%s"' "${SSHD_SETENV[@]}" >>"$dir/sshd_config"
+		echo >>"$dir/sshd_config"
+	fi
 	/usr/sbin/sshd -t -f "$dir/sshd_config" || return 1
 	sshd_run "$name"
 }
@@ -100,17 +104,6 @@ sshd_new_key() {
 	sshd_kill "$name"
 	rm -f "$dir/host_key" "$dir/host_key.pub"
 	ssh-keygen -q -t ed25519 -N '' -C "$name-new" -f "$dir/host_key" || return 1
-	sshd_run "$name"
-}
-
-sshd_setenv() {
-	local name=$1 dir=$SSHD_DIR/$1
-	shift
-	printf 'SetEnv' >>"$dir/sshd_config"
-	printf ' "%s"' "$@" >>"$dir/sshd_config"
-	echo >>"$dir/sshd_config"
-	/usr/sbin/sshd -t -f "$dir/sshd_config" || return 1
-	sshd_kill "$name"
 	sshd_run "$name"
 }
 

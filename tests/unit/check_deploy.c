@@ -13,6 +13,7 @@
 #include "xmalloc.h"
 #include "confparse.h"
 #include "runner.h"
+#include "running.h"
 #include "suite.h"
 
 #include <signal.h>
@@ -444,6 +445,73 @@ START_TEST(image_refs_pin_tag_and_digest)
 	free(a);
 	free(b);
 	free(c);
+}
+END_TEST
+
+#define D64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define D64B "f123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+START_TEST(running_services_are_read_and_compared)
+{
+	static const char out[] =
+	    "celery-beat 127.0.0.1:5000/shop/app:sha-1c0ffee@sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+	    "\n"                        /* a stopped container */
+	    "backend 127.0.0.1:5000/shop/app:sha-2c0ffee@sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\r\n"
+	    "postgres postgres:16\n"
+	    "celery-worker 127.0.0.1:5000/shop/app:sha-2c0ffee\n";
+	struct running r = { 0 };
+	const struct running_service *d;
+	char why[200], repo[80];
+
+	ck_assert_msg(running_parse(out, sizeof out - 1, &r, why, sizeof why), "%s", why);
+	ck_assert_uint_eq(r.len, 4);
+	/* sorted by name */
+	ck_assert_str_eq(r.list[0].name, "backend");
+	ck_assert_str_eq(r.list[0].repo, "127.0.0.1:5000/shop/app");
+	ck_assert_str_eq(r.list[0].tag, "sha-2c0ffee");
+	ck_assert_str_eq(r.list[1].name, "celery-beat");
+	ck_assert_str_eq(r.list[1].tag, "sha-1c0ffee");
+	ck_assert_str_eq(r.list[3].name, "postgres");
+	ck_assert_str_eq(r.list[3].repo, "postgres");
+	/* drift: only services of the app's repository are compared */
+	d = running_drift(&r, "127.0.0.1:5000/shop/app", "sha-2c0ffee", "");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d->name, "celery-beat");
+	ck_assert_ptr_null(running_drift(&r, "127.0.0.1:5000/other", "sha-2c0ffee", ""));
+	/* by digest where both pin one: a runtime that kept only the digest of tag@digest */
+	ck_assert(running_parse("app reg/app@sha256:" D64 "\n", strlen("app reg/app@sha256:" D64 "\n"),
+	    &r, why, sizeof why));
+	ck_assert_str_eq(r.list[0].tag, "@sha256:0123456789ab");
+	ck_assert_ptr_null(running_drift(&r, "reg/app", "sha-2c0ffee", "sha256:" D64));
+	ck_assert_str_eq(running_tag(&r.list[0], "sha-2c0ffee", "sha256:" D64), "sha-2c0ffee");
+	ck_assert_ptr_nonnull(running_drift(&r, "reg/app", "sha-2c0ffee", "sha256:" D64B));
+	ck_assert_str_eq(running_tag(&r.list[0], "sha-2c0ffee", "sha256:" D64B), "@sha256:0123456789ab");
+	running_image_repo("reg:5000/a/b@sha256:00", repo, sizeof repo);
+	ck_assert_str_eq(repo, "reg:5000/a/b");
+	running_image_repo("reg:5000/a/b", repo, sizeof repo);
+	ck_assert_str_eq(repo, "reg:5000/a/b");
+
+	/* what a host must never pass off as a service */
+	static const char *const bad[] = {
+		"backend\n", " img:1\n", "back end img:1\n", "backend img:1 extra\n",
+		"backend img:\x1b[31m\n", "b\x01 img:1\n", "backend \n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		ck_assert_msg(!running_parse(bad[i], strlen(bad[i]), &r, why, sizeof why), "%s", bad[i]);
+		ck_assert_str_eq(why, "deploy.running's line 1 is not \"SERVICE IMAGE\"");
+		ck_assert_ptr_null(r.list);
+	}
+	/* bounded */
+	{
+		char *many = xmalloc(70 * 16 + 1), *p = many;
+
+		for (int i = 0; i < 70; i++)
+			p += sprintf(p, "s%02d img:1\n", i);
+		ck_assert(!running_parse(many, strlen(many), &r, why, sizeof why));
+		ck_assert_str_eq(why, "deploy.running listed more than 64 containers");
+		free(many);
+	}
+	running_free(&r);
 }
 END_TEST
 
@@ -1778,6 +1846,7 @@ int main(void)
 	tcase_add_test(plans, custom_steps_are_expanded);
 	tcase_add_test(plans, an_explicit_switch_is_kept);
 	tcase_add_test(plans, image_refs_pin_tag_and_digest);
+	tcase_add_test(plans, running_services_are_read_and_compared);
 	tcase_add_test(plans, run_ids_are_time_and_suffix);
 	tcase_add_test(plans, step_templates_name_every_variable);
 	tcase_add_test(plans, deploy_keys_say_where);
