@@ -32,7 +32,7 @@ static void print_new(void *arg)
 
 	for (; i < buf->len; i++) {
 		const struct log_line *l = logbuf_get(buf, i);
-		const char *who = remote_host_conf(lc->ls->hosts[l->host].host)->address;
+		const char *who = logstream_unit_name(lc->ls, l->host);
 
 		if (l->seq <= lc->printed)
 			continue;
@@ -138,7 +138,8 @@ int cmd_logs(struct conf *conf, const struct cli_options *o)
 				code = EXIT_REMOTE;
 			} else if (lh->exit_status != 0) {
 				fprintf(stderr, "gantry: %s: the log command exited with status %d: %s\n",
-				    remote_host_conf(lh->host)->address, lh->exit_status, env->logs[source]);
+				    logstream_unit_name(lc.ls, i), lh->exit_status,
+				    env->logs[source]);
 				code = EXIT_REMOTE;
 			}
 		}

@@ -20,7 +20,8 @@ struct app {
 	struct http_client *http;
 	struct model *model;
 	struct prober *prober;
-	struct remote *remote;          /* SSH sessions, one per host (model->envs[i].hosts[j].remote) */
+	struct remote *remote;          /* SSH sessions, one per host */
+	struct remote_host ***hosts;    /* hosts[i][j]: the session of conf->envs[i].hosts[j] */
 	struct deploywatch *deploywatch;
 	struct registry *registry;      /* NULL when the configuration names none */
 	struct bus *bus;                /* deploys' and admin actions' events */

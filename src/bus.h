@@ -30,6 +30,9 @@
 	X(LINK, "link")                 /* a host's link dropped, or a follow failed:
 	                                   deploy, host, text */ \
 	X(ENDED, "ended")               /* the deploy ended: deploy, result */ \
+	X(LINK_CHANGED, "link changed") /* a unit's link changed state, deploy or not: host,
+	                                   text (its state's word; the target's link op says
+	                                   the rest) */ \
 	X(LOCK_BROKEN, "lock broken")   /* gantry unlock: host, text (the reason) */ \
 	X(FROZEN, "frozen")             /* host, text (the reason) */ \
 	X(UNFROZEN, "unfrozen")         /* host, text */

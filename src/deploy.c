@@ -11,6 +11,7 @@
 #include "hostrun.h"
 #include "outbuf.h"
 #include "plan.h"
+#include "running.h"
 #include "runscript.h"
 #include "sanitize.h"
 #include "xmalloc.h"
@@ -67,6 +68,15 @@ struct image_check {
 	struct outbuf out;
 };
 
+/* What the services of one of the source's hosts run (a promotion's cross-check). */
+struct services_read {
+	struct deploy *d;
+	struct remote_cmd *cmd;
+	struct outbuf out;
+	struct running run;
+	bool listed;                    /* `run` holds the host's list */
+};
+
 struct deploy {
 	struct deploy_ctx ctx;
 	struct deploy_info info;
@@ -87,6 +97,8 @@ struct deploy {
 	bool target_read, source_read;
 	char target_err[700], source_err[700];
 	struct appcheck *source_app, *target_app;
+	struct services_read *source_services;  /* one per source host */
+	char services_drift[400];       /* "host: service worker runs sha-..." ("" none) */
 	struct appcheck_result source_res, target_res;
 	struct registry_op *app_op, *mig_op;
 	char registry_err[400];
@@ -327,6 +339,58 @@ static void source_done(void *arg, struct hostread *r)
 	    d->tag_wanted, sizeof d->tag_wanted, d->source_err, sizeof d->source_err))
 		resolve_start(d);
 	answered(d);
+}
+
+static void services_output(void *arg, const char *data, size_t len, bool is_stderr)
+{
+	struct services_read *sr = arg;
+
+	if (!is_stderr)
+		outbuf_add(&sr->out, data, len, RUNNING_READ_MAX);
+}
+
+/* A source host's services: kept when listed; a host that cannot list them is not
+ * cross-checked (the dashboard shows why). */
+static void services_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct services_read *sr = arg;
+	char why[200];
+
+	(void)message;
+	sr->cmd = NULL;
+	sr->listed = how == REMOTE_EXITED && status == 0 && sr->out.len < RUNNING_READ_MAX &&
+	    running_parse(outbuf_text(&sr->out), sr->out.len, &sr->run, why, sizeof why);
+	outbuf_clear(&sr->out);
+	answered(sr->d);
+}
+
+static const struct remote_cmd_ops services_ops = {
+	.output = services_output, .done = services_done, .bounded = true,
+};
+
+/* The first service of the source's app image on another build than its deploy.env. */
+static void source_services_drift(struct deploy *d)
+{
+	char repo[RUNNING_REPO_MAX], tag[PAYLOAD_TAG_MAX], digest[RUNNING_DIGEST_MAX];
+	const char *image = d->source_state.deploy_env.app_image;
+
+	d->services_drift[0] = '\0';
+	if (!d->source_services || !d->source_read || !d->source_state.has_deploy_env)
+		return;
+	running_image_repo(image, repo, sizeof repo);
+	deployenv_image_tag(image, tag, sizeof tag);
+	deployenv_image_digest(image, digest, sizeof digest);
+	for (size_t j = 0; j < d->source->hosts_len; j++) {
+		const struct services_read *sr = &d->source_services[j];
+		const struct running_service *s = sr->listed ? running_drift(&sr->run, repo, tag, digest) :
+		    NULL;
+
+		if (s) {
+			snprintf(d->services_drift, sizeof d->services_drift, "%s, service %s runs %s",
+			    d->source->hosts[j].address, s->name, s->tag);
+			return;
+		}
+	}
 }
 
 static void source_app_done(void *arg, const struct appcheck_result *res)
@@ -609,12 +673,14 @@ static void judge(struct deploy *d)
 		.current = d->info.current, .tag = d->info.tag, .app_digest = d->info.app_digest,
 		.source = d->source, .source_state = d->source_read ? &d->source_state : NULL,
 		.source_app = &d->source_res, .source_err = d->source_err,
+		.source_services = d->services_drift,
 		.explicit_tag = d->explicit_tag, .registry_err = d->registry_err,
 		.registry_down = d->registry_down ? d->registry_down_msg : NULL,
 		.images_missing = d->images_missing, .by_digest = d->by_digest, .tag_now = d->tag_now,
 	};
 	char why[300] = "";
 
+	source_services_drift(d);
 	if (d->info.kind == DEPLOY_PROMOTE && d->source_read && d->info.tag[0]) {
 		copy_str(d->info.source_version, sizeof d->info.source_version, d->source_res.version);
 		d->info.source_env_tag[0] = '\0';
@@ -1459,6 +1525,16 @@ struct deploy *deploy_new(const struct deploy_ctx *ctx, const struct deploy_requ
 			const struct target *from = ctx->target(ctx->target_arg, d->source);
 
 			d->source_rd = from->ops->read(from, source_done, d);
+			/* what each service there runs: a promotion takes a tag all of them ran */
+			d->source_services = xcalloc(d->source->hosts_len, sizeof *d->source_services);
+			for (size_t j = 0; j < d->source->hosts_len; j++) {
+				struct services_read *sr = &d->source_services[j];
+
+				sr->d = d;
+				sr->cmd = from->ops->running(from, j, &services_ops, sr);
+				if (sr->cmd)
+					d->pending++;
+			}
 		}
 	}
 	if (req->kind != DEPLOY_ROLLBACK && d->tag_wanted[0])
@@ -1492,6 +1568,13 @@ void deploy_free(struct deploy *d)
 		outbuf_clear(&d->image_checks[j].out);
 	}
 	free(d->image_checks);
+	for (size_t j = 0; d->source_services && j < d->source->hosts_len; j++) {
+		if (d->source_services[j].cmd)
+			remote_cmd_stop(d->source_services[j].cmd);
+		outbuf_clear(&d->source_services[j].out);
+		running_free(&d->source_services[j].run);
+	}
+	free(d->source_services);
 	if (d->app_op)
 		registry_cancel(d->app_op);
 	if (d->mig_op)

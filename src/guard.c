@@ -311,6 +311,13 @@ static void verify_source(const struct guard_facts *f, struct guard_verdict *v, 
 		    "%s), or name the tag with --tag", src, version, stag[0] ? stag : "nothing", src, src);
 		return;
 	}
+	if (!f->explicit_tag && f->source_services && f->source_services[0]) {
+		guard_refuse(v, "%s does not run %s in full: on %s. Promotion takes only a tag every "
+		    "service of its image ran on %s; bring that service to %s there (deploy.services "
+		    "lists the services a deploy moves), then promote", src, tag, f->source_services,
+		    src, tag);
+		return;
+	}
 	if (last && !history_run_healthy(last)) {
 		run_outcome(last, running, how, sizeof how);
 		guard_refuse(v, "the last run of %s on %s (a %s by %s, run %s) %s: promotion takes only "

@@ -92,6 +92,9 @@ struct guard_facts {
 	const struct host_state *source_state;  /* NULL when it was not read */
 	const struct appcheck_result *source_app;
 	const char *source_err;         /* why the source's state or tag is missing */
+	const char *source_services;    /* a service of the source's app image on another build
+	                                   than its deploy.env names ("host: service worker
+	                                   runs sha-..."), "" none or not known */
 	bool explicit_tag;              /* --tag */
 	/* the registry */
 	const char *registry_err;       /* "" when it answered */

@@ -83,7 +83,7 @@ static void output(void *arg, const char *data, size_t len, bool is_stderr)
 /* Whether the connection got as far as running a command; the SSH rows say how far. */
 static bool reached(struct unitcheck *uc, enum remote_end how, const char *message)
 {
-	enum remote_state st = remote_host_state(uc->remote);
+	enum link_state st = remote_host_state(uc->remote);
 	const char *why = message && *message ? message : remote_host_message(uc->remote);
 
 	if (how == REMOTE_EXITED) {
@@ -92,11 +92,11 @@ static bool reached(struct unitcheck *uc, enum remote_end how, const char *messa
 		say(uc, HR_LOGIN, UNIT_CHECK_OK, "logged in to %s", uc->address);
 		return true;
 	}
-	if (st == REMOTE_KEY_UNKNOWN || st == REMOTE_KEY_CHANGED) {
+	if (st == LINK_KEY_UNKNOWN || st == LINK_KEY_CHANGED) {
 		say(uc, HR_REACH, UNIT_CHECK_OK, "%s answered", uc->address);
 		say(uc, HR_KEY, UNIT_CHECK_FAILED, "%s", why);
 		skip(uc, HR_LOGIN, "not tried: the host key is not trusted");
-	} else if (st == REMOTE_AUTH_FAILED) {
+	} else if (st == LINK_AUTH_FAILED) {
 		say(uc, HR_REACH, UNIT_CHECK_OK, "%s answered", uc->address);
 		say(uc, HR_KEY, UNIT_CHECK_OK, "%s's key is in known_hosts", uc->address);
 		say(uc, HR_LOGIN, UNIT_CHECK_FAILED, "%s", why);

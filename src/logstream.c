@@ -424,17 +424,17 @@ void logstream_describe(const struct logstream *ls, int64_t now, char *out, size
 
 		switch (lh->state) {
 		case LS_CONNECTING: {
-			enum remote_state st = remote_host_state(lh->host);
+			enum link_state st = remote_host_state(lh->host);
 			int64_t retry = remote_host_retry_in(lh->host, now);
 
 			/* a host that refused us (its key, the login) or is down says so, not "connecting" */
-			if (st != REMOTE_IDLE && st != REMOTE_CONNECTING && st != REMOTE_UP) {
+			if (st != LINK_IDLE && st != LINK_CONNECTING && st != LINK_UP) {
 				char when[32] = "";
 
 				if (retry >= 0)
 					snprintf(when, sizeof when, ", retry in %llds", (long long)((retry + 999) / 1000));
 				n = snprintf(out + used, outsz - used, "%s%s %s%s", sep, addr,
-				    remote_state_name(st), when);
+				    link_state_name(st), when);
 			} else
 				n = snprintf(out + used, outsz - used, "%s%s connecting", sep, addr);
 			break;
@@ -481,4 +481,19 @@ void logstream_free(struct logstream *ls)
 	free(ls->hosts);
 	logbuf_free(ls->buf);
 	free(ls);
+}
+
+const char *logstream_unit_name(const struct logstream *ls, size_t i)
+{
+	return remote_host_conf(ls->hosts[i].host)->address;
+}
+
+void logstream_unit_link(const struct logstream *ls, size_t i, int64_t now, struct link_status *out)
+{
+	const struct remote_host *h = ls->hosts[i].host;
+
+	*out = (struct link_status){
+		.state = remote_host_state(h), .message = remote_host_message(h),
+		.retry_in = remote_host_retry_in(h, now), .name = logstream_unit_name(ls, i),
+	};
 }

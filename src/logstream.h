@@ -8,6 +8,7 @@
 
 #include "conf.h"
 #include "logbuf.h"
+#include "link.h"
 #include "loop.h"
 #include "remote.h"
 
@@ -82,6 +83,9 @@ void logstream_restart(struct logstream *ls);
 enum logstream_state logstream_state(const struct logstream *ls);
 /* One line for the user: "live", "reconnecting in 4s: ...", "ended (exit 0)". */
 void logstream_describe(const struct logstream *ls, int64_t now, char *out, size_t outsz);
+/* Unit i of the stream: its name (a host's address), and its link now. */
+const char *logstream_unit_name(const struct logstream *ls, size_t i);
+void logstream_unit_link(const struct logstream *ls, size_t i, int64_t now, struct link_status *out);
 /* True when every host's command has ended or been stopped. */
 bool logstream_done(const struct logstream *ls);
 /* The first non-zero exit status, or 0. */

@@ -46,7 +46,6 @@ enum env_health {
 
 /* What one SSH host of an environment has deployed (from its deploy.env). */
 struct host_status {
-	struct remote_host *remote;     /* its session, owned by the app's remote */
 	char app_tag[PAYLOAD_TAG_MAX];  /* the tag of APP_IMAGE; "" when not known */
 	char migrator_tag[PAYLOAD_TAG_MAX];
 	char deploy_error[200];         /* why deploy.env could not be read; "" when it was */

@@ -69,7 +69,7 @@ struct remote_host {
 	struct remote_host *next;
 	const struct conf_env *env;
 	const struct conf_host *conf;
-	enum remote_state state;
+	enum link_state state;
 	char message[1200];
 	enum phase phase;
 	ssh_session session;
@@ -98,21 +98,6 @@ static void host_connect(struct remote_host *h);
 static void host_pump(struct remote_host *h);
 static void host_watch(struct remote_host *h);
 static void host_defer(struct remote_host *h);
-
-static const char *const state_names[] = {
-	[REMOTE_IDLE] = "idle",
-	[REMOTE_CONNECTING] = "connecting",
-	[REMOTE_UP] = "up",
-	[REMOTE_UNREACHABLE] = "unreachable",
-	[REMOTE_KEY_UNKNOWN] = "host key unknown",
-	[REMOTE_KEY_CHANGED] = "HOST KEY CHANGED",
-	[REMOTE_AUTH_FAILED] = "login refused",
-};
-
-const char *remote_state_name(enum remote_state state)
-{
-	return state_names[state];
-}
 
 void remote_set_read_only(struct remote *remote, bool read_only)
 {
@@ -158,7 +143,7 @@ struct remote_host *remote_host_add(struct remote *remote, const struct conf_env
 	return h;
 }
 
-enum remote_state remote_host_state(const struct remote_host *host) { return host->state; }
+enum link_state remote_host_state(const struct remote_host *host) { return host->state; }
 const char *remote_host_message(const struct remote_host *host) { return host->message; }
 const struct conf_host *remote_host_conf(const struct remote_host *host) { return host->conf; }
 const struct conf_env *remote_host_env(const struct remote_host *host) { return host->env; }
@@ -289,7 +274,7 @@ static void host_schedule(struct remote_host *h)
 
 /* A failed attempt or a lost session: everything in flight ends, the next waits. */
 __attribute__((format(printf, 3, 4)))
-static void host_fail(struct remote_host *h, enum remote_state state, const char *fmt, ...)
+static void host_fail(struct remote_host *h, enum link_state state, const char *fmt, ...)
 {
 	char raw[sizeof h->message];
 	int64_t wait;
@@ -301,7 +286,7 @@ static void host_fail(struct remote_host *h, enum remote_state state, const char
 	sanitize_text(raw, strlen(raw), h->message, sizeof h->message, 0);
 	host_teardown(h);
 	h->state = state;
-	wait = state == REMOTE_UNREACHABLE ?
+	wait = state == LINK_UNREACHABLE ?
 	    duration_backoff(h->failures, BACKOFF_FIRST_MS, BACKOFF_MAX_MS) : BACKOFF_REFUSED_MS;
 	h->failures++;
 	h->next_attempt = loop_clock_ms() + wait;
@@ -315,7 +300,7 @@ static void connect_timeout(struct loop *loop, void *arg)
 	struct remote_host *h = arg;
 
 	h->timeout_timer = 0;
-	host_fail(h, REMOTE_UNREACHABLE, "%s: no answer within %llds (connect_timeout)", h->target,
+	host_fail(h, LINK_UNREACHABLE, "%s: no answer within %llds (connect_timeout)", h->target,
 	    (long long)(h->env->connect_timeout_ms / 1000));
 }
 
@@ -425,11 +410,11 @@ static bool host_check_key(struct remote_host *h)
 		if (h->env->trust_new_host_keys && !h->remote->read_only) {
 			if (ssh_session_update_known_hosts(h->session) == SSH_OK)
 				return true;
-			host_fail(h, REMOTE_KEY_UNKNOWN, "%s: could not record its key %s in ~/.ssh/known_hosts: %s",
+			host_fail(h, LINK_KEY_UNKNOWN, "%s: could not record its key %s in ~/.ssh/known_hosts: %s",
 			    name, fp, ssh_get_error(h->session));
 			return false;
 		}
-		host_fail(h, REMOTE_KEY_UNKNOWN, "%s offers host key %s, which is in no known_hosts file; "
+		host_fail(h, LINK_KEY_UNKNOWN, "%s offers host key %s, which is in no known_hosts file; "
 		    "not connecting. If that is the host's key, add it: %s (or set trust_new_host_keys: true)",
 		    name, fp, keyscan);
 		return false;
@@ -440,14 +425,14 @@ static bool host_check_key(struct remote_host *h)
 		snprintf(user_file, sizeof user_file, "%s/.ssh/known_hosts", h->remote->home);
 		known_hosts_holding(name, (const char *const[]){ user_file, h->env->known_hosts,
 		    "/etc/ssh/ssh_known_hosts", NULL }, where, sizeof where);
-		host_fail(h, REMOTE_KEY_CHANGED, "%s now offers host key %s, not the one %s holds: "
+		host_fail(h, LINK_KEY_CHANGED, "%s now offers host key %s, not the one %s holds: "
 		    "someone may be intercepting the connection; not connecting. If the host was "
 		    "reinstalled, remove the old key with ssh-keygen -f %s -R '%s' and add the new one: %s",
 		    name, fp, where, where, name, keyscan);
 		return false;
 	}
 	default:
-		host_fail(h, REMOTE_KEY_UNKNOWN, "%s: known_hosts could not be read: %s", name,
+		host_fail(h, LINK_KEY_UNKNOWN, "%s: known_hosts could not be read: %s", name,
 		    ssh_get_error(h->session));
 		return false;
 	}
@@ -468,7 +453,7 @@ static void host_auth(struct remote_host *h)
 		loop_timer_cancel(h->remote->loop, h->timeout_timer);
 		h->timeout_timer = 0;
 		h->phase = PH_UP;
-		h->state = REMOTE_UP;
+		h->state = LINK_UP;
 		h->failures = 0;
 		h->message[0] = '\0';
 		h->event = ssh_event_new();
@@ -479,9 +464,9 @@ static void host_auth(struct remote_host *h)
 	}
 	ssh_options_get(h->session, SSH_OPTIONS_USER, &user);
 	if (rc == SSH_AUTH_ERROR)
-		host_fail(h, REMOTE_UNREACHABLE, "%s: login failed: %s", h->target, ssh_get_error(h->session));
+		host_fail(h, LINK_UNREACHABLE, "%s: login failed: %s", h->target, ssh_get_error(h->session));
 	else
-		host_fail(h, REMOTE_AUTH_FAILED, "%s refused every key offered for user %s (ssh-agent, "
+		host_fail(h, LINK_AUTH_FAILED, "%s refused every key offered for user %s (ssh-agent, "
 		    "~/.ssh/id_ed25519, id_ecdsa, id_rsa and IdentityFile in ~/.ssh/config): check the user "
 		    "and that your public key is in its authorized_keys", h->target, user ? user : "?");
 	ssh_string_free_char(user);
@@ -500,7 +485,7 @@ static void host_handshake(struct remote_host *h)
 		return;
 	}
 	if (rc != SSH_OK) {
-		host_fail(h, REMOTE_UNREACHABLE, "%s: SSH handshake failed: %s", h->target,
+		host_fail(h, LINK_UNREACHABLE, "%s: SSH handshake failed: %s", h->target,
 		    ssh_get_error(h->session));
 		return;
 	}
@@ -550,7 +535,7 @@ static void tcp_next(struct remote_host *h, const char *why)
 		why = strerror(errno);
 		close(fd);
 	}
-	host_fail(h, REMOTE_UNREACHABLE, "%s: %s", h->target, why);
+	host_fail(h, LINK_UNREACHABLE, "%s: %s", h->target, why);
 }
 
 static void resolved(struct loop *loop, int fd, int revents, void *arg)
@@ -566,7 +551,7 @@ static void resolved(struct loop *loop, int fd, int revents, void *arg)
 		const char *why = gai_strerror(job->err);
 
 		job_unref(job);
-		host_fail(h, REMOTE_UNREACHABLE, "%s: name lookup failed: %s", h->target, why);
+		host_fail(h, LINK_UNREACHABLE, "%s: name lookup failed: %s", h->target, why);
 		return;
 	}
 	h->addrs = h->addr_next = job->res;
@@ -599,7 +584,7 @@ static bool session_options(struct remote_host *h)
 	ssh_options_set(h->session, SSH_OPTIONS_TIMEOUT, &timeout);
 	snprintf(path, sizeof path, "%s/.ssh/config", r->home);
 	if (stat(path, &st) == 0 && ssh_options_parse_config(h->session, path) != 0) {
-		host_fail(h, REMOTE_UNREACHABLE, "%s: cannot be read; fix it, then press r", path);
+		host_fail(h, LINK_UNREACHABLE, "%s: cannot be read; fix it, then press r", path);
 		return false;
 	}
 	if (stat("/etc/ssh/ssh_config", &st) == 0)
@@ -628,7 +613,7 @@ static void host_connect(struct remote_host *h)
 
 	loop_timer_cancel(h->remote->loop, h->retry_timer);
 	h->retry_timer = 0;
-	h->state = REMOTE_CONNECTING;
+	h->state = LINK_CONNECTING;
 	h->session = ssh_new();
 	if (!h->session)
 		die("out of memory");
@@ -887,7 +872,7 @@ static void host_pump(struct remote_host *h)
 	if (rc == SSH_ERROR || !ssh_is_connected(h->session)) {
 		const char *why = ssh_get_error(h->session);
 
-		host_fail(h, REMOTE_UNREACHABLE, "%s: connection lost%s%s", h->target,
+		host_fail(h, LINK_UNREACHABLE, "%s: connection lost%s%s", h->target,
 		    why && *why ? ": " : "", why ? why : "");
 		return;
 	}

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "link.h"
 #include "loop.h"
 
 /*
@@ -18,15 +19,6 @@
  * refused key or login) unless remote_host_retry_now() is called.
  */
 
-enum remote_state {
-	REMOTE_IDLE,                    /* not needed yet */
-	REMOTE_CONNECTING,              /* looking up, connecting, handshake, login */
-	REMOTE_UP,
-	REMOTE_UNREACHABLE,             /* refused, timed out, lost, name not found */
-	REMOTE_KEY_UNKNOWN,             /* the host's key is in no known_hosts file */
-	REMOTE_KEY_CHANGED,             /* the host offers another key than the one known */
-	REMOTE_AUTH_FAILED,             /* no key was accepted */
-};
 
 struct remote;
 struct remote_host;
@@ -67,13 +59,11 @@ void remote_set_listener(struct remote *remote, remote_listener_fn fn, void *arg
 struct remote_host *remote_host_add(struct remote *remote, const struct conf_env *env,
     const struct conf_host *host);
 
-enum remote_state remote_host_state(const struct remote_host *host);
+enum link_state remote_host_state(const struct remote_host *host);
 /* What went wrong last, sanitized, with what to do about it; "" when nothing did. */
 const char *remote_host_message(const struct remote_host *host);
 /* Milliseconds until the next connection attempt, or -1 when none is scheduled. */
 int64_t remote_host_retry_in(const struct remote_host *host, int64_t now);
-/* The short words for a state: "up", "connecting", "host key unknown", ... */
-const char *remote_state_name(enum remote_state state);
 const struct conf_host *remote_host_conf(const struct remote_host *host);
 const struct conf_env *remote_host_env(const struct remote_host *host);
 

@@ -123,11 +123,21 @@ static struct remote_cmd *ssh_get(const struct target *t, size_t j, const char *
 	return c;
 }
 
+static void ssh_link(const struct target *t, size_t j, int64_t now, struct link_status *out)
+{
+	const struct remote_host *h = unit(t, j);
+
+	*out = (struct link_status){
+		.state = remote_host_state(h), .message = remote_host_message(h),
+		.retry_in = remote_host_retry_in(h, now), .name = t->env->hosts[j].address,
+	};
+}
+
 static void ssh_relink(const struct target *t, size_t j)
 {
 	struct remote_host *h = unit(t, j);
 
-	if (remote_host_state(h) != REMOTE_UP && remote_host_state(h) != REMOTE_CONNECTING)
+	if (remote_host_state(h) != LINK_UP && remote_host_state(h) != LINK_CONNECTING)
 		remote_host_retry_now(h);
 }
 
@@ -148,6 +158,7 @@ const struct target_ops target_compose_ssh = {
 	.watch = ssh_watch,
 	.running = ssh_running,
 	.get = ssh_get,
+	.link = ssh_link,
 	.relink = ssh_relink,
 	.check_rows = hostcheck_rows,
 	.check_rows_len = HOSTCHECK_ROWS,

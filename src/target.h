@@ -19,6 +19,7 @@
 #include "hostadmin.h"
 #include "hostcheck.h"
 #include "hostread.h"
+#include "link.h"
 #include "hostrun.h"
 #include "logstream.h"
 #include "loop.h"
@@ -62,6 +63,9 @@ struct target_ops {
 	   when the environment lists none (deploy.running: null). */
 	struct remote_cmd *(*running)(const struct target *t, size_t j,
 	    const struct remote_cmd_ops *ops, void *arg);
+	/* Unit j's link now: its state, its last problem, when it is tried next. Changes are
+	   told on the bus (BUS_LINK_CHANGED). */
+	void (*link)(const struct target *t, size_t j, int64_t now, struct link_status *out);
 	/* Unit j's link, tried again now if it is down. */
 	void (*relink)(const struct target *t, size_t j);
 	/* gantry check on unit j: each of check_rows (in order) reported once; rows from

@@ -138,7 +138,7 @@ static void cell_deployed(struct ui *ui, const struct env_status *env, int64_t n
 static void cell_hosts(struct ui *ui, const struct env_status *env, int64_t now, int y, int x, int w)
 {
 	size_t up = 0;
-	enum remote_state worst = REMOTE_UP;
+	enum link_state worst = LINK_UP;
 	char text[32];
 	enum theme_role role = THEME_ROLE_healthy;
 
@@ -147,29 +147,29 @@ static void cell_hosts(struct ui *ui, const struct env_status *env, int64_t now,
 		return;
 	}
 	for (size_t i = 0; i < env->hosts_len; i++) {
-		enum remote_state st = remote_host_state(env->hosts[i].remote);
+		enum link_state st = ui_link(ui, env, i, now).state;
 
-		if (st == REMOTE_UP)
+		if (st == LINK_UP)
 			up++;
-		else if (st > REMOTE_UP || worst == REMOTE_UP)
+		else if (st > LINK_UP || worst == LINK_UP)
 			worst = st;
 	}
 	switch (worst) {
-	case REMOTE_KEY_UNKNOWN:
-	case REMOTE_KEY_CHANGED:
+	case LINK_KEY_UNKNOWN:
+	case LINK_KEY_CHANGED:
 		snprintf(text, sizeof text, "%s host key", draw_glyph(ui, GLYPH_WARN));
 		role = THEME_ROLE_unhealthy;
 		break;
-	case REMOTE_AUTH_FAILED:
+	case LINK_AUTH_FAILED:
 		snprintf(text, sizeof text, "%s login", draw_glyph(ui, GLYPH_WARN));
 		role = THEME_ROLE_unhealthy;
 		break;
-	case REMOTE_UNREACHABLE:
+	case LINK_UNREACHABLE:
 		snprintf(text, sizeof text, "%zu/%zu up", up, env->hosts_len);
 		role = THEME_ROLE_unhealthy;
 		break;
-	case REMOTE_IDLE:
-	case REMOTE_CONNECTING:
+	case LINK_IDLE:
+	case LINK_CONNECTING:
 		snprintf(text, sizeof text, up ? "%zu/%zu up" : "connecting", up, env->hosts_len);
 		role = THEME_ROLE_unknown;
 		break;
@@ -201,9 +201,9 @@ static bool deployed_problem(const struct ui *ui, const struct env_status *env, 
 static bool hosts_problem(const struct ui *ui, const struct env_status *env, int64_t now)
 {
 	for (size_t i = 0; i < env->hosts_len; i++) {
-		enum remote_state st = remote_host_state(env->hosts[i].remote);
+		enum link_state st = ui_link(ui, env, i, now).state;
 
-		if (st != REMOTE_UP && st != REMOTE_IDLE && st != REMOTE_CONNECTING)
+		if (st != LINK_UP && st != LINK_IDLE && st != LINK_CONNECTING)
 			return true;
 	}
 	return false;
@@ -339,12 +339,14 @@ static void draw_detail_probe(struct ui *ui, int y, const char *label, const str
 #define HOST_TEXT_X (2 + 9 + 2 + 28 + HOST_STATE_W + 1)        /* a host's deploy.env or error */
 #define HOST_MESSAGE_ROWS 5             /* an error (a refused key and its fix) wraps this far */
 
-/* The error a host's line shows ("" none): its connection's, else deploy.env's. */
-static const char *host_error(const struct host_status *h)
+/* The error host j's line shows ("" none): its link's, else deploy.env's. */
+static const char *host_error(const struct ui *ui, const struct env_status *env, size_t j)
 {
-	if (remote_host_state(h->remote) != REMOTE_UP && remote_host_message(h->remote)[0])
-		return remote_host_message(h->remote);
-	return h->deploy_error;
+	struct link_status link = ui_link(ui, env, j, loop_clock_ms());
+
+	if (link.state != LINK_UP && link.message[0])
+		return link.message;
+	return env->hosts[j].deploy_error;
 }
 
 /* On a narrow screen a host's error goes under its line, at this column. */
@@ -357,14 +359,15 @@ static bool host_narrow(const struct ui *ui)
 
 /* The rows one host takes: its error wraps, up to HOST_MESSAGE_ROWS (on a narrow screen,
  * under the host's line). */
-static int host_rows(const struct ui *ui, const struct host_status *h)
+static int host_rows(const struct ui *ui, const struct env_status *env, size_t j)
 {
+	const char *error = host_error(ui, env, j);
 	bool narrow = host_narrow(ui);
 	int width = ui->cols - (narrow ? HOST_NARROW_X : HOST_TEXT_X) - 1, rows;
 
-	if (!host_error(h)[0] || width < 10)
+	if (!error[0] || width < 10)
 		return 1;
-	rows = (draw_width(host_error(h)) + width - 1) / width;
+	rows = (draw_width(error) + width - 1) / width;
 	rows = rows < 1 ? 1 : rows > HOST_MESSAGE_ROWS ? HOST_MESSAGE_ROWS : rows;
 	return narrow ? rows + 1 : rows;
 }
@@ -396,7 +399,7 @@ static int detail_host_rows(const struct ui *ui, const struct env_status *env)
 	if (services_host(env, &at))
 		rows++;
 	for (size_t i = 0; i < shown; i++)
-		rows += host_rows(ui, &env->hosts[i]);
+		rows += host_rows(ui, env, i);
 	return rows;
 }
 
@@ -457,27 +460,29 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 
 	for (size_t i = 0; i < shown; i++) {
 		const struct host_status *h = &env->hosts[i];
-		enum remote_state st = remote_host_state(h->remote);
-		int64_t retry = remote_host_retry_in(h->remote, now);
-		enum theme_role role = st == REMOTE_UP ? THEME_ROLE_healthy :
-		    st == REMOTE_CONNECTING || st == REMOTE_IDLE ? THEME_ROLE_unknown : THEME_ROLE_unhealthy;
-		int x = 2, rows = host_rows(ui, h);
+		struct link_status link = ui_link(ui, env, i, now);
+		enum link_state st = link.state;
+		int64_t retry = link.retry_in;
+		const char *error = host_error(ui, env, i);
+		enum theme_role role = st == LINK_UP ? THEME_ROLE_healthy :
+		    st == LINK_CONNECTING || st == LINK_IDLE ? THEME_ROLE_unknown : THEME_ROLE_unhealthy;
+		int x = 2, rows = host_rows(ui, env, i);
 
-		if (retry >= 0 && st != REMOTE_UP && st != REMOTE_CONNECTING)
-			snprintf(state, sizeof state, "%s, retry in %llds", remote_state_name(st),
+		if (retry >= 0 && st != LINK_UP && st != LINK_CONNECTING)
+			snprintf(state, sizeof state, "%s, retry in %llds", link_state_name(st),
 			    (long long)((retry + 999) / 1000));
 		else
-			snprintf(state, sizeof state, "%s", remote_state_name(st));
+			snprintf(state, sizeof state, "%s", link_state_name(st));
 		x += draw_text(ui, y, x, 9, i == 0 ? "hosts" : "", THEME_ROLE_header, true);
 		x += draw_text(ui, y, x, 2, draw_glyph(ui, GLYPH_DOT), role, true);
 		x += draw_text(ui, y, x, 28, env->conf->hosts[i].address, THEME_ROLE_text, true);
 		draw_text(ui, y, x, HOST_STATE_W, state, role, true);
 		/* a column of its own, a space after the state: two texts never run together */
 		x = HOST_TEXT_X;
-		if (host_error(h)[0] && host_narrow(ui) && rows > 1) {
-			draw_wrapped(ui, y + 1, HOST_NARROW_X, y + rows, host_error(h), THEME_ROLE_error);
-		} else if (host_error(h)[0]) {
-			draw_wrapped(ui, y, x, y + rows, host_error(h), THEME_ROLE_error);
+		if (error[0] && host_narrow(ui) && rows > 1) {
+			draw_wrapped(ui, y + 1, HOST_NARROW_X, y + rows, error, THEME_ROLE_error);
+		} else if (error[0]) {
+			draw_wrapped(ui, y, x, y + rows, error, THEME_ROLE_error);
 		} else if (h->app_tag[0]) {
 			bool differs = h->app_version[0] && strcmp(h->app_version, h->app_tag) != 0;
 
@@ -567,11 +572,11 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 			role = THEME_ROLE_degraded;
 	}
 	if (!lock && !freeze) {
-		enum remote_state st = remote_host_state(env->hosts[0].remote);
+		enum link_state st = ui_link(ui, env, 0, loop_clock_ms()).state;
 
 		if (env->hosts[0].state_known) {
 			snprintf(line, sizeof line, "not locked, not frozen   p promote  b rollback  h history");
-		} else if ((st == REMOTE_CONNECTING || st == REMOTE_IDLE || st == REMOTE_UP) &&
+		} else if ((st == LINK_CONNECTING || st == LINK_IDLE || st == LINK_UP) &&
 		    !env->hosts[0].deploy_error[0]) {
 			snprintf(line, sizeof line, "reading the lock...");
 		} else {

@@ -95,7 +95,7 @@ static const char *prefix_of(const struct logview *lv, const struct log_line *l)
 {
 	if (lv->ls->hosts_len < 2)
 		return NULL;
-	return remote_host_conf(lv->ls->hosts[l->host].host)->address;
+	return logstream_unit_name(lv->ls, l->host);
 }
 
 /* Draws bytes [from, to) of a line at (y, x), search matches highlighted. */
@@ -192,7 +192,7 @@ static void logview_draw(struct ui *ui, struct view *v, int top, int height)
 	lv->rows = text_rows;
 	if (lv->ls->hosts_len > 1) {
 		for (size_t i = 0; i < lv->ls->hosts_len; i++) {
-			int w = draw_width(remote_host_conf(lv->ls->hosts[i].host)->address);
+			int w = draw_width(logstream_unit_name(lv->ls, i));
 
 			if (w + 3 > prefix_w)
 				prefix_w = w + 3;
@@ -249,14 +249,13 @@ static void logview_draw(struct ui *ui, struct view *v, int top, int height)
 
 		/* nothing yet: a host that refused us says why, in full (fingerprint, fix) */
 		for (size_t i = 0; i < lv->ls->hosts_len && yy < top + text_rows; i++) {
-			struct remote_host *h = lv->ls->hosts[i].host;
-			enum remote_state st = remote_host_state(h);
+			struct link_status link;
 
-			if (st == REMOTE_IDLE || st == REMOTE_CONNECTING || st == REMOTE_UP ||
-			    !remote_host_message(h)[0])
+			logstream_unit_link(lv->ls, i, loop_clock_ms(), &link);
+			if (link.state == LINK_IDLE || link.state == LINK_CONNECTING ||
+			    link.state == LINK_UP || !link.message[0])
 				continue;
-			yy = draw_wrapped(ui, yy, 2, top + 1 + text_rows, remote_host_message(h),
-			    THEME_ROLE_error) + 1;
+			yy = draw_wrapped(ui, yy, 2, top + 1 + text_rows, link.message, THEME_ROLE_error) + 1;
 		}
 		if (yy == top + 1)
 			draw_text(ui, top + 1, 2, ui->cols - 4, "no lines yet", THEME_ROLE_muted, false);

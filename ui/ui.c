@@ -392,9 +392,21 @@ static void ui_hosts_changed(void *arg)
 		ui->attach_checked = true;
 }
 
-static void ui_remote_changed(void *arg, struct remote_host *host)
+/* A unit's link changed (BUS_LINK_CHANGED): its rows change. */
+static void ui_link_changed(void *arg, const struct bus_event *ev)
 {
+	(void)ev;
 	((struct ui *)arg)->dirty = true;
+}
+
+struct link_status ui_link(const struct ui *ui, const struct env_status *env, size_t j,
+    int64_t now)
+{
+	const struct target *t = app_target(ui->app, env->conf);
+	struct link_status link;
+
+	t->ops->link(t, j, now, &link);
+	return link;
 }
 
 /* The prober finished a round: the screen changes. */
@@ -419,7 +431,7 @@ int ui_run(struct app *app, struct theme *theme, const struct ui_options *opts)
 {
 	struct ui *ui = xcalloc(1, sizeof *ui);
 	const char *no_color = getenv("NO_COLOR");
-	unsigned listener;
+	unsigned listener, links;
 	int code;
 
 	ui->app = app;
@@ -459,7 +471,7 @@ int ui_run(struct app *app, struct theme *theme, const struct ui_options *opts)
 	loop_signal(app->loop, SIGHUP, ui_terminate, ui);
 	loop_timer_add(app->loop, UI_TICK_MS, ui_tick, ui);
 	deploywatch_set_listener(app->deploywatch, ui_hosts_changed, ui);
-	remote_set_listener(app->remote, ui_remote_changed, ui);
+	links = bus_listen(app->bus, BUS_MASK(BUS_LINK_CHANGED), ui_link_changed, ui);
 	listener = bus_listen(app->bus, BUS_MASK(BUS_ENDED) | BUS_MASK(BUS_REFUSED) |
 	    BUS_MASK(BUS_LOCK_BROKEN) | BUS_MASK(BUS_FROZEN) | BUS_MASK(BUS_UNFROZEN), ui_heard, ui);
 	prober_start(app->prober);
@@ -474,6 +486,7 @@ int ui_run(struct app *app, struct theme *theme, const struct ui_options *opts)
 	}
 	ui_pop_to(ui, 0);
 	bus_unlisten(app->bus, listener);
+	bus_unlisten(app->bus, links);
 	ui_restore_terminal();
 	die_set_hook(NULL);
 	code = ui->quit_signal ? 128 + ui->quit_signal : EXIT_OK;

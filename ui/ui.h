@@ -62,4 +62,8 @@ void ui_close_views_from(struct ui *ui, int index);
 /* The index of a view's entry in the stack. */
 int ui_view_index(const struct ui *ui, const struct view *v);
 
+/* Unit j of an environment: its link now, as its target tells it. */
+struct link_status ui_link(const struct ui *ui, const struct env_status *env, size_t j,
+    int64_t now);
+
 #endif

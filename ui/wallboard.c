@@ -63,14 +63,14 @@ static void draw_refreshed(struct ui *ui, int y, int64_t now)
 }
 
 /* The hosts of an environment that cannot be reached or whose state cannot be read. */
-static size_t hosts_unread(const struct env_status *env)
+static size_t hosts_unread(const struct ui *ui, const struct env_status *env, int64_t now)
 {
 	size_t bad = 0;
 
 	for (size_t j = 0; j < env->hosts_len; j++) {
-		enum remote_state st = remote_host_state(env->hosts[j].remote);
+		enum link_state st = ui_link(ui, env, j, now).state;
 
-		if ((st != REMOTE_UP && st != REMOTE_IDLE && st != REMOTE_CONNECTING) ||
+		if ((st != LINK_UP && st != LINK_IDLE && st != LINK_CONNECTING) ||
 		    (!env->hosts[j].state_known && env->hosts[j].deploy_error[0]))
 			bad++;
 	}
@@ -114,7 +114,7 @@ static void band_facts(struct ui *ui, const struct env_status *env, int64_t now,
 	}
 	/* hosts that cannot be reached or read: never a plain green READY */
 	if (!stale && env->health == HEALTH_READY) {
-		size_t bad = hosts_unread(env);
+		size_t bad = hosts_unread(ui, env, now);
 
 		if (bad) {
 			snprintf(b->word, sizeof b->word, "DEGRADED");

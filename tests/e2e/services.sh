@@ -1,8 +1,8 @@
 #!/bin/bash
 # Each service's running tag, from the hosts' container runtime (deploy.running), and the
 # drift between them: a worker that runs the app's image, moved to another build by hand,
-# is flagged in the dashboard and in `gantry status`, and a deploy that brings them
-# together again clears the flag. Real parts: the registry, podman with docker-compose,
+# is flagged in the dashboard and in `gantry status`, keeps staging's tag from being
+# promoted, and a deploy that brings them together again clears the flag. Real parts: the registry, podman with docker-compose,
 # OpenSSH hosts whose docker is podman's remote client; gantry driven in tmux.
 . "$srcdir/tests/lib/tap.sh"
 . "$srcdir/tests/lib/containers.sh"
@@ -29,7 +29,7 @@ G deploy staging sha-1111111 >/dev/null 2>&1 &&
 	(cd "$dir" && docker-compose -p staging --env-file deploy.env up -d --no-deps worker) >/dev/null 2>&1 ||
 	{ echo "Bail out! first deploy"; exit 1; }
 
-plan 13
+plan 16
 
 tui_start 130 40 "$GANTRY --config $cfg"
 tui_wait 'staging +sha-1111111' 15
@@ -60,6 +60,13 @@ is "$(printf '%s\n' "$json" | sed -n 2p)" "app sha-1111111, worker sha-2222222" 
 	"and each host's services with their tags"
 like "$(G status 2>&1)" 'staging .*service worker runs sha-2222222, deploy\.env names sha-1111111' \
 	"gantry status names the drift"
+
+# a promotion takes only a tag every service ran: staging's worker is on another build
+out=$(G promote staging production --yes 2>&1)
+is "$?" 6 "promote staging production is refused while staging's worker runs another build"
+like "$out" "staging does not run sha-1111111 in full: on root@127\.0\.0\.1:[0-9]+, service worker runs sha-2222222" \
+	"saying which service runs what"
+is "$(release_version production)" "" "and production was not touched"
 
 # a deploy of the worker's tag brings the app to it: the flag goes
 G deploy staging sha-2222222 >/dev/null 2>&1

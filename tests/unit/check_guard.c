@@ -287,6 +287,13 @@ START_TEST(the_app_and_deploy_env_must_agree)
 	ck_assert_msg(strncmp(chosen, "what staging runs: its last run there (deploy on ", 49) == 0,
 	    "%s", chosen);
 	ck_assert(strstr(chosen, ") succeeded; its app reports it and deploy.env names it") != NULL);
+	/* every service of the image must run it too: a worker left behind is refused */
+	memset(&v, 0, sizeof v);
+	f.source_services = "root@s1, service worker runs sha-a";
+	guard_check(&f, &v, chosen, sizeof chosen);
+	ck_assert_msg(strstr(v.refusal, "staging does not run sha-b in full: on root@s1, service "
+	    "worker runs sha-a. Promotion takes only a tag every service of its image ran on "
+	    "staging") != NULL, "%s", v.refusal);
 	hoststate_free(&s);
 	hoststate_free(&t);
 }
