@@ -7,6 +7,7 @@
 #include "hostcheck.h"
 #include "outbuf.h"
 #include "runner.h"
+#include "running.h"
 #include "sanitize.h"
 #include "xmalloc.h"
 
@@ -18,10 +19,10 @@
 
 #define OUTPUT_MAX 4096
 
-enum host_row { HR_REACH, HR_KEY, HR_LOGIN, HR_DIR, HR_RUNNER, HR_COMPOSE };
+enum host_row { HR_REACH, HR_KEY, HR_LOGIN, HR_DIR, HR_RUNNER, HR_COMPOSE, HR_SERVICES };
 
 const char *const hostcheck_rows[HOSTCHECK_ROWS] = {
-	"reachable", "host key", "login", "deploy dir", "runner", "compose file",
+	"reachable", "host key", "login", "deploy dir", "runner", "compose file", "services",
 };
 
 /* Looking for the runner, installing it, looking again. */
@@ -32,6 +33,7 @@ struct unitcheck {
 	const struct conf_env *env;
 	const char *address;
 	const char *dir;
+	size_t j;
 	unit_check_fn report;
 	void *arg;
 	bool said[HOSTCHECK_ROWS];
@@ -108,6 +110,55 @@ static bool reached(struct unitcheck *uc, enum remote_end how, const char *messa
 	return false;
 }
 
+static void services_done(void *arg, enum remote_end how, int status, const char *message)
+{
+	struct unitcheck *uc = arg;
+	struct running run = { 0 };
+	char first[300], why[200], list[400] = "";
+
+	first_line(&uc->out, first, sizeof first);
+	if (how != REMOTE_EXITED)
+		say(uc, HR_SERVICES, UNIT_CHECK_FAILED, "%s: %s", uc->address,
+		    message && *message ? message : "the link dropped");
+	else if (status != 0)
+		say(uc, HR_SERVICES, UNIT_CHECK_FAILED, "deploy.running exited %d in %s; set it to a "
+		    "command the host has (podman in place of docker), or to null", status, uc->dir);
+	else if (uc->out.len >= OUTPUT_MAX || !running_parse(outbuf_text(&uc->out), uc->out.len,
+	    &run, why, sizeof why))
+		say(uc, HR_SERVICES, UNIT_CHECK_FAILED, "%s", uc->out.len >= OUTPUT_MAX ?
+		    "deploy.running printed more than this check reads" : why);
+	else {
+		for (size_t i = 0; i < run.len; i++) {
+			size_t n = strlen(list);
+
+			snprintf(list + n, sizeof list - n, "%s%s %s", i ? ", " : "", run.list[i].name,
+			    run.list[i].tag);
+		}
+		say(uc, HR_SERVICES, UNIT_CHECK_OK, "%zu running%s%s", run.len, run.len ? ": " : "",
+		    list);
+	}
+	running_free(&run);
+	outbuf_clear(&uc->out);
+}
+
+static const struct remote_cmd_ops services_ops = {
+	.output = output, .done = services_done, .bounded = true,
+};
+
+/* What each service runs, as the dashboard lists them. */
+static void services_start(struct unitcheck *uc)
+{
+	char *cmd = running_command(uc->env, uc->j);
+
+	if (!cmd) {
+		say(uc, HR_SERVICES, UNIT_CHECK_SKIPPED, "deploy.running is null: the services are not "
+		    "listed");
+		return;
+	}
+	runner_run(uc->remote, RUNNER_TIED, (const char *const[]){ cmd }, 1, &services_ops, uc);
+	free(cmd);
+}
+
 static void compose_done(void *arg, enum remote_end how, int status, const char *message)
 {
 	struct unitcheck *uc = arg;
@@ -118,14 +169,19 @@ static void compose_done(void *arg, enum remote_end how, int status, const char 
 	if (how != REMOTE_EXITED)
 		say(uc, HR_COMPOSE, UNIT_CHECK_FAILED, "%s: %s", uc->address,
 		    message && *message ? message : "the link dropped");
-	else if (status == RUNNER_EXIT_NOT_NEEDED)
+	else if (status == RUNNER_EXIT_NOT_NEEDED) {
+		/* nothing deployed yet: nothing runs to list either */
 		say(uc, HR_COMPOSE, UNIT_CHECK_SKIPPED, "%s", first);
+		say(uc, HR_SERVICES, UNIT_CHECK_SKIPPED, "%s", first);
+		return;
+	}
 	else if (status != 0)
 		say(uc, HR_COMPOSE, UNIT_CHECK_FAILED, "%s config -q in %s exited %d%s%s; fix the "
 		    "compose file there, or set compose: to the command the host has", uc->env->compose,
 		    uc->dir, status, first[0] ? ": " : "", first);
 	else
 		say(uc, HR_COMPOSE, UNIT_CHECK_OK, "%s config -q passed in %s", uc->env->compose, uc->dir);
+	services_start(uc);
 }
 
 static const struct remote_cmd_ops compose_ops = {
@@ -137,6 +193,7 @@ static void compose_start(struct unitcheck *uc)
 	if (uc->env->deploy.steps_len) {
 		say(uc, HR_COMPOSE, UNIT_CHECK_SKIPPED, "the environment has a plan of its own "
 		    "(deploy.steps): gantry does not run compose there");
+		services_start(uc);
 		return;
 	}
 	runner_run(uc->remote, RUNNER_COMPOSE_CHECK, (const char *const[]){ uc->env->compose }, 1,
@@ -214,6 +271,7 @@ struct unitcheck *hostcheck_start(struct remote_host *host, const struct conf_en
 	uc->env = env;
 	uc->address = env->hosts[j].address;
 	uc->dir = conf_host_deploy_dir(env, &env->hosts[j]);
+	uc->j = j;
 	uc->report = report;
 	uc->arg = arg;
 	runner_ask(uc, STEP_FIND, runner_command(RUNNER_VERSION, NULL, 0));

@@ -1,6 +1,7 @@
 /* gantry check's look at one host of compose over SSH: whether it answers, its key, the
- * login, the deploy directory, the runner (installed when missing) and the compose file,
- * one after another, each reported once with what to do when it fails. */
+ * login, the deploy directory, the runner (installed when missing), the compose file and
+ * the running services (deploy.running), one after another, each reported once with what
+ * to do when it fails. */
 #ifndef GANTRY_HOSTCHECK_H
 #define GANTRY_HOSTCHECK_H
 
@@ -15,7 +16,7 @@ enum unit_check { UNIT_CHECK_OK, UNIT_CHECK_FAILED, UNIT_CHECK_SKIPPED };
 /* Row `row` (an index into the target's check_rows) ended as `state`; detail says how. */
 typedef void (*unit_check_fn)(void *arg, size_t row, enum unit_check state, const char *detail);
 
-#define HOSTCHECK_ROWS 6
+#define HOSTCHECK_ROWS 7
 /* Row names, in order; rows from HOSTCHECK_NAMED_FROM on do not name the host themselves. */
 extern const char *const hostcheck_rows[HOSTCHECK_ROWS];
 #define HOSTCHECK_NAMED_FROM 3

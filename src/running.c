@@ -3,6 +3,7 @@
 
 #include "running.h"
 #include "deployenv.h"
+#include "template.h"
 #include "xmalloc.h"
 
 #include <stdio.h>
@@ -94,6 +95,19 @@ bool running_parse(const char *buf, size_t len, struct running *out, char *why, 
 	qsort(out->list, out->len, sizeof *out->list, by_name);
 	out->list = xrealloc(out->list, (out->len ? out->len : 1) * sizeof *out->list);
 	return true;
+}
+
+char *running_command(const struct conf_env *env, size_t j)
+{
+	char *dir, *cmd;
+
+	if (!env->deploy.running || !env->deploy.running[0])
+		return NULL;
+	dir = template_shell_quote(conf_host_deploy_dir(env, &env->hosts[j]));
+	struct template_var vars[] = { { "compose", env->compose }, { "deploy_dir", dir } };
+	cmd = template_expand(env->deploy.running, vars, sizeof vars / sizeof *vars);
+	free(dir);
+	return cmd;
 }
 
 void running_free(struct running *r)

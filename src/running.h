@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "conf.h"
 #include "payload.h"
 
 #define RUNNING_MAX 64                  /* containers listed; more is an error */
@@ -31,6 +32,10 @@ struct running {
  * not a service name and an image reference, or there are more than RUNNING_MAX. */
 bool running_parse(const char *buf, size_t len, struct running *out, char *why, size_t whysz);
 void running_free(struct running *r);
+
+/* Host j's deploy.running, expanded ({compose}, {deploy_dir}); NULL when the environment
+ * lists none. Owned by the caller. */
+char *running_command(const struct conf_env *env, size_t j);
 
 /* The repository of an image reference: "reg:5000/shop/app:tag@sha256:..." gives
  * "reg:5000/shop/app". */

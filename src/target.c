@@ -5,6 +5,7 @@
 
 #include "target.h"
 #include "runner.h"
+#include "running.h"
 #include "template.h"
 #include "xmalloc.h"
 
@@ -85,18 +86,13 @@ static struct remote_cmd *ssh_has_image(const struct target *t, size_t j, const 
 static struct remote_cmd *ssh_running(const struct target *t, size_t j,
     const struct remote_cmd_ops *ops, void *arg)
 {
-	const struct conf_env *env = t->env;
-	char *dir, *cmd;
+	char *cmd = running_command(t->env, j);
 	struct remote_cmd *c;
 
-	if (!env->deploy.running || !env->deploy.running[0])
+	if (!cmd)
 		return NULL;
-	dir = template_shell_quote(conf_host_deploy_dir(env, &env->hosts[j]));
-	struct template_var vars[] = { { "compose", env->compose }, { "deploy_dir", dir } };
-	cmd = template_expand(env->deploy.running, vars, sizeof vars / sizeof *vars);
 	c = runner_run(unit(t, j), RUNNER_TIED, (const char *const[]){ cmd }, 1, ops, arg);
 	free(cmd);
-	free(dir);
 	return c;
 }
 

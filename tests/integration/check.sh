@@ -16,7 +16,7 @@ G() { "$GANTRY" --config "$cfg" "$@"; }
 row() { awk -v g="$2" -v w="$3" '/^[^ ]/ { in_g = ($0 == g) } in_g && index($0, "  ") == 1 &&
 	substr($0, 9, length(w)) == w { print; exit }' <<<"$1"; }
 
-plan 28
+plan 32
 
 release_build sha-1111111 || { echo "Bail out! images"; exit 1; }
 
@@ -32,6 +32,7 @@ like "$(row "$out" production health)" "^  FAIL  health +http://127\.0\.0\.1:[0-
 like "$(row "$out" production login)" "^  ok    login +logged in to root@127\.0\.0\.1:" "the login passes"
 like "$(row "$out" production "compose file")" "^  skip  compose file +no deploy.env yet: the first deploy writes it" \
 	"before the first deploy, the compose file is not checked, and check says why"
+like "$(row "$out" production services)" "^  skip  services +no deploy.env yet" "nor what runs"
 unlike "$out" "^staging" "check ENV checks that environment only"
 
 # --- after a deploy, everything passes ---
@@ -40,10 +41,12 @@ out=$(G check staging 2>&1)
 is "$?" 0 "check exits 0 when every check passes"
 is "$(awk '/^[^ ]/ { print "[" $0 "]"; next } { w = substr($0, 9, 15); sub(/ +$/, "", w)
 	print $1 " " w }' <<<"$out" | sed 's/^\[configuration .*/[configuration]/' | tr '\n' ,)" \
-	"[configuration],[staging],ok health,ok ready,ok version,ok reachable,ok host key,ok login,ok deploy dir,ok runner,ok compose file,[registry],ok credentials,ok app image,ok migrator image,[12 checks: 12 passed, 0 failed]," \
+	"[configuration],[staging],ok health,ok ready,ok version,ok reachable,ok host key,ok login,ok deploy dir,ok runner,ok compose file,ok services,[registry],ok credentials,ok app image,ok migrator image,[13 checks: 13 passed, 0 failed]," \
 	"one line per check, in order, under its environment, and a count"
 like "$(row "$out" registry "app image")" "^  ok    app image +shop/app: 1 tags, 1 deployable \(\^sha-" \
 	"the app image line counts the tags and the deployable ones"
+like "$(row "$out" staging services)" "^  ok    services +1 running: app (sha-1111111|@sha256:[0-9a-f]{12})\$" \
+	"the services line lists what runs (the migrator has exited)"
 
 out=$(G check production 2>&1)
 like "$(row "$out" production runner)" "^  ok    runner +gantry-runner [0-9]+ at \.gantry/bin/runner-[0-9]+-[0-9a-f]{12} \(installed now\)" \
@@ -58,7 +61,7 @@ is "$?" 8 "a missing deploy directory fails the check"
 like "$(row "$out" staging "deploy dir")" "^  FAIL  deploy dir +cannot enter .*/staging-1/nowhere .*create it, or fix deploy_dir" \
 	"and says which directory and what to do"
 like "$(row "$out" staging runner)" "^  skip  runner +not tried: no deploy directory" "the checks after it are not tried"
-like "$out" "12 checks: 9 passed, 1 failed, 2 not tried" "the count says what was not tried"
+like "$out" "13 checks: 9 passed, 1 failed, 3 not tried" "the count says what was not tried"
 
 cp "$work/good.yml" "$cfg"
 mv "$HOME/.ssh/known_hosts" "$work/known_hosts.saved"
@@ -80,6 +83,15 @@ out=$(G check staging 2>&1)
 like "$(row "$out" staging "compose file")" "^  FAIL  compose file +.* config -q in .* exited [0-9]+.*fix the compose file" \
 	"a broken compose file fails with compose's words"
 cp "$work/compose.saved" "$compose_file"
+# a host whose docker cannot list the containers
+mv "$RELEASE_DIR/bin/docker" "$work/docker.saved"
+printf '#!/bin/sh\necho "Cannot connect to the Docker daemon" >&2\nexit 1\n' >"$RELEASE_DIR/bin/docker"
+chmod 755 "$RELEASE_DIR/bin/docker"
+out=$(G check staging 2>&1)
+is "$?" 8 "services that cannot be listed fail the check"
+like "$(row "$out" staging services)" "^  FAIL  services +deploy\.running exited [0-9]+ in .*; set it to a command the host has \(podman in place of docker\), or to null" \
+	"saying what to set"
+mv "$work/docker.saved" "$RELEASE_DIR/bin/docker"
 
 sed -i 's#^  migrator: shop/migrator#  migrator: shop/nothing-here#' "$cfg"
 out=$(G check staging 2>&1)

@@ -129,6 +129,7 @@ release_fleet() {
       - {address: root@$RELEASE_FLEET1, deploy_dir: $SSHD_DIR/fleet-1/deploy}
       - {address: root@$RELEASE_FLEET2, deploy_dir: $SSHD_DIR/fleet-2/deploy}
     deploy:
+      running: null                   # no containers: its steps only echo
       steps:
         - {name: check host, run: "test ! -e refuse-{tag} || { echo 'this host refuses {tag}'; exit 9; }"}
         - {name: write deploy.env, run: "{gantry} write-env APP_IMAGE={app_image}"}
@@ -155,6 +156,7 @@ YAML
     deploy:
       parallel: $parallel
       auto_rollback: true
+      running: null
       steps:
         - {name: check host, run: "test ! -e refuse-{tag} || { echo 'this host refuses {tag}'; exit 9; }"}
         - {name: write deploy.env, run: "{gantry} write-env APP_IMAGE={app_image}", switch: true}
