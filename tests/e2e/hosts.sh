@@ -52,7 +52,7 @@ check "the host's line says what its app reports" \
 	tui_wait "$p2 +up +deploy.env names sha-8b03f7a; its app reports sha-1111111" 10
 like "$(tui_screen)" 'production .* ! hosts differ' "and the table row is marked"
 out=$("$GANTRY" --config "$work/apps.yml" status --json)
-like "$(printf '%s' "$out" | tr -d ' \n')" '"deployed":"sha-8b03f7a","drift":"hosts","drift_detail":"hostsrundifferenttags:[^"]*","hosts":\[\{"address":"'"$p1"'","deployed":"sha-8b03f7a","app_version":"sha-8b03f7a","error":null\},\{"address":"'"$p2"'","deployed":"sha-8b03f7a","app_version":"sha-1111111"' \
+like "$(printf '%s' "$out" | tr -d ' \n')" '"deployed":"sha-8b03f7a","drift":"hosts","drift_detail":"hostsrundifferenttags:[^"]*","hosts":\[\{"address":"'"$p1"'","deployed":"sha-8b03f7a","app_version":"sha-8b03f7a","services":\[[^]]*\],"services_error":null,"error":null\},\{"address":"'"$p2"'","deployed":"sha-8b03f7a","app_version":"sha-1111111"' \
 	"status --json says the same, per host"
 like "$("$GANTRY" --config "$work/apps.yml" status)" "production .*hosts run different tags: $p1 runs sha-8b03f7a, $p2 runs sha-1111111" \
 	"and status in the same words"
