@@ -399,19 +399,26 @@ const char *conf_host_app_url(const struct conf_env *env, const struct conf_host
 	return env->deploy.url ? env->deploy.url : env->url;
 }
 
-/* A log command template: one line, known variables only. */
-static bool parse_log_template(struct schema_ctx *ctx, const struct ynode *node, void *target,
-    const struct schema_field *field)
+/* A string that is a template over `vars`. */
+static bool parse_template_of(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field, const char *const *vars)
 {
-	char why[200];
+	char why[400];
 
 	if (!schema_string(ctx, node, target, field))
 		return false;
-	if (!template_check(*(char **)target, conf_log_vars, why, sizeof why)) {
+	if (!template_check(*(char **)target, vars, why, sizeof why)) {
 		schema_error(ctx, node, "%s", why);
 		return false;
 	}
 	return true;
+}
+
+/* A log command template: one line, known variables only. */
+static bool parse_log_template(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	return parse_template_of(ctx, node, target, field, conf_log_vars);
 }
 
 /* A count within the bounds a field allows (written in its doc as "N to M"). */
@@ -701,35 +708,19 @@ static bool parse_logs(struct schema_ctx *ctx, const struct ynode *node, void *t
 static bool parse_image_check(struct schema_ctx *ctx, const struct ynode *node, void *target,
     const struct schema_field *field)
 {
-	char why[400];
-
-	if (!schema_string(ctx, node, target, field))
-		return false;
-	if (!template_check(*(char **)target, conf_image_check_vars, why, sizeof why)) {
-		schema_error(ctx, node, "%s", why);
-		return false;
-	}
-	return true;
+	return parse_template_of(ctx, node, target, field, conf_image_check_vars);
 }
 
 /* deploy.running: a template over conf_running_vars, or null for none. */
 static bool parse_running(struct schema_ctx *ctx, const struct ynode *node, void *target,
     const struct schema_field *field)
 {
-	char why[400];
-
 	if (ytree_is_null(node)) {
 		free(*(char **)target);
 		*(char **)target = xstrdup("");
 		return true;
 	}
-	if (!schema_string(ctx, node, target, field))
-		return false;
-	if (!template_check(*(char **)target, conf_running_vars, why, sizeof why)) {
-		schema_error(ctx, node, "%s", why);
-		return false;
-	}
-	return true;
+	return parse_template_of(ctx, node, target, field, conf_running_vars);
 }
 
 /* A step's command: a template over conf_step_vars. */

@@ -69,6 +69,16 @@ static void read_output(void *arg, const char *data, size_t len, bool is_stderr)
 		outbuf_add(&r->out, data, len, max[r->kind]);
 }
 
+/* A read is over: its slot is free, the listener told. */
+static void reader_end(struct reader *r)
+{
+	outbuf_clear(&r->out);
+	*r->slot = NULL;
+	if (r->dw->changed)
+		r->dw->changed(r->dw->arg);
+	free(r);
+}
+
 /* The version the host's own app reported (or why none was read). */
 static void version_done(void *arg, enum remote_end how, int status, const char *message)
 {
@@ -93,11 +103,7 @@ static void version_done(void *arg, enum remote_end how, int status, const char 
 	} else {
 		h->app_version_error[0] = '\0';
 	}
-	outbuf_clear(&r->out);
-	*r->slot = NULL;
-	if (r->dw->changed)
-		r->dw->changed(r->dw->arg);
-	free(r);
+	reader_end(r);
 }
 
 static const struct remote_cmd_ops version_ops = {
@@ -131,11 +137,7 @@ static void running_done(void *arg, enum remote_end how, int status, const char 
 	} else {
 		h->running_error[0] = '\0';
 	}
-	outbuf_clear(&r->out);
-	*r->slot = NULL;
-	if (r->dw->changed)
-		r->dw->changed(r->dw->arg);
-	free(r);
+	reader_end(r);
 }
 
 static const struct remote_cmd_ops running_ops = {
@@ -216,11 +218,7 @@ static void read_done(void *arg, enum remote_end how, int status, const char *me
 		read_lock_state(h, &st);
 		hoststate_free(&st);
 	}
-	outbuf_clear(&r->out);
-	*r->slot = NULL;
-	if (r->dw->changed)
-		r->dw->changed(r->dw->arg);
-	free(r);
+	reader_end(r);
 }
 
 static const struct remote_cmd_ops read_ops = {

@@ -270,13 +270,15 @@ services:
     restart: unless-stopped
 EOF
 done
-abox() {  # abox NAME PORT HOST: a sandbox host's approaches project, as JSON
+# pbox NAME PORT HOST DIR [COMPOSE OPTIONS]: a compose project of its own in DIR on a
+# sandbox host, as JSON for sandboxify
+pbox() {
 	printf '{"port": "%s", "addr": "root@127.0.0.1:%s", "dir": "%s", "compose": "%s"}' "$2" \
-		"$(sshd_port "$3")" "$SSHD_DIR/$3/approaches" \
-		"DOCKER_HOST=$DOCKER_HOST docker-compose -p $1 --env-file deploy.env"
+		"$(sshd_port "$3")" "$SSHD_DIR/$3/$4" \
+		"DOCKER_HOST=$DOCKER_HOST docker-compose ${5:+$5 }-p $1 --env-file deploy.env"
 }
 /usr/bin/python3 "$work/sandboxify.py" "$srcdir/examples/approaches.yml" "$work/ex/approaches-real.yml" \
-	"$REGISTRY" "[$(abox stage-a "$asp" staging-1), $(abox prod-a "$app_" prod-1)]" ||
+	"$REGISTRY" "[$(pbox stage-a "$asp" staging-1 approaches), $(pbox prod-a "$app_" prod-1 approaches)]" ||
 	{ echo "Bail out! cannot rewrite examples/approaches.yml"; exit 1; }
 # the soak of an hour, made a second; the ready wait stays as written (3m)
 sed -i 's/^\( *soak:\) 1h$/\1 1s/' "$work/ex/approaches-real.yml"
@@ -380,13 +382,8 @@ services:
     command: ["/bin/celery", "beat"]
 EOF
 done
-ibox() {  # ibox NAME PORT HOST: a sandbox host's igny8 app stack, as JSON
-	printf '{"port": "%s", "addr": "root@127.0.0.1:%s", "dir": "%s", "compose": "%s"}' "$2" \
-		"$(sshd_port "$3")" "$SSHD_DIR/$3/igny8" \
-		"DOCKER_HOST=$DOCKER_HOST docker-compose -f docker-compose.app.yml -p $1 --env-file deploy.env"
-}
-/usr/bin/python3 "$work/sandboxify.py" "$srcdir/examples/igny8.yml" "$work/ex/igny8-real.yml" \
-	"$REGISTRY" "[$(ibox igny8-s "$isp" staging-1), $(ibox igny8-p "$ipp" prod-1)]" ||
+/usr/bin/python3 "$work/sandboxify.py" "$srcdir/examples/igny8.yml" "$work/ex/igny8-real.yml" "$REGISTRY" \
+	"[$(pbox igny8-s "$isp" staging-1 igny8 "-f docker-compose.app.yml"), $(pbox igny8-p "$ipp" prod-1 igny8 "-f docker-compose.app.yml")]" ||
 	{ echo "Bail out! cannot rewrite examples/igny8.yml"; exit 1; }
 /usr/bin/python3 - "$work/ex/igny8-real.yml" <<'PY2' || { echo "Bail out! igny8-real.yml"; exit 1; }
 import sys, yaml
