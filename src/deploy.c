@@ -98,7 +98,7 @@ struct deploy {
 	char target_err[700], source_err[700];
 	struct appcheck *source_app, *target_app;
 	struct services_read *source_services;  /* one per source host */
-	char services_drift[400];       /* "host: service worker runs sha-..." ("" none) */
+	char services_drift[400];       /* "host, service worker runs sha-..." ("" none) */
 	struct appcheck_result source_res, target_res;
 	struct registry_op *app_op, *mig_op;
 	char registry_err[400];

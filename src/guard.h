@@ -93,7 +93,7 @@ struct guard_facts {
 	const struct appcheck_result *source_app;
 	const char *source_err;         /* why the source's state or tag is missing */
 	const char *source_services;    /* a service of the source's app image on another build
-	                                   than its deploy.env names ("host: service worker
+	                                   than its deploy.env names ("host, service worker
 	                                   runs sha-..."), "" none or not known */
 	bool explicit_tag;              /* --tag */
 	/* the registry */
