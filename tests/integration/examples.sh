@@ -547,7 +547,7 @@ steps = [s for s in dep['steps'] if s['name'] != 'unit is active']
 for s in steps:
     if s['name'] == 'restart refactor-platform':
         s['name'], s['run'] = 'compose up (the unit, without systemd)', '{compose} up -d {services}'
-dep['steps'], dep['ready_timeout'] = steps, '10s'
+dep['steps'], dep['ready_timeout'], dep['ready_interval'] = steps, '6s', '1s'   # 3m every 5s
 yaml.safe_dump(c, open(f, 'w'), default_flow_style=False, sort_keys=False, width=4096)
 PY2
 diag "refactor: no systemd here: the switch step runs the unit's compose project directly"
