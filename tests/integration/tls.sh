@@ -14,8 +14,9 @@ mkdir -p "$work/pki"
 	tls_server "$work/pki" ca token && tls_ca "$work/pki" other; } ||
 	{ echo "Bail out! openssl could not make the test certificates"; exit 1; }
 sandbox_start "$work/apps" || { echo "Bail out! the app servers did not start"; exit 1; }
-front=$(tls_front "$work/pki/app.pem" "$work/pki/app.key" "$(sandbox_port production)") ||
+tls_front "$work/pki/app.pem" "$work/pki/app.key" "$(sandbox_port production)" ||
 	{ echo "Bail out! the TLS front did not start"; exit 1; }
+front=$TLS_FRONT_PORT
 plan 17
 
 status_config() { # DEFAULTS_EXTRA PRODUCTION_EXTRA

@@ -5,9 +5,11 @@
 #   tls_server DIR CA NAME   DIR/NAME.pem and DIR/NAME.key: a server certificate for
 #                            127.0.0.1 and localhost, signed by DIR/CA
 #   tls_front CERT KEY PORT  a TLS front for 127.0.0.1:PORT (tests/sandbox/tlsproxy.py);
-#                            prints its port; TLS_FRONT_PIDS lists what to stop
+#                            its port in TLS_FRONT_PORT; TLS_FRONT_PIDS lists what to stop
+#                            (call it as it is, not in $(...): a subshell's pids are lost)
 
 TLS_FRONT_PIDS=
+TLS_FRONT_PORT=
 
 tls_ca() {
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$2" \
@@ -32,7 +34,7 @@ tls_front() {
 	TLS_FRONT_PIDS="$TLS_FRONT_PIDS $pid"
 	for _ in $(seq 1 200); do
 		if [ -s "$portfile" ]; then
-			cat "$portfile"
+			TLS_FRONT_PORT=$(cat "$portfile")
 			rm -f "$portfile"
 			return 0
 		fi
