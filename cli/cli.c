@@ -204,11 +204,11 @@ const struct cli_cmd cli_cmds[] = {
 	  adopt_opts, 1, 1, { WORD_ENV }, env_word, cmd_action },
 	{ "check", CLI_CHECK, "[ENV]", "check every read path: HTTP, SSH, hosts, registry",
 	  "Goes through every read path of each environment (or ENV): its HTTP endpoints,\n"
-	  "each host's reachability, host key, login, deploy directory, runner and compose\n"
-	  "file, then the registry's credentials and both image repositories. One line per\n"
-	  "check, each failure saying what to do; exit 0 only when every check passes, 8 when\n"
-	  "one fails. Writes nothing but the runner (.gantry/bin), and not even that with\n"
-	  "--read-only. The first thing to run against a new configuration.\n",
+	  "each host's reachability, host key, login, deploy directory, runner, compose file\n"
+	  "and running services, then the registry's credentials and both image repositories.\n"
+	  "One line per check, each failure saying what to do; exit 0 only when every check\n"
+	  "passes, 8 when one fails. Writes nothing but the runner (.gantry/bin), and not even\n"
+	  "that with --read-only. The first thing to run against a new configuration.\n",
 	  no_opts, 0, 1, { WORD_ENV }, env_word, cmd_check },
 };
 
