@@ -46,8 +46,21 @@ check "w wraps it" tui_wait 'x-END' 3
 
 tui_keys s
 check "s saves the scrollback" tui_wait 'saved [0-9]+ lines to gantry-production-app-[0-9]{8}-[0-9]{6}(-2)?\.log' 5
+# the file named in the footer now
+saved_name() {
+	tui_screen | grep -oE 'saved [0-9]+ lines to gantry-production-app-[0-9]{8}-[0-9]{6}(-[0-9]+)?\.log' |
+		sed 's/.* to //'
+}
+first=$(saved_name)
 tui_keys s
-check "a second save never clashes with the first" tui_wait 'saved [0-9]+ lines to gantry-production-app-[0-9]{8}-[0-9]{6}-[0-9]\.log' 5
+# a name of its own: the next second's, or the same second's with a -N
+for _ in $(seq 1 100); do
+	second=$(saved_name)
+	[ -n "$second" ] && [ "$second" != "$first" ] && break
+	sleep 0.05
+done
+if [ -n "$second" ] && [ "$second" != "$first" ]; then ok "a second save never clashes with the first"
+else not_ok "a second save never clashes with the first"; diag "first: $first" "then: $second" "$(tui_screen)"; fi
 saved=$(ls "$work"/gantry-production-app-*.log 2>/dev/null | wc -l)
 is "$saved" 2 "two files were written"
 is "$(stat -c %a "$work"/gantry-production-app-*.log | sort -u | tr '\n' ' ')" "600 " "and only their owner can read them"
