@@ -78,6 +78,9 @@ static void print_plan(const struct deploy_info *i)
 		printf("  rollback  automatic, to %s, if ready or a smoke check fails\n", i->rollback_tag);
 	else
 		printf("  rollback  by hand (`gantry rollback %s`) if it fails\n", i->env);
+	if (i->retag[0])
+		printf("  retag     %s moved to %s in the registry once every host is ready\n", i->retag,
+		    i->tag);
 	printf("  steps on %s%s:\n", i->host, i->hosts_len > 1 ? " (then each other host)" : "");
 	for (size_t k = 0; k < i->steps_len; k++) {
 		if (i->steps[k].rollback)
@@ -244,7 +247,14 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 	}
 	if (i->status[0] && strcmp(i->status, run_result_name(i->result)) != 0)
 		printf("%s\n", i->status);
-	return run_result_healthy(i->result) ? EXIT_OK : EXIT_FAILED;
+	if (!run_result_healthy(i->result))
+		return EXIT_FAILED;
+	if (i->retag_error[0]) {
+		fprintf(stderr, "gantry: %s runs %s, but %s was not moved in the registry: %s\n", i->env,
+		    i->tag, i->retag, i->retag_error);
+		return EXIT_REGISTRY;
+	}
+	return EXIT_OK;
 }
 
 /* ---- one command on one host, waited for ---- */

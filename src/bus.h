@@ -29,6 +29,9 @@
 	X(CANCEL, "cancel")             /* a cancel asked or answered: deploy, host, text */ \
 	X(LINK, "link")                 /* a host's link dropped, or a follow failed:
 	                                   deploy, host, text */ \
+	X(RETAGGED, "retagged")         /* deploy.retag's tags were moved to the build once
+	                                   every host was ready, or could not be: deploy,
+	                                   text (which, or why not) */ \
 	X(ENDED, "ended")               /* the deploy ended: deploy, result */ \
 	X(LINK_CHANGED, "link changed") /* a unit's link changed state, deploy or not: host,
 	                                   text (its state's word; the target's link op says

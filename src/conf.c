@@ -4,6 +4,7 @@
 #include "conf.h"
 #include "sanitize.h"
 #include "template.h"
+#include "value.h"
 #include "xmalloc.h"
 #include "yamltree.h"
 
@@ -723,6 +724,44 @@ static bool parse_running(struct schema_ctx *ctx, const struct ynode *node, void
 	return parse_template_of(ctx, node, target, field, conf_running_vars);
 }
 
+/* deploy.retag: registry tags, as a string of words or a list; null for none. */
+static bool parse_retag(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field)
+{
+	char *out = xstrdup(""), *s;
+	const struct ynode *one = node;
+	size_t n = node->type == YNODE_SEQ ? node->len : 1;
+
+	if (ytree_is_null(node))
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
+		char *words = NULL, *save = NULL;
+
+		if (node->type == YNODE_SEQ)
+			one = node->items[i];
+		if (!schema_string(ctx, one, &words, NULL)) {
+			free(out);
+			return false;
+		}
+		for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+			if (!value_tag(w)) {
+				schema_error(ctx, one, "\"%s\" is not a tag: letters, digits, '_', '.' and '-', "
+				    "at most 128, not starting with '.' or '-'", w);
+				free(words);
+				free(out);
+				return false;
+			}
+			s = xasprintf("%s%s%s", out, *out ? " " : "", w);
+			free(out);
+			out = s;
+		}
+		free(words);
+	}
+	free(*(char **)target);
+	*(char **)target = out;
+	return true;
+}
+
 /* A step's command: a template over conf_step_vars. */
 static bool parse_step_template(struct schema_ctx *ctx, const struct ynode *node, void *target,
     const struct schema_field *field)
@@ -960,6 +999,9 @@ static const struct schema_field deploy_fields[] = {
 	  "host command printing each running service and its image, one \"SERVICE IMAGE\" a line, "
 	  "or null for none: the dashboard shows each service's tag and flags drift between them "
 	  "(default: docker inspect of {compose} ps -q)" },
+	{ "retag", parse_retag, DEPLOY_FIELD(retag), NULL, false,
+	  "registry tags moved to the deployed build once every host is ready, such as stable: "
+	  "a word or a list (default none; needs credentials that may push)" },
 	{ "ready_timeout", schema_duration, DEPLOY_FIELD(ready_timeout_ms), NULL, false,
 	  "time the new app has to pass the ready check (default 2m)" },
 	{ "ready_interval", schema_duration, DEPLOY_FIELD(ready_interval_ms), NULL, false,
@@ -1320,6 +1362,7 @@ static void env_copy_defaults(struct conf_env *env, const struct conf_env *d)
 	env->deploy.url = dup_or_null(d->deploy.url);
 	env->deploy.image_check = dup_or_null(d->deploy.image_check);
 	env->deploy.running = dup_or_null(d->deploy.running);
+	env->deploy.retag = dup_or_null(d->deploy.retag);
 }
 
 /* Frees what an environment owns. */
@@ -1356,6 +1399,7 @@ static void env_clear(struct conf_env *env)
 	free(env->deploy.url);
 	free(env->deploy.image_check);
 	free(env->deploy.running);
+	free(env->deploy.retag);
 	memset(env, 0, sizeof *env);
 }
 
@@ -1366,6 +1410,44 @@ static bool hosts_have_dirs(const struct conf_env *env)
 		if (!env->hosts[i].deploy_dir)
 			return false;
 	return true;
+}
+
+/* deploy.retag moves tags that no build is deployed by: never one the tag pattern lets
+ * through, which names an immutable build. */
+static bool check_retag(struct schema_ctx *ctx, const struct conf *conf, const struct conf_env *env,
+    const struct ynode *env_node)
+{
+	const struct ynode *deploy = ytree_get(env_node, "deploy");
+	const struct ynode *at = deploy ? ytree_get(deploy, "retag") : NULL;
+	char *words, *save = NULL;
+	regex_t re;
+	bool ok = true;
+	size_t mark;
+
+	if (!env->deploy.retag || !env->deploy.retag[0])
+		return true;
+	/* where it is written: here, else under defaults (then the environment is named) */
+	mark = schema_path_push(ctx, "%s", at ? ".deploy.retag" : "");
+	if (!at)
+		at = env_node;
+	if (!conf->registry) {
+		schema_error(ctx, at, "deploy.retag moves tags in the registry: add a registry section");
+		ok = false;
+	} else if (regcomp(&re, conf->registry->tag_pattern, REG_EXTENDED | REG_NOSUB) == 0) {
+		words = xstrdup(env->deploy.retag);
+		for (char *w = strtok_r(words, " ", &save); w && ok; w = strtok_r(NULL, " ", &save)) {
+			if (regexec(&re, w, 0, NULL, 0) == 0) {
+				schema_error(ctx, at, "\"%s\" matches registry.tags, so it names a build; "
+				    "deploy.retag moves tags no build is deployed by (builds' tags never "
+				    "move)", w);
+				ok = false;
+			}
+		}
+		free(words);
+		regfree(&re);
+	}
+	schema_path_pop(ctx, mark);
+	return ok;
 }
 
 /* Second pass: each environment from the defaults, then its own keys; names unique. */
@@ -1387,6 +1469,8 @@ static bool read_environments(struct schema_ctx *ctx, struct conf_reader *reader
 		} else if (env->hosts_len > 0 && !env->deploy_dir && !hosts_have_dirs(env)) {
 			schema_error(ctx, list->items[i], "deploy_dir is required with hosts: the directory on "
 			    "the host that holds deploy.env (set it here or under defaults)");
+			ok = false;
+		} else if (!check_retag(ctx, conf, env, list->items[i])) {
 			ok = false;
 		} else if (env->timeout_ms > env->interval_ms * 10) {
 			schema_error(ctx, list->items[i], "timeout (%lldms) is more than ten intervals (%lldms)",

@@ -63,6 +63,8 @@ struct conf_deploy {
 	char *url;                      /* base URL the host reaches its app at (default: env url) */
 	char *image_check;              /* a host command that exits 0 when {image} is there */
 	char *running;                  /* a host command listing "SERVICE IMAGE"; "" for none */
+	char *retag;                    /* registry tags moved to a build once it is ready here,
+	                                   separated by spaces, such as "stable"; "" none */
 	int64_t ready_timeout_ms;       /* default 2m */
 	int64_t ready_interval_ms;      /* default 2s */
 	struct conf_smoke *smoke;

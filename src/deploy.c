@@ -36,6 +36,7 @@
 	X(ADOPT, DEPLOY_STARTING)       /* gantry adopt: the baseline written, host by host */ \
 	X(START, DEPLOY_STARTING)       /* the run starting on a host (taking its lock) */ \
 	X(RUN, DEPLOY_RUNNING)          /* the run followed on a host */ \
+	X(RETAG, DEPLOY_RUNNING)        /* ready everywhere: deploy.retag's tags moved to it */ \
 	X(REFUSED, DEPLOY_REFUSED) \
 	X(DONE, DEPLOY_DONE)
 
@@ -128,6 +129,9 @@ struct deploy {
 	/* a run that failed on a host after others took the new tag: those go back */
 	size_t failed_host;
 	enum run_result failed_result;
+	/* deploy.retag, once every host is ready: one registry op at a time */
+	struct registry_op *retag_op;
+	size_t retag_next;              /* the next (tag, repository) to move */
 };
 
 /* One host's run: what its hostrun's callbacks get. */
@@ -702,6 +706,8 @@ static void judge(struct deploy *d)
 	    &d->back);
 	if (t->deploy.auto_rollback && d->back.tag[0])
 		copy_str(d->info.rollback_tag, sizeof d->info.rollback_tag, d->back.tag);
+	if (d->ctx.registry && t->deploy.retag)
+		copy_str(d->info.retag, sizeof d->info.retag, t->deploy.retag);
 	guard_plan_warnings(&f, d->adopt.tag, why, d->back.tag, v);
 	make_plan(d, 0, "ID");
 	enter(d, STAGE_PLANNED);
@@ -1194,6 +1200,85 @@ static bool fleet_rollback_start(struct deploy *d)
 }
 
 /* No host runs anything more: the environment's result. */
+/* The deploy ended: the bus and the screen hear how. */
+static void run_finish(struct deploy *d)
+{
+	enter(d, STAGE_DONE);
+	d->info.ended_ms = loop_clock_ms();
+	emit(d, BUS_ENDED, d->info.host_index, &(struct bus_event){ .result = d->info.result,
+	    .text = d->info.status });
+	notify(d);
+}
+
+/* The k-th move of deploy.retag: each tag in the app's repository, and in the migrator's
+ * when that is another one; false past the last. */
+static bool retag_job(const struct deploy *d, size_t k, const char **repo, const char **digest,
+    char *tag, size_t tagsz)
+{
+	const struct conf_registry *reg = d->ctx.conf->registry;
+	bool two = reg->migrator && strcmp(reg->migrator, reg->app) != 0 && d->info.migrator_digest[0];
+	size_t per = two ? 2 : 1, word = k / per;
+	const char *p = d->info.retag;
+
+	for (size_t w = 0;; w++) {
+		size_t n;
+
+		p += strspn(p, " ");
+		if (!*p)
+			return false;
+		n = strcspn(p, " ");
+		if (w == word) {
+			snprintf(tag, tagsz, "%.*s", (int)n, p);
+			break;
+		}
+		p += n;
+	}
+	*repo = k % per ? reg->migrator : reg->app;
+	*digest = k % per ? d->info.migrator_digest : d->info.app_digest;
+	return true;
+}
+
+static void retag_next(struct deploy *d);
+
+static void retag_done(const struct registry_result *r, void *arg)
+{
+	struct deploy *d = arg;
+
+	d->retag_op = NULL;
+	if (r->error != REGISTRY_OK) {
+		copy_str(d->info.retag_error, sizeof d->info.retag_error, r->message);
+		set_status(d, "%s on every host, but %s still names what it named before: %s",
+		    run_result_name(d->info.result), d->info.retag, r->message);
+		emit(d, BUS_RETAGGED, d->info.host_index, &(struct bus_event){ .text = d->info.status });
+		run_finish(d);
+		return;
+	}
+	d->retag_next++;
+	retag_next(d);
+}
+
+/* Moves the next tag, or ends the deploy when all are moved. */
+static void retag_next(struct deploy *d)
+{
+	const char *repo, *digest;
+	char tag[136];
+
+	if (!retag_job(d, d->retag_next, &repo, &digest, tag, sizeof tag)) {
+		d->info.retagged = true;
+		set_status(d, "%s; %s now name%s %s in the registry", run_result_name(d->info.result),
+		    d->info.retag, strchr(d->info.retag, ' ') ? "" : "s", d->info.tag);
+		emit(d, BUS_RETAGGED, d->info.host_index, &(struct bus_event){ .text = d->info.status });
+		run_finish(d);
+		return;
+	}
+	if (!digest[0]) {
+		retag_done(&(struct registry_result){ .error = REGISTRY_BAD_REPLY,
+		    .message = "the build's digest is not known" }, d);
+		return;
+	}
+	d->retag_op = registry_retag(d->ctx.registry, repo, digest, tag, retag_done, d);
+}
+
 static void run_done(struct deploy *d)
 {
 	const char *failed_at = d->failed_host < d->info.hosts_len ?
@@ -1204,8 +1289,6 @@ static void run_done(struct deploy *d)
 	size_t n;
 
 	focus(d);
-	enter(d, STAGE_DONE);
-	d->info.ended_ms = loop_clock_ms();
 	if (d->info.fleet_rollback) {
 		size_t back_failed = d->info.hosts_len;
 
@@ -1243,10 +1326,16 @@ static void run_done(struct deploy *d)
 	} else {
 		d->info.result = RUN_SUCCEEDED;
 		set_status(d, "%s", run_result_name(d->info.result));
+		if (d->info.retag[0] && !d->attach_only) {
+			enter(d, STAGE_RETAG);
+			set_status(d, "ready on every host; moving %s to %s in the registry",
+			    d->info.retag, d->info.tag);
+			notify(d);
+			retag_next(d);
+			return;
+		}
 	}
-	emit(d, BUS_ENDED, d->info.host_index, &(struct bus_event){ .result = d->info.result,
-	    .text = d->info.status });
-	notify(d);
+	run_finish(d);
 }
 
 /* Host job's run ended (or never started while others ran). */
@@ -1575,6 +1664,7 @@ void deploy_free(struct deploy *d)
 		running_free(&d->source_services[j].run);
 	}
 	free(d->source_services);
+	registry_cancel(d->retag_op);
 	if (d->app_op)
 		registry_cancel(d->app_op);
 	if (d->mig_op)

@@ -98,6 +98,10 @@ struct deploy_info {
 	char still_runs[136];           /* when the last run of `current` stopped before its
 	                                   switch: the tag the app still runs ("" otherwise) */
 	char rollback_tag[136];         /* where an automatic rollback goes ("" none) */
+	char retag[200];                /* deploy.retag's tags, moved to the build once every
+	                                   host is ready ("" none) */
+	bool retagged;                  /* DONE: they were moved */
+	char retag_error[400];          /* DONE: why they were not ("" moved, or none) */
 	char source_version[136];       /* promote: the tag the source's app reports ("" none) */
 	char source_env_tag[136];       /* promote: the tag the source's deploy.env names */
 	char chosen[300];               /* promote: why this tag ("what staging runs: ...") */

@@ -8,7 +8,7 @@
 	X(EXIT_USAGE,     2,  "bad command line") \
 	X(EXIT_CONFIG,    3,  "the configuration or the theme is missing or wrong") \
 	X(EXIT_REMOTE,    4,  "logs, history, attach: a host could not be reached, or its command failed") \
-	X(EXIT_REGISTRY,  5,  "the registry could not be reached, refused the credentials, or lacks the tag") \
+	X(EXIT_REGISTRY,  5,  "the registry could not be reached, refused the credentials, or lacks the tag; after a deploy that succeeded: deploy.retag's tags could not be moved") \
 	X(EXIT_REFUSED,   6,  "promote, rollback, deploy, freeze, unfreeze, unlock: refused (a guard, a lock, a freeze, read-only mode, no confirmation); nothing ran") \
 	X(EXIT_FAILED,    7,  "promote, rollback, deploy: the run failed, was cancelled or rolled back, or could not be followed to its end") \
 	X(EXIT_CHECK,     8,  "check: at least one check failed (its line says what to do)") \

@@ -382,6 +382,17 @@ struct http_request *http_get(struct http_client *client, const struct http_get_
 	}
 	if (opts->head)
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	if (opts->put) {
+		/* no "Expect: 100-continue" round trip for a small body */
+		struct curl_slist *next = curl_slist_append(req->headers, "Expect:");
+
+		if (!next)
+			die("out of memory building headers");
+		req->headers = next;
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PUT");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)opts->put_len);
+		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, opts->put);
+	}
 	if (opts->username) {
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(e, CURLOPT_USERNAME, opts->username);

@@ -1,4 +1,4 @@
-/* HTTP GETs and HEADs through libcurl's multi interface, driven by the event loop. */
+/* HTTP GETs, HEADs and PUTs through libcurl's multi interface, driven by the event loop. */
 #ifndef GANTRY_HTTP_H
 #define GANTRY_HTTP_H
 
@@ -40,6 +40,9 @@ struct http_get_opts {
 	size_t max_body;                /* larger bodies end as HTTP_ERR_TOO_LARGE */
 	const char *const *headers;     /* "Name: value" lines, NULL-terminated, may be NULL */
 	bool head;                      /* HEAD instead of GET */
+	const char *put;                /* PUT these put_len bytes instead of GET (copied);
+	                                   name their Content-Type in headers */
+	size_t put_len;
 	bool follow;                    /* follow up to 3 redirects (credentials stay behind) */
 	const char *username;           /* basic auth when set (never logged) */
 	const char *password;
@@ -57,7 +60,7 @@ struct http_client *http_client_new(struct loop *loop);
 /* Cancels what is in flight (without callbacks) and frees the client. */
 void http_client_free(struct http_client *client);
 
-/* Starts a GET; `done` runs later, from the loop, never from inside this call. */
+/* Starts a GET (or HEAD, or PUT); `done` runs later, from the loop, never from inside this call. */
 struct http_request *http_get(struct http_client *client, const struct http_get_opts *opts,
     http_done_fn done, void *arg);
 /* Abandons a request: its callback will not run. */

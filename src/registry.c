@@ -56,7 +56,7 @@ struct registry {
 	struct registry_op *ops;        /* in flight */
 };
 
-enum op_kind { OP_RESOLVE, OP_TAGS };
+enum op_kind { OP_RESOLVE, OP_TAGS, OP_RETAG };
 enum op_phase { PHASE_MAIN, PHASE_TOKEN, PHASE_CONFIG };
 
 struct registry_op {
@@ -65,6 +65,11 @@ struct registry_op {
 	enum op_phase phase;
 	char *repo, *tag;
 	bool want_created;
+	/* a retag: the manifest of `digest`, then a PUT of its bytes under `tag` */
+	char digest[REGISTRY_DIGEST_MAX];
+	char *manifest;
+	size_t manifest_len;
+	bool putting;                   /* the GET is done: the PUT is what is sent */
 	char *path;                     /* of the main request, from the API base */
 	char config_digest[REGISTRY_DIGEST_MAX];
 	bool auth_tried;
@@ -236,6 +241,7 @@ static void op_free(struct registry_op *op)
 	free(op->repo);
 	free(op->tag);
 	free(op->path);
+	free(op->manifest);
 	free(op);
 }
 
@@ -352,7 +358,8 @@ static void op_get(struct registry_op *op, const char *url, const char *accept, 
 	struct registry *reg = op->reg;
 	const struct token *tok = auth == AUTH_REGISTRY ? token_for(reg, op->repo) : NULL;
 	char *bearer = tok ? xasprintf("Authorization: Bearer %s", tok->value) : NULL;
-	const char *headers[3] = { 0 };
+	char *content_type = NULL;
+	const char *headers[4] = { 0 };
 	size_t h = 0;
 	struct http_get_opts opts = {
 		.url = url,
@@ -367,6 +374,12 @@ static void op_get(struct registry_op *op, const char *url, const char *accept, 
 		headers[h++] = accept;
 	if (bearer)
 		headers[h++] = bearer;
+	if (op->putting && auth == AUTH_REGISTRY) {
+		content_type = xasprintf("Content-Type: %s", op->result.media_type);
+		headers[h++] = content_type;
+		opts.put = op->manifest;
+		opts.put_len = op->manifest_len;
+	}
 	if (!bearer && (reg->basic || auth == AUTH_TOKEN_SERVICE) && reg->conf->username) {
 		if (reg->conf->password.unresolved) {
 			/* the credentials are needed now, and the password could not be read */
@@ -379,6 +392,7 @@ static void op_get(struct registry_op *op, const char *url, const char *accept, 
 		opts.password = reg->conf->password.value;
 	}
 	op->req = http_get(reg->http, &opts, op_http_done, op);
+	free(content_type);
 	if (bearer) {
 		memset(bearer, 0, strlen(bearer));
 		free(bearer);
@@ -393,7 +407,7 @@ static void op_send(struct registry_op *op)
 		url = xasprintf("%s/v2/%s/blobs/%s", op->reg->conf->url, op->repo, op->config_digest);
 	else
 		url = xasprintf("%s%s", op->reg->conf->url, op->path);
-	op_get(op, url, op->kind == OP_RESOLVE && op->phase == PHASE_MAIN ? accept_manifests : NULL,
+	op_get(op, url, op->kind != OP_TAGS && op->phase == PHASE_MAIN ? accept_manifests : NULL,
 	    op->phase == PHASE_CONFIG ? CONFIG_MAX_BYTES :
 	    op->kind == OP_TAGS ? TAGS_PAGE_MAX_BYTES : MANIFEST_MAX_BYTES, AUTH_REGISTRY);
 	free(url);
@@ -404,7 +418,11 @@ static void fail_auth(struct registry_op *op, long status)
 {
 	const struct conf_registry *c = op->reg->conf;
 
-	if (!c->username)
+	if (op->putting && c->username)
+		op_fail(op, REGISTRY_AUTH, "the registry %s does not let %s push to %s (HTTP %ld): moving "
+		    "a tag needs credentials that may push (on GHCR, a token with write:packages)",
+		    c->url, c->username, what(op), status);
+	else if (!c->username)
 		op_fail(op, REGISTRY_AUTH, "the registry %s wants credentials for %s (HTTP %ld); set "
 		    "registry.username and registry.password ({env: NAME} or {file: PATH})",
 		    c->url, what(op), status);
@@ -466,7 +484,8 @@ static void fetch_token(struct registry_op *op, const struct registry_challenge 
 	} else {
 		char scope[300];
 
-		snprintf(scope, sizeof scope, "repository:%s:pull", op->repo);
+		snprintf(scope, sizeof scope, "repository:%s:%s", op->repo,
+		    op->putting ? "pull,push" : "pull");
 		url_escape(url, sizeof url, scope);
 	}
 	op->phase = PHASE_TOKEN;
@@ -634,6 +653,62 @@ static void got_tags(struct registry_op *op, const struct http_response *resp)
 	op_finish(op);
 }
 
+/* True when a media type may go into a Content-Type header as it is. */
+static bool media_type_ok(const char *s)
+{
+	return *s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-/") ==
+	    strlen(s) && strchr(s, '/');
+}
+
+/* A retag: the manifest of the digest arrived (check it, then PUT it under the tag), or
+ * the PUT was answered. */
+static void got_retag(struct registry_op *op, const struct http_response *resp)
+{
+	const struct conf_registry *c = op->reg->conf;
+	char config[REGISTRY_DIGEST_MAX];
+
+	if (op->putting) {
+		if (resp->status < 200 || resp->status > 299) {
+			op_fail(op, REGISTRY_BAD_REPLY, "the registry %s answered HTTP %ld to storing %s",
+			    c->url, resp->status, what(op));
+		} else if (resp->content_digest[0] && strcmp(resp->content_digest, op->digest) != 0) {
+			op_fail(op, REGISTRY_BAD_REPLY, "the registry %s stored %s as %.80s, not as %s",
+			    c->url, what(op), resp->content_digest, op->digest);
+		} else {
+			snprintf(op->result.digest, sizeof op->result.digest, "%s", op->digest);
+			op_finish(op);
+		}
+		return;
+	}
+	if (registry_read_manifest(resp->body, resp->body_len, resp->content_type,
+	    resp->content_digest, &op->result, config) != REGISTRY_OK) {
+		char why[sizeof op->result.message];
+
+		snprintf(why, sizeof why, "%s", op->result.message);
+		op_fail(op, op->result.error, "%s@%s: %s", op->repo, op->digest, why);
+		return;
+	}
+	if (strcmp(op->result.digest, op->digest) != 0) {
+		op_fail(op, REGISTRY_BAD_REPLY, "the registry %s sent a manifest hashing to %s for %s@%s; "
+		    "refusing to store it under %s", c->url, op->result.digest, op->repo, op->digest,
+		    op->tag);
+		return;
+	}
+	if (!media_type_ok(op->result.media_type)) {
+		op_fail(op, REGISTRY_BAD_REPLY, "the registry %s sent %s@%s without a usable media type",
+		    c->url, op->repo, op->digest);
+		return;
+	}
+	op->manifest = xmalloc(resp->body_len + 1);
+	memcpy(op->manifest, resp->body, resp->body_len);
+	op->manifest_len = resp->body_len;
+	op->putting = true;
+	op->auth_tried = false;         /* the PUT may ask for more rights than the GET had */
+	free(op->path);
+	op->path = xasprintf("/v2/%s/manifests/%s", op->repo, op->tag);
+	op_send(op);
+}
+
 static void op_http_done(const struct http_response *resp, void *arg)
 {
 	struct registry_op *op = arg;
@@ -675,6 +750,11 @@ static void op_http_done(const struct http_response *resp, void *arg)
 		got_config(op, resp);
 		return;
 	}
+	if (resp->status == 404 && op->kind == OP_RETAG && !op->putting) {
+		op_fail(op, REGISTRY_NOT_FOUND, "%s@%s is not in the registry %s", op->repo, op->digest,
+		    c->url);
+		return;
+	}
 	if (resp->status == 404) {
 		if (op->kind == OP_RESOLVE)
 			op_fail(op, REGISTRY_NOT_FOUND, "%s is not in the registry %s (no such tag, or no "
@@ -687,6 +767,10 @@ static void op_http_done(const struct http_response *resp, void *arg)
 	if (resp->status == 429 || resp->status >= 500) {
 		op_fail(op, REGISTRY_UNREACHABLE, "the registry %s is not answering properly (HTTP %ld) for "
 		    "%s; try again shortly", c->url, resp->status, what(op));
+		return;
+	}
+	if (op->kind == OP_RETAG && (op->putting || resp->status == 200)) {
+		got_retag(op, resp);
 		return;
 	}
 	if (resp->status != 200) {
@@ -754,6 +838,24 @@ struct registry_op *registry_tags(struct registry *reg, const char *repo,
 
 	op->path = xasprintf("/v2/%s/tags/list?n=1000", repo);
 	op_send(op);
+	return op;
+}
+
+struct registry_op *registry_retag(struct registry *reg, const char *repo, const char *digest,
+    const char *tag, registry_done_fn done, void *arg)
+{
+	struct registry_op *op = op_new(reg, OP_RETAG, repo, done, arg);
+
+	op->tag = xstrdup(tag);
+	snprintf(op->digest, sizeof op->digest, "%s", digest);
+	op->path = xasprintf("/v2/%s/manifests/%s", repo, op->digest);
+	if (!value_digest(digest) || strlen(digest) >= sizeof op->digest)
+		op_fail_later(op, REGISTRY_BAD_REPLY, "\"%s\" is not a digest", digest);
+	else if (!value_tag(tag))
+		op_fail_later(op, REGISTRY_BAD_REPLY, "\"%s\" is not a valid tag (letters, digits, '_', "
+		    "'.', '-'; at most 128)", tag);
+	else
+		op_send(op);
 	return op;
 }
 

@@ -53,6 +53,12 @@ struct registry_op *registry_resolve(struct registry *reg, const char *repo, con
 struct registry_op *registry_tags(struct registry *reg, const char *repo,
     registry_done_fn done, void *arg);
 
+/* Points `tag` at the manifest `digest` of repo: a GET of the manifest by its digest
+ * (checked against it), then a PUT of those bytes under the tag. Needs credentials that
+ * may push; the result's digest is set on success. */
+struct registry_op *registry_retag(struct registry *reg, const char *repo, const char *digest,
+    const char *tag, registry_done_fn done, void *arg);
+
 /* Abandons an operation: its callback will not run. */
 void registry_cancel(struct registry_op *op);
 

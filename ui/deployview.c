@@ -335,6 +335,17 @@ static int draw_facts(struct ui *ui, const struct deploy_info *i, int y, int bot
 	else
 		snprintf(line, sizeof line, "by hand (b after a failure)");
 	y = fact(ui, y, "rollback", line, THEME_ROLE_text);
+	if (i->retag[0]) {
+		if (i->retagged)
+			snprintf(line, sizeof line, "%s now name%s %s in the registry", i->retag,
+			    strchr(i->retag, ' ') ? "" : "s", i->tag);
+		else if (i->retag_error[0])
+			snprintf(line, sizeof line, "%s not moved: %s", i->retag, i->retag_error);
+		else
+			snprintf(line, sizeof line, "%s moved to %s in the registry once every host is ready",
+			    i->retag, i->tag);
+		y = fact(ui, y, "retag", line, i->retag_error[0] ? THEME_ROLE_degraded : THEME_ROLE_text);
+	}
 	if (i->hosts_len > 1 && i->parallel > 1) {
 		size_t done = 0, waiting = 0;
 

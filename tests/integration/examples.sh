@@ -22,7 +22,7 @@ trap 'release_teardown >/dev/null 2>&1; rm -rf "$work"' EXIT
 export GHCR_TOKEN=sandbox LETSBE_REGISTRY_TOKEN=sandbox IGNY8_REGISTRY_PASSWORD=sandbox \
 	GANTRY_EXAMPLE_TOKEN=sandbox
 
-plan 144
+plan 159
 
 # --- every example loads: `history NOPE` reads the whole file, then finds no such
 # environment (exit 2); a configuration error would be file:line:col and exit 3 ---
@@ -555,6 +555,19 @@ diag "refactor: no systemd here: the switch step runs the unit's compose project
 containers_registry_restart --token refactor-deploy sandbox && containers_write_auth ||
 	{ echo "Bail out! the token registry"; exit 1; }
 : >"$CONTAINERS_DIR/token/requests"
+# deploy.retag moves :stable: the deploy login's token may push, as one with write:packages
+echo "refactor-deploy sandbox pull,push" >"$CONTAINERS_DIR/token/accounts"
+# tag_digest REPO TAG: the digest the registry serves for a tag, asked with a token of its own
+tag_digest() {
+	local tok
+	tok=$(curl -s -u refactor-deploy:sandbox "http://127.0.0.1:$(cat "$CONTAINERS_DIR/token/port")/token?service=gantry-sandbox-registry&scope=repository:$1:pull" |
+		sed -n 's/.*"token": *"\([^"]*\)".*/\1/p')
+	curl -s -o /dev/null -D - -H "Authorization: Bearer $tok" -H "Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json" \
+		"http://$REGISTRY/v2/$1/manifests/$2" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+}
+d_r1=$(tag_digest shop/app $r1) d_r2=$(tag_digest shop/app $r2)
+check "refactor: the registry serves $r1 and $r2 by digest" test -n "$d_r1" -a -n "$d_r2" -a "$d_r1" != "$d_r2"
+is "$(tag_digest shop/app stable)" "" "refactor: there is no :stable before the first deploy"
 app_image_of() { podman ps --filter "label=com.docker.compose.project=$1" --filter "label=com.docker.compose.service=$2" --format '{{.ImageID}}'; }
 image_id() { podman image inspect --format '{{.Id}}' "$REGISTRY/$1" | cut -c1-12; }
 version_of() { curl -s --max-time 3 "http://127.0.0.1:$1/api/version" | sed -n 's/.*"version":"\([^"]*\)".*/\1/p'; }
@@ -567,21 +580,38 @@ is "$(sed -n 's/^MIGRATOR_IMAGE=//p' "$SSHD_DIR/prod-1/refactor/deploy.env")" \
 	"$(sed -n 's/^APP_IMAGE=//p' "$SSHD_DIR/prod-1/refactor/deploy.env")" "refactor: app and migrator are one image, one digest"
 is "$(version_of "$rp")" $r1 "refactor: production reports $r1"
 is "$(app_image_of refactor rust-app)" "$(image_id shop/app:$r1)" "refactor: rust-app runs $r1's image (container runtime)"
+like "$out" "retag +stable moved to $r1 in the registry once every host is ready" "refactor: the plan says :stable moves once ready"
+like "$out" "stable now names $r1 in the registry" "refactor: and says it moved"
+is "$(tag_digest shop/app stable)" "$d_r1" "refactor: the registry's :stable is $r1's digest"
+like "$(cat "$CONTAINERS_DIR/token/requests")" "scope=repository%3Ashop%2Fapp%3Apull%2Cpush" "refactor: gantry asked for a push token to move it"
 like "$(cat "$CONTAINERS_DIR/token/requests")" "account=refactor-deploy&scope=repository%3Ashop%2Fapp%3Apull" \
 	"refactor: the host's pull got its own token with the deploy login"
 like "$(cat "$CONTAINERS_DIR/token/requests")" "^/token\?service=gantry-sandbox-registry&scope=repository%3Ashop%2Fapp%3Apull\$" \
 	"refactor: and gantry got one to read the digests"
 out=$(G refactor-real deploy production $r2 --yes 2>&1)
 is "$?" 0 "refactor: and $r2 after it"
+is "$(tag_digest shop/app stable)" "$d_r2" "refactor: :stable follows to $r2"
 out=$(G refactor-real deploy production $rbad --yes 2>&1)
 is "$?" 7 "refactor: a build that never answers /api/health is not kept"
 like "$out" "rollback \[[0-9]+/[0-9]+\] compose up" "refactor: production rolls back by itself"
 unlike "$(printf '%s\n' "$out" | sed -n '/^rollback \[/,$p')" "ROLE=migrator" "refactor: without migrating (forward only)"
 is "$(version_of "$rp")" $r2 "refactor: production reports $r2 again"
+unlike "$out" "stable now names" "refactor: a build rolled back moves no tag"
+is "$(tag_digest shop/app stable)" "$d_r2" "refactor: :stable still names $r2"
 out=$(G refactor-real rollback production --yes 2>&1)
 is "$?" 0 "refactor: gantry rollback production --yes"
 is "$(version_of "$rp")" $r1 "refactor: goes to $r1, the last good run before $r2 (never to the failed build)"
 is "$(app_image_of refactor rust-app)" "$(image_id shop/app:$r1)" "refactor: rust-app runs $r1's image again"
+is "$(tag_digest shop/app stable)" "$d_r1" "refactor: and :stable names $r1 again, once it is ready"
+# a token that may only pull (read:packages): the deploy stands, :stable does not move
+rm -f "$CONTAINERS_DIR/token/accounts"
+out=$(G refactor-real deploy production $r2 --yes 2>&1)
+is "$?" 5 "refactor: a login that may not push: the deploy succeeds, and gantry exits 5"
+like "$out" "production runs $r2, but stable was not moved in the registry: the registry http://[^ ]+ does not let refactor-deploy push to shop/app:stable \(HTTP 401\): moving a tag needs credentials that may push" \
+	"refactor: and says who may not push where, and what it needs"
+is "$(version_of "$rp")" $r2 "refactor: production runs $r2 all the same"
+is "$(tag_digest shop/app stable)" "$d_r1" "refactor: :stable stays on $r1"
+unlike "$out" "eyJ|refactor-deploy:sandbox" "refactor: neither the password nor a token is shown"
 
 # LetsBe: its Hub first, then a tenant, from a Gitea-style registry (another login)
 containers_registry_restart --token letsbe-deploy sandbox && containers_write_auth ||

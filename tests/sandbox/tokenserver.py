@@ -7,7 +7,9 @@ Makes an RSA key and a self-signed certificate in DIR (DIR/cert.pem is the regis
 auth.token.rootcertbundle), listens on 127.0.0.1 at a port the kernel picks (written to
 DIR/port), and answers GET /token?service=S&scope=repository:NAME:pull: with the right
 basic credentials, a JWT (RS256, the certificate in x5c) granting pull on NAME; without
-them, 401. Every request is counted in DIR/requests. Signing uses the openssl command.
+them, 401. DIR/accounts, read on each request when it exists, adds accounts with their
+rights, one "USER PASSWORD ACTIONS" a line (ACTIONS such as pull,push), as a token with
+write:packages on GHCR may push. Every request is counted in DIR/requests. Signing uses the openssl command.
 With TLS_CERT and TLS_KEY (PEM), it answers over HTTPS, as the public token services do."""
 import base64
 import http.server
@@ -52,24 +54,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlparse(self.path)
         q = urllib.parse.parse_qs(url.query)
         auth = self.headers.get("Authorization", "")
-        want = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        def basic(user, password):
+            return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        allowed = {basic(USER, PASSWORD): (USER, ["pull"])}
+        try:
+            with open(os.path.join(DIR, "accounts")) as f:
+                for line in f:
+                    words = line.split()
+                    if len(words) == 3:
+                        allowed[basic(words[0], words[1])] = (words[0], words[2].split(","))
+        except FileNotFoundError:
+            pass
         if url.path != "/token":
             self.send_error(404)
             return
-        if auth != want:
+        if auth not in allowed:
             self.send_response(401)
             self.send_header("WWW-Authenticate", 'Basic realm="token"')
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        user, rights = allowed[auth]
         access = []
         for scope in q.get("scope", []):
             parts = scope.split(":")
             if len(parts) == 3 and parts[0] == "repository":
                 access.append({"type": "repository", "name": parts[1],
-                               "actions": [a for a in parts[2].split(",") if a == "pull"]})
+                               "actions": [a for a in parts[2].split(",") if a in rights]})
         now = int(time.time())
-        token = sign({"iss": ISSUER, "sub": USER, "aud": q.get("service", [""])[0],
+        token = sign({"iss": ISSUER, "sub": user, "aud": q.get("service", [""])[0],
                       "exp": now + 300, "nbf": now - 10, "iat": now,
                       "jti": base64.b16encode(os.urandom(8)).decode(), "access": access})
         out = json.dumps({"token": token, "expires_in": 300}).encode()

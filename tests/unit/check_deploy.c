@@ -644,6 +644,14 @@ START_TEST(deploy_keys_say_where)
 		  "sh in the deploy directory; {tag}, {app_image} ... are filled in)" },
 		{ "      parallel: 0\n",
 		  "g.yml:9:17: environments[0].deploy.parallel: expected a whole number from 1 to 1000, got \"0\"" },
+		{ "      retag: [stable, 'a/b']\n",
+		  "g.yml:9:23: environments[0].deploy.retag: \"a/b\" is not a tag: letters, digits, '_', "
+		  "'.' and '-', at most 128, not starting with '.' or '-'" },
+		{ "      retag: 'stable sha-1234567'\n",
+		  "g.yml:9:14: environments[0].deploy.retag: \"sha-1234567\" matches registry.tags, so it "
+		  "names a build; deploy.retag moves tags no build is deployed by (builds' tags never move)" },
+		{ "      retag: {x: 1}\n",
+		  "g.yml:9:14: environments[0].deploy.retag: expected a string, got a mapping" },
 		{ "      bogus: 1\n", "g.yml:9:7: environments[0].deploy.bogus: unknown key" },
 	};
 
@@ -705,7 +713,7 @@ START_TEST(deploy_defaults_are_inherited)
 {
 	char err[300];
 	struct conf *c = parse(REGISTRY "defaults:\n  deploy_dir: /srv/shop\n  soak: 10m\n"
-	    "  deploy: {port: '8081', smoke: [/api/version], auto_rollback: true}\n"
+	    "  deploy: {port: '8081', smoke: [/api/version], auto_rollback: true, retag: [stable, prod-current]}\n"
 	    "environments:\n  - {name: staging, url: 'http://s', hosts: [s1]}\n"
 	    "  - {name: production, url: 'http://p', hosts: [p1], protected: true, deploy: {port: 9000}}\n",
 	    err, sizeof err);
@@ -718,6 +726,8 @@ START_TEST(deploy_defaults_are_inherited)
 	ck_assert(c->envs[0].deploy.auto_rollback);
 	ck_assert(!c->envs[0].deploy.protected_env);
 	ck_assert_int_eq(c->envs[0].deploy.soak_ms, 600000);
+	ck_assert_str_eq(c->envs[1].deploy.retag, "stable prod-current");
+	ck_assert_str_eq(c->envs[0].deploy.retag, "stable prod-current");
 	ck_assert_int_eq(c->envs[0].deploy.ready_timeout_ms, 120000);
 	ck_assert_int_eq(c->envs[0].deploy.ready_interval_ms, 2000);
 	ck_assert_str_eq(c->envs[1].deploy.port, "9000");
