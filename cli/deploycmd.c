@@ -262,7 +262,7 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 struct hostcall {
 	struct outbuf out;
 	bool done;
-	enum remote_end how;
+	enum unit_end how;
 	int status;
 	char message[300];
 };
@@ -274,7 +274,7 @@ static void hostrun_output(void *arg, const char *data, size_t len, bool is_stde
 	outbuf_add(&hr->out, data, len, HOSTSTATE_MAX_BYTES);
 }
 
-static void hostrun_done(void *arg, enum remote_end how, int status, const char *message)
+static void hostrun_done(void *arg, enum unit_end how, int status, const char *message)
 {
 	struct hostcall *hr = arg;
 
@@ -284,21 +284,21 @@ static void hostrun_done(void *arg, enum remote_end how, int status, const char 
 	snprintf(hr->message, sizeof hr->message, "%s", message ? message : "");
 }
 
-static const struct remote_cmd_ops hostcall_ops = {
+static const struct unit_cmd_ops hostcall_ops = {
 	.output = hostrun_output, .done = hostrun_done, .bounded = true,
 };
 
 /* Waits for command c (run with hostcall_ops) on host j. */
 static bool host_wait(struct deploycmd *dc, const struct conf_env *env, size_t j,
-    struct remote_cmd *c, struct hostcall *hr)
+    struct unit_cmd *c, struct hostcall *hr)
 {
 	while (!hr->done && !dc->quit)
 		loop_run_once(dc->app->loop, 1000);
 	if (!hr->done) {
-		remote_cmd_stop(c);
+		unit_cmd_stop(c);
 		return false;
 	}
-	if (hr->how != REMOTE_EXITED) {
+	if (hr->how != UNIT_EXITED) {
 		fprintf(stderr, "gantry: %s: %s\n", env->hosts[j].address,
 		    hr->message[0] ? hr->message : "the link dropped");
 		return false;
@@ -478,7 +478,7 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 	for (size_t j = 0; j < env->hosts_len && !dc->quit; j++) {
 		struct hostcall hr = { 0 };
 		char first[200] = "";
-		struct remote_cmd *c = t->ops->admin(t, j, action, dc->app->operator, o->message, at,
+		struct unit_cmd *c = t->ops->admin(t, j, action, dc->app->operator, o->message, at,
 		    &hostcall_ops, &hr);
 
 		if (!host_wait(dc, env, j, c, &hr)) {

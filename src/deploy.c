@@ -65,14 +65,14 @@ struct digest_lookup {
 struct image_check {
 	struct deploy *d;
 	size_t host;
-	struct remote_cmd *cmd;
+	struct unit_cmd *cmd;
 	struct outbuf out;
 };
 
 /* What the services of one of the source's hosts run (a promotion's cross-check). */
 struct services_read {
 	struct deploy *d;
-	struct remote_cmd *cmd;
+	struct unit_cmd *cmd;
 	struct outbuf out;
 	struct running run;
 	bool listed;                    /* `run` holds the host's list */
@@ -108,7 +108,7 @@ struct deploy {
 	struct digest_lookup adopt_app_lookup, adopt_mig_lookup;
 	char adopt_id[72];
 	char *adopt_record;
-	struct remote_cmd *adopt_cmd;
+	struct unit_cmd *adopt_cmd;
 	struct outbuf adopt_out;
 	/* a rollback */
 	bool by_digest;                 /* to the recorded digests, not what the tag is now */
@@ -355,20 +355,20 @@ static void services_output(void *arg, const char *data, size_t len, bool is_std
 
 /* A source host's services: kept when listed; a host that cannot list them is not
  * cross-checked (the dashboard shows why). */
-static void services_done(void *arg, enum remote_end how, int status, const char *message)
+static void services_done(void *arg, enum unit_end how, int status, const char *message)
 {
 	struct services_read *sr = arg;
 	char why[200];
 
 	(void)message;
 	sr->cmd = NULL;
-	sr->listed = how == REMOTE_EXITED && status == 0 && sr->out.len < RUNNING_READ_MAX &&
+	sr->listed = how == UNIT_EXITED && status == 0 && sr->out.len < RUNNING_READ_MAX &&
 	    running_parse(outbuf_text(&sr->out), sr->out.len, &sr->run, why, sizeof why);
 	outbuf_clear(&sr->out);
 	answered(sr->d);
 }
 
-static const struct remote_cmd_ops services_ops = {
+static const struct unit_cmd_ops services_ops = {
 	.output = services_output, .done = services_done, .bounded = true,
 };
 
@@ -496,7 +496,7 @@ static void image_check_output(void *arg, const char *data, size_t len, bool is_
 	outbuf_add(&ic->out, data, len, 2000);
 }
 
-static void image_check_done(void *arg, enum remote_end how, int status, const char *message)
+static void image_check_done(void *arg, enum unit_end how, int status, const char *message)
 {
 	struct image_check *ic = arg;
 	struct deploy *d = ic->d;
@@ -504,15 +504,15 @@ static void image_check_done(void *arg, enum remote_end how, int status, const c
 	size_t n = strlen(d->images_missing);
 
 	ic->cmd = NULL;
-	if (how != REMOTE_EXITED || status != 0)
+	if (how != UNIT_EXITED || status != 0)
 		snprintf(d->images_missing + n, sizeof d->images_missing - n, "%s%s (%s)", n ? "; " : "",
-		    addr, how != REMOTE_EXITED ? (message && *message ? message : "not reached") :
+		    addr, how != UNIT_EXITED ? (message && *message ? message : "not reached") :
 		    "not there");
 	outbuf_clear(&ic->out);
 	answered(d);
 }
 
-static const struct remote_cmd_ops image_check_ops = {
+static const struct unit_cmd_ops image_check_ops = {
 	.output = image_check_output, .done = image_check_done, .bounded = true,
 };
 
@@ -815,7 +815,7 @@ static void adopt_output(void *arg, const char *data, size_t len, bool is_stderr
 		outbuf_add(&d->adopt_out, data, len, HOSTSTATE_MAX_BYTES);
 }
 
-static void adopt_written(void *arg, enum remote_end how, int status, const char *message)
+static void adopt_written(void *arg, enum unit_end how, int status, const char *message)
 {
 	struct deploy *d = arg;
 	const char *out = outbuf_text(&d->adopt_out);
@@ -824,7 +824,7 @@ static void adopt_written(void *arg, enum remote_end how, int status, const char
 	d->adopt_cmd = NULL;
 	sanitize_text(out, strcspn(out, "\n"), first, sizeof first, 0);
 	outbuf_clear(&d->adopt_out);
-	if (how == REMOTE_EXITED && status == 0) {
+	if (how == UNIT_EXITED && status == 0) {
 		if (++d->info.host_index < d->info.hosts_len) {
 			adopt_write(d);
 			return;
@@ -834,7 +834,7 @@ static void adopt_written(void *arg, enum remote_end how, int status, const char
 		set_status(d, "%s's baseline is %s", d->target->name, d->info.tag);
 	} else {
 		d->info.result = RUN_FAILED;
-		set_status(d, "on %s: %s", d->info.host, how != REMOTE_EXITED ?
+		set_status(d, "on %s: %s", d->info.host, how != UNIT_EXITED ?
 		    (message && *message ? message : "the link dropped") : first[0] ? first : "failed");
 	}
 	enter(d, STAGE_DONE);
@@ -844,7 +844,7 @@ static void adopt_written(void *arg, enum remote_end how, int status, const char
 	notify(d);
 }
 
-static const struct remote_cmd_ops adopt_ops = {
+static const struct unit_cmd_ops adopt_ops = {
 	.output = adopt_output, .done = adopt_written, .bounded = true,
 };
 
@@ -1644,7 +1644,7 @@ void deploy_free(struct deploy *d)
 	free(d->jobs);
 	free(d->info.hosts);
 	if (d->adopt_cmd)
-		remote_cmd_stop(d->adopt_cmd);
+		unit_cmd_stop(d->adopt_cmd);
 	appcheck_free(d->source_app);
 	appcheck_free(d->target_app);
 	registry_cancel(d->adopt_app_lookup.op);
@@ -1653,13 +1653,13 @@ void deploy_free(struct deploy *d)
 	free(d->adopt_record);
 	for (size_t j = 0; d->image_checks && j < d->target->hosts_len; j++) {
 		if (d->image_checks[j].cmd)
-			remote_cmd_stop(d->image_checks[j].cmd);
+			unit_cmd_stop(d->image_checks[j].cmd);
 		outbuf_clear(&d->image_checks[j].out);
 	}
 	free(d->image_checks);
 	for (size_t j = 0; d->source_services && j < d->source->hosts_len; j++) {
 		if (d->source_services[j].cmd)
-			remote_cmd_stop(d->source_services[j].cmd);
+			unit_cmd_stop(d->source_services[j].cmd);
 		outbuf_clear(&d->source_services[j].out);
 		running_free(&d->source_services[j].run);
 	}

@@ -33,7 +33,7 @@ struct reader {
 	const struct target *target;
 	size_t unit;                    /* the host's index in its environment */
 	enum read_kind kind;
-	struct remote_cmd *cmd;
+	struct unit_cmd *cmd;
 	struct outbuf out;
 };
 
@@ -80,7 +80,7 @@ static void reader_end(struct reader *r)
 }
 
 /* The version the host's own app reported (or why none was read). */
-static void version_done(void *arg, enum remote_end how, int status, const char *message)
+static void version_done(void *arg, enum unit_end how, int status, const char *message)
 {
 	struct reader *r = arg;
 	struct host_status *h = r->host;
@@ -88,7 +88,7 @@ static void version_done(void *arg, enum remote_end how, int status, const char 
 	char why[200];
 
 	h->app_probed = true;
-	if (how != REMOTE_EXITED) {
+	if (how != UNIT_EXITED) {
 		snprintf(h->app_version_error, sizeof h->app_version_error, "%s",
 		    message ? message : "the link dropped");
 		h->app_version[0] = '\0';
@@ -106,21 +106,21 @@ static void version_done(void *arg, enum remote_end how, int status, const char 
 	reader_end(r);
 }
 
-static const struct remote_cmd_ops version_ops = {
+static const struct unit_cmd_ops version_ops = {
 	.output = read_output,
 	.done = version_done,
 	.bounded = true,
 };
 
 /* What each service runs (or why that is not known now). */
-static void running_done(void *arg, enum remote_end how, int status, const char *message)
+static void running_done(void *arg, enum unit_end how, int status, const char *message)
 {
 	struct reader *r = arg;
 	struct host_status *h = r->host;
 	char why[200];
 
 	h->running_read = true;
-	if (how != REMOTE_EXITED) {
+	if (how != UNIT_EXITED) {
 		snprintf(h->running_error, sizeof h->running_error, "%s", message ? message :
 		    "the link dropped");
 		running_free(&h->running);
@@ -140,7 +140,7 @@ static void running_done(void *arg, enum remote_end how, int status, const char 
 	reader_end(r);
 }
 
-static const struct remote_cmd_ops running_ops = {
+static const struct unit_cmd_ops running_ops = {
 	.output = read_output,
 	.done = running_done,
 	.bounded = true,
@@ -195,16 +195,16 @@ static void read_deploy_env(const struct reader *r, const struct host_state *st)
 	h->migrator_tag[0] = '\0';
 }
 
-static void read_done(void *arg, enum remote_end how, int status, const char *message)
+static void read_done(void *arg, enum unit_end how, int status, const char *message)
 {
 	struct reader *r = arg;
 	struct host_status *h = r->host;
 	struct host_state st;
 	char why[200];
 
-	if (how != REMOTE_EXITED || !hoststate_parse(outbuf_text(&r->out), r->out.len, &st, why,
+	if (how != UNIT_EXITED || !hoststate_parse(outbuf_text(&r->out), r->out.len, &st, why,
 	    sizeof why)) {
-		if (how != REMOTE_EXITED)
+		if (how != UNIT_EXITED)
 			snprintf(h->deploy_error, sizeof h->deploy_error, "%s", message ? message :
 			    "the link dropped");
 		else
@@ -221,7 +221,7 @@ static void read_done(void *arg, enum remote_end how, int status, const char *me
 	reader_end(r);
 }
 
-static const struct remote_cmd_ops read_ops = {
+static const struct unit_cmd_ops read_ops = {
 	.output = read_output,
 	.done = read_done,
 	.bounded = true,
@@ -361,7 +361,7 @@ void deploywatch_free(struct deploywatch *dw)
 		return;
 	for (size_t k = 0; k < READ_KINDS * dw->readers_len; k++) {
 		if (dw->readers[k]) {
-			remote_cmd_stop(dw->readers[k]->cmd);
+			unit_cmd_stop(dw->readers[k]->cmd);
 			outbuf_clear(&dw->readers[k]->out);
 			free(dw->readers[k]);
 		}

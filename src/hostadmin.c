@@ -60,12 +60,12 @@ void hostadmin_call_free(struct hostadmin_call *c)
 	free(c->reason);
 }
 
-struct remote_cmd *hostadmin_run(struct remote_host *host, enum hostadmin kind,
+struct unit_cmd *hostadmin_run(struct remote_host *host, enum hostadmin kind,
     const char *env, const char *operator, const char *message, int64_t at,
-    const struct remote_cmd_ops *ops, void *arg)
+    const struct unit_cmd_ops *ops, void *arg)
 {
 	struct hostadmin_call c;
-	struct remote_cmd *cmd;
+	struct unit_cmd *cmd;
 
 	hostadmin_call(kind, env, operator, message, at, &c);
 	cmd = runner_run(host, c.sub, c.args, c.nargs, ops, arg);

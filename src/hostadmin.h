@@ -30,9 +30,9 @@ void hostadmin_call_free(struct hostadmin_call *c);
 /* Freezes, unfreezes or breaks the lock (refused while its run lives) on a host,
  * recording a note with the operator and the reason in the history: the runner's exit
  * statuses say how (RUNNER_EXIT_NOT_NEEDED: "not frozen", "not locked"; ALIVE; UNSAFE). */
-struct remote_cmd *hostadmin_run(struct remote_host *host, enum hostadmin kind,
+struct unit_cmd *hostadmin_run(struct remote_host *host, enum hostadmin kind,
     const char *env, const char *operator, const char *message, int64_t at,
-    const struct remote_cmd_ops *ops, void *arg);
+    const struct unit_cmd_ops *ops, void *arg);
 
 /* Tells the bus an admin action was done on host `host` of env (named `host_name`). */
 void hostadmin_emit(struct bus *bus, enum hostadmin kind, const char *env, size_t host,

@@ -83,12 +83,12 @@ static void output(void *arg, const char *data, size_t len, bool is_stderr)
 }
 
 /* Whether the connection got as far as running a command; the SSH rows say how far. */
-static bool reached(struct unitcheck *uc, enum remote_end how, const char *message)
+static bool reached(struct unitcheck *uc, enum unit_end how, const char *message)
 {
 	enum link_state st = remote_host_state(uc->remote);
 	const char *why = message && *message ? message : remote_host_message(uc->remote);
 
-	if (how == REMOTE_EXITED) {
+	if (how == UNIT_EXITED) {
 		say(uc, HR_REACH, UNIT_CHECK_OK, "%s answered", uc->address);
 		say(uc, HR_KEY, UNIT_CHECK_OK, "%s's key is in known_hosts", uc->address);
 		say(uc, HR_LOGIN, UNIT_CHECK_OK, "logged in to %s", uc->address);
@@ -110,14 +110,14 @@ static bool reached(struct unitcheck *uc, enum remote_end how, const char *messa
 	return false;
 }
 
-static void services_done(void *arg, enum remote_end how, int status, const char *message)
+static void services_done(void *arg, enum unit_end how, int status, const char *message)
 {
 	struct unitcheck *uc = arg;
 	struct running run = { 0 };
 	char first[300], why[200], list[400] = "";
 
 	first_line(&uc->out, first, sizeof first);
-	if (how != REMOTE_EXITED)
+	if (how != UNIT_EXITED)
 		say(uc, HR_SERVICES, UNIT_CHECK_FAILED, "%s: %s", uc->address,
 		    message && *message ? message : "the link dropped");
 	else if (status != 0)
@@ -141,7 +141,7 @@ static void services_done(void *arg, enum remote_end how, int status, const char
 	outbuf_clear(&uc->out);
 }
 
-static const struct remote_cmd_ops services_ops = {
+static const struct unit_cmd_ops services_ops = {
 	.output = output, .done = services_done, .bounded = true,
 };
 
@@ -159,14 +159,14 @@ static void services_start(struct unitcheck *uc)
 	free(cmd);
 }
 
-static void compose_done(void *arg, enum remote_end how, int status, const char *message)
+static void compose_done(void *arg, enum unit_end how, int status, const char *message)
 {
 	struct unitcheck *uc = arg;
 	char first[300];
 
 	first_line(&uc->out, first, sizeof first);
 	outbuf_clear(&uc->out);
-	if (how != REMOTE_EXITED)
+	if (how != UNIT_EXITED)
 		say(uc, HR_COMPOSE, UNIT_CHECK_FAILED, "%s: %s", uc->address,
 		    message && *message ? message : "the link dropped");
 	else if (status == RUNNER_EXIT_NOT_NEEDED) {
@@ -184,7 +184,7 @@ static void compose_done(void *arg, enum remote_end how, int status, const char 
 	services_start(uc);
 }
 
-static const struct remote_cmd_ops compose_ops = {
+static const struct unit_cmd_ops compose_ops = {
 	.output = output, .done = compose_done, .bounded = true,
 };
 
@@ -200,9 +200,9 @@ static void compose_start(struct unitcheck *uc)
 	    &compose_ops, uc);
 }
 
-static void runner_done(void *arg, enum remote_end how, int status, const char *message);
+static void runner_done(void *arg, enum unit_end how, int status, const char *message);
 
-static const struct remote_cmd_ops runner_ops = {
+static const struct unit_cmd_ops runner_ops = {
 	.output = output, .done = runner_done, .bounded = true,
 };
 
@@ -214,7 +214,7 @@ static void runner_ask(struct unitcheck *uc, enum runner_step step, char *comman
 	free(command);
 }
 
-static void runner_done(void *arg, enum remote_end how, int status, const char *message)
+static void runner_done(void *arg, enum unit_end how, int status, const char *message)
 {
 	struct unitcheck *uc = arg;
 	enum runner_step step = uc->step;

@@ -16,7 +16,7 @@
 struct hostread_one {
 	struct hostread *r;
 	size_t j;
-	struct remote_cmd *cmd;
+	struct unit_cmd *cmd;
 	struct outbuf out;
 	struct host_state st;
 	bool ok;
@@ -44,7 +44,7 @@ static void one_output(void *arg, const char *data, size_t len, bool is_stderr)
 		outbuf_add(&o->out, data, len, HOSTSTATE_MAX_BYTES);
 }
 
-static void one_done(void *arg, enum remote_end how, int status, const char *message)
+static void one_done(void *arg, enum unit_end how, int status, const char *message)
 {
 	struct hostread_one *o = arg;
 	struct hostread *r = o->r;
@@ -52,7 +52,7 @@ static void one_done(void *arg, enum remote_end how, int status, const char *mes
 	char why[200];
 
 	o->cmd = NULL;
-	if (how != REMOTE_EXITED)
+	if (how != UNIT_EXITED)
 		snprintf(o->why, sizeof o->why, "%s: %s", addr, message && *message ? message :
 		    "the link dropped");
 	else if (!hoststate_parse(outbuf_text(&o->out), o->out.len, &o->st, why, sizeof why))
@@ -66,7 +66,7 @@ static void one_done(void *arg, enum remote_end how, int status, const char *mes
 		ask_next(r);
 }
 
-static const struct remote_cmd_ops one_ops = {
+static const struct unit_cmd_ops one_ops = {
 	.output = one_output, .done = one_done, .bounded = true,
 };
 
@@ -140,7 +140,7 @@ void hostread_free(struct hostread *r)
 		return;
 	for (size_t j = 0; j < r->len; j++) {
 		if (r->hosts[j].cmd)
-			remote_cmd_stop(r->hosts[j].cmd);
+			unit_cmd_stop(r->hosts[j].cmd);
 		outbuf_clear(&r->hosts[j].out);
 		hoststate_free(&r->hosts[j].st);
 	}

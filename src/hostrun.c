@@ -28,7 +28,7 @@ struct hostrun {
 	const struct hostrun_ops *ops;
 	void *arg;
 	char id[72];
-	struct remote_cmd *start_cmd, *follow_cmd, *cancel_cmd;
+	struct unit_cmd *start_cmd, *follow_cmd, *cancel_cmd;
 	struct outbuf start_out;
 	struct splitter out_split, ev_split;
 	bool saw_end_event, saw_end_marker;
@@ -59,31 +59,31 @@ static void start_output(void *arg, const char *data, size_t len, bool is_stderr
 		outbuf_add(&r->start_out, data, len, HOSTSTATE_MAX_BYTES);
 }
 
-static void start_done(void *arg, enum remote_end how, int status, const char *message)
+static void start_done(void *arg, enum unit_end how, int status, const char *message)
 {
 	struct hostrun *r = arg;
 	const char *out = outbuf_text(&r->start_out);
 	struct hostrun_not_started n = { .status = status };
 
 	r->start_cmd = NULL;
-	if (how == REMOTE_EXITED && strncmp(out, RUNNER_MARK_STARTED " ",
+	if (how == UNIT_EXITED && strncmp(out, RUNNER_MARK_STARTED " ",
 	    strlen(RUNNER_MARK_STARTED " ")) == 0) {
 		outbuf_clear(&r->start_out);
 		follow(r);
 		r->ops->started(r->arg);
 		return;
 	}
-	if (how == REMOTE_EXITED && status == RUNNER_EXIT_LOCKED) {
+	if (how == UNIT_EXITED && status == RUNNER_EXIT_LOCKED) {
 		/* LOCKED, then the owner record */
 		const char *owner = out + strcspn(out, "\n");
 
 		n.why = HOSTRUN_LOCKED;
 		n.lock.held = true;
 		hoststate_read_owner(owner, strlen(owner), &n.lock);
-	} else if (how == REMOTE_EXITED && status == RUNNER_EXIT_FROZEN) {
+	} else if (how == UNIT_EXITED && status == RUNNER_EXIT_FROZEN) {
 		n.why = HOSTRUN_FROZEN;
 		first_line(n.text, sizeof n.text, out, 1);
-	} else if (how == REMOTE_EXITED) {
+	} else if (how == UNIT_EXITED) {
 		n.why = HOSTRUN_FAILED;
 		first_line(n.text, sizeof n.text, out, 0);
 	} else {
@@ -94,7 +94,7 @@ static void start_done(void *arg, enum remote_end how, int status, const char *m
 	r->ops->not_started(r->arg, &n);
 }
 
-static const struct remote_cmd_ops start_ops = {
+static const struct unit_cmd_ops start_ops = {
 	.output = start_output, .done = start_done, .bounded = true,
 };
 
@@ -150,7 +150,7 @@ static void follow_output(void *arg, const char *data, size_t len, bool is_stder
 	else
 		split_feed(&r->out_split, data, len, on_output, r);
 	if (r->saw_end_event && r->saw_end_marker && r->follow_cmd) {
-		remote_cmd_stop(r->follow_cmd);
+		unit_cmd_stop(r->follow_cmd);
 		r->follow_cmd = NULL;
 		r->ops->ended(r->arg);
 		return;
@@ -167,7 +167,7 @@ static void refollow(struct loop *loop, void *arg)
 	follow(r);
 }
 
-static void follow_done(void *arg, enum remote_end how, int status, const char *message)
+static void follow_done(void *arg, enum unit_end how, int status, const char *message)
 {
 	struct hostrun *r = arg;
 	char why[200];
@@ -177,7 +177,7 @@ static void follow_done(void *arg, enum remote_end how, int status, const char *
 		r->ops->ended(r->arg);
 		return;
 	}
-	if (how == REMOTE_EXITED && status != 0) {
+	if (how == UNIT_EXITED && status != 0) {
 		r->ops->follow_failed(r->arg, status);
 		return;
 	}
@@ -187,7 +187,7 @@ static void follow_done(void *arg, enum remote_end how, int status, const char *
 }
 
 /* a follow lasts as long as its run: no deadline */
-static const struct remote_cmd_ops follow_ops = { .output = follow_output, .done = follow_done };
+static const struct unit_cmd_ops follow_ops = { .output = follow_output, .done = follow_done };
 
 static void follow(struct hostrun *r)
 {
@@ -202,17 +202,17 @@ static void follow(struct hostrun *r)
 
 /* ---- cancelling ---- */
 
-static void cancel_done(void *arg, enum remote_end how, int status, const char *message)
+static void cancel_done(void *arg, enum unit_end how, int status, const char *message)
 {
 	struct hostrun *r = arg;
 
 	(void)message;
 	r->cancel_cmd = NULL;
-	if (how != REMOTE_EXITED || status != 0)
+	if (how != UNIT_EXITED || status != 0)
 		r->ops->cancel_failed(r->arg);
 }
 
-static const struct remote_cmd_ops cancel_ops = { .done = cancel_done, .bounded = true };
+static const struct unit_cmd_ops cancel_ops = { .done = cancel_done, .bounded = true };
 
 bool hostrun_cancel(struct hostrun *r)
 {
@@ -265,11 +265,11 @@ void hostrun_free(struct hostrun *r)
 	if (!r)
 		return;
 	if (r->start_cmd)
-		remote_cmd_stop(r->start_cmd);
+		unit_cmd_stop(r->start_cmd);
 	if (r->follow_cmd)
-		remote_cmd_stop(r->follow_cmd);
+		unit_cmd_stop(r->follow_cmd);
 	if (r->cancel_cmd)
-		remote_cmd_stop(r->cancel_cmd);
+		unit_cmd_stop(r->cancel_cmd);
 	if (r->refollow_timer)
 		loop_timer_cancel(r->loop, r->refollow_timer);
 	outbuf_clear(&r->start_out);

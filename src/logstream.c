@@ -241,7 +241,7 @@ static void retry_fire(struct loop *loop, void *arg)
 	changed(lh->ls);
 }
 
-static void on_done(void *arg, enum remote_end how, int status, const char *message)
+static void on_done(void *arg, enum unit_end how, int status, const char *message)
 {
 	struct logstream_host *lh = arg;
 	struct logstream *ls = lh->ls;
@@ -252,10 +252,10 @@ static void on_done(void *arg, enum remote_end how, int status, const char *mess
 	flush_partial(lh);
 	if (lh->skipping)
 		end_skipping(ls, lh, held_meets_last(lh));
-	if (how == REMOTE_EXITED || how == REMOTE_SIGNALLED) {
+	if (how == UNIT_EXITED || how == UNIT_SIGNALLED) {
 		lh->state = LS_ENDED;
-		lh->exit_status = how == REMOTE_EXITED ? status : -1;
-		if (how == REMOTE_EXITED)
+		lh->exit_status = how == UNIT_EXITED ? status : -1;
+		if (how == UNIT_EXITED)
 			snprintf(lh->message, sizeof lh->message, "exit %d", status);
 		else
 			snprintf(lh->message, sizeof lh->message, "%s", message);
@@ -273,7 +273,7 @@ static void on_done(void *arg, enum remote_end how, int status, const char *mess
 	}
 	if (!lh->lost_at) {
 		lh->lost_at = now;
-		if (how == REMOTE_LOST || lh->resumed_once || ls->lines > 0)
+		if (how == UNIT_LOST || lh->resumed_once || ls->lines > 0)
 			mark(ls, lh, "%s: connection lost; reconnecting", addr);
 	}
 	lh->resumed_once = true;
@@ -288,7 +288,7 @@ static void on_done(void *arg, enum remote_end how, int status, const char *mess
 	changed(ls);
 }
 
-static const struct remote_cmd_ops log_cmd_ops = {
+static const struct unit_cmd_ops log_cmd_ops = {
 	.started = on_started,
 	.output = on_output,
 	.done = on_done,
@@ -364,7 +364,7 @@ void logstream_restart(struct logstream *ls)
 		if (lh->cmd && lh->state != LS_RECONNECTING)
 			continue;
 		if (lh->cmd) {
-			remote_cmd_stop(lh->cmd);
+			unit_cmd_stop(lh->cmd);
 			lh->cmd = NULL;
 		}
 		loop_timer_cancel(ls->loop, lh->retry_timer);
@@ -468,7 +468,7 @@ void logstream_free(struct logstream *ls)
 		struct logstream_host *lh = &ls->hosts[i];
 
 		if (lh->cmd)
-			remote_cmd_stop(lh->cmd);
+			unit_cmd_stop(lh->cmd);
 		loop_timer_cancel(ls->loop, lh->retry_timer);
 		loop_timer_cancel(ls->loop, lh->quiet_timer);
 		free(lh->partial);

@@ -26,7 +26,7 @@ enum logstream_state {
 struct logstream_host {
 	struct logstream *ls;
 	struct remote_host *host;
-	struct remote_cmd *cmd;
+	struct unit_cmd *cmd;
 	enum logstream_state state;
 	int exit_status;                /* LS_ENDED: the command's status, -1 for a signal */
 	char message[1200];             /* why it is reconnecting or ended, sanitized */

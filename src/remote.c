@@ -45,18 +45,19 @@ enum phase { PH_NONE, PH_RESOLVE, PH_TCP, PH_HANDSHAKE, PH_AUTH, PH_UP };
 enum cmd_phase { CMD_QUEUED, CMD_OPENING, CMD_EXEC, CMD_RUNNING };
 
 struct remote_cmd {
+	struct unit_cmd base;           /* first: a unit_cmd is a remote_cmd here */
 	struct remote_host *host;
 	struct remote_cmd *next;
 	char *command;                  /* the full command sent */
 	char *instead;                  /* remote_run_or: run in its place after instead_status */
 	int instead_status;
 	bool had_output;
-	const struct remote_cmd_ops *ops;
+	const struct unit_cmd_ops *ops;
 	void *arg;
 	ssh_channel channel;
 	struct ssh_channel_callbacks_struct cb;
 	enum cmd_phase phase;
-	bool stopped;                   /* remote_cmd_stop(): reaped after the current callback */
+	bool stopped;                   /* unit_cmd_stop(): reaped after the current callback */
 	bool closed;                    /* the remote closed the channel */
 	bool got_status;
 	int status;
@@ -234,8 +235,8 @@ static void cmd_free(struct remote_cmd *c)
 }
 
 /* Ends every command of a torn-down host (their channels went with the session):
- * running ones with `how`, queued ones with REMOTE_FAILED. */
-static void host_end_cmds(struct remote_host *h, enum remote_end running_how)
+ * running ones with `how`, queued ones with UNIT_FAILED. */
+static void host_end_cmds(struct remote_host *h, enum unit_end running_how)
 {
 	struct remote_cmd *list = h->cmds, *next;
 
@@ -243,7 +244,7 @@ static void host_end_cmds(struct remote_host *h, enum remote_end running_how)
 	for (struct remote_cmd *c = list; c; c = next) {
 		next = c->next;
 		if (!c->stopped && c->ops->done)
-			c->ops->done(c->arg, c->phase == CMD_RUNNING ? running_how : REMOTE_FAILED, -1,
+			c->ops->done(c->arg, c->phase == CMD_RUNNING ? running_how : UNIT_FAILED, -1,
 			    h->message);
 		cmd_free(c);
 	}
@@ -290,7 +291,7 @@ static void host_fail(struct remote_host *h, enum link_state state, const char *
 	    duration_backoff(h->failures, BACKOFF_FIRST_MS, BACKOFF_MAX_MS) : BACKOFF_REFUSED_MS;
 	h->failures++;
 	h->next_attempt = loop_clock_ms() + wait;
-	host_end_cmds(h, REMOTE_LOST);
+	host_end_cmds(h, UNIT_LOST);
 	host_schedule(h);
 	notify(h);
 }
@@ -732,7 +733,7 @@ static void cmd_unlink(struct remote_cmd *c)
 
 /* Ends a command with its result and frees it. The message may carry the server's words
  * (a channel refusal, libssh's error text): it is sanitized before anyone prints it. */
-static void cmd_finish(struct remote_cmd *c, enum remote_end how, int status, const char *msg)
+static void cmd_finish(struct remote_cmd *c, enum unit_end how, int status, const char *msg)
 {
 	char clean[600];
 
@@ -759,7 +760,7 @@ static void host_advance(struct remote_host *h)
 		if (c->phase == CMD_QUEUED) {
 			c->channel = ssh_channel_new(h->session);
 			if (!c->channel) {
-				cmd_finish(c, REMOTE_FAILED, -1, ssh_get_error(h->session));
+				cmd_finish(c, UNIT_FAILED, -1, ssh_get_error(h->session));
 				continue;
 			}
 			ssh_callbacks_init(&c->cb);
@@ -779,7 +780,7 @@ static void host_advance(struct remote_host *h)
 			if (rc != SSH_OK) {
 				snprintf(msg, sizeof msg, "%s: cannot open a channel: %s", h->target,
 				    ssh_get_error(h->session));
-				cmd_finish(c, REMOTE_FAILED, -1, msg);
+				cmd_finish(c, UNIT_FAILED, -1, msg);
 				continue;
 			}
 			c->phase = CMD_EXEC;
@@ -791,7 +792,7 @@ static void host_advance(struct remote_host *h)
 			if (rc != SSH_OK) {
 				snprintf(msg, sizeof msg, "%s: the command was refused: %s", h->target,
 				    ssh_get_error(h->session));
-				cmd_finish(c, REMOTE_FAILED, -1, msg);
+				cmd_finish(c, UNIT_FAILED, -1, msg);
 				continue;
 			}
 			c->phase = CMD_RUNNING;
@@ -815,9 +816,9 @@ static void host_advance(struct remote_host *h)
 			}
 			if (c->signal[0]) {
 				snprintf(msg, sizeof msg, "killed by %s on the host", c->signal);
-				cmd_finish(c, REMOTE_SIGNALLED, -1, msg);
+				cmd_finish(c, UNIT_SIGNALLED, -1, msg);
 			} else {
-				cmd_finish(c, REMOTE_EXITED, c->got_status ? c->status : -1, "");
+				cmd_finish(c, UNIT_EXITED, c->got_status ? c->status : -1, "");
 			}
 		}
 	}
@@ -977,7 +978,7 @@ static void cmd_deadline(struct loop *loop, void *arg)
 	    c->host->conf->address, (long long)(c->host->env->command_timeout_ms / 1000));
 	c->stopped = true;
 	if (c->ops->done)
-		c->ops->done(c->arg, REMOTE_FAILED, -1, msg);
+		c->ops->done(c->arg, UNIT_FAILED, -1, msg);
 	host_defer(c->host);
 }
 
@@ -999,11 +1000,15 @@ static char *full_command(const struct remote_host *h, const char *command)
 	return full;
 }
 
-struct remote_cmd *remote_run_or(struct remote_host *h, const char *command, int status,
-    const char *instead, const struct remote_cmd_ops *ops, void *arg)
+static void cmd_stop(struct unit_cmd *u);
+static const struct unit_cmd_class cmd_class = { .stop = cmd_stop };
+
+struct unit_cmd *remote_run_or(struct remote_host *h, const char *command, int status,
+    const char *instead, const struct unit_cmd_ops *ops, void *arg)
 {
 	struct remote_cmd *c = xcalloc(1, sizeof *c), **tail = &h->cmds;
 
+	c->base.cls = &cmd_class;
 	c->host = h;
 	c->ops = ops;
 	c->arg = arg;
@@ -1019,11 +1024,11 @@ struct remote_cmd *remote_run_or(struct remote_host *h, const char *command, int
 		c->deadline_timer = loop_timer_add(h->remote->loop, h->env->command_timeout_ms,
 		    cmd_deadline, c);
 	host_defer(h);
-	return c;
+	return &c->base;
 }
 
-struct remote_cmd *remote_run(struct remote_host *h, const char *command,
-    const struct remote_cmd_ops *ops, void *arg)
+struct unit_cmd *remote_run(struct remote_host *h, const char *command,
+    const struct unit_cmd_ops *ops, void *arg)
 {
 	return remote_run_or(h, command, 0, NULL, ops, arg);
 }
@@ -1033,8 +1038,9 @@ bool remote_host_read_only(const struct remote_host *h)
 	return h->remote->read_only;
 }
 
-void remote_cmd_stop(struct remote_cmd *c)
+static void cmd_stop(struct unit_cmd *u)
 {
+	struct remote_cmd *c = (struct remote_cmd *)u;
 	struct remote_host *h = c->host;
 
 	c->stopped = true;

@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "link.h"
 #include "loop.h"
+#include "unitcmd.h"
 
 /*
  * A host connects when a command first needs it, and stays connected for the
@@ -22,28 +23,6 @@
 
 struct remote;
 struct remote_host;
-struct remote_cmd;
-
-/* How a command ended. */
-enum remote_end {
-	REMOTE_EXITED,                  /* exit status in `status` */
-	REMOTE_SIGNALLED,               /* killed by a signal (`message`: "killed by SIGX on the host") */
-	REMOTE_LOST,                    /* the connection dropped while it ran */
-	REMOTE_FAILED,                  /* never ran: the host is not reachable (see `message`) */
-};
-
-struct remote_cmd_ops {
-	/* The command runs on the host now (optional). */
-	void (*started)(void *arg);
-	/* Bytes of output as they arrive; untrusted. */
-	void (*output)(void *arg, const char *data, size_t len, bool is_stderr);
-	/* Called once at the end, never after remote_cmd_stop(); the command is freed after. */
-	void (*done)(void *arg, enum remote_end how, int status, const char *message);
-	/* A one-shot command (a read, a write of a record): when it has not ended within the
-	 * environment's command_timeout, done says so (REMOTE_FAILED) and it is stopped.
-	 * Follows and logs run for as long as they are wanted. */
-	bool bounded;
-};
 
 typedef void (*remote_listener_fn)(void *arg, struct remote_host *host);
 
@@ -73,22 +52,21 @@ void remote_host_retry_now(struct remote_host *host);
 /* True when a command starts with a VAR=value assignment (it then runs through env). */
 bool remote_starts_with_assignment(const char *command);
 
-/* Runs `command` in the host's deploy directory (through the login shell, as
+/* Runs `command` (a struct unit_cmd over SSH) in the host's deploy directory (through the login shell, as
  * `cd DIR && exec COMMAND`, `exec env COMMAND` when it starts with VAR=value, without
  * exec for a list or pipeline). Connects first when needed. */
-struct remote_cmd *remote_run(struct remote_host *host, const char *command,
-    const struct remote_cmd_ops *ops, void *arg);
+struct unit_cmd *remote_run(struct remote_host *host, const char *command,
+    const struct unit_cmd_ops *ops, void *arg);
 
 /* The same, but when `command` exits with `status` without a byte of output, `instead`
  * runs in its place, for the same callbacks (the runner uses this when it is missing). */
-struct remote_cmd *remote_run_or(struct remote_host *host, const char *command, int status,
-    const char *instead, const struct remote_cmd_ops *ops, void *arg);
+struct unit_cmd *remote_run_or(struct remote_host *host, const char *command, int status,
+    const char *instead, const struct unit_cmd_ops *ops, void *arg);
 
 /* True when the remote writes nothing (remote_set_read_only). */
 bool remote_host_read_only(const struct remote_host *host);
 
-/* Stops a command: the remote process gets SIGTERM and the channel closes; no
- * callback is called after this, and the command is freed. */
-void remote_cmd_stop(struct remote_cmd *cmd);
+/* A command is stopped with unit_cmd_stop(): its channel closes (no callback after
+ * that), and the command is freed from the loop. */
 
 #endif

@@ -229,13 +229,13 @@ char *runner_install_command(enum runner_sub sub, const char *const *args, size_
 	return cmd;
 }
 
-struct remote_cmd *runner_run(struct remote_host *host, enum runner_sub sub,
-    const char *const *args, size_t nargs, const struct remote_cmd_ops *ops, void *arg)
+struct unit_cmd *runner_run(struct remote_host *host, enum runner_sub sub,
+    const char *const *args, size_t nargs, const struct unit_cmd_ops *ops, void *arg)
 {
 	char *cmd = runner_command(sub, args, nargs);
 	char *instead = remote_host_read_only(host) ? runner_inline_command(sub, args, nargs) :
 	    runner_install_command(sub, args, nargs);
-	struct remote_cmd *c;
+	struct unit_cmd *c;
 
 	if (nargs != subs[sub].nargs)
 		abort();                /* a caller's mistake, never a host's */

@@ -116,8 +116,8 @@ char *runner_inline_command(enum runner_sub sub, const char *const *args, size_t
 
 /* Runs a subcommand on a host: through the installed runner, installing it (or, on a
  * read-only remote, sending it along) when it is missing. */
-struct remote_cmd *runner_run(struct remote_host *host, enum runner_sub sub,
-    const char *const *args, size_t nargs, const struct remote_cmd_ops *ops, void *arg);
+struct unit_cmd *runner_run(struct remote_host *host, enum runner_sub sub,
+    const char *const *args, size_t nargs, const struct unit_cmd_ops *ops, void *arg);
 
 /* The command that writes a run's run.sh (its facts, then the program) under
  * .gantry/runs/ID and starts it; it prints STARTED, LOCKED or FROZEN. */

@@ -35,15 +35,15 @@ static struct hostrun *ssh_follow(const struct target *t, size_t j, const char *
 	return hostrun_follow(t->loop, unit(t, j), id, ops, arg);
 }
 
-static struct remote_cmd *ssh_admin(const struct target *t, size_t j, enum hostadmin kind,
-    const char *operator, const char *message, int64_t at, const struct remote_cmd_ops *ops,
+static struct unit_cmd *ssh_admin(const struct target *t, size_t j, enum hostadmin kind,
+    const char *operator, const char *message, int64_t at, const struct unit_cmd_ops *ops,
     void *arg)
 {
 	return hostadmin_run(unit(t, j), kind, t->env->name, operator, message, at, ops, arg);
 }
 
-static struct remote_cmd *ssh_adopt(const struct target *t, size_t j, const char *record,
-    const struct remote_cmd_ops *ops, void *arg)
+static struct unit_cmd *ssh_adopt(const struct target *t, size_t j, const char *record,
+    const struct unit_cmd_ops *ops, void *arg)
 {
 	/* under no lock, and only where no run was recorded meanwhile */
 	return runner_run(unit(t, j), RUNNER_ADOPT, (const char *const[]){ record }, 1, ops, arg);
@@ -63,8 +63,8 @@ static struct logstream *ssh_logs(const struct target *t, const size_t *units, s
 }
 
 /* deploy.image_check, expanded for this host, under the runner like every command. */
-static struct remote_cmd *ssh_has_image(const struct target *t, size_t j, const char *image,
-    const struct remote_cmd_ops *ops, void *arg)
+static struct unit_cmd *ssh_has_image(const struct target *t, size_t j, const char *image,
+    const struct unit_cmd_ops *ops, void *arg)
 {
 	const struct conf_env *env = t->env;
 	char *qref = template_shell_quote(image);
@@ -73,7 +73,7 @@ static struct remote_cmd *ssh_has_image(const struct target *t, size_t j, const 
 		{ "image", qref }, { "compose", env->compose }, { "deploy_dir", dir },
 	};
 	char *cmd = template_expand(env->deploy.image_check, vars, sizeof vars / sizeof *vars);
-	struct remote_cmd *c = runner_run(unit(t, j), RUNNER_TIED, (const char *const[]){ cmd }, 1,
+	struct unit_cmd *c = runner_run(unit(t, j), RUNNER_TIED, (const char *const[]){ cmd }, 1,
 	    ops, arg);
 
 	free(cmd);
@@ -83,11 +83,11 @@ static struct remote_cmd *ssh_has_image(const struct target *t, size_t j, const 
 }
 
 /* deploy.running, expanded for this host, under the runner */
-static struct remote_cmd *ssh_running(const struct target *t, size_t j,
-    const struct remote_cmd_ops *ops, void *arg)
+static struct unit_cmd *ssh_running(const struct target *t, size_t j,
+    const struct unit_cmd_ops *ops, void *arg)
 {
 	char *cmd = running_command(t->env, j);
-	struct remote_cmd *c;
+	struct unit_cmd *c;
 
 	if (!cmd)
 		return NULL;
@@ -96,18 +96,18 @@ static struct remote_cmd *ssh_running(const struct target *t, size_t j,
 	return c;
 }
 
-static struct remote_cmd *ssh_watch(const struct target *t, size_t j,
-    const struct remote_cmd_ops *ops, void *arg)
+static struct unit_cmd *ssh_watch(const struct target *t, size_t j,
+    const struct unit_cmd_ops *ops, void *arg)
 {
 	return runner_run(unit(t, j), RUNNER_WATCH, NULL, 0, ops, arg);
 }
 
 /* with curl or wget on the host, from the host's own app_url */
-static struct remote_cmd *ssh_get(const struct target *t, size_t j, const char *path, size_t max,
-    const struct remote_cmd_ops *ops, void *arg)
+static struct unit_cmd *ssh_get(const struct target *t, size_t j, const char *path, size_t max,
+    const struct unit_cmd_ops *ops, void *arg)
 {
 	const char *base = t->env->hosts[j].app_url;
-	struct remote_cmd *c;
+	struct unit_cmd *c;
 	char *url, limit[24];
 
 	if (!base)

@@ -41,28 +41,28 @@ struct target_ops {
 	   its note in the history, dated `at`: the same on every unit, one note), and an
 	   adoption's baseline record. The command's exit statuses are the runner's
 	   (src/runner.h). */
-	struct remote_cmd *(*admin)(const struct target *t, size_t j, enum hostadmin kind,
-	    const char *operator, const char *message, int64_t at, const struct remote_cmd_ops *ops,
+	struct unit_cmd *(*admin)(const struct target *t, size_t j, enum hostadmin kind,
+	    const char *operator, const char *message, int64_t at, const struct unit_cmd_ops *ops,
 	    void *arg);
-	struct remote_cmd *(*adopt)(const struct target *t, size_t j, const char *record,
-	    const struct remote_cmd_ops *ops, void *arg);
+	struct unit_cmd *(*adopt)(const struct target *t, size_t j, const char *record,
+	    const struct unit_cmd_ops *ops, void *arg);
 	/* The log `source` of the units listed (indices), followed or not. */
 	struct logstream *(*logs)(const struct target *t, const size_t *units, size_t n,
 	    enum log_source source, bool follow);
 	/* Exits 0 when unit j holds `image` (a rollback with the registry down). */
-	struct remote_cmd *(*has_image)(const struct target *t, size_t j, const char *image,
-	    const struct remote_cmd_ops *ops, void *arg);
+	struct unit_cmd *(*has_image)(const struct target *t, size_t j, const char *image,
+	    const struct unit_cmd_ops *ops, void *arg);
 	/* The watch of unit j: its state in the store's framing (src/hoststate.h), and what
 	   the unit's own app answers at `path`, asked from the unit itself (NULL when the unit
 	   has no address of its own), `max` bytes at most. */
-	struct remote_cmd *(*watch)(const struct target *t, size_t j, const struct remote_cmd_ops *ops,
+	struct unit_cmd *(*watch)(const struct target *t, size_t j, const struct unit_cmd_ops *ops,
 	    void *arg);
-	struct remote_cmd *(*get)(const struct target *t, size_t j, const char *path, size_t max,
-	    const struct remote_cmd_ops *ops, void *arg);
+	struct unit_cmd *(*get)(const struct target *t, size_t j, const char *path, size_t max,
+	    const struct unit_cmd_ops *ops, void *arg);
 	/* What each service of unit j runs, as "SERVICE IMAGE" lines (src/running.h); NULL
 	   when the environment lists none (deploy.running: null). */
-	struct remote_cmd *(*running)(const struct target *t, size_t j,
-	    const struct remote_cmd_ops *ops, void *arg);
+	struct unit_cmd *(*running)(const struct target *t, size_t j,
+	    const struct unit_cmd_ops *ops, void *arg);
 	/* Unit j's link now: its state, its last problem, when it is tried next. Changes are
 	   told on the bus (BUS_LINK_CHANGED). */
 	void (*link)(const struct target *t, size_t j, int64_t now, struct link_status *out);

@@ -331,14 +331,14 @@ static void unlock_output(void *arg, const char *data, size_t len, bool is_stder
 	outbuf_add(&j->out, data, len, 300);
 }
 
-static void unlock_done(void *arg, enum remote_end how, int status, const char *message)
+static void unlock_done(void *arg, enum unit_end how, int status, const char *message)
 {
 	struct unlock_job *j = arg;
 	const char *out = outbuf_text(&j->out);
 	char first[200];
 
 	snprintf(first, sizeof first, "%.*s", (int)strcspn(out, "\n"), out);
-	if (how != REMOTE_EXITED)
+	if (how != UNIT_EXITED)
 		ui_message(j->ui, true, "unlock %s: %s", j->env, message ? message : "link dropped");
 	else if (status == 0) {
 		const struct conf_env *env = &j->ui->app->conf->envs[j->env_index];
@@ -355,7 +355,7 @@ static void unlock_done(void *arg, enum remote_end how, int status, const char *
 	free(j);
 }
 
-static const struct remote_cmd_ops unlock_ops = {
+static const struct unit_cmd_ops unlock_ops = {
 	.output = unlock_output, .done = unlock_done, .bounded = true,
 };
 
