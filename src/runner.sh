@@ -623,13 +623,15 @@ cmd_tied() {
 	exec 3<&0
 	setsid sh -c "$1" </dev/null 3<&- &
 	c=$!
-	# (a group that is not made yet: its first process alone)
-	trap 'kill -TERM -"$c" "$c" 2>/dev/null; exit 143' TERM HUP INT
 	# the watcher, in a group of its own too, so it goes whole when the command ends first
 	# shellcheck disable=SC2016
 	setsid sh -c 'cat >/dev/null; kill -TERM -"$0" "$0"; sleep 2; kill -KILL -"$0" "$0"' "$c" \
 		<&3 >/dev/null 2>&1 &
 	w=$!
+	# Only now the trap: a child forked while a trap is set can lose a signal that
+	# arrives before it resets the trap (dash), and the watcher would then outlive a
+	# command that ended first. (A group that is not made yet: its first process alone.)
+	trap 'kill -TERM -"$c" "$c" 2>/dev/null; exit 143' TERM HUP INT
 	# the shell's own notices (a job "Terminated") are not the command's output
 	exec 3<&- 2>/dev/null
 	wait "$c"

@@ -23,7 +23,8 @@ printf '{"id":"%s","event":"start","started":%s,"action":"deploy","tag":"sha-111
 printf '%s\n' "$bad" >"$g/current"
 printf 'owner=mallory\nsince=%s\nrun=%s\nmessage=\033]0;owned-lock\007hold\n' "$now" "$bad" >"$g/lock/owner"
 # a process that passes for the runner, so the lock looks alive and the dashboard would attach
-sh -c 'sleep 300; :' run.sh run &
+# (its output away from the TAP pipe, which an orphaned sleep would hold open for 300 s)
+sh -c 'sleep 300; :' run.sh run </dev/null >/dev/null 2>&1 &
 fake=$!
 echo "$fake" >"$g/lock/pid"
 printf 'by=mallory\nreason=\033]0;owned-freeze\007\033[2Jcalm\n' >"$g/freeze"
@@ -66,6 +67,7 @@ tui_keys q
 status=$(tui_wait_exit 15 2>&1)
 is "$status" 0 "gantry exits normally"
 if [ -e "$dir/PWNED" ] || [ -e "$HOME/PWNED" ]; then not_ok "no command in a planted id ran"; else ok "no command in a planted id ran"; fi
+pkill -P "$fake" 2>/dev/null
 kill "$fake" 2>/dev/null
 like "$(cat "$g/lock/owner")" "owner=mallory" "the host's lock was left as it was"
 done_testing
