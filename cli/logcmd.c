@@ -121,7 +121,7 @@ int cmd_logs(struct conf *conf, const struct cli_options *o)
 	loop_signal(app->loop, SIGHUP, on_signal, &lc);
 	lc.prefix = n > 1;
 	lc.said = xcalloc(n, sizeof *lc.said);
-	lc.ls = t->ops->logs(t, units, n, (enum log_source)source, follow);
+	lc.ls = logstream_new(t, units, n, (enum log_source)source, follow);
 	logstream_set_listener(lc.ls, print_new, &lc);
 	while (!lc.quit && !lc.broken_pipe && !logstream_done(lc.ls))
 		loop_run_once(app->loop, 1000);
@@ -144,7 +144,8 @@ int cmd_logs(struct conf *conf, const struct cli_options *o)
 			}
 		}
 	}
-	/* the remote commands get SIGTERM and their channels close before the sessions go */
+	/* the log commands stop before the sessions go: their channels close, and the runner
+	 * on each host ends the command's whole process group */
 	logstream_free(lc.ls);
 	loop_run_once(app->loop, 0);
 	free(units);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "app.h"
+#include "remote.h"
 #include "exitcode.h"
 #include "xmalloc.h"
 

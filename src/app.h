@@ -44,7 +44,7 @@ const struct target *app_target_of(void *app, const struct conf_env *env);
 
 /* The session of an environment's host j. */
 struct remote_host *app_host(struct app *app, const struct conf_env *env, size_t j);
-/* The same as a callback (deploy_ctx.host, hostread_start), with the app as `app`. */
+/* The same as a callback (target_init), with the app as `app`. */
 struct remote_host *app_host_of(void *app, const struct conf_env *env, size_t j);
 
 /* What a promotion, rollback or deploy needs from the app. */

@@ -1,14 +1,15 @@
 /* Promotions, rollbacks and deploys as a state machine. Each stage starts what it
  * needs (host reads, app checks, registry lookups, commands on hosts) and counts the
  * answers in `pending`; the last answer moves the deploy to its next stage (advance).
- * The decisions are the guards' (src/guard.c); the run on one host is src/hostrun.c. */
+ * The decisions are the guards' (src/guard.c); a run on one unit is a
+ * struct unit_run (src/unitrun.h) that the target starts. */
 #include "config.h"
 
 #include "deploy.h"
 #include "appcheck.h"
 #include "deployenv.h"
 #include "hostread.h"
-#include "hostrun.h"
+#include "unitrun.h"
 #include "outbuf.h"
 #include "plan.h"
 #include "running.h"
@@ -134,11 +135,11 @@ struct deploy {
 	size_t retag_next;              /* the next (tag, repository) to move */
 };
 
-/* One host's run: what its hostrun's callbacks get. */
+/* One host's run: what its unit_run's callbacks get. */
 struct job {
 	struct deploy *d;
 	size_t index;
-	struct hostrun *run;
+	struct unit_run *run;
 };
 
 static void advance(struct deploy *d);
@@ -914,7 +915,7 @@ static void on_started(void *arg)
 
 static void host_ended(struct deploy *d, struct job *job);
 
-static void on_not_started(void *arg, const struct hostrun_not_started *n)
+static void on_not_started(void *arg, const struct unit_run_not_started *n)
 {
 	struct job *job = arg;
 	struct deploy *d = job->d;
@@ -923,20 +924,20 @@ static void on_not_started(void *arg, const struct hostrun_not_started *n)
 	char why[600];
 
 	switch (n->why) {
-	case HOSTRUN_LOCKED:
+	case UNIT_RUN_LOCKED:
 		snprintf(why, sizeof why, "%s was locked by %s just now (%s): exactly one run holds it; "
 		    "nothing was started", d->target->name, lock->owner[0] ? lock->owner : "someone",
 		    lock->message[0] ? lock->message : "no message");
 		break;
-	case HOSTRUN_FROZEN:
+	case UNIT_RUN_FROZEN:
 		snprintf(why, sizeof why, "%s was frozen just now (%s); nothing was started",
 		    d->target->name, n->text);
 		break;
-	case HOSTRUN_FAILED:
+	case UNIT_RUN_FAILED:
 		snprintf(why, sizeof why, "the run could not start on %s (exit %d%s%s)", addr, n->status,
 		    n->text[0] ? ": " : "", n->text);
 		break;
-	case HOSTRUN_LINK:
+	case UNIT_RUN_LINK:
 	default:
 		/* it may have started before the link went */
 		snprintf(why, sizeof why, "the link to %s dropped while starting the run (%s); check "
@@ -1085,7 +1086,7 @@ static void on_ended(void *arg)
 	host_ended(job->d, job);
 }
 
-static const struct hostrun_ops run_ops = {
+static const struct unit_run_ops run_ops = {
 	.started = on_started, .not_started = on_not_started, .replay = on_replay,
 	.event = on_event, .output = on_output, .heard = on_heard, .ended = on_ended,
 	.lost = on_lost, .follow_failed = on_follow_failed, .cancel_failed = on_cancel_failed,
@@ -1103,7 +1104,7 @@ static void host_start(struct deploy *d, size_t j)
 	d->info.running++;
 	focus(d);
 	set_status(d, "starting on %s", h->address);
-	hostrun_free(d->jobs[j].run);
+	unit_run_free(d->jobs[j].run);
 	d->jobs[j].run = d->to->ops->start(d->to, j, &d->plan.spec, &run_ops, &d->jobs[j]);
 }
 
@@ -1408,7 +1409,7 @@ bool deploy_cancel(struct deploy *d)
 		const struct deploy_host *h = &d->info.hosts[j];
 
 		if (h->state == HOST_RUNNING && !h->switched && d->jobs[j].run &&
-		    hostrun_cancel(d->jobs[j].run)) {
+		    unit_run_cancel(d->jobs[j].run)) {
 			asked = true;
 			emit(d, BUS_CANCEL, j, &(struct bus_event){ .text = "asked" });
 		}
@@ -1638,7 +1639,7 @@ void deploy_free(struct deploy *d)
 	hostread_free(d->target_rd);
 	hostread_free(d->source_rd);
 	for (size_t j = 0; j < d->info.hosts_len; j++) {
-		hostrun_free(d->jobs[j].run);
+		unit_run_free(d->jobs[j].run);
 		free(d->info.hosts[j].steps);
 	}
 	free(d->jobs);

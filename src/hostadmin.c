@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "hostadmin.h"
+#include "remote.h"
 #include "sanitize.h"
 #include "xmalloc.h"
 

@@ -7,7 +7,9 @@
 #include <stdint.h>
 
 #include "bus.h"
-#include "remote.h"
+#include "unitcmd.h"
+
+struct remote_host;
 #include "runner.h"
 
 enum hostadmin { ADMIN_FREEZE, ADMIN_UNFREEZE, ADMIN_UNLOCK };

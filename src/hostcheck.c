@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "hostcheck.h"
+#include "remote.h"
 #include "outbuf.h"
 #include "runner.h"
 #include "running.h"

@@ -8,7 +8,9 @@
 #include <stddef.h>
 
 #include "conf.h"
-#include "remote.h"
+#include "unitcmd.h"
+
+struct remote_host;
 
 /* What became of one check. */
 enum unit_check { UNIT_CHECK_OK, UNIT_CHECK_FAILED, UNIT_CHECK_SKIPPED };

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include "hostread.h"
-#include "runner.h"
 #include "outbuf.h"
 #include "xmalloc.h"
 
@@ -25,8 +24,8 @@ struct hostread_one {
 
 struct hostread {
 	const struct conf_env *env;
-	hostread_host_fn host;
-	void *host_arg;
+	hostread_ask_fn ask;
+	const void *ask_arg;
 	hostread_done_fn done;
 	void *arg;
 	struct hostread_one *hosts;
@@ -70,14 +69,14 @@ static const struct unit_cmd_ops one_ops = {
 	.output = one_output, .done = one_done, .bounded = true,
 };
 
-struct hostread *hostread_start(const struct conf_env *env, hostread_host_fn host, void *host_arg,
+struct hostread *hostread_start(const struct conf_env *env, hostread_ask_fn ask, const void *ask_arg,
     hostread_done_fn done, void *arg)
 {
 	struct hostread *r = xcalloc(1, sizeof *r);
 
 	r->env = env;
-	r->host = host;
-	r->host_arg = host_arg;
+	r->ask = ask;
+	r->ask_arg = ask_arg;
 	r->done = done;
 	r->arg = arg;
 	r->len = r->pending = env->hosts_len;
@@ -87,22 +86,17 @@ struct hostread *hostread_start(const struct conf_env *env, hostread_host_fn hos
 	return r;
 }
 
-/* Asks the next host for its state. */
+/* Asks the next unit for its state. */
 static void ask_next(struct hostread *r)
 {
 	size_t j = r->next;
-	struct remote_host *h;
 
 	if (j >= r->len)
 		return;
 	r->next++;
-	h = r->host(r->host_arg, r->env, j);
 	r->hosts[j].r = r;
 	r->hosts[j].j = j;
-	r->hosts[j].cmd = runner_run(h, RUNNER_STATE, NULL, 0, &one_ops, &r->hosts[j]);
-	/* asked for now: a host waiting out its backoff tries again at once, so a refused
-	 * key or a dead host is reported now, not in a minute */
-	remote_host_retry_now(h);
+	r->hosts[j].cmd = r->ask(r->ask_arg, j, &one_ops, &r->hosts[j]);
 }
 
 size_t hostread_result_some(struct hostread *r, struct host_state *out, char *why, size_t whysz)

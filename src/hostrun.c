@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "hostrun.h"
+#include "remote.h"
 #include "outbuf.h"
 #include "runner.h"
 #include "sanitize.h"
@@ -23,9 +24,10 @@ struct splitter {
 };
 
 struct hostrun {
+	struct unit_run base;           /* first: a unit_run is a hostrun here */
 	struct loop *loop;
 	struct remote_host *host;
-	const struct hostrun_ops *ops;
+	const struct unit_run_ops *ops;
 	void *arg;
 	char id[72];
 	struct unit_cmd *start_cmd, *follow_cmd, *cancel_cmd;
@@ -63,7 +65,7 @@ static void start_done(void *arg, enum unit_end how, int status, const char *mes
 {
 	struct hostrun *r = arg;
 	const char *out = outbuf_text(&r->start_out);
-	struct hostrun_not_started n = { .status = status };
+	struct unit_run_not_started n = { .status = status };
 
 	r->start_cmd = NULL;
 	if (how == UNIT_EXITED && strncmp(out, RUNNER_MARK_STARTED " ",
@@ -77,17 +79,17 @@ static void start_done(void *arg, enum unit_end how, int status, const char *mes
 		/* LOCKED, then the owner record */
 		const char *owner = out + strcspn(out, "\n");
 
-		n.why = HOSTRUN_LOCKED;
+		n.why = UNIT_RUN_LOCKED;
 		n.lock.held = true;
 		hoststate_read_owner(owner, strlen(owner), &n.lock);
 	} else if (how == UNIT_EXITED && status == RUNNER_EXIT_FROZEN) {
-		n.why = HOSTRUN_FROZEN;
+		n.why = UNIT_RUN_FROZEN;
 		first_line(n.text, sizeof n.text, out, 1);
 	} else if (how == UNIT_EXITED) {
-		n.why = HOSTRUN_FAILED;
+		n.why = UNIT_RUN_FAILED;
 		first_line(n.text, sizeof n.text, out, 0);
 	} else {
-		n.why = HOSTRUN_LINK;
+		n.why = UNIT_RUN_LINK;
 		first_line(n.text, sizeof n.text, message && *message ? message : "lost", 0);
 	}
 	outbuf_clear(&r->start_out);
@@ -214,8 +216,10 @@ static void cancel_done(void *arg, enum unit_end how, int status, const char *me
 
 static const struct unit_cmd_ops cancel_ops = { .done = cancel_done, .bounded = true };
 
-bool hostrun_cancel(struct hostrun *r)
+static bool run_cancel(struct unit_run *u)
 {
+	struct hostrun *r = (struct hostrun *)u;
+
 	if (!value_run_id(r->id) || r->cancel_cmd)
 		return false;
 	/* only the runner of this run: the lock may be another run's by now; the answer
@@ -227,11 +231,15 @@ bool hostrun_cancel(struct hostrun *r)
 
 /* ---- life cycle ---- */
 
+static void run_free(struct unit_run *u);
+static const struct unit_run_class run_class = { .cancel = run_cancel, .free = run_free };
+
 static struct hostrun *hostrun_new(struct loop *loop, struct remote_host *host, const char *id,
-    const struct hostrun_ops *ops, void *arg)
+    const struct unit_run_ops *ops, void *arg)
 {
 	struct hostrun *r = xcalloc(1, sizeof *r);
 
+	r->base.cls = &run_class;
 	r->loop = loop;
 	r->host = host;
 	r->ops = ops;
@@ -240,30 +248,30 @@ static struct hostrun *hostrun_new(struct loop *loop, struct remote_host *host, 
 	return r;
 }
 
-struct hostrun *hostrun_start(struct loop *loop, struct remote_host *host,
-    const struct run_spec *spec, const struct hostrun_ops *ops, void *arg)
+struct unit_run *hostrun_start(struct loop *loop, struct remote_host *host,
+    const struct run_spec *spec, const struct unit_run_ops *ops, void *arg)
 {
 	struct hostrun *r = hostrun_new(loop, host, spec->id, ops, arg);
 	char *cmd = runscript_start_command(spec);
 
 	r->start_cmd = remote_run(host, cmd, &start_ops, r);
 	free(cmd);
-	return r;
+	return &r->base;
 }
 
-struct hostrun *hostrun_follow(struct loop *loop, struct remote_host *host, const char *id,
-    const struct hostrun_ops *ops, void *arg)
+struct unit_run *hostrun_follow(struct loop *loop, struct remote_host *host, const char *id,
+    const struct unit_run_ops *ops, void *arg)
 {
 	struct hostrun *r = hostrun_new(loop, host, id, ops, arg);
 
 	follow(r);
-	return r;
+	return &r->base;
 }
 
-void hostrun_free(struct hostrun *r)
+static void run_free(struct unit_run *u)
 {
-	if (!r)
-		return;
+	struct hostrun *r = (struct hostrun *)u;
+
 	if (r->start_cmd)
 		unit_cmd_stop(r->start_cmd);
 	if (r->follow_cmd)

@@ -1,11 +1,10 @@
-/* A live log of one environment: the same command on each of its hosts, lines merged. */
+/* A live log of one environment: the same log on each of its units, lines merged. */
 #include "config.h"
 
 #include "duration.h"
 #include "logstream.h"
-#include "runner.h"
 #include "sanitize.h"
-#include "template.h"
+#include "target.h"
 #include "xmalloc.h"
 
 #include <stdarg.h>
@@ -19,6 +18,23 @@
 #define LOG_BYTES_PER_LINE 512          /* scrollback bytes allowed per line, on average */
 
 static void host_start(struct logstream *ls, struct logstream_host *lh);
+
+/* A unit's name: its host's address. */
+static const char *unit_name(const struct logstream *ls, const struct logstream_host *lh)
+{
+	return lh->unit < ls->env->hosts_len ? ls->env->hosts[lh->unit].address : "?";
+}
+
+/* A unit's link now (fed streams have none: up). */
+static void unit_link(const struct logstream *ls, const struct logstream_host *lh, int64_t now,
+    struct link_status *out)
+{
+	if (ls->target)
+		ls->target->ops->link(ls->target, lh->unit, now, out);
+	else
+		*out = (struct link_status){ .state = LINK_UP, .message = "", .retry_in = -1 };
+	out->name = unit_name(ls, lh);
+}
 
 static void changed(struct logstream *ls)
 {
@@ -85,7 +101,7 @@ static void end_skipping(struct logstream *ls, struct logstream_host *lh, bool s
 {
 	if (!seen && lh->held_len)
 		mark(ls, lh, "%s: the log started over (new container?): %zu lines",
-		    remote_host_conf(lh->host)->address, lh->held_len);
+		    unit_name(ls, lh), lh->held_len);
 	for (size_t k = 0; k < lh->held_len; k++) {
 		if (seen)
 			free(lh->held[k]);
@@ -218,7 +234,7 @@ static void on_started(void *arg)
 	struct logstream *ls = lh->ls;
 
 	if (lh->lost_at) {
-		mark(ls, lh, "%s: resumed after %llds", remote_host_conf(lh->host)->address,
+		mark(ls, lh, "%s: resumed after %llds", unit_name(ls, lh),
 		    (long long)((loop_clock_ms() - lh->lost_at + 500) / 1000));
 		lh->lost_at = 0;
 	}
@@ -245,8 +261,9 @@ static void on_done(void *arg, enum unit_end how, int status, const char *messag
 {
 	struct logstream_host *lh = arg;
 	struct logstream *ls = lh->ls;
-	const char *addr = remote_host_conf(lh->host)->address;
-	int64_t wait, now = loop_clock_ms(), host_wait;
+	const char *addr = unit_name(ls, lh);
+	int64_t wait, now = loop_clock_ms();
+	struct link_status link;
 
 	lh->cmd = NULL;
 	flush_partial(lh);
@@ -278,9 +295,10 @@ static void on_done(void *arg, enum unit_end how, int status, const char *messag
 	}
 	lh->resumed_once = true;
 	wait = duration_backoff(lh->attempts, RETRY_FIRST_MS, RETRY_MAX_MS);
-	host_wait = remote_host_retry_in(lh->host, now);
-	if (host_wait > wait)
-		wait = host_wait;
+	/* not before the unit's own next attempt */
+	unit_link(ls, lh, now, &link);
+	if (link.retry_in > wait)
+		wait = link.retry_in;
 	lh->attempts++;
 	lh->state = LS_RECONNECTING;
 	lh->retry_at = now + wait;
@@ -294,60 +312,53 @@ static const struct unit_cmd_ops log_cmd_ops = {
 	.done = on_done,
 };
 
-char *logstream_command(const struct logstream *ls, size_t i)
-{
-	const struct logstream_host *lh = &ls->hosts[i];
-	const struct conf_host *ch = remote_host_conf(lh->host);
-	char tail[24], *dir = template_shell_quote(conf_host_deploy_dir(ls->env, ch)), *out;
-	struct template_var vars[] = {
-		{ "compose", ls->env->compose },
-		{ "follow", ls->follow ? "-f" : "" },
-		{ "tail", tail },
-		{ "env", ls->env->name },
-		{ "host", ch->address },
-		{ "deploy_dir", dir },
-	};
-
-	/* after a loss the whole tail again: the repeat is dropped (see hold), so a log that
-	 * started over in a new container loses nothing */
-	snprintf(tail, sizeof tail, "%lld", lh->resumed_once && !lh->last_len ? 0LL :
-	    (long long)ls->env->log_tail);
-	out = template_expand(ls->env->logs[ls->source], vars, sizeof vars / sizeof vars[0]);
-	free(dir);
-	return out;
-}
-
 static void host_start(struct logstream *ls, struct logstream_host *lh)
 {
-	char *cmd = logstream_command(ls, (size_t)(lh - ls->hosts));
+	/* after a loss the whole tail again: the repeat is dropped (see hold), so a log that
+	 * started over in a new container loses nothing */
+	long long tail = lh->resumed_once && !lh->last_len ? 0LL : (long long)ls->env->log_tail;
 
 	if (lh->state != LS_RECONNECTING)
 		lh->state = LS_CONNECTING;
-	/* under the runner: when the channel closes, the whole command ends on the host */
-	lh->cmd = runner_run(lh->host, RUNNER_TIED, (const char *const[]){ cmd }, 1, &log_cmd_ops, lh);
-	free(cmd);
+	lh->cmd = ls->target->ops->log(ls->target, lh->unit, ls->source, ls->follow, tail,
+	    &log_cmd_ops, lh);
 }
 
-struct logstream *logstream_new(struct loop *loop, const struct conf_env *env,
-    struct remote_host **hosts, size_t nhosts, enum log_source source, bool follow)
+static struct logstream *stream_new(struct loop *loop, const struct conf_env *env,
+    const struct target *t, size_t n, enum log_source source, bool follow)
 {
 	struct logstream *ls = xcalloc(1, sizeof *ls);
 
 	ls->loop = loop;
 	ls->env = env;
+	ls->target = t;
 	ls->source = source;
 	ls->follow = follow;
 	ls->buf = logbuf_new((size_t)env->scrollback, (size_t)env->scrollback * LOG_BYTES_PER_LINE);
-	ls->hosts = xcalloc(nhosts, sizeof *ls->hosts);
-	ls->hosts_len = nhosts;
-	for (size_t i = 0; i < nhosts; i++) {
+	ls->hosts = xcalloc(n ? n : 1, sizeof *ls->hosts);
+	ls->hosts_len = n;
+	for (size_t i = 0; i < n; i++) {
 		ls->hosts[i].ls = ls;
-		if (!hosts)
-			continue;
-		ls->hosts[i].host = hosts[i];
+		ls->hosts[i].unit = i;
+	}
+	return ls;
+}
+
+struct logstream *logstream_new(const struct target *t, const size_t *units, size_t n,
+    enum log_source source, bool follow)
+{
+	struct logstream *ls = stream_new(t->loop, t->env, t, n, source, follow);
+
+	for (size_t i = 0; i < n; i++) {
+		ls->hosts[i].unit = units[i];
 		host_start(ls, &ls->hosts[i]);
 	}
 	return ls;
+}
+
+struct logstream *logstream_new_fed(const struct conf_env *env, size_t n, enum log_source source)
+{
+	return stream_new(NULL, env, NULL, n, source, false);
 }
 
 void logstream_set_listener(struct logstream *ls, logstream_changed_fn fn, void *arg)
@@ -358,6 +369,8 @@ void logstream_set_listener(struct logstream *ls, logstream_changed_fn fn, void 
 
 void logstream_restart(struct logstream *ls)
 {
+	if (!ls->target)
+		return;
 	for (size_t i = 0; i < ls->hosts_len; i++) {
 		struct logstream_host *lh = &ls->hosts[i];
 
@@ -370,9 +383,9 @@ void logstream_restart(struct logstream *ls)
 		loop_timer_cancel(ls->loop, lh->retry_timer);
 		lh->retry_timer = 0;
 		lh->attempts = 0;
-		remote_host_retry_now(lh->host);
+		ls->target->ops->relink(ls->target, lh->unit);
 		if (lh->state == LS_ENDED)
-			mark(ls, lh, "%s: started again", remote_host_conf(lh->host)->address);
+			mark(ls, lh, "%s: started again", unit_name(ls, lh));
 		lh->resumed_once = ls->lines > 0;
 		lh->state = LS_CONNECTING;
 		host_start(ls, lh);
@@ -418,14 +431,19 @@ void logstream_describe(const struct logstream *ls, int64_t now, char *out, size
 	out[0] = '\0';
 	for (size_t i = 0; i < ls->hosts_len && used < outsz; i++) {
 		const struct logstream_host *lh = &ls->hosts[i];
-		const char *addr = remote_host_conf(lh->host)->address;
+		const char *addr = unit_name(ls, lh);
 		const char *sep = i ? "; " : "";
 		int n = 0;
 
 		switch (lh->state) {
 		case LS_CONNECTING: {
-			enum link_state st = remote_host_state(lh->host);
-			int64_t retry = remote_host_retry_in(lh->host, now);
+			struct link_status link;
+			enum link_state st;
+			int64_t retry;
+
+			unit_link(ls, lh, now, &link);
+			st = link.state;
+			retry = link.retry_in;
 
 			/* a host that refused us (its key, the login) or is down says so, not "connecting" */
 			if (st != LINK_IDLE && st != LINK_CONNECTING && st != LINK_UP) {
@@ -485,15 +503,10 @@ void logstream_free(struct logstream *ls)
 
 const char *logstream_unit_name(const struct logstream *ls, size_t i)
 {
-	return remote_host_conf(ls->hosts[i].host)->address;
+	return unit_name(ls, &ls->hosts[i]);
 }
 
 void logstream_unit_link(const struct logstream *ls, size_t i, int64_t now, struct link_status *out)
 {
-	const struct remote_host *h = ls->hosts[i].host;
-
-	*out = (struct link_status){
-		.state = remote_host_state(h), .message = remote_host_message(h),
-		.retry_in = remote_host_retry_in(h, now), .name = logstream_unit_name(ls, i),
-	};
+	unit_link(ls, &ls->hosts[i], now, out);
 }

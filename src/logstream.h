@@ -1,4 +1,6 @@
-/* A live log of one environment: the same command on each of its hosts, lines merged. */
+/* A live log of one environment: the same log on each of its units (hosts), lines merged,
+ * each unit's log started, restarted with backoff and named through its target's ops
+ * (log, link, relink), whatever carries it. */
 #ifndef GANTRY_LOGSTREAM_H
 #define GANTRY_LOGSTREAM_H
 
@@ -10,7 +12,9 @@
 #include "logbuf.h"
 #include "link.h"
 #include "loop.h"
-#include "remote.h"
+#include "unitcmd.h"
+
+struct target;
 
 #define LOG_LINE_MAX 8192               /* bytes of one line kept; the rest is counted */
 #define LOGSTREAM_OVERLAP 3             /* lines a resumed log must repeat to be the same log */
@@ -25,7 +29,7 @@ enum logstream_state {
 
 struct logstream_host {
 	struct logstream *ls;
-	struct remote_host *host;
+	size_t unit;                    /* its index in the target's units */
 	struct unit_cmd *cmd;
 	enum logstream_state state;
 	int exit_status;                /* LS_ENDED: the command's status, -1 for a signal */
@@ -53,6 +57,7 @@ typedef void (*logstream_changed_fn)(void *arg);
 struct logstream {
 	struct loop *loop;
 	const struct conf_env *env;
+	const struct target *target;    /* NULL: fed by logstream_feed */
 	enum log_source source;
 	bool follow;
 	struct logbuf *buf;
@@ -63,11 +68,13 @@ struct logstream {
 	uint64_t lines;                 /* lines received since the start */
 };
 
-/* Starts `source` on the given hosts of env; lines land in a buffer of
- * env->scrollback lines. With follow, lost commands restart with backoff.
- * With hosts NULL nothing starts: lines come from logstream_feed (tests, fuzzing). */
-struct logstream *logstream_new(struct loop *loop, const struct conf_env *env,
-    struct remote_host **hosts, size_t nhosts, enum log_source source, bool follow);
+/* Starts `source` on the units listed (indices) of target t; lines land in a buffer of
+ * the environment's scrollback lines. With follow, lost logs restart with backoff. */
+struct logstream *logstream_new(const struct target *t, const size_t *units, size_t n,
+    enum log_source source, bool follow);
+/* A stream of n units of env that starts nothing: lines come from logstream_feed (tests,
+ * fuzzing). */
+struct logstream *logstream_new_fed(const struct conf_env *env, size_t n, enum log_source source);
 void logstream_free(struct logstream *ls);
 
 /* Splits bytes from a host's command into sanitized lines in the buffer. */
@@ -90,8 +97,5 @@ void logstream_unit_link(const struct logstream *ls, size_t i, int64_t now, stru
 bool logstream_done(const struct logstream *ls);
 /* The first non-zero exit status, or 0. */
 int logstream_exit_status(const struct logstream *ls);
-
-/* The command sent for one host (expanded template), for tests and the status line. */
-char *logstream_command(const struct logstream *ls, size_t host);
 
 #endif

@@ -7,6 +7,7 @@
 #include "hostreply.h"
 #include "hoststate.h"
 #include "runner.h"
+#include "remote.h"
 #include "sha256.h"
 #include "template.h"
 #include "xmalloc.h"

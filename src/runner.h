@@ -15,7 +15,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "remote.h"
+#include "unitcmd.h"
+
+struct remote_host;
 
 /* Raised whenever the runner's subcommands, arguments or replies change meaning. */
 #define RUNNER_PROTOCOL 2

@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include "target.h"
+#include "remote.h"
+#include "hostrun.h"
 #include "runner.h"
 #include "running.h"
 #include "template.h"
@@ -18,19 +20,33 @@ static struct remote_host *unit(const struct target *t, size_t j)
 	return t->host(t->host_arg, t->env, j);
 }
 
-static struct hostread *ssh_read(const struct target *t, hostread_done_fn done, void *arg)
+/* The runner's state of host j, for the state store's reader. */
+static struct unit_cmd *ssh_ask_state(const void *arg, size_t j, const struct unit_cmd_ops *ops,
+    void *cmd_arg)
 {
-	return hostread_start(t->env, t->host, t->host_arg, done, arg);
+	const struct target *t = arg;
+	struct remote_host *h = unit(t, j);
+	struct unit_cmd *cmd = runner_run(h, RUNNER_STATE, NULL, 0, ops, cmd_arg);
+
+	/* asked for now: a host waiting out its backoff tries again at once, so a refused
+	 * key or a dead host is reported now, not in a minute */
+	remote_host_retry_now(h);
+	return cmd;
 }
 
-static struct hostrun *ssh_start(const struct target *t, size_t j, const struct run_spec *spec,
-    const struct hostrun_ops *ops, void *arg)
+static struct hostread *ssh_read(const struct target *t, hostread_done_fn done, void *arg)
+{
+	return hostread_start(t->env, ssh_ask_state, t, done, arg);
+}
+
+static struct unit_run *ssh_start(const struct target *t, size_t j, const struct run_spec *spec,
+    const struct unit_run_ops *ops, void *arg)
 {
 	return hostrun_start(t->loop, unit(t, j), spec, ops, arg);
 }
 
-static struct hostrun *ssh_follow(const struct target *t, size_t j, const char *id,
-    const struct hostrun_ops *ops, void *arg)
+static struct unit_run *ssh_follow(const struct target *t, size_t j, const char *id,
+    const struct unit_run_ops *ops, void *arg)
 {
 	return hostrun_follow(t->loop, unit(t, j), id, ops, arg);
 }
@@ -49,17 +65,30 @@ static struct unit_cmd *ssh_adopt(const struct target *t, size_t j, const char *
 	return runner_run(unit(t, j), RUNNER_ADOPT, (const char *const[]){ record }, 1, ops, arg);
 }
 
-static struct logstream *ssh_logs(const struct target *t, const size_t *units, size_t n,
-    enum log_source source, bool follow)
+/* The log command of host j: logs.app or logs.migrator expanded, under the runner, so
+ * that when the channel closes the whole command ends on the host. */
+static struct unit_cmd *ssh_log(const struct target *t, size_t j, enum log_source source,
+    bool follow, long long tail, const struct unit_cmd_ops *ops, void *arg)
 {
-	struct remote_host **hosts = xcalloc(n + 1, sizeof *hosts);
-	struct logstream *ls;
+	const struct conf_env *env = t->env;
+	const struct conf_host *ch = &env->hosts[j];
+	char tails[24], *dir = template_shell_quote(conf_host_deploy_dir(env, ch)), *cmd;
+	struct template_var vars[] = {
+		{ "compose", env->compose },
+		{ "follow", follow ? "-f" : "" },
+		{ "tail", tails },
+		{ "env", env->name },
+		{ "host", ch->address },
+		{ "deploy_dir", dir },
+	};
+	struct unit_cmd *c;
 
-	for (size_t i = 0; i < n; i++)
-		hosts[i] = unit(t, units[i]);
-	ls = logstream_new(t->loop, t->env, hosts, n, source, follow);
-	free(hosts);
-	return ls;
+	snprintf(tails, sizeof tails, "%lld", tail);
+	cmd = template_expand(env->logs[source], vars, sizeof vars / sizeof vars[0]);
+	c = runner_run(unit(t, j), RUNNER_TIED, (const char *const[]){ cmd }, 1, ops, arg);
+	free(cmd);
+	free(dir);
+	return c;
 }
 
 /* deploy.image_check, expanded for this host, under the runner like every command. */
@@ -149,7 +178,7 @@ const struct target_ops target_compose_ssh = {
 	.follow = ssh_follow,
 	.admin = ssh_admin,
 	.adopt = ssh_adopt,
-	.logs = ssh_logs,
+	.log = ssh_log,
 	.has_image = ssh_has_image,
 	.watch = ssh_watch,
 	.running = ssh_running,

@@ -20,10 +20,12 @@
 #include "hostcheck.h"
 #include "hostread.h"
 #include "link.h"
-#include "hostrun.h"
+#include "unitrun.h"
 #include "logstream.h"
 #include "loop.h"
-#include "remote.h"
+#include "unitcmd.h"
+
+struct remote_host;
 #include "runscript.h"
 
 struct target;
@@ -33,10 +35,10 @@ struct target_ops {
 	   hostread_result_some say what was read). */
 	struct hostread *(*read)(const struct target *t, hostread_done_fn done, void *arg);
 	/* A run on unit j: started from its spec, or followed by its id. */
-	struct hostrun *(*start)(const struct target *t, size_t j, const struct run_spec *spec,
-	    const struct hostrun_ops *ops, void *arg);
-	struct hostrun *(*follow)(const struct target *t, size_t j, const char *id,
-	    const struct hostrun_ops *ops, void *arg);
+	struct unit_run *(*start)(const struct target *t, size_t j, const struct run_spec *spec,
+	    const struct unit_run_ops *ops, void *arg);
+	struct unit_run *(*follow)(const struct target *t, size_t j, const char *id,
+	    const struct unit_run_ops *ops, void *arg);
 	/* The state store, written on unit j: a freeze, an unfreeze, a broken lock (each with
 	   its note in the history, dated `at`: the same on every unit, one note), and an
 	   adoption's baseline record. The command's exit statuses are the runner's
@@ -46,9 +48,10 @@ struct target_ops {
 	    void *arg);
 	struct unit_cmd *(*adopt)(const struct target *t, size_t j, const char *record,
 	    const struct unit_cmd_ops *ops, void *arg);
-	/* The log `source` of the units listed (indices), followed or not. */
-	struct logstream *(*logs)(const struct target *t, const size_t *units, size_t n,
-	    enum log_source source, bool follow);
+	/* The log `source` of unit j, its last `tail` lines then, when following, what comes;
+	   it runs until stopped (src/logstream merges the units' logs). */
+	struct unit_cmd *(*log)(const struct target *t, size_t j, enum log_source source,
+	    bool follow, long long tail, const struct unit_cmd_ops *ops, void *arg);
 	/* Exits 0 when unit j holds `image` (a rollback with the registry down). */
 	struct unit_cmd *(*has_image)(const struct target *t, size_t j, const char *image,
 	    const struct unit_cmd_ops *ops, void *arg);

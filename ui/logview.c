@@ -65,7 +65,7 @@ void logview_open(struct ui *ui, int source)
 		units[i] = i;
 	lv->env = ui->selected;
 	lv->source = source;
-	lv->ls = t->ops->logs(t, units, env->hosts_len, (enum log_source)source, true);
+	lv->ls = logstream_new(t, units, env->hosts_len, (enum log_source)source, true);
 	free(units);
 	logstream_set_listener(lv->ls, stream_changed, ui);
 	ui_push_view(ui, &logview_view_ops, lv, lv->env, source);
@@ -511,7 +511,8 @@ static void logview_leave(struct ui *ui, struct view *v)
 {
 	struct logview *lv = v->data;
 
-	/* the remote commands get SIGTERM and their channels close */
+	/* the log commands stop: their channels close, and the runner on each host ends the
+	 * command's whole process group */
 	logstream_free(lv->ls);
 	free(lv);
 	v->data = NULL;

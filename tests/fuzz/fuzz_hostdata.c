@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		running_free(&run);
 	}
 	env.scrollback = 100;
-	ls = logstream_new(NULL, &env, NULL, 2, LOG_APP, false);
+	ls = logstream_new_fed(&env, 2, LOG_APP);
 	/* the same bytes from two hosts, cut at different places */
 	logstream_feed(ls, 0, (const char *)data, half, false);
 	logstream_feed(ls, 1, (const char *)data, size, true);
