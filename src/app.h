@@ -11,8 +11,10 @@
 #include "loop.h"
 #include "model.h"
 #include "prober.h"
-#include "remote.h"
 #include "target.h"
+
+struct remote;
+struct remote_host;
 
 struct app {
 	struct conf *conf;              /* owned */
