@@ -12,6 +12,7 @@
 #include "unitrun.h"
 #include "outbuf.h"
 #include "plan.h"
+#include "retag.h"
 #include "running.h"
 #include "runscript.h"
 #include "sanitize.h"
@@ -130,9 +131,7 @@ struct deploy {
 	/* a run that failed on a host after others took the new tag: those go back */
 	size_t failed_host;
 	enum run_result failed_result;
-	/* deploy.retag, once every host is ready: one registry op at a time */
-	struct registry_op *retag_op;
-	size_t retag_next;              /* the next (tag, repository) to move */
+	struct retag *retag;            /* deploy.retag, once every host is ready */
 };
 
 /* One host's run: what its unit_run's callbacks get. */
@@ -1211,73 +1210,24 @@ static void run_finish(struct deploy *d)
 	notify(d);
 }
 
-/* The k-th move of deploy.retag: each tag in the app's repository, and in the migrator's
- * when that is another one; false past the last. */
-static bool retag_job(const struct deploy *d, size_t k, const char **repo, const char **digest,
-    char *tag, size_t tagsz)
-{
-	const struct conf_registry *reg = d->ctx.conf->registry;
-	bool two = reg->migrator && strcmp(reg->migrator, reg->app) != 0 && d->info.migrator_digest[0];
-	size_t per = two ? 2 : 1, word = k / per;
-	const char *p = d->info.retag;
-
-	for (size_t w = 0;; w++) {
-		size_t n;
-
-		p += strspn(p, " ");
-		if (!*p)
-			return false;
-		n = strcspn(p, " ");
-		if (w == word) {
-			snprintf(tag, tagsz, "%.*s", (int)n, p);
-			break;
-		}
-		p += n;
-	}
-	*repo = k % per ? reg->migrator : reg->app;
-	*digest = k % per ? d->info.migrator_digest : d->info.app_digest;
-	return true;
-}
-
-static void retag_next(struct deploy *d);
-
-static void retag_done(const struct registry_result *r, void *arg)
+/* deploy.retag's tags moved, or not: the deploy ends either way. */
+static void retagged(void *arg, const char *error)
 {
 	struct deploy *d = arg;
 
-	d->retag_op = NULL;
-	if (r->error != REGISTRY_OK) {
-		copy_str(d->info.retag_error, sizeof d->info.retag_error, r->message);
+	retag_free(d->retag);
+	d->retag = NULL;
+	if (error) {
+		copy_str(d->info.retag_error, sizeof d->info.retag_error, error);
 		set_status(d, "%s on every host, but %s still names what it named before: %s",
-		    run_result_name(d->info.result), d->info.retag, r->message);
-		emit(d, BUS_RETAGGED, d->info.host_index, &(struct bus_event){ .text = d->info.status });
-		run_finish(d);
-		return;
-	}
-	d->retag_next++;
-	retag_next(d);
-}
-
-/* Moves the next tag, or ends the deploy when all are moved. */
-static void retag_next(struct deploy *d)
-{
-	const char *repo, *digest;
-	char tag[136];
-
-	if (!retag_job(d, d->retag_next, &repo, &digest, tag, sizeof tag)) {
+		    run_result_name(d->info.result), d->info.retag, error);
+	} else {
 		d->info.retagged = true;
 		set_status(d, "%s; %s now name%s %s in the registry", run_result_name(d->info.result),
 		    d->info.retag, strchr(d->info.retag, ' ') ? "" : "s", d->info.tag);
-		emit(d, BUS_RETAGGED, d->info.host_index, &(struct bus_event){ .text = d->info.status });
-		run_finish(d);
-		return;
 	}
-	if (!digest[0]) {
-		retag_done(&(struct registry_result){ .error = REGISTRY_BAD_REPLY,
-		    .message = "the build's digest is not known" }, d);
-		return;
-	}
-	d->retag_op = registry_retag(d->ctx.registry, repo, digest, tag, retag_done, d);
+	emit(d, BUS_RETAGGED, d->info.host_index, &(struct bus_event){ .text = d->info.status });
+	run_finish(d);
 }
 
 static void run_done(struct deploy *d)
@@ -1332,7 +1282,8 @@ static void run_done(struct deploy *d)
 			set_status(d, "ready on every host; moving %s to %s in the registry",
 			    d->info.retag, d->info.tag);
 			notify(d);
-			retag_next(d);
+			d->retag = retag_start(d->ctx.registry, d->ctx.conf->registry, d->info.retag,
+			    d->info.app_digest, d->info.migrator_digest, retagged, d);
 			return;
 		}
 	}
@@ -1665,7 +1616,7 @@ void deploy_free(struct deploy *d)
 		running_free(&d->source_services[j].run);
 	}
 	free(d->source_services);
-	registry_cancel(d->retag_op);
+	retag_free(d->retag);
 	if (d->app_op)
 		registry_cancel(d->app_op);
 	if (d->mig_op)

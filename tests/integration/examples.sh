@@ -22,7 +22,7 @@ trap 'release_teardown >/dev/null 2>&1; rm -rf "$work"' EXIT
 export GHCR_TOKEN=sandbox LETSBE_REGISTRY_TOKEN=sandbox IGNY8_REGISTRY_PASSWORD=sandbox \
 	GANTRY_EXAMPLE_TOKEN=sandbox
 
-plan 159
+plan 168
 
 # --- every example loads: `history NOPE` reads the whole file, then finds no such
 # environment (exit 2); a configuration error would be file:line:col and exit 3 ---
@@ -485,6 +485,25 @@ prod_digest=$(sed -n 's/^APP_IMAGE=.*@//p' "$(release_dir production)/deploy.env
 is "$prod_digest" "$staging_digest" "capakraken: production runs the very digest staging tested"
 like "$(G capakraken history production 2>&1)" "promote +$sha +succeeded .*  \(migrated\)" \
 	"capakraken: production's history has the promotion, which ran the migrator"
+
+# a build whose app never gets ready: staging (no auto_rollback) keeps it until a rollback
+# by hand; production rolls back by itself
+cbad=sha-0bad0bad
+release_build $cbad --no-ready || { echo "Bail out! images"; exit 1; }
+sed -i 's/^\( *ready_timeout:\) 2m$/\1 6s/' "$work/ex/capakraken.yml"      # 2m in the example
+out=$(G capakraken deploy staging $cbad 2>&1)
+is "$?" 7 "capakraken: a build that never gets ready fails on staging (exit 7)"
+like "$out" "rollback +by hand \(.gantry rollback staging.\) if it fails" "capakraken: staging's plan said the rollback is by hand"
+out=$(G capakraken promote staging production --yes 2>&1)
+is "$?" 6 "capakraken: and is never promoted (exit 6)"
+out=$(G capakraken rollback staging 2>&1)
+is "$?" 0 "capakraken: gantry rollback staging"
+is "$(release_version staging)" $sha "capakraken: staging is back on $sha"
+out=$(G capakraken deploy production $cbad --yes 2>&1)
+is "$?" 7 "capakraken: the same build deployed on production fails (exit 7)"
+unlike "$(printf '%s\n' "$out" | sed -n '/^rollback \[/,$p')" "run migrator" "capakraken: production rolls back by itself, without the migrator"
+is "$(release_version production)" $sha "capakraken: production answers with $sha again"
+like "$(G capakraken history production 2>&1)" "deploy +$cbad +rolled_back" "capakraken: production's history says rolled_back"
 
 # --- refactor.yml and letsbe.yml for real, from a registry that asks for a Bearer token
 # as GHCR and Gitea do: gantry gets one with the example's username and password, and the
