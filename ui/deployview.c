@@ -371,8 +371,8 @@ static int draw_facts(struct ui *ui, const struct deploy_info *i, int y, int bot
 	return y;
 }
 
-/* The most rows draw_facts takes: its five facts, two for each wrapped one, the warnings
- * wrapped as it draws them. */
+/* The most rows draw_facts takes: its five facts, the retag row, two for each wrapped
+ * one, the warnings wrapped as it draws them. */
 static int facts_rows(const struct ui *ui, const struct deploy_info *i)
 {
 	int rows = 5;
@@ -382,6 +382,8 @@ static int facts_rows(const struct ui *ui, const struct deploy_info *i)
 		rows += 2;
 	if (i->adopting[0] && !i->attached)
 		rows += 2;
+	if (i->retag[0])
+		rows++;
 	if (i->hosts_len > 1)
 		rows += HOSTS_ROWS;
 	for (size_t w = 0; w < i->verdict.warnings_len; w++) {

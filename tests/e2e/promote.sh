@@ -13,13 +13,23 @@ bg=
 release_setup "$work" || { echo "Bail out! the release sandbox did not start"; exit 1; }
 cfg=$work/gantry.yml
 G() { "$GANTRY" --config "$cfg" "$@"; }
+# production keeps :stable on what it runs, ready (deploy.retag), in the anonymous registry
+sed -i 's/^      auto_rollback: true$/&\n      retag: stable/' "$cfg"
+# stable_is TAG: the registry's :stable is the app image of TAG
+stable_is() {
+	[ -n "$(digest_of stable)" ] && [ "$(digest_of stable)" = "$(digest_of "$1")" ]
+}
+digest_of() {
+	curl -s -o /dev/null -D - -H "Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json" \
+		"http://$REGISTRY/v2/shop/app/manifests/$1" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+}
 release_build sha-1111111 && release_build sha-2222222 &&
 	release_build sha-3333333 --migrate-sleep 4 --migrate-output "slow migration 0042" ||
 	{ echo "Bail out! images"; exit 1; }
 G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
 	G deploy staging sha-2222222 >/dev/null 2>&1 || { echo "Bail out! first deploys"; exit 1; }
 
-plan 63
+plan 68
 
 # --- a promotion: the plan, a typed confirmation, the steps, the result ---
 tui_start 140 42 "$GANTRY --config $cfg"
@@ -32,12 +42,17 @@ like "$(tui_screen)" 'migrator +127\.0\.0\.1:[0-9]+/shop/migrator:sha-2222222@sh
 like "$(tui_screen)" 'production runs sha-1111111 now' "and what production runs now"
 like "$(tui_screen)" 'start app +\[switch\] compose: up -d --no-deps app' "and the steps, the switch marked"
 like "$(tui_screen)" 'production is protected\. Type its name to confirm' "a protected environment asks for its name"
+like "$(tui_screen)" 'retag +stable moved to sha-2222222 in the registry once every host is ready' \
+	"the plan says :stable moves once every host is ready"
+check "before it, :stable is what production ran ready: sha-1111111" stable_is sha-1111111
 tui_keys p r o d Enter
 check "a wrong name is refused" tui_wait '"prod" is not "production"' 5
 tui_keys p r o d u c t i o n Enter
 check "the typed name starts the run" tui_wait 'running +run migrator|done +run migrator' 20
 check "the migrator's output streams into the pane" tui_wait 'applying migration 0003_index_orders' 20
 check "the promotion succeeds" tui_wait 'SUCCEEDED: production runs sha-2222222 and is ready' 30
+like "$(tui_screen)" 'retag +stable now names sha-2222222 in the registry' "the pane says :stable moved"
+check "and the registry's :stable is sha-2222222's app image" stable_is sha-2222222
 like "$(tui_screen)" 'done +wait for ready' "each step shows as done"
 is "$(release_version production)" sha-2222222 "production answers with the promoted tag"
 
@@ -52,6 +67,7 @@ like "$(tui_screen)" 'crosses a migration: sha-2222222 ran migrations' "the conf
 unlike "$(tui_screen)" 'run migrator' "a rollback does not run the migrator"
 tui_keys p r o d u c t i o n Enter
 check "the rollback succeeds" tui_wait 'SUCCEEDED: production runs sha-1111111' 30
+check "the rollback, once ready, moved :stable back to sha-1111111" stable_is sha-1111111
 is "$(release_version production)" sha-1111111 "production runs the tag picked in the history"
 tui_keys Escape
 tui_wait 'history of production' 5
