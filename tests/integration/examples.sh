@@ -22,7 +22,7 @@ trap 'release_teardown >/dev/null 2>&1; rm -rf "$work"' EXIT
 export GHCR_TOKEN=sandbox LETSBE_REGISTRY_TOKEN=sandbox IGNY8_REGISTRY_PASSWORD=sandbox \
 	GANTRY_EXAMPLE_TOKEN=sandbox
 
-plan 168
+plan 174
 
 # --- every example loads: `history NOPE` reads the whole file, then finds no such
 # environment (exit 2); a configuration error would be file:line:col and exit 3 ---
@@ -355,17 +355,20 @@ infra_ids() {
 		--format '{{.Names}} {{.ID}}' | sort
 }
 infra_before=$(infra_ids)
-isp=$(containers_free_port) ipp=$(containers_free_port)
-for h in staging-1:$isp prod-1:$ipp; do
-	d=$SSHD_DIR/${h%%:*}/igny8
-	mkdir -p "$d/db"
+# production has two app hosts (the sandbox's two sshds, one container runtime): each its
+# own deploy directory, compose project (the directory's name) and port, and one database
+# per environment (here a folder, db-staging or db-production), as both hosts share one
+isp=$(containers_free_port) ipp=$(containers_free_port) ipp2=$(containers_free_port)
+for h in staging-1/igny8:$isp:staging prod-1/igny8-p:$ipp:production staging-1/igny8-p2:$ipp2:production; do
+	d=$SSHD_DIR/${h%%:*} db=$work/igny8-db-${h##*:} h=${h%:*}
+	mkdir -p "$d" "$db"
 	cat >"$d/docker-compose.app.yml" <<EOF
 # seed 004's app stack: backend, celery worker and beat, all from the backend image; /db
 # stands for the database the infra stack keeps (the migrations' state)
 x-backend: &backend
   image: \${APP_IMAGE}
   volumes:
-    - $d/db:/db
+    - $db:/db
   init: true
   network_mode: bridge
   restart: unless-stopped
@@ -385,7 +388,8 @@ done
 /usr/bin/python3 "$work/sandboxify.py" "$srcdir/examples/igny8.yml" "$work/ex/igny8-real.yml" "$REGISTRY" \
 	"[$(pbox igny8-s "$isp" staging-1 igny8 "-f docker-compose.app.yml"), $(pbox igny8-p "$ipp" prod-1 igny8 "-f docker-compose.app.yml")]" ||
 	{ echo "Bail out! cannot rewrite examples/igny8.yml"; exit 1; }
-/usr/bin/python3 - "$work/ex/igny8-real.yml" <<'PY2' || { echo "Bail out! igny8-real.yml"; exit 1; }
+i2host="root@127.0.0.1:$(sshd_port staging-1)"
+/usr/bin/python3 - "$work/ex/igny8-real.yml" "$SSHD_DIR" "$i2host" "$ipp2" <<'PY2' || { echo "Bail out! igny8-real.yml"; exit 1; }
 import sys, yaml
 f = sys.argv[1]
 c = yaml.safe_load(open(f))
@@ -393,6 +397,12 @@ for env in c['environments']:
     env['hosts'] = env['hosts'][:1]
     if 'soak' in env:
         env['soak'] = '1s'          # an hour, made a second
+prod = c['environments'][1]
+# the compose project is each deploy directory's name
+prod['compose'] = prod['compose'].replace(' -p igny8-p ', ' ')
+prod['hosts'] = [{'address': prod['hosts'][0]['address'], 'deploy_dir': sys.argv[2] + '/prod-1/igny8-p'},
+                 {'address': sys.argv[3], 'deploy_dir': sys.argv[2] + '/staging-1/igny8-p2',
+                  'app_url': 'http://127.0.0.1:' + sys.argv[4]}]
 c['defaults']['deploy']['ready_timeout'] = '8s'   # 2m: a build that never gets ready
 yaml.safe_dump(c, open(f, 'w'), default_flow_style=False, sort_keys=False, width=4096)
 PY2
@@ -408,6 +418,8 @@ all_on() {
 	id=$(podman image inspect --format '{{.Id}}' "$REGISTRY/shop/app:$1") || return 1
 	printf 'backend %s\ncelery-beat %s\ncelery-worker %s\n' "${id:0:12}" "${id:0:12}" "${id:0:12}"
 }
+# two_on TAG: the same for a host without beat (it runs on the first host only)
+two_on() { all_on "$1" | grep -v '^celery-beat'; }
 status_at() { curl -s --max-time 3 "http://127.0.0.1:$1/api/v1/system/status/" | sed -n 's/.*"version":"\([^"]*\)".*/\1/p'; }
 
 out=$(G igny8-real deploy staging $i1 2>&1)
@@ -431,6 +443,10 @@ out=$(G igny8-real promote staging production --yes 2>&1)
 rc=$?; is "$rc" 0 "igny8: promote staging production --yes (soak met)"; [ "$rc" = 0 ] || diag "$out"
 is "$(status_at "$ipp")" $i2 "igny8: production reports $i2"
 is "$(services_of igny8-p)" "$(all_on $i2)" "igny8: every service of production's app stack runs $i2's image"
+is "$(status_at "$ipp2")" $i2 "igny8: production's second host reports $i2 too"
+is "$(services_of igny8-p2)" "$(two_on $i2)" "igny8: its backend and worker run $i2, and beat runs on the first host only"
+like "$out" "django migrate" "igny8: the promotion migrated"
+is "$(grep -cE '^\[[0-9]+/[0-9]+\] django migrate' <<<"$out")" 1 "igny8: once, on the first host"
 is "$(infra_ids)" "$infra_before" "igny8: the infra stack's containers are the same ones, still running"
 
 # a build that migrates and never gets ready: production moves back, all three together
@@ -440,6 +456,8 @@ like "$out" "rollback \[[0-9]+/[0-9]+\] start celery beat" "igny8: production ro
 unlike "$(printf '%s\n' "$out" | sed -n '/^rollback \[/,$p')" "django migrate" "igny8: the rollback does not migrate (forward only)"
 is "$(status_at "$ipp")" $i2 "igny8: production reports $i2 again"
 is "$(services_of igny8-p)" "$(all_on $i2)" "igny8: backend, worker and beat are back on $i2 together"
+like "$out" "the other 1 host\(s\) were not touched" "igny8: the second host was not touched"
+is "$(services_of igny8-p2)" "$(two_on $i2)" "igny8: and still runs $i2"
 is "$(infra_ids)" "$infra_before" "igny8: the infra containers were not touched"
 like "$(G igny8-real history production 2>&1)" "deploy +$ibad +rolled_back" "igny8: production's history says rolled_back"
 
@@ -602,7 +620,8 @@ is "$(app_image_of refactor rust-app)" "$(image_id shop/app:$r1)" "refactor: rus
 like "$out" "retag +stable moved to $r1 in the registry once every host is ready" "refactor: the plan says :stable moves once ready"
 like "$out" "stable now names $r1 in the registry" "refactor: and says it moved"
 is "$(tag_digest shop/app stable)" "$d_r1" "refactor: the registry's :stable is $r1's digest"
-like "$(cat "$CONTAINERS_DIR/token/requests")" "scope=repository%3Ashop%2Fapp%3Apull%2Cpush" "refactor: gantry asked for a push token to move it"
+like "$(cat "$CONTAINERS_DIR/token/requests")" "scope=repository%3Ashop%2Fapp%3A(pull%2Cpush|push%2Cpull)" \
+	"refactor: gantry asked for a push token to move it (the registry's challenge names the scope)"
 like "$(cat "$CONTAINERS_DIR/token/requests")" "account=refactor-deploy&scope=repository%3Ashop%2Fapp%3Apull" \
 	"refactor: the host's pull got its own token with the deploy login"
 like "$(cat "$CONTAINERS_DIR/token/requests")" "^/token\?service=gantry-sandbox-registry&scope=repository%3Ashop%2Fapp%3Apull\$" \
