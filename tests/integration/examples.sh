@@ -22,7 +22,7 @@ trap 'release_teardown >/dev/null 2>&1; rm -rf "$work"' EXIT
 export GHCR_TOKEN=sandbox LETSBE_REGISTRY_TOKEN=sandbox IGNY8_REGISTRY_PASSWORD=sandbox \
 	GANTRY_EXAMPLE_TOKEN=sandbox
 
-plan 174
+plan 181
 
 # --- every example loads: `history NOPE` reads the whole file, then finds no such
 # environment (exit 2); a configuration error would be file:line:col and exit 3 ---
@@ -522,6 +522,29 @@ is "$?" 7 "capakraken: the same build deployed on production fails (exit 7)"
 unlike "$(printf '%s\n' "$out" | sed -n '/^rollback \[/,$p')" "run migrator" "capakraken: production rolls back by itself, without the migrator"
 is "$(release_version production)" $sha "capakraken: production answers with $sha again"
 like "$(G capakraken history production 2>&1)" "deploy +$cbad +rolled_back" "capakraken: production's history says rolled_back"
+
+# --- gantry.yml for real: the generic example, given hosts, on the same two boxes ---
+gsha=sha-5e6f7a8
+release_build $gsha || { echo "Bail out! images"; exit 1; }
+# 2m in the example: a build that never gets ready fails sooner here
+/usr/bin/python3 - "$work/ex/gantry.yml" <<'PY2' || { echo "Bail out! gantry.yml"; exit 1; }
+import sys, yaml
+f = sys.argv[1]
+c = yaml.safe_load(open(f))
+c['defaults'].setdefault('deploy', {})['ready_timeout'] = '6s'
+yaml.safe_dump(c, open(f, 'w'), default_flow_style=False, sort_keys=False, width=4096)
+PY2
+out=$(G gantry deploy staging $gsha 2>&1)
+is "$?" 0 "gantry.yml: deploy staging $gsha succeeds for real"
+like "$out" "run migrator" "gantry.yml: with the default plan's migrator step"
+out=$(G gantry promote staging production 2>&1)
+is "$?" 0 "gantry.yml: promote staging production (not protected: no --yes)"
+is "$(release_version production)" $gsha "gantry.yml: production answers with $gsha"
+out=$(G gantry deploy staging $cbad 2>&1)
+is "$?" 7 "gantry.yml: a build that never gets ready fails on staging"
+out=$(G gantry rollback staging 2>&1)
+is "$?" 0 "gantry.yml: gantry rollback staging"
+is "$(release_version staging)" $gsha "gantry.yml: staging is back on $gsha, its last good run"
 
 # --- refactor.yml and letsbe.yml for real, from a registry that asks for a Bearer token
 # as GHCR and Gitea do: gantry gets one with the example's username and password, and the
