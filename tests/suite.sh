@@ -1,12 +1,16 @@
 #!/bin/bash
 # The whole test suite, from a fresh clone: installs what is missing, builds with
-# warnings as errors, runs `make check`, runs it again under ASan+UBSan (clang),
-# runs `make distcheck`, and ends with one line: N passed, N failed, N skipped.
+# warnings as errors and runs every test (`make check`, gcc); runs the unit, fuzz-corpus,
+# host (sshd, tmux) and documentation tests and a slice of the container tier again under
+# ASan+UBSan (clang, `make check-asan`); builds the release tarball and runs its unit and
+# documentation tests (`make distcheck-tier`). Prints each test file's time and each
+# stage's, and ends with one line: N passed, N failed, N skipped.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 jobs=$(nproc 2>/dev/null || echo 2)
 
+suite_start=$(date +%s)
 bash tests/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; echo "0 passed, 1 failed"; exit 1; }
 
@@ -46,7 +50,23 @@ show_failures() {
 	done
 }
 
-# 1. gcc, warnings as errors
+# times DIR: each test file's time under DIR (timed-driver.sh's .dur files), longest first
+times() {
+	find "$1" -name '*.dur' 2>/dev/null | while read -r f; do
+		printf '%s %s\n' "$(cat "$f")" "${f%.dur}"
+	done | sort -rn | awk '{ printf "  %7.1f s  %s\n", $1, $2; t += $1 } END { printf "  %7.1f s  in all (tests run two at a time)\n", t }'
+}
+stage_start=$(date +%s)
+# stage NAME: says how long the stage just ended took
+stage() {
+	local now
+	now=$(date +%s)
+	echo "=== $1 took $((now - stage_start)) s"
+	stage_start=$now
+}
+stage "installing and autoreconf"
+
+# 1. gcc, warnings as errors: every test
 mkdir -p build && cd build || exit 1
 step "configure --enable-werror (gcc)" ../configure --enable-werror -q
 step "build (gcc)" make -j"$jobs" -s
@@ -55,26 +75,34 @@ ran_check gcc
 grep -E '^(FAIL|ERROR|XPASS):' check.out
 show_failures
 tail -n 9 check.out
+echo "=== test times (gcc)"
+times tests
+stage "gcc build and make check"
 cd "$top" || exit 1
 
-# 2. clang with AddressSanitizer and UndefinedBehaviorSanitizer
+# 2. clang with AddressSanitizer and UndefinedBehaviorSanitizer: all but the container
+# tier, and a slice of that (Makefile.am's ASAN_TESTS)
 mkdir -p build-asan && cd build-asan || exit 1
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 step "configure (clang, ASan+UBSan)" ../configure --enable-werror -q CC=clang \
 	CFLAGS="-O1 -g $san" LDFLAGS="$san"
 step "build (clang, ASan+UBSan)" make -j"$jobs" -s
 ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23" UBSAN_OPTIONS="print_stacktrace=1" \
-	FUZZ_ITERATIONS=5000 make -j"$jobs" check >check.out 2>&1
+	FUZZ_ITERATIONS=5000 make -j"$jobs" check-asan >check.out 2>&1
 ran_check asan
 grep -E '^(FAIL|ERROR|XPASS):' check.out | sed 's/^/asan: /'
 show_failures
 tail -n 9 check.out
+echo "=== test times (ASan+UBSan)"
+times tests
+stage "ASan+UBSan build and make check-asan"
 cd "$top" || exit 1
 
-# 3. the release tarball builds, tests and installs on its own
+# 3. the release tarball builds, runs its unit and documentation tests, and installs on
+# its own (the gcc build ran every other test from this same tree)
 cd build || exit 1
-echo "=== make distcheck"
-if make -s distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror >distcheck.out 2>&1; then
+echo "=== make distcheck (unit and documentation tests)"
+if make -s distcheck-tier DISTCHECK_CONFIGURE_FLAGS=--enable-werror >distcheck.out 2>&1; then
 	echo "PASS: make distcheck"
 	extra_pass=$((extra_pass + 1))
 else
@@ -85,7 +113,9 @@ else
 	show_failures gantry-*/_build
 	tail -n 40 distcheck.out
 fi
+stage "make distcheck"
 cd "$top" || exit 1
+echo "=== the suite took $(($(date +%s) - suite_start)) s"
 
 # the summary: every test case of both runs, plus the build steps
 counts=$(find build/tests build-asan/tests \( -path '*/gantry-*' -prune \) -o -name '*.trs' -print 2>/dev/null |

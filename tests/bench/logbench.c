@@ -1,5 +1,5 @@
 /* logbench: one environment's app log streamed over SSH into the log buffer,
- * no display, through the same loop, remote and logstream code as the log pane.
+ * no display, through the same app, target and logstream code as the log pane.
  *
  *   logbench CONFIG ENV
  *
@@ -11,7 +11,7 @@
 #include "app.h"
 #include "logstream.h"
 #include "loop.h"
-#include "remote.h"
+#include "xmalloc.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -89,9 +89,9 @@ int main(int argc, char **argv)
 {
 	struct conf *conf;
 	const struct conf_env *env;
+	struct app *app;
 	struct loop *loop;
-	struct remote *remote;
-	struct remote_host **hosts;
+	size_t *units;
 	struct logstream *ls;
 	struct keys *k;
 	pthread_t thread;
@@ -113,20 +113,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "logbench: no environment %s with hosts\n", argv[2]);
 		return 2;
 	}
-	loop = loop_new();
-	remote = remote_new(loop);
-	hosts = calloc(env->hosts_len, sizeof *hosts);
+	app = app_new(conf);
+	loop = app->loop;
+	units = xcalloc(env->hosts_len, sizeof *units);
+	for (size_t j = 0; j < env->hosts_len; j++)
+		units[j] = j;
 	k = calloc(1, sizeof *k);
-	if (!hosts || !k || pipe(k->fds) != 0)
+	if (!k || pipe(k->fds) != 0)
 		return 1;
-	for (size_t i = 0; i < env->hosts_len; i++)
-		hosts[i] = remote_host_add(remote, env, &env->hosts[i]);
 
 	loop_watch(loop, k->fds[0], POLLIN, on_key, k);
 	start = now_us();
 	if (pthread_create(&thread, NULL, typist, k) != 0)
 		return 1;
-	ls = logstream_new(loop, env, hosts, env->hosts_len, LOG_APP, false);
+	ls = logstream_new(app_target(app, env), units, env->hosts_len, LOG_APP, false);
 	while (!logstream_done(ls))
 		loop_run_once(loop, 1000);
 	end = now_us();
@@ -154,10 +154,8 @@ int main(int argc, char **argv)
 	logstream_free(ls);
 	loop_run_once(loop, 0);
 	loop_unwatch(loop, k->fds[0]);
-	remote_free(remote);
-	loop_free(loop);
-	conf_free(conf);
-	free(hosts);
+	app_free(app);
+	free(units);
 	close(k->fds[0]);
 	close(k->fds[1]);
 	free(k);
