@@ -397,7 +397,7 @@ static int print_history(struct deploycmd *dc, const struct conf_env *env)
 	bool done = false;
 	size_t missing;
 	const struct target *t = app_target(dc->app, env);
-	struct hostread *rd = t->ops->read(t, history_read, &done);
+	struct hostread *rd = hostread_start(t, history_read, &done);
 
 	while (!done && !dc->quit)
 		loop_run_once(dc->app->loop, 1000);

@@ -1499,7 +1499,7 @@ struct deploy *deploy_attach(const struct deploy_ctx *ctx, const struct conf_env
 		return refused_now(d, why);
 	}
 	set_status(d, "reading %s%s", env->hosts[0].address, env->hosts_len > 1 ? " and the other hosts" : "");
-	d->target_rd = d->to->ops->read(d->to, target_done, d);
+	d->target_rd = hostread_start(d->to, target_done, d);
 	return d;
 }
 
@@ -1555,7 +1555,7 @@ struct deploy *deploy_new(const struct deploy_ctx *ctx, const struct deploy_requ
 	    t->hosts_len > 1 ? " and the other hosts" : "");
 	/* GATHER: every answer is counted; all of them come from the loop, later */
 	d->pending = 1;
-	d->target_rd = d->to->ops->read(d->to, target_done, d);
+	d->target_rd = hostread_start(d->to, target_done, d);
 	d->pending++;
 	d->target_app = appcheck_start(ctx->http, t, target_app_done, d);
 	if (req->kind == DEPLOY_PROMOTE) {
@@ -1565,7 +1565,7 @@ struct deploy *deploy_new(const struct deploy_ctx *ctx, const struct deploy_requ
 			d->pending++;
 			const struct target *from = ctx->target(ctx->target_arg, d->source);
 
-			d->source_rd = from->ops->read(from, source_done, d);
+			d->source_rd = hostread_start(from, source_done, d);
 			/* what each service there runs: a promotion takes a tag all of them ran */
 			d->source_services = xcalloc(d->source->hosts_len, sizeof *d->source_services);
 			for (size_t j = 0; j < d->source->hosts_len; j++) {

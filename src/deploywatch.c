@@ -1,5 +1,5 @@
 /* Reads deploy.env, the lock and the freeze on every unit (host) of every environment,
- * through its target's watch, in one command per unit, on the environment's interval;
+ * through its target's state reads (the watch's), on the environment's interval;
  * what each service of the unit runs, from its container runtime (deploy.running); and,
  * where a unit has an address of its own, the version its app reports, asked from the
  * unit itself. */
@@ -19,7 +19,6 @@
 
 #define MIN_INTERVAL_MS 2000
 
-#define REPLY_MAX (2 * (DEPLOYENV_MAX_BYTES + 1 + 8192) + 16384) /* all in hex but flags */
 #define VERSION_MAX 65536                               /* the app's version body */
 
 /* What a reader reads; the readers of a kind are a block of slots, one per host. */
@@ -62,7 +61,7 @@ static void read_output(void *arg, const char *data, size_t len, bool is_stderr)
 	struct reader *r = arg;
 
 	static const size_t max[READ_KINDS] = {
-		[READ_STATE] = REPLY_MAX, [READ_VERSION] = VERSION_MAX, [READ_RUNNING] = RUNNING_READ_MAX,
+		[READ_VERSION] = VERSION_MAX, [READ_RUNNING] = RUNNING_READ_MAX,
 	};
 
 	if (!is_stderr)
@@ -195,37 +194,23 @@ static void read_deploy_env(const struct reader *r, const struct host_state *st)
 	h->migrator_tag[0] = '\0';
 }
 
-static void read_done(void *arg, enum unit_end how, int status, const char *message)
+static void read_done(void *arg, struct host_state *st, const char *why)
 {
 	struct reader *r = arg;
 	struct host_status *h = r->host;
-	struct host_state st;
-	char why[200];
 
-	if (how != UNIT_EXITED || !hoststate_parse(outbuf_text(&r->out), r->out.len, &st, why,
-	    sizeof why)) {
-		if (how != UNIT_EXITED)
-			snprintf(h->deploy_error, sizeof h->deploy_error, "%s", message ? message :
-			    "the link dropped");
-		else
-			snprintf(h->deploy_error, sizeof h->deploy_error, "%s (exit %d): check the "
-			    "login shell's output", why, status);
+	r->cmd = NULL;
+	if (!st) {
+		snprintf(h->deploy_error, sizeof h->deploy_error, "%s", why);
 		h->app_tag[0] = '\0';
 		h->migrator_tag[0] = '\0';
 		h->state_known = false;
 	} else {
-		read_deploy_env(r, &st);
-		read_lock_state(h, &st);
-		hoststate_free(&st);
+		read_deploy_env(r, st);
+		read_lock_state(h, st);
 	}
 	reader_end(r);
 }
-
-static const struct unit_cmd_ops read_ops = {
-	.output = read_output,
-	.done = read_done,
-	.bounded = true,
-};
 
 static struct reader *reader_new(struct deploywatch *dw, size_t i, size_t j, struct reader **slot,
     enum read_kind kind)
@@ -249,7 +234,7 @@ static void read_host(struct deploywatch *dw, size_t i, size_t j, struct reader 
 	if (*slot)
 		return;
 	r = reader_new(dw, i, j, slot, READ_STATE);
-	r->cmd = r->target->ops->watch(r->target, j, &read_ops, r);
+	r->cmd = r->target->ops->state(r->target, j, true, read_done, r);
 }
 
 /* Asks a unit with an address of its own what its app reports. */

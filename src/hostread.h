@@ -1,25 +1,19 @@
-/* Reads the state of every unit of an environment (a few dozen at a time), each one's
- * reply in the state store's framing (src/hoststate.h), and folds the replies into one
- * host_state: the lock and freeze of any unit, the histories merged by run id. How a
- * unit is asked is its target's business (compose over SSH: the runner's state). */
+/* Reads the state of every unit of a target (a few dozen at a time), each one typed by
+ * its target (src/target.h's `state` op), and folds them into one host_state: the lock
+ * and freeze of any unit, the histories merged by run id. */
 #ifndef GANTRY_HOSTREAD_H
 #define GANTRY_HOSTREAD_H
 
-#include "conf.h"
 #include "hoststate.h"
-#include "unitcmd.h"
+#include "target.h"
 
 struct hostread;
 
-/* Asks unit j for its state: a command whose output is the framed reply. */
-typedef struct unit_cmd *(*hostread_ask_fn)(const void *arg, size_t j, const struct unit_cmd_ops *ops,
-    void *cmd_arg);
-/* Called once, when every host has answered or failed; the reader may be freed in it. */
+/* Called once, when every unit has answered or failed; the reader may be freed in it. */
 typedef void (*hostread_done_fn)(void *arg, struct hostread *r);
 
-/* Starts reading env's units (it must have some), each through `ask`. */
-struct hostread *hostread_start(const struct conf_env *env, hostread_ask_fn ask, const void *ask_arg,
-    hostread_done_fn done, void *arg);
+/* Starts reading the units of t (it must have some). */
+struct hostread *hostread_start(const struct target *t, hostread_done_fn done, void *arg);
 /* The merged state, moved to *out (free it with hoststate_free); false, with nothing in
  * *out, when a host could not be read, `why` naming the first such host: "HOST: what went
  * wrong". Either way the reader is spent. */

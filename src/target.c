@@ -6,6 +6,7 @@
 #include "target.h"
 #include "remote.h"
 #include "hostrun.h"
+#include "outbuf.h"
 #include "runner.h"
 #include "running.h"
 #include "template.h"
@@ -20,23 +21,89 @@ static struct remote_host *unit(const struct target *t, size_t j)
 	return t->host(t->host_arg, t->env, j);
 }
 
-/* The runner's state of host j, for the state store's reader. */
-static struct unit_cmd *ssh_ask_state(const void *arg, size_t j, const struct unit_cmd_ops *ops,
-    void *cmd_arg)
+static size_t ssh_units(const struct target *t)
 {
-	const struct target *t = arg;
-	struct remote_host *h = unit(t, j);
-	struct unit_cmd *cmd = runner_run(h, RUNNER_STATE, NULL, 0, ops, cmd_arg);
-
-	/* asked for now: a host waiting out its backoff tries again at once, so a refused
-	 * key or a dead host is reported now, not in a minute */
-	remote_host_retry_now(h);
-	return cmd;
+	return t->env->hosts_len;
 }
 
-static struct hostread *ssh_read(const struct target *t, hostread_done_fn done, void *arg)
+static const char *ssh_unit_name(const struct target *t, size_t j)
 {
-	return hostread_start(t->env, ssh_ask_state, t, done, arg);
+	return t->env->hosts[j].address;
+}
+
+/* A state read on one host: the runner's framed reply, parsed here. */
+struct ssh_state {
+	struct unit_cmd base;           /* stopping it stops the runner's command */
+	struct unit_cmd *cmd;
+	struct outbuf out;
+	unit_state_fn done;
+	void *arg;
+};
+
+static void ssh_state_free(struct ssh_state *r)
+{
+	outbuf_clear(&r->out);
+	free(r);
+}
+
+static void ssh_state_stop(struct unit_cmd *cmd)
+{
+	struct ssh_state *r = (struct ssh_state *)cmd;
+
+	unit_cmd_stop(r->cmd);
+	ssh_state_free(r);
+}
+
+static const struct unit_cmd_class ssh_state_class = { .stop = ssh_state_stop };
+
+static void ssh_state_output(void *arg, const char *data, size_t len, bool is_stderr)
+{
+	struct ssh_state *r = arg;
+
+	if (!is_stderr)
+		outbuf_add(&r->out, data, len, HOSTSTATE_MAX_BYTES);
+}
+
+static void ssh_state_done(void *arg, enum unit_end how, int status, const char *message)
+{
+	struct ssh_state *r = arg;
+	struct host_state st;
+	char why[200], said[600];
+
+	r->cmd = NULL;
+	if (how != UNIT_EXITED) {
+		r->done(r->arg, NULL, message && *message ? message : "the link dropped");
+	} else if (!hoststate_parse(outbuf_text(&r->out), r->out.len, &st, why, sizeof why)) {
+		snprintf(said, sizeof said, "%s (exit %d): check the login shell's output", why,
+		    status);
+		r->done(r->arg, NULL, said);
+	} else {
+		r->done(r->arg, &st, NULL);
+		hoststate_free(&st);
+	}
+	ssh_state_free(r);
+}
+
+static const struct unit_cmd_ops ssh_state_ops = {
+	.output = ssh_state_output, .done = ssh_state_done, .bounded = true,
+};
+
+/* The runner's state of host j (its watch: the same without the history). */
+static struct unit_cmd *ssh_state(const struct target *t, size_t j, bool watch,
+    unit_state_fn done, void *arg)
+{
+	struct remote_host *h = unit(t, j);
+	struct ssh_state *r = xcalloc(1, sizeof *r);
+
+	*r = (struct ssh_state){
+		.base.cls = &ssh_state_class, .done = done, .arg = arg,
+	};
+	r->cmd = runner_run(h, watch ? RUNNER_WATCH : RUNNER_STATE, NULL, 0, &ssh_state_ops, r);
+	/* asked for a decision: a host waiting out its backoff tries again at once, so a
+	 * refused key or a dead host is reported now, not in a minute */
+	if (!watch)
+		remote_host_retry_now(h);
+	return &r->base;
 }
 
 static struct unit_run *ssh_start(const struct target *t, size_t j, const struct run_spec *spec,
@@ -125,12 +192,6 @@ static struct unit_cmd *ssh_running(const struct target *t, size_t j,
 	return c;
 }
 
-static struct unit_cmd *ssh_watch(const struct target *t, size_t j,
-    const struct unit_cmd_ops *ops, void *arg)
-{
-	return runner_run(unit(t, j), RUNNER_WATCH, NULL, 0, ops, arg);
-}
-
 /* with curl or wget on the host, from the host's own app_url */
 static struct unit_cmd *ssh_get(const struct target *t, size_t j, const char *path, size_t max,
     const struct unit_cmd_ops *ops, void *arg)
@@ -173,14 +234,15 @@ static struct unitcheck *ssh_check(const struct target *t, size_t j, unit_check_
 }
 
 const struct target_ops target_compose_ssh = {
-	.read = ssh_read,
+	.units = ssh_units,
+	.unit_name = ssh_unit_name,
+	.state = ssh_state,
 	.start = ssh_start,
 	.follow = ssh_follow,
 	.admin = ssh_admin,
 	.adopt = ssh_adopt,
 	.log = ssh_log,
 	.has_image = ssh_has_image,
-	.watch = ssh_watch,
 	.running = ssh_running,
 	.get = ssh_get,
 	.link = ssh_link,

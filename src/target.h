@@ -18,7 +18,7 @@
 #include "conf.h"
 #include "hostadmin.h"
 #include "hostcheck.h"
-#include "hostread.h"
+#include "hoststate.h"
 #include "link.h"
 #include "unitrun.h"
 #include "logstream.h"
@@ -30,10 +30,21 @@ struct remote_host;
 
 struct target;
 
+/* A unit's state as its target read it: `st` (the callee may take what it holds, leaving
+ * it zeroed; the target frees the rest), or NULL and `why` says what went wrong. */
+typedef void (*unit_state_fn)(void *arg, struct host_state *st, const char *why);
+
 struct target_ops {
-	/* The state store, read: every unit's state, merged (hostread_result and
-	   hostread_result_some say what was read). */
-	struct hostread *(*read)(const struct target *t, hostread_done_fn done, void *arg);
+	/* The units: how many, and what each is called (a host's address). */
+	size_t (*units)(const struct target *t);
+	const char *(*unit_name)(const struct target *t, size_t j);
+	/* The state store, read on unit j: its lock, freeze, current run and its progress,
+	   what it is configured to run, its history, typed (src/hoststate.h); `done` is called
+	   once, unless the returned command is stopped first. A read for a decision (`watch`
+	   false) tries a unit that is down again at once; the watch's reads (`watch` true)
+	   follow its backoff and leave out the history. src/hostread.c reads them all. */
+	struct unit_cmd *(*state)(const struct target *t, size_t j, bool watch, unit_state_fn done,
+	    void *arg);
 	/* A run on unit j: started from its spec, or followed by its id. */
 	struct unit_run *(*start)(const struct target *t, size_t j, const struct run_spec *spec,
 	    const struct unit_run_ops *ops, void *arg);
@@ -55,11 +66,8 @@ struct target_ops {
 	/* Exits 0 when unit j holds `image` (a rollback with the registry down). */
 	struct unit_cmd *(*has_image)(const struct target *t, size_t j, const char *image,
 	    const struct unit_cmd_ops *ops, void *arg);
-	/* The watch of unit j: its state in the store's framing (src/hoststate.h), and what
-	   the unit's own app answers at `path`, asked from the unit itself (NULL when the unit
-	   has no address of its own), `max` bytes at most. */
-	struct unit_cmd *(*watch)(const struct target *t, size_t j, const struct unit_cmd_ops *ops,
-	    void *arg);
+	/* What the unit's own app answers at `path`, asked from unit j itself (NULL when the
+	   unit has no address of its own), `max` bytes at most. */
 	struct unit_cmd *(*get)(const struct target *t, size_t j, const char *path, size_t max,
 	    const struct unit_cmd_ops *ops, void *arg);
 	/* What each service of unit j runs, as "SERVICE IMAGE" lines (src/running.h); NULL

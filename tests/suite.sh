@@ -56,7 +56,7 @@ times() {
 		printf '%s %s\n' "$(cat "$f")" "${f%.dur}"
 	done | sort -rn | awk '{ printf "  %7.1f s  %s\n", $1, $2; t += $1 } END { printf "  %7.1f s  in all (tests run two at a time)\n", t }'
 }
-stage_start=$(date +%s)
+stage_start=$suite_start
 # stage NAME: says how long the stage just ended took
 stage() {
 	local now

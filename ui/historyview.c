@@ -94,7 +94,7 @@ static void load(struct historyview *hv)
 	if (hv->rd || t->env->hosts_len == 0)
 		return;
 	hv->error[0] = '\0';
-	hv->rd = t->ops->read(t, hv_done, hv);
+	hv->rd = hostread_start(t, hv_done, hv);
 }
 
 void historyview_push(struct ui *ui)
