@@ -1189,6 +1189,8 @@ static bool fleet_rollback_start(struct deploy *d)
 			h->state = HOST_WAITING;
 			h->went_back = true;
 			any = true;
+		} else if (h->state == HOST_WAITING) {
+			h->state = HOST_NOT_STARTED;    /* never reached: the way back is not its */
 		}
 	}
 	if (!any)

@@ -1,0 +1,527 @@
+/* The release engine (src/deploy.c) driven through a fake target (tests/unit/faketarget.c)
+ * with a real registry and real apps answering over HTTP on loopback (testhttp.c): every
+ * release decision in milliseconds. The real-component tests (tests/integration,
+ * tests/e2e) run each kind of behaviour once more on sshd and containers. */
+#include "config.h"
+
+#include "confparse.h"
+#include "deploy.h"
+#include "faketarget.h"
+#include "http.h"
+#include "registry.h"
+#include "suite.h"
+#include "testhttp.h"
+#include "xmalloc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define OLD "sha-1111111"
+#define NEW "sha-2222222"
+#define WAIT_MS 10000
+
+struct world {
+	struct loop *loop;
+	struct testhttp *srv;
+	struct conf *conf;
+	struct http_client *http;
+	struct registry *reg;
+	struct fake_target **ft;        /* one per environment */
+	struct deploy_ctx ctx;
+	struct deploy *d;
+	char app[3][72], mig[3][72];    /* the digests of OLD, NEW and sha-3333333 */
+};
+
+static const char *const tags[] = { OLD, NEW, "sha-3333333" };
+
+static const struct target *world_target(void *arg, const struct conf_env *env)
+{
+	struct world *w = arg;
+
+	return &w->ft[env - w->conf->envs]->base;
+}
+
+/* The app of the environment a unit belongs to reports the tag it switched to. */
+static void app_switched(void *arg, struct fake_target *ft, size_t j, const char *image)
+{
+	struct world *w = arg;
+	char prefix[80], tag[136];
+
+	(void)j;
+	snprintf(prefix, sizeof prefix, "/%s", ft->base.env->name);
+	deployenv_image_tag(image, tag, sizeof tag);
+	testhttp_app(w->srv, prefix, true, tag);
+}
+
+/* "REGISTRY/shop/app:TAG@DIGEST" for tag number i */
+static void image(const struct world *w, const char *repo, int i, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s/shop/%s:%s@%s", testhttp_url(w->srv) + strlen("http://"), repo,
+	    tags[i], strcmp(repo, "app") == 0 ? w->app[i] : w->mig[i]);
+}
+
+/* Unit j of environment e as if tag number i had been deployed there (run `id`). */
+static void ran(struct world *w, size_t e, size_t j, int i, const char *id, const char *result,
+    long long at)
+{
+	char app[300], mig[300];
+
+	image(w, "app", i, app, sizeof app);
+	image(w, "migrator", i, mig, sizeof mig);
+	fake_ran(w->ft[e], j, id, tags[i], app, mig, result, at);
+}
+
+/* A world of staging (one unit) and production (three), as `extra` adds to production's
+ * deploy section; every unit runs OLD, which production's app reports. */
+static struct world *world_new(const char *extra)
+{
+	struct world *w = xcalloc(1, sizeof *w);
+	char first[300], *yml;
+
+	w->loop = loop_new();
+	w->srv = testhttp_new(w->loop);
+	for (int i = 0; i < 3; i++) {
+		testhttp_image(w->srv, "shop/app", tags[i], w->app[i]);
+		testhttp_image(w->srv, "shop/migrator", tags[i], w->mig[i]);
+	}
+	yml = xasprintf("project: shop\n"
+	    "registry: {url: '%s', app: shop/app, migrator: shop/migrator}\n"
+	    "environments:\n"
+	    "  - name: staging\n    url: %s/staging\n    hosts: [root@s1]\n    deploy_dir: /srv/shop\n"
+	    "  - name: production\n    url: %s/production\n"
+	    "    hosts: [root@p1, root@p2, root@p3]\n    deploy_dir: /srv/shop\n"
+	    "    deploy: {%s}\n", testhttp_url(w->srv), testhttp_url(w->srv), testhttp_url(w->srv),
+	    extra);
+	w->conf = parse(yml, first, sizeof first);
+	free(yml);
+	ck_assert_msg(w->conf != NULL, "%s", first);
+	w->http = http_client_new(w->loop);
+	w->reg = registry_new(w->loop, w->conf->registry);
+	w->ft = xcalloc(w->conf->envs_len, sizeof *w->ft);
+	for (size_t e = 0; e < w->conf->envs_len; e++) {
+		w->ft[e] = fake_target_new(w->loop, &w->conf->envs[e]);
+		w->ft[e]->switched = app_switched;
+		w->ft[e]->switched_arg = w;
+		for (size_t j = 0; j < w->ft[e]->units_len; j++)
+			ran(w, e, j, 0, "20261201T100000-aaaa", "succeeded", 1764583200);
+	}
+	testhttp_app(w->srv, "/staging", true, OLD);
+	testhttp_app(w->srv, "/production", true, OLD);
+	w->ctx = (struct deploy_ctx){
+		.loop = w->loop, .conf = w->conf, .http = w->http, .registry = w->reg,
+		.target = world_target, .target_arg = w, .operator = "bob@ops",
+	};
+	return w;
+}
+
+static void world_free(struct world *w)
+{
+	deploy_free(w->d);
+	for (size_t e = 0; e < w->conf->envs_len; e++)
+		fake_target_free(w->ft[e]);
+	free(w->ft);
+	registry_free(w->reg);
+	http_client_free(w->http);
+	conf_free(w->conf);
+	testhttp_free(w->srv);
+	loop_free(w->loop);
+	free(w);
+}
+
+static struct fake_unit *unit(struct world *w, const char *env, size_t j)
+{
+	return &w->ft[conf_env_by_name(w->conf, env) - w->conf->envs]->units[j];
+}
+
+static enum deploy_phase phase(const struct world *w)
+{
+	return deploy_info(w->d)->phase;
+}
+
+/* Runs the loop until the deploy reaches `want` (or a later phase); fails the test on
+ * the way with what the deploy said. */
+static void wait_phase(struct world *w, enum deploy_phase want)
+{
+	int64_t until = loop_clock_ms() + WAIT_MS;
+
+	while (phase(w) != want && phase(w) != DEPLOY_REFUSED && phase(w) != DEPLOY_DONE &&
+	    loop_clock_ms() < until)
+		loop_run_once(w->loop, 20);
+	ck_assert_msg(phase(w) == want, "phase %d, not %d: %s%s", phase(w), want,
+	    deploy_info(w->d)->status, deploy_info(w->d)->verdict.refusal);
+}
+
+/* Runs the loop until cond(w) holds. */
+static void wait_until(struct world *w, bool (*cond)(struct world *w), const char *what)
+{
+	int64_t until = loop_clock_ms() + WAIT_MS;
+
+	while (!cond(w) && loop_clock_ms() < until)
+		loop_run_once(w->loop, 20);
+	ck_assert_msg(cond(w), "timed out waiting for %s: %s", what, deploy_info(w->d)->status);
+}
+
+static void start(struct world *w, enum deploy_kind kind, const char *env, const char *tag)
+{
+	struct deploy_request req = {
+		.kind = kind, .target = conf_env_by_name(w->conf, env), .tag = tag,
+	};
+
+	w->d = deploy_new(&w->ctx, &req, NULL, NULL);
+}
+
+/* Plans, confirms and runs to the end. */
+static const struct deploy_info *plan_and_run(struct world *w)
+{
+	wait_phase(w, DEPLOY_PLANNED);
+	deploy_confirm(w->d);
+	wait_phase(w, DEPLOY_DONE);
+	return deploy_info(w->d);
+}
+
+/* Unit j of env's deploy.env names tag number i. */
+static void runs(struct world *w, const char *env, size_t j, int i)
+{
+	const struct fake_unit *u = unit(w, env, j);
+
+	ck_assert_msg(strstr(u->app_image, tags[i]) != NULL, "%s's %s runs %s, not %s", env, u->name,
+	    u->app_image, tags[i]);
+}
+
+START_TEST(a_deploy_reaches_every_unit)
+{
+	struct world *w = world_new("auto_rollback: true");
+	const struct deploy_info *i;
+
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	i = deploy_info(w->d);
+	ck_assert_str_eq(i->tag, NEW);
+	ck_assert_str_eq(i->current, OLD);
+	ck_assert_str_eq(i->rollback_tag, OLD);
+	ck_assert_str_eq(i->app_digest, w->app[1]);
+	ck_assert_int_eq(unit(w, "production", 0)->runs, 0);      /* nothing ran before the yes */
+	i = plan_and_run(w);
+	ck_assert_msg(i->result == RUN_SUCCEEDED, "%s", i->status);
+	for (size_t j = 0; j < 3; j++) {
+		runs(w, "production", j, 1);
+		ck_assert_int_eq(unit(w, "production", j)->runs, 1);
+		ck_assert_ptr_nonnull(strstr(unit(w, "production", j)->history, "\"result\":\"succeeded\""));
+		ck_assert(!unit(w, "production", j)->locked);
+	}
+	world_free(w);
+}
+END_TEST
+
+START_TEST(a_failure_on_the_second_unit_takes_the_first_back)
+{
+	struct world *w = world_new("auto_rollback: true");
+	const struct deploy_info *i;
+
+	snprintf(unit(w, "production", 1)->fail_step, 80, "wait for ready");
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	i = plan_and_run(w);
+	ck_assert_msg(i->result == RUN_ROLLED_BACK, "result %d: %s", i->result, i->status);
+	ck_assert(i->fleet_rollback);
+	ck_assert_ptr_nonnull(strstr(i->status, "went back to " OLD));
+	for (size_t j = 0; j < 3; j++)
+		runs(w, "production", j, 0);
+	ck_assert_int_eq(unit(w, "production", 0)->runs, 2);      /* the run, then its way back */
+	ck_assert_int_eq(unit(w, "production", 1)->runs, 1);      /* rolled back by itself */
+	ck_assert_int_eq(unit(w, "production", 2)->runs, 0);      /* never touched */
+	world_free(w);
+}
+END_TEST
+
+START_TEST(without_auto_rollback_a_later_failure_says_the_units_differ)
+{
+	struct world *w = world_new("auto_rollback: false");
+	const struct deploy_info *i;
+
+	snprintf(unit(w, "production", 1)->fail_step, 80, "wait for ready");
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	i = plan_and_run(w);
+	ck_assert_msg(i->result == RUN_FAILED, "result %d: %s", i->result, i->status);
+	ck_assert(i->hosts_differ);
+	ck_assert_ptr_nonnull(strstr(i->status, "gantry rollback production"));
+	runs(w, "production", 0, 1);
+	runs(w, "production", 2, 0);
+	ck_assert_int_eq(unit(w, "production", 2)->runs, 0);
+	world_free(w);
+}
+END_TEST
+
+START_TEST(a_failure_before_the_switch_starts_no_other_unit)
+{
+	struct world *w = world_new("auto_rollback: true");
+	const struct deploy_info *i;
+
+	snprintf(unit(w, "production", 0)->fail_step, 80, "pull images");
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	i = plan_and_run(w);
+	ck_assert_msg(i->result == RUN_FAILED, "result %d: %s", i->result, i->status);
+	ck_assert_ptr_nonnull(strstr(i->status, "not touched"));
+	for (size_t j = 0; j < 3; j++)
+		runs(w, "production", j, 0);            /* the first put deploy.env back */
+	ck_assert_int_eq(unit(w, "production", 1)->runs, 0);
+	ck_assert_int_eq(unit(w, "production", 2)->runs, 0);
+	world_free(w);
+}
+END_TEST
+
+static bool first_paused(struct world *w)
+{
+	return fake_paused(w->ft[1], 0) && deploy_info(w->d)->hosts[0].state == HOST_RUNNING;
+}
+
+START_TEST(a_cancel_before_the_switch_puts_the_unit_back)
+{
+	struct world *w = world_new("auto_rollback: true");
+	const struct deploy_info *i;
+
+	snprintf(unit(w, "production", 0)->pause_at, 80, "run migrator");
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	deploy_confirm(w->d);
+	wait_until(w, first_paused, "the first unit's run to pause");
+	runs(w, "production", 0, 1);                    /* deploy.env written already */
+	ck_assert(deploy_cancel(w->d));
+	wait_phase(w, DEPLOY_DONE);
+	i = deploy_info(w->d);
+	ck_assert_msg(i->result == RUN_CANCELLED, "result %d: %s", i->result, i->status);
+	ck_assert_str_eq(i->cancel, "accepted");
+	for (size_t j = 0; j < 3; j++)
+		runs(w, "production", j, 0);
+	ck_assert_int_eq(unit(w, "production", 1)->runs, 0);
+	world_free(w);
+}
+END_TEST
+
+START_TEST(a_lock_held_by_another_run_refuses_the_plan)
+{
+	struct world *w = world_new("auto_rollback: true");
+	struct fake_unit *u = unit(w, "production", 2);
+
+	u->locked = true;
+	snprintf(u->lock_owner, sizeof u->lock_owner, "alice@laptop");
+	snprintf(u->lock_run, sizeof u->lock_run, "20261207T090000-bbbb");
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_REFUSED);
+	ck_assert_msg(strstr(deploy_info(w->d)->verdict.refusal, "alice@laptop") != NULL, "%s",
+	    deploy_info(w->d)->verdict.refusal);
+	ck_assert_int_eq(unit(w, "production", 0)->runs, 0);
+	world_free(w);
+}
+END_TEST
+
+START_TEST(a_lock_taken_after_the_plan_starts_nothing)
+{
+	struct world *w = world_new("auto_rollback: true");
+	struct fake_unit *u = unit(w, "production", 0);
+	const struct deploy_info *i;
+
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	u->locked = true;
+	snprintf(u->lock_owner, sizeof u->lock_owner, "alice@laptop");
+	deploy_confirm(w->d);
+	wait_phase(w, DEPLOY_REFUSED);
+	i = deploy_info(w->d);
+	ck_assert_msg(strstr(i->verdict.refusal, "locked by alice@laptop just now") != NULL, "%s",
+	    i->verdict.refusal);
+	for (size_t j = 0; j < 3; j++)
+		ck_assert_int_eq(unit(w, "production", j)->runs, 0);
+	world_free(w);
+}
+END_TEST
+
+START_TEST(a_unit_that_cannot_be_read_refuses_the_plan)
+{
+	struct world *w = world_new("auto_rollback: true");
+
+	unit(w, "production", 1)->down = true;
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_REFUSED);
+	ck_assert_msg(strstr(deploy_info(w->d)->verdict.refusal, "root@p2: connection refused") != NULL,
+	    "%s", deploy_info(w->d)->verdict.refusal);
+	world_free(w);
+}
+END_TEST
+
+START_TEST(the_registry_down_refuses_a_deploy)
+{
+	struct world *w = world_new("auto_rollback: true");
+
+	testhttp_down(w->srv, true);
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_REFUSED);
+	ck_assert_msg(strstr(deploy_info(w->d)->verdict.refusal, "shop/app:" NEW) != NULL, "%s",
+	    deploy_info(w->d)->verdict.refusal);
+	ck_assert_int_eq(unit(w, "production", 0)->runs, 0);
+	world_free(w);
+}
+END_TEST
+
+START_TEST(a_tag_repointed_after_the_plan_starts_nothing)
+{
+	struct world *w = world_new("auto_rollback: true");
+
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	testhttp_point(w->srv, "shop/app", NEW, "sha-3333333");      /* rebuilt under the tag */
+	deploy_confirm(w->d);
+	wait_phase(w, DEPLOY_REFUSED);
+	ck_assert_msg(strstr(deploy_info(w->d)->verdict.refusal, "re-pointed") != NULL, "%s",
+	    deploy_info(w->d)->verdict.refusal);
+	ck_assert_int_eq(unit(w, "production", 0)->runs, 0);
+	world_free(w);
+}
+END_TEST
+
+START_TEST(a_promotion_takes_what_staging_runs)
+{
+	struct world *w = world_new("auto_rollback: true");
+	const struct deploy_info *i;
+
+	ran(w, 0, 0, 1, "20261205T100000-cccc", "succeeded", 1764928800);
+	testhttp_app(w->srv, "/staging", true, NEW);
+	start(w, DEPLOY_PROMOTE, "production", NULL);
+	wait_phase(w, DEPLOY_PLANNED);
+	i = deploy_info(w->d);
+	ck_assert_str_eq(i->tag, NEW);
+	ck_assert_str_eq(i->source, "staging");
+	ck_assert_str_eq(i->app_digest, w->app[1]);
+	i = plan_and_run(w);
+	ck_assert_msg(i->result == RUN_SUCCEEDED, "%s", i->status);
+	for (size_t j = 0; j < 3; j++)
+		runs(w, "production", j, 1);
+	world_free(w);
+}
+END_TEST
+
+START_TEST(a_promotion_of_a_build_that_failed_on_staging_is_refused)
+{
+	struct world *w = world_new("auto_rollback: true");
+
+	ran(w, 0, 0, 1, "20261205T100000-cccc", "failed", 1764928800);
+	testhttp_app(w->srv, "/staging", true, NEW);
+	start(w, DEPLOY_PROMOTE, "production", NULL);
+	wait_phase(w, DEPLOY_REFUSED);
+	ck_assert_msg(strstr(deploy_info(w->d)->verdict.refusal, NEW) != NULL, "%s",
+	    deploy_info(w->d)->verdict.refusal);
+	ck_assert_int_eq(unit(w, "production", 0)->runs, 0);
+	world_free(w);
+}
+END_TEST
+
+START_TEST(a_rollback_goes_to_the_last_healthy_tag)
+{
+	struct world *w = world_new("auto_rollback: true");
+	const struct deploy_info *i;
+
+	for (size_t j = 0; j < 3; j++)
+		ran(w, 1, j, 1, "20261205T100000-dddd", "succeeded", 1764928800);
+	testhttp_app(w->srv, "/production", true, NEW);
+	start(w, DEPLOY_ROLLBACK, "production", NULL);
+	wait_phase(w, DEPLOY_PLANNED);
+	i = deploy_info(w->d);
+	ck_assert_str_eq(i->tag, OLD);
+	ck_assert_str_eq(i->current, NEW);
+	ck_assert_str_eq(i->app_digest, w->app[0]);
+	i = plan_and_run(w);
+	ck_assert_msg(i->result == RUN_SUCCEEDED, "%s", i->status);
+	for (size_t j = 0; j < 3; j++)
+		runs(w, "production", j, 0);
+	world_free(w);
+}
+END_TEST
+
+START_TEST(retag_moves_the_tags_once_every_unit_is_ready)
+{
+	struct world *w = world_new("auto_rollback: true, retag: stable");
+	const struct deploy_info *i;
+
+	testhttp_set(w->srv, "PUT", "/v2/shop/app/manifests/stable", 201, NULL, "");
+	testhttp_set(w->srv, "PUT", "/v2/shop/migrator/manifests/stable", 201, NULL, "");
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	i = plan_and_run(w);
+	ck_assert_msg(i->result == RUN_SUCCEEDED, "%s", i->status);
+	ck_assert_msg(i->retagged, "%s / %s", i->status, i->retag_error);
+	ck_assert_int_eq(testhttp_count(w->srv, "PUT", "/v2/shop/app/manifests/stable"), 1);
+	ck_assert_int_eq(testhttp_count(w->srv, "PUT", "/v2/shop/migrator/manifests/stable"), 1);
+	world_free(w);
+}
+END_TEST
+
+START_TEST(a_failed_run_moves_no_tag)
+{
+	struct world *w = world_new("auto_rollback: true, retag: stable");
+	const struct deploy_info *i;
+
+	testhttp_set(w->srv, "PUT", "/v2/shop/app/manifests/stable", 201, NULL, "");
+	snprintf(unit(w, "production", 2)->fail_step, 80, "wait for ready");
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	i = plan_and_run(w);
+	ck_assert_msg(i->result == RUN_ROLLED_BACK, "result %d: %s", i->result, i->status);
+	ck_assert(!i->retagged);
+	ck_assert_int_eq(testhttp_count(w->srv, "PUT", "/v2/shop/app/manifests/stable"), 0);
+	world_free(w);
+}
+END_TEST
+
+START_TEST(attach_follows_a_run_its_console_left)
+{
+	struct world *w = world_new("auto_rollback: true");
+	const struct deploy_info *i;
+
+	snprintf(unit(w, "production", 0)->pause_at, 80, "run migrator");
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	deploy_confirm(w->d);
+	wait_until(w, first_paused, "the first unit's run to pause");
+	deploy_free(w->d);                              /* the console goes away */
+	ck_assert(fake_running(w->ft[1], 0));           /* the run goes on on its unit */
+	w->d = deploy_attach(&w->ctx, conf_env_by_name(w->conf, "production"), NULL, NULL);
+	wait_phase(w, DEPLOY_RUNNING);
+	i = deploy_info(w->d);
+	ck_assert(i->attached);
+	ck_assert_str_eq(i->operator, "bob@ops");
+	ck_assert_str_eq(i->tag, NEW);
+	fake_resume(w->ft[1], 0);
+	wait_phase(w, DEPLOY_DONE);
+	ck_assert_int_eq(i->hosts[0].result, RUN_SUCCEEDED);
+	runs(w, "production", 0, 1);
+	world_free(w);
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *tc = tcase_create("engine");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, a_deploy_reaches_every_unit);
+	tcase_add_test(tc, a_failure_on_the_second_unit_takes_the_first_back);
+	tcase_add_test(tc, without_auto_rollback_a_later_failure_says_the_units_differ);
+	tcase_add_test(tc, a_failure_before_the_switch_starts_no_other_unit);
+	tcase_add_test(tc, a_cancel_before_the_switch_puts_the_unit_back);
+	tcase_add_test(tc, a_lock_held_by_another_run_refuses_the_plan);
+	tcase_add_test(tc, a_lock_taken_after_the_plan_starts_nothing);
+	tcase_add_test(tc, a_unit_that_cannot_be_read_refuses_the_plan);
+	tcase_add_test(tc, the_registry_down_refuses_a_deploy);
+	tcase_add_test(tc, a_tag_repointed_after_the_plan_starts_nothing);
+	tcase_add_test(tc, a_promotion_takes_what_staging_runs);
+	tcase_add_test(tc, a_promotion_of_a_build_that_failed_on_staging_is_refused);
+	tcase_add_test(tc, a_rollback_goes_to_the_last_healthy_tag);
+	tcase_add_test(tc, retag_moves_the_tags_once_every_unit_is_ready);
+	tcase_add_test(tc, a_failed_run_moves_no_tag);
+	tcase_add_test(tc, attach_follows_a_run_its_console_left);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return run_suite(engine_suite());
+}

@@ -1,0 +1,733 @@
+/* The fake target: units in memory that run a plan's steps by name on the loop. */
+#include "config.h"
+
+#include "faketarget.h"
+#include "runscript.h"
+#include "xmalloc.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A step as a unit runs it: its name, and the images when it writes deploy.env. */
+struct fake_step {
+	char name[80];
+	char app[512], migrator[512];   /* "write deploy.env": what it writes */
+	bool switch_point, migration;
+};
+
+struct fake_run;
+
+/* A run on a unit: it belongs to the unit, and goes on without a follower. */
+struct fake_exec {
+	struct fake_target *ft;
+	size_t j;
+	char id[72];
+	struct fake_step *steps, *back;
+	size_t steps_len, back_len;
+	size_t at;                      /* the next step of the current phase */
+	bool in_rollback, switched, migrated, restored, cancel_asked, paused, paused_once;
+	int failed_step;
+	enum run_result result;
+	char prev_app[512], prev_migrator[512];
+	bool prev_saved;
+	struct run_event *events;       /* every event, for a follower that comes later */
+	size_t events_len;
+	json_t *steps_json;
+	uint64_t timer;
+	bool ended;
+	struct fake_run *follower;
+	struct fake_exec *next_done;    /* the unit's ended runs, newest first */
+};
+
+/* A handle on a run: the engine's unit_run. */
+struct fake_run {
+	struct unit_run base;
+	struct fake_target *ft;
+	size_t j;
+	const struct run_spec *spec;    /* start: until the run begins */
+	char id[72];                    /* follow */
+	const struct unit_run_ops *ops;
+	void *arg;
+	uint64_t timer;
+	struct fake_exec *exec;         /* followed; NULL once it ended or before it began */
+};
+
+/* A one-shot command (a state read, an admin write, an image check). */
+struct fake_cmd {
+	struct unit_cmd base;
+	struct fake_target *ft;
+	size_t j;
+	uint64_t timer;
+	bool watch;
+	unit_state_fn state_done;
+	const struct unit_cmd_ops *ops;
+	void *arg;
+	enum hostadmin admin;
+	char *record;                   /* adopt: the record */
+	char *image;                    /* has_image */
+	int kind;                       /* CMD_* */
+};
+
+enum { CMD_STATE, CMD_ADMIN, CMD_ADOPT, CMD_HAS_IMAGE };
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void copy(char *dst, size_t dstsz, const char *src)
+{
+	snprintf(dst, dstsz, "%s", src ? src : "");
+}
+
+/* ---- the units' files ---- */
+
+void fake_history_add(struct fake_target *ft, size_t j, const char *record)
+{
+	struct fake_unit *u = &ft->units[j];
+	char *h = xasprintf("%s%s\n", u->history ? u->history : "", record);
+
+	free(u->history);
+	u->history = h;
+}
+
+/* The digest of an image reference ("" none). */
+static const char *digest_of(const char *image)
+{
+	const char *at = strchr(image, '@');
+
+	return at ? at + 1 : "";
+}
+
+void fake_ran(struct fake_target *ft, size_t j, const char *id, const char *tag,
+    const char *app_image, const char *migrator_image, const char *result, long long at)
+{
+	struct fake_unit *u = &ft->units[j];
+	char *rec;
+
+	copy(u->app_image, sizeof u->app_image, app_image);
+	copy(u->migrator_image, sizeof u->migrator_image, migrator_image);
+	rec = xasprintf("{\"id\":\"%s\",\"event\":\"start\",\"started\":%lld,\"operator\":\"ci@test\","
+	    "\"action\":\"deploy\",\"env\":\"%s\",\"tag\":\"%s\",\"app_digest\":\"%s\","
+	    "\"migrator_digest\":\"%s\",\"steps\":[\"write deploy.env\",\"start app\"]}", id, at,
+	    ft->base.env->name, tag, digest_of(app_image), digest_of(migrator_image));
+	fake_history_add(ft, j, rec);
+	free(rec);
+	rec = xasprintf("{\"id\":\"%s\",\"event\":\"end\",\"ended\":%lld,\"result\":\"%s\","
+	    "\"failed_step\":0,\"migrated\":true,\"switched\":true,\"restored\":false,\"steps\":[]}",
+	    id, at + 30, result);
+	fake_history_add(ft, j, rec);
+	free(rec);
+	copy(u->current, sizeof u->current, id);
+}
+
+/* What a "write deploy.env" command writes: VAR='value' or VAR=value. */
+static void command_value(const char *command, const char *var, char *out, size_t outsz)
+{
+	const char *p = strstr(command, var);
+	size_t n;
+
+	out[0] = '\0';
+	if (!p)
+		return;
+	p += strlen(var);
+	if (*p == '\'') {
+		p++;
+		n = strcspn(p, "'");
+	} else {
+		n = strcspn(p, " ");
+	}
+	snprintf(out, outsz, "%.*s", (int)(n < outsz ? n : outsz - 1), p);
+}
+
+/* ---- runs ---- */
+
+static void exec_emit(struct fake_exec *x, struct run_event ev)
+{
+	ev.ms = now_ms();
+	x->events = xrealloc(x->events, (x->events_len + 1) * sizeof *x->events);
+	x->events[x->events_len++] = ev;
+	if (x->follower) {
+		x->follower->ops->event(x->follower->arg, &ev);
+		if (x->follower && x->follower->ops->heard)
+			x->follower->ops->heard(x->follower->arg);
+	}
+}
+
+static void exec_output(struct fake_exec *x, const char *text)
+{
+	if (x->follower && x->follower->ops->output) {
+		char *line = xstrdup(text);
+
+		x->follower->ops->output(x->follower->arg, line, strlen(line));
+	}
+}
+
+static void exec_tick(struct loop *loop, void *arg);
+
+static void exec_schedule(struct fake_exec *x)
+{
+	x->timer = loop_timer_add(x->ft->loop, 0, exec_tick, x);
+}
+
+/* The run is over: its end record, the lock released, the follower told. */
+static void exec_end(struct fake_exec *x, enum run_result result)
+{
+	struct fake_unit *u = &x->ft->units[x->j];
+	json_t *rec = json_pack("{s:s, s:s, s:I, s:s, s:i, s:b, s:b, s:b, s:O}", "id", x->id,
+	    "event", "end", "ended", (json_int_t)(now_ms() / 1000), "result",
+	    run_result_name(result), "failed_step", x->failed_step, "migrated", x->migrated,
+	    "switched", x->switched, "restored", x->restored, "steps", x->steps_json);
+	char *line = json_dumps(rec, JSON_COMPACT);
+	struct fake_run *f = x->follower;
+	struct run_event ev = { .kind = RUNEVENT_RUN_END, .result = result };
+
+	fake_history_add(x->ft, x->j, line);
+	free(line);
+	json_decref(rec);
+	x->result = result;
+	x->ended = true;
+	u->locked = false;
+	u->lock_owner[0] = u->lock_run[0] = '\0';
+	u->exec = NULL;
+	/* kept for a follow after the end */
+	x->next_done = u->ended;
+	u->ended = x;
+	copy(ev.word, sizeof ev.word, run_result_name(result));
+	exec_emit(x, ev);
+	x->follower = NULL;
+	if (f) {
+		f->exec = NULL;
+		f->ops->ended(f->arg);          /* the handle may be freed in there */
+	}
+}
+
+/* deploy.env as it was before the run: put back (a failure or a cancel before the switch). */
+static void exec_restore(struct fake_exec *x)
+{
+	struct fake_unit *u = &x->ft->units[x->j];
+
+	if (!x->prev_saved)
+		return;
+	copy(u->app_image, sizeof u->app_image, x->prev_app);
+	copy(u->migrator_image, sizeof u->migrator_image, x->prev_migrator);
+	x->restored = true;
+}
+
+/* One step of the run (or of its automatic rollback), then the next from the loop. */
+static void exec_tick(struct loop *loop, void *arg)
+{
+	struct fake_exec *x = arg;
+	struct fake_unit *u = &x->ft->units[x->j];
+	const struct fake_step *list = x->in_rollback ? x->back : x->steps;
+	size_t n = x->in_rollback ? x->back_len : x->steps_len;
+	const struct fake_step *s;
+	int status = 0;
+	char line[200];
+
+	(void)loop;
+	x->timer = 0;
+	if (x->at == n) {
+		exec_end(x, x->in_rollback ? RUN_ROLLED_BACK : RUN_SUCCEEDED);
+		return;
+	}
+	s = &list[x->at];
+	if (!x->in_rollback && !x->paused_once && u->pause_at[0] && strcmp(s->name, u->pause_at) == 0) {
+		x->paused = x->paused_once = true;
+		return;
+	}
+	if (!x->in_rollback && x->cancel_asked && !x->switched) {
+		exec_emit(x, (struct run_event){ .kind = RUNEVENT_CANCEL, .word = "accepted" });
+		exec_restore(x);
+		exec_end(x, RUN_CANCELLED);
+		return;
+	}
+	exec_emit(x, (struct run_event){ .kind = RUNEVENT_STEP_START, .rollback = x->in_rollback,
+	    .step = (int)x->at + 1 });
+	if (s->switch_point)
+		x->switched = true;
+	if (s->app[0]) {
+		if (!x->prev_saved) {
+			copy(x->prev_app, sizeof x->prev_app, u->app_image);
+			copy(x->prev_migrator, sizeof x->prev_migrator, u->migrator_image);
+			x->prev_saved = true;
+		}
+		copy(u->app_image, sizeof u->app_image, s->app);
+		copy(u->migrator_image, sizeof u->migrator_image, s->migrator);
+	}
+	snprintf(line, sizeof line, "fake %s: %s", u->name, s->name);
+	exec_output(x, line);
+	if (strcmp(s->name, x->in_rollback ? u->fail_rollback_step : u->fail_step) == 0)
+		status = u->fail_exit ? u->fail_exit : 1;
+	if (s->switch_point && status == 0 && x->ft->switched)
+		x->ft->switched(x->ft->switched_arg, x->ft, x->j, u->app_image);
+	exec_emit(x, (struct run_event){ .kind = RUNEVENT_STEP_END, .rollback = x->in_rollback,
+	    .step = (int)x->at + 1, .status = status, .took_ms = 1 });
+	json_array_append_new(x->steps_json, json_pack("{s:s, s:s, s:i, s:i}", "phase",
+	    x->in_rollback ? "rollback" : "step", "name", s->name, "exit", status, "ms", 1));
+	if (status != 0) {
+		if (x->in_rollback) {
+			exec_end(x, RUN_ROLLBACK_FAILED);
+		} else if (!x->switched) {
+			x->failed_step = (int)x->at + 1;
+			exec_restore(x);
+			exec_end(x, RUN_FAILED);
+		} else if (x->back_len) {
+			x->failed_step = (int)x->at + 1;
+			x->in_rollback = true;
+			x->at = 0;
+			exec_emit(x, (struct run_event){ .kind = RUNEVENT_ROLLBACK_START });
+			exec_schedule(x);
+		} else {
+			x->failed_step = (int)x->at + 1;
+			exec_end(x, RUN_FAILED);
+		}
+		return;
+	}
+	if (s->migration)
+		x->migrated = true;
+	x->at++;
+	exec_schedule(x);
+}
+
+static struct fake_step *steps_copy(const struct run_step *from, size_t n)
+{
+	struct fake_step *to = xcalloc(n + 1, sizeof *to);
+
+	for (size_t i = 0; i < n; i++) {
+		copy(to[i].name, sizeof to[i].name, from[i].name);
+		to[i].switch_point = from[i].switch_point;
+		to[i].migration = from[i].migration;
+		if (strcmp(from[i].name, "write deploy.env") == 0) {
+			command_value(from[i].command, "APP_IMAGE=", to[i].app, sizeof to[i].app);
+			command_value(from[i].command, "MIGRATOR_IMAGE=", to[i].migrator,
+			    sizeof to[i].migrator);
+		}
+	}
+	return to;
+}
+
+/* The start: refused (locked, frozen, down), or the run begins on the unit. */
+static void run_begin(struct loop *loop, void *arg)
+{
+	struct fake_run *f = arg;
+	struct fake_unit *u = &f->ft->units[f->j];
+	const struct run_spec *spec = f->spec;
+	struct unit_run_not_started ns = { 0 };
+	struct fake_exec *x;
+	char *rec;
+
+	(void)loop;
+	f->timer = 0;
+	f->spec = NULL;
+	if (u->down || u->locked || u->frozen) {
+		ns.why = u->down ? UNIT_RUN_FAILED : u->locked ? UNIT_RUN_LOCKED : UNIT_RUN_FROZEN;
+		ns.status = u->down ? 255 : u->locked ? RUNNER_EXIT_LOCKED : RUNNER_EXIT_FROZEN;
+		copy(ns.text, sizeof ns.text, u->down ? "connection refused" : u->frozen ? "frozen" : "");
+		ns.lock.held = u->locked;
+		copy(ns.lock.owner, sizeof ns.lock.owner, u->lock_owner);
+		copy(ns.lock.run, sizeof ns.lock.run, u->lock_run);
+		f->ops->not_started(f->arg, &ns);
+		return;
+	}
+	x = xcalloc(1, sizeof *x);
+	x->ft = f->ft;
+	x->j = f->j;
+	copy(x->id, sizeof x->id, spec->id);
+	x->steps = steps_copy(spec->steps, spec->steps_len);
+	x->steps_len = spec->steps_len;
+	x->back = steps_copy(spec->rollback, spec->rollback_len);
+	x->back_len = spec->rollback_len;
+	x->steps_json = json_array();
+	x->follower = f;
+	f->exec = x;
+	u->exec = x;
+	u->runs++;
+	u->locked = true;
+	copy(u->lock_owner, sizeof u->lock_owner, spec->operator);
+	copy(u->lock_run, sizeof u->lock_run, spec->id);
+	copy(u->current, sizeof u->current, spec->id);
+	if (spec->adopt_record)
+		fake_history_add(f->ft, f->j, spec->adopt_record);
+	rec = runscript_start_record(spec);
+	fake_history_add(f->ft, f->j, rec);
+	free(rec);
+	f->ops->started(f->arg);
+	exec_emit(x, (struct run_event){ .kind = RUNEVENT_RUN_START });
+	exec_schedule(x);
+}
+
+/* A follow: the run's events from its start, then what comes. */
+static void run_follow(struct loop *loop, void *arg)
+{
+	struct fake_run *f = arg;
+	struct fake_unit *u = &f->ft->units[f->j];
+	struct fake_exec *x = u->exec && strcmp(u->exec->id, f->id) == 0 ? u->exec : NULL;
+
+	(void)loop;
+	f->timer = 0;
+	for (struct fake_exec *d = u->ended; !x && d; d = d->next_done)
+		if (strcmp(d->id, f->id) == 0)
+			x = d;
+	if (!x || u->down) {
+		f->ops->follow_failed(f->arg, u->down ? 255 : 1);
+		return;
+	}
+	if (f->ops->replay)
+		f->ops->replay(f->arg);
+	for (size_t i = 0; i < x->events_len; i++)
+		f->ops->event(f->arg, &x->events[i]);
+	if (f->ops->heard)
+		f->ops->heard(f->arg);
+	if (x->ended) {
+		f->ops->ended(f->arg);
+		return;
+	}
+	if (x->follower)
+		x->follower->exec = NULL;       /* one follower at a time */
+	x->follower = f;
+	f->exec = x;
+}
+
+static bool run_cancel(struct unit_run *r)
+{
+	struct fake_run *f = (struct fake_run *)r;
+	struct fake_exec *x = f->exec;
+
+	if (!x || x->cancel_asked)
+		return false;
+	x->cancel_asked = true;
+	if (x->switched) {
+		exec_emit(x, (struct run_event){ .kind = RUNEVENT_CANCEL, .word = "refused" });
+	} else if (x->paused) {
+		x->paused = false;
+		exec_schedule(x);
+	}
+	return true;
+}
+
+static void run_free(struct unit_run *r)
+{
+	struct fake_run *f = (struct fake_run *)r;
+
+	if (f->timer)
+		loop_timer_cancel(f->ft->loop, f->timer);
+	if (f->exec && f->exec->follower == f)
+		f->exec->follower = NULL;       /* the run goes on on its unit */
+	free(f);
+}
+
+static const struct unit_run_class fake_run_class = { .cancel = run_cancel, .free = run_free };
+
+static struct fake_run *run_new(const struct target *t, size_t j, const struct unit_run_ops *ops,
+    void *arg)
+{
+	struct fake_run *f = xcalloc(1, sizeof *f);
+
+	f->base.cls = &fake_run_class;
+	f->ft = (struct fake_target *)t;
+	f->j = j;
+	f->ops = ops;
+	f->arg = arg;
+	return f;
+}
+
+static struct unit_run *fake_start(const struct target *t, size_t j, const struct run_spec *spec,
+    const struct unit_run_ops *ops, void *arg)
+{
+	struct fake_run *f = run_new(t, j, ops, arg);
+
+	f->spec = spec;                 /* the engine's plan lives until the run begins */
+	f->timer = loop_timer_add(f->ft->loop, 0, run_begin, f);
+	return &f->base;
+}
+
+static struct unit_run *fake_follow(const struct target *t, size_t j, const char *id,
+    const struct unit_run_ops *ops, void *arg)
+{
+	struct fake_run *f = run_new(t, j, ops, arg);
+
+	copy(f->id, sizeof f->id, id);
+	f->timer = loop_timer_add(f->ft->loop, 0, run_follow, f);
+	return &f->base;
+}
+
+/* ---- one-shot commands ---- */
+
+static void cmd_stop(struct unit_cmd *c)
+{
+	struct fake_cmd *fc = (struct fake_cmd *)c;
+
+	if (fc->timer)
+		loop_timer_cancel(fc->ft->loop, fc->timer);
+	free(fc->record);
+	free(fc->image);
+	free(fc);
+}
+
+static const struct unit_cmd_class fake_cmd_class = { .stop = cmd_stop };
+
+/* What the unit's state read says, typed as the compose target's parser would. */
+static void state_of(struct fake_target *ft, size_t j, bool watch, struct host_state *st)
+{
+	const struct fake_unit *u = &ft->units[j];
+
+	memset(st, 0, sizeof *st);
+	st->host_now = now_ms() / 1000;
+	st->lock.held = u->locked;
+	copy(st->lock.owner, sizeof st->lock.owner, u->lock_owner);
+	copy(st->lock.run, sizeof st->lock.run, u->lock_run);
+	st->lock.runner_known = st->lock.runner_alive = u->locked;
+	st->lock.since = u->locked ? st->host_now : 0;
+	st->frozen = u->frozen;
+	copy(st->current, sizeof st->current, u->current);
+	if (u->app_image[0]) {
+		st->has_deploy_env = true;
+		copy(st->deploy_env.app_image, sizeof st->deploy_env.app_image, u->app_image);
+		copy(st->deploy_env.migrator_image, sizeof st->deploy_env.migrator_image,
+		    u->migrator_image);
+		copy(st->deploy_env_status, sizeof st->deploy_env_status, "0");
+	} else {
+		copy(st->deploy_env_status, sizeof st->deploy_env_status, "missing");
+	}
+	if (!watch && u->history)
+		history_parse(u->history, strlen(u->history), &st->history);
+}
+
+static void cmd_fire(struct loop *loop, void *arg)
+{
+	struct fake_cmd *fc = arg;
+	struct fake_unit *u = &fc->ft->units[fc->j];
+	struct host_state st;
+	int status = 0;
+
+	(void)loop;
+	fc->timer = 0;
+	if (fc->kind == CMD_STATE) {
+		if (u->down) {
+			fc->state_done(fc->arg, NULL, "connection refused");
+		} else {
+			state_of(fc->ft, fc->j, fc->watch, &st);
+			fc->state_done(fc->arg, &st, NULL);
+			hoststate_free(&st);
+		}
+		cmd_stop(&fc->base);
+		return;
+	}
+	if (u->down) {
+		fc->ops->done(fc->arg, UNIT_FAILED, -1, "connection refused");
+		cmd_stop(&fc->base);
+		return;
+	}
+	switch (fc->kind) {
+	case CMD_ADOPT:
+		fake_history_add(fc->ft, fc->j, fc->record);
+		break;
+	case CMD_HAS_IMAGE:
+		status = u->has_images ? 0 : 1;
+		break;
+	case CMD_ADMIN:
+		if (fc->admin == ADMIN_FREEZE)
+			u->frozen = true;
+		else if (fc->admin == ADMIN_UNFREEZE)
+			u->frozen = false;
+		else if (u->exec)
+			status = RUNNER_EXIT_ALIVE;
+		else
+			u->locked = false;
+		break;
+	}
+	fc->ops->done(fc->arg, UNIT_EXITED, status, NULL);
+	cmd_stop(&fc->base);
+}
+
+static struct fake_cmd *cmd_new(const struct target *t, size_t j, int kind,
+    const struct unit_cmd_ops *ops, void *arg)
+{
+	struct fake_cmd *fc = xcalloc(1, sizeof *fc);
+
+	fc->base.cls = &fake_cmd_class;
+	fc->ft = (struct fake_target *)t;
+	fc->j = j;
+	fc->kind = kind;
+	fc->ops = ops;
+	fc->arg = arg;
+	fc->timer = loop_timer_add(fc->ft->loop, 0, cmd_fire, fc);
+	return fc;
+}
+
+static size_t fake_units(const struct target *t)
+{
+	return ((const struct fake_target *)t)->units_len;
+}
+
+static const char *fake_unit_name(const struct target *t, size_t j)
+{
+	return ((const struct fake_target *)t)->units[j].name;
+}
+
+static struct unit_cmd *fake_state(const struct target *t, size_t j, bool watch,
+    unit_state_fn done, void *arg)
+{
+	struct fake_cmd *fc = cmd_new(t, j, CMD_STATE, NULL, arg);
+
+	fc->watch = watch;
+	fc->state_done = done;
+	return &fc->base;
+}
+
+static struct unit_cmd *fake_admin(const struct target *t, size_t j, enum hostadmin kind,
+    const char *operator, const char *message, int64_t at, const struct unit_cmd_ops *ops,
+    void *arg)
+{
+	struct fake_cmd *fc = cmd_new(t, j, CMD_ADMIN, ops, arg);
+
+	(void)operator;
+	(void)message;
+	(void)at;
+	fc->admin = kind;
+	return &fc->base;
+}
+
+static struct unit_cmd *fake_adopt(const struct target *t, size_t j, const char *record,
+    const struct unit_cmd_ops *ops, void *arg)
+{
+	struct fake_cmd *fc = cmd_new(t, j, CMD_ADOPT, ops, arg);
+
+	fc->record = xstrdup(record);
+	return &fc->base;
+}
+
+static struct unit_cmd *fake_has_image(const struct target *t, size_t j, const char *image,
+    const struct unit_cmd_ops *ops, void *arg)
+{
+	struct fake_cmd *fc = cmd_new(t, j, CMD_HAS_IMAGE, ops, arg);
+
+	fc->image = xstrdup(image);
+	return &fc->base;
+}
+
+/* no logs, no app address of its own, no services list: the engine does without */
+static struct unit_cmd *fake_log(const struct target *t, size_t j, enum log_source source,
+    bool follow, long long tail, const struct unit_cmd_ops *ops, void *arg)
+{
+	(void)t, (void)j, (void)source, (void)follow, (void)tail, (void)ops, (void)arg;
+	return NULL;
+}
+
+static struct unit_cmd *fake_get(const struct target *t, size_t j, const char *path, size_t max,
+    const struct unit_cmd_ops *ops, void *arg)
+{
+	(void)t, (void)j, (void)path, (void)max, (void)ops, (void)arg;
+	return NULL;
+}
+
+static struct unit_cmd *fake_running_cmd(const struct target *t, size_t j,
+    const struct unit_cmd_ops *ops, void *arg)
+{
+	(void)t, (void)j, (void)ops, (void)arg;
+	return NULL;
+}
+
+static void fake_link(const struct target *t, size_t j, int64_t now, struct link_status *out)
+{
+	const struct fake_unit *u = &((const struct fake_target *)t)->units[j];
+
+	(void)now;
+	*out = (struct link_status){ .state = u->down ? LINK_UNREACHABLE : LINK_UP,
+	    .message = u->down ? "connection refused" : "", .retry_in = -1, .name = u->name };
+}
+
+static void fake_relink(const struct target *t, size_t j)
+{
+	(void)t, (void)j;
+}
+
+static const struct target_ops fake_target_ops = {
+	.units = fake_units,
+	.unit_name = fake_unit_name,
+	.state = fake_state,
+	.start = fake_start,
+	.follow = fake_follow,
+	.admin = fake_admin,
+	.adopt = fake_adopt,
+	.log = fake_log,
+	.has_image = fake_has_image,
+	.get = fake_get,
+	.running = fake_running_cmd,
+	.link = fake_link,
+	.relink = fake_relink,
+};
+
+/* ---- the target ---- */
+
+struct fake_target *fake_target_new(struct loop *loop, const struct conf_env *env)
+{
+	struct fake_target *ft = xcalloc(1, sizeof *ft);
+
+	ft->base = (struct target){ .ops = &fake_target_ops, .env = env, .loop = loop };
+	ft->loop = loop;
+	ft->units_len = env->hosts_len;
+	ft->units = xcalloc(env->hosts_len + 1, sizeof *ft->units);
+	for (size_t j = 0; j < env->hosts_len; j++)
+		copy(ft->units[j].name, sizeof ft->units[j].name, env->hosts[j].address);
+	return ft;
+}
+
+void fake_resume(struct fake_target *ft, size_t j)
+{
+	struct fake_exec *x = ft->units[j].exec;
+
+	if (x && x->paused) {
+		x->paused = false;
+		exec_schedule(x);
+	}
+}
+
+bool fake_paused(const struct fake_target *ft, size_t j)
+{
+	return ft->units[j].exec && ft->units[j].exec->paused;
+}
+
+bool fake_running(const struct fake_target *ft, size_t j)
+{
+	return ft->units[j].exec != NULL;
+}
+
+static void exec_free(struct fake_exec *x)
+{
+	if (x->timer)
+		loop_timer_cancel(x->ft->loop, x->timer);
+	if (x->follower)
+		x->follower->exec = NULL;
+	free(x->steps);
+	free(x->back);
+	free(x->events);
+	json_decref(x->steps_json);
+	free(x);
+}
+
+void fake_target_free(struct fake_target *ft)
+{
+	if (!ft)
+		return;
+	for (size_t j = 0; j < ft->units_len; j++) {
+		if (ft->units[j].exec)
+			exec_free(ft->units[j].exec);
+		while (ft->units[j].ended) {
+			struct fake_exec *x = ft->units[j].ended;
+
+			ft->units[j].ended = x->next_done;
+			exec_free(x);
+		}
+		free(ft->units[j].history);
+	}
+	free(ft->units);
+	free(ft);
+}
