@@ -10,6 +10,7 @@
 #include "hoststate.h"
 #include "outbuf.h"
 #include "payload.h"
+#include "runner.h"
 #include "running.h"
 #include "xmalloc.h"
 
@@ -167,9 +168,9 @@ static void read_deploy_env(const struct reader *r, const struct host_state *st)
 	const char *dir = conf_host_deploy_dir(env, &env->hosts[r->unit]);
 	const char *status = st->deploy_env_status;
 
-	if (strcmp(status, "missing") == 0)
+	if (strcmp(status, RUNNER_ENV_MISSING) == 0)
 		snprintf(h->deploy_error, sizeof h->deploy_error, "no deploy.env in %s", dir);
-	else if (strcmp(status, "not-a-file") == 0)
+	else if (strcmp(status, RUNNER_ENV_NOT_A_FILE) == 0)
 		snprintf(h->deploy_error, sizeof h->deploy_error, "deploy.env in %s is not a regular "
 		    "file: not read", dir);
 	else if (strcmp(status, "0") != 0)

@@ -4,6 +4,7 @@
 #include "hostreply.h"
 #include "hoststate.h"
 #include "runevent.h"
+#include "runner.h"
 #include "sanitize.h"
 #include "value.h"
 #include "xmalloc.h"
@@ -13,29 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The parts of a reply, in the order the commands print them. */
+/* The parts of a reply, in the order the runner prints them (src/runner.h). */
 enum {
-	PART_NOW, PART_LOCK, PART_LOCK_OWNER, PART_FREEZE, PART_FREEZE_FILE, PART_CURRENT,
-	PART_ENV_STATUS, PART_ENV, PART_ENV_MTIME, PART_RUN_START, PART_RUN_EVENTS, PART_HISTORY_SIZE,
-	PART_HISTORY, PART_END,
+#define PART_ENUM(name, word, hex) PART_##name,
+	RUNNER_STATE_PARTS(PART_ENUM)
+#undef PART_ENUM
 	PARTS
 };
 
 static const struct hostreply_part reply_parts[PARTS] = {
-	[PART_NOW] = { .name = "now", .hex = false },
-	[PART_LOCK] = { .name = "lock", .hex = false },
-	[PART_LOCK_OWNER] = { .name = "lock-owner", .hex = true },
-	[PART_FREEZE] = { .name = "freeze", .hex = false },
-	[PART_FREEZE_FILE] = { .name = "freeze-file", .hex = true },
-	[PART_CURRENT] = { .name = "current", .hex = true },
-	[PART_ENV_STATUS] = { .name = "deploy.env-status", .hex = false },
-	[PART_ENV] = { .name = "deploy.env", .hex = true },
-	[PART_ENV_MTIME] = { .name = "deploy.env-mtime", .hex = false },
-	[PART_RUN_START] = { .name = "run-start", .hex = true },
-	[PART_RUN_EVENTS] = { .name = "run-events", .hex = true },
-	[PART_HISTORY_SIZE] = { .name = "history-size", .hex = false },
-	[PART_HISTORY] = { .name = "history", .hex = true },
-	[PART_END] = { .name = "end", .hex = false },
+#define PART_ROW(part, word, is_hex) [PART_##part] = { .name = word, .hex = is_hex },
+	RUNNER_STATE_PARTS(PART_ROW)
+#undef PART_ROW
 };
 
 static void copy_clean(char *dst, size_t dstsz, const char *src, size_t len)
@@ -123,10 +113,11 @@ static void freeze_kv(void *arg, const char *key, const char *val)
 		st->freeze_since = to_int(val);
 }
 
-/* True when a plain part holds this line (a flag gantry's command printed). */
-static bool has_line(const struct hostreply_part *p, const char *line)
+/* True when a plain part holds the line "FLAG=1" (a flag the runner printed). */
+static bool has_flag(const struct hostreply_part *p, const char *flag)
 {
-	size_t n = strlen(line);
+	char line[32];
+	size_t n = (size_t)snprintf(line, sizeof line, "%s=1", flag);
 
 	for (const char *s = p->data; s && (s = strstr(s, line)); s += n)
 		if ((s == p->data || s[-1] == '\n') && (s[n] == '\n' || s[n] == '\0'))
@@ -237,14 +228,14 @@ bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *
 			return false;
 		}
 	out->host_now = part_int(&parts[PART_NOW]) < 0 ? 0 : part_int(&parts[PART_NOW]);
-	if (has_line(&parts[PART_LOCK], "held=1")) {
+	if (has_flag(&parts[PART_LOCK], RUNNER_FLAG_HELD)) {
 		out->lock.held = true;
-		out->lock.runner_known = has_line(&parts[PART_LOCK], "pid=1");
-		out->lock.runner_alive = has_line(&parts[PART_LOCK], "alive=1");
+		out->lock.runner_known = has_flag(&parts[PART_LOCK], RUNNER_FLAG_PID);
+		out->lock.runner_alive = has_flag(&parts[PART_LOCK], RUNNER_FLAG_ALIVE);
 		hoststate_read_owner(parts[PART_LOCK_OWNER].data, parts[PART_LOCK_OWNER].len, &out->lock);
 		read_progress(parts, &out->lock);
 	}
-	if (has_line(&parts[PART_FREEZE], "frozen=1")) {
+	if (has_flag(&parts[PART_FREEZE], RUNNER_FLAG_FROZEN)) {
 		out->frozen = true;
 		each_kv(parts[PART_FREEZE_FILE].data, parts[PART_FREEZE_FILE].len, freeze_kv, out);
 	}

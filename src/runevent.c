@@ -61,7 +61,7 @@ static bool one_of(const char *w, size_t wl, const char *const *words, char *out
 
 bool runevent_parse(const char *line, size_t len, struct run_event *ev)
 {
-	static const char *const cancels[] = { "accepted", "refused", NULL };
+	static const char *const cancels[] = { RUNNER_EV_ACCEPTED, RUNNER_EV_REFUSED, NULL };
 	const char *w[MAX_WORDS];
 	size_t wl[MAX_WORDS], n;
 	int64_t v;
@@ -72,19 +72,19 @@ bool runevent_parse(const char *line, size_t len, struct run_event *ev)
 	n = split(line, len, w, wl);
 	if (n < 3 || !number(w[0], wl[0], 0, HOSTSTATE_MAX_NUMBER, &ev->ms))
 		return false;
-	if (n == 3 && is(w[1], wl[1], "run") && is(w[2], wl[2], "start")) {
+	if (n == 3 && is(w[1], wl[1], RUNNER_EV_RUN) && is(w[2], wl[2], RUNNER_EV_START)) {
 		ev->kind = RUNEVENT_RUN_START;
 		return true;
 	}
-	if (n == 3 && is(w[1], wl[1], "rollback") && is(w[2], wl[2], "start")) {
+	if (n == 3 && is(w[1], wl[1], RUNNER_EV_ROLLBACK) && is(w[2], wl[2], RUNNER_EV_START)) {
 		ev->kind = RUNEVENT_ROLLBACK_START;
 		return true;
 	}
-	if (n == 3 && is(w[1], wl[1], "cancel")) {
+	if (n == 3 && is(w[1], wl[1], RUNNER_EV_CANCEL)) {
 		ev->kind = RUNEVENT_CANCEL;
 		return one_of(w[2], wl[2], cancels, ev->word, sizeof ev->word);
 	}
-	if (n == 4 && is(w[1], wl[1], "run") && is(w[2], wl[2], "end")) {
+	if (n == 4 && is(w[1], wl[1], RUNNER_EV_RUN) && is(w[2], wl[2], RUNNER_EV_END)) {
 		ev->kind = RUNEVENT_RUN_END;
 		/* one of the runner's results (src/runner.h) */
 		if (wl[3] >= sizeof ev->word || memchr(w[3], '\0', wl[3]))
@@ -94,15 +94,15 @@ bool runevent_parse(const char *line, size_t len, struct run_event *ev)
 		ev->result = run_result_parse(ev->word);
 		return run_result_by_runner(ev->result);
 	}
-	if ((is(w[1], wl[1], "step") || is(w[1], wl[1], "rollback")) &&
+	if ((is(w[1], wl[1], RUNNER_EV_STEP) || is(w[1], wl[1], RUNNER_EV_ROLLBACK)) &&
 	    number(w[2], wl[2], 1, HISTORY_MAX_STEPS, &v)) {
-		ev->rollback = is(w[1], wl[1], "rollback");
+		ev->rollback = is(w[1], wl[1], RUNNER_EV_ROLLBACK);
 		ev->step = (int)v;
-		if (n == 4 && is(w[3], wl[3], "start")) {
+		if (n == 4 && is(w[3], wl[3], RUNNER_EV_START)) {
 			ev->kind = RUNEVENT_STEP_START;
 			return true;
 		}
-		if (n == 6 && is(w[3], wl[3], "end") && number(w[4], wl[4], 0, 255, &v) &&
+		if (n == 6 && is(w[3], wl[3], RUNNER_EV_END) && number(w[4], wl[4], 0, 255, &v) &&
 		    number(w[5], wl[5], 0, HOSTSTATE_MAX_NUMBER, &ev->took_ms)) {
 			ev->kind = RUNEVENT_STEP_END;
 			ev->status = (int)v;

@@ -102,6 +102,20 @@ static void preamble(FILE *f)
 		{ "M_RUN", RUNNER_MARK_RUN },
 		{ "M_RUN_ENDED", RUNNER_MARK_RUN_ENDED },
 		{ "M_STATE", HOSTREPLY_MARK },
+		{ "F_HELD", RUNNER_FLAG_HELD },
+		{ "F_PID", RUNNER_FLAG_PID },
+		{ "F_ALIVE", RUNNER_FLAG_ALIVE },
+		{ "F_FROZEN", RUNNER_FLAG_FROZEN },
+		{ "S_MISSING", RUNNER_ENV_MISSING },
+		{ "S_NOT_A_FILE", RUNNER_ENV_NOT_A_FILE },
+		{ "V_RUN", RUNNER_EV_RUN },
+		{ "V_STEP", RUNNER_EV_STEP },
+		{ "V_ROLLBACK", RUNNER_EV_ROLLBACK },
+		{ "V_START", RUNNER_EV_START },
+		{ "V_END", RUNNER_EV_END },
+		{ "V_CANCEL", RUNNER_EV_CANCEL },
+		{ "V_ACCEPTED", RUNNER_EV_ACCEPTED },
+		{ "V_REFUSED", RUNNER_EV_REFUSED },
 		{ "G", ".gantry" },
 		{ "G_LOCK", ".gantry/lock" },
 		{ "G_FREEZE", ".gantry/freeze" },
@@ -133,6 +147,9 @@ static void preamble(FILE *f)
 		fprintf(f, "R_%s='%s'\n", #name, word);
 	RUN_RESULTS(RESULT_VAR)
 #undef RESULT_VAR
+#define PART_VAR(name, word, hex) fprintf(f, "P_%s='%s'\n", #name, word);
+	RUNNER_STATE_PARTS(PART_VAR)
+#undef PART_VAR
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
 		fprintf(f, "%s='%s'\n", words[i].var, words[i].value);
 }

@@ -83,6 +83,46 @@ bool run_result_healthy(enum run_result r);
 #define RUNNER_MARK_RUN RUNNER_MARK_NOTE "run "
 #define RUNNER_MARK_RUN_ENDED " ended: "
 
+/* The parts of the state reply (the state and watch subcommands), in the order the runner
+ * prints them, each after its marker line (src/hostreply.h): X(NAME, word, hex). A part
+ * read from a file on the host is hex-encoded there; the others are lines the runner
+ * prints itself. */
+#define RUNNER_STATE_PARTS(X) \
+	X(NOW, "now", false)                    /* the host's clock, Unix seconds */ \
+	X(LOCK, "lock", false)                  /* the lock's flags */ \
+	X(LOCK_OWNER, "lock-owner", true)       /* its owner file: key=value lines */ \
+	X(FREEZE, "freeze", false)              /* the freeze's flag */ \
+	X(FREEZE_FILE, "freeze-file", true) \
+	X(CURRENT, "current", true)             /* the last run started */ \
+	X(ENV_STATUS, "deploy.env-status", false)       /* 0, or a RUNNER_ENV_ word */ \
+	X(ENV, "deploy.env", true) \
+	X(ENV_MTIME, "deploy.env-mtime", false) \
+	X(RUN_START, "run-start", true)         /* the lock's run: its start record */ \
+	X(RUN_EVENTS, "run-events", true)       /* and its last events */ \
+	X(HISTORY_SIZE, "history-size", false)  /* state only */ \
+	X(HISTORY, "history", true)             /* state only: its newest part */ \
+	X(END, "end", false)
+
+/* The flags of the state's plain parts: a line "WORD=1" when it holds. */
+#define RUNNER_FLAG_HELD "held"         /* lock: the lock is taken */
+#define RUNNER_FLAG_PID "pid"           /* lock: it names its runner's pid */
+#define RUNNER_FLAG_ALIVE "alive"       /* lock: and that pid answers */
+#define RUNNER_FLAG_FROZEN "frozen"     /* freeze */
+/* deploy.env-status when there is nothing to read (else head's exit status) */
+#define RUNNER_ENV_MISSING "missing"
+#define RUNNER_ENV_NOT_A_FILE "not-a-file"
+/* The words of a run's events (src/runevent.h): "<ms> run start", "<ms> step|rollback N
+ * start", "<ms> step|rollback N end STATUS MS", "<ms> cancel accepted|refused", "<ms>
+ * rollback start", "<ms> run end RESULT". */
+#define RUNNER_EV_RUN "run"
+#define RUNNER_EV_STEP "step"
+#define RUNNER_EV_ROLLBACK "rollback"
+#define RUNNER_EV_START "start"
+#define RUNNER_EV_END "end"
+#define RUNNER_EV_CANCEL "cancel"
+#define RUNNER_EV_ACCEPTED "accepted"
+#define RUNNER_EV_REFUSED "refused"
+
 /* The subcommands gantry runs (the runner's own start/run go through run.sh). */
 enum runner_sub {
 	RUNNER_VERSION,                 /* prints "gantry-runner PROTOCOL" */

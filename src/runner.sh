@@ -173,18 +173,19 @@ on_cancel() {
 	[ -e "$R/cancel" ] || return 0
 	if [ "$switched" = 0 ]; then
 		if [ "$cancelled" = 0 ]; then
-			event cancel accepted
+			event "$V_CANCEL" "$V_ACCEPTED"
 			cancelled=1
 		fi
 		[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null
 	else
-		event cancel refused
+		event "$V_CANCEL" "$V_REFUSED"
 		rm -f "$R/cancel"
 	fi
 	return 0
 }
 
-# run_steps PREFIX COUNT: runs steps PREFIX_1..COUNT; sets rc_steps (0, or the failing
+# run_steps PREFIX COUNT: runs steps PREFIX_1..COUNT (PREFIX: $V_STEP or $V_ROLLBACK, their
+# events' word and run.sh's names for them); sets rc_steps (0, or the failing
 # status), failed_step and steps_json; honours a cancel before the switch
 run_steps() {
 	prefix=$1
@@ -196,12 +197,12 @@ run_steps() {
 		eval "name=\${${prefix}_name_$i} cmd=\${${prefix}_cmd_$i}"
 		eval "json=\${${prefix}_json_$i} tmo=\${${prefix}_timeout_$i} sw=\${${prefix}_switch_$i}"
 		if [ "$switched" = 0 ] && [ -e "$R/cancel" ] && [ "$cancelled" = 0 ]; then
-			event cancel accepted
+			event "$V_CANCEL" "$V_ACCEPTED"
 			cancelled=1
 		fi
 		[ "$cancelled" = 1 ] && return 0
 		[ "$sw" = 1 ] && switched=1
-		event "$prefix $i start"
+		event "$prefix" "$i" "$V_START"
 		printf '%s[%s %s/%s] %s\n' "$M_NOTE" "$prefix" "$i" "$count" "$name"
 		t0=$(now_ms)
 		# the steps create files as the login's umask says; the runner's own are 077
@@ -218,12 +219,12 @@ run_steps() {
 		done
 		pid=
 		ms=$(($(now_ms) - t0))
-		event "$prefix $i end $rc $ms"
+		event "$prefix" "$i" "$V_END" "$rc" "$ms"
 		printf '%s%s after %s ms\n' "$M_STEP_EXIT" "$rc" "$ms"
 		[ -n "$steps_json" ] && steps_json="$steps_json,"
 		steps_json="$steps_json{\"phase\":\"$prefix\",\"name\":$json,\"exit\":$rc,\"ms\":$ms}"
 		eval "mig=\${${prefix}_migration_$i:-0}"
-		[ "$rc" = 0 ] && [ "$mig" = 1 ] && [ "$prefix" = step ] && migrated=true
+		[ "$rc" = 0 ] && [ "$mig" = 1 ] && [ "$prefix" = "$V_STEP" ] && migrated=true
 		[ "$cancelled" = 1 ] && return 0
 		if [ "$rc" -ne 0 ]; then
 			[ "$rc" = "$EX_TIMEOUT" ] && printf '%stimed out after %ss\n' "$M_NOTE" "$tmo"
@@ -367,8 +368,8 @@ cmd_run() {
 	migrated=false
 	steps_json=
 	env_keep
-	event run start
-	run_steps step "$GANTRY_STEPS"
+	event "$V_RUN" "$V_START"
+	run_steps "$V_STEP" "$GANTRY_STEPS"
 	if [ "$switched" = 1 ]; then sw_json=true; else sw_json=false; fi
 	if [ "$cancelled" = 1 ]; then
 		result=$R_CANCELLED
@@ -376,9 +377,9 @@ cmd_run() {
 		result=$R_SUCCEEDED
 	elif [ "$switched" = 1 ] && [ "$GANTRY_ROLLBACK_STEPS" -gt 0 ]; then
 		failed=$failed_step
-		event rollback start
+		event "$V_ROLLBACK" "$V_START"
 		printf '%sstep %s failed (exit %s): rolling back to %s\n' "$M_NOTE" "$failed" "$rc_steps" "$GANTRY_ROLLBACK_TAG"
-		run_steps rollback "$GANTRY_ROLLBACK_STEPS"
+		run_steps "$V_ROLLBACK" "$GANTRY_ROLLBACK_STEPS"
 		failed_step=$failed
 		if [ "$rc_steps" = 0 ]; then result=$R_ROLLED_BACK; else result=$R_ROLLBACK_FAILED; fi
 	else
@@ -394,7 +395,7 @@ cmd_run() {
 	fi
 	history_append "{\"id\":\"$GANTRY_RUN\",\"event\":\"end\",\"ended\":$(date +%s),\"result\":\"$result\",\"failed_step\":$failed_step,\"migrated\":$migrated,\"switched\":$sw_json,\"restored\":$restored,\"steps\":[$steps_json]}"
 	lock_release
-	event run end "$result"
+	event "$V_RUN" "$V_END" "$result"
 	printf '%s%s%s%s\n' "$M_RUN" "$GANTRY_RUN" "$M_RUN_ENDED" "$result"
 }
 
@@ -416,7 +417,7 @@ cmd_follow() {
 	o=$!
 	trap 'kill $e $o 2>/dev/null; exit 0' TERM HUP INT
 	while kill -0 "$e" 2>/dev/null; do
-		if grep -q ' run end ' "$R/events"; then
+		if grep -q " $V_RUN $V_END " "$R/events"; then
 			sleep 1
 			kill "$e" "$o" 2>/dev/null
 			exit 0
@@ -464,53 +465,53 @@ part() {
 
 # state [history]: the host's deploy state as framed parts (src/hoststate.c reads them)
 cmd_state() {
-	part now
+	part "$P_NOW"
 	date +%s
-	part lock
+	part "$P_LOCK"
 	r=
 	if [ -d "$G_LOCK" ]; then
-		echo held=1
+		echo "$F_HELD=1"
 		lock_pid '(start|run)'
 		if [ -n "$p" ]; then
-			echo pid=1
-			kill -0 "$p" 2>/dev/null && echo alive=1
+			echo "$F_PID=1"
+			kill -0 "$p" 2>/dev/null && echo "$F_ALIVE=1"
 		fi
 		r=$(grep -m 1 '^run=' "$G_LOCK/owner" 2>/dev/null | cut -c 5-68)
 		run_id_ok "$r" || r=
 	fi
-	part lock-owner
+	part "$P_LOCK_OWNER"
 	[ -d "$G_LOCK" ] && [ -f "$G_LOCK/owner" ] && head -c 4096 "$G_LOCK/owner" | x
-	part freeze
-	[ -e "$G_FREEZE" ] && echo frozen=1
-	part freeze-file
+	part "$P_FREEZE"
+	[ -e "$G_FREEZE" ] && echo "$F_FROZEN=1"
+	part "$P_FREEZE_FILE"
 	[ -f "$G_FREEZE" ] && head -c 4096 "$G_FREEZE" | x
-	part current
+	part "$P_CURRENT"
 	[ -f "$G_CURRENT" ] && head -c 100 "$G_CURRENT" | x
-	part deploy.env-status
+	part "$P_ENV_STATUS"
 	if [ -f deploy.env ]; then
 		head -c 1 deploy.env >/dev/null 2>&1
 		echo $?
 	elif [ -e deploy.env ]; then
-		echo not-a-file
+		echo "$S_NOT_A_FILE"
 	else
-		echo missing
+		echo "$S_MISSING"
 	fi
-	part deploy.env
+	part "$P_ENV"
 	[ -f deploy.env ] && head -c "$N_DEPLOYENV_READ" deploy.env | x
-	part deploy.env-mtime
+	part "$P_ENV_MTIME"
 	[ -f deploy.env ] && stat -c %Y deploy.env
-	part run-start
+	part "$P_RUN_START"
 	[ -n "$r" ] && tail -c "$N_RUN_START_TAIL" "$G_HISTORY" 2>/dev/null | grep -F "\"$r\"" |
 		grep -F '"start"' | tail -n 1 | head -c "$N_RUN_START_MAX" | x
-	part run-events
+	part "$P_RUN_EVENTS"
 	[ -n "$r" ] && [ -f "$G_RUNS/$r/events" ] && tail -n 8 "$G_RUNS/$r/events" | head -c 2048 | x
 	if [ "${1:-}" = history ]; then
-		part history-size
+		part "$P_HISTORY_SIZE"
 		[ -f "$G_HISTORY" ] && wc -c <"$G_HISTORY" 2>/dev/null
-		part history
+		part "$P_HISTORY"
 		[ -f "$G_HISTORY" ] && tail -c "$N_HISTORY_TAIL" "$G_HISTORY" 2>/dev/null | x
 	fi
-	part end
+	part "$P_END"
 }
 
 # install PATH: this program (in GANTRY_PROGRAM) at PATH, by a rename

@@ -147,8 +147,9 @@ char *runscript_build(const struct run_spec *spec)
 	if (spec->adopt_record)
 		put_var(&b, "GANTRY_ADOPT_JSON", spec->adopt_record);
 	put_var(&b, "GANTRY_ROLLBACK_TAG", spec->rollback_tag);
-	put_steps(&b, "GANTRY_STEPS", "step", spec->steps, spec->steps_len);
-	put_steps(&b, "GANTRY_ROLLBACK_STEPS", "rollback", spec->rollback, spec->rollback_len);
+	/* named by their events' words: the runner's run_steps takes the word as the prefix */
+	put_steps(&b, "GANTRY_STEPS", RUNNER_EV_STEP, spec->steps, spec->steps_len);
+	put_steps(&b, "GANTRY_ROLLBACK_STEPS", RUNNER_EV_ROLLBACK, spec->rollback, spec->rollback_len);
 	put(&b, runner_program());
 	free(record);
 	return b.s;

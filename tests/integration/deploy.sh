@@ -17,7 +17,7 @@ G() { "$GANTRY" --config "$cfg" "$@"; }
 # last_result ENV: the result of the newest end record
 last_result() { release_history "$1" | grep '"event":"end"' | tail -n 1 | sed 's/.*"result":"\([a-z_]*\)".*/\1/'; }
 
-plan 96
+plan 99
 
 for t in sha-1111111 sha-2222222; do release_build $t || { echo "Bail out! images"; exit 1; }; done
 release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" ||
@@ -241,6 +241,18 @@ is "$(wave_tag 1) $(wave_tag 2) $(wave_tag 3) $(wave_tag 4)" "sha-1111111 sha-11
 out=$(G history wave 2>&1)
 like "$(echo "$out" | grep -m1 sha-2222222)" "failed .*\(failed on root@$RELEASE_WAVE3\)" \
 	"the history, read from the four hosts, says where it failed"
+# one host at a time: the third fails, so the two before it go back, and the fourth,
+# never reached, is left alone (the way back once gave it the failed build)
+sed -i 's/^      parallel: 3$/      parallel: 1/' "$cfg"
+runs4() { grep -c '"event":"start"' "$SSHD_DIR/wave-4/deploy/.gantry/history.jsonl"; }
+before=$(runs4)
+out=$(G deploy wave sha-2222222 2>&1)
+is "$?" 7 "one host at a time, a failure on the third fails the run"
+is "$(wave_tag 1) $(wave_tag 2) $(wave_tag 3) $(wave_tag 4)" "sha-1111111 sha-1111111 sha-1111111 sha-1111111" \
+	"the two before it went back and the fourth was never touched"
+[ "$TAP_FAILED" -eq 0 ] || diag "$out"
+is "$(runs4)" "$before" "the fourth host has no new run"
+sed -i 's/^      parallel: 1$/      parallel: 3/' "$cfg"
 
 # --- the registry is down: nothing starts, and the message says so ---
 containers_stop_pid "$(cat "$CONTAINERS_DIR/registry/pid")"

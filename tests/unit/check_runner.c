@@ -484,7 +484,10 @@ START_TEST(the_runner_names_the_contract_only)
 		"echo \"FROZEN", "'==> ", "==> exit", "==> run", "@@gantry-state", ".gantry",
 		"succeeded", "rolled_back", "rollback_failed", "result=failed", "result=cancelled",
 		"exit 3", "exit 4", "exit 70", "exit 75", "exit 76", "exit 79", "= 124", "65537",
-		"262144",
+		"262144", "part now", "part lock", "part deploy.env", "part history", "part end",
+		"held=1", "pid=1", "alive=1", "frozen=1", "echo missing", "echo not-a-file",
+		"event run", "event cancel", "event rollback", "event step", " start\"", " end ",
+		"run_steps step", "run_steps rollback",
 	};
 	static const int statuses[] = {
 #define STATUS(name, status, meaning) status,
@@ -500,7 +503,8 @@ START_TEST(the_runner_names_the_contract_only)
 		snprintf(word, sizeof word, "exit %d", statuses[i]);
 		ck_assert_msg(!strstr(body, word), "src/runner.sh writes %s itself", word);
 	}
-	/* every $EX_, $R_, $M_, $G_, $N_ name used is defined in the preamble, and the reverse */
+	/* every $EX_, $R_, $M_, $G_, $N_, $P_ (state parts), $F_ (flags), $S_ (deploy.env's
+	 * status) and $V_ (event words) name used is defined in the preamble, and the reverse */
 	for (const char *p = body; (p = strpbrk(p, "$")); p++) {
 		char name[40], def[48];
 		size_t n = 0;
@@ -511,7 +515,7 @@ START_TEST(the_runner_names_the_contract_only)
 			n++;
 		memcpy(name, p + 1, n);
 		name[n] = '\0';
-		if (n < 3 || name[1] != '_' || !strchr("ERMGN", name[0]))
+		if (n < 3 || name[1] != '_' || !strchr("ERMGNPFSV", name[0]))
 			continue;
 		snprintf(def, sizeof def, "\n%s=", name);
 		ck_assert_msg(strstr(prog, def), "src/runner.sh uses $%s, which the preamble lacks", name);

@@ -494,7 +494,7 @@ static void state_of(struct fake_target *ft, size_t j, bool watch, struct host_s
 		    u->migrator_image);
 		copy(st->deploy_env_status, sizeof st->deploy_env_status, "0");
 	} else {
-		copy(st->deploy_env_status, sizeof st->deploy_env_status, "missing");
+		copy(st->deploy_env_status, sizeof st->deploy_env_status, RUNNER_ENV_MISSING);
 	}
 	if (!watch && u->history)
 		history_parse(u->history, strlen(u->history), &st->history);
