@@ -11,11 +11,6 @@
 
 #define HOSTREPLY_MARK "@@gantry-state@@ "
 
-/* Shell, before the parts: x encodes its stdin as hex on one line ("" for nothing). */
-#define HOSTREPLY_HEX_FN "x() { od -An -v -tx1 | tr -d ' \\n'; echo; }; "
-/* Shell: prints the marker line of part `name` (a literal). */
-#define HOSTREPLY_PART(name) "echo '" HOSTREPLY_MARK name "'; "
-
 struct hostreply_part {
 	const char *name;               /* in: the part's name */
 	bool hex;                       /* in: hex-encoded on the host */

@@ -83,11 +83,6 @@ static const struct {
 	[RUNNER_COMPOSE_CHECK] = { "compose-check", 1 },
 };
 
-const char *runner_sub_name(enum runner_sub sub)
-{
-	return subs[sub].name;
-}
-
 /* The preamble: every name the program uses for the contract, as shell variables. */
 static void preamble(FILE *f)
 {

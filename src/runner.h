@@ -140,9 +140,6 @@ enum runner_sub {
 	RUNNER_SUBS
 };
 
-/* The name of a subcommand, as the runner takes it. */
-const char *runner_sub_name(enum runner_sub sub);
-
 /* The whole program: the preamble made from the tables above, then src/runner.sh. */
 const char *runner_program(void);
 /* Where a host keeps it, relative to the deploy directory. */
