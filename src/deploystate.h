@@ -1,0 +1,182 @@
+/* A deploy's own state, shared by the files of the release engine and by no other
+ * module: deploy.c (the stages, the guards' verdict, the life cycle), gather.c (the
+ * facts: the units' states, the apps, the registry), rollout.c (the run over the units,
+ * the way back of those that switched), attach.c (following a run this gantry did not
+ * start) and adopt.c (gantry adopt's baseline). The public face is deploy.h. */
+#ifndef GANTRY_DEPLOYSTATE_H
+#define GANTRY_DEPLOYSTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "appcheck.h"
+#include "deploy.h"
+#include "hostread.h"
+#include "outbuf.h"
+#include "plan.h"
+#include "retag.h"
+#include "running.h"
+#include "unitrun.h"
+
+/* The stages, and the phase a screen sees in each: X(NAME, phase) */
+#define STAGES(X) \
+	X(GATHER, DEPLOY_CHECKING)      /* the hosts' states, the apps, the registry */ \
+	X(RESOLVE, DEPLOY_CHECKING)     /* rollback: the tag the history chose, in the registry */ \
+	X(HOST_IMAGES, DEPLOY_CHECKING) /* the registry is down: are the images on each host? */ \
+	X(PLANNED, DEPLOY_PLANNED)      /* waiting for a confirmation */ \
+	X(RECHECK, DEPLOY_STARTING)     /* confirmed: the digests once more */ \
+	X(ADOPT, DEPLOY_STARTING)       /* gantry adopt: the baseline written, host by host */ \
+	X(START, DEPLOY_STARTING)       /* the run starting on a host (taking its lock) */ \
+	X(RUN, DEPLOY_RUNNING)          /* the run followed on a host */ \
+	X(RETAG, DEPLOY_RUNNING)        /* ready everywhere: deploy.retag's tags moved to it */ \
+	X(REFUSED, DEPLOY_REFUSED) \
+	X(DONE, DEPLOY_DONE)
+
+enum stage {
+#define STAGE_ENUM(name, phase) STAGE_##name,
+	STAGES(STAGE_ENUM)
+#undef STAGE_ENUM
+};
+
+/* A digest looked up for a deploy into `out`, where only success matters (a baseline's
+ * digests, what a tag points to now). */
+struct digest_lookup {
+	struct deploy *d;
+	struct registry_op *op;         /* NULL when not in flight */
+	char *out;
+	size_t outsz;
+};
+
+/* One host's image check: which deploy, which host. */
+struct image_check {
+	struct deploy *d;
+	size_t host;
+	struct unit_cmd *cmd;
+	struct outbuf out;
+};
+
+/* What the services of one of the source's hosts run (a promotion's cross-check). */
+struct services_read {
+	struct deploy *d;
+	struct unit_cmd *cmd;
+	struct outbuf out;
+	struct running run;
+	bool listed;                    /* `run` holds the host's list */
+};
+
+struct deploy {
+	struct deploy_ctx ctx;
+	struct deploy_info info;
+	deploy_changed_fn changed;
+	void *arg;
+	const struct conf_env *target, *source;
+	const struct target *to;        /* the target's ops: everything done to it */
+	enum stage stage;
+	int pending;                    /* answers the stage still waits for */
+	bool attach_only;
+	char tag_wanted[136];
+	bool allow_unverified;
+	bool explicit_tag;              /* promote --tag */
+
+	/* gathered */
+	struct hostread *target_rd, *source_rd;
+	struct host_state target_state, source_state;
+	bool target_read, source_read;
+	char target_err[700], source_err[700];
+	struct appcheck *source_app, *target_app;
+	struct services_read *source_services;  /* one per source host */
+	char services_drift[400];       /* "host, service worker runs sha-..." ("" none) */
+	struct appcheck_result source_res, target_res;
+	struct registry_op *app_op, *mig_op;
+	char registry_err[400];
+	/* an environment with no run recorded gets a baseline of what it runs */
+	struct guard_images adopt;
+	struct digest_lookup adopt_app_lookup, adopt_mig_lookup;
+	char adopt_id[72];
+	char *adopt_record;
+	struct unit_cmd *adopt_cmd;
+	struct outbuf adopt_out;
+	/* a rollback */
+	bool by_digest;                 /* to the recorded digests, not what the tag is now */
+	struct digest_lookup tag_now_lookup;
+	char tag_now[REGISTRY_DIGEST_MAX];
+	bool registry_down;             /* with the images looked for on the hosts */
+	char registry_down_msg[400];
+	struct image_check *image_checks;       /* one per host */
+	char images_missing[600];       /* the hosts without them, and why */
+
+	/* the plan and the run */
+	struct guard_images back;       /* where an automatic rollback goes */
+	struct plan plan;               /* the plan of the host started last */
+	bool have_plan;
+	struct job *jobs;               /* one per host */
+	bool stopping;                  /* a host failed, or a cancel: no other host starts */
+	int64_t run_started;            /* Unix seconds, for the history */
+	/* a run that failed on a host after others took the new tag: those go back */
+	size_t failed_host;
+	enum run_result failed_result;
+	struct retag *retag;            /* deploy.retag, once every host is ready */
+};
+
+/* One host's run: what its unit_run's callbacks get. */
+struct job {
+	struct deploy *d;
+	size_t index;
+	struct unit_run *run;
+};
+
+/* ---- deploy.c ---- */
+
+/* Tells the listener (a redraw). */
+void deploy_notify(struct deploy *d);
+/* Moves to stage s; the bus hears of a plan and of a refusal. */
+void deploy_enter(struct deploy *d, enum stage s);
+/* What is going on now, for the screens. */
+void deploy_say(struct deploy *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Refuses with one more reason, and tells. */
+void deploy_refuse(struct deploy *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One answer of the stage's is in: the last one moves the deploy on. */
+void deploy_answered(struct deploy *d);
+/* An event on the bus, about unit `host`. */
+void deploy_emit(struct deploy *d, enum bus_kind kind, size_t host, const struct bus_event *more);
+void deploy_copy(char *dst, size_t dstsz, const char *src);
+int64_t deploy_now_s(void);
+
+/* ---- gather.c: the facts, each answer counted in d->pending ---- */
+
+void gather_target_done(void *arg, struct hostread *r);
+void gather_source_done(void *arg, struct hostread *r);
+void gather_source_app_done(void *arg, const struct appcheck_result *res);
+void gather_target_app_done(void *arg, const struct appcheck_result *res);
+/* Looks up both images: by the recorded digests (a rollback to what ran), else by tag. */
+void gather_resolve(struct deploy *d);
+/* A digest of repo:ref into out, where only success matters. */
+void gather_digest(struct deploy *d, struct digest_lookup *l, const char *repo, const char *ref,
+    char *out, size_t outsz);
+/* The registry is down: deploy.image_check on every unit. */
+void gather_host_images(struct deploy *d);
+/* What each service of the source's units runs (d->source_services). */
+void gather_source_services(struct deploy *d, const struct target *from);
+/* The first service of the source's app image on another build than its deploy.env. */
+void gather_services_drift(struct deploy *d);
+
+/* ---- rollout.c: the run over the units ---- */
+
+/* The plan for unit j, into d->plan and that unit's steps. */
+void rollout_plan(struct deploy *d, size_t j, const char *id);
+/* The unit a screen shows. */
+void rollout_focus(struct deploy *d);
+/* A new run over the units, from the first. */
+void rollout_start(struct deploy *d);
+/* What a unit's run tells the deploy. */
+extern const struct unit_run_ops rollout_run_ops;
+
+/* ---- attach.c, adopt.c ---- */
+
+/* The run the target's state names, followed (or replayed to its end). */
+void attach_follow(struct deploy *d);
+/* gantry adopt: the baseline written on each unit in turn. */
+void adopt_write(struct deploy *d);
+
+#endif
