@@ -61,8 +61,9 @@ struct app *app_new(struct conf *conf)
 	app->model = model_new(conf, loop_clock_ms());
 	app->bus = bus_new();
 	app->prober = prober_new(app->loop, app->http, app->model, NULL, NULL);
-	/* no core dump while secrets are in memory: a core would hold them */
-	if (conf_has_secrets(conf)) {
+	/* no core dump ever: a core would hold the configuration's secrets, registry tokens
+	 * and libssh's decrypted private key */
+	{
 		struct rlimit none = { 0, 0 };
 
 		setrlimit(RLIMIT_CORE, &none);

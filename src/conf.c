@@ -325,6 +325,14 @@ static bool parse_env_name(struct schema_ctx *ctx, const struct ynode *node, voi
 }
 
 /* url: http:// or https://, stored without a trailing slash. */
+/* True when an http(s) URL names a user (and perhaps a password) before its host. */
+static bool url_has_userinfo(const char *url)
+{
+	const char *h = strstr(url, "://");
+
+	return h && memchr(h + 3, '@', strcspn(h + 3, "/"));
+}
+
 static bool parse_base_url(struct schema_ctx *ctx, const struct ynode *node, void *target,
     const struct schema_field *field)
 {
@@ -336,6 +344,12 @@ static bool parse_base_url(struct schema_ctx *ctx, const struct ynode *node, voi
 		return false;
 	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) {
 		schema_error(ctx, node, "expected a URL starting with http:// or https://, got \"%.60s\"", s);
+		return false;
+	}
+	if (url_has_userinfo(s)) {
+		schema_error(ctx, node, "credentials do not belong in the URL, where they would reach "
+		    "plans, screens and the hosts' command lines: send them as a header (headers: "
+		    "{Authorization: {env: NAME}})");
 		return false;
 	}
 	for (const char *p = s; *p; p++) {
@@ -1190,18 +1204,15 @@ static bool parse_registry_host(struct schema_ctx *ctx, const struct ynode *node
 static bool parse_registry_url(struct schema_ctx *ctx, const struct ynode *node, void *target,
     const struct schema_field *field)
 {
-	const char *h;
+	const char *s = node->type == YNODE_SCALAR ? node->value : NULL;
 
-	if (!parse_base_url(ctx, node, target, field))
-		return false;
-	h = strstr(*(char **)target, "://") + 3;
-	if (memchr(h, '@', strcspn(h, "/"))) {
+	if (s && url_has_userinfo(s)) {
 		schema_error(ctx, node, "credentials do not belong in the URL, where they would reach "
 		    "image references and screens: use registry.username and registry.password "
 		    "({env: NAME} or {file: PATH})");
 		return false;
 	}
-	return true;
+	return parse_base_url(ctx, node, target, field);
 }
 
 static const struct schema_field registry_fields[] = {

@@ -78,9 +78,17 @@ bool guard_source_tag(const struct conf_env *source, const struct host_state *ss
 	return true;
 }
 
-/* The newest healthy run of `tag` (any tag when NULL), skipping `skip_tag`; its index or -1. */
-static long healthy_run(const struct history *h, const char *tag, const char *skip_tag)
+/* The newest run of `tag` (any tag when NULL) proven on the environment (every host
+ * recorded it healthy, and the records agree: history_run_proven), skipping `skip_tag`;
+ * its index or -1. `why_not` (when not NULL) says why the newest healthy run passed
+ * over was not proven ("" when none was). */
+static long healthy_run(const struct history *h, const char *tag, const char *skip_tag,
+    char *why_not, size_t why_notsz)
 {
+	char why[300];
+
+	if (why_not)
+		why_not[0] = '\0';
 	for (size_t i = h->len; i-- > 0;) {
 		const struct history_run *r = &h->runs[i];
 
@@ -90,6 +98,11 @@ static long healthy_run(const struct history *h, const char *tag, const char *sk
 			continue;
 		if (skip_tag && strcmp(r->tag, skip_tag) == 0)
 			continue;
+		if (!history_run_proven(h, r, why, sizeof why)) {
+			if (why_not && !why_not[0])
+				snprintf(why_not, why_notsz, "%s", why);
+			continue;
+		}
 		return (long)i;
 	}
 	return -1;
@@ -100,12 +113,19 @@ bool guard_rollback_target(const struct conf_env *target, const struct history *
     bool *by_digest, bool *never_verified, struct guard_verdict *v)
 {
 	const char *t = target->name;
+	char why_not[300];
 	long i;
 
 	memset(out, 0, sizeof *out);
 	*by_digest = *never_verified = false;
 	if (wanted && *wanted) {
-		i = healthy_run(h, wanted, NULL);
+		i = healthy_run(h, wanted, NULL, why_not, sizeof why_not);
+		if (i < 0 && !unverified && why_not[0]) {
+			guard_refuse(v, "%s is not proven on %s: %s. A rollback goes only to a tag every "
+			    "host ran healthy; look at `gantry history %s`, or to go there anyway: --to %s "
+			    "--unverified --yes", wanted, t, why_not, t, wanted);
+			return false;
+		}
 		if (i < 0 && !unverified) {
 			guard_refuse(v, "%s never ran healthy on %s (no run of it succeeded or was adopted "
 			    "there), so it was never verified on %s. `gantry history %s` lists the tags "
@@ -121,12 +141,20 @@ bool guard_rollback_target(const struct conf_env *target, const struct history *
 			return true;
 		}
 	} else {
-		i = healthy_run(h, NULL, current && *current ? current : NULL);
+		i = healthy_run(h, NULL, current && *current ? current : NULL, why_not, sizeof why_not);
 		if (i < 0 && !history_has_runs(h)) {
 			guard_refuse(v, "%s has no run recorded (gantry never deployed it), so no tag is "
 			    "verified there to roll back to. If it was deployed by hand, `gantry adopt %s` "
 			    "records what it runs now as a baseline; to go to a tag anyway: --to TAG "
 			    "--unverified --yes", t, t);
+			return false;
+		}
+		if (i < 0 && why_not[0]) {
+			guard_refuse(v, "%s's history holds no run of a tag other than %s that every host "
+			    "ran healthy, so there is nothing to roll back to (the newest other healthy "
+			    "record was set aside: %s); a tag never verified there needs --to TAG "
+			    "--unverified --yes", t, current && *current ? current : "the current one",
+			    why_not);
 			return false;
 		}
 		if (i < 0) {
@@ -184,7 +212,7 @@ void guard_still_runs(const struct host_state *st, const char *current, char *ou
 void guard_back(const struct history *h, const char *tag, const struct guard_images *baseline,
     struct guard_images *out)
 {
-	long i = healthy_run(h, NULL, tag);
+	long i = healthy_run(h, NULL, tag, NULL, 0);
 
 	memset(out, 0, sizeof *out);
 	if (i >= 0) {
@@ -326,6 +354,13 @@ static void verify_source(const struct guard_facts *f, struct guard_verdict *v, 
 		    "Deploy a tag that passes there first, or name another with --tag");
 		return;
 	}
+	if (last && !history_run_proven(h, last, how, sizeof how)) {
+		guard_refuse(v, "the last run of %s on %s (a %s by %s, run %s) is not proven there: %s. "
+		    "Promotion takes only a tag every host of %s ran healthy; deploy it to %s again, "
+		    "or look at `gantry history %s`", tag, src, last->action, last->operator, last->id,
+		    how, src, src, src);
+		return;
+	}
 	if (!last) {
 		if (!f->explicit_tag) {
 			guard_refuse(v, "%s has no run of %s recorded: gantry neither deployed nor verified "
@@ -373,7 +408,7 @@ static void check_source(const struct guard_facts *f, struct guard_verdict *v)
 			    f->app_digest, s->name);
 	}
 	if (t->deploy.soak_ms > 0 && ss) {
-		long i = healthy_run(&ss->history, f->tag, NULL);
+		long i = healthy_run(&ss->history, f->tag, NULL, NULL, 0);
 		int64_t since = i >= 0 ? ss->history.runs[i].ended : 0;
 		char need[32];
 

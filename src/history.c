@@ -173,6 +173,12 @@ static bool read_line(struct history *h, size_t *cap, const char *line, size_t l
 	if (strcmp(event, "start") == 0) {
 		json_t *names = json_object_get(rec, "steps");
 
+		/* the runner writes one start record per run: a second is not its word */
+		if ((run = find_run(h, id)) && strcmp(run->action, "?") != 0) {
+			run->conflict = true;
+			json_decref(rec);
+			return true;
+		}
 		run = add_run(h, cap);
 		snprintf(run->id, sizeof run->id, "%s", id);
 		read_texts(rec, start_texts, run);
@@ -189,7 +195,12 @@ static bool read_line(struct history *h, size_t *cap, const char *line, size_t l
 		}
 		read_end(run, rec);
 	} else if (strcmp(event, "adopt") == 0) {
-		/* a baseline: what ran before gantry, checked ready when it was recorded */
+		/* a baseline: what ran before gantry, checked ready when it was recorded; once */
+		if ((run = find_run(h, id))) {
+			run->conflict = true;
+			json_decref(rec);
+			return true;
+		}
 		run = add_run(h, cap);
 		snprintf(run->id, sizeof run->id, "%s", id);
 		snprintf(run->action, sizeof run->action, "adopt");
@@ -276,6 +287,67 @@ bool history_run_healthy(const struct history_run *run)
 	return !run->note && !run->corrupt && run_result_healthy(run->result);
 }
 
+/* Another record gives the run's tag other digests (a tag re-pointed between builds is
+ * a new tag's work, never a rollback target's). */
+static const struct history_run *tag_disputed(const struct history *h, const struct history_run *run)
+{
+	for (size_t i = 0; i < h->len; i++) {
+		const struct history_run *r = &h->runs[i];
+
+		if (r == run || r->note || strcmp(r->tag, run->tag) != 0)
+			continue;
+		if ((r->app_digest[0] && run->app_digest[0] && strcmp(r->app_digest, run->app_digest) != 0) ||
+		    (r->migrator_digest[0] && run->migrator_digest[0] &&
+		    strcmp(r->migrator_digest, run->migrator_digest) != 0))
+			return r;
+	}
+	return NULL;
+}
+
+bool history_run_proven(const struct history *h, const struct history_run *run, char *why,
+    size_t whysz)
+{
+	/* one host's own history (not merged): its word is all there is */
+	unsigned hosts = h->hosts ? h->hosts : 1, have = h->hosts ? run->hosts : 1;
+	const struct history_run *other;
+	char none[1];
+
+	if (!why) {
+		why = none;
+		whysz = sizeof none;
+	}
+	why[0] = '\0';
+	if (!history_run_healthy(run))
+		return false;
+	if (run->conflict) {
+		snprintf(why, whysz, "its records disagree (run %s: another tag or digest on one of "
+		    "the hosts, or recorded twice)", run->id);
+		return false;
+	}
+	if (have < hosts) {
+		snprintf(why, whysz, "%s recorded run %s (%u of %u hosts): one host's word is not the "
+		    "environment's", have == 1 && run->host[0] ? run->host : "not every host",
+		    run->id, have, hosts);
+		return false;
+	}
+	if ((other = tag_disputed(h, run))) {
+		snprintf(why, whysz, "%s recorded %s as %.19s..., run %s as %.19s...: the records of "
+		    "the tag disagree", other->host[0] ? other->host : "a host", run->tag,
+		    other->app_digest, run->id, run->app_digest);
+		return false;
+	}
+	if (run->result == RUN_ADOPTED) {
+		/* a baseline is what ran before gantry: recorded before any run */
+		for (size_t i = 0; i < h->len && &h->runs[i] != run; i++)
+			if (!h->runs[i].note && h->runs[i].result != RUN_ADOPTED) {
+				snprintf(why, whysz, "its adoption (%s) was recorded after gantry's runs: a "
+				    "baseline counts only before them", run->id);
+				return false;
+			}
+	}
+	return true;
+}
+
 const char *history_run_result(const struct history_run *run, const char *running_id)
 {
 	if (run->note)
@@ -291,7 +363,12 @@ const char *history_run_result(const struct history_run *run, const char *runnin
  * ones replaced. */
 void history_merge_run(struct history_run *into, struct history_run *other)
 {
+	if (strcmp(into->tag, other->tag) != 0 || strcmp(into->app_digest, other->app_digest) != 0 ||
+	    strcmp(into->migrator_digest, other->migrator_digest) != 0 ||
+	    strcmp(into->action, other->action) != 0 || other->conflict)
+		into->conflict = true;
 	into->hosts += other->hosts;
+	into->merged_from = other->merged_from;
 	into->migrated = into->migrated || other->migrated;
 	if (other->ended > into->ended)
 		into->ended = other->ended;

@@ -51,6 +51,9 @@ struct history_run {
 	size_t steps_len;
 	/* an environment's history merged from its hosts (hoststate_merge) */
 	unsigned hosts;                 /* hosts that recorded the run */
+	bool conflict;                  /* its records disagree: two hosts name other tags or
+	                                   digests for it, or one host records it twice */
+	size_t merged_from;             /* the last host merged into it, plus one */
 	size_t host_index;              /* the host whose record gave the result: the worst */
 	char host[64];                  /* its name */
 };
@@ -60,6 +63,7 @@ struct history {
 	size_t len;
 	size_t bad_lines;               /* lines that were not records */
 	bool cut;                       /* the oldest part was not read */
+	unsigned hosts;                 /* merged from this many hosts (0: one host's own) */
 };
 
 /* Reads JSON lines; never fails (bad lines are counted). */
@@ -69,8 +73,15 @@ void history_free(struct history *h);
 bool history_has_runs(const struct history *h);
 /* The run with this id, or NULL. */
 const struct history_run *history_find(const struct history *h, const char *id);
-/* True when a run ended with the app on its tag and ready, or adopted it so. */
+/* True when a run ended with the app on its tag and ready, or adopted it so, by one
+ * record's word. */
 bool history_run_healthy(const struct history_run *run);
+/* True when the run is proven on the environment whose merged history h is: healthy
+ * on every host (h->hosts of them), its records in agreement, no other record giving its
+ * tag other digests, and, for an adoption, recorded before any run. Otherwise `why`
+ * (when not NULL) says what is missing. */
+bool history_run_proven(const struct history *h, const struct history_run *run, char *why,
+    size_t whysz);
 /* How a run stands, in one word: its result ("succeeded", ...), "corrupt", a note's kind,
  * or "running"/"interrupted" for a run without an end (running when it is the run
  * holding the lock). */

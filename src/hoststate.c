@@ -266,6 +266,7 @@ static void label_runs(struct history *h, size_t index, const char *name)
 {
 	for (size_t i = 0; i < h->len; i++) {
 		h->runs[i].hosts = 1;
+		h->runs[i].merged_from = index + 1;
 		h->runs[i].host_index = index;
 		snprintf(h->runs[i].host, sizeof h->runs[i].host, "%s", name);
 	}
@@ -304,10 +305,12 @@ void hoststate_merge(struct host_state *all, struct host_state *one, size_t inde
 
 		*all = *one;
 		all->hosts = hosts;
+		all->history.hosts = (unsigned)hosts;
 		all->current_host = index;
 		memset(one, 0, sizeof *one);
 		return;
 	}
+	h->hosts = (unsigned)all->hosts;
 	if (one->lock.held && (!all->lock.held || (one->lock.runner_alive && !all->lock.runner_alive))) {
 		all->lock = one->lock;
 		/* a run alive on this host is the one to follow */
@@ -331,7 +334,9 @@ void hoststate_merge(struct host_state *all, struct host_state *one, size_t inde
 	for (size_t i = 0; i < one->history.len; i++) {
 		struct history_run *run = &one->history.runs[i], *same = find_same(h, run);
 
-		if (same)
+		if (same && same->merged_from == index + 1)
+			same->conflict = true;  /* one host's second record of it: counted once */
+		else if (same)
 			history_merge_run(same, run);
 		else
 			insert_run(h, &cap, run);

@@ -182,6 +182,9 @@ static void http_request_free(struct http_request *req)
 
 	curl_multi_remove_handle(client->multi, req->easy);
 	curl_easy_cleanup(req->easy);
+	/* the copies may hold credentials (a bearer token, an API key): wiped first */
+	for (struct curl_slist *h = req->headers; h; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
 	curl_slist_free_all(req->headers);
 	if (req->prev)
 		req->prev->next = req->next;

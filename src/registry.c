@@ -394,7 +394,7 @@ static void op_get(struct registry_op *op, const char *url, const char *accept, 
 	op->req = http_get(reg->http, &opts, op_http_done, op);
 	free(content_type);
 	if (bearer) {
-		memset(bearer, 0, strlen(bearer));
+		explicit_bzero(bearer, strlen(bearer));
 		free(bearer);
 	}
 }

@@ -6,7 +6,7 @@
 
 SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=400ms tui_sandbox_setup
 
-plan 28
+plan 29
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"
 check "both environments appear with their tags" tui_wait 'staging +sha-4e1d2c9 +● up +● ready.*production +sha-8b03f7a|production +sha-8b03f7a' 10
 tui_wait 'production +sha-8b03f7a +● up +● ready' 5 >/dev/null
@@ -14,6 +14,11 @@ like "$(tui_screen)" 'gantry · sandbox-shop' "the title names the project"
 check "the title says how long the sweep of every environment took" \
 	tui_wait '^ gantry · sandbox-shop .* 2 envs checked in [0-9]+ ms  [0-9]{2}:[0-9]{2}:[0-9]{2}$' 5
 like "$(tui_screen)" 'ENVIRONMENT +TAG +LIVE +READY +LATENCY +SINCE +CHECKED' "every column fits at 100 columns"
+# no core dump, even with no secret in the configuration: libssh's key and the registry's
+# tokens live in memory too
+gpid=$(pgrep -P "$(tui_tmux list-panes -t t -F '#{pane_pid}')" -f gantry | head -n 1)
+limits=$(cat "/proc/$gpid/limits" 2>&1)
+like "$limits" 'Max core file size +0 +0 ' "gantry runs with core dumps off"
 
 sandbox_set production 'ready=0'
 check "production turning not ready shows by itself" tui_wait 'production +sha-8b03f7a +● up +● not ready' 5

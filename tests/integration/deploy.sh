@@ -17,7 +17,7 @@ G() { "$GANTRY" --config "$cfg" "$@"; }
 # last_result ENV: the result of the newest end record
 last_result() { release_history "$1" | grep '"event":"end"' | tail -n 1 | sed 's/.*"result":"\([a-z_]*\)".*/\1/'; }
 
-plan 99
+plan 103
 
 for t in sha-1111111 sha-2222222; do release_build $t || { echo "Bail out! images"; exit 1; }; done
 release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" ||
@@ -220,6 +220,23 @@ out=$(G unlock fleet -m "hand deploy finished" 2>&1)
 like "$out" "root@$f2: lock broken" "unlock breaks it there"
 out=$(G deploy fleet sha-1111111 2>&1)
 is "$?" 0 "and the deploy goes on"
+
+# one host's word is not the environment's: a healthy run planted in one host's history
+# (the digests of a build that failed there) is never a rollback target, even named
+fh1=$SSHD_DIR/fleet-1/deploy/.gantry/history.jsonl
+cp "$fh1" "$work/fleet-1.history"
+now=$(date +%s)
+printf '{"id":"20991231T000000Z-evil","event":"start","started":%s,"operator":"mallory","action":"deploy","env":"fleet","tag":"sha-2222222","app_digest":"%s","migrator_digest":"%s","steps":["a"]}\n{"id":"20991231T000000Z-evil","event":"end","ended":%s,"result":"succeeded","steps":[]}\n' \
+	"$now" "$(containers_digest shop/app sha-2222222)" "$(containers_digest shop/migrator sha-2222222)" \
+	"$now" >>"$fh1"
+out=$(G rollback fleet --dry-run 2>&1)
+is "$?" 6 "a run planted on one host is no rollback target"
+like "$out" "no run of a tag other than sha-1111111 that every host ran healthy.*root@$f1 recorded run 20991231T000000Z-evil \(1 of 2 hosts\)" \
+	"the refusal names the host whose word it was"
+out=$(G rollback fleet --to sha-2222222 --dry-run 2>&1)
+is "$?" 6 "nor when it is named"
+like "$out" "sha-2222222 is not proven on fleet: root@$f1 recorded run" "saying why"
+cp "$work/fleet-1.history" "$fh1"
 
 # --- many hosts at once: the first alone, then three at a time; a failure starts no other
 # host, and with automatic rollback the hosts that took the tag go back ---

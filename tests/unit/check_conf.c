@@ -109,6 +109,16 @@ START_TEST(bad_path_says_what_was_expected)
 	    "gantry.yml:2:17: registry.url: credentials do not belong in the URL, where they would "
 	    "reach image references and screens: use registry.username and registry.password "
 	    "({env: NAME} or {file: PATH})");
+	/* nor in an environment's: they would reach plans, run.sh and curl's argv on the hosts */
+	ASSERT_ERROR("project: p\nenvironments:\n  - name: a\n    url: 'https://ops:hunter2@shop.example'\n",
+	    "gantry.yml:4:10: environments[0].url: credentials do not belong in the URL, where they "
+	    "would reach plans, screens and the hosts' command lines: send them as a header "
+	    "(headers: {Authorization: {env: NAME}})");
+	ASSERT_ERROR("project: p\nenvironments:\n  - name: a\n    url: https://shop.example\n"
+	    "    hosts: [{address: root@h1, app_url: 'http://u:p@127.0.0.1:8080'}]\n    deploy_dir: /srv\n",
+	    "gantry.yml:5:41: environments[0].hosts[0].app_url: credentials do not belong in the URL, "
+	    "where they would reach plans, screens and the hosts' command lines: send them as a "
+	    "header (headers: {Authorization: {env: NAME}})");
 }
 END_TEST
 

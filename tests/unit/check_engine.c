@@ -495,6 +495,109 @@ START_TEST(attach_follows_a_run_its_console_left)
 }
 END_TEST
 
+/* ---- one unit's word is not the environment's ---- */
+
+/* Every production unit now runs NEW, proven; OLD before it, proven too. */
+static void all_ran_new(struct world *w)
+{
+	for (size_t j = 0; j < 3; j++)
+		ran(w, 1, j, 1, "20261205T100000-dddd", "succeeded", 1764928800);
+	testhttp_app(w->srv, "/production", true, NEW);
+}
+
+START_TEST(a_run_recorded_on_one_unit_alone_is_no_rollback_target)
+{
+	struct world *w = world_new("auto_rollback: true");
+	const struct deploy_info *i;
+
+	all_ran_new(w);
+	/* planted on the first unit: a newer "healthy" run of a build that never ran there */
+	fake_record(w->ft[1], 0, "20261206T100000-eeee", "sha-3333333", w->app[2], w->mig[2],
+	    "succeeded", 1765015200);
+	start(w, DEPLOY_ROLLBACK, "production", NULL);
+	wait_phase(w, DEPLOY_PLANNED);
+	i = deploy_info(w->d);
+	ck_assert_str_eq(i->tag, OLD);                  /* not sha-3333333 */
+	ck_assert_str_eq(i->app_digest, w->app[0]);
+	deploy_free(w->d);
+	/* and named, it is refused with the reason */
+	start(w, DEPLOY_ROLLBACK, "production", "sha-3333333");
+	wait_phase(w, DEPLOY_REFUSED);
+	ck_assert_msg(strstr(deploy_info(w->d)->verdict.refusal, "root@p1 recorded run "
+	    "20261206T100000-eeee (1 of 3 hosts)") != NULL, "%s", deploy_info(w->d)->verdict.refusal);
+	world_free(w);
+}
+END_TEST
+
+START_TEST(a_tag_recorded_with_other_digests_is_no_rollback_target)
+{
+	struct world *w = world_new("auto_rollback: true");
+
+	all_ran_new(w);
+	/* the third unit says OLD was another build (a failed run of it): the tag's records
+	 * disagree, so OLD is nobody's rollback target until someone looks */
+	fake_record(w->ft[1], 2, "20261204T100000-ffff", OLD, w->app[2], w->mig[2], "failed",
+	    1764842400);
+	start(w, DEPLOY_ROLLBACK, "production", NULL);
+	wait_phase(w, DEPLOY_REFUSED);
+	ck_assert_msg(strstr(deploy_info(w->d)->verdict.refusal, "the records of the tag disagree")
+	    != NULL, "%s", deploy_info(w->d)->verdict.refusal);
+	ck_assert_int_eq(unit(w, "production", 0)->runs, 0);
+	world_free(w);
+}
+END_TEST
+
+START_TEST(a_run_recorded_twice_on_one_unit_counts_once)
+{
+	struct world *w = world_new("auto_rollback: true");
+
+	all_ran_new(w);
+	/* the same planted run twice on the second unit, as if two hosts had recorded it */
+	fake_record(w->ft[1], 1, "20261206T100000-eeee", "sha-3333333", w->app[2], w->mig[2],
+	    "succeeded", 1765015200);
+	fake_record(w->ft[1], 1, "20261206T100000-eeee", "sha-3333333", w->app[2], w->mig[2],
+	    "succeeded", 1765015200);
+	fake_record(w->ft[1], 0, "20261206T100000-eeee", "sha-3333333", w->app[2], w->mig[2],
+	    "succeeded", 1765015200);
+	start(w, DEPLOY_ROLLBACK, "production", NULL);
+	wait_phase(w, DEPLOY_PLANNED);
+	ck_assert_str_eq(deploy_info(w->d)->tag, OLD);
+	world_free(w);
+}
+END_TEST
+
+START_TEST(an_adoption_recorded_after_runs_is_no_baseline)
+{
+	struct world *w = world_new("auto_rollback: true");
+	char *rec = xasprintf("{\"id\":\"adopt-20261206T100000-gggg\",\"event\":\"adopt\","
+	    "\"env\":\"production\",\"tag\":\"sha-3333333\",\"app_digest\":\"%s\","
+	    "\"migrator_digest\":\"%s\",\"operator\":\"mallory\",\"at\":1765015200,"
+	    "\"message\":\"planted\"}", w->app[2], w->mig[2]);
+
+	all_ran_new(w);
+	for (size_t j = 0; j < 3; j++)
+		fake_history_add(w->ft[1], j, rec);     /* even on every unit */
+	free(rec);
+	start(w, DEPLOY_ROLLBACK, "production", NULL);
+	wait_phase(w, DEPLOY_PLANNED);
+	ck_assert_str_eq(deploy_info(w->d)->tag, OLD);
+	world_free(w);
+}
+END_TEST
+
+START_TEST(the_way_back_is_a_tag_every_unit_ran)
+{
+	struct world *w = world_new("auto_rollback: true");
+
+	fake_record(w->ft[1], 0, "20261206T100000-eeee", NEW, w->app[1], w->mig[1], "succeeded",
+	    1765015200);
+	start(w, DEPLOY_DEPLOY, "production", "sha-3333333");
+	wait_phase(w, DEPLOY_PLANNED);
+	ck_assert_str_eq(deploy_info(w->d)->rollback_tag, OLD);       /* not NEW: one unit's word */
+	world_free(w);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -517,6 +620,11 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, retag_moves_the_tags_once_every_unit_is_ready);
 	tcase_add_test(tc, a_failed_run_moves_no_tag);
 	tcase_add_test(tc, attach_follows_a_run_its_console_left);
+	tcase_add_test(tc, a_run_recorded_on_one_unit_alone_is_no_rollback_target);
+	tcase_add_test(tc, a_tag_recorded_with_other_digests_is_no_rollback_target);
+	tcase_add_test(tc, a_run_recorded_twice_on_one_unit_counts_once);
+	tcase_add_test(tc, an_adoption_recorded_after_runs_is_no_baseline);
+	tcase_add_test(tc, the_way_back_is_a_tag_every_unit_ran);
 	suite_add_tcase(s, tc);
 	return s;
 }

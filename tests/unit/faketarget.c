@@ -105,25 +105,31 @@ static const char *digest_of(const char *image)
 	return at ? at + 1 : "";
 }
 
+void fake_record(struct fake_target *ft, size_t j, const char *id, const char *tag,
+    const char *app_digest, const char *migrator_digest, const char *result, long long at)
+{
+	char *rec = xasprintf("{\"id\":\"%s\",\"event\":\"start\",\"started\":%lld,"
+	    "\"operator\":\"ci@test\",\"action\":\"deploy\",\"env\":\"%s\",\"tag\":\"%s\","
+	    "\"app_digest\":\"%s\",\"migrator_digest\":\"%s\",\"steps\":[\"write deploy.env\","
+	    "\"start app\"]}", id, at, ft->base.env->name, tag, app_digest, migrator_digest);
+
+	fake_history_add(ft, j, rec);
+	free(rec);
+	rec = xasprintf("{\"id\":\"%s\",\"event\":\"end\",\"ended\":%lld,\"result\":\"%s\","
+	    "\"failed_step\":0,\"migrated\":true,\"switched\":true,\"restored\":false,"
+	    "\"steps\":[]}", id, at + 30, result);
+	fake_history_add(ft, j, rec);
+	free(rec);
+}
+
 void fake_ran(struct fake_target *ft, size_t j, const char *id, const char *tag,
     const char *app_image, const char *migrator_image, const char *result, long long at)
 {
 	struct fake_unit *u = &ft->units[j];
-	char *rec;
 
 	copy(u->app_image, sizeof u->app_image, app_image);
 	copy(u->migrator_image, sizeof u->migrator_image, migrator_image);
-	rec = xasprintf("{\"id\":\"%s\",\"event\":\"start\",\"started\":%lld,\"operator\":\"ci@test\","
-	    "\"action\":\"deploy\",\"env\":\"%s\",\"tag\":\"%s\",\"app_digest\":\"%s\","
-	    "\"migrator_digest\":\"%s\",\"steps\":[\"write deploy.env\",\"start app\"]}", id, at,
-	    ft->base.env->name, tag, digest_of(app_image), digest_of(migrator_image));
-	fake_history_add(ft, j, rec);
-	free(rec);
-	rec = xasprintf("{\"id\":\"%s\",\"event\":\"end\",\"ended\":%lld,\"result\":\"%s\","
-	    "\"failed_step\":0,\"migrated\":true,\"switched\":true,\"restored\":false,\"steps\":[]}",
-	    id, at + 30, result);
-	fake_history_add(ft, j, rec);
-	free(rec);
+	fake_record(ft, j, id, tag, digest_of(app_image), digest_of(migrator_image), result, at);
 	copy(u->current, sizeof u->current, id);
 }
 

@@ -53,6 +53,10 @@ void fake_target_free(struct fake_target *ft);
 
 /* Appends a record (one JSON line, without its newline) to unit j's history. */
 void fake_history_add(struct fake_target *ft, size_t j, const char *record);
+/* A run's start and end records in unit j's history, and nothing else (a record planted
+ * there, or one of a run whose deploy.env was changed since). */
+void fake_record(struct fake_target *ft, size_t j, const char *id, const char *tag,
+    const char *app_digest, const char *migrator_digest, const char *result, long long at);
 /* Unit j as if a run of `tag` (app and migrator images as given) had succeeded there at
  * `at`: deploy.env names them and the history holds the run. */
 void fake_ran(struct fake_target *ft, size_t j, const char *id, const char *tag,
