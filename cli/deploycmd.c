@@ -64,6 +64,8 @@ static void print_plan(const struct deploy_info *i)
 		if (i->chosen[0])
 			printf("  chosen    %s\n", i->chosen);
 	}
+	if (i->proven[0] && !i->attached)
+		printf("  proven    %s\n", i->proven);
 	printf("  app       %s\n", i->app_image);
 	printf("  migrator  %s\n", i->migrator_image);
 	if (i->still_runs[0])

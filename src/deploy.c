@@ -227,6 +227,24 @@ static void images_known(struct deploy *d)
 		judge(d);
 }
 
+/* A rollback's plan says on whose word its tag is proven: the run it goes back to. */
+static void say_proven(struct deploy *d, const char *tag)
+{
+	const struct history *h = &d->target_state.history;
+
+	for (size_t i = h->len; i-- > 0;) {
+		const struct history_run *r = &h->runs[i];
+
+		if (strcmp(r->tag, tag) != 0 || !history_run_proven(h, r, NULL, 0))
+			continue;
+		snprintf(d->info.proven, sizeof d->info.proven, "run %s (%s %s by %s), recorded "
+		    "healthy by all %u host%s", r->id, r->result == RUN_ADOPTED ? "an" : "a", r->action,
+		    r->operator[0] ? r->operator : "someone", h->hosts ? h->hosts : 1,
+		    h->hosts > 1 ? "s" : "");
+		return;
+	}
+}
+
 /* GATHER is over. */
 static void gathered(struct deploy *d)
 {
@@ -259,6 +277,7 @@ static void gathered(struct deploy *d)
 		return;
 	}
 	d->info.unverified = never_verified;
+	say_proven(d, to.tag);
 	deploy_copy(d->tag_wanted, sizeof d->tag_wanted, to.tag);
 	deploy_copy(d->info.tag, sizeof d->info.tag, to.tag);
 	if (d->by_digest) {

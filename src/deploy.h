@@ -105,6 +105,8 @@ struct deploy_info {
 	char source_version[136];       /* promote: the tag the source's app reports ("" none) */
 	char source_env_tag[136];       /* promote: the tag the source's deploy.env names */
 	char chosen[300];               /* promote: why this tag ("what staging runs: ...") */
+	char proven[300];               /* rollback: on whose word the tag is proven ("run ID
+	                                   (a deploy by OP), healthy on 3 of 3 hosts") */
 	char adopting[136];             /* the baseline this run records first ("" none) */
 	bool unverified;                /* rollback --unverified to a tag never healthy here */
 	bool fleet_rollback;            /* the run failed on a later host; the hosts before it

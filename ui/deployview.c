@@ -322,6 +322,10 @@ static int draw_facts(struct ui *ui, const struct deploy_info *i, int y, int bot
 		draw_text(ui, y, 2, 10, "chosen", THEME_ROLE_header, true);
 		y = draw_wrapped(ui, y, 12, y + 2, line, THEME_ROLE_muted);
 	}
+	if (i->proven[0] && !i->attached) {
+		draw_text(ui, y, 2, 10, "proven", THEME_ROLE_header, true);
+		y = draw_wrapped(ui, y, 12, y + 2, i->proven, THEME_ROLE_muted);
+	}
 	if (i->adopting[0] && !i->attached) {
 		snprintf(line, sizeof line, "%s has no run recorded: %s, which it runs ready, is recorded "
 		    "first as its baseline", i->env, i->adopting);
@@ -379,6 +383,8 @@ static int facts_rows(const struct ui *ui, const struct deploy_info *i)
 	char line[600];
 
 	if (i->kind == DEPLOY_PROMOTE && i->chosen[0] && !i->attached)
+		rows += 2;
+	if (i->proven[0] && !i->attached)
 		rows += 2;
 	if (i->adopting[0] && !i->attached)
 		rows += 2;

@@ -16,9 +16,9 @@ release_setup "$work" || { echo "Bail out! the release sandbox did not start"; e
 cfg=$work/gantry.yml
 G() { "$GANTRY" --config "$cfg" "$@"; }
 release_build sha-1111111 && release_build sha-2222222 || { echo "Bail out! images"; exit 1; }
-G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
-	G deploy staging sha-2222222 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 ||
-	{ echo "Bail out! first deploys"; exit 1; }
+G deploy staging sha-1111111 >"$work/first" 2>&1 && G promote production --yes >>"$work/first" 2>&1 &&
+	G deploy staging sha-2222222 >>"$work/first" 2>&1 && G promote production --yes >>"$work/first" 2>&1 ||
+	{ echo "Bail out! first deploys: $(tail -n 20 "$work/first" | tr '\n' '|')"; exit 1; }
 
 keys=(h p a l m '?')
 plan $((${#keys[@]} * ${#keys[@]} + 13))

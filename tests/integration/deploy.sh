@@ -17,7 +17,7 @@ G() { "$GANTRY" --config "$cfg" "$@"; }
 # last_result ENV: the result of the newest end record
 last_result() { release_history "$1" | grep '"event":"end"' | tail -n 1 | sed 's/.*"result":"\([a-z_]*\)".*/\1/'; }
 
-plan 103
+plan 104
 
 for t in sha-1111111 sha-2222222; do release_build $t || { echo "Bail out! images"; exit 1; }; done
 release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" ||
@@ -206,6 +206,8 @@ like "$(echo "$out" | tr -d ' \n')" '"tag":"sha-2222222".*"hosts":2,"host":"root
 	"JSON gives how many hosts recorded a run and which one failed it"
 out=$(G rollback fleet --dry-run 2>&1)
 like "$out" "rollback fleet to sha-1111111" "a rollback goes back to the tag that was healthy on every host"
+like "$out" "proven +run [0-9TZ]+-[a-z0-9]+ \(a deploy by [^)]+\), recorded healthy by all 2 hosts" \
+	"and the plan says on whose word"
 like "$out" "fleet's hosts do not all run the same: root@$f1 runs sha-2222222, root@$f2 runs sha-1111111" \
 	"and the plan warns that the hosts run different images"
 out=$(G promote fleet production --dry-run 2>&1)

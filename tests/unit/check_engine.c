@@ -428,6 +428,8 @@ START_TEST(a_rollback_goes_to_the_last_healthy_tag)
 	ck_assert_str_eq(i->tag, OLD);
 	ck_assert_str_eq(i->current, NEW);
 	ck_assert_str_eq(i->app_digest, w->app[0]);
+	ck_assert_str_eq(i->proven, "run 20261201T100000-aaaa (a deploy by ci@test), recorded healthy "
+	    "by all 3 hosts");
 	i = plan_and_run(w);
 	ck_assert_msg(i->result == RUN_SUCCEEDED, "%s", i->status);
 	for (size_t j = 0; j < 3; j++)
