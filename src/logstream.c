@@ -312,6 +312,15 @@ static const struct unit_cmd_ops log_cmd_ops = {
 	.done = on_done,
 };
 
+/* A log read once (not followed) ends at the environment's command_timeout, like every
+ * one-shot command: a host that never answers cannot hold `gantry logs` for ever. */
+static const struct unit_cmd_ops log_once_ops = {
+	.started = on_started,
+	.output = on_output,
+	.done = on_done,
+	.bounded = true,
+};
+
 static void host_start(struct logstream *ls, struct logstream_host *lh)
 {
 	/* after a loss the whole tail again: the repeat is dropped (see hold), so a log that
@@ -321,7 +330,7 @@ static void host_start(struct logstream *ls, struct logstream_host *lh)
 	if (lh->state != LS_RECONNECTING)
 		lh->state = LS_CONNECTING;
 	lh->cmd = ls->target->ops->log(ls->target, lh->unit, ls->source, ls->follow, tail,
-	    &log_cmd_ops, lh);
+	    ls->follow ? &log_cmd_ops : &log_once_ops, lh);
 }
 
 static struct logstream *stream_new(struct loop *loop, const struct conf_env *env,

@@ -31,7 +31,7 @@ clean() {
 	fi
 }
 
-plan 20
+plan 22
 
 # an exit-signal whose name and message are escapes, after output and errors full of them
 run history history evil
@@ -71,6 +71,11 @@ like "$out" "no answer within 2s \\(command_timeout\\): the command was stopped"
 check "within the deadline and the login (${took}s)" [ "$took" -lt 10 ]
 run hang-freeze freeze evil -m "hostile test"
 like "$out" "no answer within 2s" "a freeze the host never answers ends the same way"
+t0=$(date +%s)
+run hang-logs logs evil app
+took=$(( $(date +%s) - t0 ))
+isnt "$rc" 0 "a log read once (no -f) that the host never answers fails"
+like "$out" "no answer within 2s \\(command_timeout\\)" "at command_timeout too (${took}s), saying so"
 
 # every channel refused: the refusal is said, with nothing of the server's raw
 sshd_evil_mode evil refuse
