@@ -150,6 +150,7 @@ static void preamble(FILE *f)
 }
 
 static char *program, *quoted, *path;
+static char hash12[13];                 /* the program's hash, as its file's name gives it */
 
 static void make_program(void)
 {
@@ -167,7 +168,8 @@ static void make_program(void)
 	quoted = template_shell_quote(program);
 	sha256_digest(program, strlen(program), digest);
 	/* "sha256:" then the hash: its first 12 hex digits name this program */
-	path = xasprintf(".gantry/bin/runner-%d-%.12s", RUNNER_PROTOCOL, digest + 7);
+	snprintf(hash12, sizeof hash12, "%.12s", digest + 7);
+	path = xasprintf(".gantry/bin/runner-%d-%s", RUNNER_PROTOCOL, hash12);
 }
 
 const char *runner_program(void)
@@ -206,12 +208,38 @@ static char *sub_words(enum runner_sub sub, const char *const *args, size_t narg
 	return out;
 }
 
+/* Shell: each of the paths given, when it exists, is no symlink, belongs to this login and
+ * is not writable by group or others; else says which and whose (on stderr when `err`),
+ * and exits UNSAFE. */
+static char *safe_paths_check(const char *paths, bool err)
+{
+	const char *to = err ? " >&2" : "";
+
+	return xasprintf("u=$(id -u); for p in %s; do "
+	    "if [ -L \"$p\" ]; then echo \"$(pwd)/$p is a symlink: not used\"%s; exit %d; fi; "
+	    "[ -e \"$p\" ] || continue; set -- $(stat -c '%%u %%a %%U' \"$p\"); "
+	    "if [ \"$1\" != \"$u\" ]; then echo \"$(pwd)/$p belongs to $3 (uid $1), not to this "
+	    "login (uid $u): not used\"%s; exit %d; fi; "
+	    "case $2 in *[2367]|*[2367]?) echo \"$(pwd)/$p can be written by other users (mode $2): "
+	    "not used\"%s; exit %d;; esac; done; ", paths, to, RUNNER_EXIT_UNSAFE, to,
+	    RUNNER_EXIT_UNSAFE, to, RUNNER_EXIT_UNSAFE);
+}
+
 char *runner_command(enum runner_sub sub, const char *const *args, size_t nargs)
 {
 	char *w = sub_words(sub, args, nargs);
-	char *cmd = xasprintf("[ -f %s ] || exit %d; exec sh %s%s", runner_path(),
-	    RUNNER_EXIT_NO_RUNNER, runner_path(), w);
+	char *safe_dirs = safe_paths_check(".gantry .gantry/bin", true);
+	char *safe_file = safe_paths_check(runner_path(), true);
+	/* the installed runner runs only when .gantry, .gantry/bin and the file are this
+	 * login's alone and the file is the program its name's hash says */
+	char *cmd = xasprintf("%s[ -f %s ] || exit %d; %s"
+	    "[ \"$(sha256sum <%s | cut -c 1-12)\" = %s ] || { echo \"$(pwd)/%s is not the runner its "
+	    "name says (its content differs): not used\" >&2; exit %d; }; exec sh %s%s", safe_dirs,
+	    runner_path(), RUNNER_EXIT_NO_RUNNER, safe_file, runner_path(), hash12, runner_path(),
+	    RUNNER_EXIT_UNSAFE, runner_path(), w);
 
+	free(safe_dirs);
+	free(safe_file);
 	free(w);
 	return cmd;
 }
@@ -262,7 +290,7 @@ char *runner_start_command(const char *run_id, const char *script)
 {
 	char *dir = xasprintf(".gantry/runs/%s", run_id);
 	char marker[40];
-	char *cmd;
+	char *cmd, *safe;
 
 	/* a here-document marker the script cannot contain */
 	for (unsigned n = 0;; n++) {
@@ -270,12 +298,13 @@ char *runner_start_command(const char *run_id, const char *script)
 		if (!strstr(script, marker))
 			break;
 	}
-	/* the runner's files are private (umask 077); the steps get the login's umask back;
-	 * nothing is written through a .gantry that is a symlink (the runner checks the rest) */
-	cmd = xasprintf("if [ -L .gantry ]; then echo \"$(pwd)/.gantry is a symlink: not used\"; "
-	    "exit %d; fi; GANTRY_UMASK=$(umask); export GANTRY_UMASK; umask 077; "
-	    "mkdir -p %s && cat >%s/run.sh <<'%s'\n%s%s\nsh %s/run.sh start", RUNNER_EXIT_UNSAFE, dir,
-	    dir, marker, script, marker, dir);
+	/* the runner's files are private (umask 077); the steps get the login's umask back */
+	/* nothing is written where another user could change it before it runs */
+	safe = safe_paths_check(".gantry .gantry/runs", false);
+	cmd = xasprintf("%sGANTRY_UMASK=$(umask); export GANTRY_UMASK; umask 077; "
+	    "mkdir -p %s && cat >%s/run.sh <<'%s'\n%s%s\nsh %s/run.sh start", safe, dir, dir, marker,
+	    script, marker, dir);
+	free(safe);
 	free(dir);
 	return cmd;
 }

@@ -100,6 +100,22 @@ lock_release() {
 		rm -rf "$G_LOCK.released.$GANTRY_RUN"
 }
 
+# path_own PATH: PATH belongs to this login and nobody else can write it; else says why,
+# returns 1
+path_own() {
+	set -- $(stat -c '%u %a %U' "$1") "$1"
+	if [ "$1" != "$(id -u)" ]; then
+		echo "$(pwd)/$4 belongs to $3 (uid $1), not to this login (uid $(id -u)): not used"
+		return 1
+	fi
+	case $2 in
+	*[2367] | *[2367]?)
+		echo "$(pwd)/$4 can be written by other users (mode $2): not used; chmod 700 it"
+		return 1 ;;
+	esac
+	return 0
+}
+
 # gantry_dir_safe: .gantry is a real directory of this user that nobody else can write,
 # and the files the runner appends to are not symlinks; else says why, returns 1
 gantry_dir_safe() {
@@ -107,16 +123,7 @@ gantry_dir_safe() {
 		echo "$(pwd)/$G is not a directory gantry made (a symlink or a file): not used"
 		return 1
 	fi
-	set -- $(stat -c '%u %a' "$G")
-	if [ "$1" != "$(id -u)" ]; then
-		echo "$(pwd)/$G belongs to uid $1, not to this login (uid $(id -u)): not used"
-		return 1
-	fi
-	case $2 in
-	*[2367] | *[2367]?)
-		echo "$(pwd)/$G can be written by other users (mode $2): not used; chmod 700 it"
-		return 1 ;;
-	esac
+	path_own "$G" || return 1
 	for f in "$G_HISTORY" "$G_CURRENT" "$G_RUNS" "$G_LOCK"; do
 		if [ -L "$f" ]; then
 			echo "$(pwd)/$f is a symlink: not followed"
@@ -529,6 +536,7 @@ cmd_install() {
 		echo "$(pwd)/$G_BIN holds a symlink: not used" >&2
 		exit "$EX_UNSAFE"
 	fi
+	path_own "$G_BIN" >&2 || exit "$EX_UNSAFE"
 	t=$(mktemp "$G_BIN/.runner.XXXXXX") || exit "$EX_UNSAFE"
 	printf '%s' "${GANTRY_PROGRAM:?}" >"$t" && mv -f "$t" "$1" || { rm -f "$t"; exit "$EX_UNSAFE"; }
 }

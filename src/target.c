@@ -7,6 +7,7 @@
 #include "remote.h"
 #include "hostrun.h"
 #include "outbuf.h"
+#include "sanitize.h"
 #include "runner.h"
 #include "running.h"
 #include "template.h"
@@ -35,7 +36,7 @@ static const char *ssh_unit_name(const struct target *t, size_t j)
 struct ssh_state {
 	struct unit_cmd base;           /* stopping it stops the runner's command */
 	struct unit_cmd *cmd;
-	struct outbuf out;
+	struct outbuf out, err;
 	unit_state_fn done;
 	void *arg;
 };
@@ -43,6 +44,7 @@ struct ssh_state {
 static void ssh_state_free(struct ssh_state *r)
 {
 	outbuf_clear(&r->out);
+	outbuf_clear(&r->err);
 	free(r);
 }
 
@@ -62,6 +64,8 @@ static void ssh_state_output(void *arg, const char *data, size_t len, bool is_st
 
 	if (!is_stderr)
 		outbuf_add(&r->out, data, len, HOSTSTATE_MAX_BYTES);
+	else
+		outbuf_add(&r->err, data, len, 1024);
 }
 
 static void ssh_state_done(void *arg, enum unit_end how, int status, const char *message)
@@ -73,6 +77,15 @@ static void ssh_state_done(void *arg, enum unit_end how, int status, const char 
 	r->cmd = NULL;
 	if (how != UNIT_EXITED) {
 		r->done(r->arg, NULL, message && *message ? message : "the link dropped");
+	} else if (status == RUNNER_EXIT_UNSAFE) {
+		/* the runner refused to run (a planted .gantry or runner): its reason, cleaned */
+		const char *e = outbuf_text(&r->err);
+		char line[400];
+
+		sanitize_text(e, strcspn(e, "\n"), line, sizeof line, 0);
+		snprintf(said, sizeof said, "gantry's files on the host are unsafe, so nothing of them "
+		    "was run: %s", line[0] ? line : "the runner said no more");
+		r->done(r->arg, NULL, said);
 	} else if (!hoststate_parse(outbuf_text(&r->out), r->out.len, &st, why, sizeof why)) {
 		snprintf(said, sizeof said, "%s (exit %d): check the login shell's output", why,
 		    status);

@@ -16,7 +16,7 @@ dir=$SSHD_DIR/staging-1/deploy
 g=$dir/.gantry
 mkdir -p "$g/runs"
 
-plan 15
+plan 19
 
 # a run id that is a shell command, in the history, .gantry/current and a "live" lock
 bad='x;touch${IFS}PWNED;#'
@@ -83,4 +83,20 @@ out=$(G status --json 2>&1)
 like "$out" "deploy.env line [0-9]+ is not KEY=VALUE" "and deploy.env is shown as the malformed file it is"
 rm -f "$g/freeze" "$g/history.jsonl"
 mv "$work/deploy.env.saved" "$dir/deploy.env"
+
+# a runner planted by another account (issue 23, finding 2): never run, not even by a
+# read-only state read; the refusal names the path and its owner
+runner=$(ls "$g"/bin/runner-* | head -n 1)
+cp "$runner" "$work/runner.saved"
+printf 'touch %s/PWNED\n' "$dir" >"$runner"
+chown nobody "$runner"
+out=$(G --read-only history staging 2>&1)
+isnt "$?" 0 "a planted runner is refused"
+like "$out" "gantry's files on the host are unsafe, so nothing of them was run: .*/runner-[0-9]+-[0-9a-f]+ belongs to nobody \\(uid 65534\\)" \
+	"naming the path and its owner"
+if [ -e "$dir/PWNED" ]; then not_ok "and it never ran"; else ok "and it never ran"; fi
+chown root "$runner"
+out=$(G --read-only history staging 2>&1)
+like "$out" "is not the runner its name says" "a runner whose content is not its name's is refused too"
+cp "$work/runner.saved" "$runner"
 done_testing

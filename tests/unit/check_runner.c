@@ -572,6 +572,73 @@ START_TEST(the_runner_is_installed_where_missing)
 }
 END_TEST
 
+/* A runner planted by another account, or changed, never runs, not even for a read-only
+ * state read: the installed runner runs only when .gantry, .gantry/bin and the file are
+ * the login's alone and the file is what its name's hash says (issue 23, finding 2). */
+START_TEST(a_planted_runner_is_refused)
+{
+	char *plain = keep(runner_command(RUNNER_VERSION, NULL, 0));
+	char *install = keep(runner_install_command(RUNNER_VERSION, NULL, 0));
+	char *version = keep(xasprintf("gantry-runner %d\n", RUNNER_PROTOCOL));
+	const char *r = runner_path();
+	static const struct run_step steps[] = {
+		{ "write deploy.env", "true", 5000, true, false, NULL },
+	};
+	struct run_spec s = spec("r60", steps, 1);
+	char *out;
+	int rc;
+
+	ck_assert_int_eq(sh("cd '%s' && { %s\n} >out 2>&1", dir, install), 0);
+	ck_assert_str_eq(slurp("out"), version);
+	/* changed in place, same owner and mode: its content no longer matches its name */
+	ck_assert_int_eq(sh("cd '%s' && cp %s saved && printf 'touch PWNED\\n' >%s", dir, r, r), 0);
+	rc = sh("cd '%s' && { %s\n} >out 2>&1", dir, plain);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == RUNNER_EXIT_UNSAFE, "exit %d: %s", rc,
+	    slurp("out"));
+	ck_assert_msg(strstr(slurp("out"), "is not the runner its name says"), "%s", slurp("out"));
+	ck_assert(!exists("PWNED"));
+	ck_assert_int_eq(sh("cd '%s' && cp saved %s && chmod 600 %s", dir, r, r), 0);
+	/* writable by others */
+	ck_assert_int_eq(sh("cd '%s' && chmod 666 %s", dir, r), 0);
+	rc = sh("cd '%s' && { %s\n} >out 2>&1", dir, plain);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == RUNNER_EXIT_UNSAFE, "exit %d (666)", rc);
+	ck_assert_msg(strstr(slurp("out"), "can be written by other users (mode 666): not used"), "%s",
+	    slurp("out"));
+	ck_assert_int_eq(sh("cd '%s' && chmod 600 %s && chmod 770 .gantry/bin", dir, r), 0);
+	rc = sh("cd '%s' && { %s\n} >out 2>&1", dir, plain);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == RUNNER_EXIT_UNSAFE, "exit %d (check 1)", rc);
+	ck_assert_msg(strstr(slurp("out"), ".gantry/bin can be written by other users (mode 770)"),
+	    "%s", slurp("out"));
+	ck_assert_int_eq(sh("cd '%s' && chmod 700 .gantry/bin", dir), 0);
+	ck_assert_int_eq(sh("cd '%s' && { %s\n} >out 2>&1", dir, plain), 0);
+	if (geteuid() != 0)
+		return;                 /* another owner needs root to make */
+	/* another account's runner, .gantry/bin and .gantry: named with their owner */
+	ck_assert_int_eq(sh("chown nobody '%s/%s'", dir, r), 0);
+	rc = sh("cd '%s' && { %s\n} >out 2>&1", dir, plain);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == RUNNER_EXIT_UNSAFE, "exit %d (check 2)", rc);
+	ck_assert_msg(strstr(slurp("out"), "belongs to nobody (uid 65534), not to this login (uid 0)"),
+	    "%s", slurp("out"));
+	/* a .gantry/bin of another account: its runner never runs; the install refuses to write
+	 * there, and the command still answers with the program sent along */
+	ck_assert_int_eq(sh("cd '%s' && chown root %s && chown nobody .gantry/bin && "
+	    "printf 'touch PWNED\\n' >%s", dir, r, r), 0);
+	rc = sh("cd '%s' && { %s\n} >out 2>&1", dir, plain);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == RUNNER_EXIT_UNSAFE, "exit %d (check 3)", rc);
+	ck_assert_msg(strstr(slurp("out"), ".gantry/bin belongs to nobody"), "%s", slurp("out"));
+	ck_assert_int_eq(sh("cd '%s' && { %s\n} >out 2>&1", dir, install), 0);
+	ck_assert_str_eq(slurp("out"), version);
+	ck_assert(!exists("PWNED"));
+	ck_assert_str_eq(slurp(r), "touch PWNED\n");
+	ck_assert_int_eq(sh("chown root '%s/.gantry/bin' && mkdir -p '%s/.gantry/runs' && "
+	    "chown nobody '%s/.gantry/runs'", dir, dir, dir), 0);
+	/* nor is a run's script written where another account could change it */
+	ck_assert_int_eq(start(&s, &out), RUNNER_EXIT_UNSAFE);
+	ck_assert_msg(strstr(out, ".gantry/runs belongs to nobody"), "%s", out);
+	ck_assert(!exists(".gantry/runs/r60/run.sh"));
+}
+END_TEST
+
 /* tied: the command and everything it started end when stdin (gantry's channel) ends,
  * though it writes nothing; its own status comes through when it ends first. */
 START_TEST(a_tied_command_ends_with_its_channel)
@@ -634,6 +701,7 @@ int main(void)
 	tcase_add_test(tc, ids_are_checked);
 	tcase_add_test(tc, the_runner_names_the_contract_only);
 	tcase_add_test(tc, the_runner_is_installed_where_missing);
+	tcase_add_test(tc, a_planted_runner_is_refused);
 	tcase_add_test(tc, a_tied_command_ends_with_its_channel);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
