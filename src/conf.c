@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "conf.h"
+#include "trust.h"
 #include "sanitize.h"
 #include "template.h"
 #include "value.h"
@@ -58,14 +59,12 @@ struct conf_reader {
 /* Reads a file into memory, refusing what is too large to be a configuration. */
 static char *read_small_file(const char *path, size_t max, size_t *len, char *why, size_t whysz)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = trust_open(path, why, whysz);
 	char *buf;
 	size_t n;
 
-	if (!f) {
-		snprintf(why, whysz, "%s", strerror(errno));
+	if (!f)
 		return NULL;
-	}
 	buf = xmalloc(max + 1);
 	n = fread(buf, 1, max + 1, f);
 	if (ferror(f)) {
@@ -134,7 +133,7 @@ static bool read_secret(struct schema_ctx *ctx, const struct ynode *node, struct
 		secret->source = xasprintf("env %s", name);
 	} else {
 		const char *path = schema_scalar(ctx, file, "a file path");
-		char *full, *buf, why[128];
+		char *full, *buf, why[300];
 		size_t len;
 
 		if (!path)
@@ -539,12 +538,14 @@ static bool parse_ca_file(struct schema_ctx *ctx, const struct ynode *node, void
 	char **dst = target;
 	FILE *f;
 
+	char why[300];
+
 	if (!parse_local_file(ctx, node, target, field))
 		return false;
-	f = fopen(*dst, "r");
+	f = trust_open(*dst, why, sizeof why);
 	if (!f) {
 		schema_error(ctx, node, "cannot read %s: %s; ca_file names a PEM file of the CA "
-		    "certificates to trust", *dst, strerror(errno));
+		    "certificates to trust", *dst, why);
 		return false;
 	}
 	fclose(f);
@@ -1582,7 +1583,7 @@ struct conf *conf_parse(const char *name, const char *buf, size_t len, struct sc
 
 struct conf *conf_load(const char *path, struct schema_errors *errs)
 {
-	char why[128];
+	char why[300];
 	size_t len;
 	char *buf = read_small_file(path, CONF_MAX_FILE_BYTES, &len, why, sizeof why);
 	struct conf *conf;
@@ -1650,7 +1651,12 @@ void conf_find(const char *cli_path, struct conf_lookup *lookup)
 		lookup->found = xstrdup(env);
 		return;
 	}
-	lookup_try(lookup, xstrdup("gantry.yml"));
+	/* never from a directory others can write (a shared /tmp): anyone could plant one */
+	if (trust_dir("."))
+		lookup_try(lookup, xstrdup("gantry.yml"));
+	else if (lookup->tried_len < sizeof lookup->tried / sizeof lookup->tried[0])
+		lookup->tried[lookup->tried_len++] = xstrdup("gantry.yml (not looked for: other users "
+		    "can write the current directory)");
 	if (xdg && *xdg)
 		lookup_try(lookup, xasprintf("%s/gantry/config.yml", xdg));
 	else if (home && *home)

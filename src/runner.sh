@@ -82,7 +82,8 @@ lock_take() {
 		rm -rf "$t"
 		return 2
 	fi
-	mv -f -T "$t" "$G_LOCK" 2>/dev/null && lock_ours && return 0
+	# never onto an existing lock, not even an empty directory (rename would replace it)
+	mv -n -T "$t" "$G_LOCK" 2>/dev/null && lock_ours && return 0
 	rm -rf "$t"
 	return 1
 }
@@ -167,7 +168,8 @@ cmd_start() {
 	: >"$R/events"
 	: >"$R/output"
 	setsid sh "$R/run.sh" run </dev/null >>"$R/output" 2>&1 &
-	echo $! >"$G_LOCK/pid.tmp" && mv -f "$G_LOCK/pid.tmp" "$G_LOCK/pid"
+	# the pid goes only into a lock that is still this run's
+	lock_ours && echo $! >"$G_LOCK/pid.tmp" && mv -f "$G_LOCK/pid.tmp" "$G_LOCK/pid"
 	echo "$M_STARTED $GANTRY_RUN"
 }
 
@@ -611,9 +613,17 @@ cmd_unlock() {
 		echo "its run is alive (pid $p): let it end, or cancel it"
 		exit "$EX_ALIVE"
 	fi
-	head -c 4096 "$G_LOCK/owner" 2>/dev/null | tr '\n' ' '
+	o=$(head -c 4096 "$G_LOCK/owner" 2>/dev/null)
+	printf '%s\n' "$o" | tr '\n' ' '
 	echo
-	mv -f -T "$G_LOCK" "$G/lock.broken.$$" && rm -rf "$G/lock.broken.$$" && history_append "$1"
+	mv -f -T "$G_LOCK" "$G/lock.broken.$$" || exit 1
+	# what was checked is what was broken: a lock that changed hands meanwhile goes back
+	if [ "$(head -c 4096 "$G/lock.broken.$$/owner" 2>/dev/null)" != "$o" ]; then
+		mv -n -T "$G/lock.broken.$$" "$G_LOCK" 2>/dev/null
+		echo "the lock changed hands while it was being broken: nothing was broken"
+		exit "$EX_ALIVE"
+	fi
+	rm -rf "$G/lock.broken.$$" && history_append "$1"
 }
 
 cmd_http_get() {

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "theme.h"
+#include "trust.h"
 #include "xmalloc.h"
 #include "yamltree.h"
 
@@ -331,9 +332,9 @@ static char *theme_names(const char *const *dirs)
 }
 
 /* Reads a whole theme file, bounded. */
-static char *read_theme_file(const char *path, size_t *len)
+static char *read_theme_file(const char *path, size_t *len, char *why, size_t whysz)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = trust_open(path, why, whysz);
 	char *buf;
 
 	if (!f)
@@ -348,7 +349,7 @@ static char *read_theme_file(const char *path, size_t *len)
 bool theme_load(const char *name, struct theme *theme, struct schema_errors *errs)
 {
 	const char *dirs[THEME_DIRS_MAX + 1];
-	char *path = NULL, *buf = NULL;
+	char *path = NULL, *buf = NULL, why[300];
 	size_t len = 0;
 	bool ok;
 
@@ -358,10 +359,10 @@ bool theme_load(const char *name, struct theme *theme, struct schema_errors *err
 	}
 	if (strchr(name, '/') || (strlen(name) > 4 && strcmp(name + strlen(name) - 4, ".yml") == 0)) {
 		path = xstrdup(name);
-		buf = read_theme_file(path, &len);
+		buf = read_theme_file(path, &len, why, sizeof why);
 		if (!buf) {
 			schema_errors_add_message(errs, xasprintf("%s: cannot read the theme: %s", path,
-			    strerror(errno)));
+			    why));
 			free(path);
 			return false;
 		}
@@ -370,7 +371,14 @@ bool theme_load(const char *name, struct theme *theme, struct schema_errors *err
 		for (int i = 0; dirs[i] && !buf; i++) {
 			free(path);
 			path = xasprintf("%s/%s.yml", dirs[i], name);
-			buf = read_theme_file(path, &len);
+			buf = read_theme_file(path, &len, why, sizeof why);
+			if (!buf && errno != ENOENT) {
+				/* there, but not to be trusted: said, not passed over */
+				schema_errors_add_message(errs, xasprintf("%s: cannot read the theme: %s",
+				    path, why));
+				free(path);
+				return false;
+			}
 		}
 		if (!buf) {
 			char *where = xstrdup("");

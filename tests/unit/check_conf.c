@@ -4,8 +4,11 @@
 #include "conf.h"
 #include "suite.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static struct schema_errors errs;
 
@@ -218,6 +221,75 @@ START_TEST(several_errors_are_all_reported)
 }
 END_TEST
 
+/* Writes text to a new file in dir with the given mode; its path (static). */
+static const char *file_with(const char *dir, const char *name, const char *text, mode_t mode)
+{
+	static char path[300];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	ck_assert_int_eq(chmod(path, mode), 0);
+	return path;
+}
+
+/* A configuration, secret or CA file another account could have written is not read
+ * (issue 23, finding 3): a gantry.yml planted in a shared directory sends nothing. */
+START_TEST(files_others_can_write_are_not_read)
+{
+	char dir[] = "/tmp/gantry-trust-XXXXXX", cwd[512], text[600], want[700];
+	const char *p;
+	struct conf *c;
+	struct conf_lookup lookup;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	p = file_with(dir, "g.yml", "project: p\nenvironments:\n  - name: a\n    url: http://a\n", 0666);
+	schema_errors_free(&errs);
+	ck_assert_ptr_null(conf_load(p, &errs));
+	snprintf(want, sizeof want, "%s: cannot read the configuration: other users can write it "
+	    "(mode 666): not read; chmod go-w %s", p, p);
+	ck_assert_str_eq(first_error(), want);
+	ck_assert_int_eq(chmod(p, 0644), 0);
+	schema_errors_free(&errs);
+	c = conf_load(p, &errs);
+	ck_assert_msg(c != NULL, "%s", first_error());
+	conf_free(c);
+	/* a secret file */
+	p = file_with(dir, "token", "s3cret\n", 0620);
+	snprintf(text, sizeof text, "project: p\nenvironments:\n  - name: a\n    url: http://a\n"
+	    "    headers:\n      X-T: {file: %s}\n", p);
+	snprintf(want, sizeof want, "gantry.yml:6:19: environments[0].headers.X-T: cannot read %s: "
+	    "other users can write it (mode 620): not read; chmod go-w %s", p, p);
+	ASSERT_ERROR(text, want);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chmod(p, 0600), 0);
+		ck_assert_int_eq(chown(p, 65534, 65534), 0);
+		snprintf(want, sizeof want, "gantry.yml:6:19: environments[0].headers.X-T: cannot read "
+		    "%s: it belongs to uid 65534 (nobody), not to you (uid 0) or root, so another "
+		    "account could have written it: not read; copy it to a file of your own", p);
+		ASSERT_ERROR(text, want);
+	}
+	/* a gantry.yml in a directory everyone can write is not even looked for */
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+	file_with(dir, "gantry.yml", "project: planted\n", 0644);
+	ck_assert_int_eq(chmod(dir, 01777), 0);
+	ck_assert_int_eq(chdir(dir), 0);
+	conf_find(NULL, &lookup);
+	ck_assert_msg(!lookup.found || strcmp(lookup.found, "gantry.yml") != 0, "%s", lookup.found);
+	ck_assert_str_eq(lookup.tried[0], "gantry.yml (not looked for: other users can write the "
+	    "current directory)");
+	conf_lookup_free(&lookup);
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	conf_find(NULL, &lookup);
+	ck_assert_str_eq(lookup.found, "gantry.yml");
+	conf_lookup_free(&lookup);
+	ck_assert_int_eq(chdir(cwd), 0);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
 	Suite *s = suite_create("conf");
@@ -236,6 +308,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, control_characters_are_refused);
 	tcase_add_test(tc, headers_and_secrets_are_checked);
 	tcase_add_test(tc, several_errors_are_all_reported);
+	tcase_add_test(tc, files_others_can_write_are_not_read);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -190,6 +190,12 @@ START_TEST(a_held_lock_refuses_with_its_owner)
 	ck_assert_str_eq(out, "LOCKED\nowner=bob@ops\nsince=1\n");
 	ck_assert(!exists(".gantry/history.jsonl"));
 	ck_assert_str_eq(slurp(".gantry/lock/owner"), "owner=bob@ops\nsince=1\n");
+	/* an empty lock directory is a lock too: a rename never takes it over (finding 10) */
+	ck_assert_int_eq(sh("rm -rf '%s/.gantry/lock' && mkdir '%s/.gantry/lock'", dir, dir), 0);
+	ck_assert_int_eq(start(&s, &out), 75);
+	ck_assert_msg(strncmp(out, "LOCKED\n", 7) == 0, "%s", out);
+	ck_assert(!exists(".gantry/lock/owner"));
+	ck_assert(!exists(".gantry/history.jsonl"));
 }
 END_TEST
 
