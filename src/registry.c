@@ -435,19 +435,33 @@ static void fail_auth(struct registry_op *op, long status)
 		    c->password.source ? c->password.source : "registry.password (none set)");
 }
 
-/* True when two http(s) URLs name the same host (the port aside), case-insensitively. */
-static bool same_host(const char *a, const char *b)
+/* The port of an http(s) URL: the one it names, else its scheme's; -1 when malformed. */
+static long url_port(const char *url, const char *host, size_t hostlen)
+{
+	const char *p = host + hostlen;
+	char *end;
+	long port;
+
+	if (*p != ':')
+		return strncmp(url, "https://", 8) == 0 ? 443 : 80;
+	port = strtol(p + 1, &end, 10);
+	return end > p + 1 && strchr("/?#", *end) && port > 0 && port < 65536 ? port : -1;
+}
+
+/* True when two http(s) URLs have the same origin: scheme, host (case aside) and port. */
+static bool same_origin(const char *a, const char *b)
 {
 	const char *ha = strstr(a, "://"), *hb = strstr(b, "://");
 	size_t la, lb;
 
-	if (!ha || !hb)
+	if (!ha || !hb || ha - a != hb - b || strncasecmp(a, b, (size_t)(ha - a)) != 0)
 		return false;
 	ha += 3;
 	hb += 3;
 	la = *ha == '[' ? strcspn(ha, "]") + 1 : strcspn(ha, ":/?#");
 	lb = *hb == '[' ? strcspn(hb, "]") + 1 : strcspn(hb, ":/?#");
-	return la == lb && la > 0 && strncasecmp(ha, hb, la) == 0 && !memchr(ha, '@', la);
+	return la == lb && la > 0 && strncasecmp(ha, hb, la) == 0 && !memchr(ha, '@', la) &&
+	    url_port(a, ha, la) == url_port(b, hb, lb) && url_port(a, ha, la) > 0;
 }
 
 /* A Bearer challenge: ask its realm for a token, then send the request again. */
@@ -462,13 +476,13 @@ static void fetch_token(struct registry_op *op, const struct registry_challenge 
 		    "not an https:// address; gantry sends no credentials there", c->url, ch->realm);
 		return;
 	}
-	/* credentials go only to the registry's own host, or to the realm the configuration
-	 * names: a registry's 401 does not get to send them elsewhere */
-	if (c->username && !same_host(ch->realm, c->url) &&
+	/* credentials go only to the registry's own origin (scheme, host and port), or to the
+	 * realm the configuration names: a registry's 401 does not get to send them elsewhere */
+	if (c->username && !same_origin(ch->realm, c->url) &&
 	    !(c->token_realm && strncmp(ch->realm, c->token_realm, strlen(c->token_realm)) == 0 &&
 	    strchr("/?", ch->realm[strlen(c->token_realm)] ? ch->realm[strlen(c->token_realm)] : '/'))) {
 		op_fail(op, REGISTRY_AUTH, "the registry %s sent its token service as \"%s\", on another "
-		    "host; gantry sends no credentials there unless registry.token_realm names it",
+		    "host or port; gantry sends no credentials there unless registry.token_realm names it",
 		    c->url, ch->realm);
 		return;
 	}
@@ -478,10 +492,10 @@ static void fetch_token(struct registry_op *op, const struct registry_challenge 
 		url_escape(url, sizeof url, ch->service);
 		strncat(url, "&", sizeof url - strlen(url) - 1);
 	}
+	/* the scope is gantry's: this repository, and push only to move a tag; whatever the
+	 * challenge asks for (other repositories, delete) is not asked for */
 	strncat(url, "scope=", sizeof url - strlen(url) - 1);
-	if (ch->scope[0]) {
-		url_escape(url, sizeof url, ch->scope);
-	} else {
+	{
 		char scope[300];
 
 		snprintf(scope, sizeof scope, "repository:%s:%s", op->repo,

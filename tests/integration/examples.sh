@@ -614,6 +614,10 @@ diag "refactor: no systemd here: the switch step runs the unit's compose project
 
 containers_registry_restart --token refactor-deploy sandbox && containers_write_auth ||
 	{ echo "Bail out! the token registry"; exit 1; }
+# the sandbox's token service is on another port of the registry's host: named, as
+# Docker Hub's auth.docker.io would be (a registry's 401 alone sends no credentials there)
+token_realm() { sed -i "/^registry:\$/a\\  token_realm: http://127.0.0.1:$(cat "$CONTAINERS_DIR/token/port")/token" "$1"; }
+token_realm "$work/ex/refactor-real.yml"
 : >"$CONTAINERS_DIR/token/requests"
 # deploy.retag moves :stable: the deploy login's token may push, as one with write:packages
 echo "refactor-deploy sandbox pull,push" >"$CONTAINERS_DIR/token/accounts"
@@ -712,6 +716,7 @@ done
 /usr/bin/python3 "$work/sandboxify.py" "$srcdir/examples/letsbe.yml" "$work/ex/letsbe-real.yml" "$REGISTRY" \
 	"[{\"port\": \"$lsp\", \"addr\": \"x\", \"dir\": \"x\", \"compose\": \"$auth_compose\"}, {\"port\": \"$lpp\", \"addr\": \"x\", \"dir\": \"x\", \"compose\": \"$auth_compose\"}]" ||
 	{ echo "Bail out! cannot rewrite examples/letsbe.yml"; exit 1; }
+token_realm "$work/ex/letsbe-real.yml"
 # each environment: its Hub, then one tenant; compose 1.29 has no `up --wait`
 /usr/bin/python3 - "$work/ex/letsbe-real.yml" "$SSHD_DIR" "$(sshd_port staging-1)" "$(sshd_port prod-1)" <<'PY2' ||
 import sys, yaml

@@ -7,7 +7,7 @@
 work=$(mktemp -d)
 trap 'containers_teardown; rm -rf "$work"' EXIT
 containers_registry "$work/c" || { echo "Bail out! the registry did not start"; exit 1; }
-plan 35
+plan 38
 
 d1=$(containers_push_bare shop/app sha-1111111 2026-11-01T10:00:00Z)
 d2=$(containers_push_bare shop/app sha-2222222 2026-11-03T10:00:00Z)
@@ -83,6 +83,16 @@ unlike "$out$err" "s3cret" "the password appears nowhere"
 # ---- token service (Bearer) ------------------------------------------------------
 containers_registry_restart --token bot s3cret-token || { echo "Bail out! registry with token auth"; exit 1; }
 : >"$CONTAINERS_DIR/token/requests"
+# the sandbox's token service listens on another port of the same host: the credentials
+# go there only when the configuration names it (as for Docker Hub's auth.docker.io)
+GANTRY_TEST_REGPW=s3cret-token run --json
+is "$rc" 5 "a token service on another port of the registry's host: exit 5"
+like "$err" "sent its token service as \"http://127\.0\.0\.1:[0-9]+/token\", on another host or port; gantry sends no credentials there unless registry.token_realm names it" \
+	"saying why"
+is "$(cat "$CONTAINERS_DIR/token/requests")" "" "and the password never went there"
+config "  username: bot
+  password: {env: GANTRY_TEST_REGPW}
+  token_realm: http://127.0.0.1:$(cat "$CONTAINERS_DIR/token/port")/token"
 GANTRY_TEST_REGPW=s3cret-token run --json
 is "$rc" 0 "Bearer: a token is fetched from the challenge's realm"
 like "$out" "$d1" "and the digests read with it"
@@ -101,7 +111,7 @@ CONTAINERS_TOKEN_REALM_HOST=localhost containers_registry_restart --token bot s3
 : >"$CONTAINERS_DIR/token/requests"
 GANTRY_TEST_REGPW=s3cret-token run
 is "$rc" 5 "a 401 naming a token service on another host: exit 5"
-like "$err" "sent its token service as \"http://localhost:[0-9]+/token\", on another host; gantry sends no credentials there unless registry.token_realm names it" \
+like "$err" "sent its token service as \"http://localhost:[0-9]+/token\", on another host or port; gantry sends no credentials there unless registry.token_realm names it" \
 	"saying why"
 is "$(cat "$CONTAINERS_DIR/token/requests")" "" "and the credentials never went there"
 config "  username: bot

@@ -81,6 +81,7 @@ registry:
   migrator: shop/migrator
   username: bot
   password: {env: GANTRY_TEST_PASS}
+  token_realm: https://127.0.0.1:$(cat "$work/c/token/port")/token
 $1
 environments:
   - {name: staging, url: "http://127.0.0.1:$(sandbox_port staging)"}

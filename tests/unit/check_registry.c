@@ -1,5 +1,6 @@
 /* The registry's pure parts: its configuration, SHA-256, auth challenges, Link headers,
- * image references and the tags command line. */
+ * image references and the tags command line; and what its client asks a token service,
+ * against a real HTTP server on loopback (testhttp.c). */
 #include "config.h"
 
 #include "cli.h"
@@ -9,6 +10,7 @@
 #include "sha256.h"
 #include "confparse.h"
 #include "suite.h"
+#include "testhttp.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +190,81 @@ START_TEST(tags_command_line)
 }
 END_TEST
 
+struct resolved {
+	bool done;
+	struct registry_result r;
+};
+
+static void on_resolved(const struct registry_result *r, void *arg)
+{
+	struct resolved *res = arg;
+
+	res->done = true;
+	res->r.error = r->error;
+	snprintf(res->r.message, sizeof res->r.message, "%s", r->message);
+}
+
+/* Resolves shop/app:sha-1 from a registry whose 401 names `realm` and asks for `scope`. */
+static void resolve_with_challenge(struct testhttp *srv, struct loop *loop, const char *realm,
+    const char *scope, const char *token_realm, struct resolved *res)
+{
+	char yml[600], err[300], header[600];
+	struct conf *conf;
+	struct registry *reg;
+	int64_t until = loop_clock_ms() + 5000;
+
+	snprintf(header, sizeof header, "WWW-Authenticate: Bearer realm=\"%s\",service=\"reg\","
+	    "scope=\"%s\"", realm, scope);
+	testhttp_set(srv, "GET", "/v2/shop/app/manifests/sha-1", 401, header, "{}");
+	testhttp_set(srv, "GET", "/token", 200, NULL, "{\"token\":\"t0k\"}");
+	setenv("GANTRY_UNIT_REGPW", "pw", 1);
+	snprintf(yml, sizeof yml, "project: p\nregistry: {url: '%s', app: shop/app, username: bot, "
+	    "password: {env: GANTRY_UNIT_REGPW}%s%s}\n" ENVS, testhttp_url(srv),
+	    token_realm ? ", token_realm: " : "", token_realm ? token_realm : "");
+	conf = parse(yml, err, sizeof err);
+	ck_assert_msg(conf != NULL, "%s", err);
+	reg = registry_new(loop, conf->registry);
+	memset(res, 0, sizeof *res);
+	registry_resolve(reg, "shop/app", "sha-1", false, on_resolved, res);
+	while (!res->done && loop_clock_ms() < until)
+		loop_run_once(loop, 20);
+	ck_assert(res->done);
+	registry_free(reg);
+	conf_free(conf);
+}
+
+/* The token's scope is built from the repository and the action, never taken from the
+ * challenge; and the credentials go only to the registry's own origin, port included, or
+ * to registry.token_realm (issue 23, finding 4). */
+START_TEST(a_challenge_picks_neither_the_scope_nor_the_realm)
+{
+	struct loop *loop = loop_new();
+	struct testhttp *srv = testhttp_new(loop), *other = testhttp_new(loop);
+	struct resolved res;
+	char realm[120];
+
+	snprintf(realm, sizeof realm, "%s/token", testhttp_url(srv));
+	resolve_with_challenge(srv, loop, realm, "repository:other/secret:pull,push,delete", NULL,
+	    &res);
+	ck_assert_uint_eq(testhttp_count(srv, "GET", "/token"), 1);
+	ck_assert_str_eq(testhttp_last(srv, "GET", "/token"),
+	    "/token?service=reg&scope=repository%3Ashop%2Fapp%3Apull");
+	/* a realm on another port of the same host gets nothing */
+	snprintf(realm, sizeof realm, "%s/token", testhttp_url(other));
+	testhttp_set(other, "GET", "/token", 200, NULL, "{\"token\":\"t0k\"}");
+	resolve_with_challenge(srv, loop, realm, "repository:shop/app:pull", NULL, &res);
+	ck_assert_uint_eq(testhttp_count(other, "GET", "/token"), 0);
+	ck_assert_msg(strstr(res.r.message, "on another host or port; gantry sends no credentials "
+	    "there unless registry.token_realm names it"), "%s", res.r.message);
+	/* unless the configuration names it */
+	resolve_with_challenge(srv, loop, realm, "repository:shop/app:pull", realm, &res);
+	ck_assert_uint_eq(testhttp_count(other, "GET", "/token"), 1);
+	testhttp_free(other);
+	testhttp_free(srv);
+	loop_free(loop);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("registry");
@@ -201,6 +278,7 @@ int main(void)
 	tcase_add_test(tc, manifests_must_hash_to_their_digest);
 	tcase_add_test(tc, references_pin_the_digest);
 	tcase_add_test(tc, tags_command_line);
+	tcase_add_test(tc, a_challenge_picks_neither_the_scope_nor_the_realm);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }

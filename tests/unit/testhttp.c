@@ -22,6 +22,7 @@ struct route {
 	int status;
 	char *header, *body;
 	unsigned count;
+	char *last;                     /* the last request's target, query included */
 };
 
 struct conn {
@@ -74,6 +75,13 @@ unsigned testhttp_count(const struct testhttp *s, const char *method, const char
 	return r ? r->count : 0;
 }
 
+const char *testhttp_last(const struct testhttp *s, const char *method, const char *path)
+{
+	const struct route *r = route_find((struct testhttp *)s, method, path);
+
+	return r && r->last ? r->last : "";
+}
+
 void testhttp_down(struct testhttp *s, bool down)
 {
 	s->down = down;
@@ -112,12 +120,18 @@ static void conn_answer(struct conn *c)
 	bool head;
 	int status;
 
+	char target[1024] = "";
+
 	sscanf(c->buf, "%15s %1023s", method, path);
+	snprintf(target, sizeof target, "%s", path);
 	path[strcspn(path, "?")] = '\0';
 	head = strcmp(method, "HEAD") == 0;
 	hit = route_find(c->s, head ? "GET" : method, path);
-	if (hit)
+	if (hit) {
 		hit->count++;
+		free(hit->last);
+		hit->last = xstrdup(target);
+	}
 	r = hit;
 	status = r ? r->status : 404;
 	free(c->reply);
@@ -211,6 +225,7 @@ void testhttp_free(struct testhttp *s)
 		free(s->routes[i].path);
 		free(s->routes[i].header);
 		free(s->routes[i].body);
+		free(s->routes[i].last);
 	}
 	free(s->routes);
 	free(s);

@@ -23,6 +23,8 @@ void testhttp_set(struct testhttp *s, const char *method, const char *path, int 
     const char *header, const char *body);
 /* Requests of METHOD PATH answered so far. */
 unsigned testhttp_count(const struct testhttp *s, const char *method, const char *path);
+/* The last request of METHOD PATH, as its request line named it (query included); "". */
+const char *testhttp_last(const struct testhttp *s, const char *method, const char *path);
 /* Refuses every request from now on (the server is down) when `down`. */
 void testhttp_down(struct testhttp *s, bool down);
 
