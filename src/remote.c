@@ -51,7 +51,8 @@ struct remote_cmd {
 	char *command;                  /* the full command sent */
 	char *instead;                  /* remote_run_or: run in its place after instead_status */
 	int instead_status;
-	bool had_output;
+	bool had_output;                /* stdout came (stderr alone may be a login shell's
+	                                   noise: the fallback still runs) */
 	const struct unit_cmd_ops *ops;
 	void *arg;
 	ssh_channel channel;
@@ -681,7 +682,7 @@ static int on_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int 
 {
 	struct remote_cmd *c = arg;
 
-	if (len)
+	if (len && !is_stderr)
 		c->had_output = true;
 	if (!c->stopped && c->ops->output)
 		c->ops->output(c->arg, data, len, is_stderr != 0);
