@@ -90,7 +90,7 @@ lock_take() {
 
 # lock_ours: the lock holds this run's id (the token only its run releases it with)
 lock_ours() {
-	grep -qxF "run=$GANTRY_RUN" "$G_LOCK/owner" 2>/dev/null
+	[ -f "$G_LOCK/owner" ] && grep -qxF "run=$GANTRY_RUN" "$G_LOCK/owner" 2>/dev/null
 }
 
 # lock_release: only the run whose token the lock holds lets it go: a lock broken and
@@ -131,6 +131,13 @@ gantry_dir_safe() {
 			return 1
 		fi
 	done
+	# a FIFO or device in their place would block every read and append
+	for f in "$G_HISTORY" "$G_CURRENT" "$G_FREEZE"; do
+		if [ -e "$f" ] && [ ! -f "$f" ]; then
+			echo "$(pwd)/$f is not a regular file: not used"
+			return 1
+		fi
+	done
 	return 0
 }
 
@@ -142,14 +149,14 @@ cmd_start() {
 	# a freeze blocks every run but a rollback (the same rule gantry applies when it plans)
 	if [ "$GANTRY_ACTION" != rollback ] && [ -e "$G_FREEZE" ]; then
 		echo "$M_FROZEN"
-		cat "$G_FREEZE"
+		[ -f "$G_FREEZE" ] && head -c 4096 "$G_FREEZE"
 		exit "$EX_FROZEN"
 	fi
 	lock_take
 	case $? in
 	1)
 		echo "$M_LOCKED"
-		head -c 4096 "$G_LOCK/owner" 2>/dev/null
+		[ -f "$G_LOCK/owner" ] && head -c 4096 "$G_LOCK/owner" 2>/dev/null
 		exit "$EX_LOCKED" ;;
 	2)
 		echo "cannot make the lock in $(pwd)/$G" >&2
@@ -485,7 +492,7 @@ cmd_state() {
 			echo "$F_PID=1"
 			kill -0 "$p" 2>/dev/null && echo "$F_ALIVE=1"
 		fi
-		r=$(grep -m 1 '^run=' "$G_LOCK/owner" 2>/dev/null | cut -c 5-68)
+		[ -f "$G_LOCK/owner" ] && r=$(grep -m 1 '^run=' "$G_LOCK/owner" 2>/dev/null | cut -c 5-68)
 		run_id_ok "$r" || r=
 	fi
 	part "$P_LOCK_OWNER"
@@ -510,7 +517,7 @@ cmd_state() {
 	part "$P_ENV_MTIME"
 	[ -f deploy.env ] && stat -c %Y deploy.env
 	part "$P_RUN_START"
-	[ -n "$r" ] && tail -c "$N_RUN_START_TAIL" "$G_HISTORY" 2>/dev/null | grep -F "\"$r\"" |
+	[ -n "$r" ] && [ -f "$G_HISTORY" ] && tail -c "$N_RUN_START_TAIL" "$G_HISTORY" 2>/dev/null | grep -F "\"$r\"" |
 		grep -F '"start"' | tail -n 1 | head -c "$N_RUN_START_MAX" | x
 	part "$P_RUN_EVENTS"
 	[ -n "$r" ] && [ -f "$G_RUNS/$r/events" ] && tail -n 8 "$G_RUNS/$r/events" | head -c 2048 | x
@@ -547,7 +554,7 @@ cmd_install() {
 # the answer comes as an event of the run
 cmd_cancel() {
 	run_id_ok "$1" || usage
-	if ! grep -qxF "run=$1" "$G_LOCK/owner" 2>/dev/null; then
+	if ! { [ -f "$G_LOCK/owner" ] && grep -qxF "run=$1" "$G_LOCK/owner" 2>/dev/null; }; then
 		echo 'the lock names another run or none: nothing signalled'
 		exit 1
 	fi
@@ -568,6 +575,13 @@ admin_safe() {
 			exit "$EX_UNSAFE"
 		fi
 	done
+	# a FIFO or device in their place would block every read and append
+	for f in "$G_HISTORY" "$G_FREEZE"; do
+		if [ -e "$f" ] && [ ! -f "$f" ]; then
+			echo "$f is not a regular file: not used"
+			exit "$EX_UNSAFE"
+		fi
+	done
 }
 
 # adopt RECORD: under no lock, and only where no run was recorded meanwhile
@@ -578,7 +592,7 @@ cmd_adopt() {
 		echo 'locked: a run started meanwhile'
 		exit "$EX_LOCKED"
 	fi
-	if grep -qE '"event":"(start|adopt)"' "$G_HISTORY" 2>/dev/null; then
+	if [ -f "$G_HISTORY" ] && grep -qE '"event":"(start|adopt)"' "$G_HISTORY" 2>/dev/null; then
 		echo 'a run or an adoption was recorded meanwhile'
 		exit "$EX_NOT_NEEDED"
 	fi
@@ -613,7 +627,7 @@ cmd_unlock() {
 		echo "its run is alive (pid $p): let it end, or cancel it"
 		exit "$EX_ALIVE"
 	fi
-	o=$(head -c 4096 "$G_LOCK/owner" 2>/dev/null)
+	o=$([ -f "$G_LOCK/owner" ] && head -c 4096 "$G_LOCK/owner" 2>/dev/null)
 	printf '%s\n' "$o" | tr '\n' ' '
 	echo
 	mv -f -T "$G_LOCK" "$G/lock.broken.$$" || exit 1

@@ -16,7 +16,7 @@ dir=$SSHD_DIR/staging-1/deploy
 g=$dir/.gantry
 mkdir -p "$g/runs"
 
-plan 19
+plan 22
 
 # a run id that is a shell command, in the history, .gantry/current and a "live" lock
 bad='x;touch${IFS}PWNED;#'
@@ -64,6 +64,21 @@ out=$(timeout 60 "$GANTRY" --config "$cfg" status --json 2>&1)
 like "$out" "deploy.env in [^ ]* is not a regular file: not read" "status says a deploy.env that is a FIFO is not read"
 rm -f "$g/history.jsonl" "$dir/deploy.env"
 mv "$work/deploy.env.saved" "$dir/deploy.env"
+# a FIFO as the lock's owner record or the freeze (issue 23, finding 6): no read of it
+# stays blocked on the host, one per poll, and no freeze is written into it
+mkdir "$g/lock" && mkfifo "$g/lock/owner" "$g/freeze"
+t0=$(date +%s)
+out=$(timeout 60 "$GANTRY" --config "$cfg" history staging 2>&1)
+check "history with a FIFO as the lock's owner answers at once ($(( $(date +%s) - t0 ))s)" \
+	[ $(( $(date +%s) - t0 )) -lt 15 ]
+stuck=
+for pid in $(pgrep -x grep; pgrep -x head; pgrep -x cat; pgrep -x tail); do
+	[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$dir" ] && stuck="$stuck $(tr '\0' ' ' <"/proc/$pid/cmdline")"
+done
+is "$stuck" "" "and no command is left blocked on the host"
+out=$(timeout 60 "$GANTRY" --config "$cfg" freeze staging -m "fifo" 2>&1)
+like "$out" "freeze is not a regular file: not used" "a freeze whose file is a FIFO is refused, saying why"
+rm -rf "$g/lock" "$g/freeze"
 
 # gantry's own marker lines planted in deploy.env (in the old framing and the new) forge no
 # lock and hide no history: every file comes hex-encoded, so its lines are only its lines
