@@ -262,7 +262,8 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 /* ---- one command on one host, waited for ---- */
 
 struct hostcall {
-	struct outbuf out;
+	struct outbuf out, err;         /* stdout: the runner's answer; stderr: what else spoke
+	                                   (a login shell's noise), shown only when out is empty */
 	bool done;
 	enum unit_end how;
 	int status;
@@ -273,7 +274,7 @@ static void hostrun_output(void *arg, const char *data, size_t len, bool is_stde
 {
 	struct hostcall *hr = arg;
 
-	outbuf_add(&hr->out, data, len, HOSTSTATE_MAX_BYTES);
+	outbuf_add(is_stderr ? &hr->err : &hr->out, data, len, HOSTSTATE_MAX_BYTES);
 }
 
 static void hostrun_done(void *arg, enum unit_end how, int status, const char *message)
@@ -486,8 +487,9 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 		if (!host_wait(dc, env, j, c, &hr)) {
 			code = EXIT_REMOTE;
 		} else {
-			sanitize_text(outbuf_text(&hr.out), strcspn(outbuf_text(&hr.out), "\n"), first,
-			    sizeof first, 0);
+			const char *said = hr.out.len ? outbuf_text(&hr.out) : outbuf_text(&hr.err);
+
+			sanitize_text(said, strcspn(said, "\n"), first, sizeof first, 0);
 			if (hr.status == RUNNER_EXIT_NOT_NEEDED) {
 				printf("%s: %s\n", env->hosts[j].address, first);
 			} else if (hr.status != 0) {
@@ -506,6 +508,7 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 			}
 		}
 		outbuf_clear(&hr.out);
+		outbuf_clear(&hr.err);
 	}
 	return dc->quit ? 128 + dc->signo : code;
 }

@@ -156,13 +156,128 @@ static enum theme_role result_role(const struct history_run *r, const char *runn
 	return THEME_ROLE_unhealthy;
 }
 
+/* The lock and the freeze, under the title; the next free row. */
+static int draw_lock_and_freeze(struct ui *ui, const struct historyview *hv,
+    const struct conf_env *env, int y)
+{
+	const struct host_state *st = &hv->state;
+	char line[600], age[32];
+
+	if (st->lock.held) {
+		duration_format((st->host_now - st->lock.since) * 1000, age, sizeof age);
+		snprintf(line, sizeof line, "locked%s%s by %s for %s: %s%s", env->hosts_len > 1 ? " on " : "",
+		    env->hosts_len > 1 ? st->lock.host : "", st->lock.owner, age,
+		    st->lock.message, hoststate_lock_stale(st) ?
+		    "   STALE: its run is gone (U breaks it, with a reason)" : "");
+		draw_text(ui, y++, 2, ui->cols - 3, line, hoststate_lock_stale(st) ? THEME_ROLE_stale :
+		    THEME_ROLE_degraded, false);
+	} else {
+		draw_text(ui, y++, 2, ui->cols - 3, "not locked", THEME_ROLE_muted, false);
+	}
+	if (hv->partial[0])
+		draw_text(ui, y++, 2, ui->cols - 3, hv->partial, THEME_ROLE_error, false);
+	if (st->frozen) {
+		duration_format((st->host_now - st->freeze_since) * 1000, age, sizeof age);
+		snprintf(line, sizeof line, "FROZEN by %s for %s: %s (promotions and deploys refused, rollbacks allowed)",
+		    st->freeze_by, age, st->freeze_reason);
+		draw_text(ui, y++, 2, ui->cols - 3, line, THEME_ROLE_degraded, false);
+	}
+	return y;
+}
+
+/* The runs, newest first, from row y up to row `end`, scrolled so that the cursor is
+ * among the first `rows`. */
+static void draw_runs(struct ui *ui, const struct historyview *hv, int y, int rows, int end,
+    const char *running)
+{
+	const struct history *h = &hv->state.history;
+	size_t n = h->len, first = hv->cursor >= (size_t)rows ? hv->cursor - (size_t)rows + 1 : 0;
+	char line[600];
+
+	if (n == 0)
+		draw_text(ui, y, 4, ui->cols - 5, "no runs recorded here yet", THEME_ROLE_muted, false);
+	for (size_t k = first; k < n && y < end; k++) {
+		const struct history_run *r = &h->runs[n - 1 - k];
+		const char *result = history_run_result(r, running);
+		char when[32] = "-", took[16] = "-";
+		time_t t = (time_t)r->started;
+		struct tm tm;
+		bool sel = k == hv->cursor;
+
+		if (r->started) {
+			localtime_r(&t, &tm);
+			strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+		}
+		if (r->ended >= r->started && r->ended)
+			snprintf(took, sizeof took, "%llds", (long long)(r->ended - r->started));
+		snprintf(line, sizeof line, "%-16s %-9s %-16s", when, r->action, r->note ? "-" : r->tag);
+		draw_text(ui, y, 0, 2, sel ? draw_glyph(ui, GLYPH_SELECT) : " ", THEME_ROLE_selected, true);
+		draw_text(ui, y, 2, 44, line, sel ? THEME_ROLE_selected : THEME_ROLE_text, true);
+		draw_text(ui, y, 46, 16, r->note ? "" : result, result_role(r, running), true);
+		snprintf(line, sizeof line, "%7s  %s%s%s", r->note ? "" : took, r->operator,
+		    r->note ? ": " : "", r->note ? r->message : r->migrated ? "  (migrated)" : "");
+		draw_text(ui, y, 62, ui->cols - 63, line, THEME_ROLE_muted, false);
+		y++;
+	}
+}
+
+/* The selected run: its id and digests, its steps, and which hosts recorded it. */
+static void draw_selected(struct ui *ui, const struct historyview *hv, const struct conf_env *env,
+    int dy, const char *running)
+{
+	const struct history_run *r = selected_run(hv);
+	char line[600];
+
+	draw_hline(ui, dy++, 0, ui->cols, THEME_ROLE_border);
+	if (!r || r->note)
+		return;
+	snprintf(line, sizeof line, "%s  %s%s  app %s  migrator %s", r->id,
+	    r->source[0] ? "from " : "", r->source,
+	    r->app_digest[0] ? r->app_digest : "-", r->migrator_digest[0] ? r->migrator_digest : "-");
+	draw_text(ui, dy++, 2, ui->cols - 3, line, THEME_ROLE_muted, false);
+	line[0] = '\0';
+	for (size_t k = 0; k < r->steps_len; k++) {
+		char one[140];
+
+		snprintf(one, sizeof one, "%s%s %s %.1fs%s", k ? "  " : "",
+		    strcmp(r->steps[k].phase, "rollback") == 0 ? "rollback:" : "", r->steps[k].name,
+		    (double)r->steps[k].ms / 1000.0, r->steps[k].exit ? " FAILED" : "");
+		if (strlen(line) + strlen(one) + 1 < sizeof line)
+			strcat(line, one);
+	}
+	if (!r->steps_len)
+		snprintf(line, sizeof line, "%s", r->result != RUN_RESULT_NONE ? "no steps recorded" :
+		    "no end record: the run is running, or was cut off (interrupted)");
+	draw_text(ui, dy++, 2, ui->cols - 3, line, THEME_ROLE_text, false);
+	if (r->conflict) {
+		draw_text(ui, dy++, 2, ui->cols - 3, "CONFLICT: its hosts' records disagree (another tag "
+		    "or digest, or recorded twice): never a rollback target until someone looks",
+		    THEME_ROLE_error, false);
+	} else if (env->hosts_len > 1) {
+		const char *result = history_run_result(r, running);
+
+		if (r->hosts > 1 && r->result == RUN_SUCCEEDED && !r->corrupt)
+			snprintf(line, sizeof line, "succeeded on %s%u hosts (the steps above are %s's)",
+			    r->hosts == env->hosts_len ? "all " : "", r->hosts, r->host);
+		else if (r->hosts > 1)
+			snprintf(line, sizeof line, "recorded on %u of %zu hosts; the worst: %s on %s, "
+			    "whose steps are above", r->hosts, env->hosts_len, result, r->host);
+		else
+			snprintf(line, sizeof line, "recorded on 1 of %zu hosts: %s on %s%s",
+			    env->hosts_len, result, r->host, r->hosts < env->hosts_len ?
+			    "; the other hosts were not reached" : "");
+		draw_text(ui, dy++, 2, ui->cols - 3, line, r->hosts < env->hosts_len ||
+		    r->result != RUN_SUCCEEDED || r->corrupt ? THEME_ROLE_degraded : THEME_ROLE_muted, false);
+	}
+}
+
 static void historyview_draw(struct ui *ui, struct view *v, int top, int height)
 {
 	struct historyview *hv = v->data;
 	const struct conf_env *env = &ui->app->conf->envs[hv->env];
 	const struct host_state *st = &hv->state;
 	int y = top, bottom = top + height, rows;
-	char line[600], age[32];
+	char line[600];
 	const char *running;
 
 	for (int r = top; r < bottom; r++)
@@ -183,27 +298,7 @@ static void historyview_draw(struct ui *ui, struct view *v, int top, int height)
 		draw_text(ui, y + 1, 2, ui->cols - 3, "reading the history...", THEME_ROLE_muted, false);
 		return;
 	}
-	/* the lock and the freeze */
-	if (st->lock.held) {
-		duration_format((st->host_now - st->lock.since) * 1000, age, sizeof age);
-		snprintf(line, sizeof line, "locked%s%s by %s for %s: %s%s", env->hosts_len > 1 ? " on " : "",
-		    env->hosts_len > 1 ? st->lock.host : "", st->lock.owner, age,
-		    st->lock.message, hoststate_lock_stale(st) ?
-		    "   STALE: its run is gone (U breaks it, with a reason)" : "");
-		draw_text(ui, y++, 2, ui->cols - 3, line, hoststate_lock_stale(st) ? THEME_ROLE_stale :
-		    THEME_ROLE_degraded, false);
-	} else {
-		draw_text(ui, y++, 2, ui->cols - 3, "not locked", THEME_ROLE_muted, false);
-	}
-	if (hv->partial[0])
-		draw_text(ui, y++, 2, ui->cols - 3, hv->partial, THEME_ROLE_error, false);
-	if (st->frozen) {
-		duration_format((st->host_now - st->freeze_since) * 1000, age, sizeof age);
-		snprintf(line, sizeof line, "FROZEN by %s for %s: %s (promotions and deploys refused, rollbacks allowed)",
-		    st->freeze_by, age, st->freeze_reason);
-		draw_text(ui, y++, 2, ui->cols - 3, line, THEME_ROLE_degraded, false);
-	}
-	y++;
+	y = draw_lock_and_freeze(ui, hv, env, y) + 1;
 	snprintf(line, sizeof line, "%-16s %-9s %-16s %-15s %7s  %s", "STARTED", "ACTION", "TAG",
 	    "RESULT", "TOOK", "OPERATOR");
 	draw_text(ui, y++, 2, ui->cols - 3, line, THEME_ROLE_header, false);
@@ -211,78 +306,8 @@ static void historyview_draw(struct ui *ui, struct view *v, int top, int height)
 	rows = bottom - 9 - y;
 	if (rows < 1)
 		rows = 1;
-	{
-		size_t n = st->history.len, first = hv->cursor >= (size_t)rows ? hv->cursor - (size_t)rows + 1 : 0;
-
-		if (n == 0)
-			draw_text(ui, y, 4, ui->cols - 5, "no runs recorded here yet", THEME_ROLE_muted, false);
-		for (size_t k = first; k < n && y < top + 4 + rows + 3; k++) {
-			const struct history_run *r = &st->history.runs[n - 1 - k];
-			const char *result = history_run_result(r, running);
-			char when[32] = "-", took[16] = "-";
-			time_t t = (time_t)r->started;
-			struct tm tm;
-			bool sel = k == hv->cursor;
-
-			if (r->started) {
-				localtime_r(&t, &tm);
-				strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
-			}
-			if (r->ended >= r->started && r->ended)
-				snprintf(took, sizeof took, "%llds", (long long)(r->ended - r->started));
-			snprintf(line, sizeof line, "%-16s %-9s %-16s", when, r->action, r->note ? "-" : r->tag);
-			draw_text(ui, y, 0, 2, sel ? draw_glyph(ui, GLYPH_SELECT) : " ", THEME_ROLE_selected, true);
-			draw_text(ui, y, 2, 44, line, sel ? THEME_ROLE_selected : THEME_ROLE_text, true);
-			draw_text(ui, y, 46, 16, r->note ? "" : result, result_role(r, running), true);
-			snprintf(line, sizeof line, "%7s  %s%s%s", r->note ? "" : took, r->operator,
-			    r->note ? ": " : "", r->note ? r->message : r->migrated ? "  (migrated)" : "");
-			draw_text(ui, y, 62, ui->cols - 63, line, THEME_ROLE_muted, false);
-			y++;
-		}
-	}
-	/* the selected run */
-	{
-		const struct history_run *r = selected_run(hv);
-		int dy = bottom - 8;
-
-		draw_hline(ui, dy++, 0, ui->cols, THEME_ROLE_border);
-		if (r && !r->note) {
-			snprintf(line, sizeof line, "%s  %s%s%s  app %s  migrator %s", r->id,
-			    r->source[0] ? "from " : "", r->source, r->source[0] ? "" : "",
-			    r->app_digest[0] ? r->app_digest : "-", r->migrator_digest[0] ? r->migrator_digest : "-");
-			draw_text(ui, dy++, 2, ui->cols - 3, line, THEME_ROLE_muted, false);
-			line[0] = '\0';
-			for (size_t k = 0; k < r->steps_len; k++) {
-				char one[140];
-
-				snprintf(one, sizeof one, "%s%s %s %.1fs%s", k ? "  " : "",
-				    strcmp(r->steps[k].phase, "rollback") == 0 ? "rollback:" : "", r->steps[k].name,
-				    (double)r->steps[k].ms / 1000.0, r->steps[k].exit ? " FAILED" : "");
-				if (strlen(line) + strlen(one) + 1 < sizeof line)
-					strcat(line, one);
-			}
-			if (!r->steps_len)
-				snprintf(line, sizeof line, "%s", r->result != RUN_RESULT_NONE ? "no steps recorded" :
-				    "no end record: the run is running, or was cut off (interrupted)");
-			draw_text(ui, dy++, 2, ui->cols - 3, line, THEME_ROLE_text, false);
-			if (env->hosts_len > 1) {
-				const char *result = history_run_result(r, running);
-
-				if (r->hosts > 1 && r->result == RUN_SUCCEEDED && !r->corrupt)
-					snprintf(line, sizeof line, "succeeded on %s%u hosts (the steps above are %s's)",
-					    r->hosts == env->hosts_len ? "all " : "", r->hosts, r->host);
-				else if (r->hosts > 1)
-					snprintf(line, sizeof line, "recorded on %u of %zu hosts; the worst: %s on %s, "
-					    "whose steps are above", r->hosts, env->hosts_len, result, r->host);
-				else
-					snprintf(line, sizeof line, "recorded on 1 of %zu hosts: %s on %s%s",
-					    env->hosts_len, result, r->host, r->hosts < env->hosts_len ?
-					    "; the other hosts were not reached" : "");
-				draw_text(ui, dy++, 2, ui->cols - 3, line, r->hosts < env->hosts_len ||
-				    r->result != RUN_SUCCEEDED || r->corrupt ? THEME_ROLE_degraded : THEME_ROLE_muted, false);
-			}
-		}
-	}
+	draw_runs(ui, hv, y, rows, top + 4 + rows + 3, running);
+	draw_selected(ui, hv, env, bottom - 8, running);
 	if (hv->reason.open) {
 		snprintf(line, sizeof line, "Why break the lock? (goes into the history; Enter, Esc): %s_",
 		    hv->reason.text);
@@ -327,8 +352,9 @@ static void unlock_output(void *arg, const char *data, size_t len, bool is_stder
 {
 	struct unlock_job *j = arg;
 
-	(void)is_stderr;
-	outbuf_add(&j->out, data, len, 300);
+	/* the runner answers on stdout; stderr may be a login shell's noise */
+	if (!is_stderr)
+		outbuf_add(&j->out, data, len, 300);
 }
 
 static void unlock_done(void *arg, enum unit_end how, int status, const char *message)

@@ -173,14 +173,136 @@ static void draw_line(struct ui *ui, const struct logview *lv, const struct log_
 	}
 }
 
+/* The width of the host column: with several hosts, the longest name and " | ". */
+static int prefix_width(const struct ui *ui, const struct logview *lv)
+{
+	int prefix_w = 0;
+
+	if (lv->ls->hosts_len <= 1)
+		return 0;
+	for (size_t i = 0; i < lv->ls->hosts_len; i++) {
+		int w = draw_width(logstream_unit_name(lv->ls, i));
+
+		if (w + 3 > prefix_w)
+			prefix_w = w + 3;
+	}
+	return prefix_w > ui->cols / 3 ? ui->cols / 3 : prefix_w;
+}
+
+/* The lines that fit in text_rows rows from row top + 1: from the bottom one up. */
+static void draw_lines(struct ui *ui, struct logview *lv, int top, int text_rows, int prefix_w)
+{
+	const struct logbuf *b = lv->ls->buf;
+	size_t bottom = bottom_index(lv), i = bottom + 1, first = i;
+	int used = 0, y;
+
+	while (i > 0 && used < text_rows) {
+		const struct log_line *l = logbuf_get(b, --i);
+
+		if (!shown(lv, l))
+			continue;
+		used += line_rows(ui, lv, l, ui->cols - prefix_w);
+		first = i;
+	}
+	/* scrolled back to the oldest lines: the pane stays full, the bottom moves down
+	 * (a pane never shows blank rows while there are lines to show) */
+	while (used < text_rows && lv->anchor && bottom + 1 < b->len) {
+		const struct log_line *l = logbuf_get(b, ++bottom);
+
+		if (shown(lv, l))
+			used += line_rows(ui, lv, l, ui->cols - prefix_w);
+	}
+	if (lv->anchor)
+		lv->anchor = logbuf_get(b, bottom)->seq;
+	if (used == 0) {
+		/* from the bottom up and down to the end, no line is shown: the filter */
+		char none[INPUT_MAX + 80];
+
+		snprintf(none, sizeof none, "no line holds \"%s\" (& then Enter alone shows every "
+		    "line)", lv->filter);
+		draw_text(ui, top + 1, 2, ui->cols - 4, none, THEME_ROLE_muted, false);
+	}
+	/* the bottom line ends on the last text row; a cut line starts above the pane */
+	y = top + 1 + (text_rows - used);
+	for (size_t idx = first; idx <= bottom; idx++) {
+		const struct log_line *l = logbuf_get(b, idx);
+		int rows;
+
+		if (!shown(lv, l))
+			continue;
+		rows = line_rows(ui, lv, l, ui->cols - prefix_w);
+		if (y + rows > top + 1)
+			draw_line(ui, lv, l, y, rows, prefix_w, top + 1);
+		y += rows;
+	}
+}
+
+/* No line yet: a host that refused us says why, in full (fingerprint, fix). */
+static void draw_no_lines(struct ui *ui, const struct logview *lv, int top, int text_rows)
+{
+	int yy = top + 1;
+
+	for (size_t i = 0; i < lv->ls->hosts_len && yy < top + text_rows; i++) {
+		struct link_status link;
+
+		logstream_unit_link(lv->ls, i, loop_clock_ms(), &link);
+		if (link.state == LINK_IDLE || link.state == LINK_CONNECTING ||
+		    link.state == LINK_UP || !link.message[0])
+			continue;
+		yy = draw_wrapped(ui, yy, 2, top + 1 + text_rows, link.message, THEME_ROLE_error) + 1;
+	}
+	if (yy == top + 1)
+		draw_text(ui, top + 1, 2, ui->cols - 4, "no lines yet", THEME_ROLE_muted, false);
+}
+
+/* The status line at row y: the stream's real state (an ended one is not "following"),
+ * the counts, the filter, the search and wrap. */
+static void draw_status(struct ui *ui, const struct logview *lv, const struct env_status *env,
+    int y)
+{
+	const struct logbuf *b = lv->ls->buf;
+	enum logstream_state st = logstream_state(lv->ls);
+	char what[64], head[700];
+	int n;
+
+	if (st == LS_ENDED || st == LS_STOPPED) {
+		int code = logstream_exit_status(lv->ls);
+		char how[24];
+
+		if (code < 0)
+			snprintf(how, sizeof how, "killed");
+		else
+			snprintf(how, sizeof how, "exit %d", code);
+		snprintf(what, sizeof what, "ENDED (%s; r starts it again)%s", how,
+		    lv->anchor ? ", scrolled back" : "");
+	} else if (st == LS_RECONNECTING) {
+		snprintf(what, sizeof what, "RECONNECTING%s", lv->anchor ? ", PAUSED (f follows)" : "");
+	} else {
+		snprintf(what, sizeof what, "%s", lv->anchor ? "PAUSED (f follows)" : "FOLLOWING");
+	}
+	n = snprintf(head, sizeof head, " %s %s %zu lines", what, draw_glyph(ui, GLYPH_SEP), b->len);
+	if (b->dropped && n > 0)
+		n += snprintf(head + n, sizeof head - (size_t)n, ", %llu older dropped (scrollback %lld)",
+		    (unsigned long long)b->dropped, (long long)env->conf->scrollback);
+	if (lv->filter[0] && n > 0)
+		n += snprintf(head + n, sizeof head - (size_t)n, " %s filter: %s", draw_glyph(ui, GLYPH_SEP),
+		    lv->filter);
+	if (lv->search[0] && n > 0)
+		n += snprintf(head + n, sizeof head - (size_t)n, " %s search: %s", draw_glyph(ui, GLYPH_SEP),
+		    lv->search);
+	if (n > 0)
+		snprintf(head + n, sizeof head - (size_t)n, " %s wrap %s", draw_glyph(ui, GLYPH_SEP),
+		    lv->wrap ? "on" : "off");
+	draw_text(ui, y, 0, ui->cols, head, lv->anchor || st != LS_LIVE ? THEME_ROLE_degraded :
+	    THEME_ROLE_border, false);
+}
+
 static void logview_draw(struct ui *ui, struct view *v, int top, int height)
 {
 	struct logview *lv = v->data;
-	const struct logbuf *b = lv->ls->buf;
 	const struct env_status *env = &ui->app->model->envs[lv->env];
-	int text_rows = height - 2, y, prefix_w = 0, used = 0;
+	int text_rows = height - 2, y;
 	char head[700], state[500];
-	size_t idx, first;
 
 	/* the header: what this is and how the stream is doing */
 	logstream_describe(lv->ls, loop_clock_ms(), state, sizeof state);
@@ -190,76 +312,10 @@ static void logview_draw(struct ui *ui, struct view *v, int top, int height)
 	draw_text(ui, top, 0, ui->cols, head,
 	    logstream_state(lv->ls) == LS_LIVE ? THEME_ROLE_header : THEME_ROLE_degraded, false);
 	lv->rows = text_rows;
-	if (lv->ls->hosts_len > 1) {
-		for (size_t i = 0; i < lv->ls->hosts_len; i++) {
-			int w = draw_width(logstream_unit_name(lv->ls, i));
-
-			if (w + 3 > prefix_w)
-				prefix_w = w + 3;
-		}
-		if (prefix_w > ui->cols / 3)
-			prefix_w = ui->cols / 3;
-	}
-	/* the lines: from the bottom one up, as many as fit */
-	if (b->len > 0 && text_rows > 0) {
-		size_t bottom = bottom_index(lv), i = bottom + 1;
-
-		first = i;
-		while (i > 0 && used < text_rows) {
-			const struct log_line *l = logbuf_get(b, --i);
-
-			if (!shown(lv, l))
-				continue;
-			used += line_rows(ui, lv, l, ui->cols - prefix_w);
-			first = i;
-		}
-		/* scrolled back to the oldest lines: the pane stays full, the bottom moves down
-		 * (a pane never shows blank rows while there are lines to show) */
-		while (used < text_rows && lv->anchor && bottom + 1 < b->len) {
-			const struct log_line *l = logbuf_get(b, ++bottom);
-
-			if (shown(lv, l))
-				used += line_rows(ui, lv, l, ui->cols - prefix_w);
-		}
-		if (lv->anchor)
-			lv->anchor = logbuf_get(b, bottom)->seq;
-		if (used == 0) {
-			/* from the bottom up and down to the end, no line is shown: the filter */
-			char none[INPUT_MAX + 80];
-
-			snprintf(none, sizeof none, "no line holds \"%s\" (& then Enter alone shows every "
-			    "line)", lv->filter);
-			draw_text(ui, top + 1, 2, ui->cols - 4, none, THEME_ROLE_muted, false);
-		}
-		/* the bottom line ends on the last text row; a cut line starts above the pane */
-		y = top + 1 + (text_rows - used);
-		for (idx = first; idx <= bottom; idx++) {
-			const struct log_line *l = logbuf_get(b, idx);
-			int rows;
-
-			if (!shown(lv, l))
-				continue;
-			rows = line_rows(ui, lv, l, ui->cols - prefix_w);
-			if (y + rows > top + 1)
-				draw_line(ui, lv, l, y, rows, prefix_w, top + 1);
-			y += rows;
-		}
-	} else if (text_rows > 0) {
-		int yy = top + 1;
-
-		/* nothing yet: a host that refused us says why, in full (fingerprint, fix) */
-		for (size_t i = 0; i < lv->ls->hosts_len && yy < top + text_rows; i++) {
-			struct link_status link;
-
-			logstream_unit_link(lv->ls, i, loop_clock_ms(), &link);
-			if (link.state == LINK_IDLE || link.state == LINK_CONNECTING ||
-			    link.state == LINK_UP || !link.message[0])
-				continue;
-			yy = draw_wrapped(ui, yy, 2, top + 1 + text_rows, link.message, THEME_ROLE_error) + 1;
-		}
-		if (yy == top + 1)
-			draw_text(ui, top + 1, 2, ui->cols - 4, "no lines yet", THEME_ROLE_muted, false);
-	}
+	if (lv->ls->buf->len > 0 && text_rows > 0)
+		draw_lines(ui, lv, top, text_rows, prefix_width(ui, lv));
+	else if (text_rows > 0)
+		draw_no_lines(ui, lv, top, text_rows);
 	/* the status line, or the prompt being typed */
 	y = top + height - 1;
 	draw_fill(y, 0, ui->cols, THEME_ROLE_border);
@@ -269,44 +325,7 @@ static void logview_draw(struct ui *ui, struct view *v, int top, int height)
 		draw_text(ui, y, 1, ui->cols - 2, head, THEME_ROLE_text, true);
 		return;
 	}
-	{
-		enum logstream_state st = logstream_state(lv->ls);
-		char what[64];
-		int n;
-
-		/* the stream's real state: an ended one is not "following" */
-		if (st == LS_ENDED || st == LS_STOPPED) {
-			int code = logstream_exit_status(lv->ls);
-			char how[24];
-
-			if (code < 0)
-				snprintf(how, sizeof how, "killed");
-			else
-				snprintf(how, sizeof how, "exit %d", code);
-			snprintf(what, sizeof what, "ENDED (%s; r starts it again)%s", how,
-			    lv->anchor ? ", scrolled back" : "");
-		} else if (st == LS_RECONNECTING) {
-			snprintf(what, sizeof what, "RECONNECTING%s", lv->anchor ? ", PAUSED (f follows)" : "");
-		} else {
-			snprintf(what, sizeof what, "%s", lv->anchor ? "PAUSED (f follows)" : "FOLLOWING");
-		}
-		n = snprintf(head, sizeof head, " %s %s %zu lines", what, draw_glyph(ui, GLYPH_SEP), b->len);
-
-		if (b->dropped && n > 0)
-			n += snprintf(head + n, sizeof head - (size_t)n, ", %llu older dropped (scrollback %lld)",
-			    (unsigned long long)b->dropped, (long long)env->conf->scrollback);
-		if (lv->filter[0] && n > 0)
-			n += snprintf(head + n, sizeof head - (size_t)n, " %s filter: %s", draw_glyph(ui, GLYPH_SEP),
-			    lv->filter);
-		if (lv->search[0] && n > 0)
-			n += snprintf(head + n, sizeof head - (size_t)n, " %s search: %s", draw_glyph(ui, GLYPH_SEP),
-			    lv->search);
-		if (n > 0)
-			snprintf(head + n, sizeof head - (size_t)n, " %s wrap %s", draw_glyph(ui, GLYPH_SEP),
-			    lv->wrap ? "on" : "off");
-		draw_text(ui, y, 0, ui->cols, head, lv->anchor || st != LS_LIVE ? THEME_ROLE_degraded :
-		    THEME_ROLE_border, false);
-	}
+	draw_status(ui, lv, env, y);
 }
 
 /* From index `from`, `n` shown lines on in direction dir (-1 up, +1 down); the index reached. */
