@@ -81,7 +81,8 @@ like "$out" "sha-2222222" "the same tags"
 unlike "$out$err" "s3cret" "the password appears nowhere"
 
 # ---- token service (Bearer) ------------------------------------------------------
-containers_registry_restart --token bot s3cret-token || { echo "Bail out! registry with token auth"; exit 1; }
+containers_registry_restart --token bot s3cret-token 2>"$work/restart.err" ||
+	{ echo "Bail out! registry with token auth: $(tr '\n' '|' <"$work/restart.err")"; exit 1; }
 : >"$CONTAINERS_DIR/token/requests"
 # the sandbox's token service listens on another port of the same host: the credentials
 # go there only when the configuration names it (as for Docker Hub's auth.docker.io)
@@ -106,8 +107,8 @@ is "$rc" 5 "Bearer with a wrong password: exit 5"
 like "$err" "refused the credentials of bot" "the token service's refusal is reported as such"
 
 # ---- a token service on another host gets no credentials, unless the configuration names it
-CONTAINERS_TOKEN_REALM_HOST=localhost containers_registry_restart --token bot s3cret-token ||
-	{ echo "Bail out! registry with a foreign realm"; exit 1; }
+CONTAINERS_TOKEN_REALM_HOST=localhost containers_registry_restart --token bot s3cret-token 2>"$work/restart.err" ||
+	{ echo "Bail out! registry with a foreign realm: $(tr '\n' '|' <"$work/restart.err")"; exit 1; }
 : >"$CONTAINERS_DIR/token/requests"
 GANTRY_TEST_REGPW=s3cret-token run
 is "$rc" 5 "a 401 naming a token service on another host: exit 5"

@@ -232,7 +232,7 @@ EOF
 	# with auth, /v2/ answers 401 to a client without credentials: that is up too
 	if ! containers_wait_http "$(containers_scheme)://$REGISTRY/v2/" '200|401' "$pid" \
 		${CONTAINERS_TLS:+--cacert "$CONTAINERS_TLS/ca.pem"}; then
-		echo "containers: registry did not start; see $dir/registry.log" >&2
+		echo "containers: registry did not start: $(tail -n 5 "$dir/registry.log" 2>/dev/null | tr '\n' '|')" >&2
 		return 1
 	fi
 	export REGISTRY
@@ -248,12 +248,13 @@ containers_token_start() {
 		${CONTAINERS_TLS:+"$CONTAINERS_TLS/token.pem" "$CONTAINERS_TLS/token.key"} >>"$dir/log" 2>&1 &
 	pid=$!
 	echo "$pid" >"$dir/pid"
-	for _ in $(seq 1 200); do
+	# its RSA key first: seconds on a loaded machine (an ASan suite beside it)
+	for _ in $(seq 1 600); do
 		[ -s "$dir/port" ] && return 0
 		containers_alive "$pid" || break
 		sleep 0.05
 	done
-	echo "containers: token service did not start; see $dir/log" >&2
+	echo "containers: token service did not start: $(tail -n 5 "$dir/log" 2>/dev/null | tr '\n' '|')" >&2
 	return 1
 }
 
