@@ -64,8 +64,8 @@ static void help_draw(struct ui *ui, struct view *v, int top, int height)
 	for (int r = 0; r < rows; r++)
 		draw_fill(top + r, left, width, THEME_ROLE_text);
 	draw_hline(ui, top, left, width, THEME_ROLE_border);
-	draw_text(ui, top, left + 2, width - 4, h->max_offset ? " Keys (j/k, PgUp/PgDn scroll; Esc "
-	    "or ? closes) " : " Keys (Esc or ? closes) ", THEME_ROLE_header, false);
+	draw_text(ui, top, left + 2, width - 4, h->max_offset ? " Keys (j/k, PgUp/PgDn scroll; q, "
+	    "Esc or ? closes) " : " Keys (q, Esc or ? closes) ", THEME_ROLE_header, false);
 	y = top + 1;
 	for (size_t i = 0; i < count && y < top + rows - 1; i++) {
 		const struct action_info *a = &list[i];
@@ -104,9 +104,8 @@ static int help_action(struct ui *ui, struct view *v, enum action action)
 	switch (action) {
 	case ACTION_HELP:
 	case ACTION_CLOSE:
+	case ACTION_QUIT:               /* q closes the help as it closes a pane; C-c quits */
 		return VIEW_CLOSE;
-	case ACTION_QUIT:
-		return VIEW_QUIT;
 	case ACTION_MOVE_DOWN:
 	case ACTION_MOVE_UP:
 	case ACTION_PAGE_DOWN:

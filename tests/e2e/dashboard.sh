@@ -6,7 +6,7 @@
 
 SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=400ms tui_sandbox_setup
 
-plan 29
+plan 31
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"
 check "both environments appear with their tags" tui_wait 'staging +sha-4e1d2c9 +● up +● ready.*production +sha-8b03f7a|production +sha-8b03f7a' 10
 tui_wait 'production +sha-8b03f7a +● up +● ready' 5 >/dev/null
@@ -71,7 +71,9 @@ tui_keys G
 check "G scrolls the help to its end: U is reachable" tui_wait 'U +history: break a stale lock' 5
 tui_keys g
 check "g back to the top" tui_wait 'select the previous environment' 5
-tui_keys Escape
+tui_keys q
+check "q closes the help, as it closes a pane (issue 24)" tui_gone 'Keys \(' 5
+like "$(tui_screen)" 'staging +sha-4e1d2c9' "and gantry is still running, on the dashboard"
 tui_stop
 
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"
