@@ -237,10 +237,15 @@ static void say_proven(struct deploy *d, const char *tag)
 
 		if (strcmp(r->tag, tag) != 0 || !history_run_proven(h, r, NULL, 0))
 			continue;
+		char by[40];
+
+		if (h->hosts > 1)
+			snprintf(by, sizeof by, "all %u hosts", h->hosts);
+		else
+			snprintf(by, sizeof by, "its one host");
 		snprintf(d->info.proven, sizeof d->info.proven, "run %s (%s %s by %s), recorded "
-		    "healthy by all %u host%s", r->id, r->result == RUN_ADOPTED ? "an" : "a", r->action,
-		    r->operator[0] ? r->operator : "someone", h->hosts ? h->hosts : 1,
-		    h->hosts > 1 ? "s" : "");
+		    "healthy by %s", r->id, r->result == RUN_ADOPTED ? "an" : "a", r->action,
+		    r->operator[0] ? r->operator : "someone", by);
 		return;
 	}
 }
