@@ -82,7 +82,7 @@ bool guard_source_tag(const struct conf_env *source, const struct host_state *ss
  * recorded it healthy, and the records agree: history_run_proven), skipping `skip_tag`;
  * its index or -1. `why_not` (when not NULL) says why the newest healthy run passed
  * over was not proven ("" when none was). */
-static long healthy_run(const struct history *h, const char *tag, const char *skip_tag,
+static long proven_run(const struct history *h, const char *tag, const char *skip_tag,
     char *why_not, size_t why_notsz)
 {
 	char why[300];
@@ -119,7 +119,7 @@ bool guard_rollback_target(const struct conf_env *target, const struct history *
 	memset(out, 0, sizeof *out);
 	*by_digest = *never_verified = false;
 	if (wanted && *wanted) {
-		i = healthy_run(h, wanted, NULL, why_not, sizeof why_not);
+		i = proven_run(h, wanted, NULL, why_not, sizeof why_not);
 		if (i < 0 && !unverified && why_not[0]) {
 			guard_refuse(v, "%s is not proven on %s: %s. A rollback goes only to a tag every "
 			    "host ran healthy; look at `gantry history %s`, or to go there anyway: --to %s "
@@ -141,7 +141,7 @@ bool guard_rollback_target(const struct conf_env *target, const struct history *
 			return true;
 		}
 	} else {
-		i = healthy_run(h, NULL, current && *current ? current : NULL, why_not, sizeof why_not);
+		i = proven_run(h, NULL, current && *current ? current : NULL, why_not, sizeof why_not);
 		if (i < 0 && !history_has_runs(h)) {
 			guard_refuse(v, "%s has no run recorded (gantry never deployed it), so no tag is "
 			    "verified there to roll back to. If it was deployed by hand, `gantry adopt %s` "
@@ -212,7 +212,7 @@ void guard_still_runs(const struct host_state *st, const char *current, char *ou
 void guard_back(const struct history *h, const char *tag, const struct guard_images *baseline,
     struct guard_images *out)
 {
-	long i = healthy_run(h, NULL, tag, NULL, 0);
+	long i = proven_run(h, NULL, tag, NULL, 0);
 
 	memset(out, 0, sizeof *out);
 	if (i >= 0) {
@@ -408,7 +408,7 @@ static void check_source(const struct guard_facts *f, struct guard_verdict *v)
 			    f->app_digest, s->name);
 	}
 	if (t->deploy.soak_ms > 0 && ss) {
-		long i = healthy_run(&ss->history, f->tag, NULL, NULL, 0);
+		long i = proven_run(&ss->history, f->tag, NULL, NULL, 0);
 		int64_t since = i >= 0 ? ss->history.runs[i].ended : 0;
 		char need[32];
 
