@@ -21,6 +21,9 @@ void attach_follow(struct deploy *d)
 		deploy_refuse(d, "%s", d->target_err);
 		return;
 	}
+	/* a run over several hosts whose lease is held: the environment's, carried on */
+	if (envrun_carry_on(d))
+		return;
 	if (st->has_deploy_env)
 		deployenv_image_tag(st->deploy_env.app_image, d->info.current, sizeof d->info.current);
 	run = st->current[0] ? history_find(&st->history, st->current) : NULL;

@@ -516,6 +516,13 @@ void deploy_free(struct deploy *d)
 		outbuf_clear(&d->image_checks[j].out);
 	}
 	free(d->image_checks);
+	/* a lease being taken or let go stops here; one held stays, for whoever carries the
+	   run on */
+	for (size_t j = 0; d->lease_cmds && j < d->info.hosts_len; j++) {
+		unit_cmd_stop(d->lease_cmds[j].cmd);
+		outbuf_clear(&d->lease_cmds[j].out);
+	}
+	free(d->lease_cmds);
 	for (size_t j = 0; d->source_services && j < d->source->hosts_len; j++) {
 		if (d->source_services[j].cmd)
 			unit_cmd_stop(d->source_services[j].cmd);

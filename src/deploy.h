@@ -118,6 +118,9 @@ struct deploy_info {
 	bool protected_env;
 	bool redeploy;                  /* the target runs this tag already */
 	bool attached;                  /* following a run this gantry did not start */
+	bool carried;                   /* and carrying it on: its lease was found held, the
+	                                   hosts not reached are started from its plan */
+	char left_behind[300];          /* DONE, partial: the hosts the run did not reach */
 	char operator[128];             /* who started the run (attached: as recorded) */
 	struct guard_verdict verdict;   /* REFUSED: its refusal says what stopped it and what
 	                                   to do; its warnings go with the plan */

@@ -27,9 +27,11 @@
 	X(PLANNED, DEPLOY_PLANNED)      /* waiting for a confirmation */ \
 	X(RECHECK, DEPLOY_STARTING)     /* confirmed: the digests once more */ \
 	X(ADOPT, DEPLOY_STARTING)       /* gantry adopt: the baseline written, host by host */ \
+	X(LEASE, DEPLOY_STARTING)       /* several hosts: the lease taken on each */ \
 	X(START, DEPLOY_STARTING)       /* the run starting on a host (taking its lock) */ \
 	X(RUN, DEPLOY_RUNNING)          /* the run followed on a host */ \
 	X(RETAG, DEPLOY_RUNNING)        /* ready everywhere: deploy.retag's tags moved to it */ \
+	X(RELEASE, DEPLOY_RUNNING)      /* several hosts: the lease let go on each */ \
 	X(REFUSED, DEPLOY_REFUSED) \
 	X(DONE, DEPLOY_DONE)
 
@@ -75,6 +77,8 @@ struct deploy {
 	enum stage stage;
 	int pending;                    /* answers the stage still waits for */
 	bool attach_only;
+	bool watch_only;                /* a run found unfinished, read-only: followed, never
+	                                   carried on (nothing started, no tag moved) */
 	char tag_wanted[136];
 	bool allow_unverified;
 	bool explicit_tag;              /* promote --tag */
@@ -117,6 +121,23 @@ struct deploy {
 	size_t failed_host;
 	enum run_result failed_result;
 	struct retag *retag;            /* deploy.retag, once every host is ready */
+
+	/* a run over several units: the environment's lease (src/lease.h, envrun.c) */
+	bool leased;                    /* the run holds it (taken, or found and carried on) */
+	struct run_lease lease;
+	struct lease_cmd *lease_cmds;   /* one per unit */
+	int lease_pending;
+	char lease_refusal[600];        /* why it could not be taken ("" it was) */
+	char lease_left[400];           /* the units where letting it go failed */
+};
+
+/* Taking or letting go the lease on one unit. */
+struct lease_cmd {
+	struct deploy *d;
+	size_t index;
+	struct unit_cmd *cmd;
+	struct outbuf out;
+	bool held;                      /* taken there */
 };
 
 /* One host's run: what its unit_run's callbacks get. */
@@ -171,6 +192,27 @@ void rollout_focus(struct deploy *d);
 void rollout_start(struct deploy *d);
 /* What a unit's run tells the deploy. */
 extern const struct unit_run_ops rollout_run_ops;
+
+/* Starts what may start: the first unit alone, then up to `parallel` at once. */
+void rollout_schedule(struct deploy *d);
+/* Moves the run on after a unit's run ended, or once a run was found: starts what may
+ * start, else takes back the units that switched when one failed, else ends it. */
+void rollout_continue(struct deploy *d);
+/* The deploy's end, once the lease (if any) is let go. */
+void rollout_finish(struct deploy *d);
+
+/* ---- envrun.c: a run over several units, the environment's ---- */
+
+/* True when the run needs the lease (more than one unit). */
+bool envrun_wanted(const struct deploy *d);
+/* Takes the lease on every unit (the first alone, then the rest), then schedules the
+ * run; when a unit refuses, lets go what was taken and refuses the deploy. */
+void envrun_take(struct deploy *d);
+/* Lets the lease go on every unit, then rollout_finish. */
+void envrun_release(struct deploy *d);
+/* The run a lease held on the target names, carried on from its plan; false when no
+ * lease is held. Read-only, it is followed, not carried on. */
+bool envrun_carry_on(struct deploy *d);
 
 /* ---- attach.c, adopt.c ---- */
 

@@ -183,6 +183,7 @@ static bool read_line(struct history *h, size_t *cap, const char *line, size_t l
 		snprintf(run->id, sizeof run->id, "%s", id);
 		read_texts(rec, start_texts, run);
 		run->started = json_num(rec, "started");
+		run->units = (unsigned)value_bounded(json_num(rec, "units"), 0, 1000000);
 		run->planned = read_names(names, &run->step_names);
 		run->rollback_planned = read_names(json_object_get(rec, "rollback_steps"),
 		    &run->rollback_names);
@@ -277,6 +278,7 @@ void history_free(struct history *h)
 		free(h->runs[i].steps);
 		free(h->runs[i].step_names);
 		free(h->runs[i].rollback_names);
+		free(h->runs[i].on);
 	}
 	free(h->runs);
 	memset(h, 0, sizeof *h);
@@ -354,15 +356,47 @@ const char *history_run_result(const struct history_run *run, const char *runnin
 		return run->action;
 	if (run->corrupt)
 		return "corrupt";
+	/* a run that did not reach every host it was meant for never succeeded */
+	if (run->result == RUN_SUCCEEDED && run->units > run->hosts && run->hosts > 0)
+		return run_result_name(RUN_PARTIAL);
 	if (run->result != RUN_RESULT_NONE)
 		return run_result_name(run->result);
 	return running_id && strcmp(running_id, run->id) == 0 ? "running" : "interrupted";
+}
+
+bool history_run_on(const struct history_run *run, size_t j, enum run_result *result)
+{
+	if (j >= run->on_len || !run->on[j])
+		return false;
+	*result = (enum run_result)(run->on[j] - 1);
+	return true;
+}
+
+void history_run_mark_on(struct history_run *run, size_t j)
+{
+	if (j >= run->on_len) {
+		run->on = xrealloc(run->on, j + 1);
+		memset(run->on + run->on_len, 0, j + 1 - run->on_len);
+		run->on_len = j + 1;
+	}
+	run->on[j] = (unsigned char)(run->result + 1);
 }
 
 /* The worse result wins, with its steps, which change hands so that `other` frees the
  * ones replaced. */
 void history_merge_run(struct history_run *into, struct history_run *other)
 {
+	if (other->units > into->units)
+		into->units = other->units;
+	if (other->on_len > into->on_len) {
+		into->on = xrealloc(into->on, other->on_len);
+		memset(into->on + into->on_len, 0, other->on_len - into->on_len);
+		into->on_len = other->on_len;
+	}
+	for (size_t j = 0; j < other->on_len; j++)
+		if (other->on[j])
+			into->on[j] = other->on[j];
+
 	if (strcmp(into->tag, other->tag) != 0 || strcmp(into->app_digest, other->app_digest) != 0 ||
 	    strcmp(into->migrator_digest, other->migrator_digest) != 0 ||
 	    strcmp(into->action, other->action) != 0 || other->conflict)

@@ -43,6 +43,8 @@ struct history_run {
 	bool corrupt;                   /* its id, tag or a digest is not what gantry writes: shown
 	                                   as corrupt, never followed, never a rollback target */
 	char message[200];              /* a note's reason, an adoption's check */
+	unsigned units;                 /* the hosts the run was meant for (its start record;
+	                                   0 when it does not say) */
 	size_t planned;                 /* steps in the start record, with their names */
 	char (*step_names)[80];
 	size_t rollback_planned;        /* automatic rollback steps planned */
@@ -56,6 +58,8 @@ struct history_run {
 	size_t merged_from;             /* the last host merged into it, plus one */
 	size_t host_index;              /* the host whose record gave the result: the worst */
 	char host[64];                  /* its name */
+	unsigned char *on;              /* what each host recorded, by index (history_run_on) */
+	size_t on_len;
 };
 
 struct history {
@@ -86,6 +90,11 @@ bool history_run_proven(const struct history *h, const struct history_run *run, 
  * or "running"/"interrupted" for a run without an end (running when it is the run
  * holding the lock). */
 const char *history_run_result(const struct history_run *run, const char *running_id);
+/* What host j recorded of the run, in a history merged from its hosts: false when it
+ * recorded nothing; else *result is how it ended there (NONE: no end record yet). */
+bool history_run_on(const struct history_run *run, size_t j, enum run_result *result);
+/* Marks the run as host j's own record (before merging). */
+void history_run_mark_on(struct history_run *run, size_t j);
 /* The same run as recorded by another host (`other`, freed after): the worse result
  * wins, with its steps. */
 void history_merge_run(struct history_run *into, struct history_run *other);

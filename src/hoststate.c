@@ -234,6 +234,13 @@ bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *
 		out->lock.runner_alive = has_flag(&parts[PART_LOCK], RUNNER_FLAG_ALIVE);
 		hoststate_read_owner(parts[PART_LOCK_OWNER].data, parts[PART_LOCK_OWNER].len, &out->lock);
 		read_progress(parts, &out->lock);
+		if (parts[PART_LOCK_PLAN].len) {
+			out->lock.leased = true;
+			if (!lease_parse(parts[PART_LOCK_PLAN].data, parts[PART_LOCK_PLAN].len,
+			    &out->lock.lease, out->lock.lease_error, sizeof out->lock.lease_error) &&
+			    !out->lock.lease_error[0])
+				snprintf(out->lock.lease_error, sizeof out->lock.lease_error, "unreadable");
+		}
 	}
 	if (has_flag(&parts[PART_FREEZE], RUNNER_FLAG_FROZEN)) {
 		out->frozen = true;
@@ -268,6 +275,7 @@ static void label_runs(struct history *h, size_t index, const char *name)
 		h->runs[i].hosts = 1;
 		h->runs[i].merged_from = index + 1;
 		h->runs[i].host_index = index;
+		history_run_mark_on(&h->runs[i], index);
 		snprintf(h->runs[i].host, sizeof h->runs[i].host, "%s", name);
 	}
 }
@@ -297,6 +305,7 @@ void hoststate_merge(struct host_state *all, struct host_state *one, size_t inde
 
 	label_runs(&one->history, index, name);
 	if (one->lock.held) {
+		one->lock.holders = 1;
 		one->lock.host_index = index;
 		snprintf(one->lock.host, sizeof one->lock.host, "%s", name);
 	}
@@ -311,6 +320,14 @@ void hoststate_merge(struct host_state *all, struct host_state *one, size_t inde
 		return;
 	}
 	h->hosts = (unsigned)all->hosts;
+	if (one->lock.held && all->lock.held) {
+		/* a run over several hosts holds them all with one plan */
+		if (strcmp(one->lock.run, all->lock.run) != 0 || one->lock.leased != all->lock.leased ||
+		    memcmp(&one->lock.lease, &all->lock.lease, sizeof one->lock.lease) != 0)
+			all->lock.leases_differ = one->lock.leases_differ = true;
+		else
+			one->lock.holders = ++all->lock.holders;
+	}
 	if (one->lock.held && (!all->lock.held || (one->lock.runner_alive && !all->lock.runner_alive))) {
 		all->lock = one->lock;
 		/* a run alive on this host is the one to follow */

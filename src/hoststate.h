@@ -9,6 +9,7 @@
 
 #include "deployenv.h"
 #include "history.h"
+#include "lease.h"
 
 #define HOSTSTATE_MAX_BYTES (1024 * 1024)       /* the reply is cut here (files come hex) */
 #define HISTORY_TAIL_BYTES 262144                /* the newest part of the history read */
@@ -36,6 +37,13 @@ struct host_lock {
 	struct run_progress progress;   /* a live run's: where it is */
 	size_t host_index;              /* merged: the host holding it */
 	char host[64];
+	/* a lease: the lock held for a run over several hosts, from before its first host to
+	   after its last, with the run's plan (src/lease.h) */
+	bool leased;
+	struct run_lease lease;         /* its plan, when it read well */
+	char lease_error[160];          /* why it did not ("" it did) */
+	size_t holders;                 /* merged: the hosts whose lock names this run */
+	bool leases_differ;             /* merged: hosts hold leases of other runs, or other plans */
 };
 
 struct host_state {

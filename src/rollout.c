@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "deploystate.h"
+#include "lease.h"
 #include "runscript.h"
 #include "sanitize.h"
 #include "xmalloc.h"
@@ -170,9 +171,15 @@ static void on_not_started(void *arg, const struct unit_run_not_started *n)
 	}
 	d->info.hosts[job->index].state = HOST_NOT_STARTED;
 	if (d->stage == STAGE_START && d->info.running == 1 && !d->info.fleet_rollback) {
-		/* nothing ran anywhere: the deploy is refused, as a guard would */
+		/* nothing ran anywhere: the deploy is refused, as a guard would (after the
+		   lease, when held, is let go) */
 		d->info.running = 0;
-		deploy_refuse(d, "%s", why);
+		if (d->leased) {
+			deploy_copy(d->lease_refusal, sizeof d->lease_refusal, why);
+			envrun_release(d);
+		} else {
+			deploy_refuse(d, "%s", why);
+		}
 		return;
 	}
 	/* other hosts run, or ran: this one counts as failed */
@@ -328,17 +335,21 @@ static void host_start(struct deploy *d, size_t j)
 	d->info.running++;
 	rollout_focus(d);
 	deploy_say(d, "starting on %s", h->address);
+	if (d->leased)
+		d->plan.spec.lease = d->lease.id;
+	d->plan.spec.units = 0;
+	for (size_t k = 0; k < d->info.hosts_len; k++)
+		d->plan.spec.units += !d->info.fleet_rollback || d->info.hosts[k].went_back;
 	unit_run_free(d->jobs[j].run);
 	d->jobs[j].run = d->to->ops->start(d->to, j, &d->plan.spec, &rollout_run_ops, &d->jobs[j]);
 }
 
-/* Starts what may start: the first host alone, then up to `parallel` at once. */
-static void schedule(struct deploy *d)
+void rollout_schedule(struct deploy *d)
 {
 	size_t limit = d->info.parallel;
 	const struct deploy_host *first = &d->info.hosts[0];
 
-	if (d->stopping)
+	if (d->stopping || d->watch_only)
 		return;
 	/* the first host runs alone (it runs the `once` steps), unless this is the rollback
 	   of the hosts that had switched */
@@ -354,7 +365,11 @@ void rollout_start(struct deploy *d)
 {
 	char id[72];
 
-	plan_new_id(id, sizeof id, deploy_now_s());
+	/* the way back has an id any gantry carrying the run on finds */
+	if (d->info.fleet_rollback)
+		lease_back_id(d->info.run_id, id, sizeof id);
+	else
+		plan_new_id(id, sizeof id, deploy_now_s());
 	deploy_copy(d->info.run_id, sizeof d->info.run_id, id);
 	if (!d->info.fleet_rollback) {
 		snprintf(d->adopt_id, sizeof d->adopt_id, "adopt-%s", id);
@@ -366,7 +381,10 @@ void rollout_start(struct deploy *d)
 	d->info.cancel[0] = '\0';
 	d->info.cancel_sent = false;
 	deploy_enter(d, STAGE_START);
-	schedule(d);
+	if (!d->info.fleet_rollback && envrun_wanted(d))
+		envrun_take(d);         /* then schedules */
+	else
+		rollout_schedule(d);
 	deploy_notify(d);
 }
 
@@ -404,8 +422,8 @@ static bool fleet_rollback_start(struct deploy *d)
 {
 	bool any = false;
 
-	if (d->attach_only || d->info.fleet_rollback || !d->target->deploy.auto_rollback ||
-	    !d->back.tag[0])
+	if (d->attach_only || d->watch_only || d->info.fleet_rollback ||
+	    !d->target->deploy.auto_rollback || !d->back.tag[0])
 		return false;
 	for (size_t j = 0; j < d->info.hosts_len; j++) {
 		struct deploy_host *h = &d->info.hosts[j];
@@ -427,14 +445,21 @@ static bool fleet_rollback_start(struct deploy *d)
 }
 
 /* The deploy ended: the bus and the screen hear how. */
-static void run_finish(struct deploy *d)
+void rollout_finish(struct deploy *d)
 {
+	if (d->lease_refusal[0]) {
+		/* the lease was let go: nothing ran */
+		deploy_refuse(d, "%s", d->lease_refusal);
+		return;
+	}
 	deploy_enter(d, STAGE_DONE);
 	d->info.ended_ms = loop_clock_ms();
 	deploy_emit(d, BUS_ENDED, d->info.host_index, &(struct bus_event){ .result = d->info.result,
 	    .text = d->info.status });
 	deploy_notify(d);
 }
+
+static void run_finish(struct deploy *d);
 
 /* deploy.retag's tags moved, or not: the deploy ends either way. */
 static void retagged(void *arg, const char *error)
@@ -454,6 +479,15 @@ static void retagged(void *arg, const char *error)
 	}
 	deploy_emit(d, BUS_RETAGGED, d->info.host_index, &(struct bus_event){ .text = d->info.status });
 	run_finish(d);
+}
+
+/* The run is over on every unit: the lease (when held) is let go, then the end. */
+static void run_finish(struct deploy *d)
+{
+	if (d->leased)
+		envrun_release(d);
+	else
+		rollout_finish(d);
 }
 
 static void run_done(struct deploy *d)
@@ -500,10 +534,17 @@ static void run_done(struct deploy *d)
 		} else {
 			deploy_say(d, "%s", fr);
 		}
+	} else if (list_hosts(d, untouched, d->info.left_behind, sizeof d->info.left_behind, &n), n) {
+		/* no host failed, but not every host was reached (followed read-only) */
+		d->info.result = RUN_PARTIAL;
+		deploy_say(d, "partial: %zu of %zu hosts run %s; not reached: %s. %s", d->info.hosts_len - n,
+		    d->info.hosts_len, d->info.tag, d->info.left_behind, d->watch_only ?
+		    "Read-only: a gantry that may write carries it on (gantry attach)" :
+		    "The hosts differ");
 	} else {
 		d->info.result = RUN_SUCCEEDED;
 		deploy_say(d, "%s", run_result_name(d->info.result));
-		if (d->info.retag[0] && !d->attach_only) {
+		if (d->info.retag[0] && !d->attach_only && !d->watch_only) {
 			deploy_enter(d, STAGE_RETAG);
 			deploy_say(d, "ready on every host; moving %s to %s in the registry",
 			    d->info.retag, d->info.tag);
@@ -545,7 +586,12 @@ static void host_ended(struct deploy *d, struct job *job)
 		run_done(d);
 		return;
 	}
-	schedule(d);
+	rollout_continue(d);
+}
+
+void rollout_continue(struct deploy *d)
+{
+	rollout_schedule(d);
 	if (d->info.running > 0) {
 		rollout_focus(d);
 		deploy_say(d, "running on %s", d->info.running > 1 ? "several hosts" : d->info.host);

@@ -6,6 +6,7 @@
 #include "deployenv.h"
 #include "hostreply.h"
 #include "hoststate.h"
+#include "lease.h"
 #include "runner.h"
 #include "remote.h"
 #include "sha256.h"
@@ -26,7 +27,7 @@ static const struct {
 	int rank;
 	bool runner;
 } results[] = {
-	[RUN_RESULT_NONE] = { "", 8, false },
+	[RUN_RESULT_NONE] = { "", 9, false },
 #define RESULT_ROW(name, word, rank, runner) [RUN_##name] = { word, rank, runner },
 	RUN_RESULTS(RESULT_ROW)
 #undef RESULT_ROW
@@ -78,6 +79,8 @@ static const struct {
 	[RUNNER_FREEZE] = { "freeze", 3 },
 	[RUNNER_UNFREEZE] = { "unfreeze", 1 },
 	[RUNNER_UNLOCK] = { "unlock", 1 },
+	[RUNNER_LEASE] = { "lease", 5 },
+	[RUNNER_RELEASE] = { "release", 1 },
 	[RUNNER_HTTP_GET] = { "http-get", 2 },
 	[RUNNER_TIED] = { "tied", 1 },
 	[RUNNER_COMPOSE_CHECK] = { "compose-check", 1 },
@@ -128,6 +131,7 @@ static void preamble(FILE *f)
 		{ "N_RUN_START_TAIL", STATE_RUN_START_TAIL },
 		{ "N_RUN_START_MAX", STATE_RUN_START_MAX },
 		{ "N_HISTORY_TAIL", HISTORY_TAIL_BYTES },
+		{ "N_LEASE_MAX", LEASE_MAX_BYTES },
 	};
 
 	fputs("#!/bin/sh\n# gantry's runner (written by gantry; do not edit). The contract's names,"
@@ -301,9 +305,13 @@ char *runner_start_command(const char *run_id, const char *script)
 	/* the runner's files are private (umask 077); the steps get the login's umask back */
 	/* nothing is written where another user could change it before it runs */
 	safe = safe_paths_check(".gantry .gantry/runs", false);
+	/* written aside and renamed into place (a shell reading the one there keeps reading
+	   what it opened), and not once the run started: a run carried on by a second gantry
+	   keeps the run.sh its runner reads */
 	cmd = xasprintf("%sGANTRY_UMASK=$(umask); export GANTRY_UMASK; umask 077; "
-	    "mkdir -p %s && cat >%s/run.sh <<'%s'\n%s%s\nsh %s/run.sh start", safe, dir, dir, marker,
-	    script, marker, dir);
+	    "mkdir -p %s && cat >%s/run.sh.$$ <<'%s'\n%s%s\n"
+	    "[ -d %s/started ] || mv -f %s/run.sh.$$ %s/run.sh; rm -f %s/run.sh.$$; "
+	    "sh %s/run.sh start", safe, dir, dir, marker, script, marker, dir, dir, dir, dir, dir);
 	free(safe);
 	free(dir);
 	return cmd;

@@ -20,7 +20,7 @@
 struct remote_host;
 
 /* Raised whenever the runner's subcommands, arguments or replies change meaning. */
-#define RUNNER_PROTOCOL 2
+#define RUNNER_PROTOCOL 3
 
 /* The runner's exit statuses beyond 0 (done) and 1 (failed, with why on its output):
  * X(NAME, status, meaning) */
@@ -49,9 +49,10 @@ enum runner_exit {
 	X(SUCCEEDED, "succeeded", 2, 1) \
 	X(CANCELLED, "cancelled", 3, 1) \
 	X(ROLLED_BACK, "rolled_back", 4, 1) \
-	X(FAILED, "failed", 5, 1) \
-	X(ROLLBACK_FAILED, "rollback_failed", 6, 1) \
-	X(UNKNOWN, "unknown", 7, 0)
+	X(PARTIAL, "partial", 5, 0)     /* it did not reach every host it was meant for */ \
+	X(FAILED, "failed", 6, 1) \
+	X(ROLLBACK_FAILED, "rollback_failed", 7, 1) \
+	X(UNKNOWN, "unknown", 8, 0)
 
 enum run_result {
 	RUN_RESULT_NONE,                /* no end recorded (running, interrupted) */
@@ -91,6 +92,7 @@ bool run_result_healthy(enum run_result r);
 	X(NOW, "now", false)                    /* the host's clock, Unix seconds */ \
 	X(LOCK, "lock", false)                  /* the lock's flags */ \
 	X(LOCK_OWNER, "lock-owner", true)       /* its owner file: key=value lines */ \
+	X(LOCK_PLAN, "lock-plan", true)         /* a lease's plan (src/lease.h) */ \
 	X(FREEZE, "freeze", false)              /* the freeze's flag */ \
 	X(FREEZE_FILE, "freeze-file", true) \
 	X(CURRENT, "current", true)             /* the last run started */ \
@@ -134,6 +136,10 @@ enum runner_sub {
 	RUNNER_FREEZE,                  /* OPERATOR REASON NOTE */
 	RUNNER_UNFREEZE,                /* NOTE */
 	RUNNER_UNLOCK,                  /* NOTE: breaks a lock whose run is dead */
+	RUNNER_LEASE,                   /* RUN ACTION OPERATOR MESSAGE PLAN: the lock taken for a
+	                                   run over several hosts, its plan kept in it; prints
+	                                   LOCKED or FROZEN as the start command does */
+	RUNNER_RELEASE,                 /* RUN: that run's lease let go */
 	RUNNER_HTTP_GET,                /* URL MAX-BYTES: the body of a 2xx answer */
 	RUNNER_TIED,                    /* COMMAND: runs it until it ends or the channel closes */
 	RUNNER_COMPOSE_CHECK,           /* COMPOSE: COMPOSE config -q, once deploy.env is there */

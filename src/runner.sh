@@ -10,6 +10,11 @@
 #   cancel RUN                         asks that run's runner to stop (before its switch)
 #   adopt RECORD                       the baseline record, where no run was recorded
 #   freeze OPERATOR REASON NOTE | unfreeze NOTE | unlock NOTE
+#   lease RUN ACTION OPERATOR MESSAGE PLAN
+#                                      a run over several hosts: the lock taken for it on
+#                                      every host before its first step, its plan kept in
+#                                      it; prints LOCKED or FROZEN as start does
+#   release RUN                        that run's lease let go, after its last host
 #   http-get URL MAX                   the body of a 2xx answer
 #   tied COMMAND                       COMMAND in a process group of its own, ended with
 #                                      its whole group when stdin ends (gantry's channel
@@ -33,13 +38,17 @@
 #   .gantry/bin/          the runner, one file per version
 #   .gantry/lock/         held while a run runs: made aside whole and renamed into place
 #                         (the atomic test-and-set); owner: key=value lines, run= its
-#                         token; pid: the runner's pid
+#                         token; pid: the runner's pid. A lease (a run over several
+#                         hosts) is the lock held from before the first host's run to
+#                         after the last's, plan: the run's plan (src/lease.h); each
+#                         host's run (GANTRY_LEASE names the lease) runs under it
 #   .gantry/freeze        present while deploys and promotions are frozen (key=value
 #                         lines); rollbacks still run
 #   .gantry/history.jsonl one JSON object per line: a start record and an end record per run
 #   .gantry/current       the id of the last run started
 #   .gantry/runs/ID/      run.sh, events (written by the runner only), output (steps' output),
-#                         deploy.env.before: put back when the run stops before its switch
+#                         deploy.env.before: put back when the run stops before its switch,
+#                         started/: made once, by the start that runs it
 # The runner's files are created with umask 077 (.gantry 0700, the files 0600); the steps
 # run with the login's umask, kept in GANTRY_UMASK by the start command.
 # Events, one per line: "<epoch ms> <word> ...":
@@ -67,10 +76,10 @@ history_append() {
 	sync "$G_HISTORY" 2>/dev/null || sync
 }
 
-# lock_take: the lock appears whole. Its directory is made aside with the owner record
-# and a pid (this start command's, until the runner's replaces it) and renamed into place,
-# so no one ever sees a lock without its owner or breaks one whose run is alive.
-# Returns 1 when another run holds it, 2 when it cannot be made.
+# lock_take [PLAN]: the lock appears whole. Its directory is made aside with the owner
+# record and a pid (this start command's, until the runner's replaces it), or a lease's
+# PLAN, and renamed into place, so no one ever sees a lock without its owner or breaks one
+# whose run is alive. Returns 1 when another run holds it, 2 when it cannot be made.
 lock_take() {
 	t=$(mktemp -d "$G_LOCK.XXXXXX") || return 2
 	if ! {
@@ -78,19 +87,25 @@ lock_take() {
 		printf 'since=%s\n' "$(date +%s)"
 		printf 'run=%s\n' "$GANTRY_RUN"
 		printf 'message=%s\n' "$GANTRY_LOCK_MESSAGE"
-	} >"$t/owner" || ! echo $$ >"$t/pid"; then
+	} >"$t/owner"; then
 		rm -rf "$t"
 		return 2
 	fi
+	if [ $# -gt 0 ]; then
+		printf '%s\n' "$1" >"$t/plan"
+	else
+		echo $$ >"$t/pid"
+	fi || { rm -rf "$t"; return 2; }
 	# never onto an existing lock, not even an empty directory (rename would replace it)
 	mv -n -T "$t" "$G_LOCK" 2>/dev/null && lock_ours && return 0
 	rm -rf "$t"
 	return 1
 }
 
-# lock_ours: the lock holds this run's id (the token only its run releases it with)
+# lock_ours: the lock holds this run's id, or the id of the lease it runs under (the
+# token only its run releases it with)
 lock_ours() {
-	[ -f "$G_LOCK/owner" ] && grep -qxF "run=$GANTRY_RUN" "$G_LOCK/owner" 2>/dev/null
+	[ -f "$G_LOCK/owner" ] && grep -qxF "run=${GANTRY_LEASE:-$GANTRY_RUN}" "$G_LOCK/owner" 2>/dev/null
 }
 
 # lock_release: only the run whose token the lock holds lets it go: a lock broken and
@@ -141,27 +156,88 @@ gantry_dir_safe() {
 	return 0
 }
 
-cmd_start() {
-	mkdir -p "$G_RUNS" || exit "$EX_UNSAFE"
-	gantry_dir_safe || exit "$EX_UNSAFE"
-	chmod 700 "$G" "$G_RUNS" 2>/dev/null
-	[ -f "$G_HISTORY" ] && chmod 600 "$G_HISTORY" 2>/dev/null
-	# a freeze blocks every run but a rollback (the same rule gantry applies when it plans)
+# frozen_check: a freeze blocks every run but a rollback (the rule gantry applies when
+# it plans)
+frozen_check() {
 	if [ "$GANTRY_ACTION" != rollback ] && [ -e "$G_FREEZE" ]; then
 		echo "$M_FROZEN"
 		[ -f "$G_FREEZE" ] && head -c 4096 "$G_FREEZE"
 		exit "$EX_FROZEN"
 	fi
-	lock_take
+}
+
+# locked: the start (or lease) refused, with the lock's owner
+locked() {
+	echo "$M_LOCKED"
+	[ -f "$G_LOCK/owner" ] && head -c 4096 "$G_LOCK/owner" 2>/dev/null
+	exit "$EX_LOCKED"
+}
+
+# lease RUN ACTION OPERATOR MESSAGE PLAN: the lock taken for a run over several hosts
+# before its first step, its plan kept in it; already this run's (a retry), it stands
+cmd_lease() {
+	run_id_ok "$1" || usage
+	GANTRY_RUN=$1 GANTRY_ACTION=$2 GANTRY_OPERATOR=$3 GANTRY_LOCK_MESSAGE=$4
+	GANTRY_LEASE=
+	umask 077
+	mkdir -p "$G_RUNS" || exit "$EX_UNSAFE"
+	gantry_dir_safe || exit "$EX_UNSAFE"
+	chmod 700 "$G" "$G_RUNS" 2>/dev/null
+	[ -d "$G_LOCK" ] && lock_ours && [ -f "$G_LOCK/plan" ] && exit 0
+	frozen_check
+	lock_take "$5"
 	case $? in
-	1)
-		echo "$M_LOCKED"
-		[ -f "$G_LOCK/owner" ] && head -c 4096 "$G_LOCK/owner" 2>/dev/null
-		exit "$EX_LOCKED" ;;
+	1) locked ;;
 	2)
 		echo "cannot make the lock in $(pwd)/$G" >&2
 		exit "$EX_UNSAFE" ;;
 	esac
+}
+
+# release RUN: that run's lease let go, once no run of it is alive here
+cmd_release() {
+	run_id_ok "$1" || usage
+	GANTRY_RUN=$1
+	GANTRY_LEASE=
+	admin_safe
+	if ! [ -d "$G_LOCK" ] || ! lock_ours; then
+		echo "the lock is not run $1's lease: nothing to let go"
+		exit "$EX_NOT_NEEDED"
+	fi
+	lock_pid '(start|run)'
+	if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+		echo "a run is alive under the lease (pid $p): it is let go after it ends"
+		exit "$EX_ALIVE"
+	fi
+	lock_release
+}
+
+cmd_start() {
+	mkdir -p "$G_RUNS" || exit "$EX_UNSAFE"
+	gantry_dir_safe || exit "$EX_UNSAFE"
+	chmod 700 "$G" "$G_RUNS" 2>/dev/null
+	[ -f "$G_HISTORY" ] && chmod 600 "$G_HISTORY" 2>/dev/null
+	if [ -n "${GANTRY_LEASE:-}" ]; then
+		# a run over several hosts: its lease, taken before the first, is the lock (the
+		# freeze was checked then)
+		if ! lock_ours; then
+			locked
+		fi
+	else
+		frozen_check
+		lock_take
+		case $? in
+		1) locked ;;
+		2)
+			echo "cannot make the lock in $(pwd)/$G" >&2
+			exit "$EX_UNSAFE" ;;
+		esac
+	fi
+	# once per run: a second start of it (another gantry carrying the run on) follows it
+	if ! mkdir "$R/started" 2>/dev/null; then
+		echo "$M_STARTED $GANTRY_RUN"
+		exit 0
+	fi
 	# an environment gantry never ran on: the baseline it adopts comes first
 	if [ -n "${GANTRY_ADOPT_JSON:-}" ] && ! grep -qE '"event":"(start|adopt)"' "$G_HISTORY" 2>/dev/null; then
 		history_append "$GANTRY_ADOPT_JSON"
@@ -410,7 +486,12 @@ cmd_run() {
 		fi
 	fi
 	history_append "{\"id\":\"$GANTRY_RUN\",\"event\":\"end\",\"ended\":$(date +%s),\"result\":\"$result\",\"failed_step\":$failed_step,\"migrated\":$migrated,\"switched\":$sw_json,\"restored\":$restored,\"steps\":[$steps_json]}"
-	lock_release
+	if [ -n "${GANTRY_LEASE:-}" ]; then
+		# the lease is held until the last host's run ends: gantry lets it go
+		lock_ours && rm -f "$G_LOCK/pid"
+	else
+		lock_release
+	fi
 	event "$V_RUN" "$V_END" "$result"
 	printf '%s%s%s%s\n' "$M_RUN" "$GANTRY_RUN" "$M_RUN_ENDED" "$result"
 }
@@ -443,7 +524,7 @@ cmd_follow() {
 }
 
 usage() {
-	echo "usage: sh runner version|install|state|watch|follow|cancel|adopt|freeze|unfreeze|unlock|http-get|tied|compose-check|start|run|write-env|wait-ready|http-check ARGS" >&2
+	echo "usage: sh runner version|install|state|watch|follow|cancel|adopt|freeze|unfreeze|unlock|lease|release|http-get|tied|compose-check|start|run|write-env|wait-ready|http-check ARGS" >&2
 	exit 2
 }
 
@@ -497,6 +578,8 @@ cmd_state() {
 	fi
 	part "$P_LOCK_OWNER"
 	[ -d "$G_LOCK" ] && [ -f "$G_LOCK/owner" ] && head -c 4096 "$G_LOCK/owner" | x
+	part "$P_LOCK_PLAN"
+	[ -d "$G_LOCK" ] && [ -f "$G_LOCK/plan" ] && head -c "$N_LEASE_MAX" "$G_LOCK/plan" | x
 	part "$P_FREEZE"
 	[ -e "$G_FREEZE" ] && echo "$F_FROZEN=1"
 	part "$P_FREEZE_FILE"
@@ -706,6 +789,8 @@ adopt) need 1 "$@"; cmd_adopt "$1" ;;
 freeze) need 3 "$@"; cmd_freeze "$@" ;;
 unfreeze) need 1 "$@"; cmd_unfreeze "$1" ;;
 unlock) need 1 "$@"; cmd_unlock "$1" ;;
+lease) need 5 "$@"; cmd_lease "$@" ;;
+release) need 1 "$@"; cmd_release "$1" ;;
 http-get) need 2 "$@"; cmd_http_get "$@" ;;
 tied) need 1 "$@"; cmd_tied "$1" ;;
 compose-check) need 1 "$@"; cmd_compose_check "$1" ;;

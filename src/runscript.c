@@ -103,6 +103,8 @@ char *runscript_start_record(const struct run_spec *spec)
 	    "steps", names);
 	if (spec->source_env)
 		json_object_set_new(rec, "source", json_string(spec->source_env));
+	if (spec->units > 1)
+		json_object_set_new(rec, "units", json_integer((json_int_t)spec->units));
 	if (spec->rollback_len) {
 		json_t *back = json_array();
 
@@ -147,6 +149,8 @@ char *runscript_build(const struct run_spec *spec)
 	if (spec->adopt_record)
 		put_var(&b, "GANTRY_ADOPT_JSON", spec->adopt_record);
 	put_var(&b, "GANTRY_ROLLBACK_TAG", spec->rollback_tag);
+	if (spec->lease)
+		put_var(&b, "GANTRY_LEASE", spec->lease);
 	/* named by their events' words: the runner's run_steps takes the word as the prefix */
 	put_steps(&b, "GANTRY_STEPS", RUNNER_EV_STEP, spec->steps, spec->steps_len);
 	put_steps(&b, "GANTRY_ROLLBACK_STEPS", RUNNER_EV_ROLLBACK, spec->rollback, spec->rollback_len);

@@ -37,6 +37,10 @@ struct run_spec {
 	/* an environment with no run recorded: the baseline record of what it ran before
 	 * (runscript_adopt_record), written under the lock before the start record; or NULL */
 	const char *adopt_record;
+	/* a run over several units: the id of the environment's lease it runs under (the lock
+	 * taken for it on every unit before the first step, src/lease.h); or NULL */
+	const char *lease;
+	size_t units;                   /* the units the run is meant for (0: one) */
 };
 
 /* What an adoption records: the tag an environment ran before gantry deployed it. */

@@ -145,6 +145,21 @@ static struct unit_cmd *ssh_adopt(const struct target *t, size_t j, const char *
 	return runner_run(unit(t, j), RUNNER_ADOPT, (const char *const[]){ record }, 1, ops, arg);
 }
 
+static struct unit_cmd *ssh_lease(const struct target *t, size_t j, const struct lease_take *take,
+    const struct unit_cmd_ops *ops, void *arg)
+{
+	const char *const args[] = { take->id, take->action, take->operator, take->message,
+	    take->record };
+
+	return runner_run(unit(t, j), RUNNER_LEASE, args, 5, ops, arg);
+}
+
+static struct unit_cmd *ssh_release(const struct target *t, size_t j, const char *id,
+    const struct unit_cmd_ops *ops, void *arg)
+{
+	return runner_run(unit(t, j), RUNNER_RELEASE, (const char *const[]){ id }, 1, ops, arg);
+}
+
 /* The log command of host j: logs.app or logs.migrator expanded, under the runner, so
  * that when the channel closes the whole command ends on the host. */
 static struct unit_cmd *ssh_log(const struct target *t, size_t j, enum log_source source,
@@ -254,6 +269,8 @@ const struct target_ops target_compose_ssh = {
 	.follow = ssh_follow,
 	.admin = ssh_admin,
 	.adopt = ssh_adopt,
+	.lease = ssh_lease,
+	.release = ssh_release,
 	.log = ssh_log,
 	.has_image = ssh_has_image,
 	.running = ssh_running,

@@ -19,6 +19,7 @@
 #include "hostadmin.h"
 #include "hostcheck.h"
 #include "hoststate.h"
+#include "lease.h"
 #include "link.h"
 #include "unitrun.h"
 #include "logstream.h"
@@ -58,6 +59,13 @@ struct target_ops {
 	    const char *operator, const char *message, int64_t at, const struct unit_cmd_ops *ops,
 	    void *arg);
 	struct unit_cmd *(*adopt)(const struct target *t, size_t j, const char *record,
+	    const struct unit_cmd_ops *ops, void *arg);
+	/* A run over several units: the environment's lease on unit j, taken before the first
+	   step (the run's plan kept in it; exit statuses as a start's: locked, frozen) or let
+	   go after the last (src/lease.h). Taking a lease the run holds already succeeds. */
+	struct unit_cmd *(*lease)(const struct target *t, size_t j, const struct lease_take *take,
+	    const struct unit_cmd_ops *ops, void *arg);
+	struct unit_cmd *(*release)(const struct target *t, size_t j, const char *id,
 	    const struct unit_cmd_ops *ops, void *arg);
 	/* The log `source` of unit j, its last `tail` lines then, when following, what comes;
 	   it runs until stopped (src/logstream merges the units' logs). */

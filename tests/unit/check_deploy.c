@@ -745,7 +745,7 @@ END_TEST
  * itself plain, what comes from a file hex-encoded, as the host's x() does. NULL: the
  * part is empty (deploy.env: none; its status and time follow). */
 struct reply {
-	const char *now, *lock, *owner, *freeze, *freeze_file, *current, *deploy_env,
+	const char *now, *lock, *owner, *plan, *freeze, *freeze_file, *current, *deploy_env,
 	    *history_size, *history;
 };
 
@@ -776,6 +776,8 @@ static char *framed(const struct reply *r)
 	add_plain(&text, "lock", r->lock);
 	add_plain(&text, "lock-owner", NULL);
 	add_hex(&text, r->owner);
+	add_plain(&text, "lock-plan", NULL);
+	add_hex(&text, r->plan);
 	add_plain(&text, "freeze", r->freeze);
 	add_plain(&text, "freeze-file", NULL);
 	add_hex(&text, r->freeze_file);
@@ -1299,7 +1301,8 @@ START_TEST(planted_markers_forge_nothing)
 	ck_assert_int_eq(system(cmd), 0);
 	free(cmd);
 	put("deploy.env", "APP_IMAGE=reg/app:sha-1111111\n" MARK "lock\nheld=1\npid=1\nalive=1\n"
-	    MARK "lock-owner\n6f776e65723d6576696c0a\n" MARK "current\n" MARK "end\n");
+	    MARK "lock-owner\n6f776e65723d6576696c0a\n" MARK "lock-plan\n" MARK "current\n"
+	    MARK "end\n");
 	put(".gantry/freeze", "by=carol@ops\nreason=calm\n" MARK "history\n" MARK "end\n");
 	put(".gantry/current", "r-real\n" MARK "end\n");
 	put(".gantry/history.jsonl", START_OLD MARK "end\n" MARK "history\n" END_OLD);

@@ -14,6 +14,7 @@
 #include "xmalloc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define OLD "sha-1111111"
@@ -327,10 +328,36 @@ START_TEST(a_lock_taken_after_the_plan_starts_nothing)
 	deploy_confirm(w->d);
 	wait_phase(w, DEPLOY_REFUSED);
 	i = deploy_info(w->d);
-	ck_assert_msg(strstr(i->verdict.refusal, "locked by alice@laptop just now") != NULL, "%s",
+	ck_assert_msg(strstr(i->verdict.refusal, "locked just now on root@p1 by alice@laptop") !=
+	    NULL, "%s", i->verdict.refusal);
+	for (size_t j = 0; j < 3; j++)
+		ck_assert_int_eq(unit(w, "production", j)->runs, 0);
+	/* the first unit refused the lease: no other was asked */
+	ck_assert(!unit(w, "production", 1)->locked && !unit(w, "production", 2)->locked);
+	world_free(w);
+}
+END_TEST
+
+/* Two consoles race for an environment: the lease taken on the first unit, then a unit
+ * further on is found locked; what was taken is let go, and nothing ran. */
+START_TEST(a_lease_refused_on_a_later_unit_lets_the_others_go)
+{
+	struct world *w = world_new("auto_rollback: true");
+	struct fake_unit *u = unit(w, "production", 2);
+	const struct deploy_info *i;
+
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	fake_lock(w->ft[1], 2, "20261207T090000-bbbb", "alice@laptop");
+	deploy_confirm(w->d);
+	wait_phase(w, DEPLOY_REFUSED);
+	i = deploy_info(w->d);
+	ck_assert_msg(strstr(i->verdict.refusal, "on root@p3 by alice@laptop") != NULL, "%s",
 	    i->verdict.refusal);
 	for (size_t j = 0; j < 3; j++)
 		ck_assert_int_eq(unit(w, "production", j)->runs, 0);
+	ck_assert(!unit(w, "production", 0)->locked && !unit(w, "production", 1)->locked);
+	ck_assert_str_eq(u->lock_owner, "alice@laptop");
 	world_free(w);
 }
 END_TEST
@@ -600,6 +627,255 @@ START_TEST(the_way_back_is_a_tag_every_unit_ran)
 }
 END_TEST
 
+/* ---- a run over several units is the environment's ---- */
+
+/* Where a test stops the console: unit stop_unit paused before its step stop_step, or
+ * (stop_step 0) after the unit before it ended and before it began. */
+static size_t stop_unit;
+static int stop_step;
+
+static bool at_stop(struct world *w)
+{
+	const struct fake_target *ft = w->ft[1];
+
+	if (phase(w) == DEPLOY_DONE || phase(w) == DEPLOY_REFUSED)
+		return true;
+	if (stop_step > 0)
+		return fake_paused(ft, stop_unit);
+	if (stop_unit == 0)             /* leased everywhere, nothing begun */
+		return ft->units[2].locked && ft->units[0].runs == 0 && phase(w) == DEPLOY_STARTING;
+	return ft->units[stop_unit - 1].runs == 1 && !fake_running(ft, stop_unit - 1) &&
+	    ft->units[stop_unit].runs == 0;
+}
+
+static bool unit_idle(struct world *w)
+{
+	return !fake_running(w->ft[1], stop_unit);
+}
+
+static bool first_unit_ran(struct world *w)
+{
+	return unit(w, "production", 0)->runs == 1 && !fake_running(w->ft[1], 0);
+}
+
+/* How many start records of run `id` unit j holds. */
+static int starts_of(struct world *w, size_t j, const char *id)
+{
+	char *needle = xasprintf("{\"id\":\"%s\",\"event\":\"start\"", id);
+	const char *h = unit(w, "production", j)->history;
+	int n = 0;
+
+	for (const char *p = h; p && (p = strstr(p, needle)); p++)
+		n++;
+	free(needle);
+	return n;
+}
+
+/* The console stops following a three-unit deploy at every step of every unit (and
+ * between units); a later gantry finds the lease and carries the run on. Each time the
+ * environment ends on the new tag, every unit ran it once, and no lease is left. */
+START_TEST(a_run_ends_the_same_wherever_its_console_stops)
+{
+	int stops = 0;
+
+	for (stop_unit = 0; stop_unit < 3; stop_unit++) {
+		for (stop_step = 0; stop_step < 10; stop_step++) {
+			struct world *w = world_new("auto_rollback: true");
+			const struct deploy_info *i;
+			char id[72];
+			bool early = stop_step % 2 == 1;        /* attach while the unit is paused */
+
+			unit(w, "production", stop_unit)->pause_nth = stop_step;
+			start(w, DEPLOY_DEPLOY, "production", NEW);
+			wait_phase(w, DEPLOY_PLANNED);
+			deploy_confirm(w->d);
+			wait_until(w, at_stop, "the stop point");
+			if (phase(w) == DEPLOY_DONE) {  /* the unit has fewer steps: done with it */
+				world_free(w);
+				break;
+			}
+			snprintf(id, sizeof id, "%s", deploy_info(w->d)->run_id);
+			deploy_free(w->d);              /* the console goes away */
+			w->d = NULL;
+			stops++;
+			for (size_t j = 0; j < 3; j++)
+				ck_assert_msg(unit(w, "production", j)->locked, "unit %zu not leased", j);
+			for (size_t j = stop_unit + 1; j < 3; j++)
+				ck_assert_int_eq(unit(w, "production", j)->runs, 0);
+			if (!early) {
+				fake_resume(w->ft[1], stop_unit);       /* the host side ends its run */
+				w->d = deploy_attach(&w->ctx, conf_env_by_name(w->conf, "production"),
+				    NULL, NULL);
+				wait_until(w, unit_idle, "the unit's run to end on its own");
+			} else {
+				w->d = deploy_attach(&w->ctx, conf_env_by_name(w->conf, "production"),
+				    NULL, NULL);
+				wait_phase(w, DEPLOY_RUNNING);
+				fake_resume(w->ft[1], stop_unit);
+			}
+			wait_phase(w, DEPLOY_DONE);
+			i = deploy_info(w->d);
+			ck_assert_msg(i->result == RUN_SUCCEEDED, "unit %zu step %d: %s: %s", stop_unit,
+			    stop_step, run_result_name(i->result), i->status);
+			ck_assert(i->carried);
+			ck_assert_str_eq(i->run_id, id);
+			for (size_t j = 0; j < 3; j++) {
+				runs(w, "production", j, 1);
+				ck_assert_msg(!unit(w, "production", j)->locked, "unit %zu still locked", j);
+				ck_assert_int_eq(starts_of(w, j, id), 1);
+				ck_assert_int_eq(i->hosts[j].result, RUN_SUCCEEDED);
+			}
+			world_free(w);
+		}
+	}
+	ck_assert_int_ge(stops, 12);
+}
+END_TEST
+
+/* The console left while the second unit ran; the third then fails after its switch.
+ * The gantry that carries the run on takes the first two units back, as the gantry that
+ * started it would have: the environment ends on one tag. */
+START_TEST(a_run_carried_on_takes_the_units_back_when_a_later_one_fails)
+{
+	struct world *w = world_new("auto_rollback: true");
+	const struct deploy_info *i;
+
+	stop_unit = 1;
+	stop_step = 2;
+	unit(w, "production", 1)->pause_nth = 2;
+	snprintf(unit(w, "production", 2)->fail_step, 80, "wait for ready");
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	deploy_confirm(w->d);
+	wait_until(w, at_stop, "the second unit to pause");
+	deploy_free(w->d);
+	w->d = deploy_attach(&w->ctx, conf_env_by_name(w->conf, "production"), NULL, NULL);
+	wait_phase(w, DEPLOY_RUNNING);
+	unit(w, "production", 1)->pause_nth = 0;        /* its way back does not pause */
+	fake_resume(w->ft[1], 1);
+	wait_phase(w, DEPLOY_DONE);
+	i = deploy_info(w->d);
+	ck_assert_msg(i->result == RUN_ROLLED_BACK, "%s: %s", run_result_name(i->result), i->status);
+	for (size_t j = 0; j < 3; j++) {
+		runs(w, "production", j, 0);
+		ck_assert(!unit(w, "production", j)->locked);
+	}
+	world_free(w);
+}
+END_TEST
+
+static bool way_back_paused(struct world *w)
+{
+	return fake_paused(w->ft[1], 0) && unit(w, "production", 0)->runs == 2;
+}
+
+/* The console left while the way back ran (the third unit failed, the first was being
+ * taken back): the gantry that carries the run on finishes the way back. */
+START_TEST(a_way_back_carried_on_ends_on_one_tag)
+{
+	struct world *w = world_new("auto_rollback: true");
+	const struct deploy_info *i;
+
+	snprintf(unit(w, "production", 2)->fail_step, 80, "wait for ready");
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	deploy_confirm(w->d);
+	wait_until(w, first_unit_ran, "the first unit's run to end");
+	unit(w, "production", 0)->pause_nth = 2;        /* its next run: the way back */
+	wait_until(w, way_back_paused, "the first unit's way back to pause");
+	ck_assert(deploy_info(w->d)->fleet_rollback);
+	deploy_free(w->d);
+	w->d = deploy_attach(&w->ctx, conf_env_by_name(w->conf, "production"), NULL, NULL);
+	wait_phase(w, DEPLOY_RUNNING);
+	i = deploy_info(w->d);
+	ck_assert(i->carried && i->fleet_rollback);
+	unit(w, "production", 0)->pause_nth = 0;
+	fake_resume(w->ft[1], 0);
+	wait_phase(w, DEPLOY_DONE);
+	ck_assert_msg(i->result == RUN_ROLLED_BACK, "%s: %s", run_result_name(i->result), i->status);
+	for (size_t j = 0; j < 3; j++) {
+		runs(w, "production", j, 0);
+		ck_assert(!unit(w, "production", j)->locked);
+	}
+	ck_assert_int_eq(unit(w, "production", 0)->runs, 2);    /* its way back ran once */
+	ck_assert_int_eq(unit(w, "production", 1)->runs, 2);
+	world_free(w);
+}
+END_TEST
+
+/* Read-only, a run found unfinished is followed, never carried on: it ends "partial",
+ * naming the unit left behind, and the lease stays for a gantry that may write. */
+START_TEST(read_only_a_run_found_unfinished_is_partial_not_succeeded)
+{
+	struct world *w = world_new("auto_rollback: true");
+	const struct deploy_info *i;
+
+	stop_unit = 1;
+	stop_step = 2;
+	unit(w, "production", 1)->pause_nth = 2;
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	deploy_confirm(w->d);
+	wait_until(w, at_stop, "the second unit to pause");
+	deploy_free(w->d);
+	w->conf->read_only = true;
+	w->d = deploy_attach(&w->ctx, conf_env_by_name(w->conf, "production"), NULL, NULL);
+	wait_phase(w, DEPLOY_RUNNING);
+	fake_resume(w->ft[1], 1);
+	wait_phase(w, DEPLOY_DONE);
+	i = deploy_info(w->d);
+	ck_assert_msg(i->result == RUN_PARTIAL, "%s: %s", run_result_name(i->result), i->status);
+	ck_assert(!i->carried);
+	ck_assert_str_eq(i->left_behind, "root@p3");
+	ck_assert_msg(strstr(i->status, "not reached: root@p3") != NULL, "%s", i->status);
+	ck_assert_int_eq(unit(w, "production", 2)->runs, 0);
+	ck_assert(unit(w, "production", 2)->locked);
+	/* a gantry that may write finishes it */
+	deploy_free(w->d);
+	w->conf->read_only = false;
+	w->d = deploy_attach(&w->ctx, conf_env_by_name(w->conf, "production"), NULL, NULL);
+	wait_phase(w, DEPLOY_DONE);
+	ck_assert_int_eq(deploy_info(w->d)->result, RUN_SUCCEEDED);
+	runs(w, "production", 2, 1);
+	world_free(w);
+}
+END_TEST
+
+/* The gantry that started the run still follows it when a second one carries it on:
+ * both drive it, each unit's run starts once, and both see it succeed. */
+START_TEST(two_gantries_carrying_a_run_start_each_unit_once)
+{
+	struct world *w = world_new("auto_rollback: true");
+	struct deploy *second;
+	int64_t until = loop_clock_ms() + WAIT_MS;
+
+	stop_unit = 1;
+	stop_step = 2;
+	unit(w, "production", 1)->pause_nth = 2;
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	deploy_confirm(w->d);
+	wait_until(w, at_stop, "the second unit to pause");
+	second = deploy_attach(&w->ctx, conf_env_by_name(w->conf, "production"), NULL, NULL);
+	while (deploy_info(second)->phase != DEPLOY_RUNNING && loop_clock_ms() < until)
+		loop_run_once(w->loop, 20);
+	ck_assert(deploy_info(second)->carried);
+	fake_resume(w->ft[1], 1);
+	while ((deploy_info(second)->phase != DEPLOY_DONE || phase(w) != DEPLOY_DONE) &&
+	    loop_clock_ms() < until)
+		loop_run_once(w->loop, 20);
+	ck_assert_msg(deploy_info(second)->result == RUN_SUCCEEDED, "%s",
+	    deploy_info(second)->status);
+	ck_assert_msg(deploy_info(w->d)->result == RUN_SUCCEEDED, "%s", deploy_info(w->d)->status);
+	for (size_t j = 0; j < 3; j++) {
+		ck_assert_int_eq(unit(w, "production", j)->runs, 1);
+		ck_assert(!unit(w, "production", j)->locked);
+	}
+	deploy_free(second);
+	world_free(w);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -613,6 +889,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, a_cancel_before_the_switch_puts_the_unit_back);
 	tcase_add_test(tc, a_lock_held_by_another_run_refuses_the_plan);
 	tcase_add_test(tc, a_lock_taken_after_the_plan_starts_nothing);
+	tcase_add_test(tc, a_lease_refused_on_a_later_unit_lets_the_others_go);
 	tcase_add_test(tc, a_unit_that_cannot_be_read_refuses_the_plan);
 	tcase_add_test(tc, the_registry_down_refuses_a_deploy);
 	tcase_add_test(tc, a_tag_repointed_after_the_plan_starts_nothing);
@@ -627,6 +904,11 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, a_run_recorded_twice_on_one_unit_counts_once);
 	tcase_add_test(tc, an_adoption_recorded_after_runs_is_no_baseline);
 	tcase_add_test(tc, the_way_back_is_a_tag_every_unit_ran);
+	tcase_add_test(tc, a_run_ends_the_same_wherever_its_console_stops);
+	tcase_add_test(tc, a_run_carried_on_takes_the_units_back_when_a_later_one_fails);
+	tcase_add_test(tc, a_way_back_carried_on_ends_on_one_tag);
+	tcase_add_test(tc, read_only_a_run_found_unfinished_is_partial_not_succeeded);
+	tcase_add_test(tc, two_gantries_carrying_a_run_start_each_unit_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -427,6 +427,56 @@ START_TEST(a_lock_being_taken_cannot_be_broken)
 }
 END_TEST
 
+/* Runs a runner subcommand (its program sent along) in dir; its status, output in *out. */
+static int runner_sub(enum runner_sub sub, const char *const *args, size_t n, char **out)
+{
+	char *cmd = runner_inline_command(sub, args, n);
+	int rc = sh("cd '%s' && { %s\n} >sub.out 2>&1", dir, cmd);
+
+	free(cmd);
+	*out = slurp("sub.out");
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* A run over several hosts: the lease is the lock from before the first step to after
+ * the last host, with its plan; each host's run runs under it and leaves it held; a
+ * second start of the same run follows the first; only its run lets it go. */
+START_TEST(a_lease_holds_the_lock_across_the_run)
+{
+	const char *lease[] = { "L1", "promote", "alice@laptop", "promote sha-4e1d2c9 from staging",
+	    "{\"event\":\"plan\",\"id\":\"L1\"}" };
+	const char *other[] = { "L2", "deploy", "bob@ops", "deploy sha-9", "{\"event\":\"plan\"}" };
+	const char *release[] = { "L1" }, *release_other[] = { "L2" };
+	struct run_spec s = spec("L1", three, 3), plain = spec("r60", three, 3);
+	char *out, *plan;
+
+	ck_assert_int_eq(runner_sub(RUNNER_LEASE, lease, 5, &out), 0);
+	plan = slurp(".gantry/lock/plan");
+	ck_assert_str_eq(plan, "{\"event\":\"plan\",\"id\":\"L1\"}\n");
+	ck_assert(!exists(".gantry/lock/pid"));
+	ck_assert_int_eq(runner_sub(RUNNER_LEASE, lease, 5, &out), 0);     /* a retry: its own */
+	ck_assert_int_eq(runner_sub(RUNNER_LEASE, other, 5, &out), 75);
+	ck_assert_msg(strstr(out, "LOCKED\nowner=alice@laptop\n") == out, "%s", out);
+	/* a run that is not the lease's is refused; the lease's own runs */
+	ck_assert_int_eq(start(&plain, &out), 75);
+	s.lease = "L1";
+	ck_assert_int_eq(start(&s, &out), 0);
+	ck_assert_str_eq(out, "STARTED L1\n");
+	wait_end("L1");
+	ck_assert(exists(".gantry/lock/owner") && !exists(".gantry/lock/pid"));
+	/* started once: a second start (a gantry carrying the run on) only follows it */
+	ck_assert_int_eq(start(&s, &out), 0);
+	ck_assert_str_eq(out, "STARTED L1\n");
+	ck_assert_int_eq(sh("test \"$(grep -c '\"event\":\"start\"' '%s/.gantry/history.jsonl')\" = 1",
+	    dir), 0);
+	ck_assert_int_eq(runner_sub(RUNNER_RELEASE, release_other, 1, &out), 3);
+	ck_assert(exists(".gantry/lock"));
+	ck_assert_int_eq(runner_sub(RUNNER_RELEASE, release, 1, &out), 0);
+	ck_assert(!exists(".gantry/lock"));
+	ck_assert_int_eq(runner_sub(RUNNER_RELEASE, release, 1, &out), 3);
+}
+END_TEST
+
 /* A run whose lock was broken and taken by another run leaves that run's lock alone. */
 START_TEST(a_run_releases_only_its_own_lock)
 {
@@ -704,6 +754,7 @@ int main(void)
 	tcase_add_test(tc, cancel_before_the_switch_only);
 	tcase_add_test(tc, a_lock_being_taken_cannot_be_broken);
 	tcase_add_test(tc, a_run_releases_only_its_own_lock);
+	tcase_add_test(tc, a_lease_holds_the_lock_across_the_run);
 	tcase_add_test(tc, ids_are_checked);
 	tcase_add_test(tc, the_runner_names_the_contract_only);
 	tcase_add_test(tc, the_runner_is_installed_where_missing);

@@ -20,11 +20,14 @@ struct fake_step {
 
 struct fake_run;
 
+#define FAKE_FOLLOWERS 4
+
 /* A run on a unit: it belongs to the unit, and goes on without a follower. */
 struct fake_exec {
 	struct fake_target *ft;
 	size_t j;
 	char id[72];
+	bool leased;                    /* it runs under a lease: the lock stays at its end */
 	struct fake_step *steps, *back;
 	size_t steps_len, back_len;
 	size_t at;                      /* the next step of the current phase */
@@ -38,7 +41,7 @@ struct fake_exec {
 	json_t *steps_json;
 	uint64_t timer;
 	bool ended;
-	struct fake_run *follower;
+	struct fake_run *followers[FAKE_FOLLOWERS];     /* as many gantries as follow it */
 	struct fake_exec *next_done;    /* the unit's ended runs, newest first */
 };
 
@@ -66,12 +69,13 @@ struct fake_cmd {
 	const struct unit_cmd_ops *ops;
 	void *arg;
 	enum hostadmin admin;
-	char *record;                   /* adopt: the record */
+	char *record;                   /* adopt, lease: the record */
+	char id[72], action[16], operator[128]; /* lease, release */
 	char *image;                    /* has_image */
 	int kind;                       /* CMD_* */
 };
 
-enum { CMD_STATE, CMD_ADMIN, CMD_ADOPT, CMD_HAS_IMAGE };
+enum { CMD_STATE, CMD_ADMIN, CMD_ADOPT, CMD_HAS_IMAGE, CMD_LEASE, CMD_RELEASE };
 
 static int64_t now_ms(void)
 {
@@ -159,20 +163,33 @@ static void exec_emit(struct fake_exec *x, struct run_event ev)
 	ev.ms = now_ms();
 	x->events = xrealloc(x->events, (x->events_len + 1) * sizeof *x->events);
 	x->events[x->events_len++] = ev;
-	if (x->follower) {
-		x->follower->ops->event(x->follower->arg, &ev);
-		if (x->follower && x->follower->ops->heard)
-			x->follower->ops->heard(x->follower->arg);
+	for (int i = 0; i < FAKE_FOLLOWERS; i++) {
+		struct fake_run *f = x->followers[i];
+
+		if (!f)
+			continue;
+		f->ops->event(f->arg, &ev);
+		if (x->followers[i] == f && f->ops->heard)
+			f->ops->heard(f->arg);
 	}
 }
 
 static void exec_output(struct fake_exec *x, const char *text)
 {
-	if (x->follower && x->follower->ops->output) {
-		char *line = xstrdup(text);
+	for (int i = 0; i < FAKE_FOLLOWERS; i++)
+		if (x->followers[i] && x->followers[i]->ops->output)
+			x->followers[i]->ops->output(x->followers[i]->arg, xstrdup(text), strlen(text));
+}
 
-		x->follower->ops->output(x->follower->arg, line, strlen(line));
-	}
+static void follower_add(struct fake_exec *x, struct fake_run *f)
+{
+	for (int i = 0; i < FAKE_FOLLOWERS; i++)
+		if (!x->followers[i]) {
+			x->followers[i] = f;
+			f->exec = x;
+			return;
+		}
+	abort();                        /* more followers than a test needs */
 }
 
 static void exec_tick(struct loop *loop, void *arg);
@@ -191,7 +208,7 @@ static void exec_end(struct fake_exec *x, enum run_result result)
 	    run_result_name(result), "failed_step", x->failed_step, "migrated", x->migrated,
 	    "switched", x->switched, "restored", x->restored, "steps", x->steps_json);
 	char *line = json_dumps(rec, JSON_COMPACT);
-	struct fake_run *f = x->follower;
+	struct fake_run *told[FAKE_FOLLOWERS];
 	struct run_event ev = { .kind = RUNEVENT_RUN_END, .result = result };
 
 	fake_history_add(x->ft, x->j, line);
@@ -199,16 +216,21 @@ static void exec_end(struct fake_exec *x, enum run_result result)
 	json_decref(rec);
 	x->result = result;
 	x->ended = true;
-	u->locked = false;
-	u->lock_owner[0] = u->lock_run[0] = '\0';
+	if (!x->leased)
+		fake_unlock(x->ft, x->j);       /* a lease stays until gantry lets it go */
 	u->exec = NULL;
 	/* kept for a follow after the end */
 	x->next_done = u->ended;
 	u->ended = x;
 	copy(ev.word, sizeof ev.word, run_result_name(result));
 	exec_emit(x, ev);
-	x->follower = NULL;
-	if (f) {
+	memcpy(told, x->followers, sizeof told);
+	memset(x->followers, 0, sizeof x->followers);
+	for (int i = 0; i < FAKE_FOLLOWERS; i++) {
+		struct fake_run *f = told[i];
+
+		if (!f)
+			continue;
 		f->exec = NULL;
 		f->ops->ended(f->arg);          /* the handle may be freed in there */
 	}
@@ -244,7 +266,8 @@ static void exec_tick(struct loop *loop, void *arg)
 		return;
 	}
 	s = &list[x->at];
-	if (!x->in_rollback && !x->paused_once && u->pause_at[0] && strcmp(s->name, u->pause_at) == 0) {
+	if (!x->in_rollback && !x->paused_once && ((u->pause_at[0] && strcmp(s->name, u->pause_at) == 0) ||
+	    (int)x->at + 1 == u->pause_nth)) {
 		x->paused = x->paused_once = true;
 		return;
 	}
@@ -319,6 +342,8 @@ static struct fake_step *steps_copy(const struct run_step *from, size_t n)
 	return to;
 }
 
+static void run_follow(struct loop *loop, void *arg);
+
 /* The start: refused (locked, frozen, down), or the run begins on the unit. */
 static void run_begin(struct loop *loop, void *arg)
 {
@@ -328,13 +353,29 @@ static void run_begin(struct loop *loop, void *arg)
 	struct unit_run_not_started ns = { 0 };
 	struct fake_exec *x;
 	char *rec;
+	bool leased = spec->lease && u->locked && strcmp(u->lock_run, spec->lease) == 0;
 
 	(void)loop;
 	f->timer = 0;
 	f->spec = NULL;
-	if (u->down || u->locked || u->frozen) {
-		ns.why = u->down ? UNIT_RUN_FAILED : u->locked ? UNIT_RUN_LOCKED : UNIT_RUN_FROZEN;
-		ns.status = u->down ? 255 : u->locked ? RUNNER_EXIT_LOCKED : RUNNER_EXIT_FROZEN;
+	if (leased && !u->down) {
+		/* under its lease; once per run: a second start follows the first */
+		x = u->exec && strcmp(u->exec->id, spec->id) == 0 ? u->exec : NULL;
+		for (struct fake_exec *e = u->ended; !x && e; e = e->next_done)
+			if (strcmp(e->id, spec->id) == 0)
+				x = e;
+		if (x) {
+			f->ops->started(f->arg);
+			copy(f->id, sizeof f->id, spec->id);
+			run_follow(loop, f);
+			return;
+		}
+	} else if (u->down || u->locked || spec->lease || u->frozen) {
+		/* a run under a lease it does not hold is refused as locked */
+		bool locked = u->locked || spec->lease;
+
+		ns.why = u->down ? UNIT_RUN_FAILED : locked ? UNIT_RUN_LOCKED : UNIT_RUN_FROZEN;
+		ns.status = u->down ? 255 : locked ? RUNNER_EXIT_LOCKED : RUNNER_EXIT_FROZEN;
 		copy(ns.text, sizeof ns.text, u->down ? "connection refused" : u->frozen ? "frozen" : "");
 		ns.lock.held = u->locked;
 		copy(ns.lock.owner, sizeof ns.lock.owner, u->lock_owner);
@@ -351,13 +392,12 @@ static void run_begin(struct loop *loop, void *arg)
 	x->back = steps_copy(spec->rollback, spec->rollback_len);
 	x->back_len = spec->rollback_len;
 	x->steps_json = json_array();
-	x->follower = f;
-	f->exec = x;
+	follower_add(x, f);
+	x->leased = spec->lease != NULL;
 	u->exec = x;
 	u->runs++;
-	u->locked = true;
-	copy(u->lock_owner, sizeof u->lock_owner, spec->operator);
-	copy(u->lock_run, sizeof u->lock_run, spec->id);
+	if (!x->leased)
+		fake_lock(f->ft, f->j, spec->id, spec->operator);
 	copy(u->current, sizeof u->current, spec->id);
 	if (spec->adopt_record)
 		fake_history_add(f->ft, f->j, spec->adopt_record);
@@ -395,10 +435,7 @@ static void run_follow(struct loop *loop, void *arg)
 		f->ops->ended(f->arg);
 		return;
 	}
-	if (x->follower)
-		x->follower->exec = NULL;       /* one follower at a time */
-	x->follower = f;
-	f->exec = x;
+	follower_add(x, f);
 }
 
 static bool run_cancel(struct unit_run *r)
@@ -424,8 +461,9 @@ static void run_free(struct unit_run *r)
 
 	if (f->timer)
 		loop_timer_cancel(f->ft->loop, f->timer);
-	if (f->exec && f->exec->follower == f)
-		f->exec->follower = NULL;       /* the run goes on on its unit */
+	for (int i = 0; f->exec && i < FAKE_FOLLOWERS; i++)
+		if (f->exec->followers[i] == f)
+			f->exec->followers[i] = NULL;   /* the run goes on on its unit */
 	free(f);
 }
 
@@ -489,8 +527,14 @@ static void state_of(struct fake_target *ft, size_t j, bool watch, struct host_s
 	st->lock.held = u->locked;
 	copy(st->lock.owner, sizeof st->lock.owner, u->lock_owner);
 	copy(st->lock.run, sizeof st->lock.run, u->lock_run);
-	st->lock.runner_known = st->lock.runner_alive = u->locked;
+	st->lock.runner_known = st->lock.runner_alive = u->exec != NULL;
 	st->lock.since = u->locked ? st->host_now : 0;
+	if (u->locked && u->lease_plan) {
+		st->lock.leased = true;
+		if (!lease_parse(u->lease_plan, strlen(u->lease_plan), &st->lock.lease,
+		    st->lock.lease_error, sizeof st->lock.lease_error))
+			copy(st->lock.lease_error, sizeof st->lock.lease_error, "unreadable");
+	}
 	st->frozen = u->frozen;
 	copy(st->current, sizeof st->current, u->current);
 	if (u->app_image[0]) {
@@ -546,7 +590,31 @@ static void cmd_fire(struct loop *loop, void *arg)
 		else if (u->exec)
 			status = RUNNER_EXIT_ALIVE;
 		else
-			u->locked = false;
+			fake_unlock(fc->ft, fc->j);
+		break;
+	case CMD_LEASE:
+		if (u->locked && u->lease_plan && strcmp(u->lock_run, fc->id) == 0) {
+			status = 0;             /* already this run's */
+		} else if (u->locked) {
+			char *text = xasprintf("LOCKED\nowner=%s\nrun=%s\n", u->lock_owner, u->lock_run);
+
+			fc->ops->output(fc->arg, text, strlen(text), false);
+			free(text);
+			status = RUNNER_EXIT_LOCKED;
+		} else if (u->frozen && strcmp(fc->action, "rollback") != 0) {
+			status = RUNNER_EXIT_FROZEN;
+		} else {
+			fake_lock(fc->ft, fc->j, fc->id, fc->operator);
+			u->lease_plan = xstrdup(fc->record);
+		}
+		break;
+	case CMD_RELEASE:
+		if (!u->locked || strcmp(u->lock_run, fc->id) != 0)
+			status = RUNNER_EXIT_NOT_NEEDED;
+		else if (u->exec)
+			status = RUNNER_EXIT_ALIVE;
+		else
+			fake_unlock(fc->ft, fc->j);
 		break;
 	}
 	fc->ops->done(fc->arg, UNIT_EXITED, status, NULL);
@@ -610,6 +678,27 @@ static struct unit_cmd *fake_adopt(const struct target *t, size_t j, const char 
 	return &fc->base;
 }
 
+static struct unit_cmd *fake_lease(const struct target *t, size_t j,
+    const struct lease_take *take, const struct unit_cmd_ops *ops, void *arg)
+{
+	struct fake_cmd *fc = cmd_new(t, j, CMD_LEASE, ops, arg);
+
+	copy(fc->id, sizeof fc->id, take->id);
+	copy(fc->action, sizeof fc->action, take->action);
+	copy(fc->operator, sizeof fc->operator, take->operator);
+	fc->record = xstrdup(take->record);
+	return &fc->base;
+}
+
+static struct unit_cmd *fake_release(const struct target *t, size_t j, const char *id,
+    const struct unit_cmd_ops *ops, void *arg)
+{
+	struct fake_cmd *fc = cmd_new(t, j, CMD_RELEASE, ops, arg);
+
+	copy(fc->id, sizeof fc->id, id);
+	return &fc->base;
+}
+
 static struct unit_cmd *fake_has_image(const struct target *t, size_t j, const char *image,
     const struct unit_cmd_ops *ops, void *arg)
 {
@@ -663,6 +752,8 @@ static const struct target_ops fake_target_ops = {
 	.follow = fake_follow,
 	.admin = fake_admin,
 	.adopt = fake_adopt,
+	.lease = fake_lease,
+	.release = fake_release,
 	.log = fake_log,
 	.has_image = fake_has_image,
 	.get = fake_get,
@@ -684,6 +775,25 @@ struct fake_target *fake_target_new(struct loop *loop, const struct conf_env *en
 	for (size_t j = 0; j < env->hosts_len; j++)
 		copy(ft->units[j].name, sizeof ft->units[j].name, env->hosts[j].address);
 	return ft;
+}
+
+void fake_lock(struct fake_target *ft, size_t j, const char *run, const char *owner)
+{
+	struct fake_unit *u = &ft->units[j];
+
+	u->locked = true;
+	copy(u->lock_run, sizeof u->lock_run, run);
+	copy(u->lock_owner, sizeof u->lock_owner, owner);
+}
+
+void fake_unlock(struct fake_target *ft, size_t j)
+{
+	struct fake_unit *u = &ft->units[j];
+
+	u->locked = false;
+	u->lock_owner[0] = u->lock_run[0] = '\0';
+	free(u->lease_plan);
+	u->lease_plan = NULL;
 }
 
 void fake_resume(struct fake_target *ft, size_t j)
@@ -710,8 +820,9 @@ static void exec_free(struct fake_exec *x)
 {
 	if (x->timer)
 		loop_timer_cancel(x->ft->loop, x->timer);
-	if (x->follower)
-		x->follower->exec = NULL;
+	for (int i = 0; i < FAKE_FOLLOWERS; i++)
+		if (x->followers[i])
+			x->followers[i]->exec = NULL;
 	free(x->steps);
 	free(x->back);
 	free(x->events);
@@ -733,6 +844,7 @@ void fake_target_free(struct fake_target *ft)
 			exec_free(x);
 		}
 		free(ft->units[j].history);
+		free(ft->units[j].lease_plan);
 	}
 	free(ft->units);
 	free(ft);

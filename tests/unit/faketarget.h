@@ -22,6 +22,8 @@ struct fake_unit {
 	char *history;                  /* history.jsonl's text */
 	bool locked;
 	char lock_owner[128], lock_run[72];
+	char *lease_plan;               /* a lease's plan (the lock held for a run over several
+	                                   units), or NULL */
 	bool frozen;
 	char current[72];               /* the last run started */
 	bool has_images;                /* deploy.image_check answers yes */
@@ -31,6 +33,7 @@ struct fake_unit {
 	int fail_exit;                  /* with this status (default 1) */
 	char fail_rollback_step[80];    /* this step of an automatic rollback fails */
 	char pause_at[80];              /* a run waits before this step until fake_resume */
+	int pause_nth;                  /* or before its nth step (1-based; 0 none) */
 	/* what happened */
 	unsigned runs;                  /* runs started here */
 	struct fake_exec *exec;         /* the run that holds the lock, or NULL */
@@ -61,6 +64,9 @@ void fake_record(struct fake_target *ft, size_t j, const char *id, const char *t
  * `at`: deploy.env names them and the history holds the run. */
 void fake_ran(struct fake_target *ft, size_t j, const char *id, const char *tag,
     const char *app_image, const char *migrator_image, const char *result, long long at);
+/* The lock on unit j broken (gantry unlock's work, or another run's lock left there). */
+void fake_lock(struct fake_target *ft, size_t j, const char *run, const char *owner);
+void fake_unlock(struct fake_target *ft, size_t j);
 /* A paused run on unit j goes on. */
 void fake_resume(struct fake_target *ft, size_t j);
 /* True while a run on unit j waits at its pause_at step. */

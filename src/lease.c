@@ -1,0 +1,177 @@
+/* The plan an environment's lease keeps: written by the gantry that starts a run over
+ * several units, read back (untrusted) by whichever gantry carries it on. */
+#include "config.h"
+
+#include "lease.h"
+#include "sanitize.h"
+#include "sha256.h"
+#include "value.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LEASE_MAX_UNITS 100000
+#define LEASE_MAX_PARALLEL 100000
+
+void lease_units_sum(const char *const *units, size_t n, char out[20])
+{
+	struct sha256 s;
+	unsigned char d[32];
+
+	sha256_init(&s);
+	for (size_t j = 0; j < n; j++)
+		sha256_update(&s, units[j], strlen(units[j]) + 1);     /* the NUL separates */
+	sha256_final(&s, d);
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+void lease_back_id(const char *id, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%.59s-back", id);
+}
+
+char *lease_record(const struct run_lease *l, const char *const *units, size_t n)
+{
+	json_t *names = json_array(), *rec;
+	char *out;
+
+	for (size_t j = 0; j < n; j++)
+		json_array_append_new(names, json_string(units[j]));
+	rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:o}",
+	    "event", "plan", "id", l->id, "action", l->action, "env", l->env,
+	    "tag", l->tag, "app_digest", l->app_digest, "migrator_digest", l->migrator_digest,
+	    "operator", l->operator, "at", (json_int_t)l->at, "parallel", (json_int_t)l->parallel,
+	    "units", names);
+	if (l->source[0])
+		json_object_set_new(rec, "source", json_string(l->source));
+	if (l->back_tag[0])
+		json_object_set_new(rec, "back", json_pack("{s:s, s:s, s:s}", "tag", l->back_tag,
+		    "app_digest", l->back_app, "migrator_digest", l->back_migrator));
+	out = json_dumps(rec, JSON_COMPACT);
+	json_decref(rec);
+	return out;
+}
+
+/* obj[key] as text into dst; false when it is there and not a string, or too long */
+static bool text(json_t *obj, const char *key, char *dst, size_t dstsz)
+{
+	json_t *v = json_object_get(obj, key);
+
+	dst[0] = '\0';
+	if (!v)
+		return true;
+	if (!json_is_string(v) || json_string_length(v) >= dstsz)
+		return false;
+	sanitize_text(json_string_value(v), json_string_length(v), dst, dstsz, 0);
+	return true;
+}
+
+static bool fail(char *why, size_t whysz, const char *what)
+{
+	snprintf(why, whysz, "%s", what);
+	return false;
+}
+
+bool lease_parse(const char *buf, size_t len, struct run_lease *out, char *why, size_t whysz)
+{
+	json_error_t err;
+	json_t *rec, *units, *back, *v;
+	const char *names[64];
+	const char **all = names;
+	size_t n;
+	bool ok = false;
+
+	memset(out, 0, sizeof *out);
+	if (len > LEASE_MAX_BYTES)
+		return fail(why, whysz, "the plan is larger than gantry writes");
+	rec = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &err);
+	if (!json_is_object(rec)) {
+		json_decref(rec);
+		return fail(why, whysz, "the plan is not a JSON object");
+	}
+	v = json_object_get(rec, "event");
+	units = json_object_get(rec, "units");
+	back = json_object_get(rec, "back");
+	if (!json_is_string(v) || strcmp(json_string_value(v), "plan") != 0) {
+		fail(why, whysz, "the plan is not a plan record");
+		goto out;
+	}
+	if (!text(rec, "id", out->id, sizeof out->id) || !value_run_id(out->id) ||
+	    !text(rec, "action", out->action, sizeof out->action) ||
+	    !text(rec, "env", out->env, sizeof out->env) ||
+	    !text(rec, "source", out->source, sizeof out->source) ||
+	    !text(rec, "operator", out->operator, sizeof out->operator)) {
+		fail(why, whysz, "the plan's id, action, environment or operator is not what gantry writes");
+		goto out;
+	}
+	if (strcmp(out->action, "deploy") != 0 && strcmp(out->action, "promote") != 0 &&
+	    strcmp(out->action, "rollback") != 0) {
+		fail(why, whysz, "the plan's action is not deploy, promote or rollback");
+		goto out;
+	}
+	if (!text(rec, "tag", out->tag, sizeof out->tag) || !value_tag(out->tag) ||
+	    !text(rec, "app_digest", out->app_digest, sizeof out->app_digest) ||
+	    !value_digest(out->app_digest) ||
+	    !text(rec, "migrator_digest", out->migrator_digest, sizeof out->migrator_digest) ||
+	    !value_digest(out->migrator_digest)) {
+		fail(why, whysz, "the plan's tag or digests are not what gantry writes");
+		goto out;
+	}
+	if (back && (!json_is_object(back) || !text(back, "tag", out->back_tag, sizeof out->back_tag) ||
+	    !value_tag(out->back_tag) ||
+	    !text(back, "app_digest", out->back_app, sizeof out->back_app) ||
+	    (out->back_app[0] && !value_digest(out->back_app)) ||
+	    !text(back, "migrator_digest", out->back_migrator, sizeof out->back_migrator) ||
+	    (out->back_migrator[0] && !value_digest(out->back_migrator)))) {
+		fail(why, whysz, "the plan's way back is not what gantry writes");
+		goto out;
+	}
+	v = json_object_get(rec, "at");
+	out->at = json_is_integer(v) ? value_bounded(json_integer_value(v), 0, 1LL << 40) : 0;
+	v = json_object_get(rec, "parallel");
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > LEASE_MAX_PARALLEL) {
+		fail(why, whysz, "the plan's parallel is not a count");
+		goto out;
+	}
+	out->parallel = (unsigned)json_integer_value(v);
+	n = json_array_size(units);
+	if (!json_is_array(units) || n < 1 || n > LEASE_MAX_UNITS) {
+		fail(why, whysz, "the plan names no units");
+		goto out;
+	}
+	if (n > sizeof names / sizeof names[0])
+		all = malloc(n * sizeof *all);
+	if (!all) {
+		fail(why, whysz, "out of memory");
+		goto out;
+	}
+	for (size_t j = 0; j < n; j++) {
+		v = json_array_get(units, j);
+		if (!json_is_string(v)) {
+			fail(why, whysz, "the plan's units are not names");
+			goto out;
+		}
+		all[j] = json_string_value(v);
+	}
+	out->units = n;
+	lease_units_sum(all, n, out->units_sum);
+	ok = true;
+out:
+	if (all != names)
+		free(all);
+	json_decref(rec);
+	if (!ok) {
+		char keep[sizeof out->id];
+
+		/* the id stays when it had its syntax: what holds the lock is still named */
+		memcpy(keep, out->id, sizeof keep);
+		memset(out, 0, sizeof *out);
+		if (value_run_id(keep))
+			memcpy(out->id, keep, sizeof keep);
+	}
+	return ok;
+}
