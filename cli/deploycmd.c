@@ -211,6 +211,10 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 		return 128 + dc->signo;
 	if (i->phase == DEPLOY_REFUSED)
 		return refused(i);
+	if (i->carried)
+		printf("carrying on run %s (%s %s by %s): it was left unfinished; the hosts not "
+		    "reached start from the plan its lease keeps\n", i->run_id, i->action, i->tag,
+		    i->operator[0] ? i->operator : "someone");
 	if (i->phase == DEPLOY_PLANNED) {
 		if (o->dry_run) {
 			printf("dry run: nothing was started\n");
@@ -231,8 +235,13 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 	t0 = loop_clock_ms();
 	wait_phase(dc, 1u << DEPLOY_REFUSED | 1u << DEPLOY_DONE);
 	if (dc->quit) {
-		fprintf(stderr, "gantry: stopped following; the run goes on on %s: `gantry attach %s` "
-		    "shows it\n", i->host, i->env);
+		if (i->hosts_len > 1 && i->phase == DEPLOY_RUNNING)
+			fprintf(stderr, "gantry: stopped following; the run is %s's: each host's run goes "
+			    "on there, and the hosts not reached wait under its lease until `gantry attach "
+			    "%s` carries it on\n", i->env, i->env);
+		else
+			fprintf(stderr, "gantry: stopped following; the run goes on on %s: `gantry attach "
+			    "%s` shows it\n", i->host, i->env);
 		return 128 + dc->signo;
 	}
 	if (i->phase == DEPLOY_REFUSED)

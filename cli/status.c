@@ -35,6 +35,8 @@ static const char *status_detail(const struct env_status *st, char *buf, size_t 
 		return st->probes[PROBE_READY].detail;
 	if (st->probes[PROBE_VERSION].state != PROBE_OK)
 		return st->probes[PROBE_VERSION].detail;
+	if (model_unfinished(st, buf, bufsz))
+		return buf;
 	if (model_drift(st, tag, sizeof tag, buf, bufsz) != DRIFT_NONE)
 		return buf;
 	return "";
@@ -103,6 +105,8 @@ static void hosts_json(json_t *e, const struct env_status *st)
 	json_object_set_new(e, "drift", json_string(model_drift_name(drift)));
 	json_object_set_new(e, "drift_detail", why[0] ? json_string(why) : json_null());
 	json_object_set_new(e, "hosts", hosts);
+	json_object_set_new(e, "unfinished", model_unfinished(st, why, sizeof why) ?
+	    json_string(why) : json_null());
 }
 
 void status_print_json(FILE *out, const struct model *model)

@@ -10,7 +10,7 @@
 	X(EXIT_REMOTE,    4,  "logs, history, attach: a host could not be reached, or its command failed") \
 	X(EXIT_REGISTRY,  5,  "the registry could not be reached, refused the credentials, or lacks the tag; after a deploy that succeeded: deploy.retag's tags could not be moved") \
 	X(EXIT_REFUSED,   6,  "promote, rollback, deploy, freeze, unfreeze, unlock: refused (a guard, a lock, a freeze, read-only mode, no confirmation); nothing ran") \
-	X(EXIT_FAILED,    7,  "promote, rollback, deploy: the run failed, was cancelled or rolled back, or could not be followed to its end") \
+	X(EXIT_FAILED,    7,  "promote, rollback, deploy, attach: the run failed, was cancelled or rolled back, is partial (it did not reach every host), or could not be followed to its end") \
 	X(EXIT_CHECK,     8,  "check: at least one check failed (its line says what to do)") \
 	X(EXIT_INTERNAL,  70, "internal error (a bug): the message says where")
 

@@ -472,8 +472,10 @@ void guard_check(const struct guard_facts *f, struct guard_verdict *v, char *cho
 		    t->hosts_len > 1 ? " on " : "", t->hosts_len > 1 ? st->lock.host : "",
 		    st->lock.owner[0] ? st->lock.owner : "someone", age,
 		    st->lock.message[0] ? st->lock.message : "no message",
-		    hoststate_lock_stale(st) ? "; the lock is stale: its run is gone. Break it with "
-		    "`gantry unlock ENV -m REASON`" : "; wait for that run to end");
+		    st->lock.leased && !st->lock.runner_alive ? "; that run over several hosts is "
+		    "unfinished: `gantry attach ENV` carries it on, `gantry unlock ENV -m REASON` "
+		    "abandons it" : hoststate_lock_stale(st) ? "; the lock is stale: its run is gone. "
+		    "Break it with `gantry unlock ENV -m REASON`" : "; wait for that run to end");
 	}
 	if (st->frozen && f->kind != DEPLOY_ROLLBACK) {
 		duration_format((st->host_now - st->freeze_since) * 1000, age, sizeof age);

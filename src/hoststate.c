@@ -366,7 +366,8 @@ void hoststate_merge(struct host_state *all, struct host_state *one, size_t inde
 
 bool hoststate_lock_stale(const struct host_state *st)
 {
-	if (!st->lock.held)
+	/* a lease between two hosts' runs has no runner: the run is unfinished, not gone */
+	if (!st->lock.held || st->lock.leased)
 		return false;
 	if (st->lock.runner_known)
 		return !st->lock.runner_alive;

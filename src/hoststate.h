@@ -81,7 +81,9 @@ void hoststate_free(struct host_state *st);
  * and a run's result is the worst its hosts recorded (no end record counts as worst). */
 void hoststate_merge(struct host_state *all, struct host_state *one, size_t index, const char *name);
 
-/* True when the lock is held by no live run: its runner is gone, or it is old and names none. */
+/* True when the lock is held by no live run: its runner is gone, or it is old and names none.
+ * A lease is never stale: between its hosts' runs no runner holds it (the run is unfinished
+ * until a gantry carries it on or it is unlocked). */
 bool hoststate_lock_stale(const struct host_state *st);
 
 #endif

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "model.h"
+#include "lease.h"
 #include "payload.h"
 #include "xmalloc.h"
 
@@ -236,6 +237,40 @@ void model_probe_word(const struct probe_result *result, enum probe_kind kind,
 		break;
 	}
 	snprintf(out, outsz, "%s", word);
+}
+
+bool model_unfinished(const struct env_status *env, char *out, size_t outsz)
+{
+	const struct host_lock *lease = NULL;
+	char back[72], left[300] = "";
+	size_t reached = 0, n = 0;
+
+	for (size_t j = 0; j < env->hosts_len; j++) {
+		const struct host_lock *l = &env->hosts[j].lock;
+
+		if (l->held && l->runner_alive)
+			return false;           /* it runs: not left */
+		if (!lease && l->held && l->leased && l->lease.id[0])
+			lease = l;
+	}
+	if (!lease)
+		return false;
+	lease_back_id(lease->lease.id, back, sizeof back);
+	for (size_t j = 0; j < env->hosts_len; j++) {
+		const char *cur = env->hosts[j].current_run;
+
+		if (strcmp(cur, lease->lease.id) == 0 || strcmp(cur, back) == 0) {
+			reached++;
+		} else if (strlen(left) + 80 < sizeof left) {
+			snprintf(left + strlen(left), sizeof left - strlen(left), "%s%s", n++ ? ", " : "",
+			    env->conf->hosts[j].address);
+		}
+	}
+	snprintf(out, outsz, "partial: run %s (%s %s by %s) reached %zu of %zu hosts%s%s; no host "
+	    "runs it now: `gantry attach %s` carries it on", lease->lease.id, lease->lease.action,
+	    lease->lease.tag, lease->lease.operator[0] ? lease->lease.operator : "someone", reached,
+	    env->hosts_len, left[0] ? ", not reached: " : "", left, env->conf->name);
+	return true;
 }
 
 enum drift model_drift(const struct env_status *env, char *deployed, size_t deployedsz,

@@ -136,6 +136,10 @@ bool model_hosts_read(const struct model *model);
  * version the app reports (and each host's own app, where it has an app_url). The
  * deployed tag the hosts agree on ("" when unknown or they disagree), and the drift, with
  * the sentence every view shows for it (dashboard, wallboard, status). */
+/* A run over several hosts left unfinished: its lease holds a host and no host runs it
+ * now. False when there is none; else `out` says whose run it is, how far it got (the
+ * hosts whose last run is it, or its way back) and the hosts left behind. */
+bool model_unfinished(const struct env_status *env, char *out, size_t outsz);
 enum drift model_drift(const struct env_status *env, char *deployed, size_t deployedsz,
     char *why, size_t whysz);
 

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "deploystate.h"
+#include "deployenv.h"
 #include "lease.h"
 #include "runscript.h"
 #include "sanitize.h"
@@ -460,6 +461,61 @@ void rollout_finish(struct deploy *d)
 }
 
 static void run_finish(struct deploy *d);
+static void retagged(void *arg, const char *error);
+
+/* Why the hosts, read again, do not all run the run's tag ("" they do). */
+static void not_all_there(struct deploy *d, const struct host_state *st, char *why, size_t whysz)
+{
+	const struct history_run *run = history_find(&st->history, d->info.run_id);
+	char tag[136] = "";
+
+	why[0] = '\0';
+	if (st->has_deploy_env)
+		deployenv_image_tag(st->deploy_env.app_image, tag, sizeof tag);
+	/* the merged state's deploy.env is the first unit's; the first to differ is named */
+	if (strcmp(tag, d->info.tag) != 0)
+		snprintf(why, whysz, "%s's deploy.env names %s, not %s", d->info.hosts[0].address,
+		    tag[0] ? tag : "nothing", d->info.tag);
+	else if (st->deploy_env_differs[0])
+		snprintf(why, whysz, "%s's deploy.env names %s, not %s", st->deploy_env_differs,
+		    st->differs_image[0] ? st->differs_image : "nothing", d->info.tag);
+	else if (!run || run->hosts < d->info.hosts_len || run->result != RUN_SUCCEEDED)
+		snprintf(why, whysz, "run %s is not recorded succeeded on all %zu hosts",
+		    d->info.run_id, d->info.hosts_len);
+	else if (st->lock.held && strcmp(st->lock.run, d->leased ? d->lease.id : d->info.run_id) != 0)
+		snprintf(why, whysz, "%s holds a lock of another run (%s) now", st->lock.host,
+		    st->lock.owner);
+}
+
+/* Before a tag moves, every host is read again: each must run the run's tag, with its
+ * run recorded succeeded, and no other run may hold a lock. */
+static void reread(void *arg, struct hostread *r)
+{
+	struct deploy *d = arg;
+	struct host_state st;
+	char why[600], msg[700];
+
+	d->target_rd = NULL;
+	if (!hostread_result(r, &st, why, sizeof why)) {
+		hostread_free(r);
+		snprintf(msg, sizeof msg, "the hosts could not all be read again (%s)", why);
+		retagged(d, msg);
+		return;
+	}
+	hostread_free(r);
+	not_all_there(d, &st, why, sizeof why);
+	hoststate_free(&st);
+	if (why[0]) {
+		snprintf(msg, sizeof msg, "read again, the hosts do not all run it: %s", why);
+		retagged(d, msg);
+		return;
+	}
+	deploy_say(d, "ready on every host, read again; moving %s to %s in the registry",
+	    d->info.retag, d->info.tag);
+	deploy_notify(d);
+	d->retag = retag_start(d->ctx.registry, d->ctx.conf->registry, d->info.retag,
+	    d->info.app_digest, d->info.migrator_digest, retagged, d);
+}
 
 /* deploy.retag's tags moved, or not: the deploy ends either way. */
 static void retagged(void *arg, const char *error)
@@ -546,11 +602,11 @@ static void run_done(struct deploy *d)
 		deploy_say(d, "%s", run_result_name(d->info.result));
 		if (d->info.retag[0] && !d->attach_only && !d->watch_only) {
 			deploy_enter(d, STAGE_RETAG);
-			deploy_say(d, "ready on every host; moving %s to %s in the registry",
+			deploy_say(d, "ready on every host; reading them again before moving %s to %s",
 			    d->info.retag, d->info.tag);
 			deploy_notify(d);
-			d->retag = retag_start(d->ctx.registry, d->ctx.conf->registry, d->info.retag,
-			    d->info.app_digest, d->info.migrator_digest, retagged, d);
+			hostread_free(d->target_rd);
+			d->target_rd = hostread_start(d->to, reread, d);
 			return;
 		}
 	}

@@ -530,7 +530,7 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 	char line[700], age[32];
 	enum theme_role role = THEME_ROLE_muted;
 	const struct host_status *lock = NULL, *freeze = NULL;
-	size_t lock_at = 0;
+	size_t lock_at = 0, unread = env->hosts_len;
 	int n = 0;
 
 	if (env->hosts_len == 0)
@@ -538,8 +538,11 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 	for (size_t i = 0; i < env->hosts_len; i++) {
 		const struct host_status *h = &env->hosts[i];
 
-		if (!h->state_known)
+		if (!h->state_known) {
+			if (unread == env->hosts_len)
+				unread = i;
 			continue;
+		}
 		if (h->lock.held && (!lock || (h->lock.runner_alive && !lock->lock.runner_alive))) {
 			lock = h;
 			lock_at = i;
@@ -549,7 +552,12 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 	}
 	draw_text(ui, y, 2, 9, "deploys", THEME_ROLE_header, true);
 	line[0] = '\0';
-	if (lock) {
+	if (lock && model_unfinished(env, line, sizeof line)) {
+		/* a run over several hosts that no host runs now: who carries it on */
+		n = (int)strlen(line);
+		n += snprintf(line + n, sizeof line - (size_t)n, "   (a: carry it on)");
+		role = THEME_ROLE_unhealthy;
+	} else if (lock) {
 		char step[160] = "";
 
 		envfmt_host_since(lock->host_now, lock->lock.since, age, sizeof age);
@@ -572,17 +580,20 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 			role = THEME_ROLE_degraded;
 	}
 	if (!lock && !freeze) {
-		enum link_state st = ui_link(ui, env, 0, loop_clock_ms()).state;
+		size_t u = unread < env->hosts_len ? unread : 0;
+		enum link_state st = ui_link(ui, env, u, loop_clock_ms()).state;
 
-		if (env->hosts[0].state_known) {
+		/* "not locked" only once every host said so */
+		if (unread == env->hosts_len) {
 			snprintf(line, sizeof line, "not locked, not frozen   p promote  b rollback  h history");
 		} else if ((st == LINK_CONNECTING || st == LINK_IDLE || st == LINK_UP) &&
-		    !env->hosts[0].deploy_error[0]) {
-			snprintf(line, sizeof line, "reading the lock...");
+		    !env->hosts[u].deploy_error[0]) {
+			snprintf(line, sizeof line, "reading the lock%s%s...", env->hosts_len > 1 ? " on " :
+			    "", env->hosts_len > 1 ? env->conf->hosts[u].address : "");
 		} else {
 			/* every "reading" ends: in the state, or in why it cannot be read */
 			snprintf(line, sizeof line, "lock and freeze not known: %s cannot be read (see hosts)",
-			    env->conf->hosts[0].address);
+			    env->conf->hosts[u].address);
 			role = THEME_ROLE_unhealthy;
 		}
 	}

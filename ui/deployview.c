@@ -129,6 +129,10 @@ static enum theme_role result_line(const struct deploy_info *i, char *line, size
 		role = THEME_ROLE_degraded;
 		snprintf(line, linesz, "ROLLED BACK: %s failed, %s runs %s again", i->tag, i->env,
 		    i->rollback_tag);
+	} else if (i->result == RUN_PARTIAL) {
+		role = THEME_ROLE_degraded;
+		snprintf(line, linesz, "PARTIAL: %s", strncmp(i->status, "partial: ", 9) == 0 ?
+		    i->status + 9 : i->status);
 	} else if (i->result == RUN_CANCELLED) {
 		role = THEME_ROLE_degraded;
 		snprintf(line, linesz, "CANCELLED before the switch: the app was not touched");

@@ -97,8 +97,9 @@ const char *envfmt_problem(const struct env_status *env, char *buf, size_t bufsz
 	for (int k = 0; k < PROBE_KINDS; k++)
 		if (env->probes[k].state != PROBE_OK && env->probes[k].state != PROBE_PENDING)
 			return env->probes[k].detail;
-	/* a run in progress first: it explains the drift it causes while it runs */
-	if (lock_words(env, true, buf, bufsz))
+	/* a run in progress first: it explains the drift it causes while it runs; then one
+	   left unfinished, the hosts it did not reach */
+	if (lock_words(env, true, buf, bufsz) || model_unfinished(env, buf, bufsz))
 		return buf;
 	/* the hosts and the app disagree: in the same words as the dashboard and status */
 	if (model_drift(env, tag, sizeof tag, buf, bufsz) != DRIFT_NONE)

@@ -148,6 +148,8 @@ static enum theme_role result_role(const struct history_run *r, const char *runn
 		return THEME_ROLE_muted;
 	if (r->corrupt)
 		return THEME_ROLE_unhealthy;
+	if (strcmp(history_run_result(r, running), run_result_name(RUN_PARTIAL)) == 0)
+		return THEME_ROLE_degraded;     /* succeeded where it ran, not everywhere */
 	if (run_result_healthy(r->result))
 		return THEME_ROLE_healthy;
 	if (r->result == RUN_ROLLED_BACK || r->result == RUN_CANCELLED ||

@@ -359,7 +359,8 @@ static void ui_tick(struct loop *loop, void *arg)
 }
 
 /* A host's connection, deploy.env or lock changed. At start, a run in progress on an
- * environment opens its pane, attached (once). */
+ * environment (on any of its hosts), or one over several hosts left unfinished under its
+ * lease, opens its pane, attached (once): the pane carries an unfinished run on. */
 static void ui_hosts_changed(void *arg)
 {
 	struct ui *ui = arg;
@@ -374,17 +375,22 @@ static void ui_hosts_changed(void *arg)
 
 		if (env->hosts_len == 0)
 			continue;
-		if (!env->hosts[0].state_known) {
-			all_known = false;
-			continue;
-		}
-		/* a lock whose run id is not one gantry writes is never followed */
-		if (env->hosts[0].lock.held && env->hosts[0].lock.runner_alive && ui->nviews == 1 &&
-		    env->hosts[0].lock.run[0]) {
+		for (size_t j = 0; j < env->hosts_len; j++) {
+			const struct host_lock *lock = &env->hosts[j].lock;
+
+			if (!env->hosts[j].state_known) {
+				all_known = false;
+				continue;
+			}
+			/* a lock whose run id is not one gantry writes is never followed */
+			if (!lock->held || !lock->run[0] || ui->nviews != 1 ||
+			    !(lock->runner_alive || lock->leased))
+				continue;
 			ui->attach_checked = true;
 			deployview_attach(ui, i);
-			ui_message(ui, false, "a run is in progress on %s: following it (Esc closes)",
-			    env->conf->name);
+			ui_message(ui, false, lock->runner_alive ? "a run is in progress on %s: "
+			    "following it (Esc closes)" : "a run over %s's hosts was left unfinished: "
+			    "carrying it on (Esc stops following)", env->conf->name);
 			return;
 		}
 	}

@@ -6,6 +6,7 @@
 #include "deployenv.h"
 #include "hostreply.h"
 #include "hoststate.h"
+#include "value.h"
 #include "xmalloc.h"
 
 #include <stddef.h>
@@ -97,6 +98,23 @@ static void check_state(struct host_state *st)
 	if (st->lock.progress.step < 0 || st->lock.progress.step > 64 || st->lock.progress.steps < 0 ||
 	    st->lock.progress.steps > HISTORY_MAX_STEPS || (st->lock.progress.known && !st->lock.held))
 		abort();
+	/* a lease's plan: read whole with every value's syntax, or not at all */
+	CLEAN(st->lock.lease_error);
+	CLEAN(st->lock.lease.id);
+	CLEAN(st->lock.lease.action);
+	CLEAN(st->lock.lease.env);
+	CLEAN(st->lock.lease.source);
+	CLEAN(st->lock.lease.tag);
+	CLEAN(st->lock.lease.operator);
+	CLEAN(st->lock.lease.back_tag);
+	if (st->lock.lease.id[0] && !value_run_id(st->lock.lease.id))
+		abort();
+	if (st->lock.leased && !st->lock.lease_error[0] && (!value_tag(st->lock.lease.tag) ||
+	    !value_digest(st->lock.lease.app_digest) || !value_digest(st->lock.lease.migrator_digest) ||
+	    st->lock.lease.units < 1 || st->lock.lease.parallel < 1))
+		abort();
+	if (st->lock.leased && st->lock.lease_error[0] && st->lock.lease.tag[0])
+		abort();        /* a plan that did not read leaves nothing but its id */
 	CLEAN(st->freeze_by);
 	CLEAN(st->freeze_reason);
 	CLEAN(st->current);
@@ -121,15 +139,16 @@ static void check_state(struct host_state *st)
 static char *frame_as_files(const uint8_t *data, size_t size, size_t *len)
 {
 	static const char *const parts[] = {
-		"now", "lock", "lock-owner", "freeze", "freeze-file", "current", "deploy.env-status",
+		"now", "lock", "lock-owner", "lock-plan", "freeze", "freeze-file", "current", "deploy.env-status",
 		"deploy.env", "deploy.env-mtime", "run-start", "run-events", "history-size", "history",
 		"end",
 	};
-	char *out = xmalloc(16 * 64 + 7 * (2 * size + 1) + 64), *p = out;
+	char *out = xmalloc(16 * 64 + 8 * (2 * size + 1) + 64), *p = out;
 
 	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
 		const char *name = parts[i];
-		bool file = strcmp(name, "lock-owner") == 0 || strcmp(name, "freeze-file") == 0 ||
+		bool file = strcmp(name, "lock-owner") == 0 || strcmp(name, "lock-plan") == 0 ||
+		    strcmp(name, "freeze-file") == 0 ||
 		    strcmp(name, "current") == 0 || strcmp(name, "deploy.env") == 0 ||
 		    strcmp(name, "history") == 0 || strcmp(name, "run-start") == 0 ||
 		    strcmp(name, "run-events") == 0;

@@ -17,7 +17,7 @@ G() { "$GANTRY" --config "$cfg" "$@"; }
 # last_result ENV: the result of the newest end record
 last_result() { release_history "$1" | grep '"event":"end"' | tail -n 1 | sed 's/.*"result":"\([a-z_]*\)".*/\1/'; }
 
-plan 104
+plan 118
 
 for t in sha-1111111 sha-2222222; do release_build $t || { echo "Bail out! images"; exit 1; }; done
 release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" ||
@@ -271,6 +271,42 @@ is "$(wave_tag 1) $(wave_tag 2) $(wave_tag 3) $(wave_tag 4)" "sha-1111111 sha-11
 	"the two before it went back and the fourth was never touched"
 [ "$TAP_FAILED" -eq 0 ] || diag "$out"
 is "$(runs4)" "$before" "the fourth host has no new run"
+
+# --- a run over several hosts is the environment's: whoever stops following it (kill -9,
+# C-c), the hosts not reached wait under its lease, and attach carries it on ---
+rm -f "$SSHD_DIR/wave-3/deploy/refuse-sha-2222222"
+wave_locks() { local i n=0; for i in 1 2 3 4; do [ -d "$SSHD_DIR/wave-$i/deploy/.gantry/lock" ] && n=$((n + 1)); done; echo $n; }
+"$GANTRY" --config "$cfg" deploy wave sha-2222222 >"$work/wave-killed" 2>&1 &
+bg=$!
+wait_for "$work/wave-killed" "== host 2 of 4" 30
+kill -9 $bg; wait $bg 2>/dev/null; bg=
+is "$(wave_locks)" 4 "gantry killed while the second of four hosts runs: every host still holds the run's lease"
+out=$(G --read-only attach wave 2>&1)
+is "$?" 7 "read-only, attach follows the run but does not carry it on: it is partial"
+like "$out" "wave: deploy sha-2222222: partial" "and says so"
+like "$out" "not reached: root@$RELEASE_WAVE3, root@$RELEASE_WAVE4" "naming the hosts left behind"
+is "$(wave_tag 3) $(wave_tag 4)" "sha-1111111 sha-1111111" "which it did not touch"
+out=$(G attach wave 2>&1)
+is "$?" 0 "attach carries the run on to its end"
+[ "$TAP_FAILED" -eq 0 ] || diag "$out"
+like "$out" "carrying on run [0-9TZ]+-[a-z0-9]+ \(deploy sha-2222222 by " "saying whose run it carries on"
+is "$(wave_tag 1) $(wave_tag 2) $(wave_tag 3) $(wave_tag 4)" "sha-2222222 sha-2222222 sha-2222222 sha-2222222" \
+	"so every host runs the tag"
+is "$(wave_locks)" 0 "and the lease is let go on every host"
+out=$(G history wave 2>&1)
+like "$(echo "$out" | grep -m1 sha-2222222)" "succeeded" "the history says succeeded, recorded by the four hosts"
+"$GANTRY" --config "$cfg" deploy wave sha-1111111 >"$work/wave-int" 2>&1 &
+bg=$!
+wait_for "$work/wave-int" "\[1/4\] check host" 30
+kill -INT $bg; wait $bg; r=$?; bg=
+is "$r" 130 "C-c while the first host runs stops following"
+like "$(cat "$work/wave-int")" "the hosts not reached wait under its lease until .gantry attach wave. carries it on" \
+	"and says who carries the run on"
+out=$(G attach wave 2>&1)
+is "$?" 0 "attach carries it on"
+is "$(wave_tag 1) $(wave_tag 2) $(wave_tag 3) $(wave_tag 4)" "sha-1111111 sha-1111111 sha-1111111 sha-1111111" \
+	"and the environment ends on one tag"
+[ "$TAP_FAILED" -eq 0 ] || diag "$out"
 sed -i 's/^      parallel: 1$/      parallel: 3/' "$cfg"
 
 # --- the registry is down: nothing starts, and the message says so ---

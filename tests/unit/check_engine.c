@@ -55,7 +55,7 @@ static void app_switched(void *arg, struct fake_target *ft, size_t j, const char
 }
 
 /* "REGISTRY/shop/app:TAG@DIGEST" for tag number i */
-static void image(const struct world *w, const char *repo, int i, char *out, size_t outsz)
+static void image_ref(const struct world *w, const char *repo, int i, char *out, size_t outsz)
 {
 	snprintf(out, outsz, "%s/shop/%s:%s@%s", testhttp_url(w->srv) + strlen("http://"), repo,
 	    tags[i], strcmp(repo, "app") == 0 ? w->app[i] : w->mig[i]);
@@ -67,8 +67,8 @@ static void ran(struct world *w, size_t e, size_t j, int i, const char *id, cons
 {
 	char app[300], mig[300];
 
-	image(w, "app", i, app, sizeof app);
-	image(w, "migrator", i, mig, sizeof mig);
+	image_ref(w, "app", i, app, sizeof app);
+	image_ref(w, "migrator", i, mig, sizeof mig);
 	fake_ran(w->ft[e], j, id, tags[i], app, mig, result, at);
 }
 
@@ -478,6 +478,39 @@ START_TEST(retag_moves_the_tags_once_every_unit_is_ready)
 	ck_assert_msg(i->retagged, "%s / %s", i->status, i->retag_error);
 	ck_assert_int_eq(testhttp_count(w->srv, "PUT", "/v2/shop/app/manifests/stable"), 1);
 	ck_assert_int_eq(testhttp_count(w->srv, "PUT", "/v2/shop/migrator/manifests/stable"), 1);
+	world_free(w);
+}
+END_TEST
+
+/* Another hand changes a unit's deploy.env while the run goes on: read again before the
+ * tags move, the units do not all run the build, and no tag moves. */
+static void hand_deploy(void *arg, struct fake_target *ft, size_t j, const char *image)
+{
+	struct world *w = arg;
+	char old[300];
+
+	app_switched(arg, ft, j, image);
+	if (j == 2) {
+		image_ref(w, "app", 0, old, sizeof old);
+		snprintf(ft->units[0].app_image, sizeof ft->units[0].app_image, "%s", old);
+	}
+}
+
+START_TEST(the_units_are_read_again_before_a_tag_moves)
+{
+	struct world *w = world_new("auto_rollback: true, retag: stable");
+	const struct deploy_info *i;
+
+	testhttp_set(w->srv, "PUT", "/v2/shop/app/manifests/stable", 201, NULL, "");
+	testhttp_set(w->srv, "PUT", "/v2/shop/migrator/manifests/stable", 201, NULL, "");
+	w->ft[1]->switched = hand_deploy;
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	i = plan_and_run(w);
+	ck_assert_msg(i->result == RUN_SUCCEEDED, "%s", i->status);
+	ck_assert(!i->retagged);
+	ck_assert_msg(strstr(i->retag_error, "read again, the hosts do not all run it: root@p1's "
+	    "deploy.env names sha-1111111, not sha-2222222") != NULL, "%s", i->retag_error);
+	ck_assert_int_eq(testhttp_count(w->srv, "PUT", "/v2/shop/app/manifests/stable"), 0);
 	world_free(w);
 }
 END_TEST
@@ -897,6 +930,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, a_promotion_of_a_build_that_failed_on_staging_is_refused);
 	tcase_add_test(tc, a_rollback_goes_to_the_last_healthy_tag);
 	tcase_add_test(tc, retag_moves_the_tags_once_every_unit_is_ready);
+	tcase_add_test(tc, the_units_are_read_again_before_a_tag_moves);
 	tcase_add_test(tc, a_failed_run_moves_no_tag);
 	tcase_add_test(tc, attach_follows_a_run_its_console_left);
 	tcase_add_test(tc, a_run_recorded_on_one_unit_alone_is_no_rollback_target);
