@@ -38,6 +38,16 @@ void attach_follow(struct deploy *d)
 		    d->target->hosts[run->host_index < d->target->hosts_len ? run->host_index : 0].address);
 		return;
 	}
+	/* a run meant for more hosts than recorded it never succeeded: the hosts left behind */
+	d->replay_reached = run->hosts;
+	for (size_t k = 0; run->units > run->hosts && k < d->info.hosts_len; k++) {
+		enum run_result r;
+		size_t used = strlen(d->info.left_behind);
+
+		if (!history_run_on(run, k, &r) && used + 80 < sizeof d->info.left_behind)
+			snprintf(d->info.left_behind + used, sizeof d->info.left_behind - used, "%s%s",
+			    used ? ", " : "", d->info.hosts[k].address);
+	}
 	deploy_copy(d->info.run_id, sizeof d->info.run_id, run->id);
 	deploy_copy(d->info.tag, sizeof d->info.tag, run->tag);
 	deploy_copy(d->info.app_digest, sizeof d->info.app_digest, run->app_digest);

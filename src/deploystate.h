@@ -77,6 +77,7 @@ struct deploy {
 	enum stage stage;
 	int pending;                    /* answers the stage still waits for */
 	bool attach_only;
+	size_t replay_reached;          /* attach_only: the hosts that recorded the run replayed */
 	bool watch_only;                /* a run found unfinished, read-only: followed, never
 	                                   carried on (nothing started, no tag moved) */
 	char tag_wanted[136];

@@ -590,8 +590,12 @@ static void run_done(struct deploy *d)
 		} else {
 			deploy_say(d, "%s", fr);
 		}
-	} else if (list_hosts(d, untouched, d->info.left_behind, sizeof d->info.left_behind, &n), n) {
-		/* no host failed, but not every host was reached (followed read-only) */
+	} else if (d->attach_only ? d->info.left_behind[0] != '\0' : (list_hosts(d, untouched,
+	    d->info.left_behind, sizeof d->info.left_behind, &n), n > 0)) {
+		/* no host failed, but not every host was reached (followed read-only, or so
+		   recorded: a replay follows one host) */
+		if (d->attach_only)
+			n = d->info.hosts_len - d->replay_reached;
 		d->info.result = RUN_PARTIAL;
 		deploy_say(d, "partial: %zu of %zu hosts run %s; not reached: %s. %s", d->info.hosts_len - n,
 		    d->info.hosts_len, d->info.tag, d->info.left_behind, d->watch_only ?

@@ -29,7 +29,7 @@ release_build sha-1111111 && release_build sha-2222222 &&
 G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
 	G deploy staging sha-2222222 >/dev/null 2>&1 || { echo "Bail out! first deploys"; exit 1; }
 
-plan 68
+plan 73
 
 # --- a promotion: the plan, a typed confirmation, the steps, the result ---
 tui_start 140 42 "$GANTRY --config $cfg"
@@ -213,6 +213,28 @@ check "the hosts line says where each host stands" \
 	tui_wait 'hosts +[^ ]+: succeeded · [^ ]+: (starting|at [a-z]|succeeded) · [^ ]+: (starting|at [a-z]|succeeded)' 20
 check "and the rollback succeeds on every host" tui_wait 'SUCCEEDED: wave runs sha-1111111 and is ready' 30
 check "every host says succeeded" tui_wait 'hosts +[^ ]+: succeeded · [^ ]+: succeeded · [^ ]+: succeeded$' 5
+tui_stop
+
+# --- a run over several hosts left unfinished (its gantry killed on the first host):
+# the wallboard says partial and names the hosts left behind; the next dashboard that
+# starts opens the run and carries it on; the way across panes still answers ---
+"$GANTRY" --config "$cfg" deploy wave sha-2222222 >"$work/wave-killed" 2>&1 &
+wpid=$!
+wait_for "$work/wave-killed" "\[1/4\] check host" 30
+kill -9 $wpid; wait $wpid 2>/dev/null
+tui_start 200 42 "$GANTRY --read-only --config $cfg"
+check "the wallboard calls the run partial, naming the hosts it did not reach" \
+	tui_wait "partial: run [0-9TZ]+-[a-z0-9]+ \(deploy sha-2222222 by [^)]*\) reached 1 of 3 hosts, not reached: root@$RELEASE_WAVE2" 30
+tui_stop
+tui_start 140 42 "$GANTRY --config $cfg"
+check "a dashboard that starts opens the unfinished run and carries it on" \
+	tui_wait "a run over wave's hosts was left unfinished: carrying it on" 20
+check "to its end on every host" tui_wait 'SUCCEEDED: wave runs sha-2222222 and is ready' 40
+tui_keys Escape h
+check "its history, read from the three hosts, says succeeded on all of them" \
+	tui_wait 'succeeded on all 3 hosts' 15
+tui_keys Escape a
+check "and a opens the run again, finished" tui_wait 'SUCCEEDED: wave runs sha-2222222' 15
 tui_stop
 
 # --- read-only: no key reaches a write action ---

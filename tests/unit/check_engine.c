@@ -874,6 +874,37 @@ START_TEST(read_only_a_run_found_unfinished_is_partial_not_succeeded)
 }
 END_TEST
 
+/* A run left unfinished and then abandoned (its lease broken by unlock) stays partial:
+ * attach replays it as such, naming the unit it never reached. */
+START_TEST(an_abandoned_run_replays_as_partial)
+{
+	struct world *w = world_new("auto_rollback: true");
+	const struct deploy_info *i;
+
+	stop_unit = 1;
+	stop_step = 2;
+	unit(w, "production", 1)->pause_nth = 2;
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	deploy_confirm(w->d);
+	wait_until(w, at_stop, "the second unit to pause");
+	deploy_free(w->d);
+	w->d = NULL;
+	fake_resume(w->ft[1], 1);
+	while (fake_running(w->ft[1], 1))
+		loop_run_once(w->loop, 20);
+	for (size_t j = 0; j < 3; j++)
+		fake_unlock(w->ft[1], j);
+	w->d = deploy_attach(&w->ctx, conf_env_by_name(w->conf, "production"), NULL, NULL);
+	wait_phase(w, DEPLOY_DONE);
+	i = deploy_info(w->d);
+	ck_assert_msg(i->result == RUN_PARTIAL, "%s: %s", run_result_name(i->result), i->status);
+	ck_assert(!i->carried);
+	ck_assert_str_eq(i->left_behind, "root@p3");
+	world_free(w);
+}
+END_TEST
+
 /* The gantry that started the run still follows it when a second one carries it on:
  * both drive it, each unit's run starts once, and both see it succeed. */
 START_TEST(two_gantries_carrying_a_run_start_each_unit_once)
@@ -943,6 +974,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, a_way_back_carried_on_ends_on_one_tag);
 	tcase_add_test(tc, read_only_a_run_found_unfinished_is_partial_not_succeeded);
 	tcase_add_test(tc, two_gantries_carrying_a_run_start_each_unit_once);
+	tcase_add_test(tc, an_abandoned_run_replays_as_partial);
 	suite_add_tcase(s, tc);
 	return s;
 }
