@@ -5,6 +5,7 @@
 #include "hostrun.h"
 #include "remote.h"
 #include "outbuf.h"
+#include "runevent.h"
 #include "runner.h"
 #include "sanitize.h"
 #include "value.h"
@@ -36,6 +37,8 @@ struct hostrun {
 	bool saw_end_event, saw_end_marker;
 	uint64_t out_total;             /* output lines passed on so far */
 	uint64_t out_replay;            /* lines of the current follow (a re-follow replays) */
+	bool mark_read;                 /* the current follow's first line was seen */
+	char note[RUNEVENT_NOTE_MAX];   /* the run's own lines start so on the host: "==>MARK " */
 	uint64_t refollow_timer;
 };
 
@@ -128,19 +131,26 @@ static void on_event(struct hostrun *r, const char *text, size_t len)
 	r->ops->event(r->arg, &ev);
 }
 
+/* One line of output: the follow's first says the run's mark, which tells the runner's
+ * own lines from the steps' (src/runevent.h). */
 static void on_output(struct hostrun *r, const char *text, size_t len)
 {
-	char marker[120];
-	char *clean;
+	bool end;
+	char *out;
 
-	snprintf(marker, sizeof marker, RUNNER_MARK_RUN "%s" RUNNER_MARK_RUN_ENDED, r->id);
-	if (len > strlen(marker) && memcmp(text, marker, strlen(marker)) == 0)
-		r->saw_end_marker = true;
-	if (++r->out_replay <= r->out_total)
+	if (!r->mark_read) {
+		r->mark_read = true;
+		if (runevent_mark(text, len, r->note))
+			return;
+	}
+	out = runevent_output_line(r->note, r->id, text, len, LINE_MAX_BYTES, &end);
+	r->saw_end_marker = r->saw_end_marker || end;
+	if (++r->out_replay <= r->out_total) {
+		free(out);
 		return;                 /* had it before the link dropped */
+	}
 	r->out_total++;
-	clean = sanitize_dup(text, len, LINE_MAX_BYTES, 0);
-	r->ops->output(r->arg, clean, strlen(clean));
+	r->ops->output(r->arg, out, strlen(out));
 }
 
 static void follow_output(void *arg, const char *data, size_t len, bool is_stderr)
@@ -197,6 +207,8 @@ static void follow(struct hostrun *r)
 	r->saw_end_event = r->saw_end_marker = false;
 	r->out_split.len = r->ev_split.len = 0;
 	r->out_replay = 0;
+	r->mark_read = false;
+	snprintf(r->note, sizeof r->note, "%s", RUNNER_MARK_NOTE);    /* until the mark says */
 	r->ops->replay(r->arg);
 	r->follow_cmd = runner_run(r->host, RUNNER_FOLLOW, (const char *const[]){ r->id }, 1,
 	    &follow_ops, r);

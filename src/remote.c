@@ -3,6 +3,7 @@
 
 #include "duration.h"
 #include "remote.h"
+#include "trust.h"
 #include "sanitize.h"
 #include "template.h"
 #include "xmalloc.h"
@@ -562,6 +563,29 @@ static void resolved(struct loop *loop, int fd, int revents, void *arg)
 	tcp_next(h, "no address");
 }
 
+/* The known_hosts files that check host keys are trusted only when no other account
+ * could have written them (src/trust.h): a key planted there would let any server in.
+ * False after failing the host. A file that is not there holds no key. */
+static bool known_hosts_trusted(struct remote_host *h, const char *const files[])
+{
+	for (size_t i = 0; files[i]; i++) {
+		FILE *f = fopen(files[i], "r");
+		char why[400];
+		bool ok;
+
+		if (!f)
+			continue;
+		ok = trust_file(f, files[i], why, sizeof why);
+		fclose(f);
+		if (!ok) {
+			host_fail(h, LINK_KEY_UNKNOWN, "%s is not trusted to check host keys: %s; not "
+			    "connecting", files[i], why);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Reads ~/.ssh/config (and the system's) into the session, as OpenSSH would. */
 static bool session_options(struct remote_host *h)
 {
@@ -580,6 +604,9 @@ static bool session_options(struct remote_host *h)
 	snprintf(path, sizeof path, "%s/.ssh", r->home);
 	ssh_options_set(h->session, SSH_OPTIONS_SSH_DIR, path);
 	snprintf(path, sizeof path, "%s/.ssh/known_hosts", r->home);
+	if (!known_hosts_trusted(h, (const char *const[]){ path, h->env->known_hosts ?
+	    h->env->known_hosts : "/etc/ssh/ssh_known_hosts", NULL }))
+		return false;
 	ssh_options_set(h->session, SSH_OPTIONS_KNOWNHOSTS, path);
 	ssh_options_set(h->session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS,
 	    h->env->known_hosts ? h->env->known_hosts : "/etc/ssh/ssh_known_hosts");

@@ -4,7 +4,11 @@
 #include "hoststate.h"
 #include "runevent.h"
 #include "runner.h"
+#include "sanitize.h"
+#include "xmalloc.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_WORDS 6
@@ -57,6 +61,43 @@ static bool one_of(const char *w, size_t wl, const char *const *words, char *out
 			return true;
 		}
 	return false;
+}
+
+bool runevent_mark(const char *line, size_t len, char *note)
+{
+	size_t n = strlen(RUNNER_MARK_LINE), i;
+
+	if (len < n || memcmp(line, RUNNER_MARK_LINE, n) != 0)
+		return false;
+	for (i = n; i < len && i - n < 32 && line[i] && strchr("0123456789abcdef", line[i]); i++)
+		;
+	if (i != len)
+		return false;
+	snprintf(note, RUNEVENT_NOTE_MAX, RUNNER_MARK_NOTE_OPEN "%.*s ", (int)(len - n), line + n);
+	return true;
+}
+
+static bool starts(const char *text, const char *prefix)
+{
+	return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+char *runevent_output_line(const char *note, const char *id, const char *line, size_t len,
+    size_t max, bool *end)
+{
+	char *clean = sanitize_dup(line, len, max, 0), *out, marker[160];
+
+	*end = false;
+	if (starts(clean, note)) {
+		snprintf(marker, sizeof marker, "%srun %s" RUNNER_MARK_RUN_ENDED, note, id);
+		*end = strlen(clean) > strlen(marker) && starts(clean, marker);
+		out = xasprintf(RUNNER_MARK_NOTE "%s", clean + strlen(note));
+	} else {
+		/* a step's line that would read as the runner's once sanitized: indented */
+		out = xasprintf("%s%s", starts(clean, RUNNER_MARK_NOTE_OPEN) ? " " : "", clean);
+	}
+	free(clean);
+	return out;
 }
 
 bool runevent_parse(const char *line, size_t len, struct run_event *ev)

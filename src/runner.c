@@ -93,6 +93,8 @@ static void preamble(FILE *f)
 		const char *var, *value;
 	} words[] = {
 		{ "M_NOTE", RUNNER_MARK_NOTE },
+		{ "M_NOTE_OPEN", RUNNER_MARK_NOTE_OPEN },
+		{ "M_MARK_LINE", RUNNER_MARK_LINE },
 		{ "M_STARTED", RUNNER_MARK_STARTED },
 		{ "M_LOCKED", RUNNER_MARK_LOCKED },
 		{ "M_FROZEN", RUNNER_MARK_FROZEN },

@@ -75,11 +75,17 @@ bool run_result_healthy(enum run_result r);
 /* What the runner prints that gantry reads: the start command's first line, a step's
  * end ("==> exit RC after MS ms") and a run's end ("==> run ID ended: RESULT"); every
  * line of its own in a run's output starts with "==> " (a step's header: "==> [step 2/6]
- * NAME"). */
+ * NAME"), marked on the host (below). */
 #define RUNNER_MARK_STARTED "STARTED"
 #define RUNNER_MARK_LOCKED "LOCKED"
 #define RUNNER_MARK_FROZEN "FROZEN"
-#define RUNNER_MARK_NOTE "==> "   /* the runner's own lines in a run's output */
+#define RUNNER_MARK_NOTE "==> "   /* the runner's own lines in a run's output, as gantry
+                                     passes them on */
+/* On the host, a run's own lines start with RUNNER_MARK_NOTE_OPEN, the run's mark (hex
+ * from /dev/urandom, made at its start) and a space; the follow command's first line is
+ * RUNNER_MARK_LINE and that mark. The steps' output shares the file and cannot know it. */
+#define RUNNER_MARK_NOTE_OPEN "==>"
+#define RUNNER_MARK_LINE "@@gantry-run-mark@@ "
 #define RUNNER_MARK_STEP_EXIT RUNNER_MARK_NOTE "exit "
 #define RUNNER_MARK_RUN RUNNER_MARK_NOTE "run "
 #define RUNNER_MARK_RUN_ENDED " ended: "

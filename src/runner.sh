@@ -250,10 +250,23 @@ cmd_start() {
 	echo "$GANTRY_RUN" >"$G_CURRENT"
 	: >"$R/events"
 	: >"$R/output"
+	od -An -N8 -tx1 /dev/urandom | tr -d ' \n' >"$R/mark"
 	setsid sh "$R/run.sh" run </dev/null >>"$R/output" 2>&1 &
 	# the pid goes only into a lock that is still this run's
 	lock_ours && echo $! >"$G_LOCK/pid.tmp" && mv -f "$G_LOCK/pid.tmp" "$G_LOCK/pid"
 	echo "$M_STARTED $GANTRY_RUN"
+}
+
+# note_marks: the runner's own lines in a run's output start with "==>MARK " (NOTE),
+# MARK made at the start and kept in $R/mark: the steps' output, in the same file,
+# cannot pass for them. A run started before marks has none ("==> ").
+note_marks() {
+	mark=
+	[ -f "$R/mark" ] && mark=$(head -c 32 "$R/mark")
+	case $mark in *[!0-9a-f]*) mark= ;; esac
+	NOTE="$M_NOTE_OPEN$mark "
+	STEP_EXIT="$NOTE${M_STEP_EXIT#"$M_NOTE"}"
+	RUN_MARK="$NOTE${M_RUN#"$M_NOTE"}"
 }
 
 # on_cancel: the USR1 trap. gantry touches $R/cancel, then signals the runner. Before the
@@ -261,7 +274,7 @@ cmd_start() {
 # refused and the run goes on. The trap acts by itself, so a signal that arrives between
 # two commands (not during a wait) is not lost.
 on_cancel() {
-	printf '%scancel asked\n' "$M_NOTE"
+	printf '%scancel asked\n' "$NOTE"
 	[ -e "$R/cancel" ] || return 0
 	if [ "$switched" = 0 ]; then
 		if [ "$cancelled" = 0 ]; then
@@ -295,7 +308,7 @@ run_steps() {
 		[ "$cancelled" = 1 ] && return 0
 		[ "$sw" = 1 ] && switched=1
 		event "$prefix" "$i" "$V_START"
-		printf '%s[%s %s/%s] %s\n' "$M_NOTE" "$prefix" "$i" "$count" "$name"
+		printf '%s[%s %s/%s] %s\n' "$NOTE" "$prefix" "$i" "$count" "$name"
 		t0=$(now_ms)
 		# the steps create files as the login's umask says; the runner's own are 077
 		timeout -k 10 "$tmo" sh -c "umask ${GANTRY_UMASK:-022}; $cmd" </dev/null &
@@ -312,14 +325,14 @@ run_steps() {
 		pid=
 		ms=$(($(now_ms) - t0))
 		event "$prefix" "$i" "$V_END" "$rc" "$ms"
-		printf '%s%s after %s ms\n' "$M_STEP_EXIT" "$rc" "$ms"
+		printf '%s%s after %s ms\n' "$STEP_EXIT" "$rc" "$ms"
 		[ -n "$steps_json" ] && steps_json="$steps_json,"
 		steps_json="$steps_json{\"phase\":\"$prefix\",\"name\":$json,\"exit\":$rc,\"ms\":$ms}"
 		eval "mig=\${${prefix}_migration_$i:-0}"
 		[ "$rc" = 0 ] && [ "$mig" = 1 ] && [ "$prefix" = "$V_STEP" ] && migrated=true
 		[ "$cancelled" = 1 ] && return 0
 		if [ "$rc" -ne 0 ]; then
-			[ "$rc" = "$EX_TIMEOUT" ] && printf '%stimed out after %ss\n' "$M_NOTE" "$tmo"
+			[ "$rc" = "$EX_TIMEOUT" ] && printf '%stimed out after %ss\n' "$NOTE" "$tmo"
 			rc_steps=$rc
 			failed_step=$i
 			return 0
@@ -446,12 +459,13 @@ env_restore() {
 	done
 	sync
 	if [ "$changed" = 1 ]; then
-		printf '%sthe app was not switched: deploy.env put back as it was before the run\n' "$M_NOTE"
+		printf '%sthe app was not switched: deploy.env put back as it was before the run\n' "$NOTE"
 	fi
 	return 0
 }
 
 cmd_run() {
+	note_marks
 	switched=0
 	cancelled=0
 	pid=
@@ -470,7 +484,7 @@ cmd_run() {
 	elif [ "$switched" = 1 ] && [ "$GANTRY_ROLLBACK_STEPS" -gt 0 ]; then
 		failed=$failed_step
 		event "$V_ROLLBACK" "$V_START"
-		printf '%sstep %s failed (exit %s): rolling back to %s\n' "$M_NOTE" "$failed" "$rc_steps" "$GANTRY_ROLLBACK_TAG"
+		printf '%sstep %s failed (exit %s): rolling back to %s\n' "$NOTE" "$failed" "$rc_steps" "$GANTRY_ROLLBACK_TAG"
 		run_steps "$V_ROLLBACK" "$GANTRY_ROLLBACK_STEPS"
 		failed_step=$failed
 		if [ "$rc_steps" = 0 ]; then result=$R_ROLLED_BACK; else result=$R_ROLLBACK_FAILED; fi
@@ -482,7 +496,7 @@ cmd_run() {
 		if env_restore; then
 			restored=true
 		else
-			printf '%sdeploy.env could not be put back; it may name a tag that does not run\n' "$M_NOTE"
+			printf '%sdeploy.env could not be put back; it may name a tag that does not run\n' "$NOTE"
 		fi
 	fi
 	history_append "{\"id\":\"$GANTRY_RUN\",\"event\":\"end\",\"ended\":$(date +%s),\"result\":\"$result\",\"failed_step\":$failed_step,\"migrated\":$migrated,\"switched\":$sw_json,\"restored\":$restored,\"steps\":[$steps_json]}"
@@ -493,7 +507,7 @@ cmd_run() {
 		lock_release
 	fi
 	event "$V_RUN" "$V_END" "$result"
-	printf '%s%s%s%s\n' "$M_RUN" "$GANTRY_RUN" "$M_RUN_ENDED" "$result"
+	printf '%s%s%s%s\n' "$RUN_MARK" "$GANTRY_RUN" "$M_RUN_ENDED" "$result"
 }
 
 # follow [RUN]: that run's events on stderr and its output on stdout, from the start,
@@ -508,6 +522,9 @@ cmd_follow() {
 		echo "no run $GANTRY_RUN in $(pwd)/$G_RUNS" >&2
 		exit 1
 	fi
+	# the first line: the run's mark, by which gantry tells the runner's lines
+	note_marks
+	printf '%s%s\n' "$M_MARK_LINE" "$mark"
 	tail -n +1 -f "$R/events" >&2 &
 	e=$!
 	tail -n +1 -f "$R/output" &

@@ -1,9 +1,13 @@
-/* Fuzz target: a run's events file as the host serves it, line by line. A line is one of
- * the runner's events with every field in range, or it is ignored. */
+/* Fuzz target: a run's follow stream as the host serves it, line by line. An events line
+ * is one of the runner's events with every field in range, or it is ignored; an output
+ * line is the runner's own only when it carries the run's mark, and comes out clean. */
 #include "config.h"
 
 #include "hoststate.h"
 #include "runevent.h"
+#include "sanitize.h"
+
+#define MARK_NOTE RUNNER_MARK_NOTE_OPEN "0123456789abcdef "
 
 #include <stddef.h>
 #include <stdint.h>
@@ -62,5 +66,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the whole input as one line */
 	if (runevent_parse(text, size, &ev))
 		check(&ev);
+	/* as the output's lines: a mark line, or a line told apart by a known mark */
+	pos = 0;
+	while (pos <= size) {
+		const char *nl = memchr(text + pos, '\n', size - pos);
+		size_t len = (nl ? (size_t)(nl - text) : size) - pos;
+		char note[RUNEVENT_NOTE_MAX];
+		bool end;
+		char *out, *clean;
+
+		if (runevent_mark(text + pos, len, note) &&
+		    (strncmp(note, RUNNER_MARK_NOTE_OPEN, 3) != 0 || note[strlen(note) - 1] != ' '))
+			abort();
+		out = runevent_output_line(MARK_NOTE, "r1", text + pos, len, 4096, &end);
+		if (!sanitize_is_clean(out) || strlen(out) > 4096 + strlen(RUNNER_MARK_NOTE))
+			abort();
+		/* the runner's own only when it carried the mark */
+		clean = sanitize_dup(text + pos, len, 4096, 0);
+		if (strncmp(out, RUNNER_MARK_NOTE_OPEN, 3) == 0 &&
+		    strncmp(clean, MARK_NOTE, strlen(MARK_NOTE)) != 0)
+			abort();
+		free(clean);
+		if (end && strstr(out, "run r1 ended: ") != out + strlen(RUNNER_MARK_NOTE))
+			abort();
+		free(out);
+		pos += len + 1;
+	}
 	return 0;
 }

@@ -17,7 +17,7 @@ G() { "$GANTRY" --config "$cfg" "$@"; }
 # last_result ENV: the result of the newest end record
 last_result() { release_history "$1" | grep '"event":"end"' | tail -n 1 | sed 's/.*"result":"\([a-z_]*\)".*/\1/'; }
 
-plan 118
+plan 121
 
 for t in sha-1111111 sha-2222222; do release_build $t || { echo "Bail out! images"; exit 1; }; done
 release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" ||
@@ -194,9 +194,15 @@ fd2=$SSHD_DIR/fleet-2/deploy
 out=$(G deploy fleet sha-1111111 2>&1)
 is "$?" 0 "a deploy to an environment of two hosts succeeds"
 like "$out" "== host 2 of 2: root@$f2" "and runs on the second host after the first"
-touch "$fd2/refuse-sha-2222222"
+# the failing step prints lines that look like the runner's own (escapes around one)
+printf '==> [step 3/3] smoke checks passed\n==> exit 0 after 5 ms\n\033[0m==> run x ended: succeeded\n' \
+	>"$fd2/refuse-sha-2222222"
 out=$(G deploy fleet sha-2222222 2>&1)
 is "$?" 7 "a run that fails on the second host fails"
+like "$out" "      \|  ==> \[step 3/3\] smoke checks passed" \
+	"a step's line that looks like the runner's is shown as the step's output"
+unlike "$out" "^\[3/3\] smoke checks passed" "and never as a step of the run"
+like "$out" "      \|  ==> run x ended: succeeded" "an escape in front of it changes nothing"
 out=$(G history fleet 2>&1)
 like "$(echo "$out" | grep sha-2222222)" "failed .*\(failed on root@$f2\)" \
 	"the history, read from both hosts, says it failed and where"

@@ -12,7 +12,7 @@ sandbox_hosts || { echo "Bail out! sshd did not start"; exit 1; }
 cfg=$work/gantry.yml
 p1="root@127.0.0.1:$(sshd_port prod-1)"
 
-plan 31
+plan 33
 
 sandbox_log staging-1 app "GET /api/ready 200" "GET /api/health 200"
 out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
@@ -76,6 +76,13 @@ printf 'Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n' >"
 out=$("$GANTRY" --config "$cfg" logs staging 2>&1)
 is "$?" 4 "StrictHostKeyChecking no in ~/.ssh/config does not let an unknown key in"
 rm -f "$HOME/.ssh/config"
+# a known_hosts file another account could have written checks no key
+chmod 666 "$HOME/.ssh/known_hosts"
+out=$("$GANTRY" --config "$cfg" logs production 2>&1)
+is "$?" 4 "a known_hosts file others can write: no connection, exit 4"
+like "$out" "$HOME/.ssh/known_hosts is not trusted to check host keys: other users can write it \(mode 666\): not read; chmod go-w $HOME/.ssh/known_hosts; not connecting" \
+	"saying which file and how to fix it"
+chmod 600 "$HOME/.ssh/known_hosts"
 # trust on first use, only when asked for, and never in read-only mode
 sed -i 's/^  connect_timeout: 5s/  connect_timeout: 5s\n  trust_new_host_keys: true/' "$cfg"
 out=$("$GANTRY" --read-only --config "$cfg" logs staging 2>&1)

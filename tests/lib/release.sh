@@ -14,8 +14,9 @@
 #   release_history ENV         its .gantry/history.jsonl
 #   release_fleet               two more sshd hosts (fleet-1, fleet-2) and an environment
 #                               "fleet" on both, with a plan of its own steps (no containers);
-#                               a host refuses TAG (exit 9) while refuse-TAG is in its deploy
-#                               directory; sets RELEASE_FLEET1/2 (127.0.0.1:port)
+#                               a host refuses TAG (exit 9, printing the file first) while
+#                               refuse-TAG is in its deploy directory; sets RELEASE_FLEET1/2
+#                               (127.0.0.1:port)
 #   release_wave N PARALLEL     N more sshd hosts (wave-1..N) and an environment "wave" on
 #                               them that runs PARALLEL hosts at once after the first, with
 #                               auto_rollback; its one step counts the hosts in it at once
@@ -131,7 +132,7 @@ release_fleet() {
     deploy:
       running: null                   # no containers: its steps only echo
       steps:
-        - {name: check host, run: "test ! -e refuse-{tag} || { echo 'this host refuses {tag}'; exit 9; }"}
+        - {name: check host, run: "test ! -e refuse-{tag} || { cat refuse-{tag}; echo 'this host refuses {tag}'; exit 9; }"}
         - {name: write deploy.env, run: "{gantry} write-env APP_IMAGE={app_image}"}
         - {name: start app, run: "echo started {tag}", switch: true}
 YAML
