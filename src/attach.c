@@ -10,6 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+void attach_describe(struct deploy *d, const struct attach_run *run)
+{
+	deploy_copy(d->info.tag, sizeof d->info.tag, run->tag);
+	deploy_copy(d->info.app_digest, sizeof d->info.app_digest, run->app_digest);
+	deploy_copy(d->info.migrator_digest, sizeof d->info.migrator_digest, run->migrator_digest);
+	deploy_copy(d->info.source, sizeof d->info.source, run->source);
+	deploy_copy(d->info.rollback_tag, sizeof d->info.rollback_tag, run->rollback_tag);
+	deploy_copy(d->info.operator, sizeof d->info.operator, run->operator);
+	d->info.kind = strcmp(run->action, "promote") == 0 ? DEPLOY_PROMOTE :
+	    strcmp(run->action, "rollback") == 0 ? DEPLOY_ROLLBACK : DEPLOY_DEPLOY;
+	d->info.action = deploy_kind_name(d->info.kind);
+	d->info.attached = true;
+}
+
 void attach_follow(struct deploy *d)
 {
 	const struct host_state *st = &d->target_state;
@@ -49,16 +63,8 @@ void attach_follow(struct deploy *d)
 			    used ? ", " : "", d->info.hosts[k].address);
 	}
 	deploy_copy(d->info.run_id, sizeof d->info.run_id, run->id);
-	deploy_copy(d->info.tag, sizeof d->info.tag, run->tag);
-	deploy_copy(d->info.app_digest, sizeof d->info.app_digest, run->app_digest);
-	deploy_copy(d->info.migrator_digest, sizeof d->info.migrator_digest, run->migrator_digest);
-	deploy_copy(d->info.source, sizeof d->info.source, run->source);
-	deploy_copy(d->info.rollback_tag, sizeof d->info.rollback_tag, run->rollback_tag);
-	deploy_copy(d->info.operator, sizeof d->info.operator, run->operator);
-	d->info.kind = strcmp(run->action, "promote") == 0 ? DEPLOY_PROMOTE :
-	    strcmp(run->action, "rollback") == 0 ? DEPLOY_ROLLBACK : DEPLOY_DEPLOY;
-	d->info.action = deploy_kind_name(d->info.kind);
-	d->info.attached = true;
+	attach_describe(d, &(struct attach_run){ run->action, run->tag, run->app_digest,
+	    run->migrator_digest, run->source, run->operator, run->rollback_tag });
 	if (d->ctx.conf->registry) {
 		const struct conf_registry *reg = d->ctx.conf->registry;
 		char *ref = plan_image_ref(reg, reg->app, run->tag, run->app_digest);

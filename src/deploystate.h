@@ -138,7 +138,9 @@ struct lease_cmd {
 	size_t index;
 	struct unit_cmd *cmd;
 	struct outbuf out;
+	bool asked;                     /* taking it was asked there */
 	bool held;                      /* taken there */
+	bool refused;                   /* refused there (locked, frozen): not ours to let go */
 };
 
 /* One host's run: what its unit_run's callbacks get. */
@@ -217,6 +219,13 @@ bool envrun_carry_on(struct deploy *d);
 
 /* ---- attach.c, adopt.c ---- */
 
+/* What a run found recorded is, as a screen shows it: from a start record, or a lease's
+ * plan. */
+struct attach_run {
+	const char *action, *tag, *app_digest, *migrator_digest, *source, *operator;
+	const char *rollback_tag;
+};
+void attach_describe(struct deploy *d, const struct attach_run *run);
 /* The run the target's state names, followed (or replayed to its end). */
 void attach_follow(struct deploy *d);
 /* gantry adopt: the baseline written on each unit in turn. */

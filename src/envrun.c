@@ -87,6 +87,7 @@ static void take_on(struct deploy *d, size_t j)
 	record = lease_record(&d->lease, names, d->info.hosts_len);
 	take.record = record;
 	d->lease_pending++;
+	d->lease_cmds[j].asked = true;
 	d->lease_cmds[j].cmd = d->to->ops->lease(d->to, j, &take, &take_ops, &d->lease_cmds[j]);
 	free(record);
 	free(units);
@@ -102,9 +103,11 @@ static void taken(void *arg, enum unit_end how, int status, const char *message)
 
 	c->cmd = NULL;
 	d->lease_pending--;
-	if (how == UNIT_EXITED && status == 0) {
+	if (how == UNIT_EXITED && status == 0)
 		c->held = true;
-	} else if (!d->lease_refusal[0]) {
+	else if (how == UNIT_EXITED)
+		c->refused = true;      /* a lost link may have taken it: that one is let go */
+	if (!c->held && !d->lease_refusal[0]) {
 		answer(c, how, status, message, why, sizeof why);
 		deploy_copy(d->lease_refusal, sizeof d->lease_refusal, why);
 	}
@@ -185,7 +188,12 @@ static void let_go(void *arg, enum unit_end how, int status, const char *message
 	if (d->lease_pending > 0)
 		return;
 	d->leased = false;
-	if (d->lease_left[0] && !d->lease_refusal[0])
+	if (d->lease_left[0] && d->lease_refusal[0] && strlen(d->lease_refusal) + 120 <
+	    sizeof d->lease_refusal)
+		snprintf(d->lease_refusal + strlen(d->lease_refusal), sizeof d->lease_refusal -
+		    strlen(d->lease_refusal), "; the lease taken for it could not be let go (%s): "
+		    "`gantry unlock %s` does", d->lease_left, d->target->name);
+	else if (d->lease_left[0])
 		deploy_say(d, "%s; the lease on %s is still held: `gantry unlock %s` lets it go (%s)",
 		    d->info.status[0] ? d->info.status : run_result_name(d->info.result),
 		    d->target->name, d->target->name, d->lease_left);
@@ -201,9 +209,9 @@ void envrun_release(struct deploy *d)
 	for (size_t j = 0; j < d->info.hosts_len; j++) {
 		struct lease_cmd *c = &d->lease_cmds[j];
 
-		/* a refused lease: only where it was taken; at the end: everywhere (a unit that
-		   did not answer may hold it) */
-		if (d->lease_refusal[0] && !c->held)
+		/* a refused lease: where it was taken or may have been (a lost link); at the end:
+		   everywhere (a unit that did not answer may hold it) */
+		if (d->lease_refusal[0] && (!c->asked || c->refused))
 			continue;
 		c->held = false;
 		d->lease_pending++;
@@ -287,22 +295,14 @@ bool envrun_carry_on(struct deploy *d)
 	lease_back_id(l->id, back_id, sizeof back_id);
 	for (size_t j = 0; j < d->info.hosts_len; j++)
 		fleet = fleet || on_unit(hist, back_id, j) >= 0;
-	d->info.kind = strcmp(l->action, "promote") == 0 ? DEPLOY_PROMOTE :
-	    strcmp(l->action, "rollback") == 0 ? DEPLOY_ROLLBACK : DEPLOY_DEPLOY;
-	d->info.action = deploy_kind_name(d->info.kind);
-	deploy_copy(d->info.tag, sizeof d->info.tag, l->tag);
-	deploy_copy(d->info.app_digest, sizeof d->info.app_digest, l->app_digest);
-	deploy_copy(d->info.migrator_digest, sizeof d->info.migrator_digest, l->migrator_digest);
-	deploy_copy(d->info.source, sizeof d->info.source, l->source);
-	deploy_copy(d->info.operator, sizeof d->info.operator, l->operator);
-	deploy_copy(d->info.rollback_tag, sizeof d->info.rollback_tag, l->back_tag);
+	attach_describe(d, &(struct attach_run){ l->action, l->tag, l->app_digest,
+	    l->migrator_digest, l->source, l->operator, l->back_tag });
 	deploy_copy(d->back.tag, sizeof d->back.tag, l->back_tag);
 	deploy_copy(d->back.app, sizeof d->back.app, l->back_app);
 	deploy_copy(d->back.migrator, sizeof d->back.migrator, l->back_migrator);
 	if (d->info.kind == DEPLOY_PROMOTE && d->target->deploy.retag)
 		deploy_copy(d->info.retag, sizeof d->info.retag, d->target->deploy.retag);
 	d->info.parallel = l->parallel;
-	d->info.attached = true;
 	d->info.carried = !read_only;
 	d->info.started_ms = loop_clock_ms();
 	d->run_started = l->at;

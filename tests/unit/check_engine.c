@@ -691,6 +691,26 @@ static bool first_unit_ran(struct world *w)
 	return unit(w, "production", 0)->runs == 1 && !fake_running(w->ft[1], 0);
 }
 
+/* A deploy of NEW on production, run until unit `u` pauses before its step `n`. */
+static void pause_at(struct world *w, size_t u, int n)
+{
+	stop_unit = u;
+	stop_step = n;
+	unit(w, "production", u)->pause_nth = n;
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	deploy_confirm(w->d);
+	wait_until(w, at_stop, "the unit to pause");
+}
+
+/* The same, then the console goes away. */
+static void leave_at(struct world *w, size_t u, int n)
+{
+	pause_at(w, u, n);
+	deploy_free(w->d);
+	w->d = NULL;
+}
+
 /* How many start records of run `id` unit j holds. */
 static int starts_of(struct world *w, size_t j, const char *id)
 {
@@ -773,15 +793,8 @@ START_TEST(a_run_carried_on_takes_the_units_back_when_a_later_one_fails)
 	struct world *w = world_new("auto_rollback: true");
 	const struct deploy_info *i;
 
-	stop_unit = 1;
-	stop_step = 2;
-	unit(w, "production", 1)->pause_nth = 2;
 	snprintf(unit(w, "production", 2)->fail_step, 80, "wait for ready");
-	start(w, DEPLOY_DEPLOY, "production", NEW);
-	wait_phase(w, DEPLOY_PLANNED);
-	deploy_confirm(w->d);
-	wait_until(w, at_stop, "the second unit to pause");
-	deploy_free(w->d);
+	leave_at(w, 1, 2);
 	w->d = deploy_attach(&w->ctx, conf_env_by_name(w->conf, "production"), NULL, NULL);
 	wait_phase(w, DEPLOY_RUNNING);
 	unit(w, "production", 1)->pause_nth = 0;        /* its way back does not pause */
@@ -843,14 +856,7 @@ START_TEST(read_only_a_run_found_unfinished_is_partial_not_succeeded)
 	struct world *w = world_new("auto_rollback: true");
 	const struct deploy_info *i;
 
-	stop_unit = 1;
-	stop_step = 2;
-	unit(w, "production", 1)->pause_nth = 2;
-	start(w, DEPLOY_DEPLOY, "production", NEW);
-	wait_phase(w, DEPLOY_PLANNED);
-	deploy_confirm(w->d);
-	wait_until(w, at_stop, "the second unit to pause");
-	deploy_free(w->d);
+	leave_at(w, 1, 2);
 	w->conf->read_only = true;
 	w->d = deploy_attach(&w->ctx, conf_env_by_name(w->conf, "production"), NULL, NULL);
 	wait_phase(w, DEPLOY_RUNNING);
@@ -881,15 +887,7 @@ START_TEST(an_abandoned_run_replays_as_partial)
 	struct world *w = world_new("auto_rollback: true");
 	const struct deploy_info *i;
 
-	stop_unit = 1;
-	stop_step = 2;
-	unit(w, "production", 1)->pause_nth = 2;
-	start(w, DEPLOY_DEPLOY, "production", NEW);
-	wait_phase(w, DEPLOY_PLANNED);
-	deploy_confirm(w->d);
-	wait_until(w, at_stop, "the second unit to pause");
-	deploy_free(w->d);
-	w->d = NULL;
+	leave_at(w, 1, 2);
 	fake_resume(w->ft[1], 1);
 	while (fake_running(w->ft[1], 1))
 		loop_run_once(w->loop, 20);
@@ -913,13 +911,7 @@ START_TEST(two_gantries_carrying_a_run_start_each_unit_once)
 	struct deploy *second;
 	int64_t until = loop_clock_ms() + WAIT_MS;
 
-	stop_unit = 1;
-	stop_step = 2;
-	unit(w, "production", 1)->pause_nth = 2;
-	start(w, DEPLOY_DEPLOY, "production", NEW);
-	wait_phase(w, DEPLOY_PLANNED);
-	deploy_confirm(w->d);
-	wait_until(w, at_stop, "the second unit to pause");
+	pause_at(w, 1, 2);
 	second = deploy_attach(&w->ctx, conf_env_by_name(w->conf, "production"), NULL, NULL);
 	while (deploy_info(second)->phase != DEPLOY_RUNNING && loop_clock_ms() < until)
 		loop_run_once(w->loop, 20);
