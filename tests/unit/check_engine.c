@@ -362,6 +362,29 @@ START_TEST(a_lease_refused_on_a_later_unit_lets_the_others_go)
 }
 END_TEST
 
+/* A unit unreachable when the lease is taken: nothing starts, the lease is let go where
+ * it was taken, and the refusal says where it could not be. */
+START_TEST(a_lease_that_cannot_reach_a_unit_starts_nothing)
+{
+	struct world *w = world_new("auto_rollback: true");
+	const struct deploy_info *i;
+
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	unit(w, "production", 2)->down = true;
+	deploy_confirm(w->d);
+	wait_phase(w, DEPLOY_REFUSED);
+	i = deploy_info(w->d);
+	ck_assert_msg(strstr(i->verdict.refusal, "root@p3: connection refused") != NULL &&
+	    strstr(i->verdict.refusal, "could not be let go (root@p3: connection refused): "
+	    "`gantry unlock production` does") != NULL, "%s", i->verdict.refusal);
+	for (size_t j = 0; j < 3; j++)
+		ck_assert_int_eq(unit(w, "production", j)->runs, 0);
+	ck_assert(!unit(w, "production", 0)->locked && !unit(w, "production", 1)->locked);
+	world_free(w);
+}
+END_TEST
+
 START_TEST(a_unit_that_cannot_be_read_refuses_the_plan)
 {
 	struct world *w = world_new("auto_rollback: true");
@@ -947,6 +970,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, a_lock_taken_after_the_plan_starts_nothing);
 	tcase_add_test(tc, a_lease_refused_on_a_later_unit_lets_the_others_go);
 	tcase_add_test(tc, a_unit_that_cannot_be_read_refuses_the_plan);
+	tcase_add_test(tc, a_lease_that_cannot_reach_a_unit_starts_nothing);
 	tcase_add_test(tc, the_registry_down_refuses_a_deploy);
 	tcase_add_test(tc, a_tag_repointed_after_the_plan_starts_nothing);
 	tcase_add_test(tc, a_promotion_takes_what_staging_runs);
