@@ -267,11 +267,38 @@ static void layout_columns(struct ui *ui, int widths[COLUMN_COUNT])
 }
 
 /* Draws the table of environments; returns the rows used. */
+/* The row under a table cut short: the environments above and below the rows shown, in
+ * their states, red when one of them is not ready ("↓ 6 more below: 1 DOWN, 5 READY"). */
+static void draw_table_more(struct ui *ui, int y, size_t first, size_t shown)
+{
+	static const char *const words[] = { [HEALTH_UNKNOWN] = "CHECKING", [HEALTH_READY] = "READY",
+		[HEALTH_NOT_READY] = "NOT READY", [HEALTH_DOWN] = "DOWN" };
+	static const enum env_health order[] = { HEALTH_DOWN, HEALTH_NOT_READY, HEALTH_UNKNOWN,
+		HEALTH_READY };
+	const struct model *m = ui->app->model;
+	size_t count[HEALTH_DOWN + 1] = { 0 }, below = m->envs_len - first - shown;
+	char line[300];
+	int len;
+
+	for (size_t i = 0; i < m->envs_len; i++)
+		if (i < first || i >= first + shown)
+			count[m->envs[i].health]++;
+	len = snprintf(line, sizeof line, "%zu more (%zu above, %zu below; j/k scroll):", first + below,
+	    first, below);
+	for (size_t k = 0; k < sizeof order / sizeof order[0] && len > 0 && (size_t)len < sizeof line; k++)
+		if (count[order[k]])
+			len += snprintf(line + len, sizeof line - (size_t)len, "%s %zu %s",
+			    line[len - 1] == ':' ? "" : ",", count[order[k]], words[order[k]]);
+	draw_text(ui, y, 3, ui->cols - 4, line, count[HEALTH_DOWN] || count[HEALTH_NOT_READY] ?
+	    THEME_ROLE_unhealthy : THEME_ROLE_muted, true);
+}
+
 static int draw_table(struct ui *ui, int top, int height, int64_t now)
 {
 	const struct model *m = ui->app->model;
 	int widths[COLUMN_COUNT], x = 3, rows = height - 1;
 	size_t first = 0;
+	bool cut = m->envs_len > (size_t)(rows > 0 ? rows : 0);
 
 	layout_columns(ui, widths);
 	for (size_t c = 0; c < COLUMN_COUNT; c++) {
@@ -280,6 +307,9 @@ static int draw_table(struct ui *ui, int top, int height, int64_t now)
 		draw_text(ui, top, x, widths[c], columns[c].title, THEME_ROLE_header, false);
 		x += widths[c] + 1;
 	}
+	/* more environments than rows: the last row says what the others are */
+	if (cut && rows >= 2)
+		rows--;
 	if (rows < 1)
 		return 1;
 	/* keep the selection in view */
@@ -306,6 +336,10 @@ static int draw_table(struct ui *ui, int top, int height, int64_t now)
 		}
 		if (hidden_problem)
 			draw_text(ui, y, 1, 1, draw_glyph(ui, GLYPH_WARN), THEME_ROLE_unhealthy, true);
+	}
+	if (cut && rows + 1 < height) {
+		draw_table_more(ui, top + 1 + rows, first, (size_t)rows);
+		return 2 + rows;
 	}
 	return 1 + (int)(m->envs_len - first < (size_t)rows ? m->envs_len - first : (size_t)rows);
 }

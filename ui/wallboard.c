@@ -77,8 +77,14 @@ static size_t hosts_unread(const struct ui *ui, const struct env_status *env, in
 	return bad;
 }
 
+/* How much an environment needs eyes, worst first: what is shown first when not every
+ * environment fits. */
+enum band_rank { RANK_DOWN, RANK_NOT_READY, RANK_STALE, RANK_PROBLEM, RANK_CHECKING, RANK_READY };
+
 /* What a band shows for one environment. */
 struct band {
+	size_t env;                     /* its index in the model */
+	enum band_rank rank;
 	enum theme_role role;
 	char name[40];                  /* upper case */
 	char word[16];                  /* the state in one word or two, for large letters */
@@ -92,7 +98,7 @@ static void band_facts(struct ui *ui, const struct env_status *env, int64_t now,
 {
 	const struct model *m = ui->app->model;
 	bool stale = model_is_stale(m, env, now);
-	char since[16], age[16], why[300];
+	char since[16], age[16], why[300], tag[PAYLOAD_TAG_MAX];
 	size_t k;
 
 	b->role = stale ? THEME_ROLE_stale : envfmt_health_role(env->health);
@@ -126,6 +132,55 @@ static void band_facts(struct ui *ui, const struct env_status *env, int64_t now,
 	b->tag = env->tag[0] ? env->tag : NULL;
 	envfmt_checked(m, env, now, b->checked, sizeof b->checked);
 	snprintf(b->problem, sizeof b->problem, "%s", envfmt_problem(env, why, sizeof why));
+	/* hosts on different tags, or a run left half way: never a plain green READY */
+	if (!stale && env->health == HEALTH_READY && b->role == envfmt_health_role(HEALTH_READY) &&
+	    (model_drift(env, tag, sizeof tag, why, sizeof why) == DRIFT_HOSTS ||
+	    model_unfinished(env, why, sizeof why))) {
+		snprintf(b->word, sizeof b->word, "DEGRADED");
+		snprintf(b->state, sizeof b->state, "READY, %s", model_unfinished(env, why,
+		    sizeof why) ? "a run is partial" : "hosts differ");
+		b->role = THEME_ROLE_degraded;
+	}
+	b->rank = stale ? RANK_STALE : env->health == HEALTH_DOWN ? RANK_DOWN :
+	    env->health == HEALTH_NOT_READY ? RANK_NOT_READY : env->health == HEALTH_UNKNOWN ?
+	    RANK_CHECKING : b->problem[0] || b->role != envfmt_health_role(HEALTH_READY) ?
+	    RANK_PROBLEM : RANK_READY;
+}
+
+static int band_order(const void *a, const void *b)
+{
+	const struct band *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return (int)x->rank - (int)y->rank;
+	return x->env < y->env ? -1 : x->env > y->env;
+}
+
+/* The row under the bands when not every environment fits: how many more, in what
+ * states ("+6 more: 1 DOWN, 5 READY (page 2 of 3)"). */
+static void draw_more(struct ui *ui, int y, const struct band *rest, size_t n, int page,
+    int pages)
+{
+	static const char *const words[] = { "DOWN", "NOT READY", "STALE", "with a problem",
+		"CHECKING", "READY" };
+	size_t count[RANK_READY + 1] = { 0 };
+	char line[300];
+	int len;
+	enum band_rank worst = RANK_READY;
+
+	for (size_t i = 0; i < n; i++) {
+		count[rest[i].rank]++;
+		if (rest[i].rank < worst)
+			worst = rest[i].rank;
+	}
+	len = snprintf(line, sizeof line, "+%zu more:", n);
+	for (int r = 0; r <= RANK_READY && len > 0 && (size_t)len < sizeof line; r++)
+		if (count[r])
+			len += snprintf(line + len, sizeof line - (size_t)len, "%s %zu %s",
+			    line[len - 1] == ':' ? "" : ",", count[r], words[r]);
+	if (pages > 1 && len > 0 && (size_t)len < sizeof line)
+		snprintf(line + len, sizeof line - (size_t)len, "  (page %d of %d)", page + 1, pages);
+	draw_bar(ui, y, worst <= RANK_PROBLEM ? THEME_ROLE_error : THEME_ROLE_muted, line, "");
 }
 
 /* One row: name, tag and state on the bar. */
@@ -198,6 +253,50 @@ static void draw_band_tile(struct ui *ui, int y, int rows, int scale, bool with_
 	}
 }
 
+#define WALLBOARD_PAGE_MS 8000
+
+/* More environments than rows: a row each, the worst first, the last row for the rest. */
+static void draw_crowded(struct ui *ui, int top, int height, struct band *bands, size_t n,
+    int64_t now)
+{
+	size_t rows = height > 1 ? (size_t)height - 1 : 0, pinned = 0, healthy, shown = 0;
+	int pages = 1, page = 0;
+	struct band *rest = xcalloc(n, sizeof *rest);
+	size_t rest_n = 0;
+
+	qsort(bands, n, sizeof *bands, band_order);
+	while (pinned < n && bands[pinned].rank < RANK_CHECKING)
+		pinned++;
+	if (pinned >= rows) {
+		/* not even the broken ones all fit: the worst of them, the rest summed up */
+		for (size_t i = 0; i < rows; i++)
+			draw_band_row(ui, top + (int)i, &bands[i]);
+		draw_more(ui, top + (int)rows, bands + rows, n - rows, 0, 1);
+		free(rest);
+		return;
+	}
+	for (size_t i = 0; i < pinned; i++)
+		draw_band_row(ui, top + (int)shown++, &bands[i]);
+	/* the others page through the rows left */
+	healthy = n - pinned;
+	{
+		size_t room = rows - pinned;
+
+		pages = (int)((healthy + room - 1) / room);
+		page = (int)((now / WALLBOARD_PAGE_MS) % pages);
+		for (size_t i = 0; i < healthy; i++) {
+			const struct band *b = &bands[pinned + i];
+
+			if (i / room == (size_t)page)
+				draw_band_row(ui, top + (int)shown++, b);
+			else
+				rest[rest_n++] = *b;
+		}
+	}
+	draw_more(ui, top + height - 1, rest, rest_n, page, pages);
+	free(rest);
+}
+
 static void wallboard_draw(struct ui *ui, struct view *v, int top, int height)
 {
 	const struct model *m = ui->app->model;
@@ -212,17 +311,25 @@ static void wallboard_draw(struct ui *ui, struct view *v, int top, int height)
 	height -= 2;
 	if (m->envs_len == 0 || height <= 0)
 		return;
-	/* one band per environment, as tall as the screen allows, all at one scale: the
-	 * largest at which every name (and every state beside it) fits */
-	per = height / (int)m->envs_len;
-	if (per < 1)
-		per = 1;
 	bands = xcalloc(m->envs_len, sizeof *bands);
 	for (size_t i = 0; i < m->envs_len; i++) {
-		int sc;
-
 		band_facts(ui, &m->envs[i], now, &bands[i]);
-		sc = tile_scale(ui, per - 1, &bands[i]);
+		bands[i].env = i;
+	}
+	/* one band per environment when every one fits; else one row each, the worst
+	 * first, and the last row sums up the rest, which the rows of the healthy ones page
+	 * through on a timer: a broken environment is never off the screen */
+	if ((size_t)height < m->envs_len) {
+		draw_crowded(ui, top, height, bands, m->envs_len, now);
+		free(bands);
+		return;
+	}
+	/* as tall as the screen allows, all at one scale: the largest at which every name
+	 * (and every state beside it) fits */
+	per = height / (int)m->envs_len;
+	for (size_t i = 0; i < m->envs_len; i++) {
+		int sc = tile_scale(ui, per - 1, &bands[i]);
+
 		if (sc < scale)
 			scale = sc;
 	}

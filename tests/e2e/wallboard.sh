@@ -6,7 +6,7 @@
 
 SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=5s tui_sandbox_setup
 
-plan 30
+plan 38
 tui_start 120 30 "$GANTRY --read-only --theme high-contrast --config $work/gantry.yml"
 check "the wallboard shows both environments ready" tui_wait 'PRODUCTION +· +READY for' 10
 like "$(tui_screen)" 'PRODUCTION +· +READY for [0-9]+s\+' \
@@ -81,6 +81,40 @@ tui_wait 'last refresh' 10
 like "$(tui_tmux capture-pane -p -e -t t | grep -o $'\e\\[[0-9;]*m *last refresh' | head -n 1)" '38;5;244m' \
 	"on 256 colours the light theme's muted grey is kept"
 tui_stop
+
+# more environments than rows: none is hidden. The broken one last in the file comes
+# first; the healthy ones page through the rows left, the last row sums up the rest
+many=$work/many.yml
+{
+	printf 'project: crowd\ndefaults: {interval: 500ms, timeout: 800ms}\nenvironments:\n'
+	for i in $(seq -w 1 24); do
+		printf '  - {name: env%s, url: "http://127.0.0.1:%s"}\n' "$i" "$(sandbox_port staging)"
+	done
+	printf '  - {name: production, url: "http://127.0.0.1:%s"}\n' "$(sandbox_port production)"
+} >"$many"
+sandbox_set production 'live=0'
+for size in "80 24" "40 10"; do
+	set -- $size
+	tui_start "$1" "$2" "$GANTRY --read-only --config $many"
+	check "at $1x$2 with 25 environments, the one that is down, last in the file, is on screen" \
+		tui_wait '^ *PRODUCTION .* DOWN for' 15
+	check "and the last row sums up those not shown" tui_wait '\+[0-9]+ more: [0-9]+ READY' 15
+	[ "$TAP_FAILED" -eq 0 ] || diag "$(tui_screen)"
+	tui_stop
+done
+tui_start 80 24 "$GANTRY --read-only --config $many"
+tui_wait '\(page 1 of 2\)' 15
+check "the healthy ones page through the rows on a timer" tui_wait '\(page 2 of 2\)' 15
+like "$(tui_screen)" 'PRODUCTION' "and the broken one stays on screen"
+tui_stop
+# the dashboard keeps the file's order, and the row under the table says what is not shown
+tui_start 80 24 "$GANTRY --config $many"
+check "the dashboard at 80x24 says the rows it cannot show hold one that is down" \
+	tui_wait '[0-9]+ more \(0 above, [0-9]+ below; j/k scroll\): 1 DOWN, [0-9]+ READY' 15
+tui_keys G
+check "and at the end of the list it is there" tui_wait '▶ +production +sha-8b03f7a +● HTTP 500' 10
+tui_stop
+sandbox_set production 'live=1'
 
 # read_only in the file: the same, and no flag turns it off
 sed -i 's/^project: /read_only: true\nproject: /' "$work/gantry.yml"
