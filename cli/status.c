@@ -23,11 +23,32 @@ static int name_width(const struct model *model)
 	return w;
 }
 
+/* The hosts whose state was not read, and the first one's reason; 0 when all were. */
+static size_t hosts_unread(const struct env_status *st, const char **first, size_t *at)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < st->hosts_len; j++) {
+		const struct host_status *h = &st->hosts[j];
+
+		if (h->state_known)
+			continue;
+		if (n++ == 0) {
+			*first = h->deploy_error[0] ? h->deploy_error : "not read";
+			*at = j;
+		}
+	}
+	return n;
+}
+
 /* The first problem worth a line: the readiness detail, else liveness, else version,
+ * else hosts that could not be read (never "ok" about them), else a run left half way,
  * else what the hosts and the app disagree on (in the dashboard's words). */
 static const char *status_detail(const struct env_status *st, char *buf, size_t bufsz)
 {
 	char tag[PAYLOAD_TAG_MAX];
+	const char *why = "";
+	size_t at = 0, unread;
 
 	if (st->probes[PROBE_LIVE].state != PROBE_OK)
 		return st->probes[PROBE_LIVE].detail;
@@ -35,6 +56,11 @@ static const char *status_detail(const struct env_status *st, char *buf, size_t 
 		return st->probes[PROBE_READY].detail;
 	if (st->probes[PROBE_VERSION].state != PROBE_OK)
 		return st->probes[PROBE_VERSION].detail;
+	if ((unread = hosts_unread(st, &why, &at)) > 0) {
+		snprintf(buf, bufsz, "%zu of %zu host%s not read: %s: %s", unread, st->hosts_len,
+		    st->hosts_len == 1 ? "" : "s", st->conf->hosts[at].address, why);
+		return buf;
+	}
 	if (model_unfinished(st, buf, bufsz))
 		return buf;
 	if (model_drift(st, tag, sizeof tag, buf, bufsz) != DRIFT_NONE)
@@ -150,10 +176,39 @@ void status_print_json(FILE *out, const struct model *model)
 
 int status_exit_code(const struct model *model)
 {
+	const char *why;
+	size_t at;
+
+	/* ready, and every host read: what was not read is not known to be fine */
 	for (size_t i = 0; i < model->envs_len; i++)
-		if (model->envs[i].health != HEALTH_READY)
+		if (model->envs[i].health != HEALTH_READY || hosts_unread(&model->envs[i], &why, &at))
 			return 1;
 	return 0;
+}
+
+/* After the round's deadline, a host whose state did not come is an error with its
+ * reason (its link's), never a silent null. */
+static void mark_unread(struct app *app, int64_t waited_ms)
+{
+	char secs[16];
+
+	duration_format(waited_ms, secs, sizeof secs);
+	for (size_t i = 0; i < app->model->envs_len; i++) {
+		struct env_status *st = &app->model->envs[i];
+		const struct target *t = app_target(app, st->conf);
+
+		for (size_t j = 0; j < st->hosts_len; j++) {
+			struct host_status *h = &st->hosts[j];
+			struct link_status link;
+
+			if (h->state_known || h->deploy_error[0])
+				continue;
+			t->ops->link(t, j, loop_clock_ms(), &link);
+			snprintf(h->deploy_error, sizeof h->deploy_error, "not read within %s (%s%s%s)",
+			    secs, link_state_name(link.state), link.message && link.message[0] ? ": " : "",
+			    link.message ? link.message : "");
+		}
+	}
 }
 
 /* gantry status: one round of every environment, printed. */
@@ -179,9 +234,14 @@ int cmd_status(struct conf *conf, const struct cli_options *o)
 		}
 	}
 	deploywatch_start(app->deploywatch);
-	while ((!model_all_checked(app->model) || !model_hosts_read(app->model)) &&
-	    loop_clock_ms() < deadline)
-		loop_run_once(app->loop, 1000);
+	{
+		int64_t t0 = loop_clock_ms();
+
+		while ((!model_all_checked(app->model) || !model_hosts_read(app->model)) &&
+		    loop_clock_ms() < deadline)
+			loop_run_once(app->loop, 1000);
+		mark_unread(app, loop_clock_ms() - t0);
+	}
 	if (o->json)
 		status_print_json(stdout, app->model);
 	else

@@ -4,7 +4,7 @@
 
 #define EXIT_CODE_TABLE(X) \
 	X(EXIT_OK,        0,  "success; for status, every environment is ready") \
-	X(EXIT_NOT_READY, 1,  "status: at least one environment is not ready, down or unknown") \
+	X(EXIT_NOT_READY, 1,  "status: at least one environment is not ready, down or unknown, or has a host that could not be read") \
 	X(EXIT_USAGE,     2,  "bad command line") \
 	X(EXIT_CONFIG,    3,  "the configuration or the theme is missing or wrong") \
 	X(EXIT_REMOTE,    4,  "logs, history, attach: a host could not be reached, or its command failed") \

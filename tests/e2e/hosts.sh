@@ -7,7 +7,7 @@
 
 tui_sandbox_setup hosts
 
-plan 16
+plan 20
 tui_start 130 34 "$GANTRY --config $work/gantry.yml"
 check "deploy.env's tag and the hosts show" tui_wait 'production +sha-8b03f7a .* sha-8b03f7a +● 2/2 up' 15
 tui_keys j
@@ -75,4 +75,13 @@ check "a problem in a dropped column still marks the row" tui_wait '^.! +product
 unlike "$(tui_screen)" 'HOSTS' "(the HOSTS column is not shown at 80 columns)"
 tui_keys q
 is "$(tui_wait_exit 10)" 0 "q quits"
+# status never says "ok" about hosts it could not read: text, JSON and exit status
+out=$("$GANTRY" --config "$work/gantry.yml" status 2>&1)
+is "$?" 1 "status with hosts that cannot be read exits 1"
+like "$out" "production .*1 of 2 hosts not read: root@127.0.0.1:$(sshd_port prod-2): " \
+	"and its DETAIL says which host was not read and why"
+out=$("$GANTRY" --config "$work/gantry.yml" status --json 2>&1)
+like "$(printf '%s' "$out" | tr -d '\n')" '"ok": false' "status --json is not ok"
+like "$(printf '%s' "$out" | tr -d '\n')" '"address": "root@127.0.0.1:'"$(sshd_port prod-2)"'",[^}]*"error": "[^"]+"' \
+	"and gives the unread host's error"
 done_testing
