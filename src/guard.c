@@ -496,12 +496,16 @@ void guard_plan_warnings(const struct guard_facts *f, const char *adopt_candidat
 	if (f->current[0] && strcmp(f->current, f->tag) == 0)
 		guard_warn(v, "%s runs %s already: this deploys it again", t->name, f->tag);
 	if (st->deploy_env_differs[0]) {
-		char other[136] = "";
+		char other[136] = "", digest[DEPLOYENV_IMAGE_MAX] = "";
 
 		deployenv_image_tag(st->differs_image, other, sizeof other);
-		guard_warn(v, "%s's hosts do not all run the same: %s runs %s, %s runs %s; this %s puts "
-		    "each on %s", t->name, t->hosts[0].address, f->current[0] ? f->current : "nothing",
-		    st->deploy_env_differs, other[0] ? other : "nothing",
+		/* the same tag on other digests: the digest is what differs */
+		if (strcmp(other, f->current) == 0)
+			deployenv_image_digest(st->differs_image, digest, sizeof digest);
+		guard_warn(v, "%s's hosts do not all run the same: %s runs %s, %s runs %s%s%s; this %s "
+		    "puts each on %s", t->name, t->hosts[0].address, f->current[0] ? f->current : "nothing",
+		    st->deploy_env_differs, other[0] ? other : "nothing", digest[0] ? " pinned to " : "",
+		    digest,
 		    f->kind == DEPLOY_PROMOTE ? "promote" : f->kind == DEPLOY_ROLLBACK ? "rollback" :
 		    "deploy", f->tag);
 	}

@@ -298,6 +298,22 @@ static void insert_run(struct history *h, size_t *cap, struct history_run *run)
 	memset(run, 0, sizeof *run);
 }
 
+/* Two app images name different builds: another tag, or the same tag pinned to other
+ * digests (one that pins none is the same tag, not a difference). */
+static bool images_differ(const char *a, const char *b)
+{
+	char ta[DEPLOYENV_IMAGE_MAX], tb[DEPLOYENV_IMAGE_MAX];
+	char da[DEPLOYENV_IMAGE_MAX], db[DEPLOYENV_IMAGE_MAX];
+
+	deployenv_image_tag(a, ta, sizeof ta);
+	deployenv_image_tag(b, tb, sizeof tb);
+	if (strcmp(ta, tb) != 0)
+		return true;
+	deployenv_image_digest(a, da, sizeof da);
+	deployenv_image_digest(b, db, sizeof db);
+	return da[0] && db[0] && strcmp(da, db) != 0;
+}
+
 void hoststate_merge(struct host_state *all, struct host_state *one, size_t index, const char *name)
 {
 	struct history *h = &all->history;
@@ -337,7 +353,8 @@ void hoststate_merge(struct host_state *all, struct host_state *one, size_t inde
 		}
 	}
 	if (!all->deploy_env_differs[0] && (one->has_deploy_env != all->has_deploy_env ||
-	    (one->has_deploy_env && strcmp(one->deploy_env.app_image, all->deploy_env.app_image) != 0))) {
+	    (one->has_deploy_env && images_differ(one->deploy_env.app_image,
+	    all->deploy_env.app_image)))) {
 		snprintf(all->deploy_env_differs, sizeof all->deploy_env_differs, "%s", name);
 		memcpy(all->differs_image, one->deploy_env.app_image, sizeof all->differs_image);
 	}

@@ -1843,6 +1843,40 @@ START_TEST(image_tags_are_cut_on_characters)
 }
 END_TEST
 
+/* Hosts whose deploy.env name the same tag, one pinned to a digest and one not, run the
+ * same build; the same tag pinned to other digests does not. */
+static const char *differs_with(const char *first, const char *second)
+{
+	static char out[64];
+	struct host_state all, one;
+
+	memset(&all, 0, sizeof all);
+	memset(&one, 0, sizeof one);
+	one.has_deploy_env = true;
+	snprintf(one.deploy_env.app_image, sizeof one.deploy_env.app_image, "%s", first);
+	hoststate_merge(&all, &one, 0, "a");
+	memset(&one, 0, sizeof one);
+	one.has_deploy_env = true;
+	snprintf(one.deploy_env.app_image, sizeof one.deploy_env.app_image, "%s", second);
+	hoststate_merge(&all, &one, 1, "b");
+	snprintf(out, sizeof out, "%s", all.deploy_env_differs);
+	hoststate_free(&all);
+	return out;
+}
+
+START_TEST(a_digest_pin_alone_is_not_a_different_build)
+{
+	const char *pinned = "reg/app:sha-1111111@sha256:"
+	    "1111111111111111111111111111111111111111111111111111111111111111";
+	const char *other = "reg/app:sha-1111111@sha256:"
+	    "2222222222222222222222222222222222222222222222222222222222222222";
+
+	ck_assert_str_eq(differs_with(pinned, "reg/app:sha-1111111"), "");
+	ck_assert_str_eq(differs_with(pinned, other), "b");
+	ck_assert_str_eq(differs_with(pinned, "reg/app:sha-2222222"), "b");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("deploy");
@@ -1892,6 +1926,7 @@ int main(void)
 	tcase_add_test(history, image_tags_and_digests);
 	tcase_add_test(history, image_tags_are_cut_on_characters);
 	tcase_add_test(history, hosts_histories_are_merged);
+	tcase_add_test(history, a_digest_pin_alone_is_not_a_different_build);
 	tcase_add_test(history, the_worst_result_wins_with_its_steps);
 	tcase_add_test(history, adoptions_and_restored_runs_are_read);
 	tcase_add_test(history, records_run_together_and_huge_numbers);
