@@ -406,12 +406,115 @@ static int set_opt(const struct cli_cmd *cmd, const struct cli_opt *opt, const c
 	return 0;
 }
 
-/* A command's words and options (argv[0] is its name). */
+/* How many single-character edits turn a into b (at most 40 characters each; more reads
+ * as far). */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[41];
+
+	if (la > 40 || lb > 40)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* " (did you mean --dry-run?)" for the nearest of `opts` (or "" when none is near). */
+static const char *near_opt(const struct cli_opt *const sets[], const char *a, char *out,
+    size_t outsz)
+{
+	const char *best = NULL;
+	size_t d = 3, name_len = strcspn(a, "=");
+	char name[48];
+
+	snprintf(name, sizeof name, "%.*s", (int)(name_len < 47 ? name_len : 47), a);
+	for (size_t s = 0; sets[s]; s++)
+		for (const struct cli_opt *o = sets[s]; o->name; o++)
+			if (edit_distance(name, o->name) < d) {
+				d = edit_distance(name, o->name);
+				best = o->name;
+			}
+	snprintf(out, outsz, "%s%s%s", best ? " (did you mean " : "", best ? best : "",
+	    best ? "?)" : "");
+	return out;
+}
+
+/* The options every command also takes after its name (gantry status -c FILE). */
+static const struct cli_opt *global_opt(int argc, char **argv, int *i, const char **value,
+    bool *bad)
+{
+	int at = *i;
+	const struct cli_opt *opt = match_opt(global_opts, argc, argv, i, value, bad);
+
+	/* only those that set a field: --help, --version and the lists are not a command's */
+	if (opt && opt->field == 0) {
+		*i = at;
+		return NULL;
+	}
+	return opt;
+}
+
+
+/* A bundle of short options ("-yn", "-mREASON"): each set in turn; 0, or an exit status. */
+static int short_bundle(const struct cli_cmd *cmd, int argc, char **argv, int *i,
+    struct cli_options *opts, char *err, size_t errsz)
+{
+	const char *a = argv[*i];
+
+	for (size_t k = 1; a[k]; k++) {
+		const struct cli_opt *const sets[] = { cmd->opts, NULL };
+		const struct cli_opt *opt = NULL;
+		const char *value = NULL;
+		int code;
+
+		for (const struct cli_opt *o = sets[0]; o->name && !opt; o++)
+			if (o->letter == a[k])
+				opt = o;
+		if (!opt) {
+			char one[3] = { '-', a[k], '\0' };
+			int j = 0;
+			bool bad;
+
+			/* -r, -c, -t: the global ones */
+			opt = global_opt(1, (char *[]){ one }, &j, &value, &bad);
+			if (!opt || opt->arg)
+				return usage_error(cmd, err, errsz, "unknown option -%c in %.40s", a[k], a);
+		}
+		if (opt->arg) {
+			/* the rest of the bundle is its value, else the next word */
+			value = a[k + 1] ? a + k + 1 : *i + 1 < argc ? argv[++*i] : NULL;
+			code = set_opt(cmd, opt, value, !value || !*value, opts, err, errsz);
+			return code;
+		}
+		if ((code = set_opt(cmd, opt, NULL, false, opts, err, errsz)))
+			return code;
+	}
+	return 0;
+}
+
+/* A command's words and options (argv[0] is its name): options before or after the
+ * words, the global ones too, "--" ends them, short ones bundle. */
 static int parse_command(const struct cli_cmd *cmd, int argc, char **argv,
     struct cli_options *opts, char *err, size_t errsz)
 {
 	char *words[2] = { NULL, NULL };
 	int nwords = 0, code;
+	bool options = true;
 
 	opts->command = cmd->command;
 	for (int i = 1; i < argc; i++) {
@@ -419,11 +522,21 @@ static int parse_command(const struct cli_cmd *cmd, int argc, char **argv,
 		const struct cli_opt *opt;
 		bool bad;
 
-		if ((opt = match_opt(cmd->opts, argc, argv, &i, &value, &bad))) {
+		if (options && strcmp(a, "--") == 0) {
+			options = false;
+		} else if (options && ((opt = match_opt(cmd->opts, argc, argv, &i, &value, &bad)) ||
+		    (opt = global_opt(argc, argv, &i, &value, &bad)))) {
 			if ((code = set_opt(cmd, opt, value, bad, opts, err, errsz)))
 				return code;
-		} else if (a[0] == '-' && a[1]) {
-			return usage_error(cmd, err, errsz, "unknown option %.40s", a);
+		} else if (options && a[0] == '-' && a[1] && a[1] != '-' && a[2]) {
+			if ((code = short_bundle(cmd, argc, argv, &i, opts, err, errsz)))
+				return code;
+		} else if (options && a[0] == '-' && a[1]) {
+			const struct cli_opt *const sets[] = { cmd->opts, global_opts, NULL };
+			char near[80];
+
+			return usage_error(cmd, err, errsz, "unknown option %.40s%s", a,
+			    near_opt(sets, a, near, sizeof near));
 		} else if (nwords < cmd->max_words) {
 			words[nwords++] = argv[i];
 		} else {
@@ -536,10 +649,38 @@ int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t
 	}
 	if (optind >= argc)
 		return 0;
+	/* gantry help [CMD] */
+	if (strcmp(argv[optind], "help") == 0) {
+		opts->command = CLI_HELP;
+		if (optind + 1 < argc) {
+			if (!(cmd = cmd_named(argv[optind + 1]))) {
+				snprintf(err, errsz, "no command \"%.40s\"; gantry help lists them",
+				    argv[optind + 1]);
+				return EXIT_USAGE;
+			}
+			opts->command = CLI_COMMAND_HELP;
+			opts->help_for = cmd;
+		}
+		return 0;
+	}
 	cmd = cmd_named(argv[optind]);
 	if (!cmd) {
-		size_t n = (size_t)snprintf(err, errsz, "unknown command \"%s\"; commands:", argv[optind]);
+		size_t n = (size_t)snprintf(err, errsz, "unknown command \"%.40s\"", argv[optind]);
+		const char *near = NULL;
+		size_t d = 3;
 
+		for (size_t i = 0; i < cli_cmds_len; i++)
+			if (edit_distance(argv[optind], cli_cmds[i].name) < d ||
+			    (strlen(argv[optind]) >= 3 && strncmp(cli_cmds[i].name, argv[optind],
+			    strlen(argv[optind])) == 0 && d > 2)) {
+				d = strncmp(cli_cmds[i].name, argv[optind], strlen(argv[optind])) == 0 ? 2 :
+				    edit_distance(argv[optind], cli_cmds[i].name);
+				near = cli_cmds[i].name;
+			}
+		if (near && n < errsz)
+			n += (size_t)snprintf(err + n, errsz - n, "; did you mean \"%s\"?", near);
+		if (n < errsz)
+			n += (size_t)snprintf(err + n, errsz - n, " Commands:");
 		for (size_t i = 0; i < cli_cmds_len && n < errsz; i++)
 			n += (size_t)snprintf(err + n, errsz - n, "%s %s", i ? "," : "", cli_cmds[i].name);
 		return EXIT_USAGE;

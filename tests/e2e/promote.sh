@@ -29,7 +29,7 @@ release_build sha-1111111 && release_build sha-2222222 &&
 G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
 	G deploy staging sha-2222222 >/dev/null 2>&1 || { echo "Bail out! first deploys"; exit 1; }
 
-plan 73
+plan 75
 
 # --- a promotion: the plan, a typed confirmation, the steps, the result ---
 tui_start 140 42 "$GANTRY --config $cfg"
@@ -235,6 +235,21 @@ check "its history, read from the three hosts, says succeeded on all of them" \
 	tui_wait 'succeeded on all 3 hosts' 15
 tui_keys Escape a
 check "and a opens the run again, finished" tui_wait 'SUCCEEDED: wave runs sha-2222222' 15
+# Esc on the run pane while the first host runs: the dashboard says the run is partial
+# once that host is done, and a (attach) carries it on in the same gantry
+tui_keys Escape h
+tui_wait 'history of wave on its 3 hosts' 10
+tui_wait 'deploy +sha-2222222 +succeeded' 10
+tui_keys j b
+tui_wait 'rollback wave . sha-1111111' 15
+tui_wait 'Enter or y: start' 15
+tui_keys Enter
+tui_wait 'host 1 of 3; 1 running' 15
+tui_keys Escape
+check "Esc while the first host runs: the dashboard calls the run partial once it is done there" \
+	tui_wait 'partial: run [0-9TZ]+-[a-z0-9]+ \(rollback sha-1111111 by [^)]*\) reached 1 of 3' 30
+tui_keys a
+check "and a carries it on to its end" tui_wait 'SUCCEEDED: wave runs sha-1111111 and is ready' 40
 tui_stop
 
 # --- read-only: no key reaches a write action ---

@@ -238,6 +238,41 @@ START_TEST(empty_words_are_usage_errors)
 }
 END_TEST
 
+/* The command line as git and kubectl users expect: global options after the command,
+ * "--" ends the options, short ones bundle, help CMD, and a near miss is named. */
+START_TEST(command_line_conventions)
+{
+	struct cli_options o;
+	char err[600];
+	char *a1[] = { "gantry", "status", "--json", "-c", "f.yml", "--read-only", NULL };
+	char *a2[] = { "gantry", "rollback", "production", "-yn", NULL };
+	char *a3[] = { "gantry", "freeze", "production", "-mcalm down", NULL };
+	char *a4[] = { "gantry", "freeze", "-m", "x", "--", "-staging", NULL };
+	char *a5[] = { "gantry", "help", "deploy", NULL };
+	char *a6[] = { "gantry", "stat", NULL };
+	char *a7[] = { "gantry", "deploy", "production", "sha-1", "--dryrun", NULL };
+	char *a8[] = { "gantry", "history", "production", "--config=g.yml", NULL };
+
+	ck_assert_int_eq(cli_parse(6, a1, &o, err, sizeof err), 0);
+	ck_assert(o.command == CLI_STATUS && o.json && o.read_only);
+	ck_assert_str_eq(o.config_path, "f.yml");
+	ck_assert_int_eq(cli_parse(4, a2, &o, err, sizeof err), 0);
+	ck_assert(o.command == CLI_ROLLBACK && o.yes && o.dry_run);
+	ck_assert_int_eq(cli_parse(4, a3, &o, err, sizeof err), 0);
+	ck_assert_str_eq(o.message, "calm down");
+	ck_assert_int_eq(cli_parse(6, a4, &o, err, sizeof err), 0);
+	ck_assert_str_eq(o.env, "-staging");
+	ck_assert_int_eq(cli_parse(3, a5, &o, err, sizeof err), 0);
+	ck_assert(o.command == CLI_COMMAND_HELP && o.help_for == cli_cmd_of(CLI_DEPLOY));
+	ck_assert_int_eq(cli_parse(2, a6, &o, err, sizeof err), EXIT_USAGE);
+	ck_assert_msg(strstr(err, "unknown command \"stat\"; did you mean \"status\"?"), "%s", err);
+	ck_assert_int_eq(cli_parse(5, a7, &o, err, sizeof err), EXIT_USAGE);
+	ck_assert_msg(strstr(err, "unknown option --dryrun (did you mean --dry-run?)"), "%s", err);
+	ck_assert_int_eq(cli_parse(4, a8, &o, err, sizeof err), 0);
+	ck_assert_str_eq(o.config_path, "g.yml");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("hosts");
@@ -251,6 +286,7 @@ int main(void)
 	tcase_add_test(tc, scrollback_stays_bounded);
 	tcase_add_test(tc, logs_command_line);
 	tcase_add_test(tc, empty_words_are_usage_errors);
+	tcase_add_test(tc, command_line_conventions);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
