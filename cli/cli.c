@@ -680,9 +680,11 @@ int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t
 		if (near && n < errsz)
 			n += (size_t)snprintf(err + n, errsz - n, "; did you mean \"%s\"?", near);
 		if (n < errsz)
-			n += (size_t)snprintf(err + n, errsz - n, " Commands:");
+			n += (size_t)snprintf(err + n, errsz - n, "%s", near ? " (commands:" : "; commands:");
 		for (size_t i = 0; i < cli_cmds_len && n < errsz; i++)
 			n += (size_t)snprintf(err + n, errsz - n, "%s %s", i ? "," : "", cli_cmds[i].name);
+		if (near && n < errsz)
+			snprintf(err + n, errsz - n, ")");
 		return EXIT_USAGE;
 	}
 	if (wants_help(cmd, argc - optind, argv + optind, opts))

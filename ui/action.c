@@ -39,7 +39,7 @@ static int key_code(const char *name, size_t len)
 	} named[] = {
 		{ "Up", KEY_UP }, { "Down", KEY_DOWN }, { "Left", KEY_LEFT }, { "Right", KEY_RIGHT },
 		{ "Home", KEY_HOME }, { "End", KEY_END }, { "PgUp", KEY_PPAGE }, { "PgDn", KEY_NPAGE },
-		{ "Enter", '\n' }, { "Esc", 27 }, { "Tab", '\t' },
+		{ "Enter", '\n' }, { "Esc", 27 }, { "Tab", '\t' }, { "Space", ' ' },
 	};
 
 	if (len == 1)

@@ -27,8 +27,8 @@
 	X(FILTER,      "filter",        "&",           "log: show only the lines holding a text (empty: all)", false) \
 	X(WRAP,        "wrap",          "w",           "log: wrap long lines on or off", false) \
 	X(SAVE,        "save",          "s",           "log: save the scrollback to a file in the current directory", false) \
-	X(PAGE_UP,     "page-up",       "PgUp C-b",    "log: one screen back", false) \
-	X(PAGE_DOWN,   "page-down",     "PgDn C-f",    "log: one screen on", false) \
+	X(PAGE_UP,     "page-up",       "PgUp C-b C-u", "log, history, help: one screen back", false) \
+	X(PAGE_DOWN,   "page-down",     "PgDn C-f C-d Space", "log, history, help: one screen on", false) \
 	X(PROMOTE,     "promote",       "p",           "promote the previous environment's tag to the selected one: shows the plan, then asks to confirm", true) \
 	X(ROLLBACK,    "rollback",      "b",           "roll back: pick an earlier healthy tag in the history (in the history: roll back to the selected run's tag)", true) \
 	X(HISTORY,     "history",       "h",           "show the selected environment's runs, newest first", false) \

@@ -46,13 +46,28 @@ static void help_draw(struct ui *ui, struct view *v, int top, int height)
 	struct help *h = v->data;
 	size_t count, shown = 0;
 	const struct action_info *list = action_list(&count);
-	int width = ui->cols - 4 < 84 ? ui->cols - 4 : 84;
-	int left = (ui->cols - width) / 2;
+	int keyw = 8, longest = 0, width, left;
 	int lines, rows, room, line = 0;
 	int y;
 
-	for (size_t i = 0; i < count; i++)
-		shown += acts_below(ui, v, list[i].id);
+	/* as wide as the longest line needs, up to the screen's width */
+	for (size_t i = 0; i < count; i++) {
+		if (!acts_below(ui, v, list[i].id))
+			continue;
+		shown++;
+		if ((int)strlen(list[i].keys) > keyw)
+			keyw = (int)strlen(list[i].keys);
+		if ((int)strlen(list[i].help) + 24 > longest)
+			longest = (int)strlen(list[i].help) + 24;
+	}
+	if (keyw > 22)
+		keyw = 22;
+	width = keyw + 7 + longest;
+	if (width < 84)
+		width = 84;
+	if (width > ui->cols - 4)
+		width = ui->cols - 4;
+	left = (ui->cols - width) / 2;
 	lines = (int)shown + (shown < count ? 1 : 0);   /* the keys, and the note */
 	rows = lines + 4;
 	if (rows > height)
@@ -75,8 +90,8 @@ static void help_draw(struct ui *ui, struct view *v, int top, int height)
 		if (!acts_below(ui, v, a->id) || line++ < h->offset)
 			continue;
 		snprintf(help, sizeof help, "%s%s", refused ? "disabled in read-only: " : "", a->help);
-		draw_text(ui, y, left + 2, 12, a->keys, THEME_ROLE_key, true);
-		draw_text(ui, y, left + 15, width - 17, help,
+		draw_text(ui, y, left + 2, keyw, a->keys, THEME_ROLE_key, true);
+		draw_text(ui, y, left + keyw + 3, width - keyw - 5, help,
 		    refused ? THEME_ROLE_muted : THEME_ROLE_text, false);
 		y++;
 	}

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #define REASON_MAX 120
+#define HISTORY_PAGE 10                 /* runs a page key moves */
 
 struct historyview {
 	struct ui *ui;
@@ -417,10 +418,16 @@ static int historyview_action(struct ui *ui, struct view *v, enum action action)
 	case ACTION_MOVE_DOWN:
 	case ACTION_MOVE_FIRST:
 	case ACTION_MOVE_LAST:
+	case ACTION_PAGE_UP:
+	case ACTION_PAGE_DOWN:
 		if (action == ACTION_MOVE_UP && hv->cursor > 0)
 			hv->cursor--;
 		else if (action == ACTION_MOVE_DOWN && hv->cursor + 1 < n)
 			hv->cursor++;
+		else if (action == ACTION_PAGE_UP)
+			hv->cursor = hv->cursor > HISTORY_PAGE ? hv->cursor - HISTORY_PAGE : 0;
+		else if (action == ACTION_PAGE_DOWN && n)
+			hv->cursor = hv->cursor + HISTORY_PAGE < n ? hv->cursor + HISTORY_PAGE : n - 1;
 		else if (action == ACTION_MOVE_FIRST)
 			hv->cursor = 0;
 		else if (action == ACTION_MOVE_LAST)
@@ -436,9 +443,11 @@ static int historyview_action(struct ui *ui, struct view *v, enum action action)
 	case ACTION_UNLOCK:
 		if (!hv->have_state || !hv->state.lock.held) {
 			ui_message(ui, true, "%s is not locked", ui->app->conf->envs[hv->env].name);
-		} else if (!hoststate_lock_stale(&hv->state)) {
+		} else if (!hoststate_lock_stale(&hv->state) && !(hv->state.lock.leased &&
+		    !hv->state.lock.runner_alive)) {
 			ui_message(ui, true, "the lock's run is alive: let it end, or cancel it from its pane (a)");
 		} else {
+			/* a stale lock, or an unfinished run's lease: broken, the run stays partial */
 			prompt_open(&hv->reason, REASON_MAX);
 		}
 		return VIEW_REDRAW;
@@ -446,6 +455,8 @@ static int historyview_action(struct ui *ui, struct view *v, enum action action)
 	case ACTION_REDRAW:
 		return VIEW_UNHANDLED;
 	default:
+		ui_message(ui, false, "%s does nothing in the history pane: j/k pick a run, b rolls "
+		    "back to it, Esc closes", action_get(action)->name);
 		return VIEW_HANDLED;
 	}
 }

@@ -290,6 +290,8 @@ static void ui_dispatch(struct ui *ui, enum action action)
 		ui->dirty = true;
 		break;
 	default:
+		/* no pane took it: say so, and where it works (its help line says) */
+		ui_message(ui, false, "%s does nothing here: %s", info->name, info->help);
 		break;
 	}
 }

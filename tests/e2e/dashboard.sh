@@ -6,7 +6,7 @@
 
 SANDBOX_INTERVAL=500ms SANDBOX_TIMEOUT=400ms tui_sandbox_setup
 
-plan 31
+plan 34
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"
 check "both environments appear with their tags" tui_wait 'staging +sha-4e1d2c9 +● up +● ready.*production +sha-8b03f7a|production +sha-8b03f7a' 10
 tui_wait 'production +sha-8b03f7a +● up +● ready' 5 >/dev/null
@@ -74,6 +74,19 @@ check "g back to the top" tui_wait 'select the previous environment' 5
 tui_keys q
 check "q closes the help, as it closes a pane (issue 24)" tui_gone 'Keys \(' 5
 like "$(tui_screen)" 'staging +sha-4e1d2c9' "and gantry is still running, on the dashboard"
+tui_keys c
+check "a key that does nothing on the dashboard says so, and where it acts" \
+	tui_wait 'cancel does nothing here: deploy: cancel the run' 5
+tui_stop
+
+# at 200 columns the help uses the width: no key list or description is cut
+tui_start 200 50 "$GANTRY --config $work/gantry.yml"
+tui_wait 'staging +sha-4e1d2c9' 10
+tui_keys '?'
+tui_wait 'Keys \(' 5
+check "a wide screen shows every key of a binding in full" tui_wait 'PgDn, C-f, C-d, Space|PgDn C-f C-d Space' 5
+like "$(tui_screen)" 'roll back: pick an earlier healthy tag in the history \(in the history: roll back to the selected run.s tag\)' \
+	"and every description in full"
 tui_stop
 
 tui_start 100 30 "$GANTRY --config $work/gantry.yml"
