@@ -100,11 +100,12 @@ static void http_done(const struct http_response *resp, void *arg)
 	static const struct {
 		const char *key, *fix;
 	} fixes[] = {
-		{ "health_path", "the app does not answer: start it, or fix url or health_path" },
+		{ "health_path", "the app does not answer: start it, or fix the environment's url or "
+		  "health (gantry.yml)" },
 		{ "ready_path", "the app is up but not ready: look at its log (gantry logs ENV), or fix "
-		  "ready_path" },
+		  "the environment's ready (gantry.yml)" },
 		{ "version_path", "gantry cannot tell which tag runs without it: have the app report "
-		  "its tag there, or fix version_path and version_pointer" },
+		  "its tag there, or fix version (a path, or {path, pointer}) in gantry.yml" },
 	};
 	const char *fix = "";
 

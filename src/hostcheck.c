@@ -83,6 +83,29 @@ static void output(void *arg, const char *data, size_t len, bool is_stderr)
 	outbuf_add(&uc->out, data, len, OUTPUT_MAX);
 }
 
+/* What to do about a host that was not reached, from what went wrong. */
+static const char *reach_fix(const char *why)
+{
+	static const struct {
+		const char *said, *fix;
+	} fixes[] = {
+		{ "name lookup", "the name does not resolve: fix the address in gantry.yml's hosts "
+		  "(or HostName in ~/.ssh/config)" },
+		{ "refused", "nothing listens there: start sshd on the host, or fix the port "
+		  "(hosts: user@host:PORT, or Port in ~/.ssh/config)" },
+		{ "connect_timeout", "no answer: a firewall, a wrong address or a host that is down; "
+		  "raise connect_timeout in gantry.yml if the link is only slow" },
+		{ "handshake", "what answers there does not speak SSH as gantry does: check that the "
+		  "port is sshd's" },
+		{ "unreachable", "no route to the host: check the address and the network" },
+	};
+
+	for (size_t i = 0; i < sizeof fixes / sizeof fixes[0]; i++)
+		if (strstr(why, fixes[i].said))
+			return fixes[i].fix;
+	return "check the address in gantry.yml's hosts, and that sshd runs there";
+}
+
 /* Whether the connection got as far as running a command; the SSH rows say how far. */
 static bool reached(struct unitcheck *uc, enum unit_end how, const char *message)
 {
@@ -105,7 +128,7 @@ static bool reached(struct unitcheck *uc, enum unit_end how, const char *message
 		say(uc, HR_LOGIN, UNIT_CHECK_FAILED, "%s", why);
 		skip(uc, HR_DIR, "not tried: no login");
 	} else {
-		say(uc, HR_REACH, UNIT_CHECK_FAILED, "%s", why);
+		say(uc, HR_REACH, UNIT_CHECK_FAILED, "%s; %s", why, reach_fix(why));
 		skip(uc, HR_KEY, "not tried: the host was not reached");
 	}
 	return false;

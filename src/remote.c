@@ -392,7 +392,9 @@ static bool host_check_key(struct remote_host *h)
 	enum ssh_known_hosts_e known = ssh_session_is_known_server(h->session);
 	char *host = NULL;
 	unsigned int port = 22;
-	const char *file = h->env->known_hosts ? h->env->known_hosts : "~/.ssh/known_hosts";
+	/* where a key is added: the environment's file, unless it cannot hold one */
+	const char *file = h->env->known_hosts && strcmp(h->env->known_hosts, "/dev/null") != 0 ?
+	    h->env->known_hosts : "~/.ssh/known_hosts";
 
 	if (known == SSH_KNOWN_HOSTS_OK)
 		return true;
@@ -418,8 +420,8 @@ static bool host_check_key(struct remote_host *h)
 			return false;
 		}
 		host_fail(h, LINK_KEY_UNKNOWN, "%s offers host key %s, which is in no known_hosts file; "
-		    "not connecting. If that is the host's key, add it: %s (or set trust_new_host_keys: true)",
-		    name, fp, keyscan);
+		    "not connecting. If that is the host's key, add it: %s%s", name, fp, keyscan,
+		    h->remote->read_only ? "" : " (or set trust_new_host_keys: true)");
 		return false;
 	case SSH_KNOWN_HOSTS_CHANGED:
 	case SSH_KNOWN_HOSTS_OTHER: {

@@ -16,7 +16,7 @@ G() { "$GANTRY" --config "$cfg" "$@"; }
 row() { awk -v g="$2" -v w="$3" '/^[^ ]/ { in_g = ($0 == g) } in_g && index($0, "  ") == 1 &&
 	substr($0, 9, length(w)) == w { print; exit }' <<<"$1"; }
 
-plan 32
+plan 34
 
 release_build sha-1111111 || { echo "Bail out! images"; exit 1; }
 
@@ -74,6 +74,12 @@ like "$(row "$out" staging login)" "^  skip  login +not tried: the host key is n
 sed -i "s/hosts: \[root@127.0.0.1:$(sshd_port staging-1)\]/hosts: [root@127.0.0.1:1]/" "$cfg"
 out=$(G check staging 2>&1)
 like "$(row "$out" staging reachable)" "^  FAIL  reachable +.*127\.0\.0\.1:1.*refused" "a closed port fails as unreachable"
+like "$(row "$out" staging reachable)" "nothing listens there: start sshd on the host, or fix the port" \
+	"and says what to do"
+sed -i "s/hosts: \[root@127.0.0.1:1\]/hosts: [root@no-such-host.invalid]/" "$cfg"
+out=$(G check staging 2>&1)
+like "$(row "$out" staging reachable)" "name lookup failed.*the name does not resolve: fix the address in gantry.yml's hosts" \
+	"a name that does not resolve says to fix the address"
 
 cp "$work/good.yml" "$cfg"
 compose_file=$(release_dir staging)/docker-compose.yml
