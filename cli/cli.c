@@ -215,7 +215,7 @@ const struct cli_cmd cli_cmds[] = {
 const size_t cli_cmds_len = sizeof cli_cmds / sizeof cli_cmds[0];
 
 /* The options before the command. */
-static const struct cli_opt global_opts[] = {
+const struct cli_opt cli_global_opts[] = {
 	{ "--config", 'c', "FILE", VALUE_TEXT, FIELD(config_path), WORD_FILE, NULL,
 	  "read FILE instead of looking up gantry.yml" },
 	{ "--theme", 't', "NAME|FILE", VALUE_TEXT, FIELD(theme), WORD_FILE, NULL,
@@ -243,7 +243,7 @@ const struct cli_cmd *cli_cmd_of(enum cli_command command)
 	return NULL;
 }
 
-static const struct cli_cmd *cmd_named(const char *name)
+const struct cli_cmd *cli_cmd_named(const char *name)
 {
 	for (size_t i = 0; i < cli_cmds_len; i++)
 		if (strcmp(cli_cmds[i].name, name) == 0)
@@ -281,7 +281,7 @@ void cli_usage(FILE *out)
 	fputs("       gantry [OPTION]... COMMAND --help\n"
 	    "                                     what COMMAND does, and its options\n"
 	    "\nOptions:\n", out);
-	for (const struct cli_opt *o = global_opts; o->name; o++) {
+	for (const struct cli_opt *o = cli_global_opts; o->name; o++) {
 		opt_label(o, label, sizeof label);
 		fprintf(out, "%-30s%s\n", label, o->help);
 	}
@@ -459,7 +459,7 @@ static const struct cli_opt *global_opt(int argc, char **argv, int *i, const cha
     bool *bad)
 {
 	int at = *i;
-	const struct cli_opt *opt = match_opt(global_opts, argc, argv, i, value, bad);
+	const struct cli_opt *opt = match_opt(cli_global_opts, argc, argv, i, value, bad);
 
 	/* only those that set a field: --help, --version and the lists are not a command's */
 	if (opt && opt->field == 0) {
@@ -532,7 +532,7 @@ static int parse_command(const struct cli_cmd *cmd, int argc, char **argv,
 			if ((code = short_bundle(cmd, argc, argv, &i, opts, err, errsz)))
 				return code;
 		} else if (options && a[0] == '-' && a[1]) {
-			const struct cli_opt *const sets[] = { cmd->opts, global_opts, NULL };
+			const struct cli_opt *const sets[] = { cmd->opts, cli_global_opts, NULL };
 			char near[80];
 
 			return usage_error(cmd, err, errsz, "unknown option %.40s%s", a,
@@ -653,7 +653,7 @@ int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t
 	if (strcmp(argv[optind], "help") == 0) {
 		opts->command = CLI_HELP;
 		if (optind + 1 < argc) {
-			if (!(cmd = cmd_named(argv[optind + 1]))) {
+			if (!(cmd = cli_cmd_named(argv[optind + 1]))) {
 				snprintf(err, errsz, "no command \"%.40s\"; gantry help lists them",
 				    argv[optind + 1]);
 				return EXIT_USAGE;
@@ -663,7 +663,7 @@ int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t
 		}
 		return 0;
 	}
-	cmd = cmd_named(argv[optind]);
+	cmd = cli_cmd_named(argv[optind]);
 	if (!cmd) {
 		size_t n = (size_t)snprintf(err, errsz, "unknown command \"%.40s\"", argv[optind]);
 		const char *near = NULL;
@@ -690,117 +690,4 @@ int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t
 	if (wants_help(cmd, argc - optind, argv + optind, opts))
 		return 0;
 	return parse_command(cmd, argc - optind, argv + optind, opts, err, errsz);
-}
-
-/* ---- completion ---- */
-
-static bool starts(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* The candidates for a word of kind `kind`. */
-static void complete_word(FILE *out, enum cli_word kind, const char *prefix, const char *env,
-    const struct conf *conf, void (*tags)(FILE *, const struct conf *, const char *))
-{
-	const struct conf_env *e;
-
-	switch (kind) {
-	case WORD_ENV:
-		for (size_t i = 0; conf && i < conf->envs_len; i++)
-			if (starts(conf->envs[i].name, prefix))
-				fprintf(out, "%s\n", conf->envs[i].name);
-		break;
-	case WORD_TAG:
-		if (conf && tags)
-			tags(out, conf, prefix);
-		break;
-	case WORD_LOG:
-		for (int i = 0; i < 2; i++)
-			if (starts(i ? "migrator" : "app", prefix))
-				fprintf(out, "%s\n", i ? "migrator" : "app");
-		break;
-	case WORD_HOST:
-		e = conf && env ? conf_env_by_name(conf, env) : NULL;
-		for (size_t j = 0; e && j < e->hosts_len; j++)
-			if (starts(e->hosts[j].address, prefix))
-				fprintf(out, "%s\n", e->hosts[j].address);
-		break;
-	case WORD_FILE:
-		fputs(":file\n", out);  /* the shell completes file names */
-		break;
-	case WORD_NONE:
-		break;
-	}
-}
-
-static void complete_opts(FILE *out, const struct cli_opt *opts, const char *prefix)
-{
-	for (const struct cli_opt *o = opts; o->name; o++)
-		if (starts(o->name, prefix))
-			fprintf(out, "%s\n", o->name);
-}
-
-void cli_complete(FILE *out, char **words, int nwords, const struct conf *conf,
-    void (*tags)(FILE *, const struct conf *, const char *))
-{
-	const char *cur = nwords > 0 ? words[nwords - 1] : "";
-	const struct cli_cmd *cmd = NULL;
-	const struct cli_opt *pending = NULL;
-	char *pos[2] = { NULL, NULL };
-	int npos = 0, i = 0;
-
-	/* the options before the command, then the command */
-	for (; i < nwords - 1 && !cmd; i++) {
-		const char *w = words[i];
-		const struct cli_opt *o;
-
-		if (pending) {
-			pending = NULL;
-			continue;
-		}
-		for (o = global_opts; o->name; o++)
-			if ((strcmp(w, o->name) == 0 || (o->letter && w[0] == '-' && w[1] == o->letter &&
-			    !w[2])) && o->arg && o->arg[0] != '[')
-				pending = o;
-		if (w[0] != '-' && !(cmd = cmd_named(w)))
-			return;         /* not a command gantry knows: nothing to offer */
-	}
-	if (!cmd) {
-		if (pending)
-			complete_word(out, pending->completes, cur, NULL, conf, tags);
-		else if (cur[0] == '-')
-			complete_opts(out, global_opts, cur);
-		else
-			for (size_t k = 0; k < cli_cmds_len; k++)
-				if (starts(cli_cmds[k].name, cur))
-					fprintf(out, "%s\n", cli_cmds[k].name);
-		return;
-	}
-	/* the command's own words so far */
-	for (; i < nwords - 1; i++) {
-		const char *w = words[i];
-
-		if (pending) {
-			pending = NULL;
-			continue;
-		}
-		pending = NULL;
-		for (const struct cli_opt *o = cmd->opts; o->name; o++)
-			if ((strcmp(w, o->name) == 0 || (o->letter && w[0] == '-' && w[1] == o->letter &&
-			    !w[2])) && o->arg)
-				pending = o;
-		if (w[0] != '-' && npos < 2)
-			pos[npos++] = words[i];
-	}
-	if (pending) {
-		complete_word(out, pending->completes, cur, pos[0], conf, tags);
-	} else if (cur[0] == '-') {
-		complete_opts(out, cmd->opts, cur);
-		if (starts("--help", cur))
-			fputs("--help\n", out);
-	} else if (npos < cmd->max_words) {
-		/* promote's first word may be SRC or DST: both are environments */
-		complete_word(out, cmd->words[npos], cur, pos[0], conf, tags);
-	}
 }

@@ -105,6 +105,11 @@ extern const size_t cli_cmds_len;
 int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t errsz);
 /* The command of a parsed command line; NULL for the dashboard and the global actions. */
 const struct cli_cmd *cli_cmd_of(enum cli_command command);
+/* The command of that name, or NULL. */
+const struct cli_cmd *cli_cmd_named(const char *name);
+/* The options before (or after) any command: --config, --theme, ...; ends with a zeroed
+ * entry. */
+extern const struct cli_opt cli_global_opts[];
 
 /* gantry --help */
 void cli_usage(FILE *out);
