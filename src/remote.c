@@ -2,100 +2,23 @@
 #include "config.h"
 
 #include "duration.h"
-#include "remote.h"
-#include "trust.h"
+#include "remoteint.h"
 #include "sanitize.h"
-#include "template.h"
 #include "xmalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <libssh/callbacks.h>
-#include <libssh/libssh.h>
-
-#define BACKOFF_FIRST_MS 1000
-#define BACKOFF_MAX_MS 30000
-#define BACKOFF_REFUSED_MS 60000        /* after a refused key or login: the user must act */
-
-/* A name lookup on a helper thread; shared by the thread and the host, freed by the last. */
-struct resolve_job {
-	atomic_int refs;
-	int fds[2];                     /* socketpair: [0] read by the loop, [1] written by the thread */
-	char host[256];
-	char port[8];
-	struct addrinfo *res;
-	int err;
-};
-
-enum phase { PH_NONE, PH_RESOLVE, PH_TCP, PH_HANDSHAKE, PH_AUTH, PH_UP };
-
-enum cmd_phase { CMD_QUEUED, CMD_OPENING, CMD_EXEC, CMD_RUNNING };
-
-struct remote_cmd {
-	struct unit_cmd base;           /* first: a unit_cmd is a remote_cmd here */
-	struct remote_host *host;
-	struct remote_cmd *next;
-	char *command;                  /* the full command sent */
-	char *instead;                  /* remote_run_or: run in its place after instead_status */
-	int instead_status;
-	bool had_output;                /* stdout came (stderr alone may be a login shell's
-	                                   noise: the fallback still runs) */
-	const struct unit_cmd_ops *ops;
-	void *arg;
-	ssh_channel channel;
-	struct ssh_channel_callbacks_struct cb;
-	enum cmd_phase phase;
-	bool stopped;                   /* unit_cmd_stop(): reaped after the current callback */
-	bool closed;                    /* the remote closed the channel */
-	bool got_status;
-	int status;
-	char signal[32];
-	uint64_t deadline_timer;        /* a bounded command's command_timeout; 0 none */
-};
-
-struct remote_host {
-	struct remote *remote;
-	struct remote_host *next;
-	const struct conf_env *env;
-	const struct conf_host *conf;
-	enum link_state state;
-	char message[1200];
-	enum phase phase;
-	ssh_session session;
-	ssh_event event;
-	int fd;                         /* the socket being watched, -1 for none */
-	bool fd_ours;                   /* still ours to close (not yet handed to libssh) */
-	struct resolve_job *job;
-	struct addrinfo *addrs, *addr_next;
-	char target[300];               /* host and port after ~/.ssh/config, for messages */
-	uint64_t timeout_timer, retry_timer, reap_timer;
-	int64_t next_attempt;           /* monotonic ms; no attempt before */
-	int failures;
-	struct remote_cmd *cmds;
-};
-
-struct remote {
-	struct loop *loop;
-	struct remote_host *hosts;
-	remote_listener_fn listener;
-	void *listener_arg;
-	char home[512];                 /* $HOME, else the passwd entry's */
-	bool read_only;                 /* writes nothing, known_hosts included */
-};
 
 static void host_connect(struct remote_host *h);
 static void host_pump(struct remote_host *h);
@@ -276,8 +199,7 @@ static void host_schedule(struct remote_host *h)
 }
 
 /* A failed attempt or a lost session: everything in flight ends, the next waits. */
-__attribute__((format(printf, 3, 4)))
-static void host_fail(struct remote_host *h, enum link_state state, const char *fmt, ...)
+void host_fail(struct remote_host *h, enum link_state state, const char *fmt, ...)
 {
 	char raw[sizeof h->message];
 	int64_t wait;
@@ -305,142 +227,6 @@ static void connect_timeout(struct loop *loop, void *arg)
 	h->timeout_timer = 0;
 	host_fail(h, LINK_UNREACHABLE, "%s: no answer within %llds (connect_timeout)", h->target,
 	    (long long)(h->env->connect_timeout_ms / 1000));
-}
-
-/* ---- host keys ---- */
-
-/* "ssh-ed25519 SHA256:..." for the server's key; false when it cannot be read. */
-static bool server_fingerprint(ssh_session s, char *out, size_t outsz)
-{
-	ssh_key key = NULL;
-	unsigned char *hash = NULL;
-	size_t hlen = 0;
-	char *fp;
-
-	if (ssh_get_server_publickey(s, &key) != SSH_OK)
-		return false;
-	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) != 0) {
-		ssh_key_free(key);
-		return false;
-	}
-	fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
-	snprintf(out, outsz, "%s %s", ssh_key_type_to_char(ssh_key_type(key)), fp ? fp : "?");
-	ssh_string_free_char(fp);
-	ssh_clean_pubkey_hash(&hash);
-	ssh_key_free(key);
-	return true;
-}
-
-/* The known_hosts name of the target: host, or [host]:port off port 22. */
-static void known_name(struct remote_host *h, char *out, size_t outsz)
-{
-	char *host = NULL;
-	unsigned int port = 22;
-
-	ssh_options_get(h->session, SSH_OPTIONS_HOST, &host);
-	ssh_options_get_port(h->session, &port);
-	if (port == 22)
-		snprintf(out, outsz, "%s", host ? host : "?");
-	else
-		snprintf(out, outsz, "[%s]:%u", host ? host : "?", port);
-	ssh_string_free_char(host);
-}
-
-/* The known_hosts file that holds a plain entry for `name` (the first of `files`, a NULL
- * may stand for a file not configured); else a file with hashed entries, else the first. */
-static void known_hosts_holding(const char *name, const char *const files[], char *out,
-    size_t outsz)
-{
-	const char *hashed = NULL;
-	char line[4096];
-
-	snprintf(out, outsz, "%s", files[0]);
-	for (size_t i = 0; i < 3; i++) {
-		FILE *f = files[i] ? fopen(files[i], "r") : NULL;
-
-		if (!f)
-			continue;
-		while (fgets(line, sizeof line, f)) {
-			char *hosts = line + strspn(line, " \t"), *end, *tok, *save = NULL;
-
-			if (hosts[0] == '|') {
-				hashed = hashed ? hashed : files[i];
-				continue;
-			}
-			if (hosts[0] == '@')            /* @cert-authority, @revoked: the next field */
-				hosts += strcspn(hosts, " \t") + strspn(hosts + strcspn(hosts, " \t"), " \t");
-			end = hosts + strcspn(hosts, " \t");
-			*end = '\0';
-			for (tok = strtok_r(hosts, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-				if (strcmp(tok, name) == 0) {
-					snprintf(out, outsz, "%s", files[i]);
-					fclose(f);
-					return;
-				}
-			}
-		}
-		fclose(f);
-	}
-	if (hashed)
-		snprintf(out, outsz, "%s", hashed);
-}
-
-/* Checks the server's key; false after failing the host. */
-static bool host_check_key(struct remote_host *h)
-{
-	char fp[200] = "an unreadable key", name[300], keyscan[400];
-	enum ssh_known_hosts_e known = ssh_session_is_known_server(h->session);
-	char *host = NULL;
-	unsigned int port = 22;
-	/* where a key is added: the environment's file, unless it cannot hold one */
-	const char *file = h->env->known_hosts && strcmp(h->env->known_hosts, "/dev/null") != 0 ?
-	    h->env->known_hosts : "~/.ssh/known_hosts";
-
-	if (known == SSH_KNOWN_HOSTS_OK)
-		return true;
-	server_fingerprint(h->session, fp, sizeof fp);
-	known_name(h, name, sizeof name);
-	ssh_options_get(h->session, SSH_OPTIONS_HOST, &host);
-	ssh_options_get_port(h->session, &port);
-	if (port == 22)
-		snprintf(keyscan, sizeof keyscan, "ssh-keyscan %s >> %s", host ? host : "HOST", file);
-	else
-		snprintf(keyscan, sizeof keyscan, "ssh-keyscan -p %u %s >> %s", port, host ? host : "HOST", file);
-	ssh_string_free_char(host);
-	switch (known) {
-	case SSH_KNOWN_HOSTS_UNKNOWN:
-	case SSH_KNOWN_HOSTS_NOT_FOUND:
-		/* trust on first use: only when the configuration asks, never in read-only mode
-		 * (which writes nothing, known_hosts included) */
-		if (h->env->trust_new_host_keys && !h->remote->read_only) {
-			if (ssh_session_update_known_hosts(h->session) == SSH_OK)
-				return true;
-			host_fail(h, LINK_KEY_UNKNOWN, "%s: could not record its key %s in ~/.ssh/known_hosts: %s",
-			    name, fp, ssh_get_error(h->session));
-			return false;
-		}
-		host_fail(h, LINK_KEY_UNKNOWN, "%s offers host key %s, which is in no known_hosts file; "
-		    "not connecting. If that is the host's key, add it: %s%s", name, fp, keyscan,
-		    h->remote->read_only ? "" : " (or set trust_new_host_keys: true)");
-		return false;
-	case SSH_KNOWN_HOSTS_CHANGED:
-	case SSH_KNOWN_HOSTS_OTHER: {
-		char user_file[600], where[700];
-
-		snprintf(user_file, sizeof user_file, "%s/.ssh/known_hosts", h->remote->home);
-		known_hosts_holding(name, (const char *const[]){ user_file, h->env->known_hosts,
-		    "/etc/ssh/ssh_known_hosts", NULL }, where, sizeof where);
-		host_fail(h, LINK_KEY_CHANGED, "%s now offers host key %s, not the one %s holds: "
-		    "someone may be intercepting the connection; not connecting. If the host was "
-		    "reinstalled, remove the old key with ssh-keygen -f %s -R '%s' and add the new one: %s",
-		    name, fp, where, where, name, keyscan);
-		return false;
-	}
-	default:
-		host_fail(h, LINK_KEY_UNKNOWN, "%s: known_hosts could not be read: %s", name,
-		    ssh_get_error(h->session));
-		return false;
-	}
 }
 
 /* ---- connecting ---- */
@@ -563,76 +349,6 @@ static void resolved(struct loop *loop, int fd, int revents, void *arg)
 	job->res = NULL;
 	job_unref(job);
 	tcp_next(h, "no address");
-}
-
-/* The known_hosts files that check host keys are trusted only when no other account
- * could have written them (src/trust.h): a key planted there would let any server in.
- * False after failing the host. A file that is not there holds no key. */
-static bool known_hosts_trusted(struct remote_host *h, const char *const files[])
-{
-	for (size_t i = 0; files[i]; i++) {
-		FILE *f = fopen(files[i], "r");
-		char why[400];
-		bool ok;
-
-		if (!f)
-			continue;
-		ok = trust_file(f, files[i], why, sizeof why);
-		fclose(f);
-		if (!ok) {
-			host_fail(h, LINK_KEY_UNKNOWN, "%s is not trusted to check host keys: %s; not "
-			    "connecting", files[i], why);
-			return false;
-		}
-	}
-	return true;
-}
-
-/* Reads ~/.ssh/config (and the system's) into the session, as OpenSSH would. */
-static bool session_options(struct remote_host *h)
-{
-	struct remote *r = h->remote;
-	char path[600];
-	struct stat st;
-	int no = 0;
-	long timeout = (long)((h->env->connect_timeout_ms + 999) / 1000);
-	int port = h->conf->port;
-
-	ssh_options_set(h->session, SSH_OPTIONS_HOST, h->conf->host);
-	if (h->conf->user)
-		ssh_options_set(h->session, SSH_OPTIONS_USER, h->conf->user);
-	if (port)
-		ssh_options_set(h->session, SSH_OPTIONS_PORT, &port);
-	snprintf(path, sizeof path, "%s/.ssh", r->home);
-	ssh_options_set(h->session, SSH_OPTIONS_SSH_DIR, path);
-	snprintf(path, sizeof path, "%s/.ssh/known_hosts", r->home);
-	if (!known_hosts_trusted(h, (const char *const[]){ path, h->env->known_hosts ?
-	    h->env->known_hosts : "/etc/ssh/ssh_known_hosts", NULL }))
-		return false;
-	ssh_options_set(h->session, SSH_OPTIONS_KNOWNHOSTS, path);
-	ssh_options_set(h->session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS,
-	    h->env->known_hosts ? h->env->known_hosts : "/etc/ssh/ssh_known_hosts");
-	ssh_options_set(h->session, SSH_OPTIONS_TIMEOUT, &timeout);
-	snprintf(path, sizeof path, "%s/.ssh/config", r->home);
-	if (stat(path, &st) == 0 && ssh_options_parse_config(h->session, path) != 0) {
-		host_fail(h, LINK_UNREACHABLE, "%s: cannot be read; fix it, then press r", path);
-		return false;
-	}
-	if (stat("/etc/ssh/ssh_config", &st) == 0)
-		ssh_options_parse_config(h->session, "/etc/ssh/ssh_config");
-	/* strict host key checking whatever an SSH config says ("StrictHostKeyChecking no"):
-	 * gantry checks every key itself, and trusts a new one only with trust_new_host_keys */
-	{
-		int strict = 1;
-
-		ssh_options_set(h->session, SSH_OPTIONS_STRICTHOSTKEYCHECK, &strict);
-	}
-	/* identity_file comes first; IdentityFile from the SSH configs and the agent after it */
-	if (h->env->identity_file)
-		ssh_options_set(h->session, SSH_OPTIONS_IDENTITY, h->env->identity_file);
-	/* our own choices stand: nothing more is read at connect time */
-	ssh_options_set(h->session, SSH_OPTIONS_PROCESS_CONFIG, &no);
-	return true;
 }
 
 static void host_connect(struct remote_host *h)
@@ -980,20 +696,6 @@ void remote_host_retry_now(struct remote_host *h)
 	host_defer(h);          /* from the loop: callbacks never run inside the caller */
 }
 
-bool remote_starts_with_assignment(const char *command)
-{
-	const char *p = command;
-
-	while (*p == ' ')
-		p++;
-	if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_'))
-		return false;
-	while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-	    *p == '_')
-		p++;
-	return *p == '=';
-}
-
 /* A bounded command's deadline: it is reported and stopped (a FIFO read, a hung disk). */
 static void cmd_deadline(struct loop *loop, void *arg)
 {
@@ -1012,23 +714,6 @@ static void cmd_deadline(struct loop *loop, void *arg)
 	host_defer(c->host);
 }
 
-/* The command as the host's shell gets it: in the deploy directory. */
-static char *full_command(const struct remote_host *h, const char *command)
-{
-	char *dir = template_shell_quote(conf_host_deploy_dir(h->env, h->conf));
-	/* exec: the signal sent on stop reaches the command itself, not a shell above it;
-	 * a list or pipeline keeps its shell (exec would cut it short); a command that starts
-	 * with VAR=value (a compose of "DOCKER_HOST=... docker compose") runs through env,
-	 * as exec takes no assignments */
-	bool list = strpbrk(command, ";&|()\n") != NULL;
-	/* a list in braces: nothing of it runs when the directory is not there */
-	char *full = list ? xasprintf("cd %s && {\n%s\n}", dir, command) :
-	    xasprintf("cd %s && %s%s", dir, remote_starts_with_assignment(command) ? "exec env " :
-	    "exec ", command);
-
-	free(dir);
-	return full;
-}
 
 static void cmd_stop(struct unit_cmd *u);
 static const struct unit_cmd_class cmd_class = { .stop = cmd_stop };
