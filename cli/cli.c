@@ -571,6 +571,33 @@ static bool wants_help(const struct cli_cmd *cmd, int argc, char **argv, struct 
 	return false;
 }
 
+/* A word that is no command: the nearest one named (a typo, or the start of one), and the
+ * list. */
+static int unknown_command(const char *word, char *err, size_t errsz)
+{
+	size_t n = (size_t)snprintf(err, errsz, "unknown command \"%.40s\"", word), d = 3;
+	const char *near = NULL;
+
+	for (size_t i = 0; i < cli_cmds_len; i++) {
+		bool prefix = strlen(word) >= 3 && strncmp(cli_cmds[i].name, word, strlen(word)) == 0;
+		size_t di = prefix ? 2 : edit_distance(word, cli_cmds[i].name);
+
+		if (di < d || (prefix && !near)) {
+			d = di;
+			near = cli_cmds[i].name;
+		}
+	}
+	if (near && n < errsz)
+		n += (size_t)snprintf(err + n, errsz - n, "; did you mean \"%s\"?", near);
+	if (n < errsz)
+		n += (size_t)snprintf(err + n, errsz - n, "%s", near ? " (commands:" : "; commands:");
+	for (size_t i = 0; i < cli_cmds_len && n < errsz; i++)
+		n += (size_t)snprintf(err + n, errsz - n, "%s %s", i ? "," : "", cli_cmds[i].name);
+	if (near && n < errsz)
+		snprintf(err + n, errsz - n, ")");
+	return EXIT_USAGE;
+}
+
 int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t errsz)
 {
 	enum { OPT_ASCII = 256, OPT_LIST_KEYS, OPT_LIST_CONFIG_KEYS, OPT_LIST_COMMANDS, OPT_JSON,
@@ -664,29 +691,8 @@ int cli_parse(int argc, char **argv, struct cli_options *opts, char *err, size_t
 		return 0;
 	}
 	cmd = cli_cmd_named(argv[optind]);
-	if (!cmd) {
-		size_t n = (size_t)snprintf(err, errsz, "unknown command \"%.40s\"", argv[optind]);
-		const char *near = NULL;
-		size_t d = 3;
-
-		for (size_t i = 0; i < cli_cmds_len; i++)
-			if (edit_distance(argv[optind], cli_cmds[i].name) < d ||
-			    (strlen(argv[optind]) >= 3 && strncmp(cli_cmds[i].name, argv[optind],
-			    strlen(argv[optind])) == 0 && d > 2)) {
-				d = strncmp(cli_cmds[i].name, argv[optind], strlen(argv[optind])) == 0 ? 2 :
-				    edit_distance(argv[optind], cli_cmds[i].name);
-				near = cli_cmds[i].name;
-			}
-		if (near && n < errsz)
-			n += (size_t)snprintf(err + n, errsz - n, "; did you mean \"%s\"?", near);
-		if (n < errsz)
-			n += (size_t)snprintf(err + n, errsz - n, "%s", near ? " (commands:" : "; commands:");
-		for (size_t i = 0; i < cli_cmds_len && n < errsz; i++)
-			n += (size_t)snprintf(err + n, errsz - n, "%s %s", i ? "," : "", cli_cmds[i].name);
-		if (near && n < errsz)
-			snprintf(err + n, errsz - n, ")");
-		return EXIT_USAGE;
-	}
+	if (!cmd)
+		return unknown_command(argv[optind], err, errsz);
 	if (wants_help(cmd, argc - optind, argv + optind, opts))
 		return 0;
 	return parse_command(cmd, argc - optind, argv + optind, opts, err, errsz);
