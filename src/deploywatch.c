@@ -158,6 +158,7 @@ static void read_lock_state(struct host_status *h, const struct host_state *st)
 	h->freeze_since = st->freeze_since;
 	h->host_now = st->host_now;
 	snprintf(h->current_run, sizeof h->current_run, "%s", st->current);
+	h->last_run = st->last;
 }
 
 /* deploy.env's tags, or why there are none ("missing": no file). */

@@ -213,6 +213,30 @@ static void read_progress(const struct hostreply_part *parts, struct host_lock *
 	history_free(&h);
 }
 
+/* The current run's own records: what it was and how it ended. */
+static void read_current_run(const struct hostreply_part *parts, struct host_state *out)
+{
+	struct history h;
+	const struct history_run *run;
+
+	if (!out->current[0] || !parts[PART_CURRENT_RUN].len)
+		return;
+	history_parse(parts[PART_CURRENT_RUN].data, parts[PART_CURRENT_RUN].len, &h);
+	run = history_find(&h, out->current);
+	if (run && !run->corrupt && strcmp(run->action, "?") != 0) {
+		struct run_summary *s = &out->last;
+
+		s->known = true;
+		snprintf(s->action, sizeof s->action, "%s", run->action);
+		snprintf(s->tag, sizeof s->tag, "%s", run->tag);
+		s->result = run->result;
+		s->failed_step = run->failed_step;
+		s->started = run->started;
+		s->ended = run->ended;
+	}
+	history_free(&h);
+}
+
 bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *why, size_t whysz)
 {
 	struct hostreply_part parts[PARTS];
@@ -251,6 +275,7 @@ bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *
 	if (!value_run_id(out->current))
 		out->current[0] = '\0';        /* corrupt: never followed */
 	read_deploy_env(parts, out);
+	read_current_run(parts, out);
 	read_history(parts, out);
 	hostreply_free(parts, PARTS);
 	return true;

@@ -26,6 +26,15 @@ struct run_progress {
 	int64_t step_ms;                /* when that step started, Unix ms by the host's clock */
 };
 
+/* A run in a few words, from its own records: what, which tag, how it ended, when. */
+struct run_summary {
+	bool known;                     /* its start record was read */
+	char action[16], tag[136];
+	enum run_result result;         /* NONE: no end record (running, or cut off) */
+	int failed_step;
+	int64_t started, ended;         /* Unix seconds; 0 unknown */
+};
+
 struct host_lock {
 	bool held;
 	char owner[128];
@@ -52,6 +61,7 @@ struct host_state {
 	char freeze_by[128], freeze_reason[200];
 	int64_t freeze_since;
 	char current[72];               /* the last run started ("" none) */
+	struct run_summary last;        /* that run, from its own records (the watch too) */
 	bool has_deploy_env;            /* read and well-formed */
 	struct deploy_env deploy_env;
 	char deploy_env_status[16];     /* "0" read, "missing", "not-a-file", or head's exit */

@@ -239,6 +239,45 @@ void model_probe_word(const struct probe_result *result, enum probe_kind kind,
 	snprintf(out, outsz, "%s", word);
 }
 
+bool model_last_run(const struct env_status *env, int64_t now, char *out, size_t outsz,
+    bool *bad)
+{
+	const struct run_summary *last = NULL;
+	const char *id = NULL;
+	char age[24] = "", step[32] = "";
+
+	*bad = false;
+	for (size_t j = 0; j < env->hosts_len; j++) {
+		const struct host_status *h = &env->hosts[j];
+
+		if (!h->state_known || !h->last_run.known)
+			continue;
+		/* the newest run; of one run, the worst a host recorded */
+		if (!last || h->last_run.started > last->started ||
+		    (strcmp(h->current_run, id) == 0 &&
+		    run_result_rank(h->last_run.result) > run_result_rank(last->result))) {
+			last = &h->last_run;
+			id = h->current_run;
+		}
+	}
+	if (!last)
+		return false;
+	if (last->started > 0 && now >= last->started) {
+		int64_t s = now - last->started;
+
+		snprintf(age, sizeof age, ", %lld%s ago", (long long)(s < 120 ? s : s < 7200 ? s / 60 :
+		    s / 3600), s < 120 ? "s" : s < 7200 ? "m" : "h");
+	}
+	if (last->failed_step > 0 && last->result != RUN_SUCCEEDED)
+		snprintf(step, sizeof step, " at step %d", last->failed_step);
+	snprintf(out, outsz, "last run: %s %s %s%s%s", last->action, last->tag,
+	    last->result == RUN_RESULT_NONE ? "running or cut off" : run_result_name(last->result),
+	    step, age);
+	*bad = last->result != RUN_SUCCEEDED && last->result != RUN_ADOPTED &&
+	    last->result != RUN_RESULT_NONE;
+	return true;
+}
+
 bool model_unfinished(const struct env_status *env, char *out, size_t outsz)
 {
 	const struct host_lock *lease = NULL;

@@ -59,6 +59,7 @@ struct host_status {
 	int64_t freeze_since;           /* host clock, Unix seconds */
 	int64_t host_now;               /* the host's clock when read */
 	char current_run[72];
+	struct run_summary last_run;    /* the current (last started) run: how it went */
 	/* a host with an app_url of its own: the version its app reports */
 	bool app_probed;                /* asked at least once */
 	char app_version[PAYLOAD_TAG_MAX];      /* "" when none was read */
@@ -136,6 +137,11 @@ bool model_hosts_read(const struct model *model);
  * version the app reports (and each host's own app, where it has an app_url). The
  * deployed tag the hosts agree on ("" when unknown or they disagree), and the drift, with
  * the sentence every view shows for it (dashboard, wallboard, status). */
+/* The environment's last run in words ("deploy sha-2222222 failed at step 4, 5m ago"),
+ * from its hosts' records (the worst a host recorded for it); false when none is known.
+ * `now` is Unix seconds. */
+bool model_last_run(const struct env_status *env, int64_t now, char *out, size_t outsz,
+    bool *bad);
 /* A run over several hosts left unfinished: its lease holds a host and no host runs it
  * now. False when there is none; else `out` says whose run it is, how far it got (the
  * hosts whose last run is it, or its way back) and the hosts left behind. */

@@ -107,6 +107,7 @@ bool run_result_healthy(enum run_result r);
 	X(ENV_MTIME, "deploy.env-mtime", false) \
 	X(RUN_START, "run-start", true)         /* the lock's run: its start record */ \
 	X(RUN_EVENTS, "run-events", true)       /* and its last events */ \
+	X(CURRENT_RUN, "current-run", true)     /* the current run's start and end records */ \
 	X(HISTORY_SIZE, "history-size", false)  /* state only */ \
 	X(HISTORY, "history", true)             /* state only: its newest part */ \
 	X(END, "end", false)

@@ -621,6 +621,12 @@ cmd_state() {
 		grep -F '"start"' | tail -n 1 | head -c "$N_RUN_START_MAX" | x
 	part "$P_RUN_EVENTS"
 	[ -n "$r" ] && [ -f "$G_RUNS/$r/events" ] && tail -n 8 "$G_RUNS/$r/events" | head -c 2048 | x
+	part "$P_CURRENT_RUN"
+	c=
+	[ -f "$G_CURRENT" ] && c=$(head -c 100 "$G_CURRENT")
+	run_id_ok "$c" || c=
+	[ -n "$c" ] && [ -f "$G_HISTORY" ] && tail -c "$N_RUN_START_TAIL" "$G_HISTORY" 2>/dev/null |
+		grep -F "\"$c\"" | tail -n 2 | head -c "$N_RUN_START_MAX" | x
 	if [ "${1:-}" = history ]; then
 		part "$P_HISTORY_SIZE"
 		[ -f "$G_HISTORY" ] && wc -c <"$G_HISTORY" 2>/dev/null

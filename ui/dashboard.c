@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define DETAIL_ROWS 8
 #define DETAIL_MAX_HOSTS 4
@@ -617,8 +618,16 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 		size_t u = unread < env->hosts_len ? unread : 0;
 		enum link_state st = ui_link(ui, env, u, loop_clock_ms()).state;
 
-		/* "not locked" only once every host said so */
-		if (unread == env->hosts_len) {
+		char last[300];
+		bool bad;
+
+		/* "not locked" only once every host said so; then how the last run went */
+		if (unread == env->hosts_len && model_last_run(env, (int64_t)time(NULL), last,
+		    sizeof last, &bad)) {
+			snprintf(line, sizeof line, "not locked, not frozen · %s   h history", last);
+			if (bad)
+				role = THEME_ROLE_unhealthy;
+		} else if (unread == env->hosts_len) {
 			snprintf(line, sizeof line, "not locked, not frozen   p promote  b rollback  h history");
 		} else if ((st == LINK_CONNECTING || st == LINK_IDLE || st == LINK_UP) &&
 		    !env->hosts[u].deploy_error[0]) {

@@ -29,7 +29,7 @@ release_build sha-1111111 && release_build sha-2222222 &&
 G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
 	G deploy staging sha-2222222 >/dev/null 2>&1 || { echo "Bail out! first deploys"; exit 1; }
 
-plan 75
+plan 76
 
 # --- a promotion: the plan, a typed confirmation, the steps, the result ---
 tui_start 140 42 "$GANTRY --config $cfg"
@@ -250,6 +250,9 @@ check "Esc while the first host runs: the dashboard calls the run partial once i
 	tui_wait 'partial: run [0-9TZ]+-[a-z0-9]+ \(rollback sha-1111111 by [^)]*\) reached 1 of 3' 30
 tui_keys a
 check "and a carries it on to its end" tui_wait 'SUCCEEDED: wave runs sha-1111111 and is ready' 40
+tui_keys Escape
+check "the dashboard says how the last run went, without opening the history" \
+	tui_wait 'not locked, not frozen · last run: rollback sha-1111111 succeeded, [0-9]+s ago' 15
 tui_stop
 
 # --- read-only: no key reaches a write action ---

@@ -140,10 +140,10 @@ static char *frame_as_files(const uint8_t *data, size_t size, size_t *len)
 {
 	static const char *const parts[] = {
 		"now", "lock", "lock-owner", "lock-plan", "freeze", "freeze-file", "current", "deploy.env-status",
-		"deploy.env", "deploy.env-mtime", "run-start", "run-events", "history-size", "history",
+		"deploy.env", "deploy.env-mtime", "run-start", "run-events", "current-run", "history-size", "history",
 		"end",
 	};
-	char *out = xmalloc(16 * 64 + 8 * (2 * size + 1) + 64), *p = out;
+	char *out = xmalloc(17 * 64 + 9 * (2 * size + 1) + 64), *p = out;
 
 	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
 		const char *name = parts[i];
@@ -151,7 +151,7 @@ static char *frame_as_files(const uint8_t *data, size_t size, size_t *len)
 		    strcmp(name, "freeze-file") == 0 ||
 		    strcmp(name, "current") == 0 || strcmp(name, "deploy.env") == 0 ||
 		    strcmp(name, "history") == 0 || strcmp(name, "run-start") == 0 ||
-		    strcmp(name, "run-events") == 0;
+		    strcmp(name, "run-events") == 0 || strcmp(name, "current-run") == 0;
 
 		p += sprintf(p, HOSTREPLY_MARK "%s\n", name);
 		if (file) {

@@ -746,7 +746,7 @@ END_TEST
  * part is empty (deploy.env: none; its status and time follow). */
 struct reply {
 	const char *now, *lock, *owner, *plan, *freeze, *freeze_file, *current, *deploy_env,
-	    *history_size, *history;
+	    *history_size, *history, *current_run;
 };
 
 static void add_hex(char **text, const char *plain)
@@ -791,6 +791,8 @@ static char *framed(const struct reply *r)
 	add_hex(&text, NULL);
 	add_plain(&text, "run-events", NULL);
 	add_hex(&text, NULL);
+	add_plain(&text, "current-run", NULL);
+	add_hex(&text, r->current_run);
 	add_plain(&text, "history-size", r->history_size);
 	add_plain(&text, "history", NULL);
 	add_hex(&text, r->history);
@@ -1843,6 +1845,37 @@ START_TEST(image_tags_are_cut_on_characters)
 }
 END_TEST
 
+/* The current run's own records come with every read (the watch's too): the dashboard
+ * says how the last run went without the history. */
+START_TEST(the_last_run_is_read_with_the_state)
+{
+	struct host_state st;
+	char why[200];
+	struct reply r = { .current = "r7\n", .current_run =
+	    "{\"id\":\"r7\",\"event\":\"start\",\"started\":1790000000,\"operator\":\"bob\","
+	    "\"action\":\"deploy\",\"env\":\"staging\",\"tag\":\"sha-2222222\",\"steps\":[\"a\"]}\n"
+	    "{\"id\":\"r7\",\"event\":\"end\",\"ended\":1790000060,\"result\":\"failed\","
+	    "\"failed_step\":4,\"steps\":[]}\n" };
+	char *text = framed(&r);
+
+	ck_assert_msg(hoststate_parse(text, strlen(text), &st, why, sizeof why), "%s", why);
+	ck_assert(st.last.known);
+	ck_assert_str_eq(st.last.action, "deploy");
+	ck_assert_str_eq(st.last.tag, "sha-2222222");
+	ck_assert_int_eq(st.last.result, RUN_FAILED);
+	ck_assert_int_eq(st.last.failed_step, 4);
+	hoststate_free(&st);
+	free(text);
+	/* a record of another run is not the current one's */
+	r.current = "r8\n";
+	text = framed(&r);
+	ck_assert(hoststate_parse(text, strlen(text), &st, why, sizeof why));
+	ck_assert(!st.last.known);
+	hoststate_free(&st);
+	free(text);
+}
+END_TEST
+
 /* Hosts whose deploy.env name the same tag, one pinned to a digest and one not, run the
  * same build; the same tag pinned to other digests does not. */
 static const char *differs_with(const char *first, const char *second)
@@ -1927,6 +1960,7 @@ int main(void)
 	tcase_add_test(history, image_tags_are_cut_on_characters);
 	tcase_add_test(history, hosts_histories_are_merged);
 	tcase_add_test(history, a_digest_pin_alone_is_not_a_different_build);
+	tcase_add_test(history, the_last_run_is_read_with_the_state);
 	tcase_add_test(history, the_worst_result_wins_with_its_steps);
 	tcase_add_test(history, adoptions_and_restored_runs_are_read);
 	tcase_add_test(history, records_run_together_and_huge_numbers);
