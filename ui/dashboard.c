@@ -6,6 +6,7 @@
 #include "envfmt.h"
 #include "ui.h"
 #include "view.h"
+#include "views.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -726,20 +727,22 @@ static int dashboard_action(struct ui *ui, struct view *v, enum action action)
 		return VIEW_REDRAW;
 	case ACTION_LOG_APP:
 	case ACTION_LOG_MIGRATOR:
-		logview_open(ui, action == ACTION_LOG_APP ? LOG_APP : LOG_MIGRATOR);
+		ui_request(ui, &(struct view_request){ .kind = REQUEST_LOG, .env = ui->selected,
+		    .source = action == ACTION_LOG_APP ? LOG_APP : LOG_MIGRATOR });
 		return VIEW_REDRAW;
 	case ACTION_PROMOTE:
-		deployview_open(ui, DEPLOY_PROMOTE, NULL);
+		ui_request(ui, &(struct view_request){ .kind = REQUEST_PLAN, .env = ui->selected,
+		    .deploy_kind = DEPLOY_PROMOTE });
 		return VIEW_REDRAW;
 	case ACTION_ROLLBACK:
 	case ACTION_HISTORY:
 		/* a rollback starts from the history: the tag to go back to is picked there */
-		historyview_push(ui);
+		ui_request(ui, &(struct view_request){ .kind = REQUEST_HISTORY, .env = ui->selected });
 		if (action == ACTION_ROLLBACK)
 			ui_message(ui, false, "pick a run that succeeded and press b to roll back to its tag");
 		return VIEW_REDRAW;
 	case ACTION_ATTACH:
-		deployview_attach(ui, ui->selected);
+		ui_request(ui, &(struct view_request){ .kind = REQUEST_ATTACH, .env = ui->selected });
 		return VIEW_REDRAW;
 	default:
 		return VIEW_UNHANDLED;

@@ -7,6 +7,7 @@
 #include "prompt.h"
 #include "ui.h"
 #include "view.h"
+#include "views.h"
 #include "xmalloc.h"
 
 #include <curses.h>
@@ -607,8 +608,7 @@ static int to_history(struct ui *ui, struct view *v, const struct deploy_info *i
 	if (i->phase != DEPLOY_DONE && i->phase != DEPLOY_REFUSED)
 		return VIEW_HANDLED;
 	ui_close_views_from(ui, ui_view_index(ui, v));        /* v and its state are gone */
-	ui->selected = env;
-	historyview_push(ui);
+	ui_request(ui, &(struct view_request){ .kind = REQUEST_HISTORY, .env = env });
 	return VIEW_REDRAW;
 }
 

@@ -4,6 +4,7 @@
 #include "draw.h"
 #include "ui.h"
 #include "view.h"
+#include "views.h"
 #include "xmalloc.h"
 
 #include <stdio.h>

@@ -11,6 +11,7 @@
 #include "prompt.h"
 #include "ui.h"
 #include "view.h"
+#include "views.h"
 #include "xmalloc.h"
 
 #include <curses.h>
@@ -327,7 +328,7 @@ static void historyview_draw(struct ui *ui, struct view *v, int top, int height)
 static void rollback_selected(struct ui *ui, struct historyview *hv)
 {
 	const struct history_run *r = selected_run(hv);
-	char tag[136];
+	struct view_request req = { 0 };
 
 	if (!r || r->note) {
 		ui_message(ui, true, "select a run to roll back to");
@@ -338,9 +339,11 @@ static void rollback_selected(struct ui *ui, struct historyview *hv)
 		    history_run_result(r, NULL));
 		return;
 	}
-	snprintf(tag, sizeof tag, "%s", r->tag);
-	ui->selected = hv->env;
-	deployview_open(ui, DEPLOY_ROLLBACK, tag);
+	req.kind = REQUEST_PLAN;
+	req.env = hv->env;
+	req.deploy_kind = DEPLOY_ROLLBACK;
+	snprintf(req.tag, sizeof req.tag, "%s", r->tag);
+	ui_request(ui, &req);
 }
 
 struct unlock_job {

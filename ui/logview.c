@@ -7,6 +7,7 @@
 #include "prompt.h"
 #include "ui.h"
 #include "view.h"
+#include "views.h"
 #include "xmalloc.h"
 
 #include <curses.h>

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "ui.h"
+#include "views.h"
 #include "draw.h"
 #include "exitcode.h"
 #include "palette.h"
@@ -296,6 +297,40 @@ static void ui_dispatch(struct ui *ui, enum action action)
 	}
 }
 
+void ui_request(struct ui *ui, const struct view_request *req)
+{
+	ui->request = *req;
+}
+
+/* What a view asked to open, opened now that its handler has returned. */
+static void ui_run_request(struct ui *ui)
+{
+	struct view_request r = ui->request;
+
+	if (r.kind == REQUEST_NONE)
+		return;
+	ui->request.kind = REQUEST_NONE;
+	if (r.env < ui->app->model->envs_len)
+		ui->selected = r.env;
+	switch (r.kind) {
+	case REQUEST_LOG:
+		logview_open(ui, r.source);
+		break;
+	case REQUEST_PLAN:
+		deployview_open(ui, r.deploy_kind, r.tag[0] ? r.tag : NULL);
+		break;
+	case REQUEST_ATTACH:
+		deployview_attach(ui, ui->selected);
+		break;
+	case REQUEST_HISTORY:
+		historyview_push(ui);
+		break;
+	case REQUEST_NONE:
+		break;
+	}
+	ui->dirty = true;
+}
+
 /* Keys are ready on stdin: read every one without waiting. */
 static void ui_keys_ready(struct loop *loop, int fd, int revents, void *arg)
 {
@@ -323,6 +358,7 @@ static void ui_keys_ready(struct loop *loop, int fd, int revents, void *arg)
 		action = action_for_key(ch);
 		if (action != ACTION_NONE)
 			ui_dispatch(ui, action);
+		ui_run_request(ui);
 		if (ui->quit)
 			return;
 	}

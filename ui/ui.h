@@ -32,6 +32,7 @@ struct ui {
 	int quit_signal;                /* the signal that ended it (0: q) */
 	int rows, cols;
 	bool attach_checked;            /* runs in progress were looked for once at start */
+	struct view_request request;    /* what a view asked to open, acted on after it returns */
 };
 
 struct ui_options {
@@ -47,6 +48,10 @@ void ui_message(struct ui *ui, bool error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Takes the message off the footer (what it said no longer holds). */
 void ui_message_clear(struct ui *ui);
+
+/* A view asks for another to be opened (views never open one another): the stack opens it
+ * once the view's handler has returned. The last request of a handler wins. */
+void ui_request(struct ui *ui, const struct view_request *req);
 
 /* Pushes a view with its state (owned by the view from now on) for environment `env`
  * (VIEW_NO_ENV: none) and `kind`; pops with VIEW_CLOSE. False when the stack is full:

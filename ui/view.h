@@ -57,24 +57,23 @@ struct view_ops {
 	const char *why_not;
 };
 
-extern const struct view_ops dashboard_view_ops;
-extern const struct view_ops wallboard_view_ops;
-extern const struct view_ops help_view_ops;
-/* Opens the help over the views, its scroll state its own. */
-void help_open(struct ui *ui);
-extern const struct view_ops logview_view_ops;
-extern const struct view_ops deployview_view_ops;
-extern const struct view_ops historyview_view_ops;
+/* What a view asks the stack to open for it: views never open one another; the stack
+ * (ui.c) acts on the request once the view's handler has returned, as tig's views hand
+ * requests back to their driver. */
+enum view_request_kind {
+	REQUEST_NONE,
+	REQUEST_LOG,                    /* the log pane of `env` (`source`: enum log_source) */
+	REQUEST_PLAN,                   /* a plan of `deploy_kind` for `env` (`tag`, "" default) */
+	REQUEST_ATTACH,                 /* the run pane of `env`'s current run */
+	REQUEST_HISTORY,                /* the history of `env` (an open one is raised) */
+};
 
-/* Opens the log pane of the selected environment (ui/logview.c). */
-void logview_open(struct ui *ui, int source);
-
-/* The deploy pane (ui/deployview.c): plans a promotion, rollback or deploy (enum
- * deploy_kind) of the selected environment, or follows an environment's current run. */
-void deployview_open(struct ui *ui, int kind, const char *tag);
-void deployview_attach(struct ui *ui, size_t env_index);
-
-/* The history pane of the selected environment (ui/historyview.c); an open one is raised. */
-void historyview_push(struct ui *ui);
+struct view_request {
+	enum view_request_kind kind;
+	size_t env;
+	int source;
+	int deploy_kind;                /* enum deploy_kind */
+	char tag[136];
+};
 
 #endif

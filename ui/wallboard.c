@@ -8,6 +8,7 @@
 #include "palette.h"
 #include "ui.h"
 #include "view.h"
+#include "views.h"
 #include "xmalloc.h"
 
 #include <ctype.h>

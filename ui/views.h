@@ -1,0 +1,28 @@
+/* The views, as the stack (ui.c) alone knows them: their ops and how each is opened.
+ * No view includes this: a view asks for another with ui_request (view.h). */
+#ifndef GANTRY_VIEWS_H
+#define GANTRY_VIEWS_H
+
+#include <stddef.h>
+
+#include "view.h"
+
+extern const struct view_ops dashboard_view_ops;
+extern const struct view_ops wallboard_view_ops;
+extern const struct view_ops help_view_ops;
+extern const struct view_ops logview_view_ops;
+extern const struct view_ops deployview_view_ops;
+extern const struct view_ops historyview_view_ops;
+
+/* Opens the help over the views, its scroll state its own. */
+void help_open(struct ui *ui);
+/* Opens the log pane of the selected environment (ui/logview.c). */
+void logview_open(struct ui *ui, int source);
+/* The deploy pane (ui/deployview.c): plans a promotion, rollback or deploy (enum
+ * deploy_kind) of the selected environment, or follows an environment's current run. */
+void deployview_open(struct ui *ui, int kind, const char *tag);
+void deployview_attach(struct ui *ui, size_t env_index);
+/* The history pane of the selected environment (ui/historyview.c); an open one is raised. */
+void historyview_push(struct ui *ui);
+
+#endif
