@@ -1,5 +1,6 @@
-/* The views, as the stack (ui.c) alone knows them: their ops and how each is opened.
- * No view includes this: a view asks for another with ui_request (view.h). */
+/* The views, as the stack knows them: their ops and how each is opened. Only the stack
+ * (ui.c) calls an opener; a view asks for another with ui_request (ui.h), and
+ * tests/layout.sh holds them to it. */
 #ifndef GANTRY_VIEWS_H
 #define GANTRY_VIEWS_H
 
