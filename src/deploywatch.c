@@ -85,7 +85,7 @@ static void version_done(void *arg, enum unit_end how, int status, const char *m
 	struct reader *r = arg;
 	struct host_status *h = r->host;
 	const struct conf_env *env = r->target->env;
-	char why[200];
+	char why[600];
 
 	h->app_probed = true;
 	if (how != UNIT_EXITED) {
@@ -117,7 +117,7 @@ static void running_done(void *arg, enum unit_end how, int status, const char *m
 {
 	struct reader *r = arg;
 	struct host_status *h = r->host;
-	char why[200];
+	char why[600];
 
 	h->running_read = true;
 	if (how != UNIT_EXITED) {

@@ -48,7 +48,7 @@ enum env_health {
 struct host_status {
 	char app_tag[PAYLOAD_TAG_MAX];  /* the tag of APP_IMAGE; "" when not known */
 	char migrator_tag[PAYLOAD_TAG_MAX];
-	char deploy_error[200];         /* why deploy.env could not be read; "" when it was */
+	char deploy_error[600];         /* why deploy.env could not be read; "" when it was */
 	int64_t deploy_at;              /* monotonic ms of the last good read; 0 never */
 	/* the deploy lock, freeze and current run (see hoststate.h), read with deploy.env */
 	bool state_known;
@@ -63,13 +63,13 @@ struct host_status {
 	/* a host with an app_url of its own: the version its app reports */
 	bool app_probed;                /* asked at least once */
 	char app_version[PAYLOAD_TAG_MAX];      /* "" when none was read */
-	char app_version_error[200];
+	char app_version_error[600];
 	/* what each service runs, from the unit's container runtime (deploy.running) */
 	char app_repo[RUNNING_REPO_MAX];        /* APP_IMAGE's repository; "" when not known */
 	char app_digest[RUNNING_DIGEST_MAX];    /* and its digest; "" when it pins none */
 	struct running running;         /* owned; emptied when a listing fails */
 	bool running_read;              /* listed at least once */
-	char running_error[200];        /* why the last listing failed; "" when it did not */
+	char running_error[600];        /* why the last listing failed; "" when it did not */
 };
 
 /* Disagreements between what is deployed and what runs, worst last. */

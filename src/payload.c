@@ -126,7 +126,7 @@ bool payload_version(const char *body, size_t len, const char *pointer,
 		snprintf(err, errsz, "empty body");
 		return false;
 	}
-	root = json_loadb(body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	root = json_loadb(body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (!root) {
 		if (pointer[0] == '\0' && !looks_like_html(body, len)) {
 			first_line(body, len, out, outsz);
@@ -187,7 +187,7 @@ void payload_summary(const char *body, size_t len, char *out, size_t outsz)
 	out[0] = '\0';
 	if (len == 0)
 		return;
-	root = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+	root = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 	if (root) {
 		if (json_is_object(root)) {
 			for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {

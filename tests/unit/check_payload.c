@@ -70,6 +70,9 @@ START_TEST(hostile_version_strings_are_sanitized)
 {
 	ck_assert(version("{\"version\":\"sha-\\u001b]0;owned\\u0007abc\\u001b[2J\"}", "/version"));
 	ck_assert_str_eq(out, "sha-abc");
+	/* \u0000 is valid JSON: read, and dropped like any control */
+	ck_assert(version("{\"version\":\"sha-\\u0000abc\"}", "/version"));
+	ck_assert_str_eq(out, "sha-abc");
 }
 END_TEST
 
