@@ -333,10 +333,25 @@ static void fmt_time(char *out, size_t outsz, int64_t t)
 	strftime(out, outsz, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+/* A time as status --json gives it: RFC 3339 in UTC ("2026-12-07T18:20:05Z"), or null. */
+static json_t *rfc3339(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char out[32];
+
+	if (!t)
+		return json_null();
+	gmtime_r(&tt, &tm);
+	strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(out);
+}
+
 static json_t *run_json(const struct history_run *r, const char *running, size_t hosts)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "id", r->id, "action", r->action,
-	    "result", history_run_result(r, running), "started", (json_int_t)r->started);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o}", "id", r->id, "action", r->action,
+	    "result", history_run_result(r, running), "started", (json_int_t)r->started,
+	    "started_at", rfc3339(r->started));
 
 	if (r->note) {
 		json_object_set_new(o, "operator", json_string(r->operator));
@@ -344,6 +359,7 @@ static json_t *run_json(const struct history_run *r, const char *running, size_t
 		return o;
 	}
 	json_object_set_new(o, "ended", r->ended ? json_integer(r->ended) : json_null());
+	json_object_set_new(o, "ended_at", rfc3339(r->ended));
 	json_object_set_new(o, "operator", json_string(r->operator));
 	json_object_set_new(o, "tag", json_string(r->tag));
 	json_object_set_new(o, "app_digest", json_string(r->app_digest));

@@ -17,7 +17,7 @@ G() { "$GANTRY" --config "$cfg" "$@"; }
 # last_result ENV: the result of the newest end record
 last_result() { release_history "$1" | grep '"event":"end"' | tail -n 1 | sed 's/.*"result":"\([a-z_]*\)".*/\1/'; }
 
-plan 121
+plan 122
 
 for t in sha-1111111 sha-2222222; do release_build $t || { echo "Bail out! images"; exit 1; }; done
 release_build sha-3333333 --migrate-exit 3 --migrate-output "relation orders already exists" ||
@@ -70,6 +70,8 @@ is "$?" 0 "history production exits 0"
 like "$out" "promote +sha-2222222 +succeeded .*root@" "it lists the runs with their operator"
 out=$(GANTRY_OPERATOR="alice (release)" G history production --json 2>&1)
 like "$out" '"operator": "root@' "history --json has the operator"
+like "$out" '"started_at": "20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"' \
+	"and its times in RFC 3339 too, as status --json gives them"
 like "$out" '"name": "run migrator"' "and each step with its timing"
 rec=$(release_history production | head -n 1)
 like "$rec" '"event":"start".*"operator":"[^"]+".*"action":"promote".*"tag":"sha-1111111".*"app_digest":"sha256:' \
