@@ -706,6 +706,13 @@ static bool deployview_key(struct ui *ui, struct view *v, int ch)
 
 	if (dv->cancel_typing)
 		return cancel_key(ui, dv, i, ch);
+	if (i->phase == DEPLOY_CHECKING && ch >= ' ' && ch < 0x7f && ch != '?') {
+		/* typed before the plan is on screen: neither this pane's commands nor its
+		   confirmation (Esc still closes, ? still helps) */
+		ui_message(ui, false, "the plan is still being gathered: nothing typed counts until it "
+		    "shows (Esc closes)");
+		return true;
+	}
 	if (i->phase != DEPLOY_PLANNED)
 		return false;
 	if (ch == 27)

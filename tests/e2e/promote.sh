@@ -29,14 +29,17 @@ release_build sha-1111111 && release_build sha-2222222 &&
 G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
 	G deploy staging sha-2222222 >/dev/null 2>&1 || { echo "Bail out! first deploys"; exit 1; }
 
-plan 76
+plan 78
 
 # --- a promotion: the plan, a typed confirmation, the steps, the result ---
 tui_start 140 42 "$GANTRY --config $cfg"
 tui_wait 'production +sha-1111111' 15
-tui_keys j p
+tui_keys j p p r o d u c t i o n Enter
+check "what is typed while the plan is gathered counts for nothing, and the pane says so" \
+	tui_wait 'the plan is still being gathered: nothing typed counts until it shows' 10
 check "p on production shows the plan of staging's tag" tui_wait 'promote sha-2222222 staging . production' 15
 tui_wait 'Type its name to confirm' 15
+like "$(tui_screen)" 'Type its name to confirm.*: _' "and the name typed early is not in its confirmation"
 like "$(tui_screen)" 'migrator +127\.0\.0\.1:[0-9]+/shop/migrator:sha-2222222@sha256:[0-9a-f]{64}' \
 	"the plan shows the migrator's digest"
 like "$(tui_screen)" 'production runs sha-1111111 now' "and what production runs now"
