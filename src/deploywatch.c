@@ -31,8 +31,10 @@ struct reader {
 	struct reader **slot;           /* its place in dw->readers, emptied when done */
 	struct host_status *host;
 	const struct target *target;
-	size_t unit;                    /* the host's index in its environment */
+	size_t env, unit;               /* the environment's index, the host's in it */
 	enum read_kind kind;
+	bool again;                     /* asked for while in flight: read once more after, so
+	                                   a refresh (a run's end) never shows an older state */
 	struct unit_cmd *cmd;
 	struct outbuf out;
 };
@@ -196,10 +198,16 @@ static void read_deploy_env(const struct reader *r, const struct host_state *st)
 	h->migrator_tag[0] = '\0';
 }
 
+static void read_host(struct deploywatch *dw, size_t i, size_t j, struct reader **slot);
+
 static void read_done(void *arg, struct host_state *st, const char *why)
 {
 	struct reader *r = arg;
 	struct host_status *h = r->host;
+	struct deploywatch *dw = r->dw;
+	struct reader **slot = r->slot;
+	size_t env = r->env, unit = r->unit;
+	bool again = r->again;
 
 	r->cmd = NULL;
 	if (!st) {
@@ -212,6 +220,8 @@ static void read_done(void *arg, struct host_state *st, const char *why)
 		read_lock_state(h, st);
 	}
 	reader_end(r);
+	if (again)
+		read_host(dw, env, unit, slot);
 }
 
 static struct reader *reader_new(struct deploywatch *dw, size_t i, size_t j, struct reader **slot,
@@ -223,6 +233,7 @@ static struct reader *reader_new(struct deploywatch *dw, size_t i, size_t j, str
 	r->slot = slot;
 	r->host = &dw->model->envs[i].hosts[j];
 	r->target = dw->target(dw->target_arg, dw->model->envs[i].conf);
+	r->env = i;
 	r->unit = j;
 	r->kind = kind;
 	*slot = r;
@@ -233,8 +244,10 @@ static void read_host(struct deploywatch *dw, size_t i, size_t j, struct reader 
 {
 	struct reader *r;
 
-	if (*slot)
+	if (*slot) {
+		(*slot)->again = true;  /* what it reads may be older than what was asked for */
 		return;
+	}
 	r = reader_new(dw, i, j, slot, READ_STATE);
 	r->cmd = r->target->ops->state(r->target, j, true, read_done, r);
 }
