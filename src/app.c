@@ -86,6 +86,7 @@ struct app *app_new(struct conf *conf)
 	app->deploywatch = deploywatch_new(app->loop, app->model, app_target_of, app);
 	if (conf->registry)
 		app->registry = registry_new(app->loop, conf->registry);
+	app->registrywatch = registrywatch_new(app->loop, app->registry, app->model);
 	deploy_operator(app->operator, sizeof app->operator);
 	return app;
 }
@@ -127,6 +128,7 @@ void app_free(struct app *app)
 	bus_free(app->bus);
 	free(app->targets);
 	deploywatch_free(app->deploywatch);
+	registrywatch_free(app->registrywatch);
 	if (app->registry)
 		registry_free(app->registry);
 	remote_free(app->remote);

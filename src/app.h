@@ -11,6 +11,7 @@
 #include "loop.h"
 #include "model.h"
 #include "prober.h"
+#include "registrywatch.h"
 #include "target.h"
 
 struct remote;
@@ -26,6 +27,7 @@ struct app {
 	struct remote_host ***hosts;    /* hosts[i][j]: the session of conf->envs[i].hosts[j] */
 	struct deploywatch *deploywatch;
 	struct registry *registry;      /* NULL when the configuration names none */
+	struct registrywatch *registrywatch;    /* whether it answers (the dashboard's) */
 	struct bus *bus;                /* deploys' and admin actions' events */
 	struct target *targets;         /* each environment's, in conf->envs' order */
 	char operator[128];             /* who runs this gantry: $GANTRY_OPERATOR, else user@host */

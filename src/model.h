@@ -98,8 +98,19 @@ struct env_status {
 	uint64_t rounds;                /* completed rounds */
 };
 
+/* Whether the registry answers (src/registrywatch.c). */
+enum registry_health { REGISTRY_UNCHECKED, REGISTRY_UP, REGISTRY_DOWN };
+
+struct registry_status {
+	bool configured;                /* the configuration names a registry */
+	enum registry_health health;
+	char detail[400];               /* DOWN: why, sanitized */
+	int64_t since;                  /* monotonic ms when health last changed */
+};
+
 struct model {
 	const struct conf *conf;
+	struct registry_status registry;
 	struct env_status *envs;        /* parallel to conf->envs */
 	size_t envs_len;
 	int64_t started_at;             /* monotonic ms */

@@ -56,7 +56,7 @@ struct registry {
 	struct registry_op *ops;        /* in flight */
 };
 
-enum op_kind { OP_RESOLVE, OP_TAGS, OP_RETAG };
+enum op_kind { OP_RESOLVE, OP_TAGS, OP_RETAG, OP_PING };
 enum op_phase { PHASE_MAIN, PHASE_TOKEN, PHASE_CONFIG };
 
 struct registry_op {
@@ -296,7 +296,8 @@ static void op_get(struct registry_op *op, const char *url, const char *accept, 
 		opts.put = op->manifest;
 		opts.put_len = op->manifest_len;
 	}
-	if (!bearer && (reg->basic || auth == AUTH_TOKEN_SERVICE) && reg->conf->username) {
+	if (!bearer && op->kind != OP_PING && (reg->basic || auth == AUTH_TOKEN_SERVICE) &&
+	    reg->conf->username) {
 		if (reg->conf->password.unresolved) {
 			/* the credentials are needed now, and the password could not be read */
 			op_fail_later(op, REGISTRY_AUTH, "the registry %s wants the credentials of %s, and "
@@ -323,7 +324,8 @@ static void op_send(struct registry_op *op)
 		url = xasprintf("%s/v2/%s/blobs/%s", op->reg->conf->url, op->repo, op->config_digest);
 	else
 		url = xasprintf("%s%s", op->reg->conf->url, op->path);
-	op_get(op, url, op->kind != OP_TAGS && op->phase == PHASE_MAIN ? accept_manifests : NULL,
+	op_get(op, url, op->kind != OP_TAGS && op->kind != OP_PING && op->phase == PHASE_MAIN ?
+	    accept_manifests : NULL,
 	    op->phase == PHASE_CONFIG ? CONFIG_MAX_BYTES :
 	    op->kind == OP_TAGS ? TAGS_PAGE_MAX_BYTES : MANIFEST_MAX_BYTES, AUTH_REGISTRY);
 	free(url);
@@ -617,6 +619,15 @@ static void op_http_done(const struct http_response *resp, void *arg)
 		got_token(op, resp);
 		return;
 	}
+	if (op->kind == OP_PING) {
+		/* an answer of the API's, credentials asked for included, is a registry that runs */
+		if (resp->status == 200 || resp->status == 401)
+			op_finish(op);
+		else
+			op_fail(op, REGISTRY_UNREACHABLE, "the registry %s answered HTTP %ld at /v2/",
+			    c->url, resp->status);
+		return;
+	}
 	if (resp->status == 401) {
 		if (op->auth_tried || !registry_parse_challenge(resp->www_authenticate, &ch)) {
 			fail_auth(op, resp->status);
@@ -718,6 +729,16 @@ struct registry_op *registry_resolve(struct registry *reg, const char *repo, con
 		    "'.', '-'; at most 128)", tag);
 		return op;
 	}
+	op_send(op);
+	return op;
+}
+
+struct registry_op *registry_ping(struct registry *reg, registry_done_fn done, void *arg)
+{
+	struct registry_op *op = op_new(reg, OP_PING, "", done, arg);
+
+	op->path = xstrdup("/v2/");
+	op->auth_tried = true;          /* never answers a challenge: no credentials sent */
 	op_send(op);
 	return op;
 }

@@ -50,6 +50,9 @@ struct registry_op *registry_resolve(struct registry *reg, const char *repo, con
     bool created, registry_done_fn done, void *arg);
 
 /* Every tag of a repository that matches the configured pattern (all pages). */
+/* Whether the registry answers at all: its API root (/v2/) answering 200 or 401 (asking
+ * for credentials is an answer); no credentials are sent. */
+struct registry_op *registry_ping(struct registry *reg, registry_done_fn done, void *arg);
 struct registry_op *registry_tags(struct registry *reg, const char *repo,
     registry_done_fn done, void *arg);
 

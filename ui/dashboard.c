@@ -723,6 +723,7 @@ static int dashboard_action(struct ui *ui, struct view *v, enum action action)
 	case ACTION_REFRESH:
 		prober_refresh_all(ui->app->prober);
 		deploywatch_refresh(ui->app->deploywatch);
+		registrywatch_refresh(ui->app->registrywatch);
 		ui_message(ui, false, "checking %zu environment%s now", n, n == 1 ? "" : "s");
 		return VIEW_REDRAW;
 	case ACTION_LOG_APP:

@@ -195,7 +195,11 @@ static void ui_draw_title(struct ui *ui)
 		if (bx < x + 1)
 			bx = x + 1;
 		draw_text(ui, 0, bx, 11, " READ-ONLY ", THEME_ROLE_badge, false);
+		rw += 12;
 	}
+	/* a registry that does not answer: promotions and rollbacks would fail */
+	if (m->registry.health == REGISTRY_DOWN && ui->cols - rw - 17 > x + 1)
+		draw_text(ui, 0, ui->cols - rw - 17, 16, " REGISTRY DOWN ", THEME_ROLE_error, false);
 	if (ui->cols - rw > x + 12)
 		draw_text(ui, 0, ui->cols - rw, rw, right, THEME_ROLE_title, false);
 }
@@ -461,6 +465,12 @@ static void ui_model_changed(size_t env_index, void *arg)
 	ui->dirty = true;
 }
 
+/* The registry answered, or stopped answering. */
+static void ui_registry_changed(void *arg)
+{
+	((struct ui *)arg)->dirty = true;
+}
+
 /* What changes a host's state: the dashboard reads the hosts again. */
 static void ui_heard(void *arg, const struct bus_event *ev)
 {
@@ -468,6 +478,7 @@ static void ui_heard(void *arg, const struct bus_event *ev)
 
 	(void)ev;
 	deploywatch_refresh(ui->app->deploywatch);
+	registrywatch_refresh(ui->app->registrywatch);
 	ui->dirty = true;
 }
 
@@ -520,6 +531,8 @@ int ui_run(struct app *app, struct theme *theme, const struct ui_options *opts)
 	    BUS_MASK(BUS_LOCK_BROKEN) | BUS_MASK(BUS_FROZEN) | BUS_MASK(BUS_UNFROZEN), ui_heard, ui);
 	prober_start(app->prober);
 	deploywatch_start(app->deploywatch);
+	registrywatch_set_listener(app->registrywatch, ui_registry_changed, ui);
+	registrywatch_start(app->registrywatch);
 
 	while (!ui->quit) {
 		if (ui->dirty) {

@@ -359,6 +359,7 @@ static int wallboard_action(struct ui *ui, struct view *v, enum action action)
 	case ACTION_REFRESH:
 		prober_refresh_all(ui->app->prober);
 		deploywatch_refresh(ui->app->deploywatch);
+		registrywatch_refresh(ui->app->registrywatch);
 		return VIEW_REDRAW;
 	case ACTION_REDRAW:
 	case ACTION_HELP:

@@ -29,7 +29,7 @@ release_build sha-1111111 && release_build sha-2222222 &&
 G deploy staging sha-1111111 >/dev/null 2>&1 && G promote production --yes >/dev/null 2>&1 &&
 	G deploy staging sha-2222222 >/dev/null 2>&1 || { echo "Bail out! first deploys"; exit 1; }
 
-plan 78
+plan 81
 
 # --- a promotion: the plan, a typed confirmation, the steps, the result ---
 tui_start 140 42 "$GANTRY --config $cfg"
@@ -265,4 +265,17 @@ tui_keys p
 check "read-only refuses promote" tui_wait 'read-only: promote is disabled' 5
 tui_keys b
 check "and rollback" tui_wait 'read-only: rollback is disabled' 5
+tui_stop
+
+# --- the registry stops answering: the title bar says so, on the dashboard and the
+# wallboard (promotions and rollbacks would fail) ---
+tui_start 140 42 "$GANTRY --config $cfg"
+tui_wait 'staging +sha-' 15
+unlike "$(tui_screen | head -n 1)" 'REGISTRY DOWN' "with the registry up, no registry warning"
+containers_stop_pid "$(cat "$CONTAINERS_DIR/registry/pid")"
+tui_keys r
+check "the registry down: REGISTRY DOWN in the title bar" tui_wait 'REGISTRY DOWN' 20
+tui_stop
+tui_start 140 42 "$GANTRY --read-only --config $cfg"
+check "and on the wallboard" tui_wait 'REGISTRY DOWN' 20
 tui_stop
