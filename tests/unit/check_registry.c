@@ -233,6 +233,46 @@ static void resolve_with_challenge(struct testhttp *srv, struct loop *loop, cons
 	conf_free(conf);
 }
 
+/* Whether the registry answers: 200 or 401 at /v2/ (no credentials sent, no token asked
+ * for); a 500 or nothing listening is down, saying why. */
+START_TEST(a_ping_asks_the_api_root_without_credentials)
+{
+	struct loop *loop = loop_new();
+	struct testhttp *srv = testhttp_new(loop);
+	struct resolved res;
+	char yml[600], err[300];
+	struct conf *conf;
+	struct registry *reg;
+	const long codes[] = { 200, 401, 500 };
+
+	setenv("GANTRY_UNIT_REGPW", "pw", 1);
+	snprintf(yml, sizeof yml, "project: p\nregistry: {url: '%s', app: shop/app, username: bot, "
+	    "password: {env: GANTRY_UNIT_REGPW}}\n" ENVS, testhttp_url(srv));
+	conf = parse(yml, err, sizeof err);
+	ck_assert_msg(conf != NULL, "%s", err);
+	reg = registry_new(loop, conf->registry);
+	for (size_t k = 0; k < 3; k++) {
+		int64_t until = loop_clock_ms() + 5000;
+
+		testhttp_set(srv, "GET", "/v2/", codes[k],
+		    codes[k] == 401 ? "WWW-Authenticate: Basic realm=\"reg\"" : NULL, "{}");
+		memset(&res, 0, sizeof res);
+		registry_ping(reg, on_resolved, &res);
+		while (!res.done && loop_clock_ms() < until)
+			loop_run_once(loop, 20);
+		ck_assert(res.done);
+		ck_assert_msg((res.r.error == REGISTRY_OK) == (codes[k] != 500), "%ld: %s", codes[k],
+		    res.r.message);
+	}
+	ck_assert_uint_eq(testhttp_count(srv, "GET", "/v2/"), 3);      /* no second try with a password */
+	ck_assert_msg(strstr(res.r.message, "answered HTTP 500 at /v2/"), "%s", res.r.message);
+	registry_free(reg);
+	conf_free(conf);
+	testhttp_free(srv);
+	loop_free(loop);
+}
+END_TEST
+
 /* The token's scope is built from the repository and the action, never taken from the
  * challenge; and the credentials go only to the registry's own origin, port included, or
  * to registry.token_realm (issue 23, finding 4). */
@@ -279,6 +319,7 @@ int main(void)
 	tcase_add_test(tc, references_pin_the_digest);
 	tcase_add_test(tc, tags_command_line);
 	tcase_add_test(tc, a_challenge_picks_neither_the_scope_nor_the_realm);
+	tcase_add_test(tc, a_ping_asks_the_api_root_without_credentials);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
