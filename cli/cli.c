@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "exitcode.h"
+#include "schema.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -406,34 +407,6 @@ static int set_opt(const struct cli_cmd *cmd, const struct cli_opt *opt, const c
 	return 0;
 }
 
-/* How many single-character edits turn a into b (at most 40 characters each; more reads
- * as far). */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[41];
-
-	if (la > 40 || lb > 40)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
 /* " (did you mean --dry-run?)" for the nearest of `opts` (or "" when none is near). */
 static const char *near_opt(const struct cli_opt *const sets[], const char *a, char *out,
     size_t outsz)
@@ -445,8 +418,8 @@ static const char *near_opt(const struct cli_opt *const sets[], const char *a, c
 	snprintf(name, sizeof name, "%.*s", (int)(name_len < 47 ? name_len : 47), a);
 	for (size_t s = 0; sets[s]; s++)
 		for (const struct cli_opt *o = sets[s]; o->name; o++)
-			if (edit_distance(name, o->name) < d) {
-				d = edit_distance(name, o->name);
+			if (schema_edit_distance(name, o->name) < d) {
+				d = schema_edit_distance(name, o->name);
 				best = o->name;
 			}
 	snprintf(out, outsz, "%s%s%s", best ? " (did you mean " : "", best ? best : "",
@@ -580,7 +553,7 @@ static int unknown_command(const char *word, char *err, size_t errsz)
 
 	for (size_t i = 0; i < cli_cmds_len; i++) {
 		bool prefix = strlen(word) >= 3 && strncmp(cli_cmds[i].name, word, strlen(word)) == 0;
-		size_t di = prefix ? 2 : edit_distance(word, cli_cmds[i].name);
+		size_t di = prefix ? 2 : schema_edit_distance(word, cli_cmds[i].name);
 
 		if (di < d || (prefix && !near)) {
 			d = di;

@@ -81,8 +81,7 @@ void schema_path_pop(struct schema_ctx *ctx, size_t mark)
 	ctx->path[mark] = '\0';
 }
 
-/* Edit distance between two short strings (keys are short). */
-static size_t edit_distance(const char *a, const char *b)
+size_t schema_edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	size_t row[64];
@@ -116,7 +115,7 @@ const char *schema_suggest(const char *word, const struct schema_field *fields)
 	size_t best_d = 99, limit = strlen(word) <= 4 ? 1 : 2;
 
 	for (const struct schema_field *f = fields; f->key; f++) {
-		size_t d = edit_distance(word, f->key);
+		size_t d = schema_edit_distance(word, f->key);
 
 		if (d < best_d) {
 			best_d = d;

@@ -79,4 +79,9 @@ void schema_errors_add_message(struct schema_errors *errs, char *msg);
 void schema_errors_print(const struct schema_errors *errs, FILE *out);
 void schema_errors_free(struct schema_errors *errs);
 
+/* How many single-character edits turn a into b, for "did you mean" (short strings:
+ * 99 when one is 63 characters or more). The configuration's keys use it, and the
+ * command line's commands and options. */
+size_t schema_edit_distance(const char *a, const char *b);
+
 #endif
