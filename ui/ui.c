@@ -171,7 +171,7 @@ static void ui_draw_title(struct ui *ui)
 	char right[80], clock[16];
 	time_t now = time(NULL);
 	struct tm tm;
-	int rw, x;
+	int rw, badges, x;
 
 	localtime_r(&now, &tm);
 	strftime(clock, sizeof clock, "%H:%M:%S", &tm);
@@ -189,17 +189,18 @@ static void ui_draw_title(struct ui *ui)
 		snprintf(right, sizeof right, "%zu env%s  %s ", m->envs_len, m->envs_len == 1 ? "" : "s",
 		    clock);
 	rw = draw_width(right);
+	badges = rw;
 	if (ui->read_only) {
 		int bx = ui->cols - rw - 12;
 
 		if (bx < x + 1)
 			bx = x + 1;
 		draw_text(ui, 0, bx, 11, " READ-ONLY ", THEME_ROLE_badge, false);
-		rw += 12;
+		badges += 12;
 	}
 	/* a registry that does not answer: promotions and rollbacks would fail */
-	if (m->registry.health == REGISTRY_DOWN && ui->cols - rw - 17 > x + 1)
-		draw_text(ui, 0, ui->cols - rw - 17, 16, " REGISTRY DOWN ", THEME_ROLE_error, false);
+	if (m->registry.health == REGISTRY_DOWN && ui->cols - badges - 17 > x + 1)
+		draw_text(ui, 0, ui->cols - badges - 17, 16, " REGISTRY DOWN ", THEME_ROLE_error, false);
 	if (ui->cols - rw > x + 12)
 		draw_text(ui, 0, ui->cols - rw, rw, right, THEME_ROLE_title, false);
 }

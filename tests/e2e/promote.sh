@@ -277,5 +277,5 @@ tui_keys r
 check "the registry down: REGISTRY DOWN in the title bar" tui_wait 'REGISTRY DOWN' 20
 tui_stop
 tui_start 140 42 "$GANTRY --read-only --config $cfg"
-check "and on the wallboard" tui_wait 'REGISTRY DOWN' 20
+check "and on the wallboard, beside its READ-ONLY badge" tui_wait 'REGISTRY DOWN +READ-ONLY' 20
 tui_stop
