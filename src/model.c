@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "model.h"
+#include "duration.h"
 #include "lease.h"
 #include "payload.h"
 #include "xmalloc.h"
@@ -263,10 +264,10 @@ bool model_last_run(const struct env_status *env, int64_t now, char *out, size_t
 	if (!last)
 		return false;
 	if (last->started > 0 && now >= last->started) {
-		int64_t s = now - last->started;
+		char d[16];
 
-		snprintf(age, sizeof age, ", %lld%s ago", (long long)(s < 120 ? s : s < 7200 ? s / 60 :
-		    s / 3600), s < 120 ? "s" : s < 7200 ? "m" : "h");
+		duration_format((now - last->started) * 1000, d, sizeof d);
+		snprintf(age, sizeof age, ", %s%s", d, strcmp(d, "now") == 0 ? "" : " ago");
 	}
 	if (last->failed_step > 0 && last->result != RUN_SUCCEEDED)
 		snprintf(step, sizeof step, " at step %d", last->failed_step);

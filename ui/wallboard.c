@@ -134,13 +134,15 @@ static void band_facts(struct ui *ui, const struct env_status *env, int64_t now,
 	envfmt_checked(m, env, now, b->checked, sizeof b->checked);
 	snprintf(b->problem, sizeof b->problem, "%s", envfmt_problem(env, why, sizeof why));
 	/* hosts on different tags, or a run left half way: never a plain green READY */
-	if (!stale && env->health == HEALTH_READY && b->role == envfmt_health_role(HEALTH_READY) &&
-	    (model_drift(env, tag, sizeof tag, why, sizeof why) == DRIFT_HOSTS ||
-	    model_unfinished(env, why, sizeof why))) {
-		snprintf(b->word, sizeof b->word, "DEGRADED");
-		snprintf(b->state, sizeof b->state, "READY, %s", model_unfinished(env, why,
-		    sizeof why) ? "a run is partial" : "hosts differ");
-		b->role = THEME_ROLE_degraded;
+	if (!stale && env->health == HEALTH_READY && b->role == envfmt_health_role(HEALTH_READY)) {
+		bool partial = model_unfinished(env, why, sizeof why);
+
+		if (partial || model_drift(env, tag, sizeof tag, why, sizeof why) == DRIFT_HOSTS) {
+			snprintf(b->word, sizeof b->word, "DEGRADED");
+			snprintf(b->state, sizeof b->state, "READY, %s", partial ? "a run is partial" :
+			    "hosts differ");
+			b->role = THEME_ROLE_degraded;
+		}
 	}
 	b->rank = stale ? RANK_STALE : env->health == HEALTH_DOWN ? RANK_DOWN :
 	    env->health == HEALTH_NOT_READY ? RANK_NOT_READY : env->health == HEALTH_UNKNOWN ?
