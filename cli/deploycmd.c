@@ -5,7 +5,7 @@
 #include "app.h"
 #include "commands.h"
 #include "deploy.h"
-#include "hostadmin.h"
+#include "admin.h"
 #include "hostread.h"
 #include "exitcode.h"
 #include "outbuf.h"
@@ -107,20 +107,20 @@ static void print_output(const struct deploy_info *i, const struct bus_event *ev
 
 	if (i->parallel > 1 && i->hosts_len > 1)
 		snprintf(host, sizeof host, "[%s] ", ev->host_name);
-	if (strncmp(t, RUNNER_MARK_NOTE, strlen(RUNNER_MARK_NOTE)) != 0) {
+	if (strncmp(t, UNIT_NOTE, strlen(UNIT_NOTE)) != 0) {
 		printf("%s      | %s\n", host, t);
-	} else if (sscanf(t, RUNNER_MARK_NOTE "[%15[a-z] %d/%d] %n", phase, &no, &of, &n) == 3 &&
+	} else if (sscanf(t, UNIT_NOTE "[%15[a-z] %d/%d] %n", phase, &no, &of, &n) == 3 &&
 	    n > 0) {
 		printf("%s%s[%d/%d] %s\n", host, strcmp(phase, "rollback") == 0 ? "rollback " : "", no,
 		    of, t + n);
-	} else if (sscanf(t, RUNNER_MARK_STEP_EXIT "%d after %lld ms", &rc, &ms) == 2) {
+	} else if (sscanf(t, UNIT_NOTE_STEP_EXIT "%d after %lld ms", &rc, &ms) == 2) {
 		if (rc == 0)
 			printf("%s      ok in %.1fs\n", host, (double)ms / 1000.0);
 		else
-			printf("%s      %s (exit %d) in %.1fs\n", host, rc == RUNNER_EXIT_TIMEOUT ?
+			printf("%s      %s (exit %d) in %.1fs\n", host, rc == UNIT_EXIT_TIMEOUT ?
 			    "timed out" : "failed", rc, (double)ms / 1000.0);
-	} else if (strncmp(t, RUNNER_MARK_RUN, strlen(RUNNER_MARK_RUN)) != 0) {
-		printf("%s%s\n", host, t + strlen(RUNNER_MARK_NOTE));
+	} else if (strncmp(t, UNIT_NOTE_RUN, strlen(UNIT_NOTE_RUN)) != 0) {
+		printf("%s%s\n", host, t + strlen(UNIT_NOTE));
 	}
 }
 
@@ -495,14 +495,14 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 	const struct cli_options *o = dc->opts;
 	const char *kind = o->command == CLI_FREEZE ? "freeze" : o->command == CLI_UNFREEZE ?
 	    "unfreeze" : "unlock";
-	enum hostadmin action = o->command == CLI_FREEZE ? ADMIN_FREEZE :
+	enum unit_admin action = o->command == CLI_FREEZE ? ADMIN_FREEZE :
 	    o->command == CLI_UNFREEZE ? ADMIN_UNFREEZE : ADMIN_UNLOCK;
 	const struct target *t = app_target(dc->app, env);
 	int64_t at = (int64_t)time(NULL);       /* one note, the same on every host */
 	char reason[200];
 	int code = EXIT_OK;
 
-	hostadmin_reason(o->message, reason, sizeof reason);
+	admin_reason(o->message, reason, sizeof reason);
 	for (size_t j = 0; j < env->hosts_len && !dc->quit; j++) {
 		struct hostcall hr = { 0 };
 		char first[200] = "";
@@ -515,15 +515,15 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 			const char *said = hr.out.len ? outbuf_text(&hr.out) : outbuf_text(&hr.err);
 
 			sanitize_text(said, strcspn(said, "\n"), first, sizeof first, 0);
-			if (hr.status == RUNNER_EXIT_NOT_NEEDED) {
+			if (hr.status == UNIT_EXIT_NOT_NEEDED) {
 				printf("%s: %s\n", env->hosts[j].address, first);
 			} else if (hr.status != 0) {
 				fprintf(stderr, "gantry: %s: %s failed (exit %d)%s%s\n", env->hosts[j].address,
 				    kind, hr.status, first[0] ? ": " : "", first);
-				code = hr.status == RUNNER_EXIT_ALIVE || hr.status == RUNNER_EXIT_UNSAFE ?
+				code = hr.status == UNIT_EXIT_ALIVE || hr.status == UNIT_EXIT_UNSAFE ?
 				    EXIT_REFUSED : EXIT_REMOTE;
 			} else {
-				hostadmin_emit(dc->app->bus, action, env->name, j, env->hosts[j].address,
+				admin_emit(dc->app->bus, action, env->name, j, env->hosts[j].address,
 				    dc->app->operator, reason);
 				printf("%s: %s%s%s\n", env->hosts[j].address,
 				    o->command == CLI_FREEZE ? "frozen: deploys and promotions are refused until "

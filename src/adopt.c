@@ -52,7 +52,6 @@ static const struct unit_cmd_ops adopt_ops = {
 
 void adopt_write(struct deploy *d)
 {
-	char *rec;
 	struct adopt_spec a = {
 		.id = d->adopt_id, .env = d->target->name, .tag = d->adopt.tag, .app_digest = d->adopt.app,
 		.migrator_digest = d->adopt.migrator, .operator = d->ctx.operator, .at = deploy_now_s(),
@@ -62,14 +61,12 @@ void adopt_write(struct deploy *d)
 	if (d->info.host_index == 0) {
 		char id[72];
 
-		plan_new_id(id, sizeof id, deploy_now_s());
+		release_new_id(id, sizeof id, deploy_now_s());
 		snprintf(d->adopt_id, sizeof d->adopt_id, "adopt-%s", id);
 		d->info.started_ms = loop_clock_ms();
 	}
 	deploy_copy(d->info.host, sizeof d->info.host, d->target->hosts[d->info.host_index].address);
-	rec = runscript_adopt_record(&a);
 	deploy_say(d, "recording the baseline on %s", d->info.host);
-	d->adopt_cmd = d->to->ops->adopt(d->to, d->info.host_index, rec, &adopt_ops, d);
-	free(rec);
+	d->adopt_cmd = d->to->ops->adopt(d->to, d->info.host_index, &a, &adopt_ops, d);
 	deploy_notify(d);
 }

@@ -14,17 +14,12 @@
 #include "registrywatch.h"
 #include "target.h"
 
-struct remote;
-struct remote_host;
-
 struct app {
 	struct conf *conf;              /* owned */
 	struct loop *loop;
 	struct http_client *http;
 	struct model *model;
 	struct prober *prober;
-	struct remote *remote;          /* SSH sessions, one per host */
-	struct remote_host ***hosts;    /* hosts[i][j]: the session of conf->envs[i].hosts[j] */
 	struct deploywatch *deploywatch;
 	struct registry *registry;      /* NULL when the configuration names none */
 	struct registrywatch *registrywatch;    /* whether it answers (the dashboard's) */
@@ -45,11 +40,6 @@ void app_free(struct app *app);
 const struct target *app_target(struct app *app, const struct conf_env *env);
 /* The same as a callback (deploy_ctx.target), with the app as `app`. */
 const struct target *app_target_of(void *app, const struct conf_env *env);
-
-/* The session of an environment's host j. */
-struct remote_host *app_host(struct app *app, const struct conf_env *env, size_t j);
-/* The same as a callback (target_init), with the app as `app`. */
-struct remote_host *app_host_of(void *app, const struct conf_env *env, size_t j);
 
 /* What a promotion, rollback or deploy needs from the app. */
 void app_deploy_ctx(struct app *app, struct deploy_ctx *ctx);

@@ -67,11 +67,11 @@ void attach_follow(struct deploy *d)
 	    run->migrator_digest, run->source, run->operator, run->rollback_tag });
 	if (d->ctx.conf->registry) {
 		const struct conf_registry *reg = d->ctx.conf->registry;
-		char *ref = plan_image_ref(reg, reg->app, run->tag, run->app_digest);
+		char *ref = release_image_ref(reg, reg->app, run->tag, run->app_digest);
 
 		deploy_copy(d->info.app_image, sizeof d->info.app_image, ref);
 		free(ref);
-		ref = plan_image_ref(reg, reg->migrator, run->tag, run->migrator_digest);
+		ref = release_image_ref(reg, reg->migrator, run->tag, run->migrator_digest);
 		deploy_copy(d->info.migrator_image, sizeof d->info.migrator_image, ref);
 		free(ref);
 	}

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runner.h"
+#include "runresult.h"
 
 /* X(NAME, word): what each event says (the fields it fills beyond env and operator) */
 #define BUS_EVENTS(X) \

@@ -75,10 +75,6 @@ struct conf_deploy {
 	int64_t soak_ms;                /* how long the source must have been ready (default 0) */
 };
 
-/* The kinds of deploy target (src/target.c has their ops), and their names in gantry.yml. */
-enum conf_target { CONF_TARGET_COMPOSE_SSH, CONF_TARGETS };
-extern const char *const conf_target_names[CONF_TARGETS];
-
 /* The log sources an environment offers, in this order. */
 enum log_source { LOG_APP, LOG_MIGRATOR, LOG_SOURCES };
 
@@ -97,7 +93,8 @@ struct conf_env {
 	struct conf_host *hosts;
 	size_t hosts_len;
 	char *deploy_dir;               /* where deploy.env lives and log commands run */
-	enum conf_target target;        /* where and how it is deployed (default compose-ssh) */
+	size_t target;                  /* where and how it is deployed: an index into
+	                                   src/targets.c's kinds (default 0, compose-ssh) */
 	char *compose;                  /* the compose command, default "docker compose" */
 	char *logs[LOG_SOURCES];        /* command templates, see conf_log_vars */
 	int64_t log_tail;               /* lines asked for when a log opens (default 200) */

@@ -4,6 +4,7 @@
 
 #include "confread.h"
 #include "sanitize.h"
+#include "targets.h"
 #include "template.h"
 #include "trust.h"
 #include "xmalloc.h"
@@ -392,25 +393,25 @@ bool parse_count(struct schema_ctx *ctx, const struct ynode *node, int64_t *dst,
 	return true;
 }
 
-const char *const conf_target_names[CONF_TARGETS] = {
-	[CONF_TARGET_COMPOSE_SSH] = "compose-ssh",
-};
-
 bool parse_target(struct schema_ctx *ctx, const struct ynode *node, void *target,
     const struct schema_field *field)
 {
 	const char *s = schema_scalar(ctx, node, "a target");
-	enum conf_target *dst = target;
+	size_t *dst = target;
+	char names[200] = "";
+	int k;
 
 	if (!s)
 		return false;
-	for (int i = 0; i < CONF_TARGETS; i++) {
-		if (strcmp(s, conf_target_names[i]) == 0) {
-			*dst = (enum conf_target)i;
-			return true;
-		}
+	k = target_kind_find(s);
+	if (k >= 0) {
+		*dst = (size_t)k;
+		return true;
 	}
-	schema_error(ctx, node, "unknown target \"%.40s\"; gantry deploys to: compose-ssh", s);
+	for (size_t i = 0; i < target_kinds_len(); i++)
+		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+		    target_kind(i)->name);
+	schema_error(ctx, node, "unknown target \"%.40s\"; gantry deploys to: %s", s, names);
 	return false;
 }
 

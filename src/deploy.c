@@ -509,7 +509,6 @@ void deploy_free(struct deploy *d)
 	registry_cancel(d->adopt_app_lookup.op);
 	registry_cancel(d->adopt_mig_lookup.op);
 	registry_cancel(d->tag_now_lookup.op);
-	free(d->adopt_record);
 	for (size_t j = 0; d->image_checks && j < d->target->hosts_len; j++) {
 		if (d->image_checks[j].cmd)
 			unit_cmd_stop(d->image_checks[j].cmd);
@@ -526,7 +525,6 @@ void deploy_free(struct deploy *d)
 	for (size_t j = 0; d->source_services && j < d->source->hosts_len; j++) {
 		if (d->source_services[j].cmd)
 			unit_cmd_stop(d->source_services[j].cmd);
-		outbuf_clear(&d->source_services[j].out);
 		running_free(&d->source_services[j].run);
 	}
 	free(d->source_services);
@@ -538,8 +536,8 @@ void deploy_free(struct deploy *d)
 	outbuf_clear(&d->adopt_out);
 	hoststate_free(&d->target_state);
 	hoststate_free(&d->source_state);
-	if (d->have_plan)
-		plan_free(&d->plan);
+	if (d->plan)
+		d->to->ops->plan_free(d->plan);
 	logbuf_free(d->info.output);
 	free(d);
 }

@@ -18,7 +18,7 @@
 #include "loop.h"
 #include "registry.h"
 #include "target.h"
-#include "runner.h"
+#include "runresult.h"
 
 /* What a deploy needs from the running core. */
 struct deploy_ctx {

@@ -1,4 +1,5 @@
-/* deploy.env, as a host holds it: which app and migrator images are deployed. */
+/* What a unit is configured to run: its app and migrator images (compose: deploy.env),
+ * and the parts of an image reference. */
 #ifndef GANTRY_DEPLOYENV_H
 #define GANTRY_DEPLOYENV_H
 
@@ -12,10 +13,6 @@ struct deploy_env {
 	char app_image[DEPLOYENV_IMAGE_MAX];       /* sanitized; "" when absent */
 	char migrator_image[DEPLOYENV_IMAGE_MAX];
 };
-
-/* Reads KEY=VALUE lines ("export", quotes and comments allowed); false with `why`
- * when the text is not a deploy.env or names no APP_IMAGE. Untrusted input. */
-bool deployenv_parse(const char *buf, size_t len, struct deploy_env *out, char *why, size_t whysz);
 
 /* The tag of an image reference: "reg:5000/app:sha-1a2b3c4" -> "sha-1a2b3c4";
  * "name:tag@sha256:..." gives the tag; a bare digest reference gives "@sha256:" and

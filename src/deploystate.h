@@ -14,7 +14,7 @@
 #include "deploy.h"
 #include "hostread.h"
 #include "outbuf.h"
-#include "plan.h"
+#include "release.h"
 #include "retag.h"
 #include "running.h"
 #include "unitrun.h"
@@ -62,7 +62,6 @@ struct image_check {
 struct services_read {
 	struct deploy *d;
 	struct unit_cmd *cmd;
-	struct outbuf out;
 	struct running run;
 	bool listed;                    /* `run` holds the host's list */
 };
@@ -99,7 +98,6 @@ struct deploy {
 	struct guard_images adopt;
 	struct digest_lookup adopt_app_lookup, adopt_mig_lookup;
 	char adopt_id[72];
-	char *adopt_record;
 	struct unit_cmd *adopt_cmd;
 	struct outbuf adopt_out;
 	/* a rollback */
@@ -113,8 +111,7 @@ struct deploy {
 
 	/* the plan and the run */
 	struct guard_images back;       /* where an automatic rollback goes */
-	struct plan plan;               /* the plan of the host started last */
-	bool have_plan;
+	struct release_plan *plan;      /* the target's plan of the unit started last, or NULL */
 	struct job *jobs;               /* one per host */
 	bool stopping;                  /* a host failed, or a cancel: no other host starts */
 	int64_t run_started;            /* Unix seconds, for the history */

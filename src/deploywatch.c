@@ -10,7 +10,6 @@
 #include "hoststate.h"
 #include "outbuf.h"
 #include "payload.h"
-#include "runner.h"
 #include "running.h"
 #include "xmalloc.h"
 
@@ -64,7 +63,7 @@ static void read_output(void *arg, const char *data, size_t len, bool is_stderr)
 	struct reader *r = arg;
 
 	static const size_t max[READ_KINDS] = {
-		[READ_VERSION] = VERSION_MAX, [READ_RUNNING] = RUNNING_READ_MAX,
+		[READ_VERSION] = VERSION_MAX,
 	};
 
 	if (!is_stderr)
@@ -115,38 +114,23 @@ static const struct unit_cmd_ops version_ops = {
 };
 
 /* What each service runs (or why that is not known now). */
-static void running_done(void *arg, enum unit_end how, int status, const char *message)
+static void running_done(void *arg, struct running *run, const char *why)
 {
 	struct reader *r = arg;
 	struct host_status *h = r->host;
-	char why[600];
 
 	h->running_read = true;
-	if (how != UNIT_EXITED) {
-		snprintf(h->running_error, sizeof h->running_error, "%s", message ? message :
-		    "the link dropped");
-		running_free(&h->running);
-	} else if (status != 0) {
-		snprintf(h->running_error, sizeof h->running_error, "deploy.running failed on the "
-		    "host (exit %d)", status);
-		running_free(&h->running);
-	} else if (r->out.len >= RUNNING_READ_MAX) {
-		snprintf(h->running_error, sizeof h->running_error, "deploy.running printed more "
-		    "than %d bytes", RUNNING_READ_MAX);
-		running_free(&h->running);
-	} else if (!running_parse(outbuf_text(&r->out), r->out.len, &h->running, why, sizeof why)) {
-		snprintf(h->running_error, sizeof h->running_error, "%s", why);
-	} else {
+	running_free(&h->running);
+	if (run) {
+		h->running = *run;
+		*run = (struct running){ 0 };
 		h->running_error[0] = '\0';
+	} else {
+		snprintf(h->running_error, sizeof h->running_error, "%s", why ? why : "not known");
 	}
+	r->cmd = NULL;
 	reader_end(r);
 }
-
-static const struct unit_cmd_ops running_ops = {
-	.output = read_output,
-	.done = running_done,
-	.bounded = true,
-};
 
 /* The lock, the freeze and the current run. */
 static void read_lock_state(struct host_status *h, const struct host_state *st)
@@ -163,25 +147,12 @@ static void read_lock_state(struct host_status *h, const struct host_state *st)
 	h->last_run = st->last;
 }
 
-/* deploy.env's tags, or why there are none ("missing": no file). */
+/* What the unit is configured to run (compose: deploy.env), or why there is nothing. */
 static void read_deploy_env(const struct reader *r, const struct host_state *st)
 {
 	struct host_status *h = r->host;
-	const struct conf_env *env = r->target->env;
-	const char *dir = conf_host_deploy_dir(env, &env->hosts[r->unit]);
-	const char *status = st->deploy_env_status;
 
-	if (strcmp(status, RUNNER_ENV_MISSING) == 0)
-		snprintf(h->deploy_error, sizeof h->deploy_error, "no deploy.env in %s", dir);
-	else if (strcmp(status, RUNNER_ENV_NOT_A_FILE) == 0)
-		snprintf(h->deploy_error, sizeof h->deploy_error, "deploy.env in %s is not a regular "
-		    "file: not read", dir);
-	else if (strcmp(status, "0") != 0)
-		snprintf(h->deploy_error, sizeof h->deploy_error, "cannot read deploy.env in %s (exit %.8s)",
-		    dir, status);
-	else if (!st->has_deploy_env)
-		snprintf(h->deploy_error, sizeof h->deploy_error, "%s", st->deploy_env_error);
-	else {
+	if (st->has_deploy_env) {
 		deployenv_image_tag(st->deploy_env.app_image, h->app_tag, sizeof h->app_tag);
 		running_image_repo(st->deploy_env.app_image, h->app_repo, sizeof h->app_repo);
 		deployenv_image_digest(st->deploy_env.app_image, h->app_digest, sizeof h->app_digest);
@@ -193,6 +164,8 @@ static void read_deploy_env(const struct reader *r, const struct host_state *st)
 		h->deploy_at = loop_clock_ms();
 		return;
 	}
+	snprintf(h->deploy_error, sizeof h->deploy_error, "%s", st->deploy_env_error[0] ?
+	    st->deploy_env_error : "nothing says what it runs");
 	/* what was read before may no longer hold */
 	h->app_tag[0] = '\0';
 	h->migrator_tag[0] = '\0';
@@ -276,7 +249,7 @@ static void read_running(struct deploywatch *dw, size_t i, size_t j, struct read
 	if (*slot)
 		return;
 	r = reader_new(dw, i, j, slot, READ_RUNNING);
-	r->cmd = r->target->ops->running(r->target, j, &running_ops, r);
+	r->cmd = r->target->ops->running(r->target, j, running_done, r);
 	if (!r->cmd) {
 		*slot = NULL;
 		free(r);

@@ -44,14 +44,14 @@ static void answer(struct lease_cmd *c, enum unit_end how, int status, const cha
 	sanitize_text(text, strcspn(text, "\n"), first, sizeof first, 0);
 	if (how != UNIT_EXITED) {
 		snprintf(out, outsz, "%s: %s", addr, message && *message ? message : "the link dropped");
-	} else if (status == RUNNER_EXIT_LOCKED) {
+	} else if (status == UNIT_EXIT_LOCKED) {
 		const char *owner = text + strcspn(text, "\n");
 
 		hoststate_read_owner(owner, strlen(owner), &lock);
 		snprintf(out, outsz, "%s was locked just now on %s by %s (%s): exactly one run holds "
 		    "an environment; nothing was started", c->d->target->name, addr,
 		    lock.owner[0] ? lock.owner : "someone", lock.message[0] ? lock.message : "no message");
-	} else if (status == RUNNER_EXIT_FROZEN) {
+	} else if (status == UNIT_EXIT_FROZEN) {
 		snprintf(out, outsz, "%s was frozen just now (on %s); nothing was started",
 		    c->d->target->name, addr);
 	} else {
@@ -78,7 +78,7 @@ static void take_on(struct deploy *d, size_t j)
 	char *record;
 	struct lease_take take = {
 		.id = d->lease.id, .action = d->lease.action, .operator = d->lease.operator,
-		.message = d->have_plan ? d->plan.spec.lock_message : d->lease.action,
+		.message = d->plan ? d->plan->lock_message : d->lease.action,
 	};
 
 	for (size_t k = 0; k < d->info.hosts_len; k++)
@@ -177,7 +177,7 @@ static void let_go(void *arg, enum unit_end how, int status, const char *message
 
 	c->cmd = NULL;
 	d->lease_pending--;
-	if (!(how == UNIT_EXITED && (status == 0 || status == RUNNER_EXIT_NOT_NEEDED))) {
+	if (!(how == UNIT_EXITED && (status == 0 || status == UNIT_EXIT_NOT_NEEDED))) {
 		answer(c, how, status, message, why, sizeof why);
 		if (strlen(d->lease_left) + strlen(why) + 3 < sizeof d->lease_left)
 			snprintf(d->lease_left + strlen(d->lease_left),

@@ -93,32 +93,21 @@ void gather_source_done(void *arg, struct hostread *r)
 	deploy_answered(d);
 }
 
-static void services_output(void *arg, const char *data, size_t len, bool is_stderr)
-{
-	struct services_read *sr = arg;
-
-	if (!is_stderr)
-		outbuf_add(&sr->out, data, len, RUNNING_READ_MAX);
-}
-
 /* A source host's services: kept when listed; a host that cannot list them is not
  * cross-checked (the dashboard shows why). */
-static void services_done(void *arg, enum unit_end how, int status, const char *message)
+static void services_done(void *arg, struct running *r, const char *why)
 {
 	struct services_read *sr = arg;
-	char why[200];
 
-	(void)message;
+	(void)why;
 	sr->cmd = NULL;
-	sr->listed = how == UNIT_EXITED && status == 0 && sr->out.len < RUNNING_READ_MAX &&
-	    running_parse(outbuf_text(&sr->out), sr->out.len, &sr->run, why, sizeof why);
-	outbuf_clear(&sr->out);
+	sr->listed = r != NULL;
+	if (r) {
+		sr->run = *r;
+		*r = (struct running){ 0 };
+	}
 	deploy_answered(sr->d);
 }
-
-static const struct unit_cmd_ops services_ops = {
-	.output = services_output, .done = services_done, .bounded = true,
-};
 
 /* What each service of the source's units runs: a promotion takes a tag all of them
  * ran (each unit that can list them counts in d->pending). */
@@ -131,7 +120,7 @@ void gather_source_services(struct deploy *d, const struct target *from)
 		struct services_read *sr = &d->source_services[j];
 
 		sr->d = d;
-		sr->cmd = from->ops->running(from, j, &services_ops, sr);
+		sr->cmd = from->ops->running(from, j, services_done, sr);
 		if (sr->cmd)
 			d->pending++;
 	}
@@ -286,7 +275,7 @@ void gather_host_images(struct deploy *d)
 {
 	const struct conf_env *t = d->target;
 	const struct conf_registry *reg = d->ctx.conf->registry;
-	char *ref = plan_image_ref(reg, reg->app, d->info.tag, d->info.app_digest);
+	char *ref = release_image_ref(reg, reg->app, d->info.tag, d->info.app_digest);
 
 	deploy_enter(d, STAGE_HOST_IMAGES);
 	d->image_checks = xcalloc(t->hosts_len, sizeof *d->image_checks);

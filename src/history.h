@@ -1,6 +1,6 @@
 /* The history of an environment's deploys (.gantry/history.jsonl on each host): runs
  * with their start and end records, adoptions and notes. Untrusted input, read by
- * history_parse; a run's result is one of src/runner.h's RUN_RESULTS. */
+ * history_parse; a run's result is one of src/runresult.h's RUN_RESULTS. */
 #ifndef GANTRY_HISTORY_H
 #define GANTRY_HISTORY_H
 
@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runner.h"
+#include "runresult.h"
 
 #define HISTORY_MAX_STEPS 64
 #define HOSTSTATE_MAX_NUMBER 100000000000000LL  /* numbers read from a host: at most this

@@ -1,5 +1,6 @@
-/* What a host says about its deploys: the lock, the freeze, the current run, deploy.env
- * and the history (.gantry/history.jsonl), read in one command. Untrusted input. */
+/* What a unit says about its deploys, typed by its target: the lock, the freeze, the
+ * current run, what it is configured to run (compose: deploy.env) and the history.
+ * Untrusted input, checked by the target that read it. */
 #ifndef GANTRY_HOSTSTATE_H
 #define GANTRY_HOSTSTATE_H
 
@@ -64,8 +65,8 @@ struct host_state {
 	struct run_summary last;        /* that run, from its own records (the watch too) */
 	bool has_deploy_env;            /* read and well-formed */
 	struct deploy_env deploy_env;
-	char deploy_env_status[16];     /* "0" read, "missing", "not-a-file", or head's exit */
-	char deploy_env_error[200];     /* why a deploy.env that was read is not used */
+	bool deploy_env_read;           /* its configuration could be read (well-formed or not) */
+	char deploy_env_error[300];     /* why there is none, or why what was read is not used */
 	size_t deploy_env_len;
 	int64_t deploy_env_mtime;       /* Unix seconds */
 	struct history history;
@@ -77,11 +78,12 @@ struct host_state {
 	char differs_image[DEPLOYENV_IMAGE_MAX];        /* the app image it names ("" none) */
 };
 
-/* The owner record of a lock (key=value lines, as the runner writes them). */
+/* A lock's owner record and a freeze's record: key=value lines (owner, message, run,
+ * since; by, reason, since), the same on every target. Untrusted. */
 void hoststate_read_owner(const char *text, size_t len, struct host_lock *lock);
-/* Reads the output of the runner's state or watch subcommand; false with `why` when it is
- * not that command's output. */
-bool hoststate_parse(const char *buf, size_t len, struct host_state *out, char *why, size_t whysz);
+void hoststate_read_freeze(const char *text, size_t len, struct host_state *st);
+/* A number read from a unit: 0 when it is not one, bounded. */
+int64_t hoststate_number(const char *s);
 void hoststate_free(struct host_state *st);
 /* Folds one host's state (host number `index`, named `name`) into an environment's,
  * taking what `one` holds and leaving it empty. Start with `all` zeroed and fold the hosts

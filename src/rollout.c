@@ -6,7 +6,6 @@
 #include "deploystate.h"
 #include "deployenv.h"
 #include "lease.h"
-#include "runscript.h"
 #include "sanitize.h"
 #include "xmalloc.h"
 
@@ -16,7 +15,7 @@
 
 /* ---- the plan of each unit ---- */
 
-static void step_from_run(struct deploy_step *s, const struct run_step *r, bool rollback)
+static void step_from_run(struct deploy_step *s, const struct release_step *r, bool rollback)
 {
 	memset(s, 0, sizeof *s);
 	deploy_copy(s->name, sizeof s->name, r->name);
@@ -54,62 +53,58 @@ void rollout_focus(struct deploy *d)
 	d->info.switched = h->switched;
 }
 
-/* The plan for host j, into d->plan and that host's steps. */
+/* The plan for unit j, into d->plan and that unit's steps: the target's answer to the
+ * release request (src/release.h). */
 void rollout_plan(struct deploy *d, size_t j, const char *id)
 {
-	const struct conf_env *env = d->target;
 	const struct conf_registry *reg = d->ctx.conf->registry;
 	struct deploy_host *h = &d->info.hosts[j];
 	bool back = h->went_back;
-	struct plan_input in = {
-		.conf = d->ctx.conf, .env = env, .host = &env->hosts[j],
-		.first_host = j == 0, .id = id, .action = d->info.action,
+	struct adopt_spec a = {
+		.id = d->adopt_id, .env = d->target->name, .tag = d->adopt.tag, .app_digest = d->adopt.app,
+		.migrator_digest = d->adopt.migrator, .operator = d->ctx.operator,
+		.at = d->run_started,
+		.message = "adopted before the first run: app ready, reporting the tag deploy.env names",
+	};
+	struct release_request req = {
+		.id = id, .action = d->info.action,
 		.source_env = d->info.source[0] ? d->info.source : NULL, .operator = d->ctx.operator,
-		.started = d->run_started,
+		.started = d->run_started, .first_unit = j == 0,
 		.to = { d->info.tag, d->info.app_digest, d->info.migrator_digest },
 		.back = { d->back.tag[0] ? d->back.tag : NULL, d->back.app, d->back.migrator },
 		.offline = d->registry_down,
+		.adopt = d->info.adopting[0] && !back ? &a : NULL,
+		.lease = d->leased ? d->lease.id : NULL,
 	};
+	struct release_plan *p;
 	size_t n;
 	char *ref;
 
 	if (back) {
-		/* the hosts switched before the failure go back: a rollback run of its own */
-		in.action = "rollback";
-		in.source_env = NULL;
-		in.first_host = false;          /* `once` steps (migrations) never run back */
-		in.to = (struct plan_images){ d->back.tag, d->back.app, d->back.migrator };
-		in.back = (struct plan_images){ NULL, NULL, NULL };
+		/* the units switched before the failure go back: a rollback run of its own */
+		req.action = "rollback";
+		req.source_env = NULL;
+		req.first_unit = false;         /* one-time steps (migrations) never run back */
+		req.to = (struct release_images){ d->back.tag, d->back.app, d->back.migrator };
+		req.back = (struct release_images){ NULL, NULL, NULL };
 	}
-	if (d->have_plan)
-		plan_free(&d->plan);
-	plan_build(&in, &d->plan);
-	d->have_plan = true;
-	if (d->info.adopting[0] && !back) {
-		struct adopt_spec a = {
-			.id = d->adopt_id, .env = env->name, .tag = d->adopt.tag, .app_digest = d->adopt.app,
-			.migrator_digest = d->adopt.migrator, .operator = d->ctx.operator,
-			.at = d->run_started,
-			.message = "adopted before the first run: app ready, reporting the tag deploy.env names",
-		};
-
-		free(d->adopt_record);
-		d->adopt_record = runscript_adopt_record(&a);
-		d->plan.spec.adopt_record = d->adopt_record;
-	}
-	n = d->plan.spec.steps_len + d->plan.spec.rollback_len;
+	for (size_t k = 0; k < d->info.hosts_len; k++)
+		req.units += !d->info.fleet_rollback || d->info.hosts[k].went_back;
+	d->to->ops->plan_free(d->plan);
+	d->plan = p = d->to->ops->plan(d->to, j, &req);
+	n = p->steps_len + p->rollback_len;
 	free(h->steps);
 	h->steps = xcalloc(n + 1, sizeof *h->steps);
 	h->steps_len = 0;
-	for (size_t i = 0; i < d->plan.spec.steps_len; i++)
-		step_from_run(&h->steps[h->steps_len++], &d->plan.spec.steps[i], false);
+	for (size_t i = 0; i < p->steps_len; i++)
+		step_from_run(&h->steps[h->steps_len++], &p->steps[i], false);
 	h->rollback_base = h->steps_len;
-	for (size_t i = 0; i < d->plan.spec.rollback_len; i++)
-		step_from_run(&h->steps[h->steps_len++], &d->plan.spec.rollback[i], true);
-	ref = plan_image_ref(reg, reg->app, d->info.tag, d->info.app_digest);
+	for (size_t i = 0; i < p->rollback_len; i++)
+		step_from_run(&h->steps[h->steps_len++], &p->rollback[i], true);
+	ref = release_image_ref(reg, reg->app, d->info.tag, d->info.app_digest);
 	deploy_copy(d->info.app_image, sizeof d->info.app_image, ref);
 	free(ref);
-	ref = plan_image_ref(reg, reg->migrator, d->info.tag, d->info.migrator_digest);
+	ref = release_image_ref(reg, reg->migrator, d->info.tag, d->info.migrator_digest);
 	deploy_copy(d->info.migrator_image, sizeof d->info.migrator_image, ref);
 	free(ref);
 	rollout_focus(d);
@@ -336,13 +331,8 @@ static void host_start(struct deploy *d, size_t j)
 	d->info.running++;
 	rollout_focus(d);
 	deploy_say(d, "starting on %s", h->address);
-	if (d->leased)
-		d->plan.spec.lease = d->lease.id;
-	d->plan.spec.units = 0;
-	for (size_t k = 0; k < d->info.hosts_len; k++)
-		d->plan.spec.units += !d->info.fleet_rollback || d->info.hosts[k].went_back;
 	unit_run_free(d->jobs[j].run);
-	d->jobs[j].run = d->to->ops->start(d->to, j, &d->plan.spec, &rollout_run_ops, &d->jobs[j]);
+	d->jobs[j].run = d->to->ops->start(d->to, j, d->plan, &rollout_run_ops, &d->jobs[j]);
 }
 
 void rollout_schedule(struct deploy *d)
@@ -370,7 +360,7 @@ void rollout_start(struct deploy *d)
 	if (d->info.fleet_rollback)
 		lease_back_id(d->info.run_id, id, sizeof id);
 	else
-		plan_new_id(id, sizeof id, deploy_now_s());
+		release_new_id(id, sizeof id, deploy_now_s());
 	deploy_copy(d->info.run_id, sizeof d->info.run_id, id);
 	if (!d->info.fleet_rollback) {
 		snprintf(d->adopt_id, sizeof d->adopt_id, "adopt-%s", id);

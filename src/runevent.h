@@ -1,7 +1,6 @@
-/* The follow stream of a run: one line of its events file (.gantry/runs/ID/events),
- * which the host runner writes and gantry follows: "<epoch ms> <words>" (the file is the
- * host's, so a line is taken only when it is exactly one of the runner's events, every
- * number in range); and the lines of its output, the runner's own told from the steps'. */
+/* What a run on a unit tells as it goes, typed: it started, a step (or a rollback step)
+ * started or ended, a cancel was answered, its rollback started, it ended. A target reads
+ * them from its own record of the run (compose over SSH: src/compose/events.h). */
 #ifndef GANTRY_RUNEVENT_H
 #define GANTRY_RUNEVENT_H
 
@@ -9,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runner.h"
+#include "runresult.h"
 
 enum run_event_kind {
 	RUNEVENT_RUN_START,             /* run start */
@@ -31,21 +30,13 @@ struct run_event {
 	enum run_result result;         /* run end: the result, one of the runner's */
 };
 
-/* False for a line that is not one of the runner's events (it is ignored). */
-bool runevent_parse(const char *line, size_t len, struct run_event *ev);
-
-/* The run's output, as its follow command prints it, shares a file with the steps'
- * output; the runner's own lines start with the run's mark. */
-#define RUNEVENT_NOTE_MAX 48
-/* The follow's first line: the mark, as the prefix of the run's own lines ("==>MARK ")
- * into note (RUNEVENT_NOTE_MAX bytes); false when the line is not one (a run from before
- * marks: its lines start "==> "). */
-bool runevent_mark(const char *line, size_t len, char *note);
-/* One line of output, sanitized, newly allocated (at most max bytes and a prefix): the
- * runner's own line (it starts with `note`) passed on as RUNNER_MARK_NOTE and the rest,
- * *end set when it is run `id`'s end marker; a step's line passed on so that it never
- * starts with RUNNER_MARK_NOTE_OPEN, whatever escapes it holds. */
-char *runevent_output_line(const char *note, const char *id, const char *line, size_t len,
-    size_t max, bool *end);
+/* A run's output, as every target passes it on: the target's own lines start with
+ * UNIT_NOTE ("==> "): a step's header ("==> [step 2/6] NAME"), a step's end ("==> exit
+ * RC after MS ms"), the run's end ("==> run ID ended: RESULT"); every other line is the
+ * steps' own, passed on so that it never starts so. */
+#define UNIT_NOTE "==> "
+#define UNIT_NOTE_STEP_EXIT UNIT_NOTE "exit "
+#define UNIT_NOTE_RUN UNIT_NOTE "run "
+#define UNIT_NOTE_RUN_ENDED " ended: "
 
 #endif

@@ -1,6 +1,6 @@
-/* What each service of a unit runs, as its deploy.running command lists it: one
- * "SERVICE IMAGE" a line. The list comes from the host, so it is untrusted: every name and
- * image is checked for its syntax, and the list is bounded. */
+/* What each service of a unit runs, as its target lists it (compose: deploy.running's
+ * "SERVICE IMAGE" lines). The list comes from the unit, so it is untrusted: its target
+ * checks every name and image for its syntax, and the list is bounded. */
 #ifndef GANTRY_RUNNING_H
 #define GANTRY_RUNNING_H
 
@@ -13,7 +13,6 @@
 #define RUNNING_MAX 64                  /* containers listed; more is an error */
 #define RUNNING_NAME_MAX 64
 #define RUNNING_REPO_MAX 256
-#define RUNNING_READ_MAX (64 * 1024)    /* bytes of the command's output read */
 #define RUNNING_DIGEST_MAX 80
 
 struct running_service {
@@ -28,14 +27,7 @@ struct running {
 	size_t len;
 };
 
-/* Reads the command's output into `out` (emptied first); false with `why` when a line is
- * not a service name and an image reference, or there are more than RUNNING_MAX. */
-bool running_parse(const char *buf, size_t len, struct running *out, char *why, size_t whysz);
 void running_free(struct running *r);
-
-/* Host j's deploy.running, expanded ({compose}, {deploy_dir}); NULL when the environment
- * lists none. Owned by the caller. */
-char *running_command(const struct conf_env *env, size_t j);
 
 /* The repository of an image reference: "reg:5000/shop/app:tag@sha256:..." gives
  * "reg:5000/shop/app". */

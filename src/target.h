@@ -15,25 +15,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "admin.h"
+#include "bus.h"
 #include "conf.h"
-#include "hostadmin.h"
-#include "hostcheck.h"
 #include "hoststate.h"
 #include "lease.h"
 #include "link.h"
-#include "unitrun.h"
 #include "logstream.h"
 #include "loop.h"
+#include "release.h"
+#include "running.h"
 #include "unitcmd.h"
-
-struct remote_host;
-#include "runscript.h"
+#include "unitrun.h"
 
 struct target;
 
 /* A unit's state as its target read it: `st` (the callee may take what it holds, leaving
  * it zeroed; the target frees the rest), or NULL and `why` says what went wrong. */
 typedef void (*unit_state_fn)(void *arg, struct host_state *st, const char *why);
+/* What each service of a unit runs: `r` (the callee may take its list, leaving it empty),
+ * or NULL and `why` says why it is not known. */
+typedef void (*unit_running_fn)(void *arg, struct running *r, const char *why);
+
+/* What became of one row of gantry check on a unit. */
+enum unit_check { UNIT_CHECK_OK, UNIT_CHECK_FAILED, UNIT_CHECK_SKIPPED };
+/* Row `row` (an index into the target's check_rows) ended as `state`; detail says how. */
+typedef void (*unit_check_fn)(void *arg, size_t row, enum unit_check state, const char *detail);
+struct unitcheck;
 
 struct target_ops {
 	/* The units: how many, and what each is called (a host's address). */
@@ -46,8 +54,13 @@ struct target_ops {
 	   follow its backoff and leave out the history. src/hostread.c reads them all. */
 	struct unit_cmd *(*state)(const struct target *t, size_t j, bool watch, unit_state_fn done,
 	    void *arg);
-	/* A run on unit j: started from its spec, or followed by its id. */
-	struct unit_run *(*start)(const struct target *t, size_t j, const struct run_spec *spec,
+	/* The plan of a release on unit j: the steps the target will run for `req`, as
+	   screens show them (src/release.h); freed with plan_free. */
+	struct release_plan *(*plan)(const struct target *t, size_t j,
+	    const struct release_request *req);
+	void (*plan_free)(struct release_plan *plan);
+	/* A run on unit j: started from its plan, or followed by its id. */
+	struct unit_run *(*start)(const struct target *t, size_t j, const struct release_plan *plan,
 	    const struct unit_run_ops *ops, void *arg);
 	struct unit_run *(*follow)(const struct target *t, size_t j, const char *id,
 	    const struct unit_run_ops *ops, void *arg);
@@ -55,10 +68,10 @@ struct target_ops {
 	   its note in the history, dated `at`: the same on every unit, one note), and an
 	   adoption's baseline record. The command's exit statuses are the runner's
 	   (src/runner.h). */
-	struct unit_cmd *(*admin)(const struct target *t, size_t j, enum hostadmin kind,
+	struct unit_cmd *(*admin)(const struct target *t, size_t j, enum unit_admin kind,
 	    const char *operator, const char *message, int64_t at, const struct unit_cmd_ops *ops,
 	    void *arg);
-	struct unit_cmd *(*adopt)(const struct target *t, size_t j, const char *record,
+	struct unit_cmd *(*adopt)(const struct target *t, size_t j, const struct adopt_spec *a,
 	    const struct unit_cmd_ops *ops, void *arg);
 	/* A run over several units: the environment's lease on unit j, taken before the first
 	   step (the run's plan kept in it; exit statuses as a start's: locked, frozen) or let
@@ -78,10 +91,11 @@ struct target_ops {
 	   unit has no address of its own), `max` bytes at most. */
 	struct unit_cmd *(*get)(const struct target *t, size_t j, const char *path, size_t max,
 	    const struct unit_cmd_ops *ops, void *arg);
-	/* What each service of unit j runs, as "SERVICE IMAGE" lines (src/running.h); NULL
-	   when the environment lists none (deploy.running: null). */
-	struct unit_cmd *(*running)(const struct target *t, size_t j,
-	    const struct unit_cmd_ops *ops, void *arg);
+	/* What each service of unit j runs, typed (src/running.h); `done` is called once,
+	   unless the returned command is stopped first. NULL when the environment lists none
+	   (compose: deploy.running: null). */
+	struct unit_cmd *(*running)(const struct target *t, size_t j, unit_running_fn done,
+	    void *arg);
 	/* Unit j's link now: its state, its last problem, when it is tried next. Changes are
 	   told on the bus (BUS_LINK_CHANGED). */
 	void (*link)(const struct target *t, size_t j, int64_t now, struct link_status *out);
@@ -95,21 +109,29 @@ struct target_ops {
 	void (*check_free)(struct unitcheck *uc);
 };
 
-struct target {
-	const struct target_ops *ops;
-	const struct conf_env *env;
-	struct loop *loop;
-	/* compose over SSH: the session of host j */
-	struct remote_host *(*host)(void *arg, const struct conf_env *env, size_t j);
-	void *host_arg;
+/* The words a target uses for itself, for what screens and messages say. */
+struct target_words {
+	const char *config;             /* what says what a unit runs ("deploy.env") */
+	const char *unit;               /* one unit ("host") */
+	const char *units;              /* several ("hosts") */
 };
 
-/* Compose over SSH: the hosts' .gantry/ holds the state, the runner does the work. */
-extern const struct target_ops target_compose_ssh;
+struct target {
+	const struct target_ops *ops;
+	const struct target_words *words;
+	const struct conf *conf;
+	const struct conf_env *env;
+	struct loop *loop;
+	struct bus *bus;                /* a unit's link changes are told here */
+	void *priv;                     /* the kind's own (src/targets.c makes and ends it) */
+};
 
-/* The target of env, as gantry.yml's `target` names it; `host` gives the SSH session of
- * host j (compose over SSH). */
-void target_init(struct target *t, const struct conf_env *env, struct loop *loop,
-    struct remote_host *(*host)(void *arg, const struct conf_env *env, size_t j), void *host_arg);
+/* The target of env, as gantry.yml's `target` names it (src/targets.c's table). */
+void target_init(struct target *t, const struct conf *conf, const struct conf_env *env,
+    struct loop *loop, struct bus *bus);
+/* Ends what target_init made (its sessions). */
+void target_fini(struct target *t);
+/* The words of env's target ("deploy.env" for compose over SSH). */
+const struct target_words *target_words_of(const struct conf_env *env);
 
 #endif

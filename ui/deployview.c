@@ -89,7 +89,7 @@ static const char *step_word(const struct deploy_step *s, enum theme_role *role)
 		return "done";
 	case STEP_FAILED:
 		*role = THEME_ROLE_unhealthy;
-		return s->exit == RUNNER_EXIT_TIMEOUT ? "timed out" : "failed";
+		return s->exit == UNIT_EXIT_TIMEOUT ? "timed out" : "failed";
 	case STEP_RUNNING:
 		*role = THEME_ROLE_degraded;
 		return "running";
@@ -146,7 +146,7 @@ static enum theme_role result_line(const struct deploy_info *i, char *line, size
 		if (failed)
 			snprintf(line, linesz, "%s at %s (%s %d)%s",
 			    i->result == RUN_ROLLBACK_FAILED ? "ROLLBACK FAILED" : "FAILED",
-			    failed->name, failed->exit == RUNNER_EXIT_TIMEOUT ? "timed out, exit" : "exit",
+			    failed->name, failed->exit == UNIT_EXIT_TIMEOUT ? "timed out, exit" : "exit",
 			    failed->exit, i->switched ? "" : ": the app was not switched");
 		else
 			snprintf(line, linesz, "%s: %s", i->result == RUN_ROLLBACK_FAILED ?
@@ -493,7 +493,7 @@ static void draw_output(struct ui *ui, const struct deploy_info *i, int y, int b
 	while (first > 0 && shown < (size_t)rows) {
 		const struct log_line *ln = logbuf_get(out, --first);
 
-		if (strncmp(ln->text, RUNNER_MARK_STEP_EXIT, strlen(RUNNER_MARK_STEP_EXIT)) != 0)
+		if (strncmp(ln->text, UNIT_NOTE_STEP_EXIT, strlen(UNIT_NOTE_STEP_EXIT)) != 0)
 			shown++;
 	}
 	draw_hline(ui, y, 0, ui->cols, THEME_ROLE_border);
@@ -504,11 +504,11 @@ static void draw_output(struct ui *ui, const struct deploy_info *i, int y, int b
 		int cols;
 		size_t n;
 
-		if (strncmp(ln->text, RUNNER_MARK_STEP_EXIT, strlen(RUNNER_MARK_STEP_EXIT)) == 0)
+		if (strncmp(ln->text, UNIT_NOTE_STEP_EXIT, strlen(UNIT_NOTE_STEP_EXIT)) == 0)
 			continue;
 		n = draw_fit(ui, ln->text, ln->len, ui->cols - 3, &cols);
-		draw_bytes(ui, y++, 2, ln->text, n, palette_attr(strncmp(ln->text, RUNNER_MARK_NOTE,
-		    strlen(RUNNER_MARK_NOTE)) == 0 ? THEME_ROLE_header : THEME_ROLE_text));
+		draw_bytes(ui, y++, 2, ln->text, n, palette_attr(strncmp(ln->text, UNIT_NOTE,
+		    strlen(UNIT_NOTE)) == 0 ? THEME_ROLE_header : THEME_ROLE_text));
 	}
 }
 

@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include "draw.h"
-#include "hostadmin.h"
+#include "admin.h"
 #include "hostread.h"
 #include "outbuf.h"
 #include "duration.h"
@@ -375,7 +375,7 @@ static void unlock_done(void *arg, enum unit_end how, int status, const char *me
 	else if (status == 0) {
 		const struct conf_env *env = &j->ui->app->conf->envs[j->env_index];
 
-		hostadmin_emit(j->ui->app->bus, ADMIN_UNLOCK, j->env, j->host,
+		admin_emit(j->ui->app->bus, ADMIN_UNLOCK, j->env, j->host,
 		    env->hosts[j->host].address, j->ui->app->operator, j->reason);
 		ui_message(j->ui, false, "%s: lock broken (it was: %s); recorded in the history", j->env, first);
 	}

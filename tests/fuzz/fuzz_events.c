@@ -4,7 +4,7 @@
 #include "config.h"
 
 #include "hoststate.h"
-#include "runevent.h"
+#include "compose/events.h"
 #include "sanitize.h"
 
 #define MARK_NOTE RUNNER_MARK_NOTE_OPEN "0123456789abcdef "

@@ -5,7 +5,8 @@
 #include "conf.h"
 #include "deployenv.h"
 #include "logstream.h"
-#include "running.h"
+#include "compose/envfile.h"
+#include "compose/services.h"
 
 #include <stddef.h>
 #include <stdint.h>

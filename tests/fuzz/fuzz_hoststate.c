@@ -4,7 +4,8 @@
 #include "config.h"
 
 #include "deployenv.h"
-#include "hostreply.h"
+#include "compose/hostreply.h"
+#include "compose/statereply.h"
 #include "hoststate.h"
 #include "value.h"
 #include "xmalloc.h"
@@ -120,7 +121,6 @@ static void check_state(struct host_state *st)
 	CLEAN(st->current);
 	CLEAN(st->deploy_env.app_image);
 	CLEAN(st->deploy_env.migrator_image);
-	CLEAN(st->deploy_env_status);
 	CLEAN(st->deploy_env_error);
 	if (st->has_deploy_env) {
 		deployenv_image_tag(st->deploy_env.app_image, tag, sizeof tag);

@@ -7,12 +7,17 @@
 #include "deployenv.h"
 #include "hoststate.h"
 #include "runevent.h"
-#include "plan.h"
-#include "runscript.h"
+#include "compose/envfile.h"
+#include "compose/events.h"
+#include "compose/plan.h"
+#include "compose/services.h"
+#include "compose/statereply.h"
+#include "targets.h"
+#include "compose/runscript.h"
 #include "value.h"
 #include "xmalloc.h"
 #include "confparse.h"
-#include "runner.h"
+#include "compose/runner.h"
 #include "running.h"
 #include "suite.h"
 
@@ -52,7 +57,7 @@ static bool clean_utf8(const char *s)
 }
 
 /* Checks one expanded step. */
-static void step_is(const struct run_step *s, const char *name, const char *command, long long timeout_ms,
+static void step_is(const struct release_step *s, const char *name, const char *command, long long timeout_ms,
     bool switch_point, bool migration)
 {
 	ck_assert_str_eq(s->name, name);
@@ -63,7 +68,7 @@ static void step_is(const struct run_step *s, const char *name, const char *comm
 }
 
 /* The step named so, or NULL. */
-static const struct run_step *step_named(const struct run_step *steps, size_t n, const char *name)
+static const struct release_step *step_named(const struct release_step *steps, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(steps[i].name, name) == 0)
@@ -102,7 +107,7 @@ static char *shell_words(const char *command, const char *prefix)
 	"    hosts: [deploy@prod-1, {address: prod-2, deploy_dir: /opt/shop}]\n    deploy_dir: /srv/shop\n"
 
 /* Checks a ready wait: sh must pass the helper the whole URL, however it is quoted. */
-static void ready_step_is(const struct run_step *s, const char *words, long long timeout_ms)
+static void ready_step_is(const struct release_step *s, const char *words, long long timeout_ms)
 {
 	char *got = shell_words(s->command, GANTRY " ");
 
@@ -117,14 +122,18 @@ static void ready_step_is(const struct run_step *s, const char *words, long long
 /* The plan for host `host` of the first environment. */
 static struct plan_input input(const struct conf *c, size_t host, const char *action, bool back)
 {
-	struct plan_input in = {
-		.conf = c, .env = &c->envs[0], .host = &c->envs[0].hosts[host], .first_host = host == 0,
+	static struct release_request req;      /* read by plan_build, right after */
+
+	req = (struct release_request){
+		.first_unit = host == 0,
 		.id = RUN_ID, .action = action, .source_env = strcmp(action, "promote") == 0 ? "staging" : NULL,
 		.operator = "alice@laptop", .started = 1790000000,
 		.to = { "sha-1a2b3c4", D_APP, D_MIG },
 		.back = { back ? "sha-0ff1ce0" : NULL, D_OLD, NULL },
 	};
-	return in;
+	return (struct plan_input){
+		.conf = c, .env = &c->envs[0], .host = &c->envs[0].hosts[host], .req = &req,
+	};
 }
 
 /* ---- plans ---------------------------------------------------------------------- */
@@ -139,7 +148,7 @@ START_TEST(default_plan_is_the_compose_flow)
 	struct conf *c = parse(full_plan_yaml, err, sizeof err);
 	struct plan_input in;
 	struct plan p;
-	const struct run_step *s;
+	const struct release_step *s;
 
 	ck_assert_msg(c != NULL, "%s", err);
 	in = input(c, 0, "promote", true);
@@ -200,7 +209,7 @@ START_TEST(migrator_runs_once_and_never_on_rollback)
 	struct conf *c = parse(full_plan_yaml, err, sizeof err);
 	struct plan_input in;
 	struct plan p;
-	const struct run_step *s;
+	const struct release_step *s;
 
 	ck_assert_msg(c != NULL, "%s", err);
 	/* an explicit rollback skips migrations */
@@ -299,7 +308,7 @@ START_TEST(smoke_paths_stay_literal)
 	    "        - {path: /api/version, body: \"\\\"v\\\": '{tag}' $(id)\"}\n", err, sizeof err);
 	struct plan_input in;
 	struct plan p;
-	const struct run_step *s;
+	const struct release_step *s;
 	char *words;
 
 	ck_assert_msg(c != NULL, "%s", err);
@@ -333,7 +342,7 @@ START_TEST(ready_url_is_one_shell_word)
 	struct conf *c = parse(REGISTRY ENV_HEAD "    ready: '/api/ready?deep=1&db=1'\n", err, sizeof err);
 	struct plan_input in;
 	struct plan p;
-	const struct run_step *s;
+	const struct release_step *s;
 	char *words;
 
 	ck_assert_msg(c != NULL, "%s", err);
@@ -364,7 +373,7 @@ START_TEST(custom_steps_are_expanded)
 	struct conf *c = parse(custom_yaml, err, sizeof err);
 	struct plan_input in;
 	struct plan p;
-	const struct run_step *s;
+	const struct release_step *s;
 
 	ck_assert_msg(c != NULL, "%s", err);
 	ck_assert_uint_eq(c->envs[0].deploy.steps_len, 3);
@@ -429,9 +438,9 @@ END_TEST
 START_TEST(image_refs_pin_tag_and_digest)
 {
 	struct conf_registry r = { .host = "reg.internal:5000" };
-	char *a = plan_image_ref(&r, "shop/app", "sha-1a2b3c4", D_APP);
-	char *b = plan_image_ref(&r, "shop/app", "sha-1a2b3c4", NULL);
-	char *c = plan_image_ref(&r, "shop/app", "sha-1a2b3c4", "");
+	char *a = release_image_ref(&r, "shop/app", "sha-1a2b3c4", D_APP);
+	char *b = release_image_ref(&r, "shop/app", "sha-1a2b3c4", NULL);
+	char *c = release_image_ref(&r, "shop/app", "sha-1a2b3c4", "");
 	char tag[80], digest[80];
 
 	ck_assert_str_eq(a, "reg.internal:5000/shop/app:sha-1a2b3c4@" D_APP);
@@ -519,14 +528,14 @@ START_TEST(run_ids_are_time_and_suffix)
 {
 	char id[40], other[40];
 
-	plan_new_id(id, sizeof id, 1790000000);
+	release_new_id(id, sizeof id, 1790000000);
 	ck_assert_uint_eq(strlen(id), strlen("20260921T141320Z-abcd"));
 	ck_assert_msg(strncmp(id, "20260921T141320Z-", 17) == 0, "%s", id);
 	ck_assert_uint_eq(strspn(id + 17, "abcdefghijkmnpqrstuvwxyz23456789"), 4);
 	ck_assert(value_run_id(id));
 	/* random suffixes: 20 ids in the same second are not all the same */
 	for (int i = 0; i < 20; i++) {
-		plan_new_id(other, sizeof other, 1790000000);
+		release_new_id(other, sizeof other, 1790000000);
 		if (strcmp(id, other) != 0)
 			break;
 		ck_assert_int_lt(i, 19);
@@ -567,7 +576,7 @@ START_TEST(a_host_can_name_its_own_app_port_and_url)
 	    "    deploy: {port: 8080, url: 'http://127.0.0.1:8080', smoke: [/api/version]}\n", err, sizeof err);
 	struct plan_input in;
 	struct plan p;
-	const struct run_step *s;
+	const struct release_step *s;
 
 	ck_assert_msg(c != NULL, "%s", err);
 	/* host 1: the environment's */
@@ -699,8 +708,8 @@ START_TEST(the_target_is_one_gantry_knows)
 	struct conf *c = parse(REGISTRY ENV_HEAD, err, sizeof err);
 
 	ck_assert_msg(c != NULL, "%s", err);
-	ck_assert_int_eq(c->envs[0].target, CONF_TARGET_COMPOSE_SSH);
-	ck_assert_str_eq(conf_target_names[c->envs[0].target], "compose-ssh");
+	ck_assert_int_eq((int)c->envs[0].target, target_kind_find("compose-ssh"));
+	ck_assert_str_eq(target_kind(c->envs[0].target)->name, "compose-ssh");
 	conf_free(c);
 	c = parse(REGISTRY ENV_HEAD "    target: swarm\n", err, sizeof err);
 	ck_assert(c == NULL);
@@ -1045,7 +1054,7 @@ START_TEST(a_reply_without_its_end_is_refused)
 
 		ck_assert(hoststate_parse(text, strlen(text), &st, why, sizeof why));
 		ck_assert(!st.has_deploy_env);
-		ck_assert_str_eq(st.deploy_env_status, "0");
+		ck_assert(st.deploy_env_read);
 		ck_assert_msg(strstr(st.deploy_env_error, "is not KEY=VALUE"), "%s", st.deploy_env_error);
 		ck_assert_str_eq(st.current, "r1");
 		hoststate_free(&st);

@@ -100,7 +100,7 @@ static struct world *world_new(const char *extra)
 	w->reg = registry_new(w->loop, w->conf->registry);
 	w->ft = xcalloc(w->conf->envs_len, sizeof *w->ft);
 	for (size_t e = 0; e < w->conf->envs_len; e++) {
-		w->ft[e] = fake_target_new(w->loop, &w->conf->envs[e]);
+		w->ft[e] = fake_target_new(w->loop, w->conf, &w->conf->envs[e]);
 		w->ft[e]->switched = app_switched;
 		w->ft[e]->switched_arg = w;
 		for (size_t j = 0; j < w->ft[e]->units_len; j++)

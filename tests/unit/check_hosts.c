@@ -4,7 +4,7 @@
 
 #include "cli.h"
 #include "conf.h"
-#include "deployenv.h"
+#include "compose/envfile.h"
 #include "exitcode.h"
 #include "logbuf.h"
 #include "model.h"

@@ -3,12 +3,12 @@
  * detaching, and names and commands full of quotes. */
 #include "config.h"
 
-#include "hostadmin.h"
-#include "runscript.h"
+#include "compose/hostadmin.h"
+#include "compose/runscript.h"
 #include "template.h"
 #include "value.h"
 #include "xmalloc.h"
-#include "runner.h"
+#include "compose/runner.h"
 #include "suite.h"
 
 #include <signal.h>
@@ -137,13 +137,13 @@ static char *wait_end(const char *id)
 	return ev;
 }
 
-static const struct run_step three[] = {
+static const struct release_step three[] = {
 	{ "write deploy.env", "echo APP_IMAGE=x > deploy.env.new && mv deploy.env.new deploy.env", 5000, false, false, NULL },
 	{ "it's \"quoted\" $(not run)", "printf '%s\\n' 'single '\\''quotes'\\'' survive'", 5000, false, false, NULL },
 	{ "start app", "echo started", 5000, true, false, NULL },
 };
 
-static struct run_spec spec(const char *id, const struct run_step *steps, size_t n)
+static struct run_spec spec(const char *id, const struct release_step *steps, size_t n)
 {
 	struct run_spec s = {
 		.id = id, .action = "promote", .env = "production", .source_env = "staging",
@@ -202,7 +202,7 @@ END_TEST
 /* The runner's files are private; the steps keep the login's umask. */
 START_TEST(the_runners_files_are_private)
 {
-	static const struct run_step steps[] = {
+	static const struct release_step steps[] = {
 		{ "make a file", "echo x >made-by-a-step", 5000, true, false, NULL },
 	};
 	struct run_spec s = spec("r40", steps, 1);
@@ -232,7 +232,7 @@ END_TEST
  * planted symlink at deploy.env.prev is replaced, never followed. */
 START_TEST(a_planted_gantry_dir_is_refused)
 {
-	static const struct run_step steps[] = {
+	static const struct release_step steps[] = {
 		{ "write deploy.env", "sh .gantry/runs/r50/run.sh write-env APP_IMAGE=new", 5000, true, false, NULL },
 	};
 	struct run_spec s = spec("r50", steps, 1);
@@ -281,7 +281,7 @@ END_TEST
 
 START_TEST(a_failed_step_stops_the_run)
 {
-	static const struct run_step steps[] = {
+	static const struct release_step steps[] = {
 		{ "pull", "true", 5000, false, false, NULL },
 		{ "migrate", "echo 'migration 0042 failed' >&2; exit 3", 5000, false, false, NULL },
 		{ "start app", "touch app-started", 5000, true, false, NULL },
@@ -303,11 +303,11 @@ END_TEST
 
 START_TEST(a_failure_after_the_switch_rolls_back)
 {
-	static const struct run_step steps[] = {
+	static const struct release_step steps[] = {
 		{ "start app", "echo new > running", 5000, true, false, NULL },
 		{ "wait for ready", "exit 1", 5000, false, false, NULL },
 	};
-	static const struct run_step back[] = {
+	static const struct release_step back[] = {
 		{ "start app", "echo old > running", 5000, true, false, NULL },
 		{ "wait for ready", "true", 5000, false, false, NULL },
 	};
@@ -331,7 +331,7 @@ END_TEST
 
 START_TEST(a_step_times_out)
 {
-	static const struct run_step steps[] = { { "pull", "sleep 30", 1000, false, false, NULL } };
+	static const struct release_step steps[] = { { "pull", "sleep 30", 1000, false, false, NULL } };
 	struct run_spec s = spec("r6", steps, 1);
 	char *out, *ev;
 	time_t t0 = time(NULL);
@@ -353,11 +353,11 @@ static pid_t runner_pid(void)
 
 START_TEST(cancel_before_the_switch_only)
 {
-	static const struct run_step steps[] = {
+	static const struct release_step steps[] = {
 		{ "pull", "sleep 30", 60000, false, false, NULL },
 		{ "start app", "touch app-started", 5000, true, false, NULL },
 	};
-	static const struct run_step late[] = {
+	static const struct release_step late[] = {
 		{ "start app", "sleep 1; touch app-started", 60000, true, false, NULL },
 	};
 	struct run_spec s = spec("r7", steps, 2);
@@ -480,7 +480,7 @@ END_TEST
 /* A run whose lock was broken and taken by another run leaves that run's lock alone. */
 START_TEST(a_run_releases_only_its_own_lock)
 {
-	static const struct run_step steps[] = {
+	static const struct release_step steps[] = {
 		{ "wait", "while [ ! -e go ]; do sleep 0.05; done", 20000, false, false, NULL },
 	};
 	struct run_spec s = spec("r51", steps, 1);
@@ -606,7 +606,7 @@ START_TEST(the_runner_is_installed_where_missing)
 	int rc;
 
 	rc = sh("cd '%s' && { %s\n} >out 2>&1", dir, plain);
-	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == RUNNER_EXIT_NO_RUNNER, "exit %d", rc);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == UNIT_EXIT_NO_RUNNER, "exit %d", rc);
 	ck_assert_str_eq(slurp("out"), "");
 	rc = sh("cd '%s' && { %s\n} >out 2>&1", dir, install);
 	ck_assert_int_eq(rc, 0);
@@ -637,7 +637,7 @@ START_TEST(a_planted_runner_is_refused)
 	char *install = keep(runner_install_command(RUNNER_VERSION, NULL, 0));
 	char *version = keep(xasprintf("gantry-runner %d\n", RUNNER_PROTOCOL));
 	const char *r = runner_path();
-	static const struct run_step steps[] = {
+	static const struct release_step steps[] = {
 		{ "write deploy.env", "true", 5000, true, false, NULL },
 	};
 	struct run_spec s = spec("r60", steps, 1);
@@ -649,7 +649,7 @@ START_TEST(a_planted_runner_is_refused)
 	/* changed in place, same owner and mode: its content no longer matches its name */
 	ck_assert_int_eq(sh("cd '%s' && cp %s saved && printf 'touch PWNED\\n' >%s", dir, r, r), 0);
 	rc = sh("cd '%s' && { %s\n} >out 2>&1", dir, plain);
-	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == RUNNER_EXIT_UNSAFE, "exit %d: %s", rc,
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == UNIT_EXIT_UNSAFE, "exit %d: %s", rc,
 	    slurp("out"));
 	ck_assert_msg(strstr(slurp("out"), "is not the runner its name says"), "%s", slurp("out"));
 	ck_assert(!exists("PWNED"));
@@ -657,12 +657,12 @@ START_TEST(a_planted_runner_is_refused)
 	/* writable by others */
 	ck_assert_int_eq(sh("cd '%s' && chmod 666 %s", dir, r), 0);
 	rc = sh("cd '%s' && { %s\n} >out 2>&1", dir, plain);
-	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == RUNNER_EXIT_UNSAFE, "exit %d (666)", rc);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == UNIT_EXIT_UNSAFE, "exit %d (666)", rc);
 	ck_assert_msg(strstr(slurp("out"), "can be written by other users (mode 666): not used"), "%s",
 	    slurp("out"));
 	ck_assert_int_eq(sh("cd '%s' && chmod 600 %s && chmod 770 .gantry/bin", dir, r), 0);
 	rc = sh("cd '%s' && { %s\n} >out 2>&1", dir, plain);
-	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == RUNNER_EXIT_UNSAFE, "exit %d (check 1)", rc);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == UNIT_EXIT_UNSAFE, "exit %d (check 1)", rc);
 	ck_assert_msg(strstr(slurp("out"), ".gantry/bin can be written by other users (mode 770)"),
 	    "%s", slurp("out"));
 	ck_assert_int_eq(sh("cd '%s' && chmod 700 .gantry/bin", dir), 0);
@@ -672,7 +672,7 @@ START_TEST(a_planted_runner_is_refused)
 	/* another account's runner, .gantry/bin and .gantry: named with their owner */
 	ck_assert_int_eq(sh("chown nobody '%s/%s'", dir, r), 0);
 	rc = sh("cd '%s' && { %s\n} >out 2>&1", dir, plain);
-	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == RUNNER_EXIT_UNSAFE, "exit %d (check 2)", rc);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == UNIT_EXIT_UNSAFE, "exit %d (check 2)", rc);
 	ck_assert_msg(strstr(slurp("out"), "belongs to nobody (uid 65534), not to this login (uid 0)"),
 	    "%s", slurp("out"));
 	/* a .gantry/bin of another account: its runner never runs; the install refuses to write
@@ -680,7 +680,7 @@ START_TEST(a_planted_runner_is_refused)
 	ck_assert_int_eq(sh("cd '%s' && chown root %s && chown nobody .gantry/bin && "
 	    "printf 'touch PWNED\\n' >%s", dir, r, r), 0);
 	rc = sh("cd '%s' && { %s\n} >out 2>&1", dir, plain);
-	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == RUNNER_EXIT_UNSAFE, "exit %d (check 3)", rc);
+	ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == UNIT_EXIT_UNSAFE, "exit %d (check 3)", rc);
 	ck_assert_msg(strstr(slurp("out"), ".gantry/bin belongs to nobody"), "%s", slurp("out"));
 	ck_assert_int_eq(sh("cd '%s' && { %s\n} >out 2>&1", dir, install), 0);
 	ck_assert_str_eq(slurp("out"), version);
@@ -689,7 +689,7 @@ START_TEST(a_planted_runner_is_refused)
 	ck_assert_int_eq(sh("chown root '%s/.gantry/bin' && mkdir -p '%s/.gantry/runs' && "
 	    "chown nobody '%s/.gantry/runs'", dir, dir, dir), 0);
 	/* nor is a run's script written where another account could change it */
-	ck_assert_int_eq(start(&s, &out), RUNNER_EXIT_UNSAFE);
+	ck_assert_int_eq(start(&s, &out), UNIT_EXIT_UNSAFE);
 	ck_assert_msg(strstr(out, ".gantry/runs belongs to nobody"), "%s", out);
 	ck_assert(!exists(".gantry/runs/r60/run.sh"));
 }

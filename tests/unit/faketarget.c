@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include "faketarget.h"
-#include "runscript.h"
 #include "xmalloc.h"
 
 #include <jansson.h>
@@ -50,7 +49,7 @@ struct fake_run {
 	struct unit_run base;
 	struct fake_target *ft;
 	size_t j;
-	const struct run_spec *spec;    /* start: until the run begins */
+	const struct fake_plan *plan;   /* start: until the run begins */
 	char id[72];                    /* follow */
 	const struct unit_run_ops *ops;
 	void *arg;
@@ -68,7 +67,7 @@ struct fake_cmd {
 	unit_state_fn state_done;
 	const struct unit_cmd_ops *ops;
 	void *arg;
-	enum hostadmin admin;
+	enum unit_admin admin;
 	char *record;                   /* adopt, lease: the record */
 	char id[72], action[16], operator[128]; /* lease, release */
 	char *image;                    /* has_image */
@@ -137,23 +136,138 @@ void fake_ran(struct fake_target *ft, size_t j, const char *id, const char *tag,
 	copy(u->current, sizeof u->current, id);
 }
 
-/* What a "write deploy.env" command writes: VAR='value' or VAR=value. */
-static void command_value(const char *command, const char *var, char *out, size_t outsz)
-{
-	const char *p = strstr(command, var);
-	size_t n;
+/* ---- plans ---- */
 
-	out[0] = '\0';
-	if (!p)
-		return;
-	p += strlen(var);
-	if (*p == '\'') {
-		p++;
-		n = strcspn(p, "'");
-	} else {
-		n = strcspn(p, " ");
+#define FAKE_STEP_WRITE "write config"
+
+/* The fake's own plan for a release: what a compose host would do, in the fake's words
+ * (no shell): write the configuration, pull, migrate once, switch, wait for ready. */
+struct fake_plan {
+	struct release_plan base;
+	char id[72], action[16], env[64], source[64], operator[128], tag[136], back_tag[136];
+	char app_digest[80], migrator_digest[80];
+	char app[512], migrator[512], back_app[512], back_migrator[512];
+	char lease[72];
+	size_t units;
+	int64_t started;
+	char *adopt_record;             /* owned, or NULL */
+	char lock_message[300];
+	struct release_step steps[6], rollback[4];
+};
+
+static const struct release_step fake_steps[] = {
+	{ FAKE_STEP_WRITE, "fake: write the images", 60000, false, false, NULL },
+	{ "pull images", "fake: pull", 60000, false, false, NULL },
+	{ "run migrator", "fake: migrate", 60000, false, true, NULL },
+	{ "start app", "fake: switch", 60000, true, false, NULL },
+	{ "wait for ready", "fake: wait for ready", 60000, false, false, NULL },
+};
+
+static size_t plan_steps(struct release_step *out, bool migrate)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof fake_steps / sizeof *fake_steps; i++)
+		if (migrate || !fake_steps[i].migration)
+			out[n++] = fake_steps[i];
+	return n;
+}
+
+static void image(const struct conf *conf, const char *repo, const struct release_images *img,
+    const char *digest, char *out, size_t outsz)
+{
+	char *ref = release_image_ref(conf->registry, repo, img->tag, digest);
+
+	copy(out, outsz, ref);
+	free(ref);
+}
+
+static char *adopt_json(const struct adopt_spec *a)
+{
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}",
+	    "id", a->id, "event", "adopt", "env", a->env, "tag", a->tag,
+	    "app_digest", a->app_digest ? a->app_digest : "",
+	    "migrator_digest", a->migrator_digest ? a->migrator_digest : "",
+	    "operator", a->operator, "at", (json_int_t)a->at, "message", a->message ? a->message : "");
+	char *out = json_dumps(rec, JSON_COMPACT);
+
+	json_decref(rec);
+	return out;
+}
+
+static struct release_plan *fake_plan(const struct target *t, size_t j,
+    const struct release_request *req)
+{
+	struct fake_plan *p = xcalloc(1, sizeof *p);
+	const struct conf_registry *reg = t->conf->registry;
+
+	(void)j;
+	copy(p->id, sizeof p->id, req->id);
+	copy(p->action, sizeof p->action, req->action);
+	copy(p->env, sizeof p->env, t->env->name);
+	copy(p->source, sizeof p->source, req->source_env ? req->source_env : "");
+	copy(p->operator, sizeof p->operator, req->operator);
+	copy(p->tag, sizeof p->tag, req->to.tag);
+	copy(p->app_digest, sizeof p->app_digest, req->to.app_digest ? req->to.app_digest : "");
+	copy(p->migrator_digest, sizeof p->migrator_digest,
+	    req->to.migrator_digest ? req->to.migrator_digest : "");
+	image(t->conf, reg->app, &req->to, req->to.app_digest, p->app, sizeof p->app);
+	image(t->conf, reg->migrator, &req->to, req->to.migrator_digest, p->migrator, sizeof p->migrator);
+	copy(p->lease, sizeof p->lease, req->lease ? req->lease : "");
+	p->units = req->units;
+	p->started = req->started;
+	p->adopt_record = req->adopt ? adopt_json(req->adopt) : NULL;
+	snprintf(p->lock_message, sizeof p->lock_message, "%s %s", req->action, req->to.tag);
+	p->base.steps = p->steps;
+	p->base.steps_len = plan_steps(p->steps, req->first_unit && strcmp(req->action, "rollback") != 0);
+	if (t->env->deploy.auto_rollback && req->back.tag) {
+		copy(p->back_tag, sizeof p->back_tag, req->back.tag);
+		image(t->conf, reg->app, &req->back, req->back.app_digest, p->back_app, sizeof p->back_app);
+		image(t->conf, reg->migrator, &req->back, req->back.migrator_digest, p->back_migrator,
+		    sizeof p->back_migrator);
+		p->base.rollback = p->rollback;
+		p->base.rollback_len = plan_steps(p->rollback, false);
 	}
-	snprintf(out, outsz, "%.*s", (int)(n < outsz ? n : outsz - 1), p);
+	p->base.lock_message = p->lock_message;
+	return &p->base;
+}
+
+static void fake_plan_free(struct release_plan *plan)
+{
+	struct fake_plan *p = (struct fake_plan *)plan;
+
+	if (p)
+		free(p->adopt_record);
+	free(p);
+}
+
+/* The history's start record of a run (src/history.h reads it). */
+static char *plan_start_record(const struct fake_plan *p)
+{
+	json_t *names = json_array(), *rec;
+	char *out;
+
+	for (size_t i = 0; i < p->base.steps_len; i++)
+		json_array_append_new(names, json_string(p->base.steps[i].name));
+	rec = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:o}",
+	    "id", p->id, "event", "start", "started", (json_int_t)p->started, "operator", p->operator,
+	    "action", p->action, "env", p->env, "tag", p->tag, "app_digest", p->app_digest,
+	    "migrator_digest", p->migrator_digest, "steps", names);
+	if (p->source[0])
+		json_object_set_new(rec, "source", json_string(p->source));
+	if (p->units > 1)
+		json_object_set_new(rec, "units", json_integer((json_int_t)p->units));
+	if (p->base.rollback_len) {
+		json_t *back = json_array();
+
+		for (size_t i = 0; i < p->base.rollback_len; i++)
+			json_array_append_new(back, json_string(p->base.rollback[i].name));
+		json_object_set_new(rec, "rollback_tag", json_string(p->back_tag));
+		json_object_set_new(rec, "rollback_steps", back);
+	}
+	out = json_dumps(rec, JSON_COMPACT);
+	json_decref(rec);
+	return out;
 }
 
 /* ---- runs ---- */
@@ -325,7 +439,8 @@ static void exec_tick(struct loop *loop, void *arg)
 	exec_schedule(x);
 }
 
-static struct fake_step *steps_copy(const struct run_step *from, size_t n)
+static struct fake_step *steps_copy(const struct release_step *from, size_t n,
+    const char *app, const char *migrator)
 {
 	struct fake_step *to = xcalloc(n + 1, sizeof *to);
 
@@ -333,10 +448,9 @@ static struct fake_step *steps_copy(const struct run_step *from, size_t n)
 		copy(to[i].name, sizeof to[i].name, from[i].name);
 		to[i].switch_point = from[i].switch_point;
 		to[i].migration = from[i].migration;
-		if (strcmp(from[i].name, "write deploy.env") == 0) {
-			command_value(from[i].command, "APP_IMAGE=", to[i].app, sizeof to[i].app);
-			command_value(from[i].command, "MIGRATOR_IMAGE=", to[i].migrator,
-			    sizeof to[i].migrator);
+		if (strcmp(from[i].name, FAKE_STEP_WRITE) == 0) {
+			copy(to[i].app, sizeof to[i].app, app);
+			copy(to[i].migrator, sizeof to[i].migrator, migrator);
 		}
 	}
 	return to;
@@ -349,15 +463,15 @@ static void run_begin(struct loop *loop, void *arg)
 {
 	struct fake_run *f = arg;
 	struct fake_unit *u = &f->ft->units[f->j];
-	const struct run_spec *spec = f->spec;
+	const struct fake_plan *spec = f->plan;
 	struct unit_run_not_started ns = { 0 };
 	struct fake_exec *x;
 	char *rec;
-	bool leased = spec->lease && u->locked && strcmp(u->lock_run, spec->lease) == 0;
+	bool leased = spec->lease[0] && u->locked && strcmp(u->lock_run, spec->lease) == 0;
 
 	(void)loop;
 	f->timer = 0;
-	f->spec = NULL;
+	f->plan = NULL;
 	if (leased && !u->down) {
 		/* under its lease; once per run: a second start follows the first */
 		x = u->exec && strcmp(u->exec->id, spec->id) == 0 ? u->exec : NULL;
@@ -370,12 +484,12 @@ static void run_begin(struct loop *loop, void *arg)
 			run_follow(loop, f);
 			return;
 		}
-	} else if (u->down || u->locked || spec->lease || u->frozen) {
+	} else if (u->down || u->locked || spec->lease[0] || u->frozen) {
 		/* a run under a lease it does not hold is refused as locked */
-		bool locked = u->locked || spec->lease;
+		bool locked = u->locked || spec->lease[0];
 
 		ns.why = u->down ? UNIT_RUN_FAILED : locked ? UNIT_RUN_LOCKED : UNIT_RUN_FROZEN;
-		ns.status = u->down ? 255 : locked ? RUNNER_EXIT_LOCKED : RUNNER_EXIT_FROZEN;
+		ns.status = u->down ? 255 : locked ? UNIT_EXIT_LOCKED : UNIT_EXIT_FROZEN;
 		copy(ns.text, sizeof ns.text, u->down ? "connection refused" : u->frozen ? "frozen" : "");
 		ns.lock.held = u->locked;
 		copy(ns.lock.owner, sizeof ns.lock.owner, u->lock_owner);
@@ -387,13 +501,14 @@ static void run_begin(struct loop *loop, void *arg)
 	x->ft = f->ft;
 	x->j = f->j;
 	copy(x->id, sizeof x->id, spec->id);
-	x->steps = steps_copy(spec->steps, spec->steps_len);
-	x->steps_len = spec->steps_len;
-	x->back = steps_copy(spec->rollback, spec->rollback_len);
-	x->back_len = spec->rollback_len;
+	x->steps = steps_copy(spec->base.steps, spec->base.steps_len, spec->app, spec->migrator);
+	x->steps_len = spec->base.steps_len;
+	x->back = steps_copy(spec->base.rollback, spec->base.rollback_len, spec->back_app,
+	    spec->back_migrator);
+	x->back_len = spec->base.rollback_len;
 	x->steps_json = json_array();
 	follower_add(x, f);
-	x->leased = spec->lease != NULL;
+	x->leased = spec->lease[0] != '\0';
 	u->exec = x;
 	u->runs++;
 	if (!x->leased)
@@ -401,7 +516,7 @@ static void run_begin(struct loop *loop, void *arg)
 	copy(u->current, sizeof u->current, spec->id);
 	if (spec->adopt_record)
 		fake_history_add(f->ft, f->j, spec->adopt_record);
-	rec = runscript_start_record(spec);
+	rec = plan_start_record(spec);
 	fake_history_add(f->ft, f->j, rec);
 	free(rec);
 	f->ops->started(f->arg);
@@ -482,12 +597,12 @@ static struct fake_run *run_new(const struct target *t, size_t j, const struct u
 	return f;
 }
 
-static struct unit_run *fake_start(const struct target *t, size_t j, const struct run_spec *spec,
-    const struct unit_run_ops *ops, void *arg)
+static struct unit_run *fake_start(const struct target *t, size_t j,
+    const struct release_plan *plan, const struct unit_run_ops *ops, void *arg)
 {
 	struct fake_run *f = run_new(t, j, ops, arg);
 
-	f->spec = spec;                 /* the engine's plan lives until the run begins */
+	f->plan = (const struct fake_plan *)plan;       /* lives until the run begins */
 	f->timer = loop_timer_add(f->ft->loop, 0, run_begin, f);
 	return &f->base;
 }
@@ -542,9 +657,9 @@ static void state_of(struct fake_target *ft, size_t j, bool watch, struct host_s
 		copy(st->deploy_env.app_image, sizeof st->deploy_env.app_image, u->app_image);
 		copy(st->deploy_env.migrator_image, sizeof st->deploy_env.migrator_image,
 		    u->migrator_image);
-		copy(st->deploy_env_status, sizeof st->deploy_env_status, "0");
+		st->deploy_env_read = true;
 	} else {
-		copy(st->deploy_env_status, sizeof st->deploy_env_status, RUNNER_ENV_MISSING);
+		copy(st->deploy_env_error, sizeof st->deploy_env_error, "no configuration on the unit");
 	}
 	if (!watch && u->history)
 		history_parse(u->history, strlen(u->history), &st->history);
@@ -588,7 +703,7 @@ static void cmd_fire(struct loop *loop, void *arg)
 		else if (fc->admin == ADMIN_UNFREEZE)
 			u->frozen = false;
 		else if (u->exec)
-			status = RUNNER_EXIT_ALIVE;
+			status = UNIT_EXIT_ALIVE;
 		else
 			fake_unlock(fc->ft, fc->j);
 		break;
@@ -600,9 +715,9 @@ static void cmd_fire(struct loop *loop, void *arg)
 
 			fc->ops->output(fc->arg, text, strlen(text), false);
 			free(text);
-			status = RUNNER_EXIT_LOCKED;
+			status = UNIT_EXIT_LOCKED;
 		} else if (u->frozen && strcmp(fc->action, "rollback") != 0) {
-			status = RUNNER_EXIT_FROZEN;
+			status = UNIT_EXIT_FROZEN;
 		} else {
 			fake_lock(fc->ft, fc->j, fc->id, fc->operator);
 			u->lease_plan = xstrdup(fc->record);
@@ -610,9 +725,9 @@ static void cmd_fire(struct loop *loop, void *arg)
 		break;
 	case CMD_RELEASE:
 		if (!u->locked || strcmp(u->lock_run, fc->id) != 0)
-			status = RUNNER_EXIT_NOT_NEEDED;
+			status = UNIT_EXIT_NOT_NEEDED;
 		else if (u->exec)
-			status = RUNNER_EXIT_ALIVE;
+			status = UNIT_EXIT_ALIVE;
 		else
 			fake_unlock(fc->ft, fc->j);
 		break;
@@ -656,7 +771,7 @@ static struct unit_cmd *fake_state(const struct target *t, size_t j, bool watch,
 	return &fc->base;
 }
 
-static struct unit_cmd *fake_admin(const struct target *t, size_t j, enum hostadmin kind,
+static struct unit_cmd *fake_admin(const struct target *t, size_t j, enum unit_admin kind,
     const char *operator, const char *message, int64_t at, const struct unit_cmd_ops *ops,
     void *arg)
 {
@@ -669,12 +784,12 @@ static struct unit_cmd *fake_admin(const struct target *t, size_t j, enum hostad
 	return &fc->base;
 }
 
-static struct unit_cmd *fake_adopt(const struct target *t, size_t j, const char *record,
+static struct unit_cmd *fake_adopt(const struct target *t, size_t j, const struct adopt_spec *a,
     const struct unit_cmd_ops *ops, void *arg)
 {
 	struct fake_cmd *fc = cmd_new(t, j, CMD_ADOPT, ops, arg);
 
-	fc->record = xstrdup(record);
+	fc->record = adopt_json(a);
 	return &fc->base;
 }
 
@@ -723,10 +838,10 @@ static struct unit_cmd *fake_get(const struct target *t, size_t j, const char *p
 	return NULL;
 }
 
-static struct unit_cmd *fake_running_cmd(const struct target *t, size_t j,
-    const struct unit_cmd_ops *ops, void *arg)
+static struct unit_cmd *fake_running_cmd(const struct target *t, size_t j, unit_running_fn done,
+    void *arg)
 {
-	(void)t, (void)j, (void)ops, (void)arg;
+	(void)t, (void)j, (void)done, (void)arg;
 	return NULL;
 }
 
@@ -748,6 +863,8 @@ static const struct target_ops fake_target_ops = {
 	.units = fake_units,
 	.unit_name = fake_unit_name,
 	.state = fake_state,
+	.plan = fake_plan,
+	.plan_free = fake_plan_free,
 	.start = fake_start,
 	.follow = fake_follow,
 	.admin = fake_admin,
@@ -764,11 +881,12 @@ static const struct target_ops fake_target_ops = {
 
 /* ---- the target ---- */
 
-struct fake_target *fake_target_new(struct loop *loop, const struct conf_env *env)
+struct fake_target *fake_target_new(struct loop *loop, const struct conf *conf,
+    const struct conf_env *env)
 {
 	struct fake_target *ft = xcalloc(1, sizeof *ft);
 
-	ft->base = (struct target){ .ops = &fake_target_ops, .env = env, .loop = loop };
+	ft->base = (struct target){ .ops = &fake_target_ops, .conf = conf, .env = env, .loop = loop };
 	ft->loop = loop;
 	ft->units_len = env->hosts_len;
 	ft->units = xcalloc(env->hosts_len + 1, sizeof *ft->units);

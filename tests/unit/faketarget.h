@@ -51,7 +51,8 @@ struct fake_target {
 };
 
 /* The units of env, named as its hosts, each with no deploy.env and no history. */
-struct fake_target *fake_target_new(struct loop *loop, const struct conf_env *env);
+struct fake_target *fake_target_new(struct loop *loop, const struct conf *conf,
+    const struct conf_env *env);
 void fake_target_free(struct fake_target *ft);
 
 /* Appends a record (one JSON line, without its newline) to unit j's history. */

@@ -8,22 +8,15 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "target.h"
 #include "unitcmd.h"
 
 struct remote_host;
-
-/* What became of one check. */
-enum unit_check { UNIT_CHECK_OK, UNIT_CHECK_FAILED, UNIT_CHECK_SKIPPED };
-
-/* Row `row` (an index into the target's check_rows) ended as `state`; detail says how. */
-typedef void (*unit_check_fn)(void *arg, size_t row, enum unit_check state, const char *detail);
 
 #define HOSTCHECK_ROWS 7
 /* Row names, in order; rows from HOSTCHECK_NAMED_FROM on do not name the host themselves. */
 extern const char *const hostcheck_rows[HOSTCHECK_ROWS];
 #define HOSTCHECK_NAMED_FROM 3
-
-struct unitcheck;
 
 /* Checks host j of env over its session; every row is reported exactly once. */
 struct unitcheck *hostcheck_start(struct remote_host *host, const struct conf_env *env, size_t j,

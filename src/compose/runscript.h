@@ -8,15 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct run_step {
-	const char *name;               /* shown and recorded */
-	const char *command;            /* expanded already; run with sh -c in the deploy dir */
-	int64_t timeout_ms;
-	bool switch_point;              /* from this step on, cancelling is refused */
-	bool migration;                 /* recorded as "migrated" when it succeeds */
-	const char *brief;              /* how a screen shows it ("compose: pull app"), or NULL:
-	                                   the command itself */
-};
+#include "release.h"
 
 struct run_spec {
 	const char *id;                 /* [A-Za-z0-9._-], unique per run */
@@ -28,11 +20,11 @@ struct run_spec {
 	const char *operator;
 	const char *lock_message;       /* "promote sha-... from staging" */
 	int64_t started;                /* Unix seconds */
-	const struct run_step *steps;
+	const struct release_step *steps;
 	size_t steps_len;
 	/* run when a step from the switch on fails (an automatic rollback); may be empty */
 	const char *rollback_tag;
-	const struct run_step *rollback;
+	const struct release_step *rollback;
 	size_t rollback_len;
 	/* an environment with no run recorded: the baseline record of what it ran before
 	 * (runscript_adopt_record), written under the lock before the start record; or NULL */
@@ -41,17 +33,6 @@ struct run_spec {
 	 * taken for it on every unit before the first step, src/lease.h); or NULL */
 	const char *lease;
 	size_t units;                   /* the units the run is meant for (0: one) */
-};
-
-/* What an adoption records: the tag an environment ran before gantry deployed it. */
-struct adopt_spec {
-	const char *id;
-	const char *env;
-	const char *tag;
-	const char *app_digest, *migrator_digest;       /* "" when not known */
-	const char *operator;
-	const char *message;            /* how it was verified */
-	int64_t at;                     /* Unix seconds */
 };
 
 /* The adoption record: one JSON line, event "adopt", newly allocated. */

@@ -1,8 +1,8 @@
 /* A run's event lines, checked word by word. */
 #include "config.h"
 
+#include "events.h"
 #include "hoststate.h"
-#include "runevent.h"
 #include "runner.h"
 #include "sanitize.h"
 #include "xmalloc.h"

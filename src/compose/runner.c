@@ -22,49 +22,6 @@
 #define STATE_RUN_START_TAIL 65536      /* a running run's start record: near the end */
 #define STATE_RUN_START_MAX 16384
 
-static const struct {
-	const char *word;
-	int rank;
-	bool runner;
-} results[] = {
-	[RUN_RESULT_NONE] = { "", 9, false },
-#define RESULT_ROW(name, word, rank, runner) [RUN_##name] = { word, rank, runner },
-	RUN_RESULTS(RESULT_ROW)
-#undef RESULT_ROW
-};
-
-#define RESULTS (sizeof results / sizeof results[0])
-
-const char *run_result_name(enum run_result r)
-{
-	return (size_t)r < RESULTS ? results[r].word : "";
-}
-
-enum run_result run_result_parse(const char *word)
-{
-	if (!word || !*word)
-		return RUN_RESULT_NONE;
-	for (size_t r = 1; r < RESULTS; r++)
-		if (strcmp(word, results[r].word) == 0)
-			return (enum run_result)r;
-	return RUN_UNKNOWN;
-}
-
-bool run_result_by_runner(enum run_result r)
-{
-	return (size_t)r < RESULTS && results[r].runner;
-}
-
-int run_result_rank(enum run_result r)
-{
-	return (size_t)r < RESULTS ? results[r].rank : results[RUN_RESULT_NONE].rank;
-}
-
-bool run_result_healthy(enum run_result r)
-{
-	return r == RUN_SUCCEEDED || r == RUN_ADOPTED;
-}
-
 /* name, arguments it takes */
 static const struct {
 	const char *name;
@@ -227,8 +184,8 @@ static char *safe_paths_check(const char *paths, bool err)
 	    "if [ \"$1\" != \"$u\" ]; then echo \"$(pwd)/$p belongs to $3 (uid $1), not to this "
 	    "login (uid $u): not used\"%s; exit %d; fi; "
 	    "case $2 in *[2367]|*[2367]?) echo \"$(pwd)/$p can be written by other users (mode $2): "
-	    "not used\"%s; exit %d;; esac; done; ", paths, to, RUNNER_EXIT_UNSAFE, to,
-	    RUNNER_EXIT_UNSAFE, to, RUNNER_EXIT_UNSAFE);
+	    "not used\"%s; exit %d;; esac; done; ", paths, to, UNIT_EXIT_UNSAFE, to,
+	    UNIT_EXIT_UNSAFE, to, UNIT_EXIT_UNSAFE);
 }
 
 char *runner_command(enum runner_sub sub, const char *const *args, size_t nargs)
@@ -241,8 +198,8 @@ char *runner_command(enum runner_sub sub, const char *const *args, size_t nargs)
 	char *cmd = xasprintf("%s[ -f %s ] || exit %d; %s"
 	    "[ \"$(sha256sum <%s | cut -c 1-12)\" = %s ] || { echo \"$(pwd)/%s is not the runner its "
 	    "name says (its content differs): not used\" >&2; exit %d; }; exec sh %s%s", safe_dirs,
-	    runner_path(), RUNNER_EXIT_NO_RUNNER, safe_file, runner_path(), hash12, runner_path(),
-	    RUNNER_EXIT_UNSAFE, runner_path(), w);
+	    runner_path(), UNIT_EXIT_NO_RUNNER, safe_file, runner_path(), hash12, runner_path(),
+	    UNIT_EXIT_UNSAFE, runner_path(), w);
 
 	free(safe_dirs);
 	free(safe_file);
@@ -286,7 +243,7 @@ struct unit_cmd *runner_run(struct remote_host *host, enum runner_sub sub,
 
 	if (nargs != subs[sub].nargs)
 		abort();                /* a caller's mistake, never a host's */
-	c = remote_run_or(host, cmd, RUNNER_EXIT_NO_RUNNER, instead, ops, arg);
+	c = remote_run_or(host, cmd, UNIT_EXIT_NO_RUNNER, instead, ops, arg);
 	free(cmd);
 	free(instead);
 	return c;

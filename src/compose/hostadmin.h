@@ -6,13 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bus.h"
+#include "admin.h"
 #include "unitcmd.h"
 
 struct remote_host;
 #include "runner.h"
-
-enum hostadmin { ADMIN_FREEZE, ADMIN_UNFREEZE, ADMIN_UNLOCK };
 
 /* The runner subcommand and arguments of an admin action. */
 struct hostadmin_call {
@@ -21,23 +19,17 @@ struct hostadmin_call {
 	size_t nargs;
 	char *note, *reason;            /* owned */
 };
-/* A reason as it is recorded: one printable line (out holds up to outsz bytes). */
-void hostadmin_reason(const char *message, char *out, size_t outsz);
 /* `at`: the note's time (Unix seconds), and its id: the same on every host of an
  * environment, so the histories merge it into one. */
-void hostadmin_call(enum hostadmin kind, const char *env, const char *operator,
+void hostadmin_call(enum unit_admin kind, const char *env, const char *operator,
     const char *message, int64_t at, struct hostadmin_call *c);
 void hostadmin_call_free(struct hostadmin_call *c);
 
 /* Freezes, unfreezes or breaks the lock (refused while its run lives) on a host,
  * recording a note with the operator and the reason in the history: the runner's exit
- * statuses say how (RUNNER_EXIT_NOT_NEEDED: "not frozen", "not locked"; ALIVE; UNSAFE). */
-struct unit_cmd *hostadmin_run(struct remote_host *host, enum hostadmin kind,
+ * statuses say how (UNIT_EXIT_NOT_NEEDED: "not frozen", "not locked"; ALIVE; UNSAFE). */
+struct unit_cmd *hostadmin_run(struct remote_host *host, enum unit_admin kind,
     const char *env, const char *operator, const char *message, int64_t at,
     const struct unit_cmd_ops *ops, void *arg);
-
-/* Tells the bus an admin action was done on host `host` of env (named `host_name`). */
-void hostadmin_emit(struct bus *bus, enum hostadmin kind, const char *env, size_t host,
-    const char *host_name, const char *operator, const char *reason);
 
 #endif

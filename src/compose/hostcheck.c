@@ -8,7 +8,7 @@
 #include "remote.h"
 #include "outbuf.h"
 #include "runner.h"
-#include "running.h"
+#include "services.h"
 #include "sanitize.h"
 #include "xmalloc.h"
 
@@ -193,7 +193,7 @@ static void compose_done(void *arg, enum unit_end how, int status, const char *m
 	if (how != UNIT_EXITED)
 		say(uc, HR_COMPOSE, UNIT_CHECK_FAILED, "%s: %s", uc->address,
 		    message && *message ? message : "the link dropped");
-	else if (status == RUNNER_EXIT_NOT_NEEDED) {
+	else if (status == UNIT_EXIT_NOT_NEEDED) {
 		/* nothing deployed yet: nothing runs to list either */
 		say(uc, HR_COMPOSE, UNIT_CHECK_SKIPPED, "%s", first);
 		say(uc, HR_SERVICES, UNIT_CHECK_SKIPPED, "%s", first);
@@ -249,7 +249,7 @@ static void runner_done(void *arg, enum unit_end how, int status, const char *me
 	if (!reached(uc, how, message))
 		return;
 	snprintf(want, sizeof want, "gantry-runner %d", RUNNER_PROTOCOL);
-	if (status == RUNNER_EXIT_NO_RUNNER && step == STEP_FIND) {
+	if (status == UNIT_EXIT_NO_RUNNER && step == STEP_FIND) {
 		say(uc, HR_DIR, UNIT_CHECK_OK, "%s is there", uc->dir);
 		if (remote_host_read_only(uc->remote)) {
 			say(uc, HR_RUNNER, UNIT_CHECK_OK, "not installed: read-only, so gantry sends it "
@@ -272,7 +272,7 @@ static void runner_done(void *arg, enum unit_end how, int status, const char *me
 		return;
 	}
 	say(uc, HR_DIR, UNIT_CHECK_OK, "%s is there", uc->dir);
-	if (status == RUNNER_EXIT_NO_RUNNER)
+	if (status == UNIT_EXIT_NO_RUNNER)
 		say(uc, HR_RUNNER, UNIT_CHECK_FAILED, "could not be installed in %s/.gantry/bin: gantry's "
 		    "directory there must be this login's, not a symlink, and writable by it alone "
 		    "(chmod 700)", uc->dir);

@@ -2,10 +2,10 @@
  * stderr, output on stdout) until both the end event and the end marker came. */
 #include "config.h"
 
+#include "events.h"
 #include "hostrun.h"
-#include "remote.h"
 #include "outbuf.h"
-#include "runevent.h"
+#include "remote.h"
 #include "runner.h"
 #include "sanitize.h"
 #include "value.h"
@@ -78,14 +78,14 @@ static void start_done(void *arg, enum unit_end how, int status, const char *mes
 		r->ops->started(r->arg);
 		return;
 	}
-	if (how == UNIT_EXITED && status == RUNNER_EXIT_LOCKED) {
+	if (how == UNIT_EXITED && status == UNIT_EXIT_LOCKED) {
 		/* LOCKED, then the owner record */
 		const char *owner = out + strcspn(out, "\n");
 
 		n.why = UNIT_RUN_LOCKED;
 		n.lock.held = true;
 		hoststate_read_owner(owner, strlen(owner), &n.lock);
-	} else if (how == UNIT_EXITED && status == RUNNER_EXIT_FROZEN) {
+	} else if (how == UNIT_EXITED && status == UNIT_EXIT_FROZEN) {
 		n.why = UNIT_RUN_FROZEN;
 		first_line(n.text, sizeof n.text, out, 1);
 	} else if (how == UNIT_EXITED) {

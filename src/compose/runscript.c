@@ -64,7 +64,7 @@ static char *json_quote(const char *s)
 
 /* COUNT=n, then PREFIX_name_i, _json_i, _cmd_i, _timeout_i (s), _switch_i for each step */
 static void put_steps(struct buf *b, const char *count, const char *prefix,
-    const struct run_step *steps, size_t n)
+    const struct release_step *steps, size_t n)
 {
 	char name[64];
 

@@ -1,15 +1,20 @@
-/* The targets gantry knows, and the first of them: compose over SSH, where each unit
- * is a host reached over SSH, its state files in the deploy directory's .gantry/, and
- * every command the runner (src/runner.sh) with a subcommand. */
+/* Compose over SSH: each unit is a host reached over SSH, its state files in the deploy
+ * directory's .gantry/, and every command the runner (runner.sh) with a subcommand. */
 #include "config.h"
 
-#include "target.h"
-#include "remote.h"
+#include "compose.h"
+#include "hostadmin.h"
+#include "hostcheck.h"
 #include "hostrun.h"
 #include "outbuf.h"
-#include "sanitize.h"
+#include "plan.h"
+#include "remote.h"
 #include "runner.h"
-#include "running.h"
+#include "runscript.h"
+#include "sanitize.h"
+#include "services.h"
+#include "statereply.h"
+#include "target.h"
 #include "template.h"
 #include "xmalloc.h"
 
@@ -17,9 +22,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A target's own part: the SSH sessions of its hosts. */
+struct compose_target {
+	struct remote *remote;
+	struct remote_host **hosts;     /* one per host of the environment */
+};
+
 static struct remote_host *unit(const struct target *t, size_t j)
 {
-	return t->host(t->host_arg, t->env, j);
+	return ((const struct compose_target *)t->priv)->hosts[j];
+}
+
+/* A host's link changed: told on the bus, as every target tells it. */
+static void link_changed(void *arg, struct remote_host *host)
+{
+	struct target *t = arg;
+	const struct conf_env *env = remote_host_env(host);
+	const struct conf_host *h = remote_host_conf(host);
+
+	bus_emit(t->bus, &(struct bus_event){
+		.kind = BUS_LINK_CHANGED, .env = env->name, .host = (size_t)(h - env->hosts),
+		.host_name = h->address, .text = link_state_name(remote_host_state(host)),
+	});
+}
+
+static void compose_open(struct target *t)
+{
+	struct compose_target *c = xcalloc(1, sizeof *c);
+
+	c->remote = remote_new(t->loop);
+	remote_set_read_only(c->remote, t->conf->read_only);
+	remote_set_listener(c->remote, link_changed, t);
+	c->hosts = xcalloc(t->env->hosts_len + 1, sizeof *c->hosts);
+	for (size_t j = 0; j < t->env->hosts_len; j++)
+		c->hosts[j] = remote_host_add(c->remote, t->env, &t->env->hosts[j]);
+	t->priv = c;
+}
+
+static void compose_close(struct target *t)
+{
+	struct compose_target *c = t->priv;
+
+	if (!c)
+		return;
+	remote_free(c->remote);
+	free(c->hosts);
+	free(c);
 }
 
 static size_t ssh_units(const struct target *t)
@@ -39,6 +87,7 @@ struct ssh_state {
 	struct outbuf out, err;
 	unit_state_fn done;
 	void *arg;
+	const char *dir;                /* the deploy directory, named in what is said */
 };
 
 static void ssh_state_free(struct ssh_state *r)
@@ -77,7 +126,7 @@ static void ssh_state_done(void *arg, enum unit_end how, int status, const char 
 	r->cmd = NULL;
 	if (how != UNIT_EXITED) {
 		r->done(r->arg, NULL, message && *message ? message : "the link dropped");
-	} else if (status == RUNNER_EXIT_UNSAFE) {
+	} else if (status == UNIT_EXIT_UNSAFE) {
 		/* the runner refused to run (a planted .gantry or runner): its reason, cleaned */
 		const char *e = outbuf_text(&r->err);
 		char line[400];
@@ -86,7 +135,8 @@ static void ssh_state_done(void *arg, enum unit_end how, int status, const char 
 		snprintf(said, sizeof said, "gantry's files on the host are unsafe, so nothing of them "
 		    "was run: %s", line[0] ? line : "the runner said no more");
 		r->done(r->arg, NULL, said);
-	} else if (!hoststate_parse(outbuf_text(&r->out), r->out.len, &st, why, sizeof why)) {
+	} else if (!hoststate_parse_in(outbuf_text(&r->out), r->out.len, r->dir, &st, why,
+	    sizeof why)) {
 		snprintf(said, sizeof said, "%s (exit %d): check the login shell's output", why,
 		    status);
 		r->done(r->arg, NULL, said);
@@ -110,6 +160,7 @@ static struct unit_cmd *ssh_state(const struct target *t, size_t j, bool watch,
 
 	*r = (struct ssh_state){
 		.base.cls = &ssh_state_class, .done = done, .arg = arg,
+		.dir = conf_host_deploy_dir(t->env, &t->env->hosts[j]),
 	};
 	r->cmd = runner_run(h, watch ? RUNNER_WATCH : RUNNER_STATE, NULL, 0, &ssh_state_ops, r);
 	/* asked for a decision: a host waiting out its backoff tries again at once, so a
@@ -119,10 +170,31 @@ static struct unit_cmd *ssh_state(const struct target *t, size_t j, bool watch,
 	return &r->base;
 }
 
-static struct unit_run *ssh_start(const struct target *t, size_t j, const struct run_spec *spec,
+/* The runner's steps for a release on host j (src/compose/plan.c). */
+static struct release_plan *ssh_plan(const struct target *t, size_t j,
+    const struct release_request *req)
+{
+	struct plan *p = xcalloc(1, sizeof *p);
+	struct plan_input in = { .conf = t->conf, .env = t->env, .host = &t->env->hosts[j], .req = req };
+
+	plan_build(&in, p);
+	return &p->base;
+}
+
+static void ssh_plan_free(struct release_plan *plan)
+{
+	struct plan *p = (struct plan *)plan;
+
+	if (!p)
+		return;
+	plan_free(p);
+	free(p);
+}
+
+static struct unit_run *ssh_start(const struct target *t, size_t j, const struct release_plan *plan,
     const struct unit_run_ops *ops, void *arg)
 {
-	return hostrun_start(t->loop, unit(t, j), spec, ops, arg);
+	return hostrun_start(t->loop, unit(t, j), &((const struct plan *)plan)->spec, ops, arg);
 }
 
 static struct unit_run *ssh_follow(const struct target *t, size_t j, const char *id,
@@ -131,18 +203,23 @@ static struct unit_run *ssh_follow(const struct target *t, size_t j, const char 
 	return hostrun_follow(t->loop, unit(t, j), id, ops, arg);
 }
 
-static struct unit_cmd *ssh_admin(const struct target *t, size_t j, enum hostadmin kind,
+static struct unit_cmd *ssh_admin(const struct target *t, size_t j, enum unit_admin kind,
     const char *operator, const char *message, int64_t at, const struct unit_cmd_ops *ops,
     void *arg)
 {
 	return hostadmin_run(unit(t, j), kind, t->env->name, operator, message, at, ops, arg);
 }
 
-static struct unit_cmd *ssh_adopt(const struct target *t, size_t j, const char *record,
+static struct unit_cmd *ssh_adopt(const struct target *t, size_t j, const struct adopt_spec *a,
     const struct unit_cmd_ops *ops, void *arg)
 {
+	char *record = runscript_adopt_record(a);
+	struct unit_cmd *c;
+
 	/* under no lock, and only where no run was recorded meanwhile */
-	return runner_run(unit(t, j), RUNNER_ADOPT, (const char *const[]){ record }, 1, ops, arg);
+	c = runner_run(unit(t, j), RUNNER_ADOPT, (const char *const[]){ record }, 1, ops, arg);
+	free(record);
+	return c;
 }
 
 static struct unit_cmd *ssh_lease(const struct target *t, size_t j, const struct lease_take *take,
@@ -206,18 +283,11 @@ static struct unit_cmd *ssh_has_image(const struct target *t, size_t j, const ch
 	return c;
 }
 
-/* deploy.running, expanded for this host, under the runner */
-static struct unit_cmd *ssh_running(const struct target *t, size_t j,
-    const struct unit_cmd_ops *ops, void *arg)
+/* deploy.running, expanded for this host, under the runner (src/compose/services.c) */
+static struct unit_cmd *ssh_running(const struct target *t, size_t j, unit_running_fn done,
+    void *arg)
 {
-	char *cmd = running_command(t->env, j);
-	struct unit_cmd *c;
-
-	if (!cmd)
-		return NULL;
-	c = runner_run(unit(t, j), RUNNER_TIED, (const char *const[]){ cmd }, 1, ops, arg);
-	free(cmd);
-	return c;
+	return services_read(unit(t, j), t->env, j, done, arg);
 }
 
 /* with curl or wget on the host, from the host's own app_url */
@@ -261,10 +331,12 @@ static struct unitcheck *ssh_check(const struct target *t, size_t j, unit_check_
 	return hostcheck_start(unit(t, j), t->env, j, report, arg);
 }
 
-const struct target_ops target_compose_ssh = {
+static const struct target_ops compose_ssh_ops = {
 	.units = ssh_units,
 	.unit_name = ssh_unit_name,
 	.state = ssh_state,
+	.plan = ssh_plan,
+	.plan_free = ssh_plan_free,
 	.start = ssh_start,
 	.follow = ssh_follow,
 	.admin = ssh_admin,
@@ -284,16 +356,11 @@ const struct target_ops target_compose_ssh = {
 	.check_free = hostcheck_free,
 };
 
-/* by gantry.yml's name for each (conf_target_names) */
-static const struct target_ops *const targets[CONF_TARGETS] = {
-	[CONF_TARGET_COMPOSE_SSH] = &target_compose_ssh,
+static const struct target_words compose_ssh_words = {
+	.config = "deploy.env", .unit = "host", .units = "hosts",
 };
 
-void target_init(struct target *t, const struct conf_env *env, struct loop *loop,
-    struct remote_host *(*host)(void *arg, const struct conf_env *env, size_t j), void *host_arg)
-{
-	*t = (struct target){
-		.ops = targets[env->target], .env = env, .loop = loop, .host = host,
-		.host_arg = host_arg,
-	};
-}
+const struct target_kind target_kind_compose_ssh = {
+	.name = "compose-ssh", .ops = &compose_ssh_ops, .words = &compose_ssh_words,
+	.open = compose_open, .close = compose_close,
+};

@@ -26,22 +26,14 @@ static char *note_json(const char *kind, const char *env, const char *operator, 
 	return s;
 }
 
-void hostadmin_reason(const char *message, char *out, size_t outsz)
-{
-	/* one line, printable: it goes into key=value files */
-	sanitize_text(message ? message : "", strlen(message ? message : ""), out, outsz, 0);
-	for (char *p = out; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-}
 
-void hostadmin_call(enum hostadmin kind, const char *env, const char *operator,
+void hostadmin_call(enum unit_admin kind, const char *env, const char *operator,
     const char *message, int64_t at, struct hostadmin_call *c)
 {
 	static const char *const kinds[] = { "freeze", "unfreeze", "unlock" };
 	char reason[200];
 
-	hostadmin_reason(message, reason, sizeof reason);
+	admin_reason(message, reason, sizeof reason);
 	memset(c, 0, sizeof *c);
 	c->note = note_json(kinds[kind], env, operator, reason, at);
 	c->reason = xstrdup(reason);
@@ -61,7 +53,7 @@ void hostadmin_call_free(struct hostadmin_call *c)
 	free(c->reason);
 }
 
-struct unit_cmd *hostadmin_run(struct remote_host *host, enum hostadmin kind,
+struct unit_cmd *hostadmin_run(struct remote_host *host, enum unit_admin kind,
     const char *env, const char *operator, const char *message, int64_t at,
     const struct unit_cmd_ops *ops, void *arg)
 {
@@ -74,17 +66,3 @@ struct unit_cmd *hostadmin_run(struct remote_host *host, enum hostadmin kind,
 	return cmd;
 }
 
-void hostadmin_emit(struct bus *bus, enum hostadmin kind, const char *env, size_t host,
-    const char *host_name, const char *operator, const char *reason)
-{
-	static const enum bus_kind kinds[] = {
-		[ADMIN_FREEZE] = BUS_FROZEN, [ADMIN_UNFREEZE] = BUS_UNFROZEN,
-		[ADMIN_UNLOCK] = BUS_LOCK_BROKEN,
-	};
-	struct bus_event ev = {
-		.kind = kinds[kind], .env = env, .host = host, .host_name = host_name,
-		.operator = operator, .text = reason,
-	};
-
-	bus_emit(bus, &ev);
-}

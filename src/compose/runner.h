@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "runevent.h"
+#include "runresult.h"
 #include "unitcmd.h"
 
 struct remote_host;
@@ -22,55 +24,9 @@ struct remote_host;
 /* Raised whenever the runner's subcommands, arguments or replies change meaning. */
 #define RUNNER_PROTOCOL 3
 
-/* The runner's exit statuses beyond 0 (done) and 1 (failed, with why on its output):
- * X(NAME, status, meaning) */
-#define RUNNER_EXITS(X) \
-	X(NOT_NEEDED, 3, "nothing to do: not frozen, not locked, or a run was recorded meanwhile") \
-	X(ALIVE, 4, "unlock refused: the run holding the lock is alive") \
-	X(UNSAFE, 70, "gantry's files on the host are unsafe to write (a symlink, another owner, " \
-	    "writable by others) or cannot be made") \
-	X(LOCKED, 75, "another run holds the lock") \
-	X(FROZEN, 76, "the environment is frozen") \
-	X(NO_RUNNER, 79, "this version of the runner is not on the host") \
-	X(TIMEOUT, 124, "a step ran past its timeout (timeout(1)'s status)")
-
-enum runner_exit {
-#define RUNNER_EXIT_ENUM(name, status, meaning) RUNNER_EXIT_##name = status,
-	RUNNER_EXITS(RUNNER_EXIT_ENUM)
-#undef RUNNER_EXIT_ENUM
-};
-
-/* How a run ended: X(NAME, word, rank, runner). The runner writes the words marked runner
- * in its end record and last event; the history adds its own: an adoption's baseline, and
- * an end record whose result gantry does not know. rank orders them best to worst: a run
- * recorded by several hosts takes its hosts' worst (a run with no end record, worse still). */
-#define RUN_RESULTS(X) \
-	X(ADOPTED, "adopted", 1, 0) \
-	X(SUCCEEDED, "succeeded", 2, 1) \
-	X(CANCELLED, "cancelled", 3, 1) \
-	X(ROLLED_BACK, "rolled_back", 4, 1) \
-	X(PARTIAL, "partial", 5, 0)     /* it did not reach every host it was meant for */ \
-	X(FAILED, "failed", 6, 1) \
-	X(ROLLBACK_FAILED, "rollback_failed", 7, 1) \
-	X(UNKNOWN, "unknown", 8, 0)
-
-enum run_result {
-	RUN_RESULT_NONE,                /* no end recorded (running, interrupted) */
-#define RUN_RESULT_ENUM(name, word, rank, runner) RUN_##name,
-	RUN_RESULTS(RUN_RESULT_ENUM)
-#undef RUN_RESULT_ENUM
-};
-
-/* The word for a result ("" for none). */
-const char *run_result_name(enum run_result r);
-/* The result a word names: NONE for "", UNKNOWN for a word not in the table. */
-enum run_result run_result_parse(const char *word);
-/* True for the results the runner itself writes. */
-bool run_result_by_runner(enum run_result r);
-/* Best 1 to worst; NONE (no end record) ranks after every result. */
-int run_result_rank(enum run_result r);
-/* The app ended on the run's tag and ready: succeeded, or adopted so. */
-bool run_result_healthy(enum run_result r);
+/* The runner's exit statuses are the unit commands' (src/runresult.h): X(NAME, status,
+ * meaning), each a shell variable of the preamble. */
+#define RUNNER_EXITS(X) UNIT_EXITS(X)
 
 /* What the runner prints that gantry reads: the start command's first line, a step's
  * end ("==> exit RC after MS ms") and a run's end ("==> run ID ended: RESULT"); every
@@ -79,16 +35,16 @@ bool run_result_healthy(enum run_result r);
 #define RUNNER_MARK_STARTED "STARTED"
 #define RUNNER_MARK_LOCKED "LOCKED"
 #define RUNNER_MARK_FROZEN "FROZEN"
-#define RUNNER_MARK_NOTE "==> "   /* the runner's own lines in a run's output, as gantry
-                                     passes them on */
+#define RUNNER_MARK_NOTE UNIT_NOTE       /* the runner's own lines in a run's output, as gantry
+                                           passes them on (src/runevent.h) */
 /* On the host, a run's own lines start with RUNNER_MARK_NOTE_OPEN, the run's mark (hex
  * from /dev/urandom, made at its start) and a space; the follow command's first line is
  * RUNNER_MARK_LINE and that mark. The steps' output shares the file and cannot know it. */
 #define RUNNER_MARK_NOTE_OPEN "==>"
 #define RUNNER_MARK_LINE "@@gantry-run-mark@@ "
-#define RUNNER_MARK_STEP_EXIT RUNNER_MARK_NOTE "exit "
-#define RUNNER_MARK_RUN RUNNER_MARK_NOTE "run "
-#define RUNNER_MARK_RUN_ENDED " ended: "
+#define RUNNER_MARK_STEP_EXIT UNIT_NOTE_STEP_EXIT
+#define RUNNER_MARK_RUN UNIT_NOTE_RUN
+#define RUNNER_MARK_RUN_ENDED UNIT_NOTE_RUN_ENDED
 
 /* The parts of the state reply (the state and watch subcommands), in the order the runner
  * prints them, each after its marker line (src/hostreply.h): X(NAME, word, hex). A part
@@ -159,7 +115,7 @@ const char *runner_program(void);
 const char *runner_path(void);
 
 /* The command that runs `sub` with args (nargs of them, each quoted) through the
- * installed runner, exiting RUNNER_EXIT_NO_RUNNER when it is not there. Newly allocated. */
+ * installed runner, exiting UNIT_EXIT_NO_RUNNER when it is not there. Newly allocated. */
 char *runner_command(enum runner_sub sub, const char *const *args, size_t nargs);
 /* The same that first installs the runner (a write under .gantry). */
 char *runner_install_command(enum runner_sub sub, const char *const *args, size_t nargs);

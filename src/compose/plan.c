@@ -9,8 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 /* A step before expansion: the environment's own, or one of the default plan. */
 struct step_tpl {
@@ -61,14 +59,6 @@ static char *own(struct plan *p, char *s)
 	}
 	p->strings[p->strings_len++] = s;
 	return s;
-}
-
-char *plan_image_ref(const struct conf_registry *reg, const char *repo, const char *tag,
-    const char *digest)
-{
-	if (digest && *digest)
-		return xasprintf("%s/%s:%s@%s", reg->host, repo, tag, digest);
-	return xasprintf("%s/%s:%s", reg->host, repo, tag);
 }
 
 /* A template that expands to s as it is: each '{' doubled. Takes s. */
@@ -143,7 +133,7 @@ static size_t plan_templates(const struct conf_env *env, const struct conf_host 
 }
 
 /* The variables for one image set. */
-static size_t plan_vars(const struct plan_input *in, const struct plan_images *img, struct plan *p,
+static size_t plan_vars(const struct plan_input *in, const struct release_images *img, struct plan *p,
     struct template_var *vars)
 {
 	const struct conf_env *env = in->env;
@@ -154,14 +144,14 @@ static size_t plan_vars(const struct plan_input *in, const struct plan_images *i
 
 	vars[n++] = (struct template_var){ "tag", img->tag };
 	vars[n++] = (struct template_var){ "app_image",
-		own(p, plan_image_ref(reg, reg->app, img->tag, img->app_digest)) };
+		own(p, release_image_ref(reg, reg->app, img->tag, img->app_digest)) };
 	vars[n++] = (struct template_var){ "migrator_image",
-		own(p, plan_image_ref(reg, reg->migrator, img->tag, img->migrator_digest)) };
+		own(p, release_image_ref(reg, reg->migrator, img->tag, img->migrator_digest)) };
 	vars[n++] = (struct template_var){ "app_digest", img->app_digest ? img->app_digest : "" };
 	vars[n++] = (struct template_var){ "migrator_digest",
 		img->migrator_digest ? img->migrator_digest : "" };
 	vars[n++] = (struct template_var){ "env", env->name };
-	vars[n++] = (struct template_var){ "action", in->action };
+	vars[n++] = (struct template_var){ "action", in->req->action };
 	/* one shell word, whatever the directory's name holds */
 	vars[n++] = (struct template_var){ "deploy_dir",
 		own(p, template_shell_quote(conf_host_deploy_dir(env, in->host))) };
@@ -179,7 +169,7 @@ static size_t plan_vars(const struct plan_input *in, const struct plan_images *i
 		free(ready);
 	}
 	vars[n++] = (struct template_var){ "gantry",
-		own(p, xasprintf("sh .gantry/runs/%s/run.sh", in->id)) };
+		own(p, xasprintf("sh .gantry/runs/%s/run.sh", in->req->id)) };
 	return n;
 }
 
@@ -194,18 +184,18 @@ static const char *plan_brief(const struct conf_env *env, const char *command, s
 }
 
 /* Expands the templates for one image set; rollback drops migration steps. */
-static struct run_step *plan_expand(const struct plan_input *in, const struct plan_images *img,
+static struct release_step *plan_expand(const struct plan_input *in, const struct release_images *img,
     const struct step_tpl *tpl, size_t ntpl, bool rollback, struct plan *p, size_t *len)
 {
 	struct template_var vars[24];
 	size_t nvars = plan_vars(in, img, p, vars);
-	struct run_step *steps = xcalloc(ntpl + 1, sizeof *steps);
+	struct release_step *steps = xcalloc(ntpl + 1, sizeof *steps);
 	size_t n = 0;
 	long last_own = -1;
 	bool has_switch = false;
 
 	for (size_t i = 0; i < ntpl; i++) {
-		if ((tpl[i].once && !in->first_host) || (rollback && tpl[i].migration))
+		if ((tpl[i].once && !in->req->first_unit) || (rollback && tpl[i].migration))
 			continue;
 		if (tpl[i].own)
 			last_own = (long)n;
@@ -227,32 +217,41 @@ static struct run_step *plan_expand(const struct plan_input *in, const struct pl
 
 void plan_build(const struct plan_input *in, struct plan *out)
 {
+	const struct release_request *req = in->req;
 	struct step_tpl tpl[128];
 	size_t ntpl;
 	struct run_spec *spec = &out->spec;
 
 	memset(out, 0, sizeof *out);
-	ntpl = plan_templates(in->env, in->host, in->offline, out, tpl, sizeof tpl / sizeof *tpl);
-	spec->id = in->id;
-	spec->action = in->action;
+	ntpl = plan_templates(in->env, in->host, req->offline, out, tpl, sizeof tpl / sizeof *tpl);
+	spec->id = req->id;
+	spec->action = req->action;
 	spec->env = in->env->name;
-	spec->source_env = in->source_env;
-	spec->tag = in->to.tag;
-	spec->app_digest = in->to.app_digest;
-	spec->migrator_digest = in->to.migrator_digest;
-	spec->operator = in->operator;
-	spec->started = in->started;
-	spec->lock_message = own(out, in->source_env ?
-	    xasprintf("%s %s from %s", in->action, in->to.tag, in->source_env) :
-	    xasprintf("%s %s", in->action, in->to.tag));
-	out->steps = plan_expand(in, &in->to, tpl, ntpl, strcmp(in->action, "rollback") == 0, out,
+	spec->source_env = req->source_env;
+	spec->tag = req->to.tag;
+	spec->app_digest = req->to.app_digest;
+	spec->migrator_digest = req->to.migrator_digest;
+	spec->operator = req->operator;
+	spec->started = req->started;
+	spec->lock_message = own(out, req->source_env ?
+	    xasprintf("%s %s from %s", req->action, req->to.tag, req->source_env) :
+	    xasprintf("%s %s", req->action, req->to.tag));
+	out->steps = plan_expand(in, &req->to, tpl, ntpl, strcmp(req->action, "rollback") == 0, out,
 	    &spec->steps_len);
 	spec->steps = out->steps;
-	if (in->env->deploy.auto_rollback && in->back.tag) {
-		out->rollback = plan_expand(in, &in->back, tpl, ntpl, true, out, &spec->rollback_len);
+	if (in->env->deploy.auto_rollback && req->back.tag) {
+		out->rollback = plan_expand(in, &req->back, tpl, ntpl, true, out, &spec->rollback_len);
 		spec->rollback = out->rollback;
-		spec->rollback_tag = in->back.tag;
+		spec->rollback_tag = req->back.tag;
 	}
+	if (req->adopt)
+		spec->adopt_record = own(out, runscript_adopt_record(req->adopt));
+	spec->lease = req->lease ? own(out, xstrdup(req->lease)) : NULL;
+	spec->units = req->units;
+	out->base = (struct release_plan){
+		.steps = spec->steps, .steps_len = spec->steps_len, .rollback = spec->rollback,
+		.rollback_len = spec->rollback_len, .lock_message = spec->lock_message,
+	};
 }
 
 void plan_free(struct plan *plan)
@@ -265,24 +264,3 @@ void plan_free(struct plan *plan)
 	memset(plan, 0, sizeof *plan);
 }
 
-void plan_new_id(char *out, size_t outsz, long long now)
-{
-	static const char alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
-	time_t t = (time_t)now;
-	struct tm tm;
-	char stamp[32], suffix[5];
-	unsigned r = (unsigned)getpid() ^ (unsigned)now;
-	FILE *f = fopen("/dev/urandom", "rb");
-
-	if (f) {
-		if (fread(&r, sizeof r, 1, f) != 1)
-			r ^= (unsigned)clock();
-		fclose(f);
-	}
-	for (int i = 0; i < 4; i++, r >>= 5)
-		suffix[i] = alphabet[r % 32];
-	suffix[4] = '\0';
-	gmtime_r(&t, &tm);
-	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(out, outsz, "%s-%s", stamp, suffix);
-}
