@@ -44,10 +44,10 @@ static void print_plan(const struct deploy_info *i)
 	if (i->kind == DEPLOY_ADOPT) {
 		printf("adopt %s: record %s, which it runs, as its baseline\n", i->env, i->tag);
 		printf("  app       %s\n", i->app_image[0] ? i->app_image : i->app_digest);
-		printf("  checked   its app is ready and reports %s; every host's deploy.env names it\n",
-		    i->tag);
-		printf("  written   one \"adopt\" record in .gantry/history.jsonl on each of its %zu "
-		    "host%s\n", i->hosts_len, i->hosts_len == 1 ? "" : "s");
+		printf("  checked   its app is ready and reports %s; every host's %s names it\n",
+		    i->tag, i->config);
+		printf("  written   one \"adopt\" record in the history of each of its %zu host%s\n",
+		    i->hosts_len, i->hosts_len == 1 ? "" : "s");
 		for (size_t k = 0; k < i->verdict.warnings_len; k++)
 			printf("  ! %s\n", i->verdict.warnings[k]);
 		fflush(stdout);
@@ -58,8 +58,8 @@ static void print_plan(const struct deploy_info *i)
 	else
 		printf("%s %s to %s\n", i->action, i->env, i->tag);
 	if (i->kind == DEPLOY_PROMOTE) {
-		printf("  source    %s: its app reports %s, its deploy.env names %s\n", i->source,
-		    i->source_version[0] ? i->source_version : "no version",
+		printf("  source    %s: its app reports %s, its %s names %s\n", i->source,
+		    i->source_version[0] ? i->source_version : "no version", i->config,
 		    i->source_env_tag[0] ? i->source_env_tag : "nothing");
 		if (i->chosen[0])
 			printf("  chosen    %s\n", i->chosen);
@@ -69,10 +69,12 @@ static void print_plan(const struct deploy_info *i)
 	printf("  app       %s\n", i->app_image);
 	printf("  migrator  %s\n", i->migrator_image);
 	if (i->still_runs[0])
-		printf("  now       %s (deploy.env names %s, whose run stopped before the switch)\n",
-		    i->still_runs, i->current);
+		printf("  now       %s (%s names %s, whose run stopped before the switch)\n",
+		    i->still_runs, i->config, i->current);
+	else if (i->current[0])
+		printf("  now       %s\n", i->current);
 	else
-		printf("  now       %s\n", i->current[0] ? i->current : "(no deploy.env yet)");
+		printf("  now       (no %s yet)\n", i->config);
 	if (i->adopting[0])
 		printf("  adopt     %s has no run recorded: %s, which its app reports ready, is recorded "
 		    "first as its baseline\n", i->env, i->adopting);

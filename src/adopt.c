@@ -52,11 +52,15 @@ static const struct unit_cmd_ops adopt_ops = {
 
 void adopt_write(struct deploy *d)
 {
+	char message[200];
 	struct adopt_spec a = {
 		.id = d->adopt_id, .env = d->target->name, .tag = d->adopt.tag, .app_digest = d->adopt.app,
 		.migrator_digest = d->adopt.migrator, .operator = d->ctx.operator, .at = deploy_now_s(),
-		.message = "gantry adopt: app ready, reporting the tag deploy.env names",
+		.message = message,
 	};
+
+	snprintf(message, sizeof message, "gantry adopt: app ready, reporting the tag %s names",
+	    d->to->words->config);
 
 	if (d->info.host_index == 0) {
 		char id[72];

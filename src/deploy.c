@@ -201,8 +201,8 @@ static void judge(struct deploy *d)
 		return;
 	}
 	d->info.redeploy = d->info.current[0] && strcmp(d->info.current, d->info.tag) == 0;
-	if (d->adopt.tag[0] && guard_adopt_decide(&d->target_state, &d->target_res, d->adopt.tag,
-	    why, sizeof why))
+	if (d->adopt.tag[0] && guard_adopt_decide(d->target, &d->target_state, &d->target_res,
+	    d->adopt.tag, why, sizeof why))
 		deploy_copy(d->info.adopting, sizeof d->info.adopting, d->adopt.tag);
 	guard_back(&d->target_state.history, d->info.tag, d->info.adopting[0] ? &d->adopt : NULL,
 	    &d->back);
@@ -370,6 +370,7 @@ static struct deploy *deploy_alloc(const struct deploy_ctx *ctx, const struct co
     deploy_changed_fn changed, void *arg)
 {
 	struct deploy *d = xcalloc(1, sizeof *d);
+	size_t units;
 
 	d->ctx = *ctx;
 	d->to = ctx->target(ctx->target_arg, target);
@@ -377,18 +378,21 @@ static struct deploy *deploy_alloc(const struct deploy_ctx *ctx, const struct co
 	d->arg = arg;
 	d->target = target;
 	d->info.output = logbuf_new(OUTPUT_LINES, OUTPUT_LINES * 256);
+	d->info.config = d->to->words->config;
 	deploy_copy(d->info.env, sizeof d->info.env, target->name);
 	deploy_copy(d->info.operator, sizeof d->info.operator, ctx->operator ? ctx->operator : "");
-	d->info.hosts_len = target->hosts_len;
-	d->info.hosts = xcalloc(target->hosts_len + 1, sizeof *d->info.hosts);
-	d->jobs = xcalloc(target->hosts_len + 1, sizeof *d->jobs);
-	for (size_t j = 0; j < target->hosts_len; j++) {
+	/* the units, as the target names them */
+	units = d->to->ops->units(d->to);
+	d->info.hosts_len = units;
+	d->info.hosts = xcalloc(units + 1, sizeof *d->info.hosts);
+	d->jobs = xcalloc(units + 1, sizeof *d->jobs);
+	for (size_t j = 0; j < units; j++) {
 		deploy_copy(d->info.hosts[j].address, sizeof d->info.hosts[j].address,
-		    target->hosts[j].address);
+		    d->to->ops->unit_name(d->to, j));
 		d->jobs[j] = (struct job){ .d = d, .index = j };
 	}
 	d->info.parallel = target->deploy.parallel > 0 ? (size_t)target->deploy.parallel : 1;
-	d->failed_host = target->hosts_len;
+	d->failed_host = units;
 	d->info.protected_env = target->deploy.protected_env;
 	deploy_enter(d, STAGE_GATHER);
 	return d;

@@ -94,7 +94,9 @@ struct deploy_info {
 	char tag[136];
 	char app_digest[80], migrator_digest[80];
 	char app_image[400], migrator_image[400];
-	char current[136];              /* the tag the target's deploy.env names ("" none) */
+	const char *config;             /* what says what a unit runs, in the target's words
+	                                   ("deploy.env") */
+	char current[136];              /* the tag the target's configuration names ("" none) */
 	char still_runs[136];           /* when the last run of `current` stopped before its
 	                                   switch: the tag the app still runs ("" otherwise) */
 	char rollback_tag[136];         /* where an automatic rollback goes ("" none) */

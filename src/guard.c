@@ -4,6 +4,7 @@
 #include "guard.h"
 #include "deployenv.h"
 #include "duration.h"
+#include "target.h"
 #include "value.h"
 
 #include <stdarg.h>
@@ -39,7 +40,13 @@ static void copy_str(char *dst, size_t dstsz, const char *src)
 	snprintf(dst, dstsz, "%s", src ? src : "");
 }
 
-/* The tag deploy.env names on a state's (first) host ("" none). */
+/* What the target calls the configuration that says what a unit runs ("deploy.env"). */
+static const char *config(const struct conf_env *env)
+{
+	return target_words_of(env)->config;
+}
+
+/* The tag a state's (first) unit is configured to run ("" none). */
 static void env_tag(const struct host_state *st, char *tag, size_t tagsz)
 {
 	tag[0] = '\0';
@@ -63,8 +70,8 @@ bool guard_source_tag(const struct conf_env *source, const struct host_state *ss
 		return false;
 	}
 	if (!ss->has_deploy_env) {
-		snprintf(err, errsz, "%s's host %s has no deploy.env, so gantry cannot tell which tag it "
-		    "runs; name one with --tag", source->name, source->hosts[0].address);
+		snprintf(err, errsz, "%s's host %s has no %s, so gantry cannot tell which tag it "
+		    "runs; name one with --tag", source->name, source->hosts[0].address, config(source));
 		return false;
 	}
 	env_tag(ss, tag, tagsz);
@@ -247,8 +254,8 @@ bool guard_adopt_candidate(const struct host_state *st, bool (*allowed)(void *, 
 	return true;
 }
 
-bool guard_adopt_decide(const struct host_state *st, const struct appcheck_result *app,
-    const char *candidate, char *why_out, size_t whysz)
+bool guard_adopt_decide(const struct conf_env *t, const struct host_state *st,
+    const struct appcheck_result *app, const char *candidate, char *why_out, size_t whysz)
 {
 	const char *why = NULL;
 	char buf[300];
@@ -256,15 +263,16 @@ bool guard_adopt_decide(const struct host_state *st, const struct appcheck_resul
 	why_out[0] = '\0';
 	if (!candidate[0])
 		return false;
-	if (st->deploy_env_differs[0])
-		why = "its hosts' deploy.env name different tags";
-	else if (!app->ready)
+	if (st->deploy_env_differs[0]) {
+		snprintf(buf, sizeof buf, "its hosts' %s name different tags", config(t));
+		why = buf;
+	} else if (!app->ready)
 		why = app->ready_error[0] ? app->ready_error : "its app is not ready";
 	else if (!app->version[0])
 		why = app->version_error[0] ? app->version_error : "its app reports no version";
 	else if (strcmp(app->version, candidate) != 0) {
-		snprintf(buf, sizeof buf, "its app reports %s, not %s that deploy.env names",
-		    app->version, candidate);
+		snprintf(buf, sizeof buf, "its app reports %s, not %s that %s names",
+		    app->version, candidate, config(t));
 		why = buf;
 	}
 	if (why) {
@@ -284,14 +292,15 @@ void guard_adopt(const struct conf_env *t, const struct host_state *st,
 		    "environment gantry never ran on; `gantry history %s` lists what is known", t->name,
 		    t->name);
 	} else if (!st->has_deploy_env) {
-		guard_refuse(v, "%s's host %s has no deploy.env, so nothing says which tag runs there; "
-		    "deploy one with `gantry deploy %s TAG`", t->name, t->hosts[0].address, t->name);
+		guard_refuse(v, "%s's host %s has no %s, so nothing says which tag runs there; "
+		    "deploy one with `gantry deploy %s TAG`", t->name, t->hosts[0].address, config(t),
+		    t->name);
 	} else if (!candidate[0]) {
-		guard_refuse(v, "%s's deploy.env names %s, not a tag matching registry.tags: only such "
-		    "a tag can be adopted", t->name, st->deploy_env.app_image);
-	} else if (!guard_adopt_decide(st, app, candidate, why, sizeof why)) {
+		guard_refuse(v, "%s's %s names %s, not a tag matching registry.tags: only such "
+		    "a tag can be adopted", t->name, config(t), st->deploy_env.app_image);
+	} else if (!guard_adopt_decide(t, st, app, candidate, why, sizeof why)) {
 		guard_refuse(v, "%s cannot be adopted: %s. Adoption records only a tag the app reports, "
-		    "ready, and every host's deploy.env names", t->name, why);
+		    "ready, and every host's %s names", t->name, why, config(t));
 	}
 	if (st->lock.held)
 		guard_refuse(v, "%s is locked by %s (%s): adopt when its run has ended", t->name,
@@ -334,9 +343,10 @@ static void verify_source(const struct guard_facts *f, struct guard_verdict *v, 
 		if (!h->runs[i].note && strcmp(h->runs[i].tag, tag) == 0)
 			last = &h->runs[i];
 	if (!f->explicit_tag && version[0] && strcmp(version, stag) != 0) {
-		guard_refuse(v, "%s's app reports %s but its deploy.env names %s: gantry cannot tell "
+		guard_refuse(v, "%s's app reports %s but its %s names %s: gantry cannot tell "
 		    "which one was verified there, so it promotes neither; look at %s (gantry history "
-		    "%s), or name the tag with --tag", src, version, stag[0] ? stag : "nothing", src, src);
+		    "%s), or name the tag with --tag", src, version, config(f->source),
+		    stag[0] ? stag : "nothing", src, src);
 		return;
 	}
 	if (!f->explicit_tag && f->source_services && f->source_services[0]) {
@@ -379,12 +389,13 @@ static void verify_source(const struct guard_facts *f, struct guard_verdict *v, 
 		localtime_r(&t, &tm);
 		strftime(when, sizeof when, " on %Y-%m-%d %H:%M", &tm);
 	}
-	snprintf(chosen, chosensz, "%s %s%s: its last run there (%s%s) %s%s",
+	snprintf(chosen, chosensz, "%s %s%s: its last run there (%s%s) %s%s%s%s",
 	    f->explicit_tag ? "named with --tag, verified on" : "what", src,
 	    f->explicit_tag ? "" : " runs", last->action, when,
 	    last->result == RUN_ADOPTED ? "adopted it" : "succeeded",
-	    f->explicit_tag ? "" : version[0] ? "; its app reports it and deploy.env names it" :
-	    "; deploy.env names it (its app reports no version)");
+	    f->explicit_tag ? "" : version[0] ? "; its app reports it and " : "; ",
+	    f->explicit_tag ? "" : config(f->source),
+	    f->explicit_tag ? "" : version[0] ? " names it" : " names it (its app reports no version)");
 }
 
 /* The source's readiness, a re-pointed tag and the soak time. */

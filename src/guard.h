@@ -73,8 +73,8 @@ bool guard_adopt_candidate(const struct host_state *st, bool (*allowed)(void *, 
     void *allowed_arg, struct guard_images *out);
 /* Whether a run adopts that baseline: its hosts' deploy.env agree and its app is ready
  * and reports that very tag. When not, `why` says so. */
-bool guard_adopt_decide(const struct host_state *st, const struct appcheck_result *app,
-    const char *candidate, char *why, size_t whysz);
+bool guard_adopt_decide(const struct conf_env *t, const struct host_state *st,
+    const struct appcheck_result *app, const char *candidate, char *why, size_t whysz);
 /* gantry adopt's refusals. */
 void guard_adopt(const struct conf_env *target, const struct host_state *st,
     const struct appcheck_result *app, const char *candidate, struct guard_verdict *v);

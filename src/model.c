@@ -5,6 +5,7 @@
 #include "duration.h"
 #include "lease.h"
 #include "payload.h"
+#include "target.h"
 #include "xmalloc.h"
 
 #include <stdio.h>
@@ -317,6 +318,7 @@ enum drift model_drift(const struct env_status *env, char *deployed, size_t depl
     char *why, size_t whysz)
 {
 	const char *first = NULL, *first_host = NULL, *run_first = NULL, *run_host = NULL;
+	const char *cfg = target_words_of(env->conf)->config;      /* "deploy.env" */
 	enum drift drift = DRIFT_NONE;
 
 	deployed[0] = '\0';
@@ -331,8 +333,8 @@ enum drift model_drift(const struct env_status *env, char *deployed, size_t depl
 			first = h->app_tag;
 			first_host = addr;
 		} else if (strcmp(first, h->app_tag) != 0) {
-			snprintf(why, whysz, "hosts run different tags: %s's deploy.env names %s, %s's "
-			    "names %s", first_host, first, addr, h->app_tag);
+			snprintf(why, whysz, "hosts run different tags: %s's %s names %s, %s's "
+			    "names %s", first_host, cfg, first, addr, h->app_tag);
 			return DRIFT_HOSTS;
 		}
 	}
@@ -360,13 +362,13 @@ enum drift model_drift(const struct env_status *env, char *deployed, size_t depl
 		const struct host_status *h = &env->hosts[i];
 
 		if (h->app_version[0] && h->app_tag[0] && strcmp(h->app_version, h->app_tag) != 0) {
-			snprintf(why, whysz, "%s: deploy.env names %s but its app reports %s",
-			    env->conf->hosts[i].address, h->app_tag, h->app_version);
+			snprintf(why, whysz, "%s: %s names %s but its app reports %s",
+			    env->conf->hosts[i].address, cfg, h->app_tag, h->app_version);
 			return DRIFT_RUNNING;
 		}
 	}
 	if (env->tag[0] && strcmp(env->tag, first) != 0) {
-		snprintf(why, whysz, "deploy.env names %s but the app reports %s", first, env->tag);
+		snprintf(why, whysz, "%s names %s but the app reports %s", cfg, first, env->tag);
 		return DRIFT_RUNNING;
 	}
 	/* each service that runs the app's image, as the container runtime lists them */
@@ -376,8 +378,8 @@ enum drift model_drift(const struct env_status *env, char *deployed, size_t depl
 
 		if (h->app_tag[0] && h->app_repo[0] &&
 		    (s = running_drift(&h->running, h->app_repo, h->app_tag, h->app_digest))) {
-			snprintf(why, whysz, "%s: service %s runs %s, deploy.env names %s",
-			    env->conf->hosts[i].address, s->name, s->tag, h->app_tag);
+			snprintf(why, whysz, "%s: service %s runs %s, %s names %s",
+			    env->conf->hosts[i].address, s->name, s->tag, cfg, h->app_tag);
 			return DRIFT_SERVICES;
 		}
 	}

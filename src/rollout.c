@@ -60,11 +60,11 @@ void rollout_plan(struct deploy *d, size_t j, const char *id)
 	const struct conf_registry *reg = d->ctx.conf->registry;
 	struct deploy_host *h = &d->info.hosts[j];
 	bool back = h->went_back;
+	char message[200];
 	struct adopt_spec a = {
 		.id = d->adopt_id, .env = d->target->name, .tag = d->adopt.tag, .app_digest = d->adopt.app,
 		.migrator_digest = d->adopt.migrator, .operator = d->ctx.operator,
-		.at = d->run_started,
-		.message = "adopted before the first run: app ready, reporting the tag deploy.env names",
+		.at = d->run_started, .message = message,
 	};
 	struct release_request req = {
 		.id = id, .action = d->info.action,
@@ -80,6 +80,8 @@ void rollout_plan(struct deploy *d, size_t j, const char *id)
 	size_t n;
 	char *ref;
 
+	snprintf(message, sizeof message, "adopted before the first run: app ready, reporting the "
+	    "tag %s names", d->to->words->config);
 	if (back) {
 		/* the units switched before the failure go back: a rollback run of its own */
 		req.action = "rollback";
@@ -462,13 +464,14 @@ static void not_all_there(struct deploy *d, const struct host_state *st, char *w
 	why[0] = '\0';
 	if (st->has_deploy_env)
 		deployenv_image_tag(st->deploy_env.app_image, tag, sizeof tag);
-	/* the merged state's deploy.env is the first unit's; the first to differ is named */
+	/* the merged state's configuration is the first unit's; the first to differ is named */
 	if (strcmp(tag, d->info.tag) != 0)
-		snprintf(why, whysz, "%s's deploy.env names %s, not %s", d->info.hosts[0].address,
-		    tag[0] ? tag : "nothing", d->info.tag);
+		snprintf(why, whysz, "%s's %s names %s, not %s", d->info.hosts[0].address,
+		    d->to->words->config, tag[0] ? tag : "nothing", d->info.tag);
 	else if (st->deploy_env_differs[0])
-		snprintf(why, whysz, "%s's deploy.env names %s, not %s", st->deploy_env_differs,
-		    st->differs_image[0] ? st->differs_image : "nothing", d->info.tag);
+		snprintf(why, whysz, "%s's %s names %s, not %s", st->deploy_env_differs,
+		    d->to->words->config, st->differs_image[0] ? st->differs_image : "nothing",
+		    d->info.tag);
 	else if (!run || run->hosts < d->info.hosts_len || run->result != RUN_SUCCEEDED)
 		snprintf(why, whysz, "run %s is not recorded succeeded on all %zu hosts",
 		    d->info.run_id, d->info.hosts_len);
@@ -570,10 +573,11 @@ static void run_done(struct deploy *d)
 		d->info.result = d->failed_result;
 		list_hosts(d, took_it, list, sizeof list, &n);
 		if (n && !d->attach_only) {
-			deploy_say(d, "%s on %s, so the hosts differ: %s run%s %s, while %s %s. `gantry "
+			deploy_say(d, "%s on %s, so the hosts differ: %s run%s %s, while %s %s%s%s. `gantry "
 			    "rollback %s` puts every host back", fr, failed_at, list, n == 1 ? "s" : "",
 			    d->info.tag, failed_at, fh->switched ? "was switched when it failed" :
-			    "still runs what it ran before (deploy.env put back)", d->target->name);
+			    "still runs what it ran before (", fh->switched ? "" : d->to->words->config,
+			    fh->switched ? "" : " put back)", d->target->name);
 			d->info.hosts_differ = true;
 		} else if (list_hosts(d, untouched, list, sizeof list, &left), left && !d->attach_only) {
 			deploy_say(d, "%s on %s; the other %zu host(s) were not touched", fr, failed_at, left);

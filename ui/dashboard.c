@@ -489,6 +489,7 @@ static bool draw_detail_services(struct ui *ui, int y, const struct env_status *
 static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 {
 	const struct env_status *env = &ui->app->model->envs[ui->selected];
+	const char *cfg = app_target(ui->app, env->conf)->words->config;    /* "deploy.env" */
 	char line[700], tag[PAYLOAD_TAG_MAX], why[300], state[48];
 	size_t shown = env->hosts_len < DETAIL_MAX_HOSTS ? env->hosts_len : DETAIL_MAX_HOSTS;
 	enum drift drift;
@@ -524,18 +525,19 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 
 			/* a host with its own app_url: what its app reports, asked on the host */
 			if (h->app_version[0])
-				snprintf(line, sizeof line, "deploy.env names %s; its app reports %s", h->app_tag,
+				snprintf(line, sizeof line, "%s names %s; its app reports %s", cfg, h->app_tag,
 				    h->app_version);
 			else if (h->app_probed && h->app_version_error[0])
-				snprintf(line, sizeof line, "deploy.env names %s; its app: %s", h->app_tag,
+				snprintf(line, sizeof line, "%s names %s; its app: %s", cfg, h->app_tag,
 				    h->app_version_error);
 			else
-				snprintf(line, sizeof line, "deploy.env: app %s, migrator %s", h->app_tag,
+				snprintf(line, sizeof line, "%s: app %s, migrator %s", cfg, h->app_tag,
 				    h->migrator_tag[0] ? h->migrator_tag : "-");
 			draw_text(ui, y, x, ui->cols - x - 1, line, differs ? THEME_ROLE_degraded :
 			    THEME_ROLE_muted, false);
 		} else {
-			draw_text(ui, y, x, ui->cols - x - 1, "reading deploy.env", THEME_ROLE_muted, false);
+			snprintf(line, sizeof line, "reading %s", cfg);
+			draw_text(ui, y, x, ui->cols - x - 1, line, THEME_ROLE_muted, false);
 		}
 		y += rows;
 	}
@@ -549,12 +551,12 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 	if (drift != DRIFT_NONE)
 		draw_wrapped(ui, y, 11, y + 2, line,
 		    drift == DRIFT_MIGRATOR ? THEME_ROLE_degraded : THEME_ROLE_unhealthy);
-	else if (tag[0] && env->tag[0])
-		draw_text(ui, y, 11, ui->cols - 12, "deploy.env and the running app agree",
-		    THEME_ROLE_muted, false);
-	else if (tag[0]) {
+	else if (tag[0] && env->tag[0]) {
+		snprintf(line, sizeof line, "%s and the running app agree", cfg);
+		draw_text(ui, y, 11, ui->cols - 12, line, THEME_ROLE_muted, false);
+	} else if (tag[0]) {
 		/* nothing to compare with: say so rather than "agree" */
-		snprintf(line, sizeof line, "deploy.env names %s; the app has not reported its version", tag);
+		snprintf(line, sizeof line, "%s names %s; the app has not reported its version", cfg, tag);
 		draw_text(ui, y, 11, ui->cols - 12, line, THEME_ROLE_muted, false);
 	}
 }

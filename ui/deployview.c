@@ -312,17 +312,17 @@ static int draw_facts(struct ui *ui, const struct deploy_info *i, int y, int bot
 	if (i->attached)
 		snprintf(line, sizeof line, "%s   (run %s)", i->tag, i->run_id);
 	else if (i->still_runs[0])
-		snprintf(line, sizeof line, "%s   (%s runs %s now; deploy.env names %s, whose run stopped "
-		    "before the switch)", i->tag, i->env, i->still_runs, i->current);
+		snprintf(line, sizeof line, "%s   (%s runs %s now; %s names %s, whose run stopped "
+		    "before the switch)", i->tag, i->env, i->still_runs, i->config, i->current);
 	else if (i->current[0])
 		snprintf(line, sizeof line, "%s   (%s runs %s now%s)", i->tag, i->env, i->current,
 		    i->redeploy ? ": the same tag" : "");
 	else
-		snprintf(line, sizeof line, "%s   (%s has no deploy.env yet)", i->tag, i->env);
+		snprintf(line, sizeof line, "%s   (%s has no %s yet)", i->tag, i->env, i->config);
 	y = fact(ui, y, "tag", line, THEME_ROLE_text);
 	if (i->kind == DEPLOY_PROMOTE && i->chosen[0] && !i->attached) {
-		snprintf(line, sizeof line, "%s; %s's app reports %s, its deploy.env names %s", i->chosen,
-		    i->source, i->source_version[0] ? i->source_version : "no version",
+		snprintf(line, sizeof line, "%s; %s's app reports %s, its %s names %s", i->chosen,
+		    i->source, i->source_version[0] ? i->source_version : "no version", i->config,
 		    i->source_env_tag[0] ? i->source_env_tag : "nothing");
 		draw_text(ui, y, 2, 10, "chosen", THEME_ROLE_header, true);
 		y = draw_wrapped(ui, y, 12, y + 2, line, THEME_ROLE_muted);

@@ -532,7 +532,7 @@ START_TEST(the_units_are_read_again_before_a_tag_moves)
 	ck_assert_msg(i->result == RUN_SUCCEEDED, "%s", i->status);
 	ck_assert(!i->retagged);
 	ck_assert_msg(strstr(i->retag_error, "read again, the hosts do not all run it: root@p1's "
-	    "deploy.env names sha-1111111, not sha-2222222") != NULL, "%s", i->retag_error);
+	    "fake.env names sha-1111111, not sha-2222222") != NULL, "%s", i->retag_error);
 	ck_assert_int_eq(testhttp_count(w->srv, "PUT", "/v2/shop/app/manifests/stable"), 0);
 	world_free(w);
 }

@@ -415,9 +415,9 @@ START_TEST(only_what_the_app_reports_is_adopted)
 	ck_assert_str_eq(cand.tag, "sha-a");
 	ck_assert_str_eq(cand.app, "sha256:" HEX_A);    /* pinned in deploy.env */
 	ck_assert_str_eq(cand.migrator, "");            /* not pinned: the registry is asked */
-	ck_assert(guard_adopt_decide(&st, &app, cand.tag, why, sizeof why));
+	ck_assert(guard_adopt_decide(production, &st, &app, cand.tag, why, sizeof why));
 	snprintf(app.version, sizeof app.version, "sha-z");
-	ck_assert(!guard_adopt_decide(&st, &app, cand.tag, why, sizeof why));
+	ck_assert(!guard_adopt_decide(production, &st, &app, cand.tag, why, sizeof why));
 	ck_assert_str_eq(why, "its app reports sha-z, not sha-a that deploy.env names");
 	guard_adopt(production, &st, &app, cand.tag, &v);
 	ck_assert_str_eq(v.refusal, "production cannot be adopted: its app reports sha-z, not sha-a "

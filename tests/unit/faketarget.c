@@ -886,7 +886,13 @@ struct fake_target *fake_target_new(struct loop *loop, const struct conf *conf,
 {
 	struct fake_target *ft = xcalloc(1, sizeof *ft);
 
-	ft->base = (struct target){ .ops = &fake_target_ops, .conf = conf, .env = env, .loop = loop };
+	static const struct target_words words = {
+		.config = "fake.env", .unit = "unit", .units = "units",
+	};
+
+	ft->base = (struct target){
+		.ops = &fake_target_ops, .words = &words, .conf = conf, .env = env, .loop = loop,
+	};
 	ft->loop = loop;
 	ft->units_len = env->hosts_len;
 	ft->units = xcalloc(env->hosts_len + 1, sizeof *ft->units);

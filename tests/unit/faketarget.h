@@ -1,5 +1,5 @@
 /* A fake deploy target for the engine's unit tests: units held in memory, each with its
- * deploy.env, lock, freeze and history, that run a plan's steps by name on the test's
+ * configuration (fake.env), lock, freeze and history, that run a plan's steps by name on the test's
  * loop, with scripted failures, pauses and lost links. A run belongs to its unit, as on a
  * real host: it goes on when the handle that started or followed it is freed. It proves
  * the engine's decisions in milliseconds; the real-component tests prove the runner. */
