@@ -58,7 +58,7 @@ static const char *status_detail(const struct env_status *st, char *buf, size_t 
 		return st->probes[PROBE_VERSION].detail;
 	if ((unread = hosts_unread(st, &why, &at)) > 0) {
 		snprintf(buf, bufsz, "%zu of %zu host%s not read: %s: %s", unread, st->hosts_len,
-		    st->hosts_len == 1 ? "" : "s", st->conf->hosts[at].address, why);
+		    st->hosts_len == 1 ? "" : "s", st->hosts[at].name, why);
 		return buf;
 	}
 	if (model_unfinished(st, buf, bufsz))
@@ -119,7 +119,7 @@ static void hosts_json(json_t *e, const struct env_status *st)
 				    json_string(h->running.list[k].digest) : json_null()));
 		}
 		json_array_append_new(hosts, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}",
-		    "address", st->conf->hosts[j].address,
+		    "address", st->hosts[j].name,
 		    "deployed", h->app_tag[0] ? json_string(h->app_tag) : json_null(),
 		    "app_version", h->app_version[0] ? json_string(h->app_version) : json_null(),
 		    "services", services,

@@ -69,7 +69,7 @@ void adopt_write(struct deploy *d)
 		snprintf(d->adopt_id, sizeof d->adopt_id, "adopt-%s", id);
 		d->info.started_ms = loop_clock_ms();
 	}
-	deploy_copy(d->info.host, sizeof d->info.host, d->target->hosts[d->info.host_index].address);
+	deploy_copy(d->info.host, sizeof d->info.host, d->info.hosts[d->info.host_index].address);
 	deploy_say(d, "recording the baseline on %s", d->info.host);
 	d->adopt_cmd = d->to->ops->adopt(d->to, d->info.host_index, &a, &adopt_ops, d);
 	deploy_notify(d);

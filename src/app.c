@@ -58,8 +58,18 @@ struct app *app_new(struct conf *conf)
 #endif
 	}
 	app->targets = xcalloc(conf->envs_len + 1, sizeof *app->targets);
-	for (size_t i = 0; i < conf->envs_len; i++)
+	for (size_t i = 0; i < conf->envs_len; i++) {
+		const struct target *t = &app->targets[i];
+		size_t n;
+
 		target_init(&app->targets[i], conf, &conf->envs[i], app->loop, app->bus);
+		/* the model's units are the target's, named as it names them */
+		n = t->ops->units(t);
+		model_set_units(app->model, i, n);
+		for (size_t j = 0; j < n; j++)
+			snprintf(app->model->envs[i].hosts[j].name, sizeof app->model->envs[i].hosts[j].name,
+			    "%s", t->ops->unit_name(t, j));
+	}
 	app->deploywatch = deploywatch_new(app->loop, app->model, app_target_of, app);
 	if (conf->registry)
 		app->registry = registry_new(app->loop, conf->registry);

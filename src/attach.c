@@ -49,7 +49,7 @@ void attach_follow(struct deploy *d)
 		deploy_refuse(d, "%s's history holds a run whose id, tag or digests are not what gantry writes "
 		    "(id \"%s\"): the record is corrupt or was planted, so it is not followed; look at "
 		    ".gantry/history.jsonl on %s", d->target->name, run->id,
-		    d->target->hosts[run->host_index < d->target->hosts_len ? run->host_index : 0].address);
+		    d->info.hosts[run->host_index < d->info.hosts_len ? run->host_index : 0].address);
 		return;
 	}
 	/* a run meant for more hosts than recorded it never succeeded: the hosts left behind */
@@ -77,7 +77,7 @@ void attach_follow(struct deploy *d)
 	}
 	/* follow the run where it is alive, else where it ended worst */
 	j = st->lock.held && st->lock.runner_alive ? st->current_host : run->host_index;
-	if (j >= d->target->hosts_len)
+	if (j >= d->info.hosts_len)
 		j = 0;
 	h = &d->info.hosts[j];
 	h->steps = xcalloc(run->planned + run->rollback_planned + 1, sizeof *h->steps);

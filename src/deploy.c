@@ -163,7 +163,7 @@ static void judge_adopt(struct deploy *d)
 		guard_warn(&d->info.verdict, "the registry did not give %s's digests: the baseline is "
 		    "recorded without them, and a rollback to it deploys what the tag points to then",
 		    d->adopt.tag);
-	deploy_copy(d->info.host, sizeof d->info.host, t->hosts[0].address);
+	deploy_copy(d->info.host, sizeof d->info.host, d->info.hosts[0].address);
 	deploy_enter(d, STAGE_PLANNED);
 	deploy_say(d, "confirm to record the baseline");
 	deploy_notify(d);
@@ -414,11 +414,12 @@ struct deploy *deploy_attach(const struct deploy_ctx *ctx, const struct conf_env
 
 	d->attach_only = true;
 	d->info.action = "deploy";
-	if (!env->hosts_len) {
+	if (!d->info.hosts_len) {
 		snprintf(why, sizeof why, "%s has no hosts in the configuration", env->name);
 		return refused_now(d, why);
 	}
-	deploy_say(d, "reading %s%s", env->hosts[0].address, env->hosts_len > 1 ? " and the other hosts" : "");
+	deploy_say(d, "reading %s%s", d->info.hosts[0].address,
+	    d->info.hosts_len > 1 ? " and the other hosts" : "");
 	d->target_rd = hostread_start(d->to, gather_target_done, d);
 	return d;
 }
@@ -462,7 +463,7 @@ struct deploy *deploy_new(const struct deploy_ctx *ctx, const struct deploy_requ
 	if (!conf->registry || !ctx->registry)
 		snprintf(why, sizeof why, "a %s needs the registry: add a registry: section to %s (see "
 		    "gantry.yml(5))", d->info.action, conf->path ? conf->path : "gantry.yml");
-	else if (!t->hosts_len)
+	else if (!d->info.hosts_len)
 		snprintf(why, sizeof why, "%s has no hosts in the configuration: gantry deploys over "
 		    "SSH to the hosts listed under hosts:", t->name);
 	else if (req->kind == DEPLOY_PROMOTE)
@@ -471,8 +472,8 @@ struct deploy *deploy_new(const struct deploy_ctx *ctx, const struct deploy_requ
 		snprintf(why, sizeof why, "a deploy needs the tag to deploy");
 	if (why[0])
 		return refused_now(d, why);
-	deploy_say(d, "reading %s%s and the registry", t->hosts[0].address,
-	    t->hosts_len > 1 ? " and the other hosts" : "");
+	deploy_say(d, "reading %s%s and the registry", d->info.hosts[0].address,
+	    d->info.hosts_len > 1 ? " and the other hosts" : "");
 	/* GATHER: every answer is counted; all of them come from the loop, later */
 	d->pending = 1;
 	d->target_rd = hostread_start(d->to, gather_target_done, d);
@@ -513,7 +514,7 @@ void deploy_free(struct deploy *d)
 	registry_cancel(d->adopt_app_lookup.op);
 	registry_cancel(d->adopt_mig_lookup.op);
 	registry_cancel(d->tag_now_lookup.op);
-	for (size_t j = 0; d->image_checks && j < d->target->hosts_len; j++) {
+	for (size_t j = 0; d->image_checks && j < d->info.hosts_len; j++) {
 		if (d->image_checks[j].cmd)
 			unit_cmd_stop(d->image_checks[j].cmd);
 		outbuf_clear(&d->image_checks[j].out);
@@ -526,7 +527,7 @@ void deploy_free(struct deploy *d)
 		outbuf_clear(&d->lease_cmds[j].out);
 	}
 	free(d->lease_cmds);
-	for (size_t j = 0; d->source_services && j < d->source->hosts_len; j++) {
+	for (size_t j = 0; d->source_services && j < d->source_units; j++) {
 		if (d->source_services[j].cmd)
 			unit_cmd_stop(d->source_services[j].cmd);
 		running_free(&d->source_services[j].run);

@@ -1,7 +1,8 @@
 /* A promotion, rollback or deploy of one environment, as a state machine: it gathers
- * the facts (the hosts' states, the apps, the registry), asks the guards (src/guard),
- * shows the plan (src/plan), then runs it on each host in turn (src/hostrun), with a
- * rollback of the hosts already switched when a later one fails. */
+ * the facts (the units' states, the apps, the registry), asks the guards (src/guard),
+ * shows the plan its target builds (src/release.h), then runs it on the units through the
+ * target (src/target.h), with a rollback of the units already switched when a later one
+ * fails. */
 #ifndef GANTRY_DEPLOY_H
 #define GANTRY_DEPLOY_H
 

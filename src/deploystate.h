@@ -89,7 +89,9 @@ struct deploy {
 	bool target_read, source_read;
 	char target_err[700], source_err[700];
 	struct appcheck *source_app, *target_app;
-	struct services_read *source_services;  /* one per source host */
+	struct services_read *source_services;  /* one per unit of the source */
+	size_t source_units;
+	const struct target *source_from;       /* the source's target */
 	char services_drift[400];       /* "host, service worker runs sha-..." ("" none) */
 	struct appcheck_result source_res, target_res;
 	struct registry_op *app_op, *mig_op;

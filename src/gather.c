@@ -115,7 +115,9 @@ void gather_source_services(struct deploy *d, const struct target *from)
 {
 	size_t n = from->ops->units(from);
 
-	d->source_services = xcalloc(n, sizeof *d->source_services);
+	d->source_from = from;
+	d->source_units = n;
+	d->source_services = xcalloc(n + 1, sizeof *d->source_services);
 	for (size_t j = 0; j < n; j++) {
 		struct services_read *sr = &d->source_services[j];
 
@@ -138,14 +140,14 @@ void gather_services_drift(struct deploy *d)
 	running_image_repo(image, repo, sizeof repo);
 	deployenv_image_tag(image, tag, sizeof tag);
 	deployenv_image_digest(image, digest, sizeof digest);
-	for (size_t j = 0; j < d->source->hosts_len; j++) {
+	for (size_t j = 0; j < d->source_units; j++) {
 		const struct services_read *sr = &d->source_services[j];
 		const struct running_service *s = sr->listed ? running_drift(&sr->run, repo, tag, digest) :
 		    NULL;
 
 		if (s) {
 			snprintf(d->services_drift, sizeof d->services_drift, "%s, service %s runs %s",
-			    d->source->hosts[j].address, s->name, s->tag);
+			    d->source_from->ops->unit_name(d->source_from, j), s->name, s->tag);
 			return;
 		}
 	}
@@ -254,7 +256,7 @@ static void image_check_done(void *arg, enum unit_end how, int status, const cha
 {
 	struct image_check *ic = arg;
 	struct deploy *d = ic->d;
-	const char *addr = d->target->hosts[ic->host].address;
+	const char *addr = d->info.hosts[ic->host].address;
 	size_t n = strlen(d->images_missing);
 
 	ic->cmd = NULL;
@@ -273,15 +275,14 @@ static const struct unit_cmd_ops image_check_ops = {
 /* Runs deploy.image_check for the app image that ran, on every host. */
 void gather_host_images(struct deploy *d)
 {
-	const struct conf_env *t = d->target;
 	const struct conf_registry *reg = d->ctx.conf->registry;
 	char *ref = release_image_ref(reg, reg->app, d->info.tag, d->info.app_digest);
 
 	deploy_enter(d, STAGE_HOST_IMAGES);
-	d->image_checks = xcalloc(t->hosts_len, sizeof *d->image_checks);
-	d->pending = (int)t->hosts_len;
+	d->image_checks = xcalloc(d->info.hosts_len, sizeof *d->image_checks);
+	d->pending = (int)d->info.hosts_len;
 	deploy_say(d, "the registry cannot be reached: checking that the hosts hold %s", ref);
-	for (size_t j = 0; j < t->hosts_len; j++) {
+	for (size_t j = 0; j < d->info.hosts_len; j++) {
 		struct image_check *ic = &d->image_checks[j];
 
 		ic->d = d;

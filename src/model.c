@@ -25,10 +25,25 @@ struct model *model_new(const struct conf *conf, int64_t now)
 	for (size_t i = 0; i < conf->envs_len; i++) {
 		model->envs[i].conf = &conf->envs[i];
 		model->envs[i].health_since = now;
+		/* the configuration's hosts, until the target says what its units are */
 		model->envs[i].hosts_len = conf->envs[i].hosts_len;
 		model->envs[i].hosts = xcalloc(conf->envs[i].hosts_len + 1, sizeof *model->envs[i].hosts);
+		for (size_t j = 0; j < conf->envs[i].hosts_len; j++)
+			snprintf(model->envs[i].hosts[j].name, sizeof model->envs[i].hosts[j].name, "%s",
+			    conf->envs[i].hosts[j].address);
 	}
 	return model;
+}
+
+void model_set_units(struct model *model, size_t env, size_t n)
+{
+	struct env_status *e = &model->envs[env];
+
+	for (size_t j = 0; j < e->hosts_len; j++)
+		running_free(&e->hosts[j].running);
+	free(e->hosts);
+	e->hosts_len = n;
+	e->hosts = xcalloc(n + 1, sizeof *e->hosts);
 }
 
 void model_free(struct model *model)
@@ -304,7 +319,7 @@ bool model_unfinished(const struct env_status *env, char *out, size_t outsz)
 			reached++;
 		} else if (strlen(left) + 80 < sizeof left) {
 			snprintf(left + strlen(left), sizeof left - strlen(left), "%s%s", n++ ? ", " : "",
-			    env->conf->hosts[j].address);
+			    env->hosts[j].name);
 		}
 	}
 	snprintf(out, outsz, "partial: run %s (%s %s by %s) reached %zu of %zu hosts%s%s; no host "
@@ -325,7 +340,7 @@ enum drift model_drift(const struct env_status *env, char *deployed, size_t depl
 	why[0] = '\0';
 	for (size_t i = 0; i < env->hosts_len; i++) {
 		const struct host_status *h = &env->hosts[i];
-		const char *addr = env->conf->hosts[i].address;
+		const char *addr = h->name;
 
 		if (!h->app_tag[0])
 			continue;
@@ -343,7 +358,7 @@ enum drift model_drift(const struct env_status *env, char *deployed, size_t depl
 	/* each host's own app, where it has one: hosts running different tags */
 	for (size_t i = 0; i < env->hosts_len; i++) {
 		const struct host_status *h = &env->hosts[i];
-		const char *addr = env->conf->hosts[i].address;
+		const char *addr = h->name;
 
 		if (!h->app_version[0])
 			continue;
@@ -363,7 +378,7 @@ enum drift model_drift(const struct env_status *env, char *deployed, size_t depl
 
 		if (h->app_version[0] && h->app_tag[0] && strcmp(h->app_version, h->app_tag) != 0) {
 			snprintf(why, whysz, "%s: %s names %s but its app reports %s",
-			    env->conf->hosts[i].address, cfg, h->app_tag, h->app_version);
+			    h->name, cfg, h->app_tag, h->app_version);
 			return DRIFT_RUNNING;
 		}
 	}
@@ -379,7 +394,7 @@ enum drift model_drift(const struct env_status *env, char *deployed, size_t depl
 		if (h->app_tag[0] && h->app_repo[0] &&
 		    (s = running_drift(&h->running, h->app_repo, h->app_tag, h->app_digest))) {
 			snprintf(why, whysz, "%s: service %s runs %s, %s names %s",
-			    env->conf->hosts[i].address, s->name, s->tag, cfg, h->app_tag);
+			    h->name, s->name, s->tag, cfg, h->app_tag);
 			return DRIFT_SERVICES;
 		}
 	}
@@ -388,7 +403,7 @@ enum drift model_drift(const struct env_status *env, char *deployed, size_t depl
 
 		if (h->migrator_tag[0] && h->app_tag[0] && strcmp(h->migrator_tag, h->app_tag) != 0) {
 			snprintf(why, whysz, "%s: MIGRATOR_IMAGE is %s, APP_IMAGE is %s",
-			    env->conf->hosts[i].address, h->migrator_tag, h->app_tag);
+			    h->name, h->migrator_tag, h->app_tag);
 			drift = DRIFT_MIGRATOR;
 			break;
 		}

@@ -46,6 +46,7 @@ enum env_health {
 
 /* What one SSH host of an environment has deployed (from its deploy.env). */
 struct host_status {
+	char name[64];                  /* the unit, as its target names it (a host's address) */
 	char app_tag[PAYLOAD_TAG_MAX];  /* the tag of APP_IMAGE; "" when not known */
 	char migrator_tag[PAYLOAD_TAG_MAX];
 	char deploy_error[600];         /* why deploy.env could not be read; "" when it was */
@@ -83,7 +84,7 @@ enum drift {
 
 struct env_status {
 	const struct conf_env *conf;
-	struct host_status *hosts;      /* parallel to conf->hosts */
+	struct host_status *hosts;      /* one per unit of its target (model_set_units) */
 	size_t hosts_len;
 	struct probe_result probes[PROBE_KINDS];
 	char tag[PAYLOAD_TAG_MAX];      /* last version read; "" if never */
@@ -120,6 +121,9 @@ struct model {
 };
 
 struct model *model_new(const struct conf *conf, int64_t now);
+/* Environment `env` has n units (its target's): its host_status are made anew, empty, for
+ * the caller to name. */
+void model_set_units(struct model *model, size_t env, size_t n);
 void model_free(struct model *model);
 
 /* Classifies one answer into a result; for PROBE_VERSION fills `tag` on success. */

@@ -7,7 +7,7 @@
  * and following a run on a unit, the store's writes (freeze, unfreeze, unlock, an
  * adoption's record), asking whether a unit holds an image. The deploy engine, the
  * command line and the console know only this interface; a second kind of target is a
- * second `struct target_ops`. */
+ * folder under src/ with its `struct target_ops`, and one line in src/targets.c. */
 #ifndef GANTRY_TARGET_H
 #define GANTRY_TARGET_H
 
@@ -66,8 +66,8 @@ struct target_ops {
 	    const struct unit_run_ops *ops, void *arg);
 	/* The state store, written on unit j: a freeze, an unfreeze, a broken lock (each with
 	   its note in the history, dated `at`: the same on every unit, one note), and an
-	   adoption's baseline record. The command's exit statuses are the runner's
-	   (src/runner.h). */
+	   adoption's baseline record. The command's exit statuses are src/runresult.h's
+	   UNIT_EXITS. */
 	struct unit_cmd *(*admin)(const struct target *t, size_t j, enum unit_admin kind,
 	    const char *operator, const char *message, int64_t at, const struct unit_cmd_ops *ops,
 	    void *arg);

@@ -1,6 +1,6 @@
 /* A command on one unit of a target (for compose over SSH, a host), whatever carries it:
  * its output as it arrives, then how it ended, told through unit_cmd_ops. Each kind of
- * target makes its own behind struct unit_cmd's class (src/remote.c: over SSH), so the
+ * target makes its own behind struct unit_cmd's class (src/compose/remote.c: over SSH), so the
  * engine, the command line and the console hold and stop commands without knowing how
  * they run. */
 #ifndef GANTRY_UNITCMD_H

@@ -1,7 +1,7 @@
 /* One run on one unit of a target (for compose over SSH, a host): started or followed by
  * the target (target.h's start and follow ops), it tells what it hears as typed callbacks
  * and decides nothing about the deploy it belongs to. Each kind of target makes its own
- * behind struct unit_run's class (src/hostrun.c: the runner over SSH). */
+ * behind struct unit_run's class (src/compose/hostrun.c: the runner over SSH). */
 #ifndef GANTRY_UNITRUN_H
 #define GANTRY_UNITRUN_H
 

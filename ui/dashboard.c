@@ -453,7 +453,7 @@ static bool draw_detail_services(struct ui *ui, int y, const struct env_status *
 		return false;
 	draw_text(ui, y, 2, 9, "services", THEME_ROLE_header, true);
 	if (env->hosts_len > 1) {
-		snprintf(item, sizeof item, "%s: ", env->conf->hosts[at].address);
+		snprintf(item, sizeof item, "%s: ", env->hosts[at].name);
 		x += draw_text(ui, y, x, right - x, item, THEME_ROLE_muted, false);
 	}
 	if (h->running_error[0]) {
@@ -512,7 +512,7 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 			snprintf(state, sizeof state, "%s", link_state_name(st));
 		x += draw_text(ui, y, x, 9, i == 0 ? "hosts" : "", THEME_ROLE_header, true);
 		x += draw_text(ui, y, x, 2, draw_glyph(ui, GLYPH_DOT), role, true);
-		x += draw_text(ui, y, x, 28, env->conf->hosts[i].address, THEME_ROLE_text, true);
+		x += draw_text(ui, y, x, 28, env->hosts[i].name, THEME_ROLE_text, true);
 		draw_text(ui, y, x, HOST_STATE_W, state, role, true);
 		/* a column of its own, a space after the state: two texts never run together */
 		x = HOST_TEXT_X;
@@ -602,7 +602,7 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 		if (lock->lock.runner_alive && !lock->lock_stale)
 			envfmt_run_step(&lock->lock, lock->host_now, step, sizeof step);
 		n = snprintf(line, sizeof line, "LOCKED%s%s by %s%s: %s%s%s%s", env->hosts_len > 1 ? " on " : "",
-		    env->hosts_len > 1 ? env->conf->hosts[lock_at].address : "", lock->lock.owner[0] ?
+		    env->hosts_len > 1 ? env->hosts[lock_at].name : "", lock->lock.owner[0] ?
 		    lock->lock.owner : "someone", age, lock->lock.message, step[0] ? ", " : "", step,
 		    lock->lock_stale ?
 		    "   STALE: its run is gone (h, then U to break it)" : !lock->lock.runner_alive ? "" :
@@ -635,11 +635,11 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 		} else if ((st == LINK_CONNECTING || st == LINK_IDLE || st == LINK_UP) &&
 		    !env->hosts[u].deploy_error[0]) {
 			snprintf(line, sizeof line, "reading the lock%s%s...", env->hosts_len > 1 ? " on " :
-			    "", env->hosts_len > 1 ? env->conf->hosts[u].address : "");
+			    "", env->hosts_len > 1 ? env->hosts[u].name : "");
 		} else {
 			/* every "reading" ends: in the state, or in why it cannot be read */
 			snprintf(line, sizeof line, "lock and freeze not known: %s cannot be read (see hosts)",
-			    env->conf->hosts[u].address);
+			    env->hosts[u].name);
 			role = THEME_ROLE_unhealthy;
 		}
 	}

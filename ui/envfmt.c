@@ -107,7 +107,7 @@ const char *envfmt_problem(const struct env_status *env, char *buf, size_t bufsz
 	/* a host that cannot be read, then a freeze, then a lock: what an ops screen must see */
 	for (size_t j = 0; j < env->hosts_len; j++)
 		if (env->hosts[j].deploy_error[0]) {
-			snprintf(buf, bufsz, "%s: %s", env->conf->hosts[j].address, env->hosts[j].deploy_error);
+			snprintf(buf, bufsz, "%s: %s", env->hosts[j].name, env->hosts[j].deploy_error);
 			return buf;
 		}
 	for (size_t j = 0; j < env->hosts_len; j++)

@@ -278,7 +278,7 @@ static void runner_done(void *arg, enum unit_end how, int status, const char *me
 		    "(chmod 700)", uc->dir);
 	else if (status != 0 || strcmp(first, want) != 0)
 		say(uc, HR_RUNNER, UNIT_CHECK_FAILED, "%s answered \"%s\" (exit %d), not \"%s\": the "
-		    "host needs a POSIX sh and the tools src/runner.sh lists", runner_path(), first,
+		    "host needs a POSIX sh and the tools src/compose/runner.sh lists", runner_path(), first,
 		    status, want);
 	else
 		say(uc, HR_RUNNER, UNIT_CHECK_OK, "%s at %s%s", want, runner_path(),

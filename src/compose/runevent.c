@@ -127,7 +127,7 @@ bool runevent_parse(const char *line, size_t len, struct run_event *ev)
 	}
 	if (n == 4 && is(w[1], wl[1], RUNNER_EV_RUN) && is(w[2], wl[2], RUNNER_EV_END)) {
 		ev->kind = RUNEVENT_RUN_END;
-		/* one of the runner's results (src/runner.h) */
+		/* one of the runner's results (src/compose/runner.h) */
 		if (wl[3] >= sizeof ev->word || memchr(w[3], '\0', wl[3]))
 			return false;
 		memcpy(ev->word, w[3], wl[3]);

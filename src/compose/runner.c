@@ -1,6 +1,6 @@
-/* The runner's contract: the tables of src/runner.h made into the program's preamble,
+/* The runner's contract: the tables of src/compose/runner.h made into the program's preamble,
  * and the commands that run it on a host. The only shell gantry writes is here and in
- * src/runner.sh. */
+ * src/compose/runner.sh. */
 #include "config.h"
 
 #include "deployenv.h"
@@ -13,7 +13,7 @@
 #include "template.h"
 #include "xmalloc.h"
 
-#include "runner_sh.h"                  /* static const char runner_sh[]: src/runner.sh */
+#include "runner_sh.h"                  /* static const char runner_sh[]: src/compose/runner.sh */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +94,7 @@ static void preamble(FILE *f)
 	};
 
 	fputs("#!/bin/sh\n# gantry's runner (written by gantry; do not edit). The contract's names,"
-	    " from src/runner.h:\n", f);
+	    " from src/compose/runner.h:\n", f);
 	for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
 		fprintf(f, "%s=%lld\n", numbers[i].var, numbers[i].value);
 #define EXIT_VAR(name, status, meaning) fprintf(f, "EX_%s=%d\n", #name, status);

@@ -1,8 +1,8 @@
-/* The runner: gantry's one program on a host (src/runner.sh), and the contract with it.
+/* The runner: gantry's one program on a host (src/compose/runner.sh), and the contract with it.
  *
  * Everything gantry does on a host is the runner with a subcommand. Its exit statuses,
  * markers, result names, files and limits are defined here, once: the program sent to a
- * host is a preamble of shell variables made from these tables, then src/runner.sh, which
+ * host is a preamble of shell variables made from these tables, then src/compose/runner.sh, which
  * names them only through those variables (tests/unit/check_runner.c holds it to that).
  *
  * A host keeps the runner at .gantry/bin/runner-<protocol>-<hash of the program>. A
@@ -47,7 +47,7 @@ struct remote_host;
 #define RUNNER_MARK_RUN_ENDED UNIT_NOTE_RUN_ENDED
 
 /* The parts of the state reply (the state and watch subcommands), in the order the runner
- * prints them, each after its marker line (src/hostreply.h): X(NAME, word, hex). A part
+ * prints them, each after its marker line (src/compose/hostreply.h): X(NAME, word, hex). A part
  * read from a file on the host is hex-encoded there; the others are lines the runner
  * prints itself. */
 #define RUNNER_STATE_PARTS(X) \
@@ -109,7 +109,7 @@ enum runner_sub {
 	RUNNER_SUBS
 };
 
-/* The whole program: the preamble made from the tables above, then src/runner.sh. */
+/* The whole program: the preamble made from the tables above, then src/compose/runner.sh. */
 const char *runner_program(void);
 /* Where a host keeps it, relative to the deploy directory. */
 const char *runner_path(void);

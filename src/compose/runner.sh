@@ -1,6 +1,6 @@
 # gantry's runner: the one program gantry runs on a host. gantry sends it with a preamble
 # of the contract's names (exit statuses EX_*, results R_*, markers M_*, files G_*, limits
-# N_*), made from src/runner.h; this file uses those names, never the values.
+# N_*), made from src/compose/runner.h; this file uses those names, never the values.
 #
 # Installed at .gantry/bin/runner-PROTOCOL-HASH (sh RUNNER SUBCOMMAND ARGS...):
 #   version                            "gantry-runner PROTOCOL"
@@ -20,7 +20,7 @@
 #                                      its whole group when stdin ends (gantry's channel
 #                                      closed): SSH signals are refused for root logins
 #   compose-check COMPOSE              COMPOSE config -q (tied), once deploy.env is there
-# In a run's run.sh (written per run by src/runscript.c: GANTRY_* variables and the steps,
+# In a run's run.sh (written per run by src/compose/runscript.c: GANTRY_* variables and the steps,
 # then this program), which takes the lock, records the run and runs the steps detached
 # from the SSH session, so a run finishes even if gantry or the link dies:
 #   sh .gantry/runs/ID/run.sh start    lock, record the start, detach; prints one of

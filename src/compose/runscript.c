@@ -1,5 +1,5 @@
 /* run.sh for one run: shell variables holding the run's facts and steps (every value
- * single-quoted), then the runner itself (src/runner.c's program). */
+ * single-quoted), then the runner itself (src/compose/runner.c's program). */
 #include "config.h"
 
 #include "runner.h"

@@ -1,5 +1,5 @@
 /* run.sh: the script gantry writes to a host for one run (a promote, a rollback, a
- * deploy): the run's facts and steps, then the runner (src/runner.sh), which locks,
+ * deploy): the run's facts and steps, then the runner (src/compose/runner.sh), which locks,
  * records and runs the steps detached from the SSH session. */
 #ifndef GANTRY_RUNSCRIPT_H
 #define GANTRY_RUNSCRIPT_H
@@ -42,7 +42,7 @@ char *runscript_adopt_record(const struct adopt_spec *a);
 char *runscript_build(const struct run_spec *spec);
 
 /* One command that writes run.sh under .gantry/runs/ID in the current directory and
- * starts it; it prints STARTED, LOCKED or FROZEN (see src/runner.sh). */
+ * starts it; it prints STARTED, LOCKED or FROZEN (see src/compose/runner.sh). */
 char *runscript_start_command(const struct run_spec *spec);
 
 /* The start record of the history, one JSON line, newly allocated. */

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The parts of a reply, in the order the runner prints them (src/runner.h). */
+/* The parts of a reply, in the order the runner prints them (src/compose/runner.h). */
 enum {
 #define PART_ENUM(name, word, hex) PART_##name,
 	RUNNER_STATE_PARTS(PART_ENUM)

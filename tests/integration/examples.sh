@@ -121,6 +121,15 @@ G() {
 	shift
 	"$GANTRY" --config "$work/ex/$ex.yml" "$@"
 }
+# soaked EXAMPLE ENV SECONDS: waits until ENV's newest run has been over for SECONDS by the
+# clock, as its own history says (the soak gantry checks), and no longer; at most 15 s.
+soaked() {
+	local ended tries=300
+	ended=$(G "$1" history "$2" --json | /usr/bin/python3 -c \
+		'import json, sys; print(max([r.get("ended") or 0 for r in json.load(sys.stdin)] or [0]))')
+	[ "${ended:-0}" -gt 0 ] || { diag "soaked: $2 has no ended run: $(G "$1" history "$2" 2>&1)"; return 1; }
+	while [ "$(date +%s)" -lt $((ended + $3)) ] && [ $((tries -= 1)) -gt 0 ]; do sleep 0.05; done
+}
 
 # Images whose tags fit each example's pattern: sha-<7> (the default), the full 40-hex git
 # sha (letsbe, refactor), a bare short sha (approaches).
@@ -298,7 +307,7 @@ is "$(image_of stage-a worker)" "$(image_of stage-a backend)" \
 	"approaches: the worker runs the backend's very image"
 out=$(G approaches-real deploy stage $a2 2>&1)
 is "$?" 0 "approaches: and $a2 after it"
-sleep 1.2
+soaked approaches-real stage 1
 out=$(G approaches-real promote stage prod --yes 2>&1)
 is "$?" 0 "approaches: promote stage prod --yes (soak met)"
 is "$(version_at "$app_")" $a2 "approaches: prod's backend reports $a2"
@@ -438,7 +447,7 @@ is "$(services_of igny8-s)" "$(all_on $i1)" "igny8: and staging still runs $i1 e
 podman start igny8_redis >/dev/null 2>&1
 out=$(G igny8-real deploy staging $i2 2>&1)
 is "$?" 0 "igny8: and $i2 after it"
-sleep 1.2
+soaked igny8-real staging 1
 out=$(G igny8-real promote staging production --yes 2>&1)
 rc=$?; is "$rc" 0 "igny8: promote staging production --yes (soak met)"; [ "$rc" = 0 ] || diag "$out"
 is "$(status_at "$ipp")" $i2 "igny8: production reports $i2"
@@ -493,7 +502,7 @@ is "$?" 6 "capakraken: promoting at once is refused by the 30m soak (exit 6)"
 like "$out" "staging has run $sha for .*less than the soak time of 30m(00s)?" "capakraken: saying how long staging ran it"
 
 sed -i 's/^\( *soak:\) 30m$/\1 1s/' "$work/ex/capakraken.yml"
-sleep 2
+soaked capakraken staging 1
 out=$(G capakraken promote staging production --yes 2>&1)
 is "$?" 0 "capakraken: with the soak met, promote staging production --yes succeeds"
 like "$out" "\[9/9\] smoke GET /api/version" "capakraken: production's smoke checks ran"
@@ -753,7 +762,7 @@ is "$(version_of "$lsp")" $l1 "letsbe: staging's Hub reports $l1"
 is "$(tenant_on lb-tenant-s)" $l1 "letsbe: the tenant's components run $l1 (LETSBE_TAG)"
 out=$(G letsbe-real deploy staging $l2 2>&1)
 is "$?" 0 "letsbe: and $l2 after it"
-sleep 1.2
+soaked letsbe-real staging 1
 out=$(G letsbe-real promote staging production --yes 2>&1)
 is "$?" 0 "letsbe: promote staging production --yes"
 like "$out" "^promote $l2 from staging to production" "letsbe: promotes staging's sha, not what :latest points at now"

@@ -505,7 +505,7 @@ START_TEST(a_run_releases_only_its_own_lock)
 }
 END_TEST
 
-/* The program's body (src/runner.sh) without its comments: the part after the preamble. */
+/* The program's body (src/compose/runner.sh) without its comments: the part after the preamble. */
 static char *body_code(void)
 {
 	const char *prog = runner_program(), *b = strstr(prog, "\nset -u\n");
@@ -529,7 +529,7 @@ static char *body_code(void)
 }
 
 /* The contract is written once: the runner names its statuses, results, markers, files
- * and limits only through the preamble made from src/runner.h, and every name it uses is
+ * and limits only through the preamble made from src/compose/runner.h, and every name it uses is
  * one the preamble defines. */
 START_TEST(the_runner_names_the_contract_only)
 {
@@ -552,12 +552,12 @@ START_TEST(the_runner_names_the_contract_only)
 	};
 
 	for (size_t i = 0; i < sizeof literals / sizeof literals[0]; i++)
-		ck_assert_msg(!strstr(body, literals[i]), "src/runner.sh writes %s itself", literals[i]);
+		ck_assert_msg(!strstr(body, literals[i]), "src/compose/runner.sh writes %s itself", literals[i]);
 	for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
 		char word[32];
 
 		snprintf(word, sizeof word, "exit %d", statuses[i]);
-		ck_assert_msg(!strstr(body, word), "src/runner.sh writes %s itself", word);
+		ck_assert_msg(!strstr(body, word), "src/compose/runner.sh writes %s itself", word);
 	}
 	/* every $EX_, $R_, $M_, $G_, $N_, $P_ (state parts), $F_ (flags), $S_ (deploy.env's
 	 * status) and $V_ (event words) name used is defined in the preamble, and the reverse */
@@ -574,7 +574,7 @@ START_TEST(the_runner_names_the_contract_only)
 		if (n < 3 || name[1] != '_' || !strchr("ERMGNPFSV", name[0]))
 			continue;
 		snprintf(def, sizeof def, "\n%s=", name);
-		ck_assert_msg(strstr(prog, def), "src/runner.sh uses $%s, which the preamble lacks", name);
+		ck_assert_msg(strstr(prog, def), "src/compose/runner.sh uses $%s, which the preamble lacks", name);
 	}
 	for (const char *p = prog; (p = strchr(p, '\n')) && p < strstr(prog, "\nset -u\n"); p++) {
 		char name[40], use[48];
