@@ -424,3 +424,15 @@ void history_merge_run(struct history_run *into, struct history_run *other)
 	}
 }
 
+char *history_adopt_record(const struct adopt_spec *a)
+{
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}",
+	    "id", a->id, "event", "adopt", "env", a->env, "tag", a->tag,
+	    "app_digest", a->app_digest ? a->app_digest : "",
+	    "migrator_digest", a->migrator_digest ? a->migrator_digest : "",
+	    "operator", a->operator, "at", (json_int_t)a->at, "message", a->message ? a->message : "");
+	char *out = json_dumps(rec, JSON_COMPACT);
+
+	json_decref(rec);
+	return out;
+}

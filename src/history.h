@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "release.h"
 #include "runresult.h"
 
 #define HISTORY_MAX_STEPS 64
@@ -98,5 +99,9 @@ void history_run_mark_on(struct history_run *run, size_t j);
 /* The same run as recorded by another host (`other`, freed after): the worse result
  * wins, with its steps. */
 void history_merge_run(struct history_run *into, struct history_run *other);
+
+/* An adoption's record, as every target writes it in its history: one JSON line, event
+ * "adopt", newly allocated. */
+char *history_adopt_record(const struct adopt_spec *a);
 
 #endif

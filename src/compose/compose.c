@@ -213,7 +213,7 @@ static struct unit_cmd *ssh_admin(const struct target *t, size_t j, enum unit_ad
 static struct unit_cmd *ssh_adopt(const struct target *t, size_t j, const struct adopt_spec *a,
     const struct unit_cmd_ops *ops, void *arg)
 {
-	char *record = runscript_adopt_record(a);
+	char *record = history_adopt_record(a);
 	struct unit_cmd *c;
 
 	/* under no lock, and only where no run was recorded meanwhile */

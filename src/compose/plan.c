@@ -2,6 +2,7 @@
  * ready wait and the smoke checks, expanded for one tag on one host. */
 #include "config.h"
 
+#include "history.h"
 #include "plan.h"
 #include "template.h"
 #include "xmalloc.h"
@@ -245,7 +246,7 @@ void plan_build(const struct plan_input *in, struct plan *out)
 		spec->rollback_tag = req->back.tag;
 	}
 	if (req->adopt)
-		spec->adopt_record = own(out, runscript_adopt_record(req->adopt));
+		spec->adopt_record = own(out, history_adopt_record(req->adopt));
 	spec->lease = req->lease ? own(out, xstrdup(req->lease)) : NULL;
 	spec->units = req->units;
 	out->base = (struct release_plan){

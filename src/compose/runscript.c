@@ -118,19 +118,6 @@ char *runscript_start_record(const struct run_spec *spec)
 	return out;
 }
 
-char *runscript_adopt_record(const struct adopt_spec *a)
-{
-	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}",
-	    "id", a->id, "event", "adopt", "env", a->env, "tag", a->tag,
-	    "app_digest", a->app_digest ? a->app_digest : "",
-	    "migrator_digest", a->migrator_digest ? a->migrator_digest : "",
-	    "operator", a->operator, "at", (json_int_t)a->at, "message", a->message ? a->message : "");
-	char *out = json_dumps(rec, JSON_COMPACT);
-
-	json_decref(rec);
-	return out;
-}
-
 char *runscript_build(const struct run_spec *spec)
 {
 	struct buf b = { 0 };

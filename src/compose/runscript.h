@@ -27,7 +27,7 @@ struct run_spec {
 	const struct release_step *rollback;
 	size_t rollback_len;
 	/* an environment with no run recorded: the baseline record of what it ran before
-	 * (runscript_adopt_record), written under the lock before the start record; or NULL */
+	 * (history_adopt_record), written under the lock before the start record; or NULL */
 	const char *adopt_record;
 	/* a run over several units: the id of the environment's lease it runs under (the lock
 	 * taken for it on every unit before the first step, src/lease.h); or NULL */
@@ -35,8 +35,6 @@ struct run_spec {
 	size_t units;                   /* the units the run is meant for (0: one) */
 };
 
-/* The adoption record: one JSON line, event "adopt", newly allocated. */
-char *runscript_adopt_record(const struct adopt_spec *a);
 
 /* The whole run.sh for a run, newly allocated. */
 char *runscript_build(const struct run_spec *spec);

@@ -1738,7 +1738,7 @@ START_TEST(adoptions_and_restored_runs_are_read)
 		.app_digest = "sha256:" DIGEST_A, .migrator_digest = "", .operator = "alice@ops",
 		.message = "checked", .at = 1790000000,
 	};
-	char *rec = runscript_adopt_record(&a);
+	char *rec = history_adopt_record(&a);
 	char *text = xasprintf("%s\n"
 	    "{\"id\":\"r1\",\"event\":\"start\",\"started\":1790000100,\"action\":\"deploy\","
 	    "\"tag\":\"sha-3333333\",\"steps\":[\"write deploy.env\",\"run migrator\"]}\n"

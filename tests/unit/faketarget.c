@@ -182,19 +182,6 @@ static void image(const struct conf *conf, const char *repo, const struct releas
 	free(ref);
 }
 
-static char *adopt_json(const struct adopt_spec *a)
-{
-	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}",
-	    "id", a->id, "event", "adopt", "env", a->env, "tag", a->tag,
-	    "app_digest", a->app_digest ? a->app_digest : "",
-	    "migrator_digest", a->migrator_digest ? a->migrator_digest : "",
-	    "operator", a->operator, "at", (json_int_t)a->at, "message", a->message ? a->message : "");
-	char *out = json_dumps(rec, JSON_COMPACT);
-
-	json_decref(rec);
-	return out;
-}
-
 static struct release_plan *fake_plan(const struct target *t, size_t j,
     const struct release_request *req)
 {
@@ -216,7 +203,7 @@ static struct release_plan *fake_plan(const struct target *t, size_t j,
 	copy(p->lease, sizeof p->lease, req->lease ? req->lease : "");
 	p->units = req->units;
 	p->started = req->started;
-	p->adopt_record = req->adopt ? adopt_json(req->adopt) : NULL;
+	p->adopt_record = req->adopt ? history_adopt_record(req->adopt) : NULL;
 	snprintf(p->lock_message, sizeof p->lock_message, "%s %s", req->action, req->to.tag);
 	p->base.steps = p->steps;
 	p->base.steps_len = plan_steps(p->steps, req->first_unit && strcmp(req->action, "rollback") != 0);
@@ -789,7 +776,7 @@ static struct unit_cmd *fake_adopt(const struct target *t, size_t j, const struc
 {
 	struct fake_cmd *fc = cmd_new(t, j, CMD_ADOPT, ops, arg);
 
-	fc->record = adopt_json(a);
+	fc->record = history_adopt_record(a);
 	return &fc->base;
 }
 
