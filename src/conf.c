@@ -114,6 +114,8 @@ static const struct schema_field env_fields[] = {
 	PROBE_FIELDS,
 	{ "hosts", parse_hosts, 0, host_fields, false,
 	  "SSH hosts: [user@]host[:port] or an ~/.ssh/config alias, or {address, deploy_dir}" },
+	{ "hosts_file", parse_hosts_file, 0, NULL, false,
+	  "an inventory: one host a line, ADDRESS [deploy_dir=] [app_port=] [app_url=] [labels=]" },
 	{ 0 }
 };
 
@@ -271,6 +273,7 @@ static void env_clear(struct conf_env *env)
 	for (size_t i = 0; i < env->hosts_len; i++)
 		host_clear(&env->hosts[i]);
 	free(env->hosts);
+	free(env->hosts_file);
 	free(env->deploy_dir);
 	free(env->compose);
 	for (int i = 0; i < LOG_SOURCES; i++)
@@ -357,6 +360,8 @@ static bool read_environments(struct schema_ctx *ctx, struct conf_reader *reader
 		} else if (env->hosts_len > 0 && !env->deploy_dir && !hosts_have_dirs(env)) {
 			schema_error(ctx, list->items[i], "deploy_dir is required with hosts: the directory on "
 			    "the host that holds deploy.env (set it here or under defaults)");
+			ok = false;
+		} else if (!conf_hosts_check(ctx, env)) {
 			ok = false;
 		} else if (!check_retag(ctx, conf, env, list->items[i])) {
 			ok = false;

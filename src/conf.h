@@ -33,6 +33,11 @@ struct conf_host {
 	char *deploy_dir;               /* this host's own, else NULL (the environment's) */
 	char *app_port;                 /* this host's deploy.port, else NULL */
 	char *app_url;                  /* this host's deploy.url, else NULL */
+	char *labels;                   /* comma-separated words, or NULL */
+	/* where it was written: a line of gantry.yml, or of the inventory (file not NULL) */
+	const char *file;
+	int line, col;
+	size_t item;                    /* gantry.yml: its index in hosts: */
 };
 
 /* One step of a deploy plan: a command template run in the deploy directory on a host. */
@@ -90,8 +95,9 @@ struct conf_env {
 	struct conf_header *headers;    /* sent with every request */
 	size_t headers_len;
 	/* SSH (all optional: an environment without hosts is watched over HTTP only) */
-	struct conf_host *hosts;
+	struct conf_host *hosts;        /* hosts: and hosts_file:'s, in the order written */
 	size_t hosts_len;
+	char *hosts_file;               /* the inventory, or NULL */
 	char *deploy_dir;               /* where deploy.env lives and log commands run */
 	size_t target;                  /* where and how it is deployed: an index into
 	                                   src/targets.c's kinds (default 0, compose-ssh) */

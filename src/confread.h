@@ -83,12 +83,26 @@ bool parse_ca_file(struct schema_ctx *ctx, const struct ynode *node, void *targe
     const struct schema_field *field);
 /* Frees what a host holds. */
 void host_clear(struct conf_host *host);
-bool parse_hosts(struct schema_ctx *ctx, const struct ynode *node, void *target,
-    const struct schema_field *field);
+/* [user@]host[:port], or an alias, into host. */
+bool parse_address(struct schema_ctx *ctx, const struct ynode *node, struct conf_host *host);
 bool parse_port(struct schema_ctx *ctx, const struct ynode *node, void *target,
     const struct schema_field *field);
 extern const struct schema_field version_fields[];
 extern const struct schema_field host_fields[];
+
+/* ---- confhosts.c ---- */
+
+#define CONF_INVENTORY_MAX_BYTES (1024 * 1024)
+
+bool parse_hosts(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field);
+bool parse_hosts_file(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field);
+bool parse_labels(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field);
+/* Once an environment is read: at most CONF_MAX_HOSTS hosts, and no two with the same
+ * login and deploy directory (several tenants may share an address). */
+bool conf_hosts_check(struct schema_ctx *ctx, struct conf_env *env);
 
 /* ---- confdeploy.c ---- */
 

@@ -496,7 +496,7 @@ static bool host_name_char(int c)
 }
 
 /* [user@]host[:port], [user@][v6addr]:port, or an alias; filled into host. */
-static bool parse_address(struct schema_ctx *ctx, const struct ynode *node, struct conf_host *host)
+bool parse_address(struct schema_ctx *ctx, const struct ynode *node, struct conf_host *host)
 {
 	const char *s = schema_scalar(ctx, node, "a host such as deploy@prod-1.example.com:22"), *at, *h;
 	const char *end, *colon;
@@ -572,9 +572,6 @@ static bool parse_host_address(struct schema_ctx *ctx, const struct ynode *node,
 	return parse_address(ctx, node, target);
 }
 
-bool parse_port(struct schema_ctx *ctx, const struct ynode *node, void *target,
-    const struct schema_field *field);
-
 const struct schema_field host_fields[] = {
 	{ "address", parse_host_address, 0, NULL, true,
 	  "[user@]host[:port], or a Host alias from ~/.ssh/config" },
@@ -584,6 +581,8 @@ const struct schema_field host_fields[] = {
 	  "this host's app port, when it differs from deploy.port" },
 	{ "app_url", parse_plain_url, offsetof(struct conf_host, app_url), NULL, false,
 	  "the URL this host reaches its own app at, when it differs from deploy.url" },
+	{ "labels", parse_labels, offsetof(struct conf_host, labels), NULL, false,
+	  "words to pick this host by in the fleet pane and in rollout waves, such as [eu, canary]" },
 	{ 0 }
 };
 
@@ -595,50 +594,9 @@ void host_clear(struct conf_host *host)
 	free(host->deploy_dir);
 	free(host->app_port);
 	free(host->app_url);
+	free(host->labels);
 	memset(host, 0, sizeof *host);
 }
-
-/* hosts: a list of addresses, or of {address, deploy_dir}. */
-bool parse_hosts(struct schema_ctx *ctx, const struct ynode *node, void *target,
-    const struct schema_field *field)
-{
-	struct conf_env *env = target;
-	bool ok = true;
-
-	if (node->type != YNODE_SEQ || node->len == 0) {
-		schema_error(ctx, node, "expected a list of hosts, such as [deploy@prod-1.example.com]");
-		return false;
-	}
-	if (node->len > CONF_MAX_HOSTS) {
-		schema_error(ctx, node, "at most %d hosts per environment are supported", CONF_MAX_HOSTS);
-		return false;
-	}
-	env->hosts = xcalloc(node->len, sizeof *env->hosts);
-	for (size_t i = 0; i < node->len; i++) {
-		const struct ynode *item = node->items[i];
-		struct conf_host host = { 0 };
-		size_t mark = schema_path_push(ctx, "[%zu]", i);
-		bool good = item->type == YNODE_MAP ? schema_read_map(ctx, item, host_fields, &host) :
-		    parse_address(ctx, item, &host);
-
-		for (size_t j = 0; good && j < env->hosts_len; j++) {
-			if (strcmp(env->hosts[j].host, host.host) == 0 && env->hosts[j].port == host.port &&
-			    (host.user && env->hosts[j].user ? strcmp(host.user, env->hosts[j].user) == 0 :
-			    host.user == env->hosts[j].user)) {
-				schema_error(ctx, item, "host %s is listed twice", host.address);
-				good = false;
-			}
-		}
-		if (good)
-			env->hosts[env->hosts_len++] = host;
-		else
-			host_clear(&host);
-		ok = ok && good;
-		schema_path_pop(ctx, mark);
-	}
-	return ok;
-}
-
 
 bool parse_port(struct schema_ctx *ctx, const struct ynode *node, void *target,
     const struct schema_field *field)

@@ -21,7 +21,7 @@ priv() {
 }
 is "$(priv deploystate.h src/deploy.c src/gather.c src/rollout.c src/attach.c src/adopt.c src/envrun.c)" "" \
 	"deploystate.h is the release engine's alone"
-is "$(priv confread.h src/conf.c src/confvalue.c src/confdeploy.c src/confregistry.c)" "" \
+is "$(priv confread.h src/conf.c src/confvalue.c src/confdeploy.c src/confregistry.c src/confhosts.c)" "" \
 	"confread.h is gantry.yml's readers' alone"
 is "$(grep -lE '#include "remoteint.h"' src/*/*.c src/*/*.h | grep -vxF -e src/compose/remote.c \
 	-e src/compose/remotesession.c)" "" "remoteint.h is the SSH client's alone"

@@ -26,6 +26,8 @@
 struct compose_target {
 	struct remote *remote;
 	struct remote_host **hosts;     /* one per host of the environment */
+	char **names;                   /* each host's unit name: its address, or, where several
+	                                   tenants share it, scp's ADDRESS:DEPLOY_DIR */
 };
 
 static struct remote_host *unit(const struct target *t, size_t j)
@@ -38,25 +40,40 @@ static void link_changed(void *arg, struct remote_host *host)
 {
 	struct target *t = arg;
 	const struct conf_env *env = remote_host_env(host);
-	const struct conf_host *h = remote_host_conf(host);
+	size_t j = (size_t)(remote_host_conf(host) - env->hosts);
 
 	bus_emit(t->bus, &(struct bus_event){
-		.kind = BUS_LINK_CHANGED, .env = env->name, .host = (size_t)(h - env->hosts),
-		.host_name = h->address, .text = link_state_name(remote_host_state(host)),
+		.kind = BUS_LINK_CHANGED, .env = env->name, .host = j,
+		.host_name = ((const struct compose_target *)t->priv)->names[j],
+		.text = link_state_name(remote_host_state(host)),
 	});
+}
+
+/* Host j's name: its address, unless another host of the environment has it too. */
+static char *unit_name_of(const struct conf_env *env, size_t j)
+{
+	const struct conf_host *h = &env->hosts[j];
+
+	for (size_t k = 0; k < env->hosts_len; k++)
+		if (k != j && strcmp(env->hosts[k].address, h->address) == 0)
+			return xasprintf("%s:%s", h->address, conf_host_deploy_dir(env, h));
+	return xstrdup(h->address);
 }
 
 static void compose_open(struct target *t)
 {
 	struct compose_target *c = xcalloc(1, sizeof *c);
 
+	t->priv = c;
 	c->remote = remote_new(t->loop);
 	remote_set_read_only(c->remote, t->conf->read_only);
 	remote_set_listener(c->remote, link_changed, t);
 	c->hosts = xcalloc(t->env->hosts_len + 1, sizeof *c->hosts);
-	for (size_t j = 0; j < t->env->hosts_len; j++)
+	c->names = xcalloc(t->env->hosts_len + 1, sizeof *c->names);
+	for (size_t j = 0; j < t->env->hosts_len; j++) {
 		c->hosts[j] = remote_host_add(c->remote, t->env, &t->env->hosts[j]);
-	t->priv = c;
+		c->names[j] = unit_name_of(t->env, j);
+	}
 }
 
 static void compose_close(struct target *t)
@@ -66,6 +83,9 @@ static void compose_close(struct target *t)
 	if (!c)
 		return;
 	remote_free(c->remote);
+	for (size_t j = 0; j < t->env->hosts_len; j++)
+		free(c->names[j]);
+	free(c->names);
 	free(c->hosts);
 	free(c);
 }
@@ -77,7 +97,7 @@ static size_t ssh_units(const struct target *t)
 
 static const char *ssh_unit_name(const struct target *t, size_t j)
 {
-	return t->env->hosts[j].address;
+	return ((const struct compose_target *)t->priv)->names[j];
 }
 
 /* A state read on one host: the runner's framed reply, parsed here. */
@@ -313,7 +333,7 @@ static void ssh_link(const struct target *t, size_t j, int64_t now, struct link_
 
 	*out = (struct link_status){
 		.state = remote_host_state(h), .message = remote_host_message(h),
-		.retry_in = remote_host_retry_in(h, now), .name = t->env->hosts[j].address,
+		.retry_in = remote_host_retry_in(h, now), .name = ssh_unit_name(t, j),
 	};
 }
 

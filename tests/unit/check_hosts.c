@@ -15,6 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 START_TEST(hosts_are_read_with_defaults)
 {
@@ -56,7 +57,11 @@ START_TEST(bad_hosts_say_where)
 		{ "    hosts: [-oProxyCommand=x]\n    deploy_dir: /x\n",
 		  "g.yml:5:13: environments[0].hosts[0]: expected a host such as deploy@prod-1.example.com:22, got \"-oProxyCommand=x\"" },
 		{ "    hosts: [a, a]\n    deploy_dir: /x\n",
-		  "g.yml:5:16: environments[0].hosts[1]: host a is listed twice" },
+		  "g.yml:5:16: environments[0].hosts[1]: host a is listed twice with deploy directory /x "
+		  "(first at g.yml:5); tenants on one host need deploy_dir= of their own" },
+		{ "    hosts: [a, {address: a, deploy_dir: /x}]\n    deploy_dir: /x\n",
+		  "g.yml:5:16: environments[0].hosts[1]: host a is listed twice with deploy directory /x "
+		  "(first at g.yml:5); tenants on one host need deploy_dir= of their own" },
 		{ "    hosts: [a]\n",
 		  "g.yml:3:5: environments[0]: deploy_dir is required with hosts: the directory on the host that holds deploy.env (set it here or under defaults)" },
 		{ "    hosts: [a]\n    deploy_dir: srv\n",
@@ -78,6 +83,110 @@ START_TEST(bad_hosts_say_where)
 		ck_assert_str_eq(err, cases[i].want);
 		free(text);
 	}
+}
+END_TEST
+
+/* A temporary inventory holding `text`; its path in path (unlinked by the caller). */
+static void inventory(char *path, size_t pathsz, const char *text)
+{
+	int fd;
+
+	snprintf(path, pathsz, "/tmp/gantry-inventory-XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* Several tenants on one address, each in its own directory; and an inventory file, read
+ * after the hosts listed in gantry.yml, with per-host keys, labels and comments. */
+START_TEST(tenants_share_an_address_and_an_inventory_adds_hosts)
+{
+	char err[400], path[64];
+	char *text;
+	struct conf *c;
+
+	inventory(path, sizeof path, "# tenants\n"
+	    "deploy@10.0.0.5 deploy_dir=/srv/t2 app_port=8082 labels=eu,canary\n"
+	    "\n"
+	    "  deploy@10.0.0.6:2222   app_url=http://127.0.0.1:8083  # the second\n");
+	text = xasprintf("project: p\nenvironments:\n  - name: e\n    url: http://x\n"
+	    "    deploy_dir: /srv/t1\n    hosts: [deploy@10.0.0.5]\n    hosts_file: %s\n", path);
+	c = parse(text, err, sizeof err);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_uint_eq(c->envs[0].hosts_len, 3);
+	ck_assert_str_eq(conf_host_deploy_dir(&c->envs[0], &c->envs[0].hosts[0]), "/srv/t1");
+	ck_assert_str_eq(c->envs[0].hosts[1].address, "deploy@10.0.0.5");
+	ck_assert_str_eq(conf_host_deploy_dir(&c->envs[0], &c->envs[0].hosts[1]), "/srv/t2");
+	ck_assert_str_eq(c->envs[0].hosts[1].app_port, "8082");
+	ck_assert_str_eq(c->envs[0].hosts[1].labels, "eu,canary");
+	ck_assert_int_eq(c->envs[0].hosts[1].line, 2);
+	ck_assert_int_eq(c->envs[0].hosts[2].port, 2222);
+	ck_assert_int_eq(c->envs[0].hosts[2].col, 3);
+	ck_assert_str_eq(c->envs[0].hosts[2].app_url, "http://127.0.0.1:8083");
+	conf_free(c);
+	free(text);
+	unlink(path);
+}
+END_TEST
+
+/* An inventory's errors point into it, line and column. */
+START_TEST(bad_inventory_lines_say_where)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{ "a\nb deploydir=/x\n", ":2:3: unknown key \"deploydir\"; did you mean \"deploy_dir\"?" },
+		{ "a colour=red\n", ":1:3: unknown key \"colour\"; a line takes deploy_dir=, app_port=, "
+		  "app_url= and labels=" },
+		{ "a app_port=99999\n", ":1:12: expected a whole number from 1 to 65535, got \"99999\"" },
+		{ "a deploy_dir=srv\n", ":1:14: expected an absolute path on the host, such as /srv/shop" },
+		{ "-oProxyCommand=x\n", ":1:1: expected a host such as deploy@prod-1.example.com:22, got "
+		  "\"-oProxyCommand=x\"" },
+		{ "a\n a\n", ":2:2: host a is listed twice with deploy directory /srv/t1 (first at " },
+		{ "a labels=EU\n", ":1:10: \"EU\" is not a label: words of a-z, 0-9, '_', '.' and '-', "
+		  "separated by commas" },
+		{ "a canary\n", ":1:3: \"canary\" is not key=value: a line is an address, then any of "
+		  "deploy_dir=, app_port=, app_url=, labels=" },
+	};
+	char err[500], path[64], want[600];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *text;
+
+		inventory(path, sizeof path, cases[i].text);
+		text = xasprintf("project: p\nenvironments:\n  - name: e\n    url: http://x\n"
+		    "    deploy_dir: /srv/t1\n    hosts_file: %s\n", path);
+		ck_assert_ptr_null(parse(text, err, sizeof err));
+		snprintf(want, sizeof want, "%s%s", path, cases[i].want);
+		ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "case %zu: %s", i, err);
+		free(text);
+		unlink(path);
+	}
+	/* one over the limit, and a file that is not there */
+	{
+		char *big = xstrdup(""), *text;
+
+		for (int i = 0; i <= 1000; i++) {
+			char *more = xasprintf("%sh%d\n", big, i);
+
+			free(big);
+			big = more;
+		}
+		inventory(path, sizeof path, big);
+		text = xasprintf("project: p\nenvironments:\n  - name: e\n    url: http://x\n"
+		    "    deploy_dir: /srv/t1\n    hosts_file: %s\n", path);
+		ck_assert_ptr_null(parse(text, err, sizeof err));
+		snprintf(want, sizeof want, "%s:1001:1: at most 1000 hosts per environment", path);
+		ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s", err);
+		free(text);
+		free(big);
+		unlink(path);
+	}
+	ck_assert_ptr_null(parse("project: p\nenvironments:\n  - name: e\n    url: http://x\n"
+	    "    deploy_dir: /srv/t1\n    hosts_file: /nonexistent/tenants\n", err, sizeof err));
+	ck_assert_str_eq(err, "g.yml:6:17: environments[0].hosts_file: cannot read /nonexistent/tenants: "
+	    "No such file or directory; hosts_file names a file of one host a line (see gantry.yml(5))");
 }
 END_TEST
 
@@ -280,6 +389,8 @@ int main(void)
 
 	tcase_add_test(tc, hosts_are_read_with_defaults);
 	tcase_add_test(tc, bad_hosts_say_where);
+	tcase_add_test(tc, tenants_share_an_address_and_an_inventory_adds_hosts);
+	tcase_add_test(tc, bad_inventory_lines_say_where);
 	tcase_add_test(tc, templates_expand_known_variables_only);
 	tcase_add_test(tc, deploy_env_is_read);
 	tcase_add_test(tc, drift_between_hosts_and_app);
