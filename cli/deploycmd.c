@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct deploycmd {
 	struct app *app;
@@ -26,6 +27,7 @@ struct deploycmd {
 	bool quit, stop;
 	int signo;
 	size_t host_printed;            /* the host of the last header printed */
+	size_t wave_printed;            /* the wave of the last wave header printed */
 	char cancel_printed[40];
 };
 
@@ -140,6 +142,11 @@ static void heard(void *arg, const struct bus_event *ev)
 		print_plan(i);
 		break;
 	case BUS_STARTED:
+		if (i->waves && ev->host < i->hosts_len && i->hosts[ev->host].wave != dc->wave_printed &&
+		    !i->fleet_rollback) {
+			dc->wave_printed = i->hosts[ev->host].wave;
+			printf("== wave %zu of %zu\n", dc->wave_printed, i->waves);
+		}
 		/* one after another: a header when the run moves to another host */
 		if (i->parallel <= 1 && ev->host != dc->host_printed)
 			printf("== host %zu of %zu: %s\n", ev->host + 1, i->hosts_len, ev->host_name);
@@ -155,6 +162,12 @@ static void heard(void *arg, const struct bus_event *ev)
 		break;
 	case BUS_LINK:
 		fprintf(stderr, "gantry: %s\n", ev->text);
+		break;
+	case BUS_RESUMED:
+		printf("== resumed\n");
+		break;
+	case BUS_ABORTED:
+		printf("== aborted: no other host starts; every host that took %s goes back\n", i->tag);
 		break;
 	default:
 		break;
@@ -175,11 +188,45 @@ static int refused(const struct deploy_info *i)
 	return EXIT_REFUSED;
 }
 
-/* Runs the loop until the deploy reaches a phase in `until` (a bitmask), or a signal. */
+/* Runs the loop until the deploy reaches a phase in `until` (a bitmask), pauses, or a
+ * signal comes. */
 static void wait_phase(struct deploycmd *dc, unsigned until)
 {
-	while (!dc->quit && !(until & (1u << deploy_info(dc->deploy)->phase)))
+	while (!dc->quit && !(until & (1u << deploy_info(dc->deploy)->phase)) &&
+	    !deploy_info(dc->deploy)->paused)
 		loop_run_once(dc->app->loop, 1000);
+}
+
+/* A rollout paused at a wave's gate: its operator says, on the terminal, whether it goes
+ * on; without a terminal to ask, it is aborted, so that no fleet is left half-way and
+ * locked with nobody to decide. */
+static void ask_paused(struct deploycmd *dc, const struct deploy_info *i)
+{
+	char line[64], why[300];
+
+	printf("== paused: %s\n", i->paused_why);
+	fflush(stdout);
+	for (;;) {
+		if (!isatty(STDIN_FILENO)) {
+			printf("== no terminal to ask whether it goes on: aborting the rollout\n");
+			line[0] = 'a';
+		} else {
+			printf("resume (the failed hosts stay as they are) or abort (every host that took "
+			    "%s goes back)? [resume/abort] ", i->tag);
+			fflush(stdout);
+			if (!fgets(line, sizeof line, stdin))
+				snprintf(line, sizeof line, "abort");
+		}
+		if (strncmp(line, "r", 1) == 0 && deploy_resume(dc->deploy))
+			return;
+		if (strncmp(line, "a", 1) == 0) {
+			if (!deploy_abort(dc->deploy, why, sizeof why)) {
+				fprintf(stderr, "gantry: not aborted: %s; the rollout goes on\n", why);
+				deploy_resume(dc->deploy);
+			}
+			return;
+		}
+	}
 }
 
 static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
@@ -235,7 +282,12 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 		deploy_confirm(dc->deploy);
 	}
 	t0 = loop_clock_ms();
-	wait_phase(dc, 1u << DEPLOY_REFUSED | 1u << DEPLOY_DONE);
+	for (;;) {
+		wait_phase(dc, 1u << DEPLOY_REFUSED | 1u << DEPLOY_DONE);
+		if (dc->quit || !i->paused)
+			break;
+		ask_paused(dc, i);
+	}
 	if (dc->quit) {
 		if (i->hosts_len > 1 && i->phase == DEPLOY_RUNNING)
 			fprintf(stderr, "gantry: stopped following; the run is %s's: each host's run goes "

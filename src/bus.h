@@ -32,6 +32,10 @@
 	X(RETAGGED, "retagged")         /* deploy.retag's tags were moved to the build once
 	                                   every host was ready, or could not be: deploy,
 	                                   text (which, or why not) */ \
+	X(PAUSED, "paused")             /* a rollout in waves paused at a wave's gate: deploy,
+	                                   text (why) */ \
+	X(RESUMED, "resumed")           /* an operator resumed it: deploy */ \
+	X(ABORTED, "aborted")           /* an operator aborted it: deploy */ \
 	X(ENDED, "ended")               /* the deploy ended: deploy, result */ \
 	X(LINK_CHANGED, "link changed") /* a unit's link changed state, deploy or not: host,
 	                                   text (its state's word; the target's link op says

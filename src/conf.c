@@ -116,6 +116,8 @@ static const struct schema_field env_fields[] = {
 	  "SSH hosts: [user@]host[:port] or an ~/.ssh/config alias, or {address, deploy_dir}" },
 	{ "hosts_file", parse_hosts_file, 0, NULL, false,
 	  "an inventory: one host a line, ADDRESS [deploy_dir=] [app_port=] [app_url=] [labels=]" },
+	{ "rollout", parse_rollout, offsetof(struct conf_env, rollout), rollout_fields, false,
+	  "a fleet's strategy: its hosts in waves, each gated (default: as deploy.parallel says)" },
 	{ 0 }
 };
 
@@ -274,6 +276,7 @@ static void env_clear(struct conf_env *env)
 		host_clear(&env->hosts[i]);
 	free(env->hosts);
 	free(env->hosts_file);
+	free(env->rollout.waves);
 	free(env->deploy_dir);
 	free(env->compose);
 	for (int i = 0; i < LOG_SOURCES; i++)
@@ -361,7 +364,7 @@ static bool read_environments(struct schema_ctx *ctx, struct conf_reader *reader
 			schema_error(ctx, list->items[i], "deploy_dir is required with hosts: the directory on "
 			    "the host that holds deploy.env (set it here or under defaults)");
 			ok = false;
-		} else if (!conf_hosts_check(ctx, env)) {
+		} else if (!conf_hosts_check(ctx, env, list->items[i])) {
 			ok = false;
 		} else if (!check_retag(ctx, conf, env, list->items[i])) {
 			ok = false;

@@ -80,6 +80,28 @@ struct conf_deploy {
 	int64_t soak_ms;                /* how long the source must have been ready (default 0) */
 };
 
+/* One wave of a rollout: how much of the fleet has the new tag once it is done (a count,
+ * or a percentage of the hosts, rounded up), and whether the rollout then waits for an
+ * operator's go. */
+struct conf_wave {
+	int64_t count;                  /* hosts, or 0 when `percent` says */
+	int percent;                    /* 1 to 100, or 0 when `count` says */
+	bool pause;
+};
+
+#define CONF_MAX_WAVES 20
+
+/* A rollout strategy: the hosts in waves, each gated (rollout: in gantry.yml). */
+struct conf_rollout {
+	struct conf_wave *waves;        /* NULL: no strategy (the hosts as deploy.parallel says) */
+	size_t waves_len;
+	int64_t parallel;               /* a wave's hosts at once (0: deploy.parallel) */
+	int64_t soak_ms;                /* after a wave, its hosts stay ready this long (0: none) */
+	int64_t max_failures;           /* a wave's hosts that may fail before the rollout pauses */
+	int64_t unhealthy_timeout_ms;   /* a host not ready this long after its switch fails
+	                                   (0: the plan's own ready wait) */
+};
+
 /* The log sources an environment offers, in this order. */
 enum log_source { LOG_APP, LOG_MIGRATOR, LOG_SOURCES };
 
@@ -113,6 +135,7 @@ struct conf_env {
 	int64_t connect_timeout_ms;     /* TCP connect plus SSH handshake (default 10s) */
 	int64_t command_timeout_ms;     /* a one-shot host command's deadline (default 30s) */
 	struct conf_deploy deploy;
+	struct conf_rollout rollout;
 	int line;                       /* where the environment starts in the file */
 };
 

@@ -265,12 +265,16 @@ static void where(const struct conf_host *h, const char *config, char *out, size
 	snprintf(out, outsz, "%s:%d", h->file ? h->file : config, h->line);
 }
 
-bool conf_hosts_check(struct schema_ctx *ctx, struct conf_env *env)
+bool conf_hosts_check(struct schema_ctx *ctx, struct conf_env *env, const struct ynode *at)
 {
 	bool ok = true;
 
+	if (env->rollout.waves_len && env->hosts_len == 0) {
+		schema_error(ctx, at, "rollout: needs hosts to roll out over (hosts: or hosts_file:)");
+		return false;
+	}
 	if (env->hosts_len > CONF_MAX_HOSTS) {
-		schema_error_at(ctx, env->line, 1, "%zu hosts: at most %d per environment are supported",
+		schema_error(ctx, at, "%zu hosts: at most %d per environment are supported",
 		    env->hosts_len, CONF_MAX_HOSTS);
 		return false;
 	}

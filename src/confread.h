@@ -100,9 +100,16 @@ bool parse_hosts_file(struct schema_ctx *ctx, const struct ynode *node, void *ta
     const struct schema_field *field);
 bool parse_labels(struct schema_ctx *ctx, const struct ynode *node, void *target,
     const struct schema_field *field);
-/* Once an environment is read: at most CONF_MAX_HOSTS hosts, and no two with the same
- * login and deploy directory (several tenants may share an address). */
-bool conf_hosts_check(struct schema_ctx *ctx, struct conf_env *env);
+/* Once an environment (`at`) is read: at most CONF_MAX_HOSTS hosts, no two with the same
+ * login and deploy directory (several tenants may share an address), and hosts for a
+ * rollout to go over. */
+bool conf_hosts_check(struct schema_ctx *ctx, struct conf_env *env, const struct ynode *at);
+
+/* ---- confrollout.c ---- */
+
+bool parse_rollout(struct schema_ctx *ctx, const struct ynode *node, void *target,
+    const struct schema_field *field);
+extern const struct schema_field rollout_fields[];
 
 /* ---- confdeploy.c ---- */
 

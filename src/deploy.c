@@ -392,6 +392,7 @@ static struct deploy *deploy_alloc(const struct deploy_ctx *ctx, const struct co
 		d->jobs[j] = (struct job){ .d = d, .index = j };
 	}
 	d->info.parallel = target->deploy.parallel > 0 ? (size_t)target->deploy.parallel : 1;
+	fleet_init(d);
 	d->failed_host = units;
 	d->info.protected_env = target->deploy.protected_env;
 	deploy_enter(d, STAGE_GATHER);
@@ -501,6 +502,7 @@ void deploy_free(struct deploy *d)
 		return;
 	hostread_free(d->target_rd);
 	hostread_free(d->source_rd);
+	fleet_stop(d);
 	for (size_t j = 0; j < d->info.hosts_len; j++) {
 		unit_run_free(d->jobs[j].run);
 		free(d->info.hosts[j].steps);

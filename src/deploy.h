@@ -77,6 +77,7 @@ enum deploy_host_state {
 /* One host's part of the run. */
 struct deploy_host {
 	char address[200];
+	size_t wave;                    /* a rollout in waves: its wave, 1-based (0: none) */
 	enum deploy_host_state state;
 	enum run_result result;         /* ENDED: how its (last) run there ended */
 	bool switched;                  /* its switch step started */
@@ -132,6 +133,13 @@ struct deploy_info {
 	struct deploy_host *hosts;      /* every host's part, hosts_len of them */
 	size_t hosts_len;
 	size_t parallel;                /* hosts that run at once after the first */
+	/* a rollout in waves (gantry.yml's rollout:) */
+	size_t waves;                   /* how many (0: no strategy) */
+	size_t wave;                    /* the wave running, or waiting at its gate (1-based) */
+	bool soaking;                   /* its hosts must stay ready a while */
+	bool paused;                    /* its gate is closed: an operator resumes or aborts */
+	char paused_why[400];           /* why ("wave 2 of 4: root@t7 failed (rolled_back)") */
+	bool aborted;                   /* aborted: the hosts that moved go back */
 	size_t running;                 /* hosts starting or running now */
 	/* the host a screen shows: the first one running, else the first that failed, else
 	   the last that ran; its address, steps and switch, from hosts[host_index] */
@@ -170,6 +178,13 @@ void deploy_confirm(struct deploy *d);
 /* RUNNING: asks every host running a step before its switch to cancel, and starts no
  * other; false when no host could be asked. */
 bool deploy_cancel(struct deploy *d);
+/* A rollout in waves, paused: goes on with the wave's hosts not started and the next
+ * waves, leaving the hosts that failed on what they ran. False when not paused. */
+bool deploy_resume(struct deploy *d);
+/* A rollout in waves, running or paused: starts no other host, and once those running
+ * end, every host that took the tag goes back, newest wave first. False when there is
+ * nothing to abort (or no tag to go back to: `why` says). */
+bool deploy_abort(struct deploy *d, char *why, size_t whysz);
 
 /* "promote", "rollback", "deploy", "adopt" */
 const char *deploy_kind_name(enum deploy_kind kind);

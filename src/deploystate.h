@@ -18,6 +18,7 @@
 #include "retag.h"
 #include "running.h"
 #include "unitrun.h"
+#include "waves.h"
 
 /* The stages, and the phase a screen sees in each: X(NAME, phase) */
 #define STAGES(X) \
@@ -30,6 +31,8 @@
 	X(LEASE, DEPLOY_STARTING)       /* several hosts: the lease taken on each */ \
 	X(START, DEPLOY_STARTING)       /* the run starting on a host (taking its lock) */ \
 	X(RUN, DEPLOY_RUNNING)          /* the run followed on a host */ \
+	X(SOAK, DEPLOY_RUNNING)         /* a wave done: its hosts must stay ready a while */ \
+	X(PAUSED, DEPLOY_RUNNING)       /* a wave's gate closed: waiting for an operator */ \
 	X(RETAG, DEPLOY_RUNNING)        /* ready everywhere: deploy.retag's tags moved to it */ \
 	X(RELEASE, DEPLOY_RUNNING)      /* several hosts: the lease let go on each */ \
 	X(REFUSED, DEPLOY_REFUSED) \
@@ -49,6 +52,10 @@ struct digest_lookup {
 	char *out;
 	size_t outsz;
 };
+
+/* Why a rollout in waves paused: too many of a wave failed, its units were not ready after
+ * the soak, or the wave asks for an operator's go. */
+enum fleet_pause { PAUSE_FAILURES, PAUSE_GATE, PAUSE_GO };
 
 /* One host's image check: which deploy, which host. */
 struct image_check {
@@ -121,6 +128,16 @@ struct deploy {
 	size_t failed_host;
 	enum run_result failed_result;
 	struct retag *retag;            /* deploy.retag, once every host is ready */
+
+	/* a rollout in waves (fleet.c) */
+	struct wave_plan waves;         /* len 0: no strategy */
+	bool pausing;                   /* too many of the wave failed: no more start */
+	enum fleet_pause pause_kind;    /* why it paused */
+	size_t failures_accepted;       /* the wave's failures an operator resumed past */
+	uint64_t soak_timer;
+	struct appcheck *gate_app;      /* after the soak: the environment's ready */
+	struct gate_read *gate_reads;   /* and each unit's own, where it has one */
+	char gate_why[400];             /* why the gate stays closed ("" it opens) */
 
 	/* a run over several units: the environment's lease (src/lease.h, envrun.c) */
 	bool leased;                    /* the run holds it (taken, or found and carried on) */
@@ -197,6 +214,8 @@ extern const struct unit_run_ops rollout_run_ops;
 
 /* Starts what may start: the first unit alone, then up to `parallel` at once. */
 void rollout_schedule(struct deploy *d);
+/* Starts the plan on unit j. */
+void rollout_host_start(struct deploy *d, size_t j);
 /* Moves the run on after a unit's run ended, or once a run was found: starts what may
  * start, else takes back the units that switched when one failed, else ends it. */
 void rollout_continue(struct deploy *d);
@@ -215,6 +234,33 @@ void envrun_release(struct deploy *d);
 /* The run a lease held on the target names, carried on from its plan; false when no
  * lease is held. Read-only, it is followed, not carried on. */
 bool envrun_carry_on(struct deploy *d);
+
+/* ---- fleet.c: a rollout in waves (gantry.yml's rollout:) ---- */
+
+/* One unit's ready read at a wave's gate. */
+struct gate_read {
+	struct deploy *d;
+	size_t index;
+	struct unit_cmd *cmd;
+};
+
+/* The waves of the environment's strategy, worked out for its units. */
+void fleet_init(struct deploy *d);
+/* True when the environment rolls out in waves. */
+bool fleet_waves(const struct deploy *d);
+/* Starts what may start of the wave (the way back: every unit that moved, newest wave
+ * first). */
+void fleet_schedule(struct deploy *d);
+/* Unit j failed (its own rollback took it back): past the wave's budget, no more start
+ * and the wave pauses once its running units end. */
+void fleet_failed(struct deploy *d, size_t j);
+/* Nothing runs: the wave's gate (its failures, its soak, an operator's go), then the next
+ * wave. False when the rollout is over (every wave done, or aborted). */
+bool fleet_wave_over(struct deploy *d);
+/* The units that did not take the tag, listed ("" all did); how many. */
+size_t fleet_left_behind(struct deploy *d, char *out, size_t outsz);
+/* Stops the soak and the gate's reads. */
+void fleet_stop(struct deploy *d);
 
 /* ---- attach.c, adopt.c ---- */
 

@@ -41,6 +41,8 @@ struct release_request {
 	bool first_unit;                /* the one-time steps (migrations) run on this unit */
 	bool offline;                   /* the registry cannot be reached: nothing is pulled
 	                                   (the units hold the images, checked) */
+	int64_t ready_timeout_ms;       /* how long the app may take to be ready after the switch
+	                                   before the unit fails (0: the environment's own) */
 	/* an environment with no run recorded: the baseline of what it ran before, recorded
 	 * under the lock before the run's start; or NULL */
 	const struct adopt_spec *adopt;

@@ -73,6 +73,7 @@ void rollout_plan(struct deploy *d, size_t j, const char *id)
 		.to = { d->info.tag, d->info.app_digest, d->info.migrator_digest },
 		.back = { d->back.tag[0] ? d->back.tag : NULL, d->back.app, d->back.migrator },
 		.offline = d->registry_down,
+		.ready_timeout_ms = fleet_waves(d) ? d->target->rollout.unhealthy_timeout_ms : 0,
 		.adopt = d->info.adopting[0] && !back ? &a : NULL,
 		.lease = d->leased ? d->lease.id : NULL,
 	};
@@ -321,8 +322,7 @@ const struct unit_run_ops rollout_run_ops = {
 	.lost = on_lost, .follow_failed = on_follow_failed, .cancel_failed = on_cancel_failed,
 };
 
-/* Starts the plan on host j. */
-static void host_start(struct deploy *d, size_t j)
+void rollout_host_start(struct deploy *d, size_t j)
 {
 	struct deploy_host *h = &d->info.hosts[j];
 
@@ -344,13 +344,17 @@ void rollout_schedule(struct deploy *d)
 
 	if (d->stopping || d->watch_only)
 		return;
+	if (fleet_waves(d)) {
+		fleet_schedule(d);
+		return;
+	}
 	/* the first host runs alone (it runs the `once` steps), unless this is the rollback
 	   of the hosts that had switched */
 	if (!d->info.fleet_rollback && first->state != HOST_ENDED)
 		limit = 1;
 	for (size_t j = 0; j < d->info.hosts_len && d->info.running < limit; j++)
 		if (d->info.hosts[j].state == HOST_WAITING)
-			host_start(d, j);
+			rollout_host_start(d, j);
 }
 
 /* A new run over the hosts, from the first. */
@@ -416,7 +420,7 @@ static bool fleet_rollback_start(struct deploy *d)
 	bool any = false;
 
 	if (d->attach_only || d->watch_only || d->info.fleet_rollback ||
-	    !d->target->deploy.auto_rollback || !d->back.tag[0])
+	    (!d->target->deploy.auto_rollback && !d->info.aborted) || !d->back.tag[0])
 		return false;
 	for (size_t j = 0; j < d->info.hosts_len; j++) {
 		struct deploy_host *h = &d->info.hosts[j];
@@ -558,7 +562,11 @@ static void run_done(struct deploy *d)
 				back_failed = j;
 		list_hosts(d, took_it, list, sizeof list, &n);
 		d->info.result = back_failed == d->info.hosts_len ? RUN_ROLLED_BACK : RUN_ROLLBACK_FAILED;
-		if (d->info.result == RUN_ROLLED_BACK)
+		if (d->info.aborted && d->info.result == RUN_ROLLED_BACK)
+			deploy_say(d, "aborted in wave %zu of %zu: the %zu host%s that had taken %s went back "
+			    "to %s, newest wave first: every host runs %s", d->info.wave, d->info.waves, n,
+			    n == 1 ? "" : "s", d->info.tag, d->back.tag, d->back.tag);
+		else if (d->info.result == RUN_ROLLED_BACK)
 			deploy_say(d, "%s failed on %s (%s); the %zu host%s %s went back to %s: every host "
 			    "runs %s", d->info.tag, failed_at, fr, n, n == 1 ? "" : "s",
 			    sequential ? "before it" : "that had taken it", d->back.tag, d->back.tag);
@@ -584,6 +592,13 @@ static void run_done(struct deploy *d)
 		} else {
 			deploy_say(d, "%s", fr);
 		}
+	} else if (fleet_waves(d) && !d->attach_only &&
+	    fleet_left_behind(d, d->info.left_behind, sizeof d->info.left_behind) > 0) {
+		n = fleet_left_behind(d, d->info.left_behind, sizeof d->info.left_behind);
+		d->info.result = d->info.aborted ? RUN_CANCELLED : RUN_PARTIAL;
+		deploy_say(d, "%s: %zu of %zu hosts run %s; not: %s%s", d->info.aborted ? "aborted" :
+		    "partial", d->info.hosts_len - n, d->info.hosts_len, d->info.tag, d->info.left_behind,
+		    d->info.aborted ? "" : " (each failed and went back on its own, or was not reached)");
 	} else if (d->attach_only ? d->info.left_behind[0] != '\0' : (list_hosts(d, untouched,
 	    d->info.left_behind, sizeof d->info.left_behind, &n), n > 0)) {
 		/* no host failed, but not every host was reached (followed read-only, or so
@@ -626,7 +641,10 @@ static void host_ended(struct deploy *d, struct job *job)
 			h->steps[i].state = STEP_SKIPPED;
 	deploy_emit(d, ok ? BUS_READY : h->result == RUN_ROLLED_BACK ? BUS_ROLLED_BACK : BUS_FAILED,
 	    job->index, &be);
-	if (!ok) {
+	if (!ok && fleet_waves(d) && !d->info.fleet_rollback) {
+		/* in waves: the wave's budget says whether the rollout goes on */
+		fleet_failed(d, job->index);
+	} else if (!ok) {
 		/* no other host starts; those running end as they do */
 		d->stopping = true;
 		if (!d->info.fleet_rollback && d->failed_host >= d->info.hosts_len) {
@@ -652,6 +670,8 @@ void rollout_continue(struct deploy *d)
 		deploy_notify(d);
 		return;
 	}
+	if (fleet_wave_over(d))
+		return;
 	if (d->stopping && fleet_rollback_start(d))
 		return;
 	run_done(d);

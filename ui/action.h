@@ -34,6 +34,8 @@
 	X(HISTORY,     "history",       "h",           "show the selected environment's runs, newest first", false) \
 	X(ATTACH,      "attach",        "a",           "follow the selected environment's current run, or show how the last one ended", false) \
 	X(CANCEL,      "cancel",        "c",           "deploy: cancel the run (refused once the app is being switched)", true) \
+	X(RESUME,      "resume",        "R",           "deploy: a rollout paused at a wave's gate goes on (the hosts that failed stay as they are)", true) \
+	X(ABORT,       "abort",         "A",           "deploy: abort a rollout in waves: every host that took the tag goes back, newest wave first", true) \
 	X(UNLOCK,      "unlock",        "U",           "history: break a stale lock, with a reason for the history", true)
 
 enum action {

@@ -23,6 +23,7 @@ struct deployview {
 	size_t env;
 	struct prompt typed;            /* the confirmation being typed */
 	bool cancel_typing;             /* typing the run's operator to cancel their run */
+	bool abort_typing;              /* typing "abort" to abort a rollout in waves */
 };
 
 static void deploy_changed(void *arg, struct deploy *d)
@@ -195,13 +196,30 @@ static void foot_lines(const struct deployview *dv, const struct deploy_info *i,
 		bool known;
 		int64_t ran = deploy_run_ms(i, &known);
 
-		if (known)
-			snprintf(f->status, sizeof f->status, "running on %s for %.0fs", i->host,
+		char wave[40] = "";
+
+		if (i->waves)
+			snprintf(wave, sizeof wave, "wave %zu of %zu: ", i->wave, i->waves);
+		if (i->paused)
+			snprintf(f->status, sizeof f->status, "PAUSED, %s", i->paused_why);
+		else if (i->soaking || i->aborted)
+			snprintf(f->status, sizeof f->status, "%s%s", wave, i->status);
+		else if (known)
+			snprintf(f->status, sizeof f->status, "%srunning on %s for %.0fs", wave, i->host,
 			    (double)ran / 1000.0);
 		else
-			snprintf(f->status, sizeof f->status, "running on %s", i->host);
+			snprintf(f->status, sizeof f->status, "%srunning on %s", wave, i->host);
+		if (i->paused)
+			f->status_role = THEME_ROLE_degraded;
 	}
-		if (strstr(i->status, "lost")) {
+		if (dv->abort_typing) {
+			snprintf(f->keys, sizeof f->keys, "Abort: every host that took %s goes back to the "
+			    "last healthy tag, newest wave first. Type abort to do it, Esc to leave it: %s_",
+			    i->tag, dv->typed.text);
+		} else if (i->paused) {
+			snprintf(f->keys, sizeof f->keys, "R: resume (the failed hosts stay as they are)   "
+			    "A: abort (every host that moved goes back)   Esc: close (it stays paused)");
+		} else if (strstr(i->status, "lost")) {
 			snprintf(f->keys, sizeof f->keys, "%s", i->status);
 			f->keys_role = THEME_ROLE_error;
 		} else if (i->cancel[0]) {
@@ -217,6 +235,9 @@ static void foot_lines(const struct deployview *dv, const struct deploy_info *i,
 		} else if (i->attached && i->operator[0]) {
 			snprintf(f->keys, sizeof f->keys, "started by %s   c: cancel (safe until the switch)   "
 			    "Esc: close (the run goes on on the host)", i->operator);
+		} else if (i->waves && !i->fleet_rollback) {
+			snprintf(f->keys, sizeof f->keys, "c: cancel (safe until the switch)   A: abort the "
+			    "rollout   Esc: close (it goes on on the hosts)");
 		} else {
 			snprintf(f->keys, sizeof f->keys, "c: cancel (safe until the switch)   Esc: close (the "
 			    "run goes on on the host)");
@@ -620,9 +641,26 @@ static int deployview_action(struct ui *ui, struct view *v, enum action action)
 	switch (action) {
 	case ACTION_CLOSE:
 	case ACTION_QUIT:
-		if (i->phase == DEPLOY_RUNNING || i->phase == DEPLOY_STARTING)
+		if (i->paused)
+			ui_message(ui, false, "the rollout of %s stays paused, %s locked: a comes back to it",
+			    i->tag, i->env);
+		else if (i->phase == DEPLOY_RUNNING || i->phase == DEPLOY_STARTING)
 			ui_message(ui, false, "%s goes on on %s; a to follow it again", i->tag, i->host);
 		return VIEW_CLOSE;
+	case ACTION_RESUME:
+		if (!i->paused)
+			ui_message(ui, true, "%s", i->waves ? "the rollout is not paused: nothing to resume" :
+			    "resume goes on with a rollout paused at a wave's gate; this run has no waves");
+		else
+			deploy_resume(dv->deploy);
+		return VIEW_REDRAW;
+	case ACTION_ABORT:
+		if (!i->waves || i->phase != DEPLOY_RUNNING || i->aborted || i->fleet_rollback)
+			ui_message(ui, true, "abort stops a rollout in waves while it runs or is paused; "
+			    "this one %s", i->waves ? "is not running" : "has no waves (c cancels a run)");
+		else
+			dv->abort_typing = true;
+		return VIEW_REDRAW;
 	case ACTION_CANCEL:
 		if (i->phase != DEPLOY_RUNNING)
 			return VIEW_HANDLED;
@@ -697,6 +735,31 @@ static bool cancel_key(struct ui *ui, struct deployview *dv, const struct deploy
 	return true;
 }
 
+/* Aborting a rollout: "abort" typed, then Enter; Esc gives up. */
+static bool abort_key(struct ui *ui, struct deployview *dv, const struct deploy_info *i, int ch)
+{
+	char why[300];
+
+	if (ch == 27 || i->phase != DEPLOY_RUNNING || i->aborted) {
+		dv->abort_typing = false;
+		typed_clear(dv);
+		if (ch == 27)
+			ui_message(ui, false, "the rollout goes on as it was: nothing was aborted");
+		return ch == 27;
+	}
+	if (!type_key(dv, ch))
+		return true;
+	if (strcmp(dv->typed.text, "abort") == 0) {
+		dv->abort_typing = false;
+		if (!deploy_abort(dv->deploy, why, sizeof why))
+			ui_message(ui, true, "not aborted: %s", why);
+	} else {
+		ui_message(ui, true, "\"%s\" is not \"abort\": type it exactly, or Esc", dv->typed.text);
+	}
+	typed_clear(dv);
+	return true;
+}
+
 /* The confirmation: typed name for a protected environment, else y or Enter; and the
  * typed name of another operator whose run is being cancelled. */
 static bool deployview_key(struct ui *ui, struct view *v, int ch)
@@ -706,6 +769,8 @@ static bool deployview_key(struct ui *ui, struct view *v, int ch)
 
 	if (dv->cancel_typing)
 		return cancel_key(ui, dv, i, ch);
+	if (dv->abort_typing)
+		return abort_key(ui, dv, i, ch);
 	if (i->phase == DEPLOY_CHECKING && ch >= ' ' && ch < 0x7f && ch != '?') {
 		/* typed before the plan is on screen: neither this pane's commands nor its
 		   confirmation (Esc still closes, ? still helps) */

@@ -81,11 +81,13 @@ static char *literal(char *s)
 	return out;
 }
 
-/* The templates of the plan, in order; strings made here are owned by p. */
+/* The templates of the plan, in order; strings made here are owned by p. The ready wait
+ * lasts `ready_ms` (0: the environment's deploy.ready_timeout). */
 static size_t plan_templates(const struct conf_env *env, const struct conf_host *host,
-    bool offline, struct plan *p, struct step_tpl *out, size_t cap)
+    bool offline, int64_t ready_ms, struct plan *p, struct step_tpl *out, size_t cap)
 {
 	const struct conf_deploy *d = &env->deploy;
+	int64_t ready = ready_ms > 0 ? ready_ms : d->ready_timeout_ms;
 	size_t n = 0;
 
 	if (d->steps) {
@@ -110,10 +112,10 @@ static size_t plan_templates(const struct conf_env *env, const struct conf_host 
 		out[n++] = default_start;
 	}
 	if (n < cap) {
-		out[n] = (struct step_tpl){ "wait for ready", NULL, d->ready_timeout_ms + 60000,
+		out[n] = (struct step_tpl){ "wait for ready", NULL, ready + 60000,
 			false, false, false, false };
 		out[n].run = own(p, xasprintf("{gantry} wait-ready {ready_url} %lld %lld",
-		    (long long)((d->ready_timeout_ms + 999) / 1000),
+		    (long long)((ready + 999) / 1000),
 		    (long long)((d->ready_interval_ms + 999) / 1000)));
 		n++;
 	}
@@ -224,7 +226,8 @@ void plan_build(const struct plan_input *in, struct plan *out)
 	struct run_spec *spec = &out->spec;
 
 	memset(out, 0, sizeof *out);
-	ntpl = plan_templates(in->env, in->host, req->offline, out, tpl, sizeof tpl / sizeof *tpl);
+	ntpl = plan_templates(in->env, in->host, req->offline, req->ready_timeout_ms, out, tpl,
+	    sizeof tpl / sizeof *tpl);
 	spec->id = req->id;
 	spec->action = req->action;
 	spec->env = in->env->name;

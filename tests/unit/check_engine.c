@@ -11,6 +11,7 @@
 #include "registry.h"
 #include "suite.h"
 #include "testhttp.h"
+#include "waves.h"
 #include "xmalloc.h"
 
 #include <stdio.h>
@@ -31,6 +32,8 @@ struct world {
 	struct deploy_ctx ctx;
 	struct deploy *d;
 	char app[3][72], mig[3][72];    /* the digests of OLD, NEW and sha-3333333 */
+	size_t switched[64];            /* production's units, in the order they switched */
+	size_t switched_len;
 };
 
 static const char *const tags[] = { OLD, NEW, "sha-3333333" };
@@ -48,7 +51,8 @@ static void app_switched(void *arg, struct fake_target *ft, size_t j, const char
 	struct world *w = arg;
 	char prefix[80], tag[136];
 
-	(void)j;
+	if (strcmp(ft->base.env->name, "production") == 0 && w->switched_len < 64)
+		w->switched[w->switched_len++] = j;
 	snprintf(prefix, sizeof prefix, "/%s", ft->base.env->name);
 	deployenv_image_tag(image, tag, sizeof tag);
 	testhttp_app(w->srv, prefix, true, tag);
@@ -72,12 +76,13 @@ static void ran(struct world *w, size_t e, size_t j, int i, const char *id, cons
 	fake_ran(w->ft[e], j, id, tags[i], app, mig, result, at);
 }
 
-/* A world of staging (one unit) and production (three), as `extra` adds to production's
- * deploy section; every unit runs OLD, which production's app reports. */
-static struct world *world_new(const char *extra)
+/* A world of staging (one unit) and production (`units` of them, root@p1 and on), as
+ * `extra` adds to production's deploy section and `more` to production itself; every unit
+ * runs OLD, which production's app reports. */
+static struct world *world_make(const char *extra, size_t units, const char *more)
 {
 	struct world *w = xcalloc(1, sizeof *w);
-	char first[300], *yml;
+	char first[300], *yml, hosts[4096] = "";
 
 	w->loop = loop_new();
 	w->srv = testhttp_new(w->loop);
@@ -85,14 +90,17 @@ static struct world *world_new(const char *extra)
 		testhttp_image(w->srv, "shop/app", tags[i], w->app[i]);
 		testhttp_image(w->srv, "shop/migrator", tags[i], w->mig[i]);
 	}
+	for (size_t j = 0; j < units; j++)
+		snprintf(hosts + strlen(hosts), sizeof hosts - strlen(hosts), "%sroot@p%zu", j ? ", " : "",
+		    j + 1);
 	yml = xasprintf("project: shop\n"
 	    "registry: {url: '%s', app: shop/app, migrator: shop/migrator}\n"
 	    "environments:\n"
 	    "  - name: staging\n    url: %s/staging\n    hosts: [root@s1]\n    deploy_dir: /srv/shop\n"
 	    "  - name: production\n    url: %s/production\n"
-	    "    hosts: [root@p1, root@p2, root@p3]\n    deploy_dir: /srv/shop\n"
-	    "    deploy: {%s}\n", testhttp_url(w->srv), testhttp_url(w->srv), testhttp_url(w->srv),
-	    extra);
+	    "    hosts: [%s]\n    deploy_dir: /srv/shop\n"
+	    "    deploy: {%s}\n%s", testhttp_url(w->srv), testhttp_url(w->srv), testhttp_url(w->srv),
+	    hosts, extra, more);
 	w->conf = parse(yml, first, sizeof first);
 	free(yml);
 	ck_assert_msg(w->conf != NULL, "%s", first);
@@ -113,6 +121,11 @@ static struct world *world_new(const char *extra)
 		.target = world_target, .target_arg = w, .operator = "bob@ops",
 	};
 	return w;
+}
+
+static struct world *world_new(const char *extra)
+{
+	return world_make(extra, 3, "");
 }
 
 static void world_free(struct world *w)
@@ -955,6 +968,200 @@ START_TEST(two_gantries_carrying_a_run_start_each_unit_once)
 }
 END_TEST
 
+/* ---- a rollout in waves ---------------------------------------------------------- */
+
+static bool is_paused(struct world *w)
+{
+	return deploy_info(w->d)->paused || phase(w) == DEPLOY_DONE;
+}
+
+static bool is_soaking(struct world *w)
+{
+	return deploy_info(w->d)->soaking || phase(w) == DEPLOY_DONE;
+}
+
+/* Sizes are of the whole fleet, rounded up; a wave that adds nobody goes; the rest is a
+ * last wave of its own. */
+START_TEST(waves_are_worked_out_for_the_fleet)
+{
+	struct conf_wave four[] = { { 1, 0, false }, { 0, 5, false }, { 0, 25, true }, { 0, 100, false } };
+	struct conf_wave two[] = { { 2, 0, false }, { 0, 50, true } };
+	struct conf_rollout r = { .waves = four, .waves_len = 4 };
+	struct wave_plan p;
+
+	waves_plan(&r, 50, &p);
+	ck_assert_uint_eq(p.len, 4);
+	ck_assert_uint_eq(p.end[0], 1);
+	ck_assert_uint_eq(p.end[1], 3);
+	ck_assert_uint_eq(p.end[2], 13);
+	ck_assert_uint_eq(p.end[3], 50);
+	ck_assert(p.pause[2] && !p.pause[1] && !p.pause[3]);
+	ck_assert_uint_eq(waves_of(&p, 0), 0);
+	ck_assert_uint_eq(waves_of(&p, 12), 2);
+	ck_assert_uint_eq(waves_start(&p, 3), 13);
+	waves_plan(&r, 3, &p);         /* 5 % and 25 % of three: one host, as the first */
+	ck_assert_uint_eq(p.len, 2);
+	ck_assert_uint_eq(p.end[0], 1);
+	ck_assert_uint_eq(p.end[1], 3);
+	r = (struct conf_rollout){ .waves = two, .waves_len = 2 };
+	waves_plan(&r, 10, &p);        /* and the rest after the last size */
+	ck_assert_uint_eq(p.len, 3);
+	ck_assert_uint_eq(p.end[1], 5);
+	ck_assert(p.pause[1]);
+	ck_assert_uint_eq(p.end[2], 10);
+	waves_plan(&r, 1, &p);
+	ck_assert_uint_eq(p.len, 1);
+	ck_assert(!p.pause[0]);        /* nothing comes after the whole fleet */
+}
+END_TEST
+
+/* Ten units in waves [1, 30%, 100%], three at once: no unit of a wave switches before every
+ * unit of the wave before has. */
+START_TEST(a_canary_rollout_goes_wave_by_wave)
+{
+	struct world *w = world_make("auto_rollback: true", 10,
+	    "    rollout: {waves: [1, 30%, 100%], parallel: 3}\n");
+	const struct deploy_info *i;
+
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	ck_assert_uint_eq(deploy_info(w->d)->waves, 3);
+	deploy_confirm(w->d);
+	wait_phase(w, DEPLOY_DONE);
+	i = deploy_info(w->d);
+	ck_assert_msg(i->result == RUN_SUCCEEDED, "%s", i->status);
+	ck_assert_uint_eq(w->switched_len, 10);
+	for (size_t k = 1; k < w->switched_len; k++)
+		ck_assert_msg(i->hosts[w->switched[k]].wave >= i->hosts[w->switched[k - 1]].wave,
+		    "unit %zu (wave %zu) switched after unit %zu (wave %zu)", w->switched[k],
+		    i->hosts[w->switched[k]].wave, w->switched[k - 1], i->hosts[w->switched[k - 1]].wave);
+	ck_assert_uint_eq(w->switched[0], 0);
+	for (size_t j = 0; j < 10; j++)
+		runs(w, "production", j, 1);
+	world_free(w);
+}
+END_TEST
+
+/* A unit that fails in wave 2 goes back on its own and the rollout pauses there; an abort
+ * then takes back the units that had moved, newest wave first. */
+START_TEST(a_failure_pauses_the_rollout_and_an_abort_takes_every_unit_back)
+{
+	struct world *w = world_make("auto_rollback: true", 6,
+	    "    rollout: {waves: [1, 50%, 100%], parallel: 1}\n");
+	const struct deploy_info *i;
+	char why[200];
+
+	snprintf(unit(w, "production", 2)->fail_step, 80, "wait for ready");
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	deploy_confirm(w->d);
+	wait_until(w, is_paused, "the pause");
+	i = deploy_info(w->d);
+	ck_assert_msg(i->paused, "%s", i->status);
+	ck_assert_msg(strstr(i->paused_why, "wave 2 of 3: 1 host failed, more than the 0 it may: "
+	    "root@p3 (rolled_back)") != NULL, "%s", i->paused_why);
+	runs(w, "production", 0, 1);
+	runs(w, "production", 1, 1);
+	runs(w, "production", 2, 0);   /* it went back on its own */
+	runs(w, "production", 3, 0);   /* wave 3 never started */
+	ck_assert_int_eq(unit(w, "production", 3)->runs, 0);
+	ck_assert(deploy_abort(w->d, why, sizeof why));
+	wait_phase(w, DEPLOY_DONE);
+	i = deploy_info(w->d);
+	ck_assert_msg(i->result == RUN_ROLLED_BACK, "%s: %s", run_result_name(i->result), i->status);
+	ck_assert_msg(strstr(i->status, "aborted in wave 2 of 3: the 2 hosts that had taken "
+	    NEW " went back to " OLD) != NULL, "%s", i->status);
+	for (size_t j = 0; j < 6; j++)
+		runs(w, "production", j, 0);
+	/* newest wave first: p2 (wave 2) went back before p1 (wave 1) */
+	ck_assert_uint_eq(w->switched[w->switched_len - 2], 1);
+	ck_assert_uint_eq(w->switched[w->switched_len - 1], 0);
+	world_free(w);
+}
+END_TEST
+
+/* Within its budget a failure does not stop the rollout; the run ends partial, naming the
+ * unit that stayed behind. Resuming past a pause leaves the failed unit as it is. */
+START_TEST(a_wave_tolerates_its_budget_and_a_resume_goes_on)
+{
+	struct world *w = world_make("auto_rollback: true", 6,
+	    "    rollout: {waves: [1, 50%, 100%], parallel: 2, max_failures: 1}\n");
+	const struct deploy_info *i;
+
+	snprintf(unit(w, "production", 1)->fail_step, 80, "wait for ready");
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	i = plan_and_run(w);
+	ck_assert_msg(i->result == RUN_PARTIAL, "%s: %s", run_result_name(i->result), i->status);
+	ck_assert_msg(strstr(i->status, "partial: 5 of 6 hosts run " NEW "; not: root@p2") != NULL,
+	    "%s", i->status);
+	runs(w, "production", 1, 0);
+	runs(w, "production", 5, 1);
+	deploy_free(w->d);
+	w->d = NULL;
+	/* two failures in a wave of one budget: a pause, then resumed */
+	for (size_t j = 0; j < 6; j++)
+		ran(w, 1, j, 0, "20261202T100000-bbbb", "succeeded", 1764669600);
+	unit(w, "production", 1)->fail_step[0] = '\0';
+	snprintf(unit(w, "production", 3)->fail_step, 80, "wait for ready");
+	snprintf(unit(w, "production", 4)->fail_step, 80, "wait for ready");
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	deploy_confirm(w->d);
+	wait_until(w, is_paused, "the pause");
+	i = deploy_info(w->d);
+	ck_assert_msg(i->paused, "%s", i->status);
+	ck_assert_msg(strstr(i->paused_why, "wave 3 of 3: 2 hosts failed, more than the 1 it may: "
+	    "root@p4 (rolled_back), root@p5 (rolled_back)") != NULL, "%s", i->paused_why);
+	ck_assert(deploy_resume(w->d));
+	wait_phase(w, DEPLOY_DONE);
+	i = deploy_info(w->d);
+	ck_assert_msg(i->result == RUN_PARTIAL, "%s: %s", run_result_name(i->result), i->status);
+	ck_assert_msg(strstr(i->status, "partial: 4 of 6 hosts run " NEW "; not: root@p4, root@p5")
+	    != NULL, "%s", i->status);
+	runs(w, "production", 1, 1);
+	runs(w, "production", 5, 1);
+	world_free(w);
+}
+END_TEST
+
+/* A wave that asks for a go waits for it; a wave whose app is not ready after its soak
+ * pauses, and a resume stands for the gate. */
+START_TEST(waves_wait_for_a_go_and_for_their_soak)
+{
+	struct world *w = world_make("auto_rollback: true", 4,
+	    "    rollout: {waves: [1, {size: 50%, pause: true}, 100%], soak: 200ms}\n");
+	const struct deploy_info *i;
+
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	deploy_confirm(w->d);
+	/* wave 1 soaks; its app goes unready meanwhile */
+	wait_until(w, is_soaking, "the soak");
+	ck_assert_msg(deploy_info(w->d)->soaking, "%s", deploy_info(w->d)->status);
+	testhttp_app(w->srv, "/production", false, NEW);
+	wait_until(w, is_paused, "the gate");
+	i = deploy_info(w->d);
+	ck_assert_msg(strstr(i->paused_why, "wave 1 of 3: after the soak, production is not ready")
+	    != NULL, "%s", i->paused_why);
+	ck_assert_int_eq(unit(w, "production", 1)->runs, 0);
+	testhttp_app(w->srv, "/production", true, NEW);
+	ck_assert(deploy_resume(w->d));
+	/* wave 2 ends, soaks, and waits for a go */
+	wait_until(w, is_paused, "the go");
+	i = deploy_info(w->d);
+	ck_assert_msg(strstr(i->paused_why, "wave 2 of 3 is done (2 hosts run " NEW "): the next "
+	    "starts on an operator's go") != NULL, "%s", i->paused_why);
+	ck_assert_int_eq(unit(w, "production", 2)->runs, 0);
+	ck_assert(deploy_resume(w->d));
+	wait_phase(w, DEPLOY_DONE);
+	i = deploy_info(w->d);
+	ck_assert_msg(i->result == RUN_SUCCEEDED, "%s", i->status);
+	for (size_t j = 0; j < 4; j++)
+		runs(w, "production", j, 1);
+	world_free(w);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -991,6 +1198,13 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, read_only_a_run_found_unfinished_is_partial_not_succeeded);
 	tcase_add_test(tc, two_gantries_carrying_a_run_start_each_unit_once);
 	tcase_add_test(tc, an_abandoned_run_replays_as_partial);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("fleet");
+	tcase_add_test(tc, waves_are_worked_out_for_the_fleet);
+	tcase_add_test(tc, a_canary_rollout_goes_wave_by_wave);
+	tcase_add_test(tc, a_failure_pauses_the_rollout_and_an_abort_takes_every_unit_back);
+	tcase_add_test(tc, a_wave_tolerates_its_budget_and_a_resume_goes_on);
+	tcase_add_test(tc, waves_wait_for_a_go_and_for_their_soak);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -62,6 +62,16 @@ START_TEST(bad_hosts_say_where)
 		{ "    hosts: [a, {address: a, deploy_dir: /x}]\n    deploy_dir: /x\n",
 		  "g.yml:5:16: environments[0].hosts[1]: host a is listed twice with deploy directory /x "
 		  "(first at g.yml:5); tenants on one host need deploy_dir= of their own" },
+		{ "    hosts: [a, b]\n    deploy_dir: /x\n    rollout: {waves: [5%, 1%]}\n",
+		  "g.yml:7:27: environments[0].rollout.waves[1]: each wave must reach more hosts than the "
+		  "one before (sizes are of the whole fleet: [1, 5%, 25%, 100%])" },
+		{ "    rollout: {waves: [1, 101%]}\n",
+		  "g.yml:5:26: environments[0].rollout.waves[1]: expected a wave's size: a count of hosts "
+		  "from 1 to 1000, or a percentage from 1% to 100%, got \"101%\"" },
+		{ "    rollout: {waves: [1, {size: 2, paus: true}]}\n",
+		  "g.yml:5:36: environments[0].rollout.waves[1].paus: unknown key; did you mean \"pause\"?" },
+		{ "    rollout: {waves: [1, 100%]}\n",
+		  "g.yml:3:5: environments[0]: rollout: needs hosts to roll out over (hosts: or hosts_file:)" },
 		{ "    hosts: [a]\n",
 		  "g.yml:3:5: environments[0]: deploy_dir is required with hosts: the directory on the host that holds deploy.env (set it here or under defaults)" },
 		{ "    hosts: [a]\n    deploy_dir: srv\n",

@@ -1,0 +1,309 @@
+/* A rollout in waves (gantry.yml's rollout:): the units go wave by wave, a few at once;
+ * after each wave a gate: no more failures than the wave's budget (a unit that fails is
+ * rolled back on its own), its units still ready after the soak, and, where the wave says
+ * so, an operator's go. A closed gate pauses the rollout under its lease; the operator
+ * resumes it or aborts it, and an abort takes back every unit that moved, newest wave
+ * first. */
+#include "config.h"
+
+#include "deploystate.h"
+#include "xmalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GATE_READ_MAX 4096
+
+bool fleet_waves(const struct deploy *d)
+{
+	return d->waves.len > 0;
+}
+
+void fleet_init(struct deploy *d)
+{
+	waves_plan(&d->target->rollout, d->info.hosts_len, &d->waves);
+	d->info.waves = d->waves.len;
+	d->info.wave = d->waves.len ? 1 : 0;
+	for (size_t j = 0; j < d->info.hosts_len; j++)
+		d->info.hosts[j].wave = d->waves.len ? waves_of(&d->waves, j) + 1 : 0;
+	if (d->waves.len && d->target->rollout.parallel > 0)
+		d->info.parallel = (size_t)d->target->rollout.parallel;
+}
+
+/* The wave running now (0-based). */
+static size_t wave_now(const struct deploy *d)
+{
+	return d->info.wave ? d->info.wave - 1 : 0;
+}
+
+void fleet_schedule(struct deploy *d)
+{
+	size_t limit = d->info.parallel, end, first;
+
+	if (d->info.paused || d->info.soaking)
+		return;
+	if (d->info.fleet_rollback) {
+		/* the way back: newest wave first */
+		for (size_t j = d->info.hosts_len; j-- > 0 && d->info.running < limit;)
+			if (d->info.hosts[j].state == HOST_WAITING)
+				rollout_host_start(d, j);
+		return;
+	}
+	if (d->pausing || d->stopping)
+		return;
+	end = d->waves.end[wave_now(d)];
+	first = waves_start(&d->waves, wave_now(d));
+	/* the first unit runs alone: it runs the one-time steps */
+	if (d->info.hosts[0].state != HOST_ENDED)
+		limit = 1;
+	for (size_t j = first; j < end && d->info.running < limit; j++)
+		if (d->info.hosts[j].state == HOST_WAITING)
+			rollout_host_start(d, j);
+}
+
+/* The units of wave w that ran and did not take the tag. */
+static size_t wave_failures(const struct deploy *d, size_t w)
+{
+	size_t n = 0;
+
+	for (size_t j = waves_start(&d->waves, w); j < d->waves.end[w]; j++)
+		n += d->info.hosts[j].state == HOST_ENDED && d->info.hosts[j].result != RUN_SUCCEEDED;
+	return n;
+}
+
+void fleet_failed(struct deploy *d, size_t j)
+{
+	size_t w = waves_of(&d->waves, j);
+
+	if (wave_failures(d, w) > d->failures_accepted + (size_t)d->target->rollout.max_failures)
+		d->pausing = true;
+}
+
+/* Waits for an operator; the lease stays held. */
+static void pause_for(struct deploy *d, enum fleet_pause kind, const char *why)
+{
+	d->pausing = false;
+	d->pause_kind = kind;
+	d->info.paused = true;
+	deploy_copy(d->info.paused_why, sizeof d->info.paused_why, why);
+	deploy_enter(d, STAGE_PAUSED);
+	deploy_say(d, "paused: %s", why);
+	deploy_emit(d, BUS_PAUSED, d->info.host_index, &(struct bus_event){ .text = why });
+	deploy_notify(d);
+}
+
+/* The wave's gate is open: the next wave starts, or waits for a go (unless an operator's
+ * word just opened it). */
+static void next_wave(struct deploy *d, bool go_given)
+{
+	size_t w = wave_now(d);
+	char why[400];
+
+	if (d->waves.pause[w] && !go_given) {
+		snprintf(why, sizeof why, "wave %zu of %zu is done (%zu host%s run %s): the next starts on "
+		    "an operator's go", w + 1, d->waves.len, d->waves.end[w], d->waves.end[w] == 1 ? "" : "s",
+		    d->info.tag);
+		d->info.wave++;
+		d->failures_accepted = 0;
+		pause_for(d, PAUSE_GO, why);
+		return;
+	}
+	d->info.wave++;
+	d->failures_accepted = 0;
+	deploy_enter(d, STAGE_RUN);
+	rollout_continue(d);
+}
+
+/* ---- the soak, then each unit of the wave ready ---- */
+
+static void gate_answered(struct deploy *d)
+{
+	if (--d->pending > 0)
+		return;
+	if (d->gate_why[0])
+		pause_for(d, PAUSE_GATE, d->gate_why);
+	else
+		next_wave(d, false);
+}
+
+/* The first reason the gate stays closed: `who` is not ready. */
+static void gate_closed(struct deploy *d, const char *who, const char *what)
+{
+	if (!d->gate_why[0])
+		snprintf(d->gate_why, sizeof d->gate_why, "wave %zu of %zu: after the soak, %s is not "
+		    "ready: %s", d->info.wave, d->waves.len, who, what);
+}
+
+static void gate_app_done(void *arg, const struct appcheck_result *res)
+{
+	struct deploy *d = arg;
+
+	d->gate_app = NULL;
+	if (!res->ready)
+		gate_closed(d, d->target->name, res->ready_error[0] ? res->ready_error : "no answer");
+	gate_answered(d);
+}
+
+static void gate_read_done(void *arg, enum unit_end how, int status, const char *message)
+{
+	struct gate_read *g = arg;
+	struct deploy *d = g->d;
+	char what[300];
+
+	g->cmd = NULL;
+	if (how != UNIT_EXITED || status != 0) {
+		snprintf(what, sizeof what, "%s", how != UNIT_EXITED ? (message && *message ? message :
+		    "the link dropped") : "its ready check did not answer 2xx");
+		gate_closed(d, d->info.hosts[g->index].address, what);
+	}
+	gate_answered(d);
+}
+
+static const struct unit_cmd_ops gate_read_ops = { .done = gate_read_done, .bounded = true };
+
+static void soak_over(struct loop *loop, void *arg)
+{
+	struct deploy *d = arg;
+	size_t w = wave_now(d);
+
+	(void)loop;
+	d->soak_timer = 0;
+	d->info.soaking = false;
+	d->gate_why[0] = '\0';
+	d->pending = 1;
+	d->gate_app = appcheck_start(d->ctx.http, d->target, gate_app_done, d);
+	free(d->gate_reads);
+	d->gate_reads = xcalloc(d->info.hosts_len + 1, sizeof *d->gate_reads);
+	for (size_t j = waves_start(&d->waves, w); j < d->waves.end[w]; j++) {
+		struct gate_read *g = &d->gate_reads[j];
+
+		if (d->info.hosts[j].result != RUN_SUCCEEDED)
+			continue;
+		*g = (struct gate_read){ .d = d, .index = j };
+		g->cmd = d->to->ops->get(d->to, j, d->target->ready_path, GATE_READ_MAX,
+		    &gate_read_ops, g);
+		d->pending += g->cmd != NULL;
+	}
+	deploy_say(d, "wave %zu of %zu soaked: checking that its hosts are still ready", w + 1,
+	    d->waves.len);
+	deploy_notify(d);
+}
+
+bool fleet_wave_over(struct deploy *d)
+{
+	size_t w = wave_now(d), failed;
+	const struct conf_rollout *r = &d->target->rollout;
+	char why[400], list[200] = "";
+
+	if (!fleet_waves(d) || d->info.fleet_rollback || d->info.aborted || d->info.paused)
+		return d->info.paused;
+	if (d->stopping)
+		return false;           /* cancelled: the rollout is over */
+	failed = wave_failures(d, w);
+	if (failed > d->failures_accepted + (size_t)r->max_failures) {
+		for (size_t j = waves_start(&d->waves, w); j < d->waves.end[w]; j++) {
+			const struct deploy_host *h = &d->info.hosts[j];
+
+			if (h->state == HOST_ENDED && h->result != RUN_SUCCEEDED && strlen(list) + 80 < sizeof list)
+				snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s (%s)",
+				    list[0] ? ", " : "", h->address, run_result_name(h->result));
+		}
+		snprintf(why, sizeof why, "wave %zu of %zu: %zu host%s failed, more than the %lld it "
+		    "may: %s", w + 1, d->waves.len, failed, failed == 1 ? "" : "s",
+		    (long long)r->max_failures, list);
+		pause_for(d, PAUSE_FAILURES, why);
+		return true;
+	}
+	for (size_t j = waves_start(&d->waves, w); j < d->waves.end[w]; j++)
+		if (d->info.hosts[j].state == HOST_WAITING)
+			return false;   /* cancelled or stopped: the rollout is over */
+	if (w + 1 >= d->waves.len)
+		return false;           /* the last wave: the rollout is over */
+	if (r->soak_ms > 0) {
+		d->info.soaking = true;
+		deploy_enter(d, STAGE_SOAK);
+		deploy_say(d, "wave %zu of %zu done: its hosts must stay ready for %llds", w + 1,
+		    d->waves.len, (long long)(r->soak_ms / 1000));
+		d->soak_timer = loop_timer_add(d->ctx.loop, r->soak_ms, soak_over, d);
+		deploy_notify(d);
+		return true;
+	}
+	next_wave(d, false);
+	return true;
+}
+
+bool deploy_resume(struct deploy *d)
+{
+	if (!d->info.paused || d->stage != STAGE_PAUSED)
+		return false;
+	d->info.paused = false;
+	d->info.paused_why[0] = '\0';
+	deploy_emit(d, BUS_RESUMED, d->info.host_index, NULL);
+	if (d->pause_kind == PAUSE_GATE) {
+		/* the operator's word stands for the gate, and for its go: the next wave */
+		next_wave(d, true);
+		return true;
+	}
+	/* the failed hosts stay as their own rollback left them */
+	d->failures_accepted = wave_failures(d, wave_now(d));
+	deploy_enter(d, STAGE_RUN);
+	rollout_continue(d);
+	return true;
+}
+
+bool deploy_abort(struct deploy *d, char *why, size_t whysz)
+{
+	why[0] = '\0';
+	if (!fleet_waves(d) || d->info.aborted || d->info.fleet_rollback ||
+	    (d->stage != STAGE_RUN && d->stage != STAGE_SOAK && d->stage != STAGE_PAUSED)) {
+		snprintf(why, whysz, "no rollout in waves runs here to abort");
+		return false;
+	}
+	if (!d->back.tag[0]) {
+		snprintf(why, whysz, "nothing healthy ran before %s here: there is no tag to go back to",
+		    d->info.tag);
+		return false;
+	}
+	fleet_stop(d);
+	d->info.aborted = true;
+	d->info.paused = false;
+	d->info.soaking = false;
+	d->stopping = true;
+	deploy_emit(d, BUS_ABORTED, d->info.host_index, NULL);
+	deploy_enter(d, STAGE_RUN);
+	rollout_continue(d);
+	return true;
+}
+
+size_t fleet_left_behind(struct deploy *d, char *out, size_t outsz)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t j = 0; j < d->info.hosts_len; j++) {
+		const struct deploy_host *h = &d->info.hosts[j];
+
+		if (h->state == HOST_ENDED && h->result == RUN_SUCCEEDED)
+			continue;
+		if (strlen(out) + 80 < outsz)
+			snprintf(out + strlen(out), outsz - strlen(out), "%s%s", n ? ", " : "", h->address);
+		else if (!strstr(out, ", ..."))
+			snprintf(out + strlen(out), outsz - strlen(out), ", ...");
+		n++;
+	}
+	return n;
+}
+
+void fleet_stop(struct deploy *d)
+{
+	if (d->soak_timer)
+		loop_timer_cancel(d->ctx.loop, d->soak_timer);
+	d->soak_timer = 0;
+	appcheck_free(d->gate_app);
+	d->gate_app = NULL;
+	for (size_t j = 0; d->gate_reads && j < d->info.hosts_len; j++)
+		unit_cmd_stop(d->gate_reads[j].cmd);
+	free(d->gate_reads);
+	d->gate_reads = NULL;
+}

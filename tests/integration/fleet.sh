@@ -1,0 +1,129 @@
+#!/bin/bash
+# A fleet in waves, for real: six tenants on one OpenSSH host (one address, six deploy
+# directories), listed in an inventory file, each with its own app (python's http.server
+# over the tenant's www/, whose version and ready files its deploy writes), a real registry
+# for the digests, and gantry deploy with rollout: waves [1, 50%, 100%], two at once. A
+# canary that succeeds; a tenant that refuses the tag in wave 2 (it fails, the rollout
+# pauses, and with no terminal to ask it is aborted: every tenant back); a failure in the
+# last wave resumed from the terminal (partial); and a wave that waits for a go.
+. "$srcdir/tests/lib/tap.sh"
+. "$srcdir/tests/lib/containers.sh"
+. "$srcdir/tests/lib/sshd.sh"
+
+work=$(mktemp -d)
+pids=
+trap 'kill $pids 2>/dev/null; sshd_stop_all; containers_teardown; rm -rf "$work"' EXIT
+containers_registry "$work/c" || { echo "Bail out! the registry did not start"; exit 1; }
+sshd_setup "$work/ssh" || { echo "Bail out! ssh setup"; exit 1; }
+sshd_host tenants >/dev/null && sshd_trust tenants || { echo "Bail out! sshd"; exit 1; }
+plan 24
+
+T1=sha-1111111 T2=sha-2222222 T3=sha-3333333
+day=1
+for t in $T1 $T2 $T3; do
+	# a build of its own each: its own creation time, so its own digest
+	containers_push_bare shop/app $t 2026-11-0${day}T10:00:00Z >/dev/null &&
+		containers_push_bare shop/migrator $t 2026-11-0${day}T09:00:00Z >/dev/null ||
+		{ echo "Bail out! images"; exit 1; }
+	day=$((day + 1))
+done
+
+# six tenants: a deploy directory and an app on a port of its own
+port=$(sshd_port tenants)
+: >"$work/tenants.txt"
+for k in 1 2 3 4 5 6; do
+	dir=$SSHD_DIR/tenants/t$k
+	mkdir -p "$dir/www/api"
+	p=$(containers_free_port)
+	(cd "$dir/www" && exec /usr/bin/python3 -m http.server "$p" --bind 127.0.0.1 >/dev/null 2>&1) &
+	pids="$pids $!"
+	echo "$!" >"$dir/app-pid"
+	echo "$p" >"$dir/app-port"
+	echo "root@127.0.0.1:$port deploy_dir=$dir app_url=http://127.0.0.1:$p labels=t$k" >>"$work/tenants.txt"
+done
+for k in 1 2 3 4 5 6; do
+	containers_wait_http "http://127.0.0.1:$(cat "$SSHD_DIR/tenants/t$k/app-port")/" 200 \
+		"$(cat "$SSHD_DIR/tenants/t$k/app-pid")" ||
+		{ echo "Bail out! tenant t$k's app did not start"; exit 1; }
+done
+config() { # ROLLOUT
+	cat >"$work/gantry.yml" <<YAML
+project: shop
+registry: {url: "http://$REGISTRY", app: shop/app, migrator: shop/migrator}
+environments:
+  - name: fleet
+    url: http://127.0.0.1:$(cat "$SSHD_DIR/tenants/t1/app-port")
+    hosts_file: tenants.txt
+    deploy:
+      auto_rollback: true
+      running: null
+      ready_timeout: 3s
+      ready_interval: 200ms
+      steps:
+        - {name: check tenant, run: "test ! -e refuse-{tag} || { echo 'this tenant refuses {tag}'; exit 9; }"}
+        - {name: write deploy.env, run: "{gantry} write-env APP_IMAGE={app_image}", switch: true}
+        - {name: serve, run: "mkdir -p www/api && echo {tag} >www/api/version && touch www/api/ready"}
+    rollout: $1
+YAML
+}
+G() { out=$("$GANTRY" --config "$work/gantry.yml" "$@" </dev/null 2>&1); rc=$?; }
+versions() { for k in 1 2 3 4 5 6; do cat "$SSHD_DIR/tenants/t$k/www/api/version" 2>/dev/null || echo none; done | tr '\n' ' '; }
+all_on() { printf '%s ' "$1" "$1" "$1" "$1" "$1" "$1"; }
+
+config "{waves: [1, 50%, 100%], parallel: 2}"
+G deploy fleet $T1 --yes
+is "$rc" 0 "the first deploy over the six tenants succeeds (exit $rc)" || diag "$out"
+is "$(versions)" "$(all_on $T1)" "every tenant serves $T1"
+
+# a canary: wave by wave, the tenants named scp-style (one address, six directories)
+G deploy fleet $T2 --yes
+is "$rc" 0 "a canary rollout of $T2 succeeds" || diag "$out"
+like "$(printf '%s' "$out" | tr '\n' ' ')" "== wave 1 of 3.*== wave 2 of 3.*== wave 3 of 3" \
+	"it goes wave by wave (1, then 2, then 3)"
+like "$out" "root@127\.0\.0\.1:$port:$SSHD_DIR/tenants/t1" "a tenant is named by its address and directory"
+is "$(versions)" "$(all_on $T2)" "every tenant serves $T2"
+first=$(printf '%s\n' "$out" | grep -n 'tenants/t1' | head -n 1 | cut -d: -f1)
+second=$(printf '%s\n' "$out" | grep -n 'tenants/t[23]' | head -n 1 | cut -d: -f1)
+ok_if() { if eval "$1"; then ok "$2"; else not_ok "$2"; diag "$out"; fi; }
+ok_if '[ "${first:-999}" -lt "${second:-0}" ]' "the canary's output comes before wave 2's"
+
+# wave 2's t3 refuses T3: it fails, the rollout pauses; no terminal: aborted, all back
+touch "$SSHD_DIR/tenants/t3/refuse-$T3"
+G deploy fleet $T3 --yes
+isnt "$rc" 0 "a failure in wave 2 does not end well (exit $rc)"
+like "$out" "== paused: wave 2 of 3: 1 host failed, more than the 0 it may: [^ ]*tenants/t3 \(failed\)" \
+	"the rollout pauses, naming the tenant that failed"
+like "$out" "no terminal to ask whether it goes on: aborting the rollout" "with no terminal, it is aborted"
+like "$out" "aborted in wave 2 of 3: the 2 hosts that had taken $T3 went back to $T2" \
+	"the tenants that had moved go back, and the run says so"
+is "$(versions)" "$(all_on $T2)" "every tenant serves $T2 again"
+is "$(cat "$SSHD_DIR/tenants/t4/www/api/version")" $T2 "wave 3 never started"
+G history fleet --json
+like "$(printf '%s' "$out" | tr -s ' \n' ' ')" "\"id\": \"[^\"]*-back\", \"action\": \"rollback\", \"result\": \"succeeded\", .*\"hosts\": 2, .*\"action\": \"deploy\", \"result\": \"failed\", .*\"tag\": \"$T3\"" \
+	"the history records the deploy failed, and the way back of the two tenants that had moved"
+
+# in the last wave t5 refuses: from a terminal, resume: the rest go on, t5 stays behind
+rm -f "$SSHD_DIR/tenants/t3/refuse-$T3"
+touch "$SSHD_DIR/tenants/t5/refuse-$T3"
+out=$(printf 'resume\n' | script -qec "$GANTRY --config $work/gantry.yml deploy fleet $T3 --yes" /dev/null 2>&1)
+rc=$?
+like "$out" "== paused: wave 3 of 3: 1 host failed" "a failure in the last wave pauses"
+like "$out" "resume \(the failed hosts stay as they are\) or abort" "and asks on the terminal"
+like "$out" "== resumed" "resume goes on"
+like "$out" "partial: 5 of 6 hosts run $T3; not: [^ ]*tenants/t5" "the run ends partial, naming t5"
+isnt "$rc" 0 "partial is not success (exit $rc)"
+is "$(versions)" "$T3 $T3 $T3 $T3 $T2 $T3 " "t5 stays on $T2, every other tenant serves $T3"
+
+# a wave that waits for a go
+rm -f "$SSHD_DIR/tenants/t5/refuse-$T3"
+config "{waves: [1, {size: 50%, pause: true}, 100%], parallel: 3}"
+out=$(printf 'resume\n' | script -qec "$GANTRY --config $work/gantry.yml deploy fleet $T2 --yes" /dev/null 2>&1)
+rc=$?
+like "$out" "== paused: wave 2 of 3 is done \(3 hosts run $T2\): the next starts on an operator's go" \
+	"a wave with pause: true waits for a go"
+is "$rc" 0 "and, resumed, the rollout succeeds (exit $rc)" || diag "$out"
+is "$(versions)" "$(all_on $T2)" "every tenant serves $T2"
+
+# gantry check reads the inventory and names each tenant
+G check
+like "$out" "tenants/t6" "gantry check goes over the inventory's tenants too"
