@@ -135,7 +135,7 @@ struct deploy_info {
 	size_t parallel;                /* hosts that run at once after the first */
 	/* a rollout in waves (gantry.yml's rollout:) */
 	size_t waves;                   /* how many (0: no strategy) */
-	size_t wave;                    /* the wave running, or waiting at its gate (1-based) */
+	size_t wave;                    /* the wave running, or done and at its gate (1-based) */
 	bool soaking;                   /* its hosts must stay ready a while */
 	bool paused;                    /* its gate is closed: an operator resumes or aborts */
 	char paused_why[400];           /* why ("wave 2 of 4: root@t7 failed (rolled_back)") */

@@ -104,9 +104,7 @@ static void next_wave(struct deploy *d, bool go_given)
 		snprintf(why, sizeof why, "wave %zu of %zu is done (%zu host%s run %s): the next starts on "
 		    "an operator's go", w + 1, d->waves.len, d->waves.end[w], d->waves.end[w] == 1 ? "" : "s",
 		    d->info.tag);
-		d->info.wave++;
-		d->failures_accepted = 0;
-		pause_for(d, PAUSE_GO, why);
+		pause_for(d, PAUSE_GO, why);        /* the next wave, on resume */
 		return;
 	}
 	d->info.wave++;
@@ -240,7 +238,7 @@ bool deploy_resume(struct deploy *d)
 	d->info.paused = false;
 	d->info.paused_why[0] = '\0';
 	deploy_emit(d, BUS_RESUMED, d->info.host_index, NULL);
-	if (d->pause_kind == PAUSE_GATE) {
+	if (d->pause_kind == PAUSE_GATE || d->pause_kind == PAUSE_GO) {
 		/* the operator's word stands for the gate, and for its go: the next wave */
 		next_wave(d, true);
 		return true;

@@ -124,7 +124,15 @@ static enum theme_role result_line(const struct deploy_info *i, char *line, size
 	bool known;
 	double took = (double)deploy_run_ms(i, &known) / 1000.0;
 
-	if (i->result == RUN_SUCCEEDED) {
+	if (i->aborted && i->result == RUN_ROLLED_BACK) {
+		role = THEME_ROLE_degraded;
+		snprintf(line, linesz, "ABORTED in wave %zu of %zu: every host that took %s went back, %s "
+		    "runs %s again", i->wave, i->waves, i->tag, i->env, i->rollback_tag);
+	} else if (i->aborted && i->result == RUN_CANCELLED) {
+		role = THEME_ROLE_degraded;
+		snprintf(line, linesz, "ABORTED in wave %zu of %zu before any host took %s", i->wave,
+		    i->waves, i->tag);
+	} else if (i->result == RUN_SUCCEEDED) {
 		role = THEME_ROLE_healthy;
 		snprintf(line, linesz, "SUCCEEDED: %s runs %s and is ready", i->env, i->tag);
 	} else if (i->result == RUN_ROLLED_BACK) {
@@ -376,16 +384,21 @@ static int draw_facts(struct ui *ui, const struct deploy_info *i, int y, int bot
 			    i->retag, i->tag);
 		y = fact(ui, y, "retag", line, i->retag_error[0] ? THEME_ROLE_degraded : THEME_ROLE_text);
 	}
-	if (i->hosts_len > 1 && i->parallel > 1) {
+	if (i->hosts_len > 1 && (i->parallel > 1 || i->waves)) {
 		size_t done = 0, waiting = 0;
+		char how[80];
 
 		for (size_t j = 0; j < i->hosts_len; j++) {
 			done += i->hosts[j].state == HOST_ENDED;
 			waiting += i->hosts[j].state == HOST_WAITING;
 		}
-		snprintf(line, sizeof line, "%s (host %zu of %zu; %zu running, %zu done, %zu waiting: "
-		    "the first alone, then %zu at a time)", i->host, i->host_index + 1, i->hosts_len,
-		    i->running, done, waiting, i->parallel);
+		if (i->waves)
+			snprintf(how, sizeof how, "wave %zu of %zu, %zu at a time", i->wave, i->waves,
+			    i->parallel);
+		else
+			snprintf(how, sizeof how, "the first alone, then %zu at a time", i->parallel);
+		snprintf(line, sizeof line, "%s (host %zu of %zu; %zu running, %zu done, %zu waiting: %s)",
+		    i->host, i->host_index + 1, i->hosts_len, i->running, done, waiting, how);
 	} else if (i->hosts_len > 1)
 		snprintf(line, sizeof line, "%s (host %zu of %zu, one after another)", i->host,
 		    i->host_index + 1, i->hosts_len);

@@ -9,6 +9,7 @@
 . "$srcdir/tests/lib/tap.sh"
 . "$srcdir/tests/lib/containers.sh"
 . "$srcdir/tests/lib/sshd.sh"
+. "$srcdir/tests/lib/tui.sh"
 
 work=$(mktemp -d)
 pids=
@@ -16,7 +17,7 @@ trap 'kill $pids 2>/dev/null; sshd_stop_all; containers_teardown; rm -rf "$work"
 containers_registry "$work/c" || { echo "Bail out! the registry did not start"; exit 1; }
 sshd_setup "$work/ssh" || { echo "Bail out! ssh setup"; exit 1; }
 sshd_host tenants >/dev/null && sshd_trust tenants || { echo "Bail out! sshd"; exit 1; }
-plan 24
+plan 32
 
 T1=sha-1111111 T2=sha-2222222 T3=sha-3333333
 day=1
@@ -31,7 +32,7 @@ done
 # six tenants: a deploy directory and an app on a port of its own
 port=$(sshd_port tenants)
 : >"$work/tenants.txt"
-for k in 1 2 3 4 5 6; do
+for k in 0 1 2 3 4 5 6; do
 	dir=$SSHD_DIR/tenants/t$k
 	mkdir -p "$dir/www/api"
 	p=$(containers_free_port)
@@ -39,9 +40,10 @@ for k in 1 2 3 4 5 6; do
 	pids="$pids $!"
 	echo "$!" >"$dir/app-pid"
 	echo "$p" >"$dir/app-port"
-	echo "root@127.0.0.1:$port deploy_dir=$dir app_url=http://127.0.0.1:$p labels=t$k" >>"$work/tenants.txt"
+	[ $k = 0 ] ||
+		echo "root@127.0.0.1:$port deploy_dir=$dir app_url=http://127.0.0.1:$p labels=t$k" >>"$work/tenants.txt"
 done
-for k in 1 2 3 4 5 6; do
+for k in 0 1 2 3 4 5 6; do
 	containers_wait_http "http://127.0.0.1:$(cat "$SSHD_DIR/tenants/t$k/app-port")/" 200 \
 		"$(cat "$SSHD_DIR/tenants/t$k/app-pid")" ||
 		{ echo "Bail out! tenant t$k's app did not start"; exit 1; }
@@ -50,19 +52,25 @@ config() { # ROLLOUT
 	cat >"$work/gantry.yml" <<YAML
 project: shop
 registry: {url: "http://$REGISTRY", app: shop/app, migrator: shop/migrator}
+defaults:
+  version: {pointer: ""}
+  interval: 1s
+  deploy:
+    auto_rollback: true
+    running: null
+    ready_timeout: 3s
+    ready_interval: 200ms
+    steps:
+      - {name: check tenant, run: "test ! -e refuse-{tag} || { echo 'this tenant refuses {tag}'; exit 9; }"}
+      - {name: write deploy.env, run: "{gantry} write-env APP_IMAGE={app_image}", switch: true}
+      - {name: serve, run: "mkdir -p www/api && echo {tag} >www/api/version && touch www/api/ready"}
 environments:
+  - name: stage
+    url: http://127.0.0.1:$(cat "$SSHD_DIR/tenants/t0/app-port")
+    hosts: [{address: "root@127.0.0.1:$port", deploy_dir: "$SSHD_DIR/tenants/t0"}]
   - name: fleet
     url: http://127.0.0.1:$(cat "$SSHD_DIR/tenants/t1/app-port")
     hosts_file: tenants.txt
-    deploy:
-      auto_rollback: true
-      running: null
-      ready_timeout: 3s
-      ready_interval: 200ms
-      steps:
-        - {name: check tenant, run: "test ! -e refuse-{tag} || { echo 'this tenant refuses {tag}'; exit 9; }"}
-        - {name: write deploy.env, run: "{gantry} write-env APP_IMAGE={app_image}", switch: true}
-        - {name: serve, run: "mkdir -p www/api && echo {tag} >www/api/version && touch www/api/ready"}
     rollout: $1
 YAML
 }
@@ -127,3 +135,35 @@ is "$(versions)" "$(all_on $T2)" "every tenant serves $T2"
 # gantry check reads the inventory and names each tenant
 G check
 like "$out" "tenants/t6" "gantry check goes over the inventory's tenants too"
+
+# from the console: promote stage's tag into the fleet; it pauses at the go; A aborts
+# (typed), then the same again, resumed with R
+G deploy stage $T3 --yes
+is "$rc" 0 "stage runs $T3" || diag "$out"
+tui_start 140 42 "$GANTRY --config $work/gantry.yml"
+tui_wait 'fleet +.*'"$T2" 15
+tui_keys j p
+check "p on the fleet plans stage's tag, in waves" tui_wait "promote $T3 stage . fleet" 15
+tui_wait "Enter or y: start" 15
+tui_keys Enter
+check "the run pane pauses at the wave that asks for a go" tui_wait "PAUSED, wave 2 of 3 is done" 30
+like "$(tui_screen)" "R: resume .*A: abort" "and offers R and A"
+tui_keys A
+tui_wait "Type abort to do it" 5
+tui_keys a b o r t Enter
+check "A, then abort typed: the hosts that moved go back" \
+	tui_wait "ABORTED in wave 2 of 3: every host that took $T3 went back, fleet runs $T2 again" 30
+like "$(tui_screen)" "aborted in wave 2 of 3: the 3 hosts that had taken $T3 went back to $T2, newest wave first" \
+	"the pane says how many went back, newest wave first"
+is "$(versions)" "$(all_on $T2)" "every tenant serves $T2 again"
+tui_keys Escape
+tui_wait 'fleet +.*'"$T2" 15
+tui_keys p
+tui_wait "promote $T3 stage . fleet" 15
+tui_wait "Enter or y: start" 15
+tui_keys Enter
+tui_wait "PAUSED, wave 2 of 3 is done" 30
+tui_keys R
+check "R resumes: the rollout succeeds" tui_wait "SUCCEEDED: fleet runs $T3 and is ready" 30
+tui_stop
+
