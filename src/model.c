@@ -438,3 +438,52 @@ const char *model_drift_name(enum drift drift)
 
 	return names[drift];
 }
+
+/* one tag and how many units run it */
+struct tag_count {
+	const char *tag;
+	size_t n;
+};
+
+static int by_count(const void *a, const void *b)
+{
+	const struct tag_count *x = a, *y = b;
+
+	return x->n != y->n ? (x->n < y->n ? 1 : -1) : strcmp(x->tag, y->tag);
+}
+
+size_t model_skew(const struct env_status *env, char *out, size_t outsz)
+{
+	struct tag_count *tags = xcalloc(env->hosts_len + 1, sizeof *tags);
+	size_t len = 0, unread = 0, errors = 0, used = 0;
+
+	for (size_t j = 0; j < env->hosts_len; j++) {
+		const struct host_status *h = &env->hosts[j];
+		const char *tag = h->app_version[0] ? h->app_version : h->app_tag;
+		size_t k;
+
+		if (!tag[0]) {
+			errors += h->deploy_error[0] != '\0';
+			unread += h->deploy_error[0] == '\0';
+			continue;
+		}
+		for (k = 0; k < len && strcmp(tags[k].tag, tag) != 0; k++)
+			;
+		if (k == len)
+			tags[len++].tag = tag;
+		tags[k].n++;
+	}
+	qsort(tags, len, sizeof *tags, by_count);
+	out[0] = '\0';
+	for (size_t k = 0; k < len && used + 1 < outsz; k++)
+		used += (size_t)snprintf(out + used, outsz - used, "%s%s on %zu", k ? ", " : "",
+		    tags[k].tag, tags[k].n);
+	if (unread && used + 1 < outsz)
+		used += (size_t)snprintf(out + used, outsz - used, "%s%zu not read yet", len ? "; " : "",
+		    unread);
+	if (errors && used + 1 < outsz)
+		snprintf(out + used, outsz - used, "%s%zu with errors", unread ? ", " : len ? "; " : "",
+		    errors);
+	free(tags);
+	return len;
+}

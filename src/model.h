@@ -167,6 +167,11 @@ enum drift model_drift(const struct env_status *env, char *deployed, size_t depl
 /* "none", "migrator", "running", "hosts": the drift's name in status --json. */
 const char *model_drift_name(enum drift drift);
 
+/* How a fleet's units stand, tag by tag, the commonest first, with those not known:
+ * "sha-2222222 on 5, sha-1111111 on 1; 1 not read yet, 2 with errors". Returns how many
+ * tags the units run. */
+size_t model_skew(const struct env_status *env, char *out, size_t outsz);
+
 /* Words for states, as the dashboard and `gantry status` print them. */
 const char *model_health_name(enum env_health health);
 void model_probe_word(const struct probe_result *result, enum probe_kind kind,

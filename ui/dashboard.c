@@ -434,6 +434,8 @@ static int detail_host_rows(const struct ui *ui, const struct env_status *env)
 		return 0;
 	if (services_host(env, &at))
 		rows++;
+	if (env->hosts_len > shown)
+		rows++;                 /* the fleet's tags */
 	for (size_t i = 0; i < shown; i++)
 		rows += host_rows(ui, env, i);
 	return rows;
@@ -490,7 +492,7 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 {
 	const struct env_status *env = &ui->app->model->envs[ui->selected];
 	const char *cfg = app_target(ui->app, env->conf)->words->config;    /* "deploy.env" */
-	char line[700], tag[PAYLOAD_TAG_MAX], why[300], state[48];
+	char line[700], tag[PAYLOAD_TAG_MAX], why[300], state[48], name[sizeof env->hosts[0].name + 4];
 	size_t shown = env->hosts_len < DETAIL_MAX_HOSTS ? env->hosts_len : DETAIL_MAX_HOSTS;
 	enum drift drift;
 	int y = top;
@@ -512,7 +514,9 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 			snprintf(state, sizeof state, "%s", link_state_name(st));
 		x += draw_text(ui, y, x, 9, i == 0 ? "hosts" : "", THEME_ROLE_header, true);
 		x += draw_text(ui, y, x, 2, draw_glyph(ui, GLYPH_DOT), role, true);
-		x += draw_text(ui, y, x, 28, env->hosts[i].name, THEME_ROLE_text, true);
+		envfmt_unit_name(env->hosts[i].name, 27, draw_glyph(ui, GLYPH_ELLIPSIS), name,
+		    sizeof name);
+		x += draw_text(ui, y, x, 28, name, THEME_ROLE_text, true);
 		draw_text(ui, y, x, HOST_STATE_W, state, role, true);
 		/* a column of its own, a space after the state: two texts never run together */
 		x = HOST_TEXT_X;
@@ -543,11 +547,17 @@ static void draw_detail_hosts(struct ui *ui, int top, int64_t now)
 	}
 	if (draw_detail_services(ui, y, env))
 		y++;
+	if (env->hosts_len > shown) {
+		/* a fleet: where all of them stand, tag by tag */
+		size_t tags = model_skew(env, why, sizeof why);
+
+		snprintf(line, sizeof line, "%zu more; all %zu: %s", env->hosts_len - shown,
+		    env->hosts_len, why);
+		draw_text(ui, y++, 11, ui->cols - 12, line, tags > 1 ? THEME_ROLE_degraded :
+		    THEME_ROLE_muted, false);
+	}
 	drift = model_drift(env, tag, sizeof tag, why, sizeof why);
-	if (env->hosts_len > shown)
-		snprintf(line, sizeof line, "(%zu more hosts) %s", env->hosts_len - shown, why);
-	else
-		snprintf(line, sizeof line, "%s", why);
+	snprintf(line, sizeof line, "%s", why);
 	if (drift != DRIFT_NONE)
 		draw_wrapped(ui, y, 11, y + 2, line,
 		    drift == DRIFT_MIGRATOR ? THEME_ROLE_degraded : THEME_ROLE_unhealthy);

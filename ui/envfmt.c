@@ -147,3 +147,19 @@ void envfmt_checked(const struct model *model, const struct env_status *env, int
 	duration_format(model_age(model, env, now), age, sizeof age);
 	snprintf(out, outsz, "%s%s", age, age[0] == 'n' ? "" : " ago");
 }
+
+void envfmt_unit_name(const char *name, int width, const char *cut, char *out, size_t outsz)
+{
+	size_t n = strlen(name), head, tail;
+	bool ascii = true;
+
+	for (const char *p = name; *p && ascii; p++)
+		ascii = (unsigned char)*p < 0x80;
+	if (width < 8 || n <= (size_t)width || !ascii) {
+		snprintf(out, outsz, "%s", name);   /* the drawing cuts it, as any text */
+		return;
+	}
+	head = ((size_t)width - 1) / 3;
+	tail = (size_t)width - 1 - head;
+	snprintf(out, outsz, "%.*s%s%s", (int)head, name, cut, name + n - tail);
+}

@@ -25,4 +25,9 @@ void envfmt_since(const struct env_status *env, int64_t now, char *out, size_t o
 void envfmt_checked(const struct model *model, const struct env_status *env, int64_t now,
     char *out, size_t outsz);
 
+/* A unit's name in `width` columns: as it is when it fits, else its head and its tail
+ * around `cut` (one column: "…", or "~" in ASCII), since tenants of one address differ at
+ * the end: "root@10.0.0.5:…/tenants/t12". */
+void envfmt_unit_name(const char *name, int width, const char *cut, char *out, size_t outsz);
+
 #endif

@@ -17,7 +17,7 @@ trap 'kill $pids 2>/dev/null; sshd_stop_all; containers_teardown; rm -rf "$work"
 containers_registry "$work/c" || { echo "Bail out! the registry did not start"; exit 1; }
 sshd_setup "$work/ssh" || { echo "Bail out! ssh setup"; exit 1; }
 sshd_host tenants >/dev/null && sshd_trust tenants || { echo "Bail out! sshd"; exit 1; }
-plan 32
+plan 34
 
 T1=sha-1111111 T2=sha-2222222 T3=sha-3333333
 day=1
@@ -35,6 +35,7 @@ port=$(sshd_port tenants)
 for k in 0 1 2 3 4 5 6; do
 	dir=$SSHD_DIR/tenants/t$k
 	mkdir -p "$dir/www/api"
+	touch "$dir/www/api/health"
 	p=$(containers_free_port)
 	(cd "$dir/www" && exec /usr/bin/python3 -m http.server "$p" --bind 127.0.0.1 >/dev/null 2>&1) &
 	pids="$pids $!"
@@ -158,6 +159,8 @@ like "$(tui_screen)" "aborted in wave 2 of 3: the 3 hosts that had taken $T3 wen
 is "$(versions)" "$(all_on $T2)" "every tenant serves $T2 again"
 tui_keys Escape
 tui_wait 'fleet +.*'"$T2" 15
+check "the fleet's detail says where all its tenants stand, tag by tag" tui_wait "2 more; all 6: $T2 on 6" 15
+like "$(tui_screen)" "root@127…[^ ]*/tenants/t4 +up" "a tenant's name keeps its end when it is cut"
 tui_keys p
 tui_wait "promote $T3 stage . fleet" 15
 tui_wait "Enter or y: start" 15

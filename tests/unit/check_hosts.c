@@ -284,6 +284,19 @@ START_TEST(drift_between_hosts_and_app)
 	ck_assert_int_eq(model_drift(e, tag, sizeof tag, why, sizeof why), DRIFT_RUNNING);
 	ck_assert_str_eq(why, "b: deploy.env names sha-1111111 but its app reports sha-0000000");
 	ck_assert_str_eq(model_drift_name(DRIFT_RUNNING), "running");
+	/* the skew: tag by tag, the commonest first (a host's own app first), and the unknown */
+	ck_assert_uint_eq(model_skew(e, why, sizeof why), 2);
+	ck_assert_str_eq(why, "sha-0000000 on 1, sha-1111111 on 1");
+	e->hosts[1].app_version[0] = '\0';
+	ck_assert_uint_eq(model_skew(e, why, sizeof why), 1);
+	ck_assert_str_eq(why, "sha-1111111 on 2");
+	e->hosts[0].app_tag[0] = '\0';
+	strcpy(e->hosts[0].deploy_error, "no deploy.env in /d");
+	ck_assert_uint_eq(model_skew(e, why, sizeof why), 1);
+	ck_assert_str_eq(why, "sha-1111111 on 1; 1 with errors");
+	e->hosts[1].app_tag[0] = '\0';
+	ck_assert_uint_eq(model_skew(e, why, sizeof why), 0);
+	ck_assert_str_eq(why, "1 not read yet, 1 with errors");
 	model_free(m);
 	conf_free(c);
 }
