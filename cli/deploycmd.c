@@ -87,6 +87,8 @@ static void print_plan(const struct deploy_info *i)
 	if (i->retag[0])
 		printf("  retag     %s moved to %s in the registry once every host is ready\n", i->retag,
 		    i->tag);
+	if (i->waves)
+		printf("  waves     %zu: %s\n", i->waves, i->waves_plan);
 	printf("  steps on %s%s:\n", i->host, i->hosts_len > 1 ? " (then each other host)" : "");
 	for (size_t k = 0; k < i->steps_len; k++) {
 		if (i->steps[k].rollback)

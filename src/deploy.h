@@ -136,6 +136,8 @@ struct deploy_info {
 	/* a rollout in waves (gantry.yml's rollout:) */
 	size_t waves;                   /* how many (0: no strategy) */
 	size_t wave;                    /* the wave running, or done and at its gate (1-based) */
+	char waves_plan[240];           /* the waves in words: "1 host, then 2, then 3; 2 at a
+	                                   time; a go after wave 2; soak 2m; no failure" */
 	bool soaking;                   /* its hosts must stay ready a while */
 	bool paused;                    /* its gate is closed: an operator resumes or aborts */
 	char paused_why[400];           /* why ("wave 2 of 4: root@t7 failed (rolled_back)") */

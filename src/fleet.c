@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "deploystate.h"
+#include "duration.h"
 #include "xmalloc.h"
 
 #include <stdio.h>
@@ -20,6 +21,33 @@ bool fleet_waves(const struct deploy *d)
 	return d->waves.len > 0;
 }
 
+/* The plan of the waves, as the plan on screen says it. */
+static void waves_words(struct deploy *d)
+{
+	const struct conf_rollout *r = &d->target->rollout;
+	char *out = d->info.waves_plan, soak[16];
+	size_t sz = sizeof d->info.waves_plan, used = 0;
+
+	for (size_t w = 0; w < d->waves.len && used + 1 < sz; w++)
+		used += (size_t)snprintf(out + used, sz - used, "%s%zu%s", w ? ", then " : "",
+		    d->waves.end[w] - waves_start(&d->waves, w), w ? "" : d->waves.end[0] == 1 ?
+		    " host" : " hosts");
+	if (used + 1 < sz)
+		used += (size_t)snprintf(out + used, sz - used, "; %zu at a time", d->info.parallel);
+	for (size_t w = 0; w < d->waves.len && used + 1 < sz; w++)
+		if (d->waves.pause[w])
+			used += (size_t)snprintf(out + used, sz - used, "; a go after wave %zu", w + 1);
+	if (r->soak_ms > 0 && used + 1 < sz) {
+		duration_format(r->soak_ms, soak, sizeof soak);
+		used += (size_t)snprintf(out + used, sz - used, "; each wave ready for %s", soak);
+	}
+	if (used + 1 < sz && r->max_failures)
+		snprintf(out + used, sz - used, "; up to %lld failure%s a wave",
+		    (long long)r->max_failures, r->max_failures == 1 ? "" : "s");
+	else if (used + 1 < sz)
+		snprintf(out + used, sz - used, "; no failure in a wave");
+}
+
 void fleet_init(struct deploy *d)
 {
 	waves_plan(&d->target->rollout, d->info.hosts_len, &d->waves);
@@ -29,6 +57,8 @@ void fleet_init(struct deploy *d)
 		d->info.hosts[j].wave = d->waves.len ? waves_of(&d->waves, j) + 1 : 0;
 	if (d->waves.len && d->target->rollout.parallel > 0)
 		d->info.parallel = (size_t)d->target->rollout.parallel;
+	if (d->waves.len)
+		waves_words(d);
 }
 
 /* The wave running now (0-based). */

@@ -373,6 +373,10 @@ static int draw_facts(struct ui *ui, const struct deploy_info *i, int y, int bot
 	else
 		snprintf(line, sizeof line, "by hand (b after a failure)");
 	y = fact(ui, y, "rollback", line, THEME_ROLE_text);
+	if (i->waves) {
+		snprintf(line, sizeof line, "%zu: %s", i->waves, i->waves_plan);
+		y = fact(ui, y, "waves", line, THEME_ROLE_text);
+	}
 	if (i->retag[0]) {
 		if (i->retagged)
 			snprintf(line, sizeof line, "%s now name%s %s in the registry", i->retag,

@@ -17,7 +17,7 @@ trap 'kill $pids 2>/dev/null; sshd_stop_all; containers_teardown; rm -rf "$work"
 containers_registry "$work/c" || { echo "Bail out! the registry did not start"; exit 1; }
 sshd_setup "$work/ssh" || { echo "Bail out! ssh setup"; exit 1; }
 sshd_host tenants >/dev/null && sshd_trust tenants || { echo "Bail out! sshd"; exit 1; }
-plan 34
+plan 35
 
 T1=sha-1111111 T2=sha-2222222 T3=sha-3333333
 day=1
@@ -87,6 +87,8 @@ is "$(versions)" "$(all_on $T1)" "every tenant serves $T1"
 # a canary: wave by wave, the tenants named scp-style (one address, six directories)
 G deploy fleet $T2 --yes
 is "$rc" 0 "a canary rollout of $T2 succeeds" || diag "$out"
+like "$out" "  waves     3: 1 host, then 2, then 3; 2 at a time; no failure in a wave" \
+	"the plan says the waves"
 like "$(printf '%s' "$out" | tr '\n' ' ')" "== wave 1 of 3.*== wave 2 of 3.*== wave 3 of 3" \
 	"it goes wave by wave (1, then 2, then 3)"
 like "$out" "root@127\.0\.0\.1:$port:$SSHD_DIR/tenants/t1" "a tenant is named by its address and directory"

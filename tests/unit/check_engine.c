@@ -1026,6 +1026,8 @@ START_TEST(a_canary_rollout_goes_wave_by_wave)
 	start(w, DEPLOY_DEPLOY, "production", NEW);
 	wait_phase(w, DEPLOY_PLANNED);
 	ck_assert_uint_eq(deploy_info(w->d)->waves, 3);
+	ck_assert_str_eq(deploy_info(w->d)->waves_plan, "1 host, then 2, then 7; 3 at a time; no "
+	    "failure in a wave");
 	deploy_confirm(w->d);
 	wait_phase(w, DEPLOY_DONE);
 	i = deploy_info(w->d);
