@@ -5,7 +5,7 @@
 # takes.
 . "$srcdir/tests/lib/tap.sh"
 cd "$srcdir" || exit 1
-plan 8
+plan 9
 
 # each opener is called only by the stack (ui.c), never by a view (its definition aside)
 bad=$(grep -nE '\b(logview_open|deployview_open|deployview_attach|historyview_push|help_open)\(' \
@@ -23,6 +23,7 @@ is "$(priv deploystate.h src/deploy.c src/gather.c src/rollout.c src/attach.c sr
 	"deploystate.h is the release engine's alone"
 is "$(priv confread.h src/conf.c src/confvalue.c src/confdeploy.c src/confregistry.c src/confhosts.c src/confrollout.c)" "" \
 	"confread.h is gantry.yml's readers' alone"
+is "$(priv runfacts.h ui/deployview.c ui/runfacts.c)" "" "runfacts.h is the run pane's alone"
 is "$(grep -lE '#include "remoteint.h"' src/*/*.c src/*/*.h | grep -vxF -e src/compose/remote.c \
 	-e src/compose/remotesession.c)" "" "remoteint.h is the SSH client's alone"
 
