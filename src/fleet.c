@@ -167,7 +167,7 @@ static void gate_app_done(void *arg, const struct appcheck_result *res)
 {
 	struct deploy *d = arg;
 
-	d->gate_app = NULL;
+	/* the check stays d->gate_app's, freed with the next or at the end */
 	if (!res->ready)
 		gate_closed(d, d->target->name, res->ready_error[0] ? res->ready_error : "no answer");
 	gate_answered(d);
@@ -200,6 +200,7 @@ static void soak_over(struct loop *loop, void *arg)
 	d->info.soaking = false;
 	d->gate_why[0] = '\0';
 	d->pending = 1;
+	appcheck_free(d->gate_app);
 	d->gate_app = appcheck_start(d->ctx.http, d->target, gate_app_done, d);
 	free(d->gate_reads);
 	d->gate_reads = xcalloc(d->info.hosts_len + 1, sizeof *d->gate_reads);

@@ -59,7 +59,9 @@ struct target_ops {
 	struct release_plan *(*plan)(const struct target *t, size_t j,
 	    const struct release_request *req);
 	void (*plan_free)(struct release_plan *plan);
-	/* A run on unit j: started from its plan, or followed by its id. */
+	/* A run on unit j: started from its plan (which the target keeps nothing of once
+	   start returns: the engine frees it when it plans the next unit), or followed by
+	   its id. */
 	struct unit_run *(*start)(const struct target *t, size_t j, const struct release_plan *plan,
 	    const struct unit_run_ops *ops, void *arg);
 	struct unit_run *(*follow)(const struct target *t, size_t j, const char *id,

@@ -49,7 +49,7 @@ struct fake_run {
 	struct unit_run base;
 	struct fake_target *ft;
 	size_t j;
-	const struct fake_plan *plan;   /* start: until the run begins */
+	struct fake_plan *plan;         /* start: its own copy of the plan (owned) */
 	char id[72];                    /* follow */
 	const struct unit_run_ops *ops;
 	void *arg;
@@ -226,6 +226,20 @@ static void fake_plan_free(struct release_plan *plan)
 	if (p)
 		free(p->adopt_record);
 	free(p);
+}
+
+/* A copy of a plan: a target keeps none of the engine's past start (the engine frees it
+ * when it plans the next unit). */
+static struct fake_plan *plan_copy(const struct fake_plan *from)
+{
+	struct fake_plan *p = xmalloc(sizeof *p);
+
+	*p = *from;
+	p->base.steps = p->steps;
+	p->base.rollback = from->base.rollback ? p->rollback : NULL;
+	p->base.lock_message = p->lock_message;
+	p->adopt_record = from->adopt_record ? xstrdup(from->adopt_record) : NULL;
+	return p;
 }
 
 /* The history's start record of a run (src/history.h reads it). */
@@ -458,7 +472,6 @@ static void run_begin(struct loop *loop, void *arg)
 
 	(void)loop;
 	f->timer = 0;
-	f->plan = NULL;
 	if (leased && !u->down) {
 		/* under its lease; once per run: a second start follows the first */
 		x = u->exec && strcmp(u->exec->id, spec->id) == 0 ? u->exec : NULL;
@@ -566,6 +579,7 @@ static void run_free(struct unit_run *r)
 	for (int i = 0; f->exec && i < FAKE_FOLLOWERS; i++)
 		if (f->exec->followers[i] == f)
 			f->exec->followers[i] = NULL;   /* the run goes on on its unit */
+	fake_plan_free(f->plan ? &f->plan->base : NULL);
 	free(f);
 }
 
@@ -589,7 +603,7 @@ static struct unit_run *fake_start(const struct target *t, size_t j,
 {
 	struct fake_run *f = run_new(t, j, ops, arg);
 
-	f->plan = (const struct fake_plan *)plan;       /* lives until the run begins */
+	f->plan = plan_copy((const struct fake_plan *)plan);
 	f->timer = loop_timer_add(f->ft->loop, 0, run_begin, f);
 	return &f->base;
 }
