@@ -80,9 +80,17 @@ bool parse_labels(struct schema_ctx *ctx, const struct ynode *node, void *target
 			free(out);
 			return false;
 		}
+		if (!*s) {
+			schema_error(ctx, item, "a label is a word, not empty");
+			free(out);
+			return false;
+		}
 		for (const char *p = s; *p; p++) {
-			if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || strchr("_.-,", *p)) ||
-			    (*p == ',' && (p == s || p[1] == ',' || p[1] == '\0'))) {
+			/* commas only between the words of one string (an inventory's labels=) */
+			bool comma = *p == ',' && node->type != YNODE_SEQ;
+
+			if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || strchr("_.-", *p) ||
+			    comma) || (comma && (p == s || p[1] == ',' || p[1] == '\0'))) {
 				schema_error(ctx, item, "\"%.40s\" is not a label: words of a-z, 0-9, '_', '.' "
 				    "and '-'%s", s, node->type == YNODE_SEQ ? "" : ", separated by commas");
 				free(out);

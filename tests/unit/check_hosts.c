@@ -70,6 +70,9 @@ START_TEST(bad_hosts_say_where)
 		  "from 1 to 1000, or a percentage from 1% to 100%, got \"101%\"" },
 		{ "    rollout: {waves: [1, {size: 2, paus: true}]}\n",
 		  "g.yml:5:36: environments[0].rollout.waves[1].paus: unknown key; did you mean \"pause\"?" },
+		{ "    hosts: [{address: a, labels: [eu, 'a,b']}]\n    deploy_dir: /x\n",
+		  "g.yml:5:39: environments[0].hosts[0].labels: \"a,b\" is not a label: words of a-z, 0-9, "
+		  "'_', '.' and '-'" },
 		{ "    rollout: {waves: [1, 100%]}\n",
 		  "g.yml:3:5: environments[0]: rollout: needs hosts to roll out over (hosts: or hosts_file:)" },
 		{ "    hosts: [a]\n",
