@@ -59,6 +59,9 @@ static const struct cli_opt adopt_opts[] = {
 	SHARED_END
 };
 static const struct cli_opt message_opts[] = { SHARED_MESSAGE, SHARED_END };
+static const struct cli_opt emergency_opts[] = {
+	SHARED_MESSAGE, SHARED_YES, SHARED_DRY_RUN, SHARED_END
+};
 static const struct cli_opt no_opts[] = { SHARED_END };
 
 /* ---- putting the words in place ---- */
@@ -141,7 +144,7 @@ static int deploy_words(const struct cli_cmd *cmd, char **words, int nwords, str
 	return 0;
 }
 
-/* freeze, unlock: -m is required */
+/* freeze, unlock, emergency-rollback: -m is required */
 static int message_words(const struct cli_cmd *cmd, char **words, int nwords,
     struct cli_options *o, char *err, size_t errsz)
 {
@@ -177,6 +180,12 @@ const struct cli_cmd cli_cmds[] = {
 	  "Redeploys the images of the newest healthy run of another tag on ENV (the digests\n"
 	  "recorded then, not what the tag points to now).\n",
 	  rollback_opts, 1, 1, { WORD_ENV }, rollback_words, cmd_action },
+	{ "emergency-rollback", CLI_EMERGENCY, "ENV -m REASON [--yes] [--dry-run]",
+	  "every host back to the last tag healthy on all, at once",
+	  "Stops a rollout of ENV left paused (its lock is broken, noted in the history) and\n"
+	  "takes every host back to the newest tag healthy on all of them, every host at once,\n"
+	  "whatever the waves; the reason is recorded with the run. Refused while a step runs.\n",
+	  emergency_opts, 1, 1, { WORD_ENV }, message_words, cmd_action },
 	{ "deploy", CLI_DEPLOY, "ENV TAG [--yes] [--dry-run]", "deploy a tag from the registry",
 	  "Deploys a tag from the registry to ENV (checked against registry.tags).\n",
 	  confirm_opts, 2, 2, { WORD_ENV, WORD_TAG }, deploy_words, cmd_action },

@@ -18,6 +18,7 @@ enum cli_command {
 	CLI_TAGS,
 	CLI_PROMOTE,
 	CLI_ROLLBACK,
+	CLI_EMERGENCY,                  /* emergency-rollback */
 	CLI_DEPLOY,
 	CLI_ATTACH,
 	CLI_HISTORY,

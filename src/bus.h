@@ -36,6 +36,8 @@
 	                                   text (why) */ \
 	X(RESUMED, "resumed")           /* an operator resumed it: deploy */ \
 	X(ABORTED, "aborted")           /* an operator aborted it: deploy */ \
+	X(EMERGENCY, "emergency rollback")      /* an emergency rollback started: deploy, text
+	                                   (its reason) */ \
 	X(ENDED, "ended")               /* the deploy ended: deploy, result */ \
 	X(LINK_CHANGED, "link changed") /* a unit's link changed state, deploy or not: host,
 	                                   text (its state's word; the target's link op says

@@ -461,7 +461,11 @@ struct deploy *deploy_new(const struct deploy_ctx *ctx, const struct deploy_requ
 	deploy_copy(d->tag_wanted, sizeof d->tag_wanted, req->tag);
 	d->allow_unverified = req->unverified;
 	d->explicit_tag = req->tag && *req->tag;
-	if (!conf->registry || !ctx->registry)
+	if (req->emergency)
+		fleet_emergency(d, req->emergency);
+	if (req->emergency && (req->kind != DEPLOY_ROLLBACK || !d->info.reason[0]))
+		snprintf(why, sizeof why, "an emergency rollback needs its reason: -m REASON");
+	else if (!conf->registry || !ctx->registry)
 		snprintf(why, sizeof why, "a %s needs the registry: add a registry: section to %s (see "
 		    "gantry.yml(5))", d->info.action, conf->path ? conf->path : "gantry.yml");
 	else if (!d->info.hosts_len)

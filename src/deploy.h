@@ -40,6 +40,9 @@ struct deploy_request {
 	const struct conf_env *source;  /* promote: NULL for the environment before the target */
 	const char *tag;                /* NULL: the source's (promote), the last healthy (rollback) */
 	bool unverified;                /* rollback: a tag with no healthy run here is allowed */
+	/* an emergency rollback: why (recorded with the run); every host goes back at once,
+	   whatever its rollout's waves; NULL: none */
+	const char *emergency;
 };
 
 enum deploy_phase {
@@ -142,6 +145,8 @@ struct deploy_info {
 	bool paused;                    /* its gate is closed: an operator resumes or aborts */
 	char paused_why[400];           /* why ("wave 2 of 4: root@t7 failed (rolled_back)") */
 	bool aborted;                   /* aborted: the hosts that moved go back */
+	bool emergency;                 /* an emergency rollback: every host at once */
+	char reason[200];               /* its reason, one line */
 	size_t running;                 /* hosts starting or running now */
 	/* the host a screen shows: the first one running, else the first that failed, else
 	   the last that ran; its address, steps and switch, from hosts[host_index] */

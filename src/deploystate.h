@@ -261,6 +261,9 @@ bool fleet_wave_over(struct deploy *d);
 size_t fleet_left_behind(struct deploy *d, char *out, size_t outsz);
 /* Stops the soak and the gate's reads. */
 void fleet_stop(struct deploy *d);
+/* An emergency rollback, for `reason`: every unit at once, no waves, confirmed by typing
+ * the environment's name. */
+void fleet_emergency(struct deploy *d, const char *reason);
 
 /* ---- attach.c, adopt.c ---- */
 

@@ -6,6 +6,7 @@
  * first. */
 #include "config.h"
 
+#include "admin.h"
 #include "deploystate.h"
 #include "duration.h"
 #include "xmalloc.h"
@@ -335,4 +336,25 @@ void fleet_stop(struct deploy *d)
 		unit_cmd_stop(d->gate_reads[j].cmd);
 	free(d->gate_reads);
 	d->gate_reads = NULL;
+}
+
+void fleet_emergency(struct deploy *d, const char *reason)
+{
+	char *r = d->info.reason;
+	size_t n;
+
+	admin_reason(reason, r, sizeof d->info.reason);
+	n = strlen(r);
+	while (n > 0 && r[n - 1] == ' ')
+		r[--n] = '\0';
+	memmove(r, r + strspn(r, " "), strlen(r + strspn(r, " ")) + 1);       /* trimmed */
+	d->info.emergency = true;
+	d->info.protected_env = true;
+	d->info.parallel = d->info.hosts_len;
+	d->waves.len = 0;
+	d->info.waves = 0;
+	d->info.wave = 0;
+	d->info.waves_plan[0] = '\0';
+	for (size_t j = 0; j < d->info.hosts_len; j++)
+		d->info.hosts[j].wave = 0;
 }

@@ -133,7 +133,8 @@ struct text_field {
 static const struct text_field start_texts[] = {
 	TEXT("action", action), TEXT("env", env), TEXT("source", source), TEXT("tag", tag),
 	TEXT("app_digest", app_digest), TEXT("migrator_digest", migrator_digest),
-	TEXT("operator", operator), TEXT("rollback_tag", rollback_tag), { 0 },
+	TEXT("operator", operator), TEXT("rollback_tag", rollback_tag), TEXT("message", message),
+	{ 0 },
 };
 static const struct text_field adopt_texts[] = {
 	TEXT("env", env), TEXT("tag", tag), TEXT("app_digest", app_digest),

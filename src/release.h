@@ -35,6 +35,7 @@ struct release_request {
 	const char *action;             /* promote, rollback, deploy */
 	const char *source_env;         /* promote: where the tag was tested; else NULL */
 	const char *operator;
+	const char *message;            /* why, recorded with the run (an emergency's); or NULL */
 	int64_t started;                /* Unix seconds */
 	struct release_images to;       /* what the run deploys */
 	struct release_images back;     /* where an automatic rollback goes; tag NULL: none */

@@ -69,6 +69,7 @@ void rollout_plan(struct deploy *d, size_t j, const char *id)
 	struct release_request req = {
 		.id = id, .action = d->info.action,
 		.source_env = d->info.source[0] ? d->info.source : NULL, .operator = d->ctx.operator,
+		.message = d->info.emergency && !back ? d->info.reason : NULL,
 		.started = d->run_started, .first_unit = j == 0,
 		.to = { d->info.tag, d->info.app_digest, d->info.migrator_digest },
 		.back = { d->back.tag[0] ? d->back.tag : NULL, d->back.app, d->back.migrator },
@@ -349,8 +350,8 @@ void rollout_schedule(struct deploy *d)
 		return;
 	}
 	/* the first host runs alone (it runs the `once` steps), unless this is the rollback
-	   of the hosts that had switched */
-	if (!d->info.fleet_rollback && first->state != HOST_ENDED)
+	   of the hosts that had switched, or an emergency's: every host at once */
+	if (!d->info.fleet_rollback && !d->info.emergency && first->state != HOST_ENDED)
 		limit = 1;
 	for (size_t j = 0; j < d->info.hosts_len && d->info.running < limit; j++)
 		if (d->info.hosts[j].state == HOST_WAITING)
@@ -378,6 +379,8 @@ void rollout_start(struct deploy *d)
 	d->info.cancel[0] = '\0';
 	d->info.cancel_sent = false;
 	deploy_enter(d, STAGE_START);
+	if (d->info.emergency && !d->info.fleet_rollback)
+		deploy_emit(d, BUS_EMERGENCY, 0, &(struct bus_event){ .text = d->info.reason });
 	if (!d->info.fleet_rollback && envrun_wanted(d))
 		envrun_take(d);         /* then schedules */
 	else

@@ -8,8 +8,8 @@ cd "$srcdir" || exit 1
 plan 9
 
 # each opener is called only by the stack (ui.c), never by a view (its definition aside)
-bad=$(grep -nE '\b(logview_open|deployview_open|deployview_attach|historyview_push|help_open)\(' \
-	ui/dashboard.c ui/deployview.c ui/historyview.c ui/logview.c ui/help.c ui/wallboard.c |
+bad=$(grep -nE '\b(logview_open|deployview_open|deployview_attach|deployview_emergency|historyview_push|help_open|reasonview_open)\(' \
+	ui/dashboard.c ui/deployview.c ui/historyview.c ui/logview.c ui/help.c ui/wallboard.c ui/reasonview.c |
 	grep -vE '^[^:]+:[0-9]+:void ' | tr '\n' ' ')
 is "${bad# }" "" "no view opens another: it asks the stack (ui_request)"
 

@@ -36,7 +36,8 @@
 	X(CANCEL,      "cancel",        "c",           "deploy: cancel the run (refused once the app is being switched)", true) \
 	X(RESUME,      "resume",        "R",           "deploy: a rollout paused at a wave's gate goes on (the hosts that failed stay as they are)", true) \
 	X(ABORT,       "abort",         "A",           "deploy: abort a rollout in waves: every host that took the tag goes back, newest wave first", true) \
-	X(UNLOCK,      "unlock",        "U",           "history: break a stale lock, with a reason for the history", true)
+	X(UNLOCK,      "unlock",        "U",           "history: break a stale lock, with a reason for the history", true) \
+	X(EMERGENCY,   "emergency-rollback", "E",      "every host of the selected environment back to the last tag healthy on all, at once, with a reason (a paused rollout is stopped first)", true)
 
 enum action {
 	ACTION_NONE = 0,

@@ -757,6 +757,9 @@ static int dashboard_action(struct ui *ui, struct view *v, enum action action)
 	case ACTION_ATTACH:
 		ui_request(ui, &(struct view_request){ .kind = REQUEST_ATTACH, .env = ui->selected });
 		return VIEW_REDRAW;
+	case ACTION_EMERGENCY:
+		ui_request(ui, &(struct view_request){ .kind = REQUEST_EMERGENCY, .env = ui->selected });
+		return VIEW_REDRAW;
 	default:
 		return VIEW_UNHANDLED;
 	}

@@ -75,6 +75,16 @@ void deployview_open(struct ui *ui, int kind, const char *tag)
 	open_with(ui, &req);
 }
 
+void deployview_emergency(struct ui *ui, const char *reason)
+{
+	const struct conf_env *env = &ui->app->conf->envs[ui->selected];
+	struct deploy_request req = { .kind = DEPLOY_ROLLBACK, .target = env, .emergency = reason };
+
+	if (raise_open(ui))
+		return;
+	open_with(ui, &req);
+}
+
 void deployview_attach(struct ui *ui, size_t env_index)
 {
 	if (raise_open(ui))
@@ -183,7 +193,10 @@ static void foot_lines(const struct deployview *dv, const struct deploy_info *i,
 	f->keys_role = THEME_ROLE_key;
 	switch (i->phase) {
 	case DEPLOY_PLANNED:
-		if (i->protected_env)
+		if (i->emergency)
+			snprintf(f->keys, sizeof f->keys, "EMERGENCY ROLLBACK of every host of %s at once. "
+			    "Type its name to confirm, Esc to go back: %s_", i->env, dv->typed.text);
+		else if (i->protected_env)
 			snprintf(f->keys, sizeof f->keys, "%s is protected. Type its name to confirm, Esc "
 			    "to go back: %s_", i->env, dv->typed.text);
 		else

@@ -130,6 +130,11 @@ int runfacts_draw(struct ui *ui, const struct deploy_info *i, int y, int bottom)
 		snprintf(line, sizeof line, "%zu: %s", i->waves, i->waves_plan);
 		y = fact(ui, y, "waves", line, THEME_ROLE_text);
 	}
+	if (i->emergency) {
+		snprintf(line, sizeof line, "EMERGENCY: every one of its %zu hosts at once; why: %s",
+		    i->hosts_len, i->reason);
+		y = fact(ui, y, "emergency", line, THEME_ROLE_error);
+	}
 	if (i->retag[0]) {
 		if (i->retagged)
 			snprintf(line, sizeof line, "%s now name%s %s in the registry", i->retag,
@@ -186,7 +191,7 @@ int runfacts_rows(const struct ui *ui, const struct deploy_info *i)
 		rows += 2;
 	if (i->retag[0])
 		rows++;
-	if (i->waves)
+	if (i->waves || i->emergency)
 		rows++;
 	if (i->hosts_len > 1)
 		rows += HOSTS_ROWS;

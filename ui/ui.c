@@ -330,6 +330,12 @@ static void ui_run_request(struct ui *ui)
 	case REQUEST_HISTORY:
 		historyview_push(ui);
 		break;
+	case REQUEST_EMERGENCY:
+		if (r.reason[0])
+			deployview_emergency(ui, r.reason);
+		else
+			reasonview_open(ui);
+		break;
 	case REQUEST_NONE:
 		break;
 	}
@@ -358,6 +364,7 @@ static void ui_keys_ready(struct loop *loop, int fd, int revents, void *arg)
 		if (ui->nviews > 0 && ui->views[ui->nviews - 1].ops->key &&
 		    ui->views[ui->nviews - 1].ops->key(ui, &ui->views[ui->nviews - 1], ch)) {
 			ui->dirty = true;
+			ui_run_request(ui);     /* a prompt that ended may ask for a view */
 			continue;
 		}
 		action = action_for_key(ch);

@@ -66,6 +66,8 @@ enum view_request_kind {
 	REQUEST_PLAN,                   /* a plan of `deploy_kind` for `env` (`tag`, "" default) */
 	REQUEST_ATTACH,                 /* the run pane of `env`'s current run */
 	REQUEST_HISTORY,                /* the history of `env` (an open one is raised) */
+	REQUEST_EMERGENCY,              /* `env`'s emergency rollback: its reason asked for,
+	                                   then (with `reason`) its plan */
 };
 
 struct view_request {
@@ -74,6 +76,7 @@ struct view_request {
 	int source;
 	int deploy_kind;                /* enum deploy_kind */
 	char tag[136];
+	char reason[201];               /* REQUEST_EMERGENCY: "" asks for it */
 };
 
 #endif

@@ -14,6 +14,7 @@ extern const struct view_ops help_view_ops;
 extern const struct view_ops logview_view_ops;
 extern const struct view_ops deployview_view_ops;
 extern const struct view_ops historyview_view_ops;
+extern const struct view_ops reasonview_view_ops;
 
 /* Opens the help over the views, its scroll state its own. */
 void help_open(struct ui *ui);
@@ -25,5 +26,10 @@ void deployview_open(struct ui *ui, int kind, const char *tag);
 void deployview_attach(struct ui *ui, size_t env_index);
 /* The history pane of the selected environment (ui/historyview.c); an open one is raised. */
 void historyview_push(struct ui *ui);
+/* The reason for an emergency rollback of the selected environment, asked over the views
+ * (ui/reasonview.c); once typed, it asks the stack for the plan. */
+void reasonview_open(struct ui *ui);
+/* The plan of an emergency rollback of the selected environment, for `reason`. */
+void deployview_emergency(struct ui *ui, const char *reason);
 
 #endif

@@ -236,6 +236,7 @@ void plan_build(const struct plan_input *in, struct plan *out)
 	spec->app_digest = req->to.app_digest;
 	spec->migrator_digest = req->to.migrator_digest;
 	spec->operator = req->operator;
+	spec->message = req->message ? own(out, xstrdup(req->message)) : NULL;
 	spec->started = req->started;
 	spec->lock_message = own(out, req->source_env ?
 	    xasprintf("%s %s from %s", req->action, req->to.tag, req->source_env) :

@@ -103,6 +103,8 @@ char *runscript_start_record(const struct run_spec *spec)
 	    "steps", names);
 	if (spec->source_env)
 		json_object_set_new(rec, "source", json_string(spec->source_env));
+	if (spec->message && *spec->message)
+		json_object_set_new(rec, "message", json_string(spec->message));
 	if (spec->units > 1)
 		json_object_set_new(rec, "units", json_integer((json_int_t)spec->units));
 	if (spec->rollback_len) {

@@ -18,6 +18,7 @@ struct run_spec {
 	const char *tag;
 	const char *app_digest, *migrator_digest;
 	const char *operator;
+	const char *message;            /* why, recorded in the start record; or NULL */
 	const char *lock_message;       /* "promote sha-... from staging" */
 	int64_t started;                /* Unix seconds */
 	const struct release_step *steps;

@@ -17,7 +17,7 @@ trap 'kill $pids 2>/dev/null; sshd_stop_all; containers_teardown; rm -rf "$work"
 containers_registry "$work/c" || { echo "Bail out! the registry did not start"; exit 1; }
 sshd_setup "$work/ssh" || { echo "Bail out! ssh setup"; exit 1; }
 sshd_host tenants >/dev/null && sshd_trust tenants || { echo "Bail out! sshd"; exit 1; }
-plan 35
+plan 45
 
 T1=sha-1111111 T2=sha-2222222 T3=sha-3333333
 day=1
@@ -170,5 +170,42 @@ tui_keys Enter
 tui_wait "PAUSED, wave 2 of 3 is done" 30
 tui_keys R
 check "R resumes: the rollout succeeds" tui_wait "SUCCEEDED: fleet runs $T3 and is ready" 30
+tui_stop
+
+# the incident's one action: every tenant back to the last tag healthy on all, at once
+G emergency-rollback fleet -m "checkout is down" --yes
+is "$rc" 0 "an emergency rollback succeeds (exit $rc)" || diag "$out"
+like "$out" "EMERGENCY every one of its 6 hosts at once, whatever its waves; reason: checkout is down" \
+	"its plan says every host at once, and why"
+is "$(versions)" "$(all_on $T2)" "every tenant serves $T2 again"
+G history fleet --json
+like "$(printf '%s' "$out" | tr -s ' \n' ' ')" "\"action\": \"rollback\", \"result\": \"succeeded\", .*\"message\": \"checkout is down\"" \
+	"the history records the rollback with its reason"
+
+# a rollout left paused by a console that quit: the emergency rollback stops it first
+tui_start 140 42 "$GANTRY --config $work/gantry.yml"
+tui_wait 'fleet +.*'"$T2" 15
+tui_keys j p
+tui_wait "Enter or y: start" 15
+tui_keys Enter
+tui_wait "PAUSED, wave 2 of 3 is done" 30
+tui_keys C-c
+tui_wait_exit 10 >/dev/null
+tui_stop
+G emergency-rollback fleet -m "bad canary" --yes
+is "$rc" 0 "over a paused rollout, the emergency rollback succeeds (exit $rc)" || diag "$out"
+like "$out" "breaking the lock of run [^ ]+ \(promote $T3 from stage\) on every host: emergency rollback: bad canary" \
+	"it breaks the paused rollout's lock first, saying so"
+is "$(versions)" "$(all_on $T2)" "every tenant serves $T2"
+
+# from the console: E asks why, then the plan, confirmed by the environment's name
+tui_start 140 42 "$GANTRY --config $work/gantry.yml"
+tui_wait 'fleet +.*'"$T2" 15
+tui_keys j E
+check "E asks for the reason first" tui_wait "EMERGENCY ROLLBACK of fleet: every host at once" 10
+tui_keys Enter
+check "an empty reason is refused" tui_wait "an emergency rollback needs its reason" 5
+tui_keys Escape
+check "Esc gives up" tui_wait "no emergency rollback: nothing happened" 5
 tui_stop
 

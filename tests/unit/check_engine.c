@@ -1164,6 +1164,50 @@ START_TEST(waves_wait_for_a_go_and_for_their_soak)
 }
 END_TEST
 
+/* An emergency rollback: the last tag healthy on every unit, every unit at once whatever
+ * the waves, confirmed by name, its reason recorded with the run. */
+START_TEST(an_emergency_rollback_takes_every_unit_back_at_once)
+{
+	struct world *w = world_make("auto_rollback: true", 6,
+	    "    rollout: {waves: [1, 50%, 100%], parallel: 1}\n");
+	struct deploy_request req = {
+		.kind = DEPLOY_ROLLBACK, .target = conf_env_by_name(w->conf, "production"),
+		.emergency = "checkout\nis down",
+	};
+	const struct deploy_info *i;
+
+	for (size_t j = 0; j < 6; j++)
+		ran(w, 1, j, 1, "20261202T100000-bbbb", "succeeded", 1764669600);
+	testhttp_app(w->srv, "/production", true, NEW);
+	w->d = deploy_new(&w->ctx, &req, NULL, NULL);
+	wait_phase(w, DEPLOY_PLANNED);
+	i = deploy_info(w->d);
+	ck_assert(i->emergency && i->protected_env);
+	ck_assert_str_eq(i->reason, "checkout is down");
+	ck_assert_str_eq(i->tag, OLD);
+	ck_assert_uint_eq(i->waves, 0);
+	ck_assert_uint_eq(i->parallel, 6);
+	deploy_confirm(w->d);
+	wait_phase(w, DEPLOY_DONE);
+	i = deploy_info(w->d);
+	ck_assert_msg(i->result == RUN_SUCCEEDED, "%s", i->status);
+	for (size_t j = 0; j < 6; j++)
+		runs(w, "production", j, 0);
+	ck_assert_msg(strstr(unit(w, "production", 3)->history, "\"message\":\"checkout is down\"")
+	    != NULL, "%s", unit(w, "production", 3)->history);
+	world_free(w);
+	/* without a reason, nothing is planned */
+	w = world_new("auto_rollback: true");
+	req.target = conf_env_by_name(w->conf, "production");
+	req.emergency = " ";
+	w->d = deploy_new(&w->ctx, &req, NULL, NULL);
+	wait_phase(w, DEPLOY_REFUSED);
+	ck_assert_msg(strstr(deploy_info(w->d)->verdict.refusal, "an emergency rollback needs its "
+	    "reason") != NULL, "%s", deploy_info(w->d)->verdict.refusal);
+	world_free(w);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -1207,6 +1251,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, a_failure_pauses_the_rollout_and_an_abort_takes_every_unit_back);
 	tcase_add_test(tc, a_wave_tolerates_its_budget_and_a_resume_goes_on);
 	tcase_add_test(tc, waves_wait_for_a_go_and_for_their_soak);
+	tcase_add_test(tc, an_emergency_rollback_takes_every_unit_back_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -145,7 +145,7 @@ void fake_ran(struct fake_target *ft, size_t j, const char *id, const char *tag,
 struct fake_plan {
 	struct release_plan base;
 	char id[72], action[16], env[64], source[64], operator[128], tag[136], back_tag[136];
-	char app_digest[80], migrator_digest[80];
+	char app_digest[80], migrator_digest[80], message[200];
 	char app[512], migrator[512], back_app[512], back_migrator[512];
 	char lease[72];
 	size_t units;
@@ -194,6 +194,7 @@ static struct release_plan *fake_plan(const struct target *t, size_t j,
 	copy(p->env, sizeof p->env, t->env->name);
 	copy(p->source, sizeof p->source, req->source_env ? req->source_env : "");
 	copy(p->operator, sizeof p->operator, req->operator);
+	copy(p->message, sizeof p->message, req->message ? req->message : "");
 	copy(p->tag, sizeof p->tag, req->to.tag);
 	copy(p->app_digest, sizeof p->app_digest, req->to.app_digest ? req->to.app_digest : "");
 	copy(p->migrator_digest, sizeof p->migrator_digest,
@@ -256,6 +257,8 @@ static char *plan_start_record(const struct fake_plan *p)
 	    "migrator_digest", p->migrator_digest, "steps", names);
 	if (p->source[0])
 		json_object_set_new(rec, "source", json_string(p->source));
+	if (p->message[0])
+		json_object_set_new(rec, "message", json_string(p->message));
 	if (p->units > 1)
 		json_object_set_new(rec, "units", json_integer((json_int_t)p->units));
 	if (p->base.rollback_len) {
