@@ -82,6 +82,8 @@ static void print_plan(const struct deploy_info *i)
 		    "first as its baseline\n", i->env, i->adopting);
 	if (i->rollback_tag[0])
 		printf("  rollback  automatic, to %s, if ready or a smoke check fails\n", i->rollback_tag);
+	else if (i->emergency)
+		printf("  rollback  none: a host that fails stays where it is, and the run says so\n");
 	else
 		printf("  rollback  by hand (`gantry rollback %s`) if it fails\n", i->env);
 	if (i->retag[0])

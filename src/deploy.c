@@ -211,6 +211,11 @@ static void judge(struct deploy *d)
 	if (d->ctx.registry && t->deploy.retag)
 		deploy_copy(d->info.retag, sizeof d->info.retag, t->deploy.retag);
 	guard_plan_warnings(&f, d->adopt.tag, why, d->back.tag, v);
+	if (d->info.emergency) {
+		/* never back to what it flees: a host that fails stays, and the run says so */
+		d->back = (struct guard_images){ 0 };
+		d->info.rollback_tag[0] = '\0';
+	}
 	rollout_plan(d, 0, "ID");
 	deploy_enter(d, STAGE_PLANNED);
 	deploy_say(d, "%s", d->info.protected_env ? "type the environment's name to confirm" :

@@ -46,6 +46,12 @@ static const char *config(const struct conf_env *env)
 	return target_words_of(env)->config;
 }
 
+/* The name of an environment's first unit, as its target names it. */
+static const char *unit0(const struct conf_env *env, const struct host_state *st)
+{
+	return st->first_unit[0] ? st->first_unit : env->hosts[0].address;
+}
+
 /* The tag a state's (first) unit is configured to run ("" none). */
 static void env_tag(const struct host_state *st, char *tag, size_t tagsz)
 {
@@ -65,13 +71,13 @@ bool guard_source_tag(const struct conf_env *source, const struct host_state *ss
 		deployenv_image_tag(ss->differs_image, other, sizeof other);
 		snprintf(err, errsz, "%s's hosts run different tags (%s runs %s, %s runs %s), so gantry "
 		    "cannot tell which one to promote; name it with --tag", source->name,
-		    source->hosts[0].address, first[0] ? first : "nothing", ss->deploy_env_differs,
+		    unit0(source, ss), first[0] ? first : "nothing", ss->deploy_env_differs,
 		    other[0] ? other : "nothing");
 		return false;
 	}
 	if (!ss->has_deploy_env) {
 		snprintf(err, errsz, "%s's host %s has no %s, so gantry cannot tell which tag it "
-		    "runs; name one with --tag", source->name, source->hosts[0].address, config(source));
+		    "runs; name one with --tag", source->name, unit0(source, ss), config(source));
 		return false;
 	}
 	env_tag(ss, tag, tagsz);
@@ -293,7 +299,7 @@ void guard_adopt(const struct conf_env *t, const struct host_state *st,
 		    t->name);
 	} else if (!st->has_deploy_env) {
 		guard_refuse(v, "%s's host %s has no %s, so nothing says which tag runs there; "
-		    "deploy one with `gantry deploy %s TAG`", t->name, t->hosts[0].address, config(t),
+		    "deploy one with `gantry deploy %s TAG`", t->name, unit0(t, st), config(t),
 		    t->name);
 	} else if (!candidate[0]) {
 		guard_refuse(v, "%s's %s names %s, not a tag matching registry.tags: only such "
@@ -514,7 +520,7 @@ void guard_plan_warnings(const struct guard_facts *f, const char *adopt_candidat
 		if (strcmp(other, f->current) == 0)
 			deployenv_image_digest(st->differs_image, digest, sizeof digest);
 		guard_warn(v, "%s's hosts do not all run the same: %s runs %s, %s runs %s%s%s; this %s "
-		    "puts each on %s", t->name, t->hosts[0].address, f->current[0] ? f->current : "nothing",
+		    "puts each on %s", t->name, unit0(t, st), f->current[0] ? f->current : "nothing",
 		    st->deploy_env_differs, other[0] ? other : "nothing", digest[0] ? " pinned to " : "",
 		    digest,
 		    f->kind == DEPLOY_PROMOTE ? "promote" : f->kind == DEPLOY_ROLLBACK ? "rollback" :

@@ -171,6 +171,7 @@ void hoststate_merge(struct host_state *all, struct host_state *one, size_t inde
 		all->hosts = hosts;
 		all->history.hosts = (unsigned)hosts;
 		all->current_host = index;
+		snprintf(all->first_unit, sizeof all->first_unit, "%s", name);
 		memset(one, 0, sizeof *one);
 		return;
 	}

@@ -46,7 +46,7 @@ struct host_lock {
 	bool runner_known;              /* the lock names a pid */
 	struct run_progress progress;   /* a live run's: where it is */
 	size_t host_index;              /* merged: the host holding it */
-	char host[64];
+	char host[200];
 	/* a lease: the lock held for a run over several hosts, from before its first host to
 	   after its last, with the run's plan (src/lease.h) */
 	bool leased;
@@ -73,8 +73,9 @@ struct host_state {
 	int64_t host_now;               /* the host's clock, Unix seconds */
 	size_t hosts;                   /* merged: how many hosts' states */
 	size_t current_host;            /* merged: the host `current` was read from */
-	char deploy_env_differs[64];    /* merged: the first host whose deploy.env names another
-	                                   app image than the first host's ("" all agree) */
+	char first_unit[200];           /* merged: the first unit's name */
+	char deploy_env_differs[200];   /* merged: the first unit whose configuration names
+	                                   another app image than the first's ("" all agree) */
 	char differs_image[DEPLOYENV_IMAGE_MAX];        /* the app image it names ("" none) */
 };
 

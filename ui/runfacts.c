@@ -123,6 +123,8 @@ int runfacts_draw(struct ui *ui, const struct deploy_info *i, int y, int bottom)
 	y = fact(ui, y, "migrator", i->migrator_image, THEME_ROLE_muted);
 	if (i->rollback_tag[0])
 		snprintf(line, sizeof line, "automatic, to %s, if ready or a smoke check fails", i->rollback_tag);
+	else if (i->emergency)
+		snprintf(line, sizeof line, "none: a host that fails stays where it is, and says so");
 	else
 		snprintf(line, sizeof line, "by hand (b after a failure)");
 	y = fact(ui, y, "rollback", line, THEME_ROLE_text);
