@@ -17,7 +17,7 @@ trap 'kill $pids 2>/dev/null; sshd_stop_all; containers_teardown; rm -rf "$work"
 containers_registry "$work/c" || { echo "Bail out! the registry did not start"; exit 1; }
 sshd_setup "$work/ssh" || { echo "Bail out! ssh setup"; exit 1; }
 sshd_host tenants >/dev/null && sshd_trust tenants || { echo "Bail out! sshd"; exit 1; }
-plan 45
+plan 44
 
 T1=sha-1111111 T2=sha-2222222 T3=sha-3333333
 day=1
@@ -76,6 +76,14 @@ environments:
 YAML
 }
 G() { out=$("$GANTRY" --config "$work/gantry.yml" "$@" </dev/null 2>&1); rc=$?; }
+# on the dashboard (fleet selected), p: stage's tag planned into the fleet, started, and
+# followed until the rollout pauses at its go; true when it did
+promote_until_go() {
+	tui_keys p
+	tui_wait "promote $T3 stage . fleet" 15 && tui_wait "Enter or y: start" 15 || return 1
+	tui_keys Enter
+	tui_wait "PAUSED, wave 2 of 3 is done" 30
+}
 versions() { for k in 1 2 3 4 5 6; do cat "$SSHD_DIR/tenants/t$k/www/api/version" 2>/dev/null || echo none; done | tr '\n' ' '; }
 all_on() { printf '%s ' "$1" "$1" "$1" "$1" "$1" "$1"; }
 
@@ -145,11 +153,9 @@ G deploy stage $T3 --yes
 is "$rc" 0 "stage runs $T3" || diag "$out"
 tui_start 140 42 "$GANTRY --config $work/gantry.yml"
 tui_wait 'fleet +.*'"$T2" 15
-tui_keys j p
-check "p on the fleet plans stage's tag, in waves" tui_wait "promote $T3 stage . fleet" 15
-tui_wait "Enter or y: start" 15
-tui_keys Enter
-check "the run pane pauses at the wave that asks for a go" tui_wait "PAUSED, wave 2 of 3 is done" 30
+tui_keys j
+check "p on the fleet plans stage's tag, in waves, and pauses at the wave that asks for a go" \
+	promote_until_go
 like "$(tui_screen)" "R: resume .*A: abort" "and offers R and A"
 tui_keys A
 tui_wait "Type abort to do it" 5
@@ -163,11 +169,7 @@ tui_keys Escape
 tui_wait 'fleet +.*'"$T2" 15
 check "the fleet's detail says where all its tenants stand, tag by tag" tui_wait "2 more; all 6: $T2 on 6" 15
 like "$(tui_screen)" "root@127…[^ ]*/tenants/t4 +up" "a tenant's name keeps its end when it is cut"
-tui_keys p
-tui_wait "promote $T3 stage . fleet" 15
-tui_wait "Enter or y: start" 15
-tui_keys Enter
-tui_wait "PAUSED, wave 2 of 3 is done" 30
+promote_until_go
 tui_keys R
 check "R resumes: the rollout succeeds" tui_wait "SUCCEEDED: fleet runs $T3 and is ready" 30
 tui_stop
@@ -185,10 +187,8 @@ like "$(printf '%s' "$out" | tr -s ' \n' ' ')" "\"action\": \"rollback\", \"resu
 # a rollout left paused by a console that quit: the emergency rollback stops it first
 tui_start 140 42 "$GANTRY --config $work/gantry.yml"
 tui_wait 'fleet +.*'"$T2" 15
-tui_keys j p
-tui_wait "Enter or y: start" 15
-tui_keys Enter
-tui_wait "PAUSED, wave 2 of 3 is done" 30
+tui_keys j
+promote_until_go
 tui_keys C-c
 tui_wait_exit 10 >/dev/null
 tui_stop
