@@ -605,62 +605,6 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 	return dc->quit ? 128 + dc->signo : code;
 }
 
-/* An emergency rollback first stops a rollout left paused: the lock its lease holds on
- * every host is broken, noted in the history with the reason. A step running anywhere is
- * never broken into: refused. 0 to go on, else the exit status. */
-static int emergency_unlock(struct deploycmd *dc, const struct conf_env *env)
-{
-	const struct target *t = app_target(dc->app, env);
-	struct host_state st;
-	char why[600], note[300];
-	bool done = false;
-	struct hostread *rd = hostread_start(t, history_read, &done);
-	int64_t at = (int64_t)time(NULL);
-	int code = EXIT_OK;
-
-	while (!done && !dc->quit)
-		loop_run_once(dc->app->loop, 1000);
-	if (!done || !hostread_result(rd, &st, why, sizeof why)) {
-		hostread_free(rd);
-		if (done)
-			fprintf(stderr, "gantry: cannot read %s: %s\n", env->name, why);
-		return done ? EXIT_REMOTE : 128 + dc->signo;
-	}
-	hostread_free(rd);
-	if (st.lock.held && st.lock.runner_alive) {
-		fprintf(stderr, "gantry: refused: a step of run %s (%s) runs on %s now: an emergency "
-		    "rollback never breaks into it; wait for it to end (`gantry attach %s` follows it), "
-		    "then run this again\n", st.lock.run, st.lock.message, st.lock.host, env->name);
-		code = EXIT_REFUSED;
-	} else if (st.lock.held && dc->opts->dry_run) {
-		printf("dry run: the lock of run %s (%s) would be broken first\n", st.lock.run,
-		    st.lock.message);
-	} else if (st.lock.held) {
-		snprintf(note, sizeof note, "emergency rollback: %s", dc->opts->message);
-		printf("breaking the lock of run %s (%s) on every host: %s\n", st.lock.run,
-		    st.lock.message, note);
-		for (size_t j = 0; j < env->hosts_len && code == EXIT_OK && !dc->quit; j++) {
-			struct hostcall hr = { 0 };
-			struct unit_cmd *c = t->ops->admin(t, j, ADMIN_UNLOCK, dc->app->operator, note, at,
-			    &hostcall_ops, &hr);
-
-			if (!host_wait(dc, env, j, c, &hr) ||
-			    (hr.status != 0 && hr.status != UNIT_EXIT_NOT_NEEDED)) {
-				fprintf(stderr, "gantry: %s: the lock could not be broken (exit %d); nothing "
-				    "was rolled back\n", env->hosts[j].address, hr.status);
-				code = EXIT_REMOTE;
-			} else if (hr.status == 0) {
-				admin_emit(dc->app->bus, ADMIN_UNLOCK, env->name, j, env->hosts[j].address,
-				    dc->app->operator, note);
-			}
-			outbuf_clear(&hr.out);
-			outbuf_clear(&hr.err);
-		}
-	}
-	hoststate_free(&st);
-	return dc->quit ? 128 + dc->signo : code;
-}
-
 int cmd_action(struct conf *conf, const struct cli_options *opts)
 {
 	const struct conf_env *env = conf_env_by_name(conf, opts->env);
@@ -702,11 +646,6 @@ int cmd_action(struct conf *conf, const struct cli_options *opts)
 	case CLI_UNFREEZE:
 	case CLI_UNLOCK:
 		code = host_admin(&dc, env);
-		break;
-	case CLI_EMERGENCY:
-		code = emergency_unlock(&dc, env);
-		if (code == EXIT_OK)
-			code = run_deploy(&dc, env);
 		break;
 	default:
 		code = run_deploy(&dc, env);

@@ -175,6 +175,7 @@ static void judge(struct deploy *d)
 	const struct conf_env *t = d->target;
 	struct guard_verdict *v = &d->info.verdict;
 	struct guard_facts f = {
+		.emergency = d->info.emergency,
 		.kind = d->info.kind, .target = t, .target_state = &d->target_state,
 		.current = d->info.current, .tag = d->info.tag, .app_digest = d->info.app_digest,
 		.source = d->source, .source_state = d->source_read ? &d->source_state : NULL,
@@ -212,6 +213,8 @@ static void judge(struct deploy *d)
 		deploy_copy(d->info.retag, sizeof d->info.retag, t->deploy.retag);
 	guard_plan_warnings(&f, d->adopt.tag, why, d->back.tag, v);
 	if (d->info.emergency) {
+		/* a lock no step holds (a paused rollout) is broken once it is confirmed */
+		d->break_lock = d->target_state.lock.held;
 		/* never back to what it flees: a host that fails stays, and the run says so */
 		d->back = (struct guard_images){ 0 };
 		d->info.rollback_tag[0] = '\0';
@@ -352,12 +355,16 @@ void deploy_emit(struct deploy *d, enum bus_kind kind, size_t host, const struct
 
 void deploy_confirm(struct deploy *d)
 {
-	if (d->stage != STAGE_PLANNED)
+	if (d->stage != STAGE_PLANNED && d->stage != STAGE_UNLOCK)
 		return;
 	if (d->info.kind == DEPLOY_ADOPT) {
 		deploy_enter(d, STAGE_ADOPT);
 		d->info.host_index = 0;
 		adopt_write(d);
+		return;
+	}
+	if (d->break_lock) {
+		fleet_break_lock(d);    /* then deploy_confirm again */
 		return;
 	}
 	deploy_enter(d, STAGE_RECHECK);

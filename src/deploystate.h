@@ -26,6 +26,7 @@
 	X(RESOLVE, DEPLOY_CHECKING)     /* rollback: the tag the history chose, in the registry */ \
 	X(HOST_IMAGES, DEPLOY_CHECKING) /* the registry is down: are the images on each host? */ \
 	X(PLANNED, DEPLOY_PLANNED)      /* waiting for a confirmation */ \
+	X(UNLOCK, DEPLOY_STARTING)      /* an emergency: a paused rollout's lock broken */ \
 	X(RECHECK, DEPLOY_STARTING)     /* confirmed: the digests once more */ \
 	X(ADOPT, DEPLOY_STARTING)       /* gantry adopt: the baseline written, host by host */ \
 	X(LEASE, DEPLOY_STARTING)       /* several hosts: the lease taken on each */ \
@@ -133,6 +134,9 @@ struct deploy {
 	struct wave_plan waves;         /* len 0: no strategy */
 	bool pausing;                   /* too many of the wave failed: no more start */
 	enum fleet_pause pause_kind;    /* why it paused */
+	bool break_lock;                /* an emergency: the lock is broken once confirmed */
+	struct gate_read *unlocks;      /* and the commands that break it, one per unit */
+	bool unlock_failed;
 	size_t failures_accepted;       /* the wave's failures an operator resumed past */
 	uint64_t soak_timer;
 	struct appcheck *gate_app;      /* after the soak: the environment's ready */
@@ -264,6 +268,9 @@ void fleet_stop(struct deploy *d);
 /* An emergency rollback, for `reason`: every unit at once, no waves, confirmed by typing
  * the environment's name. */
 void fleet_emergency(struct deploy *d, const char *reason);
+/* Confirmed: the lock no step holds is broken on every unit (noted with the reason), then
+ * the confirmation goes on; a unit where it cannot be broken refuses the run. */
+void fleet_break_lock(struct deploy *d);
 
 /* ---- attach.c, adopt.c ---- */
 

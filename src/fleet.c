@@ -336,6 +336,10 @@ void fleet_stop(struct deploy *d)
 		unit_cmd_stop(d->gate_reads[j].cmd);
 	free(d->gate_reads);
 	d->gate_reads = NULL;
+	for (size_t j = 0; d->unlocks && j < d->info.hosts_len; j++)
+		unit_cmd_stop(d->unlocks[j].cmd);
+	free(d->unlocks);
+	d->unlocks = NULL;
 }
 
 void fleet_emergency(struct deploy *d, const char *reason)
@@ -357,4 +361,51 @@ void fleet_emergency(struct deploy *d, const char *reason)
 	d->info.waves_plan[0] = '\0';
 	for (size_t j = 0; j < d->info.hosts_len; j++)
 		d->info.hosts[j].wave = 0;
+}
+
+static void unlocked(void *arg, enum unit_end how, int status, const char *message)
+{
+	struct gate_read *g = arg;
+	struct deploy *d = g->d;
+	const char *unit = d->info.hosts[g->index].address;
+
+	(void)message;
+	g->cmd = NULL;
+	if (how != UNIT_EXITED || (status != 0 && status != UNIT_EXIT_NOT_NEEDED)) {
+		if (!d->unlock_failed)
+			deploy_refuse(d, "the lock could not be broken on %s (%s%d); nothing was rolled back",
+			    unit, how != UNIT_EXITED ? "the link dropped, " : "exit ", how != UNIT_EXITED ?
+			    0 : status);
+		d->unlock_failed = true;
+	} else if (status == 0) {
+		admin_emit(d->ctx.bus, ADMIN_UNLOCK, d->target->name, g->index, unit, d->ctx.operator,
+		    d->info.reason);
+	}
+	if (--d->pending > 0 || d->unlock_failed)
+		return;
+	d->break_lock = false;
+	deploy_confirm(d);
+}
+
+static const struct unit_cmd_ops unlock_ops = { .done = unlocked, .bounded = true };
+
+void fleet_break_lock(struct deploy *d)
+{
+	char note[300];
+	int64_t at = deploy_now_s();    /* one note, the same on every unit */
+
+	snprintf(note, sizeof note, "emergency rollback: %s", d->info.reason);
+	deploy_enter(d, STAGE_UNLOCK);
+	deploy_say(d, "breaking the lock of run %s (%s) on every host: %s", d->target_state.lock.run,
+	    d->target_state.lock.message, note);
+	free(d->unlocks);
+	d->unlocks = xcalloc(d->info.hosts_len + 1, sizeof *d->unlocks);
+	d->pending = (int)d->info.hosts_len;
+	d->unlock_failed = false;
+	for (size_t j = 0; j < d->info.hosts_len; j++) {
+		d->unlocks[j] = (struct gate_read){ .d = d, .index = j };
+		d->unlocks[j].cmd = d->to->ops->admin(d->to, j, ADMIN_UNLOCK, d->ctx.operator, note, at,
+		    &unlock_ops, &d->unlocks[j]);
+	}
+	deploy_notify(d);
 }

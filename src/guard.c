@@ -483,7 +483,16 @@ void guard_check(const struct guard_facts *f, struct guard_verdict *v, char *cho
 		    "that ran healthy on %s", f->tag, f->tag_now, f->app_digest, t->name);
 	if (promote && f->source_state && f->tag[0])
 		verify_source(f, v, chosen, chosensz);
-	if (st->lock.held) {
+	if (st->lock.held && f->emergency && st->lock.runner_alive) {
+		guard_refuse(v, "a step of run %s (%s) runs on %s now: an emergency rollback never "
+		    "breaks into it; wait for it to end (`gantry attach %s` follows it), then again",
+		    st->lock.run, st->lock.message, st->lock.host, t->name);
+	} else if (st->lock.held && f->emergency) {
+		guard_warn(v, "the lock of run %s (%s, by %s) is broken first on every host, noted in "
+		    "the history: no step of it runs", st->lock.run[0] ? st->lock.run : "unknown",
+		    st->lock.message[0] ? st->lock.message : "no message",
+		    st->lock.owner[0] ? st->lock.owner : "someone");
+	} else if (st->lock.held) {
 		duration_format((st->host_now - st->lock.since) * 1000, age, sizeof age);
 		guard_refuse(v, "%s is locked%s%s by %s for %s (%s)%s", t->name,
 		    t->hosts_len > 1 ? " on " : "", t->hosts_len > 1 ? st->lock.host : "",

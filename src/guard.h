@@ -82,6 +82,7 @@ void guard_adopt(const struct conf_env *target, const struct host_state *st,
 /* What a promotion, rollback or deploy is checked against, once gathered. */
 struct guard_facts {
 	enum deploy_kind kind;
+	bool emergency;                 /* an emergency rollback: a lock no step holds is broken */
 	const struct conf_env *target;
 	const struct host_state *target_state;
 	const char *current;            /* the tag the target's deploy.env names ("" none) */

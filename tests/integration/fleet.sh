@@ -17,7 +17,7 @@ trap 'kill $pids 2>/dev/null; sshd_stop_all; containers_teardown; rm -rf "$work"
 containers_registry "$work/c" || { echo "Bail out! the registry did not start"; exit 1; }
 sshd_setup "$work/ssh" || { echo "Bail out! ssh setup"; exit 1; }
 sshd_host tenants >/dev/null && sshd_trust tenants || { echo "Bail out! sshd"; exit 1; }
-plan 44
+plan 49
 
 T1=sha-1111111 T2=sha-2222222 T3=sha-3333333
 day=1
@@ -194,8 +194,10 @@ tui_wait_exit 10 >/dev/null
 tui_stop
 G emergency-rollback fleet -m "bad canary" --yes
 is "$rc" 0 "over a paused rollout, the emergency rollback succeeds (exit $rc)" || diag "$out"
-like "$out" "breaking the lock of run [^ ]+ \(promote $T3 from stage\) on every host: emergency rollback: bad canary" \
-	"it breaks the paused rollout's lock first, saying so"
+like "$out" "! the lock of run [^ ]+ \(promote $T3 from stage, by [^)]*\) is broken first on every host, noted in the history: no step of it runs" \
+	"its plan says the paused rollout's lock is broken first"
+G history fleet
+like "$out" "unlock +- +- +- +[^ ]+ +emergency rollback: bad canary" "and the history notes it, with the reason"
 is "$(versions)" "$(all_on $T2)" "every tenant serves $T2"
 
 # from the console: E asks why, then the plan, confirmed by the environment's name
@@ -207,5 +209,14 @@ tui_keys Enter
 check "an empty reason is refused" tui_wait "an emergency rollback needs its reason" 5
 tui_keys Escape
 check "Esc gives up" tui_wait "no emergency rollback: nothing happened" 5
+tui_keys E
+tui_wait "EMERGENCY ROLLBACK of fleet: every host at once" 10
+tui_keys d b ' ' d o w n Enter
+check "the reason typed, the plan asks for the environment's name" \
+	tui_wait "EMERGENCY ROLLBACK of every host of fleet at once. Type its name to confirm" 15
+like "$(tui_screen)" "emergency +EMERGENCY: every one of its 6 hosts at once; why: db down" "the plan says why"
+tui_keys f l e e t Enter
+check "confirmed: every tenant goes back at once" tui_wait "SUCCEEDED: fleet runs $T3 and is ready" 30
+is "$(versions)" "$(all_on $T3)" "every tenant serves $T3, the newest tag healthy on all but $T2"
 tui_stop
 

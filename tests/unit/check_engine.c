@@ -1195,6 +1195,28 @@ START_TEST(an_emergency_rollback_takes_every_unit_back_at_once)
 		runs(w, "production", j, 0);
 	ck_assert_msg(strstr(unit(w, "production", 3)->history, "\"message\":\"checkout is down\"")
 	    != NULL, "%s", unit(w, "production", 3)->history);
+	/* a lock no step holds (a rollout paused, its console gone) is broken first, noted */
+	for (size_t j = 0; j < 6; j++)
+		ran(w, 1, j, 1, "20261203T100000-cccc", "succeeded", 1764756000);
+	for (size_t j = 0; j < 6; j++)
+		fake_lock(w->ft[1], j, "20261203T110000-pppp", "carol@ops");
+	deploy_free(w->d);
+	w->d = deploy_new(&w->ctx, &req, NULL, NULL);
+	wait_phase(w, DEPLOY_PLANNED);
+	i = deploy_info(w->d);
+	{
+		bool said = false;
+
+		for (size_t k = 0; k < i->verdict.warnings_len; k++)
+			said = said || strstr(i->verdict.warnings[k], "the lock of run 20261203T110000-pppp "
+			    "(") != NULL;
+		ck_assert_msg(said, "no warning says the lock is broken first");
+	}
+	deploy_confirm(w->d);
+	wait_phase(w, DEPLOY_DONE);
+	i = deploy_info(w->d);
+	ck_assert_msg(i->result == RUN_SUCCEEDED, "%s", i->status);
+	ck_assert(!unit(w, "production", 5)->locked);   /* (the real runner notes it: fleet.sh) */
 	world_free(w);
 	/* without a reason, nothing is planned */
 	w = world_new("auto_rollback: true");
