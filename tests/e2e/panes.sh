@@ -109,10 +109,12 @@ tui_keys Escape
 check "the history pane opens and closes again" tui_wait 'ENVIRONMENT +TAG' 5
 
 # --- the selection is kept by run, not by row, when a run is recorded meanwhile ---
+# (the pane's own title first: the dashboard's "last run" line names the same rollback)
 tui_keys h
-tui_wait 'rollback +sha-1111111 +succeeded' 10
+tui_wait 'history of production' 15
+tui_wait '▶ .*rollback +sha-1111111 +succeeded' 15
 tui_keys j
-tui_wait '▶ .*promote +sha-2222222' 5
+tui_wait '▶ .*promote +sha-2222222' 15
 selected_id=$(tui_screen | grep -Eo '[0-9]{8}T[0-9]{6}Z-[a-z0-9]{4}' | head -n 1)
 G freeze production -m "selection test" >/dev/null 2>&1
 G unfreeze production >/dev/null 2>&1
