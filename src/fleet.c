@@ -369,13 +369,17 @@ static void unlocked(void *arg, enum unit_end how, int status, const char *messa
 	struct deploy *d = g->d;
 	const char *unit = d->info.hosts[g->index].address;
 
-	(void)message;
 	g->cmd = NULL;
 	if (how != UNIT_EXITED || (status != 0 && status != UNIT_EXIT_NOT_NEEDED)) {
+		char why[300];
+
+		if (how != UNIT_EXITED)
+			snprintf(why, sizeof why, "%s", message && *message ? message : "the link dropped");
+		else
+			snprintf(why, sizeof why, "exit %d", status);
 		if (!d->unlock_failed)
-			deploy_refuse(d, "the lock could not be broken on %s (%s%d); nothing was rolled back",
-			    unit, how != UNIT_EXITED ? "the link dropped, " : "exit ", how != UNIT_EXITED ?
-			    0 : status);
+			deploy_refuse(d, "the lock could not be broken on %s (%s); nothing was rolled back",
+			    unit, why);
 		d->unlock_failed = true;
 	} else if (status == 0) {
 		admin_emit(d->ctx.bus, ADMIN_UNLOCK, d->target->name, g->index, unit, d->ctx.operator,
