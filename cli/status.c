@@ -41,6 +41,18 @@ static size_t hosts_unread(const struct env_status *st, const char **first, size
 	return n;
 }
 
+/* The hosts whose services could not be listed (deploy.running failed): no drift among
+ * them is known, so none is claimed; 0 when every listing answered. */
+static size_t services_unlisted(const struct env_status *st, size_t *at)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < st->hosts_len; j++)
+		if (st->hosts[j].running_read && st->hosts[j].running_error[0] && n++ == 0)
+			*at = j;
+	return n;
+}
+
 /* The first problem worth a line: the readiness detail, else liveness, else version,
  * else hosts that could not be read (never "ok" about them), else a run left half way,
  * else what the hosts and the app disagree on (in the dashboard's words). */
@@ -65,6 +77,12 @@ static const char *status_detail(const struct env_status *st, char *buf, size_t 
 		return buf;
 	if (model_drift(st, tag, sizeof tag, buf, bufsz) != DRIFT_NONE)
 		return buf;
+	if ((unread = services_unlisted(st, &at)) > 0) {
+		snprintf(buf, bufsz, "services not listed on %zu of %zu host%s: %s: %s", unread,
+		    st->hosts_len, st->hosts_len == 1 ? "" : "s", st->hosts[at].name,
+		    st->hosts[at].running_error);
+		return buf;
+	}
 	return "";
 }
 
@@ -181,7 +199,8 @@ int status_exit_code(const struct model *model)
 
 	/* ready, and every host read: what was not read is not known to be fine */
 	for (size_t i = 0; i < model->envs_len; i++)
-		if (model->envs[i].health != HEALTH_READY || hosts_unread(&model->envs[i], &why, &at))
+		if (model->envs[i].health != HEALTH_READY || hosts_unread(&model->envs[i], &why, &at) ||
+		    services_unlisted(&model->envs[i], &at))
 			return 1;
 	return 0;
 }

@@ -7,7 +7,7 @@
 
 tui_sandbox_setup hosts
 
-plan 20
+plan 22
 tui_start 130 34 "$GANTRY --config $work/gantry.yml"
 check "deploy.env's tag and the hosts show" tui_wait 'production +sha-8b03f7a .* sha-8b03f7a +● 2/2 up' 15
 tui_keys j
@@ -56,6 +56,12 @@ like "$(printf '%s' "$out" | tr -d ' \n')" '"deployed":"sha-8b03f7a","drift":"ho
 	"status --json says the same, per host"
 like "$("$GANTRY" --config "$work/apps.yml" status)" "production .*hosts run different tags: $p1 runs sha-8b03f7a, $p2 runs sha-1111111" \
 	"and status in the same words"
+# a services listing that fails: no drift is claimed about what was never listed
+sed 's|^  logs:$|  deploy:\n    running: echo "not a listing" >\&2; exit 3\n  logs:|' "$work/gantry.yml" >"$work/running.yml"
+out=$("$GANTRY" --config "$work/running.yml" status 2>&1)
+is "$?" 1 "status with a services listing that failed exits 1"
+like "$out" "staging .*services not listed on 1 of 1 host: root@127.0.0.1:$(sshd_port staging-1): deploy\.running failed on the host \(exit 3\)" \
+	"and its DETAIL says where and why, never a silent \"no drift\""
 tui_stop
 tui_start 130 34 "$GANTRY --config $work/gantry.yml"
 tui_keys j

@@ -34,7 +34,7 @@
 #                               DIR/deploy.env naming what the project runs
 #   containers_compose DIR ARGS...
 #                               docker-compose --env-file deploy.env ARGS, run in DIR
-#   containers_free_port        a port nobody listens on now
+#   containers_free_port        a port nobody listens on and no other test has taken
 #   containers_docker_cli DIR   DIR/docker: the docker command a deploy host has, as
 #                               podman's remote client on $DOCKER_HOST's socket
 #   containers_teardown         remove every container and pod, stop service and registry
@@ -44,16 +44,17 @@
 # init: true), as httpd as PID 1 ignores SIGTERM. The migrator prints "applying migration ..."
 # lines and exits with its status. Both are the same rootfs; only the CMD differs.
 
+# shellcheck source=tests/lib/ports.sh
+. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
+
 CONTAINERS_DIR=
 CONTAINERS_TLS=${CONTAINERS_TLS:-}
 CONTAINERS_REGISTRY_USER=
 CONTAINERS_REGISTRY_PASS=
 CONTAINERS_REGISTRY_TOKEN=
 
-# containers_free_port: a port nobody listens on now (the kernel's pick, released at once)
-containers_free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# containers_free_port: a port nobody listens on and no other test has taken (tests/lib/ports.sh)
+containers_free_port() { free_port; }
 
 # containers_bcrypt USER PASS: an htpasswd line with a bcrypt hash (libxcrypt's $2b$, cost 5)
 containers_bcrypt() {

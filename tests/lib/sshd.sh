@@ -16,6 +16,9 @@
 # and ssh-keygen all read the test's ~/.ssh, never the machine's. SSHD_SETENV, an array of
 # VAR=VALUE, is set in every session of the hosts started after it (sshd's SetEnv).
 
+# shellcheck source=tests/lib/ports.sh
+. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
+
 SSHD_DIR=
 SSHD_PIDS=
 SSHD_SETENV=()
@@ -30,10 +33,8 @@ sshd_setup() {
 	: >"$HOME/.ssh/known_hosts"
 }
 
-# a port nobody listens on now (the kernel's pick, released at once)
-sshd_free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# sshd_free_port: a port nobody listens on and no other test has taken (tests/lib/ports.sh)
+sshd_free_port() { free_port; }
 
 sshd_port() { cat "$SSHD_DIR/$1/port"; }
 
