@@ -55,8 +55,9 @@ struct digest_lookup {
 };
 
 /* Why a rollout in waves paused: too many of a wave failed, its units were not ready after
- * the soak, or the wave asks for an operator's go. */
-enum fleet_pause { PAUSE_FAILURES, PAUSE_GATE, PAUSE_GO };
+ * the soak, the wave asks for an operator's go, or the rollout was found left by the
+ * console that drove it. */
+enum fleet_pause { PAUSE_FAILURES, PAUSE_GATE, PAUSE_GO, PAUSE_LEFT };
 
 /* One host's image check: which deploy, which host. */
 struct image_check {
@@ -138,6 +139,8 @@ struct deploy {
 	struct gate_read *unlocks;      /* and the commands that break it, one per unit */
 	bool unlock_failed;
 	size_t failures_accepted;       /* the wave's failures an operator resumed past */
+	bool left;                      /* carried on: its console left it, so once the wave's
+	                                   runs end it pauses for an operator (PAUSE_LEFT) */
 	uint64_t soak_timer;
 	struct appcheck *gate_app;      /* after the soak: the environment's ready */
 	struct gate_read *gate_reads;   /* and each unit's own, where it has one */
@@ -248,6 +251,9 @@ struct gate_read {
 	struct unit_cmd *cmd;
 };
 
+/* A rollout in waves carried on from its lease: the waves planned there, the wave its
+ * units reached; it pauses once the runs found alive end. */
+void fleet_carry_on(struct deploy *d, const struct wave_plan *waves);
 /* The waves of the environment's strategy, worked out for its units. */
 void fleet_init(struct deploy *d);
 /* True when the environment rolls out in waves. */

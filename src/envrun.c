@@ -155,6 +155,7 @@ void envrun_take(struct deploy *d)
 	l->at = d->run_started;
 	l->parallel = (unsigned)d->info.parallel;
 	l->units = d->info.hosts_len;
+	l->waves = d->waves;
 	free(d->lease_cmds);
 	d->lease_cmds = xcalloc(d->info.hosts_len, sizeof *d->lease_cmds);
 	for (size_t j = 0; j < d->info.hosts_len; j++)
@@ -344,12 +345,13 @@ bool envrun_carry_on(struct deploy *d)
 				h->state = HOST_NOT_STARTED;    /* never rolled back: not its way back */
 			else
 				follow_on(d, j, l->id);
-		} else if (fleet || d->failed_host < d->info.hosts_len) {
+		} else if (fleet || (!l->waves.len && d->failed_host < d->info.hosts_len)) {
 			h->state = HOST_NOT_STARTED;
 		}
 	}
+	fleet_carry_on(d, &l->waves);  /* in waves: a failure is the wave's budget's */
 	/* a unit failed: no other starts, but the way back goes on */
-	d->stopping = (!fleet && d->failed_host < d->info.hosts_len) || read_only;
+	d->stopping = (!fleet && !l->waves.len && d->failed_host < d->info.hosts_len) || read_only;
 	rollout_focus(d);
 	deploy_emit(d, BUS_STARTED, d->info.host_index, NULL);
 	if (read_only) {

@@ -25,7 +25,7 @@ bool fleet_waves(const struct deploy *d)
 /* The plan of the waves, as the plan on screen says it. */
 static void waves_words(struct deploy *d)
 {
-	const struct conf_rollout *r = &d->target->rollout;
+	const struct wave_plan *r = &d->waves;
 	char *out = d->info.waves_plan, soak[16];
 	size_t sz = sizeof d->info.waves_plan, used = 0;
 
@@ -49,17 +49,42 @@ static void waves_words(struct deploy *d)
 		snprintf(out + used, sz - used, "; no failure in a wave");
 }
 
-void fleet_init(struct deploy *d)
+/* The rollout goes by `waves`: each unit's wave, and the plan in words. */
+static void use_waves(struct deploy *d, const struct wave_plan *waves)
 {
-	waves_plan(&d->target->rollout, d->info.hosts_len, &d->waves);
+	d->waves = *waves;
 	d->info.waves = d->waves.len;
 	d->info.wave = d->waves.len ? 1 : 0;
 	for (size_t j = 0; j < d->info.hosts_len; j++)
 		d->info.hosts[j].wave = d->waves.len ? waves_of(&d->waves, j) + 1 : 0;
-	if (d->waves.len && d->target->rollout.parallel > 0)
-		d->info.parallel = (size_t)d->target->rollout.parallel;
+	d->info.waves_plan[0] = '\0';
 	if (d->waves.len)
 		waves_words(d);
+}
+
+void fleet_init(struct deploy *d)
+{
+	struct wave_plan w;
+
+	waves_plan(&d->target->rollout, d->info.hosts_len, &w);
+	if (w.len && d->target->rollout.parallel > 0)
+		d->info.parallel = (size_t)d->target->rollout.parallel;
+	use_waves(d, &w);
+}
+
+void fleet_carry_on(struct deploy *d, const struct wave_plan *waves)
+{
+	size_t reached = 0;
+
+	use_waves(d, waves);
+	if (!d->waves.len || d->info.fleet_rollback)
+		return;
+	/* the wave is the last one a unit of the run was reached in */
+	for (size_t j = 0; j < d->info.hosts_len; j++)
+		if (d->info.hosts[j].state == HOST_RUNNING || d->info.hosts[j].state == HOST_ENDED)
+			reached = waves_of(&d->waves, j) + 1;
+	d->info.wave = reached ? reached : 1;
+	d->left = true;
 }
 
 /* The wave running now (0-based). */
@@ -81,7 +106,7 @@ void fleet_schedule(struct deploy *d)
 				rollout_host_start(d, j);
 		return;
 	}
-	if (d->pausing || d->stopping)
+	if (d->pausing || d->stopping || d->left)
 		return;
 	end = d->waves.end[wave_now(d)];
 	first = waves_start(&d->waves, wave_now(d));
@@ -107,7 +132,7 @@ void fleet_failed(struct deploy *d, size_t j)
 {
 	size_t w = waves_of(&d->waves, j);
 
-	if (wave_failures(d, w) > d->failures_accepted + (size_t)d->target->rollout.max_failures)
+	if (wave_failures(d, w) > d->failures_accepted + (size_t)d->waves.max_failures)
 		d->pausing = true;
 }
 
@@ -122,6 +147,32 @@ static void pause_for(struct deploy *d, enum fleet_pause kind, const char *why)
 	deploy_say(d, "paused: %s", why);
 	deploy_emit(d, BUS_PAUSED, d->info.host_index, &(struct bus_event){ .text = why });
 	deploy_notify(d);
+}
+
+/* Whether a unit of wave w waits to start. */
+static bool wave_waiting(const struct deploy *d, size_t w)
+{
+	for (size_t j = waves_start(&d->waves, w); j < d->waves.end[w]; j++)
+		if (d->info.hosts[j].state == HOST_WAITING)
+			return true;
+	return false;
+}
+
+/* Why a rollout carried on waits: where its console left it. */
+static void left_words(const struct deploy *d, size_t w, size_t failed, char *out, size_t outsz)
+{
+	size_t took = 0, reached = 0;
+
+	for (size_t j = 0; j < d->info.hosts_len; j++) {
+		const struct deploy_host *h = &d->info.hosts[j];
+
+		reached += h->state == HOST_ENDED;
+		took += h->state == HOST_ENDED && h->result == RUN_SUCCEEDED;
+	}
+	snprintf(out, outsz, "run %s was left by the console that drove it (%s's) in wave %zu of "
+	    "%zu: %zu of %zu hosts run %s%s%zu failed, %zu not reached", d->info.run_id,
+	    d->info.operator[0] ? d->info.operator : "someone", w + 1, d->waves.len, took,
+	    d->info.hosts_len, d->info.tag, ", ", failed, d->info.hosts_len - reached);
 }
 
 /* The wave's gate is open: the next wave starts, or waits for a go (unless an operator's
@@ -223,7 +274,7 @@ static void soak_over(struct loop *loop, void *arg)
 bool fleet_wave_over(struct deploy *d)
 {
 	size_t w = wave_now(d), failed;
-	const struct conf_rollout *r = &d->target->rollout;
+	const struct wave_plan *r = &d->waves;
 	char why[400], list[200] = "";
 
 	if (!fleet_waves(d) || d->info.fleet_rollback || d->info.aborted || d->info.paused)
@@ -231,6 +282,11 @@ bool fleet_wave_over(struct deploy *d)
 	if (d->stopping)
 		return false;           /* cancelled: the rollout is over */
 	failed = wave_failures(d, w);
+	if (d->left && (w + 1 < d->waves.len || wave_waiting(d, w))) {
+		left_words(d, w, failed, why, sizeof why);
+		pause_for(d, PAUSE_LEFT, why);
+		return true;
+	}
 	if (failed > d->failures_accepted + (size_t)r->max_failures) {
 		for (size_t j = waves_start(&d->waves, w); j < d->waves.end[w]; j++) {
 			const struct deploy_host *h = &d->info.hosts[j];
@@ -270,6 +326,21 @@ bool deploy_resume(struct deploy *d)
 	d->info.paused = false;
 	d->info.paused_why[0] = '\0';
 	deploy_emit(d, BUS_RESUMED, d->info.host_index, NULL);
+	if (d->pause_kind == PAUSE_LEFT) {
+		/* the operator's word stands for the wave's budget and gate: the units of the wave
+		   not reached start, else the next wave */
+		size_t w = wave_now(d);
+
+		d->left = false;
+		d->failures_accepted = wave_failures(d, w);
+		if (!wave_waiting(d, w) && w + 1 < d->waves.len) {
+			next_wave(d, true);
+			return true;
+		}
+		deploy_enter(d, STAGE_RUN);
+		rollout_continue(d);
+		return true;
+	}
 	if (d->pause_kind == PAUSE_GATE || d->pause_kind == PAUSE_GO) {
 		/* the operator's word stands for the gate, and for its go: the next wave */
 		next_wave(d, true);
@@ -296,6 +367,7 @@ bool deploy_abort(struct deploy *d, char *why, size_t whysz)
 		return false;
 	}
 	fleet_stop(d);
+	d->left = false;
 	d->info.aborted = true;
 	d->info.paused = false;
 	d->info.soaking = false;

@@ -47,6 +47,18 @@ char *lease_record(const struct run_lease *l, const char *const *units, size_t n
 	    "units", names);
 	if (l->source[0])
 		json_object_set_new(rec, "source", json_string(l->source));
+	if (l->waves.len) {
+		json_t *ends = json_array(), *pauses = json_array();
+
+		for (size_t w = 0; w < l->waves.len; w++) {
+			json_array_append_new(ends, json_integer((json_int_t)l->waves.end[w]));
+			if (l->waves.pause[w])
+				json_array_append_new(pauses, json_integer((json_int_t)w + 1));
+		}
+		json_object_set_new(rec, "waves", json_pack("{s:o, s:o, s:I, s:I}", "ends", ends,
+		    "go_after", pauses, "soak_ms", (json_int_t)l->waves.soak_ms,
+		    "max_failures", (json_int_t)l->waves.max_failures));
+	}
 	if (l->back_tag[0])
 		json_object_set_new(rec, "back", json_pack("{s:s, s:s, s:s}", "tag", l->back_tag,
 		    "app_digest", l->back_app, "migrator_digest", l->back_migrator));
@@ -73,6 +85,49 @@ static bool fail(char *why, size_t whysz, const char *what)
 {
 	snprintf(why, whysz, "%s", what);
 	return false;
+}
+
+/* obj[key], an integer in [lo, hi], into *out; false otherwise */
+static bool count(json_t *obj, const char *key, json_int_t lo, json_int_t hi, int64_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		return false;
+	*out = json_integer_value(v);
+	return true;
+}
+
+/* The plan's waves for n units, as lease_record writes them; false when they are not. */
+static bool waves_parse(json_t *o, size_t n, struct wave_plan *out)
+{
+	json_t *ends = json_object_get(o, "ends"), *pauses = json_object_get(o, "go_after");
+
+	if (!json_is_object(o) || !json_is_array(ends) || !json_is_array(pauses) ||
+	    json_array_size(ends) < 1 || json_array_size(ends) > WAVES_MAX ||
+	    json_array_size(pauses) > WAVES_MAX)
+		return false;
+	out->len = json_array_size(ends);
+	for (size_t w = 0; w < out->len; w++) {
+		json_t *e = json_array_get(ends, w);
+
+		if (!json_is_integer(e) || json_integer_value(e) < 1 ||
+		    json_integer_value(e) > LEASE_MAX_UNITS)
+			return false;
+		out->end[w] = (size_t)json_integer_value(e);
+	}
+	for (size_t i = 0; i < json_array_size(pauses); i++) {
+		json_t *p = json_array_get(pauses, i);
+
+		if (!json_is_integer(p) || json_integer_value(p) < 1 ||
+		    json_integer_value(p) > (json_int_t)out->len)
+			return false;
+		out->pause[json_integer_value(p) - 1] = true;
+	}
+	if (!count(o, "soak_ms", 0, WAVES_SOAK_MAX_MS, &out->soak_ms) ||
+	    !count(o, "max_failures", 0, LEASE_MAX_UNITS, &out->max_failures))
+		return false;
+	return waves_valid(out, n);
 }
 
 bool lease_parse(const char *buf, size_t len, struct run_lease *out, char *why, size_t whysz)
@@ -159,6 +214,11 @@ bool lease_parse(const char *buf, size_t len, struct run_lease *out, char *why, 
 	}
 	out->units = n;
 	lease_units_sum(all, n, out->units_sum);
+	v = json_object_get(rec, "waves");
+	if (v && !waves_parse(v, n, &out->waves)) {
+		fail(why, whysz, "the plan's waves are not what gantry writes for its units");
+		goto out;
+	}
 	ok = true;
 out:
 	if (all != names)

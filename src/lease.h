@@ -2,7 +2,8 @@
  * the console that started it. Before its first step the lock is taken on every unit for
  * the run, with the run's plan kept in it (what it deploys, where it goes back to, the
  * units in order), and it is held until the last unit ends. Whichever gantry finds it
- * unfinished carries it on from that plan. This module writes and reads the plan: one
+ * unfinished carries it on from that plan (a rollout in waves: its waves too, so the next
+ * gantry goes on with the waves that were planned, whatever gantry.yml says now). This module writes and reads the plan: one
  * JSON line, untrusted when read back. Pure: no I/O. */
 #ifndef GANTRY_LEASE_H
 #define GANTRY_LEASE_H
@@ -10,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "waves.h"
 
 #define LEASE_MAX_BYTES 65536           /* a plan read from a unit: at most this */
 
@@ -25,6 +28,7 @@ struct run_lease {
 	unsigned parallel;              /* units at once after the first */
 	size_t units;                   /* how many units it is meant for */
 	char units_sum[20];             /* a short hash of their names, in order */
+	struct wave_plan waves;         /* a rollout in waves: its waves as planned; len 0 none */
 };
 
 /* What taking the lease on a unit says: the run, and its plan (lease_record). */

@@ -1230,6 +1230,82 @@ START_TEST(an_emergency_rollback_takes_every_unit_back_at_once)
 }
 END_TEST
 
+/* Six units in waves [1, 50%, 100%]: the console goes away while the second unit (wave 2)
+ * runs. The next gantry carries the rollout on with the waves its lease keeps (gantry.yml
+ * has none now), follows that unit to its end, starts nothing more and pauses, saying
+ * where the rollout was left; a resume goes on with the wave, the next gantry's abort
+ * takes back every unit that moved. */
+static struct world *left_in_wave_two(void)
+{
+	struct world *w = world_make("auto_rollback: true", 6,
+	    "    rollout: {waves: [1, 50%, 100%], parallel: 1}\n");
+	struct conf_env *env = (struct conf_env *)conf_env_by_name(w->conf, "production");
+
+	stop_unit = 1;
+	stop_step = 2;
+	unit(w, "production", 1)->pause_nth = 2;
+	start(w, DEPLOY_DEPLOY, "production", NEW);
+	wait_phase(w, DEPLOY_PLANNED);
+	deploy_confirm(w->d);
+	wait_until(w, at_stop, "the second unit to pause");
+	deploy_free(w->d);              /* the console goes away */
+	w->d = NULL;
+	env->rollout.waves_len = 0;     /* and gantry.yml changes meanwhile */
+	w->d = deploy_attach(&w->ctx, env, NULL, NULL);
+	wait_phase(w, DEPLOY_RUNNING);
+	ck_assert(deploy_info(w->d)->carried);
+	ck_assert_uint_eq(deploy_info(w->d)->waves, 3);
+	ck_assert_uint_eq(deploy_info(w->d)->wave, 2);
+	unit(w, "production", 1)->pause_nth = 0;
+	fake_resume(w->ft[1], 1);
+	wait_until(w, is_paused, "the pause where the console left it");
+	ck_assert_msg(deploy_info(w->d)->paused, "%s", deploy_info(w->d)->status);
+	return w;
+}
+
+START_TEST(a_rollout_its_console_left_pauses_where_it_was_and_resumes)
+{
+	struct world *w = left_in_wave_two();
+	const struct deploy_info *i = deploy_info(w->d);
+
+	ck_assert_msg(strstr(i->paused_why, "was left by the console that drove it") &&
+	    strstr(i->paused_why, "in wave 2 of 3: 2 of 6 hosts run " NEW ", 0 failed, 4 not "
+	    "reached"), "%s", i->paused_why);
+	for (size_t j = 2; j < 6; j++)
+		ck_assert_int_eq(unit(w, "production", j)->runs, 0);
+	ck_assert(deploy_resume(w->d));
+	wait_phase(w, DEPLOY_DONE);
+	i = deploy_info(w->d);
+	ck_assert_msg(i->result == RUN_SUCCEEDED, "%s: %s", run_result_name(i->result), i->status);
+	for (size_t j = 0; j < 6; j++) {
+		runs(w, "production", j, 1);
+		ck_assert_int_eq(unit(w, "production", j)->runs, 1);
+		ck_assert(!unit(w, "production", j)->locked);
+	}
+	world_free(w);
+}
+END_TEST
+
+START_TEST(a_rollout_its_console_left_is_aborted_by_the_next_gantry)
+{
+	struct world *w = left_in_wave_two();
+	const struct deploy_info *i;
+	char why[200];
+
+	ck_assert(deploy_abort(w->d, why, sizeof why));
+	wait_phase(w, DEPLOY_DONE);
+	i = deploy_info(w->d);
+	ck_assert_msg(i->result == RUN_ROLLED_BACK, "%s: %s", run_result_name(i->result), i->status);
+	for (size_t j = 0; j < 6; j++) {
+		runs(w, "production", j, 0);
+		ck_assert(!unit(w, "production", j)->locked);
+	}
+	for (size_t j = 2; j < 6; j++)
+		ck_assert_int_eq(unit(w, "production", j)->runs, 0);
+	world_free(w);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -1274,6 +1350,8 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, a_wave_tolerates_its_budget_and_a_resume_goes_on);
 	tcase_add_test(tc, waves_wait_for_a_go_and_for_their_soak);
 	tcase_add_test(tc, an_emergency_rollback_takes_every_unit_back_at_once);
+	tcase_add_test(tc, a_rollout_its_console_left_pauses_where_it_was_and_resumes);
+	tcase_add_test(tc, a_rollout_its_console_left_is_aborted_by_the_next_gantry);
 	suite_add_tcase(s, tc);
 	return s;
 }
