@@ -518,6 +518,7 @@ void deploy_free(struct deploy *d)
 		return;
 	hostread_free(d->target_rd);
 	hostread_free(d->source_rd);
+	fleetdrive_leave(d, NULL);      /* another gantry may drive its rollout at once */
 	fleet_stop(d);
 	for (size_t j = 0; j < d->info.hosts_len; j++) {
 		unit_run_free(d->jobs[j].run);

@@ -55,9 +55,9 @@ struct digest_lookup {
 };
 
 /* Why a rollout in waves paused: too many of a wave failed, its units were not ready after
- * the soak, the wave asks for an operator's go, or the rollout was found left by the
- * console that drove it. */
-enum fleet_pause { PAUSE_FAILURES, PAUSE_GATE, PAUSE_GO, PAUSE_LEFT };
+ * the soak, the wave asks for an operator's go, the rollout was found left by the
+ * console that drove it, or an operator elsewhere asked. */
+enum fleet_pause { PAUSE_FAILURES, PAUSE_GATE, PAUSE_GO, PAUSE_LEFT, PAUSE_ASKED };
 
 /* One host's image check: which deploy, which host. */
 struct image_check {
@@ -141,6 +141,20 @@ struct deploy {
 	size_t failures_accepted;       /* the wave's failures an operator resumed past */
 	bool left;                      /* carried on: its console left it, so once the wave's
 	                                   runs end it pauses for an operator (PAUSE_LEFT) */
+	char asked_why[400];            /* a pause asked from elsewhere: no unit starts, and once
+	                                   those running end it pauses (PAUSE_ASKED) */
+	/* this gantry as the rollout's driver (fleetdrive.c, src/drive.h) */
+	bool driving;                   /* it beats as the driver */
+	bool drive_held;                /* a beat held the record */
+	bool drive_failing;             /* the last beat failed */
+	bool drive_again;               /* beat again as soon as the one in flight answers */
+	int64_t drive_held_ms;          /* loop clock of the last beat that held */
+	char drive_token[40];
+	struct unit_cmd *drive_cmd;     /* the beat in flight */
+	uint64_t drive_timer;
+	char drive_ack[40];             /* the request acted on, to clear on the unit */
+	char drive_ack_sent[40];        /* the one the beat in flight clears */
+	char drive_done_id[40];         /* the last request acted on (never twice) */
 	uint64_t soak_timer;
 	struct appcheck *gate_app;      /* after the soak: the environment's ready */
 	struct gate_read *gate_reads;   /* and each unit's own, where it has one */
@@ -250,6 +264,25 @@ struct gate_read {
 	size_t index;
 	struct unit_cmd *cmd;
 };
+
+/* An operator elsewhere asked for a pause: no unit starts, and once those running end
+ * (or at once, between waves) the rollout pauses, saying `why`. */
+void fleet_ask_pause(struct deploy *d, const char *why);
+
+/* ---- fleetdrive.c: this gantry as a rollout's driver ---- */
+
+/* A rollout in waves under a lease this gantry holds: claims the driver's record on the
+ * first unit and renews it every interval; requests from elsewhere are acted on. */
+void fleetdrive_start(struct deploy *d);
+/* Where the rollout stands changed: the record says it now. */
+void fleetdrive_note(struct deploy *d);
+/* Whether a unit may start: not driving, or the last beat held, and recently. */
+bool fleetdrive_may_start(const struct deploy *d);
+/* Beats no more. */
+void fleetdrive_stop(struct deploy *d);
+/* Beats no more and lets the record go on the unit, so another gantry may drive at once;
+ * *done (if not NULL) is set when the unit answered. False when nothing was held. */
+bool fleetdrive_leave(struct deploy *d, bool *done);
 
 /* A rollout in waves carried on from its lease: the waves planned there, the wave its
  * units reached; it pauses once the runs found alive end. */

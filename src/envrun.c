@@ -130,6 +130,7 @@ static void taken(void *arg, enum unit_end how, int status, const char *message)
 	deploy_enter(d, STAGE_START);
 	deploy_say(d, "%s leased on all %zu hosts for run %s", d->target->name, d->info.hosts_len,
 	    d->lease.id);
+	fleetdrive_start(d);            /* in waves: no unit starts before its record holds */
 	rollout_schedule(d);
 	deploy_notify(d);
 }
@@ -205,6 +206,7 @@ void envrun_release(struct deploy *d)
 {
 	bool any = false;
 
+	fleetdrive_stop(d);             /* the record goes with the lease */
 	deploy_enter(d, d->lease_refusal[0] ? STAGE_LEASE : STAGE_RELEASE);
 	d->lease_left[0] = '\0';
 	for (size_t j = 0; j < d->info.hosts_len; j++) {
@@ -281,6 +283,7 @@ bool envrun_carry_on(struct deploy *d)
 	const struct run_lease *l = &lock->lease;
 	const struct history *hist = &st->history;
 	bool read_only = d->ctx.conf->read_only;
+	bool driven = l->waves.len && drive_live(&st->driver, st->host_now);
 	char back_id[72], why[400];
 	bool fleet = false;
 
@@ -304,6 +307,7 @@ bool envrun_carry_on(struct deploy *d)
 	if (d->info.kind == DEPLOY_PROMOTE && d->target->deploy.retag)
 		deploy_copy(d->info.retag, sizeof d->info.retag, d->target->deploy.retag);
 	d->info.parallel = l->parallel;
+	read_only = read_only || driven;        /* a live driver decides: this one watches */
 	d->info.carried = !read_only;
 	d->info.started_ms = loop_clock_ms();
 	d->run_started = l->at;
@@ -354,13 +358,20 @@ bool envrun_carry_on(struct deploy *d)
 	d->stopping = (!fleet && !l->waves.len && d->failed_host < d->info.hosts_len) || read_only;
 	rollout_focus(d);
 	deploy_emit(d, BUS_STARTED, d->info.host_index, NULL);
-	if (read_only) {
+	if (driven) {
+		deploy_say(d, "run %s is driven by %s's gantry (heard %llds ago): this gantry follows "
+		    "it; `gantry rollout pause|resume|abort %s` asks that one", l->id,
+		    st->driver.by[0] ? st->driver.by : "another",
+		    (long long)(st->host_now - st->driver.beat), d->target->name);
+	} else if (read_only) {
 		deploy_say(d, "run %s holds %s and is not finished; read-only, gantry follows it but "
 		    "does not carry it on", l->id, d->target->name);
 	} else {
 		deploy_say(d, "carrying on run %s (%s %s by %s) from the plan its lease keeps",
 		    l->id, l->action, l->tag, l->operator[0] ? l->operator : "someone");
 	}
+	if (!read_only)
+		fleetdrive_start(d);    /* in waves: this gantry drives it from now on */
 	if (d->info.running == 0)
 		rollout_continue(d);
 	deploy_notify(d);

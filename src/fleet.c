@@ -97,7 +97,7 @@ void fleet_schedule(struct deploy *d)
 {
 	size_t limit = d->info.parallel, end, first;
 
-	if (d->info.paused || d->info.soaking)
+	if (d->info.paused || d->info.soaking || !fleetdrive_may_start(d))
 		return;
 	if (d->info.fleet_rollback) {
 		/* the way back: newest wave first */
@@ -106,7 +106,7 @@ void fleet_schedule(struct deploy *d)
 				rollout_host_start(d, j);
 		return;
 	}
-	if (d->pausing || d->stopping || d->left)
+	if (d->pausing || d->stopping || d->left || d->asked_why[0])
 		return;
 	end = d->waves.end[wave_now(d)];
 	first = waves_start(&d->waves, wave_now(d));
@@ -146,6 +146,7 @@ static void pause_for(struct deploy *d, enum fleet_pause kind, const char *why)
 	deploy_enter(d, STAGE_PAUSED);
 	deploy_say(d, "paused: %s", why);
 	deploy_emit(d, BUS_PAUSED, d->info.host_index, &(struct bus_event){ .text = why });
+	fleetdrive_note(d);
 	deploy_notify(d);
 }
 
@@ -182,6 +183,12 @@ static void next_wave(struct deploy *d, bool go_given)
 	size_t w = wave_now(d);
 	char why[400];
 
+	if (d->asked_why[0] && !go_given) {
+		deploy_copy(why, sizeof why, d->asked_why);
+		d->asked_why[0] = '\0';
+		pause_for(d, PAUSE_ASKED, why);        /* the next wave, on resume */
+		return;
+	}
 	if (d->waves.pause[w] && !go_given) {
 		snprintf(why, sizeof why, "wave %zu of %zu is done (%zu host%s run %s): the next starts on "
 		    "an operator's go", w + 1, d->waves.len, d->waves.end[w], d->waves.end[w] == 1 ? "" : "s",
@@ -192,6 +199,7 @@ static void next_wave(struct deploy *d, bool go_given)
 	d->info.wave++;
 	d->failures_accepted = 0;
 	deploy_enter(d, STAGE_RUN);
+	fleetdrive_note(d);
 	rollout_continue(d);
 }
 
@@ -271,17 +279,53 @@ static void soak_over(struct loop *loop, void *arg)
 	deploy_notify(d);
 }
 
+void fleet_ask_pause(struct deploy *d, const char *why)
+{
+	if (d->info.paused || d->info.aborted || d->info.fleet_rollback) {
+		deploy_say(d, "%s, but the rollout is %s", why, d->info.paused ? "paused already" :
+		    "aborting: every host that moved goes back");
+		return;
+	}
+	deploy_copy(d->asked_why, sizeof d->asked_why, why);
+	if (d->info.soaking) {
+		/* the soak is cut short: the wave's gate waits for the operator too */
+		if (d->soak_timer)
+			loop_timer_cancel(d->ctx.loop, d->soak_timer);
+		d->soak_timer = 0;
+		d->info.soaking = false;
+		d->asked_why[0] = '\0';
+		pause_for(d, PAUSE_ASKED, why);
+		return;
+	}
+	if (d->stage == STAGE_RUN && d->info.running > 0)
+		deploy_say(d, "%s: no other host starts; paused once the %zu running end", why,
+		    d->info.running);
+	else if (d->stage == STAGE_RUN)
+		rollout_continue(d);    /* nothing runs: the pause comes now */
+}
+
 bool fleet_wave_over(struct deploy *d)
 {
 	size_t w = wave_now(d), failed;
 	const struct wave_plan *r = &d->waves;
 	char why[400], list[200] = "";
 
+	if (d->driving && !fleetdrive_may_start(d) && !(d->stopping && !d->info.fleet_rollback)) {
+		for (size_t j = 0; j < d->info.hosts_len; j++)
+			if (d->info.hosts[j].state == HOST_WAITING)
+				return true;    /* the driver's beat starts them once it holds */
+	}
 	if (!fleet_waves(d) || d->info.fleet_rollback || d->info.aborted || d->info.paused)
 		return d->info.paused;
 	if (d->stopping)
 		return false;           /* cancelled: the rollout is over */
 	failed = wave_failures(d, w);
+	if (d->asked_why[0] && wave_waiting(d, w)) {
+		deploy_copy(why, sizeof why, d->asked_why);
+		d->asked_why[0] = '\0';
+		pause_for(d, PAUSE_ASKED, why);
+		return true;
+	}
 	if (d->left && (w + 1 < d->waves.len || wave_waiting(d, w))) {
 		left_words(d, w, failed, why, sizeof why);
 		pause_for(d, PAUSE_LEFT, why);
@@ -325,8 +369,10 @@ bool deploy_resume(struct deploy *d)
 		return false;
 	d->info.paused = false;
 	d->info.paused_why[0] = '\0';
+	d->asked_why[0] = '\0';
 	deploy_emit(d, BUS_RESUMED, d->info.host_index, NULL);
-	if (d->pause_kind == PAUSE_LEFT) {
+	fleetdrive_note(d);
+	if (d->pause_kind == PAUSE_LEFT || d->pause_kind == PAUSE_ASKED) {
 		/* the operator's word stands for the wave's budget and gate: the units of the wave
 		   not reached start, else the next wave */
 		size_t w = wave_now(d);
@@ -372,7 +418,9 @@ bool deploy_abort(struct deploy *d, char *why, size_t whysz)
 	d->info.paused = false;
 	d->info.soaking = false;
 	d->stopping = true;
+	d->asked_why[0] = '\0';
 	deploy_emit(d, BUS_ABORTED, d->info.host_index, NULL);
+	fleetdrive_note(d);
 	deploy_enter(d, STAGE_RUN);
 	rollout_continue(d);
 	return true;

@@ -173,7 +173,15 @@ void hoststate_merge(struct host_state *all, struct host_state *one, size_t inde
 		all->current_host = index;
 		snprintf(all->first_unit, sizeof all->first_unit, "%s", name);
 		memset(one, 0, sizeof *one);
+		if (index != 0) {       /* the driver is the first unit's to say */
+			memset(&all->driver, 0, sizeof all->driver);
+			memset(&all->request, 0, sizeof all->request);
+		}
 		return;
+	}
+	if (index == 0) {
+		all->driver = one->driver;
+		all->request = one->request;
 	}
 	h->hosts = (unsigned)all->hosts;
 	if (one->lock.held && all->lock.held) {

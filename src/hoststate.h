@@ -10,6 +10,7 @@
 
 #include "deployenv.h"
 #include "history.h"
+#include "drive.h"
 #include "lease.h"
 
 #define HOSTSTATE_MAX_BYTES (1024 * 1024)       /* the reply is cut here (files come hex) */
@@ -58,6 +59,10 @@ struct host_lock {
 
 struct host_state {
 	struct host_lock lock;
+	/* a rollout in waves under the lease: its driver and the request waiting for it, as
+	   the first unit keeps them (src/drive.h); merged: the first unit's */
+	struct drive_record driver;
+	struct drive_request request;
 	bool frozen;
 	char freeze_by[128], freeze_reason[200];
 	int64_t freeze_since;

@@ -447,6 +447,7 @@ static bool fleet_rollback_start(struct deploy *d)
 /* The deploy ended: the bus and the screen hear how. */
 void rollout_finish(struct deploy *d)
 {
+	fleetdrive_stop(d);
 	if (d->lease_refusal[0]) {
 		/* the lease was let go: nothing ran */
 		deploy_refuse(d, "%s", d->lease_refusal);

@@ -18,6 +18,7 @@
 #include "admin.h"
 #include "bus.h"
 #include "conf.h"
+#include "drive.h"
 #include "hoststate.h"
 #include "lease.h"
 #include "link.h"
@@ -82,6 +83,15 @@ struct target_ops {
 	    const struct unit_cmd_ops *ops, void *arg);
 	struct unit_cmd *(*release)(const struct target *t, size_t j, const char *id,
 	    const struct unit_cmd_ops *ops, void *arg);
+	/* A rollout in waves: its driver's record beside run `run`'s lease on unit j
+	   (src/drive.h), claimed or renewed for rec->token by the unit's clock (state LEFT
+	   lets go), the request `ack` answered ("" none) cleared; `done` once, unless the
+	   command is stopped first. `ask` leaves a request there for the driver (exit
+	   statuses: NOT_NEEDED when no lease of `run` holds the unit). */
+	struct unit_cmd *(*drive)(const struct target *t, size_t j, const char *run,
+	    const struct drive_record *rec, const char *ack, unit_drive_fn done, void *arg);
+	struct unit_cmd *(*ask)(const struct target *t, size_t j, const char *run,
+	    const struct drive_request *req, const struct unit_cmd_ops *ops, void *arg);
 	/* The log `source` of unit j, its last `tail` lines then, when following, what comes;
 	   it runs until stopped (src/logstream merges the units' logs). */
 	struct unit_cmd *(*log)(const struct target *t, size_t j, enum log_source source,

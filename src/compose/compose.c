@@ -4,6 +4,7 @@
 
 #include "compose.h"
 #include "hostadmin.h"
+#include "hostdrive.h"
 #include "hostcheck.h"
 #include "hostrun.h"
 #include "outbuf.h"
@@ -257,6 +258,19 @@ static struct unit_cmd *ssh_release(const struct target *t, size_t j, const char
 	return runner_run(unit(t, j), RUNNER_RELEASE, (const char *const[]){ id }, 1, ops, arg);
 }
 
+/* a rollout's driver beside the lease, on the host (src/compose/hostdrive.c) */
+static struct unit_cmd *ssh_drive(const struct target *t, size_t j, const char *run,
+    const struct drive_record *rec, const char *ack, unit_drive_fn done, void *arg)
+{
+	return hostdrive_beat(unit(t, j), run, rec, ack, done, arg);
+}
+
+static struct unit_cmd *ssh_ask(const struct target *t, size_t j, const char *run,
+    const struct drive_request *req, const struct unit_cmd_ops *ops, void *arg)
+{
+	return hostdrive_ask(unit(t, j), run, req, ops, arg);
+}
+
 /* The log command of host j: logs.app or logs.migrator expanded, under the runner, so
  * that when the channel closes the whole command ends on the host. */
 static struct unit_cmd *ssh_log(const struct target *t, size_t j, enum log_source source,
@@ -363,6 +377,8 @@ static const struct target_ops compose_ssh_ops = {
 	.adopt = ssh_adopt,
 	.lease = ssh_lease,
 	.release = ssh_release,
+	.drive = ssh_drive,
+	.ask = ssh_ask,
 	.log = ssh_log,
 	.has_image = ssh_has_image,
 	.running = ssh_running,

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "deployenv.h"
+#include "drive.h"
 #include "hostreply.h"
 #include "hoststate.h"
 #include "lease.h"
@@ -41,6 +42,8 @@ static const struct {
 	[RUNNER_HTTP_GET] = { "http-get", 2 },
 	[RUNNER_TIED] = { "tied", 1 },
 	[RUNNER_COMPOSE_CHECK] = { "compose-check", 1 },
+	[RUNNER_DRIVE] = { "drive", 4 },
+	[RUNNER_ASK] = { "ask", 2 },
 };
 
 /* The preamble: every name the program uses for the contract, as shell variables. */
@@ -75,6 +78,9 @@ static void preamble(FILE *f)
 		{ "V_REFUSED", RUNNER_EV_REFUSED },
 		{ "G", ".gantry" },
 		{ "G_LOCK", ".gantry/lock" },
+		{ "G_DRIVER", ".gantry/lock/driver" },
+		{ "G_REQUEST", ".gantry/lock/request" },
+		{ "D_LEFT", "left" },
 		{ "G_FREEZE", ".gantry/freeze" },
 		{ "G_HISTORY", ".gantry/history.jsonl" },
 		{ "G_CURRENT", ".gantry/current" },
@@ -91,6 +97,7 @@ static void preamble(FILE *f)
 		{ "N_RUN_START_MAX", STATE_RUN_START_MAX },
 		{ "N_HISTORY_TAIL", HISTORY_TAIL_BYTES },
 		{ "N_LEASE_MAX", LEASE_MAX_BYTES },
+		{ "N_DRIVE_MAX", DRIVE_MAX_BYTES },
 	};
 
 	fputs("#!/bin/sh\n# gantry's runner (written by gantry; do not edit). The contract's names,"
@@ -108,6 +115,9 @@ static void preamble(FILE *f)
 #define PART_VAR(name, word, hex) fprintf(f, "P_%s='%s'\n", #name, word);
 	RUNNER_STATE_PARTS(PART_VAR)
 #undef PART_VAR
+#define DRIVE_PART_VAR(name, word, hex) fprintf(f, "PD_%s='%s'\n", #name, word);
+	RUNNER_DRIVE_PARTS(DRIVE_PART_VAR)
+#undef DRIVE_PART_VAR
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
 		fprintf(f, "%s='%s'\n", words[i].var, words[i].value);
 }

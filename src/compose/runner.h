@@ -22,7 +22,7 @@
 struct remote_host;
 
 /* Raised whenever the runner's subcommands, arguments or replies change meaning. */
-#define RUNNER_PROTOCOL 3
+#define RUNNER_PROTOCOL 4
 
 /* The runner's exit statuses are the unit commands' (src/runresult.h): X(NAME, status,
  * meaning), each a shell variable of the preamble. */
@@ -55,6 +55,8 @@ struct remote_host;
 	X(LOCK, "lock", false)                  /* the lock's flags */ \
 	X(LOCK_OWNER, "lock-owner", true)       /* its owner file: key=value lines */ \
 	X(LOCK_PLAN, "lock-plan", true)         /* a lease's plan (src/lease.h) */ \
+	X(LOCK_DRIVER, "lock-driver", true)     /* a rollout's driver (src/drive.h) */ \
+	X(LOCK_REQUEST, "lock-request", true)   /* and the request waiting for it */ \
 	X(FREEZE, "freeze", false)              /* the freeze's flag */ \
 	X(FREEZE_FILE, "freeze-file", true) \
 	X(CURRENT, "current", true)             /* the last run started */ \
@@ -66,6 +68,13 @@ struct remote_host;
 	X(CURRENT_RUN, "current-run", true)     /* the current run's start and end records */ \
 	X(HISTORY_SIZE, "history-size", false)  /* state only */ \
 	X(HISTORY, "history", true)             /* state only: its newest part */ \
+	X(END, "end", false)
+
+/* The parts of the drive subcommand's reply: the driver that holds the rollout when it
+ * is another's (a live one), the request waiting for the driver. */
+#define RUNNER_DRIVE_PARTS(X) \
+	X(DRIVER, "driver", true) \
+	X(REQUEST, "request", true) \
 	X(END, "end", false)
 
 /* The flags of the state's plain parts: a line "WORD=1" when it holds. */
@@ -106,6 +115,13 @@ enum runner_sub {
 	RUNNER_HTTP_GET,                /* URL MAX-BYTES: the body of a 2xx answer */
 	RUNNER_TIED,                    /* COMMAND: runs it until it ends or the channel closes */
 	RUNNER_COMPOSE_CHECK,           /* COMPOSE: COMPOSE config -q, once deploy.env is there */
+	RUNNER_DRIVE,                   /* RUN TOKEN RECORD ACK: the rollout's driver record beside
+	                                   RUN's lease, claimed or renewed for TOKEN (another live
+	                                   driver: exit LOCKED with its record), cleared with
+	                                   state=left; clears the request ACK; the reply's parts
+	                                   are RUNNER_DRIVE_PARTS */
+	RUNNER_ASK,                     /* RUN REQUEST: a request beside RUN's lease, for its
+	                                   driver (it replaces one not yet answered) */
 	RUNNER_SUBS
 };
 

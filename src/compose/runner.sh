@@ -15,6 +15,10 @@
 #                                      every host before its first step, its plan kept in
 #                                      it; prints LOCKED or FROZEN as start does
 #   release RUN                        that run's lease let go, after its last host
+#   drive RUN TOKEN RECORD ACK         a rollout's driver named beside RUN's lease (renewed,
+#                                      or let go); LOCKED when another's beat is fresh;
+#                                      clears the request ACK, prints the one waiting
+#   ask RUN REQUEST                    a request for that driver (pause, resume, abort)
 #   http-get URL MAX                   the body of a 2xx answer
 #   tied COMMAND                       COMMAND in a process group of its own, ended with
 #                                      its whole group when stdin ends (gantry's channel
@@ -541,7 +545,7 @@ cmd_follow() {
 }
 
 usage() {
-	echo "usage: sh runner version|install|state|watch|follow|cancel|adopt|freeze|unfreeze|unlock|lease|release|http-get|tied|compose-check|start|run|write-env|wait-ready|http-check ARGS" >&2
+	echo "usage: sh runner version|install|state|watch|follow|cancel|adopt|freeze|unfreeze|unlock|lease|release|drive|ask|http-get|tied|compose-check|start|run|write-env|wait-ready|http-check ARGS" >&2
 	exit 2
 }
 
@@ -597,6 +601,10 @@ cmd_state() {
 	[ -d "$G_LOCK" ] && [ -f "$G_LOCK/owner" ] && head -c 4096 "$G_LOCK/owner" | x
 	part "$P_LOCK_PLAN"
 	[ -d "$G_LOCK" ] && [ -f "$G_LOCK/plan" ] && head -c "$N_LEASE_MAX" "$G_LOCK/plan" | x
+	part "$P_LOCK_DRIVER"
+	[ -d "$G_LOCK" ] && [ -f "$G_DRIVER" ] && head -c "$N_DRIVE_MAX" "$G_DRIVER" | x
+	part "$P_LOCK_REQUEST"
+	[ -d "$G_LOCK" ] && [ -f "$G_REQUEST" ] && head -c "$N_DRIVE_MAX" "$G_REQUEST" | x
 	part "$P_FREEZE"
 	[ -e "$G_FREEZE" ] && echo "$F_FROZEN=1"
 	part "$P_FREEZE_FILE"
@@ -746,6 +754,107 @@ cmd_unlock() {
 	rm -rf "$G/lock.broken.$$" && history_append "$1"
 }
 
+# ---- a rollout's driver, beside its lease (src/drive.h) ----
+
+# drive_beside RUN: the lock is RUN's lease, and the driver's files are plain files; else
+# says why and exits
+drive_beside() {
+	run_id_ok "$1" || usage
+	GANTRY_RUN=$1
+	GANTRY_LEASE=
+	admin_safe
+	if ! { [ -d "$G_LOCK" ] && lock_ours && [ -f "$G_LOCK/plan" ]; }; then
+		echo "the lock is not run $1's lease: no rollout of it holds this host"
+		exit "$EX_NOT_NEEDED"
+	fi
+	for f in "$G_DRIVER" "$G_REQUEST"; do
+		if [ -L "$f" ] || { [ -e "$f" ] && [ ! -f "$f" ]; }; then
+			echo "$f is not a regular file: not used"
+			exit "$EX_UNSAFE"
+		fi
+	done
+}
+
+# drive_hold: one drive or ask at a time (a mkdir is atomic); a hold left by a command
+# that died is taken after a minute. drive_unhold lets it go.
+drive_hold() {
+	i=0
+	while ! mkdir "$G_LOCK/.drive" 2>/dev/null; do
+		[ -d "$G_LOCK" ] || return 1
+		i=$((i + 1))
+		if [ "$i" -ge 50 ]; then
+			[ -n "$(find "$G_LOCK/.drive" -maxdepth 0 -mmin +1 2>/dev/null)" ] || return 1
+			rmdir "$G_LOCK/.drive" 2>/dev/null
+			i=0
+		fi
+		sleep 0.1 2>/dev/null || sleep 1
+	done
+}
+
+drive_unhold() {
+	rmdir "$G_LOCK/.drive" 2>/dev/null
+}
+
+# kv FILE KEY: the value of the file's first KEY= line
+kv() {
+	grep -m 1 "^$2=" "$1" 2>/dev/null | cut -c "$((${#2} + 2))"-
+}
+
+# drive RUN TOKEN RECORD ACK: TOKEN's record as the rollout's driver (the host's clock as
+# its beat), unless another driver's beat is fresh (exit LOCKED, with its record); a
+# record with state=left lets go. The request ACK answered is cleared; the one waiting is
+# printed.
+cmd_drive() {
+	drive_beside "$1"
+	drive_hold || { echo "the driver's record is busy"; exit "$EX_UNSAFE"; }
+	now=$(date +%s)
+	if [ -f "$G_DRIVER" ]; then
+		b=$(kv "$G_DRIVER" beat)
+		s=$(kv "$G_DRIVER" stale)
+		case $b in '' | *[!0-9]*) b=0 ;; esac
+		case $s in '' | *[!0-9]*) s=0 ;; esac
+		if [ "$(kv "$G_DRIVER" token)" != "$2" ] && [ "$(kv "$G_DRIVER" state)" != "$D_LEFT" ] &&
+			[ $((now - b)) -lt "$s" ]; then
+			part "$PD_DRIVER"
+			head -c "$N_DRIVE_MAX" "$G_DRIVER" | x
+			part "$PD_END"
+			drive_unhold
+			exit "$EX_LOCKED"
+		fi
+	fi
+	if printf '%s\n' "$3" | grep -qx "state=$D_LEFT"; then
+		[ -f "$G_DRIVER" ] && [ "$(kv "$G_DRIVER" token)" = "$2" ] && rm -f "$G_DRIVER"
+	elif ! t=$(mktemp "$G_LOCK/.driver.XXXXXX") ||
+		! { printf '%s\n' "$3" | grep -v '^beat=' | head -c "$N_DRIVE_MAX"
+			echo "beat=$now"; } >"$t" || ! mv -f "$t" "$G_DRIVER"; then
+		rm -f "$t"
+		drive_unhold
+		echo "cannot write $(pwd)/$G_DRIVER"
+		exit "$EX_UNSAFE"
+	fi
+	[ -n "$4" ] && [ -f "$G_REQUEST" ] && [ "$(kv "$G_REQUEST" id)" = "$4" ] && rm -f "$G_REQUEST"
+	part "$PD_REQUEST"
+	[ -f "$G_REQUEST" ] && head -c "$N_DRIVE_MAX" "$G_REQUEST" | x
+	part "$PD_END"
+	drive_unhold
+}
+
+# ask RUN REQUEST: a request for RUN's driver (the host's clock as its time), in place of
+# one not yet answered
+cmd_ask() {
+	drive_beside "$1"
+	drive_hold || { echo "the driver's record is busy"; exit "$EX_UNSAFE"; }
+	if ! t=$(mktemp "$G_LOCK/.request.XXXXXX") ||
+		! { printf '%s\n' "$2" | grep -v '^at=' | head -c "$N_DRIVE_MAX"
+			echo "at=$(date +%s)"; } >"$t" || ! mv -f "$t" "$G_REQUEST"; then
+		rm -f "$t"
+		drive_unhold
+		echo "cannot write $(pwd)/$G_REQUEST"
+		exit "$EX_UNSAFE"
+	fi
+	drive_unhold
+}
+
 cmd_http_get() {
 	if command -v curl >/dev/null 2>&1; then
 		curl -fsS --max-time 3 --max-filesize "$2" "$1"
@@ -814,6 +923,8 @@ unfreeze) need 1 "$@"; cmd_unfreeze "$1" ;;
 unlock) need 1 "$@"; cmd_unlock "$1" ;;
 lease) need 5 "$@"; cmd_lease "$@" ;;
 release) need 1 "$@"; cmd_release "$1" ;;
+drive) need 4 "$@"; cmd_drive "$@" ;;
+ask) need 2 "$@"; cmd_ask "$@" ;;
 http-get) need 2 "$@"; cmd_http_get "$@" ;;
 tied) need 1 "$@"; cmd_tied "$1" ;;
 compose-check) need 1 "$@"; cmd_compose_check "$1" ;;

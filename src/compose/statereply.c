@@ -222,6 +222,13 @@ bool hoststate_parse_in(const char *buf, size_t len, const char *dir, struct hos
 			    !out->lock.lease_error[0])
 				snprintf(out->lock.lease_error, sizeof out->lock.lease_error, "unreadable");
 		}
+		/* a record that is not gantry's is no driver: read as none */
+		if (parts[PART_LOCK_DRIVER].len)
+			drive_record_parse(parts[PART_LOCK_DRIVER].data, parts[PART_LOCK_DRIVER].len,
+			    &out->driver);
+		if (parts[PART_LOCK_REQUEST].len)
+			drive_request_parse(parts[PART_LOCK_REQUEST].data, parts[PART_LOCK_REQUEST].len,
+			    &out->request);
 	}
 	if (has_flag(&parts[PART_FREEZE], RUNNER_FLAG_FROZEN)) {
 		out->frozen = true;

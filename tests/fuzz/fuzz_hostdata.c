@@ -1,9 +1,10 @@
-/* Fuzz target: what hosts send: deploy.env files, deploy.running's list, and log output
- * split into lines. */
+/* Fuzz target: what hosts send: deploy.env files, deploy.running's list, a rollout's
+ * driver and request records, and log output split into lines. */
 #include "config.h"
 
 #include "conf.h"
 #include "deployenv.h"
+#include "drive.h"
 #include "logstream.h"
 #include "compose/envfile.h"
 #include "compose/services.h"
@@ -50,6 +51,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)running_drift(&run, "127.0.0.1:5000/shop/app", "sha-1a2b3c4", "sha256:00");
 		}
 		running_free(&run);
+	}
+	{
+		struct drive_record r;
+		struct drive_request q;
+
+		if (drive_record_parse((const char *)data, size, &r)) {
+			char *again = drive_record_text(&r);
+
+			assert_clean(r.by, strlen(r.by));
+			assert_clean(r.why, strlen(r.why));
+			if (r.stale_s < DRIVE_STALE_MIN_S || r.stale_s > DRIVE_STALE_MAX_S)
+				abort();
+			(void)drive_live(&r, 1790000000);
+			free(again);
+		}
+		if (drive_request_parse((const char *)data, size, &q)) {
+			assert_clean(q.by, strlen(q.by));
+			assert_clean(q.why, strlen(q.why));
+			assert_clean(q.id, strlen(q.id));
+		}
 	}
 	env.scrollback = 100;
 	ls = logstream_new_fed(&env, 2, LOG_APP);

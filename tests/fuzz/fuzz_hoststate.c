@@ -139,15 +139,16 @@ static void check_state(struct host_state *st)
 static char *frame_as_files(const uint8_t *data, size_t size, size_t *len)
 {
 	static const char *const parts[] = {
-		"now", "lock", "lock-owner", "lock-plan", "freeze", "freeze-file", "current", "deploy.env-status",
+		"now", "lock", "lock-owner", "lock-plan", "lock-driver", "lock-request", "freeze", "freeze-file", "current", "deploy.env-status",
 		"deploy.env", "deploy.env-mtime", "run-start", "run-events", "current-run", "history-size", "history",
 		"end",
 	};
-	char *out = xmalloc(17 * 64 + 9 * (2 * size + 1) + 64), *p = out;
+	char *out = xmalloc(19 * 64 + 11 * (2 * size + 1) + 64), *p = out;
 
 	for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
 		const char *name = parts[i];
 		bool file = strcmp(name, "lock-owner") == 0 || strcmp(name, "lock-plan") == 0 ||
+		    strcmp(name, "lock-driver") == 0 || strcmp(name, "lock-request") == 0 ||
 		    strcmp(name, "freeze-file") == 0 ||
 		    strcmp(name, "current") == 0 || strcmp(name, "deploy.env") == 0 ||
 		    strcmp(name, "history") == 0 || strcmp(name, "run-start") == 0 ||

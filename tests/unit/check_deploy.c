@@ -754,7 +754,7 @@ END_TEST
  * itself plain, what comes from a file hex-encoded, as the host's x() does. NULL: the
  * part is empty (deploy.env: none; its status and time follow). */
 struct reply {
-	const char *now, *lock, *owner, *plan, *freeze, *freeze_file, *current, *deploy_env,
+	const char *now, *lock, *owner, *plan, *driver, *request, *freeze, *freeze_file, *current, *deploy_env,
 	    *history_size, *history, *current_run;
 };
 
@@ -787,6 +787,10 @@ static char *framed(const struct reply *r)
 	add_hex(&text, r->owner);
 	add_plain(&text, "lock-plan", NULL);
 	add_hex(&text, r->plan);
+	add_plain(&text, "lock-driver", NULL);
+	add_hex(&text, r->driver);
+	add_plain(&text, "lock-request", NULL);
+	add_hex(&text, r->request);
 	add_plain(&text, "freeze", r->freeze);
 	add_plain(&text, "freeze-file", NULL);
 	add_hex(&text, r->freeze_file);
@@ -841,6 +845,42 @@ static const struct reply held = {
 	.history_size = "2048",
 	.history = START_OLD END_OLD NOTE_FREEZE "not json at all\n[1,2]\n" START_INTERRUPTED START_RUNNING,
 };
+
+/* A rollout's driver and the request waiting for it, read with the lock; a record that is
+ * not gantry's (a token that is no token, a beat that is no number) is no driver. */
+START_TEST(a_drivers_record_is_read_with_the_lease)
+{
+	struct reply r = held;
+	struct host_state st;
+	char why[200] = "", *text;
+
+	r.driver = "token=0123456789abcdef\nby=alice@laptop\nstale=15\nstate=paused\nwave=2\n"
+	    "why=wave 2 of 3: \x1b]0;evil\x07p3 failed\nbeat=1790000890\n";
+	r.request = "id=fedcba9876543210\nask=abort\nby=carol@ops\nwhy=bad canary\nat=1790000895\n";
+	text = framed(&r);
+	ck_assert_msg(hoststate_parse(text, strlen(text), &st, why, sizeof why), "%s", why);
+	free(text);
+	ck_assert(st.driver.present);
+	ck_assert_str_eq(st.driver.token, "0123456789abcdef");
+	ck_assert_int_eq(st.driver.state, DRIVE_PAUSED);
+	ck_assert_uint_eq(st.driver.wave, 2);
+	ck_assert_ptr_null(strchr(st.driver.why, '\x1b'));
+	ck_assert(drive_live(&st.driver, st.host_now));         /* 10 s old, 15 s allowed */
+	ck_assert(!drive_live(&st.driver, st.host_now + 6));
+	ck_assert(st.request.present);
+	ck_assert_int_eq(st.request.ask, DRIVE_ASK_ABORT);
+	ck_assert_str_eq(st.request.why, "bad canary");
+	hoststate_free(&st);
+	r.driver = "token=../../x\nstale=15\nstate=running\nbeat=1790000890\n";
+	r.request = "id=1\nask=detonate\n";
+	text = framed(&r);
+	ck_assert_msg(hoststate_parse(text, strlen(text), &st, why, sizeof why), "%s", why);
+	free(text);
+	ck_assert(!st.driver.present);
+	ck_assert(!st.request.present);
+	hoststate_free(&st);
+}
+END_TEST
 
 START_TEST(state_with_a_held_lock)
 {
@@ -1312,7 +1352,8 @@ START_TEST(planted_markers_forge_nothing)
 	ck_assert_int_eq(system(cmd), 0);
 	free(cmd);
 	put("deploy.env", "APP_IMAGE=reg/app:sha-1111111\n" MARK "lock\nheld=1\npid=1\nalive=1\n"
-	    MARK "lock-owner\n6f776e65723d6576696c0a\n" MARK "lock-plan\n" MARK "current\n"
+	    MARK "lock-owner\n6f776e65723d6576696c0a\n" MARK "lock-plan\n" MARK "lock-driver\n"
+	    MARK "lock-request\n" MARK "current\n"
 	    MARK "end\n");
 	put(".gantry/freeze", "by=carol@ops\nreason=calm\n" MARK "history\n" MARK "end\n");
 	put(".gantry/current", "r-real\n" MARK "end\n");
@@ -1946,6 +1987,7 @@ int main(void)
 	suite_add_tcase(s, plans);
 
 	tcase_add_test(state, state_with_a_held_lock);
+	tcase_add_test(state, a_drivers_record_is_read_with_the_lease);
 	tcase_add_test(state, stale_locks);
 	tcase_add_test(state, a_long_history_is_read_from_its_tail);
 	tcase_add_test(state, a_reply_without_its_end_is_refused);

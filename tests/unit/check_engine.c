@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define OLD "sha-1111111"
 #define NEW "sha-2222222"
@@ -1306,6 +1307,168 @@ START_TEST(a_rollout_its_console_left_is_aborted_by_the_next_gantry)
 }
 END_TEST
 
+static bool is_driver_paused(struct world *w)
+{
+	return unit(w, "production", 0)->driver.state == DRIVE_PAUSED;
+}
+
+static bool driver_renewed(struct world *w)
+{
+	const struct fake_unit *u = unit(w, "production", 0);
+
+	return u->driver.present && u->driver.beat > (int64_t)time(NULL) - 60;
+}
+
+/* ---- a rollout's driver (src/drive.h) -------------------------------------------- */
+
+/* A rollout in waves [1, 50%, 100%] over six units, driven by w->d, its second unit
+ * (wave 2) held before its second step. */
+static struct world *driven_in_wave_two(void)
+{
+	struct world *w = world_make("auto_rollback: true", 6,
+	    "    rollout: {waves: [1, 50%, 100%], parallel: 1}\n");
+
+	pause_at(w, 1, 2);
+	return w;
+}
+
+/* What another gantry's `gantry rollout pause|resume|abort` leaves beside the lease. */
+static void ask(struct world *w, enum drive_ask what, const char *id, const char *why)
+{
+	struct drive_request *r = &unit(w, "production", 0)->request;
+
+	*r = (struct drive_request){ .present = true, .ask = what, .at = 1 };
+	snprintf(r->id, sizeof r->id, "%s", id);
+	snprintf(r->by, sizeof r->by, "carol@ops");
+	snprintf(r->why, sizeof r->why, "%s", why);
+}
+
+static bool request_answered(struct world *w)
+{
+	return !unit(w, "production", 0)->request.present;
+}
+
+/* An operator elsewhere asks the driver to pause: the unit running ends, no other
+ * starts, the rollout pauses saying who asked and why, the record on the first unit says
+ * so; asked to resume, it goes on to the end. */
+START_TEST(a_pause_asked_from_elsewhere_holds_the_next_units_and_a_resume_goes_on)
+{
+	struct world *w = driven_in_wave_two();
+	const struct fake_unit *first = unit(w, "production", 0);
+	const struct deploy_info *i = deploy_info(w->d);
+
+	ck_assert(first->driver.present);
+	ck_assert_int_eq(first->driver.state, DRIVE_RUNNING);
+	ck_assert_uint_eq(first->driver.wave, 2);
+	ck_assert_str_eq(first->driver.by, "bob@ops");
+	ask(w, DRIVE_ASK_PAUSE, "0123456789abcdef", "checkout errors");
+	wait_until(w, request_answered, "the request to be answered");
+	unit(w, "production", 1)->pause_nth = 0;
+	fake_resume(w->ft[1], 1);
+	wait_until(w, is_paused, "the pause asked");
+	ck_assert_msg(strstr(i->paused_why, "carol@ops asked from another gantry to pause: checkout "
+	    "errors") != NULL, "%s", i->paused_why);
+	for (size_t j = 2; j < 6; j++)
+		ck_assert_int_eq(unit(w, "production", j)->runs, 0);
+	wait_until(w, is_driver_paused, "the record to say paused");
+	ck_assert_msg(strstr(first->driver.why, "checkout errors") != NULL, "%s", first->driver.why);
+	ask(w, DRIVE_ASK_RESUME, "fedcba9876543210", "");
+	wait_phase(w, DEPLOY_DONE);
+	ck_assert_msg(i->result == RUN_SUCCEEDED, "%s: %s", run_result_name(i->result), i->status);
+	for (size_t j = 0; j < 6; j++) {
+		ck_assert_int_eq(unit(w, "production", j)->runs, 1);
+		ck_assert(!unit(w, "production", j)->locked);
+	}
+	ck_assert(!first->driver.present);     /* it went with the lease */
+	world_free(w);
+}
+END_TEST
+
+/* Asked to abort from elsewhere: every unit that moved goes back. */
+START_TEST(an_abort_asked_from_elsewhere_takes_every_moved_unit_back)
+{
+	struct world *w = driven_in_wave_two();
+	const struct deploy_info *i = deploy_info(w->d);
+
+	ask(w, DRIVE_ASK_ABORT, "0123456789abcdef", "bad canary");
+	unit(w, "production", 1)->pause_nth = 0;
+	fake_resume(w->ft[1], 1);
+	wait_phase(w, DEPLOY_DONE);
+	ck_assert_msg(i->result == RUN_ROLLED_BACK, "%s: %s", run_result_name(i->result), i->status);
+	for (size_t j = 0; j < 6; j++) {
+		runs(w, "production", j, 0);
+		ck_assert(!unit(w, "production", j)->locked);
+	}
+	world_free(w);
+}
+END_TEST
+
+/* A second gantry finds the rollout driven by a live console: it follows and starts
+ * nothing; with the driver's beat gone stale (its console died), the next one takes the
+ * rollout over and names itself. */
+START_TEST(a_live_driver_is_followed_and_a_stale_one_taken_over)
+{
+	struct world *w = driven_in_wave_two();
+	struct fake_unit *first = unit(w, "production", 0);
+	const struct conf_env *env = conf_env_by_name(w->conf, "production");
+	struct deploy *second = deploy_attach(&w->ctx, env, NULL, NULL);
+	int64_t until = loop_clock_ms() + WAIT_MS;
+	char token[40];
+
+	while (deploy_info(second)->phase != DEPLOY_RUNNING && loop_clock_ms() < until)
+		loop_run_once(w->loop, 20);
+	ck_assert(!deploy_info(second)->carried);
+	ck_assert_msg(strstr(deploy_info(second)->status, "is driven by bob@ops's gantry") != NULL,
+	    "%s", deploy_info(second)->status);
+	deploy_free(second);
+	/* the console dies with its link: its let-go never arrives, its beat goes stale */
+	snprintf(token, sizeof token, "%s", first->driver.token);
+	first->down = true;
+	deploy_free(w->d);
+	for (int k = 0; k < 5; k++)
+		loop_run_once(w->loop, 10);
+	first->down = false;
+	ck_assert_str_eq(first->driver.token, token);
+	first->driver.beat -= 3600;
+	w->d = deploy_attach(&w->ctx, env, NULL, NULL);
+	wait_phase(w, DEPLOY_RUNNING);
+	ck_assert_msg(deploy_info(w->d)->carried, "%s", deploy_info(w->d)->status);
+	wait_until(w, driver_renewed, "the new driver's record");
+	ck_assert_str_ne(first->driver.token, token);
+	unit(w, "production", 1)->pause_nth = 0;
+	fake_resume(w->ft[1], 1);
+	wait_until(w, is_paused, "the pause where it was left");
+	ck_assert(deploy_resume(w->d));
+	wait_phase(w, DEPLOY_DONE);
+	ck_assert_msg(deploy_info(w->d)->result == RUN_SUCCEEDED, "%s", deploy_info(w->d)->status);
+	world_free(w);
+}
+END_TEST
+
+/* Another gantry took the rollout over while this one's beat was not heard: this one
+ * stops driving it, says who drives it now, and starts nothing more. */
+START_TEST(a_driver_taken_over_stops_driving)
+{
+	struct world *w = driven_in_wave_two();
+	struct fake_unit *first = unit(w, "production", 0);
+	const struct deploy_info *i = deploy_info(w->d);
+
+	snprintf(first->driver.token, sizeof first->driver.token, "00000000deadbeef");
+	snprintf(first->driver.by, sizeof first->driver.by, "dave@ops");
+	wait_phase(w, DEPLOY_DONE);
+	ck_assert_msg(i->result == RUN_UNKNOWN, "%s: %s", run_result_name(i->result), i->status);
+	ck_assert_msg(strstr(i->status, "is driven by dave@ops's gantry now") != NULL, "%s", i->status);
+	unit(w, "production", 1)->pause_nth = 0;
+	fake_resume(w->ft[1], 1);       /* its run goes on there */
+	for (int k = 0; k < 20; k++)
+		loop_run_once(w->loop, 20);
+	for (size_t j = 2; j < 6; j++)
+		ck_assert_int_eq(unit(w, "production", j)->runs, 0);
+	ck_assert(unit(w, "production", 3)->locked);   /* the lease stays, for the new driver */
+	world_free(w);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -1352,6 +1515,10 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, an_emergency_rollback_takes_every_unit_back_at_once);
 	tcase_add_test(tc, a_rollout_its_console_left_pauses_where_it_was_and_resumes);
 	tcase_add_test(tc, a_rollout_its_console_left_is_aborted_by_the_next_gantry);
+	tcase_add_test(tc, a_pause_asked_from_elsewhere_holds_the_next_units_and_a_resume_goes_on);
+	tcase_add_test(tc, an_abort_asked_from_elsewhere_takes_every_moved_unit_back);
+	tcase_add_test(tc, a_live_driver_is_followed_and_a_stale_one_taken_over);
+	tcase_add_test(tc, a_driver_taken_over_stops_driving);
 	suite_add_tcase(s, tc);
 	return s;
 }

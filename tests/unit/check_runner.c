@@ -3,6 +3,7 @@
  * detaching, and names and commands full of quotes. */
 #include "config.h"
 
+#include "drive.h"
 #include "compose/hostadmin.h"
 #include "compose/runscript.h"
 #include "template.h"
@@ -477,6 +478,67 @@ START_TEST(a_lease_holds_the_lock_across_the_run)
 }
 END_TEST
 
+/* A rollout's driver beside the lease: claimed, renewed, refused to another token while
+ * its beat is fresh (with its record, framed), taken once it is stale or let go; a
+ * request waits beside it until the driver answers it; all of it goes with the lease. */
+START_TEST(a_driver_is_named_beside_the_lease)
+{
+	const char *lease[] = { "L7", "deploy", "alice@laptop", "deploy sha-4e1d2c9",
+	    "{\"event\":\"plan\",\"id\":\"L7\"}" };
+	const char *mine[] = { "L7", "0123456789abcdef",
+	    "token=0123456789abcdef\nby=alice@laptop\nstale=15\nstate=running\nwave=1\nwhy=\nbeat=1\n", "" };
+	const char *theirs[] = { "L7", "fedcba9876543210",
+	    "token=fedcba9876543210\nby=bob@ops\nstale=15\nstate=running\nwave=1\nwhy=\n", "" };
+	const char *other_run[] = { "L8", "0123456789abcdef", "token=0123456789abcdef\n", "" };
+	const char *ask[] = { "L7", "id=aaaaaaaa11111111\nask=pause\nby=carol@ops\nwhy=errors\nat=5\n" };
+	const char *ack[] = { "L7", "0123456789abcdef",
+	    "token=0123456789abcdef\nby=alice@laptop\nstale=15\nstate=paused\nwave=1\nwhy=asked\n",
+	    "aaaaaaaa11111111" };
+	const char *leave[] = { "L7", "0123456789abcdef", "token=0123456789abcdef\nstate=left\n", "" };
+	const char *release[] = { "L7" };
+	struct drive_record rec;
+	char *out, *text;
+
+	ck_assert_int_eq(runner_sub(RUNNER_DRIVE, mine, 4, &out), 3);  /* no lease yet */
+	ck_assert_int_eq(runner_sub(RUNNER_LEASE, lease, 5, &out), 0);
+	ck_assert_int_eq(runner_sub(RUNNER_DRIVE, other_run, 4, &out), 3);
+	ck_assert_int_eq(runner_sub(RUNNER_DRIVE, mine, 4, &out), 0);
+	ck_assert_msg(strstr(out, "@@gantry-state@@ request\n@@gantry-state@@ end\n"), "%s", out);
+	text = slurp(".gantry/lock/driver");
+	ck_assert_msg(drive_record_parse(text, strlen(text), &rec), "%s", text);
+	ck_assert_int_ne(rec.beat, 1);         /* the host's clock, not the one sent */
+	ck_assert(drive_live(&rec, (int64_t)time(NULL)));
+	/* another gantry while the beat is fresh: refused, with the record */
+	ck_assert_int_eq(runner_sub(RUNNER_DRIVE, theirs, 4, &out), 75);
+	ck_assert_msg(strstr(out, "@@gantry-state@@ driver\n746f6b656e3d30313233"), "%s", out);
+	/* a request waits for the driver, who clears it by answering */
+	ck_assert_int_eq(runner_sub(RUNNER_ASK, ask, 2, &out), 0);
+	text = slurp(".gantry/lock/request");
+	ck_assert_msg(strstr(text, "ask=pause\n") && strstr(text, "\nat="), "%s", text);
+	ck_assert_int_eq(runner_sub(RUNNER_DRIVE, mine, 4, &out), 0);
+	ck_assert_msg(strstr(out, "@@gantry-state@@ request\n69643d"), "%s", out);
+	ck_assert_int_eq(runner_sub(RUNNER_DRIVE, ack, 4, &out), 0);
+	ck_assert(!exists(".gantry/lock/request"));
+	/* let go: another may drive at once */
+	ck_assert_int_eq(runner_sub(RUNNER_DRIVE, leave, 4, &out), 0);
+	ck_assert(!exists(".gantry/lock/driver"));
+	ck_assert_int_eq(runner_sub(RUNNER_DRIVE, theirs, 4, &out), 0);
+	/* a stale beat is taken over */
+	ck_assert_int_eq(sh("cd '%s' && sed -i 's/^beat=.*/beat=1000/' .gantry/lock/driver", dir), 0);
+	ck_assert_int_eq(runner_sub(RUNNER_DRIVE, mine, 4, &out), 0);
+	ck_assert_msg(strstr(slurp(".gantry/lock/driver"), "by=alice@laptop\n"), "%s",
+	    slurp(".gantry/lock/driver"));
+	/* the state read carries both */
+	ck_assert_int_eq(runner_sub(RUNNER_ASK, ask, 2, &out), 0);
+	ck_assert_int_eq(runner_sub(RUNNER_WATCH, NULL, 0, &out), 0);
+	ck_assert_msg(strstr(out, "@@gantry-state@@ lock-driver\n746f6b656e3d") &&
+	    strstr(out, "@@gantry-state@@ lock-request\n69643d"), "%s", out);
+	ck_assert_int_eq(runner_sub(RUNNER_RELEASE, release, 1, &out), 0);
+	ck_assert(!exists(".gantry/lock"));
+	ck_assert_int_eq(runner_sub(RUNNER_ASK, ask, 2, &out), 3);
+}
+END_TEST
+
 /* A run whose lock was broken and taken by another run leaves that run's lock alone. */
 START_TEST(a_run_releases_only_its_own_lock)
 {
@@ -755,6 +817,7 @@ int main(void)
 	tcase_add_test(tc, a_lock_being_taken_cannot_be_broken);
 	tcase_add_test(tc, a_run_releases_only_its_own_lock);
 	tcase_add_test(tc, a_lease_holds_the_lock_across_the_run);
+	tcase_add_test(tc, a_driver_is_named_beside_the_lease);
 	tcase_add_test(tc, ids_are_checked);
 	tcase_add_test(tc, the_runner_names_the_contract_only);
 	tcase_add_test(tc, the_runner_is_installed_where_missing);

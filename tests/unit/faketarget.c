@@ -72,9 +72,13 @@ struct fake_cmd {
 	char id[72], action[16], operator[128]; /* lease, release */
 	char *image;                    /* has_image */
 	int kind;                       /* CMD_* */
+	unit_drive_fn drive_done;       /* drive */
+	struct drive_record rec;        /* drive: the record written */
+	struct drive_request req;       /* ask: the request */
+	char ack[40];
 };
 
-enum { CMD_STATE, CMD_ADMIN, CMD_ADOPT, CMD_HAS_IMAGE, CMD_LEASE, CMD_RELEASE };
+enum { CMD_STATE, CMD_ADMIN, CMD_ADOPT, CMD_HAS_IMAGE, CMD_LEASE, CMD_RELEASE, CMD_DRIVE, CMD_ASK };
 
 static int64_t now_ms(void)
 {
@@ -654,6 +658,10 @@ static void state_of(struct fake_target *ft, size_t j, bool watch, struct host_s
 		    st->lock.lease_error, sizeof st->lock.lease_error))
 			copy(st->lock.lease_error, sizeof st->lock.lease_error, "unreadable");
 	}
+	if (u->locked && u->lease_plan) {
+		st->driver = u->driver;
+		st->request = u->request;
+	}
 	st->frozen = u->frozen;
 	copy(st->current, sizeof st->current, u->current);
 	if (u->app_image[0]) {
@@ -667,6 +675,44 @@ static void state_of(struct fake_target *ft, size_t j, bool watch, struct host_s
 	}
 	if (!watch && u->history)
 		history_parse(u->history, strlen(u->history), &st->history);
+}
+
+/* A driver's beat, as the runner's drive subcommand answers it. */
+static void drive_fire(struct fake_cmd *fc, struct fake_unit *u)
+{
+	int64_t now = now_ms() / 1000;
+
+	if (u->down) {
+		fc->drive_done(fc->arg, DRIVE_FAILED, NULL, NULL, "connection refused");
+		return;
+	}
+	if (!u->locked || !u->lease_plan || strcmp(u->lock_run, fc->id) != 0) {
+		fc->drive_done(fc->arg, DRIVE_GONE, NULL, NULL, "the lock is not the run's lease");
+		return;
+	}
+	if (drive_live(&u->driver, now) && strcmp(u->driver.token, fc->rec.token) != 0) {
+		struct drive_record other = u->driver;
+
+		fc->drive_done(fc->arg, DRIVE_TAKEN, &other, NULL, NULL);
+		return;
+	}
+	if (fc->rec.state == DRIVE_LEFT) {
+		if (strcmp(u->driver.token, fc->rec.token) == 0)
+			memset(&u->driver, 0, sizeof u->driver);
+	} else {
+		u->driver = fc->rec;
+		u->driver.present = true;
+		u->driver.beat = now;
+	}
+	if (fc->ack[0] && u->request.present && strcmp(u->request.id, fc->ack) == 0)
+		memset(&u->request, 0, sizeof u->request);
+	if (u->request.present) {
+		struct drive_request req = u->request;
+
+		fc->drive_done(fc->arg, DRIVE_HELD, NULL, &req, NULL);
+	} else {
+		fc->drive_done(fc->arg, DRIVE_HELD, NULL, NULL, NULL);
+	}
 }
 
 static void cmd_fire(struct loop *loop, void *arg)
@@ -686,6 +732,11 @@ static void cmd_fire(struct loop *loop, void *arg)
 			fc->state_done(fc->arg, &st, NULL);
 			hoststate_free(&st);
 		}
+		cmd_stop(&fc->base);
+		return;
+	}
+	if (fc->kind == CMD_DRIVE) {
+		drive_fire(fc, u);
 		cmd_stop(&fc->base);
 		return;
 	}
@@ -725,6 +776,15 @@ static void cmd_fire(struct loop *loop, void *arg)
 		} else {
 			fake_lock(fc->ft, fc->j, fc->id, fc->operator);
 			u->lease_plan = xstrdup(fc->record);
+		}
+		break;
+	case CMD_ASK:
+		if (!u->locked || !u->lease_plan || strcmp(u->lock_run, fc->id) != 0) {
+			status = UNIT_EXIT_NOT_NEEDED;
+		} else {
+			u->request = fc->req;
+			u->request.present = true;
+			u->request.at = now_ms() / 1000;
 		}
 		break;
 	case CMD_RELEASE:
@@ -818,6 +878,28 @@ static struct unit_cmd *fake_release(const struct target *t, size_t j, const cha
 	return &fc->base;
 }
 
+static struct unit_cmd *fake_drive(const struct target *t, size_t j, const char *run,
+    const struct drive_record *rec, const char *ack, unit_drive_fn done, void *arg)
+{
+	struct fake_cmd *fc = cmd_new(t, j, CMD_DRIVE, NULL, arg);
+
+	copy(fc->id, sizeof fc->id, run);
+	fc->rec = *rec;
+	copy(fc->ack, sizeof fc->ack, ack);
+	fc->drive_done = done;
+	return &fc->base;
+}
+
+static struct unit_cmd *fake_ask(const struct target *t, size_t j, const char *run,
+    const struct drive_request *req, const struct unit_cmd_ops *ops, void *arg)
+{
+	struct fake_cmd *fc = cmd_new(t, j, CMD_ASK, ops, arg);
+
+	copy(fc->id, sizeof fc->id, run);
+	fc->req = *req;
+	return &fc->base;
+}
+
 static struct unit_cmd *fake_has_image(const struct target *t, size_t j, const char *image,
     const struct unit_cmd_ops *ops, void *arg)
 {
@@ -875,6 +957,8 @@ static const struct target_ops fake_target_ops = {
 	.adopt = fake_adopt,
 	.lease = fake_lease,
 	.release = fake_release,
+	.drive = fake_drive,
+	.ask = fake_ask,
 	.log = fake_log,
 	.has_image = fake_has_image,
 	.get = fake_get,
@@ -922,6 +1006,8 @@ void fake_unlock(struct fake_target *ft, size_t j)
 	u->lock_owner[0] = u->lock_run[0] = '\0';
 	free(u->lease_plan);
 	u->lease_plan = NULL;
+	memset(&u->driver, 0, sizeof u->driver);       /* they live in the lock */
+	memset(&u->request, 0, sizeof u->request);
 }
 
 void fake_resume(struct fake_target *ft, size_t j)

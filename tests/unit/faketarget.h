@@ -24,6 +24,8 @@ struct fake_unit {
 	char lock_owner[128], lock_run[72];
 	char *lease_plan;               /* a lease's plan (the lock held for a run over several
 	                                   units), or NULL */
+	struct drive_record driver;     /* a rollout's driver beside the lease (present: kept) */
+	struct drive_request request;   /* and the request waiting for it */
 	bool frozen;
 	char current[72];               /* the last run started */
 	bool has_images;                /* deploy.image_check answers yes */
