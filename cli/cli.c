@@ -62,6 +62,15 @@ static const struct cli_opt message_opts[] = { SHARED_MESSAGE, SHARED_END };
 static const struct cli_opt emergency_opts[] = {
 	SHARED_MESSAGE, SHARED_YES, SHARED_DRY_RUN, SHARED_END
 };
+static const struct cli_opt rollout_opts[] = {
+	{ "--tag", 0, "TAG", VALUE_TEXT, FIELD(tag), WORD_TAG, "needs a tag",
+	  "the rollout itself: another tag than the one before ENV runs" },
+	SHARED_YES, SHARED_DRY_RUN,
+	{ "--json", 0, NULL, VALUE_FLAG, FIELD(json), WORD_NONE, NULL, "status: as JSON" },
+	{ "--message", 'm', "REASON", VALUE_TEXT, FIELD(message), WORD_NONE,
+	  "needs a reason", "pause, resume, abort: why (the driver shows it)" },
+	SHARED_END
+};
 static const struct cli_opt no_opts[] = { SHARED_END };
 
 /* ---- putting the words in place ---- */
@@ -144,6 +153,35 @@ static int deploy_words(const struct cli_cmd *cmd, char **words, int nwords, str
 	return 0;
 }
 
+/* rollout [status|pause|resume|abort] ENV: each option goes with its verbs */
+static int rollout_words(const struct cli_cmd *cmd, char **words, int nwords,
+    struct cli_options *o, char *err, size_t errsz)
+{
+	static const char *const verbs[] = {
+#define CLI_ROLLOUT_WORD(name, word) [ROLLOUT_##name] = word,
+		CLI_ROLLOUT_VERBS(CLI_ROLLOUT_WORD)
+#undef CLI_ROLLOUT_WORD
+	};
+
+	o->rollout = ROLLOUT_START;
+	o->env = words[nwords - 1];
+	if (nwords == 2) {
+		for (size_t v = 1; v < sizeof verbs / sizeof verbs[0]; v++)
+			if (strcmp(words[0], verbs[v]) == 0)
+				o->rollout = (enum cli_rollout)v;
+		if (o->rollout == ROLLOUT_START)
+			return usage_error(cmd, err, errsz, "\"%.40s\" is not status, pause, resume or abort",
+			    words[0]);
+	}
+	if (o->rollout != ROLLOUT_START && (o->tag || o->dry_run))
+		return usage_error(cmd, err, errsz, "--tag and --dry-run go with the rollout itself");
+	if (o->rollout != ROLLOUT_STATUS && o->json)
+		return usage_error(cmd, err, errsz, "--json goes with status");
+	if ((o->rollout == ROLLOUT_START || o->rollout == ROLLOUT_STATUS) && o->message)
+		return usage_error(cmd, err, errsz, "-m goes with pause, resume and abort");
+	return 0;
+}
+
 /* freeze, unlock, emergency-rollback: -m is required */
 static int message_words(const struct cli_cmd *cmd, char **words, int nwords,
     struct cli_options *o, char *err, size_t errsz)
@@ -189,6 +227,14 @@ const struct cli_cmd cli_cmds[] = {
 	{ "deploy", CLI_DEPLOY, "ENV TAG [--yes] [--dry-run]", "deploy a tag from the registry",
 	  "Deploys a tag from the registry to ENV (checked against registry.tags).\n",
 	  confirm_opts, 2, 2, { WORD_ENV, WORD_TAG }, deploy_words, cmd_action },
+	{ "rollout", CLI_ROLLOUT, "[status|pause|resume|abort] ENV [--tag TAG] [--yes] [--dry-run] "
+	  "[--json] [-m REASON]", "roll a tag out in waves; see, pause, resume or abort it",
+	  "rollout ENV promotes to ENV in its waves (rollout: in gantry.yml) the tag the\n"
+	  "environment before it runs, or --tag TAG, as promote does. status ENV says where\n"
+	  "its rollout stands: the wave, each wave's hosts, who drives it, the tags the hosts\n"
+	  "run. pause, resume and abort ENV ask the gantry that drives it, wherever it runs,\n"
+	  "and wait for its answer; when none drives it, resume and abort carry it on here.\n",
+	  rollout_opts, 1, 2, { WORD_ROLLOUT, WORD_ENV }, rollout_words, cmd_action },
 	{ "attach", CLI_ATTACH, "ENV", "follow ENV's current run, or show how it ended",
 	  "Follows ENV's run in progress to its end, or replays how the last one ended; the\n"
 	  "duration printed is the run's own, from the host's records.\n",

@@ -21,6 +21,7 @@ enum cli_command {
 	CLI_EMERGENCY,                  /* emergency-rollback */
 	CLI_DEPLOY,
 	CLI_ATTACH,
+	CLI_ROLLOUT,                    /* rollout [status|pause|resume|abort] ENV */
 	CLI_HISTORY,
 	CLI_FREEZE,
 	CLI_UNFREEZE,
@@ -34,6 +35,20 @@ enum cli_command {
 	CLI_LIST_CONFIG_KEYS,           /* --list-config-keys */
 	CLI_LIST_COMMANDS,              /* --list-commands[=man] */
 	CLI_COMPLETE,                   /* --complete WORD...: candidates for the last word */
+};
+
+/* gantry rollout's verbs: X(NAME, word); START is the rollout itself (no verb). */
+#define CLI_ROLLOUT_VERBS(X) \
+	X(STATUS, "status") \
+	X(PAUSE, "pause") \
+	X(RESUME, "resume") \
+	X(ABORT, "abort")
+
+enum cli_rollout {
+	ROLLOUT_START,
+#define CLI_ROLLOUT_ENUM(name, word) ROLLOUT_##name,
+	CLI_ROLLOUT_VERBS(CLI_ROLLOUT_ENUM)
+#undef CLI_ROLLOUT_ENUM
 };
 
 struct cli_options {
@@ -55,14 +70,15 @@ struct cli_options {
 	bool dry_run;                   /* --dry-run: print the plan, run nothing */
 	const char *message;            /* freeze, unlock -m */
 	bool unverified;                /* rollback --unverified: to a tag never healthy here */
+	enum cli_rollout rollout;       /* rollout: what of the rollout */
 	const struct cli_cmd *help_for; /* CLI_COMMAND_HELP */
 	char **complete;                /* CLI_COMPLETE: the words typed, the last one partial */
 	int complete_len;
 };
 
 /* What a word is, for completion: an environment, a tag, a log, a host of the
- * environment named, a file. */
-enum cli_word { WORD_NONE, WORD_ENV, WORD_TAG, WORD_LOG, WORD_HOST, WORD_FILE };
+ * environment named, a file, rollout's first word (what of it, or an environment). */
+enum cli_word { WORD_NONE, WORD_ENV, WORD_TAG, WORD_LOG, WORD_HOST, WORD_FILE, WORD_ROLLOUT };
 
 enum cli_value {
 	VALUE_FLAG,                     /* a bool set to true */

@@ -44,6 +44,12 @@ static void complete_word(FILE *out, enum cli_word kind, const char *prefix, con
 	case WORD_FILE:
 		fputs(":file\n", out);  /* the shell completes file names */
 		break;
+	case WORD_ROLLOUT:
+#define CLI_ROLLOUT_OFFER(name, word) if (starts(word, prefix)) fprintf(out, "%s\n", word);
+		CLI_ROLLOUT_VERBS(CLI_ROLLOUT_OFFER)
+#undef CLI_ROLLOUT_OFFER
+		complete_word(out, WORD_ENV, prefix, env, conf, tags);
+		break;
 	case WORD_NONE:
 		break;
 	}

@@ -9,10 +9,14 @@
 #include "hostread.h"
 #include "exitcode.h"
 #include "outbuf.h"
+#include "rolloutcmd.h"
 #include "sanitize.h"
 #include "xmalloc.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,12 @@ struct deploycmd {
 	size_t host_printed;            /* the host of the last header printed */
 	size_t wave_printed;            /* the wave of the last wave header printed */
 	char cancel_printed[40];
+	/* an operator's answer at a pause, read in the loop (a beat never waits for it) */
+	char answer[64];
+	size_t answer_len;
+	bool answered, answer_eof;
+	bool left_paused;               /* paused with nobody to ask: left under its lease */
+	int intent;                     /* rollout resume|abort: what to do at the first pause */
 };
 
 static void on_signal(struct loop *loop, int signo, void *arg)
@@ -204,36 +214,108 @@ static void wait_phase(struct deploycmd *dc, unsigned until)
 		loop_run_once(dc->app->loop, 1000);
 }
 
+/* A line typed at the prompt, read when the terminal has one (the loop goes on meanwhile:
+ * the rollout's driver keeps beating, requests from elsewhere are heard). */
+static void typed(struct loop *loop, int fd, int revents, void *arg)
+{
+	struct deploycmd *dc = arg;
+	char c;
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	while ((n = read(fd, &c, 1)) == 1) {
+		if (c == '\n') {
+			dc->answered = true;
+			return;
+		}
+		if (dc->answer_len + 1 < sizeof dc->answer)
+			dc->answer[dc->answer_len++] = c;
+		dc->answer[dc->answer_len] = '\0';
+	}
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		dc->answered = dc->answer_eof = true;
+		loop_unwatch(dc->app->loop, fd);
+	}
+}
+
+/* Nobody to ask: the rollout stays paused under its lease, and this gantry lets it go so
+ * that any other can decide at once. */
+static void leave_paused(struct deploycmd *dc, const struct deploy_info *i, const char *why)
+{
+	bool done = false;
+	int64_t until = loop_clock_ms() + 5000;
+
+	printf("== %s: the rollout stays paused under its lease; `gantry rollout resume %s` or "
+	    "`gantry rollout abort %s`, from any gantry, decides\n", why, i->env, i->env);
+	fflush(stdout);
+	if (deploy_leave(dc->deploy, &done))
+		while (!done && !dc->quit && loop_clock_ms() < until)
+			loop_run_once(dc->app->loop, 200);
+	dc->left_paused = true;
+}
+
 /* A rollout paused at a wave's gate: its operator says, on the terminal, whether it goes
- * on; without a terminal to ask, it is aborted, so that no fleet is left half-way and
- * locked with nobody to decide. */
+ * on. Without a terminal (or when it says nothing), it stays paused for whoever decides
+ * next. An operator elsewhere may resume or abort it meanwhile: then it goes on. */
 static void ask_paused(struct deploycmd *dc, const struct deploy_info *i)
 {
-	char line[64], why[300];
+	char why[300];
+	int fl;
 
 	printf("== paused: %s\n", i->paused_why);
 	fflush(stdout);
-	for (;;) {
-		if (!isatty(STDIN_FILENO)) {
-			printf("== no terminal to ask whether it goes on: aborting the rollout\n");
-			line[0] = 'a';
-		} else {
-			printf("resume (the failed hosts stay as they are) or abort (every host that took "
-			    "%s goes back)? [resume/abort] ", i->tag);
-			fflush(stdout);
-			if (!fgets(line, sizeof line, stdin))
-				snprintf(line, sizeof line, "abort");
-		}
-		if (strncmp(line, "r", 1) == 0 && deploy_resume(dc->deploy))
+	if (dc->intent) {
+		int intent = dc->intent;
+
+		dc->intent = 0;
+		if (intent == ROLLOUT_RESUME && deploy_resume(dc->deploy))
 			return;
-		if (strncmp(line, "a", 1) == 0) {
-			if (!deploy_abort(dc->deploy, why, sizeof why)) {
-				fprintf(stderr, "gantry: not aborted: %s; the rollout goes on\n", why);
-				deploy_resume(dc->deploy);
-			}
+		if (intent == ROLLOUT_ABORT && deploy_abort(dc->deploy, why, sizeof why))
+			return;
+		if (intent == ROLLOUT_ABORT) {
+			fprintf(stderr, "gantry: not aborted: %s\n", why);
+			leave_paused(dc, i, "not aborted");
 			return;
 		}
 	}
+	if (!isatty(STDIN_FILENO)) {
+		leave_paused(dc, i, "no terminal to ask whether it goes on");
+		return;
+	}
+	fl = fcntl(STDIN_FILENO, F_GETFL);
+	fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK);
+	loop_watch(dc->app->loop, STDIN_FILENO, POLLIN, typed, dc);
+	for (;;) {
+		printf("resume (the failed hosts stay as they are) or abort (every host that took "
+		    "%s goes back)? [resume/abort] ", i->tag);
+		fflush(stdout);
+		dc->answered = false;
+		dc->answer_len = 0;
+		dc->answer[0] = '\0';
+		while (!dc->answered && !dc->quit && i->paused)
+			loop_run_once(dc->app->loop, 1000);
+		if (!i->paused) {
+			printf("\n== %s\n", i->status);        /* decided elsewhere */
+			break;
+		}
+		if (dc->quit)
+			break;
+		if (dc->answer_eof) {
+			leave_paused(dc, i, "no answer");
+			break;
+		}
+		if (strncmp(dc->answer, "r", 1) == 0 && deploy_resume(dc->deploy))
+			break;
+		if (strncmp(dc->answer, "a", 1) == 0) {
+			if (deploy_abort(dc->deploy, why, sizeof why))
+				break;
+			fprintf(stderr, "gantry: not aborted: %s\n", why);
+		}
+	}
+	if (!dc->answer_eof)
+		loop_unwatch(dc->app->loop, STDIN_FILENO);
+	fcntl(STDIN_FILENO, F_SETFL, fl);
 }
 
 static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
@@ -244,11 +326,11 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 	int64_t t0;
 
 	app_deploy_ctx(dc->app, &ctx);
-	if (o->command == CLI_ATTACH) {
+	if (o->command == CLI_ATTACH || (o->command == CLI_ROLLOUT && o->rollout != ROLLOUT_START)) {
 		dc->deploy = deploy_attach(&ctx, env, NULL, dc);
 	} else {
 		struct deploy_request req = {
-			.kind = o->command == CLI_PROMOTE ? DEPLOY_PROMOTE :
+			.kind = o->command == CLI_PROMOTE || o->command == CLI_ROLLOUT ? DEPLOY_PROMOTE :
 			    o->command == CLI_ROLLBACK || o->command == CLI_EMERGENCY ? DEPLOY_ROLLBACK :
 			    o->command == CLI_ADOPT ? DEPLOY_ADOPT : DEPLOY_DEPLOY,
 			.target = env, .tag = o->tag, .unverified = o->unverified,
@@ -295,11 +377,21 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 		deploy_confirm(dc->deploy);
 	}
 	t0 = loop_clock_ms();
+	if (dc->intent == ROLLOUT_ABORT && i->phase == DEPLOY_RUNNING && !i->paused) {
+		char why[300];
+
+		/* carried on while a wave runs: those running end, then every moved host goes back */
+		dc->intent = 0;
+		if (!deploy_abort(dc->deploy, why, sizeof why))
+			fprintf(stderr, "gantry: not aborted: %s\n", why);
+	}
 	for (;;) {
 		wait_phase(dc, 1u << DEPLOY_REFUSED | 1u << DEPLOY_DONE);
 		if (dc->quit || !i->paused)
 			break;
 		ask_paused(dc, i);
+		if (dc->left_paused)
+			return EXIT_PAUSED;
 	}
 	if (dc->quit) {
 		if (i->hosts_len > 1 && i->phase == DEPLOY_RUNNING)
@@ -605,11 +697,167 @@ static int host_admin(struct deploycmd *dc, const struct conf_env *env)
 	return dc->quit ? 128 + dc->signo : code;
 }
 
+/* ---- rollout status, pause, resume, abort ---- */
+
+struct first_read {
+	bool done;
+	bool ok;
+	struct host_state st;
+	char why[300];
+};
+
+static void first_read_done(void *arg, struct host_state *st, const char *why)
+{
+	struct first_read *f = arg;
+
+	f->done = true;
+	if (st) {
+		f->st = *st;
+		memset(st, 0, sizeof *st);
+		f->ok = true;
+	} else {
+		snprintf(f->why, sizeof f->why, "%s", why ? why : "not read");
+	}
+}
+
+/* The first unit's state now (where the driver and the requests are kept). */
+static bool read_first(struct deploycmd *dc, const struct target *t, struct first_read *f)
+{
+	struct unit_cmd *c;
+
+	memset(f, 0, sizeof *f);
+	c = t->ops->state(t, 0, true, first_read_done, f);
+	while (c && !f->done && !dc->quit)
+		loop_run_once(dc->app->loop, 1000);
+	if (c && !f->done)
+		unit_cmd_stop(c);
+	return f->ok;
+}
+
+/* Leaves the request with the live driver and waits for its answer: the exit status, or
+ * -1 when the driver went quiet without answering (resume and abort then carry the
+ * rollout on here). */
+static int ask_driver(struct deploycmd *dc, const struct conf_env *env, struct rollout_read *r,
+    enum drive_ask what)
+{
+	const struct target *t = app_target(dc->app, env);
+	const struct cli_options *o = dc->opts;
+	struct drive_request req = { .ask = what };
+	struct deploy_ctx ctx;
+	struct hostcall hc = { 0 };
+	struct unit_cmd *c;
+	int64_t until;
+	char driver[128];
+
+	app_deploy_ctx(dc->app, &ctx);
+	drive_new_token(req.id, sizeof req.id);
+	snprintf(req.by, sizeof req.by, "%s", ctx.operator ? ctx.operator : "");
+	snprintf(req.why, sizeof req.why, "%s", o->message ? o->message : "");
+	snprintf(driver, sizeof driver, "%s", r->st.driver.by[0] ? r->st.driver.by : "someone");
+	c = t->ops->ask(t, 0, r->st.lease.id, &req, &hostcall_ops, &hc);
+	if (!host_wait(dc, env, 0, c, &hc)) {
+		outbuf_clear(&hc.out);
+		outbuf_clear(&hc.err);
+		return dc->quit ? 128 + dc->signo : EXIT_REMOTE;
+	}
+	outbuf_clear(&hc.out);
+	outbuf_clear(&hc.err);
+	if (hc.status == UNIT_EXIT_NOT_NEEDED) {
+		fprintf(stderr, "gantry: refused: run %s no longer holds %s: the rollout ended meanwhile\n",
+		    r->st.lease.id, env->hosts[0].address);
+		return EXIT_REFUSED;
+	}
+	if (hc.status != 0) {
+		fprintf(stderr, "gantry: the request could not be left on %s (exit %d)\n",
+		    env->hosts[0].address, hc.status);
+		return EXIT_REMOTE;
+	}
+	printf("asked %s's gantry, which drives run %s, to %s; waiting for its answer\n", driver,
+	    r->st.lease.id, drive_ask_name(what));
+	fflush(stdout);
+	until = loop_clock_ms() + (r->st.driver.stale_s + 10) * 1000;
+	while (!dc->quit && loop_clock_ms() < until) {
+		struct first_read f;
+		bool answered, live;
+
+		if (!read_first(dc, t, &f)) {
+			loop_run_once(dc->app->loop, 1000);
+			continue;
+		}
+		answered = !f.st.request.present || strcmp(f.st.request.id, req.id) != 0;
+		live = drive_live(&f.st.driver, f.st.host_now);
+		hoststate_free(&f.st);
+		if (answered) {
+			char why[600];
+
+			printf("%s's gantry answered\n", driver);
+			rollout_read_free(r);
+			if (!rollout_read(dc->app, env, &dc->quit, r, why, sizeof why)) {
+				fprintf(stderr, "gantry: %s\n", why);
+				return EXIT_REMOTE;
+			}
+			rollout_print(stdout, env, r, false);
+			return EXIT_OK;
+		}
+		if (!live)
+			break;
+		loop_run_once(dc->app->loop, 1000);
+	}
+	if (dc->quit)
+		return 128 + dc->signo;
+	printf("%s's gantry went quiet without answering: nothing drives run %s now\n", driver,
+	    r->st.lease.id);
+	return -1;
+}
+
+static int rollout_control(struct deploycmd *dc, const struct conf_env *env)
+{
+	const struct cli_options *o = dc->opts;
+	enum drive_ask what = o->rollout == ROLLOUT_PAUSE ? DRIVE_ASK_PAUSE :
+	    o->rollout == ROLLOUT_RESUME ? DRIVE_ASK_RESUME : DRIVE_ASK_ABORT;
+	struct rollout_read r;
+	char why[700];
+	int code;
+
+	if (!rollout_read(dc->app, env, &dc->quit, &r, why, sizeof why)) {
+		fprintf(stderr, "gantry: %s\n", why);
+		return dc->quit ? 128 + dc->signo : EXIT_REMOTE;
+	}
+	if (o->rollout == ROLLOUT_STATUS) {
+		rollout_print(stdout, env, &r, o->json);
+		rollout_read_free(&r);
+		return EXIT_OK;
+	}
+	if (!r.st.active) {
+		fprintf(stderr, "gantry: refused: no rollout in waves holds %s%s%s%s: nothing to %s\n",
+		    env->name, r.st.problem[0] ? " (" : "", r.st.problem, r.st.problem[0] ? ")" : "",
+		    drive_ask_name(what));
+		rollout_read_free(&r);
+		return EXIT_REFUSED;
+	}
+	if (r.st.driven && (code = ask_driver(dc, env, &r, what)) >= 0) {
+		rollout_read_free(&r);
+		return code;
+	}
+	if (what == DRIVE_ASK_PAUSE) {
+		printf("%s: no gantry drives run %s, so nothing starts: it stands as it was left, in "
+		    "wave %zu of %zu; `gantry rollout resume %s` or `gantry rollout abort %s` decides\n",
+		    env->name, r.st.lease.id, r.st.wave, r.st.lease.waves.len, env->name, env->name);
+		rollout_read_free(&r);
+		return EXIT_OK;
+	}
+	rollout_read_free(&r);
+	/* nobody drives it: this gantry carries it on, and resumes or aborts it */
+	dc->intent = o->rollout;
+	return run_deploy(dc, env);
+}
+
 int cmd_action(struct conf *conf, const struct cli_options *opts)
 {
 	const struct conf_env *env = conf_env_by_name(conf, opts->env);
 	struct deploycmd dc = { .opts = opts };
-	bool writes = opts->command != CLI_HISTORY && opts->command != CLI_ATTACH;
+	bool writes = opts->command != CLI_HISTORY && opts->command != CLI_ATTACH &&
+	    !(opts->command == CLI_ROLLOUT && opts->rollout == ROLLOUT_STATUS);
 	int code;
 
 	if (!env) {
@@ -646,6 +894,9 @@ int cmd_action(struct conf *conf, const struct cli_options *opts)
 	case CLI_UNFREEZE:
 	case CLI_UNLOCK:
 		code = host_admin(&dc, env);
+		break;
+	case CLI_ROLLOUT:
+		code = opts->rollout == ROLLOUT_START ? run_deploy(&dc, env) : rollout_control(&dc, env);
 		break;
 	default:
 		code = run_deploy(&dc, env);

@@ -233,3 +233,8 @@ bool fleetdrive_leave(struct deploy *d, bool *done)
 	/* the command frees itself once answered: it outlives this deploy */
 	return d->to->ops->drive(d->to, 0, d->lease.id, &r, "", let_go_answered, done) != NULL;
 }
+
+bool deploy_leave(struct deploy *d, bool *done)
+{
+	return fleetdrive_leave(d, done);
+}

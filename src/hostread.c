@@ -108,6 +108,16 @@ bool hostread_result(struct hostread *r, struct host_state *out, char *why, size
 	return false;
 }
 
+const struct host_state *hostread_unit(const struct hostread *r, size_t j, const char **why)
+{
+	if (j >= r->len || !r->hosts[j].ok) {
+		*why = j < r->len && r->hosts[j].why[0] ? r->hosts[j].why : "not read";
+		return NULL;
+	}
+	*why = NULL;
+	return &r->hosts[j].st;
+}
+
 void hostread_free(struct hostread *r)
 {
 	if (!r)

@@ -23,6 +23,9 @@ bool hostread_result(struct hostread *r, struct host_state *out, char *why, size
  * (a history): a host that is down hides its own records only. A release decision
  * takes hostread_result, which needs every host. */
 size_t hostread_result_some(struct hostread *r, struct host_state *out, char *why, size_t whysz);
+/* Unit j's own state, before the results above take it; NULL, with `why`, when it did
+ * not come (or was taken already). */
+const struct host_state *hostread_unit(const struct hostread *r, size_t j, const char **why);
 /* Stops what still runs; no callback after this. */
 void hostread_free(struct hostread *r);
 

@@ -1326,7 +1326,7 @@ static bool driver_renewed(struct world *w)
 static struct world *driven_in_wave_two(void)
 {
 	struct world *w = world_make("auto_rollback: true", 6,
-	    "    rollout: {waves: [1, 50%, 100%], parallel: 1}\n");
+	    "    rollout: {waves: [1, 50%, 100%], parallel: 1}\n    interval: 1s\n");
 
 	pause_at(w, 1, 2);
 	return w;
@@ -1507,6 +1507,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, an_abandoned_run_replays_as_partial);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fleet");
+	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, waves_are_worked_out_for_the_fleet);
 	tcase_add_test(tc, a_canary_rollout_goes_wave_by_wave);
 	tcase_add_test(tc, a_failure_pauses_the_rollout_and_an_abort_takes_every_unit_back);

@@ -143,8 +143,8 @@ START_TEST(command_line)
 	ck_assert_str_eq(err, "unknown option --frobnicate; see gantry --help");
 	ck_assert_int_eq(cli_parse(2, a4, &o, err, sizeof err), EXIT_USAGE);
 	ck_assert_str_eq(err, "unknown command \"ship\"; commands: status, logs, tags, promote, "
-	    "rollback, emergency-rollback, deploy, attach, history, freeze, unfreeze, unlock, adopt, "
-	    "check");
+	    "rollback, emergency-rollback, deploy, rollout, attach, history, freeze, unfreeze, unlock, "
+	    "adopt, check");
 	ck_assert_int_eq(cli_parse(2, a5, &o, err, sizeof err), EXIT_USAGE);
 	ck_assert_str_eq(err, "deploy: which environment? usage: gantry deploy ENV TAG [--yes] [--dry-run]");
 	ck_assert_int_eq(cli_parse(6, a6, &o, err, sizeof err), 0);
@@ -247,9 +247,12 @@ START_TEST(completion_comes_from_the_command_table)
 		char *words[6];
 		const char *want;
 	} cases[] = {
-		{ 1, { "r" }, "rollback " },
-		{ 1, { "" }, "status logs tags promote rollback emergency-rollback deploy attach history "
-		  "freeze unfreeze unlock adopt check " },
+		{ 1, { "r" }, "rollback rollout " },
+		{ 1, { "" }, "status logs tags promote rollback emergency-rollback deploy rollout attach "
+		  "history freeze unfreeze unlock adopt check " },
+		{ 2, { "rollout", "" }, "status pause resume abort staging production " },
+		{ 2, { "rollout", "p" }, "pause production " },
+		{ 3, { "rollout", "abort", "s" }, "staging " },
 		{ 2, { "rollback", "" }, "staging production " },
 		{ 3, { "rollback", "production", "--" }, "--to --unverified --yes --dry-run --help " },
 		{ 4, { "rollback", "production", "--to", "sha-1" }, "TAGS<sha-1> " },

@@ -1,0 +1,75 @@
+/* Where an environment's rollout in waves stands, from what its units say: the rollout
+ * its lease keeps, each unit's wave and how that unit's run of it went, who drives it,
+ * and the tags the units run. For `gantry rollout status`, and anything else that shows a
+ * fleet. Pure: no I/O. */
+#ifndef GANTRY_ROLLOUTSTATUS_H
+#define GANTRY_ROLLOUTSTATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "drive.h"
+#include "hoststate.h"
+#include "lease.h"
+
+/* How a unit stands in the rollout: X(NAME, word) */
+#define ROLLOUT_STANDS(X) \
+	X(NOT_READ, "not read")         /* its state did not come */ \
+	X(WAITING, "waiting")           /* not reached yet */ \
+	X(RUNNING, "running")           /* its run of the rollout (or of the way back) runs */ \
+	X(TOOK, "took")                 /* its run succeeded: it runs the rollout's tag */ \
+	X(FAILED, "failed")             /* its run failed (and went back on its own), or
+	                                   ended without a word */ \
+	X(BACK, "back")                 /* it took the tag, then went back (an abort) */
+
+enum rollout_stand {
+#define ROLLOUT_STAND_ENUM(name, word) STAND_##name,
+	ROLLOUT_STANDS(ROLLOUT_STAND_ENUM)
+#undef ROLLOUT_STAND_ENUM
+	STANDS
+};
+
+#define ROLLOUT_TAGS_MAX 8
+
+/* One unit: what the caller read (name, read, tag, alive), then how it stands. */
+struct rollout_host {
+	char name[200];
+	bool read;                      /* its state came */
+	char tag[136];                  /* the tag its configuration names ("" none) */
+	char alive[72];                 /* the run alive on it now ("" none) */
+	size_t wave;                    /* out: 1-based; 0 when no rollout */
+	enum rollout_stand stand;       /* out */
+};
+
+struct rollout_status {
+	bool active;                    /* a rollout in waves holds the environment */
+	char problem[400];              /* its lease cannot be read as one ("" none) */
+	struct run_lease lease;
+	char back_id[72];               /* its way back's run id */
+	size_t wave;                    /* the last wave a unit was reached in (1-based) */
+	size_t stands[STANDS];          /* units by how they stand */
+	size_t wave_units[WAVES_MAX], wave_took[WAVES_MAX], wave_failed[WAVES_MAX];
+	size_t wave_running[WAVES_MAX], wave_back[WAVES_MAX];
+	struct drive_record driver;     /* as the first unit keeps it */
+	bool driven;                    /* and its beat is fresh */
+	int64_t heard_s;                /* seconds since that beat */
+	struct drive_request request;   /* a request not answered yet */
+	struct {
+		char tag[136];
+		size_t hosts;
+	} tags[ROLLOUT_TAGS_MAX];       /* what the units run, most units first */
+	size_t tags_len, tags_other, no_tag, not_read;
+};
+
+/* The status from the merged state of the environment's units (src/hostread.h) and the
+ * units themselves (n of them, in order). */
+void rollout_status_of(const struct host_state *merged, struct rollout_host *hosts, size_t n,
+    struct rollout_status *out);
+
+const char *rollout_stand_name(enum rollout_stand s);
+/* Where it stands in a word: "running", "paused", "aborting" (its driver's), or "left"
+ * (no gantry drives it). */
+const char *rollout_state_word(const struct rollout_status *s);
+
+#endif
