@@ -747,7 +747,7 @@ static int ask_driver(struct deploycmd *dc, const struct conf_env *env, struct r
 	struct hostcall hc = { 0 };
 	struct unit_cmd *c;
 	int64_t until;
-	char driver[128];
+	char driver[128], answer[200];
 
 	app_deploy_ctx(dc->app, &ctx);
 	drive_new_token(req.id, sizeof req.id);
@@ -760,6 +760,12 @@ static int ask_driver(struct deploycmd *dc, const struct conf_env *env, struct r
 		outbuf_clear(&hc.err);
 		return dc->quit ? 128 + dc->signo : EXIT_REMOTE;
 	}
+	{
+		const char *said = outbuf_text(&hc.out);
+		size_t n = strcspn(said, "\n");
+
+		sanitize_text(said, n, answer, sizeof answer, 0);
+	}
 	outbuf_clear(&hc.out);
 	outbuf_clear(&hc.err);
 	if (hc.status == UNIT_EXIT_NOT_NEEDED) {
@@ -768,8 +774,8 @@ static int ask_driver(struct deploycmd *dc, const struct conf_env *env, struct r
 		return EXIT_REFUSED;
 	}
 	if (hc.status != 0) {
-		fprintf(stderr, "gantry: the request could not be left on %s (exit %d)\n",
-		    env->hosts[0].address, hc.status);
+		fprintf(stderr, "gantry: the request could not be left on %s (exit %d%s%s)\n",
+		    env->hosts[0].address, hc.status, answer[0] ? ": " : "", answer);
 		return EXIT_REMOTE;
 	}
 	printf("asked %s's gantry, which drives run %s, to %s; waiting for its answer\n", driver,

@@ -775,20 +775,23 @@ drive_beside() {
 	done
 }
 
-# drive_hold: one drive or ask at a time (a mkdir is atomic); a hold left by a command
-# that died is taken after a minute. drive_unhold lets it go.
+# drive_hold: one drive or ask at a time (a mkdir is atomic), let go however the command
+# ends (its session closed: a hang-up); a hold left by a command killed outright is taken
+# once it is 10 s old. drive_unhold lets it go.
 drive_hold() {
 	i=0
 	while ! mkdir "$G_LOCK/.drive" 2>/dev/null; do
 		[ -d "$G_LOCK" ] || return 1
 		i=$((i + 1))
-		if [ "$i" -ge 50 ]; then
-			[ -n "$(find "$G_LOCK/.drive" -maxdepth 0 -mmin +1 2>/dev/null)" ] || return 1
+		if [ "$i" -ge 30 ]; then
+			t=$(stat -c %Y "$G_LOCK/.drive" 2>/dev/null) || continue
+			[ $(($(date +%s) - t)) -ge 10 ] || return 1
 			rmdir "$G_LOCK/.drive" 2>/dev/null
 			i=0
 		fi
 		sleep 0.1 2>/dev/null || sleep 1
 	done
+	trap 'drive_unhold; exit 1' HUP INT TERM PIPE
 }
 
 drive_unhold() {

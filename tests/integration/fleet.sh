@@ -4,8 +4,11 @@
 # over the tenant's www/, whose version and ready files its deploy writes), a real registry
 # for the digests, and gantry deploy with rollout: waves [1, 50%, 100%], two at once. A
 # canary that succeeds; a tenant that refuses the tag in wave 2 (it fails, the rollout
-# pauses, and with no terminal to ask it is aborted: every tenant back); a failure in the
-# last wave resumed from the terminal (partial); and a wave that waits for a go.
+# pauses and, with no terminal to ask, stays paused under its lease: `gantry rollout
+# status` shows it, `gantry rollout abort` carries it on and takes every tenant back); a
+# failure in the last wave resumed from the terminal (partial); a wave that waits for a
+# go; the console's A and R; a console's paused rollout resumed from another terminal,
+# and, once that console is killed, carried on by the next gantry; emergency rollbacks.
 . "$srcdir/tests/lib/tap.sh"
 . "$srcdir/tests/lib/containers.sh"
 . "$srcdir/tests/lib/sshd.sh"
@@ -17,7 +20,7 @@ trap 'kill $pids 2>/dev/null; sshd_stop_all; containers_teardown; rm -rf "$work"
 containers_registry "$work/c" || { echo "Bail out! the registry did not start"; exit 1; }
 sshd_setup "$work/ssh" || { echo "Bail out! ssh setup"; exit 1; }
 sshd_host tenants >/dev/null && sshd_trust tenants || { echo "Bail out! sshd"; exit 1; }
-plan 49
+plan 67
 
 T1=sha-1111111 T2=sha-2222222 T3=sha-3333333
 day=1
@@ -106,17 +109,39 @@ second=$(printf '%s\n' "$out" | grep -n 'tenants/t[23]' | head -n 1 | cut -d: -f
 ok_if() { if eval "$1"; then ok "$2"; else not_ok "$2"; diag "$out"; fi; }
 ok_if '[ "${first:-999}" -lt "${second:-0}" ]' "the canary's output comes before wave 2's"
 
-# wave 2's t3 refuses T3: it fails, the rollout pauses; no terminal: aborted, all back
+# wave 2's t3 refuses T3: it fails, the rollout pauses; no terminal: it stays paused
 touch "$SSHD_DIR/tenants/t3/refuse-$T3"
 G deploy fleet $T3 --yes
-isnt "$rc" 0 "a failure in wave 2 does not end well (exit $rc)"
+is "$rc" 9 "a failure in wave 2 with no terminal to ask leaves the rollout paused (exit $rc)"
 like "$out" "== paused: wave 2 of 3: 1 host failed, more than the 0 it may: [^ ]*tenants/t3 \(failed\)" \
 	"the rollout pauses, naming the tenant that failed"
-like "$out" "no terminal to ask whether it goes on: aborting the rollout" "with no terminal, it is aborted"
+like "$out" "no terminal to ask whether it goes on: the rollout stays paused under its lease; \`gantry rollout resume fleet\` or \`gantry rollout abort fleet\`" \
+	"with no terminal, it stays paused and says what decides"
+G rollout status fleet
+like "$out" "^fleet: rollout [^ ]+ \(deploy $T3, by [^)]*\), wave 2 of 3: left" \
+	"rollout status: which rollout, its wave, and that nobody drives it" || diag "$out"
+like "$out" "wave 2  2 hosts: 1 took, 1 failed" "each wave's hosts, by how they stand"
+like "$out" "wave 3  3 hosts: not started" "and the waves not started"
+like "$out" "hosts   4 run $T2, 2 run $T3" "the tags the tenants run"
+like "$out" "failed  root@127\.0\.0\.1:$port:[^ ]*/tenants/t3 \(wave 2\)" "and the tenant that failed"
+out=$("$GANTRY" --config "$work/gantry.yml" rollout status fleet --json | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+r = d["rollout"]
+print(r["state"], r["wave"], r["waves"], r["driver"], [h["state"] for h in d["hosts"]])')
+is "$out" "left 2 3 None ['took', 'took', 'failed', 'waiting', 'waiting', 'waiting']" \
+	"rollout status --json: the same, per tenant"
+G rollout pause fleet
+like "$out" "no gantry drives run [^ ]+, so nothing starts: it stands as it was left, in wave 2 of 3" \
+	"pause with nobody driving: it stands as it was left (exit $rc)"
+G rollout abort fleet -m "t3 refuses"
+like "$out" "carrying on run [^ ]+ \(deploy $T3 by" "abort with nobody driving: this gantry carries it on" || diag "$out"
 like "$out" "aborted in wave 2 of 3: the 2 hosts that had taken $T3 went back to $T2" \
 	"the tenants that had moved go back, and the run says so"
 is "$(versions)" "$(all_on $T2)" "every tenant serves $T2 again"
 is "$(cat "$SSHD_DIR/tenants/t4/www/api/version")" $T2 "wave 3 never started"
+G rollout status fleet
+like "$out" "^fleet: no rollout in waves holds it" "and no rollout holds the fleet any more"
 G history fleet --json
 like "$(printf '%s' "$out" | tr -s ' \n' ' ')" "\"id\": \"[^\"]*-back\", \"action\": \"rollback\", \"result\": \"succeeded\", .*\"hosts\": 2, .*\"action\": \"deploy\", \"result\": \"failed\", .*\"tag\": \"$T3\"" \
 	"the history records the deploy failed, and the way back of the two tenants that had moved"
@@ -198,6 +223,42 @@ like "$out" "! the lock of run [^ ]+ \(promote $T3 from stage, by [^)]*\) is bro
 	"its plan says the paused rollout's lock is broken first"
 G history fleet
 like "$out" "unlock +- +- +- +[^ ]+ +emergency rollback: bad canary" "and the history notes it, with the reason"
+is "$(versions)" "$(all_on $T2)" "every tenant serves $T2"
+
+# a console drives a rollout, paused at its go: another terminal sees it, and resumes it
+tui_start 140 42 "$GANTRY --config $work/gantry.yml"
+tui_wait 'fleet +.*'"$T2" 15
+tui_keys j
+promote_until_go
+out=$("$GANTRY" --config "$work/gantry.yml" rollout status fleet --json | /usr/bin/python3 -c '
+import json, sys
+r = json.load(sys.stdin)["rollout"]
+print(r["state"], r["wave"], r["driver"] is not None, r["paused_why"])')
+like "$out" "^paused 2 True wave 2 of 3 is done" "rollout status --json: paused by its driver, the console, and why"
+G rollout resume fleet -m "canary looks fine"
+is "$rc" 0 "rollout resume asks the console that drives it (exit $rc)" || diag "$out"
+like "$out" "asked [^ ]+'s gantry, which drives run [^ ]+, to resume; waiting for its answer" \
+	"it says whom it asked"
+check "the console hears it and goes on: the rollout succeeds" \
+	tui_wait "SUCCEEDED: fleet runs $T3 and is ready" 30
+tui_stop
+is "$(versions)" "$(all_on $T3)" "every tenant serves $T3"
+
+# the console that drives a paused rollout is killed: the next gantry carries it on
+G deploy stage $T2 --yes
+tui_start 140 42 "$GANTRY --config $work/gantry.yml"
+tui_wait 'fleet +.*'"$T3" 15
+tui_keys j p
+tui_wait "promote $T2 stage . fleet" 15 && tui_wait "Enter or y: start" 15
+tui_keys Enter
+tui_wait "PAUSED, wave 2 of 3 is done" 30
+kill -KILL "$(pgrep -P "$(tui_tmux display-message -p -t t '#{pane_pid}')" -f "$GANTRY" | head -n 1)"
+tui_stop
+G rollout resume fleet
+is "$rc" 0 "rollout resume, its console killed: it waits for the driver's beat to go stale, then carries it on (exit $rc)" ||
+	diag "$out"
+like "$out" "went quiet without answering: nothing drives run [^ ]+ now" "it says the driver went quiet"
+like "$out" "fleet: promote $T2: succeeded" "and the rollout ends"
 is "$(versions)" "$(all_on $T2)" "every tenant serves $T2"
 
 # from the console: E asks why, then the plan, confirmed by the environment's name
