@@ -235,7 +235,7 @@ int64_t drive_stale_s(int64_t interval_ms)
 {
 	int64_t s = 5 * interval_ms / 1000;
 
-	return s < 15 ? 15 : s > DRIVE_STALE_MAX_S ? DRIVE_STALE_MAX_S : s;
+	return s < 10 ? 10 : s > DRIVE_STALE_MAX_S ? DRIVE_STALE_MAX_S : s;
 }
 
 void drive_new_token(char *out, size_t outsz)
