@@ -15,13 +15,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 struct deploycmd {
@@ -318,12 +316,68 @@ static void ask_paused(struct deploycmd *dc, const struct deploy_info *i)
 	fcntl(STDIN_FILENO, F_SETFL, fl);
 }
 
+/* A plan confirmed as the command line says (started), or not: the exit status, or -1
+ * when it started. */
+static int confirm(struct deploycmd *dc, const struct deploy_info *i)
+{
+	const struct cli_options *o = dc->opts;
+
+	if (o->dry_run) {
+		printf("dry run: nothing was started\n");
+		return EXIT_OK;
+	}
+	if (i->unverified && !o->yes) {
+		fprintf(stderr, "gantry: refused: %s never ran healthy on %s; --unverified --yes "
+		    "confirms rolling back to it anyway\n", i->tag, i->env);
+		return EXIT_REFUSED;
+	}
+	if (i->emergency && !o->yes) {
+		fprintf(stderr, "gantry: refused: an emergency rollback of %s is confirmed with "
+		    "--yes\n", i->env);
+		return EXIT_REFUSED;
+	}
+	if (i->protected_env && !o->yes) {
+		fprintf(stderr, "gantry: refused: %s is protected: run again with --yes (and the "
+		    "environment named, as here) to confirm\n", i->env);
+		return EXIT_REFUSED;
+	}
+	deploy_confirm(dc->deploy);
+	return -1;
+}
+
+/* The run over: how it ended, and the exit status that says so. */
+static int ended(const struct deploy_info *i, int64_t t0)
+{
+	bool known;
+	int64_t took;
+
+	if (i->phase == DEPLOY_REFUSED)
+		return refused(i);
+	/* the run's own duration, from the host's records (an attach may join late) */
+	took = deploy_run_ms(i, &known);
+	if (!known)
+		took = loop_clock_ms() - t0;
+	printf("%s: %s %s: %s (%.1fs)\n", i->env, i->action, i->tag, run_result_name(i->result),
+	    (double)took / 1000.0);
+	if (i->status[0] && strcmp(i->status, run_result_name(i->result)) != 0)
+		printf("%s\n", i->status);
+	if (!run_result_healthy(i->result))
+		return EXIT_FAILED;
+	if (i->retag_error[0]) {
+		fprintf(stderr, "gantry: %s runs %s, but %s was not moved in the registry: %s\n", i->env,
+		    i->tag, i->retag, i->retag_error);
+		return EXIT_REGISTRY;
+	}
+	return EXIT_OK;
+}
+
 static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 {
 	const struct cli_options *o = dc->opts;
 	const struct deploy_info *i;
 	struct deploy_ctx ctx;
 	int64_t t0;
+	int code;
 
 	app_deploy_ctx(dc->app, &ctx);
 	if (o->command == CLI_ATTACH || (o->command == CLI_ROLLOUT && o->rollout != ROLLOUT_START)) {
@@ -354,28 +408,8 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 		printf("carrying on run %s (%s %s by %s): it was left unfinished; the hosts not "
 		    "reached start from the plan its lease keeps\n", i->run_id, i->action, i->tag,
 		    i->operator[0] ? i->operator : "someone");
-	if (i->phase == DEPLOY_PLANNED) {
-		if (o->dry_run) {
-			printf("dry run: nothing was started\n");
-			return EXIT_OK;
-		}
-		if (i->unverified && !o->yes) {
-			fprintf(stderr, "gantry: refused: %s never ran healthy on %s; --unverified --yes "
-			    "confirms rolling back to it anyway\n", i->tag, i->env);
-			return EXIT_REFUSED;
-		}
-		if (i->emergency && !o->yes) {
-			fprintf(stderr, "gantry: refused: an emergency rollback of %s is confirmed with "
-			    "--yes\n", i->env);
-			return EXIT_REFUSED;
-		}
-		if (i->protected_env && !o->yes) {
-			fprintf(stderr, "gantry: refused: %s is protected: run again with --yes (and the "
-			    "environment named, as here) to confirm\n", i->env);
-			return EXIT_REFUSED;
-		}
-		deploy_confirm(dc->deploy);
-	}
+	if (i->phase == DEPLOY_PLANNED && (code = confirm(dc, i)) >= 0)
+		return code;
 	t0 = loop_clock_ms();
 	if (dc->intent == ROLLOUT_ABORT && i->phase == DEPLOY_RUNNING && !i->paused) {
 		char why[300];
@@ -403,28 +437,7 @@ static int run_deploy(struct deploycmd *dc, const struct conf_env *env)
 			    "%s` shows it\n", i->host, i->env);
 		return 128 + dc->signo;
 	}
-	if (i->phase == DEPLOY_REFUSED)
-		return refused(i);
-	{
-		bool known;
-		int64_t took = deploy_run_ms(i, &known);
-
-		/* the run's own duration, from the host's records (an attach may join late) */
-		if (!known)
-			took = loop_clock_ms() - t0;
-		printf("%s: %s %s: %s (%.1fs)\n", i->env, i->action, i->tag, run_result_name(i->result),
-		    (double)took / 1000.0);
-	}
-	if (i->status[0] && strcmp(i->status, run_result_name(i->result)) != 0)
-		printf("%s\n", i->status);
-	if (!run_result_healthy(i->result))
-		return EXIT_FAILED;
-	if (i->retag_error[0]) {
-		fprintf(stderr, "gantry: %s runs %s, but %s was not moved in the registry: %s\n", i->env,
-		    i->tag, i->retag, i->retag_error);
-		return EXIT_REGISTRY;
-	}
-	return EXIT_OK;
+	return ended(i, t0);
 }
 
 /* ---- one command on one host, waited for ---- */
@@ -475,176 +488,6 @@ static bool host_wait(struct deploycmd *dc, const struct conf_env *env, size_t j
 		return false;
 	}
 	return true;
-}
-
-/* ---- history ---- */
-
-static void fmt_time(char *out, size_t outsz, int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!t) {
-		snprintf(out, outsz, "-");
-		return;
-	}
-	localtime_r(&tt, &tm);
-	strftime(out, outsz, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-/* A time as status --json gives it: RFC 3339 in UTC ("2026-12-07T18:20:05Z"), or null. */
-static json_t *rfc3339(int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char out[32];
-
-	if (!t)
-		return json_null();
-	gmtime_r(&tt, &tm);
-	strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(out);
-}
-
-static json_t *run_json(const struct history_run *r, const char *running, size_t hosts)
-{
-	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:o}", "id", r->id, "action", r->action,
-	    "result", history_run_result(r, running), "started", (json_int_t)r->started,
-	    "started_at", rfc3339(r->started));
-
-	if (r->note) {
-		json_object_set_new(o, "operator", json_string(r->operator));
-		json_object_set_new(o, "message", json_string(r->message));
-		return o;
-	}
-	json_object_set_new(o, "ended", r->ended ? json_integer(r->ended) : json_null());
-	json_object_set_new(o, "ended_at", rfc3339(r->ended));
-	json_object_set_new(o, "operator", json_string(r->operator));
-	json_object_set_new(o, "tag", json_string(r->tag));
-	json_object_set_new(o, "app_digest", json_string(r->app_digest));
-	json_object_set_new(o, "migrator_digest", json_string(r->migrator_digest));
-	if (r->source[0])
-		json_object_set_new(o, "source", json_string(r->source));
-	if (r->rollback_tag[0])
-		json_object_set_new(o, "rollback_tag", json_string(r->rollback_tag));
-	json_object_set_new(o, "migrated", json_boolean(r->migrated));
-	json_object_set_new(o, "switched", r->switch_known ? json_boolean(r->switched) : json_null());
-	json_object_set_new(o, "restored", json_boolean(r->restored));
-	json_object_set_new(o, "failed_step", r->failed_step ? json_integer(r->failed_step) : json_null());
-	if (r->message[0])
-		json_object_set_new(o, "message", json_string(r->message));
-	if (hosts > 1) {
-		/* how many hosts recorded it, and the one whose result (the worst) is given */
-		json_object_set_new(o, "hosts", json_integer(r->hosts));
-		json_object_set_new(o, "host", json_string(r->host));
-	}
-	{
-		json_t *steps = json_array();
-
-		for (size_t k = 0; k < r->steps_len; k++)
-			json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:I}", "phase",
-			    r->steps[k].phase, "name", r->steps[k].name, "exit", r->steps[k].exit,
-			    "ms", (json_int_t)r->steps[k].ms));
-		json_object_set_new(o, "steps", steps);
-	}
-	return o;
-}
-
-static void history_read(void *arg, struct hostread *r)
-{
-	(void)r;
-	*(bool *)arg = true;
-}
-
-/* With several hosts: where the run's result comes from, and how far it got. */
-static const char *where(const struct history_run *r, const char *running,
-    const struct conf_env *env, char *out, size_t outsz)
-{
-	const char *result = history_run_result(r, running);
-
-	out[0] = '\0';
-	if (env->hosts_len < 2)
-		return out;
-	if (r->note || r->corrupt || r->result != RUN_SUCCEEDED)
-		snprintf(out, outsz, "  (%s on %s", result, r->host);
-	if (r->hosts < env->hosts_len)
-		snprintf(out + strlen(out), outsz - strlen(out), "%sreached %u of %zu hosts",
-		    out[0] ? "; " : "  (", r->hosts, env->hosts_len);
-	if (out[0])
-		snprintf(out + strlen(out), outsz - strlen(out), ")");
-	return out;
-}
-
-static int print_history(struct deploycmd *dc, const struct conf_env *env)
-{
-	struct host_state st;
-	char why[600];
-	const char *running;
-	size_t shown = 0, limit = dc->opts->limit > 0 ? (size_t)dc->opts->limit : (size_t)-1;
-	bool done = false;
-	size_t missing;
-	const struct target *t = app_target(dc->app, env);
-	struct hostread *rd = hostread_start(t, history_read, &done);
-
-	while (!done && !dc->quit)
-		loop_run_once(dc->app->loop, 1000);
-	if (!done) {
-		hostread_free(rd);
-		return 128 + dc->signo;
-	}
-	/* a host that is down hides its own records: the rest is printed, and the status says so */
-	missing = hostread_result_some(rd, &st, why, sizeof why);
-	hostread_free(rd);
-	if (missing == env->hosts_len) {
-		hoststate_free(&st);
-		fprintf(stderr, "gantry: cannot read %s's history on %s\n", env->name, why);
-		return EXIT_REMOTE;
-	}
-	if (missing)
-		fprintf(stderr, "gantry: %zu of %zu hosts of %s not read, their runs are missing below: "
-		    "%s\n", missing, env->hosts_len, env->name, why);
-	running = st.lock.held && st.lock.runner_alive ? st.lock.run : NULL;
-	if (dc->opts->json) {
-		json_t *arr = json_array();
-		char *s;
-
-		for (size_t k = st.history.len; k-- > 0 && shown < limit; shown++)
-			json_array_append_new(arr, run_json(&st.history.runs[k], running, env->hosts_len));
-		s = json_dumps(arr, JSON_INDENT(2));
-		printf("%s\n", s);
-		free(s);
-		json_decref(arr);
-	} else {
-		if (st.lock.held)
-			printf("locked%s%s by %s: %s%s\n", env->hosts_len > 1 ? " on " : "",
-			    env->hosts_len > 1 ? st.lock.host : "", st.lock.owner, st.lock.message,
-			    hoststate_lock_stale(&st) ? " (stale: its run is gone)" : "");
-		if (st.frozen)
-			printf("frozen by %s: %s\n", st.freeze_by, st.freeze_reason);
-		printf("%-19s  %-8s  %-16s  %-15s  %6s  %-20s  %s\n", "STARTED", "ACTION", "TAG", "RESULT",
-		    "TOOK", "OPERATOR", "ID");
-		for (size_t k = st.history.len; k-- > 0 && shown < limit; shown++) {
-			const struct history_run *r = &st.history.runs[k];
-			char when[32], took[16] = "-", wh[200];
-
-			fmt_time(when, sizeof when, r->started);
-			if (r->ended && r->ended >= r->started)
-				snprintf(took, sizeof took, "%llds", (long long)(r->ended - r->started));
-			if (r->note)
-				printf("%-19s  %-8s  %-16s  %-15s  %6s  %-20s  %s\n", when, r->action, "-", "-",
-				    "-", r->operator, r->message);
-			else
-				printf("%-19s  %-8s  %-16s  %-15s  %6s  %-20s  %s%s%s\n", when, r->action, r->tag,
-				    history_run_result(r, running), took, r->operator, r->id,
-				    r->migrated ? "  (migrated)" : "", where(r, running, env, wh, sizeof wh));
-		}
-		if (st.history.len == 0)
-			printf("(no runs recorded on %s yet)\n", env->name);
-		if (st.history.bad_lines)
-			printf("(%zu lines of the history file were not records)\n", st.history.bad_lines);
-	}
-	hoststate_free(&st);
-	return missing ? EXIT_REMOTE : EXIT_OK;
 }
 
 /* ---- freeze, unfreeze, unlock: on every host, each recorded in its history ---- */
@@ -894,7 +737,9 @@ int cmd_action(struct conf *conf, const struct cli_options *opts)
 	bus_listen(dc.app->bus, BUS_ALL, heard, &dc);
 	switch (opts->command) {
 	case CLI_HISTORY:
-		code = print_history(&dc, env);
+		code = history_print(dc.app, env, opts, &dc.quit);
+		if (code < 0)
+			code = 128 + dc.signo;
 		break;
 	case CLI_FREEZE:
 	case CLI_UNFREEZE:

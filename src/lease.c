@@ -130,13 +130,39 @@ static bool waves_parse(json_t *o, size_t n, struct wave_plan *out)
 	return waves_valid(out, n);
 }
 
+/* The plan's units: how many, and the hash of their names. */
+static bool units_read(json_t *units, struct run_lease *out, char *why, size_t whysz)
+{
+	const char *names[64];
+	const char **all = names;
+	size_t n = json_array_size(units);
+	bool ok = true;
+
+	if (!json_is_array(units) || n < 1 || n > LEASE_MAX_UNITS)
+		return fail(why, whysz, "the plan names no units");
+	if (n > sizeof names / sizeof names[0] && !(all = malloc(n * sizeof *all)))
+		return fail(why, whysz, "out of memory");
+	for (size_t j = 0; j < n && ok; j++) {
+		json_t *v = json_array_get(units, j);
+
+		if (!json_is_string(v))
+			ok = fail(why, whysz, "the plan's units are not names");
+		else
+			all[j] = json_string_value(v);
+	}
+	if (ok) {
+		out->units = n;
+		lease_units_sum(all, n, out->units_sum);
+	}
+	if (all != names)
+		free(all);
+	return ok;
+}
+
 bool lease_parse(const char *buf, size_t len, struct run_lease *out, char *why, size_t whysz)
 {
 	json_error_t err;
 	json_t *rec, *units, *back, *v;
-	const char *names[64];
-	const char **all = names;
-	size_t n;
 	bool ok = false;
 
 	memset(out, 0, sizeof *out);
@@ -193,36 +219,15 @@ bool lease_parse(const char *buf, size_t len, struct run_lease *out, char *why, 
 		goto out;
 	}
 	out->parallel = (unsigned)json_integer_value(v);
-	n = json_array_size(units);
-	if (!json_is_array(units) || n < 1 || n > LEASE_MAX_UNITS) {
-		fail(why, whysz, "the plan names no units");
+	if (!units_read(units, out, why, whysz))
 		goto out;
-	}
-	if (n > sizeof names / sizeof names[0])
-		all = malloc(n * sizeof *all);
-	if (!all) {
-		fail(why, whysz, "out of memory");
-		goto out;
-	}
-	for (size_t j = 0; j < n; j++) {
-		v = json_array_get(units, j);
-		if (!json_is_string(v)) {
-			fail(why, whysz, "the plan's units are not names");
-			goto out;
-		}
-		all[j] = json_string_value(v);
-	}
-	out->units = n;
-	lease_units_sum(all, n, out->units_sum);
 	v = json_object_get(rec, "waves");
-	if (v && !waves_parse(v, n, &out->waves)) {
+	if (v && !waves_parse(v, out->units, &out->waves)) {
 		fail(why, whysz, "the plan's waves are not what gantry writes for its units");
 		goto out;
 	}
 	ok = true;
 out:
-	if (all != names)
-		free(all);
 	json_decref(rec);
 	if (!ok) {
 		char keep[sizeof out->id];

@@ -19,7 +19,7 @@ priv() {
 	grep -lE "#include \"$header\"" src/*.c src/*.h ui/*.c ui/*.h cli/*.c cli/*.h tests/unit/*.c tests/fuzz/*.c 2>/dev/null |
 		grep -vxF -e "src/$header" $(printf -- '-e %s ' "$@")
 }
-is "$(priv deploystate.h src/deploy.c src/gather.c src/rollout.c src/attach.c src/adopt.c src/envrun.c src/fleet.c)" "" \
+is "$(priv deploystate.h src/deploy.c src/gather.c src/rollout.c src/attach.c src/adopt.c src/envrun.c src/fleet.c src/fleetdrive.c)" "" \
 	"deploystate.h is the release engine's alone"
 is "$(priv confread.h src/conf.c src/confvalue.c src/confdeploy.c src/confregistry.c src/confhosts.c src/confrollout.c)" "" \
 	"confread.h is gantry.yml's readers' alone"

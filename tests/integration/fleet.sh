@@ -230,10 +230,15 @@ tui_start 140 42 "$GANTRY --config $work/gantry.yml"
 tui_wait 'fleet +.*'"$T2" 15
 tui_keys j
 promote_until_go
-out=$("$GANTRY" --config "$work/gantry.yml" rollout status fleet --json | /usr/bin/python3 -c '
+# (the driver's record says paused with its next beat: a second at most, waited for)
+for try in 1 2 3 4 5 6 7 8 9 10; do
+	out=$("$GANTRY" --config "$work/gantry.yml" rollout status fleet --json | /usr/bin/python3 -c '
 import json, sys
 r = json.load(sys.stdin)["rollout"]
 print(r["state"], r["wave"], r["driver"] is not None, r["paused_why"])')
+	case $out in paused*) break ;; esac
+	sleep 1
+done
 like "$out" "^paused 2 True wave 2 of 3 is done" "rollout status --json: paused by its driver, the console, and why"
 G rollout resume fleet -m "canary looks fine"
 is "$rc" 0 "rollout resume asks the console that drives it (exit $rc)" || diag "$out"

@@ -132,6 +132,8 @@ static struct world *world_new(const char *extra)
 static void world_free(struct world *w)
 {
 	deploy_free(w->d);
+	for (int k = 0; k < 5; k++)
+		loop_run_once(w->loop, 0);      /* a driver's let-go, answered */
 	for (size_t e = 0; e < w->conf->envs_len; e++)
 		fake_target_free(w->ft[e]);
 	free(w->ft);
