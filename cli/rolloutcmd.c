@@ -18,14 +18,38 @@ static void read_done(void *arg, struct hostread *r)
 	*(bool *)arg = true;
 }
 
+/* A unit as src/rolloutstatus.h reads it, from the reader's states. */
+static void unit_of(const void *arg, size_t j, struct rollout_unit *u)
+{
+	const struct hostread *rd = arg;
+	const char *why;
+	const struct host_state *st = hostread_unit(rd, j, &why);
+	static char tag[136];
+
+	*u = (struct rollout_unit){ .read = st != NULL, .tag = "", .alive = "", .current = "",
+		.lease = "" };
+	if (!st)
+		return;
+	tag[0] = '\0';
+	if (st->has_deploy_env)
+		deployenv_image_tag(st->deploy_env.app_image, tag, sizeof tag);
+	u->tag = tag;
+	u->alive = st->lock.held && st->lock.runner_alive ? st->lock.run : "";
+	u->current = st->current;
+	u->result = st->last.known ? st->last.result : RUN_RESULT_NONE;
+	u->lease = st->lock.held && st->lock.leased ? st->lock.lease.id : "";
+}
+
 bool rollout_read(struct app *app, const struct conf_env *env, const bool *quit,
     struct rollout_read *out, char *why, size_t whysz)
 {
 	const struct target *t = app_target(app, env);
-	size_t n = t->ops->units(t), missing;
-	struct host_state merged;
+	size_t n = t->ops->units(t), missing = 0;
 	struct hostread *rd;
 	bool done = false;
+	enum rollout_stand *stands;
+	const char *unread;
+	const struct host_state *first;
 
 	memset(out, 0, sizeof *out);
 	rd = hostread_start(t, read_done, &done);
@@ -38,30 +62,37 @@ bool rollout_read(struct app *app, const struct conf_env *env, const bool *quit,
 	}
 	out->len = n;
 	out->hosts = xcalloc(n + 1, sizeof *out->hosts);
+	stands = xcalloc(n + 1, sizeof *stands);
 	for (size_t j = 0; j < n; j++) {
-		struct rollout_host *h = &out->hosts[j];
-		const char *unread;
-		const struct host_state *st = hostread_unit(rd, j, &unread);
+		struct rollout_shown *h = &out->hosts[j];
+		struct rollout_unit u;
 
+		unit_of(rd, j, &u);
 		snprintf(h->name, sizeof h->name, "%s", t->ops->unit_name(t, j));
-		if (!st)
-			continue;
-		h->read = true;
-		if (st->has_deploy_env)
-			deployenv_image_tag(st->deploy_env.app_image, h->tag, sizeof h->tag);
-		if (st->lock.held && st->lock.runner_alive)
-			snprintf(h->alive, sizeof h->alive, "%s", st->lock.run);
+		snprintf(h->tag, sizeof h->tag, "%s", u.tag);
+		h->read = u.read;
+		if (!u.read && missing++ == 0) {
+			hostread_unit(rd, j, &unread);
+			snprintf(out->unread_why, sizeof out->unread_why, "%s", unread);
+		}
 	}
-	missing = hostread_result_some(rd, &merged, out->unread_why, sizeof out->unread_why);
-	hostread_free(rd);
 	if (missing == n) {
 		snprintf(why, whysz, "no host of %s could be read: %s", env->name, out->unread_why);
-		hoststate_free(&merged);
+		hostread_free(rd);
+		free(stands);
 		rollout_read_free(out);
 		return false;
 	}
-	rollout_status_of(&merged, out->hosts, n, &out->st);
-	hoststate_free(&merged);
+	first = hostread_unit(rd, 0, &unread);
+	rollout_status_of(&(struct rollout_first){ .lock = first ? &first->lock : NULL,
+	    .driver = first ? &first->driver : NULL, .request = first ? &first->request : NULL,
+	    .host_now = first ? first->host_now : 0 }, unit_of, rd, n, stands, &out->st);
+	for (size_t j = 0; j < n; j++) {
+		out->hosts[j].stand = stands[j];
+		out->hosts[j].wave = out->st.active ? waves_of(&out->st.lease.waves, j) + 1 : 0;
+	}
+	free(stands);
+	hostread_free(rd);
 	return true;
 }
 

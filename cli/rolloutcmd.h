@@ -9,10 +9,19 @@
 #include "app.h"
 #include "rolloutstatus.h"
 
+/* One unit, as the status shows it. */
+struct rollout_shown {
+	char name[200];
+	char tag[136];                  /* what its configuration names ("" none) */
+	size_t wave;                    /* 1-based; 0 without a rollout */
+	enum rollout_stand stand;
+	bool read;
+};
+
 /* A rollout as read from the environment's units. */
 struct rollout_read {
 	struct rollout_status st;
-	struct rollout_host *hosts;     /* one per unit (owned) */
+	struct rollout_shown *hosts;    /* one per unit (owned) */
 	size_t len;
 	char unread_why[600];           /* the first unit not read, and why ("" all were) */
 };

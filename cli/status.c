@@ -73,7 +73,7 @@ static const char *status_detail(const struct env_status *st, char *buf, size_t 
 		    st->hosts_len == 1 ? "" : "s", st->hosts[at].name, why);
 		return buf;
 	}
-	if (model_unfinished(st, buf, bufsz))
+	if (model_rollout_words(st, buf, bufsz) || model_unfinished(st, buf, bufsz))
 		return buf;
 	if (model_drift(st, tag, sizeof tag, buf, bufsz) != DRIFT_NONE)
 		return buf;
@@ -150,6 +150,8 @@ static void hosts_json(json_t *e, const struct env_status *st)
 	json_object_set_new(e, "drift_detail", why[0] ? json_string(why) : json_null());
 	json_object_set_new(e, "hosts", hosts);
 	json_object_set_new(e, "unfinished", model_unfinished(st, why, sizeof why) ?
+	    json_string(why) : json_null());
+	json_object_set_new(e, "rollout", model_rollout_words(st, why, sizeof why) ?
 	    json_string(why) : json_null());
 }
 

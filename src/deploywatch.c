@@ -137,6 +137,8 @@ static void read_lock_state(struct host_status *h, const struct host_state *st)
 {
 	h->state_known = true;
 	h->lock = st->lock;
+	h->driver = st->driver;
+	h->request = st->request;
 	h->lock_stale = hoststate_lock_stale(st);
 	h->frozen = st->frozen;
 	snprintf(h->freeze_by, sizeof h->freeze_by, "%s", st->freeze_by);

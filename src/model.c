@@ -295,11 +295,72 @@ bool model_last_run(const struct env_status *env, int64_t now, char *out, size_t
 	return true;
 }
 
+/* Host j as src/rolloutstatus.h reads a unit. */
+static void rollout_unit_of(const void *arg, size_t j, struct rollout_unit *u)
+{
+	const struct host_status *h = &((const struct env_status *)arg)->hosts[j];
+
+	*u = (struct rollout_unit){
+		.read = h->state_known, .tag = h->app_tag,
+		.alive = h->lock.held && h->lock.runner_alive ? h->lock.run : "",
+		.current = h->current_run,
+		.result = h->last_run.known ? h->last_run.result : RUN_RESULT_NONE,
+		.lease = h->lock.held && h->lock.leased ? h->lock.lease.id : "",
+	};
+}
+
+void model_rollout(const struct env_status *env, struct rollout_status *out)
+{
+	const struct host_status *first = env->hosts_len ? &env->hosts[0] : NULL;
+	bool known = first && first->state_known;
+
+	rollout_status_of(&(struct rollout_first){ .lock = known ? &first->lock : NULL,
+	    .driver = known ? &first->driver : NULL, .request = known ? &first->request : NULL,
+	    .host_now = known ? first->host_now : 0 }, rollout_unit_of, env, env->hosts_len, NULL,
+	    out);
+}
+
+bool model_rollout_words(const struct env_status *env, char *out, size_t outsz)
+{
+	struct rollout_status rs;
+	const struct run_lease *l = &rs.lease;
+	char tally[160];
+	int n;
+
+	model_rollout(env, &rs);
+	if (!rs.active)
+		return false;
+	n = snprintf(tally, sizeof tally, "%zu of %zu hosts took %s", rs.stands[STAND_TOOK],
+	    env->hosts_len, l->tag);
+	if (rs.stands[STAND_FAILED] && n > 0 && (size_t)n < sizeof tally)
+		n += snprintf(tally + n, sizeof tally - (size_t)n, ", %zu failed", rs.stands[STAND_FAILED]);
+	if (rs.stands[STAND_RUNNING] && n > 0 && (size_t)n < sizeof tally)
+		snprintf(tally + n, sizeof tally - (size_t)n, ", %zu running", rs.stands[STAND_RUNNING]);
+	if (!rs.driven)
+		snprintf(out, outsz, "rollout %s (%s %s): LEFT in wave %zu of %zu, no gantry drives it; "
+		    "%s: `gantry rollout resume|abort %s`", l->id, l->action, l->tag, rs.wave,
+		    l->waves.len, tally, env->conf->name);
+	else if (rs.driver.state == DRIVE_PAUSED)
+		snprintf(out, outsz, "rollout %s (%s %s): PAUSED in wave %zu of %zu by %s's gantry: %s; %s",
+		    l->id, l->action, l->tag, rs.wave, l->waves.len, rs.driver.by[0] ? rs.driver.by :
+		    "someone", rs.driver.why, tally);
+	else
+		snprintf(out, outsz, "rollout %s (%s %s): %s wave %zu of %zu, driven by %s's gantry; %s",
+		    l->id, l->action, l->tag, rs.driver.state == DRIVE_ABORTING ? "ABORTING in" : "in",
+		    rs.wave, l->waves.len, rs.driver.by[0] ? rs.driver.by : "someone", tally);
+	return true;
+}
+
 bool model_unfinished(const struct env_status *env, char *out, size_t outsz)
 {
 	const struct host_lock *lease = NULL;
 	char back[72], left[300] = "";
 	size_t reached = 0, n = 0;
+	struct rollout_status rs;
+
+	model_rollout(env, &rs);
+	if (rs.active)
+		return false;           /* a rollout in waves: its own words (model_rollout_words) */
 
 	for (size_t j = 0; j < env->hosts_len; j++) {
 		const struct host_lock *l = &env->hosts[j].lock;

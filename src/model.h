@@ -11,6 +11,7 @@
 #include "http.h"
 #include "hoststate.h"
 #include "payload.h"
+#include "rolloutstatus.h"
 #include "running.h"
 
 enum probe_kind {
@@ -54,6 +55,8 @@ struct host_status {
 	/* the deploy lock, freeze and current run (see hoststate.h), read with deploy.env */
 	bool state_known;
 	struct host_lock lock;
+	struct drive_record driver;     /* a rollout's driver and the request waiting for it, */
+	struct drive_request request;   /* as the first host keeps them (src/drive.h) */
 	bool lock_stale;
 	bool frozen;
 	char freeze_by[128], freeze_reason[200];
@@ -157,6 +160,11 @@ bool model_hosts_read(const struct model *model);
  * `now` is Unix seconds. */
 bool model_last_run(const struct env_status *env, int64_t now, char *out, size_t outsz,
     bool *bad);
+/* The rollout in waves that holds env, from what its hosts said (src/rolloutstatus.h). */
+void model_rollout(const struct env_status *env, struct rollout_status *out);
+/* When a rollout in waves holds env: where it stands in one line ("rollout RUN: PAUSED in
+ * wave 2 of 3 by alice@laptop's gantry: why; 3 of 6 hosts took sha-..."), true. */
+bool model_rollout_words(const struct env_status *env, char *out, size_t outsz);
 /* A run over several hosts left unfinished: its lease holds a host and no host runs it
  * now. False when there is none; else `out` says whose run it is, how far it got (the
  * hosts whose last run is it, or its way back) and the hosts left behind. */

@@ -22,110 +22,139 @@ const char *rollout_state_word(const struct rollout_status *s)
 	return s->driven ? drive_state_name(s->driver.state) : "left";
 }
 
-/* How unit j stands in run `id` (or its way back), by the merged history. */
-static enum rollout_stand stand_of(const struct history *h, const struct rollout_status *s,
-    const struct rollout_host *u, size_t j)
+/* How a unit stands in run `id` (or its way back `back`). */
+static enum rollout_stand stand_of(const struct rollout_unit *u, const char *id, const char *back)
 {
-	const struct history_run *run = history_find(h, s->lease.id);
-	const struct history_run *back = history_find(h, s->back_id);
-	enum run_result r;
-
 	if (!u->read)
 		return STAND_NOT_READ;
-	if (u->alive[0] && (strcmp(u->alive, s->lease.id) == 0 || strcmp(u->alive, s->back_id) == 0))
+	if (u->alive[0] && (strcmp(u->alive, id) == 0 || strcmp(u->alive, back) == 0))
 		return STAND_RUNNING;
-	if (back && history_run_on(back, j, &r))
+	if (strcmp(u->current, back) == 0)
 		return STAND_BACK;
-	if (run && history_run_on(run, j, &r))
-		return r == RUN_SUCCEEDED ? STAND_TOOK : STAND_FAILED;
-	return STAND_WAITING;
+	if (strcmp(u->current, id) != 0)
+		return STAND_WAITING;
+	if (u->result == RUN_RESULT_NONE)
+		return STAND_FAILED;    /* started, not alive, no end: cut short */
+	return u->result == RUN_SUCCEEDED ? STAND_TOOK : STAND_FAILED;
 }
 
-/* The tags the units run, most units first. */
-static void count_tags(const struct rollout_host *hosts, size_t n, struct rollout_status *out)
+/* The tag of a unit counted among the tags the units run, most units first. */
+static void count_tag(const struct rollout_unit *u, struct rollout_status *out)
 {
-	for (size_t j = 0; j < n; j++) {
-		size_t k;
+	size_t k;
 
-		if (!hosts[j].read) {
-			out->not_read++;
-			continue;
-		}
-		if (!hosts[j].tag[0]) {
-			out->no_tag++;
-			continue;
-		}
-		for (k = 0; k < out->tags_len && strcmp(out->tags[k].tag, hosts[j].tag) != 0; k++)
-			;
-		if (k == out->tags_len && k == ROLLOUT_TAGS_MAX) {
-			out->tags_other++;
-			continue;
-		}
-		if (k == out->tags_len) {
-			snprintf(out->tags[k].tag, sizeof out->tags[k].tag, "%s", hosts[j].tag);
-			out->tags_len++;
-		}
-		out->tags[k].hosts++;
-		/* kept sorted: most units first, then the first seen */
-		while (k > 0 && out->tags[k].hosts > out->tags[k - 1].hosts) {
-			char t[sizeof out->tags[0].tag];
-			size_t c = out->tags[k].hosts;
+	if (!u->read) {
+		out->not_read++;
+		return;
+	}
+	if (!u->tag[0]) {
+		out->no_tag++;
+		return;
+	}
+	for (k = 0; k < out->tags_len && strcmp(out->tags[k].tag, u->tag) != 0; k++)
+		;
+	if (k == out->tags_len && k == ROLLOUT_TAGS_MAX) {
+		out->tags_other++;
+		return;
+	}
+	if (k == out->tags_len) {
+		snprintf(out->tags[k].tag, sizeof out->tags[k].tag, "%s", u->tag);
+		out->tags_len++;
+	}
+	out->tags[k].hosts++;
+	while (k > 0 && out->tags[k].hosts > out->tags[k - 1].hosts) {
+		char t[sizeof out->tags[0].tag];
+		size_t c = out->tags[k].hosts;
 
-			memcpy(t, out->tags[k].tag, sizeof t);
-			out->tags[k] = out->tags[k - 1];
-			memcpy(out->tags[k - 1].tag, t, sizeof t);
-			out->tags[k - 1].hosts = c;
-			k--;
-		}
+		memcpy(t, out->tags[k].tag, sizeof t);
+		out->tags[k] = out->tags[k - 1];
+		memcpy(out->tags[k - 1].tag, t, sizeof t);
+		out->tags[k - 1].hosts = c;
+		k--;
 	}
 }
 
-void rollout_status_of(const struct host_state *merged, struct rollout_host *hosts, size_t n,
-    struct rollout_status *out)
+/* The first unit's lease, when it is a rollout in waves every unit read holds. */
+static bool lease_of(const struct rollout_first *first, rollout_unit_fn unit, const void *arg,
+    size_t n, struct rollout_status *out)
 {
-	const struct host_lock *lock = &merged->lock;
+	const struct host_lock *lock = first->lock;
+	struct rollout_unit u;
 
-	memset(out, 0, sizeof *out);
-	count_tags(hosts, n, out);
-	for (size_t j = 0; j < n; j++) {
-		hosts[j].wave = 0;
-		hosts[j].stand = hosts[j].read ? STAND_WAITING : STAND_NOT_READ;
+	if (!lock) {
+		for (size_t j = 1; j < n; j++) {
+			unit(arg, j, &u);
+			if (u.read && u.lease[0]) {
+				snprintf(out->problem, sizeof out->problem, "run %s holds the hosts, but the "
+				    "first host, which keeps its driver, could not be read", u.lease);
+				break;
+			}
+		}
+		return false;
 	}
 	if (!lock->held || !lock->leased)
-		return;
-	if (lock->lease_error[0] || lock->leases_differ) {
-		snprintf(out->problem, sizeof out->problem, "%s", lock->lease_error[0] ?
-		    lock->lease_error : "the hosts hold the locks of different runs or plans");
-		return;
+		return false;
+	if (lock->lease_error[0]) {
+		snprintf(out->problem, sizeof out->problem, "the plan kept in the lock is not gantry's "
+		    "(%s)", lock->lease_error);
+		return false;
 	}
 	if (!lock->lease.waves.len)
-		return;                 /* a run over several hosts, not a rollout in waves */
+		return false;           /* a run over several hosts, not a rollout in waves */
 	if (lock->lease.units != n) {
 		snprintf(out->problem, sizeof out->problem, "run %s was planned for %zu hosts; gantry.yml "
 		    "lists %zu now", lock->lease.id, lock->lease.units, n);
-		return;
+		return false;
 	}
+	for (size_t j = 0; j < n; j++) {
+		unit(arg, j, &u);
+		if (u.read && strcmp(u.lease, lock->lease.id) != 0) {
+			snprintf(out->problem, sizeof out->problem, "the hosts hold the locks of different "
+			    "runs (host %zu: %s)", j + 1, u.lease[0] ? u.lease : "none");
+			return false;
+		}
+	}
+	return true;
+}
+
+void rollout_status_of(const struct rollout_first *first, rollout_unit_fn unit, const void *arg,
+    size_t n, enum rollout_stand *stands, struct rollout_status *out)
+{
+	struct rollout_unit u;
+
+	memset(out, 0, sizeof *out);
+	for (size_t j = 0; j < n; j++) {
+		unit(arg, j, &u);
+		count_tag(&u, out);
+		if (stands)
+			stands[j] = u.read ? STAND_WAITING : STAND_NOT_READ;
+	}
+	if (!lease_of(first, unit, arg, n, out))
+		return;
 	out->active = true;
-	out->lease = lock->lease;
+	out->lease = first->lock->lease;
 	lease_back_id(out->lease.id, out->back_id, sizeof out->back_id);
-	out->driver = merged->driver;
-	out->request = merged->request;
-	out->driven = drive_live(&merged->driver, merged->host_now);
-	out->heard_s = merged->driver.present ? merged->host_now - merged->driver.beat : 0;
+	out->driver = *first->driver;
+	out->request = *first->request;
+	out->driven = drive_live(first->driver, first->host_now);
+	out->heard_s = first->driver->present ? first->host_now - first->driver->beat : 0;
 	for (size_t j = 0; j < n; j++) {
 		size_t w = waves_of(&out->lease.waves, j);
+		enum rollout_stand st;
 
-		hosts[j].wave = w + 1;
-		hosts[j].stand = stand_of(&merged->history, out, &hosts[j], j);
-		out->stands[hosts[j].stand]++;
+		unit(arg, j, &u);
+		st = stand_of(&u, out->lease.id, out->back_id);
+		if (stands)
+			stands[j] = st;
+		out->stands[st]++;
 		if (w >= WAVES_MAX)
 			continue;
 		out->wave_units[w]++;
-		out->wave_took[w] += hosts[j].stand == STAND_TOOK;
-		out->wave_failed[w] += hosts[j].stand == STAND_FAILED;
-		out->wave_running[w] += hosts[j].stand == STAND_RUNNING;
-		out->wave_back[w] += hosts[j].stand == STAND_BACK;
-		if (hosts[j].stand != STAND_WAITING && hosts[j].stand != STAND_NOT_READ)
+		out->wave_took[w] += st == STAND_TOOK;
+		out->wave_failed[w] += st == STAND_FAILED;
+		out->wave_running[w] += st == STAND_RUNNING;
+		out->wave_back[w] += st == STAND_BACK;
+		if (st != STAND_WAITING && st != STAND_NOT_READ)
 			out->wave = w + 1;
 	}
 	if (out->driven && out->driver.wave > out->wave && out->driver.wave <= out->lease.waves.len)

@@ -12,6 +12,7 @@
 #include "drive.h"
 #include "hoststate.h"
 #include "lease.h"
+#include "runresult.h"
 
 /* How a unit stands in the rollout: X(NAME, word) */
 #define ROLLOUT_STANDS(X) \
@@ -32,19 +33,30 @@ enum rollout_stand {
 
 #define ROLLOUT_TAGS_MAX 8
 
-/* One unit: what the caller read (name, read, tag, alive), then how it stands. */
-struct rollout_host {
-	char name[200];
+/* What one unit says, as its reader read it (pointers valid for the call). */
+struct rollout_unit {
 	bool read;                      /* its state came */
-	char tag[136];                  /* the tag its configuration names ("" none) */
-	char alive[72];                 /* the run alive on it now ("" none) */
-	size_t wave;                    /* out: 1-based; 0 when no rollout */
-	enum rollout_stand stand;       /* out */
+	const char *tag;                /* the tag its configuration names ("" none) */
+	const char *alive;              /* the run alive on it now ("" none) */
+	const char *current;            /* the last run started on it ("" none) */
+	enum run_result result;         /* that run's end (RUN_RESULT_NONE: none yet) */
+	const char *lease;              /* the run whose lease holds it ("" none) */
+};
+
+/* Unit j of arg, filled in *u. */
+typedef void (*rollout_unit_fn)(const void *arg, size_t j, struct rollout_unit *u);
+
+/* What the first unit keeps beside the lease (lock NULL when it was not read). */
+struct rollout_first {
+	const struct host_lock *lock;
+	const struct drive_record *driver;
+	const struct drive_request *request;
+	int64_t host_now;
 };
 
 struct rollout_status {
 	bool active;                    /* a rollout in waves holds the environment */
-	char problem[400];              /* its lease cannot be read as one ("" none) */
+	char problem[400];              /* it cannot be read as one ("" none) */
 	struct run_lease lease;
 	char back_id[72];               /* its way back's run id */
 	size_t wave;                    /* the last wave a unit was reached in (1-based) */
@@ -62,10 +74,10 @@ struct rollout_status {
 	size_t tags_len, tags_other, no_tag, not_read;
 };
 
-/* The status from the merged state of the environment's units (src/hostread.h) and the
- * units themselves (n of them, in order). */
-void rollout_status_of(const struct host_state *merged, struct rollout_host *hosts, size_t n,
-    struct rollout_status *out);
+/* The status of n units (`unit` tells each); `stands`, when not NULL, gets each unit's
+ * (n of them). */
+void rollout_status_of(const struct rollout_first *first, rollout_unit_fn unit, const void *arg,
+    size_t n, enum rollout_stand *stands, struct rollout_status *out);
 
 const char *rollout_stand_name(enum rollout_stand s);
 /* Where it stands in a word: "running", "paused", "aborting" (its driver's), or "left"

@@ -579,6 +579,7 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 	enum theme_role role = THEME_ROLE_muted;
 	const struct host_status *lock = NULL, *freeze = NULL;
 	size_t lock_at = 0, unread = env->hosts_len;
+	struct rollout_status rs;
 	int n = 0;
 
 	if (env->hosts_len == 0)
@@ -600,7 +601,15 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 	}
 	draw_text(ui, y, 2, 9, "deploys", THEME_ROLE_header, true);
 	line[0] = '\0';
-	if (lock && model_unfinished(env, line, sizeof line)) {
+	model_rollout(env, &rs);
+	if (lock && rs.active && model_rollout_words(env, line, sizeof line)) {
+		/* a rollout in waves: where it stands, who drives it */
+		n = (int)strlen(line);
+		if (!rs.driven)
+			n += snprintf(line + n, sizeof line - (size_t)n, "   (a: carry it on)");
+		role = !rs.driven || rs.driver.state == DRIVE_PAUSED ? THEME_ROLE_unhealthy :
+		    THEME_ROLE_degraded;
+	} else if (lock && model_unfinished(env, line, sizeof line)) {
 		/* a run over several hosts that no host runs now: who carries it on */
 		n = (int)strlen(line);
 		n += snprintf(line + n, sizeof line - (size_t)n, "   (a: carry it on)");

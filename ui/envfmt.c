@@ -99,7 +99,8 @@ const char *envfmt_problem(const struct env_status *env, char *buf, size_t bufsz
 			return env->probes[k].detail;
 	/* a run in progress first: it explains the drift it causes while it runs; then one
 	   left unfinished, the hosts it did not reach */
-	if (lock_words(env, true, buf, bufsz) || model_unfinished(env, buf, bufsz))
+	if (model_rollout_words(env, buf, bufsz) || lock_words(env, true, buf, bufsz) ||
+	    model_unfinished(env, buf, bufsz))
 		return buf;
 	/* the hosts and the app disagree: in the same words as the dashboard and status */
 	if (model_drift(env, tag, sizeof tag, buf, bufsz) != DRIFT_NONE)

@@ -20,7 +20,7 @@ trap 'kill $pids 2>/dev/null; sshd_stop_all; containers_teardown; rm -rf "$work"
 containers_registry "$work/c" || { echo "Bail out! the registry did not start"; exit 1; }
 sshd_setup "$work/ssh" || { echo "Bail out! ssh setup"; exit 1; }
 sshd_host tenants >/dev/null && sshd_trust tenants || { echo "Bail out! sshd"; exit 1; }
-plan 67
+plan 69
 
 T1=sha-1111111 T2=sha-2222222 T3=sha-3333333
 day=1
@@ -124,6 +124,9 @@ like "$out" "wave 2  2 hosts: 1 took, 1 failed" "each wave's hosts, by how they 
 like "$out" "wave 3  3 hosts: not started" "and the waves not started"
 like "$out" "hosts   4 run $T2, 2 run $T3" "the tags the tenants run"
 like "$out" "failed  root@127\.0\.0\.1:$port:[^ ]*/tenants/t3 \(wave 2\)" "and the tenant that failed"
+G status
+like "$out" "fleet .*rollout [^ ]+ \(deploy $T3\): LEFT in wave 2 of 3, no gantry drives it; 2 of 6 hosts took $T3, 1 failed" \
+	"gantry status names the rollout left, never a plain partial run" || diag "$out"
 out=$("$GANTRY" --config "$work/gantry.yml" rollout status fleet --json | /usr/bin/python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -240,6 +243,9 @@ print(r["state"], r["wave"], r["driver"] is not None, r["paused_why"])')
 	sleep 1
 done
 like "$out" "^paused 2 True wave 2 of 3 is done" "rollout status --json: paused by its driver, the console, and why"
+G status
+like "$out" "fleet .*rollout [^ ]+ \(promote $T3\): PAUSED in wave 2 of 3 by [^ ]+'s gantry: wave 2 of 3 is done" \
+	"gantry status says who paused it, and why" || diag "$out"
 G rollout resume fleet -m "canary looks fine"
 is "$rc" 0 "rollout resume asks the console that drives it (exit $rc)" || diag "$out"
 like "$out" "asked [^ ]+'s gantry, which drives run [^ ]+, to resume; waiting for its answer" \

@@ -6,6 +6,7 @@
 #include "conf.h"
 #include "deployenv.h"
 #include "hoststate.h"
+#include "rolloutstatus.h"
 #include "runevent.h"
 #include "compose/envfile.h"
 #include "compose/events.h"
@@ -1960,6 +1961,72 @@ START_TEST(a_digest_pin_alone_is_not_a_different_build)
 }
 END_TEST
 
+/* ---- where a rollout in waves stands (src/rolloutstatus.h) ---- */
+
+static const struct rollout_unit six[] = {
+	{ true, "sha-3333333", "", "L1", RUN_SUCCEEDED, "L1" },
+	{ true, "sha-3333333", "", "L1", RUN_SUCCEEDED, "L1" },
+	{ true, "sha-2222222", "", "L1", RUN_ROLLED_BACK, "L1" },
+	{ true, "sha-2222222", "L1", "L1", RUN_RESULT_NONE, "L1" },
+	{ false, "", "", "", RUN_RESULT_NONE, "" },
+	{ true, "sha-2222222", "", "r0", RUN_SUCCEEDED, "L1" },
+};
+
+static void six_unit(const void *arg, size_t j, struct rollout_unit *u)
+{
+	*u = ((const struct rollout_unit *)arg)[j];
+}
+
+/* Units by how they stand, waves by their units, the tags they run, the driver heard or
+ * not; a lease another unit does not hold is no rollout. */
+START_TEST(a_rollouts_standing_is_read_from_its_units)
+{
+	struct host_lock lock = { .held = true, .leased = true };
+	struct drive_record driver = { .present = true, .beat = 1000, .stale_s = 10,
+		.state = DRIVE_PAUSED, .wave = 2 };
+	struct drive_request req = { 0 };
+	struct rollout_first first = { &lock, &driver, &req, 1005 };
+	struct rollout_status st;
+	enum rollout_stand stands[6];
+	struct rollout_unit other[6];
+
+	snprintf(lock.lease.id, sizeof lock.lease.id, "L1");
+	snprintf(lock.lease.tag, sizeof lock.lease.tag, "sha-3333333");
+	lock.lease.units = 6;
+	lock.lease.waves = (struct wave_plan){ .len = 3, .end = { 1, 3, 6 } };
+	rollout_status_of(&first, six_unit, six, 6, stands, &st);
+	ck_assert(st.active);
+	ck_assert_uint_eq(st.wave, 3);
+	ck_assert_int_eq(stands[0], STAND_TOOK);
+	ck_assert_int_eq(stands[2], STAND_FAILED);
+	ck_assert_int_eq(stands[3], STAND_RUNNING);
+	ck_assert_int_eq(stands[4], STAND_NOT_READ);
+	ck_assert_int_eq(stands[5], STAND_WAITING);
+	ck_assert_uint_eq(st.wave_took[1], 1);
+	ck_assert_uint_eq(st.wave_failed[1], 1);
+	ck_assert_uint_eq(st.wave_running[2], 1);
+	ck_assert(st.driven);
+	ck_assert_str_eq(rollout_state_word(&st), "paused");
+	ck_assert_uint_eq(st.tags_len, 2);
+	ck_assert_str_eq(st.tags[0].tag, "sha-2222222");
+	ck_assert_uint_eq(st.tags[0].hosts, 3);
+	ck_assert_uint_eq(st.not_read, 1);
+	first.host_now = 1010;          /* the beat is stale: nobody drives it */
+	rollout_status_of(&first, six_unit, six, 6, NULL, &st);
+	ck_assert(!st.driven);
+	ck_assert_str_eq(rollout_state_word(&st), "left");
+	memcpy(other, six, sizeof other);
+	other[5].lease = "L9";
+	rollout_status_of(&first, six_unit, other, 6, NULL, &st);
+	ck_assert(!st.active);
+	ck_assert_msg(strstr(st.problem, "different runs (host 6: L9)"), "%s", st.problem);
+	lock.lease.waves.len = 0;       /* a run over several hosts: no rollout in waves */
+	rollout_status_of(&first, six_unit, six, 6, NULL, &st);
+	ck_assert(!st.active);
+	ck_assert_str_eq(st.problem, "");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("deploy");
@@ -1988,6 +2055,7 @@ int main(void)
 
 	tcase_add_test(state, state_with_a_held_lock);
 	tcase_add_test(state, a_drivers_record_is_read_with_the_lease);
+	tcase_add_test(state, a_rollouts_standing_is_read_from_its_units);
 	tcase_add_test(state, stale_locks);
 	tcase_add_test(state, a_long_history_is_read_from_its_tail);
 	tcase_add_test(state, a_reply_without_its_end_is_refused);
