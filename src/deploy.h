@@ -192,6 +192,9 @@ bool deploy_resume(struct deploy *d);
  * end, every host that took the tag goes back, newest wave first. False when there is
  * nothing to abort (or no tag to go back to: `why` says). */
 bool deploy_abort(struct deploy *d, char *why, size_t whysz);
+/* A rollout in waves running here: no other host starts, and once those running end it
+ * pauses, saying `why`. False when there is none running to pause. */
+bool deploy_pause(struct deploy *d, const char *why);
 /* A rollout this gantry drives stops being driven from here, as it stands (paused, say):
  * its record on the first unit is let go, so another gantry may drive it at once; *done
  * is set when the unit answered. False when this gantry drove nothing. */

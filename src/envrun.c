@@ -276,6 +276,16 @@ static void plan_fits(const struct deploy *d, const struct host_lock *lock, char
 		    l->id);
 }
 
+/* A rollout whose driver lives is that gantry's: this one says how to reach it. */
+static void refuse_driven(struct deploy *d, const struct host_state *st)
+{
+	deploy_refuse(d, "run %s is driven by %s's gantry (heard %llds ago; %s in wave %zu): "
+	    "`gantry rollout pause|resume|abort %s` or the fleet pane (F) asks it; `gantry rollout "
+	    "status %s` shows where it stands", st->lock.lease.id,
+	    st->driver.by[0] ? st->driver.by : "another", (long long)(st->host_now - st->driver.beat),
+	    drive_state_name(st->driver.state), st->driver.wave, d->target->name, d->target->name);
+}
+
 bool envrun_carry_on(struct deploy *d)
 {
 	const struct host_state *st = &d->target_state;
@@ -289,6 +299,10 @@ bool envrun_carry_on(struct deploy *d)
 
 	if (!lock->held || !lock->leased)
 		return false;
+	if (driven && !read_only) {
+		refuse_driven(d, st);
+		return true;
+	}
 	plan_fits(d, lock, why, sizeof why);
 	if (why[0]) {
 		deploy_refuse(d, "%s: nothing is carried on; `gantry history %s` shows where each host "
@@ -307,7 +321,6 @@ bool envrun_carry_on(struct deploy *d)
 	if (d->info.kind == DEPLOY_PROMOTE && d->target->deploy.retag)
 		deploy_copy(d->info.retag, sizeof d->info.retag, d->target->deploy.retag);
 	d->info.parallel = l->parallel;
-	read_only = read_only || driven;        /* a live driver decides: this one watches */
 	d->info.carried = !read_only;
 	d->info.started_ms = loop_clock_ms();
 	d->run_started = l->at;
@@ -358,12 +371,7 @@ bool envrun_carry_on(struct deploy *d)
 	d->stopping = (!fleet && !l->waves.len && d->failed_host < d->info.hosts_len) || read_only;
 	rollout_focus(d);
 	deploy_emit(d, BUS_STARTED, d->info.host_index, NULL);
-	if (driven) {
-		deploy_say(d, "run %s is driven by %s's gantry (heard %llds ago): this gantry follows "
-		    "it; `gantry rollout pause|resume|abort %s` asks that one", l->id,
-		    st->driver.by[0] ? st->driver.by : "another",
-		    (long long)(st->host_now - st->driver.beat), d->target->name);
-	} else if (read_only) {
+	if (read_only) {
 		deploy_say(d, "run %s holds %s and is not finished; read-only, gantry follows it but "
 		    "does not carry it on", l->id, d->target->name);
 	} else {

@@ -304,6 +304,17 @@ void fleet_ask_pause(struct deploy *d, const char *why)
 		rollout_continue(d);    /* nothing runs: the pause comes now */
 }
 
+bool deploy_pause(struct deploy *d, const char *why)
+{
+	if (!fleet_waves(d) || d->info.paused || d->info.aborted || d->info.fleet_rollback ||
+	    d->watch_only || d->attach_only ||
+	    (d->stage != STAGE_RUN && d->stage != STAGE_SOAK && d->stage != STAGE_START))
+		return false;
+	fleet_ask_pause(d, why);
+	deploy_notify(d);
+	return true;
+}
+
 bool fleet_wave_over(struct deploy *d)
 {
 	size_t w = wave_now(d), failed;

@@ -88,7 +88,7 @@ static void act(struct deploy *d, const struct drive_request *req)
 
 	deploy_copy(d->drive_done_id, sizeof d->drive_done_id, req->id);
 	deploy_copy(d->drive_ack, sizeof d->drive_ack, req->id);
-	snprintf(asked, sizeof asked, "%s asked from another gantry to %s%s%s",
+	snprintf(asked, sizeof asked, "%s asked to %s%s%s",
 	    req->by[0] ? req->by : "someone", drive_ask_name(req->ask), req->why[0] ? ": " : "",
 	    req->why);
 	switch (req->ask) {

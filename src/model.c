@@ -309,14 +309,15 @@ static void rollout_unit_of(const void *arg, size_t j, struct rollout_unit *u)
 	};
 }
 
-void model_rollout(const struct env_status *env, struct rollout_status *out)
+void model_rollout(const struct env_status *env, struct rollout_status *out,
+    enum rollout_stand *stands)
 {
 	const struct host_status *first = env->hosts_len ? &env->hosts[0] : NULL;
 	bool known = first && first->state_known;
 
 	rollout_status_of(&(struct rollout_first){ .lock = known ? &first->lock : NULL,
 	    .driver = known ? &first->driver : NULL, .request = known ? &first->request : NULL,
-	    .host_now = known ? first->host_now : 0 }, rollout_unit_of, env, env->hosts_len, NULL,
+	    .host_now = known ? first->host_now : 0 }, rollout_unit_of, env, env->hosts_len, stands,
 	    out);
 }
 
@@ -327,7 +328,7 @@ bool model_rollout_words(const struct env_status *env, char *out, size_t outsz)
 	char tally[160];
 	int n;
 
-	model_rollout(env, &rs);
+	model_rollout(env, &rs, NULL);
 	if (!rs.active)
 		return false;
 	n = snprintf(tally, sizeof tally, "%zu of %zu hosts took %s", rs.stands[STAND_TOOK],
@@ -358,7 +359,7 @@ bool model_unfinished(const struct env_status *env, char *out, size_t outsz)
 	size_t reached = 0, n = 0;
 	struct rollout_status rs;
 
-	model_rollout(env, &rs);
+	model_rollout(env, &rs, NULL);
 	if (rs.active)
 		return false;           /* a rollout in waves: its own words (model_rollout_words) */
 

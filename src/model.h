@@ -160,8 +160,10 @@ bool model_hosts_read(const struct model *model);
  * `now` is Unix seconds. */
 bool model_last_run(const struct env_status *env, int64_t now, char *out, size_t outsz,
     bool *bad);
-/* The rollout in waves that holds env, from what its hosts said (src/rolloutstatus.h). */
-void model_rollout(const struct env_status *env, struct rollout_status *out);
+/* The rollout in waves that holds env, from what its hosts said (src/rolloutstatus.h);
+ * `stands`, when not NULL, gets how each host stands (hosts_len of them). */
+void model_rollout(const struct env_status *env, struct rollout_status *out,
+    enum rollout_stand *stands);
 /* When a rollout in waves holds env: where it stands in one line ("rollout RUN: PAUSED in
  * wave 2 of 3 by alice@laptop's gantry: why; 3 of 6 hosts took sha-..."), true. */
 bool model_rollout_words(const struct env_status *env, char *out, size_t outsz);

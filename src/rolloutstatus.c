@@ -108,7 +108,8 @@ static bool lease_of(const struct rollout_first *first, rollout_unit_fn unit, co
 	}
 	for (size_t j = 0; j < n; j++) {
 		unit(arg, j, &u);
-		if (u.read && strcmp(u.lease, lock->lease.id) != 0) {
+		/* none there: let go already at the end, or broken; another run's: not one rollout */
+		if (u.read && u.lease[0] && strcmp(u.lease, lock->lease.id) != 0) {
 			snprintf(out->problem, sizeof out->problem, "the hosts hold the locks of different "
 			    "runs (host %zu: %s)", j + 1, u.lease[0] ? u.lease : "none");
 			return false;

@@ -18,13 +18,13 @@
 	X(HELP,        "help",          "? F1",        "show or hide this help", false) \
 	X(CLOSE,       "close",         "Esc",         "close the help or the log pane", false) \
 	X(QUIT,        "quit",          "q C-c",       "quit gantry (q in a pane closes the pane; C-c always quits)", false) \
-	X(LOG_APP,     "log-app",       "l",           "open the live app log of the selected environment", false) \
-	X(LOG_MIGRATOR, "log-migrator", "m",           "open the live migrator log of the selected environment", false) \
+	X(LOG_APP,     "log-app",       "l",           "open the live app log of the selected environment (in the fleet pane: of the selected host)", false) \
+	X(LOG_MIGRATOR, "log-migrator", "m",           "open the live migrator log of the selected environment (in the fleet pane: of the selected host)", false) \
 	X(FOLLOW,      "follow",        "f",           "log: pause or resume following new lines", false) \
 	X(SEARCH,      "search",        "/",           "log: search for a text, case-insensitive (Enter alone repeats the last one)", false) \
 	X(SEARCH_NEXT, "search-older",  "n",           "log: the next older match", false) \
 	X(SEARCH_PREV, "search-newer",  "N",           "log: the next newer match", false) \
-	X(FILTER,      "filter",        "&",           "log: show only the lines holding a text (empty: all)", false) \
+	X(FILTER,      "filter",        "&",           "log: show only the lines holding a text (empty: all); fleet: only the hosts whose row holds it", false) \
 	X(WRAP,        "wrap",          "w",           "log: wrap long lines on or off", false) \
 	X(SAVE,        "save",          "s",           "log: save the scrollback to a file in the current directory", false) \
 	X(PAGE_UP,     "page-up",       "PgUp C-b C-u", "log, history, help: one screen back", false) \
@@ -33,9 +33,12 @@
 	X(ROLLBACK,    "rollback",      "b",           "roll back: pick an earlier healthy tag in the history (in the history: roll back to the selected run's tag)", true) \
 	X(HISTORY,     "history",       "h",           "show the selected environment's runs, newest first", false) \
 	X(ATTACH,      "attach",        "a",           "follow the selected environment's current run, or show how the last one ended", false) \
+	X(FLEET,       "fleet",         "F",           "the fleet pane: every host of the selected environment with its tag, wave, rollout state and link", false) \
+	X(ORDER,       "order",         "o",           "fleet: order the hosts by another column (as listed, state, tag, wave, link)", false) \
+	X(PAUSE,       "pause",         "P",           "deploy, fleet: pause a rollout in waves (no other host starts; it pauses once those running end); in the fleet pane, asks the gantry that drives it", true) \
 	X(CANCEL,      "cancel",        "c",           "deploy: cancel the run (refused once the app is being switched)", true) \
-	X(RESUME,      "resume",        "R",           "deploy: a rollout paused at a wave's gate goes on (the hosts that failed stay as they are)", true) \
-	X(ABORT,       "abort",         "A",           "deploy: abort a rollout in waves: every host that took the tag goes back, newest wave first", true) \
+	X(RESUME,      "resume",        "R",           "deploy, fleet: a rollout paused at a wave's gate goes on (the hosts that failed stay as they are); in the fleet pane, asks the gantry that drives it", true) \
+	X(ABORT,       "abort",         "A",           "deploy, fleet: abort a rollout in waves: every host that took the tag goes back, newest wave first; in the fleet pane, asks the gantry that drives it", true) \
 	X(UNLOCK,      "unlock",        "U",           "history: break a stale lock, with a reason for the history", true) \
 	X(EMERGENCY,   "emergency-rollback", "E",      "every host of the selected environment back to the last tag healthy on all, at once, with a reason (a paused rollout is stopped first)", true)
 

@@ -118,9 +118,15 @@ static void cell_deployed(struct ui *ui, const struct env_status *env, int64_t n
 	char tag[PAYLOAD_TAG_MAX], why[300], text[PAYLOAD_TAG_MAX + 4];
 	enum drift drift = model_drift(env, tag, sizeof tag, why, sizeof why);
 	enum theme_role role = THEME_ROLE_text;
+	bool stopped;
 
 	if (env->hosts_len == 0) {
 		draw_text(ui, y, x, w, "", THEME_ROLE_muted, false);
+		return;
+	}
+	if (envfmt_rollout_brief(env, draw_glyph(ui, GLYPH_WARN), text, sizeof text, &stopped)) {
+		/* a rollout in waves: its wave, and how many hosts took the tag */
+		draw_text(ui, y, x, w, text, stopped ? THEME_ROLE_unhealthy : THEME_ROLE_degraded, false);
 		return;
 	}
 	if (drift == DRIFT_HOSTS) {
@@ -197,7 +203,13 @@ static bool deployed_problem(const struct ui *ui, const struct env_status *env, 
 {
 	char tag[PAYLOAD_TAG_MAX], why[300];
 
-	return env->hosts_len && model_drift(env, tag, sizeof tag, why, sizeof why) != DRIFT_NONE;
+	bool stopped;
+
+	if (!env->hosts_len)
+		return false;
+	if (envfmt_rollout_brief(env, "!", why, sizeof why, &stopped))
+		return stopped;
+	return model_drift(env, tag, sizeof tag, why, sizeof why) != DRIFT_NONE;
 }
 
 static bool hosts_problem(const struct ui *ui, const struct env_status *env, int64_t now)
@@ -579,7 +591,7 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 	enum theme_role role = THEME_ROLE_muted;
 	const struct host_status *lock = NULL, *freeze = NULL;
 	size_t lock_at = 0, unread = env->hosts_len;
-	struct rollout_status rs;
+	bool stopped;
 	int n = 0;
 
 	if (env->hosts_len == 0)
@@ -601,14 +613,11 @@ static void draw_detail_deploys(struct ui *ui, int y, const struct env_status *e
 	}
 	draw_text(ui, y, 2, 9, "deploys", THEME_ROLE_header, true);
 	line[0] = '\0';
-	model_rollout(env, &rs);
-	if (lock && rs.active && model_rollout_words(env, line, sizeof line)) {
+	if (lock && envfmt_rollout_brief(env, "", line, sizeof line, &stopped) &&
+	    model_rollout_words(env, line, sizeof line)) {
 		/* a rollout in waves: where it stands, who drives it */
 		n = (int)strlen(line);
-		if (!rs.driven)
-			n += snprintf(line + n, sizeof line - (size_t)n, "   (a: carry it on)");
-		role = !rs.driven || rs.driver.state == DRIVE_PAUSED ? THEME_ROLE_unhealthy :
-		    THEME_ROLE_degraded;
+		role = stopped ? THEME_ROLE_unhealthy : THEME_ROLE_degraded;
 	} else if (lock && model_unfinished(env, line, sizeof line)) {
 		/* a run over several hosts that no host runs now: who carries it on */
 		n = (int)strlen(line);
@@ -765,6 +774,9 @@ static int dashboard_action(struct ui *ui, struct view *v, enum action action)
 		return VIEW_REDRAW;
 	case ACTION_ATTACH:
 		ui_request(ui, &(struct view_request){ .kind = REQUEST_ATTACH, .env = ui->selected });
+		return VIEW_REDRAW;
+	case ACTION_FLEET:
+		ui_request(ui, &(struct view_request){ .kind = REQUEST_FLEET, .env = ui->selected });
 		return VIEW_REDRAW;
 	case ACTION_EMERGENCY:
 		ui_request(ui, &(struct view_request){ .kind = REQUEST_EMERGENCY, .env = ui->selected });

@@ -500,6 +500,23 @@ static int deployview_action(struct ui *ui, struct view *v, enum action action)
 		else
 			deploy_resume(dv->deploy);
 		return VIEW_REDRAW;
+	case ACTION_PAUSE: {
+		struct deploy_ctx ctx;
+		char why[200];
+
+		app_deploy_ctx(ui->app, &ctx);
+		snprintf(why, sizeof why, "paused here by %s", ctx.operator && ctx.operator[0] ?
+		    ctx.operator : "its operator");
+		if (i->paused)
+			ui_message(ui, true, "the rollout is paused already: R resumes it, A aborts it");
+		else if (!deploy_pause(dv->deploy, why))
+			ui_message(ui, true, "pause holds a rollout in waves that this gantry drives; this "
+			    "one %s", i->waves ? "is not running here (the fleet pane, F, asks its driver)" :
+			    "has no waves (c cancels a run)");
+		else
+			ui_message(ui, false, "no other host starts; the rollout pauses once those running end");
+		return VIEW_REDRAW;
+	}
 	case ACTION_ABORT:
 		if (!i->waves || i->phase != DEPLOY_RUNNING || i->aborted || i->fleet_rollback)
 			ui_message(ui, true, "abort stops a rollout in waves while it runs or is paused; "
@@ -537,6 +554,10 @@ static int deployview_action(struct ui *ui, struct view *v, enum action action)
 		return to_history(ui, v, i);
 	case ACTION_HISTORY:
 		return to_history(ui, v, i);
+	case ACTION_FLEET:
+		/* over this pane, which keeps driving its run */
+		ui_request(ui, &(struct view_request){ .kind = REQUEST_FLEET, .env = dv->env });
+		return VIEW_REDRAW;
 	case ACTION_HELP:
 	case ACTION_REDRAW:
 		return VIEW_UNHANDLED;
@@ -664,7 +685,7 @@ const struct view_ops deployview_view_ops = {
 	.key = deployview_key,
 	.hints = (const struct action_hint[]){
 		{ ACTION_HELP, 0, "help" }, { ACTION_CLOSE, 0, "close (a run goes on on its host)" },
-		{ ACTION_HISTORY, 0, "history" }, { 0 },
+		{ ACTION_HISTORY, 0, "history" }, { ACTION_FLEET, 0, "fleet" }, { 0 },
 	},
 	.leave = deployview_leave,
 };

@@ -90,6 +90,20 @@ static bool lock_words(const struct env_status *env, bool runs_only, char *buf, 
 	return false;
 }
 
+bool envfmt_rollout_brief(const struct env_status *env, const char *warn, char *out,
+    size_t outsz, bool *stopped)
+{
+	struct rollout_status rs;
+
+	model_rollout(env, &rs, NULL);
+	if (!rs.active)
+		return false;
+	*stopped = !rs.driven || rs.driver.state != DRIVE_RUNNING;
+	snprintf(out, outsz, "%s%swave %zu/%zu %zu/%zu", *stopped ? warn : "", *stopped ? " " : "",
+	    rs.wave, rs.lease.waves.len, rs.stands[STAND_TOOK], env->hosts_len);
+	return true;
+}
+
 const char *envfmt_problem(const struct env_status *env, char *buf, size_t bufsz)
 {
 	char tag[PAYLOAD_TAG_MAX];

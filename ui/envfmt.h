@@ -18,6 +18,10 @@ void envfmt_host_since(int64_t now, int64_t since, char *out, size_t outsz);
  * step 1/3 ...", "" when its start record was not read. */
 void envfmt_run_step(const struct host_lock *lock, int64_t host_now, char *out, size_t outsz);
 /* The most useful problem to show for an environment, "" when all is well. */
+/* A rollout in waves, briefly, for a table's cell: "wave 2/3 3/6" (the hosts that took
+ * the tag), after `warn` when it is paused or left (*stopped then). False without one. */
+bool envfmt_rollout_brief(const struct env_status *env, const char *warn, char *out,
+    size_t outsz, bool *stopped);
 const char *envfmt_problem(const struct env_status *env, char *buf, size_t bufsz);
 /* "4m10s" since the health last changed. */
 void envfmt_since(const struct env_status *env, int64_t now, char *out, size_t outsz);

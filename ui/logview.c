@@ -39,7 +39,7 @@ static void stream_changed(void *arg)
 	((struct ui *)arg)->dirty = true;
 }
 
-void logview_open(struct ui *ui, int source)
+void logview_open(struct ui *ui, int source, size_t unit)
 {
 	struct env_status *env = &ui->app->model->envs[ui->selected];
 	const struct target *t = app_target(ui->app, env->conf);
@@ -52,7 +52,7 @@ void logview_open(struct ui *ui, int source)
 		return;
 	}
 	{
-		int open = ui_find_view(ui, &logview_view_ops, ui->selected, source);
+		int open = ui_find_view(ui, &logview_view_ops, ui->selected, source + 2 * (int)unit);
 
 		if (open >= 0) {
 			/* open already: go back to it, with what it gathered meanwhile */
@@ -64,12 +64,15 @@ void logview_open(struct ui *ui, int source)
 	units = xcalloc(env->hosts_len, sizeof *units);
 	for (size_t i = 0; i < env->hosts_len; i++)
 		units[i] = i;
+	if (unit > env->hosts_len)
+		unit = 0;
 	lv->env = ui->selected;
 	lv->source = source;
-	lv->ls = logstream_new(t, units, env->hosts_len, (enum log_source)source, true);
+	lv->ls = logstream_new(t, unit ? units + unit - 1 : units, unit ? 1 : env->hosts_len,
+	    (enum log_source)source, true);
 	free(units);
 	logstream_set_listener(lv->ls, stream_changed, ui);
-	ui_push_view(ui, &logview_view_ops, lv, lv->env, source);
+	ui_push_view(ui, &logview_view_ops, lv, lv->env, source + 2 * (int)unit);
 }
 
 /* True when a line is shown under the filter (gantry's own marks always are). */

@@ -319,7 +319,10 @@ static void ui_run_request(struct ui *ui)
 		ui->selected = r.env;
 	switch (r.kind) {
 	case REQUEST_LOG:
-		logview_open(ui, r.source);
+		logview_open(ui, r.source, r.unit);
+		break;
+	case REQUEST_FLEET:
+		fleetview_open(ui);
 		break;
 	case REQUEST_PLAN:
 		deployview_open(ui, r.deploy_kind, r.tag[0] ? r.tag : NULL);
@@ -436,6 +439,14 @@ static void ui_hosts_changed(void *arg)
 			if (!lock->held || !lock->run[0] || ui->nviews != 1 ||
 			    !(lock->runner_alive || lock->leased))
 				continue;
+			{
+				/* a rollout another gantry drives is its to show: F, not a pane */
+				struct rollout_status rs;
+
+				model_rollout(env, &rs, NULL);
+				if (rs.active && rs.driven)
+					continue;
+			}
 			ui->attach_checked = true;
 			deployview_attach(ui, i);
 			ui_message(ui, false, lock->runner_alive ? "a run is in progress on %s: "

@@ -62,18 +62,21 @@ struct view_ops {
  * requests back to their driver. */
 enum view_request_kind {
 	REQUEST_NONE,
-	REQUEST_LOG,                    /* the log pane of `env` (`source`: enum log_source) */
+	REQUEST_LOG,                    /* the log pane of `env` (`source`: enum log_source;
+	                                   `unit`: 0 every host, else host unit - 1 alone) */
 	REQUEST_PLAN,                   /* a plan of `deploy_kind` for `env` (`tag`, "" default) */
 	REQUEST_ATTACH,                 /* the run pane of `env`'s current run */
 	REQUEST_HISTORY,                /* the history of `env` (an open one is raised) */
 	REQUEST_EMERGENCY,              /* `env`'s emergency rollback: its reason asked for,
 	                                   then (with `reason`) its plan */
+	REQUEST_FLEET,                  /* the fleet pane of `env` (an open one is raised) */
 };
 
 struct view_request {
 	enum view_request_kind kind;
 	size_t env;
 	int source;
+	size_t unit;                    /* REQUEST_LOG: 0 every host, else the host's index + 1 */
 	int deploy_kind;                /* enum deploy_kind */
 	char tag[136];
 	char reason[201];               /* REQUEST_EMERGENCY: "" asks for it */

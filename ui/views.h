@@ -15,11 +15,15 @@ extern const struct view_ops logview_view_ops;
 extern const struct view_ops deployview_view_ops;
 extern const struct view_ops historyview_view_ops;
 extern const struct view_ops reasonview_view_ops;
+extern const struct view_ops fleetview_view_ops;
 
 /* Opens the help over the views, its scroll state its own. */
 void help_open(struct ui *ui);
-/* Opens the log pane of the selected environment (ui/logview.c). */
-void logview_open(struct ui *ui, int source);
+/* Opens the log pane of the selected environment (ui/logview.c): every host's lines, or
+ * (unit j + 1) host j's alone. */
+void logview_open(struct ui *ui, int source, size_t unit);
+/* The fleet pane of the selected environment (ui/fleetview.c); an open one is raised. */
+void fleetview_open(struct ui *ui);
 /* The deploy pane (ui/deployview.c): plans a promotion, rollback or deploy (enum
  * deploy_kind) of the selected environment, or follows an environment's current run. */
 void deployview_open(struct ui *ui, int kind, const char *tag);

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Every pane transition the keys allow, with real parts behind it (registry, podman with
-# docker-compose, OpenSSH hosts): dashboard, history, plan, run, log panes and the help,
+# docker-compose, OpenSSH hosts): dashboard, history, plan, run, log and fleet panes and the help,
 # in every order two deep, the on-call rollback path three deep, a selection kept across
 # a refresh, and a fatal signal that leaves the terminal usable. After each path gantry
 # must be alive and back on a sane dashboard.
@@ -20,7 +20,7 @@ G deploy staging sha-1111111 >"$work/first" 2>&1 && G promote production --yes >
 	G deploy staging sha-2222222 >>"$work/first" 2>&1 && G promote production --yes >>"$work/first" 2>&1 ||
 	{ echo "Bail out! first deploys: $(tail -n 20 "$work/first" | tr '\n' '|')"; exit 1; }
 
-keys=(h p a l m '?')
+keys=(h p a l m F '?')
 plan $((${#keys[@]} * ${#keys[@]} + 13))
 
 # the dashboard, alone on the screen: its table header, no pane or overlay over it

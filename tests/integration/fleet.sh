@@ -20,7 +20,7 @@ trap 'kill $pids 2>/dev/null; sshd_stop_all; containers_teardown; rm -rf "$work"
 containers_registry "$work/c" || { echo "Bail out! the registry did not start"; exit 1; }
 sshd_setup "$work/ssh" || { echo "Bail out! ssh setup"; exit 1; }
 sshd_host tenants >/dev/null && sshd_trust tenants || { echo "Bail out! sshd"; exit 1; }
-plan 69
+plan 80
 
 T1=sha-1111111 T2=sha-2222222 T3=sha-3333333
 day=1
@@ -246,16 +246,32 @@ like "$out" "^paused 2 True wave 2 of 3 is done" "rollout status --json: paused 
 G status
 like "$out" "fleet .*rollout [^ ]+ \(promote $T3\): PAUSED in wave 2 of 3 by [^ ]+'s gantry: wave 2 of 3 is done" \
 	"gantry status says who paused it, and why" || diag "$out"
-G rollout resume fleet -m "canary looks fine"
-is "$rc" 0 "rollout resume asks the console that drives it (exit $rc)" || diag "$out"
-like "$out" "asked [^ ]+'s gantry, which drives run [^ ]+, to resume; waiting for its answer" \
-	"it says whom it asked"
-check "the console hears it and goes on: the rollout succeeds" \
+# the fleet pane over the run pane (which still drives it): every tenant with its wave,
+# tag and state; ordered, filtered; R there asks the driver, this very console
+tui_keys F
+check "F opens the fleet pane: the rollout paused by this console, and the tags" \
+	tui_wait "PAUSED in wave 2 of 3 by [^ ]+'s gantry" 10
+like "$(tui_screen)" "tags: 3 on ($T3|$T2), 3 on ($T2|$T3)" "the pane counts the tenants on each tag"
+like "$(tui_screen)" "tenants/t3 +2 +$T3 +took +up" "each tenant's row: wave, tag, state, link"
+like "$(tui_screen)" "tenants/t6 +3 +$T2 +waiting" "and the ones not reached"
+tui_keys '&' t 5 Enter
+check "& filters the rows" tui_wait "filter: t5" 5
+unlike "$(tui_screen)" "tenants/t6 " "(only t5 is left)"
+tui_keys '&' Enter o
+check "o orders them another way" tui_wait "order: state" 5
+tui_keys R
+check "R in the fleet pane asks the driver, which resumes: wave 3 runs" \
+	tui_wait "asked [^ ]+'s gantry to resume|driven by [^ ]+'s gantry; [0-9] of 6 hosts took|no rollout in waves holds fleet" 15
+check "and the rollout ends: every tenant on $T3" tui_wait "tags: 6 on $T3" 30
+check "and no rollout holds the fleet any more" tui_wait "no rollout in waves holds fleet" 15
+tui_keys Escape
+check "under it, the run pane: the rollout succeeded" \
 	tui_wait "SUCCEEDED: fleet runs $T3 and is ready" 30
 tui_stop
 is "$(versions)" "$(all_on $T3)" "every tenant serves $T3"
 
-# the console that drives a paused rollout is killed: the next gantry carries it on
+# another terminal asks the console that drives a paused rollout; then the console is
+# killed, and the next gantry carries the rollout on once its driver is quiet
 G deploy stage $T2 --yes
 tui_start 140 42 "$GANTRY --config $work/gantry.yml"
 tui_wait 'fleet +.*'"$T3" 15
@@ -263,6 +279,11 @@ tui_keys j p
 tui_wait "promote $T2 stage . fleet" 15 && tui_wait "Enter or y: start" 15
 tui_keys Enter
 tui_wait "PAUSED, wave 2 of 3 is done" 30
+G rollout pause fleet -m "hold on"
+is "$rc" 0 "rollout pause asks the console that drives it, which answers (exit $rc)" || diag "$out"
+like "$out" "asked [^ ]+'s gantry, which drives run [^ ]+, to pause; waiting for its answer" \
+	"it says whom it asked"
+like "$out" "wave 2 of 3: paused" "and prints where the rollout stands"
 kill -KILL "$(pgrep -P "$(tui_tmux display-message -p -t t '#{pane_pid}')" -f "$GANTRY" | head -n 1)"
 tui_stop
 G rollout resume fleet

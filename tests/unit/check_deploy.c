@@ -2016,6 +2016,9 @@ START_TEST(a_rollouts_standing_is_read_from_its_units)
 	ck_assert(!st.driven);
 	ck_assert_str_eq(rollout_state_word(&st), "left");
 	memcpy(other, six, sizeof other);
+	other[5].lease = "";            /* let go there already: still the rollout */
+	rollout_status_of(&first, six_unit, other, 6, NULL, &st);
+	ck_assert(st.active);
 	other[5].lease = "L9";
 	rollout_status_of(&first, six_unit, other, 6, NULL, &st);
 	ck_assert(!st.active);

@@ -1368,7 +1368,7 @@ START_TEST(a_pause_asked_from_elsewhere_holds_the_next_units_and_a_resume_goes_o
 	unit(w, "production", 1)->pause_nth = 0;
 	fake_resume(w->ft[1], 1);
 	wait_until(w, is_paused, "the pause asked");
-	ck_assert_msg(strstr(i->paused_why, "carol@ops asked from another gantry to pause: checkout "
+	ck_assert_msg(strstr(i->paused_why, "carol@ops asked to pause: checkout "
 	    "errors") != NULL, "%s", i->paused_why);
 	for (size_t j = 2; j < 6; j++)
 		ck_assert_int_eq(unit(w, "production", j)->runs, 0);
@@ -1405,8 +1405,8 @@ START_TEST(an_abort_asked_from_elsewhere_takes_every_moved_unit_back)
 }
 END_TEST
 
-/* A second gantry finds the rollout driven by a live console: it follows and starts
- * nothing; with the driver's beat gone stale (its console died), the next one takes the
+/* A second gantry finds the rollout driven by a live console: it is refused, naming the
+ * driver and how to reach it, and starts nothing; with the driver's beat gone stale (its console died), the next one takes the
  * rollout over and names itself. */
 START_TEST(a_live_driver_is_followed_and_a_stale_one_taken_over)
 {
@@ -1417,11 +1417,13 @@ START_TEST(a_live_driver_is_followed_and_a_stale_one_taken_over)
 	int64_t until = loop_clock_ms() + WAIT_MS;
 	char token[40];
 
-	while (deploy_info(second)->phase != DEPLOY_RUNNING && loop_clock_ms() < until)
+	while (deploy_info(second)->phase != DEPLOY_REFUSED && loop_clock_ms() < until)
 		loop_run_once(w->loop, 20);
 	ck_assert(!deploy_info(second)->carried);
-	ck_assert_msg(strstr(deploy_info(second)->status, "is driven by bob@ops's gantry") != NULL,
-	    "%s", deploy_info(second)->status);
+	ck_assert_msg(strstr(deploy_info(second)->verdict.refusal, "is driven by bob@ops's gantry "
+	    "(heard 0s ago; running in wave 2)") != NULL, "%s", deploy_info(second)->verdict.refusal);
+	for (size_t j = 2; j < 6; j++)
+		ck_assert_int_eq(unit(w, "production", j)->runs, 0);
 	deploy_free(second);
 	/* the console dies with its link: its let-go never arrives, its beat goes stale */
 	snprintf(token, sizeof token, "%s", first->driver.token);
