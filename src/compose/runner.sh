@@ -798,6 +798,20 @@ drive_unhold() {
 	rmdir "$G_LOCK/.drive" 2>/dev/null
 }
 
+# drive_write FILE RECORD KEY VALUE: RECORD (at most N_DRIVE_MAX bytes, any KEY= line of
+# its own dropped) and KEY=VALUE, the host's word, written aside and renamed onto FILE;
+# exits UNSAFE (the hold let go) when it cannot be
+drive_write() {
+	if ! t=$(mktemp "$1.XXXXXX") ||
+		! { printf '%s\n' "$2" | grep -v "^$3=" | head -c "$N_DRIVE_MAX"
+			echo "$3=$4"; } >"$t" || ! mv -f "$t" "$1"; then
+		rm -f "$t"
+		drive_unhold
+		echo "cannot write $(pwd)/$1"
+		exit "$EX_UNSAFE"
+	fi
+}
+
 # kv FILE KEY: the value of the file's first KEY= line
 kv() {
 	grep -m 1 "^$2=" "$1" 2>/dev/null | cut -c "$((${#2} + 2))"-
@@ -827,13 +841,8 @@ cmd_drive() {
 	fi
 	if printf '%s\n' "$3" | grep -qx "state=$D_LEFT"; then
 		[ -f "$G_DRIVER" ] && [ "$(kv "$G_DRIVER" token)" = "$2" ] && rm -f "$G_DRIVER"
-	elif ! t=$(mktemp "$G_LOCK/.driver.XXXXXX") ||
-		! { printf '%s\n' "$3" | grep -v '^beat=' | head -c "$N_DRIVE_MAX"
-			echo "beat=$now"; } >"$t" || ! mv -f "$t" "$G_DRIVER"; then
-		rm -f "$t"
-		drive_unhold
-		echo "cannot write $(pwd)/$G_DRIVER"
-		exit "$EX_UNSAFE"
+	else
+		drive_write "$G_DRIVER" "$3" beat "$now"
 	fi
 	[ -n "$4" ] && [ -f "$G_REQUEST" ] && [ "$(kv "$G_REQUEST" id)" = "$4" ] && rm -f "$G_REQUEST"
 	part "$PD_REQUEST"
@@ -847,14 +856,7 @@ cmd_drive() {
 cmd_ask() {
 	drive_beside "$1"
 	drive_hold || { echo "the driver's record is busy"; exit "$EX_UNSAFE"; }
-	if ! t=$(mktemp "$G_LOCK/.request.XXXXXX") ||
-		! { printf '%s\n' "$2" | grep -v '^at=' | head -c "$N_DRIVE_MAX"
-			echo "at=$(date +%s)"; } >"$t" || ! mv -f "$t" "$G_REQUEST"; then
-		rm -f "$t"
-		drive_unhold
-		echo "cannot write $(pwd)/$G_REQUEST"
-		exit "$EX_UNSAFE"
-	fi
+	drive_write "$G_REQUEST" "$2" at "$(date +%s)"
 	drive_unhold
 }
 
