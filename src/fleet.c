@@ -171,9 +171,9 @@ static void left_words(const struct deploy *d, size_t w, size_t failed, char *ou
 		took += h->state == HOST_ENDED && h->result == RUN_SUCCEEDED;
 	}
 	snprintf(out, outsz, "run %s was left by the console that drove it (%s's) in wave %zu of "
-	    "%zu: %zu of %zu hosts run %s%s%zu failed, %zu not reached", d->info.run_id,
+	    "%zu: %zu of %zu hosts run %s, %zu failed, %zu not reached", d->info.run_id,
 	    d->info.operator[0] ? d->info.operator : "someone", w + 1, d->waves.len, took,
-	    d->info.hosts_len, d->info.tag, ", ", failed, d->info.hosts_len - reached);
+	    d->info.hosts_len, d->info.tag, failed, d->info.hosts_len - reached);
 }
 
 /* The wave's gate is open: the next wave starts, or waits for a go (unless an operator's
