@@ -136,8 +136,17 @@ static void band_facts(struct ui *ui, const struct env_status *env, int64_t now,
 	/* hosts on different tags, or a run left half way: never a plain green READY */
 	if (!stale && env->health == HEALTH_READY && b->role == envfmt_health_role(HEALTH_READY)) {
 		bool partial = model_unfinished(env, why, sizeof why);
+		struct rollout_status rs;
 
-		if (partial || model_drift(env, tag, sizeof tag, why, sizeof why) == DRIFT_HOSTS) {
+		model_rollout(env, &rs, NULL);
+		if (rs.active) {
+			/* a rollout in waves: its hosts differ by design; where it stands */
+			snprintf(b->word, sizeof b->word, "ROLLOUT");
+			snprintf(b->state, sizeof b->state, "READY, wave %zu of %zu %s, %zu of %zu took %s",
+			    rs.wave, rs.lease.waves.len, rollout_state_word(&rs), rs.stands[STAND_TOOK],
+			    env->hosts_len, rs.lease.tag);
+			b->role = THEME_ROLE_degraded;
+		} else if (partial || model_drift(env, tag, sizeof tag, why, sizeof why) == DRIFT_HOSTS) {
 			snprintf(b->word, sizeof b->word, "DEGRADED");
 			snprintf(b->state, sizeof b->state, "READY, %s", partial ? "a run is partial" :
 			    "hosts differ");

@@ -20,7 +20,7 @@ trap 'kill $pids 2>/dev/null; sshd_stop_all; containers_teardown; rm -rf "$work"
 containers_registry "$work/c" || { echo "Bail out! the registry did not start"; exit 1; }
 sshd_setup "$work/ssh" || { echo "Bail out! ssh setup"; exit 1; }
 sshd_host tenants >/dev/null && sshd_trust tenants || { echo "Bail out! sshd"; exit 1; }
-plan 80
+plan 82
 
 T1=sha-1111111 T2=sha-2222222 T3=sha-3333333
 day=1
@@ -285,6 +285,11 @@ like "$out" "asked [^ ]+'s gantry, which drives run [^ ]+, to pause; waiting for
 	"it says whom it asked"
 like "$out" "wave 2 of 3: paused" "and prints where the rollout stands"
 kill -KILL "$(pgrep -P "$(tui_tmux display-message -p -t t '#{pane_pid}')" -f "$GANTRY" | head -n 1)"
+tui_stop
+tui_start 140 42 "$GANTRY --read-only --config $work/gantry.yml"
+check "the wallboard shows the fleet's rollout, where it stands, never a plain READY" \
+	tui_wait "READY, wave 2 of 3 (paused|left), 3 of 6 took $T2" 15
+like "$(tui_screen)" "rollout [^ ]+ \(promote $T2\)" "and the rollout's sentence"
 tui_stop
 G rollout resume fleet
 is "$rc" 0 "rollout resume, its console killed: it waits for the driver's beat to go stale, then carries it on (exit $rc)" ||
