@@ -22,7 +22,7 @@ trap 'release_teardown >/dev/null 2>&1; rm -rf "$work"' EXIT
 export GHCR_TOKEN=sandbox LETSBE_REGISTRY_TOKEN=sandbox IGNY8_REGISTRY_PASSWORD=sandbox \
 	GANTRY_EXAMPLE_TOKEN=sandbox
 
-plan 181
+plan 184
 
 # --- every example loads: `history NOPE` reads the whole file, then finds no such
 # environment (exit 2); a configuration error would be file:line:col and exit 3 ---
@@ -35,6 +35,7 @@ envs_of() {
 	*) echo staging production ;;
 	esac
 }
+cp "$srcdir"/examples/*.txt "$work/load/"       # the inventories the examples name
 for ex in $examples; do
 	cp "$srcdir/examples/$ex.yml" "$work/load/$ex.yml"
 	out=$("$GANTRY" --config "$work/load/$ex.yml" history NOPE 2>&1)
@@ -87,7 +88,8 @@ for i, env in enumerate(c['environments']):
     box = order[0]
     base = 'http://127.0.0.1:%s' % box['port']
     env['url'] = base
-    n = min(len(env.get('hosts') or []), 2) or 1    # a host may be listed once only
+    # a host may be listed once only; an inventory becomes the two sandbox hosts
+    n = 2 if env.pop('hosts_file', None) else min(len(env.get('hosts') or []), 2) or 1
     env['hosts'] = [{'address': order[j % 2]['addr'], 'deploy_dir': order[j % 2]['dir']}
                     for j in range(n)]
     env['deploy_dir'] = box['dir']
@@ -208,6 +210,10 @@ like "$out" "5\. prisma migrate deploy +.* exec -T hub npx prisma migrate deploy
 	"letsbe: the once step (prisma in the Hub container) is on the first host's plan"
 like "$out" "6\. wait for ready +$re_run wait-ready 'http://127\.0\.0\.1:$sp/api/health' 60 2\$" \
 	"letsbe: ready is the Hub's /api/health, 60 s"
+out=$(G letsbe deploy production $git40 --dry-run 2>&1)
+like "$out" "waves     2: 1 host, then 1; 5 at a time; each wave ready for 2m00s; no failure in a wave" \
+	"letsbe: production rolls out in the seed's waves (on the sandbox's two hosts: the Hub, then the rest)" ||
+	diag "$out"
 out=$(G letsbe deploy staging sha-1a2b3c4 --dry-run 2>&1)
 is "$?" 6 "letsbe: a tag outside the Gitea sha pattern is refused (exit 6)"
 like "$out" "sha-1a2b3c4 does not match registry\.tags \(\^\[0-9a-f\]\{40\}\\\$\)" \
@@ -771,10 +777,14 @@ is "$(tenant_on lb-tenant-p)" $l2 "letsbe: production's tenant runs $l2"
 is "$(sed -n 's/^APP_IMAGE=.*@//p' "$SSHD_DIR/prod-1/lb-hub-p/deploy.env")" \
 	"$(sed -n 's/^APP_IMAGE=.*@//p' "$SSHD_DIR/staging-1/lb-hub-s/deploy.env")" "letsbe: the very Hub digest staging tested"
 out=$(G letsbe-real deploy production $lbad --yes 2>&1)
-is "$?" 7 "letsbe: a Hub that never answers /api/health is not kept"
+is "$?" 9 "letsbe: a Hub that never answers /api/health pauses the rollout in its first wave (exit 9)"
 like "$out" "rollback \[[0-9]+/[0-9]+\] start and wait healthy" "letsbe: the Hub rolls back by itself"
 is "$(version_of "$lpp")" $l2 "letsbe: production's Hub reports $l2 again"
 is "$(tenant_on lb-tenant-p)" $l2 "letsbe: the tenant after it was never touched"
+out=$(G letsbe-real rollout abort production -m "the Hub never got healthy" 2>&1)
+like "$out" "carrying on run" "letsbe: rollout abort carries the paused rollout on, and ends it" || diag "$out"
+like "$(G letsbe-real rollout status production 2>&1)" "no rollout in waves holds it" \
+	"letsbe: and lets production go"
 like "$(G letsbe-real history production 2>&1)" "deploy +$lbad +rolled_back" "letsbe: production's history says rolled_back"
 
 done_testing
