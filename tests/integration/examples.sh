@@ -743,6 +743,8 @@ c['environments'][1]['hosts'] = [host(pp, 'prod-1/lb-hub-p'), host(sp, 'staging-
 for env in c['environments']:
     env['deploy_dir'] = env['hosts'][0]['deploy_dir']
 c['environments'][1]['soak'] = '1s'
+# the rollout's waves stay; its 2m soak and unhealthy_timeout become the test's seconds
+c['environments'][1]['rollout'].update(soak='1s', unhealthy_timeout='8s')
 for s in c['defaults']['deploy']['steps']:
     s['run'] = s['run'].replace(' --wait --wait-timeout 120', '')
 c['defaults']['deploy']['ready_timeout'] = '8s'
